@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that building, testing and the demo need, when
+# they are missing. Safe to run again; runs apt-get only if something lacks.
+set -euo pipefail
+
+packages=(
+  # Ebiten windows under a virtual X server, drawn by Mesa's software GL.
+  xvfb xauth x11-utils libgl1 libgl1-mesa-dri libegl1 libx11-6 libxrandr2 libxcursor1 libxinerama1 libxi6 libxxf86vm1
+  libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libxxf86vm-dev libgl1-mesa-dev
+  # Oto plays through ALSA; tests capture into a file PCM.
+  libasound2 libasound2-dev alsa-utils
+  # Web tests drive a real browser.
+  chromium
+  # Voice-pack generation script (not needed at run time on devices).
+  espeak-ng sox
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
