@@ -1,0 +1,205 @@
+// Package escpos writes the ESC/POS commands Numerek uses and reads the
+// status bytes printers send back. It knows bytes, not tickets: the ticket
+// layout (package printer) and the emulator (package printer/emulator) both
+// build on it, so what one sends the other understands by the same
+// definitions, while tests pin those definitions to the bytes of the Epson
+// ESC/POS reference.
+package escpos
+
+// Control bytes that start ESC/POS commands.
+const (
+	LF  = 0x0A
+	CR  = 0x0D
+	ESC = 0x1B
+	GS  = 0x1D
+	FS  = 0x1C
+	DLE = 0x10
+	EOT = 0x04
+	ENQ = 0x05
+	HT  = 0x09
+	FF  = 0x0C
+	CAN = 0x18
+)
+
+// Align is a justification for ESC a.
+type Align byte
+
+// The three justifications.
+const (
+	Left   Align = 0
+	Center Align = 1
+	Right  Align = 2
+)
+
+// QR error correction levels for GS ( k fn 69 (48 + level).
+type QRLevel byte
+
+// The four QR error correction levels.
+const (
+	QRLevelL QRLevel = 48
+	QRLevelM QRLevel = 49
+	QRLevelQ QRLevel = 50
+	QRLevelH QRLevel = 51
+)
+
+// MaxRasterBand is the most dot lines a GS v 0 band carries in this
+// package's output. Small bands fit small input buffers: a printer that
+// waits for a whole command before printing it never waits for more than
+// 72 bytes x 64 lines = 4.5 KB at 576 dots; Builder.Raster keeps bands
+// under the byte budget it is given.
+const MaxRasterBand = 64
+
+// Builder appends ESC/POS commands to a byte slice.
+type Builder struct {
+	buf []byte
+}
+
+// Bytes returns the commands written so far.
+func (b *Builder) Bytes() []byte { return b.buf }
+
+// Len is the number of bytes written so far.
+func (b *Builder) Len() int { return len(b.buf) }
+
+// Raw appends bytes as they are.
+func (b *Builder) Raw(p ...byte) { b.buf = append(b.buf, p...) }
+
+// Init resets the printer to its power-on settings (ESC @).
+func (b *Builder) Init() { b.Raw(ESC, '@') }
+
+// CancelChineseMode leaves double-byte character mode (FS .), which many
+// Chinese printers start in; in it, two bytes above 0x80 print one
+// ideograph instead of two letters.
+func (b *Builder) CancelChineseMode() { b.Raw(FS, '.') }
+
+// InternationalUSA selects the USA international character set (ESC R 0),
+// so the ASCII bytes # $ @ [ \ ] ^ ` { | } ~ print as themselves.
+func (b *Builder) InternationalUSA() { b.Raw(ESC, 'R', 0) }
+
+// CodePage selects character code table n (ESC t n).
+func (b *Builder) CodePage(n byte) { b.Raw(ESC, 't', n) }
+
+// Bold turns emphasised printing on or off (ESC E n).
+func (b *Builder) Bold(on bool) { b.Raw(ESC, 'E', bit(on)) }
+
+// Underline sets underline off, 1 dot or 2 dots thick (ESC - n).
+func (b *Builder) Underline(dots int) { b.Raw(ESC, '-', byte(clamp(dots, 0, 2))) }
+
+// Size sets character width and height multipliers, 1 to 8 (GS ! n).
+func (b *Builder) Size(w, h int) {
+	b.Raw(GS, '!', byte(clamp(w, 1, 8)-1)<<4|byte(clamp(h, 1, 8)-1))
+}
+
+// Font selects font A (0) or font B (1) (ESC M n).
+func (b *Builder) Font(n int) { b.Raw(ESC, 'M', byte(clamp(n, 0, 1))) }
+
+// Align sets the justification of the following lines (ESC a n).
+func (b *Builder) Align(a Align) { b.Raw(ESC, 'a', byte(a)) }
+
+// LineSpacing sets the line feed amount in dots (ESC 3 n).
+func (b *Builder) LineSpacing(dots int) { b.Raw(ESC, '3', byte(clamp(dots, 0, 255))) }
+
+// DefaultLineSpacing restores the printer's default line feed (ESC 2).
+func (b *Builder) DefaultLineSpacing() { b.Raw(ESC, '2') }
+
+// Text appends text already encoded in the selected code page. It must not
+// contain control bytes; codepage.Page.Encode never produces them.
+func (b *Builder) Text(encoded []byte) { b.buf = append(b.buf, encoded...) }
+
+// LF prints the line buffer and feeds one line.
+func (b *Builder) LF() { b.Raw(LF) }
+
+// FeedDots prints the line buffer and feeds paper by dots (ESC J n).
+func (b *Builder) FeedDots(dots int) {
+	for dots > 0 {
+		n := min(dots, 255)
+		b.Raw(ESC, 'J', byte(n))
+		dots -= n
+	}
+}
+
+// FeedLines prints the line buffer and feeds n lines (ESC d n).
+func (b *Builder) FeedLines(n int) { b.Raw(ESC, 'd', byte(clamp(n, 0, 255))) }
+
+// Raster prints a 1-bit image (GS v 0), rows packed MSB first, stride
+// bytes per row, as bands of at most MaxRasterBand lines and at most
+// maxBandBytes bytes (0: no byte limit), so no single command outgrows a
+// small printer buffer.
+func (b *Builder) Raster(data []byte, stride, height, maxBandBytes int) {
+	if stride <= 0 || height <= 0 {
+		return
+	}
+	band := MaxRasterBand
+	if maxBandBytes > 0 {
+		band = clamp(maxBandBytes/stride, 1, MaxRasterBand)
+	}
+	for y := 0; y < height; y += band {
+		h := min(band, height-y)
+		b.Raw(GS, 'v', '0', 0, byte(stride), byte(stride>>8), byte(h), byte(h>>8))
+		b.buf = append(b.buf, data[y*stride:(y+h)*stride]...)
+	}
+}
+
+// QR stores data in the printer's QR symbol buffer and prints it with the
+// printer's own encoder (GS ( k, model 2), module size in dots (1-16).
+func (b *Builder) QR(data []byte, module int, level QRLevel) {
+	b.qrFn(65, 50, 0) // model 2
+	b.qrFn(67, byte(clamp(module, 1, 16)))
+	b.qrFn(69, byte(level))
+	b.qrFn(80, append([]byte{48}, data...)...)
+	b.qrFn(81, 48)
+}
+
+func (b *Builder) qrFn(fn byte, params ...byte) {
+	n := len(params) + 2
+	b.Raw(GS, '(', 'k', byte(n), byte(n>>8), 49, fn)
+	b.buf = append(b.buf, params...)
+}
+
+// Cut feeds the paper by feedDots to the cutter and cuts it, partially
+// (a hinge left) or fully (GS V 66/65 n).
+func (b *Builder) Cut(partial bool, feedDots int) {
+	m := byte(65)
+	if partial {
+		m = 66
+	}
+	b.Raw(GS, 'V', m, byte(clamp(feedDots, 0, 255)))
+}
+
+// AutoStatusBack enables Automatic Status Back (GS a n) for the status
+// groups in mask (ASB* constants); 0 disables it.
+func (b *Builder) AutoStatusBack(mask byte) { b.Raw(GS, 'a', mask) }
+
+// ASB status groups for GS a n.
+const (
+	ASBDrawer     byte = 1 << 0
+	ASBOnline     byte = 1 << 1
+	ASBError      byte = 1 << 2
+	ASBPaper      byte = 1 << 3
+	ASBAllButDrwr byte = ASBOnline | ASBError | ASBPaper
+)
+
+// RealTimeStatus is the request DLE EOT n for status group n (1-4); the
+// printer answers one byte at once, even in the middle of a job.
+func RealTimeStatus(n byte) []byte { return []byte{DLE, EOT, n} }
+
+// The real-time status groups of DLE EOT n.
+const (
+	StatusPrinter = 1
+	StatusOffline = 2
+	StatusError   = 3
+	StatusPaper   = 4
+)
+
+// PaperSensorStatus is GS r 1, the request answered only when the printer
+// has processed everything before it in its buffer: a barrier that tells
+// the host the printer has caught up.
+func PaperSensorStatus() []byte { return []byte{GS, 'r', 1} }
+
+func bit(on bool) byte {
+	if on {
+		return 1
+	}
+	return 0
+}
+
+func clamp(v, lo, hi int) int { return max(lo, min(v, hi)) }
