@@ -1,0 +1,322 @@
+package officeconfig
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/numerek/numerek/queue"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Server  Server
+	Offices []*queue.Office
+}
+
+// Server holds settings that are not an office's.
+type Server struct {
+	// PublicURL is the address residents' phones reach the server at; ticket
+	// QR codes and booking links point there.
+	PublicURL string
+}
+
+// file mirrors the TOML layout.
+type file struct {
+	Server struct {
+		PublicURL string `toml:"public_url"`
+	} `toml:"server"`
+	Office []officeFile `toml:"office"`
+}
+
+type officeFile struct {
+	ID                     string              `toml:"id"`
+	Name                   string              `toml:"name"`
+	TimeZone               string              `toml:"time_zone"`
+	Languages              []string            `toml:"languages"`
+	Footer                 string              `toml:"footer"`
+	CounterWord            string              `toml:"counter_word"`
+	RecallLimit            *int                `toml:"recall_limit"`
+	AllowCallSpecific      bool                `toml:"allow_call_specific"`
+	AnnounceTicketLanguage bool                `toml:"announce_ticket_language"`
+	TargetWaitMinutes      int                 `toml:"target_wait_minutes"`
+	Hours                  map[string][]string `toml:"hours"`
+	Exception              []struct {
+		Date  string   `toml:"date"`
+		Name  string   `toml:"name"`
+		Hours []string `toml:"hours"`
+	} `toml:"exception"`
+	Booking struct {
+		SlotMinutes          int      `toml:"slot_minutes"`
+		PerSlot              int      `toml:"per_slot"`
+		Days                 []string `toml:"days"`
+		AheadDays            int      `toml:"ahead_days"`
+		CheckInBeforeMinutes int      `toml:"checkin_before_minutes"`
+		CheckInGraceMinutes  int      `toml:"checkin_grace_minutes"`
+		RetentionDays        int      `toml:"retention_days"`
+	} `toml:"booking"`
+	Service []struct {
+		ID             string            `toml:"id"`
+		Prefix         string            `toml:"prefix"`
+		Name           map[string]string `toml:"name"`
+		Priority       *float64          `toml:"priority"`
+		DailyCap       int               `toml:"daily_cap"`
+		CutoffMinutes  int               `toml:"cutoff_minutes"`
+		Bookable       bool              `toml:"bookable"`
+		ServiceMinutes float64           `toml:"service_minutes"`
+	} `toml:"service"`
+	Counter []struct {
+		Number   int                `toml:"number"`
+		Name     string             `toml:"name"`
+		Services map[string]float64 `toml:"services"`
+	} `toml:"counter"`
+}
+
+// Error is one problem in a configuration file.
+type Error struct {
+	File string
+	Line int
+	// Path names the setting, e.g. office[0].service[2].prefix.
+	Path    string
+	Message string
+}
+
+func (e Error) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	if e.Path == "" {
+		return loc + ": " + e.Message
+	}
+	return fmt.Sprintf("%s: %s: %s", loc, e.Path, e.Message)
+}
+
+// Errors are all problems found in a file.
+type Errors []Error
+
+func (es Errors) Error() string {
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "\n")
+}
+
+var lineInMessage = regexp.MustCompile(`^line (\d+)`)
+
+// Load reads and checks the configuration file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse reads and checks a configuration; name is used in error messages.
+func Parse(name string, data []byte) (*Config, error) {
+	var f file
+	md, err := toml.Decode(string(data), &f)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, Errors{{File: name, Line: pe.Position.Line, Message: pe.Message}}
+		}
+		// Type mismatches come as plain errors that name the line in text.
+		msg := strings.TrimPrefix(err.Error(), "toml: ")
+		line := 0
+		if m := lineInMessage.FindStringSubmatch(msg); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			msg = strings.TrimSpace(lineInMessage.ReplaceAllString(msg, ""))
+		}
+		return nil, Errors{{File: name, Line: line, Message: msg}}
+	}
+	idx := indexLines(string(data))
+	var errs Errors
+	for _, k := range md.Undecoded() {
+		errs = append(errs, Error{File: name, Line: idx.keyLine(k), Path: k.String(), Message: "unknown setting"})
+	}
+	cfg := &Config{Server: Server{PublicURL: strings.TrimRight(f.Server.PublicURL, "/")}}
+	if len(f.Office) == 0 {
+		errs = append(errs, Error{File: name, Message: "no [[office]] defined"})
+	}
+	seen := map[string]int{}
+	for i, of := range f.Office {
+		prefix := fmt.Sprintf("office[%d]", i)
+		o, convErrs := convert(of)
+		for _, ce := range convErrs {
+			p := prefix + "." + ce.Path
+			errs = append(errs, Error{File: name, Line: idx.line(p), Path: p, Message: ce.Message})
+		}
+		if o == nil {
+			continue
+		}
+		if err := o.Validate(); err != nil {
+			var ve queue.ConfigErrors
+			errors.As(err, &ve)
+			for _, ce := range ve {
+				p := prefix + "." + ce.Path
+				errs = append(errs, Error{File: name, Line: idx.line(exceptionPath(p, of)), Path: p, Message: ce.Message})
+			}
+		}
+		if j, dup := seen[o.ID]; dup {
+			errs = append(errs, Error{File: name, Line: idx.line(prefix + ".id"), Path: prefix + ".id", Message: fmt.Sprintf("%q is already used by office[%d]", o.ID, j)})
+		}
+		seen[o.ID] = i
+		cfg.Offices = append(cfg.Offices, o)
+	}
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
+		return nil, errs
+	}
+	return cfg, nil
+}
+
+// exceptionPath turns queue's exception[DATE] into the file's exception[i].
+func exceptionPath(p string, of officeFile) string {
+	i := strings.Index(p, "exception[")
+	if i < 0 {
+		return p
+	}
+	rest := p[i+len("exception["):]
+	date, tail, _ := strings.Cut(rest, "]")
+	for j, ex := range of.Exception {
+		if ex.Date == date {
+			return p[:i] + fmt.Sprintf("exception[%d]", j) + tail
+		}
+	}
+	return p
+}
+
+var weekdays = map[string]time.Weekday{
+	"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
+	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday,
+}
+
+// convert turns the file's form of an office into queue.Office, reporting
+// what cannot be read at all (bad times, unknown days, unknown zones).
+func convert(of officeFile) (*queue.Office, queue.ConfigErrors) {
+	var errs queue.ConfigErrors
+	add := func(path, format string, args ...any) {
+		errs = append(errs, queue.ConfigError{Path: path, Message: fmt.Sprintf(format, args...)})
+	}
+	o := &queue.Office{
+		ID: of.ID, Name: of.Name, Languages: of.Languages, Footer: of.Footer,
+		Exceptions: map[string]queue.DayException{},
+		Rules: queue.Rules{
+			RecallLimit: 2, AllowCallSpecific: of.AllowCallSpecific, CounterWord: of.CounterWord,
+			AnnounceTicketLanguage: of.AnnounceTicketLanguage,
+			TargetWait:             time.Duration(of.TargetWaitMinutes) * time.Minute,
+		},
+	}
+	if of.RecallLimit != nil {
+		o.Rules.RecallLimit = *of.RecallLimit
+	}
+	if o.Rules.CounterWord == "" {
+		o.Rules.CounterWord = "stanowisko"
+	}
+	if o.Rules.TargetWait == 0 {
+		o.Rules.TargetWait = 20 * time.Minute
+	}
+	for _, l := range of.Languages {
+		switch l {
+		case "pl", "en", "lt", "ru", "uk":
+		default:
+			add("languages", "%q is not one of pl, en, lt, ru, uk", l)
+		}
+	}
+	if of.TimeZone == "" {
+		add("time_zone", "missing (e.g. \"Europe/Warsaw\")")
+	} else if loc, err := time.LoadLocation(of.TimeZone); err != nil {
+		add("time_zone", "%q is not a known time zone", of.TimeZone)
+	} else {
+		o.Location = loc
+	}
+	for day, ivs := range of.Hours {
+		wd, ok := weekdays[day]
+		if !ok {
+			add("hours."+day, "%q is not a day: use mon, tue, wed, thu, fri, sat, sun", day)
+			continue
+		}
+		parsed, perr := parseIntervals(ivs)
+		if perr != nil {
+			add("hours."+day, "%v", perr)
+			continue
+		}
+		o.Hours[wd] = parsed
+	}
+	for i, ex := range of.Exception {
+		p := fmt.Sprintf("exception[%d]", i)
+		if _, err := time.Parse("2006-01-02", ex.Date); err != nil {
+			add(p+".date", "%q is not YYYY-MM-DD", ex.Date)
+			continue
+		}
+		if _, dup := o.Exceptions[ex.Date]; dup {
+			add(p+".date", "%s is given twice", ex.Date)
+		}
+		parsed, perr := parseIntervals(ex.Hours)
+		if perr != nil {
+			add(p+".hours", "%v", perr)
+			continue
+		}
+		o.Exceptions[ex.Date] = queue.DayException{Name: ex.Name, Hours: parsed}
+	}
+	b := of.Booking
+	o.Booking = queue.BookingRules{
+		SlotLength: time.Duration(b.SlotMinutes) * time.Minute, PerSlot: b.PerSlot,
+		Ahead:         time.Duration(b.AheadDays) * 24 * time.Hour,
+		CheckInBefore: time.Duration(b.CheckInBeforeMinutes) * time.Minute,
+		CheckInGrace:  time.Duration(b.CheckInGraceMinutes) * time.Minute,
+		Retention:     time.Duration(b.RetentionDays) * 24 * time.Hour,
+	}
+	for _, d := range b.Days {
+		wd, ok := weekdays[d]
+		if !ok {
+			add("booking.days", "%q is not a day: use mon, tue, wed, thu, fri, sat, sun", d)
+			continue
+		}
+		o.Booking.Days = append(o.Booking.Days, wd)
+	}
+	for _, s := range of.Service {
+		prio := 1.0
+		if s.Priority != nil {
+			prio = *s.Priority
+		}
+		o.Services = append(o.Services, queue.Service{
+			ID: s.ID, Prefix: s.Prefix, Names: s.Name, Priority: prio, DailyCap: s.DailyCap,
+			CutOff: time.Duration(s.CutoffMinutes) * time.Minute, Bookable: s.Bookable,
+			ServiceTime: time.Duration(s.ServiceMinutes * float64(time.Minute)),
+		})
+	}
+	for _, c := range of.Counter {
+		name := c.Name
+		if name == "" {
+			name = fmt.Sprintf("%d", c.Number)
+		}
+		o.Counters = append(o.Counters, queue.Counter{Number: c.Number, Name: name, Weights: c.Services})
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return o, nil
+}
+
+func parseIntervals(ss []string) ([]queue.Interval, error) {
+	out := make([]queue.Interval, 0, len(ss))
+	for _, s := range ss {
+		iv, err := queue.ParseInterval(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, iv)
+	}
+	return out, nil
+}

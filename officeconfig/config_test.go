@@ -1,0 +1,148 @@
+package officeconfig
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	_ "time/tzdata"
+)
+
+func TestExampleOffices(t *testing.T) {
+	files, _ := filepath.Glob("../testdata/offices/*.toml")
+	if len(files) < 2 {
+		t.Fatalf("example offices missing: %v", files)
+	}
+	for _, f := range files {
+		cfg, err := Load(f)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		for _, o := range cfg.Offices {
+			if len(o.Counters) < 6 || len(o.Services) < 5 {
+				t.Errorf("%s: %d counters, %d services", o.ID, len(o.Counters), len(o.Services))
+			}
+		}
+	}
+	cfg, err := Load("../testdata/offices/czestochowa.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := cfg.Offices[0]
+	// Seed 002: Mon, Wed-Fri 8-15, Tue 7:30-17.
+	if got := o.Hours[time.Tuesday][0].String(); got != "07:30-17:00" {
+		t.Errorf("Częstochowa Tuesday %s", got)
+	}
+	if got := o.Hours[time.Wednesday][0].String(); got != "08:00-15:00" {
+		t.Errorf("Częstochowa Wednesday %s", got)
+	}
+}
+
+const good = `
+[[office]]
+id = "x"
+name = "X"
+time_zone = "Europe/Warsaw"
+languages = ["pl"]
+[office.hours]
+mon = ["08:00-16:00"]
+[[office.service]]
+id = "a"
+prefix = "A"
+service_minutes = 5
+[office.service.name]
+pl = "Sprawy"
+[[office.counter]]
+number = 1
+[office.counter.services]
+a = 1.0
+`
+
+func TestErrorsNameFileLineAndProblem(t *testing.T) {
+	tests := []struct {
+		name        string
+		replace     [2]string
+		line        int
+		path, words string
+	}{
+		{"syntax", [2]string{`name = "X"`, `name = "X`}, 4, "", ""},
+		{"bad zone", [2]string{`Europe/Warsaw`, `Europe/Warszawa`}, 5, "office[0].time_zone", "not a known time zone"},
+		{"bad hours", [2]string{`08:00-16:00`, `16:00-08:00`}, 8, "office[0].hours.mon", "closes before it opens"},
+		{"bad day", [2]string{`mon = [`, `monday = [`}, 8, "office[0].hours.monday", "not a day"},
+		{"bad prefix", [2]string{`prefix = "A"`, `prefix = "a1"`}, 11, "office[0].service[0].prefix", "one capital letter"},
+		{"unknown setting", [2]string{`service_minutes = 5`, `service_minuts = 5`}, 12, "office.service.service_minuts", "unknown setting"},
+		{"counter serves unknown", [2]string{`a = 1.0`, `b = 1.0`}, 18, "office[0].counter[0].services.b", "no service"},
+		{"wrong type", [2]string{`number = 1`, `number = "one"`}, 16, "", "number"},
+		{"bad language", [2]string{`languages = ["pl"]`, `languages = ["pl", "de"]`}, 6, "office[0].languages", `"de"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text := strings.Replace(good, tt.replace[0], tt.replace[1], 1)
+			if text == good {
+				t.Fatal("replacement did not apply")
+			}
+			_, err := Parse("office.toml", []byte(text))
+			errs, ok := err.(Errors)
+			if !ok || len(errs) == 0 {
+				t.Fatalf("Parse = %v, want errors", err)
+			}
+			for _, e := range errs {
+				if e.File == "office.toml" && e.Line == tt.line && e.Path == tt.path && strings.Contains(e.Error(), tt.words) {
+					return
+				}
+			}
+			t.Errorf("no error at line %d, path %q, saying %q in:\n%v", tt.line, tt.path, tt.words, err)
+		})
+	}
+	if _, err := Parse("office.toml", []byte(good)); err != nil {
+		t.Errorf("good config: %v", err)
+	}
+}
+
+func TestSecondOfficeAndDuplicates(t *testing.T) {
+	two := good + strings.Replace(good, `id = "x"`, `id = "x"`, 1)
+	_, err := Parse("o.toml", []byte(two))
+	if err == nil || !strings.Contains(err.Error(), `o.toml:21: office[1].id: "x" is already used by office[0]`) {
+		t.Errorf("duplicate office id: %v", err)
+	}
+	second := strings.Replace(good, `prefix = "A"`, `prefix = "AA"`, 1)
+	_, err = Parse("o.toml", []byte(good+second))
+	if err == nil || !strings.Contains(err.Error(), "o.toml:29: office[1].service[0].prefix") {
+		t.Errorf("error in the second office: %v", err)
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "none.toml"))
+	if err == nil || !os.IsNotExist(unwrapAll(err)) {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func unwrapAll(err error) error {
+	for {
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return err
+		}
+		err = u.Unwrap()
+	}
+}
+
+// FuzzParse: configuration files are written by hand on site; whatever
+// they hold, Parse answers with a config or an error, never a panic.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(good))
+	if data, err := os.ReadFile("../testdata/offices/starachowice.toml"); err == nil {
+		f.Add(data)
+	}
+	f.Add([]byte("[[office]]\n[[office.service]]\n[office.service.name]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := Parse("fuzz.toml", data)
+		if err == nil && len(cfg.Offices) == 0 {
+			t.Fatal("no error and no office")
+		}
+	})
+}

@@ -1,0 +1,180 @@
+package queue
+
+import (
+	"slices"
+	"time"
+)
+
+// Slot is a bookable time and how many places it has left.
+type Slot struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	Free  int       `json:"free"`
+}
+
+// Slots lists the bookable slots of service on the office-local date of
+// day, as seen at now. Past slots, days that do not take bookings and days
+// too far ahead give none.
+func (s *State) Slots(now time.Time, service string, day time.Time) []Slot {
+	svc, ok := s.Office.Service(service)
+	if !ok || !svc.Bookable {
+		return nil
+	}
+	b := s.Office.Booking
+	if !s.bookableDay(now, day) {
+		return nil
+	}
+	taken := map[time.Time]int{}
+	for _, r := range s.Reservations {
+		if r.Service == service && r.State != ReservationDrop {
+			taken[r.Slot.UTC()]++
+		}
+	}
+	ivs, _ := s.Office.HoursOn(day)
+	var out []Slot
+	for _, iv := range ivs {
+		for m := iv.Open; m+Minute(b.SlotLength/time.Minute) <= iv.Close; m += Minute(b.SlotLength / time.Minute) {
+			start := s.Office.at(day, m)
+			if !start.After(now) {
+				continue
+			}
+			out = append(out, Slot{Start: start, End: start.Add(b.SlotLength), Free: max(b.PerSlot-taken[start.UTC()], 0)})
+		}
+	}
+	return out
+}
+
+func (s *State) bookableDay(now, day time.Time) bool {
+	b := s.Office.Booking
+	localDay := s.Office.LocalDate(day)
+	if localDay < s.Office.LocalDate(now) || day.After(now.Add(b.Ahead)) {
+		return false
+	}
+	if len(b.Days) > 0 && !slices.Contains(b.Days, day.In(s.Office.Location).Weekday()) {
+		return false
+	}
+	return true
+}
+
+// Book books a visit for a slot. The caller picks an unguessable ID and
+// keeps personal data apart from the event log.
+type Book struct {
+	ID      string
+	Service string
+	Slot    time.Time
+	Lang    string
+}
+
+func (c Book) decide(s *State, now time.Time) (Decision, error) {
+	svc, ok := s.Office.Service(c.Service)
+	if !ok {
+		return Decision{}, notFound("no service %q in office %s", c.Service, s.Office.ID)
+	}
+	if !svc.Bookable {
+		return Decision{}, invalid("service: %q does not take bookings", c.Service)
+	}
+	if c.ID == "" {
+		return Decision{}, invalid("id: a booking needs an id")
+	}
+	if _, dup := s.Reservations[c.ID]; dup {
+		return Decision{}, conflict("booking %s already exists", c.ID)
+	}
+	if err := checkIssueFields(c.Lang, ChannelBooking, "", ""); err != nil {
+		return Decision{}, err
+	}
+	for _, sl := range s.Slots(now, c.Service, c.Slot) {
+		if !sl.Start.Equal(c.Slot) {
+			continue
+		}
+		if sl.Free == 0 {
+			r := &Refusal{Reason: ReasonSlotFull, Service: svc.ID}
+			return Decision{}, r.err("the slot at %s is fully booked", fmtTime(c.Slot, s.Office))
+		}
+		res := Reservation{ID: c.ID, Service: svc.ID, Slot: c.Slot, Lang: c.Lang, State: Booked, BookedAt: now}
+		return Decision{Events: []Body{ReservationBooked{Reservation: res}}, Reservation: c.ID}, nil
+	}
+	r := &Refusal{Reason: ReasonSlotUnavailable, Service: svc.ID}
+	return Decision{}, r.err("%s is not a bookable slot of %s", fmtTime(c.Slot, s.Office), svc.ID)
+}
+
+// CancelReservation cancels a booked visit not yet checked in.
+type CancelReservation struct{ ID string }
+
+func (c CancelReservation) decide(s *State, now time.Time) (Decision, error) {
+	r := s.Reservations[c.ID]
+	if r == nil {
+		return Decision{}, notFound("no booking %q", c.ID)
+	}
+	switch r.State {
+	case ReservationDrop:
+		return Decision{Reservation: r.ID}, nil
+	case CheckedIn:
+		return Decision{}, conflict("booking %s is already confirmed at the kiosk", c.ID)
+	}
+	return Decision{Events: []Body{ReservationCancelled{Reservation: r.ID}}, Reservation: r.ID}, nil
+}
+
+// CheckIn confirms a booked visit at the kiosk (or on a phone) and issues
+// its ticket, which is called when the slot comes, ahead of walk-ins, and
+// never before. Confirming twice gives the same ticket.
+type CheckIn struct {
+	Reservation string
+	RequestID   string
+	Device      string
+	Channel     Channel
+	Lang        string
+}
+
+func (c CheckIn) decide(s *State, now time.Time) (Decision, error) {
+	if id, ok := s.knownRequest(c.RequestID); ok {
+		return Decision{Ticket: id, Reservation: c.Reservation}, nil
+	}
+	r := s.Reservations[c.Reservation]
+	if r == nil {
+		return Decision{}, notFound("no booking %q", c.Reservation)
+	}
+	switch r.State {
+	case CheckedIn:
+		return Decision{Ticket: r.Ticket, Reservation: r.ID}, nil
+	case ReservationDrop:
+		return Decision{}, conflict("booking %s was cancelled", r.ID)
+	}
+	b := s.Office.Booking
+	if opens := r.Slot.Add(-b.CheckInBefore); now.Before(opens) {
+		ref := &Refusal{Reason: ReasonTooEarly, Service: r.Service, Until: opens}
+		return Decision{}, ref.err("booking %s can be confirmed from %s", r.ID, fmtTime(opens, s.Office))
+	}
+	if ends := r.Slot.Add(b.CheckInGrace); now.After(ends) {
+		ref := &Refusal{Reason: ReasonTooLate, Service: r.Service, Closing: ends}
+		return Decision{}, ref.err("booking %s could be confirmed until %s", r.ID, fmtTime(ends, s.Office))
+	}
+	svc, ok := s.Office.Service(r.Service)
+	if !ok {
+		return Decision{}, notFound("service %q of booking %s is no longer offered", r.Service, r.ID)
+	}
+	ch := c.Channel
+	if ch == "" {
+		ch = ChannelBooking
+	}
+	lang := c.Lang
+	if lang == "" {
+		lang = r.Lang
+	}
+	if err := checkIssueFields(lang, ch, c.RequestID, ""); err != nil {
+		return Decision{}, err
+	}
+	sv := s.service(svc.ID)
+	if sv.NextNumber > MaxNumber {
+		return Decision{}, conflict("service %s has no numbers left today", svc.ID)
+	}
+	t := Ticket{
+		Day: s.Day, Number: FormatNumber(svc.Prefix, sv.NextNumber), Service: svc.ID, Channel: ch,
+		Lang: lang, State: Waiting, IssuedAt: now, QueuedAt: now, Device: c.Device,
+		ReservationID: r.ID, BookedFor: r.Slot,
+	}
+	t.ID = TicketID(s.Day, t.Number)
+	return Decision{Events: []Body{
+		ReservationCheckedIn{Reservation: r.ID, Ticket: t.ID},
+		TicketIssued{Ticket: t, RequestID: c.RequestID},
+	}, Ticket: t.ID, Reservation: r.ID}, nil
+}

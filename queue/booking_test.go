@@ -1,0 +1,158 @@
+package queue
+
+import "testing"
+
+func TestSlots(t *testing.T) {
+	h := newHarness(t, testOffice(), at("09:00"))
+	today := h.s.Slots(h.now, "family", h.now)
+	if len(today) == 0 || !today[0].Start.Equal(at("09:15")) {
+		t.Fatalf("first slot today %v, want 09:15 (09:00 has begun)", today)
+	}
+	if last := today[len(today)-1]; !last.End.Equal(at("16:00")) {
+		t.Errorf("last slot ends %s, want 16:00", last.End.In(warsaw))
+	}
+	wed := h.s.Slots(h.now, "family", at("10:00", "2026-11-25"))
+	for _, sl := range wed {
+		if m := minuteOf(sl.Start, warsaw); m >= 12*60 && m < 13*60 {
+			t.Errorf("slot %s in the lunch break", sl.Start.In(warsaw))
+		}
+	}
+	if got := h.s.Slots(h.now, "docs", h.now); got != nil {
+		t.Errorf("docs takes no bookings, got %d slots", len(got))
+	}
+	if got := h.s.Slots(h.now, "family", at("10:00", "2027-01-20")); got != nil {
+		t.Errorf("slots beyond the booking horizon: %d", len(got))
+	}
+	if got := h.s.Slots(h.now, "family", at("10:00", "2026-11-28")); got != nil {
+		t.Errorf("slots on a Saturday: %d", len(got))
+	}
+}
+
+func TestBookingLifecycle(t *testing.T) {
+	h := newHarness(t, testOffice(), at("09:00"))
+	h.open(1)
+	slot := at("10:00")
+	h.do(Book{ID: "r1", Service: "family", Slot: slot, Lang: "en"})
+	if _, err := h.try(Book{ID: "r2", Service: "family", Slot: slot, Lang: "pl"}); refusal(err) != ReasonSlotFull {
+		t.Errorf("second booking of a one-place slot: %v", err)
+	}
+	if _, err := h.try(Book{ID: "r3", Service: "family", Slot: at("10:07"), Lang: "pl"}); refusal(err) != ReasonSlotUnavailable {
+		t.Errorf("booking off the slot grid: %v", err)
+	}
+	if _, err := h.try(Book{ID: "r4", Service: "docs", Slot: slot, Lang: "pl"}); errKind(err) != Invalid {
+		t.Errorf("booking a service that takes none: %v", err)
+	}
+
+	// Check-in opens 30 minutes before the slot.
+	h.now = at("09:20")
+	_, err := h.try(CheckIn{Reservation: "r1", Device: "kiosk"})
+	if refusal(err) != ReasonTooEarly {
+		t.Fatalf("check-in at 09:20: %v", err)
+	}
+	if u := err.(*Error).Refusal.Until; !u.Equal(at("09:30")) {
+		t.Errorf("too early: come back at %s, want 09:30", u.In(warsaw))
+	}
+	h.now = at("09:35")
+	walkIn := h.issue("family")
+	d := h.do(CheckIn{Reservation: "r1", Device: "kiosk", RequestID: "k-1"})
+	booked := h.s.Tickets[d.Ticket]
+	if booked.Channel != ChannelBooking || !booked.BookedFor.Equal(slot) || booked.Lang != "en" {
+		t.Fatalf("booked ticket %+v", booked)
+	}
+	if again := h.do(CheckIn{Reservation: "r1", Device: "kiosk"}); again.Ticket != d.Ticket {
+		t.Errorf("second check-in gave %s, want the same ticket %s", again.Ticket, d.Ticket)
+	}
+	// Before the slot the walk-in is called, never the booked visit.
+	h.now = at("09:40")
+	if got := h.callNext(1); got != walkIn.Number {
+		t.Errorf("09:40 called %s, want the walk-in %s", got, walkIn.Number)
+	}
+	late := h.issue("family")
+	if got := h.callNext(1); got != late.Number {
+		t.Errorf("09:40 called %s, want walk-in %s: the booking is not due", got, late.Number)
+	}
+	h.issue("family")
+	if _, err := h.try(CallTicket{Counter: 1, Ticket: booked.Number}); errKind(err) != Conflict {
+		t.Errorf("calling a booked visit before its slot by hand: %v", err)
+	}
+	// At the slot it goes ahead of walk-ins who came earlier.
+	h.now = at("10:00")
+	if got := h.callNext(1); got != booked.Number {
+		t.Errorf("10:00 called %s, want the booked %s", got, booked.Number)
+	}
+	h.refold()
+}
+
+func TestCheckInTooLateAndCancel(t *testing.T) {
+	h := newHarness(t, testOffice(), at("09:00"))
+	h.do(Book{ID: "r1", Service: "family", Slot: at("09:30"), Lang: "pl"})
+	h.do(Book{ID: "r2", Service: "family", Slot: at("09:45"), Lang: "pl"})
+	h.now = at("09:41")
+	if _, err := h.try(CheckIn{Reservation: "r1"}); refusal(err) != ReasonTooLate {
+		t.Errorf("11 minutes late with 10 minutes grace: %v", err)
+	}
+	h.do(CancelReservation{ID: "r2"})
+	if _, err := h.try(CheckIn{Reservation: "r2"}); errKind(err) != Conflict {
+		t.Errorf("check-in of a cancelled booking: %v", err)
+	}
+	// The cancelled place can be booked again.
+	h.now = at("09:00")
+	h.do(Book{ID: "r3", Service: "family", Slot: at("09:45"), Lang: "pl"})
+	if _, err := h.try(CheckIn{Reservation: "nope"}); errKind(err) != NotFound {
+		t.Errorf("unknown booking: %v", err)
+	}
+}
+
+func TestLeases(t *testing.T) {
+	h := newHarness(t, testOffice(), at("09:00"))
+	h.open(1)
+	h.issue("family") // A001 online
+	d := h.do(GrantLease{ID: "l1", Device: "kiosk-1", Service: "family", Count: 5})
+	if d.Lease.First != 2 || d.Lease.Last != 6 {
+		t.Fatalf("lease %d-%d, want 2-6", d.Lease.First, d.Lease.Last)
+	}
+	h.now = at("09:10")
+	if n := h.issue("family").Number; n != "A007" {
+		t.Errorf("online issue after a lease gave %s, want A007 (2-6 are leased)", n)
+	}
+	// The kiosk went offline at 09:05 and issued A002 and A003; the server
+	// gets them at 09:30 and places them by their issue time.
+	h.now = at("09:30")
+	leased := IssueLeased{RequestID: "kiosk-1-a", Device: "kiosk-1", Service: "family", Number: 2, IssuedAt: at("09:05"), Lang: "pl"}
+	h.do(leased)
+	h.do(IssueLeased{RequestID: "kiosk-1-b", Device: "kiosk-1", Service: "family", Number: 3, IssuedAt: at("09:06"), Lang: "ru"})
+	if again := h.do(leased); again.Ticket != TicketID(h.s.Day, "A002") {
+		t.Errorf("pushing the same leased ticket twice: %s", again.Ticket)
+	}
+	if _, err := h.try(IssueLeased{RequestID: "kiosk-1-c", Device: "kiosk-1", Service: "family", Number: 2, IssuedAt: at("09:07"), Lang: "pl"}); errKind(err) != Conflict {
+		t.Errorf("a leased number used twice: %v", err)
+	}
+	if _, err := h.try(IssueLeased{RequestID: "kiosk-2-a", Device: "kiosk-2", Service: "family", Number: 4, IssuedAt: at("09:07"), Lang: "pl"}); errKind(err) != Conflict {
+		t.Errorf("another device used kiosk-1's lease: %v", err)
+	}
+	want := []string{"A001", "A002", "A003", "A007"}
+	for _, w := range want {
+		if got := h.callNext(1); got != w {
+			t.Errorf("called %s, want %s (by issue time)", got, w)
+		}
+	}
+	h.refold()
+}
+
+func TestLeasedTicketAfterMidnight(t *testing.T) {
+	h := newHarness(t, testOffice(), at("15:00"))
+	h.do(GrantLease{ID: "l1", Device: "kiosk-1", Service: "family", Count: 3})
+	h.now = at("08:10", "2026-11-24")
+	h.issue("family")
+	d := h.do(IssueLeased{RequestID: "old", Device: "kiosk-1", Service: "family", Number: 1, IssuedAt: at("15:30"), Lang: "pl"})
+	if d.Ticket != "2026-11-23-A001" {
+		t.Errorf("yesterday's leased ticket id %s", d.Ticket)
+	}
+	if _, ok := h.s.Tickets[d.Ticket]; ok {
+		t.Errorf("yesterday's ticket entered today's queue")
+	}
+	if again := h.do(IssueLeased{RequestID: "old", Device: "kiosk-1", Service: "family", Number: 1, IssuedAt: at("15:30"), Lang: "pl"}); again.Ticket != d.Ticket {
+		t.Errorf("not idempotent after midnight")
+	}
+	h.refold()
+}

@@ -1,0 +1,83 @@
+package queue
+
+import (
+	"fmt"
+	"time"
+)
+
+// ErrorKind sorts command errors for the API: what the caller got wrong,
+// what does not exist, what the current state does not allow, and what the
+// office refuses (closed, cut-off).
+type ErrorKind int
+
+// The kinds of command errors.
+const (
+	Invalid ErrorKind = iota + 1
+	NotFound
+	Conflict
+	Refused
+)
+
+// Error is a command's refusal, with a message in English for staff and
+// technicians. Refusals to residents carry a Refusal to be said in their
+// language.
+type Error struct {
+	Kind    ErrorKind
+	Message string
+	Refusal *Refusal
+}
+
+func (e *Error) Error() string { return e.Message }
+
+func invalid(format string, args ...any) *Error {
+	return &Error{Kind: Invalid, Message: fmt.Sprintf(format, args...)}
+}
+
+func notFound(format string, args ...any) *Error {
+	return &Error{Kind: NotFound, Message: fmt.Sprintf(format, args...)}
+}
+
+func conflict(format string, args ...any) *Error {
+	return &Error{Kind: Conflict, Message: fmt.Sprintf(format, args...)}
+}
+
+// Reason says why a ticket or booking is refused.
+type Reason string
+
+// The reasons a resident is refused; i18n has a message for each.
+const (
+	// ReasonClosed: the office is not open now.
+	ReasonClosed Reason = "closed"
+	// ReasonHoliday: the office is closed all day (Refusal.Holiday names it).
+	ReasonHoliday Reason = "holiday"
+	// ReasonCutOff: the service stopped issuing for today before closing.
+	ReasonCutOff Reason = "cut-off"
+	// ReasonPastClosing: the queue is too long to be served before closing.
+	ReasonPastClosing Reason = "past-closing"
+	// ReasonDailyCap: the service's tickets for today are all given.
+	ReasonDailyCap Reason = "daily-cap"
+	// ReasonTooEarly: a booked visit is confirmed before its check-in opens.
+	ReasonTooEarly Reason = "too-early"
+	// ReasonTooLate: a booked visit is confirmed after its grace time.
+	ReasonTooLate Reason = "too-late"
+	// ReasonSlotFull, ReasonSlotUnavailable: a booking is refused.
+	ReasonSlotFull        Reason = "slot-full"
+	ReasonSlotUnavailable Reason = "slot-unavailable"
+)
+
+// Refusal says why and until when a service does not take residents.
+type Refusal struct {
+	Reason  Reason `json:"reason"`
+	Service string `json:"service,omitempty"`
+	// Until is when it will be possible again (the next opening, or the
+	// start of check-in); zero when unknown or never.
+	Until time.Time `json:"until,omitzero"`
+	// Closing is today's closing time, for cut-off and past-closing.
+	Closing time.Time `json:"closing,omitzero"`
+	// Holiday names the day the office is closed for.
+	Holiday string `json:"holiday,omitempty"`
+}
+
+func (r *Refusal) err(format string, args ...any) *Error {
+	return &Error{Kind: Refused, Message: fmt.Sprintf(format, args...), Refusal: r}
+}

@@ -1,0 +1,245 @@
+package queue
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"time"
+)
+
+// Event is one change of an office's queues, as appended to its log.
+type Event struct {
+	// Seq numbers the office's events from 1, without gaps.
+	Seq uint64
+	At  time.Time
+	// Actor says who caused the event ("counter:5", "kiosk:lobby",
+	// "clerk:anna", "system"), for the audit trail.
+	Actor string
+	Body  Body
+}
+
+// Body is the content of an event; each kind is its own type.
+type Body interface {
+	// Kind is the event's name on the wire and in the log.
+	Kind() string
+}
+
+// The kinds of events.
+type (
+	// DayRolledOver starts a new office-local day: numbers restart, tickets
+	// left from the day before are cancelled and counters close.
+	DayRolledOver struct {
+		Day string `json:"day"`
+	}
+	// TicketIssued adds a ticket to a queue.
+	TicketIssued struct {
+		Ticket    Ticket `json:"ticket"`
+		RequestID string `json:"request_id,omitempty"`
+	}
+	// TicketCalled sends a ticket to a counter.
+	TicketCalled struct {
+		Ticket  string `json:"ticket"`
+		Counter int    `json:"counter"`
+		// Specific is set when the clerk chose the ticket out of order.
+		Specific bool `json:"specific,omitempty"`
+		// Returned is set when a parked ticket was called back.
+		Returned bool `json:"returned,omitempty"`
+	}
+	// TicketRecalled calls the same ticket again.
+	TicketRecalled struct {
+		Ticket  string `json:"ticket"`
+		Counter int    `json:"counter"`
+	}
+	// ServiceStarted marks that the resident came to the counter.
+	ServiceStarted struct {
+		Ticket  string `json:"ticket"`
+		Counter int    `json:"counter"`
+	}
+	// TicketFinished ends a served ticket.
+	TicketFinished struct {
+		Ticket  string `json:"ticket"`
+		Counter int    `json:"counter"`
+	}
+	// TicketNoShow ends a called ticket whose resident did not come.
+	TicketNoShow struct {
+		Ticket  string `json:"ticket"`
+		Counter int    `json:"counter"`
+		// AfterRecalls is set when the recall limit made it a no-show.
+		AfterRecalls bool `json:"after_recalls,omitempty"`
+	}
+	// TicketTransferred moves a ticket to another service or counter.
+	TicketTransferred struct {
+		Ticket      string `json:"ticket"`
+		FromCounter int    `json:"from_counter,omitempty"`
+		ToService   string `json:"to_service"`
+		ToCounter   int    `json:"to_counter,omitempty"`
+		// KeepPlace keeps the ticket's place in line; otherwise it goes to
+		// the back of the new queue.
+		KeepPlace bool   `json:"keep_place,omitempty"`
+		Note      string `json:"note,omitempty"`
+	}
+	// TicketParked sets a ticket aside (the resident went to fetch a
+	// document) until its counter calls it back.
+	TicketParked struct {
+		Ticket  string `json:"ticket"`
+		Counter int    `json:"counter"`
+	}
+	// TicketCancelled ends a ticket that was not served.
+	TicketCancelled struct {
+		Ticket string `json:"ticket"`
+		Reason string `json:"reason"`
+	}
+	// CounterOpened, CounterPaused and CounterClosed change a counter.
+	CounterOpened struct {
+		Counter int `json:"counter"`
+	}
+	CounterPaused struct {
+		Counter int `json:"counter"`
+	}
+	CounterClosed struct {
+		Counter int `json:"counter"`
+	}
+	// ReservationBooked books a visit for a slot. Personal data is not in
+	// the event: the server keeps it apart so it can be purged.
+	ReservationBooked struct {
+		Reservation Reservation `json:"reservation"`
+	}
+	// ReservationCancelled cancels a booked visit.
+	ReservationCancelled struct {
+		Reservation string `json:"reservation"`
+	}
+	// ReservationCheckedIn confirms a booked visit at the kiosk; a
+	// TicketIssued for its ticket follows in the same batch.
+	ReservationCheckedIn struct {
+		Reservation string `json:"reservation"`
+		Ticket      string `json:"ticket"`
+	}
+	// RatingGiven records a resident's rating of a finished service.
+	RatingGiven struct {
+		Ticket string `json:"ticket"`
+		Rating Rating `json:"rating"`
+	}
+	// DeviceFault reports a device's trouble (printer out of paper) so staff
+	// see it, or its end when Fault is empty.
+	DeviceFault struct {
+		Device string `json:"device"`
+		Fault  string `json:"fault,omitempty"`
+		Detail string `json:"detail,omitempty"`
+	}
+	// LeaseGranted reserves a block of numbers for a kiosk to issue from
+	// while it cannot reach the server.
+	LeaseGranted struct {
+		Lease Lease `json:"lease"`
+	}
+)
+
+// Kind implementations name each event type on the wire.
+func (DayRolledOver) Kind() string        { return "DayRolledOver" }
+func (TicketIssued) Kind() string         { return "TicketIssued" }
+func (TicketCalled) Kind() string         { return "TicketCalled" }
+func (TicketRecalled) Kind() string       { return "TicketRecalled" }
+func (ServiceStarted) Kind() string       { return "ServiceStarted" }
+func (TicketFinished) Kind() string       { return "TicketFinished" }
+func (TicketNoShow) Kind() string         { return "TicketNoShow" }
+func (TicketTransferred) Kind() string    { return "TicketTransferred" }
+func (TicketParked) Kind() string         { return "TicketParked" }
+func (TicketCancelled) Kind() string      { return "TicketCancelled" }
+func (CounterOpened) Kind() string        { return "CounterOpened" }
+func (CounterPaused) Kind() string        { return "CounterPaused" }
+func (CounterClosed) Kind() string        { return "CounterClosed" }
+func (ReservationBooked) Kind() string    { return "ReservationBooked" }
+func (ReservationCancelled) Kind() string { return "ReservationCancelled" }
+func (ReservationCheckedIn) Kind() string { return "ReservationCheckedIn" }
+func (RatingGiven) Kind() string          { return "RatingGiven" }
+func (DeviceFault) Kind() string          { return "DeviceFault" }
+func (LeaseGranted) Kind() string         { return "LeaseGranted" }
+
+// newBody returns an empty body of the named kind to decode into.
+func newBody(kind string) (Body, bool) {
+	switch kind {
+	case "DayRolledOver":
+		return &DayRolledOver{}, true
+	case "TicketIssued":
+		return &TicketIssued{}, true
+	case "TicketCalled":
+		return &TicketCalled{}, true
+	case "TicketRecalled":
+		return &TicketRecalled{}, true
+	case "ServiceStarted":
+		return &ServiceStarted{}, true
+	case "TicketFinished":
+		return &TicketFinished{}, true
+	case "TicketNoShow":
+		return &TicketNoShow{}, true
+	case "TicketTransferred":
+		return &TicketTransferred{}, true
+	case "TicketParked":
+		return &TicketParked{}, true
+	case "TicketCancelled":
+		return &TicketCancelled{}, true
+	case "CounterOpened":
+		return &CounterOpened{}, true
+	case "CounterPaused":
+		return &CounterPaused{}, true
+	case "CounterClosed":
+		return &CounterClosed{}, true
+	case "ReservationBooked":
+		return &ReservationBooked{}, true
+	case "ReservationCancelled":
+		return &ReservationCancelled{}, true
+	case "ReservationCheckedIn":
+		return &ReservationCheckedIn{}, true
+	case "RatingGiven":
+		return &RatingGiven{}, true
+	case "DeviceFault":
+		return &DeviceFault{}, true
+	case "LeaseGranted":
+		return &LeaseGranted{}, true
+	}
+	return nil, false
+}
+
+type wireEvent struct {
+	Seq   uint64          `json:"seq"`
+	At    time.Time       `json:"at"`
+	Actor string          `json:"actor,omitempty"`
+	Type  string          `json:"type"`
+	Data  json.RawMessage `json:"data"`
+}
+
+// MarshalJSON writes {"seq","at","actor","type","data"}.
+func (e Event) MarshalJSON() ([]byte, error) {
+	if e.Body == nil {
+		return nil, fmt.Errorf("event %d has no body", e.Seq)
+	}
+	data, err := json.Marshal(e.Body)
+	if err != nil {
+		return nil, fmt.Errorf("encoding %s event: %w", e.Body.Kind(), err)
+	}
+	return json.Marshal(wireEvent{Seq: e.Seq, At: e.At, Actor: e.Actor, Type: e.Body.Kind(), Data: data})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes and refuses unknown kinds.
+func (e *Event) UnmarshalJSON(b []byte) error {
+	var w wireEvent
+	if err := json.Unmarshal(b, &w); err != nil {
+		return fmt.Errorf("decoding event: %w", err)
+	}
+	body, ok := newBody(w.Type)
+	if !ok {
+		return fmt.Errorf("decoding event %d: unknown type %q", w.Seq, w.Type)
+	}
+	if len(w.Data) == 0 {
+		return fmt.Errorf("decoding %s event %d: no data", w.Type, w.Seq)
+	}
+	if err := json.Unmarshal(w.Data, body); err != nil {
+		return fmt.Errorf("decoding %s event %d: %w", w.Type, w.Seq, err)
+	}
+	*e = Event{Seq: w.Seq, At: w.At, Actor: w.Actor, Body: deref(body)}
+	return nil
+}
+
+// deref turns the decoding pointer back into the value type Apply switches on.
+func deref(b Body) Body {
+	return reflect.ValueOf(b).Elem().Interface().(Body)
+}
