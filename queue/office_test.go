@@ -21,7 +21,10 @@ func TestValidate(t *testing.T) {
 		{"missing name in a language", func(o *Office) { delete(o.Services[1].Names, "en") }, "service[1].name", `"en"`},
 		{"counter serves unknown service", func(o *Office) { o.Counters[0].Weights["tax"] = 1 }, "counter[0].services.tax", "no service"},
 		{"duplicate counter", func(o *Office) { o.Counters[2].Number = 1 }, "counter[2].number", "already used"},
-		{"service nobody serves", func(o *Office) { o.Counters[1].Weights["docs"] = 0; o.Counters[2].Weights = map[string]float64{"family": 1} }, "service[1]", "served by no counter"},
+		{"service nobody serves", func(o *Office) {
+			o.Counters[1].Weights["docs"] = 0
+			o.Counters[2].Weights = map[string]float64{"family": 1}
+		}, "service[1]", "served by no counter"},
 		{"cap over 999", func(o *Office) { o.Services[0].DailyCap = 1200 }, "service[0].daily_cap", "999"},
 		{"overlapping hours", func(o *Office) { o.Hours[time.Monday] = []Interval{{480, 720}, {700, 900}} }, "hours.mon", "overlaps"},
 		{"no retention", func(o *Office) { o.Booking.Retention = 0 }, "booking.retention_days", "purged"},
