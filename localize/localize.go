@@ -1,0 +1,66 @@
+// Package localize says queue things in a resident's language: why a
+// service refuses tickets and when to come back, and how long the wait is.
+// It joins the pure domain (queue) with the message catalogs (i18n), so
+// that the server's answers and the kiosk's screens use the same words.
+package localize
+
+import (
+	"time"
+
+	"github.com/numerek/numerek/i18n"
+	"github.com/numerek/numerek/queue"
+)
+
+// Refusal says r in lang: why, and when to come back, with times in the
+// office's zone loc and "today" and "tomorrow" judged from now.
+func Refusal(cat *i18n.Catalog, lang string, r *queue.Refusal, loc *time.Location, now time.Time) string {
+	return cat.T(lang, "refusal."+string(r.Reason),
+		"when", When(cat, lang, r.Until, loc, now),
+		"closing", r.Closing.In(loc).Format("15:04"),
+		"holiday", r.Holiday,
+	)
+}
+
+// When names a coming moment: "dziś, godz. 13:00", "jutro, godz. 8:00",
+// "poniedziałek 30.11, godz. 8:00".
+func When(cat *i18n.Catalog, lang string, t time.Time, loc *time.Location, now time.Time) string {
+	if t.IsZero() {
+		return cat.T(lang, "when.unknown")
+	}
+	lt, ln := t.In(loc), now.In(loc)
+	clock := lt.Format("15:04")
+	today := time.Date(ln.Year(), ln.Month(), ln.Day(), 0, 0, 0, 0, loc)
+	day := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, loc)
+	switch {
+	case day.Equal(today):
+		return cat.T(lang, "when.today", "time", clock)
+	case day.Equal(today.AddDate(0, 0, 1)):
+		return cat.T(lang, "when.tomorrow", "time", clock)
+	}
+	return cat.T(lang, "when.day", "weekday", cat.T(lang, weekdayID(lt.Weekday())), "date", lt.Format("02.01"), "time", clock)
+}
+
+func weekdayID(d time.Weekday) string { return "weekday." + string(rune('0'+int(d))) }
+
+// Wait says an expected wait: "ok. 15 minut", "około 1 godz. 20 min"; a
+// negative wait is unknown.
+func Wait(cat *i18n.Catalog, lang string, d time.Duration) string {
+	switch {
+	case d < 0:
+		return cat.T(lang, "wait.unknown")
+	case d < time.Minute:
+		return cat.T(lang, "wait.none")
+	case d < time.Hour-30*time.Second:
+		return cat.N(lang, "wait.about_minutes", int(d.Round(time.Minute)/time.Minute))
+	}
+	return cat.T(lang, "wait.about", "duration", Duration(cat, lang, d))
+}
+
+// Duration says a duration in whole minutes, or hours and minutes past an hour.
+func Duration(cat *i18n.Catalog, lang string, d time.Duration) string {
+	m := int(d.Round(time.Minute) / time.Minute)
+	if m < 60 {
+		return cat.N(lang, "duration.minutes", m)
+	}
+	return cat.T(lang, "duration.hours", "h", m/60, "m", m%60)
+}
