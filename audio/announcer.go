@@ -1,0 +1,334 @@
+package audio
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"sync"
+	"time"
+)
+
+// AnnouncerOptions configure an Announcer; the zero value is usable.
+type AnnouncerOptions struct {
+	// Volume sets the loudness by time of day; empty means full volume.
+	Volume VolumeSchedule
+	// Now is the clock the volume schedule is read with (nil: time.Now).
+	Now func() time.Time
+	// Log receives device trouble and unusable calls (nil: slog.Default()).
+	Log *slog.Logger
+	// OnSpeaking, if set, is called when the first sound of a call (its
+	// chime, or its first word when it follows another call) is handed to
+	// the sink: the moment the hall display can highlight the ticket. It
+	// runs on the sink's goroutine and must return quickly.
+	OnSpeaking func(Call)
+	// MaxWaiting bounds the calls waiting to be said (0: 100, some seven
+	// minutes of speech). A call beyond it is refused, so a stalled device
+	// cannot grow the queue without end.
+	MaxWaiting int
+}
+
+// Announcer says calls one after another through a Sink. Calls arriving
+// while one is being said wait their turn; none overlap and none are lost.
+// Calls that wait together are said back to back after a single chime. It is
+// safe for concurrent use.
+type Announcer struct {
+	voices *Voices
+	sink   Sink
+	opts   AnnouncerOptions
+	log    *slog.Logger
+
+	// wake tells a Read waiting for work that a call has arrived.
+	wake chan struct{}
+
+	mu      sync.Mutex
+	waiting []Announcement // composed, not yet started
+	// segs is what remains of the call being said; empty when idle.
+	segs []segment
+	// speakingAt counts samples until the current call's first sound;
+	// negative once it has been reported.
+	speakingAt int
+	speaking   Call
+	// idle is true once a whole call has ended with nothing waiting, so the
+	// next call opens with a chime.
+	idle bool
+	// drained is closed and replaced whenever the announcer falls idle.
+	drained chan struct{}
+	closed  bool
+	started bool
+	lastErr string // the device error last logged, to log each once
+}
+
+// NewAnnouncer returns an Announcer saying calls with voices through sink.
+// A nil sink means there is no sound device: each call is logged and
+// refused with ErrNoSound, and the caller carries on.
+func NewAnnouncer(voices *Voices, sink Sink, opts AnnouncerOptions) (*Announcer, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.MaxWaiting <= 0 {
+		opts.MaxWaiting = 100
+	}
+	if sink != nil && sink.Rate() != voices.Rate() {
+		return nil, fmt.Errorf("sound device plays at %d Hz but the voices are loaded at %d Hz", sink.Rate(), voices.Rate())
+	}
+	return &Announcer{
+		voices:     voices,
+		sink:       sink,
+		opts:       opts,
+		log:        opts.Log,
+		wake:       make(chan struct{}, 1),
+		idle:       true,
+		speakingAt: -1,
+		drained:    make(chan struct{}),
+	}, nil
+}
+
+// Announce composes call and queues it to be said. It returns at once. The
+// error is for a call that cannot be said (unknown language, bad ticket) or
+// when the sound device is missing or broken, which is also logged; a clip
+// missing from the pack is logged and the call is said without that word.
+func (a *Announcer) Announce(call Call) error {
+	ann, err := a.voices.Compose(call)
+	if err != nil {
+		a.log.Error("call not announced", "call", call.String(), "err", err)
+		return err
+	}
+	if len(ann.Missing) > 0 {
+		a.log.Warn("voice pack lacks clips; saying the call without them", "call", call.String(), "missing", ann.Missing)
+	}
+	if err := a.deviceErr(); err != nil {
+		a.log.Warn("call not spoken", "call", call.String(), "err", err)
+		return fmt.Errorf("announcing %s: %w", call, err)
+	}
+
+	a.mu.Lock()
+	switch {
+	case a.closed:
+		a.mu.Unlock()
+		return fmt.Errorf("announcing %s: announcer is closed", call)
+	case len(a.waiting) >= a.opts.MaxWaiting:
+		a.mu.Unlock()
+		a.log.Error("call not announced: too many calls waiting", "call", call.String(), "waiting", a.opts.MaxWaiting)
+		return fmt.Errorf("announcing %s: %d calls already waiting", call, a.opts.MaxWaiting)
+	}
+	a.waiting = append(a.waiting, ann)
+	start := !a.started
+	a.started = true
+	a.mu.Unlock()
+
+	if start {
+		// The stream lives as long as the announcer: one Oto player, fed
+		// silence-free, so a call starts without waiting for one to be set up.
+		if err := a.sink.Start(a.stream()); err != nil {
+			a.mu.Lock()
+			a.started = false
+			a.waiting = nil
+			a.mu.Unlock()
+			a.log.Error("sound device would not start; call not spoken", "call", call.String(), "err", err)
+			return fmt.Errorf("announcing %s: %w: %w", call, ErrNoSound, err)
+		}
+	}
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// deviceErr reports a missing or failed sound device, logging each distinct
+// failure once.
+func (a *Announcer) deviceErr() error {
+	if a.sink == nil {
+		return ErrNoSound
+	}
+	err := a.sink.Err()
+	if err == nil {
+		return nil
+	}
+	a.mu.Lock()
+	first := a.lastErr != err.Error()
+	a.lastErr = err.Error()
+	a.mu.Unlock()
+	if first {
+		a.log.Error("sound device failed", "err", err)
+	}
+	return fmt.Errorf("%w: %w", ErrNoSound, err)
+}
+
+// Waiting is the number of calls queued and not yet started.
+func (a *Announcer) Waiting() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.waiting)
+}
+
+// Wait blocks until every queued call has been handed to the sink, or ctx
+// ends. The sink may still be playing the last fraction of a second.
+func (a *Announcer) Wait(ctx context.Context) error {
+	for {
+		a.mu.Lock()
+		done := a.idle && len(a.waiting) == 0 || a.closed || !a.started
+		ch := a.drained
+		a.mu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Stop silences the call being said and drops the calls waiting, logging
+// how many. For shutting down and for a technician's "quiet".
+func (a *Announcer) Stop() {
+	a.mu.Lock()
+	dropped := len(a.waiting)
+	a.waiting = nil
+	a.segs = nil
+	a.speakingAt = -1
+	a.goIdle()
+	a.mu.Unlock()
+	if dropped > 0 {
+		a.log.Warn("announcer stopped; waiting calls dropped", "dropped", dropped)
+	}
+}
+
+// Close stops the announcer and ends its stream; later calls are refused.
+func (a *Announcer) Close() error {
+	a.Stop()
+	a.mu.Lock()
+	a.closed = true
+	a.mu.Unlock()
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// goIdle marks the announcer idle and wakes Wait. a.mu must be held.
+func (a *Announcer) goIdle() {
+	a.idle = true
+	close(a.drained)
+	a.drained = make(chan struct{})
+}
+
+// stream returns the reader the sink pulls the announcer's sound from.
+func (a *Announcer) stream() io.Reader { return announcerStream{a} }
+
+type announcerStream struct{ a *Announcer }
+
+// idleWait is how long a Read with nothing to say waits for a call before
+// returning no data. Oto polls again a millisecond later; waiting here wakes
+// the read the moment a call arrives instead of up to a poll late.
+const idleWait = 5 * time.Millisecond
+
+func (s announcerStream) Read(p []byte) (int, error) {
+	a := s.a
+	n, started, err := a.fill(p)
+	if n == 0 && err == nil {
+		t := time.NewTimer(idleWait)
+		select {
+		case <-a.wake:
+		case <-t.C:
+		}
+		t.Stop()
+		n, started, err = a.fill(p)
+	}
+	if started != nil && a.opts.OnSpeaking != nil {
+		a.opts.OnSpeaking(*started)
+	}
+	return n, err
+}
+
+// fill copies the next samples into p as little-endian int16, taking the next
+// waiting call when the current one ends. It reports the call whose first
+// sound it handed out, if any.
+func (a *Announcer) fill(p []byte) (int, *Call, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return 0, nil, io.EOF
+	}
+	var started *Call
+	n := 0
+	for n+2 <= len(p) {
+		if len(a.segs) == 0 {
+			if !a.nextCall() {
+				break
+			}
+		}
+		seg := &a.segs[0]
+		k := min(seg.len(), (len(p)-n)/2)
+		if seg.silence > 0 {
+			k = min(k, seg.silence)
+			clear(p[n : n+2*k])
+			seg.silence -= k
+		} else {
+			for i, v := range seg.samples[:k] {
+				if seg.gain < 1 {
+					v = int16(math.Round(float64(v) * seg.gain))
+				}
+				binary.LittleEndian.PutUint16(p[n+2*i:], uint16(v))
+			}
+			seg.samples = seg.samples[k:]
+		}
+		if a.speakingAt >= 0 {
+			if a.speakingAt < k {
+				c := a.speaking
+				started = &c
+				a.speakingAt = -1
+			} else {
+				a.speakingAt -= k
+			}
+		}
+		n += 2 * k
+		if seg.len() == 0 {
+			a.segs = a.segs[1:]
+			if len(a.segs) == 0 && len(a.waiting) == 0 {
+				a.goIdle()
+			}
+		}
+	}
+	return n, started, nil
+}
+
+// nextCall moves the first waiting call into segs; false if none waits.
+// a.mu must be held.
+func (a *Announcer) nextCall() bool {
+	if len(a.waiting) == 0 {
+		return false
+	}
+	ann := a.waiting[0]
+	a.waiting = a.waiting[1:]
+	gain := a.opts.Volume.At(a.opts.Now())
+	a.segs = a.voices.callSegments(ann, a.idle, gain)
+	a.idle = false
+	a.speaking = ann.Call
+	a.speakingAt = firstSound(a.segs, gain)
+	return true
+}
+
+// firstSound returns the offset of the first sample of segs that is not
+// silent at gain; 0 when the call is muted, so it is still reported as said.
+func firstSound(segs []segment, gain float64) int {
+	off := 0
+	for _, s := range segs {
+		for i, v := range s.samples {
+			if math.Round(float64(v)*math.Min(gain, 1)) != 0 {
+				return off + i
+			}
+		}
+		off += s.len()
+	}
+	return 0
+}

@@ -1,0 +1,151 @@
+package audio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/ebitengine/oto/v3"
+)
+
+// OtoOptions configure the sound device.
+type OtoOptions struct {
+	// Rate is the output sample rate (0: DefaultRate). Load the voices at the
+	// same rate.
+	Rate int
+	// BufferSize is the device buffer (0: 20 ms). Sound handed to the device
+	// is heard about this much later; raise it if a slow device crackles.
+	BufferSize time.Duration
+	// ReadyTimeout bounds waiting for the device to open (0: 5 s).
+	ReadyTimeout time.Duration
+}
+
+// DefaultBufferSize is the device buffer used when OtoOptions leaves it 0.
+const DefaultBufferSize = 20 * time.Millisecond
+
+// OtoSink plays through Oto v3: PulseAudio when a server runs, else ALSA's
+// default device. Oto allows one context per process; build one OtoSink per
+// process (or wrap the process's context with NewOtoSinkFromContext) and
+// share it.
+type OtoSink struct {
+	ctx        *oto.Context
+	rate       int
+	bufferSize time.Duration
+
+	mu      sync.Mutex
+	players []*oto.Player
+}
+
+// NewOtoSink opens the sound device: mono, 16-bit, at opts.Rate. It fails
+// with a clear error when there is no device, e.g. "oto: initialization
+// failed: PulseAudio: ...; ALSA: ...".
+func NewOtoSink(opts OtoOptions) (*OtoSink, error) {
+	if opts.Rate <= 0 {
+		opts.Rate = DefaultRate
+	}
+	if opts.BufferSize <= 0 {
+		opts.BufferSize = DefaultBufferSize
+	}
+	if opts.ReadyTimeout <= 0 {
+		opts.ReadyTimeout = 5 * time.Second
+	}
+	ctx, ready, err := oto.NewContext(&oto.NewContextOptions{
+		SampleRate:      opts.Rate,
+		ChannelCount:    1,
+		Format:          oto.FormatSignedInt16LE,
+		BufferSize:      opts.BufferSize,
+		ApplicationName: "numerek",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("opening sound device: %w", err)
+	}
+	select {
+	case <-ready:
+	case <-time.After(opts.ReadyTimeout):
+		return nil, fmt.Errorf("opening sound device: not ready after %v", opts.ReadyTimeout)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("opening sound device: %w", err)
+	}
+	return &OtoSink{ctx: ctx, rate: opts.Rate, bufferSize: opts.BufferSize}, nil
+}
+
+// NewOtoSinkFromContext wraps a context the process already opened (mono,
+// signed 16-bit, at rate) with its device buffer size.
+func NewOtoSinkFromContext(ctx *oto.Context, rate int, bufferSize time.Duration) *OtoSink {
+	return &OtoSink{ctx: ctx, rate: rate, bufferSize: bufferSize}
+}
+
+// Context returns the Oto context, for other sounds of the process.
+func (s *OtoSink) Context() *oto.Context { return s.ctx }
+
+// Rate is the output sample rate.
+func (s *OtoSink) Rate() int { return s.rate }
+
+// Err reports a device failure (a USB speaker unplugged, ALSA gone).
+func (s *OtoSink) Err() error { return s.ctx.Err() }
+
+// Start plays src from now on. Oto's player pulls from src as the device
+// needs; its buffer is kept to one device buffer, so a call that src starts
+// returning is mixed into the next device period.
+func (s *OtoSink) Start(src io.Reader) error {
+	if err := s.ctx.Err(); err != nil {
+		return fmt.Errorf("starting playback: %w", err)
+	}
+	p := s.ctx.NewPlayer(src)
+	// The player's buffer is bytes of source: 16-bit mono.
+	p.SetBufferSize(2 * samplesFor(s.rate, s.bufferSize))
+	p.Play()
+	s.mu.Lock()
+	// Keep the player referenced: Oto closes a player that is collected.
+	s.players = append(s.players, p)
+	s.mu.Unlock()
+	return nil
+}
+
+// Drain waits until the players have handed all they buffered to the device
+// and the device buffer has had time to play it, or ctx ends. Call it after
+// Announcer.Wait before a short-lived process (kioskctl) exits.
+func (s *OtoSink) Drain(ctx context.Context) error {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		s.mu.Lock()
+		buffered := 0
+		for _, p := range s.players {
+			buffered += p.BufferedSize()
+		}
+		s.mu.Unlock()
+		if buffered == 0 {
+			break
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	select {
+	case <-time.After(2 * s.bufferSize):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close closes the players started on the sink. The Oto context itself stays
+// open until the process ends, as Oto has no way to close it.
+func (s *OtoSink) Close() error {
+	s.mu.Lock()
+	players := s.players
+	s.players = nil
+	s.mu.Unlock()
+	var errs []error
+	for _, p := range players {
+		errs = append(errs, p.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,77 @@
+package audio
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// VolumeStep sets the volume from a time of day until the next step.
+type VolumeStep struct {
+	// From is the local time of day the step starts, "HH:MM" (24-hour).
+	From string `json:"from" toml:"from"`
+	// Volume is the loudness from then on as a linear gain, 0 (mute) to 1
+	// (the pack as recorded).
+	Volume float64 `json:"volume" toml:"volume"`
+}
+
+// VolumeSchedule is a validated list of volume steps for the day, e.g. quiet
+// before the office opens, full in the morning rush, softer in the evening.
+type VolumeSchedule struct {
+	steps []volumeStep // sorted by start
+}
+
+type volumeStep struct {
+	start  time.Duration // since midnight
+	volume float64
+}
+
+// NewVolumeSchedule checks steps and returns their schedule. No steps means
+// full volume all day. Before the day's first step the last step of the
+// previous day still holds, so "22:00 0.3" carries through the night.
+func NewVolumeSchedule(steps []VolumeStep) (VolumeSchedule, error) {
+	var s VolumeSchedule
+	seen := map[time.Duration]string{}
+	for i, st := range steps {
+		start, err := parseClock(st.From)
+		if err != nil {
+			return VolumeSchedule{}, fmt.Errorf("volume step %d: from: %w", i+1, err)
+		}
+		if prev, dup := seen[start]; dup {
+			return VolumeSchedule{}, fmt.Errorf("volume step %d: from %q repeats step at %q", i+1, st.From, prev)
+		}
+		seen[start] = st.From
+		if st.Volume < 0 || st.Volume > 1 || st.Volume != st.Volume {
+			return VolumeSchedule{}, fmt.Errorf("volume step %d (from %s): volume %v is outside 0-1", i+1, st.From, st.Volume)
+		}
+		s.steps = append(s.steps, volumeStep{start: start, volume: st.Volume})
+	}
+	sort.Slice(s.steps, func(i, j int) bool { return s.steps[i].start < s.steps[j].start })
+	return s, nil
+}
+
+// At returns the volume at local time t.
+func (s VolumeSchedule) At(t time.Time) float64 {
+	if len(s.steps) == 0 {
+		return 1
+	}
+	h, m, sec := t.Clock()
+	now := time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(sec)*time.Second
+	v := s.steps[len(s.steps)-1].volume // yesterday's last step
+	for _, st := range s.steps {
+		if st.start > now {
+			break
+		}
+		v = st.volume
+	}
+	return v
+}
+
+// parseClock reads "HH:MM" as a time since midnight.
+func parseClock(s string) (time.Duration, error) {
+	t, err := time.Parse("15:04", s)
+	if err != nil || len(s) != 5 {
+		return 0, fmt.Errorf("%q is not a time of day as HH:MM (e.g. 07:30)", s)
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
+}
