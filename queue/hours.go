@@ -24,7 +24,10 @@ func ParseMinute(s string) (Minute, error) {
 func (m Minute) String() string { return fmt.Sprintf("%02d:%02d", int(m)/60, int(m)%60) }
 
 // Interval is an opening interval of a day, [Open, Close).
-type Interval struct{ Open, Close Minute }
+type Interval struct {
+	Open  Minute `json:"open"`
+	Close Minute `json:"close"`
+}
 
 // ParseInterval reads "07:30-15:30".
 func ParseInterval(s string) (Interval, error) {
@@ -53,8 +56,8 @@ type WeekHours [7][]Interval
 
 // DayException replaces the weekly hours on one date.
 type DayException struct {
-	Name  string
-	Hours []Interval
+	Name  string     `json:"name"`
+	Hours []Interval `json:"hours"`
 }
 
 func weekdayKey(d time.Weekday) string {

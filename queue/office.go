@@ -28,25 +28,25 @@ type Office struct {
 
 // Service is a kind of matter residents come with; each has its own queue.
 type Service struct {
-	ID string
+	ID string `json:"id"`
 	// Prefix is the letter before the ticket number (A in A123).
-	Prefix string
+	Prefix string `json:"prefix"`
 	// Names maps a language to the service's name in it.
-	Names map[string]string
+	Names map[string]string `json:"names"`
 	// Priority weighs the service against others when a counter serving
 	// several picks the next ticket; 1 is normal.
-	Priority float64
+	Priority float64 `json:"priority"`
 	// DailyCap is the most tickets issued per day (at most 999, the
 	// three-digit numbers); 0 means 999.
-	DailyCap int
+	DailyCap int `json:"daily_cap"`
 	// CutOff stops issuing this long before closing, so that people are not
 	// given tickets that cannot be served (seed 002).
-	CutOff time.Duration
+	CutOff time.Duration `json:"cutoff_ns"`
 	// Bookable services can be booked online for a time slot.
-	Bookable bool
+	Bookable bool `json:"bookable"`
 	// ServiceTime is the expected time at the counter until real service
 	// times are known.
-	ServiceTime time.Duration
+	ServiceTime time.Duration `json:"service_time_ns"`
 }
 
 // Name returns the service's name in lang, falling back to the office's
@@ -66,11 +66,11 @@ func (s Service) Name(lang string) string {
 
 // Counter is a service point: a desk, window or room with a number.
 type Counter struct {
-	Number int
-	Name   string
+	Number int    `json:"number"`
+	Name   string `json:"name"`
 	// Weights maps a service id to how strongly this counter prefers it;
 	// services absent or 0 are not served here.
-	Weights map[string]float64
+	Weights map[string]float64 `json:"weights"`
 }
 
 // Serves reports whether the counter serves service.
@@ -80,34 +80,34 @@ func (c Counter) Serves(service string) bool { return c.Weights[service] > 0 }
 type Rules struct {
 	// RecallLimit is how many times a ticket may be recalled; the next
 	// recall marks it a no-show.
-	RecallLimit int
+	RecallLimit int `json:"recall_limit"`
 	// AllowCallSpecific lets a clerk call a chosen ticket out of order.
-	AllowCallSpecific bool
+	AllowCallSpecific bool `json:"allow_call_specific"`
 	// CounterWord is how announcements and screens name a counter
 	// ("stanowisko", "okienko", "pokój").
-	CounterWord string
+	CounterWord string `json:"counter_word"`
 	// AnnounceTicketLanguage also announces each call in the language the
 	// ticket was taken in, after Polish.
-	AnnounceTicketLanguage bool
+	AnnounceTicketLanguage bool `json:"announce_ticket_language"`
 	// TargetWait is the wait the office aims to serve residents within.
-	TargetWait time.Duration
+	TargetWait time.Duration `json:"target_wait_ns"`
 }
 
 // BookingRules say how online bookings work.
 type BookingRules struct {
-	SlotLength time.Duration
-	PerSlot    int
+	SlotLength time.Duration `json:"slot_length_ns"`
+	PerSlot    int           `json:"per_slot"`
 	// Days lists the weekdays that take bookings; empty means every open day.
-	Days []time.Weekday
+	Days []time.Weekday `json:"days"`
 	// Ahead is how far in advance a visit can be booked.
-	Ahead time.Duration
+	Ahead time.Duration `json:"ahead_ns"`
 	// CheckInBefore and CheckInGrace bound when a booking can be confirmed at
 	// the kiosk, around the slot's start.
-	CheckInBefore time.Duration
-	CheckInGrace  time.Duration
+	CheckInBefore time.Duration `json:"checkin_before_ns"`
+	CheckInGrace  time.Duration `json:"checkin_grace_ns"`
 	// Retention is how long personal data of a booking is kept after the
 	// visit.
-	Retention time.Duration
+	Retention time.Duration `json:"retention_ns"`
 }
 
 // Service returns the service with the given id.

@@ -155,3 +155,22 @@ func FuzzEventDecode(f *testing.F) {
 		_ = s.Apply(e)
 	})
 }
+
+func TestOfficeJSONRoundTrip(t *testing.T) {
+	o := testOffice()
+	data, err := json.Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Office
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Location.String() != "Europe/Warsaw" || !reflect.DeepEqual(back.Services, o.Services) ||
+		!reflect.DeepEqual(back.Hours, o.Hours) || !reflect.DeepEqual(back.Counters, o.Counters) || !reflect.DeepEqual(back.Booking, o.Booking) {
+		t.Errorf("office round trip lost something:\n%s", data)
+	}
+	if err := json.Unmarshal([]byte(`{"id":"x","time_zone":"Mars/Olympus"}`), &back); err == nil {
+		t.Errorf("an unknown zone was accepted")
+	}
+}

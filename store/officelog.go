@@ -1,0 +1,219 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/numerek/numerek/queue"
+)
+
+var (
+	bucketEvents    = []byte("events")
+	bucketSnapshots = []byte("snapshots")
+	bucketMeta      = []byte("meta")
+	keyOffice       = []byte("office")
+)
+
+// snapshotsKept is how many snapshots stay on disk; older ones go.
+const snapshotsKept = 2
+
+// OfficeLog is one office's event log and snapshots in a bbolt file.
+type OfficeLog struct {
+	db     *bolt.DB
+	office string
+	path   string
+}
+
+// ErrLocked means another process holds the file.
+var ErrLocked = errors.New("the data file is in use by another process")
+
+// OpenOfficeLog opens (creating if needed) the log of office at path. A log
+// belongs to one office: opening it for another is an error.
+func OpenOfficeLog(path, office string) (*OfficeLog, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("opening %s: %w", path, ErrLocked)
+		}
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketEvents, bucketSnapshots, bucketMeta} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if got := meta.Get(keyOffice); got == nil {
+			return meta.Put(keyOffice, []byte(office))
+		} else if string(got) != office {
+			return fmt.Errorf("the file holds office %q, not %q", got, office)
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	return &OfficeLog{db: db, office: office, path: path}, nil
+}
+
+// Close closes the file.
+func (l *OfficeLog) Close() error { return l.db.Close() }
+
+func seqKey(seq uint64) []byte {
+	k := make([]byte, 8)
+	binary.BigEndian.PutUint64(k, seq)
+	return k
+}
+
+// Append writes events in one transaction and returns once they are synced
+// to disk. Their seqs must continue the log without a gap.
+func (l *OfficeLog) Append(events []queue.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	return l.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketEvents)
+		var last uint64
+		if k, _ := b.Cursor().Last(); k != nil {
+			last = binary.BigEndian.Uint64(k)
+		}
+		for _, e := range events {
+			if e.Seq != last+1 {
+				return fmt.Errorf("appending event %d after %d to %s: seq out of order", e.Seq, last, l.office)
+			}
+			data, err := json.Marshal(e)
+			if err != nil {
+				return fmt.Errorf("encoding event %d: %w", e.Seq, err)
+			}
+			if err := b.Put(seqKey(e.Seq), data); err != nil {
+				return fmt.Errorf("writing event %d: %w", e.Seq, err)
+			}
+			last = e.Seq
+		}
+		return nil
+	})
+}
+
+// LastSeq is the seq of the newest event, 0 for an empty log.
+func (l *OfficeLog) LastSeq() (uint64, error) {
+	var last uint64
+	err := l.db.View(func(tx *bolt.Tx) error {
+		if k, _ := tx.Bucket(bucketEvents).Cursor().Last(); k != nil {
+			last = binary.BigEndian.Uint64(k)
+		}
+		return nil
+	})
+	return last, err
+}
+
+// Events returns up to limit events with seq > after, in order (limit <= 0:
+// all).
+func (l *OfficeLog) Events(after uint64, limit int) ([]queue.Event, error) {
+	var out []queue.Event
+	err := l.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketEvents).Cursor()
+		for k, v := c.Seek(seqKey(after + 1)); k != nil; k, v = c.Next() {
+			var e queue.Event
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("reading event %d of %s: %w", binary.BigEndian.Uint64(k), l.office, err)
+			}
+			out = append(out, e)
+			if limit > 0 && len(out) >= limit {
+				break
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Scan calls fn with every event in order from seq > after until fn returns
+// false; for statistics over long histories without holding them all.
+func (l *OfficeLog) Scan(after uint64, fn func(queue.Event) bool) error {
+	return l.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketEvents).Cursor()
+		for k, v := c.Seek(seqKey(after + 1)); k != nil; k, v = c.Next() {
+			var e queue.Event
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("reading event %d of %s: %w", binary.BigEndian.Uint64(k), l.office, err)
+			}
+			if !fn(e) {
+				return nil
+			}
+		}
+		return nil
+	})
+}
+
+// SaveSnapshot stores the state (at its seq) and drops older snapshots.
+func (l *OfficeLog) SaveSnapshot(s *queue.State) error {
+	data, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("encoding snapshot of %s: %w", l.office, err)
+	}
+	return l.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSnapshots)
+		if err := b.Put(seqKey(s.Seq), data); err != nil {
+			return err
+		}
+		var keys [][]byte
+		c := b.Cursor()
+		for k, _ := c.Last(); k != nil; k, _ = c.Prev() {
+			keys = append(keys, append([]byte(nil), k...))
+		}
+		for _, k := range keys[min(len(keys), snapshotsKept):] {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Load rebuilds the office's state: the newest snapshot, then the events
+// after it. A snapshot that cannot be read is skipped for an older one or
+// for the whole log, so a bad snapshot never loses acknowledged events.
+func (l *OfficeLog) Load(o *queue.Office) (*queue.State, error) {
+	var snaps [][]byte
+	err := l.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketSnapshots).Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			snaps = append(snaps, append([]byte(nil), v...))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, data := range append(snaps, nil) {
+		s := queue.NewState(o)
+		if data != nil {
+			if err := json.Unmarshal(data, s); err != nil {
+				continue
+			}
+			s.Restore(o)
+		}
+		var foldErr error
+		if err := l.Scan(s.Seq, func(e queue.Event) bool {
+			foldErr = s.Apply(e)
+			return foldErr == nil
+		}); err != nil {
+			return nil, err
+		}
+		if foldErr != nil {
+			if data != nil {
+				continue
+			}
+			return nil, fmt.Errorf("folding the log of %s: %w", l.office, foldErr)
+		}
+		return s, nil
+	}
+	return nil, fmt.Errorf("no usable state for %s", l.office)
+}

@@ -1,0 +1,182 @@
+package store
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+var bucketTokens = []byte("tokens")
+
+// Token is what a bearer token grants: a role in an office ("*" for an
+// admin of every office), for counter roles a counter number. The secret
+// itself is never stored, only its SHA-256.
+type Token struct {
+	ID      string    `json:"id"`
+	Office  string    `json:"office"`
+	Role    string    `json:"role"`
+	Counter int       `json:"counter,omitempty"`
+	Label   string    `json:"label,omitempty"`
+	Created time.Time `json:"created"`
+}
+
+// TokenStore keeps tokens in their own bbolt file, opened only for each
+// operation, so the command line can add tokens while the server runs.
+type TokenStore struct {
+	path string
+}
+
+// NewTokenStore uses the token file at path (created on first write).
+func NewTokenStore(path string) *TokenStore { return &TokenStore{path: path} }
+
+// TokenPrefix starts every secret, so a leaked one is easy to recognise.
+const TokenPrefix = "nmk_"
+
+func hashSecret(secret string) []byte {
+	sum := sha256.Sum256([]byte(secret))
+	return []byte(hex.EncodeToString(sum[:]))
+}
+
+func (ts *TokenStore) open(readOnly bool) (*bolt.DB, error) {
+	db, err := bolt.Open(ts.path, 0o600, &bolt.Options{Timeout: 3 * time.Second, ReadOnly: readOnly})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("opening %s: %w", ts.path, ErrLocked)
+		}
+		return nil, fmt.Errorf("opening %s: %w", ts.path, err)
+	}
+	return db, nil
+}
+
+// Create makes a new token and returns its secret, shown once.
+func (ts *TokenStore) Create(t Token) (string, Token, error) {
+	raw := make([]byte, 20)
+	if _, err := rand.Read(raw); err != nil {
+		return "", Token{}, fmt.Errorf("making a token: %w", err)
+	}
+	secret := TokenPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw))
+	idRaw := make([]byte, 5)
+	if _, err := rand.Read(idRaw); err != nil {
+		return "", Token{}, fmt.Errorf("making a token: %w", err)
+	}
+	t.ID = hex.EncodeToString(idRaw)
+	if t.Created.IsZero() {
+		t.Created = time.Now().UTC()
+	}
+	data, err := json.Marshal(t)
+	if err != nil {
+		return "", Token{}, err
+	}
+	db, err := ts.open(false)
+	if err != nil {
+		return "", Token{}, err
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketTokens)
+		if err != nil {
+			return err
+		}
+		return b.Put(hashSecret(secret), data)
+	})
+	if err != nil {
+		return "", Token{}, fmt.Errorf("storing the token: %w", err)
+	}
+	return secret, t, nil
+}
+
+// Lookup finds the token for a secret; ok=false if there is none.
+func (ts *TokenStore) Lookup(secret string) (Token, bool, error) {
+	if _, err := os.Stat(ts.path); errors.Is(err, os.ErrNotExist) {
+		return Token{}, false, nil
+	}
+	db, err := ts.open(true)
+	if err != nil {
+		return Token{}, false, err
+	}
+	defer db.Close()
+	var t Token
+	found := false
+	err = db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTokens)
+		if b == nil {
+			return nil
+		}
+		v := b.Get(hashSecret(secret))
+		if v == nil {
+			return nil
+		}
+		found = true
+		return json.Unmarshal(v, &t)
+	})
+	return t, found, err
+}
+
+// List returns every token, oldest first.
+func (ts *TokenStore) List() ([]Token, error) {
+	if _, err := os.Stat(ts.path); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	db, err := ts.open(true)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	var out []Token
+	err = db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTokens)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(_, v []byte) error {
+			var t Token
+			if err := json.Unmarshal(v, &t); err != nil {
+				return err
+			}
+			out = append(out, t)
+			return nil
+		})
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
+	return out, err
+}
+
+// Revoke deletes the token with the given id; ok=false if none had it.
+func (ts *TokenStore) Revoke(id string) (bool, error) {
+	db, err := ts.open(false)
+	if err != nil {
+		return false, err
+	}
+	defer db.Close()
+	found := false
+	err = db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTokens)
+		if b == nil {
+			return nil
+		}
+		var key []byte
+		err := b.ForEach(func(k, v []byte) error {
+			var t Token
+			if json.Unmarshal(v, &t) == nil && t.ID == id {
+				key = append([]byte(nil), k...)
+			}
+			return nil
+		})
+		if err != nil || key == nil {
+			return err
+		}
+		found = true
+		return b.Delete(key)
+	})
+	return found, err
+}
