@@ -27,6 +27,9 @@ const agingFloor = time.Minute
 type line struct {
 	tickets []*Ticket
 	head    int
+	// targets holds the counters some ticket in the line was transferred
+	// to, so a counter can skip lines it neither serves nor is named in.
+	targets map[int]bool
 }
 
 // lineup is the waiting tickets arranged for the call policy.
@@ -55,6 +58,12 @@ func newLineup(waiting []*Ticket) *lineup {
 				l.services = append(l.services, t.Service)
 			}
 			q.tickets = append(q.tickets, t)
+			if t.TargetCounter != 0 {
+				if q.targets == nil {
+					q.targets = map[int]bool{}
+				}
+				q.targets[t.TargetCounter] = true
+			}
 		}
 	}
 	sort.Strings(l.services)
@@ -103,11 +112,15 @@ func (l *lineup) pick(o *Office, c Counter, now time.Time) *Ticket {
 	var best *Ticket
 	var bestScore float64
 	for _, svcID := range l.services {
-		t := l.first(l.regular[svcID], c, now)
+		q := l.regular[svcID]
+		w := c.Weights[svcID]
+		if w <= 0 && !q.targets[c.Number] {
+			continue
+		}
+		t := l.first(q, c, now)
 		if t == nil {
 			continue
 		}
-		w := c.Weights[svcID]
 		if t.TargetCounter == c.Number && w < 1 {
 			w = 1
 		}
