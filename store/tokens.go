@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -77,6 +78,9 @@ func (ts *TokenStore) Create(t Token) (string, Token, error) {
 	if err != nil {
 		return "", Token{}, err
 	}
+	if err := os.MkdirAll(filepath.Dir(ts.path), 0o700); err != nil {
+		return "", Token{}, fmt.Errorf("creating the token directory: %w", err)
+	}
 	db, err := ts.open(false)
 	if err != nil {
 		return "", Token{}, err
@@ -121,6 +125,41 @@ func (ts *TokenStore) Lookup(secret string) (Token, bool, error) {
 	})
 	return t, found, err
 }
+
+// Index returns every token by the hash of its secret, for a server to
+// check tokens in memory; Hash gives a secret's key.
+func (ts *TokenStore) Index() (map[string]Token, error) {
+	out := map[string]Token{}
+	if _, err := os.Stat(ts.path); errors.Is(err, os.ErrNotExist) {
+		return out, nil
+	}
+	db, err := ts.open(true)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	err = db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTokens)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var t Token
+			if err := json.Unmarshal(v, &t); err != nil {
+				return fmt.Errorf("token %s: %w", k[:8], err)
+			}
+			out[string(k)] = t
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Hash is the key a secret is stored under.
+func Hash(secret string) string { return string(hashSecret(secret)) }
+
+// Path is the token file.
+func (ts *TokenStore) Path() string { return ts.path }
 
 // List returns every token, oldest first.
 func (ts *TokenStore) List() ([]Token, error) {

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	gosync "sync"
+	"testing"
+	"time"
+
+	devsync "github.com/numerek/numerek/sync"
+)
+
+// buildServer builds the queue-server binary once for the process tests.
+func buildServer(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "queue-server")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// process is a running queue-server.
+type process struct {
+	cmd  *exec.Cmd
+	base string
+}
+
+var readyLine = regexp.MustCompile(`msg="queue server ready" listen=(\S+)`)
+
+func startServer(t *testing.T, bin, data string) *process {
+	t.Helper()
+	cmd := exec.Command(bin, "--data", data, "--listen", "127.0.0.1:0", "--clock", "2026-11-23T07:45:00")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := readyLine.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		return &process{cmd: cmd, base: "http://" + a + "/api/v1/offices/cus-starachowice"}
+	case <-time.After(20 * time.Second):
+		t.Fatal("queue-server did not start")
+	}
+	return nil
+}
+
+func token(t *testing.T, bin, data string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(bin, append([]string{"token", "--data", data, "--office", "cus-starachowice"}, args...)...).Output()
+	if err != nil {
+		t.Fatalf("token %v: %v", args, err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func post(client *http.Client, url, tok, body string) (int, devsync.TicketResponse, error) {
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, devsync.TicketResponse{}, err
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var tr devsync.TicketResponse
+	if resp.StatusCode < 300 {
+		if err := json.Unmarshal(data, &tr); err != nil {
+			return resp.StatusCode, tr, err
+		}
+	}
+	return resp.StatusCode, tr, nil
+}
+
+// TestKillDuringLoad kills the server with SIGKILL while kiosks issue
+// tickets, restarts it, and checks that every acknowledged ticket is there
+// exactly once and that numbers never repeat.
+func TestKillDuringLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills a server process")
+	}
+	bin := buildServer(t)
+	data := t.TempDir()
+	tok := token(t, bin, data, "--role", "ticket", "--label", "kiosk")
+	srv := startServer(t, bin, data)
+
+	services := []string{"family", "maintenance", "child800", "good-start", "care", "documents"}
+	type ack struct{ request, service, id, number string }
+	var mu gosync.Mutex
+	var acked []ack
+	stop := make(chan struct{})
+	var wg gosync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Timeout: 5 * time.Second}
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				rid := fmt.Sprintf("w%d-%d", w, i)
+				body := fmt.Sprintf(`{"service":%q,"lang":"pl","request_id":%q}`, services[(w+i)%len(services)], rid)
+				status, tr, err := post(client, srv.base+"/tickets", tok, body)
+				if err != nil {
+					return // the server is gone
+				}
+				if status == http.StatusCreated {
+					mu.Lock()
+					acked = append(acked, ack{rid, tr.Ticket.Service, tr.Ticket.ID, tr.Ticket.Number})
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	// Let the load run, then cut the power.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 300 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := srv.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = srv.cmd.Wait()
+	close(stop)
+	wg.Wait()
+	if len(acked) < 50 {
+		t.Fatalf("only %d tickets acknowledged before the kill", len(acked))
+	}
+
+	srv = startServer(t, bin, data)
+	client := &http.Client{Timeout: 5 * time.Second}
+	numbers := map[string]string{}
+	for _, a := range acked {
+		if other, dup := numbers[a.number]; dup {
+			t.Fatalf("number %s acknowledged twice (%s and %s)", a.number, other, a.request)
+		}
+		numbers[a.number] = a.request
+		req, _ := http.NewRequest("GET", srv.base+"/tickets/"+a.id, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("acknowledged ticket %s (%s) lost after the kill: %d", a.number, a.request, resp.StatusCode)
+		}
+	}
+	// Retrying an acknowledged request gives the same ticket, not a new one.
+	for _, a := range acked[:5] {
+		status, tr, err := post(client, srv.base+"/tickets", tok, fmt.Sprintf(`{"service":%q,"lang":"pl","request_id":%q}`, a.service, a.request))
+		if err != nil || status != http.StatusOK || tr.Ticket.ID != a.id {
+			t.Errorf("retry of %s after restart: %d %s, want 200 %s", a.request, status, tr.Ticket.ID, a.id)
+		}
+	}
+	// New tickets continue the numbering: none repeats an acknowledged one.
+	issued := 0
+	for i, s := range services {
+		status, tr, err := post(client, srv.base+"/tickets", tok, fmt.Sprintf(`{"service":%q,"lang":"pl","request_id":"after-%d"}`, s, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status != http.StatusCreated {
+			continue // a long line may be refused as past closing
+		}
+		issued++
+		if prev, dup := numbers[tr.Ticket.Number]; dup {
+			t.Errorf("after restart %s was issued again (first for %s)", tr.Ticket.Number, prev)
+		}
+	}
+	if issued == 0 {
+		t.Errorf("no service issued a ticket after the restart")
+	}
+	t.Logf("%d tickets acknowledged before SIGKILL, all present after restart", len(acked))
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/numerek/numerek"
+	"github.com/numerek/numerek/officeconfig"
+	"github.com/numerek/numerek/queue"
+	"github.com/numerek/numerek/server"
+	"github.com/numerek/numerek/server/actor"
+	"github.com/numerek/numerek/store"
+)
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("queue-server", stderr)
+	configPath := fs.String("config", "", "office configuration (TOML); default: the built-in example office")
+	dataDir := fs.String("data", "numerek-data", "directory for the event logs and tokens")
+	listen := fs.String("listen", ":8080", "address to serve HTTP on")
+	clockFlag := fs.String("clock", "", "FOR TESTS AND DEMOS: start the clock at this office-local time (2006-01-02T15:04:05), or \"open\" for the next time the office is open")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: queue-server [flags]\n       queue-server token|tokens|revoke ... (see queue-server token -h)\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	logger, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	cfg, source, err := loadConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	clock, err := makeClock(*clockFlag, cfg.Offices[0])
+	if err != nil {
+		return err
+	}
+	if *clockFlag != "" {
+		logger.Warn("TEST CLOCK: the server's clock is not the real time; for tests and demos only", "now", clock().In(cfg.Offices[0].Location).Format(time.DateTime))
+	}
+	if err := os.MkdirAll(filepath.Join(*dataDir, "offices"), 0o700); err != nil {
+		return fmt.Errorf("creating the data directory: %w", err)
+	}
+
+	var actors []*actor.Actor
+	var logs []*store.OfficeLog
+	defer func() {
+		for _, l := range logs {
+			l.Close()
+		}
+	}()
+	for _, o := range cfg.Offices {
+		l, err := store.OpenOfficeLog(filepath.Join(*dataDir, "offices", o.ID+".db"), o.ID)
+		if err != nil {
+			if errors.Is(err, store.ErrLocked) {
+				return fmt.Errorf("%w: is another queue-server running on %s?", err, *dataDir)
+			}
+			return err
+		}
+		logs = append(logs, l)
+		a, err := actor.New(o, l, clock, logger, actor.Options{})
+		if err != nil {
+			return err
+		}
+		actors = append(actors, a)
+	}
+	srv := server.New(server.Config{
+		Offices: actors, Tokens: store.NewTokenStore(filepath.Join(*dataDir, "tokens.db")),
+		Clock: clock, Logger: logger,
+	})
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", *listen, err)
+	}
+	actorCtx, stopActors := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, a := range actors {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.Run(actorCtx) }()
+	}
+	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = httpSrv.Shutdown(shutdown)
+	}()
+	ids := make([]string, 0, len(cfg.Offices))
+	for _, o := range cfg.Offices {
+		ids = append(ids, o.ID)
+	}
+	logger.Info("queue server ready", "listen", ln.Addr().String(), "config", source, "data", *dataDir, "offices", ids)
+	err = httpSrv.Serve(ln)
+	stopActors()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		logger.Info("queue server stopped")
+		return nil
+	}
+	return err
+}
+
+// loadConfig reads the config file, or the built-in example when none is given.
+func loadConfig(path string) (*officeconfig.Config, string, error) {
+	if path != "" {
+		cfg, err := officeconfig.Load(path)
+		return cfg, path, err
+	}
+	data, err := numerek.ExampleOffices.ReadFile(numerek.DefaultOfficeFile)
+	if err != nil {
+		return nil, "", err
+	}
+	name := "built-in " + numerek.DefaultOfficeFile
+	cfg, err := officeconfig.Parse(name, data)
+	return cfg, name, err
+}
+
+// makeClock returns the real clock, or for tests and demos a clock started
+// at a given office-local time (or the next time the office is open) that
+// then runs at normal speed.
+func makeClock(spec string, o *queue.Office) (func() time.Time, error) {
+	if spec == "" {
+		return time.Now, nil
+	}
+	var start time.Time
+	if spec == "open" {
+		start = nextOpenMoment(o, time.Now())
+	} else {
+		t, err := time.ParseInLocation("2006-01-02T15:04:05", spec, o.Location)
+		if err != nil {
+			return nil, fmt.Errorf("--clock: %q is not 2006-01-02T15:04:05 or \"open\"", spec)
+		}
+		start = t
+	}
+	offset := time.Until(start)
+	return func() time.Time { return time.Now().Add(offset) }, nil
+}
+
+// nextOpenMoment is now if the office is open with at least two hours left,
+// else an hour after its next opening, so a demo shows open services.
+func nextOpenMoment(o *queue.Office, now time.Time) time.Time {
+	if _, closes, open := o.OpenInterval(now); open && closes.Sub(now) > 2*time.Hour {
+		return now
+	}
+	t := now
+	for i := 0; i < 30; i++ {
+		next, ok := o.NextOpening(t)
+		if !ok {
+			return now
+		}
+		if _, closes, _ := o.OpenInterval(next); closes.Sub(next) > 3*time.Hour {
+			return next.Add(time.Hour)
+		}
+		t = next
+	}
+	return now
+}
+

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+
+	"github.com/numerek/numerek/server"
+	"github.com/numerek/numerek/store"
+)
+
+func runToken(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("queue-server token", stderr)
+	dataDir := fs.String("data", "numerek-data", "the server's data directory")
+	office := fs.String("office", "", "office id the token belongs to (\"*\" for an admin of every office)")
+	role := fs.String("role", "", "ticket, counter, hall, clerk or admin")
+	counter := fs.Int("counter", 0, "counter number, for --role counter")
+	label := fs.String("label", "", "a name for the device or person, e.g. \"kiosk-lobby\"")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: queue-server token --data DIR --office ID --role ticket|counter|hall|clerk|admin [--counter N] [--label TEXT]\n\nPrints a new bearer token on standard output. Only its hash is stored.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	switch {
+	case *office == "":
+		return usageError(fs, "--office is required")
+	case !server.ValidRole(*role):
+		return usageError(fs, fmt.Sprintf("--role %q: use ticket, counter, hall, clerk or admin", *role))
+	case *role == string(server.RoleCounter) && *counter < 1:
+		return usageError(fs, "--role counter needs --counter N")
+	case *role != string(server.RoleCounter) && *counter != 0:
+		return usageError(fs, "--counter is only for --role counter")
+	case *office == server.AllOffices && *role != string(server.RoleAdmin):
+		return usageError(fs, "--office \"*\" is only for --role admin")
+	}
+	ts := store.NewTokenStore(filepath.Join(*dataDir, "tokens.db"))
+	secret, tok, err := ts.Create(store.Token{Office: *office, Role: *role, Counter: *counter, Label: *label})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, secret)
+	who := *role
+	if tok.Counter > 0 {
+		who += " " + strconv.Itoa(tok.Counter)
+	}
+	fmt.Fprintf(stderr, "token %s: %s of office %s; keep it secret, it is shown only now\n", tok.ID, who, tok.Office)
+	return nil
+}
+
+func usageError(fs *flag.FlagSet, msg string) error {
+	fs.Usage()
+	return fmt.Errorf("%s", msg)
+}
+
+func runTokens(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("queue-server tokens", stderr)
+	dataDir := fs.String("data", "numerek-data", "the server's data directory")
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	list, err := store.NewTokenStore(filepath.Join(*dataDir, "tokens.db")).List()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%-10s  %-18s  %-8s  %-7s  %-20s  %s\n", "ID", "OFFICE", "ROLE", "COUNTER", "LABEL", "CREATED")
+	for _, t := range list {
+		c := ""
+		if t.Counter > 0 {
+			c = strconv.Itoa(t.Counter)
+		}
+		fmt.Fprintf(stdout, "%-10s  %-18s  %-8s  %-7s  %-20s  %s\n", t.ID, t.Office, t.Role, c, t.Label, t.Created.Format("2006-01-02 15:04"))
+	}
+	return nil
+}
+
+func runRevoke(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("queue-server revoke", stderr)
+	dataDir := fs.String("data", "numerek-data", "the server's data directory")
+	if err := parse(fs, args, 1); err != nil {
+		return err
+	}
+	found, err := store.NewTokenStore(filepath.Join(*dataDir, "tokens.db")).Revoke(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("no token with id %q", fs.Arg(0))
+	}
+	fmt.Fprintf(stdout, "token %s revoked; servers stop accepting it within 30 seconds\n", fs.Arg(0))
+	return nil
+}

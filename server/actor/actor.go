@@ -1,0 +1,289 @@
+// Package actor runs the one goroutine that owns an office's queues.
+// Commands queue up to it and are applied in order, so two clerks pressing
+// "next" at once never get the same ticket. It commits in groups: it takes
+// every command waiting, decides and applies them, writes all their events
+// in one bbolt transaction synced to disk, and only then answers the callers
+// and publishes the events to the stream. Nothing is acknowledged before it
+// is durable, and throughput is not bound by the disk's sync rate.
+package actor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/numerek/numerek/queue"
+	"github.com/numerek/numerek/store"
+	devsync "github.com/numerek/numerek/sync"
+)
+
+// Clock tells the actor the time.
+type Clock func() time.Time
+
+// Options tune an actor; zero values take defaults.
+type Options struct {
+	// MaxBatch is the most commands committed in one transaction.
+	MaxBatch int
+	// SnapshotEvery is how many events pass between snapshots.
+	SnapshotEvery int
+	// HubKeep is how many recent events the stream keeps for resumes.
+	HubKeep int
+	// ViewEvery is how often the published view is refreshed when nothing
+	// happens, so waits shown keep counting down.
+	ViewEvery time.Duration
+}
+
+func (o *Options) defaults() {
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 512
+	}
+	if o.SnapshotEvery <= 0 {
+		o.SnapshotEvery = 2000
+	}
+	if o.HubKeep <= 0 {
+		o.HubKeep = 10000
+	}
+	if o.ViewEvery <= 0 {
+		o.ViewEvery = 20 * time.Second
+	}
+}
+
+// Actor owns one office.
+type Actor struct {
+	office *queue.Office
+	log    *store.OfficeLog
+	clock  Clock
+	logger *slog.Logger
+	opts   Options
+
+	in   chan job
+	hub  *devsync.Hub
+	view atomic.Pointer[queue.View]
+	done chan struct{}
+
+	// state and sinceSnapshot belong to the Run goroutine.
+	state         *queue.State
+	sinceSnapshot int
+}
+
+// job is a command, or a query of the state, waiting for the actor.
+type job struct {
+	actor string
+	cmd   queue.Command
+	query func(*queue.State)
+	reply chan Result
+}
+
+// Result is what a command came to, after it was made durable.
+type Result struct {
+	Decision queue.Decision
+	// Ticket is the decision's ticket as it stands after the batch.
+	Ticket *queue.TicketView
+	Err    error
+}
+
+// ErrStopped means the actor is no longer running.
+var ErrStopped = errors.New("the office is shutting down")
+
+// New restores the office's state from its log; Run must then be started.
+func New(o *queue.Office, log *store.OfficeLog, clock Clock, logger *slog.Logger, opts Options) (*Actor, error) {
+	opts.defaults()
+	s, err := log.Load(o)
+	if err != nil {
+		return nil, fmt.Errorf("restoring office %s: %w", o.ID, err)
+	}
+	a := &Actor{
+		office: o, log: log, clock: clock, logger: logger.With("office", o.ID), opts: opts,
+		in: make(chan job, 4*opts.MaxBatch), hub: devsync.NewHub(s.Seq, opts.HubKeep),
+		done: make(chan struct{}), state: s,
+	}
+	v := s.View(clock())
+	a.view.Store(&v)
+	return a, nil
+}
+
+// Office is the office the actor owns.
+func (a *Actor) Office() *queue.Office { return a.office }
+
+// Hub is the office's event fan-out.
+func (a *Actor) Hub() *devsync.Hub { return a.hub }
+
+// View is the office as of the last batch (or refresh).
+func (a *Actor) View() *queue.View { return a.view.Load() }
+
+// Do runs a command and returns once its events are durable.
+func (a *Actor) Do(ctx context.Context, actor string, cmd queue.Command) Result {
+	reply := make(chan Result, 1)
+	select {
+	case a.in <- job{actor: actor, cmd: cmd, reply: reply}:
+	case <-a.done:
+		return Result{Err: ErrStopped}
+	case <-ctx.Done():
+		return Result{Err: ctx.Err()}
+	}
+	select {
+	case r := <-reply:
+		return r
+	case <-a.done:
+		return Result{Err: ErrStopped}
+	}
+}
+
+// Query runs fn on the state inside the actor, between batches, when
+// everything applied is durable and published. fn must not keep the state.
+func (a *Actor) Query(ctx context.Context, fn func(*queue.State)) error {
+	reply := make(chan Result, 1)
+	select {
+	case a.in <- job{query: fn, reply: reply}:
+	case <-a.done:
+		return ErrStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-reply:
+		return nil
+	case <-a.done:
+		return ErrStopped
+	}
+}
+
+// Snapshot encodes the state for a stream client to start from.
+func (a *Actor) Snapshot(ctx context.Context) (devsync.Snapshot, error) {
+	var snap devsync.Snapshot
+	var err error
+	qerr := a.Query(ctx, func(s *queue.State) {
+		snap.Seq = s.Seq
+		snap.State, err = json.Marshal(s)
+	})
+	if qerr != nil {
+		return snap, qerr
+	}
+	return snap, err
+}
+
+// EventsAfter reads durable events from the log.
+func (a *Actor) EventsAfter(after uint64, limit int) ([]queue.Event, error) {
+	return a.log.Events(after, limit)
+}
+
+// Run serves commands until ctx ends, then writes a last snapshot.
+func (a *Actor) Run(ctx context.Context) {
+	defer close(a.done)
+	defer a.hub.Close()
+	refresh := time.NewTicker(a.opts.ViewEvery)
+	defer refresh.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if err := a.log.SaveSnapshot(a.state); err != nil {
+				a.logger.Error("saving the last snapshot", "err", err)
+			}
+			return
+		case j := <-a.in:
+			a.batch(a.drain(j))
+		case <-refresh.C:
+			// Time alone may start a new day; and waits shown must age.
+			a.batch(nil)
+		}
+	}
+}
+
+// drain collects the jobs already waiting behind first, up to MaxBatch.
+func (a *Actor) drain(first job) []job {
+	jobs := []job{first}
+	for len(jobs) < a.opts.MaxBatch {
+		select {
+		case j := <-a.in:
+			jobs = append(jobs, j)
+		default:
+			return jobs
+		}
+	}
+	return jobs
+}
+
+func (a *Actor) batch(jobs []job) {
+	now := a.clock()
+	var pending []queue.Event
+	results := make([]Result, len(jobs))
+	// Time alone (a new day) comes first, even with no command.
+	if len(jobs) == 0 {
+		events, err := a.state.Advance(now, "system")
+		if err != nil {
+			a.logger.Error("advancing the clock", "err", err)
+		}
+		pending = append(pending, events...)
+	}
+	for i, j := range jobs {
+		if j.query != nil {
+			continue
+		}
+		events, d, err := a.state.Execute(now, j.actor, j.cmd)
+		pending = append(pending, events...)
+		results[i] = Result{Decision: d, Err: err}
+	}
+	if len(pending) > 0 {
+		if err := a.log.Append(pending); err != nil {
+			a.fail(jobs, err)
+			return
+		}
+		a.hub.Publish(pending)
+		a.sinceSnapshot += len(pending)
+	}
+	v := a.state.View(now)
+	a.view.Store(&v)
+	for i, j := range jobs {
+		if j.query != nil {
+			j.query(a.state)
+			j.reply <- Result{}
+			continue
+		}
+		r := results[i]
+		if r.Err == nil && r.Decision.Ticket != "" {
+			r.Ticket = ticketFrom(&v, a.state, r.Decision.Ticket, now)
+		}
+		j.reply <- r
+	}
+	if a.sinceSnapshot >= a.opts.SnapshotEvery {
+		if err := a.log.SaveSnapshot(a.state); err != nil {
+			a.logger.Error("saving a snapshot", "err", err)
+		} else {
+			a.sinceSnapshot = 0
+		}
+	}
+}
+
+// fail answers a batch whose events could not be made durable and puts the
+// state back to what the log holds, so nothing unacknowledged lingers.
+func (a *Actor) fail(jobs []job, err error) {
+	a.logger.Error("writing events failed; the batch is refused", "err", err, "commands", len(jobs))
+	werr := fmt.Errorf("storing the change: %w", err)
+	for _, j := range jobs {
+		j.reply <- Result{Err: werr}
+	}
+	s, lerr := a.log.Load(a.office)
+	if lerr != nil {
+		a.logger.Error("reloading the state after a failed write", "err", lerr)
+		return
+	}
+	a.state = s
+}
+
+// ticketFrom finds a ticket in the batch's view (so the forecast is shared),
+// or describes it directly when it is not waiting.
+func ticketFrom(v *queue.View, s *queue.State, id string, now time.Time) *queue.TicketView {
+	for i := range v.Waiting {
+		if v.Waiting[i].ID == id {
+			return &v.Waiting[i]
+		}
+	}
+	if tv, ok := s.TicketView(id, now); ok {
+		return &tv
+	}
+	return nil
+}

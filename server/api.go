@@ -1,0 +1,336 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/numerek/numerek/i18n"
+	"github.com/numerek/numerek/queue"
+	"github.com/numerek/numerek/server/actor"
+	devsync "github.com/numerek/numerek/sync"
+)
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /api/v1/offices", s.listOffices)
+	s.mux.HandleFunc("GET /api/v1/offices/{office}/state", s.office(s.getState))
+	s.mux.HandleFunc("GET /api/v1/offices/{office}/config", s.office(s.getConfig))
+	s.mux.HandleFunc("GET /api/v1/offices/{office}/events", s.office(s.getEvents))
+	s.mux.HandleFunc("POST /api/v1/offices/{office}/tickets", s.office(s.postTicket))
+	s.mux.HandleFunc("GET /api/v1/offices/{office}/tickets/{ticket}", s.office(s.getTicket))
+	s.mux.HandleFunc("POST /api/v1/offices/{office}/tickets/{ticket}/cancel", s.office(s.cancelTicket))
+	s.mux.HandleFunc("POST /api/v1/offices/{office}/tickets/{ticket}/transfer", s.office(s.moveTicket))
+	s.mux.HandleFunc("POST /api/v1/offices/{office}/counters/{counter}/{action}", s.office(s.counterAction))
+	s.mux.HandleFunc("POST /api/v1/offices/{office}/leases", s.office(s.postLease))
+	s.mux.HandleFunc("POST /api/v1/offices/{office}/leased-tickets", s.office(s.postLeasedTicket))
+	s.mux.HandleFunc("POST /api/v1/offices/{office}/faults", s.office(s.postFault))
+	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, devsync.ErrorResponse{Error: fmt.Sprintf("no route %s %s", r.Method, r.URL.Path)})
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "offices": len(s.offices)})
+}
+
+func (s *Server) listOffices(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.Authenticate(w, r)
+	if !ok {
+		return
+	}
+	resp := devsync.OfficesResponse{Offices: []devsync.OfficeRef{}}
+	for _, id := range s.order {
+		if p.SeesOffice(id) {
+			resp.Offices = append(resp.Offices, devsync.OfficeRef{ID: id, Name: s.offices[id].Office().Name})
+		}
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) getState(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {
+	writeJSON(w, http.StatusOK, a.View())
+}
+
+func (s *Server) getConfig(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {
+	writeJSON(w, http.StatusOK, a.Office())
+}
+
+func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {
+	cursor, err := devsync.Cursor(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, devsync.ErrorResponse{Error: err.Error(), Field: "Last-Event-ID"})
+		return
+	}
+	devsync.ServeEvents(w, r, a, cursor, s.heartbeat)
+}
+
+func (s *Server) getTicket(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {
+	id := r.PathValue("ticket")
+	var tv queue.TicketView
+	found := false
+	err := a.Query(r.Context(), func(st *queue.State) { tv, found = st.TicketView(id, s.clock()) })
+	if err != nil {
+		s.commandError(w, r, a, "", err)
+		return
+	}
+	if !found {
+		writeError(w, http.StatusNotFound, devsync.ErrorResponse{Error: "no ticket " + strconv.Quote(id) + " today", Field: "ticket"})
+		return
+	}
+	writeJSON(w, http.StatusOK, devsync.TicketResponse{Ticket: tv})
+}
+
+// channelFor is the channel a principal's tickets come through: kiosks
+// only through the kiosk; staff may issue for the phone or as the hall
+// assistant.
+func channelFor(p Principal, asked string) (queue.Channel, error) {
+	switch {
+	case asked == "" && p.Role() == RoleTicket:
+		return queue.ChannelKiosk, nil
+	case asked == "":
+		return queue.ChannelAssistant, nil
+	case p.Role() == RoleTicket && asked != string(queue.ChannelKiosk):
+		return "", &badRequest{field: "channel", msg: fmt.Sprintf("channel: a ticket kiosk issues only %q tickets", queue.ChannelKiosk)}
+	}
+	ch := queue.Channel(asked)
+	if !ch.Valid() || ch == queue.ChannelBooking {
+		return "", &badRequest{field: "channel", msg: fmt.Sprintf("channel: %q is not one of kiosk, phone, assistant", asked)}
+	}
+	return ch, nil
+}
+
+func (s *Server) postTicket(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {
+	if !p.MayIssue() {
+		forbid(w, "a "+string(p.Role())+" token may not issue tickets")
+		return
+	}
+	var req devsync.IssueRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.commandError(w, r, a, "", err)
+		return
+	}
+	ch, err := channelFor(p, req.Channel)
+	if err != nil {
+		s.commandError(w, r, a, "", err)
+		return
+	}
+	if req.Service == "" {
+		s.commandError(w, r, a, "", &badRequest{field: "service", msg: "service: missing"})
+		return
+	}
+	if req.Lang != "" && !i18n.Supported(req.Lang) {
+		s.commandError(w, r, a, "", &badRequest{field: "lang", msg: fmt.Sprintf("lang: %q is not one of pl, en, lt, ru, uk", req.Lang)})
+		return
+	}
+	res := a.Do(r.Context(), p.Name(), queue.Issue{
+		Service: req.Service, Lang: req.Lang, Priority: req.Priority, Channel: ch,
+		RequestID: scopedRequestID(p, req.RequestID), Device: p.Device(),
+	})
+	s.ticketResult(w, r, a, req.Lang, res, http.StatusCreated)
+}
+
+// scopedRequestID keeps one device's request ids apart from another's.
+func scopedRequestID(p Principal, id string) string {
+	if id == "" {
+		return ""
+	}
+	return p.Token.ID + "/" + id
+}
+
+// ticketResult answers with the command's ticket: created (201) when the
+// command added events, 200 when it returned a ticket already issued.
+func (s *Server) ticketResult(w http.ResponseWriter, r *http.Request, a *actor.Actor, lang string, res actor.Result, created int) {
+	if res.Err != nil {
+		s.commandError(w, r, a, lang, res.Err)
+		return
+	}
+	if res.Ticket == nil {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	status := http.StatusOK
+	if len(res.Decision.Events) > 0 {
+		status = created
+	}
+	writeJSON(w, status, devsync.TicketResponse{Ticket: *res.Ticket})
+}
+
+func (s *Server) cancelTicket(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {
+	if !p.MayManage() {
+		forbid(w, "only clerks and admins cancel tickets")
+		return
+	}
+	res := a.Do(r.Context(), p.Name(), queue.CancelTicket{Ticket: r.PathValue("ticket"), Reason: "cancelled by staff"})
+	s.ticketResult(w, r, a, "", res, http.StatusOK)
+}
+
+// moveTicket is the hall assistant's move of a waiting ticket.
+func (s *Server) moveTicket(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {
+	if !p.MayManage() {
+		forbid(w, "only clerks and admins move waiting tickets")
+		return
+	}
+	var req devsync.TransferRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.commandError(w, r, a, "", err)
+		return
+	}
+	res := a.Do(r.Context(), p.Name(), queue.Transfer{
+		Ticket: r.PathValue("ticket"), ToService: req.ToService, ToCounter: req.ToCounter, KeepPlace: req.KeepPlace, Note: req.Note,
+	})
+	s.ticketResult(w, r, a, "", res, http.StatusOK)
+}
+
+// counterActions are the moves at a counter, by the path's last element.
+var counterActions = map[string]func(n int, body counterBody) (queue.Command, bool){
+	"next":    func(n int, _ counterBody) (queue.Command, bool) { return queue.CallNext{Counter: n}, false },
+	"recall":  func(n int, _ counterBody) (queue.Command, bool) { return queue.Recall{Counter: n}, false },
+	"start":   func(n int, _ counterBody) (queue.Command, bool) { return queue.Start{Counter: n}, false },
+	"finish":  func(n int, _ counterBody) (queue.Command, bool) { return queue.Finish{Counter: n}, false },
+	"no-show": func(n int, _ counterBody) (queue.Command, bool) { return queue.MarkNoShow{Counter: n}, false },
+	"park":    func(n int, _ counterBody) (queue.Command, bool) { return queue.Park{Counter: n}, false },
+	"call": func(n int, b counterBody) (queue.Command, bool) {
+		return queue.CallTicket{Counter: n, Ticket: b.call.Ticket}, false
+	},
+	"transfer": func(n int, b counterBody) (queue.Command, bool) {
+		t := b.transfer
+		return queue.Transfer{Counter: n, ToService: t.ToService, ToCounter: t.ToCounter, KeepPlace: t.KeepPlace, Note: t.Note}, false
+	},
+	"rate": func(n int, b counterBody) (queue.Command, bool) {
+		return queue.RateAtCounter{Counter: n, Rating: queue.Rating(b.rate.Rating)}, false
+	},
+	"open": func(n int, _ counterBody) (queue.Command, bool) {
+		return queue.SetCounter{Counter: n, Status: queue.CounterOpenStatus}, true
+	},
+	"pause": func(n int, _ counterBody) (queue.Command, bool) {
+		return queue.SetCounter{Counter: n, Status: queue.CounterPausedStatus}, true
+	},
+	"close": func(n int, _ counterBody) (queue.Command, bool) {
+		return queue.SetCounter{Counter: n, Status: queue.CounterClosedStatus}, true
+	},
+}
+
+// counterBody holds the bodies the counter actions that take one read.
+type counterBody struct {
+	call     devsync.CallRequest
+	transfer devsync.TransferRequest
+	rate     devsync.RateRequest
+}
+
+func (s *Server) counterAction(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {
+	action := r.PathValue("action")
+	build, known := counterActions[action]
+	if !known {
+		writeError(w, http.StatusNotFound, devsync.ErrorResponse{Error: fmt.Sprintf("no counter action %q", action)})
+		return
+	}
+	n, err := strconv.Atoi(r.PathValue("counter"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, devsync.ErrorResponse{Error: fmt.Sprintf("counter: %q is not a number", r.PathValue("counter")), Field: "counter"})
+		return
+	}
+	if _, ok := a.Office().Counter(n); !ok {
+		writeError(w, http.StatusNotFound, devsync.ErrorResponse{Error: fmt.Sprintf("no counter %d in office %s", n, a.Office().ID), Field: "counter"})
+		return
+	}
+	if !p.MayActAt(n) {
+		forbid(w, fmt.Sprintf("this token may not act at counter %d", n))
+		return
+	}
+	var body counterBody
+	var target any
+	switch action {
+	case "call":
+		target = &body.call
+	case "transfer":
+		target = &body.transfer
+	case "rate":
+		target = &body.rate
+	}
+	if target != nil {
+		if err := decodeJSON(w, r, target); err != nil {
+			s.commandError(w, r, a, "", err)
+			return
+		}
+	}
+	cmd, isCounter := build(n, body)
+	res := a.Do(r.Context(), p.Name(), cmd)
+	if !isCounter {
+		s.ticketResult(w, r, a, "", res, http.StatusOK)
+		return
+	}
+	if res.Err != nil {
+		s.commandError(w, r, a, "", res.Err)
+		return
+	}
+	for _, c := range a.View().Counters {
+		if c.Number == n {
+			writeJSON(w, http.StatusOK, devsync.CounterResponse{Counter: c})
+			return
+		}
+	}
+}
+
+func (s *Server) postLease(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {
+	if p.Role() != RoleTicket {
+		forbid(w, "only ticket kiosks hold number leases")
+		return
+	}
+	var req devsync.LeaseRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.commandError(w, r, a, "", err)
+		return
+	}
+	id := make([]byte, 6)
+	_, _ = rand.Read(id)
+	res := a.Do(r.Context(), p.Name(), queue.GrantLease{ID: hex.EncodeToString(id), Device: p.Token.ID, Service: req.Service, Count: req.Count})
+	if res.Err != nil {
+		s.commandError(w, r, a, "", res.Err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, devsync.LeaseResponse{Lease: *res.Decision.Lease})
+}
+
+func (s *Server) postLeasedTicket(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {
+	if p.Role() != RoleTicket {
+		forbid(w, "only ticket kiosks hand in leased tickets")
+		return
+	}
+	var req devsync.LeasedTicketRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.commandError(w, r, a, "", err)
+		return
+	}
+	res := a.Do(r.Context(), p.Name(), queue.IssueLeased{
+		RequestID: scopedRequestID(p, req.RequestID), Device: p.Token.ID, Service: req.Service, Number: req.Number,
+		IssuedAt: req.IssuedAt, Lang: req.Lang, Priority: req.Priority,
+	})
+	if res.Err == nil && res.Ticket == nil {
+		// A ticket of a day that has ended: accepted into the log, not into
+		// today's queue.
+		writeJSON(w, http.StatusAccepted, map[string]string{"ticket": res.Decision.Ticket, "state": "expired"})
+		return
+	}
+	s.ticketResult(w, r, a, req.Lang, res, http.StatusCreated)
+}
+
+func (s *Server) postFault(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {
+	if !p.IsDevice() {
+		forbid(w, "only devices report their faults")
+		return
+	}
+	var req devsync.FaultRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.commandError(w, r, a, "", err)
+		return
+	}
+	res := a.Do(r.Context(), p.Name(), queue.ReportFault{Device: p.Device(), Fault: req.Fault, Detail: req.Detail})
+	if res.Err != nil {
+		s.commandError(w, r, a, "", res.Err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,224 @@
+package server
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	gosync "sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/numerek/numerek/store"
+)
+
+// Role is what a token is for.
+type Role string
+
+// The roles of tokens.
+const (
+	RoleTicket  Role = "ticket"
+	RoleCounter Role = "counter"
+	RoleHall    Role = "hall"
+	RoleClerk   Role = "clerk"
+	RoleAdmin   Role = "admin"
+)
+
+// Roles lists every role, for help texts and checks.
+var Roles = []Role{RoleTicket, RoleCounter, RoleHall, RoleClerk, RoleAdmin}
+
+// ValidRole reports whether r is a role.
+func ValidRole(r string) bool {
+	for _, x := range Roles {
+		if string(x) == r {
+			return true
+		}
+	}
+	return false
+}
+
+// AllOffices in a token's office grants an admin every office.
+const AllOffices = "*"
+
+// Principal is who a request comes from.
+type Principal struct {
+	Token store.Token
+}
+
+// Role is the principal's role.
+func (p Principal) Role() Role { return Role(p.Token.Role) }
+
+// Name identifies the principal in the audit trail of events.
+func (p Principal) Name() string {
+	label := p.Token.Label
+	if label == "" {
+		label = p.Token.ID
+	}
+	if p.Role() == RoleCounter {
+		return fmt.Sprintf("counter:%d", p.Token.Counter)
+	}
+	return string(p.Role()) + ":" + label
+}
+
+// Device names the principal as a device, for faults.
+func (p Principal) Device() string {
+	if p.Token.Label != "" {
+		return p.Token.Label
+	}
+	return string(p.Role()) + "-" + p.Token.ID
+}
+
+// SeesOffice reports whether the principal may see the office at all.
+func (p Principal) SeesOffice(office string) bool {
+	return p.Token.Office == office || (p.Token.Office == AllOffices && p.Role() == RoleAdmin)
+}
+
+// MayIssue: ticket kiosks, clerks (the hall assistant) and admins draw tickets.
+func (p Principal) MayIssue() bool {
+	switch p.Role() {
+	case RoleTicket, RoleClerk, RoleAdmin:
+		return true
+	}
+	return false
+}
+
+// MayActAt: a counter display acts only for its own counter.
+func (p Principal) MayActAt(counter int) bool {
+	switch p.Role() {
+	case RoleClerk, RoleAdmin:
+		return true
+	case RoleCounter:
+		return p.Token.Counter == counter
+	}
+	return false
+}
+
+// MayManage: cancelling tickets and moving waiting ones.
+func (p Principal) MayManage() bool { return p.Role() == RoleClerk || p.Role() == RoleAdmin }
+
+// IsDevice: devices report their faults.
+func (p Principal) IsDevice() bool {
+	switch p.Role() {
+	case RoleTicket, RoleCounter, RoleHall:
+		return true
+	}
+	return false
+}
+
+// authenticator checks bearer tokens against the token file, held in
+// memory and reloaded when the file changes (checked at most once a
+// second), so a token added or revoked with the command line takes effect
+// at once and a wrong token never costs a file read.
+type authenticator struct {
+	tokens *store.TokenStore
+	clock  func() time.Time
+
+	mu      gosync.Mutex
+	index   map[string]store.Token
+	stamp   fileStamp
+	checked time.Time
+	loadErr error
+	// failures limits wrong tokens per address, so tokens cannot be guessed
+	// at speed (they are 160 random bits; this keeps logs calm too).
+	failures map[string]*rate.Limiter
+}
+
+// fileStamp tells whether the token file changed.
+type fileStamp struct {
+	mod  time.Time
+	size int64
+}
+
+func newAuthenticator(tokens *store.TokenStore, clock func() time.Time) *authenticator {
+	return &authenticator{tokens: tokens, clock: clock, failures: map[string]*rate.Limiter{}}
+}
+
+// errAuth is an authentication failure with its HTTP status.
+type errAuth struct {
+	status int
+	msg    string
+}
+
+func (e *errAuth) Error() string { return e.msg }
+
+func (a *authenticator) authenticate(r *http.Request) (Principal, error) {
+	h := r.Header.Get("Authorization")
+	scheme, secret, ok := strings.Cut(h, " ")
+	if h == "" {
+		return Principal{}, &errAuth{http.StatusUnauthorized, "missing Authorization: Bearer token"}
+	}
+	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
+		return Principal{}, &errAuth{http.StatusUnauthorized, "Authorization must be \"Bearer <token>\""}
+	}
+	tok, found, err := a.lookup(secret)
+	if err != nil {
+		return Principal{}, &errAuth{http.StatusServiceUnavailable, "checking the token: " + err.Error()}
+	}
+	if found {
+		// A known token always passes: an office's devices often share one
+		// address, and one guessing device must not lock the others out.
+		return Principal{Token: tok}, nil
+	}
+	if !a.limiter(remoteIP(r)).Allow() {
+		return Principal{}, &errAuth{http.StatusTooManyRequests, "too many wrong tokens from this address; wait a minute"}
+	}
+	return Principal{}, &errAuth{http.StatusUnauthorized, "unknown or revoked token"}
+}
+
+func (a *authenticator) lookup(secret string) (store.Token, bool, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if now := time.Now(); now.Sub(a.checked) >= time.Second || a.index == nil {
+		a.checked = now
+		a.refresh()
+	}
+	if a.index == nil {
+		return store.Token{}, false, a.loadErr
+	}
+	tok, ok := a.index[store.Hash(secret)]
+	return tok, ok, nil
+}
+
+// refresh reloads the token file if it changed; a file that cannot be read
+// keeps the tokens last read.
+func (a *authenticator) refresh() {
+	var st fileStamp
+	if fi, err := os.Stat(a.tokens.Path()); err == nil {
+		st = fileStamp{mod: fi.ModTime(), size: fi.Size()}
+	}
+	if a.index != nil && st == a.stamp {
+		return
+	}
+	idx, err := a.tokens.Index()
+	if err != nil {
+		a.loadErr = err
+		return
+	}
+	a.index, a.stamp, a.loadErr = idx, st, nil
+}
+
+// limiter returns the address's limiter of wrong tokens: 10 at once, then
+// one every 6 seconds.
+func (a *authenticator) limiter(addr string) *rate.Limiter {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	l := a.failures[addr]
+	if l == nil {
+		if len(a.failures) > 10000 {
+			a.failures = map[string]*rate.Limiter{}
+		}
+		l = rate.NewLimiter(rate.Every(6*time.Second), 10)
+		a.failures[addr] = l
+	}
+	return l
+}
+
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

@@ -1,0 +1,199 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/numerek/numerek/i18n"
+	"github.com/numerek/numerek/localize"
+	"github.com/numerek/numerek/queue"
+	"github.com/numerek/numerek/server/actor"
+	"github.com/numerek/numerek/store"
+	devsync "github.com/numerek/numerek/sync"
+)
+
+// Config is what the server is built from.
+type Config struct {
+	Offices []*actor.Actor
+	Tokens  *store.TokenStore
+	Clock   func() time.Time
+	Logger  *slog.Logger
+	Catalog *i18n.Catalog
+	// Heartbeat of idle event streams; 0 means devsync.Heartbeat.
+	Heartbeat time.Duration
+}
+
+// Server routes the API. Further pages (web/) mount on it with Handle.
+type Server struct {
+	mux       *http.ServeMux
+	offices   map[string]*actor.Actor
+	order     []string
+	auth      *authenticator
+	clock     func() time.Time
+	log       *slog.Logger
+	cat       *i18n.Catalog
+	heartbeat time.Duration
+}
+
+// New builds the server and its routes.
+func New(cfg Config) *Server {
+	s := &Server{
+		mux: http.NewServeMux(), offices: map[string]*actor.Actor{},
+		auth: newAuthenticator(cfg.Tokens, cfg.Clock), clock: cfg.Clock,
+		log: cfg.Logger, cat: cfg.Catalog, heartbeat: cfg.Heartbeat,
+	}
+	if s.heartbeat <= 0 {
+		s.heartbeat = devsync.Heartbeat
+	}
+	if s.cat == nil {
+		s.cat = i18n.Messages()
+	}
+	for _, a := range cfg.Offices {
+		s.offices[a.Office().ID] = a
+		s.order = append(s.order, a.Office().ID)
+	}
+	sort.Strings(s.order)
+	s.routes()
+	return s
+}
+
+// Handle mounts another handler (web pages) on the server's mux.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// Office returns the actor of an office, or nil.
+func (s *Server) Office(id string) *actor.Actor { return s.offices[id] }
+
+// OfficeIDs lists the offices, sorted.
+func (s *Server) OfficeIDs() []string { return s.order }
+
+// ServeHTTP logs each request without its body: bodies may hold personal
+// data, and the log must not.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	s.mux.ServeHTTP(rec, r)
+	if r.URL.Path != "/healthz" {
+		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "took", time.Since(start))
+	}
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// Flush lets event streams through the recorder.
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// officeHandler is an API handler for one office, after authentication.
+type officeHandler func(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor)
+
+// office authenticates the request, finds the office named in the path and
+// checks the token may see it.
+func (s *Server) office(h officeHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, ok := s.Authenticate(w, r)
+		if !ok {
+			return
+		}
+		id := r.PathValue("office")
+		a := s.offices[id]
+		if a == nil {
+			writeError(w, http.StatusNotFound, devsync.ErrorResponse{Error: "no office " + strconv.Quote(id), Field: "office"})
+			return
+		}
+		if !p.SeesOffice(id) {
+			forbid(w, "this token belongs to office "+strconv.Quote(p.Token.Office))
+			return
+		}
+		h(w, r, p, a)
+	}
+}
+
+// Authenticate checks the request's bearer token and writes the error
+// response itself when it fails.
+func (s *Server) Authenticate(w http.ResponseWriter, r *http.Request) (Principal, bool) {
+	p, err := s.auth.authenticate(r)
+	if err != nil {
+		var ae *errAuth
+		status := http.StatusUnauthorized
+		if errors.As(err, &ae) {
+			status = ae.status
+		}
+		if status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="numerek"`)
+		}
+		writeError(w, status, devsync.ErrorResponse{Error: err.Error()})
+		return Principal{}, false
+	}
+	return p, true
+}
+
+func forbid(w http.ResponseWriter, why string) {
+	writeError(w, http.StatusForbidden, devsync.ErrorResponse{Error: "forbidden: " + why})
+}
+
+// commandError answers a command that failed, in the resident's language
+// where the office refused them.
+func (s *Server) commandError(w http.ResponseWriter, r *http.Request, a *actor.Actor, lang string, err error) {
+	var qe *queue.Error
+	var br *badRequest
+	switch {
+	case errors.As(err, &br):
+		writeError(w, http.StatusBadRequest, devsync.ErrorResponse{Error: br.msg, Field: br.field})
+	case errors.As(err, &qe):
+		resp := devsync.ErrorResponse{Error: qe.Message}
+		status := http.StatusConflict
+		switch qe.Kind {
+		case queue.Invalid:
+			status = http.StatusBadRequest
+			resp.Field = fieldOf(qe.Message)
+		case queue.NotFound:
+			status = http.StatusNotFound
+		}
+		if qe.Refusal != nil {
+			if lang == "" {
+				lang = i18n.Normalize(r.Header.Get("Accept-Language"))
+			}
+			resp.Reason = string(qe.Refusal.Reason)
+			resp.Until = qe.Refusal.Until
+			resp.Message = localize.Refusal(s.cat, lang, qe.Refusal, a.Office().Location, s.clock())
+		}
+		writeError(w, status, resp)
+	case errors.Is(err, actor.ErrStopped), errors.Is(err, context.Canceled):
+		writeError(w, http.StatusServiceUnavailable, devsync.ErrorResponse{Error: "the server is shutting down; retry"})
+	default:
+		s.log.Error("command failed", "office", a.Office().ID, "err", err)
+		writeError(w, http.StatusServiceUnavailable, devsync.ErrorResponse{Error: err.Error()})
+	}
+}
+
+// fieldOf takes the field name queue puts before the first colon.
+func fieldOf(msg string) string {
+	for i, c := range msg {
+		if c == ':' {
+			return msg[:i]
+		}
+		if c == ' ' {
+			break
+		}
+	}
+	return ""
+}

@@ -1,0 +1,109 @@
+package sync
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/numerek/numerek/queue"
+)
+
+// IssueRequest asks for a new ticket.
+type IssueRequest struct {
+	Service  string `json:"service"`
+	Lang     string `json:"lang"`
+	Priority bool   `json:"priority"`
+	// RequestID, chosen by the device, makes the request idempotent.
+	RequestID string `json:"request_id"`
+	// Channel defaults to the caller's: kiosk for a ticket machine.
+	Channel string `json:"channel,omitempty"`
+}
+
+// TicketResponse carries one ticket.
+type TicketResponse struct {
+	Ticket queue.TicketView `json:"ticket"`
+}
+
+// CounterResponse carries one counter.
+type CounterResponse struct {
+	Counter queue.CounterView `json:"counter"`
+}
+
+// CallRequest names a ticket for a counter to call out of order or back
+// from parking.
+type CallRequest struct {
+	Ticket string `json:"ticket"`
+}
+
+// TransferRequest moves a ticket to another service or counter.
+type TransferRequest struct {
+	ToService string `json:"to_service"`
+	ToCounter int    `json:"to_counter"`
+	KeepPlace bool   `json:"keep_place"`
+	Note      string `json:"note"`
+}
+
+// RateRequest is a resident's rating: good, neutral or bad.
+type RateRequest struct {
+	Rating string `json:"rating"`
+}
+
+// LeaseRequest asks for numbers to issue while offline.
+type LeaseRequest struct {
+	Service string `json:"service"`
+	Count   int    `json:"count"`
+}
+
+// LeaseResponse carries a granted lease.
+type LeaseResponse struct {
+	Lease queue.Lease `json:"lease"`
+}
+
+// LeasedTicketRequest hands in a ticket issued from a lease while offline.
+type LeasedTicketRequest struct {
+	RequestID string    `json:"request_id"`
+	Service   string    `json:"service"`
+	Number    int       `json:"number"`
+	IssuedAt  time.Time `json:"issued_at"`
+	Lang      string    `json:"lang"`
+	Priority  bool      `json:"priority"`
+}
+
+// FaultRequest reports a device's trouble; an empty Fault clears it.
+type FaultRequest struct {
+	Fault  string `json:"fault"`
+	Detail string `json:"detail"`
+}
+
+// OfficesResponse lists the offices a token may see.
+type OfficesResponse struct {
+	Offices []OfficeRef `json:"offices"`
+}
+
+// OfficeRef names an office.
+type OfficeRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// ErrorResponse is every error's body.
+type ErrorResponse struct {
+	// Error says what is wrong, in English, for technicians and logs.
+	Error string `json:"error"`
+	// Field names the request field at fault, when one is.
+	Field string `json:"field,omitempty"`
+	// Reason, Until and Message are set when a service refuses a resident:
+	// Message says it in the request's language.
+	Reason  string    `json:"reason,omitempty"`
+	Until   time.Time `json:"until,omitzero"`
+	Message string    `json:"message,omitempty"`
+}
+
+// Snapshot is the body of a stream's "snapshot" event: the office's whole
+// state at Seq, to fold later events onto.
+type Snapshot struct {
+	Seq   uint64          `json:"seq"`
+	State json.RawMessage `json:"state"`
+}
+
+// SnapshotEvent is the SSE event name of a Snapshot.
+const SnapshotEvent = "snapshot"
