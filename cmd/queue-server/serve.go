@@ -167,4 +167,3 @@ func nextOpenMoment(o *queue.Office, now time.Time) time.Time {
 	}
 	return now
 }
-
