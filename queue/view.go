@@ -138,6 +138,24 @@ func (s *State) View(now time.Time) View {
 	return v
 }
 
+// TicketViews describes several tickets of today at now with one forecast;
+// unknown ids are left out.
+func (s *State) TicketViews(now time.Time, ids []string) map[string]TicketView {
+	out := make(map[string]TicketView, len(ids))
+	if len(ids) == 0 {
+		return out
+	}
+	waiting := s.WaitingTickets()
+	forecast := s.replay(now, waiting)
+	ahead := aheadCounts(waiting, forecast)
+	for _, id := range ids {
+		if t := s.findTicket(id); t != nil {
+			out[id] = s.ticketView(t, now, forecast, ahead)
+		}
+	}
+	return out
+}
+
 // TicketView describes one ticket of today at now, or ok=false.
 func (s *State) TicketView(id string, now time.Time) (TicketView, bool) {
 	t := s.findTicket(id)

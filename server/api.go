@@ -51,7 +51,12 @@ func (s *Server) listOffices(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getState(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {
-	writeJSON(w, http.StatusOK, a.View())
+	v, err := a.View(r.Context())
+	if err != nil {
+		s.commandError(w, r, a, "", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Server) getConfig(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {
@@ -266,7 +271,12 @@ func (s *Server) counterAction(w http.ResponseWriter, r *http.Request, p Princip
 		s.commandError(w, r, a, "", res.Err)
 		return
 	}
-	for _, c := range a.View().Counters {
+	v, err := a.View(r.Context())
+	if err != nil {
+		s.commandError(w, r, a, "", err)
+		return
+	}
+	for _, c := range v.Counters {
 		if c.Number == n {
 			writeJSON(w, http.StatusOK, devsync.CounterResponse{Counter: c})
 			return

@@ -40,7 +40,7 @@ func (c *testClock) Set(t time.Time) {
 
 // env is a running server on real bbolt files with a token per role.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	url     string
 	clock   *testClock
 	actors  map[string]*actor.Actor
@@ -49,7 +49,7 @@ type env struct {
 	dataDir string
 }
 
-func newEnv(t *testing.T, opts actor.Options) *env {
+func newEnv(t testing.TB, opts actor.Options) *env {
 	t.Helper()
 	cfg, err := officeconfig.Load("../testdata/offices/starachowice.toml")
 	if err != nil {
@@ -150,9 +150,9 @@ func (e *env) must(want int, role, method, url, body string) []byte {
 	return data
 }
 
-func (e *env) seq() uint64 { return e.actors[e.office.ID].View().Seq }
+func (e *env) seq() uint64 { return e.actors[e.office.ID].Seq() }
 
-func decode[T any](t *testing.T, data []byte) T {
+func decode[T any](t testing.TB, data []byte) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal(data, &v); err != nil {

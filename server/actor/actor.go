@@ -32,8 +32,8 @@ type Options struct {
 	SnapshotEvery int
 	// HubKeep is how many recent events the stream keeps for resumes.
 	HubKeep int
-	// ViewEvery is how often the published view is refreshed when nothing
-	// happens, so waits shown keep counting down.
+	// ViewEvery is how long a computed view is reused while nothing
+	// changes, and how often time alone is checked for a new day.
 	ViewEvery time.Duration
 }
 
@@ -62,12 +62,15 @@ type Actor struct {
 
 	in   chan job
 	hub  *devsync.Hub
-	view atomic.Pointer[queue.View]
+	seq  atomic.Uint64
 	done chan struct{}
 
-	// state and sinceSnapshot belong to the Run goroutine.
+	// These belong to the Run goroutine.
 	state         *queue.State
 	sinceSnapshot int
+	// view caches the last view computed, for its seq and time.
+	view   queue.View
+	viewOK bool
 }
 
 // job is a command, or a query of the state, waiting for the actor.
@@ -101,8 +104,7 @@ func New(o *queue.Office, log *store.OfficeLog, clock Clock, logger *slog.Logger
 		in: make(chan job, 4*opts.MaxBatch), hub: devsync.NewHub(s.Seq, opts.HubKeep),
 		done: make(chan struct{}), state: s,
 	}
-	v := s.View(clock())
-	a.view.Store(&v)
+	a.seq.Store(s.Seq)
 	return a, nil
 }
 
@@ -112,8 +114,23 @@ func (a *Actor) Office() *queue.Office { return a.office }
 // Hub is the office's event fan-out.
 func (a *Actor) Hub() *devsync.Hub { return a.hub }
 
-// View is the office as of the last batch (or refresh).
-func (a *Actor) View() *queue.View { return a.view.Load() }
+// Seq is the seq of the last durable event.
+func (a *Actor) Seq() uint64 { return a.seq.Load() }
+
+// View describes the office now. Views are computed on demand, not per
+// batch, since a view forecasts every line and most batches are read by
+// nobody; one is reused while nothing changes for ViewEvery.
+func (a *Actor) View(ctx context.Context) (queue.View, error) {
+	var v queue.View
+	err := a.Query(ctx, func(s *queue.State) {
+		now := a.clock()
+		if !a.viewOK || a.view.Seq != s.Seq || now.Sub(a.view.At) >= a.opts.ViewEvery || now.Before(a.view.At) {
+			a.view, a.viewOK = s.View(now), true
+		}
+		v = a.view
+	})
+	return v, err
+}
 
 // Do runs a command and returns once its events are durable.
 func (a *Actor) Do(ctx context.Context, actor string, cmd queue.Command) Result {
@@ -187,7 +204,7 @@ func (a *Actor) Run(ctx context.Context) {
 		case j := <-a.in:
 			a.batch(a.drain(j))
 		case <-refresh.C:
-			// Time alone may start a new day; and waits shown must age.
+			// Time alone may start a new day.
 			a.batch(nil)
 		}
 	}
@@ -233,10 +250,17 @@ func (a *Actor) batch(jobs []job) {
 			return
 		}
 		a.hub.Publish(pending)
+		a.seq.Store(a.state.Seq)
 		a.sinceSnapshot += len(pending)
 	}
-	v := a.state.View(now)
-	a.view.Store(&v)
+	// One forecast serves every ticket the batch answers with.
+	var ids []string
+	for _, r := range results {
+		if r.Err == nil && r.Decision.Ticket != "" {
+			ids = append(ids, r.Decision.Ticket)
+		}
+	}
+	views := a.state.TicketViews(now, ids)
 	for i, j := range jobs {
 		if j.query != nil {
 			j.query(a.state)
@@ -244,8 +268,8 @@ func (a *Actor) batch(jobs []job) {
 			continue
 		}
 		r := results[i]
-		if r.Err == nil && r.Decision.Ticket != "" {
-			r.Ticket = ticketFrom(&v, a.state, r.Decision.Ticket, now)
+		if tv, ok := views[r.Decision.Ticket]; ok && r.Err == nil {
+			r.Ticket = &tv
 		}
 		j.reply <- r
 	}
@@ -272,18 +296,4 @@ func (a *Actor) fail(jobs []job, err error) {
 		return
 	}
 	a.state = s
-}
-
-// ticketFrom finds a ticket in the batch's view (so the forecast is shared),
-// or describes it directly when it is not waiting.
-func ticketFrom(v *queue.View, s *queue.State, id string, now time.Time) *queue.TicketView {
-	for i := range v.Waiting {
-		if v.Waiting[i].ID == id {
-			return &v.Waiting[i]
-		}
-	}
-	if tv, ok := s.TicketView(id, now); ok {
-		return &tv
-	}
-	return nil
 }
