@@ -1,0 +1,68 @@
+package links
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCodesAreUnambiguousAndStable(t *testing.T) {
+	s := New([]byte("0123456789abcdef0123456789abcdef"), "https://kolejka.example.pl/")
+	seen := map[string]bool{}
+	for i := range 2000 {
+		id := strings.Repeat("x", i%7) + string(rune('a'+i%26)) + strings.Repeat("y", i/26)
+		code := s.BookingCode("office", id)
+		if len(code) != CodeLength {
+			t.Fatalf("code %q has %d characters", code, len(code))
+		}
+		if strings.ContainsAny(code, "O0I1LU") {
+			t.Fatalf("code %q holds an ambiguous character", code)
+		}
+		if code != s.BookingCode("office", id) {
+			t.Fatal("the same booking gave two codes")
+		}
+		if seen[code] {
+			t.Fatalf("code %q repeated within 2000 bookings", code)
+		}
+		seen[code] = true
+	}
+	other := New([]byte("another key, another key, anothe"), "")
+	if s.BookingCode("office", "a") == other.BookingCode("office", "a") {
+		t.Error("the code does not depend on the server key")
+	}
+}
+
+func TestNormalizeCode(t *testing.T) {
+	for in, want := range map[string]string{
+		"abcd-efgh": "ABCD-EFGH", " ABCD EFGH ": "ABCD-EFGH", "2345-6789": "2345-6789",
+		"ABCD-EFG": "", "ABCD-EFGO": "", "ABCD-EFG1": "", "ABCDEFGHJ": "", "ąbcd-efgh": "",
+	} {
+		got, ok := NormalizeCode(in)
+		if want == "" {
+			if ok {
+				t.Errorf("NormalizeCode(%q) = %q, want refusal", in, got)
+			}
+			continue
+		}
+		if !ok || FormatCode(got) != want {
+			t.Errorf("NormalizeCode(%q) = %q %v, want %q", in, got, ok, want)
+		}
+	}
+}
+
+func TestTicketAddresses(t *testing.T) {
+	s := New([]byte("0123456789abcdef0123456789abcdef"), "https://kolejka.example.pl/")
+	url := s.TicketURL("cus", "2026-11-23-A001")
+	if !strings.HasPrefix(url, "https://kolejka.example.pl/e/cus/2026-11-23-A001/") {
+		t.Fatalf("address %s", url)
+	}
+	mac := url[strings.LastIndex(url, "/")+1:]
+	if !s.CheckTicket("cus", "2026-11-23-A001", mac) {
+		t.Error("the ticket's own address is refused")
+	}
+	if s.CheckTicket("cus", "2026-11-23-A002", mac) || s.CheckTicket("other", "2026-11-23-A001", mac) {
+		t.Error("one ticket's address opens another")
+	}
+	if s.CheckBooking("cus", "2026-11-23-A001", mac) {
+		t.Error("a ticket address passes as a booking address")
+	}
+}

@@ -1,0 +1,321 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The web pages' data lives in its own bbolt file, apart from the office
+// logs: residents' personal data from bookings (purged after the office's
+// retention) and the clerks' login sessions.
+var (
+	bucketBookings = []byte("bookings")
+	bucketCodes    = []byte("booking-codes")
+	bucketSessions = []byte("sessions")
+)
+
+// ErrCodeTaken means another booking already has the code; the caller
+// makes a new booking id and so a new code.
+var ErrCodeTaken = errors.New("booking code already in use")
+
+// Booking is a booked visit's personal data and how to find it by code.
+// The event log knows the visit (queue.Reservation) but never who made it.
+type Booking struct {
+	Office  string    `json:"office"`
+	ID      string    `json:"id"`
+	Service string    `json:"service"`
+	Slot    time.Time `json:"slot"`
+	Lang    string    `json:"lang"`
+	// Name and Contact (an e-mail address or a phone number) are the
+	// personal data; they are emptied when the visit is cancelled and the
+	// whole record goes at PurgeAt.
+	Name    string `json:"name,omitempty"`
+	Contact string `json:"contact,omitempty"`
+	// CodeKey is a keyed hash of the booking code: the code itself is
+	// never stored.
+	CodeKey  string    `json:"code_key"`
+	BookedAt time.Time `json:"booked_at"`
+	// TermsAccepted is when the resident accepted the office's terms.
+	TermsAccepted time.Time `json:"terms_accepted"`
+	PurgeAt       time.Time `json:"purge_at"`
+	Cancelled     bool      `json:"cancelled,omitempty"`
+}
+
+// Session is a clerk's login. It is stored under a hash of its cookie
+// value, so a copy of the file does not let anyone log in.
+type Session struct {
+	Clerk   string    `json:"clerk"`
+	Role    string    `json:"role"`
+	Offices []string  `json:"offices"`
+	CSRF    string    `json:"csrf"`
+	Created time.Time `json:"created"`
+	Expires time.Time `json:"expires"`
+	// Office and Counter are the counter the clerk works at, once picked.
+	Office  string `json:"office,omitempty"`
+	Counter int    `json:"counter,omitempty"`
+}
+
+// WebDB holds bookings' personal data and clerk sessions in one bbolt file
+// kept open by the server.
+type WebDB struct {
+	db   *bolt.DB
+	path string
+}
+
+// OpenWebDB opens (creating if needed) the web data file at path.
+func OpenWebDB(path string) (*WebDB, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("opening %s: %w", path, ErrLocked)
+		}
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketBookings, bucketCodes, bucketSessions} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	return &WebDB{db: db, path: path}, nil
+}
+
+// Close closes the file.
+func (w *WebDB) Close() error { return w.db.Close() }
+
+func bookingKey(office, id string) []byte { return []byte(office + "/" + id) }
+
+// PutBooking stores a new booking and indexes its code; ErrCodeTaken if
+// the code's key is already indexed.
+func (w *WebDB) PutBooking(b Booking) error {
+	data, err := json.Marshal(b)
+	if err != nil {
+		return fmt.Errorf("encoding booking %s: %w", b.ID, err)
+	}
+	return w.db.Update(func(tx *bolt.Tx) error {
+		codes := tx.Bucket(bucketCodes)
+		if b.CodeKey != "" {
+			if codes.Get([]byte(b.CodeKey)) != nil {
+				return ErrCodeTaken
+			}
+			if err := codes.Put([]byte(b.CodeKey), bookingKey(b.Office, b.ID)); err != nil {
+				return fmt.Errorf("indexing booking %s: %w", b.ID, err)
+			}
+		}
+		if err := tx.Bucket(bucketBookings).Put(bookingKey(b.Office, b.ID), data); err != nil {
+			return fmt.Errorf("storing booking %s: %w", b.ID, err)
+		}
+		return nil
+	})
+}
+
+// DeleteBooking removes a booking and its code (a booking the office
+// refused after it was stored).
+func (w *WebDB) DeleteBooking(office, id string) error {
+	return w.db.Update(func(tx *bolt.Tx) error { return deleteBooking(tx, bookingKey(office, id)) })
+}
+
+func deleteBooking(tx *bolt.Tx, key []byte) error {
+	bk := tx.Bucket(bucketBookings)
+	v := bk.Get(key)
+	if v == nil {
+		return nil
+	}
+	var b Booking
+	if err := json.Unmarshal(v, &b); err == nil && b.CodeKey != "" {
+		if err := tx.Bucket(bucketCodes).Delete([]byte(b.CodeKey)); err != nil {
+			return err
+		}
+	}
+	return bk.Delete(key)
+}
+
+// Booking returns a booking; ok=false if there is none (or it was purged).
+func (w *WebDB) Booking(office, id string) (Booking, bool, error) {
+	var b Booking
+	found := false
+	err := w.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketBookings).Get(bookingKey(office, id))
+		if v == nil {
+			return nil
+		}
+		found = true
+		return json.Unmarshal(v, &b)
+	})
+	if err != nil {
+		return Booking{}, false, fmt.Errorf("reading booking %s: %w", id, err)
+	}
+	return b, found, nil
+}
+
+// BookingByCode finds the booking whose code has the given key.
+func (w *WebDB) BookingByCode(codeKey string) (Booking, bool, error) {
+	var b Booking
+	found := false
+	err := w.db.View(func(tx *bolt.Tx) error {
+		k := tx.Bucket(bucketCodes).Get([]byte(codeKey))
+		if k == nil {
+			return nil
+		}
+		v := tx.Bucket(bucketBookings).Get(k)
+		if v == nil {
+			return nil
+		}
+		found = true
+		return json.Unmarshal(v, &b)
+	})
+	if err != nil {
+		return Booking{}, false, fmt.Errorf("reading a booking by code: %w", err)
+	}
+	return b, found, nil
+}
+
+// CancelBooking marks a booking cancelled and drops its personal data and
+// code at once: a cancelled visit needs neither.
+func (w *WebDB) CancelBooking(office, id string) error {
+	return w.db.Update(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bucketBookings)
+		key := bookingKey(office, id)
+		v := bk.Get(key)
+		if v == nil {
+			return nil
+		}
+		var b Booking
+		if err := json.Unmarshal(v, &b); err != nil {
+			return fmt.Errorf("reading booking %s: %w", id, err)
+		}
+		if b.CodeKey != "" {
+			if err := tx.Bucket(bucketCodes).Delete([]byte(b.CodeKey)); err != nil {
+				return err
+			}
+		}
+		b.Name, b.Contact, b.CodeKey, b.Cancelled = "", "", "", true
+		data, err := json.Marshal(b)
+		if err != nil {
+			return err
+		}
+		return bk.Put(key, data)
+	})
+}
+
+// PurgeBookings deletes every booking whose PurgeAt has passed at now, with
+// its personal data and code, and returns how many went.
+func (w *WebDB) PurgeBookings(now time.Time) (int, error) {
+	n := 0
+	err := w.db.Update(func(tx *bolt.Tx) error {
+		var old [][]byte
+		err := tx.Bucket(bucketBookings).ForEach(func(k, v []byte) error {
+			var b Booking
+			if err := json.Unmarshal(v, &b); err != nil || !b.PurgeAt.After(now) {
+				// An unreadable record is purged too: it may hold personal data.
+				old = append(old, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range old {
+			if err := deleteBooking(tx, k); err != nil {
+				return err
+			}
+		}
+		n = len(old)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("purging bookings: %w", err)
+	}
+	return n, nil
+}
+
+// CountBookings counts the stored bookings (for tests and the admin page).
+func (w *WebDB) CountBookings() (int, error) {
+	n := 0
+	err := w.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketBookings).Stats().KeyN
+		return nil
+	})
+	return n, err
+}
+
+// PutSession stores a session under key (a hash of the cookie value).
+func (w *WebDB) PutSession(key string, s Session) error {
+	data, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return w.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSessions).Put([]byte(key), data)
+	})
+}
+
+// Session returns the session stored under key, if it has not expired at now.
+func (w *WebDB) Session(key string, now time.Time) (Session, bool, error) {
+	var s Session
+	found := false
+	err := w.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketSessions).Get([]byte(key))
+		if v == nil {
+			return nil
+		}
+		found = true
+		return json.Unmarshal(v, &s)
+	})
+	if err != nil {
+		return Session{}, false, fmt.Errorf("reading a session: %w", err)
+	}
+	if found && !s.Expires.After(now) {
+		return Session{}, false, nil
+	}
+	return s, found, nil
+}
+
+// DeleteSession ends a session.
+func (w *WebDB) DeleteSession(key string) error {
+	return w.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketSessions).Delete([]byte(key)) })
+}
+
+// DeleteSessionsOf ends every session of a clerk (removed or given a new
+// password).
+func (w *WebDB) DeleteSessionsOf(clerk string) error {
+	return w.purgeSessions(func(s Session) bool { return s.Clerk == clerk })
+}
+
+// PurgeSessions deletes sessions expired at now.
+func (w *WebDB) PurgeSessions(now time.Time) error {
+	return w.purgeSessions(func(s Session) bool { return !s.Expires.After(now) })
+}
+
+func (w *WebDB) purgeSessions(drop func(Session) bool) error {
+	return w.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSessions)
+		var old [][]byte
+		err := b.ForEach(func(k, v []byte) error {
+			var s Session
+			if json.Unmarshal(v, &s) != nil || drop(s) {
+				old = append(old, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range old {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

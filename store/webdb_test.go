@@ -1,0 +1,125 @@
+package store
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+func TestBookingsPurgedAfterRetention(t *testing.T) {
+	db, err := OpenWebDB(filepath.Join(t.TempDir(), "web.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	b := Booking{Office: "o", ID: "r1", Service: "family", Slot: now.Add(24 * time.Hour), Name: "Jan Kowalski",
+		Contact: "jan@example.pl", CodeKey: "k1", PurgeAt: now.Add(31 * 24 * time.Hour)}
+	if err := db.PutBooking(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutBooking(Booking{Office: "o", ID: "r2", CodeKey: "k1", PurgeAt: b.PurgeAt}); !errors.Is(err, ErrCodeTaken) {
+		t.Fatalf("a second booking with the same code: %v, want ErrCodeTaken", err)
+	}
+	got, ok, err := db.BookingByCode("k1")
+	if err != nil || !ok || got.Name != "Jan Kowalski" {
+		t.Fatalf("by code: %+v %v %v", got, ok, err)
+	}
+	if n, err := db.PurgeBookings(now.Add(30 * 24 * time.Hour)); err != nil || n != 0 {
+		t.Fatalf("purge before retention: %d %v", n, err)
+	}
+	if n, err := db.PurgeBookings(b.PurgeAt); err != nil || n != 1 {
+		t.Fatalf("purge at retention: %d %v, want 1", n, err)
+	}
+	if _, ok, _ := db.Booking("o", "r1"); ok {
+		t.Error("the booking outlived its retention")
+	}
+	if _, ok, _ := db.BookingByCode("k1"); ok {
+		t.Error("the code outlived its booking")
+	}
+}
+
+func TestCancelDropsPersonalData(t *testing.T) {
+	db, err := OpenWebDB(filepath.Join(t.TempDir(), "web.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_ = db.PutBooking(Booking{Office: "o", ID: "r1", Name: "Ala", Contact: "600100200", CodeKey: "k", PurgeAt: time.Now().Add(time.Hour)})
+	if err := db.CancelBooking("o", "r1"); err != nil {
+		t.Fatal(err)
+	}
+	b, ok, _ := db.Booking("o", "r1")
+	if !ok || !b.Cancelled || b.Name != "" || b.Contact != "" {
+		t.Errorf("after cancel: %+v", b)
+	}
+	if _, ok, _ := db.BookingByCode("k"); ok {
+		t.Error("a cancelled booking's code still checks in")
+	}
+}
+
+func TestSessionsExpire(t *testing.T) {
+	db, err := OpenWebDB(filepath.Join(t.TempDir(), "web.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Now()
+	_ = db.PutSession("h", Session{Clerk: "anna", Expires: now.Add(time.Hour)})
+	if _, ok, _ := db.Session("h", now); !ok {
+		t.Fatal("a live session is not found")
+	}
+	if _, ok, _ := db.Session("h", now.Add(2*time.Hour)); ok {
+		t.Error("an expired session is accepted")
+	}
+	_ = db.DeleteSessionsOf("anna")
+	if _, ok, _ := db.Session("h", now); ok {
+		t.Error("the clerk's session survived DeleteSessionsOf")
+	}
+}
+
+func TestClerkPasswords(t *testing.T) {
+	cs := NewClerkStore(filepath.Join(t.TempDir(), "clerks.db")).WithCost(bcrypt.MinCost)
+	if _, err := cs.Put("anna", "short", ClerkRole, []string{"o"}); err == nil {
+		t.Error("a 5-character password was accepted")
+	}
+	if _, err := cs.Put("Anna K", "long enough password", ClerkRole, []string{"o"}); err == nil {
+		t.Error("a name with a space and capitals was accepted")
+	}
+	if _, err := cs.Put("anna", "long enough password", ClerkRole, []string{"o"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := cs.Check("anna", "long enough password")
+	if err != nil || c.Role != ClerkRole || !c.Sees("o") || c.Sees("p") {
+		t.Fatalf("check: %+v %v", c, err)
+	}
+	if string(c.Hash) == "long enough password" || bcrypt.CompareHashAndPassword(c.Hash, []byte("long enough password")) != nil {
+		t.Error("the password is not stored as a bcrypt hash")
+	}
+	for _, bad := range [][2]string{{"anna", "wrong password!"}, {"nobody", "long enough password"}} {
+		if _, err := cs.Check(bad[0], bad[1]); !errors.Is(err, ErrBadLogin) {
+			t.Errorf("check %v: %v, want ErrBadLogin", bad, err)
+		}
+	}
+	if ok, _ := cs.Delete("anna"); !ok {
+		t.Error("delete found nobody")
+	}
+	if list, _ := cs.List(); len(list) != 0 {
+		t.Errorf("after delete: %v", list)
+	}
+}
+
+func TestKeyKeptAcrossRestarts(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "web.key")
+	k1, err := LoadOrCreateKey(p)
+	if err != nil || len(k1) != KeySize {
+		t.Fatal(k1, err)
+	}
+	k2, err := LoadOrCreateKey(p)
+	if err != nil || string(k1) != string(k2) {
+		t.Error("a second start made a new key: every e-ticket link would break")
+	}
+}
