@@ -61,6 +61,18 @@ func (s *State) Execute(now time.Time, actor string, cmd Command) ([]Event, Deci
 	return applied, d, nil
 }
 
+// Advance applies what time alone causes at now (see Tick) and returns the
+// events applied.
+func (s *State) Advance(now time.Time, actor string) ([]Event, error) {
+	events, _, err := s.Execute(now, actor, idle{})
+	return events, err
+}
+
+// idle is a command that decides nothing.
+type idle struct{}
+
+func (idle) decide(*State, time.Time) (Decision, error) { return Decision{}, nil }
+
 // Tick returns the events that time alone causes at now: a new day.
 func (s *State) Tick(now time.Time) []Body {
 	if day := s.Office.LocalDate(now); day != s.Day {
