@@ -128,6 +128,11 @@ func (e *Encoder) newDoc(width int) *doc {
 	if e.smoothing() {
 		d.b.Raw(escpos.GS, 'b', 1)
 	}
+	if width < e.profile.WidthDots {
+		// Narrow paper in a wide printer: the printer centres text and
+		// QR codes within the print area, so it must know its width.
+		d.b.PrintAreaWidth(width)
+	}
 	d.cur = style{size: 1, align: escpos.Left}
 	return d
 }

@@ -159,21 +159,11 @@ func (p *Printer) duration(cmd Command) time.Duration {
 	if p.cfg.PrintSpeedMM <= 0 {
 		return 0
 	}
-	dotsPerSec := p.cfg.PrintSpeedMM * float64(p.cfg.Profile.DPI) / 25.4
-	dots := 0
-	b := cmd.Bytes
-	switch cmd.Name {
-	case "LF":
-		dots = 30
-	case "ESC J":
-		dots = int(b[2])
-	case "ESC d":
-		dots = int(b[2]) * 30
-	case "GS v 0":
-		dots = int(b[6]) + int(b[7])<<8
-	case "GS V", "ESC i", "ESC m":
+	dots, cut := cmd.Motion()
+	if cut {
 		return p.cfg.CutTime
 	}
+	dotsPerSec := p.cfg.PrintSpeedMM * float64(p.cfg.Profile.DPI) / 25.4
 	return time.Duration(float64(dots) / dotsPerSec * float64(time.Second))
 }
 
@@ -199,6 +189,20 @@ func (p *Printer) advance(now time.Time) {
 		p.busyTill = now
 	}
 	p.writeTickets()
+}
+
+// LineClosed tells the printer its connection ended. A network printer
+// drops a command cut off by the end of its connection, rather than read
+// the next connection's bytes as the rest of it.
+func (p *Printer) LineClosed() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.parser.Pending() == 0 {
+		return
+	}
+	start, n := p.parser.Discard()
+	p.buffered -= n
+	p.paper.warn(start, "connection closed in the middle of a command: %d bytes dropped", n)
 }
 
 // Advance lets the print mechanism catch up to now; servers call it on a

@@ -86,6 +86,7 @@ type modeState struct {
 	w, h                            int
 	align                           escpos.Align
 	spacing                         int
+	area                            int // print area width (GS W)
 	page                            *codepage.Page
 	pageName                        string
 	chinese                         bool
@@ -115,7 +116,7 @@ func newPaper(p profiles.Profile) *paper {
 // which on Chinese printers is a setting kept in memory.
 func (p *paper) reset() {
 	chinese := p.mode.chinese
-	p.mode = modeState{w: 1, h: 1, spacing: 30, chinese: chinese}
+	p.mode = modeState{w: 1, h: 1, spacing: 30, chinese: chinese, area: p.width}
 	p.selectPage(0, -1)
 	p.qrModule, p.qrLevel, p.qrData = 3, raster.QRLow, nil
 }
@@ -153,7 +154,7 @@ func (p *paper) execute(c Command) {
 		p.char(b[0], c.Offset)
 	case "LF":
 		p.printLine(0)
-	case "CR", "CAN", "DLE EOT", "DLE ENQ", "GS a", "GS r":
+	case "NUL", "CR", "CAN", "DLE EOT", "DLE ENQ", "GS a", "GS r":
 		// CR without auto line feed is ignored; status is the
 		// machine's business, not the paper's.
 	case "HT":
@@ -163,7 +164,10 @@ func (p *paper) execute(c Command) {
 	case "FF":
 		p.printLine(0)
 	case "ESC @":
-		p.printLine(-1)
+		// A job that starts before the last was cut goes on the same
+		// paper; the emulator still draws it as a new picture, so printers
+		// without a cutter give one PNG per ticket.
+		p.finish(NoCut)
 		p.reset()
 	case "ESC E", "ESC G":
 		p.mode.bold = b[2]&1 == 1
@@ -200,6 +204,13 @@ func (p *paper) execute(c Command) {
 		p.mode.reverse = b[2]&1 == 1
 	case "GS b":
 		p.mode.smoothing = b[2]&1 == 1
+	case "GS W":
+		p.printLine(-1)
+		w := int(b[2]) | int(b[3])<<8
+		if w <= 0 || w > p.profile.WidthDots {
+			w = p.profile.WidthDots
+		}
+		p.mode.area = w
 	case "FS .":
 		p.mode.chinese = false
 	case "FS &":
@@ -250,7 +261,7 @@ func (p *paper) char(b byte, off int) {
 // full, as a printer wraps.
 func (p *paper) place(r rune, cells int) {
 	g := p.glyph(r, cells)
-	if p.lineX+g.W > p.width && len(p.line) > 0 {
+	if p.lineX+g.W > p.mode.area && len(p.line) > 0 {
 		p.printLine(0)
 	}
 	p.line = append(p.line, placed{x: p.lineX, bm: g})
@@ -315,9 +326,9 @@ func (p *paper) printLine(feed int) {
 	x0 := 0
 	switch p.mode.align {
 	case escpos.Center:
-		x0 = (p.width - p.lineX) / 2
+		x0 = (p.mode.area - p.lineX) / 2
 	case escpos.Right:
-		x0 = p.width - p.lineX
+		x0 = p.mode.area - p.lineX
 	}
 	p.grow(min(p.y+p.lineH, maxTicketDots))
 	for _, g := range p.line {
@@ -379,9 +390,9 @@ func (p *paper) drawBlock(img *raster.Bitmap) {
 	x := 0
 	switch p.mode.align {
 	case escpos.Center:
-		x = max(0, (p.width-img.W)/2)
+		x = max(0, (p.mode.area-img.W)/2)
 	case escpos.Right:
-		x = max(0, p.width-img.W)
+		x = max(0, p.mode.area-img.W)
 	}
 	p.grow(min(p.y+img.H, maxTicketDots))
 	p.canvas.Draw(img, x, p.y)

@@ -10,6 +10,26 @@ type Command struct {
 	Known  bool   // false: the parser does not know the command, and took only its first bytes
 }
 
+// Motion is how far cmd moves the paper, in dot lines, and whether it
+// cuts: what the print mechanism spends its time on. A line feed counts
+// as the default 30-dot line.
+func (c Command) Motion() (dots int, cut bool) {
+	b := c.Bytes
+	switch c.Name {
+	case "LF":
+		return 30, false
+	case "ESC J":
+		return int(b[2]), false
+	case "ESC d":
+		return int(b[2]) * 30, false
+	case "GS v 0":
+		return int(b[6]) + int(b[7])<<8, false
+	case "GS V", "ESC i", "ESC m":
+		return 0, true
+	}
+	return 0, false
+}
+
 // Parser cuts an ESC/POS byte stream into commands. It is fed byte by byte
 // as bytes arrive, because a printer sees its input that way: a command is
 // whole only when its last parameter byte has come.
@@ -75,6 +95,8 @@ func commandLength(c []byte) (int, string, bool) {
 		return 1, "text", true
 	}
 	switch b0 {
+	case 0x00:
+		return 1, "NUL", true
 	case 0x0A:
 		return 1, "LF", true
 	case 0x0D:

@@ -66,6 +66,10 @@ func (p *Printer) ServePTY(ctx context.Context) (*PTY, error) {
 		slave.Close()
 		return nil, fmt.Errorf("emulator: setting %s to raw mode: %w", slave.Name(), err)
 	}
+	if master, err = pollable(master); err != nil {
+		slave.Close()
+		return nil, fmt.Errorf("emulator: %w", err)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	t := &PTY{Path: slave.Name(), master: master, slave: slave, cancel: cancel, done: make(chan struct{})}
 	go p.clock(ctx)
@@ -133,6 +137,21 @@ func (p *Printer) serveLine(ctx context.Context, line io.ReadWriter) {
 			return
 		}
 	}
+}
+
+// pollable returns f as a file the Go runtime polls, so that closing it
+// ends a Read in progress; pty.Open hands the master over in blocking mode.
+func pollable(f *os.File) (*os.File, error) {
+	fd, err := unix.Dup(int(f.Fd()))
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("duplicating the pty master: %w", err)
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("making the pty master non-blocking: %w", err)
+	}
+	return os.NewFile(uintptr(fd), "/dev/ptmx"), nil
 }
 
 func makeRaw(f *os.File) error {
@@ -217,6 +236,7 @@ func (s *TCPServer) accept(ctx context.Context) {
 		go func() {
 			defer s.wg.Done()
 			s.serveConn(ctx, c)
+			s.p.LineClosed()
 			s.mu.Lock()
 			delete(s.conns, c)
 			s.mu.Unlock()

@@ -95,6 +95,13 @@ func (b *Builder) Font(n int) { b.Raw(ESC, 'M', byte(clamp(n, 0, 1))) }
 // Align sets the justification of the following lines (ESC a n).
 func (b *Builder) Align(a Align) { b.Raw(ESC, 'a', byte(a)) }
 
+// PrintAreaWidth sets the width of the print area in dots (GS W nL nH);
+// justification works within it.
+func (b *Builder) PrintAreaWidth(dots int) {
+	dots = clamp(dots, 0, 0xFFFF)
+	b.Raw(GS, 'W', byte(dots), byte(dots>>8))
+}
+
 // LineSpacing sets the line feed amount in dots (ESC 3 n).
 func (b *Builder) LineSpacing(dots int) { b.Raw(ESC, '3', byte(clamp(dots, 0, 255))) }
 

@@ -1,0 +1,34 @@
+// Package printer prints Numerek's queue tickets on ESC/POS thermal
+// printers, 58 and 80 mm, in Polish, English, Lithuanian, Russian and
+// Ukrainian.
+//
+// A ticket is a plain Ticket of finished strings (package
+// printer/ticketfmt makes one from the queue's values in the resident's
+// language). An Encoder lays it out for a printer profile (package
+// printer/profiles) and turns it into ESC/POS bytes: each line goes as text
+// in a code page the printer really has that holds every letter of it, and
+// a line no code page can carry is drawn with the Go fonts and sent as a
+// raster image, so no letter is ever printed wrong. RasterMode draws every
+// line. The QR code of the e-ticket goes through the printer's own QR
+// encoder where the profile has one, else it is drawn.
+//
+// A Printer is reached by URI (see ParseURI): serial://, usb://, tcp://,
+// file:// and emulator://DIR, which prints into an in-process emulator
+// that writes one PNG per ticket. Use:
+//
+//	p, err := printer.Open(ctx, "serial:///dev/ttyUSB0?baud=19200", profile, printer.Options{})
+//	st, err := p.Print(ctx, ticket) // checks status, sends paced, waits for the end
+//	st, err = p.Status(ctx)         // st.Ready(), st.Has(printer.PaperOut), ...
+//
+// Print refuses a printer that is not ready with a *StatusError (see
+// errors.As), reports a line that fails mid-ticket as Disconnected, and
+// reconnects on the next call. Writes are paced against a model of the
+// printer's input buffer and print speed, and raster images go in bands
+// smaller than the buffer, so a printer with a 4 KB buffer on a 9600-baud
+// line without flow control loses no byte.
+//
+// Subpackages: escpos (command bytes and status bits), codepage (the
+// character sets of ESC t), raster (1-bit images, Go-font text, QR),
+// profiles (printer models, from escpos-printer-db), emulator (an ESC/POS
+// printer in software, on a pty or TCP port 9100) and ticketfmt.
+package printer

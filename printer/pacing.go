@@ -1,0 +1,175 @@
+package printer
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/numerek/numerek/printer/emulator"
+	"github.com/numerek/numerek/printer/profiles"
+)
+
+// pacer sends bytes no faster than the printer can take them. It keeps a
+// model of the printer's input buffer: each command arrives when the line
+// has carried it, stays in the buffer until the mechanism has printed it
+// (at the assumed print speed, behind the commands before it), and a
+// command is sent only when the model says it fits. Raster bands are
+// already cut small by the encoder, so every command fits an empty buffer.
+// On a serial line without flow control this is what keeps a 4 KB printer
+// from losing bytes; on TCP and USB it keeps the kernel's queue short, so
+// a cancelled job or a pulled cable shows at once.
+type pacer struct {
+	lineBytesPerSec float64 // 0: the line is not the limit
+	budget          int     // bytes the buffer may hold
+	dotsPerSec      float64 // assumed print speed
+	cutTime         time.Duration
+	off             bool
+
+	lineFree    time.Time // when the line will have carried what was sent
+	machineFree time.Time // when the mechanism will have printed it
+	inFlight    []flight
+}
+
+type flight struct {
+	bytes int
+	done  time.Time
+}
+
+// assumedCutTime is what a cut is assumed to take.
+const assumedCutTime = 600 * time.Millisecond
+
+func newPacer(t Target, p profiles.Profile) *pacer {
+	buffer := p.BufferBytes
+	if t.BufferBytes > 0 {
+		buffer = t.BufferBytes
+	}
+	speed := float64(p.PrintSpeedMM)
+	if t.PrintSpeedMM > 0 {
+		speed = float64(t.PrintSpeedMM)
+	}
+	pc := &pacer{
+		budget:     buffer * 3 / 4,
+		dotsPerSec: speed * float64(p.DPI) / 25.4,
+		cutTime:    assumedCutTime,
+		off:        t.NoPacing || t.Scheme == "emulator" || t.Scheme == "file",
+	}
+	if t.Baud > 0 {
+		pc.lineBytesPerSec = float64(t.Baud) / 10 // 8N1: ten bits a byte
+	}
+	return pc
+}
+
+// drainedBy is when the printer is expected to have printed everything.
+func (pc *pacer) drainedBy() time.Time { return pc.machineFree }
+
+// write sends data through w, waiting as the model says. It returns how
+// many bytes were written.
+func (pc *pacer) write(ctx context.Context, w io.Writer, data []byte) (int, error) {
+	if pc.off {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		return w.Write(data)
+	}
+	written := 0
+	var batch []byte
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		n, err := w.Write(batch)
+		written += n
+		batch = batch[:0]
+		return err
+	}
+	for _, cmd := range emulator.Parse(data) {
+		size := len(cmd.Bytes)
+		pc.retire(time.Now())
+		for pc.held()+size > pc.budget && len(pc.inFlight) > 0 {
+			if err := flush(); err != nil {
+				return written, err
+			}
+			if err := sleepUntil(ctx, pc.inFlight[0].done); err != nil {
+				return written, err
+			}
+			pc.retire(time.Now())
+		}
+		now := time.Now()
+		arrive := later(now, pc.lineFree)
+		if pc.lineBytesPerSec > 0 {
+			arrive = arrive.Add(time.Duration(float64(size) / pc.lineBytesPerSec * float64(time.Second)))
+		}
+		pc.lineFree = arrive
+		done := later(pc.machineFree, arrive).Add(pc.printTime(cmd))
+		pc.machineFree = done
+		pc.inFlight = append(pc.inFlight, flight{bytes: size, done: done})
+		batch = append(batch, cmd.Bytes...)
+		// Keep no more than a quarter second queued on the line.
+		if ahead := time.Until(pc.lineFree); ahead > 250*time.Millisecond || len(batch) >= 1024 {
+			if err := flush(); err != nil {
+				return written, err
+			}
+			if ahead > 250*time.Millisecond {
+				if err := sleepUntil(ctx, pc.lineFree.Add(-100*time.Millisecond)); err != nil {
+					return written, err
+				}
+			}
+		}
+	}
+	return written, flush()
+}
+
+func (pc *pacer) printTime(cmd emulator.Command) time.Duration {
+	dots, cut := cmd.Motion()
+	if cut {
+		return pc.cutTime
+	}
+	if pc.dotsPerSec <= 0 {
+		return 0
+	}
+	return time.Duration(float64(dots) / pc.dotsPerSec * float64(time.Second))
+}
+
+// retire forgets commands printed by now.
+func (pc *pacer) retire(now time.Time) {
+	i := 0
+	for i < len(pc.inFlight) && !pc.inFlight[i].done.After(now) {
+		i++
+	}
+	pc.inFlight = pc.inFlight[i:]
+}
+
+func (pc *pacer) held() int {
+	n := 0
+	for _, f := range pc.inFlight {
+		n += f.bytes
+	}
+	return n
+}
+
+// reset forgets the model, for a new connection.
+func (pc *pacer) reset() {
+	pc.inFlight, pc.lineFree, pc.machineFree = nil, time.Time{}, time.Time{}
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func sleepUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}

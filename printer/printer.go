@@ -1,0 +1,288 @@
+package printer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/numerek/numerek/printer/escpos"
+	"github.com/numerek/numerek/printer/profiles"
+)
+
+// Options tune a Printer; the zero value is sensible.
+type Options struct {
+	Mode Mode // TextMode unless set
+	// StatusTimeout is how long a status request may go unanswered before
+	// the printer counts as not answering; 0 means 2 s.
+	StatusTimeout time.Duration
+	Logger        *slog.Logger
+}
+
+// Printer is one ESC/POS printer, reached through the transport its URI
+// names. The connection opens on Open, and again on the next call after
+// it failed, so a printer plugged back in prints the next ticket. A
+// Printer is safe for concurrent use; jobs are printed one at a time.
+type Printer struct {
+	target  Target
+	profile profiles.Profile
+	opts    Options
+	log     *slog.Logger
+
+	mu   sync.Mutex
+	c    conn
+	ans  *answers
+	pace *pacer
+	enc  *Encoder
+	// resync is set when a job broke off: the printer may still wait for
+	// the rest of a raster band.
+	resync bool
+}
+
+// Open connects to the printer at uri (see ParseURI) of the given profile.
+func Open(ctx context.Context, uri string, profile profiles.Profile, opts Options) (*Printer, error) {
+	t, err := ParseURI(uri)
+	if err != nil {
+		return nil, err
+	}
+	if opts.StatusTimeout <= 0 {
+		opts.StatusTimeout = 2 * time.Second
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	p := &Printer{
+		target: t, profile: profile, opts: opts, log: log.With("printer", t.String()),
+		pace: newPacer(t, profile), enc: NewEncoder(profile, opts.Mode),
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.connect(ctx); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Target is the parsed URI of the printer.
+func (p *Printer) Target() Target { return p.target }
+
+// Profile is the printer's profile.
+func (p *Printer) Profile() profiles.Profile { return p.profile }
+
+// Close closes the connection.
+func (p *Printer) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.c == nil {
+		return nil
+	}
+	err := p.c.Close()
+	p.c, p.ans = nil, nil
+	return err
+}
+
+func (p *Printer) connect(ctx context.Context) error {
+	if p.c != nil && p.ans != nil {
+		select {
+		case <-p.ans.done:
+			p.log.Warn("printer line closed; reconnecting")
+			p.disconnect()
+		default:
+		}
+	}
+	if p.c != nil {
+		return nil
+	}
+	c, err := dial(ctx, p.target, p.profile)
+	if err != nil {
+		return err
+	}
+	p.c = c
+	if r := c.replies(); r != nil {
+		p.ans = newAnswers(r)
+	}
+	p.pace.reset()
+	p.log.Debug("printer connected")
+	return nil
+}
+
+func (p *Printer) disconnect() {
+	if p.c != nil {
+		p.c.Close()
+	}
+	p.c, p.ans = nil, nil
+}
+
+// Status asks the printer how it is (DLE EOT 1-4). A printer that does not
+// answer within the status timeout is reported as NotAnswering, and a
+// failed line as Disconnected; the error then says what happened.
+func (p *Printer) Status(ctx context.Context) (Status, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.status(ctx)
+}
+
+func (p *Printer) status(ctx context.Context) (Status, error) {
+	if err := p.connect(ctx); err != nil {
+		return Status{Conditions: Disconnected}, err
+	}
+	if p.ans == nil {
+		return Status{Conditions: NoStatus}, nil
+	}
+	p.ans.drain()
+	var st escpos.State
+	for n := byte(escpos.StatusPrinter); n <= escpos.StatusPaper; n++ {
+		if _, err := p.c.Write(escpos.RealTimeStatus(n)); err != nil {
+			p.disconnect()
+			return Status{Conditions: Disconnected}, fmt.Errorf("asking %s for its status: %w", p.target, err)
+		}
+		b, err := p.await(ctx, p.ans.realTime, time.Now().Add(p.opts.StatusTimeout))
+		if err != nil {
+			return p.failed(err, fmt.Sprintf("waiting for %s to answer DLE EOT %d", p.target, n))
+		}
+		if err := st.ApplyRealTime(n, b); err != nil {
+			return Status{Conditions: NotAnswering}, fmt.Errorf("reading the status of %s: %w", p.target, err)
+		}
+	}
+	return statusFromState(st), nil
+}
+
+var (
+	errTimeout  = errors.New("no answer in time")
+	errLineGone = errors.New("the line closed")
+)
+
+// await waits for one answer on ch until deadline.
+func (p *Printer) await(ctx context.Context, ch chan byte, deadline time.Time) (byte, error) {
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	select {
+	case b := <-ch:
+		return b, nil
+	case <-p.ans.done:
+		return 0, errLineGone
+	case <-timer.C:
+		return 0, errTimeout
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+// failed turns an await error into the status it means.
+func (p *Printer) failed(err error, doing string) (Status, error) {
+	switch {
+	case errors.Is(err, errLineGone):
+		p.disconnect()
+		return Status{Conditions: Disconnected}, fmt.Errorf("%s: %w", doing, err)
+	case errors.Is(err, errTimeout):
+		return Status{Conditions: NotAnswering}, fmt.Errorf("%s: no answer within %v", doing, p.opts.StatusTimeout)
+	}
+	return Status{}, fmt.Errorf("%s: %w", doing, err)
+}
+
+// Print prints a ticket: it checks the printer is ready, sends the
+// ticket paced for the printer, and waits until the printer reports it has
+// printed everything (GS r). The Status returned is the printer's after
+// the ticket. The error is a *StatusError when the printer was not ready or
+// stopped, and says so when the line failed; the kiosk then shows the
+// number on screen instead.
+func (p *Printer) Print(ctx context.Context, t Ticket) (Status, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	enc, err := p.enc.Ticket(t)
+	if err != nil {
+		return Status{}, fmt.Errorf("laying out ticket %s: %w", t.Number, err)
+	}
+	return p.job(ctx, enc.Bytes, "printing ticket "+t.Number)
+}
+
+// PrintTestPage prints the test page of kioskctl print-test and returns
+// how each line was sent.
+func (p *Printer) PrintTestPage(ctx context.Context, now time.Time) (Encoded, Status, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	enc, err := p.enc.TestPage(now)
+	if err != nil {
+		return enc, Status{}, err
+	}
+	st, err := p.job(ctx, enc.Bytes, "printing the test page")
+	return enc, st, err
+}
+
+// resynchronise ends whatever command a broken-off job left unfinished:
+// NUL bytes complete a raster band (as white dots) and are ignored
+// otherwise, and ESC @ resets the printer.
+func (p *Printer) resynchronise(ctx context.Context) error {
+	fill := make([]byte, p.profile.BufferBytes/2+8, p.profile.BufferBytes/2+10)
+	fill = append(fill, escpos.ESC, '@')
+	if _, err := p.pace.write(ctx, p.c, fill); err != nil {
+		p.disconnect()
+		return fmt.Errorf("resetting %s after a broken-off job: %w", p.target, err)
+	}
+	p.resync = false
+	return nil
+}
+
+// Write sends raw ESC/POS bytes, paced, without checking status.
+func (p *Printer) Write(ctx context.Context, data []byte) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.connect(ctx); err != nil {
+		return err
+	}
+	if n, err := p.pace.write(ctx, p.c, data); err != nil {
+		p.disconnect()
+		return fmt.Errorf("writing to %s: line failed after %d of %d bytes: %w", p.target, n, len(data), err)
+	}
+	return nil
+}
+
+func (p *Printer) job(ctx context.Context, data []byte, op string) (Status, error) {
+	before, err := p.status(ctx)
+	if err != nil {
+		return before, &StatusError{Op: op, Status: before, Err: err}
+	}
+	if !before.Ready() {
+		return before, &StatusError{Op: op, Status: before}
+	}
+	if p.resync {
+		if err := p.resynchronise(ctx); err != nil {
+			return Status{Conditions: Disconnected}, fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	n, err := p.pace.write(ctx, p.c, data)
+	if err != nil {
+		p.disconnect()
+		p.resync = true
+		p.log.Error("printer failed mid-job", "op", op, "sent", n, "of", len(data), "err", err)
+		return Status{Conditions: Disconnected}, fmt.Errorf("%s on %s: line failed after %d of %d bytes: %w", op, p.target, n, len(data), err)
+	}
+	if f, ok := p.c.(flusher); ok {
+		f.flush()
+	}
+	if p.ans == nil {
+		return Status{Conditions: NoStatus}, nil
+	}
+	// GS r is answered only when everything before it has been printed.
+	p.ans.drain()
+	if _, err := p.c.Write(escpos.PaperSensorStatus()); err != nil {
+		p.disconnect()
+		return Status{Conditions: Disconnected}, fmt.Errorf("%s on %s: %w", op, p.target, err)
+	}
+	_, waitErr := p.await(ctx, p.ans.sensor, later(time.Now(), p.pace.drainedBy()).Add(p.opts.StatusTimeout))
+	after, err := p.status(ctx)
+	if err != nil {
+		return after, fmt.Errorf("%s: %w", op, err)
+	}
+	if waitErr != nil && !after.Ready() {
+		// The printer stopped before the end of the job.
+		return after, &StatusError{Op: op, Status: after}
+	}
+	if waitErr != nil {
+		p.log.Warn("printer did not confirm the end of the job (GS r); its status is fine", "op", op, "err", waitErr)
+	}
+	return after, nil
+}
