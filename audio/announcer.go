@@ -188,7 +188,8 @@ func (a *Announcer) Wait(ctx context.Context) error {
 }
 
 // Stop silences the call being said and drops the calls waiting, logging
-// how many. For shutting down and for a technician's "quiet".
+// how many. For shutting down and for a technician's "quiet". The sink still
+// plays what it had already buffered (Oto: up to a fifth of a second).
 func (a *Announcer) Stop() {
 	a.mu.Lock()
 	dropped := len(a.waiting)

@@ -3,10 +3,10 @@ package audio
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -60,7 +60,7 @@ func (p testPack) write(t testing.TB, dir string, skip ...string) Manifest {
 			continue
 		}
 		i++
-		file := filepath.Join("clips", "w"+itoa(i)+".wav")
+		file := filepath.Join("clips", "w"+strconv.Itoa(i)+".wav")
 		s := make([]int16, p.lens[w])
 		for j := range s {
 			s[j] = lvl
@@ -70,11 +70,6 @@ func (p testPack) write(t testing.TB, dir string, skip ...string) Manifest {
 	}
 	writeManifest(t, d, m)
 	return m
-}
-
-func itoa(i int) string {
-	b, _ := json.Marshal(i)
-	return string(b)
 }
 
 func writeWAVFile(t testing.TB, path string, p PCM) {

@@ -88,16 +88,22 @@ func (s *OtoSink) Rate() int { return s.rate }
 // Err reports a device failure (a USB speaker unplugged, ALSA gone).
 func (s *OtoSink) Err() error { return s.ctx.Err() }
 
+// playerBuffer is how far ahead Oto's player reads the announcer's stream.
+// It does not delay a call: while idle the stream returns no data, so the
+// buffer is empty and a new call's first samples are mixed at once. It only
+// has to cover hiccups of the goroutine that refills it.
+const playerBuffer = 100 * time.Millisecond
+
 // Start plays src from now on. Oto's player pulls from src as the device
-// needs; its buffer is kept to one device buffer, so a call that src starts
-// returning is mixed into the next device period.
+// needs; a call that src starts returning is mixed into the next device
+// period.
 func (s *OtoSink) Start(src io.Reader) error {
 	if err := s.ctx.Err(); err != nil {
 		return fmt.Errorf("starting playback: %w", err)
 	}
 	p := s.ctx.NewPlayer(src)
 	// The player's buffer is bytes of source: 16-bit mono.
-	p.SetBufferSize(2 * samplesFor(s.rate, s.bufferSize))
+	p.SetBufferSize(2 * samplesFor(s.rate, playerBuffer))
 	p.Play()
 	s.mu.Lock()
 	// Keep the player referenced: Oto closes a player that is collected.

@@ -69,8 +69,9 @@ pcm.!default {
 		return nil, fmt.Errorf("writing .asoundrc: %w", err)
 	}
 	// O_RDWR: opening does not wait for a writer, and reads never see EOF
-	// between two writers; Stop ends the capture instead.
-	f, err := os.OpenFile(c.fifo, os.O_RDWR, 0)
+	// between two writers; Stop ends the capture instead. O_NONBLOCK puts
+	// the FIFO under Go's poller, so read deadlines work.
+	f, err := os.OpenFile(c.fifo, os.O_RDWR|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("opening capture FIFO: %w", err)
 	}
