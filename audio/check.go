@@ -85,6 +85,9 @@ func CheckPack(fsys fs.FS, dir string) (Manifest, []Problem, error) {
 		}
 		q := measureClip(w)
 		switch {
+		case q.peak == 0:
+			add(ProblemSilent, "every sample is zero")
+			continue
 		case q.peak < silenceLevel:
 			add(ProblemSilent, "peak %.0f dBFS, nothing audible", dBFS(q.peak))
 			continue // a silent clip has no edges or clipping to speak of

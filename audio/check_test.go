@@ -71,6 +71,7 @@ func TestCheckPack(t *testing.T) {
 		}, []string{"dwa|channels|2 channels, want mono"}},
 		{"clipped", replaceClip("dwa", testRate, constant(800, 32767)), []string{"dwa|clipped|800 samples in a row at full scale"}},
 		{"silent", replaceClip("dwa", testRate, constant(800, 20)), []string{"dwa|silent|peak -64 dBFS"}},
+		{"all zero", replaceClip("dwa", testRate, make([]int16, 800)), []string{"dwa|silent|every sample is zero"}},
 		{"too long", replaceClip("dwa", testRate, tone(3*testRate)), []string{"dwa|too-long|3.00 s, a word takes at most 2.5 s"}},
 		{"untrimmed", replaceClip("dwa", testRate, append(make([]int16, testRate/2), tone(800)...)),
 			[]string{"dwa|untrimmed|0.50 s of silence before and 0.00 s after"}},
