@@ -179,8 +179,15 @@ func (d *doc) line(s string, st style) {
 				d.b.CodePage(byte(slot.number))
 				d.page = slot.number
 			}
+			if st.reverse {
+				// A space each side makes the black bar frame the words.
+				d.b.Text([]byte{' '})
+			}
 			enc, _ := slot.page.Encode(nil, s)
 			d.b.Text(enc)
+			if st.reverse {
+				d.b.Text([]byte{' '})
+			}
 			d.b.LF()
 			d.lines = append(d.lines, LineReport{Text: s, CodePage: slot.page.Name()})
 			return

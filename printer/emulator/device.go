@@ -41,6 +41,11 @@ type Config struct {
 	PaperTickets   int
 	NearEndTickets int
 
+	// TearOffAfter ends a ticket that was not cut once the printer has
+	// been idle this long, as a person tears paper off a printer without
+	// a cutter. 0: only ESC @, a cut or Flush end a ticket.
+	TearOffAfter time.Duration
+
 	// OutDir, if set, receives ticket-NNNN.png for every ticket printed.
 	OutDir string
 
@@ -61,6 +66,7 @@ type Printer struct {
 	queue     []queued // whole commands waiting to be carried out
 	buffered  int      // bytes in the input buffer (queued and partial)
 	busyTill  time.Time
+	lastIn    time.Time // when bytes last arrived
 	last      time.Time
 	state     escpos.State
 	asbMask   byte
@@ -112,6 +118,7 @@ func (p *Printer) Receive(from io.Writer, data []byte, now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.advance(now)
+	p.lastIn = now
 	for _, b := range data {
 		off := p.received
 		p.received++
@@ -187,6 +194,9 @@ func (p *Printer) advance(now time.Time) {
 	if (len(p.queue) == 0 || p.stopped()) && p.busyTill.Before(now) {
 		// An idle or stopped mechanism starts afresh when work comes.
 		p.busyTill = now
+	}
+	if t := p.cfg.TearOffAfter; t > 0 && len(p.queue) == 0 && p.parser.Pending() == 0 && now.Sub(p.lastIn) >= t {
+		p.finishUncut()
 	}
 	p.writeTickets()
 }
@@ -359,13 +369,18 @@ func (p *Printer) Flush() {
 	if len(p.queue) > 0 {
 		return
 	}
+	p.finishUncut()
+	p.writeTickets()
+}
+
+// finishUncut ends the ticket in progress, if it has anything on it.
+func (p *Printer) finishUncut() {
 	before := len(p.paper.tickets)
 	p.paper.finish(NoCut)
 	if len(p.paper.tickets) > before {
 		p.printed++
 		p.updatePaperSensors()
 	}
-	p.writeTickets()
 }
 
 // Tickets returns the tickets printed so far.

@@ -82,6 +82,9 @@ func Duration(cat *i18n.Catalog, lang string, d time.Duration) string {
 	if m < 60 {
 		return cat.T(lang, "ticket.duration_minutes", "m", strconv.Itoa(m))
 	}
+	if m%60 == 0 {
+		return cat.T(lang, "ticket.duration_whole_hours", "h", strconv.Itoa(m/60))
+	}
 	return cat.T(lang, "ticket.duration_hours", "h", strconv.Itoa(m/60), "m", strconv.Itoa(m%60))
 }
 
