@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io/fs"
 	"math"
 	"os"
@@ -310,3 +311,34 @@ func TestAnnouncePlays(t *testing.T) {
 }
 
 func fsSub(lang string) (fs.FS, error) { return fs.Sub(voicepacks.FS(), lang) }
+
+// TestAnnounceWithoutSoundDevice: with no sound device at all, announce
+// fails at once with an error naming what it tried, and nothing panics.
+func TestAnnounceWithoutSoundDevice(t *testing.T) {
+	if cards, err := os.ReadFile("/proc/asound/cards"); err == nil && !strings.Contains(string(cards), "no soundcards") {
+		t.Skip("this machine has a sound card, which Oto would find")
+	}
+	home := t.TempDir()
+	// A default PCM that cannot open, and no PulseAudio.
+	if err := os.WriteFile(filepath.Join(home, ".asoundrc"), []byte("pcm.!default {\n\ttype hw\n\tcard 99\n}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestAnnounceChild$")
+	cmd.Env = append(os.Environ(), "HOME="+home, "PULSE_SERVER=unix:"+filepath.Join(home, "none"),
+		announceChildEnv+"=announce --ticket A1 --counter 2")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("announce without a device: %v, want exit 1\n%s", err, out)
+	}
+	for _, want := range []string{"kioskctl announce: opening sound device:", "PulseAudio:", "ALSA:", `"default"`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "panic") {
+		t.Errorf("panicked:\n%s", out)
+	}
+}
