@@ -3,6 +3,7 @@ package queue
 import (
 	"container/heap"
 	"math"
+	"sort"
 	"time"
 )
 
@@ -14,6 +15,14 @@ import (
 // knows which counters serve which services and with what weight, how long
 // each service takes lately, how far along each current resident is,
 // priority tickets, booked visits and no-shows.
+//
+// Everything it expects is learned from the office's own events: service
+// and walk-up times and the no-show share per service; how long a resident
+// already at the counter is likely to stay, from the tail of recent service
+// times; and the residents still to come, at the rate they came over the
+// last hour, who take their share of counters shared with other services
+// and, with priority, go first. queue/sim measures it against the usual
+// formula on simulated office days.
 
 const (
 	// priorWeight is how many observed services the configured service time
@@ -73,14 +82,25 @@ func (s *State) remaining(st *CounterState, now time.Time, exp func(string) expe
 	}
 	e := exp(t.Service)
 	floor := time.Duration(minRemaining * float64(e.service))
-	var left time.Duration
 	switch t.State {
 	case Serving:
-		left = e.service - now.Sub(t.StartedAt)
+		// Service times have long tails: the longer a resident has been at
+		// the counter, the longer they are likely to stay still. So the
+		// rest expected is the mean rest of the recent services that lasted
+		// longer than this one so far, beside one guess from the mean.
+		elapsed := now.Sub(t.StartedAt)
+		sum, n := max(e.service-elapsed, floor), 1
+		for _, d := range s.service(t.Service).Durations {
+			if d > elapsed {
+				sum += d - elapsed
+				n++
+			}
+		}
+		return sum / time.Duration(n)
 	case Called:
-		left = e.occupancy() - now.Sub(t.CalledAt)
+		return max(e.occupancy()-now.Sub(t.CalledAt), floor)
 	}
-	return max(left, floor)
+	return 0
 }
 
 // simCounter is a counter in the replay, free from a time on.
@@ -122,10 +142,21 @@ const newTicketID = "\x00new"
 // WaitForNew is the expected wait of a ticket for service issued now. When
 // no counter can serve the service it returns a negative duration.
 func (s *State) WaitForNew(now time.Time, service string) time.Duration {
-	waiting := append(s.WaitingTickets(), &Ticket{
+	// Every issue asks this, so today's tickets are gone through once for
+	// both the waiting ones and the arrivals.
+	seen := s.newArrivalCount(now)
+	var waiting []*Ticket
+	for _, t := range s.Tickets {
+		seen.add(t)
+		if t.State == Waiting {
+			waiting = append(waiting, t)
+		}
+	}
+	sort.Slice(waiting, func(i, j int) bool { return queueLess(waiting[i], waiting[j]) })
+	waiting = append(waiting, &Ticket{
 		ID: newTicketID, Service: service, State: Waiting, QueuedAt: now, IssuedAt: now, Order: math.MaxUint64,
 	})
-	call, ok := s.replay(now, waiting)[newTicketID]
+	call, ok := s.replayUntil(now, waiting, newTicketID, seen)[newTicketID]
 	if !ok {
 		return -1
 	}
@@ -133,6 +164,16 @@ func (s *State) WaitForNew(now time.Time, service string) time.Duration {
 }
 
 func (s *State) replay(now time.Time, waiting []*Ticket) Forecast {
+	seen := s.newArrivalCount(now)
+	for _, t := range s.Tickets {
+		seen.add(t)
+	}
+	return s.replayUntil(now, waiting, "", seen)
+}
+
+// replayUntil replays the call policy until every waiting ticket is called,
+// or only until ticket stop is, when given; seen are today's arrivals.
+func (s *State) replayUntil(now time.Time, waiting []*Ticket, stop string, seen *arrivalCount) Forecast {
 	calls := make(Forecast, len(waiting))
 	if len(waiting) == 0 {
 		return calls
@@ -150,12 +191,17 @@ func (s *State) replay(now time.Time, waiting []*Ticket) Forecast {
 	h := counterHeap(counters)
 	heap.Init(&h)
 	l := newLineup(waiting)
+	arrivals := s.expectedArrivals(now, seen, len(waiting)+8)
 	left := len(waiting)
 	for h.Len() > 0 && left > 0 {
 		c := h[0]
+		arrivals.join(l, c.free)
 		t := l.pick(s.Office, c.cfg, c.free)
 		if t == nil {
 			due := l.nextDue(c.cfg, c.free)
+			if next := arrivals.next(c.cfg); !next.IsZero() && (due.IsZero() || next.Before(due)) {
+				due = next
+			}
 			if due.IsZero() {
 				heap.Pop(&h)
 				continue
@@ -165,12 +211,202 @@ func (s *State) replay(now time.Time, waiting []*Ticket) Forecast {
 			continue
 		}
 		l.taken[t] = true
-		calls[t.ID] = c.free
-		left--
+		if !expectedResident(t) {
+			calls[t.ID] = c.free
+			left--
+			if t.ID == stop {
+				break
+			}
+		}
 		c.free = c.free.Add(exp(t.Service).occupancy())
 		heap.Fix(&h, 0)
 	}
 	return calls
+}
+
+// arrivalWindow is how far back the forecast looks to learn how fast
+// residents are coming; minArrivalWindow is the least span it divides by,
+// so that a crowd at the door at opening is not taken for the day's rate.
+const (
+	arrivalWindow    = time.Hour
+	minArrivalWindow = 30 * time.Minute
+)
+
+// stream is the residents of one service (priority or not) the forecast
+// expects after now: one every interval from next, until the service stops
+// issuing.
+type stream struct {
+	service  string
+	priority bool
+	every    time.Duration
+	next     time.Time
+	until    time.Time
+}
+
+// arrivals are the residents the forecast expects to come: without them a
+// counter shared with a busy service would look free for this one, and a
+// priority resident who comes later would not be expected to go first.
+type arrivals struct {
+	streams []*stream
+	// soonest is the earliest next arrival of any stream, zero when none.
+	soonest time.Time
+	// left is how many more residents the replay may expect: a bound on its
+	// work when a burst of tickets makes the rate look huge.
+	left  int
+	order uint64
+	// pool holds the expected residents' tickets, allocated in blocks.
+	pool []Ticket
+}
+
+// expectedResident reports whether t is a resident the forecast expects, not a
+// ticket: only those have no id.
+func expectedResident(t *Ticket) bool { return t.ID == "" }
+
+// arrivalCount is what the forecast counts of today's arrivals: all
+// tickets and the priority ones, and by service those of the last
+// arrivalWindow of the current opening interval (at least
+// minArrivalWindow). Services are told apart by their tickets' prefix
+// letter, cheaper than by name on every forecast.
+type arrivalCount struct {
+	now, from        int64 // Unix nanoseconds
+	closes           time.Time
+	open             bool
+	issued, priority int
+	recent           [26]int
+}
+
+func (s *State) newArrivalCount(now time.Time) *arrivalCount {
+	opened, closes, open := s.Office.OpenInterval(now)
+	from := now.Add(-min(max(now.Sub(opened), minArrivalWindow), arrivalWindow))
+	return &arrivalCount{now: now.UnixNano(), from: from.UnixNano(), closes: closes, open: open}
+}
+
+func (c *arrivalCount) add(t *Ticket) {
+	issued := t.IssuedAt.UnixNano()
+	if t.Leased || issued > c.now {
+		return
+	}
+	c.issued++
+	if t.Priority {
+		c.priority++
+	}
+	if issued > c.from && len(t.Number) > 0 && t.Number[0] >= 'A' && t.Number[0] <= 'Z' {
+		c.recent[t.Number[0]-'A']++
+	}
+}
+
+// expectedArrivals expects each service's residents to keep coming at the
+// rate seen came lately, a share of them with priority as today, until the
+// service stops issuing today; limit of them at most. Nobody is expected
+// while the office is closed.
+func (s *State) expectedArrivals(now time.Time, seen *arrivalCount, limit int) *arrivals {
+	a := &arrivals{order: math.MaxUint64 / 2, left: limit}
+	if !seen.open {
+		return a
+	}
+	span := time.Duration(seen.now - seen.from)
+	// The priority share is learned over the whole day, with a prior of
+	// none in ten, as such residents are few.
+	prioShare := float64(seen.priority) / float64(seen.issued+10)
+	closing, _ := s.Office.ClosingToday(now)
+	for _, svc := range s.Office.Services {
+		if len(svc.Prefix) != 1 || svc.Prefix[0] < 'A' || svc.Prefix[0] > 'Z' {
+			continue
+		}
+		n := seen.recent[svc.Prefix[0]-'A']
+		if n == 0 {
+			continue
+		}
+		until := closing.Add(-svc.CutOff)
+		if seen.closes.Before(until) {
+			until = seen.closes
+		}
+		rate := float64(n) / float64(span) // residents per nanosecond
+		for _, prio := range []bool{false, true} {
+			share := 1 - prioShare
+			if prio {
+				share = prioShare
+			}
+			if share <= 0 {
+				continue
+			}
+			every := time.Duration(1 / (rate * share))
+			st := &stream{service: svc.ID, priority: prio, every: every, next: now.Add(every / 2), until: until}
+			if st.next.Before(until) {
+				a.streams = append(a.streams, st)
+			}
+		}
+	}
+	a.soonest = a.earliest()
+	return a
+}
+
+// join adds to the lineup the expected residents who have come by t.
+func (a *arrivals) join(l *lineup, t time.Time) {
+	if a.soonest.IsZero() || a.soonest.After(t) {
+		return
+	}
+	for _, st := range a.streams {
+		for !st.next.After(t) && st.next.Before(st.until) && a.left > 0 {
+			a.left--
+			a.order++
+			if len(a.pool) == cap(a.pool) {
+				a.pool = make([]Ticket, 0, max(8, 2*cap(a.pool)))
+			}
+			a.pool = append(a.pool, Ticket{Service: st.service, Priority: st.priority, State: Waiting, IssuedAt: st.next, QueuedAt: st.next, Order: a.order})
+			l.add(&a.pool[len(a.pool)-1])
+			st.next = st.next.Add(st.every)
+		}
+	}
+	a.soonest = a.earliest()
+}
+
+// earliest is the earliest next arrival of any stream, zero when none.
+func (a *arrivals) earliest() time.Time {
+	var soonest time.Time
+	if a.left <= 0 {
+		return soonest
+	}
+	for _, st := range a.streams {
+		if st.next.Before(st.until) && (soonest.IsZero() || st.next.Before(soonest)) {
+			soonest = st.next
+		}
+	}
+	return soonest
+}
+
+// next is when the next expected resident counter c may call comes, or
+// zero if none will.
+func (a *arrivals) next(c Counter) time.Time {
+	var next time.Time
+	if a.left <= 0 {
+		return next
+	}
+	for _, st := range a.streams {
+		if c.Serves(st.service) && st.next.Before(st.until) && (next.IsZero() || st.next.Before(next)) {
+			next = st.next
+		}
+	}
+	return next
+}
+
+// add puts a ticket that came after every ticket in the lineup at the back
+// of its line.
+func (l *lineup) add(t *Ticket) {
+	if t.Priority {
+		l.priority.tickets = append(l.priority.tickets, t)
+		return
+	}
+	q := l.regular[t.Service]
+	if q == nil {
+		q = &line{}
+		l.regular[t.Service] = q
+		i := sort.SearchStrings(l.services, t.Service)
+		l.services = append(l.services, "")
+		copy(l.services[i+1:], l.services[i:])
+		l.services[i] = t.Service
+	}
+	q.tickets = append(q.tickets, t)
 }
 
 // replayCounters are the counters the replay uses: those open or on a break;

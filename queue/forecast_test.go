@@ -106,3 +106,65 @@ func TestView(t *testing.T) {
 		t.Errorf("family at 15:50 %+v", v.Services[0])
 	}
 }
+
+func TestForecastExpectsTheLongTailOfAService(t *testing.T) {
+	h := newHarness(t, testOffice(), at("08:00"))
+	h.open(1)
+	// Most family matters take 3 minutes, one in five takes 20.
+	for i := range 10 {
+		h.issue("family")
+		h.callNext(1)
+		h.do(Start{Counter: 1})
+		if i%5 == 4 {
+			h.advance(20 * time.Minute)
+		} else {
+			h.advance(3 * time.Minute)
+		}
+		h.do(Finish{Counter: 1})
+	}
+	h.issue("family")
+	h.callNext(1)
+	h.do(Start{Counter: 1})
+	h.advance(10 * time.Minute)
+	// Ten minutes in, this is one of the long ones: about ten more to go.
+	next := h.issue("family")
+	got := h.s.Forecast(h.now)[next.ID].Sub(h.now)
+	if got < 5*time.Minute || got > 12*time.Minute {
+		t.Errorf("ten minutes into a service that is 3 or 20 minutes long, the next waits %v, want 5-12 minutes", got)
+	}
+}
+
+func TestForecastExpectsResidentsStillToCome(t *testing.T) {
+	// Counter 2 prefers family four to one over documents, so family
+	// residents who keep coming are called before a waiting documents
+	// ticket until it has waited four times as long.
+	office := func() *Office {
+		o := testOffice()
+		o.Counters = []Counter{{Number: 2, Name: "Stanowisko 2", Weights: map[string]float64{"family": 1, "docs": 0.25}}}
+		return o
+	}
+	forecast := func(from time.Time) time.Duration {
+		h := newHarness(t, office(), at("08:00"))
+		h.open(2)
+		h.now = from
+		// Twelve family residents, one every 5 minutes, served in 3.
+		for range 12 {
+			h.issue("family")
+			h.callNext(2)
+			h.do(Start{Counter: 2})
+			h.advance(3 * time.Minute)
+			h.do(Finish{Counter: 2})
+			h.advance(2 * time.Minute)
+		}
+		h.now = at("10:30")
+		h.issue("family")
+		h.callNext(2)
+		h.do(Start{Counter: 2})
+		docs := h.issue("docs")
+		return h.s.Forecast(h.now)[docs.ID].Sub(h.now)
+	}
+	busy, quiet := forecast(at("09:30")), forecast(at("08:00"))
+	if busy-quiet < 2*time.Minute {
+		t.Errorf("documents ticket waits %v while family residents keep coming and %v when they stopped an hour ago: want the first longer by a family service or more", busy, quiet)
+	}
+}
