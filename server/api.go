@@ -27,6 +27,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/leases", s.office(s.postLease))
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/leased-tickets", s.office(s.postLeasedTicket))
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/faults", s.office(s.postFault))
+	s.mux.HandleFunc("POST /api/v1/offices/{office}/checkins", s.office(s.postCheckin))
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, devsync.ErrorResponse{Error: fmt.Sprintf("no route %s %s", r.Method, r.URL.Path)})
 	})
@@ -85,7 +86,7 @@ func (s *Server) getTicket(w http.ResponseWriter, r *http.Request, p Principal, 
 		writeError(w, http.StatusNotFound, devsync.ErrorResponse{Error: "no ticket " + strconv.Quote(id) + " today", Field: "ticket"})
 		return
 	}
-	writeJSON(w, http.StatusOK, devsync.TicketResponse{Ticket: tv})
+	s.writeTicket(w, http.StatusOK, a, tv)
 }
 
 // channelFor is the channel a principal's tickets come through: kiosks
@@ -160,7 +161,17 @@ func (s *Server) ticketResult(w http.ResponseWriter, r *http.Request, a *actor.A
 	if len(res.Decision.Events) > 0 {
 		status = created
 	}
-	writeJSON(w, status, devsync.TicketResponse{Ticket: *res.Ticket})
+	s.writeTicket(w, status, a, *res.Ticket)
+}
+
+// writeTicket answers with a ticket and, when the server signs links, its
+// e-ticket address.
+func (s *Server) writeTicket(w http.ResponseWriter, status int, a *actor.Actor, tv queue.TicketView) {
+	resp := devsync.TicketResponse{Ticket: tv}
+	if s.links != nil {
+		resp.ETicketURL = s.links.TicketURL(a.Office().ID, tv.ID)
+	}
+	writeJSON(w, status, resp)
 }
 
 func (s *Server) cancelTicket(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {

@@ -13,6 +13,8 @@ import (
 	"github.com/numerek/numerek/localize"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
+	"github.com/numerek/numerek/server/booking"
+	"github.com/numerek/numerek/server/links"
 	"github.com/numerek/numerek/store"
 	devsync "github.com/numerek/numerek/sync"
 )
@@ -26,6 +28,12 @@ type Config struct {
 	Catalog *i18n.Catalog
 	// Heartbeat of idle event streams; 0 means devsync.Heartbeat.
 	Heartbeat time.Duration
+	// Booking checks booked visits in by code (POST .../checkins); nil
+	// leaves the route answering 404.
+	Booking *booking.Desk
+	// Links, when set, puts each ticket's e-ticket address in ticket
+	// responses ("eticket_url"), for the kiosk's QR code.
+	Links *links.Signer
 }
 
 // Server routes the API. Further pages (web/) mount on it with Handle.
@@ -38,6 +46,8 @@ type Server struct {
 	log       *slog.Logger
 	cat       *i18n.Catalog
 	heartbeat time.Duration
+	booking   *booking.Desk
+	links     *links.Signer
 }
 
 // New builds the server and its routes.
@@ -46,6 +56,7 @@ func New(cfg Config) *Server {
 		mux: http.NewServeMux(), offices: map[string]*actor.Actor{},
 		auth: newAuthenticator(cfg.Tokens, cfg.Clock), clock: cfg.Clock,
 		log: cfg.Logger, cat: cfg.Catalog, heartbeat: cfg.Heartbeat,
+		booking: cfg.Booking, links: cfg.Links,
 	}
 	if s.heartbeat <= 0 {
 		s.heartbeat = devsync.Heartbeat

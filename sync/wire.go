@@ -21,6 +21,16 @@ type IssueRequest struct {
 // TicketResponse carries one ticket.
 type TicketResponse struct {
 	Ticket queue.TicketView `json:"ticket"`
+	// ETicketURL is the ticket's page for the resident's phone (the QR code
+	// on the paper ticket), when the server has a public address.
+	ETicketURL string `json:"eticket_url,omitempty"`
+}
+
+// CheckInRequest confirms a booked visit at the kiosk by its code.
+type CheckInRequest struct {
+	Code      string `json:"code"`
+	Lang      string `json:"lang"`
+	RequestID string `json:"request_id"`
 }
 
 // CounterResponse carries one counter.

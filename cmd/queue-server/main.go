@@ -5,6 +5,8 @@
 //	queue-server token --data DIR --office ID --role ROLE [--counter N] [--label TEXT]
 //	queue-server tokens --data DIR
 //	queue-server revoke --data DIR ID
+//	queue-server clerk --data DIR --name NAME --office ID [--role clerk|admin] < password
+//	queue-server clerks --data DIR
 package main
 
 import (
@@ -35,6 +37,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runTokens(args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "revoke":
 		err = runRevoke(args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "clerk":
+		err = runClerk(args[1:], os.Stdin, stdout, stderr)
+	case len(args) > 0 && args[0] == "clerks":
+		err = runClerks(args[1:], stdout, stderr)
 	default:
 		err = runServe(ctx, args, stdout, stderr)
 	}

@@ -27,8 +27,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	listen := fs.String("listen", ":8080", "address to serve HTTP on")
 	clockFlag := fs.String("clock", "", "FOR TESTS AND DEMOS: start the clock at this office-local time (2006-01-02T15:04:05), or \"open\" for the next time the office is open")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	publicURL := fs.String("public-url", "", "address residents' phones reach the server at (e-ticket QR codes, booking links); default: [server] public_url of the config")
+	purgeEvery := fs.Duration("purge-every", time.Hour, "how often personal data past its retention is purged")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: queue-server [flags]\n       queue-server token|tokens|revoke ... (see queue-server token -h)\n\nflags:")
+		fmt.Fprintln(stderr, "usage: queue-server [flags]\n       queue-server token|tokens|revoke|clerk|clerks ... (see queue-server token -h, clerk -h)\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := parse(fs, args, 0); err != nil {
@@ -53,8 +55,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("creating the data directory: %w", err)
 	}
 
+	if *publicURL == "" {
+		*publicURL = cfg.Server.PublicURL
+	}
+	wp, err := openWeb(*dataDir, *publicURL, clock, logger)
+	if err != nil {
+		return err
+	}
+	defer wp.db.Close()
+
 	var actors []*actor.Actor
 	var logs []*store.OfficeLog
+	logByOffice := map[string]*store.OfficeLog{}
 	defer func() {
 		for _, l := range logs {
 			l.Close()
@@ -69,16 +81,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		logs = append(logs, l)
+		logByOffice[o.ID] = l
 		a, err := actor.New(o, l, clock, logger, actor.Options{})
 		if err != nil {
 			return err
 		}
 		actors = append(actors, a)
 	}
+	tokens := store.NewTokenStore(filepath.Join(*dataDir, "tokens.db"))
 	srv := server.New(server.Config{
-		Offices: actors, Tokens: store.NewTokenStore(filepath.Join(*dataDir, "tokens.db")),
-		Clock: clock, Logger: logger,
+		Offices: actors, Tokens: tokens, Clock: clock, Logger: logger,
+		Booking: wp.desk, Links: wp.links,
 	})
+	if err := wp.mount(srv, logByOffice, tokens, clock, logger); err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -90,6 +107,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		wg.Add(1)
 		go func() { defer wg.Done(); a.Run(actorCtx) }()
 	}
+	wg.Add(1)
+	go func() { defer wg.Done(); wp.desk.RunPurge(actorCtx, *purgeEvery) }()
 	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/numerek/numerek/server"
+	"github.com/numerek/numerek/server/booking"
+	"github.com/numerek/numerek/server/links"
+	"github.com/numerek/numerek/server/web"
+	"github.com/numerek/numerek/stats"
+	"github.com/numerek/numerek/store"
+)
+
+// webParts are the web pages' stores: bookings' personal data and
+// sessions (web.db), clerk accounts (clerks.db) and the secret key that
+// signs e-ticket addresses and derives booking codes (web.key).
+type webParts struct {
+	db     *store.WebDB
+	desk   *booking.Desk
+	links  *links.Signer
+	clerks *store.ClerkStore
+	secure bool
+}
+
+// openWeb opens the web stores in dataDir. publicURL is where residents'
+// phones reach the server; cookies are marked Secure when it is https.
+func openWeb(dataDir, publicURL string, clock func() time.Time, logger *slog.Logger) (*webParts, error) {
+	if publicURL != "" {
+		u, err := url.Parse(publicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("public URL %q: give the address phones reach the server at, e.g. https://kolejka.example.pl", publicURL)
+		}
+	}
+	key, err := store.LoadOrCreateKey(filepath.Join(dataDir, "web.key"))
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.OpenWebDB(filepath.Join(dataDir, "web.db"))
+	if err != nil {
+		return nil, err
+	}
+	signer := links.New(key, publicURL)
+	return &webParts{
+		db: db, links: signer, desk: booking.New(db, signer, clock, logger),
+		clerks: store.NewClerkStore(filepath.Join(dataDir, "clerks.db")),
+		secure: strings.HasPrefix(publicURL, "https://"),
+	}, nil
+}
+
+// mount adds the pages to the server.
+func (wp *webParts) mount(srv *server.Server, logs map[string]*store.OfficeLog, tokens *store.TokenStore, clock func() time.Time, logger *slog.Logger) error {
+	scanners := map[string]stats.Scanner{}
+	for id, l := range logs {
+		scanners[id] = l.Scan
+	}
+	w, err := web.New(web.Config{
+		Server: srv, Booking: wp.desk, DB: wp.db, Clerks: wp.clerks, Tokens: tokens,
+		Logs: scanners, Clock: clock, Logger: logger, SecureCookies: wp.secure,
+	})
+	if err != nil {
+		return err
+	}
+	w.Mount(srv)
+	return nil
+}
+
+func runClerk(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("queue-server clerk", stderr)
+	dataDir := fs.String("data", "numerek-data", "the server's data directory")
+	name := fs.String("name", "", "login name: lowercase letters, digits, '.', '-', '_'")
+	role := fs.String("role", "clerk", "clerk or admin")
+	offices := fs.String("office", "", "office id the clerk works in; several separated by commas; \"*\" for every office")
+	remove := fs.Bool("delete", false, "delete the clerk instead")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: echo PASSWORD | queue-server clerk --data DIR --name NAME --office ID[,ID] [--role clerk|admin]\n       queue-server clerk --data DIR --name NAME --delete\n\nCreates a clerk console account (or sets a new password), reading the\npassword (at least 10 characters) from the first line of standard input.\nOnly its bcrypt hash is stored.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	cs := store.NewClerkStore(filepath.Join(*dataDir, "clerks.db"))
+	if *remove {
+		found, err := cs.Delete(*name)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return fmt.Errorf("no clerk %q", *name)
+		}
+		fmt.Fprintf(stdout, "clerk %s deleted; their sessions end at their next request\n", *name)
+		return nil
+	}
+	if *offices == "" {
+		return usageError(fs, "--office is required")
+	}
+	var list []string
+	for _, o := range strings.Split(*offices, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			list = append(list, o)
+		}
+	}
+	fmt.Fprint(stderr, "password: ")
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return fmt.Errorf("reading the password: %w", err)
+	}
+	fmt.Fprintln(stderr)
+	c, err := cs.Put(*name, strings.TrimRight(line, "\r\n"), *role, list)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "clerk %s (%s of %s) saved; log in at /staff/login\n", c.Name, c.Role, strings.Join(c.Offices, ", "))
+	return nil
+}
+
+func runClerks(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("queue-server clerks", stderr)
+	dataDir := fs.String("data", "numerek-data", "the server's data directory")
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	list, err := store.NewClerkStore(filepath.Join(*dataDir, "clerks.db")).List()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%-20s  %-6s  %s\n", "NAME", "ROLE", "OFFICES")
+	for _, c := range list {
+		fmt.Fprintf(stdout, "%-20s  %-6s  %s\n", c.Name, c.Role, strings.Join(c.Offices, ","))
+	}
+	return nil
+}

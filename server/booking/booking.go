@@ -1,0 +1,248 @@
+// Package booking is the server's booking desk: it books visits (the
+// visit goes to the office's event log, the resident's name and contact
+// to a separate store), finds a booking by its code for check-in at the
+// kiosk or on a phone with guessing throttled per address and per code,
+// cancels, and purges personal data once the office's retention has
+// passed. The API and the web pages share it.
+package booking
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/numerek/numerek/queue"
+	"github.com/numerek/numerek/server/actor"
+	"github.com/numerek/numerek/server/links"
+	"github.com/numerek/numerek/store"
+)
+
+// Desk books, checks in and purges.
+type Desk struct {
+	db     *store.WebDB
+	links  *links.Signer
+	clock  func() time.Time
+	log    *slog.Logger
+	guards *Guards
+}
+
+// New returns a desk over the web store, signing with signer.
+func New(db *store.WebDB, signer *links.Signer, clock func() time.Time, log *slog.Logger) *Desk {
+	return &Desk{db: db, links: signer, clock: clock, log: log, guards: NewGuards()}
+}
+
+// Links is the signer of codes and addresses.
+func (d *Desk) Links() *links.Signer { return d.links }
+
+// Guards are the desk's throttles.
+func (d *Desk) Guards() *Guards { return d.guards }
+
+// The errors of check-in by code that are not the office's refusals.
+var (
+	// ErrNoSuchCode: the code matches no booking of this office.
+	ErrNoSuchCode = errors.New("no booking has this code")
+	// ErrMalformedCode: the text cannot be a code at all.
+	ErrMalformedCode = errors.New("a booking code is 8 letters and digits, e.g. ABCD-EFGH")
+	// ErrThrottled: too many tries from this address or for this code.
+	ErrThrottled = errors.New("too many tries; wait a minute and try again")
+)
+
+// Request is a resident's booking.
+type Request struct {
+	Service string
+	Slot    time.Time
+	Lang    string
+	Name    string
+	Contact string
+	Terms   bool
+}
+
+// FieldError says which field of a booking is wrong.
+type FieldError struct {
+	Field string
+	// Key is the message id (web.toml) that says it to the resident.
+	Key string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Key }
+
+// Validate checks the personal data: a name, an e-mail address or a phone
+// number, and the terms accepted. It returns the cleaned name and contact.
+func (r Request) Validate() (name, contact string, err error) {
+	name = strings.Join(strings.Fields(r.Name), " ")
+	contact = strings.TrimSpace(r.Contact)
+	switch {
+	case utf8.RuneCountInString(name) < 2:
+		return "", "", &FieldError{"name", "web.book.error.name"}
+	case utf8.RuneCountInString(name) > 100:
+		return "", "", &FieldError{"name", "web.book.error.name_long"}
+	case contact == "":
+		return "", "", &FieldError{"contact", "web.book.error.contact"}
+	case strings.Contains(contact, "@"):
+		a, perr := mail.ParseAddress(contact)
+		if perr != nil || a.Address != contact || len(contact) > 254 {
+			return "", "", &FieldError{"contact", "web.book.error.email"}
+		}
+	default:
+		digits := 0
+		for _, c := range contact {
+			switch {
+			case unicode.IsDigit(c):
+				digits++
+			case c == ' ' || c == '-' || c == '+' || c == '(' || c == ')':
+			default:
+				return "", "", &FieldError{"contact", "web.book.error.phone"}
+			}
+		}
+		if digits < 9 || digits > 15 {
+			return "", "", &FieldError{"contact", "web.book.error.phone"}
+		}
+	}
+	if !r.Terms {
+		return "", "", &FieldError{"terms", "web.book.error.terms"}
+	}
+	return name, contact, nil
+}
+
+// Booked is a booking made.
+type Booked struct {
+	ID   string
+	Code string
+	// Path is the confirmation page, with the cancel link.
+	Path string
+}
+
+var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+func newID() (string, error) {
+	b := make([]byte, 10)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("making a booking id: %w", err)
+	}
+	return strings.ToLower(idEncoding.EncodeToString(b)), nil
+}
+
+// Book books a visit: the personal data is stored first, under a new id
+// whose code no other booking has, then the office decides; if it refuses
+// (the slot went meanwhile), the personal data is deleted again.
+func (d *Desk) Book(ctx context.Context, a *actor.Actor, who string, req Request) (Booked, error) {
+	name, contact, err := req.Validate()
+	if err != nil {
+		return Booked{}, err
+	}
+	o := a.Office()
+	now := d.clock()
+	var id, code string
+	for try := 0; ; try++ {
+		if id, err = newID(); err != nil {
+			return Booked{}, err
+		}
+		code = d.links.BookingCode(o.ID, id)
+		err = d.db.PutBooking(store.Booking{
+			Office: o.ID, ID: id, Service: req.Service, Slot: req.Slot, Lang: req.Lang,
+			Name: name, Contact: contact, CodeKey: d.links.CodeKey(code), BookedAt: now,
+			TermsAccepted: now, PurgeAt: req.Slot.Add(o.Booking.Retention),
+		})
+		if !errors.Is(err, store.ErrCodeTaken) || try > 5 {
+			break
+		}
+	}
+	if err != nil {
+		return Booked{}, fmt.Errorf("storing the booking: %w", err)
+	}
+	res := a.Do(ctx, who, queue.Book{ID: id, Service: req.Service, Slot: req.Slot, Lang: req.Lang})
+	if res.Err != nil {
+		if derr := d.db.DeleteBooking(o.ID, id); derr != nil {
+			d.log.Error("deleting a refused booking's personal data", "office", o.ID, "booking", id, "err", derr)
+		}
+		return Booked{}, res.Err
+	}
+	return Booked{ID: id, Code: code, Path: d.links.BookingPath(o.ID, id)}, nil
+}
+
+// Booking returns a booking's stored data; ok=false once purged.
+func (d *Desk) Booking(office, id string) (store.Booking, bool, error) {
+	return d.db.Booking(office, id)
+}
+
+// Cancel cancels a booked visit and drops its personal data.
+func (d *Desk) Cancel(ctx context.Context, a *actor.Actor, who, id string) error {
+	res := a.Do(ctx, who, queue.CancelReservation{ID: id})
+	if res.Err != nil {
+		var qe *queue.Error
+		// A booking already gone from the office's state (past) is only
+		// stripped of its data.
+		if !errors.As(res.Err, &qe) || qe.Kind != queue.NotFound {
+			return res.Err
+		}
+	}
+	return d.db.CancelBooking(a.Office().ID, id)
+}
+
+// CheckIn confirms the booking with code at office a, issuing its ticket.
+// addr is the caller's network address, for the throttle. The office's
+// refusals (too early, too late) come back as *queue.Error.
+func (d *Desk) CheckIn(ctx context.Context, a *actor.Actor, addr, typed string, cmd queue.CheckIn, who string) (actor.Result, error) {
+	code, ok := links.NormalizeCode(typed)
+	if !d.guards.Try(addr, code) {
+		return actor.Result{}, ErrThrottled
+	}
+	if !ok {
+		d.guards.Failed(addr)
+		return actor.Result{}, ErrMalformedCode
+	}
+	b, found, err := d.db.BookingByCode(d.links.CodeKey(code))
+	if err != nil {
+		return actor.Result{}, err
+	}
+	if !found || b.Office != a.Office().ID {
+		d.guards.Failed(addr)
+		return actor.Result{}, ErrNoSuchCode
+	}
+	cmd.Reservation = b.ID
+	if cmd.Lang == "" {
+		cmd.Lang = b.Lang
+	}
+	res := a.Do(ctx, who, cmd)
+	return res, res.Err
+}
+
+// Purge deletes personal data whose retention has passed and expired
+// sessions, and says how many bookings went.
+func (d *Desk) Purge() (int, error) {
+	now := d.clock()
+	n, err := d.db.PurgeBookings(now)
+	if err != nil {
+		return 0, err
+	}
+	if err := d.db.PurgeSessions(time.Now()); err != nil {
+		return n, fmt.Errorf("purging sessions: %w", err)
+	}
+	return n, nil
+}
+
+// RunPurge purges at once and then every period until ctx ends.
+func (d *Desk) RunPurge(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := d.Purge(); err != nil {
+			d.log.Error("purging personal data", "err", err)
+		} else if n > 0 {
+			d.log.Info("purged the personal data of past bookings", "bookings", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,58 @@
+package booking
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+)
+
+func TestGuardsPerAddressAndPerCode(t *testing.T) {
+	g := NewGuards()
+	for i := range 5 {
+		if !g.Try(fmt.Sprintf("10.0.0.%d", i), "ABCDEFGH") {
+			t.Fatalf("try %d of one code refused", i)
+		}
+	}
+	if g.Try("10.0.0.99", "ABCDEFGH") {
+		t.Error("a sixth try of the same code, from yet another address, was allowed")
+	}
+	if !g.Try("10.0.0.99", "ABCDEFGJ") {
+		t.Error("another code from a fresh address was refused")
+	}
+	for range addrBurst {
+		g.Failed("10.0.1.1")
+	}
+	if g.Try("10.0.1.1", "ZZZZZZZZ") {
+		t.Error("an address that got 10 codes wrong may try again at once")
+	}
+	if !g.Try("10.0.1.2", "ZZZZZZZZ") {
+		t.Error("a neighbour address is throttled too")
+	}
+}
+
+func TestValidatePersonalData(t *testing.T) {
+	for _, tc := range []struct {
+		req   Request
+		field string
+	}{
+		{Request{Name: " Jan   Kowalski ", Contact: "jan@example.pl", Terms: true}, ""},
+		{Request{Name: "Jan Kowalski", Contact: "+48 (600) 100-200", Terms: true}, ""},
+		{Request{Name: "J", Contact: "jan@example.pl", Terms: true}, "name"},
+		{Request{Name: "Jan", Contact: "", Terms: true}, "contact"},
+		{Request{Name: "Jan", Contact: "Jan <jan@example.pl>", Terms: true}, "contact"},
+		{Request{Name: "Jan", Contact: "600 100", Terms: true}, "contact"},
+		{Request{Name: "Jan", Contact: "600x100200", Terms: true}, "contact"},
+		{Request{Name: "Jan", Contact: "600100200"}, "terms"},
+	} {
+		name, _, err := tc.req.Validate()
+		var fe *FieldError
+		switch {
+		case tc.field == "" && err != nil:
+			t.Errorf("%+v: %v", tc.req, err)
+		case tc.field == "" && name != "Jan Kowalski":
+			t.Errorf("%+v: name cleaned to %q", tc.req, name)
+		case tc.field != "" && (!errors.As(err, &fe) || fe.Field != tc.field):
+			t.Errorf("%+v: %v, want an error at %s", tc.req, err, tc.field)
+		}
+	}
+}

@@ -1,0 +1,63 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/numerek/numerek/i18n"
+	"github.com/numerek/numerek/queue"
+	"github.com/numerek/numerek/server/actor"
+	"github.com/numerek/numerek/server/booking"
+	devsync "github.com/numerek/numerek/sync"
+)
+
+// postCheckin confirms a booked visit at the kiosk by its code and issues
+// its ticket (201; 200 when the same booking or request_id was confirmed
+// before). Wrong codes are throttled per address and per code (429).
+func (s *Server) postCheckin(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {
+	if s.booking == nil {
+		writeError(w, http.StatusNotFound, devsync.ErrorResponse{Error: "this server takes no bookings"})
+		return
+	}
+	if p.Role() != RoleTicket && !p.MayManage() {
+		forbid(w, "only ticket kiosks and staff confirm bookings")
+		return
+	}
+	var req devsync.CheckInRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.commandError(w, r, a, "", err)
+		return
+	}
+	if req.Code == "" {
+		s.commandError(w, r, a, "", &badRequest{field: "code", msg: "code: missing"})
+		return
+	}
+	if req.Lang != "" && !i18n.Supported(req.Lang) {
+		s.commandError(w, r, a, "", &badRequest{field: "lang", msg: fmt.Sprintf("lang: %q is not one of pl, en, lt, ru, uk", req.Lang)})
+		return
+	}
+	lang := req.Lang
+	if lang == "" {
+		lang = i18n.Normalize(r.Header.Get("Accept-Language"))
+	}
+	res, err := s.booking.CheckIn(r.Context(), a, remoteIP(r), req.Code, queue.CheckIn{
+		RequestID: scopedRequestID(p, req.RequestID), Device: p.Device(), Channel: queue.ChannelBooking, Lang: req.Lang,
+	}, p.Name())
+	switch {
+	case errors.Is(err, booking.ErrThrottled):
+		w.Header().Set("Retry-After", "60")
+		writeError(w, http.StatusTooManyRequests, devsync.ErrorResponse{Error: err.Error(), Field: "code",
+			Message: s.cat.T(lang, "web.checkin.throttled")})
+		return
+	case errors.Is(err, booking.ErrMalformedCode):
+		writeError(w, http.StatusBadRequest, devsync.ErrorResponse{Error: "code: " + err.Error(), Field: "code",
+			Message: s.cat.T(lang, "web.checkin.malformed")})
+		return
+	case errors.Is(err, booking.ErrNoSuchCode):
+		writeError(w, http.StatusNotFound, devsync.ErrorResponse{Error: "code: " + err.Error(), Field: "code",
+			Message: s.cat.T(lang, "web.checkin.unknown")})
+		return
+	}
+	s.ticketResult(w, r, a, lang, res, http.StatusCreated)
+}

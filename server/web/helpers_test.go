@@ -1,0 +1,271 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	gosync "sync"
+	"testing"
+	"time"
+	_ "time/tzdata"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/numerek/numerek/officeconfig"
+	"github.com/numerek/numerek/queue"
+	"github.com/numerek/numerek/server"
+	"github.com/numerek/numerek/server/actor"
+	"github.com/numerek/numerek/server/booking"
+	"github.com/numerek/numerek/server/links"
+	"github.com/numerek/numerek/stats"
+	"github.com/numerek/numerek/store"
+)
+
+// testClock is the server's clock, moved by the test.
+type testClock struct {
+	mu gosync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// syncBuffer collects the server's log so tests can check what it holds.
+type syncBuffer struct {
+	mu  gosync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// env is the whole queue server with its web pages, as cmd/queue-server
+// wires it, on real bbolt files, behind a real HTTP listener.
+type env struct {
+	t       testing.TB
+	url     string
+	clock   *testClock
+	office  *queue.Office
+	actor   *actor.Actor
+	desk    *booking.Desk
+	db      *store.WebDB
+	links   *links.Signer
+	dataDir string
+	tokens  map[string]string
+	logs    *syncBuffer
+	web     *Web
+}
+
+// monday is 2026-11-23, a Monday the example office is open (7:30-15:30).
+func monday(o *queue.Office, hhmm string) time.Time {
+	t, err := time.ParseInLocation("2006-01-02 15:04", "2026-11-23 "+hhmm, o.Location)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	cfg, err := officeconfig.Load(filepath.Join("..", "..", "testdata", "offices", "starachowice.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := cfg.Offices[0]
+	dir := t.TempDir()
+	clock := &testClock{t: monday(o, "08:00")}
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	l, err := store.OpenOfficeLog(filepath.Join(dir, o.ID+".db"), o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := actor.New(o, l, clock.Now, logger, actor.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.OpenWebDB(filepath.Join(dir, "web.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := store.LoadOrCreateKey(filepath.Join(dir, "web.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg gosync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); a.Run(ctx) }()
+
+	// The public URL is the listener's, known only once it listens.
+	slot := &handlerSlot{}
+	hs := httptest.NewServer(slot)
+	signer := links.New(key, hs.URL)
+	desk := booking.New(db, signer, clock.Now, logger)
+	tokens := store.NewTokenStore(filepath.Join(dir, "tokens.db"))
+	srv := server.New(server.Config{Offices: []*actor.Actor{a}, Tokens: tokens, Clock: clock.Now, Logger: logger,
+		Booking: desk, Links: signer, Heartbeat: time.Second})
+	clerks := store.NewClerkStore(filepath.Join(dir, "clerks.db")).WithCost(bcrypt.MinCost)
+	w, err := New(Config{Server: srv, Booking: desk, DB: db, Clerks: clerks, Tokens: tokens,
+		Logs: map[string]stats.Scanner{o.ID: l.Scan}, Clock: clock.Now, Logger: logger, TicketRefresh: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Mount(srv)
+	slot.h = srv
+	e := &env{t: t, url: hs.URL, clock: clock, office: o, actor: a, desk: desk, db: db, links: signer,
+		dataDir: dir, tokens: map[string]string{}, logs: logs, web: w}
+	for name, tok := range map[string]store.Token{
+		"kiosk": {Office: o.ID, Role: "ticket", Label: "kiosk-lobby"},
+		"hall":  {Office: o.ID, Role: "hall", Label: "hall-lcd"},
+	} {
+		secret, _, err := tokens.Create(tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.tokens[name] = secret
+	}
+	for _, c := range []struct{ name, role string }{{"anna", store.ClerkRole}, {"kierownik", store.AdminRole}} {
+		if _, err := clerks.Put(c.name, "correct horse battery", c.role, []string{o.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		hs.CloseClientConnections()
+		hs.Close()
+		cancel()
+		wg.Wait()
+		db.Close()
+		l.Close()
+	})
+	return e
+}
+
+// handlerSlot lets the listener start before its handler is built.
+type handlerSlot struct{ h http.Handler }
+
+func (s *handlerSlot) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.h.ServeHTTP(w, r) }
+
+// api calls the device API as a token (by name in e.tokens).
+func (e *env) api(token, method, path, body string) (int, map[string]any) {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.url+path, strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+e.tokens[token])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	data, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(data, &out)
+	return resp.StatusCode, out
+}
+
+// do runs a command on the office directly (a counter's moves in tests
+// that are not about the console).
+func (e *env) do(cmd queue.Command) actor.Result {
+	e.t.Helper()
+	res := e.actor.Do(context.Background(), "test", cmd)
+	if res.Err != nil {
+		e.t.Fatalf("%s: %v", queue.String(cmd), res.Err)
+	}
+	return res
+}
+
+// browser is a plain HTTP client with cookies: a resident or clerk
+// without JavaScript.
+type browser struct {
+	e      *env
+	c      *http.Client
+	last   string
+	status int
+}
+
+func (e *env) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{e: e, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// get loads a page and returns its body.
+func (b *browser) get(path string) string {
+	b.e.t.Helper()
+	resp, err := b.c.Get(b.e.url + path)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	b.last, b.status = string(data), resp.StatusCode
+	return b.last
+}
+
+// csrf is the CSRF token of the page loaded last.
+func (b *browser) csrf() string {
+	m := csrfField.FindStringSubmatch(b.last)
+	if m == nil {
+		b.e.t.Fatalf("no CSRF field on the page:\n%s", b.last)
+	}
+	return m[1]
+}
+
+// post sends a form (with the last page's CSRF token unless the form has
+// one) and follows the redirect; it returns the final status and body.
+func (b *browser) post(path string, form url.Values) (int, string) {
+	b.e.t.Helper()
+	if _, ok := form["csrf"]; !ok {
+		form.Set("csrf", b.csrf())
+	}
+	req, _ := http.NewRequest(http.MethodPost, b.e.url+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", b.e.url)
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	b.last, b.status = string(data), resp.StatusCode
+	return resp.StatusCode, b.last
+}
+
+// login logs the browser in as a clerk.
+func (b *browser) login(name, password string) {
+	b.e.t.Helper()
+	b.get("/staff/login")
+	if st, body := b.post("/staff/login", url.Values{"name": {name}, "password": {password}}); st != http.StatusOK || !strings.Contains(body, "/staff/counter") {
+		b.e.t.Fatalf("login as %s: %d\n%s", name, st, body)
+	}
+}

@@ -1,0 +1,458 @@
+package web
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/numerek/numerek/queue"
+	"github.com/numerek/numerek/server/actor"
+	"github.com/numerek/numerek/store"
+)
+
+// SessionTTL is how long a clerk stays logged in: a working day.
+const SessionTTL = 12 * time.Hour
+
+const sessionCookie = "numerek_session"
+
+// staffInfo is the logged-in clerk, as handlers and templates see them.
+type staffInfo struct {
+	Name    string
+	Role    string
+	IsAdmin bool
+	// Office and Counter are where the clerk works, once picked.
+	Office  string
+	Counter int
+	key     string
+	sess    store.Session
+}
+
+// sees reports whether the clerk may work in office.
+func (s *staffInfo) sees(office string) bool {
+	return slices.Contains(s.sess.Offices, office) || slices.Contains(s.sess.Offices, "*")
+}
+
+type staffHandler func(rw http.ResponseWriter, r *http.Request, st *staffInfo)
+
+// staff lets a handler run only for a logged-in clerk, and a post only
+// with the session's CSRF token.
+func (w *Web) staff(next staffHandler) http.HandlerFunc {
+	return func(rw http.ResponseWriter, r *http.Request) {
+		st := w.session(r)
+		if st == nil {
+			if r.Method == http.MethodGet && !strings.HasSuffix(r.URL.Path, "/events") && !strings.HasSuffix(r.URL.Path, "/panel") {
+				redirect(rw, r, "/staff/login?next="+url.QueryEscape(r.URL.RequestURI()))
+				return
+			}
+			w.problem(rw, r, http.StatusUnauthorized, "web.staff.logged_out")
+			return
+		}
+		if r.Method == http.MethodPost && !equalTokens(st.sess.CSRF, r.PostFormValue("csrf")) {
+			w.problem(rw, r, http.StatusForbidden, "web.error.csrf")
+			return
+		}
+		next(rw, r, st)
+	}
+}
+
+// admin is staff for admins only.
+func (w *Web) admin(next staffHandler) http.HandlerFunc {
+	return w.staff(func(rw http.ResponseWriter, r *http.Request, st *staffInfo) {
+		if !st.IsAdmin {
+			w.problem(rw, r, http.StatusForbidden, "web.staff.admins_only")
+			return
+		}
+		next(rw, r, st)
+	})
+}
+
+func (w *Web) session(r *http.Request) *staffInfo {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || len(c.Value) < 32 {
+		return nil
+	}
+	key := store.Hash(c.Value)
+	s, ok, err := w.DB.Session(key, time.Now())
+	if err != nil {
+		w.Logger.Error("reading a session", "err", err)
+		return nil
+	}
+	if !ok {
+		return nil
+	}
+	return &staffInfo{Name: s.Clerk, Role: s.Role, IsAdmin: s.Role == store.AdminRole, Office: s.Office, Counter: s.Counter, key: key, sess: s}
+}
+
+// staffPage starts a staff page.
+func (w *Web) staffPage(rw http.ResponseWriter, r *http.Request, st *staffInfo, title string) *page {
+	p := w.newPage(rw, r, title)
+	p.Staff = st
+	p.CSRF = st.sess.CSRF
+	if msg := takeFlash(rw, r); msg != "" {
+		if strings.HasPrefix(msg, "!") {
+			p.Error = msg[1:]
+		} else {
+			p.Notice = msg
+		}
+	}
+	return p
+}
+
+// flash carries one message across a redirect, in a short-lived cookie.
+func flash(rw http.ResponseWriter, msg string, isError bool) {
+	if isError {
+		msg = "!" + msg
+	}
+	http.SetCookie(rw, &http.Cookie{Name: "flash", Value: base64.RawURLEncoding.EncodeToString([]byte(msg)),
+		Path: "/staff", MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+}
+
+func takeFlash(rw http.ResponseWriter, r *http.Request) string {
+	c, err := r.Cookie("flash")
+	if err != nil {
+		return ""
+	}
+	http.SetCookie(rw, &http.Cookie{Name: "flash", Path: "/staff", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	b, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil || len(b) > 500 {
+		return ""
+	}
+	return string(b)
+}
+
+type loginData struct {
+	Name string
+	Next string
+}
+
+func (w *Web) loginPage(rw http.ResponseWriter, r *http.Request) {
+	w.renderLogin(rw, r, 0, "", loginData{Next: r.URL.Query().Get("next")})
+}
+
+func (w *Web) renderLogin(rw http.ResponseWriter, r *http.Request, status int, errID string, d loginData) {
+	p := w.newPage(rw, r, "web.login.title")
+	tok := randomToken()
+	http.SetCookie(rw, &http.Cookie{Name: "login_csrf", Value: tok, Path: "/staff", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: w.SecureCookies})
+	p.CSRF = tok
+	if errID != "" {
+		p.Error = p.T(errID)
+	}
+	if !strings.HasPrefix(d.Next, "/staff") {
+		d.Next = ""
+	}
+	p.Data = d
+	w.render(rw, status, "login", p)
+}
+
+func (w *Web) loginPost(rw http.ResponseWriter, r *http.Request) {
+	d := loginData{Name: r.PostFormValue("name"), Next: r.PostFormValue("next")}
+	if c, err := r.Cookie("login_csrf"); err != nil || !equalTokens(c.Value, r.PostFormValue("csrf")) {
+		w.problem(rw, r, http.StatusForbidden, "web.error.csrf")
+		return
+	}
+	if !w.limits.allow("login", remoteAddr(r)) {
+		w.renderLogin(rw, r, http.StatusTooManyRequests, "web.login.too_many", d)
+		return
+	}
+	c, err := w.Clerks.Check(d.Name, r.PostFormValue("password"))
+	if errors.Is(err, store.ErrBadLogin) {
+		w.renderLogin(rw, r, http.StatusUnauthorized, "web.login.wrong", d)
+		return
+	}
+	if err != nil {
+		w.Logger.Error("checking a login", "err", err)
+		w.renderLogin(rw, r, http.StatusServiceUnavailable, "web.error.unavailable", d)
+		return
+	}
+	secret := randomToken()
+	now := time.Now()
+	s := store.Session{Clerk: c.Name, Role: c.Role, Offices: c.Offices, CSRF: randomToken(), Created: now, Expires: now.Add(SessionTTL)}
+	if err := w.DB.PutSession(store.Hash(secret), s); err != nil {
+		w.Logger.Error("storing a session", "err", err)
+		w.renderLogin(rw, r, http.StatusServiceUnavailable, "web.error.unavailable", d)
+		return
+	}
+	http.SetCookie(rw, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/staff", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: w.SecureCookies, Expires: s.Expires})
+	http.SetCookie(rw, &http.Cookie{Name: "login_csrf", Path: "/staff", MaxAge: -1})
+	w.Logger.Info("clerk logged in", "clerk", c.Name)
+	next := d.Next
+	if !strings.HasPrefix(next, "/staff") || strings.HasPrefix(next, "/staff/login") {
+		next = "/staff"
+	}
+	redirect(rw, r, next)
+}
+
+func (w *Web) logout(rw http.ResponseWriter, r *http.Request, st *staffInfo) {
+	if err := w.DB.DeleteSession(st.key); err != nil {
+		w.Logger.Error("ending a session", "err", err)
+	}
+	http.SetCookie(rw, &http.Cookie{Name: sessionCookie, Path: "/staff", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	redirect(rw, r, "/staff/login")
+}
+
+// visibleOffices are the offices the clerk works in, in order.
+func (w *Web) visibleOffices(st *staffInfo) []*actor.Actor {
+	var out []*actor.Actor
+	for _, id := range w.Server.OfficeIDs() {
+		if st.sees(id) {
+			out = append(out, w.Server.Office(id))
+		}
+	}
+	return out
+}
+
+type homeOffice struct {
+	Office *queue.Office
+	View   *queue.View
+}
+
+func (w *Web) staffHome(rw http.ResponseWriter, r *http.Request, st *staffInfo) {
+	p := w.staffPage(rw, r, st, "web.staff.title")
+	var offices []homeOffice
+	for _, a := range w.visibleOffices(st) {
+		v, err := a.View(r.Context())
+		if err != nil {
+			w.problem(rw, r, http.StatusServiceUnavailable, "web.error.unavailable")
+			return
+		}
+		offices = append(offices, homeOffice{Office: a.Office(), View: &v})
+	}
+	p.Data = offices
+	w.render(rw, 0, "staff", p)
+}
+
+// pickCounter binds the session to a counter: from now on the console acts
+// only there.
+func (w *Web) pickCounter(rw http.ResponseWriter, r *http.Request, st *staffInfo) {
+	office := r.PostFormValue("office")
+	n, _ := strconv.Atoi(r.PostFormValue("counter"))
+	a := w.Server.Office(office)
+	if a == nil || !st.sees(office) {
+		w.problem(rw, r, http.StatusForbidden, "web.staff.not_your_office")
+		return
+	}
+	if _, ok := a.Office().Counter(n); !ok {
+		w.problem(rw, r, http.StatusNotFound, "web.error.not_found")
+		return
+	}
+	st.sess.Office, st.sess.Counter = office, n
+	if err := w.DB.PutSession(st.key, st.sess); err != nil {
+		w.Logger.Error("storing a session", "err", err)
+		w.problem(rw, r, http.StatusServiceUnavailable, "web.error.unavailable")
+		return
+	}
+	redirect(rw, r, "/staff/console")
+}
+
+// consoleData is a counter's panel.
+type consoleData struct {
+	Counter       queue.CounterView
+	Current       *queue.TicketView
+	Waited        time.Duration
+	AtCounter     time.Duration
+	Lines         []consoleLine
+	Queue         []queue.TicketView
+	Parked        []queue.TicketView
+	Services      []queue.Service
+	Counters      []queue.Counter
+	AllowSpecific bool
+	Seq           uint64
+	Faults        []queue.DeviceFault
+}
+
+type consoleLine struct {
+	Service queue.ServiceView
+	Serves  bool
+}
+
+func (w *Web) consoleFor(r *http.Request, st *staffInfo) (*actor.Actor, consoleData, bool) {
+	a := w.Server.Office(st.Office)
+	if a == nil || st.Counter == 0 || !st.sees(st.Office) {
+		return nil, consoleData{}, false
+	}
+	o := a.Office()
+	cfg, ok := o.Counter(st.Counter)
+	if !ok {
+		return nil, consoleData{}, false
+	}
+	v, err := a.View(r.Context())
+	if err != nil {
+		return nil, consoleData{}, false
+	}
+	now := w.Clock()
+	d := consoleData{Services: o.Services, Counters: o.Counters, AllowSpecific: o.Rules.AllowCallSpecific, Seq: v.Seq, Faults: v.Faults}
+	for _, c := range v.Counters {
+		if c.Number == st.Counter {
+			d.Counter = c
+		}
+	}
+	if cur := d.Counter.Current; cur != nil {
+		d.Current = cur
+		if !cur.CalledAt.IsZero() {
+			d.Waited = cur.CalledAt.Sub(cur.IssuedAt)
+			d.AtCounter = now.Sub(cur.CalledAt)
+		}
+	}
+	for _, s := range v.Services {
+		d.Lines = append(d.Lines, consoleLine{Service: s, Serves: cfg.Serves(s.ID)})
+	}
+	slices.SortStableFunc(d.Lines, func(a, b consoleLine) int {
+		switch {
+		case a.Serves == b.Serves:
+			return 0
+		case a.Serves:
+			return -1
+		}
+		return 1
+	})
+	for _, t := range v.Waiting {
+		if (cfg.Serves(t.Service) && t.TargetCounter == 0) || t.TargetCounter == st.Counter {
+			d.Queue = append(d.Queue, t)
+		}
+		if len(d.Queue) == 12 {
+			break
+		}
+	}
+	for _, t := range v.Parked {
+		if t.Counter == st.Counter {
+			d.Parked = append(d.Parked, t)
+		}
+	}
+	return a, d, true
+}
+
+func (w *Web) console(rw http.ResponseWriter, r *http.Request, st *staffInfo) {
+	a, d, ok := w.consoleFor(r, st)
+	if !ok {
+		redirect(rw, r, "/staff")
+		return
+	}
+	p := w.staffPage(rw, r, st, "")
+	p.Office = a.Office()
+	p.Title = p.T("web.console.title", "counter", st.Counter)
+	p.Data = d
+	p.Scripts = []string{"console.js"}
+	p.Wide = true
+	w.render(rw, 0, "console", p)
+}
+
+// consolePanel is the live part of the console, for its script.
+func (w *Web) consolePanel(rw http.ResponseWriter, r *http.Request, st *staffInfo) {
+	a, d, ok := w.consoleFor(r, st)
+	if !ok {
+		http.Error(rw, "no counter chosen", http.StatusConflict)
+		return
+	}
+	p := w.staffPage(rw, r, st, "")
+	p.Office = a.Office()
+	p.Data = d
+	html, err := w.fragment("console", "panel", p)
+	if err != nil {
+		w.Logger.Error("rendering the console", "err", err)
+		http.Error(rw, "internal error", http.StatusInternalServerError)
+		return
+	}
+	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
+	rw.Header().Set("Cache-Control", "no-store")
+	_, _ = rw.Write([]byte(html))
+}
+
+// consoleAction does one move at the clerk's counter. The form names the
+// counter it was drawn for; a move for any other counter is refused, so a
+// stale tab or a crafted form cannot act at a colleague's counter.
+func (w *Web) consoleAction(rw http.ResponseWriter, r *http.Request, st *staffInfo) {
+	n, _ := strconv.Atoi(r.PostFormValue("counter"))
+	if st.Counter == 0 || n != st.Counter || r.PostFormValue("office") != st.Office {
+		w.Logger.Warn("clerk refused at another counter", "clerk", st.Name, "own", st.Counter, "asked", n)
+		w.problem(rw, r, http.StatusForbidden, "web.console.other_counter", "own", st.Counter, "asked", n)
+		return
+	}
+	a := w.Server.Office(st.Office)
+	if a == nil {
+		w.problem(rw, r, http.StatusNotFound, "web.error.no_office")
+		return
+	}
+	var cmd queue.Command
+	switch act := r.PathValue("action"); act {
+	case "next":
+		cmd = queue.CallNext{Counter: n}
+	case "recall":
+		cmd = queue.Recall{Counter: n}
+	case "start":
+		cmd = queue.Start{Counter: n}
+	case "finish":
+		cmd = queue.Finish{Counter: n}
+	case "no-show":
+		cmd = queue.MarkNoShow{Counter: n}
+	case "park":
+		cmd = queue.Park{Counter: n}
+	case "call":
+		cmd = queue.CallTicket{Counter: n, Ticket: r.PostFormValue("ticket")}
+	case "transfer":
+		to, _ := strconv.Atoi(r.PostFormValue("to_counter"))
+		cmd = queue.Transfer{Counter: n, ToService: r.PostFormValue("to_service"), ToCounter: to,
+			KeepPlace: r.PostFormValue("keep_place") == "yes", Note: strings.TrimSpace(r.PostFormValue("note"))}
+	case "pause":
+		cmd = queue.SetCounter{Counter: n, Status: queue.CounterPausedStatus}
+	case "open":
+		cmd = queue.SetCounter{Counter: n, Status: queue.CounterOpenStatus}
+	case "close":
+		cmd = queue.SetCounter{Counter: n, Status: queue.CounterClosedStatus}
+	default:
+		w.problem(rw, r, http.StatusNotFound, "web.error.not_found")
+		return
+	}
+	lang := w.language(rw, r)
+	res := a.Do(r.Context(), "clerk:"+st.Name, cmd)
+	switch {
+	case res.Err != nil:
+		flash(rw, w.Catalog.T(lang, "web.console.refused", "why", res.Err.Error()), true)
+	case r.PathValue("action") == "next" && res.Ticket == nil:
+		flash(rw, w.Catalog.T(lang, "web.console.nobody"), false)
+	}
+	redirect(rw, r, "/staff/console")
+}
+
+// staffEvents tells the console that its office changed, with the seq
+// only: the console then fetches its panel.
+func (w *Web) staffEvents(rw http.ResponseWriter, r *http.Request, st *staffInfo) {
+	a := w.Server.Office(st.Office)
+	if a == nil {
+		http.Error(rw, "no counter chosen", http.StatusConflict)
+		return
+	}
+	sub, flush, done, ok := openStream(rw, a)
+	if !ok {
+		return
+	}
+	defer done()
+	tick := time.NewTicker(w.TicketRefresh)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-tick.C:
+			// Waits shown keep counting.
+			fmt.Fprintf(rw, "event: changed\ndata: %d\n\n", a.Seq())
+		case e, open := <-sub.C:
+			if !open {
+				return
+			}
+			seq, open := drain(sub.C)
+			if !open {
+				return
+			}
+			fmt.Fprintf(rw, "event: changed\ndata: %d\n\n", max(seq, e.Seq))
+		}
+		flush()
+	}
+}
