@@ -147,7 +147,11 @@ func (d *doc) columns(st style) int {
 	if st.small {
 		w = 9
 	}
-	return d.width / (w * st.size)
+	cols := d.width / (w * st.size)
+	if st.size > 1 && cols > 8 {
+		cols-- // large type edge to edge looks cramped: keep a margin
+	}
+	return cols
 }
 
 // text prints s, wrapped, in style st.
@@ -440,5 +444,5 @@ func clean(s string) string {
 			sb.WriteRune(r)
 		}
 	}
-	return strings.Join(strings.Fields(sb.String()), " ")
+	return strings.Join(strings.FieldsFunc(sb.String(), func(r rune) bool { return r == ' ' }), " ")
 }

@@ -76,9 +76,9 @@ func checkPrinted(t *testing.T, got emulator.Ticket, tk printer.Ticket) {
 	for _, w := range got.Warnings {
 		t.Errorf("emulator warning: %s", w)
 	}
-	text := strings.Join(strings.Fields(got.Text()), " ")
+	text := flat(got.Text())
 	for _, want := range []string{tk.Office, tk.Number, tk.Ahead, tk.Issued} {
-		if !strings.Contains(text, want) {
+		if !strings.Contains(text, flat(want)) {
 			t.Errorf("printed text lacks %q:\n%s", want, got.Text())
 		}
 	}

@@ -84,7 +84,7 @@ func (e *Encoder) Ticket(t Ticket) (Encoded, error) {
 	}
 	d.text(t.Office, center(1, true))
 	serviceSize := 2
-	if narrow && len([]rune(clean(t.Service))) > d.columns(center(2, true))*2 {
+	if narrow && len([]rune(clean(t.Service))) > d.columns(center(2, true))*3 {
 		serviceSize = 1 // a long name at double size would take four lines
 	}
 	d.text(t.Service, center(serviceSize, true))

@@ -248,3 +248,19 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// GS a turns on Automatic Status Back: the printer sends its status at
+// once and again whenever it changes.
+func TestAutoStatusBack(t *testing.T) {
+	p := newPrinter(t, Config{})
+	var out bytes.Buffer
+	p.Receive(&out, []byte{escpos.GS, 'a', escpos.ASBAllButDrwr}, time.Now())
+	if !bytes.Equal(out.Bytes(), []byte{0x10, 0, 0, 0}) {
+		t.Fatalf("ASB on enabling = % x, want 10 00 00 00", out.Bytes())
+	}
+	out.Reset()
+	p.SetCoverOpen(true)
+	if !bytes.Equal(out.Bytes(), []byte{0x38, 0, 0, 0}) {
+		t.Fatalf("ASB on cover open = % x, want 38 00 00 00", out.Bytes())
+	}
+}

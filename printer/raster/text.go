@@ -138,7 +138,8 @@ func (f *Fonts) Wrap(style Style, px float64, s string, width int) []string {
 // WrapFunc breaks s into lines for which fits holds, between words where
 // it can. It is shared by dot-measured and column-measured wrapping.
 func WrapFunc(s string, fits func(string) bool) []string {
-	words := strings.Fields(s)
+	// Only plain spaces break lines: a no-break space keeps "15 min" whole.
+	words := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' })
 	var lines []string
 	cur := ""
 	for _, w := range words {

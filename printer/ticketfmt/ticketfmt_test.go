@@ -39,13 +39,13 @@ func TestWaitAndIssued(t *testing.T) {
 		wait time.Duration
 		want string
 	}{
-		{"pl", 14*time.Minute + 20*time.Second, "Szacowany czas oczekiwania: ok. 15 min"},
-		{"pl", 75 * time.Minute, "Szacowany czas oczekiwania: ok. 1 godz. 15 min"},
-		{"pl", 30 * time.Second, "Szacowany czas oczekiwania: poniżej minuty"},
+		{"pl", 14*time.Minute + 20*time.Second, "Czas oczekiwania: ok.\u00a015\u00a0min"},
+		{"pl", 75 * time.Minute, "Czas oczekiwania: ok.\u00a01\u00a0godz. 15\u00a0min"},
+		{"pl", 30 * time.Second, "Czas oczekiwania: poniżej minuty"},
 		{"pl", -1, ""},
-		{"en", 5 * time.Minute, "Estimated wait: about 5 min"},
-		{"lt", 2 * time.Hour, "Numatomas laukimo laikas: apie 2 val."},
-		{"uk", 9 * time.Minute, "Очікування: близько 9 хв"},
+		{"en", 5 * time.Minute, "Estimated wait: about\u00a05\u00a0min"},
+		{"lt", 2 * time.Hour, "Laukimo laikas: apie\u00a02\u00a0val."},
+		{"uk", 9 * time.Minute, "Очікування: близько\u00a09\u00a0хв"},
 	}
 	cat := i18n.Messages()
 	for _, tt := range tests {
@@ -56,7 +56,7 @@ func TestWaitAndIssued(t *testing.T) {
 		}
 	}
 	for lang, want := range map[string]string{
-		"pl": "Wydano: 21.11.2026, godz. 14:05", "en": "Issued 21 Nov 2026 at 14:05",
+		"pl": "Wydano: 21.11.2026, godz.\u00a014:05", "en": "Issued 21 Nov 2026 at 14:05",
 		"lt": "Išduota 2026-11-21 14:05", "ru": "Выдан 21.11.2026 в 14:05", "uk": "Видано 21.11.2026 о 14:05",
 	} {
 		if got := Compose(cat, Example(lang)).Issued; got != want {

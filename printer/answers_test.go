@@ -1,0 +1,82 @@
+package printer
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/numerek/numerek/printer/escpos"
+)
+
+// Answers of the three kinds arrive mixed on one line and are told apart
+// by their bit patterns.
+func TestAnswersSorted(t *testing.T) {
+	asb := escpos.State{Offline: true, CoverOpen: true}.ASB()
+	line := append(append([]byte{}, asb[:]...), 0x12, 0x0C, 0x1E)
+	a := newAnswers(bytes.NewReader(line))
+	select {
+	case <-a.done:
+	case <-time.After(time.Second):
+		t.Fatal("reader did not finish")
+	}
+	if got := []byte{<-a.realTime, <-a.realTime}; !bytes.Equal(got, []byte{0x12, 0x1E}) {
+		t.Errorf("real-time answers % x, want 12 1e", got)
+	}
+	if got := <-a.sensor; got != 0x0C {
+		t.Errorf("GS r answer %#02x, want 0x0c", got)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.asb == nil || !a.asb.CoverOpen || !a.asb.Offline {
+		t.Errorf("ASB read as %+v", a.asb)
+	}
+}
+
+func TestStatusConditions(t *testing.T) {
+	tests := []struct {
+		st    escpos.State
+		want  Condition
+		ready bool
+	}{
+		{escpos.State{}, 0, true},
+		{escpos.State{PaperNearEnd: true}, PaperNearEnd, true},
+		{escpos.State{Offline: true, PaperOut: true, PaperEndStop: true}, PaperOut, false},
+		{escpos.State{Offline: true, CoverOpen: true}, CoverOpen, false},
+		{escpos.State{Offline: true}, Offline, false},
+		{escpos.State{Offline: true, CutterError: true, ErrorOccurred: true}, CutterError, false},
+		{escpos.State{AutoRecoverable: true}, HeadOverheat, false},
+	}
+	for _, tt := range tests {
+		got := statusFromState(tt.st)
+		if got.Conditions != tt.want || got.Ready() != tt.ready {
+			t.Errorf("%+v -> %v (ready %v), want %v (ready %v)", tt.st, got, got.Ready(), Status{tt.want}, tt.ready)
+		}
+	}
+	if s := (Status{PaperOut | CoverOpen}).String(); s != "paper out, cover open" {
+		t.Errorf("String = %q", s)
+	}
+}
+
+func TestParseURI(t *testing.T) {
+	good := map[string]Target{
+		"serial:///dev/ttyUSB0?baud=19200": {Scheme: "serial", Path: "/dev/ttyUSB0", Baud: 19200},
+		"serial:///dev/ttyS0":              {Scheme: "serial", Path: "/dev/ttyS0", Baud: 9600},
+		"usb:///dev/usb/lp0":               {Scheme: "usb", Path: "/dev/usb/lp0"},
+		"tcp://10.0.0.5:9100":              {Scheme: "tcp", Path: "10.0.0.5:9100"},
+		"tcp://printer.local":              {Scheme: "tcp", Path: "printer.local:9100"},
+		"file:///tmp/out.bin":              {Scheme: "file", Path: "/tmp/out.bin"},
+		"emulator:///tmp/t?buffer=8192":    {Scheme: "emulator", Path: "/tmp/t", BufferBytes: 8192},
+		"tcp://h:1?speed=50&pace=off":      {Scheme: "tcp", Path: "h:1", PrintSpeedMM: 50, NoPacing: true},
+	}
+	for uri, want := range good {
+		got, err := ParseURI(uri)
+		if err != nil || got != want {
+			t.Errorf("ParseURI(%q) = %+v, %v; want %+v", uri, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "/dev/ttyUSB0", "lpt://x", "serial://dev/ttyUSB0", "serial:///dev/x?baud=fast", "tcp://", "usb://", "tcp://h?pace=maybe"} {
+		if _, err := ParseURI(bad); err == nil {
+			t.Errorf("ParseURI(%q) accepted", bad)
+		}
+	}
+}
