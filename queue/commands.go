@@ -157,7 +157,48 @@ func (s *State) CanIssue(now time.Time, service string) error {
 	if !ok {
 		return notFound("no service %q in office %s", service, s.Office.ID)
 	}
-	return s.checkIssue(now, svc, func() time.Duration { return s.WaitForNew(now, svc.ID) })
+	closing, _ := s.Office.ClosingToday(now)
+	return s.checkIssue(now, svc, func() time.Duration { return s.boundedWait(now, svc.ID, closing) })
+}
+
+// waitMemo is a forecast wait of a new ticket and what it was made from.
+type waitMemo struct {
+	at         time.Time
+	lastGrowth uint64
+	tickets    int
+	wait       time.Duration
+	// occupancy is the longest any service keeps a counter, at the time.
+	occupancy time.Duration
+}
+
+// memoFor is how long a remembered wait may stand in for a forecast.
+const memoFor = time.Minute
+
+// boundedWait is the expected wait of a new ticket of service, or an upper
+// bound of it when that bound is still before closing, which is all that
+// issuing needs to know. A rush of residents at the kiosk then costs one
+// forecast, not one each: while nothing that lengthens waits but new tickets
+// has happened since the last forecast (at most a minute ago), each new
+// ticket can have added at most one service's time, and time itself at most
+// the time passed.
+func (s *State) boundedWait(now time.Time, service string, closing time.Time) time.Duration {
+	m, ok := s.waitMemo[service]
+	if ok && m.lastGrowth == s.lastGrowth && !now.Before(m.at) && now.Sub(m.at) < memoFor && m.wait >= 0 {
+		bound := m.wait + time.Duration(len(s.Tickets)-m.tickets)*m.occupancy + now.Sub(m.at)
+		if !now.Add(bound).After(closing) {
+			return bound
+		}
+	}
+	wait := s.WaitForNew(now, service)
+	longest := time.Duration(0)
+	for _, svc := range s.Office.Services {
+		longest = max(longest, s.expect(svc.ID).occupancy())
+	}
+	if s.waitMemo == nil {
+		s.waitMemo = map[string]waitMemo{}
+	}
+	s.waitMemo[service] = waitMemo{at: now, lastGrowth: s.lastGrowth, tickets: len(s.Tickets), wait: wait, occupancy: longest}
+	return wait
 }
 
 // checkIssue is CanIssue with the new ticket's expected wait computed only

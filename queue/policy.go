@@ -39,6 +39,8 @@ type lineup struct {
 	regular  map[string]*line
 	services []string // sorted keys of regular, for a deterministic scan
 	taken    map[*Ticket]bool
+	// weights caches each service's priority weight from the office.
+	weights map[string]float64
 }
 
 // newLineup arranges tickets given in queue order (see WaitingTickets).
@@ -124,16 +126,27 @@ func (l *lineup) pick(o *Office, c Counter, now time.Time) *Ticket {
 		if t.TargetCounter == c.Number && w < 1 {
 			w = 1
 		}
-		prio := 1.0
-		if svc, ok := o.Service(svcID); ok {
-			prio = svc.Priority
-		}
-		score := prio * w * (now.Sub(t.QueuedAt) + agingFloor).Seconds()
+		score := l.servicePriority(o, svcID) * w * (now.Sub(t.QueuedAt) + agingFloor).Seconds()
 		if best == nil || score > bestScore || (score == bestScore && queueLess(t, best)) {
 			best, bestScore = t, score
 		}
 	}
 	return best
+}
+
+// servicePriority is the office's priority weight of a service, 1 for one
+// it no longer has.
+func (l *lineup) servicePriority(o *Office, id string) float64 {
+	if l.weights == nil {
+		l.weights = make(map[string]float64, len(o.Services))
+		for _, svc := range o.Services {
+			l.weights[svc.ID] = svc.Priority
+		}
+	}
+	if p, ok := l.weights[id]; ok {
+		return p
+	}
+	return 1
 }
 
 // nextDue is the earliest time after now at which a booked ticket that c

@@ -119,6 +119,13 @@ type State struct {
 	Faults map[string]DeviceFault `json:"faults,omitempty"`
 	// Calls are the latest calls, newest last.
 	Calls []RecentCall `json:"calls,omitempty"`
+
+	// lastGrowth is the seq of the last event other than a new ticket that
+	// can lengthen the wait (see lengthens), and waitMemo the last forecast
+	// wait of a new ticket per service: see boundedWait. Neither is part of
+	// the state proper.
+	lastGrowth uint64
+	waitMemo   map[string]waitMemo
 }
 
 // NewState returns the empty state of an office before its first event.
@@ -189,6 +196,9 @@ func (s *State) Apply(e Event) error {
 	}
 	if err := s.apply(e); err != nil {
 		return fmt.Errorf("applying event %d (%s): %w", e.Seq, kindOf(e.Body), err)
+	}
+	if lengthens(e.Body) {
+		s.lastGrowth = e.Seq
 	}
 	s.Seq = e.Seq
 	return nil
@@ -413,8 +423,9 @@ func (s *State) addCall(t *Ticket, counter int, e Event, recall bool) {
 		Ticket: t.ID, Number: t.Number, Service: t.Service, Counter: counter,
 		Lang: t.Lang, At: e.At, Recall: recall, Seq: e.Seq,
 	})
-	if len(s.Calls) > recentCallsKept {
-		s.Calls = append(s.Calls[:0:0], s.Calls[len(s.Calls)-recentCallsKept:]...)
+	if over := len(s.Calls) - recentCallsKept; over > 0 {
+		n := copy(s.Calls, s.Calls[over:])
+		s.Calls = s.Calls[:n]
 	}
 }
 
@@ -446,6 +457,17 @@ func (s *State) rollOver(day string, at time.Time) {
 			delete(s.Reservations, id)
 		}
 	}
+}
+
+// lengthens reports whether an event, other than a new ticket, can make
+// residents wait longer: work added to a line, fewer counters, a new day.
+// Calls, starts, finishes, no-shows and cancellations move or remove work.
+func lengthens(b Body) bool {
+	switch b.(type) {
+	case TicketTransferred, CounterPaused, CounterClosed, ReservationCheckedIn, DayRolledOver:
+		return true
+	}
+	return false
 }
 
 // parseNumber reads the number part of a ticket number like "A123".
