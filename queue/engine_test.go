@@ -498,3 +498,27 @@ func TestApplyRefusesGaps(t *testing.T) {
 		t.Fatal("a call of an unknown ticket was applied")
 	}
 }
+
+// A rush of residents uses remembered forecasts, but each is refused
+// exactly when the full forecast says the office would close first.
+func TestRushRefusedExactlyWhenForecastSaysSo(t *testing.T) {
+	h := newHarness(t, testOffice(), at("14:20"))
+	h.open(1)
+	closing := at("16:00")
+	for i := 0; i < 40; i++ {
+		exact := h.s.WaitForNew(h.now, "family")
+		fits := !h.now.Add(exact).After(closing)
+		_, err := h.try(Issue{Service: "family", Lang: "pl", Channel: ChannelKiosk})
+		if fits != (err == nil) {
+			t.Fatalf("ticket %d: forecast %v (fits %v) but issue gave %v", i+1, exact, fits, err)
+		}
+		if err != nil {
+			if refusal(err) != ReasonPastClosing {
+				t.Fatalf("refused for %v", err)
+			}
+			return
+		}
+		h.advance(time.Second)
+	}
+	t.Fatal("40 tickets in 40 seconds at one counter were all accepted")
+}
