@@ -2,6 +2,7 @@ package printer
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,4 +80,49 @@ func TestParseURI(t *testing.T) {
 			t.Errorf("ParseURI(%q) accepted", bad)
 		}
 	}
+}
+
+// FuzzAnswers reads arbitrary bytes from a printer line: nothing may
+// pass as a status answer that lacks its fixed bits.
+func FuzzAnswers(f *testing.F) {
+	f.Add([]byte{0x12, 0x1A, 0x10, 0, 0, 0, 0x0C})
+	f.Add([]byte{0x38, 0x08, 0x03, 0x00, 0x72})
+	f.Fuzz(func(t *testing.T, line []byte) {
+		a := newAnswers(bytes.NewReader(line))
+		<-a.done
+		for {
+			select {
+			case b := <-a.realTime:
+				if !escpos.IsRealTimeByte(b) {
+					t.Fatalf("%#02x taken as a real-time status byte", b)
+				}
+			case b := <-a.sensor:
+				if !escpos.IsPaperSensorByte(b) {
+					t.Fatalf("%#02x taken as a GS r answer", b)
+				}
+			default:
+				return
+			}
+		}
+	})
+}
+
+// FuzzParseURI: a printer URI from a config file either parses into a
+// usable target or gives an error that names it.
+func FuzzParseURI(f *testing.F) {
+	for _, s := range []string{"serial:///dev/ttyUSB0?baud=19200", "tcp://10.0.0.5:9100", "file:///x", "emulator:///tmp/t?pace=off", "usb://"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, uri string) {
+		tg, err := ParseURI(uri)
+		if err != nil {
+			if !strings.Contains(err.Error(), "printer URI") {
+				t.Fatalf("error does not say which URI: %v", err)
+			}
+			return
+		}
+		if tg.Path == "" || tg.Scheme == "" || (tg.Scheme == "serial" && tg.Baud <= 0) {
+			t.Fatalf("ParseURI(%q) accepted an unusable target %+v", uri, tg)
+		}
+	})
 }

@@ -94,8 +94,9 @@ func (e *Encoder) Profile() profiles.Profile { return e.profile }
 // or as a picture because no code page of the printer has all its letters.
 type LineReport struct {
 	Text     string
-	CodePage string // "" when drawn
+	CodePage string // "" when drawn; "native QR" for the printer's own QR code
 	Raster   bool
+	QR       bool // the QR code, Text being "[QR data]"
 }
 
 // style is how a block of text is printed.
@@ -405,14 +406,14 @@ func (d *doc) qr(data string, module int) error {
 	if d.e.profile.NativeQR && d.e.mode == TextMode {
 		d.setStyle(style{size: d.cur.size, bold: d.cur.bold, align: escpos.Center, reverse: d.cur.reverse, small: d.cur.small})
 		d.b.QR([]byte(data), module, escpos.QRLevelM)
-		d.lines = append(d.lines, LineReport{Text: "[QR " + data + "]", CodePage: "native QR"})
+		d.lines = append(d.lines, LineReport{Text: "[QR " + data + "]", CodePage: "native QR", QR: true})
 		return nil
 	}
 	bm, err := raster.QR([]byte(data), raster.QRMedium, module)
 	if err != nil {
 		return fmt.Errorf("drawing the QR code for %q: %w", data, err)
 	}
-	d.lines = append(d.lines, LineReport{Text: "[QR " + data + "]", Raster: true})
+	d.lines = append(d.lines, LineReport{Text: "[QR " + data + "]", Raster: true, QR: true})
 	d.image(bm, escpos.Center)
 	return nil
 }

@@ -516,3 +516,34 @@ func TestTestPage(t *testing.T) {
 		}
 	}
 }
+
+// An office logo is dithered and printed above the office name, within
+// the width the layout allows it.
+func TestLogo(t *testing.T) {
+	logo := image.NewGray(image.Rect(0, 0, 300, 120))
+	for y := 0; y < 120; y++ {
+		for x := 0; x < 300; x++ {
+			logo.Pix[y*logo.Stride+x] = uint8(x * 255 / 300) // a grey ramp
+		}
+	}
+	tk := exampleTicket("pl")
+	tk.Logo = logo
+	for _, width := range []int{58, 80} {
+		prof := profileFor(t, width)
+		_, plain := printThrough(t, prof, printer.TextMode, exampleTicket("pl"))
+		_, got := printThrough(t, prof, printer.TextMode, tk)
+		if got.Rasters <= plain.Rasters {
+			t.Errorf("%d mm: no picture added for the logo", width)
+		}
+		top := inkBounds(got.Image.SubImage(image.Rect(0, 0, got.Image.Rect.Dx(), 100)).(*image.Gray))
+		if top.Empty() || top.Dx() > prof.WidthDots*3/5+1 {
+			t.Errorf("%d mm: logo ink %v, want some, at most 3/5 of %d dots wide", width, top, prof.WidthDots)
+		}
+		if got.Image.Rect.Dy() <= plain.Image.Rect.Dy()+50 {
+			t.Errorf("%d mm: ticket with a logo is not longer", width)
+		}
+		if qr := decodeQR(t, got.Image); qr != tk.QRURL {
+			t.Errorf("%d mm: QR reads %q", width, qr)
+		}
+	}
+}

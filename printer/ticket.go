@@ -37,11 +37,11 @@ type Encoded struct {
 	Lines []LineReport
 }
 
-// RasterLines counts the lines that had to be drawn.
+// RasterLines counts the lines of text that had to be drawn.
 func (e Encoded) RasterLines() int {
 	n := 0
 	for _, l := range e.Lines {
-		if l.Raster {
+		if l.Raster && !l.QR {
 			n++
 		}
 	}

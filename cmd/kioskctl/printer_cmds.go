@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image"
 	"image/png"
 	"io"
 	"os"
@@ -129,6 +130,7 @@ func runTicketPreview(ctx context.Context, args []string, stdout, stderr io.Writ
 	number := fs.String("number", "A123", "ticket number")
 	ahead := fs.Int("ahead", 3, "people ahead")
 	priority := fs.Bool("priority", false, "mark the ticket as priority service")
+	logo := fs.String("logo", "", "office logo, a PNG, printed dithered at the top")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -159,6 +161,11 @@ func runTicketPreview(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	in := ticketfmt.Example(*lang)
 	in.Number, in.Ahead, in.Priority, in.PaperMM = *number, *ahead, *priority, *width
+	if *logo != "" {
+		if in.Logo, err = readPNG(*logo); err != nil {
+			return err
+		}
+	}
 	enc, err := printer.NewEncoder(prof, m).Ticket(ticketfmt.Compose(i18n.Messages(), in))
 	if err != nil {
 		return err
@@ -187,9 +194,22 @@ func runTicketPreview(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("writing preview %s: %w", *out, err)
 	}
-	fmt.Fprintf(stdout, "%s: %s ticket on %s (%d dots, %s mode), %d bytes of ESC/POS, %d lines drawn\n",
+	fmt.Fprintf(stdout, "%s: %s ticket on %s (%d dots, %s mode), %d bytes of ESC/POS, %d lines of text drawn\n",
 		*out, *lang, prof.Name, tickets[0].Image.Bounds().Dx()-16, m, len(enc.Bytes), enc.RasterLines())
 	return nil
+}
+
+func readPNG(path string) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading logo: %w", err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("reading logo %s: not a PNG: %w", path, err)
+	}
+	return img, nil
 }
 
 func runPrinterEmulator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
