@@ -20,9 +20,13 @@
 //	st, err := p.Print(ctx, ticket) // checks status, sends paced, waits for the end
 //	st, err = p.Status(ctx)         // st.Ready(), st.Has(printer.PaperOut), ...
 //
-// Print refuses a printer that is not ready with a *StatusError (see
-// errors.As), reports a line that fails mid-ticket as Disconnected, and
-// reconnects on the next call. Writes are paced against a model of the
+// Open fails only for a URI it cannot use; a printer not reachable yet is
+// Disconnected until it is. Print refuses a printer that is not ready with
+// a *StatusError (see errors.As; errors.Is(err, ErrNotReady)), reports a
+// line that fails mid-ticket as Disconnected, and reconnects on the next
+// call. A printer that does not answer a status request within
+// Options.StatusTimeout is NotAnswering, never taken for fine. Jobs go one
+// at a time: Status waits while a ticket is being sent. Writes are paced against a model of the
 // printer's input buffer and print speed, and raster images go in bands
 // smaller than the buffer, so a printer with a 4 KB buffer on a 9600-baud
 // line without flow control loses no byte.

@@ -41,11 +41,18 @@ type Printer struct {
 	resync bool
 }
 
-// Open connects to the printer at uri (see ParseURI) of the given profile.
+// Open returns the printer at uri (see ParseURI) of the given profile and
+// tries to connect to it. It fails only for a URI it cannot use: a printer
+// that cannot be reached yet (switched off, unplugged) is reported by
+// Status and Print as Disconnected, and every call tries again, so a kiosk
+// can start before its printer.
 func Open(ctx context.Context, uri string, profile profiles.Profile, opts Options) (*Printer, error) {
 	t, err := ParseURI(uri)
 	if err != nil {
 		return nil, err
+	}
+	if profile.WidthDots <= 0 {
+		return nil, fmt.Errorf("printer profile %q has no paper width", profile.Name)
 	}
 	if opts.StatusTimeout <= 0 {
 		opts.StatusTimeout = 2 * time.Second
@@ -61,7 +68,7 @@ func Open(ctx context.Context, uri string, profile profiles.Profile, opts Option
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.connect(ctx); err != nil {
-		return nil, err
+		p.log.Warn("printer not reachable yet", "err", err)
 	}
 	return p, nil
 }

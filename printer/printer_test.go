@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -545,5 +546,39 @@ func TestLogo(t *testing.T) {
 		if qr := decodeQR(t, got.Image); qr != tk.QRURL {
 			t.Errorf("%d mm: QR reads %q", width, qr)
 		}
+	}
+}
+
+// A kiosk may start before its printer: Open succeeds, Status says
+// disconnected, and once the printer is there the next call finds it.
+func TestPrinterAppearsLater(t *testing.T) {
+	prof := lookup(t, "tm-t20ii")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	pr := open(t, "tcp://"+addr, prof, printer.Options{})
+	st, err := pr.Status(ctx)
+	if err == nil || !st.Has(printer.Disconnected) || !strings.Contains(err.Error(), "connecting to printer") {
+		t.Fatalf("no printer yet: %v, %v; want disconnected", st, err)
+	}
+	if _, err := pr.Print(ctx, exampleTicket("pl")); !errors.Is(err, printer.ErrNotReady) {
+		t.Fatalf("print with no printer: %v; want ErrNotReady", err)
+	}
+	emu := newEmulator(t, emulator.Config{Profile: prof})
+	srv, err := emu.ListenTCP(ctx, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if st, err := pr.Print(ctx, exampleTicket("pl")); err != nil || !st.Ready() {
+		t.Fatalf("printer switched on: %v, %v", st, err)
+	}
+	if _, err := printer.Open(ctx, "lpt:///dev/lp0", prof, printer.Options{}); err == nil {
+		t.Error("Open accepted an unknown scheme")
 	}
 }
