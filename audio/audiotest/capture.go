@@ -184,3 +184,39 @@ func (c *Capture) Samples() []float32 {
 	defer c.mu.Unlock()
 	return append([]float32(nil), c.samples...)
 }
+
+// Find looks for want (16-bit samples as handed to the sound device) in got
+// (the float samples the device received) from index from. want's first
+// sound is aligned with the first sound in got[from:]; from there every
+// sample of want must follow in order, exactly. Silence the device inserted
+// when its feed ran late (a dropout under load delays sound and loses none)
+// is skipped and counted. It returns the index in got just past want.
+func Find(got []float32, from int, want []int16) (end, inserted int, err error) {
+	i := 0
+	for i < len(want) && want[i] == 0 {
+		i++
+	}
+	j := from
+	for j < len(got) && got[j] == 0 {
+		j++
+	}
+	if i == len(want) {
+		return from, 0, errors.New("want is silent")
+	}
+	if j == len(got) {
+		return 0, 0, fmt.Errorf("no sound in the capture after sample %d", from)
+	}
+	for ; i < len(want); j++ {
+		switch {
+		case j >= len(got):
+			return 0, inserted, fmt.Errorf("the capture ends at sample %d of %d wanted", i, len(want))
+		case got[j] == float32(want[i])/32768:
+			i++
+		case got[j] == 0:
+			inserted++
+		default:
+			return 0, inserted, fmt.Errorf("wanted sample %d = %v, captured sample %d = %v", i, float32(want[i])/32768, j, got[j])
+		}
+	}
+	return j, inserted, nil
+}
