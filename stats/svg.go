@@ -2,6 +2,7 @@ package stats
 
 import (
 	"fmt"
+	"hash/fnv"
 	"html"
 	"math"
 	"strings"
@@ -26,6 +27,8 @@ type Chart struct {
 	Stacked bool
 	// Unit follows the axis figures ("min").
 	Unit string
+	// Counts are whole numbers: the axis shows no fractions.
+	Counts bool
 	// Line, when above zero, draws a dashed reference line (the target
 	// wait) named LineLabel.
 	Line      float64
@@ -34,15 +37,17 @@ type Chart struct {
 
 const (
 	chartW, chartH = 720, 300
-	padL, padR     = 52, 16
-	padT, padB     = 16, 64
+	padL, padR     = 56, 16
+	padT, padB     = 30, 64
 )
 
 // SVG draws the chart.
 func (c Chart) SVG() string {
 	var b strings.Builder
 	esc := html.EscapeString
-	id := "c" + fmt.Sprint(len(c.Title)*7919+len(c.Labels)*31+len(c.Series))
+	h := fnv.New32a()
+	h.Write([]byte(c.Title))
+	id := fmt.Sprintf("chart-%08x", h.Sum32())
 	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-labelledby="%s-t %s-d" xmlns="http://www.w3.org/2000/svg">`, chartW, chartH, id, id)
 	fmt.Fprintf(&b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, id, esc(c.Title), id, esc(c.Desc))
 	top := c.Line
@@ -59,19 +64,22 @@ func (c Chart) SVG() string {
 		top = math.Max(top, sum)
 	}
 	top = niceCeil(top)
+	if c.Counts && top < 4 {
+		top = 4
+	}
 	plotW, plotH := float64(chartW-padL-padR), float64(chartH-padT-padB)
 	y := func(v float64) float64 { return padT + plotH - v/top*plotH }
 	for i := 0; i <= 4; i++ {
 		v := top * float64(i) / 4
 		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#d6dae1" stroke-width="1"/>`, padL, chartW-padR, y(v), y(v))
-		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" font-size="12" fill="#3d4451">%s</text>`, padL-6, y(v)+4, esc(fmtNum(v)))
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" font-size="14" fill="#3d4451">%s</text>`, padL-6, y(v)+4, esc(fmtNum(v)))
 	}
 	if c.Unit != "" {
-		fmt.Fprintf(&b, `<text x="4" y="%d" font-size="12" fill="#3d4451">%s</text>`, padT-4+12, esc(c.Unit))
+		fmt.Fprintf(&b, `<text x="4" y="16" font-size="14" fill="#3d4451">%s</text>`, esc(c.Unit))
 	}
 	n := max(len(c.Labels), 1)
 	slot := plotW / float64(n)
-	barW := slot * 0.7
+	barW := math.Min(slot*0.7, 56)
 	every := max(1, int(math.Ceil(float64(n)/14)))
 	for i, label := range c.Labels {
 		x0 := padL + slot*float64(i) + (slot-barW)/2
@@ -95,7 +103,7 @@ func (c Chart) SVG() string {
 			}
 		}
 		if i%every == 0 {
-			fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" font-size="12" fill="#3d4451">%s</text>`, x0+barW/2, chartH-padB+16, esc(label))
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" font-size="14" fill="#3d4451">%s</text>`, x0+barW/2, chartH-padB+16, esc(label))
 		}
 	}
 	if c.Line > 0 {
@@ -107,12 +115,12 @@ func (c Chart) SVG() string {
 	items := append([]Series(nil), c.Series...)
 	for _, s := range items {
 		fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="12" height="12" fill="%s"/>`, lx, ly-10, s.Color)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="12" fill="#1f2430">%s</text>`, lx+16, ly, esc(s.Name))
-		lx += 16 + float64(7*len([]rune(s.Name))) + 18
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="14" fill="#1f2430">%s</text>`, lx+16, ly, esc(s.Name))
+		lx += 16 + float64(8*len([]rune(s.Name))) + 18
 	}
 	if c.Line > 0 {
 		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#8a1c1c" stroke-width="2" stroke-dasharray="6 4"/>`, lx, lx+14, ly-4, ly-4)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="12" fill="#1f2430">%s</text>`, lx+18, ly, esc(c.LineLabel))
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="14" fill="#1f2430">%s</text>`, lx+18, ly, esc(c.LineLabel))
 	}
 	b.WriteString(`</svg>`)
 	return b.String()

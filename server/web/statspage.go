@@ -89,16 +89,39 @@ var channelColors = map[queue.Channel]string{
 }
 
 func (w *Web) charts(p *page, rep *stats.Report) []string {
-	var labels []string
+	// Every day of a range up to two months gets its place, so quiet days
+	// show as gaps; longer ranges show only the days with tickets.
+	byDate := map[string]*stats.Figures{}
+	var dates []string
 	for _, d := range rep.Days {
-		t, _ := time.Parse(dayKey, d.Date)
+		byDate[d.Date] = d.Total
+		dates = append(dates, d.Date)
+	}
+	from, err1 := time.Parse(dayKey, rep.Range.From)
+	to, err2 := time.Parse(dayKey, rep.Range.To)
+	if err1 == nil && err2 == nil && to.Sub(from) <= 62*24*time.Hour {
+		dates = nil
+		for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
+			dates = append(dates, d.Format(dayKey))
+		}
+	}
+	empty := &stats.Figures{}
+	day := func(date string) *stats.Figures {
+		if f := byDate[date]; f != nil {
+			return f
+		}
+		return empty
+	}
+	var labels []string
+	for _, d := range dates {
+		t, _ := time.Parse(dayKey, d)
 		labels = append(labels, t.Format("02.01"))
 	}
-	issued := stats.Chart{Title: p.T("web.stats.chart_issued"), Desc: p.T("web.stats.chart_issued_desc"), Labels: labels, Stacked: true}
+	issued := stats.Chart{Title: p.T("web.stats.chart_issued"), Desc: p.T("web.stats.chart_issued_desc"), Labels: labels, Stacked: true, Counts: true}
 	for _, ch := range stats.Channels {
 		s := stats.Series{Name: p.T("web.channel." + string(ch)), Color: channelColors[ch]}
-		for _, d := range rep.Days {
-			s.Values = append(s.Values, float64(d.Total.ByChannel[ch]))
+		for _, d := range dates {
+			s.Values = append(s.Values, float64(day(d).ByChannel[ch]))
 		}
 		issued.Series = append(issued.Series, s)
 	}
@@ -106,9 +129,9 @@ func (w *Web) charts(p *page, rep *stats.Report) []string {
 		Unit: p.T("web.stats.unit_min"), Line: rep.TargetWait.Minutes(), LineLabel: p.T("web.stats.target", "min", fmt.Sprint(int(rep.TargetWait.Minutes())))}
 	med := stats.Series{Name: p.T("web.stats.median"), Color: "#1f5fbf"}
 	p90 := stats.Series{Name: p.T("web.stats.p90"), Color: "#b35900"}
-	for _, d := range rep.Days {
-		med.Values = append(med.Values, d.Total.WaitMedian().Minutes())
-		p90.Values = append(p90.Values, d.Total.WaitP90().Minutes())
+	for _, d := range dates {
+		med.Values = append(med.Values, day(d).WaitMedian().Minutes())
+		p90.Values = append(p90.Values, day(d).WaitP90().Minutes())
 	}
 	waits.Series = []stats.Series{med, p90}
 	return []string{issued.SVG(), waits.SVG()}

@@ -240,6 +240,14 @@ func (p *page) Date(t time.Time) string {
 	return p.T("weekday."+fmt.Sprint(int(lt.Weekday()))) + " " + lt.Format(p.T("web.date_layout"))
 }
 
+// Weekday names the day of the week of t.
+func (p *page) Weekday(t time.Time) string {
+	return p.T("weekday." + fmt.Sprint(int(t.In(p.loc()).Weekday())))
+}
+
+// ShortDate is day and month, as the language writes them.
+func (p *page) ShortDate(t time.Time) string { return t.In(p.loc()).Format(p.T("web.date_short")) }
+
 // When names a coming moment ("today at 13:00").
 func (p *page) When(t time.Time) string {
 	return localize.When(p.w.Catalog, p.Lang, t, p.loc(), p.w.Clock())
