@@ -341,7 +341,6 @@ func TestBrowserBookCheckInCall(t *testing.T) {
 	t.Logf("browser scenario took %v", time.Since(start).Round(time.Millisecond))
 }
 
-
 // The accessibility check itself can fail: a page with an image without a
 // text alternative and a nameless button is caught.
 func TestAxeCatchesViolations(t *testing.T) {
