@@ -26,7 +26,9 @@
 // line that fails mid-ticket as Disconnected, and reconnects on the next
 // call. A printer that does not answer a status request within
 // Options.StatusTimeout is NotAnswering, never taken for fine. Jobs go one
-// at a time: Status waits while a ticket is being sent. Writes are paced against a model of the
+// at a time: Status waits while a ticket is being sent. With
+// Options.AutoStatusBack the printer also reports changes by itself (GS a),
+// read without waiting by AutoStatus. Writes are paced against a model of the
 // printer's input buffer and print speed, and raster images go in bands
 // smaller than the buffer, so a printer with a 4 KB buffer on a 9600-baud
 // line without flow control loses no byte.

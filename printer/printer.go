@@ -18,7 +18,10 @@ type Options struct {
 	// StatusTimeout is how long a status request may go unanswered before
 	// the printer counts as not answering; 0 means 2 s.
 	StatusTimeout time.Duration
-	Logger        *slog.Logger
+	// AutoStatusBack asks the printer (GS a) to send its status by itself
+	// whenever it changes; AutoStatus returns the latest.
+	AutoStatusBack bool
+	Logger         *slog.Logger
 }
 
 // Printer is one ESC/POS printer, reached through the transport its URI
@@ -112,6 +115,12 @@ func (p *Printer) connect(ctx context.Context) error {
 		p.ans = newAnswers(r)
 	}
 	p.pace.reset()
+	if p.opts.AutoStatusBack && p.ans != nil {
+		if _, err := c.Write([]byte{escpos.GS, 'a', escpos.ASBAllButDrwr}); err != nil {
+			p.disconnect()
+			return fmt.Errorf("turning on automatic status on %s: %w", p.target, err)
+		}
+	}
 	p.log.Debug("printer connected")
 	return nil
 }
@@ -121,6 +130,23 @@ func (p *Printer) disconnect() {
 		p.c.Close()
 	}
 	p.c, p.ans = nil, nil
+}
+
+// AutoStatus returns the status the printer last sent by itself, with
+// Options.AutoStatusBack; false if none has come on this connection.
+func (p *Printer) AutoStatus() (Status, bool) {
+	p.mu.Lock()
+	ans := p.ans
+	p.mu.Unlock()
+	if ans == nil {
+		return Status{}, false
+	}
+	ans.mu.Lock()
+	defer ans.mu.Unlock()
+	if ans.asb == nil {
+		return Status{}, false
+	}
+	return statusFromState(*ans.asb), true
 }
 
 // Status asks the printer how it is (DLE EOT 1-4). A printer that does not

@@ -582,3 +582,34 @@ func TestPrinterAppearsLater(t *testing.T) {
 		t.Error("Open accepted an unknown scheme")
 	}
 }
+
+// With automatic status back on, the printer tells of a change without
+// being asked.
+func TestAutoStatusBack(t *testing.T) {
+	prof := lookup(t, "tm-t20ii")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	emu := newEmulator(t, emulator.Config{Profile: prof})
+	srv, err := emu.ListenTCP(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	pr := open(t, "tcp://"+srv.Addr(), prof, printer.Options{AutoStatusBack: true})
+	waitAuto := func(want func(printer.Status) bool) printer.Status {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if st, ok := pr.AutoStatus(); ok && want(st) {
+				return st
+			}
+		}
+		st, ok := pr.AutoStatus()
+		t.Fatalf("automatic status %v (%v) never became what was expected", st, ok)
+		return st
+	}
+	waitAuto(printer.Status.Ready)
+	emu.SetCoverOpen(true)
+	waitAuto(func(s printer.Status) bool { return s.Has(printer.CoverOpen) })
+	emu.SetCoverOpen(false)
+	waitAuto(printer.Status.Ready)
+}
