@@ -10,6 +10,7 @@ all: build
 
 deps:
 	bash scripts/install-deps.sh
+	cd web/e2e && npm ci --no-audit --no-fund --loglevel=error
 
 build:
 	@mkdir -p $(BIN)

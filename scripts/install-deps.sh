@@ -9,8 +9,8 @@ packages=(
   libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libxxf86vm-dev libgl1-mesa-dev
   # Oto plays through ALSA; tests capture into a file PCM.
   libasound2 libasound2-dev alsa-utils
-  # Web tests drive a real browser.
-  chromium
+  # Web tests drive a real browser and run axe-core (npm) in its pages.
+  chromium nodejs
   # Voice-pack generation script (not needed at run time on devices).
   espeak-ng sox
 )
@@ -19,6 +19,8 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Debian's nodejs comes without npm (NodeSource's includes it).
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
