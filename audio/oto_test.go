@@ -45,7 +45,7 @@ var (
 	latencyCall = audio.Call{Lang: "pl", Ticket: "A123", Counter: 5}
 )
 
-const latencyRounds = 200
+const latencyRounds = 100
 
 func runChild(mode string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
