@@ -56,3 +56,19 @@ func TestValidatePersonalData(t *testing.T) {
 		}
 	}
 }
+
+// Form input never panics Validate, and what it accepts is bounded.
+func FuzzValidate(f *testing.F) {
+	f.Add("Jan Kowalski", "jan@example.pl", true)
+	f.Add("", "+48 600 100 200", true)
+	f.Add("\u00a0\u2028x", "a@b", false)
+	f.Fuzz(func(t *testing.T, name, contact string, terms bool) {
+		n, c, err := Request{Name: name, Contact: contact, Terms: terms}.Validate()
+		if err != nil {
+			return
+		}
+		if !terms || len([]rune(n)) < 2 || len([]rune(n)) > 100 || c == "" || len(c) > 254 {
+			t.Fatalf("accepted name %q contact %q terms %v", n, c, terms)
+		}
+	})
+}

@@ -66,3 +66,28 @@ func TestTicketAddresses(t *testing.T) {
 		t.Error("a ticket address passes as a booking address")
 	}
 }
+
+// Whatever a resident types, NormalizeCode either refuses it or returns a
+// code of the alphabet that reads back to itself.
+func FuzzNormalizeCode(f *testing.F) {
+	for _, s := range []string{"ABCD-EFGH", "abcd efgh", "", "ABCD-EFG0", "ąęść-żźół", "\x00\xff", strings.Repeat("A", 100)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, typed string) {
+		code, ok := NormalizeCode(typed)
+		if !ok {
+			return
+		}
+		if len(code) != CodeLength {
+			t.Fatalf("%q gave %q", typed, code)
+		}
+		for _, c := range code {
+			if !strings.ContainsRune(CodeAlphabet, c) {
+				t.Fatalf("%q gave %q with %q outside the alphabet", typed, code, c)
+			}
+		}
+		if again, ok := NormalizeCode(FormatCode(code)); !ok || again != code {
+			t.Fatalf("%q does not read back", FormatCode(code))
+		}
+	})
+}

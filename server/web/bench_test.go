@@ -74,7 +74,7 @@ func renderFigures(b *testing.B, e *env, path string, cookie *http.Cookie) {
 func BenchmarkBookingPageRender(b *testing.B) {
 	e := newEnv(b)
 	for i := range 40 {
-		slot := monday(e.office, "09:00").Add(time.Duration(i%24) * 15 * time.Minute).AddDate(0, 0, i/24*7)
+		slot := monday(e.office, "09:00").Add(time.Duration(i%24)*15*time.Minute).AddDate(0, 0, i/24*7)
 		e.do(queue.Book{ID: fmt.Sprintf("r%02d", i), Service: "family", Slot: slot, Lang: "pl"})
 	}
 	renderFigures(b, e, "/book/"+e.office.ID+"?service=family", nil)

@@ -164,6 +164,14 @@ func review(t testing.TB, ctx context.Context, name string, size [2]int64) {
 	shoot(t, ctx, name, size)
 }
 
+// ignore makes a step of an action whose value is not needed.
+func ignore[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := a(ctx, t)
+		return err
+	})
+}
+
 func text(t testing.TB, ctx context.Context, sel string) string {
 	t.Helper()
 	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
@@ -199,7 +207,9 @@ func TestBrowserBookCheckInCall(t *testing.T) {
 
 	// The resident books on a phone.
 	do(t, resident, "phone size", chromedp.EmulateViewport(phone[0], phone[1], chromedp.EmulateMobile, chromedp.EmulateTouch))
-	do(t, resident, "office page", chromedp.Navigate(e.url+"/o/"+o+"?lang=en"), chromedp.WaitVisible(chromedp.CSS("#take-h")))
+	do(t, resident, "start page", chromedp.Navigate(e.url+"/?lang=en"), chromedp.WaitVisible(chromedp.CSS(`a[href="/o/`+o+`"]`)))
+	review(t, resident, "home", phone)
+	do(t, resident, "office page", chromedp.Click(chromedp.CSS(`a[href="/o/`+o+`"]`)), chromedp.WaitVisible(chromedp.CSS("#take-h")))
 	review(t, resident, "office", phone)
 	do(t, resident, "book", chromedp.Click(chromedp.CSS(`a[href="/book/`+o+`"]`)), chromedp.WaitVisible(chromedp.CSS(`a[href*="service=family"]`)))
 	review(t, resident, "book-1-matter", phone)
@@ -258,10 +268,15 @@ func TestBrowserBookCheckInCall(t *testing.T) {
 	do(t, clerk, "counter 1", chromedp.Click(chromedp.CSS(`.counters form:first-child button`)), chromedp.WaitVisible(chromedp.CSS("#panel")))
 	do(t, clerk, "open with O", chromedp.KeyEvent("o"), chromedp.WaitVisible(chromedp.CSS(".badge.open")))
 
-	// A walk-in at 09:36 is called first at 09:40: the booking waits for 10:00.
-	if st, _ := e.api("kiosk", "POST", "/api/v1/offices/"+o+"/tickets", `{"service":"family","lang":"pl","request_id":"walk-1"}`); st != 201 {
+	// A walk-in at 09:36 shows up on the open console by itself, and is
+	// called first at 09:40: the booking waits for 10:00.
+	st, walk := e.api("kiosk", "POST", "/api/v1/offices/"+o+"/tickets", `{"service":"family","lang":"pl","request_id":"walk-1"}`)
+	if st != 201 {
 		t.Fatalf("walk-in: %d", st)
 	}
+	walkIn := walk["ticket"].(map[string]any)["number"].(string)
+	do(t, clerk, "the walk-in appears live", ignore(chromedp.Poll[bool](`document.getElementById('panel').textContent.includes('`+walkIn+`')`,
+		chromedp.WithPollingTimeout(10*time.Second))))
 	e.clock.Set(monday(e.office, "09:40"))
 	do(t, clerk, "next with N", chromedp.KeyEvent("n"), chromedp.WaitVisible(chromedp.CSS("#current-number")))
 	if n := text(t, clerk, "#current-number"); n == booked {

@@ -98,6 +98,10 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	other, err := officeconfig.Load(filepath.Join("..", "..", "testdata", "offices", "czestochowa.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	o := cfg.Offices[0]
 	dir := t.TempDir()
 	clock := &testClock{t: monday(o, "08:00")}
@@ -119,10 +123,22 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A second office, so the start page lists offices.
+	o2 := other.Offices[0]
+	l2, err := store.OpenOfficeLog(filepath.Join(dir, o2.ID+".db"), o2.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, err := actor.New(o2, l2, clock.Now, logger, actor.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg gosync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); a.Run(ctx) }()
+	for _, x := range []*actor.Actor{a, a2} {
+		wg.Add(1)
+		go func() { defer wg.Done(); x.Run(ctx) }()
+	}
 
 	// The public URL is the listener's, known only once it listens.
 	slot := &handlerSlot{}
@@ -130,11 +146,11 @@ func newEnv(t testing.TB) *env {
 	signer := links.New(key, hs.URL)
 	desk := booking.New(db, signer, clock.Now, logger)
 	tokens := store.NewTokenStore(filepath.Join(dir, "tokens.db"))
-	srv := server.New(server.Config{Offices: []*actor.Actor{a}, Tokens: tokens, Clock: clock.Now, Logger: logger,
+	srv := server.New(server.Config{Offices: []*actor.Actor{a, a2}, Tokens: tokens, Clock: clock.Now, Logger: logger,
 		Booking: desk, Links: signer, Heartbeat: time.Second})
 	clerks := store.NewClerkStore(filepath.Join(dir, "clerks.db")).WithCost(bcrypt.MinCost)
 	w, err := New(Config{Server: srv, Booking: desk, DB: db, Clerks: clerks, Tokens: tokens,
-		Logs: map[string]stats.Scanner{o.ID: l.Scan}, Clock: clock.Now, Logger: logger, TicketRefresh: 2 * time.Second})
+		Logs: map[string]stats.Scanner{o.ID: l.Scan, o2.ID: l2.Scan}, Clock: clock.Now, Logger: logger, TicketRefresh: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,6 +180,7 @@ func newEnv(t testing.TB) *env {
 		wg.Wait()
 		db.Close()
 		l.Close()
+		l2.Close()
 	})
 	return e
 }

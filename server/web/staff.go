@@ -94,6 +94,8 @@ func (w *Web) staffPage(rw http.ResponseWriter, r *http.Request, st *staffInfo, 
 	p := w.newPage(rw, r, title)
 	p.Staff = st
 	p.CSRF = st.sess.CSRF
+	// Staff work at desks: their pages use the width.
+	p.Wide = true
 	if msg := takeFlash(rw, r); msg != "" {
 		if strings.HasPrefix(msg, "!") {
 			p.Error = msg[1:]
