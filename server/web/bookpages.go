@@ -218,7 +218,7 @@ func (w *Web) cancelBooking(rw http.ResponseWriter, r *http.Request) {
 	if err := w.Booking.Cancel(r.Context(), a, "web:booking", id); err != nil {
 		lang := w.language(rw, r)
 		p := w.newPage(rw, r, "web.error.title")
-		p.Error = w.say(lang, a, err)
+		p.Data = errorData{Message: w.say(lang, a, err), Back: w.links.BookingPath(a.Office().ID, id)}
 		w.render(rw, statusOf(err), "error", p)
 		return
 	}

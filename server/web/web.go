@@ -387,8 +387,18 @@ func (w *Web) fragment(name, tmpl string, p *page) (string, error) {
 // problem renders the error page with a message id.
 func (w *Web) problem(rw http.ResponseWriter, r *http.Request, status int, msgID string, kv ...any) {
 	p := w.newPage(rw, r, "web.error.title")
-	p.Error = p.T(msgID, kv...)
+	back := "/"
+	if strings.HasPrefix(r.URL.Path, "/staff") {
+		back = "/staff/console"
+	}
+	p.Data = errorData{Message: p.T(msgID, kv...), Back: back}
 	w.render(rw, status, "error", p)
+}
+
+// errorData is the error page: what went wrong and where to go back to.
+type errorData struct {
+	Message string
+	Back    string
 }
 
 // officeOf finds the office named in the path, or answers 404.
