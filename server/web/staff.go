@@ -141,7 +141,7 @@ func (w *Web) renderLogin(rw http.ResponseWriter, r *http.Request, status int, e
 	p := w.newPage(rw, r, "web.login.title")
 	tok := randomToken()
 	http.SetCookie(rw, &http.Cookie{Name: "login_csrf", Value: tok, Path: "/staff", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: w.SecureCookies})
+		SameSite: http.SameSiteStrictMode, Secure: w.secureCookies(r)})
 	p.CSRF = tok
 	if errID != "" {
 		p.Error = p.T(errID)
@@ -182,7 +182,7 @@ func (w *Web) loginPost(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(rw, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/staff", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: w.SecureCookies, Expires: s.Expires})
+		SameSite: http.SameSiteStrictMode, Secure: w.secureCookies(r), Expires: s.Expires})
 	http.SetCookie(rw, &http.Cookie{Name: "login_csrf", Path: "/staff", MaxAge: -1})
 	w.Logger.Info("clerk logged in", "clerk", c.Name)
 	next := d.Next

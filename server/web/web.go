@@ -48,7 +48,8 @@ type Config struct {
 	Logger  *slog.Logger
 	Catalog *i18n.Catalog
 	// SecureCookies marks cookies Secure (set it when residents reach the
-	// server over https).
+	// server over https, e.g. through a proxy); requests over TLS get
+	// Secure cookies anyway.
 	SecureCookies bool
 	// TicketRefresh is how often an idle e-ticket stream re-sends the
 	// ticket so its wait counts down; 0 means 20 s.
@@ -340,7 +341,7 @@ func (w *Web) language(rw http.ResponseWriter, r *http.Request) string {
 	if l := r.URL.Query().Get("lang"); i18n.Supported(l) {
 		if c, err := r.Cookie("lang"); err != nil || c.Value != l {
 			http.SetCookie(rw, &http.Cookie{Name: "lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
-				SameSite: http.SameSiteLaxMode, Secure: w.SecureCookies, HttpOnly: true})
+				SameSite: http.SameSiteLaxMode, Secure: w.secureCookies(r), HttpOnly: true})
 		}
 		return l
 	}
@@ -410,6 +411,10 @@ func (w *Web) officeOf(rw http.ResponseWriter, r *http.Request) *actor.Actor {
 	return a
 }
 
+// secureCookies reports whether cookies must be Secure: the public
+// address is https, or this request came over TLS.
+func (w *Web) secureCookies(r *http.Request) bool { return w.SecureCookies || r.TLS != nil }
+
 // randomToken is 32 random bytes, base64url.
 func randomToken() string {
 	b := make([]byte, 32)
@@ -433,7 +438,7 @@ func (w *Web) publicCSRF(rw http.ResponseWriter, r *http.Request) string {
 	}
 	tok := randomToken()
 	http.SetCookie(rw, &http.Cookie{Name: "csrf", Value: tok, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: w.SecureCookies})
+		SameSite: http.SameSiteStrictMode, Secure: w.secureCookies(r)})
 	return tok
 }
 
