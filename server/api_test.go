@@ -51,6 +51,7 @@ func TestRoleMatrix(t *testing.T) {
 		{"POST", "/leases", `{"service":"child800","count":5}`, []string{"ticket"}},
 		{"POST", "/leased-tickets", `{"request_id":"x","service":"child800","number":1,"issued_at":"2026-11-23T08:00:00Z","lang":"pl"}`, []string{"ticket"}},
 		{"POST", "/faults", `{"fault":"paper-out"}`, []string{"ticket", "counter5", "hall"}},
+		{"POST", "/checkins", `{"code":"ABCD2345","lang":"pl"}`, []string{"ticket", "clerk", "admin"}},
 	}
 	// A few tickets so the moves have something to act on.
 	for range 6 {

@@ -16,12 +16,12 @@ import (
 // its ticket (201; 200 when the same booking or request_id was confirmed
 // before). Wrong codes are throttled per address and per code (429).
 func (s *Server) postCheckin(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {
-	if s.booking == nil {
-		writeError(w, http.StatusNotFound, devsync.ErrorResponse{Error: "this server takes no bookings"})
-		return
-	}
 	if p.Role() != RoleTicket && !p.MayManage() {
 		forbid(w, "only ticket kiosks and staff confirm bookings")
+		return
+	}
+	if s.booking == nil {
+		writeError(w, http.StatusNotFound, devsync.ErrorResponse{Error: "this server takes no bookings"})
 		return
 	}
 	var req devsync.CheckInRequest
