@@ -350,6 +350,16 @@ func (s *State) openCounter(n int) (*CounterState, error) {
 	return c, nil
 }
 
+// atCounter returns the ticket an open counter holds, or an error saying
+// why there is none.
+func (s *State) atCounter(n int) (*Ticket, error) {
+	ctr, err := s.openCounter(n)
+	if err != nil {
+		return nil, err
+	}
+	return s.current(ctr)
+}
+
 // current returns the ticket a counter holds, or an error saying it holds none.
 func (s *State) current(c *CounterState) (*Ticket, error) {
 	t := s.Tickets[c.Current]
@@ -433,11 +443,7 @@ func (s *State) findTicket(ref string) *Ticket {
 type Recall struct{ Counter int }
 
 func (c Recall) decide(s *State, now time.Time) (Decision, error) {
-	ctr, err := s.openCounter(c.Counter)
-	if err != nil {
-		return Decision{}, err
-	}
-	t, err := s.current(ctr)
+	t, err := s.atCounter(c.Counter)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -454,11 +460,7 @@ func (c Recall) decide(s *State, now time.Time) (Decision, error) {
 type Start struct{ Counter int }
 
 func (c Start) decide(s *State, now time.Time) (Decision, error) {
-	ctr, err := s.openCounter(c.Counter)
-	if err != nil {
-		return Decision{}, err
-	}
-	t, err := s.current(ctr)
+	t, err := s.atCounter(c.Counter)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -472,11 +474,7 @@ func (c Start) decide(s *State, now time.Time) (Decision, error) {
 type Finish struct{ Counter int }
 
 func (c Finish) decide(s *State, now time.Time) (Decision, error) {
-	ctr, err := s.openCounter(c.Counter)
-	if err != nil {
-		return Decision{}, err
-	}
-	t, err := s.current(ctr)
+	t, err := s.atCounter(c.Counter)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -487,11 +485,7 @@ func (c Finish) decide(s *State, now time.Time) (Decision, error) {
 type MarkNoShow struct{ Counter int }
 
 func (c MarkNoShow) decide(s *State, now time.Time) (Decision, error) {
-	ctr, err := s.openCounter(c.Counter)
-	if err != nil {
-		return Decision{}, err
-	}
-	t, err := s.current(ctr)
+	t, err := s.atCounter(c.Counter)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -562,11 +556,7 @@ func (c Transfer) decide(s *State, now time.Time) (Decision, error) {
 type Park struct{ Counter int }
 
 func (c Park) decide(s *State, now time.Time) (Decision, error) {
-	ctr, err := s.openCounter(c.Counter)
-	if err != nil {
-		return Decision{}, err
-	}
-	t, err := s.current(ctr)
+	t, err := s.atCounter(c.Counter)
 	if err != nil {
 		return Decision{}, err
 	}
