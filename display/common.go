@@ -1,0 +1,102 @@
+package display
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/hajimehoshi/ebiten/v2"
+
+	"github.com/numerek/numerek/i18n"
+	"github.com/numerek/numerek/queue"
+)
+
+// texts are a screen's words: the catalog and language they come from.
+type texts struct {
+	cat  *i18n.Catalog
+	lang string
+}
+
+func (t texts) T(id string, kv ...any) string        { return t.cat.T(t.lang, id, kv...) }
+func (t texts) N(id string, n int, kv ...any) string { return t.cat.N(t.lang, id, n, kv...) }
+
+// serviceName is a service's name in lang, else Polish, else its id.
+func serviceName(s queue.ServiceView, lang string) string {
+	if n := s.Names[lang]; n != "" {
+		return n
+	}
+	if n := s.Names[i18n.Default]; n != "" {
+		return n
+	}
+	return s.ID
+}
+
+// capitalize upper-cases the first letter ("stanowisko" -> "Stanowisko").
+func capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if r == utf8.RuneError {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// counterLabel is "Stanowisko 5".
+func counterLabel(word string, n int) string {
+	return strings.TrimSpace(capitalize(word) + " " + strconv.Itoa(n))
+}
+
+// minuteOf is the start of t's minute, the unit the clocks change in.
+func minuteOf(t time.Time) time.Time { return t.Truncate(time.Minute) }
+
+// nextMinute is when the clock next changes.
+func nextMinute(t time.Time) time.Time { return minuteOf(t).Add(time.Minute) }
+
+// earliest is the earliest non-zero of ts, or zero.
+func earliest(ts ...time.Time) time.Time {
+	var out time.Time
+	for _, t := range ts {
+		if !t.IsZero() && (out.IsZero() || t.Before(out)) {
+			out = t
+		}
+	}
+	return out
+}
+
+func orLocal(loc *time.Location) *time.Location {
+	if loc == nil {
+		return time.Local
+	}
+	return loc
+}
+
+func orCatalog(c *i18n.Catalog) *i18n.Catalog {
+	if c == nil {
+		return i18n.Messages()
+	}
+	return c
+}
+
+func langOr(lang string) string {
+	if i18n.Supported(lang) {
+		return lang
+	}
+	return i18n.Default
+}
+
+// drawClock draws the time as "14:05" in r.
+func drawClock(dst *ebiten.Image, r rect, now time.Time, loc *time.Location, size float64) {
+	label{text: now.In(loc).Format("15:04"), font: bold, size: size, color: colWhite, h: end, v: middle}.draw(dst, r)
+}
+
+// blinkPhase says whether a blink that started at from is in its bright
+// half at now, and when its next half begins; zero when the blink is over.
+func blinkPhase(from, until, now time.Time) (on bool, next time.Time) {
+	const half = 500 * time.Millisecond
+	if from.IsZero() || !now.Before(until) || now.Before(from) {
+		return false, time.Time{}
+	}
+	n := now.Sub(from) / half
+	return n%2 == 0, from.Add((n + 1) * half)
+}

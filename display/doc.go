@@ -1,0 +1,23 @@
+// Package display draws the screens of a Numerek device with Ebiten: the
+// lobby ticket kiosk (Kiosk), the number display above a counter (Counter)
+// and the big hall screen (Hall).
+//
+// A screen is built with its constructor (NewKiosk, NewCounter, NewHall),
+// fed by the device's goroutines through its Set methods (SetView,
+// SetOnline, SetPrinterStatus...), which are safe to call at any time from
+// any goroutine, and shown by Run on the main goroutine:
+//
+//	hall := display.NewHall(display.HallConfig{Panel: display.LandscapeHD})
+//	go followEvents(ctx, func(v queue.View) { fresh := hall.SetView(v); announce(fresh) })
+//	err := display.Run(ctx, hall, display.RunOptions{})
+//
+// Screens draw only when something changed: a Set method, a tap, or a
+// moment that changes what is shown (the clock's minute, the end of a
+// blink, an idle timeout). Between those the Ebiten loop sleeps in the
+// window system's event wait (see Run), so an idle screen costs next to no
+// CPU even with software GL.
+//
+// The package knows no network, printer or sound: the kiosk reports what
+// the resident chose through the KioskActions it is given, and the device
+// does the rest.
+package display

@@ -1,0 +1,347 @@
+package display
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"image/color"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/numerek/numerek/display/displaytest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden screenshots in testdata/golden")
+
+func TestMain(m *testing.M) {
+	displaytest.Main(m, scenarios)
+}
+
+// scenarios run in child processes, one window each.
+var scenarios = map[string]displaytest.Scenario{
+	"hall-shots":    hallShots,
+	"counter-shots": counterShots,
+	"kiosk-shots":   kioskShots,
+	"kiosk-issue":   kioskIssueFlow,
+	"kiosk-code":    kioskCodeFlow,
+	"kiosk-tech":    kioskTechFlow,
+	"kiosk-rotated": kioskRotatedFlow,
+	"bench-idle":    benchIdle,
+	"bench-call":    benchCall,
+}
+
+func windowTitle() string { return fmt.Sprintf("numerek-test-%d", os.Getpid()) }
+
+// step changes a screen; the frame drawn after it is saved under name.
+type step struct {
+	name  string
+	apply func()
+}
+
+// shotMeta is what a child tells about a saved frame besides its pixels.
+type shotMeta struct {
+	Buttons []buttonMeta `json:"buttons,omitempty"`
+	Regions map[string][4]float64
+	PxPerMM float64
+}
+
+type buttonMeta struct {
+	ID   string
+	Rect [4]float64
+}
+
+// runShots shows s and saves, for each step, the frame drawn after it as
+// dir/<name>.png with dir/<name>.json (meta is asked under the lock).
+func runShots(s Screen, dir string, steps []step, meta func() shotMeta) error {
+	c := s.base()
+	i := 0
+	var err error
+	apply := func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if f := steps[i].apply; f != nil {
+			f()
+		}
+		c.changed()
+	}
+	apply()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	runErr := Run(ctx, s, RunOptions{Windowed: true, WindowScale: 0.5, Title: windowTitle(), Capture: func(f *image.RGBA, _ time.Time) bool {
+		name := steps[i].name
+		if werr := writePNG(filepath.Join(dir, name+".png"), f); werr != nil {
+			err = werr
+			return true
+		}
+		if meta != nil {
+			c.mu.Lock()
+			m := meta()
+			c.mu.Unlock()
+			data, _ := json.Marshal(m)
+			if werr := os.WriteFile(filepath.Join(dir, name+".json"), data, 0o644); werr != nil {
+				err = werr
+				return true
+			}
+		}
+		i++
+		if i == len(steps) {
+			return true
+		}
+		apply()
+		return false
+	}})
+	if runErr != nil {
+		return runErr
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("timed out at step %d of %d", i, len(steps))
+	}
+	return err
+}
+
+// driver drives a kiosk in its window with real X input from a goroutine
+// while the main goroutine runs Ebiten.
+type driver struct {
+	k        *Kiosk
+	scale    float64
+	win      displaytest.Window
+	frames   atomic.Int64
+	mu       sync.Mutex
+	last     *image.RGBA
+	lastMode kioskMode
+}
+
+// captured reports whether the last saved frame shows mode.
+func (d *driver) captured(mode kioskMode) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.last != nil && d.lastMode == mode
+}
+
+// runDriven runs k in a window and script beside it.
+func runDriven(k *Kiosk, scale float64, script func(d *driver) error) error {
+	d := &driver{k: k, scale: scale}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var scriptErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer cancel()
+		w, err := displaytest.FindWindow(windowTitle(), 20*time.Second)
+		if err != nil {
+			scriptErr = err
+			return
+		}
+		d.win = w
+		if err := d.waitFrames(1); err != nil {
+			scriptErr = err
+			return
+		}
+		// X input sent in the first moments after the window is shown
+		// can be lost before GLFW has selected it; let the window settle.
+		time.Sleep(500 * time.Millisecond)
+		scriptErr = script(d)
+	}()
+	err := Run(ctx, k, RunOptions{Windowed: true, WindowScale: scale, Title: windowTitle(), Capture: func(f *image.RGBA, _ time.Time) bool {
+		k.c.mu.Lock()
+		mode := k.drawnMode
+		k.c.mu.Unlock()
+		d.mu.Lock()
+		d.last, d.lastMode = f, mode
+		d.mu.Unlock()
+		d.frames.Add(1)
+		return false
+	}})
+	<-done
+	return errors.Join(err, scriptErr)
+}
+
+func (d *driver) waitFrames(n int64) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for d.frames.Load() < n {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no frame %d after 10 s", n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return nil
+}
+
+// tap clicks the middle of button id and waits for the frame it causes.
+func (d *driver) tap(id string) error {
+	d.k.c.mu.Lock()
+	var b *button
+	for i := range d.k.buttons {
+		if d.k.buttons[i].id == id {
+			b = &d.k.buttons[i]
+		}
+	}
+	var x, y float64
+	if b != nil {
+		x, y = b.r.center()
+	}
+	d.k.c.mu.Unlock()
+	if b == nil {
+		return fmt.Errorf("no button %q on the screen", id)
+	}
+	return d.tapAt(x, y)
+}
+
+// tapAt clicks the logical point x, y and waits for a frame after it.
+// A click that brings no frame within a second is repeated once: under
+// Xvfb a click sent just after a frame the screen drew by itself is now
+// and then not seen (see the package report).
+func (d *driver) tapAt(x, y float64) error {
+	n := d.frames.Load()
+	px, py := fromLogical(d.k.c.panel, x, y)
+	for try := 0; ; try++ {
+		if err := d.win.Click(int(px*d.scale), int(py*d.scale)); err != nil {
+			return err
+		}
+		deadline := time.Now().Add(time.Second)
+		for d.frames.Load() <= n && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if d.frames.Load() > n || try == 1 {
+			return d.waitFrames(n + 1)
+		}
+	}
+}
+
+// until waits until cond, checked under the kiosk's lock, holds.
+func (d *driver) until(what string, timeout time.Duration, cond func() bool) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		d.k.c.mu.Lock()
+		ok := cond()
+		d.k.c.mu.Unlock()
+		if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("waited %v for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (d *driver) save(path string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.last == nil {
+		return errors.New("no frame yet")
+	}
+	return writePNG(path, d.last)
+}
+
+// fromLogical turns a point of the logical picture into panel pixels.
+func fromLogical(p Panel, x, y float64) (float64, float64) {
+	lw, lh := p.Logical()
+	switch p.Rotation {
+	case 90:
+		return float64(lh) - y, x
+	case 180:
+		return float64(lw) - x, float64(lh) - y
+	case 270:
+		return y, float64(lw) - x
+	}
+	return x, y
+}
+
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
+}
+
+func readJSON(t testing.TB, path string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading %s: %v", path, err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("decoding %s: %v", path, err)
+	}
+}
+
+// compareGolden compares the frame dir/name.png with testdata/golden,
+// allowing a few pixels to differ slightly (anti-aliasing between GL
+// drivers); -update rewrites the golden file.
+func compareGolden(t *testing.T, dir, name string) image.Image {
+	t.Helper()
+	got := displaytest.ReadPNG(t, filepath.Join(dir, name+".png"))
+	golden := filepath.Join("testdata", "golden", name+".png")
+	if *update {
+		data, err := os.ReadFile(filepath.Join(dir, name+".png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	want := displaytest.ReadPNG(t, golden)
+	if got.Bounds() != want.Bounds() {
+		t.Fatalf("%s: frame is %v, golden %v", name, got.Bounds(), want.Bounds())
+	}
+	diff, total := 0, 0
+	b := got.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			total++
+			if colorDistance(got.At(x, y), want.At(x, y)) > 48 {
+				diff++
+			}
+		}
+	}
+	if float64(diff) > 0.002*float64(total) {
+		t.Errorf("%s: %d of %d pixels differ from %s (run with -update if the change is meant; the new frame is in %s)", name, diff, total, golden, dir)
+	}
+	return got
+}
+
+func colorDistance(a, b color.Color) int {
+	ar, ag, ab, _ := a.RGBA()
+	br, bg, bb, _ := b.RGBA()
+	d := max(absDiff(ar, br), absDiff(ag, bg), absDiff(ab, bb))
+	return int(d >> 8)
+}
+
+func absDiff(a, b uint32) uint32 {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}
+
+// share is the fraction of pixels in r whose colour is near c.
+func share(img image.Image, r [4]float64, c color.Color) float64 {
+	n, hit := 0, 0
+	for y := int(r[1]); y < int(r[1]+r[3]); y++ {
+		for x := int(r[0]); x < int(r[0]+r[2]); x++ {
+			n++
+			if colorDistance(img.At(x, y), c) < 40 {
+				hit++
+			}
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return float64(hit) / float64(n)
+}

@@ -1,0 +1,419 @@
+package display
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"math"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hajimehoshi/ebiten/v2"
+	"github.com/hajimehoshi/ebiten/v2/inpututil"
+)
+
+// Screen is one of this package's screens: *Kiosk, *Counter or *Hall.
+type Screen interface {
+	base() *core
+}
+
+// RunOptions are how Run shows a screen.
+type RunOptions struct {
+	// Windowed shows a window instead of taking the whole screen, with the
+	// mouse cursor visible: for development and tests. Production runs
+	// fullscreen with no cursor.
+	Windowed bool
+	// WindowScale sizes the window against the panel (0.5 for half); 0
+	// means 1. The picture is still drawn at the panel's full size.
+	WindowScale float64
+	// Title names the window (tests find it by this name).
+	Title string
+	// Screenshot, when set, is a PNG file the first fully drawn frame is
+	// written to (upright, at the logical size).
+	Screenshot string
+	// ExitAfterScreenshot makes Run return once Screenshot is written.
+	ExitAfterScreenshot bool
+	// Capture, when set, is given every drawn frame (upright, logical
+	// size) and when it was drawn; returning true ends Run. Capturing
+	// reads the picture back from the GPU, so leave it nil in production.
+	Capture func(frame *image.RGBA, at time.Time) (stop bool)
+	// OnFrame, when set, is told when each frame has been drawn, once the
+	// GPU has finished it (a one-pixel read-back waits for that): for
+	// measuring, not for production.
+	OnFrame func(at time.Time)
+}
+
+// Run shows s until ctx is cancelled, Capture asks to stop, or the window
+// is closed. It must be called from the main goroutine (Ebiten draws on the
+// main thread) and only once per process: Ebiten runs one game per process.
+//
+// It keeps the screen idle between changes: the screen is not cleared every
+// frame, Draw does nothing unless something changed, and the loop runs in
+// Ebiten's minimum FPS mode, where it waits in the window system's event
+// queue until input arrives or a screen change schedules a frame. (Skipping
+// Draw alone still wakes the loop 60 times a second, about 3% of a core
+// under Mesa's software GL; the event wait costs well under 1%.)
+func Run(ctx context.Context, s Screen, opts RunOptions) error {
+	c := s.base()
+	if err := c.panel.Validate(); err != nil {
+		return err
+	}
+	g := &game{c: c, opts: opts, ctx: ctx, started: time.Now()}
+	scale := opts.WindowScale
+	if scale <= 0 {
+		scale = 1
+	}
+	ebiten.SetWindowSize(int(math.Round(float64(c.panel.Width)*scale)), int(math.Round(float64(c.panel.Height)*scale)))
+	title := opts.Title
+	if title == "" {
+		title = "Numerek"
+	}
+	ebiten.SetWindowTitle(title)
+	ebiten.SetScreenClearedEveryFrame(false)
+	//lint:ignore SA1019 FPSModeVsyncOffMinimum is the only mode that waits for events instead of polling; see the doc above.
+	ebiten.SetFPSMode(ebiten.FPSModeVsyncOffMinimum) //nolint:staticcheck
+	ebiten.SetRunnableOnUnfocused(true)
+	if !opts.Windowed {
+		ebiten.SetFullscreen(true)
+		ebiten.SetCursorMode(ebiten.CursorModeHidden)
+	}
+	c.running.Store(true)
+	defer c.running.Store(false)
+	done := make(chan struct{})
+	go g.waker(done)
+	// The first frame must not wait for an input event.
+	c.wakeUp()
+	err := ebiten.RunGameWithOptions(g, &ebiten.RunGameOptions{X11ClassName: "numerek", X11InstanceName: "numerek"})
+	close(done)
+	g.stopTimer()
+	if err != nil {
+		return fmt.Errorf("running the %s screen: %w", c.name, err)
+	}
+	return g.err
+}
+
+// errStop ends the game without an error.
+var errStop = errors.New("stop")
+
+// core is what every screen shares: the lock that guards its state, the
+// dirty flag, and the clock.
+type core struct {
+	name  string
+	panel Panel
+	now   func() time.Time
+	impl  painter
+
+	mu    sync.Mutex
+	dirty bool
+
+	running atomic.Bool
+	// wake asks the waker for a frame.
+	wake chan struct{}
+}
+
+// painter is a screen's own part, called with core.mu held.
+type painter interface {
+	// update handles input and the passing of time, marking the screen
+	// dirty when what it shows changes.
+	update(now time.Time, in *input)
+	// draw paints the whole picture.
+	draw(dst *ebiten.Image, now time.Time)
+	// nextChange is when time alone will next change the picture (a new
+	// minute on the clock, the end of a blink), or zero for never.
+	nextChange(now time.Time) time.Time
+}
+
+func newCore(name string, p Panel, now func() time.Time, impl painter) *core {
+	if now == nil {
+		now = time.Now
+	}
+	return &core{name: name, panel: p, now: now, impl: impl, dirty: true, wake: make(chan struct{}, 1)}
+}
+
+// changed marks the screen for redrawing and wakes the loop. It must be
+// called with mu held; waking does not block.
+func (c *core) changed() {
+	c.dirty = true
+	c.wakeUp()
+}
+
+// wakeUp asks for a frame without blocking.
+func (c *core) wakeUp() {
+	if !c.running.Load() {
+		return
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// input is what the resident did since the last update, in logical pixels.
+type input struct {
+	taps      []image.Point
+	chars     []rune
+	enter     bool
+	backspace bool
+	escape    bool
+}
+
+// game adapts a screen to ebiten.Game.
+type game struct {
+	c       *core
+	opts    RunOptions
+	ctx     context.Context
+	started time.Time
+
+	canvas     *ebiten.Image
+	lastScreen *ebiten.Image
+	shotDone   bool
+	err        error
+
+	timerMu sync.Mutex
+	timer   *time.Timer
+	timerAt time.Time
+
+	touches   []ebiten.TouchID
+	in        input
+	mouseDown bool
+
+	// updates counts Update calls begun, so the waker knows a frame came.
+	updates atomic.Int64
+}
+
+// waker turns requests for a frame into frames. ebiten.ScheduleFrame posts
+// an empty event that ends the loop's wait, but a request made while a
+// frame is under way can be swallowed (GLFW drains the empty events when
+// it polls, as it does around showing the window), and then the loop
+// would sleep on until the next input. So the waker asks again, backing
+// off, until an Update has begun after the request: that frame's Draw
+// sees whatever was changed before it.
+func (g *game) waker(done <-chan struct{}) {
+	ctxDone := g.ctx.Done()
+	for {
+		select {
+		case <-done:
+			return
+		case <-ctxDone:
+			ctxDone = nil
+		case <-g.c.wake:
+		}
+		seen := g.updates.Load()
+		for d := time.Millisecond; g.updates.Load() <= seen; d = min(2*d, 50*time.Millisecond) {
+			ebiten.ScheduleFrame()
+			select {
+			case <-done:
+				return
+			case <-time.After(d):
+			}
+		}
+	}
+}
+
+func (g *game) Update() error {
+	g.updates.Add(1)
+	if g.err != nil {
+		if errors.Is(g.err, errStop) {
+			g.err = nil
+		}
+		return ebiten.Termination
+	}
+	if g.ctx.Err() != nil {
+		return ebiten.Termination
+	}
+	in := g.readInput()
+	now := g.c.now()
+	g.c.mu.Lock()
+	g.c.impl.update(now, in)
+	next := g.c.impl.nextChange(now)
+	g.c.mu.Unlock()
+	g.arm(next, now)
+	return nil
+}
+
+func (g *game) readInput() *input {
+	in := &g.in
+	in.taps = in.taps[:0]
+	in.chars = ebiten.AppendInputChars(in.chars[:0])
+	in.enter = inpututil.IsKeyJustPressed(ebiten.KeyEnter) || inpututil.IsKeyJustPressed(ebiten.KeyNumpadEnter)
+	in.backspace = inpututil.IsKeyJustPressed(ebiten.KeyBackspace)
+	in.escape = inpututil.IsKeyJustPressed(ebiten.KeyEscape)
+	// A tap is the moment the button goes down. In the event-waiting FPS
+	// mode Ebiten's just-pressed flag can land a frame late or, for a press
+	// and release within one frame, on the release; so the edge is taken
+	// from the pressed state too, and a press is counted once.
+	pressed := ebiten.IsMouseButtonPressed(ebiten.MouseButtonLeft)
+	just := inpututil.IsMouseButtonJustPressed(ebiten.MouseButtonLeft) || inpututil.IsMouseButtonJustReleased(ebiten.MouseButtonLeft)
+	if !g.mouseDown && (pressed || just) {
+		in.taps = append(in.taps, g.logical(ebiten.CursorPositionF()))
+	}
+	g.mouseDown = pressed
+	g.touches = inpututil.AppendJustPressedTouchIDs(g.touches[:0])
+	for _, id := range g.touches {
+		in.taps = append(in.taps, g.logical(ebiten.TouchPositionF(id)))
+	}
+	return in
+}
+
+func (g *game) logical(x, y float64) image.Point {
+	lx, ly := g.c.panel.toLogical(x, y)
+	return image.Pt(int(lx), int(ly))
+}
+
+// arm wakes the loop at the screen's next timed change.
+func (g *game) arm(next, now time.Time) {
+	g.timerMu.Lock()
+	defer g.timerMu.Unlock()
+	if next.Equal(g.timerAt) {
+		return
+	}
+	if g.timer != nil {
+		g.timer.Stop()
+		g.timer = nil
+	}
+	g.timerAt = next
+	if next.IsZero() {
+		return
+	}
+	// The screen's clock may be a test's fixed clock: wait by the real one
+	// for the same span.
+	g.timer = time.AfterFunc(max(next.Sub(now), time.Millisecond), func() {
+		g.timerMu.Lock()
+		g.timerAt = time.Time{}
+		g.timerMu.Unlock()
+		g.c.wakeUp()
+	})
+}
+
+func (g *game) stopTimer() {
+	g.timerMu.Lock()
+	defer g.timerMu.Unlock()
+	if g.timer != nil {
+		g.timer.Stop()
+	}
+}
+
+func (g *game) Draw(screen *ebiten.Image) {
+	c := g.c
+	c.mu.Lock()
+	if screen != g.lastScreen {
+		// A new offscreen (first frame, or recreated by Ebiten) holds nothing.
+		c.dirty = true
+		g.lastScreen = screen
+	}
+	if !c.dirty {
+		c.mu.Unlock()
+		return
+	}
+	target := screen
+	if c.panel.Rotation != 0 {
+		if g.canvas == nil {
+			lw, lh := c.panel.Logical()
+			g.canvas = ebiten.NewImage(lw, lh)
+		}
+		target = g.canvas
+	}
+	c.impl.draw(target, c.now())
+	c.dirty = false
+	c.mu.Unlock()
+	drawnAt := time.Now()
+
+	if target != screen {
+		lw, lh := c.panel.Logical()
+		op := &ebiten.DrawImageOptions{}
+		op.GeoM.Rotate(float64(c.panel.Rotation) * math.Pi / 180)
+		switch c.panel.Rotation {
+		case 90:
+			op.GeoM.Translate(float64(lh), 0)
+		case 180:
+			op.GeoM.Translate(float64(lw), float64(lh))
+		case 270:
+			op.GeoM.Translate(0, float64(lw))
+		}
+		screen.DrawImage(g.canvas, op)
+	}
+	if g.opts.OnFrame != nil {
+		px := make([]byte, 4)
+		target.SubImage(image.Rect(0, 0, 1, 1)).(*ebiten.Image).ReadPixels(px)
+		g.opts.OnFrame(time.Now())
+	}
+	wantShot := g.opts.Screenshot != "" && !g.shotDone
+	if !wantShot && g.opts.Capture == nil {
+		return
+	}
+	frame := g.read(target)
+	if wantShot {
+		g.shotDone = true
+		if err := writePNG(g.opts.Screenshot, frame); err != nil {
+			g.err = err
+			return
+		}
+		if g.opts.ExitAfterScreenshot {
+			g.err = errStop
+			c.wakeUp()
+		}
+	}
+	if g.opts.Capture != nil && g.opts.Capture(frame, drawnAt) {
+		if g.err == nil {
+			g.err = errStop
+		}
+		c.wakeUp()
+	}
+}
+
+// read copies what was drawn on img back from the GPU.
+func (g *game) read(img *ebiten.Image) *image.RGBA {
+	b := img.Bounds()
+	frame := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	img.ReadPixels(frame.Pix)
+	return frame
+}
+
+func (g *game) Layout(int, int) (int, int) {
+	return g.c.panel.Width, g.c.panel.Height
+}
+
+func writePNG(path string, img image.Image) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("writing screenshot: %w", err)
+	}
+	w := bufio.NewWriter(f)
+	if err := png.Encode(w, img); err != nil {
+		f.Close()
+		return fmt.Errorf("writing screenshot %s: %w", path, err)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("writing screenshot %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing screenshot %s: %w", path, err)
+	}
+	return nil
+}
+
+// RenderFrame shows s in a window until its first frame is drawn and
+// returns that frame (upright, at the logical size). Like Run, it must be
+// called from the main goroutine and only once per process: tests call it
+// in a child process (see package displaytest).
+func RenderFrame(ctx context.Context, s Screen, opts RunOptions) (*image.RGBA, error) {
+	var frame *image.RGBA
+	opts.Windowed = true
+	opts.Capture = func(f *image.RGBA, _ time.Time) bool {
+		frame = f
+		return true
+	}
+	if err := Run(ctx, s, opts); err != nil {
+		return nil, err
+	}
+	if frame == nil {
+		return nil, fmt.Errorf("rendering the %s screen: the window closed before a frame was drawn", s.base().name)
+	}
+	return frame, nil
+}
