@@ -14,35 +14,18 @@ import (
 	"time"
 	_ "time/tzdata"
 
+	"github.com/numerek/numerek/internal/testclock"
 	"github.com/numerek/numerek/officeconfig"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/store"
 )
 
-// testClock is a clock the test moves.
-type testClock struct {
-	mu gosync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 // env is a running server on real bbolt files with a token per role.
 type env struct {
 	t       testing.TB
 	url     string
-	clock   *testClock
+	clock   *testclock.Clock
 	actors  map[string]*actor.Actor
 	tokens  map[string]string // role name (counter5, ...) -> secret
 	office  *queue.Office
@@ -61,7 +44,7 @@ func newEnv(t testing.TB, opts actor.Options) *env {
 	}
 	offices := append(cfg.Offices, other.Offices...)
 	o := offices[0]
-	clock := &testClock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, o.Location)}
+	clock := testclock.New(time.Date(2026, 11, 23, 9, 0, 0, 0, o.Location))
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))

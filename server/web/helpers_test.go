@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/numerek/numerek/internal/testclock"
 	"github.com/numerek/numerek/officeconfig"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server"
@@ -29,24 +30,6 @@ import (
 	"github.com/numerek/numerek/stats"
 	"github.com/numerek/numerek/store"
 )
-
-// testClock is the server's clock, moved by the test.
-type testClock struct {
-	mu gosync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
 
 // syncBuffer collects the server's log so tests can check what it holds.
 type syncBuffer struct {
@@ -71,7 +54,7 @@ func (b *syncBuffer) String() string {
 type env struct {
 	t       testing.TB
 	url     string
-	clock   *testClock
+	clock   *testclock.Clock
 	office  *queue.Office
 	actor   *actor.Actor
 	desk    *booking.Desk
@@ -104,7 +87,7 @@ func newEnv(t testing.TB) *env {
 	}
 	o := cfg.Offices[0]
 	dir := t.TempDir()
-	clock := &testClock{t: monday(o, "08:00")}
+	clock := testclock.New(monday(o, "08:00"))
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	l, err := store.OpenOfficeLog(filepath.Join(dir, o.ID+".db"), o.ID)
