@@ -127,8 +127,8 @@ func (s *Server) postTicket(w http.ResponseWriter, r *http.Request, p Principal,
 		s.commandError(w, r, a, "", &badRequest{field: "service", msg: "service: missing"})
 		return
 	}
-	if req.Lang != "" && !i18n.Supported(req.Lang) {
-		s.commandError(w, r, a, "", &badRequest{field: "lang", msg: fmt.Sprintf("lang: %q is not one of pl, en, lt, ru, uk", req.Lang)})
+	if err := checkLang(req.Lang); err != nil {
+		s.commandError(w, r, a, "", err)
 		return
 	}
 	res := a.Do(r.Context(), p.Name(), queue.Issue{
@@ -136,6 +136,15 @@ func (s *Server) postTicket(w http.ResponseWriter, r *http.Request, p Principal,
 		RequestID: scopedRequestID(p, req.RequestID), Device: p.Device(),
 	})
 	s.ticketResult(w, r, a, req.Lang, res, http.StatusCreated)
+}
+
+// checkLang refuses a language the product does not speak; empty is the
+// office's default.
+func checkLang(lang string) error {
+	if lang != "" && !i18n.Supported(lang) {
+		return &badRequest{field: "lang", msg: fmt.Sprintf("lang: %q is not one of pl, en, lt, ru, uk", lang)}
+	}
+	return nil
 }
 
 // scopedRequestID keeps one device's request ids apart from another's.

@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/numerek/numerek/i18n"
@@ -33,8 +32,8 @@ func (s *Server) postCheckin(w http.ResponseWriter, r *http.Request, p Principal
 		s.commandError(w, r, a, "", &badRequest{field: "code", msg: "code: missing"})
 		return
 	}
-	if req.Lang != "" && !i18n.Supported(req.Lang) {
-		s.commandError(w, r, a, "", &badRequest{field: "lang", msg: fmt.Sprintf("lang: %q is not one of pl, en, lt, ru, uk", req.Lang)})
+	if err := checkLang(req.Lang); err != nil {
+		s.commandError(w, r, a, "", err)
 		return
 	}
 	lang := req.Lang
