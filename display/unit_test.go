@@ -1,0 +1,62 @@
+package display
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPanel(t *testing.T) {
+	tests := []struct {
+		p       Panel
+		w, h    int
+		wantErr string
+	}{
+		{LandscapeHD, 1920, 1080, ""},
+		{Panel{Width: 1920, Height: 1080, Rotation: 90}, 1080, 1920, ""},
+		{Panel{Width: 1920, Height: 1080, Rotation: 45}, 0, 0, "rotation 45"},
+		{Panel{Width: 0, Height: 1080}, 0, 0, "size 0x1080"},
+	}
+	for _, tt := range tests {
+		err := tt.p.Validate()
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%+v: error %v, want one saying %q", tt.p, err, tt.wantErr)
+			}
+			continue
+		}
+		if w, h := tt.p.Logical(); err != nil || w != tt.w || h != tt.h {
+			t.Errorf("%+v: %dx%d, %v; want %dx%d", tt.p, w, h, err, tt.w, tt.h)
+		}
+	}
+	// 15 mm on the default 21.5-inch full-HD panel is about 60 pixels.
+	if px := 15 * LandscapeHD.PxPerMM(); px < 58 || px > 63 {
+		t.Errorf("15 mm = %.1f px on a 21.5\" panel", px)
+	}
+	for _, rot := range []int{0, 90, 180, 270} {
+		p := Panel{Width: 1920, Height: 1080, Rotation: rot}
+		x, y := p.toLogical(fromLogical(p, 100, 200))
+		if x != 100 || y != 200 {
+			t.Errorf("rotation %d: round trip gives %v,%v", rot, x, y)
+		}
+	}
+}
+
+// FuzzScannerInput: whatever a scanner or keyboard types, the code holds
+// only code letters and never grows past MaxCodeLength.
+func FuzzScannerInput(f *testing.F) {
+	f.Add("k7m2x9p4\n", true)
+	f.Add("AB-CD 12 OI0 ąę", false)
+	f.Fuzz(func(t *testing.T, typed string, enter bool) {
+		k := NewKiosk(KioskConfig{Panel: LandscapeHD}, nil, nil)
+		k.keys(&input{chars: []rune(typed), enter: enter}, time.Now())
+		if len(k.code) > MaxCodeLength {
+			t.Fatalf("code %q longer than %d", k.code, MaxCodeLength)
+		}
+		for _, r := range k.code {
+			if !strings.ContainsRune(CodeAlphabet, r) {
+				t.Fatalf("code %q holds %q", k.code, r)
+			}
+		}
+	})
+}
