@@ -1,0 +1,168 @@
+package store
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// A device (kioskd) keeps one bbolt file of its own. Every write is one
+// transaction that bbolt syncs before it returns, so a power cut leaves the
+// file as it was after the last write that returned.
+var (
+	bucketDevice  = []byte("device")
+	bucketJournal = []byte("journal")
+	bucketOutbox  = []byte("outbox")
+	bucketLeases  = []byte("leases")
+
+	keyNonce     = []byte("nonce")
+	keyFollowed  = []byte("followed")
+	keyClock     = []byte("clock-offset")
+	keyAnnounced = []byte("announced")
+)
+
+// DeviceDB is a device's own file: the office state it last followed (so a
+// restarted screen shows it at once), the server's clock offset, the last
+// call the hall announced, and for a ticket kiosk its journal of tickets,
+// the outbox of tickets issued offline and its number leases.
+type DeviceDB struct {
+	db    *bolt.DB
+	path  string
+	nonce string
+}
+
+// OpenDevice opens (creating if needed) the device file at path. Only one
+// process may hold it: a second kioskd on the same data folder gets
+// ErrLocked.
+func OpenDevice(path string) (*DeviceDB, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("opening %s: %w", path, ErrLocked)
+		}
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	d := &DeviceDB{db: db, path: path}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketDevice, bucketJournal, bucketOutbox, bucketLeases} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketDevice)
+		if n := meta.Get(keyNonce); n != nil {
+			d.nonce = string(n)
+			return nil
+		}
+		// The nonce keeps this file's request ids apart from those of an
+		// earlier file of the same device (a replaced SD card reuses the
+		// token, and the server remembers request ids for two days).
+		b := make([]byte, 4)
+		if _, err := rand.Read(b); err != nil {
+			return err
+		}
+		d.nonce = hex.EncodeToString(b)
+		return meta.Put(keyNonce, []byte(d.nonce))
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	return d, nil
+}
+
+// Close closes the file.
+func (d *DeviceDB) Close() error { return d.db.Close() }
+
+// Path is the file's path.
+func (d *DeviceDB) Path() string { return d.path }
+
+// Followed is the office as a device last followed it: the office's
+// configuration and its state at Seq, both as the server sends them.
+type Followed struct {
+	Office  json.RawMessage `json:"office"`
+	State   json.RawMessage `json:"state"`
+	Seq     uint64          `json:"seq"`
+	SavedAt time.Time       `json:"saved_at"`
+}
+
+// SaveFollowed replaces the followed state.
+func (d *DeviceDB) SaveFollowed(f Followed) error {
+	data, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("encoding the followed state: %w", err)
+	}
+	return d.put(keyFollowed, data, "saving the followed state")
+}
+
+// LoadFollowed returns the followed state last saved, or ok=false.
+func (d *DeviceDB) LoadFollowed() (f Followed, ok bool, err error) {
+	data, err := d.get(keyFollowed)
+	if err != nil || data == nil {
+		return Followed{}, false, err
+	}
+	if err := json.Unmarshal(data, &f); err != nil {
+		return Followed{}, false, fmt.Errorf("reading the followed state of %s: %w", d.path, err)
+	}
+	return f, true, nil
+}
+
+// SaveClockOffset keeps how far the server's clock is ahead of this
+// device's, so a device restarted while the server is away keeps office
+// time.
+func (d *DeviceDB) SaveClockOffset(off time.Duration) error {
+	return d.put(keyClock, seqKey(uint64(off)), "saving the clock offset")
+}
+
+// ClockOffset returns the offset last saved, or ok=false.
+func (d *DeviceDB) ClockOffset() (off time.Duration, ok bool, err error) {
+	data, err := d.get(keyClock)
+	if err != nil || len(data) != 8 {
+		return 0, false, err
+	}
+	return time.Duration(binary.BigEndian.Uint64(data)), true, nil
+}
+
+// LastAnnounced is the seq of the last call the hall announced (0: none).
+func (d *DeviceDB) LastAnnounced() (uint64, error) {
+	data, err := d.get(keyAnnounced)
+	if err != nil || len(data) != 8 {
+		return 0, err
+	}
+	return binary.BigEndian.Uint64(data), nil
+}
+
+// SetLastAnnounced records that the call at seq has been announced. It is
+// synced before it returns, so a restart never announces it again.
+func (d *DeviceDB) SetLastAnnounced(seq uint64) error {
+	return d.put(keyAnnounced, seqKey(seq), "recording the last announced call")
+}
+
+func (d *DeviceDB) put(key, value []byte, doing string) error {
+	if err := d.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketDevice).Put(key, value)
+	}); err != nil {
+		return fmt.Errorf("%s in %s: %w", doing, d.path, err)
+	}
+	return nil
+}
+
+func (d *DeviceDB) get(key []byte) ([]byte, error) {
+	var out []byte
+	err := d.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketDevice).Get(key); v != nil {
+			out = append([]byte(nil), v...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", d.path, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,169 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/numerek/numerek/queue"
+)
+
+// HeldLease is a number lease a kiosk holds and how far it has used it.
+type HeldLease struct {
+	queue.Lease
+	// Next is the next number to give; Last+1 once all are given.
+	Next int `json:"next"`
+}
+
+// Left is how many numbers remain.
+func (l HeldLease) Left() int { return max(0, l.Last-l.Next+1) }
+
+// ErrNoLease means no lease of the service and day has a number left.
+var ErrNoLease = errors.New("no leased number left")
+
+// AddLease keeps a lease the server granted. Adding the same lease again
+// changes nothing.
+func (d *DeviceDB) AddLease(l queue.Lease) error {
+	if l.ID == "" || l.First < 1 || l.Last < l.First {
+		return fmt.Errorf("keeping lease %q of %s: numbers %d-%d make no lease", l.ID, l.Service, l.First, l.Last)
+	}
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketLeases)
+		if b.Get([]byte(l.ID)) != nil {
+			return nil
+		}
+		return putLease(b, HeldLease{Lease: l, Next: l.First})
+	})
+	if err != nil {
+		return fmt.Errorf("keeping lease %s of %s: %w", l.ID, l.Service, err)
+	}
+	return nil
+}
+
+// Leases returns the leases held, by day, service and first number.
+func (d *DeviceDB) Leases() ([]HeldLease, error) {
+	var out []HeldLease
+	err := d.db.View(func(tx *bolt.Tx) error {
+		var err error
+		out, err = allLeases(tx.Bucket(bucketLeases))
+		return err
+	})
+	return out, err
+}
+
+// LeaseLeft counts the numbers left in the leases of service on day.
+func (d *DeviceDB) LeaseLeft(service, day string) (int, error) {
+	leases, err := d.Leases()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, l := range leases {
+		if l.Service == service && l.Day == day {
+			n += l.Left()
+		}
+	}
+	return n, nil
+}
+
+// DropLeasesBefore forgets the leases of days before day: their numbers
+// can no longer be given. It returns how many went.
+func (d *DeviceDB) DropLeasesBefore(day string) (int, error) {
+	n := 0
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketLeases)
+		leases, err := allLeases(b)
+		if err != nil {
+			return err
+		}
+		for _, l := range leases {
+			if l.Day < day {
+				if err := b.Delete([]byte(l.ID)); err != nil {
+					return err
+				}
+				n++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("dropping old leases: %w", err)
+	}
+	return n, nil
+}
+
+// IssueFromLease gives e the next number of a lease of its service on day
+// and journals it, in phase issued and in the outbox, in one synced
+// write: a number is never given twice, and a ticket given a number is
+// never lost. prefix is the service's letter. It returns ErrNoLease when
+// no lease has a number left.
+func (d *DeviceDB) IssueFromLease(e JournalEntry, day, prefix string) (JournalEntry, error) {
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketLeases)
+		leases, err := allLeases(b)
+		if err != nil {
+			return err
+		}
+		var use *HeldLease
+		for i := range leases {
+			l := &leases[i]
+			if l.Service == e.Service && l.Day == day && l.Left() > 0 {
+				use = l
+				break
+			}
+		}
+		if use == nil {
+			return ErrNoLease
+		}
+		if err := d.newEntry(tx, &e); err != nil {
+			return err
+		}
+		e.Source, e.Phase, e.HandIn = SourceLease, PhaseIssued, HandInPending
+		e.LeaseID, e.LeaseNumber = use.ID, use.Next
+		e.Number = queue.FormatNumber(prefix, use.Next)
+		e.TicketID = queue.TicketID(day, e.Number)
+		use.Next++
+		if err := putLease(b, *use); err != nil {
+			return err
+		}
+		return putEntry(tx, e)
+	})
+	if err != nil {
+		return JournalEntry{}, fmt.Errorf("issuing a %s ticket from a lease: %w", e.Service, err)
+	}
+	return e, nil
+}
+
+func putLease(b *bolt.Bucket, l HeldLease) error {
+	data, err := json.Marshal(l)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(l.ID), data)
+}
+
+func allLeases(b *bolt.Bucket) ([]HeldLease, error) {
+	var out []HeldLease
+	err := b.ForEach(func(k, v []byte) error {
+		var l HeldLease
+		if err := json.Unmarshal(v, &l); err != nil {
+			return fmt.Errorf("reading lease %s: %w", k, err)
+		}
+		out = append(out, l)
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Day != b.Day {
+			return a.Day < b.Day
+		}
+		if a.Service != b.Service {
+			return a.Service < b.Service
+		}
+		return a.First < b.First
+	})
+	return out, err
+}

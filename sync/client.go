@@ -1,0 +1,333 @@
+package sync
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/numerek/numerek/queue"
+)
+
+// Client is a device's side of the API v1: one server, one office, one
+// token. Every call takes a context that bounds it; the client itself sets
+// no overall timeout, so the event stream can stay open.
+type Client struct {
+	base   string // .../api/v1/offices/{office}
+	office string
+	token  string
+	http   *http.Client
+	clock  *Clock
+}
+
+// ClientOptions tune a Client; the zero value is sensible.
+type ClientOptions struct {
+	// HTTP is the client to send requests with; nil makes one with short
+	// connect timeouts suited to a LAN.
+	HTTP *http.Client
+	// Clock, when set, learns the server's time from the times in its
+	// answers (tickets' issue times, leases' grant times, views).
+	Clock *Clock
+}
+
+// NewClient returns a client of office on the server at serverURL
+// ("http://10.0.0.2:8080") with a device token.
+func NewClient(serverURL, office, token string, opts ClientOptions) (*Client, error) {
+	u, err := url.Parse(strings.TrimRight(serverURL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("server URL %q: want http://host:port or https://host", serverURL)
+	}
+	if office == "" {
+		return nil, errors.New("office: missing")
+	}
+	if token == "" {
+		return nil, errors.New("token: missing")
+	}
+	hc := opts.HTTP
+	if hc == nil {
+		hc = &http.Client{Transport: &http.Transport{
+			Proxy:               http.ProxyFromEnvironment,
+			DialContext:         (&net.Dialer{Timeout: 3 * time.Second, KeepAlive: 15 * time.Second}).DialContext,
+			TLSHandshakeTimeout: 5 * time.Second,
+			MaxIdleConnsPerHost: 4,
+			IdleConnTimeout:     90 * time.Second,
+		}}
+	}
+	return &Client{
+		base:   u.String() + "/api/v1/offices/" + url.PathEscape(office),
+		office: office, token: token, http: hc, clock: opts.Clock,
+	}, nil
+}
+
+// Office is the office the client speaks for.
+func (c *Client) Office() string { return c.office }
+
+// APIError is an answer of the server other than success.
+type APIError struct {
+	// Op says what was asked ("issuing a ticket").
+	Op     string
+	Status int
+	Body   ErrorResponse
+}
+
+func (e *APIError) Error() string {
+	msg := e.Body.Error
+	if msg == "" {
+		msg = http.StatusText(e.Status)
+	}
+	return fmt.Sprintf("%s: server answered %d: %s", e.Op, e.Status, msg)
+}
+
+// Unwrap gives the answer as a *queue.Error when it is one of the
+// office's refusals or the caller's mistakes, so screens can explain it
+// (errors.As(err, &qe)).
+func (e *APIError) Unwrap() error {
+	qe := &queue.Error{Message: e.Body.Error}
+	switch e.Status {
+	case http.StatusBadRequest, http.StatusTooManyRequests:
+		qe.Kind = queue.Invalid
+	case http.StatusNotFound:
+		qe.Kind = queue.NotFound
+	case http.StatusConflict:
+		qe.Kind = queue.Conflict
+		if e.Body.Reason != "" {
+			qe.Kind = queue.Refused
+			qe.Refusal = &queue.Refusal{Reason: queue.Reason(e.Body.Reason), Until: e.Body.Until}
+		}
+	default:
+		return nil
+	}
+	return qe
+}
+
+// Unreachable reports whether err means the server could not be asked or
+// did not answer in time (as opposed to answering no): the network, a
+// timeout, or a server that is shutting down or cannot store. A kiosk then
+// issues from its lease.
+func Unreachable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Status >= 500
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, errBadAnswer)
+}
+
+// errBadAnswer marks an answer that is not the API's (a captive portal, a
+// proxy's error page).
+var errBadAnswer = errors.New("the answer is not the queue server's")
+
+// do sends a request and decodes a JSON answer into out (when not nil).
+// It returns the status of a successful answer.
+func (c *Client) do(ctx context.Context, op, method, path string, body, out any) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return 0, fmt.Errorf("%s: encoding the request: %w", op, err)
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", op, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", op, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxMessage))
+	if err != nil {
+		return 0, fmt.Errorf("%s: reading the answer: %w", op, err)
+	}
+	if resp.StatusCode >= 300 {
+		ae := &APIError{Op: op, Status: resp.StatusCode}
+		if json.Unmarshal(data, &ae.Body) != nil && resp.StatusCode < 500 {
+			return 0, fmt.Errorf("%s: %d %s: %w", op, resp.StatusCode, http.StatusText(resp.StatusCode), errBadAnswer)
+		}
+		return 0, ae
+	}
+	if out != nil && resp.StatusCode != http.StatusNoContent {
+		if err := json.Unmarshal(data, out); err != nil {
+			return 0, fmt.Errorf("%s: reading the answer: %v: %w", op, err, errBadAnswer)
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+// observe tells the clock that the server's clock read at, at most slack
+// before it answered a request sent at sent.
+func (c *Client) observe(at, sent time.Time, slack time.Duration) {
+	if c.clock != nil {
+		c.clock.ObserveWithin(at, time.Now(), sent, slack)
+	}
+}
+
+// viewSlack is how old a view the server answers with may be: it reuses
+// one while nothing changes (20 s by default).
+const viewSlack = time.Minute
+
+// Config returns the office's configuration and its JSON as sent.
+func (c *Client) Config(ctx context.Context) (*queue.Office, json.RawMessage, error) {
+	var raw json.RawMessage
+	if _, err := c.do(ctx, "reading the office configuration", "GET", "/config", nil, &raw); err != nil {
+		return nil, nil, err
+	}
+	var o queue.Office
+	if err := json.Unmarshal(raw, &o); err != nil {
+		return nil, nil, fmt.Errorf("reading the office configuration: %w", err)
+	}
+	if o.ID != c.office {
+		return nil, nil, fmt.Errorf("reading the office configuration: the server sent office %q, not %q", o.ID, c.office)
+	}
+	return &o, raw, nil
+}
+
+// View returns the office as the server sees it now.
+func (c *Client) View(ctx context.Context) (queue.View, error) {
+	var v queue.View
+	sent := time.Now()
+	_, err := c.do(ctx, "reading the office's state", "GET", "/state", nil, &v)
+	if err == nil {
+		c.observe(v.At, sent, viewSlack)
+	}
+	return v, err
+}
+
+// Issue asks for a ticket. created is false when the request id had
+// already given a ticket (the same one comes back).
+func (c *Client) Issue(ctx context.Context, req IssueRequest) (resp TicketResponse, created bool, err error) {
+	sent := time.Now()
+	status, err := c.do(ctx, "issuing a "+req.Service+" ticket", "POST", "/tickets", req, &resp)
+	if err != nil {
+		return resp, false, err
+	}
+	if status == http.StatusCreated {
+		c.observe(resp.Ticket.IssuedAt, sent, 0)
+	}
+	return resp, status == http.StatusCreated, nil
+}
+
+// CheckIn confirms a booked visit by its code and returns its ticket.
+func (c *Client) CheckIn(ctx context.Context, req CheckInRequest) (TicketResponse, error) {
+	var resp TicketResponse
+	_, err := c.do(ctx, "confirming a booked visit", "POST", "/checkins", req, &resp)
+	return resp, err
+}
+
+// Lease asks for count numbers of service to issue while offline.
+func (c *Client) Lease(ctx context.Context, service string, count int) (queue.Lease, error) {
+	var resp LeaseResponse
+	sent := time.Now()
+	_, err := c.do(ctx, "asking for a lease of "+service+" numbers", "POST", "/leases", LeaseRequest{Service: service, Count: count}, &resp)
+	if err == nil {
+		c.observe(resp.Lease.GrantedAt, sent, 0)
+	}
+	return resp.Lease, err
+}
+
+// HandInResult is what the server made of a ticket issued offline.
+type HandInResult struct {
+	// Ticket is the ticket in today's queue; empty when Expired.
+	Ticket TicketResponse
+	// Expired: the ticket's day has ended; the server kept it for
+	// statistics only.
+	Expired bool
+	// Created is false when the server already had it (a retry).
+	Created bool
+}
+
+// HandIn gives the server a ticket issued from a lease. It is idempotent
+// by request id: handing in the same ticket again changes nothing.
+func (c *Client) HandIn(ctx context.Context, req LeasedTicketRequest) (HandInResult, error) {
+	var raw json.RawMessage
+	op := "handing in ticket " + strconv.Itoa(req.Number) + " of " + req.Service
+	status, err := c.do(ctx, op, "POST", "/leased-tickets", req, &raw)
+	if err != nil {
+		return HandInResult{}, err
+	}
+	if status == http.StatusAccepted {
+		return HandInResult{Expired: true, Created: true}, nil
+	}
+	var res HandInResult
+	if err := json.Unmarshal(raw, &res.Ticket); err != nil {
+		return HandInResult{}, fmt.Errorf("%s: reading the answer: %v: %w", op, err, errBadAnswer)
+	}
+	res.Created = status == http.StatusCreated
+	return res, nil
+}
+
+// ReportFault tells staff about the device's trouble ("paper-out"); an
+// empty fault says it is over.
+func (c *Client) ReportFault(ctx context.Context, fault, detail string) error {
+	_, err := c.do(ctx, "reporting a fault", "POST", "/faults", FaultRequest{Fault: fault, Detail: detail}, nil)
+	return err
+}
+
+// CounterAction does action ("next", "recall", "finish", ...) at counter n.
+// body is the action's request (a RateRequest for "rate"), or nil. The
+// ticket acted on comes back, or nil when there was none (nobody waits).
+func (c *Client) CounterAction(ctx context.Context, n int, action string, body any) (*queue.TicketView, error) {
+	var resp TicketResponse
+	op := fmt.Sprintf("%s at counter %d", action, n)
+	status, err := c.do(ctx, op, "POST", "/counters/"+strconv.Itoa(n)+"/"+url.PathEscape(action), orEmpty(body), &resp)
+	if err != nil || status == http.StatusNoContent || resp.Ticket.ID == "" {
+		return nil, err
+	}
+	return &resp.Ticket, nil
+}
+
+// orEmpty sends an empty JSON object for an action without a body, so the
+// request has one whatever proxies expect.
+func orEmpty(body any) any {
+	if body == nil {
+		return struct{}{}
+	}
+	return body
+}
+
+// events opens the office's event stream after seq (0: from a snapshot).
+func (c *Client) events(ctx context.Context, after uint64) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", c.base+"/events", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Accept", "text/event-stream")
+	if after > 0 {
+		req.Header.Set("Last-Event-ID", strconv.FormatUint(after, 10))
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("opening the event stream: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		ae := &APIError{Op: "opening the event stream", Status: resp.StatusCode}
+		_ = json.Unmarshal(data, &ae.Body)
+		return nil, ae
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
+		resp.Body.Close()
+		return nil, fmt.Errorf("opening the event stream: content type %q: %w", ct, errBadAnswer)
+	}
+	return resp, nil
+}

@@ -1,0 +1,428 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	gosync "sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/numerek/numerek/queue"
+	"github.com/numerek/numerek/store"
+)
+
+// Follower keeps a device's copy of an office's state in step with the
+// server: it reads the office's event stream and folds each event with
+// queue.Apply, as the server does, so both agree on who was called.
+//
+// After any break it resumes from the last event it applied (with growing,
+// jittered waits between tries); an event that does not fit (a gap, a
+// server restored from a backup) makes it start again from a snapshot. It
+// keeps the state on disk, so a restarted device shows the last known
+// state at once and resumes from there.
+type Follower struct {
+	client *Client
+	db     *store.DeviceDB
+	clock  *Clock
+	log    *slog.Logger
+	opts   FollowOptions
+
+	changed chan struct{}
+
+	mu         gosync.Mutex
+	office     *queue.Office
+	officeJSON json.RawMessage
+	state      *queue.State
+	resync     bool // the state no longer fits the stream: take a snapshot
+	dirty      bool // changed since last saved
+	connected  bool
+	online     bool
+	offline    *time.Timer
+	status     FollowStatus
+}
+
+// FollowOptions tune a Follower; the zero value is sensible.
+type FollowOptions struct {
+	// SaveEvery bounds how often the state is written to disk (an SD card
+	// wears): default 5 s. It is also written when Run returns.
+	SaveEvery time.Duration
+	// OfflineAfter is how long the stream may be down before the device
+	// counts as offline (a server restart should not flash a warning on
+	// every screen): default 5 s.
+	OfflineAfter time.Duration
+	// StallAfter is how long a stream may stay silent before it is taken
+	// for dead (the server sends a heartbeat every 15 s): default 40 s.
+	StallAfter time.Duration
+	// Backoff spaces out reconnections: default 0.5 s doubling to 30 s.
+	Backoff Backoff
+}
+
+// FollowStatus says how the following goes.
+type FollowStatus struct {
+	// Online: the stream is up, or was lost less than OfflineAfter ago.
+	Online bool `json:"online"`
+	// Seq is the last event folded in.
+	Seq uint64 `json:"seq"`
+	// LastEvent is when the last event was received (device clock).
+	LastEvent time.Time `json:"last_event,omitzero"`
+	// Connects counts streams opened, Snapshots the snapshots received,
+	// Resyncs those taken because the state no longer fitted.
+	Connects  int `json:"connects"`
+	Snapshots int `json:"snapshots"`
+	Resyncs   int `json:"resyncs"`
+	// LastError is what broke the stream last.
+	LastError string `json:"last_error,omitempty"`
+}
+
+// NewFollower returns a follower of client's office that keeps its state
+// in db and teaches clock the server's time.
+func NewFollower(client *Client, db *store.DeviceDB, clock *Clock, log *slog.Logger, opts FollowOptions) *Follower {
+	if opts.SaveEvery <= 0 {
+		opts.SaveEvery = 5 * time.Second
+	}
+	if opts.OfflineAfter <= 0 {
+		opts.OfflineAfter = 5 * time.Second
+	}
+	if opts.StallAfter <= 0 {
+		opts.StallAfter = 2*Heartbeat + 10*time.Second
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Follower{client: client, db: db, clock: clock, log: log, opts: opts, changed: make(chan struct{}, 1)}
+}
+
+// Restore loads the state saved by the last run, if any, and reports
+// whether there was one. A saved state of another office, or one that
+// cannot be read, is left aside.
+func (f *Follower) Restore() (bool, error) {
+	saved, ok, err := f.db.LoadFollowed()
+	if err != nil || !ok {
+		return false, err
+	}
+	var o queue.Office
+	if err := json.Unmarshal(saved.Office, &o); err != nil {
+		f.log.Warn("the saved office cannot be read; waiting for the server", "err", err)
+		return false, nil
+	}
+	if o.ID != f.client.Office() {
+		f.log.Warn("the saved state is of another office; waiting for the server", "saved", o.ID, "office", f.client.Office())
+		return false, nil
+	}
+	s := queue.NewState(&o)
+	if err := json.Unmarshal(saved.State, s); err != nil {
+		f.log.Warn("the saved state cannot be read; waiting for the server", "err", err)
+		return false, nil
+	}
+	s.Restore(&o)
+	f.mu.Lock()
+	f.office, f.officeJSON, f.state = &o, saved.Office, s
+	f.status.Seq = s.Seq
+	f.mu.Unlock()
+	f.notify()
+	f.log.Info("showing the state saved at the last run", "seq", s.Seq, "saved", saved.SavedAt)
+	return true, nil
+}
+
+// Changed receives a value after the state or the online status changed.
+// Several changes may come as one.
+func (f *Follower) Changed() <-chan struct{} { return f.changed }
+
+func (f *Follower) notify() {
+	select {
+	case f.changed <- struct{}{}:
+	default:
+	}
+}
+
+// Read calls fn with the state under the follower's lock and reports
+// whether there is a state yet. fn must not keep the state; the state's
+// View and CanIssue may be called in it.
+func (f *Follower) Read(fn func(*queue.State)) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.state == nil {
+		return false
+	}
+	fn(f.state)
+	return true
+}
+
+// Office is the office's configuration, or nil before it is known.
+func (f *Follower) Office() *queue.Office {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.office
+}
+
+// Status says how the following goes.
+func (f *Follower) Status() FollowStatus {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := f.status
+	st.Online = f.online
+	return st
+}
+
+// Online reports whether the server can be reached (see FollowStatus).
+func (f *Follower) Online() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.online
+}
+
+// Run follows the stream until ctx ends, then saves the state.
+func (f *Follower) Run(ctx context.Context) error {
+	saveDone := make(chan struct{})
+	go func() {
+		defer close(saveDone)
+		f.saveLoop(ctx)
+	}()
+	defer func() {
+		<-saveDone
+		f.save()
+	}()
+	backoff := f.opts.Backoff
+	for ctx.Err() == nil {
+		started := time.Now()
+		err := f.session(ctx)
+		f.setConnected(false)
+		if ctx.Err() != nil {
+			break
+		}
+		f.mu.Lock()
+		f.status.LastError = err.Error()
+		resync := f.resync
+		f.mu.Unlock()
+		if resync {
+			// A gap: a snapshot is one request away, no need to wait.
+			f.log.Warn("the state no longer fits the server's events; taking a snapshot", "err", err)
+			continue
+		}
+		if time.Since(started) > 10*time.Second {
+			backoff.Reset()
+		}
+		wait := backoff.Next()
+		f.log.Info("event stream down; retrying", "err", err, "in", wait.Round(time.Millisecond))
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+	}
+	return nil
+}
+
+// errResync ends a session whose state no longer fits the stream.
+var errResync = errors.New("event does not fit the state")
+
+// session reads the office's configuration and its stream until the
+// stream breaks.
+func (f *Follower) session(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	hello, helloDone := context.WithTimeout(ctx, 10*time.Second)
+	o, raw, err := f.client.Config(hello)
+	if err == nil {
+		f.setOffice(o, raw)
+		// The view is only for the clock; the stream brings the state.
+		if _, verr := f.client.View(hello); verr != nil {
+			f.log.Debug("reading the view for the clock", "err", verr)
+		}
+	}
+	helloDone()
+	if err != nil {
+		return err
+	}
+	resp, err := f.client.events(ctx, f.cursor())
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f.setConnected(true)
+	var stalled atomic.Bool
+	watchdog := time.AfterFunc(f.opts.StallAfter, func() { stalled.Store(true); cancel() })
+	defer watchdog.Stop()
+	body := &watchedReader{r: resp.Body, timer: watchdog, after: f.opts.StallAfter}
+	err = ReadMessages(body, f.handle)
+	switch {
+	case err == nil:
+		return errors.New("the server ended the event stream")
+	case stalled.Load():
+		return fmt.Errorf("no data on the event stream for %v", f.opts.StallAfter)
+	}
+	return err
+}
+
+// watchedReader restarts a watchdog timer whenever data arrives.
+type watchedReader struct {
+	r     io.Reader
+	timer *time.Timer
+	after time.Duration
+}
+
+func (w *watchedReader) Read(p []byte) (int, error) {
+	n, err := w.r.Read(p)
+	if n > 0 {
+		w.timer.Reset(w.after)
+	}
+	return n, err
+}
+
+// cursor is the seq to resume after: 0 asks for a snapshot.
+func (f *Follower) cursor() uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.state == nil || f.resync {
+		return 0
+	}
+	return f.state.Seq
+}
+
+// setOffice takes the office's configuration; a changed one needs a
+// snapshot folded against it.
+func (f *Follower) setOffice(o *queue.Office, raw json.RawMessage) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.office != nil && string(raw) == string(f.officeJSON) {
+		return
+	}
+	if f.office != nil {
+		f.log.Info("the office's configuration changed; taking a snapshot")
+	}
+	f.office, f.officeJSON = o, raw
+	if f.state != nil {
+		// Until the snapshot comes, keep showing the last state, now
+		// against the new configuration.
+		f.state.Restore(o)
+		f.resync = true
+	}
+}
+
+func (f *Follower) setConnected(up bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.connected == up {
+		return
+	}
+	f.connected = up
+	if f.offline != nil {
+		f.offline.Stop()
+		f.offline = nil
+	}
+	if up {
+		f.status.Connects++
+		if !f.online {
+			f.online = true
+			f.log.Info("following the office's events", "office", f.client.Office(), "after", f.status.Seq)
+			f.notify()
+		}
+		return
+	}
+	if !f.online {
+		return
+	}
+	f.offline = time.AfterFunc(f.opts.OfflineAfter, func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if !f.connected && f.online {
+			f.online = false
+			f.log.Warn("the server cannot be reached", "for", f.opts.OfflineAfter)
+			f.notify()
+		}
+	})
+}
+
+// handle folds one message of the stream into the state.
+func (f *Follower) handle(m Message) error {
+	recv := time.Now()
+	if m.Event == SnapshotEvent {
+		var snap Snapshot
+		if err := json.Unmarshal(m.Data, &snap); err != nil {
+			return fmt.Errorf("reading a snapshot: %w", err)
+		}
+		f.mu.Lock()
+		o := f.office
+		f.mu.Unlock()
+		s := queue.NewState(o)
+		if err := json.Unmarshal(snap.State, s); err != nil {
+			return fmt.Errorf("reading the snapshot at %d: %w", snap.Seq, err)
+		}
+		s.Restore(o)
+		f.mu.Lock()
+		f.status.Snapshots++
+		if f.resync {
+			f.status.Resyncs++
+		}
+		if f.state != nil && s.Seq < f.state.Seq {
+			f.log.Warn("the server's log is behind this device's state (restored from a backup?); following the server", "server", s.Seq, "device", f.state.Seq)
+		}
+		f.state, f.resync, f.dirty = s, false, true
+		f.status.Seq, f.status.LastEvent = s.Seq, recv
+		f.mu.Unlock()
+		f.notify()
+		return nil
+	}
+	var e queue.Event
+	if err := json.Unmarshal(m.Data, &e); err != nil {
+		return fmt.Errorf("reading event %s: %w", m.ID, err)
+	}
+	if f.clock != nil {
+		f.clock.Observe(e.At, recv)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.state == nil {
+		f.resync = true
+		return fmt.Errorf("event %d came before any snapshot: %w", e.Seq, errResync)
+	}
+	if e.Seq <= f.state.Seq {
+		return nil // already folded in (a resume that overlaps)
+	}
+	if err := f.state.Apply(e); err != nil {
+		f.resync = true
+		return fmt.Errorf("%v: %w", err, errResync)
+	}
+	f.dirty = true
+	f.status.Seq, f.status.LastEvent = e.Seq, recv
+	f.notify()
+	return nil
+}
+
+func (f *Follower) saveLoop(ctx context.Context) {
+	t := time.NewTicker(f.opts.SaveEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f.save()
+		}
+	}
+}
+
+// save writes the state if it changed since it was last written.
+func (f *Follower) save() {
+	f.mu.Lock()
+	if !f.dirty || f.state == nil || f.resync {
+		f.mu.Unlock()
+		return
+	}
+	data, err := json.Marshal(f.state)
+	seq, officeJSON := f.state.Seq, f.officeJSON
+	f.dirty = false
+	f.mu.Unlock()
+	if err == nil {
+		err = f.db.SaveFollowed(store.Followed{Office: officeJSON, State: data, Seq: seq, SavedAt: time.Now()})
+	}
+	if err != nil {
+		f.log.Error("saving the office's state", "err", err)
+		f.mu.Lock()
+		f.dirty = true
+		f.mu.Unlock()
+	}
+}

@@ -1,0 +1,344 @@
+package sync_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"path/filepath"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"github.com/numerek/numerek/queue"
+	"github.com/numerek/numerek/store"
+	devsync "github.com/numerek/numerek/sync"
+	"github.com/numerek/numerek/sync/synctest"
+)
+
+// following is a Follower running in the background.
+type following struct {
+	*devsync.Follower
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (f *following) stop() {
+	f.cancel()
+	<-f.done
+}
+
+func openDB(t *testing.T, path string) *store.DeviceDB {
+	t.Helper()
+	db, err := store.OpenDevice(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func follow(t *testing.T, url, office, token string, db *store.DeviceDB, opts devsync.FollowOptions) *following {
+	t.Helper()
+	c, err := devsync.NewClient(url, office, token, devsync.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := devsync.NewFollower(c, db, devsync.NewClock(0), slog.New(slog.DiscardHandler), opts)
+	if _, err := f.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &following{Follower: f, cancel: cancel, done: make(chan struct{})}
+	go func() { defer close(r.done); f.Run(ctx) }()
+	t.Cleanup(r.stop)
+	return r
+}
+
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func seqOf(f *following) uint64 { return f.Status().Seq }
+
+func serverSeq(t *testing.T, srv *synctest.Server) uint64 { return srv.View().Seq }
+
+// stateJSON is the follower's state as JSON.
+func stateJSON(t *testing.T, f *following) string {
+	t.Helper()
+	var data []byte
+	f.Read(func(s *queue.State) { data, _ = json.Marshal(s) })
+	return string(data)
+}
+
+func serverStateJSON(t *testing.T, srv *synctest.Server) string {
+	t.Helper()
+	var data []byte
+	if err := srv.Actor().Query(context.Background(), func(s *queue.State) { data, _ = json.Marshal(s) }); err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// busy works the office through a clerk's token: counters open, tickets
+// issued, called, served.
+func busy(t *testing.T, srv *synctest.Server, clerk string, tickets int) {
+	t.Helper()
+	for n := 1; n <= 3; n++ {
+		srv.MustCall(clerk, "POST", "/counters/"+string(rune('0'+n))+"/open", "", 200)
+	}
+	services := []string{"family", "child800", "documents"}
+	for i := 0; i < tickets; i++ {
+		body := `{"service":"` + services[i%3] + `","lang":"pl","request_id":"` + time.Now().Format("150405.000000000") + `"}`
+		srv.MustCall(clerk, "POST", "/tickets", body, 201)
+		if i%3 == 2 {
+			srv.MustCall(clerk, "POST", "/counters/"+string(rune('1'+i%3))+"/next", "", 200)
+		}
+	}
+}
+
+// The device's fold of the stream is the server's state, byte for byte.
+func TestFollowerFoldsLikeTheServer(t *testing.T) {
+	srv := synctest.Start(t, synctest.Options{})
+	clerk := srv.Tokens["clerk"]
+	busy(t, srv, clerk, 4)
+	f := follow(t, srv.URL, srv.Office.ID, srv.Tokens["hall"], openDB(t, filepath.Join(t.TempDir(), "d.db")), devsync.FollowOptions{})
+	waitFor(t, "the snapshot", 5*time.Second, func() bool { return seqOf(f) == serverSeq(t, srv) })
+	busy(t, srv, clerk, 9)
+	want := serverSeq(t, srv)
+	waitFor(t, "the events", 5*time.Second, func() bool { return seqOf(f) == want })
+	if got, want := stateJSON(t, f), serverStateJSON(t, srv); got != want {
+		t.Errorf("device state differs from the server's:\n device %s\n server %s", got, want)
+	}
+	if st := f.Status(); !st.Online || st.Snapshots != 1 || st.Resyncs != 0 {
+		t.Errorf("status %+v", st)
+	}
+}
+
+// A server that goes away and comes back: the device says offline after
+// a while, then resumes from its last event without a new snapshot.
+func TestFollowerResumesAfterServerRestart(t *testing.T) {
+	srv := synctest.Start(t, synctest.Options{})
+	clerk := srv.Tokens["clerk"]
+	f := follow(t, srv.URL, srv.Office.ID, srv.Tokens["hall"], openDB(t, filepath.Join(t.TempDir(), "d.db")),
+		devsync.FollowOptions{OfflineAfter: 200 * time.Millisecond, Backoff: devsync.Backoff{Min: 50 * time.Millisecond, Max: 200 * time.Millisecond}})
+	busy(t, srv, clerk, 3)
+	waitFor(t, "the first events", 5*time.Second, func() bool { return seqOf(f) == serverSeq(t, srv) })
+
+	srv.Stop()
+	waitFor(t, "offline", 5*time.Second, func() bool { return !f.Online() })
+	srv.Restart()
+	busy(t, srv, clerk, 3)
+	want := serverSeq(t, srv)
+	waitFor(t, "the events after the restart", 10*time.Second, func() bool { return seqOf(f) == want })
+	if !f.Online() {
+		t.Error("offline after catching up")
+	}
+	if got, want := stateJSON(t, f), serverStateJSON(t, srv); got != want {
+		t.Errorf("device state differs from the server's after the restart")
+	}
+	if st := f.Status(); st.Connects < 2 || st.Snapshots != 1 {
+		t.Errorf("status %+v: want a resume (one snapshot in all) after reconnecting", st)
+	}
+}
+
+// A restarted device shows the state it saved at once, and resumes from
+// it rather than taking a snapshot.
+func TestFollowerRestartShowsSavedState(t *testing.T) {
+	srv := synctest.Start(t, synctest.Options{})
+	clerk := srv.Tokens["clerk"]
+	hall := srv.Tokens["hall"]
+	busy(t, srv, clerk, 5)
+	path := filepath.Join(t.TempDir(), "d.db")
+	db, err := store.OpenDevice(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := follow(t, srv.URL, srv.Office.ID, hall, db, devsync.FollowOptions{})
+	want := serverSeq(t, srv)
+	waitFor(t, "the snapshot", 5*time.Second, func() bool { return seqOf(f) == want })
+	f.stop() // saves on the way out
+	db.Close()
+	busy(t, srv, clerk, 2)
+
+	c, _ := devsync.NewClient(srv.URL, srv.Office.ID, hall, devsync.ClientOptions{})
+	again := devsync.NewFollower(c, openDB(t, path), devsync.NewClock(0), nil, devsync.FollowOptions{})
+	ok, err := again.Restore()
+	if err != nil || !ok || again.Status().Seq != want {
+		t.Fatalf("restored %v, %v at seq %d; want seq %d before connecting", ok, err, again.Status().Seq, want)
+	}
+	if !again.Read(func(s *queue.State) {
+		if len(s.Tickets) != 5 {
+			t.Errorf("restored state has %d tickets, want 5", len(s.Tickets))
+		}
+	}) {
+		t.Fatal("no state to read after restoring")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); again.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	latest := serverSeq(t, srv)
+	waitFor(t, "catching up", 5*time.Second, func() bool { return again.Status().Seq == latest })
+	if st := again.Status(); st.Snapshots != 0 {
+		t.Errorf("status %+v: a restart resumed with a snapshot, want a resume", st)
+	}
+}
+
+// catchUp follows srv with the device file at path until the device has
+// every event.
+func catchUp(t *testing.T, srv *synctest.Server, path string) (*following, *store.DeviceDB) {
+	t.Helper()
+	db, err := store.OpenDevice(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	f := follow(t, srv.URL, srv.Office.ID, srv.Tokens["hall"], db, devsync.FollowOptions{})
+	want := serverSeq(t, srv)
+	waitFor(t, "the device to catch up", 5*time.Second, func() bool { return seqOf(f) == want })
+	return f, db
+}
+
+// followOnce is catchUp, then the device stops and closes its file.
+func followOnce(t *testing.T, srv *synctest.Server, path string) {
+	t.Helper()
+	f, db := catchUp(t, srv, path)
+	f.stop()
+	db.Close()
+}
+
+// A server restored from an old backup is behind the device: the device
+// follows the server.
+func TestFollowerFollowsAServerBehindIt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "d.db")
+	long := synctest.Start(t, synctest.Options{})
+	busy(t, long, long.Tokens["clerk"], 12)
+	followOnce(t, long, path)
+
+	short := synctest.Start(t, synctest.Options{})
+	busy(t, short, short.Tokens["clerk"], 1)
+	g, _ := catchUp(t, short, path)
+	if got, want := stateJSON(t, g), serverStateJSON(t, short); got != want {
+		t.Errorf("device state differs from the restored server's")
+	}
+}
+
+// Events that do not fit the device's state (its state came from another
+// history) make it take a snapshot and go on.
+func TestFollowerResyncsWhenEventsDoNotFit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "d.db")
+	a := synctest.Start(t, synctest.Options{})
+	// Server A's history: six events that server B's does not share.
+	clerkA := a.Tokens["clerk"]
+	for _, action := range []string{"4/open", "5/open", "6/open", "4/pause", "4/open"} {
+		a.MustCall(clerkA, "POST", "/counters/"+action, "", 200)
+	}
+	followOnce(t, a, path)
+
+	// Server B's history calls tickets the device never saw issued.
+	b := synctest.Start(t, synctest.Options{})
+	busy(t, b, b.Tokens["clerk"], 9)
+	g, _ := catchUp(t, b, path)
+	if st := g.Status(); st.Resyncs != 1 {
+		t.Errorf("status %+v: want one resync", st)
+	}
+	if got, want := stateJSON(t, g), serverStateJSON(t, b); got != want {
+		t.Errorf("device state differs from server B's after the resync")
+	}
+}
+
+// blackhole is a TCP proxy whose open connections can be made to go
+// silent without closing, as when a cable is pulled.
+type blackhole struct {
+	ln     net.Listener
+	target string
+	mu     gosync.Mutex
+	frozen []chan struct{}
+}
+
+func newBlackhole(t *testing.T, target string) *blackhole {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &blackhole{ln: ln, target: target}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go b.serve(c)
+		}
+	}()
+	return b
+}
+
+func (b *blackhole) serve(c net.Conn) {
+	defer c.Close()
+	up, err := net.Dial("tcp", b.target)
+	if err != nil {
+		return
+	}
+	defer up.Close()
+	freeze := make(chan struct{})
+	b.mu.Lock()
+	b.frozen = append(b.frozen, freeze)
+	b.mu.Unlock()
+	pipe := func(dst, src net.Conn) {
+		buf := make([]byte, 4096)
+		for {
+			n, err := src.Read(buf)
+			select {
+			case <-freeze:
+				<-make(chan struct{}) // swallow everything, forever
+			default:
+			}
+			if n > 0 {
+				dst.Write(buf[:n])
+			}
+			if err != nil {
+				return
+			}
+		}
+	}
+	go pipe(up, c)
+	pipe(c, up)
+}
+
+// freeze silences every connection open now.
+func (b *blackhole) freeze() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, f := range b.frozen {
+		close(f)
+	}
+	b.frozen = nil
+}
+
+// A stream that goes silent (no heartbeat) is taken for dead and opened
+// again, without the device going offline.
+func TestFollowerNoticesASilentStream(t *testing.T) {
+	srv := synctest.Start(t, synctest.Options{Heartbeat: 50 * time.Millisecond})
+	proxy := newBlackhole(t, srv.URL[len("http://"):])
+	clerk := srv.Tokens["clerk"]
+	f := follow(t, "http://"+proxy.ln.Addr().String(), srv.Office.ID, srv.Tokens["hall"], openDB(t, filepath.Join(t.TempDir(), "d.db")),
+		devsync.FollowOptions{StallAfter: 400 * time.Millisecond, OfflineAfter: 5 * time.Second, Backoff: devsync.Backoff{Min: 20 * time.Millisecond, Max: 50 * time.Millisecond}})
+	waitFor(t, "the stream", 5*time.Second, func() bool { return f.Status().Snapshots == 1 })
+	proxy.freeze()
+	busy(t, srv, clerk, 2)
+	want := serverSeq(t, srv)
+	waitFor(t, "the events after the stall", 5*time.Second, func() bool { return seqOf(f) == want })
+	if st := f.Status(); st.Connects < 2 || !st.Online {
+		t.Errorf("status %+v: want a second stream and online throughout", st)
+	}
+}
