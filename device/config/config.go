@@ -1,0 +1,652 @@
+// Package config reads a kioskd device configuration: one TOML file that
+// gives the device its role (ticket kiosk, counter display or hall
+// display), the server and office it works for, its token, its screen,
+// and what its role needs (printer and number leases, counter number and
+// buttons, sound). A wrong file is refused as a whole, with every problem
+// named by file, line and setting.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/numerek/numerek/audio"
+	"github.com/numerek/numerek/i18n"
+	"github.com/numerek/numerek/printer"
+	"github.com/numerek/numerek/printer/profiles"
+)
+
+// Role is what a device does.
+type Role string
+
+// The roles of a device.
+const (
+	RoleTicket  Role = "ticket"  // the lobby kiosk: touch screen and ticket printer
+	RoleCounter Role = "counter" // the number display above a counter, with optional buttons
+	RoleHall    Role = "hall"    // the hall's big screen and speaker
+)
+
+// Config is a device's configuration, checked and with defaults filled in.
+type Config struct {
+	// File is where the configuration was read from.
+	File string
+	Role Role
+	// Name names the device in logs, faults and the service screen.
+	Name string
+	// DataDir holds the device's own file (state, journal, leases).
+	DataDir string
+	// Languages: on the kiosk the language buttons in order, the first
+	// the default; on the hall and counter the first is the screen's.
+	Languages []string
+	// TechnicianPIN opens the kiosk's service screen; empty: none.
+	TechnicianPIN string
+
+	Server  Server
+	Screen  Screen
+	Printer Printer
+	Lease   Lease
+	Counter Counter
+	Buttons Buttons
+	Sound   Sound
+	Status  Status
+}
+
+// Server is where the device gets its office from.
+type Server struct {
+	URL    string
+	Office string
+	Token  string
+	// IssueTimeout bounds asking the server for a ticket; past it the
+	// kiosk issues from its lease.
+	IssueTimeout time.Duration
+}
+
+// Screen is the display.
+type Screen struct {
+	Width, Height int
+	// Rotation turns the picture for a panel mounted on its side.
+	Rotation int
+	// WidthMM is the panel's visible width, for finger-sized buttons.
+	WidthMM float64
+	// Windowed shows a window instead of the full screen (development).
+	Windowed bool
+	// WindowScale sizes a window against the panel (0.5: half).
+	WindowScale float64
+	// IdleTimeout returns the kiosk to its start screen.
+	IdleTimeout time.Duration
+	// Message is the hall's bottom line.
+	Message string
+}
+
+// Printer is the kiosk's ticket printer.
+type Printer struct {
+	URI     string
+	Profile string
+	Mode    printer.Mode
+	// PaperMM narrows tickets to 58 mm paper on an 80 mm printer.
+	PaperMM int
+	// Logo is a PNG printed at the top of each ticket.
+	Logo string
+	// CheckEvery is how often the printer's status is read while idle.
+	CheckEvery time.Duration
+}
+
+// Lease is how many numbers the kiosk keeps for offline issuing.
+type Lease struct {
+	// Size is how many numbers to ask for at once (at most 50).
+	Size int
+	// Low is when to ask for more: fewer numbers left than this.
+	Low int
+}
+
+// Counter is the counter a counter display shows.
+type Counter struct {
+	Number int
+}
+
+// Button names one of the counter's buttons.
+type Button string
+
+// The counter's buttons.
+const (
+	ButtonNext    Button = "next"
+	ButtonRecall  Button = "recall"
+	ButtonFinish  Button = "finish"
+	ButtonGood    Button = "good"
+	ButtonNeutral Button = "neutral"
+	ButtonBad     Button = "bad"
+)
+
+// AllButtons lists the buttons in their usual order.
+var AllButtons = []Button{ButtonNext, ButtonRecall, ButtonFinish, ButtonGood, ButtonNeutral, ButtonBad}
+
+// Buttons are the counter's GPIO buttons: pin names as periph.io knows
+// them ("GPIO17"), by button. None at all means no buttons.
+type Buttons struct {
+	Pins map[Button]string
+	// ActiveLow: a pressed button pulls its pin to ground (the usual
+	// wiring, with the pin's pull-up on); false: it pulls it high.
+	ActiveLow bool
+	Debounce  time.Duration
+}
+
+// Sound is the hall's speaker.
+type Sound struct {
+	Enabled bool
+	// Voices is a folder of recorded voice packs used over the built-in.
+	Voices string
+	// Volume is the loudness by time of day.
+	Volume []audio.VolumeStep
+	// AnnounceWithin: a call older than this when the hall first learns
+	// of it (after a restart or a long break) is shown but not said.
+	AnnounceWithin time.Duration
+}
+
+// Status is the device's local status page.
+type Status struct {
+	// Listen is where to serve it ("127.0.0.1:7070"); empty: nowhere.
+	Listen string
+}
+
+// Error is one problem in a configuration file.
+type Error struct {
+	File    string
+	Line    int
+	Setting string
+	Message string
+}
+
+func (e Error) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc += ":" + strconv.Itoa(e.Line)
+	}
+	if e.Setting == "" {
+		return loc + ": " + e.Message
+	}
+	return loc + ": " + e.Setting + ": " + e.Message
+}
+
+// Errors are every problem found in a file.
+type Errors []Error
+
+func (es Errors) Error() string {
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "\n")
+}
+
+// Duration is a TOML string like "1.5s" or "2m".
+type Duration time.Duration
+
+// UnmarshalText reads a Go duration.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration like \"1.5s\" or \"2m\"", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// file mirrors the TOML layout.
+type file struct {
+	Role          string   `toml:"role"`
+	Name          string   `toml:"name"`
+	DataDir       string   `toml:"data_dir"`
+	Languages     []string `toml:"languages"`
+	TechnicianPIN string   `toml:"technician_pin"`
+	Server        struct {
+		URL          string    `toml:"url"`
+		Office       string    `toml:"office"`
+		Token        string    `toml:"token"`
+		TokenFile    string    `toml:"token_file"`
+		IssueTimeout *Duration `toml:"issue_timeout"`
+	} `toml:"server"`
+	Screen struct {
+		Width       int       `toml:"width"`
+		Height      int       `toml:"height"`
+		Rotation    int       `toml:"rotation"`
+		WidthMM     float64   `toml:"width_mm"`
+		Windowed    bool      `toml:"windowed"`
+		WindowScale float64   `toml:"window_scale"`
+		IdleTimeout *Duration `toml:"idle_timeout"`
+		Message     string    `toml:"message"`
+	} `toml:"screen"`
+	Printer struct {
+		URI        string    `toml:"uri"`
+		Profile    string    `toml:"profile"`
+		Mode       string    `toml:"mode"`
+		PaperMM    int       `toml:"paper_mm"`
+		Logo       string    `toml:"logo"`
+		CheckEvery *Duration `toml:"check_every"`
+	} `toml:"printer"`
+	Lease struct {
+		Size *int `toml:"size"`
+		Low  *int `toml:"low"`
+	} `toml:"lease"`
+	Counter struct {
+		Number int `toml:"number"`
+	} `toml:"counter"`
+	Buttons struct {
+		Next     string    `toml:"next"`
+		Recall   string    `toml:"recall"`
+		Finish   string    `toml:"finish"`
+		Good     string    `toml:"good"`
+		Neutral  string    `toml:"neutral"`
+		Bad      string    `toml:"bad"`
+		Pressed  string    `toml:"pressed"`
+		Debounce *Duration `toml:"debounce"`
+	} `toml:"buttons"`
+	Sound struct {
+		Enabled        *bool              `toml:"enabled"`
+		Voices         string             `toml:"voices"`
+		Volume         []audio.VolumeStep `toml:"volume"`
+		AnnounceWithin *Duration          `toml:"announce_within"`
+	} `toml:"sound"`
+	Status struct {
+		Listen string `toml:"listen"`
+	} `toml:"status"`
+}
+
+// Load reads and checks the configuration at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the device configuration: %w", err)
+	}
+	return Parse(path, data)
+}
+
+var lineInMessage = regexp.MustCompile(`^line (\d+)(?: \(last key "([^"]*)"\))?:?\s*`)
+
+// Parse reads and checks a configuration; path names it in errors and
+// is where relative paths (token_file, data_dir, logo) start from.
+func Parse(path string, data []byte) (*Config, error) {
+	var f file
+	md, err := toml.Decode(string(data), &f)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			msg := pe.Message
+			if pe.LastKey != "" && !strings.Contains(msg, pe.LastKey) {
+				return nil, Errors{{File: path, Line: pe.Position.Line, Setting: pe.LastKey, Message: msg}}
+			}
+			return nil, Errors{{File: path, Line: pe.Position.Line, Message: msg}}
+		}
+		// Type mismatches come as plain errors that name the line in text.
+		msg := strings.TrimPrefix(err.Error(), "toml: ")
+		line, key := 0, ""
+		if m := lineInMessage.FindStringSubmatch(msg); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			key = m[2]
+			msg = lineInMessage.ReplaceAllString(msg, "")
+		}
+		return nil, Errors{{File: path, Line: line, Setting: key, Message: msg}}
+	}
+	c := &checker{path: path, dir: filepath.Dir(path), lines: indexLines(string(data))}
+	for _, k := range md.Undecoded() {
+		c.add(k.String(), "unknown setting")
+	}
+	cfg := c.convert(&f)
+	if len(c.errs) > 0 {
+		sort.SliceStable(c.errs, func(i, j int) bool { return c.errs[i].Line < c.errs[j].Line })
+		return nil, c.errs
+	}
+	return cfg, nil
+}
+
+// checker collects the problems of one file.
+type checker struct {
+	path, dir string
+	lines     lineIndex
+	errs      Errors
+}
+
+func (c *checker) add(setting, format string, args ...any) {
+	c.errs = append(c.errs, Error{File: c.path, Line: c.lines.line(setting), Setting: setting, Message: fmt.Sprintf(format, args...)})
+}
+
+// relative resolves p against the configuration's folder.
+func (c *checker) relative(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.dir, p)
+}
+
+var officeID = regexp.MustCompile(`^[a-z0-9-]{1,40}$`)
+
+func (c *checker) convert(f *file) *Config {
+	cfg := &Config{File: c.path, Role: Role(f.Role), Name: strings.TrimSpace(f.Name), TechnicianPIN: f.TechnicianPIN}
+	switch cfg.Role {
+	case RoleTicket, RoleCounter, RoleHall:
+	case "":
+		c.add("role", "missing: ticket, counter or hall")
+	default:
+		c.add("role", "%q is not ticket, counter or hall", f.Role)
+	}
+	if cfg.Name == "" {
+		cfg.Name = string(cfg.Role)
+	}
+	cfg.DataDir = c.relative(f.DataDir)
+	if cfg.DataDir == "" {
+		cfg.DataDir = "/var/lib/kioskd"
+	}
+	cfg.Languages = f.Languages
+	if len(cfg.Languages) == 0 {
+		cfg.Languages = append([]string(nil), i18n.Languages...)
+	}
+	seen := map[string]bool{}
+	for _, l := range cfg.Languages {
+		switch {
+		case !i18n.Supported(l) || i18n.Normalize(l) != l:
+			c.add("languages", "%q is not one of pl, en, lt, ru, uk", l)
+		case seen[l]:
+			c.add("languages", "%q is listed twice", l)
+		}
+		seen[l] = true
+	}
+	if p := f.TechnicianPIN; p != "" {
+		if len(p) < 4 || len(p) > 12 || strings.Trim(p, "0123456789") != "" {
+			c.add("technician_pin", "must be 4 to 12 digits")
+		}
+	}
+	c.server(f, cfg)
+	c.screen(f, cfg)
+	switch cfg.Role {
+	case RoleTicket:
+		c.printer(f, cfg)
+		c.lease(f, cfg)
+	case RoleCounter:
+		c.counter(f, cfg)
+	case RoleHall:
+		c.sound(f, cfg)
+	}
+	c.notForRole(f, cfg.Role)
+	if l := f.Status.Listen; l != "" {
+		host, port, err := splitHostPort(l)
+		if err != nil || port == "" {
+			c.add("status.listen", "%q is not host:port (127.0.0.1:7070)", l)
+		} else if host != "127.0.0.1" && host != "localhost" && host != "::1" {
+			c.add("status.listen", "%q: the status page is for this machine only; listen on 127.0.0.1", l)
+		}
+		cfg.Status.Listen = l
+	}
+	return cfg
+}
+
+func splitHostPort(s string) (string, string, error) {
+	u, err := url.Parse("//" + s)
+	if err != nil {
+		return "", "", err
+	}
+	return u.Hostname(), u.Port(), nil
+}
+
+func (c *checker) server(f *file, cfg *Config) {
+	s := f.Server
+	u, err := url.Parse(s.URL)
+	switch {
+	case s.URL == "":
+		c.add("server.url", "missing: the queue server's address, e.g. http://10.0.0.2:8080")
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		c.add("server.url", "%q is not an http:// or https:// address", s.URL)
+	}
+	cfg.Server.URL = strings.TrimRight(s.URL, "/")
+	if s.Office == "" {
+		c.add("server.office", "missing: the office id, e.g. cus-starachowice")
+	} else if !officeID.MatchString(s.Office) {
+		c.add("server.office", "%q is not an office id (lowercase letters, digits, dashes)", s.Office)
+	}
+	cfg.Server.Office = s.Office
+	switch {
+	case s.Token != "" && s.TokenFile != "":
+		c.add("server.token_file", "give token or token_file, not both")
+	case s.Token != "":
+		cfg.Server.Token = strings.TrimSpace(s.Token)
+	case s.TokenFile != "":
+		path := c.relative(s.TokenFile)
+		data, err := readSmallFile(path)
+		if err != nil {
+			c.add("server.token_file", "cannot read it: %v", err)
+			break
+		}
+		cfg.Server.Token = strings.TrimSpace(string(data))
+		if cfg.Server.Token == "" {
+			c.add("server.token_file", "%s is empty", path)
+		}
+	default:
+		c.add("server.token", "missing: the device's token (queue-server token --role %s ...), or token_file", orRole(cfg.Role))
+	}
+	if t := cfg.Server.Token; t != "" && strings.ContainsAny(t, " \t\r\n") {
+		c.add("server.token", "a token has no spaces or line breaks")
+	}
+	cfg.Server.IssueTimeout = c.duration("server.issue_timeout", s.IssueTimeout, 1500*time.Millisecond, 100*time.Millisecond, time.Minute)
+}
+
+// readSmallFile reads a regular file of at most 4 KiB (a token), so a
+// mistyped path to a device or a pipe cannot hang the start-up.
+func readSmallFile(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if st.Size() > 4096 {
+		return nil, fmt.Errorf("%s is %d bytes; a token file holds one token", path, st.Size())
+	}
+	return os.ReadFile(path)
+}
+
+func orRole(r Role) string {
+	if r == "" {
+		return "ROLE"
+	}
+	return string(r)
+}
+
+// duration checks an optional duration against its bounds.
+func (c *checker) duration(setting string, d *Duration, def, lo, hi time.Duration) time.Duration {
+	if d == nil {
+		return def
+	}
+	v := time.Duration(*d)
+	if v < lo || v > hi {
+		c.add(setting, "%v is outside %v to %v", v, lo, hi)
+	}
+	return v
+}
+
+func (c *checker) screen(f *file, cfg *Config) {
+	s := f.Screen
+	w, h, mm := 1920, 1080, 0.0
+	if cfg.Role == RoleCounter {
+		w, h, mm = 800, 480, 154
+	}
+	if s.Width != 0 || s.Height != 0 {
+		w, h, mm = s.Width, s.Height, 0
+	}
+	if w < 320 || h < 240 || w > 8192 || h > 8192 {
+		c.add("screen.width", "%dx%d: width and height must be from 320x240 to 8192x8192 pixels", w, h)
+	}
+	switch s.Rotation {
+	case 0, 90, 180, 270:
+	default:
+		c.add("screen.rotation", "%d is not 0, 90, 180 or 270", s.Rotation)
+	}
+	if s.WidthMM != 0 {
+		mm = s.WidthMM
+	}
+	if mm < 0 || mm > 5000 {
+		c.add("screen.width_mm", "%v is not a screen's width in millimetres", mm)
+	}
+	scale := s.WindowScale
+	if scale == 0 {
+		scale = 1
+	}
+	if scale < 0.1 || scale > 2 {
+		c.add("screen.window_scale", "%v is outside 0.1 to 2", s.WindowScale)
+	}
+	cfg.Screen = Screen{
+		Width: w, Height: h, Rotation: s.Rotation, WidthMM: mm, Windowed: s.Windowed, WindowScale: scale,
+		IdleTimeout: c.duration("screen.idle_timeout", s.IdleTimeout, 40*time.Second, 5*time.Second, 10*time.Minute),
+		Message:     strings.TrimSpace(s.Message),
+	}
+}
+
+func (c *checker) printer(f *file, cfg *Config) {
+	p := f.Printer
+	if p.URI == "" {
+		c.add("printer.uri", "missing: the ticket printer, e.g. usb:///dev/usb/lp0 or emulator:///var/tmp/tickets")
+	} else if _, err := printer.ParseURI(p.URI); err != nil {
+		c.add("printer.uri", "%v", err)
+	}
+	cfg.Printer.URI = p.URI
+	cfg.Printer.Profile = p.Profile
+	if cfg.Printer.Profile == "" {
+		cfg.Printer.Profile = profiles.Default
+	}
+	if _, err := profiles.Lookup(cfg.Printer.Profile); err != nil {
+		c.add("printer.profile", "%v (kioskctl printer-profiles lists them)", err)
+	}
+	switch p.Mode {
+	case "", "text":
+		cfg.Printer.Mode = printer.TextMode
+	case "raster":
+		cfg.Printer.Mode = printer.RasterMode
+	default:
+		c.add("printer.mode", "%q is not text or raster", p.Mode)
+	}
+	if p.PaperMM != 0 && p.PaperMM != 58 && p.PaperMM != 80 {
+		c.add("printer.paper_mm", "%d is not 58 or 80", p.PaperMM)
+	}
+	cfg.Printer.PaperMM = p.PaperMM
+	cfg.Printer.Logo = c.relative(p.Logo)
+	if cfg.Printer.Logo != "" {
+		if _, err := os.Stat(cfg.Printer.Logo); err != nil {
+			c.add("printer.logo", "%v", err)
+		}
+	}
+	cfg.Printer.CheckEvery = c.duration("printer.check_every", p.CheckEvery, 10*time.Second, time.Second, 10*time.Minute)
+}
+
+func (c *checker) lease(f *file, cfg *Config) {
+	size, low := 20, 10
+	if f.Lease.Size != nil {
+		size = *f.Lease.Size
+	}
+	if f.Lease.Low != nil {
+		low = *f.Lease.Low
+	} else {
+		low = size / 2
+	}
+	if size < 0 || size > 50 {
+		c.add("lease.size", "%d is outside 0 (no offline issuing) to 50", size)
+	}
+	if low < 0 || (size > 0 && low >= size) {
+		c.add("lease.low", "%d must be from 0 to below lease.size (%d)", low, size)
+	}
+	cfg.Lease = Lease{Size: size, Low: low}
+}
+
+func (c *checker) counter(f *file, cfg *Config) {
+	n := f.Counter.Number
+	if n < 1 || n > 999 {
+		c.add("counter.number", "missing or outside 1-999: the counter this display is above")
+	}
+	cfg.Counter.Number = n
+	b := f.Buttons
+	pins := map[Button]string{
+		ButtonNext: b.Next, ButtonRecall: b.Recall, ButtonFinish: b.Finish,
+		ButtonGood: b.Good, ButtonNeutral: b.Neutral, ButtonBad: b.Bad,
+	}
+	cfg.Buttons.Pins = map[Button]string{}
+	byPin := map[string]Button{}
+	for _, btn := range AllButtons {
+		pin := strings.TrimSpace(pins[btn])
+		if pin == "" {
+			continue
+		}
+		if other, dup := byPin[pin]; dup {
+			c.add("buttons."+string(btn), "pin %s is already the %s button", pin, other)
+		}
+		byPin[pin] = btn
+		cfg.Buttons.Pins[btn] = pin
+	}
+	switch b.Pressed {
+	case "", "low":
+		cfg.Buttons.ActiveLow = true
+	case "high":
+	default:
+		c.add("buttons.pressed", "%q is not low (button to ground) or high (button to 3.3 V)", b.Pressed)
+	}
+	cfg.Buttons.Debounce = c.duration("buttons.debounce", b.Debounce, 30*time.Millisecond, 0, time.Second)
+}
+
+func (c *checker) sound(f *file, cfg *Config) {
+	s := f.Sound
+	cfg.Sound.Enabled = s.Enabled == nil || *s.Enabled
+	cfg.Sound.Voices = c.relative(s.Voices)
+	if cfg.Sound.Voices != "" {
+		if st, err := os.Stat(cfg.Sound.Voices); err != nil || !st.IsDir() {
+			c.add("sound.voices", "%s is not a folder of voice packs", cfg.Sound.Voices)
+		}
+	}
+	if _, err := audio.NewVolumeSchedule(s.Volume); err != nil {
+		c.add("sound.volume", "%v", err)
+	}
+	cfg.Sound.Volume = s.Volume
+	cfg.Sound.AnnounceWithin = c.duration("sound.announce_within", s.AnnounceWithin, 2*time.Minute, 0, time.Hour)
+}
+
+// notForRole names settings the role does not use, so a technician does
+// not wonder why a printer on a hall display never prints.
+func (c *checker) notForRole(f *file, r Role) {
+	used := map[Role][]string{
+		RoleTicket:  {"printer", "lease"},
+		RoleCounter: {"counter", "buttons"},
+		RoleHall:    {"sound"},
+	}
+	set := map[string]bool{
+		"printer": f.Printer != (file{}).Printer,
+		"lease":   f.Lease != (file{}).Lease,
+		"counter": f.Counter != (file{}).Counter,
+		"buttons": f.Buttons != (file{}).Buttons,
+		"sound":   f.Sound.Enabled != nil || f.Sound.Voices != "" || len(f.Sound.Volume) > 0 || f.Sound.AnnounceWithin != nil,
+	}
+	if r == "" {
+		return
+	}
+	for _, table := range []string{"printer", "lease", "counter", "buttons", "sound"} {
+		if set[table] && !contains(used[r], table) {
+			c.add(table, "a %s device has no %s; remove the [%s] table", r, table, table)
+		}
+	}
+	if f.TechnicianPIN != "" && r != RoleTicket {
+		c.add("technician_pin", "only the ticket kiosk has a service screen")
+	}
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
