@@ -558,8 +558,8 @@ func (c *checker) lease(f *file, cfg *Config) {
 	if size < 0 || size > 50 {
 		c.add("lease.size", "%d is outside 0 (no offline issuing) to 50", size)
 	}
-	if low < 0 || (size > 0 && low >= size) {
-		c.add("lease.low", "%d must be from 0 to below lease.size (%d)", low, size)
+	if low < 0 || low > size {
+		c.add("lease.low", "%d must be from 0 to lease.size (%d)", low, size)
 	}
 	cfg.Lease = Lease{Size: size, Low: low}
 }

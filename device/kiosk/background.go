@@ -1,0 +1,329 @@
+package kiosk
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/numerek/numerek/printer"
+	"github.com/numerek/numerek/queue"
+	"github.com/numerek/numerek/store"
+	devsync "github.com/numerek/numerek/sync"
+)
+
+// Run settles what a previous run left open in the journal, then looks
+// after the printer, the faults, the leases and the outbox until ctx ends.
+func (k *Kiosk) Run(ctx context.Context) error {
+	if err := k.recover(); err != nil {
+		return err
+	}
+	if n, err := k.db.Prune(time.Now().Add(-30 * 24 * time.Hour)); err != nil {
+		k.log.Error("pruning the journal", "err", err)
+	} else if n > 0 {
+		k.log.Info("pruned the journal", "entries", n)
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var lastCheck time.Time
+	wasOnline := false
+	for {
+		online := k.follower.Online()
+		due := time.Since(lastCheck) >= k.opts.CheckEvery
+		if due || (online && !wasOnline) {
+			if due {
+				lastCheck = time.Now()
+				k.checkIdlePrinter(ctx)
+			}
+			k.lookAfterServer(ctx)
+		}
+		wasOnline = online
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		case <-k.work:
+			k.lookAfterServer(ctx)
+		}
+	}
+}
+
+// lookAfterServer does what needs the server, if it can be reached.
+func (k *Kiosk) lookAfterServer(ctx context.Context) {
+	if k.skipServer() {
+		return
+	}
+	k.pushOutbox(ctx)
+	k.reportFault(ctx)
+	k.keepLeases(ctx)
+	k.resolveUnanswered()
+}
+
+// recover settles the journal entries a stopped kiosk left open.
+func (k *Kiosk) recover() error {
+	changed, err := k.db.Recover()
+	if err != nil {
+		return err
+	}
+	for _, e := range changed {
+		switch {
+		case e.Phase == store.PhaseInterrupted && e.HandIn == store.HandInPending:
+			k.log.Warn("a ticket issued offline was journalled but its printing was cut short; a resident may hold it, so it will be handed in",
+				"ticket", e.Number, "issued", e.IssuedAt, "request", e.RequestID)
+		case e.Phase == store.PhaseInterrupted:
+			k.log.Warn("a ticket was journalled but its printing was cut short; a resident may hold it", "ticket", e.Number, "issued", e.IssuedAt)
+		case e.Phase == store.PhaseUnanswered:
+			k.log.Warn("a ticket request was cut short before the server answered; looking for it on the server", "request", e.RequestID)
+			k.mu.Lock()
+			k.unanswered[e.Key] = e.RequestID
+			k.mu.Unlock()
+		}
+	}
+	if entries, err := k.db.Journal(0, 0); err == nil && len(entries) > 0 {
+		k.mu.Lock()
+		k.lastIssued = entries[len(entries)-1].IssuedAt
+		k.mu.Unlock()
+	}
+	return nil
+}
+
+// resolveUnanswered looks in the server's state for tickets issued for
+// requests whose answer never came: nobody holds them, and staff should
+// know their numbers (they will be no-shows).
+func (k *Kiosk) resolveUnanswered() {
+	k.mu.Lock()
+	pending := make(map[uint64]string, len(k.unanswered))
+	for key, id := range k.unanswered {
+		pending[key] = id
+	}
+	k.mu.Unlock()
+	if len(pending) == 0 {
+		return
+	}
+	found := map[uint64]string{}
+	k.follower.Read(func(s *queue.State) {
+		for key, id := range pending {
+			for _, reqs := range []map[string]string{s.Requests, s.PrevRequests} {
+				for scoped, ticket := range reqs {
+					// The server scopes request ids by token: "TOKEN/ID".
+					if strings.HasSuffix(scoped, "/"+id) {
+						found[key] = ticket
+					}
+				}
+			}
+		}
+	})
+	for key, ticket := range found {
+		number := ticket[strings.LastIndex(ticket, "-")+1:]
+		e, err := k.db.UpdateEntry(key, func(e *store.JournalEntry) error {
+			e.TicketID, e.Number = ticket, number
+			e.Detail = "issued by the server but its answer never came: nobody holds this ticket"
+			return nil
+		})
+		if err != nil {
+			k.log.Error("journalling an unanswered ticket", "ticket", ticket, "err", err)
+			continue
+		}
+		k.log.Warn("the server issued a ticket whose answer never reached the kiosk; nobody holds it and it will be a no-show", "ticket", e.Number, "request", e.RequestID)
+	}
+	k.mu.Lock()
+	for key := range found {
+		delete(k.unanswered, key)
+	}
+	k.mu.Unlock()
+}
+
+// pushOutbox hands in the tickets issued offline, in the order they were
+// issued; it stops at the first that cannot reach the server.
+func (k *Kiosk) pushOutbox(ctx context.Context) {
+	pending, err := k.db.PendingHandIns()
+	if err != nil {
+		k.log.Error("reading the outbox", "err", err)
+		return
+	}
+	for _, e := range pending {
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		res, err := k.client.HandIn(rctx, devsync.LeasedTicketRequest{
+			RequestID: e.RequestID, Service: e.Service, Number: e.LeaseNumber, IssuedAt: e.IssuedAt, Lang: e.Lang, Priority: e.Priority,
+		})
+		cancel()
+		if devsync.Unreachable(err) {
+			k.log.Info("the outbox waits for the server", "tickets", len(pending), "err", err)
+			return
+		}
+		state, note := store.HandInDone, ""
+		switch {
+		case err != nil:
+			state, note = store.HandInRejected, err.Error()
+			k.log.Error("the server refused a ticket issued offline; staff must place it by hand", "ticket", e.Number, "issued", e.IssuedAt, "err", err)
+		case res.Expired:
+			state, note = store.HandInExpired, "its day had ended; kept for statistics"
+			k.log.Warn("a ticket issued offline was handed in after its day ended", "ticket", e.Number, "issued", e.IssuedAt)
+		default:
+			k.log.Info("handed in a ticket issued offline", "ticket", e.Number, "issued", e.IssuedAt, "again", !res.Created)
+		}
+		if _, err := k.db.UpdateEntry(e.Key, func(e *store.JournalEntry) error {
+			e.HandIn, e.HandInNote = state, note
+			if res.Ticket.Ticket.ID != "" {
+				e.TicketID = res.Ticket.Ticket.ID
+			}
+			return nil
+		}); err != nil {
+			k.log.Error("journalling a hand-in", "ticket", e.Number, "err", err)
+			return
+		}
+	}
+}
+
+// keepLeases asks for numbers for every service open now whose lease for
+// today runs low, and forgets the leases of past days.
+func (k *Kiosk) keepLeases(ctx context.Context) {
+	if k.opts.LeaseSize == 0 {
+		return
+	}
+	o := k.follower.Office()
+	if o == nil {
+		return
+	}
+	now := k.clock.Now()
+	day := o.LocalDate(now)
+	if n, err := k.db.DropLeasesBefore(day); err != nil {
+		k.log.Error("dropping old leases", "err", err)
+	} else if n > 0 {
+		k.log.Info("dropped the leases of past days", "leases", n)
+	}
+	var open []string
+	if !k.follower.Read(func(s *queue.State) {
+		if s.Day != day {
+			return // the stream has not brought the new day yet
+		}
+		for _, svc := range o.Services {
+			if s.CanIssue(now, svc.ID) == nil {
+				open = append(open, svc.ID)
+			}
+		}
+	}) {
+		return
+	}
+	for _, svc := range open {
+		left, err := k.db.LeaseLeft(svc, day)
+		if err != nil || left >= k.opts.LeaseLow {
+			continue
+		}
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		l, err := k.client.Lease(rctx, svc, k.opts.LeaseSize)
+		cancel()
+		if err != nil {
+			k.log.Warn("asking for a number lease", "service", svc, "err", err)
+			if devsync.Unreachable(err) {
+				return
+			}
+			continue
+		}
+		if err := k.db.AddLease(l); err != nil {
+			k.log.Error("keeping a number lease", "service", svc, "err", err)
+			continue
+		}
+		k.log.Info("leased numbers for offline issuing", "service", svc, "first", l.First, "last", l.Last, "day", l.Day)
+	}
+}
+
+// checkPrinter reads the printer's status before a ticket and says
+// whether it can print.
+func (k *Kiosk) checkPrinter(ctx context.Context) bool {
+	st, err := k.printer.Status(ctx)
+	k.setStatus(st, err)
+	return err == nil && st.Ready()
+}
+
+// checkIdlePrinter reads the status between tickets, so the screen and
+// staff learn of a fault before the next resident does.
+func (k *Kiosk) checkIdlePrinter(ctx context.Context) {
+	if !k.issueMu.TryLock() {
+		return // a ticket is on its way; it reads the status itself
+	}
+	defer k.issueMu.Unlock()
+	k.checkPrinter(ctx)
+}
+
+func (k *Kiosk) printerStatus() printer.Status {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.status
+}
+
+// setStatus records what the printer said and the fault it means.
+func (k *Kiosk) setStatus(st printer.Status, err error) {
+	var se *printer.StatusError
+	if errors.As(err, &se) {
+		st = se.Status
+	}
+	f := faultOf(st, err)
+	k.mu.Lock()
+	k.status, k.statusErr, k.checkedAt = st, err, time.Now()
+	changed := f != k.fault
+	k.fault = f
+	notify := k.onStatus
+	k.mu.Unlock()
+	if changed {
+		if f.Code == "" {
+			k.log.Info("printer ready again")
+		} else {
+			k.log.Warn("printer fault", "fault", f.Code, "detail", f.Detail)
+		}
+		k.wake()
+	}
+	if notify != nil {
+		notify(st)
+	}
+}
+
+// faultOf names a printer status as a fault staff see; "" is none.
+func faultOf(st printer.Status, err error) Fault {
+	codes := []struct {
+		c    printer.Condition
+		code string
+	}{
+		{printer.Disconnected, "printer-disconnected"},
+		{printer.NotAnswering, "printer-not-answering"},
+		{printer.PaperOut, "paper-out"},
+		{printer.CoverOpen, "cover-open"},
+		{printer.CutterError, "cutter-error"},
+		{printer.MechanicalError, "printer-error"},
+		{printer.UnrecoverableError, "printer-error"},
+		{printer.HeadOverheat, "printer-overheated"},
+		{printer.Offline, "printer-offline"},
+		{printer.PaperNearEnd, "paper-near-end"},
+	}
+	for _, c := range codes {
+		if st.Has(c.c) {
+			return Fault{Code: c.code, Detail: describe(st, err)}
+		}
+	}
+	if err != nil && !st.Ready() {
+		return Fault{Code: "printer-error", Detail: describe(st, err)}
+	}
+	return Fault{}
+}
+
+// reportFault tells the server the printer's fault when it changed.
+func (k *Kiosk) reportFault(ctx context.Context) {
+	k.mu.Lock()
+	f, sent, known := k.fault, k.faultSent, k.faultKnown
+	k.mu.Unlock()
+	// The first report is sent even when all is well: the server may still
+	// show a fault from before a restart.
+	if known && f == sent {
+		return
+	}
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	err := k.client.ReportFault(rctx, f.Code, f.Detail)
+	cancel()
+	if err != nil {
+		k.log.Warn("reporting the printer's fault", "fault", f.Code, "err", err)
+		return
+	}
+	k.mu.Lock()
+	k.faultSent, k.faultKnown = f, true
+	k.mu.Unlock()
+}

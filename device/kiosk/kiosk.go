@@ -1,0 +1,432 @@
+// Package kiosk is the ticket kiosk's work behind its touch screen: it
+// issues a ticket through the server, or from the kiosk's own number lease
+// when the server cannot be reached in time, journals it on disk before
+// printing, prints it in the resident's language, and hands tickets issued
+// offline in when the server is back. It watches the printer, shows staff
+// its faults, and keeps the leases topped up.
+//
+// The journal (store.DeviceDB) makes a power cut harmless: a request is
+// journalled with its request id before it is sent, a ticket with its
+// number before a byte goes to the printer, and each later step is one
+// synced write. After a restart every ticket that may be in a resident's
+// hand is known, none is handed in twice (the request id makes handing in
+// idempotent), and none is lost: a leased ticket whose printing was cut
+// short is still handed in, since a resident may hold it.
+//
+// When the printer cannot print (checked before issuing), the ticket is
+// still issued, as a kiosk ticket, and shown on the screen with the QR
+// code of its e-ticket page instead, so nobody gets a number that was
+// never printed and nobody leaves without one; the journal marks it shown,
+// and the printer's fault is reported to the server for staff to see.
+package kiosk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"log/slog"
+	"strings"
+	gosync "sync"
+	"time"
+
+	"github.com/numerek/numerek/i18n"
+	"github.com/numerek/numerek/printer"
+	"github.com/numerek/numerek/printer/ticketfmt"
+	"github.com/numerek/numerek/queue"
+	"github.com/numerek/numerek/store"
+	devsync "github.com/numerek/numerek/sync"
+)
+
+// Options set up a Kiosk.
+type Options struct {
+	// IssueTimeout bounds asking the server for a ticket; default 1.5 s.
+	IssueTimeout time.Duration
+	// LeaseSize numbers are asked for when fewer than LeaseLow are left
+	// for a service; LeaseSize 0 turns offline issuing off.
+	LeaseSize, LeaseLow int
+	// PaperMM narrows tickets to 58 mm paper on an 80 mm printer.
+	PaperMM int
+	// Logo is printed at the top of each ticket.
+	Logo image.Image
+	// CheckEvery is how often the printer is checked while idle, and the
+	// leases and the outbox looked after; default 10 s.
+	CheckEvery time.Duration
+	// AfterJournal, when set, is called once a ticket is journalled and
+	// before it is printed: tests stop the process there.
+	AfterJournal func(store.JournalEntry)
+	Catalog      *i18n.Catalog
+	Log          *slog.Logger
+}
+
+// Kiosk issues and prints tickets. Its methods are safe for concurrent
+// use; tickets are issued one at a time.
+type Kiosk struct {
+	opts     Options
+	client   *devsync.Client
+	follower *devsync.Follower
+	db       *store.DeviceDB
+	clock    *devsync.Clock
+	printer  *printer.Printer
+	log      *slog.Logger
+
+	issueMu gosync.Mutex // one ticket at a time
+	work    chan struct{}
+
+	mu          gosync.Mutex
+	status      printer.Status
+	statusErr   error
+	checkedAt   time.Time
+	fault       Fault // the printer's fault now
+	faultSent   Fault // the fault the server was last told
+	faultKnown  bool  // faultSent is what the server has
+	unreachable time.Time
+	lastIssued  time.Time
+	unanswered  map[uint64]string // journal key -> request id, to look for on the server
+	onStatus    func(printer.Status)
+}
+
+// Fault is a device trouble as staff see it.
+type Fault struct {
+	Code   string `json:"fault"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// New returns a kiosk. follower supplies the office and its state; the
+// kiosk's background work runs in Run.
+func New(client *devsync.Client, follower *devsync.Follower, db *store.DeviceDB, clock *devsync.Clock, p *printer.Printer, opts Options) *Kiosk {
+	if opts.IssueTimeout <= 0 {
+		opts.IssueTimeout = 1500 * time.Millisecond
+	}
+	if opts.CheckEvery <= 0 {
+		opts.CheckEvery = 10 * time.Second
+	}
+	if opts.Catalog == nil {
+		opts.Catalog = i18n.Messages()
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Kiosk{
+		opts: opts, client: client, follower: follower, db: db, clock: clock, printer: p, log: opts.Log,
+		work: make(chan struct{}, 1), unanswered: map[uint64]string{},
+	}
+}
+
+// OnPrinterStatus sets a function told of every printer status read (the
+// screen's warning); call it before Run.
+func (k *Kiosk) OnPrinterStatus(fn func(printer.Status)) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.onStatus = fn
+}
+
+// Result is a ticket issued at the kiosk.
+type Result struct {
+	Entry   store.JournalEntry
+	Number  string
+	Service string
+	// Printed says the ticket came out of the printer; otherwise it is
+	// to be shown on the screen (with the QR code of ETicketURL, when the
+	// server gave one).
+	Printed    bool
+	ETicketURL string
+	Ahead      int
+	// EstimatedWait is negative when unknown.
+	EstimatedWait time.Duration
+	BookedFor     time.Time
+	// Offline: the ticket came from the kiosk's lease.
+	Offline bool
+}
+
+// ErrNotReady means the kiosk has not yet learnt its office from the
+// server (first start without a network).
+var ErrNotReady = errors.New("the kiosk does not know its office yet")
+
+// ErrNoNumbers means the server cannot be reached and the kiosk's lease
+// of the service is used up.
+var ErrNoNumbers = errors.New("the server cannot be reached and no leased number is left")
+
+// Issue draws a ticket for service in lang and prints it if the printer
+// is ready. An error that wraps a *queue.Error is the office's refusal.
+func (k *Kiosk) Issue(ctx context.Context, service, lang string, priority bool) (Result, error) {
+	k.issueMu.Lock()
+	defer k.issueMu.Unlock()
+	o := k.follower.Office()
+	if o == nil {
+		return Result{}, ErrNotReady
+	}
+	svc, ok := o.Service(service)
+	if !ok {
+		return Result{}, fmt.Errorf("issuing a ticket: no service %q in office %s", service, o.ID)
+	}
+	lang = i18n.Normalize(lang)
+	printable := k.checkPrinter(ctx)
+	now := k.issueTime()
+
+	if !k.skipServer() {
+		e, err := k.db.BeginRequest(store.JournalEntry{Source: store.SourceServer, Service: service, Lang: lang, Priority: priority, IssuedAt: now})
+		if err != nil {
+			return Result{}, err
+		}
+		rctx, cancel := context.WithTimeout(ctx, k.opts.IssueTimeout)
+		resp, _, err := k.client.Issue(rctx, devsync.IssueRequest{Service: service, Lang: lang, Priority: priority, RequestID: e.RequestID})
+		cancel()
+		switch {
+		case err == nil:
+			t := resp.Ticket
+			e, err = k.db.UpdateEntry(e.Key, func(e *store.JournalEntry) error {
+				e.Phase, e.Number, e.TicketID, e.ETicketURL = store.PhaseIssued, t.Number, t.ID, resp.ETicketURL
+				e.IssuedAt = t.IssuedAt
+				return nil
+			})
+			if err != nil {
+				return Result{}, err
+			}
+			return k.deliver(ctx, o, e, printable, Result{Ahead: t.Ahead, EstimatedWait: seconds(t.EstimatedWaitS)})
+		case !devsync.Unreachable(err):
+			k.settle(e, store.PhaseRefused, err)
+			return Result{}, err
+		}
+		k.settle(e, store.PhaseUnanswered, err)
+		k.markUnreachable(e, err)
+	}
+	return k.issueOffline(ctx, o, svc, lang, priority, printable, now)
+}
+
+// issueOffline issues from the lease, after checking with the kiosk's
+// copy of the state that the service takes tickets now.
+func (k *Kiosk) issueOffline(ctx context.Context, o *queue.Office, svc queue.Service, lang string, priority, printable bool, now time.Time) (Result, error) {
+	var refused error
+	var ahead int
+	wait := time.Duration(-1)
+	k.follower.Read(func(s *queue.State) {
+		if refused = s.CanIssue(now, svc.ID); refused != nil {
+			return
+		}
+		for _, t := range s.Tickets {
+			if t.Service == svc.ID && t.State == queue.Waiting {
+				ahead++
+			}
+		}
+		wait = s.WaitForNew(now, svc.ID)
+	})
+	if refused != nil {
+		return Result{}, refused
+	}
+	if k.opts.LeaseSize == 0 {
+		return Result{}, ErrNoNumbers
+	}
+	// Tickets issued offline but not handed in yet wait too.
+	if pending, err := k.db.PendingHandIns(); err == nil {
+		for _, p := range pending {
+			if p.Service == svc.ID {
+				ahead++
+			}
+		}
+	}
+	e, err := k.db.IssueFromLease(store.JournalEntry{Service: svc.ID, Lang: lang, Priority: priority, IssuedAt: now}, o.LocalDate(now), svc.Prefix)
+	if errors.Is(err, store.ErrNoLease) {
+		k.log.Error("cannot issue: the server is unreachable and the lease is used up", "service", svc.ID)
+		return Result{}, ErrNoNumbers
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	k.log.Warn("issued offline from the lease", "ticket", e.Number, "request", e.RequestID)
+	k.wake()
+	return k.deliver(ctx, o, e, printable, Result{Ahead: ahead, EstimatedWait: wait, Offline: true})
+}
+
+// CheckIn confirms a booked visit by its code and prints its ticket. It
+// needs the server: codes cannot be checked offline.
+func (k *Kiosk) CheckIn(ctx context.Context, code, lang string) (Result, error) {
+	k.issueMu.Lock()
+	defer k.issueMu.Unlock()
+	o := k.follower.Office()
+	if o == nil {
+		return Result{}, ErrNotReady
+	}
+	lang = i18n.Normalize(lang)
+	printable := k.checkPrinter(ctx)
+	e, err := k.db.BeginRequest(store.JournalEntry{Source: store.SourceCheckIn, Lang: lang, IssuedAt: k.issueTime()})
+	if err != nil {
+		return Result{}, err
+	}
+	rctx, cancel := context.WithTimeout(ctx, 4*k.opts.IssueTimeout)
+	resp, err := k.client.CheckIn(rctx, devsync.CheckInRequest{Code: code, Lang: lang, RequestID: e.RequestID})
+	cancel()
+	if err != nil {
+		phase := store.PhaseRefused
+		if devsync.Unreachable(err) {
+			phase = store.PhaseUnanswered
+			k.markUnreachable(e, err)
+		}
+		k.settle(e, phase, err)
+		return Result{}, err
+	}
+	t := resp.Ticket
+	e, err = k.db.UpdateEntry(e.Key, func(e *store.JournalEntry) error {
+		e.Phase, e.Service, e.Number, e.TicketID, e.ETicketURL = store.PhaseIssued, t.Service, t.Number, t.ID, resp.ETicketURL
+		return nil
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	return k.deliver(ctx, o, e, printable, Result{Ahead: t.Ahead, EstimatedWait: seconds(t.EstimatedWaitS), BookedFor: t.BookedFor})
+}
+
+// deliver prints a journalled ticket, or settles it as shown on screen.
+func (k *Kiosk) deliver(ctx context.Context, o *queue.Office, e store.JournalEntry, printable bool, res Result) (Result, error) {
+	if k.opts.AfterJournal != nil {
+		k.opts.AfterJournal(e)
+	}
+	res.Entry, res.Number, res.Service, res.ETicketURL = e, e.Number, e.Service, e.ETicketURL
+	phase, detail := store.PhaseShown, ""
+	if printable {
+		st, err := k.printer.Print(ctx, k.compose(o, e, res))
+		k.setStatus(st, err)
+		if err == nil {
+			phase, res.Printed = store.PhasePrinted, true
+		} else {
+			detail = err.Error()
+			k.log.Error("ticket not printed; shown on the screen", "ticket", e.Number, "err", err)
+		}
+	} else {
+		detail = "printer not ready: " + k.printerStatus().String()
+	}
+	e, err := k.db.UpdateEntry(e.Key, func(e *store.JournalEntry) error {
+		e.Phase, e.Detail = phase, detail
+		return nil
+	})
+	if err != nil {
+		// The ticket is issued and in the resident's hand or on the screen;
+		// the journal still has it as issued, which a restart settles.
+		k.log.Error("journalling a delivered ticket", "ticket", res.Number, "err", err)
+	}
+	res.Entry = e
+	return res, nil
+}
+
+// compose lays out the paper ticket in the resident's language.
+func (k *Kiosk) compose(o *queue.Office, e store.JournalEntry, res Result) printer.Ticket {
+	svc, _ := o.Service(e.Service)
+	in := ticketfmt.Input{
+		Lang: e.Lang, OfficeName: o.Name, ServiceName: svc.Name(e.Lang), Number: e.Number,
+		Ahead: res.Ahead, IssuedAt: e.IssuedAt.In(o.Location), EstimatedWait: res.EstimatedWait,
+		ETicketURL: e.ETicketURL, Footer: o.Footer, Priority: e.Priority, Logo: k.opts.Logo, PaperMM: k.opts.PaperMM,
+	}
+	if !res.BookedFor.IsZero() {
+		in.EstimatedWait = -1
+	}
+	return ticketfmt.Compose(k.opts.Catalog, in)
+}
+
+// settle ends a request that gave no ticket.
+func (k *Kiosk) settle(e store.JournalEntry, phase store.Phase, cause error) {
+	if _, err := k.db.UpdateEntry(e.Key, func(e *store.JournalEntry) error {
+		e.Phase, e.Detail = phase, cause.Error()
+		return nil
+	}); err != nil {
+		k.log.Error("journalling a request's end", "request", e.RequestID, "err", err)
+	}
+}
+
+// issueTime is the office's time now, later than every ticket issued
+// before, so tickets issued offline keep their order on the server.
+func (k *Kiosk) issueTime() time.Time {
+	now := k.clock.Now()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !now.After(k.lastIssued) {
+		now = k.lastIssued.Add(time.Millisecond)
+	}
+	k.lastIssued = now
+	return now
+}
+
+// unreachableFor is how long, after a request found the server
+// unreachable, the kiosk goes straight to its lease while the event
+// stream is down too: a resident should not wait out a timeout per ticket.
+const unreachableFor = 30 * time.Second
+
+func (k *Kiosk) markUnreachable(e store.JournalEntry, err error) {
+	k.log.Warn("the server did not answer in time; issuing from the lease", "request", e.RequestID, "err", err)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.unreachable = time.Now()
+	k.unanswered[e.Key] = e.RequestID
+}
+
+func (k *Kiosk) skipServer() bool {
+	k.mu.Lock()
+	recent := !k.unreachable.IsZero() && time.Since(k.unreachable) < unreachableFor
+	k.mu.Unlock()
+	return recent && !k.follower.Online()
+}
+
+func seconds(s int64) time.Duration {
+	if s < 0 {
+		return -1
+	}
+	return time.Duration(s) * time.Second
+}
+
+func (k *Kiosk) wake() {
+	select {
+	case k.work <- struct{}{}:
+	default:
+	}
+}
+
+// TestPrint prints the printer's test page (the service screen's button).
+func (k *Kiosk) TestPrint(ctx context.Context) error {
+	_, st, err := k.printer.PrintTestPage(ctx, k.clock.Now())
+	k.setStatus(st, err)
+	return err
+}
+
+// Stats is what the kiosk tells the status page.
+type Stats struct {
+	Printer      string             `json:"printer"`
+	PrinterReady bool               `json:"printer_ready"`
+	Fault        Fault              `json:"fault"`
+	Journal      store.JournalStats `json:"journal"`
+	Leases       map[string]int     `json:"leases_left"`
+}
+
+// Stats reports the printer, the journal and the numbers left.
+func (k *Kiosk) Stats() (Stats, error) {
+	st := k.printerStatus()
+	k.mu.Lock()
+	fault := k.fault
+	k.mu.Unlock()
+	js, err := k.db.Stats()
+	if err != nil {
+		return Stats{}, err
+	}
+	out := Stats{Printer: st.String(), PrinterReady: st.Ready(), Fault: fault, Journal: js, Leases: map[string]int{}}
+	leases, err := k.db.Leases()
+	if err != nil {
+		return Stats{}, err
+	}
+	day := ""
+	if o := k.follower.Office(); o != nil {
+		day = o.LocalDate(k.clock.Now())
+	}
+	for _, l := range leases {
+		if l.Day == day {
+			out.Leases[l.Service] += l.Left()
+		}
+	}
+	return out, nil
+}
+
+// describe says a printer's trouble for the service screen and staff.
+func describe(st printer.Status, err error) string {
+	msg := st.String()
+	if err != nil && !strings.Contains(err.Error(), msg) {
+		msg += " (" + err.Error() + ")"
+	}
+	return msg
+}

@@ -1,0 +1,297 @@
+package kiosk
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/numerek/numerek/printer"
+	"github.com/numerek/numerek/printer/emulator"
+	"github.com/numerek/numerek/printer/profiles"
+	"github.com/numerek/numerek/queue"
+	"github.com/numerek/numerek/store"
+	devsync "github.com/numerek/numerek/sync"
+	"github.com/numerek/numerek/sync/synctest"
+)
+
+// rig is a kiosk with its server, its printer (an emulated network
+// printer) and its device file, all real.
+type rig struct {
+	t      *testing.T
+	srv    *synctest.Server
+	kiosk  *Kiosk
+	emu    *emulator.Printer
+	db     *store.DeviceDB
+	follow *devsync.Follower
+	stop   func()
+}
+
+func newRig(t *testing.T, opts Options) *rig {
+	t.Helper()
+	srv := synctest.Start(t, synctest.Options{})
+	prof, err := profiles.Lookup(profiles.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu, err := emulator.New(emulator.Config{Profile: prof})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	tcp, err := emu.ListenTCP(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := printer.Open(ctx, "tcp://"+tcp.Addr(), prof, printer.Options{StatusTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.OpenDevice(filepath.Join(t.TempDir(), "device.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := devsync.NewClock(0)
+	client, err := devsync.NewClient(srv.URL, srv.Office.ID, srv.Tokens["ticket"], devsync.ClientOptions{Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	f := devsync.NewFollower(client, db, clock, log, devsync.FollowOptions{OfflineAfter: 300 * time.Millisecond, Backoff: devsync.Backoff{Min: 50 * time.Millisecond, Max: 200 * time.Millisecond}})
+	if opts.LeaseSize == 0 {
+		opts.LeaseSize, opts.LeaseLow = 20, 10
+	}
+	opts.Log = log
+	k := New(client, f, db, clock, p, opts)
+	done := make(chan struct{}, 2)
+	go func() { f.Run(ctx); done <- struct{}{} }()
+	go func() { k.Run(ctx); done <- struct{}{} }()
+	r := &rig{t: t, srv: srv, kiosk: k, emu: emu, db: db, follow: f}
+	r.stop = func() {
+		cancel()
+		<-done
+		<-done
+		p.Close()
+		tcp.Close()
+		db.Close()
+	}
+	t.Cleanup(r.stop)
+	r.waitFor("the office's state", func() bool { return f.Online() && f.Office() != nil && f.Status().Snapshots > 0 })
+	return r
+}
+
+func (r *rig) waitFor(what string, cond func() bool) {
+	r.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("waited 10 s for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// printed is what the emulated printer has printed, ticket by ticket.
+func (r *rig) printed() []emulator.Ticket {
+	r.emu.Flush()
+	return r.emu.Tickets()
+}
+
+func (r *rig) issue(service, lang string) Result {
+	r.t.Helper()
+	res, err := r.kiosk.Issue(context.Background(), service, lang, false)
+	if err != nil {
+		r.t.Fatalf("issuing %s in %s: %v", service, lang, err)
+	}
+	return res
+}
+
+// A ticket issued online is journalled, printed in the resident's
+// language with the QR code of its e-ticket, and the journal says so.
+func TestIssuePrintsInTheResidentsLanguage(t *testing.T) {
+	r := newRig(t, Options{})
+	res := r.issue("family", "uk")
+	if !res.Printed || res.Offline || !strings.HasPrefix(res.ETicketURL, "http://numerek.test/") || res.Entry.Phase != store.PhasePrinted {
+		t.Fatalf("result %+v", res)
+	}
+	if _, ok := r.srv.Tickets()[res.Entry.TicketID]; !ok {
+		t.Errorf("the server has no ticket %s", res.Entry.TicketID)
+	}
+	tickets := r.printed()
+	if len(tickets) != 1 {
+		t.Fatalf("printed %d tickets, want 1", len(tickets))
+	}
+	text := tickets[0].Text()
+	for _, want := range []string{res.Number, "Сімейні допомоги"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("printed ticket does not say %q:\n%s", want, text)
+		}
+	}
+	if len(tickets[0].QRCodes) != 1 || tickets[0].QRCodes[0] != res.ETicketURL {
+		t.Errorf("ticket QR codes %v, want the e-ticket %s", tickets[0].QRCodes, res.ETicketURL)
+	}
+}
+
+// With the server gone the kiosk issues from its lease, prints, and hands
+// the tickets in when the server is back: each once, in issue order.
+func TestOfflineTicketsHandedInOnceInOrder(t *testing.T) {
+	r := newRig(t, Options{IssueTimeout: 300 * time.Millisecond})
+	r.waitFor("leases", func() bool {
+		left, _ := r.db.LeaseLeft("family", "2026-11-23")
+		return left == 20
+	})
+	online := r.issue("family", "pl")
+	r.srv.Stop()
+	var offline []Result
+	for i := 0; i < 6; i++ {
+		offline = append(offline, r.issue([]string{"family", "documents"}[i%2], "lt"))
+	}
+	for _, res := range offline {
+		if !res.Offline || !res.Printed || res.Entry.HandIn != store.HandInPending {
+			t.Fatalf("offline result %+v", res)
+		}
+	}
+	if len(r.printed()) != 7 {
+		t.Errorf("printed %d tickets, want 7", len(r.printed()))
+	}
+	if n := r.follow.Status().Connects; n < 1 {
+		t.Fatal("never connected")
+	}
+	r.srv.Restart()
+	r.waitFor("the outbox to empty", func() bool {
+		p, _ := r.db.PendingHandIns()
+		return len(p) == 0
+	})
+	tickets := r.srv.Tickets()
+	var got []*queue.Ticket
+	for _, res := range offline {
+		tk, ok := tickets[res.Entry.TicketID]
+		if !ok {
+			t.Fatalf("the server lacks %s", res.Entry.TicketID)
+		}
+		if !tk.Leased || tk.Lang != "lt" {
+			t.Errorf("handed-in ticket %+v", tk)
+		}
+		got = append(got, &tk)
+	}
+	// Their place in line follows their issue order.
+	sorted := append([]*queue.Ticket(nil), got...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].QueuedAt.Before(sorted[j].QueuedAt) })
+	for i := range got {
+		if sorted[i].ID != got[i].ID {
+			t.Errorf("line order %s at %d, want %s", sorted[i].ID, i, got[i].ID)
+		}
+	}
+	if tickets[online.Entry.TicketID].QueuedAt.After(got[0].QueuedAt) {
+		t.Error("the ticket issued online before the break is queued after the offline ones")
+	}
+	entries, _ := r.db.Journal(0, 0)
+	done := 0
+	for _, e := range entries {
+		if e.HandIn == store.HandInDone {
+			done++
+		}
+	}
+	if done != 6 {
+		t.Errorf("%d entries handed in, want 6", done)
+	}
+}
+
+// A printer out of paper, found before issuing: the ticket is issued,
+// shown on screen with its e-ticket, nothing is printed, and staff see
+// the fault until paper is loaded.
+func TestPaperOutShowsTheTicketOnScreen(t *testing.T) {
+	r := newRig(t, Options{CheckEvery: 200 * time.Millisecond})
+	// The roll ends with the first ticket (which the printer then cannot
+	// confirm: its paper sensor trips at the end of it).
+	r.emu.LoadPaper(1)
+	r.issue("care", "en")
+	if n := len(r.printed()); n != 1 {
+		t.Fatalf("printed %d tickets, want 1", n)
+	}
+	r.waitFor("paper out", func() bool { return !r.kiosk.printerStatus().Ready() })
+	second := r.issue("care", "en")
+	if second.Printed || second.ETicketURL == "" || second.Entry.Phase != store.PhaseShown || !strings.Contains(second.Entry.Detail, "paper out") {
+		t.Fatalf("second ticket %+v", second)
+	}
+	if n := len(r.printed()); n != 1 {
+		t.Errorf("the printer printed %d tickets, want 1 (no phantom)", n)
+	}
+	if _, ok := r.srv.Tickets()[second.Entry.TicketID]; !ok {
+		t.Error("the ticket shown on screen is not on the server")
+	}
+	fault := func() string {
+		for _, f := range r.srv.View().Faults {
+			if f.Device == "kiosk" {
+				return f.Fault
+			}
+		}
+		return ""
+	}
+	r.waitFor("the fault on the server", func() bool { return fault() == "paper-out" })
+	r.emu.LoadPaper(0)
+	r.waitFor("the fault to clear", func() bool { return fault() == "" })
+	if third := r.issue("care", "en"); !third.Printed {
+		t.Errorf("after new paper: %+v", third)
+	}
+}
+
+// The office's refusal reaches the screen as a *queue.Error, and the
+// journal keeps the request as refused.
+func TestRefusalIsExplained(t *testing.T) {
+	r := newRig(t, Options{})
+	r.srv.Clock.Set(time.Date(2026, 11, 23, 15, 25, 0, 0, r.srv.Office.Location)) // past the cut-off
+	_, err := r.kiosk.Issue(context.Background(), "documents", "pl", false)
+	var qe *queue.Error
+	if !errors.As(err, &qe) || qe.Refusal == nil || qe.Refusal.Reason != queue.ReasonCutOff {
+		t.Fatalf("issue after the cut-off: %v", err)
+	}
+	entries, _ := r.db.Journal(0, 0)
+	if len(entries) != 1 || entries[0].Phase != store.PhaseRefused {
+		t.Errorf("journal %+v", entries)
+	}
+	if len(r.printed()) != 0 {
+		t.Error("a refused ticket was printed")
+	}
+}
+
+// A booked visit is confirmed by its code and printed with its time.
+func TestCheckInPrintsTheBookedVisit(t *testing.T) {
+	r := newRig(t, Options{})
+	slot := time.Date(2026, 11, 23, 9, 15, 0, 0, r.srv.Office.Location)
+	code := r.srv.Book("family", slot)
+	res, err := r.kiosk.CheckIn(context.Background(), strings.ToLower(code), "pl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Printed || !res.BookedFor.Equal(slot) || res.Service != "family" {
+		t.Errorf("check-in %+v", res)
+	}
+	_, err = r.kiosk.CheckIn(context.Background(), "ZZZZ-ZZZZ", "pl")
+	var qe *queue.Error
+	if !errors.As(err, &qe) || qe.Kind != queue.NotFound {
+		t.Errorf("a wrong code: %v", err)
+	}
+}
+
+// Offline with no lease left: the kiosk says it cannot issue, and the
+// journal holds no half-made ticket.
+func TestOfflineWithoutLease(t *testing.T) {
+	r := newRig(t, Options{LeaseSize: 1, LeaseLow: 1, IssueTimeout: 300 * time.Millisecond})
+	r.waitFor("a lease", func() bool { left, _ := r.db.LeaseLeft("child800", "2026-11-23"); return left == 1 })
+	r.srv.Stop()
+	if res := r.issue("child800", "pl"); !res.Offline {
+		t.Fatalf("first offline ticket %+v", res)
+	}
+	if _, err := r.kiosk.Issue(context.Background(), "child800", "pl", false); !errors.Is(err, ErrNoNumbers) {
+		t.Errorf("second offline ticket: %v, want ErrNoNumbers", err)
+	}
+	st, _ := r.db.Stats()
+	if st.ByPhase[store.PhaseIssued] != 0 || st.PendingHandIns != 1 {
+		t.Errorf("journal %+v", st)
+	}
+}
