@@ -70,10 +70,13 @@ type FollowStatus struct {
 	// LastEvent is when the last event was received (device clock).
 	LastEvent time.Time `json:"last_event,omitzero"`
 	// Connects counts streams opened, Snapshots the snapshots received,
-	// Resyncs those taken because the state no longer fitted.
+	// Resyncs those taken because the state no longer fitted, and Rewinds
+	// those that took the state back to an earlier seq (a server restored
+	// from a backup): seqs seen before may come again for other events.
 	Connects  int `json:"connects"`
 	Snapshots int `json:"snapshots"`
 	Resyncs   int `json:"resyncs"`
+	Rewinds   int `json:"rewinds"`
 	// LastError is what broke the stream last.
 	LastError string `json:"last_error,omitempty"`
 }
@@ -358,6 +361,7 @@ func (f *Follower) handle(m Message) error {
 			f.status.Resyncs++
 		}
 		if f.state != nil && s.Seq < f.state.Seq {
+			f.status.Rewinds++
 			f.log.Warn("the server's log is behind this device's state (restored from a backup?); following the server", "server", s.Seq, "device", f.state.Seq)
 		}
 		f.state, f.resync, f.dirty = s, false, true

@@ -229,6 +229,9 @@ func TestFollowerFollowsAServerBehindIt(t *testing.T) {
 	if got, want := stateJSON(t, g), serverStateJSON(t, short); got != want {
 		t.Errorf("device state differs from the restored server's")
 	}
+	if st := g.Status(); st.Rewinds != 1 {
+		t.Errorf("status %+v: want one rewind", st)
+	}
 }
 
 // Events that do not fit the device's state (its state came from another

@@ -454,10 +454,11 @@ func readSmallFile(path string) ([]byte, error) {
 }
 
 func orRole(r Role) string {
-	if r == "" {
-		return "ROLE"
+	switch r {
+	case RoleTicket, RoleCounter, RoleHall:
+		return string(r)
 	}
-	return string(r)
+	return "ROLE"
 }
 
 // duration checks an optional duration against its bounds.

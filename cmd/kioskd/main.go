@@ -1,0 +1,131 @@
+// Command kioskd is the daemon of every Numerek device: one role per
+// device, set in its configuration file: the ticket kiosk in the lobby
+// (touch screen and ticket printer), the number display above a counter
+// (with optional buttons), or the hall's big screen and speaker.
+//
+//	kioskd --config FILE                       run the device
+//	kioskd --config FILE --check               check the configuration and exit
+//	kioskd --config FILE --screenshot OUT.png  write the first frame and exit
+//
+// It runs full screen with no cursor; --windowed (or [screen] windowed) shows
+// a window instead, for development and demos. SIGINT and SIGTERM stop it
+// cleanly: the state and the journal are on disk at every moment anyway.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // offices' time zones on devices without a zone database
+
+	"github.com/numerek/numerek/device"
+	"github.com/numerek/numerek/device/config"
+	"github.com/numerek/numerek/store"
+)
+
+// version is set at build time (-ldflags "-X main.version=...").
+var version = "dev"
+
+// crashEnv names the test hook that stops kioskd the hard way (SIGKILL,
+// as a power cut) right after a ticket is journalled and before it is
+// printed. Only the tests of this command set it.
+const crashEnv = "NUMEREK_KIOSKD_TEST_CRASH"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("kioskd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "the device's configuration file (TOML; see testdata/devices/)")
+	check := fs.Bool("check", false, "check the configuration, say what the device is, and exit")
+	screenshot := fs.String("screenshot", "", "write the first frame showing the office to this PNG file and exit")
+	windowed := fs.Bool("windowed", false, "show a window instead of the full screen")
+	frames := fs.String("frames", "", "write every drawn frame to DIR/NAME.png (demos without a screen; costs CPU)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: kioskd --config FILE [--check | --screenshot OUT.png] [--windowed] [--frames DIR]\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *configPath == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(stderr, "kioskd: --log-level %q is not debug, info, warn or error\n", *logLevel)
+		return 2
+	}
+	cfg, err := config.Load(*configPath)
+	if err != nil {
+		var errs config.Errors
+		if errors.As(err, &errs) {
+			fmt.Fprintf(stderr, "kioskd: the configuration is wrong:\n%v\n", err)
+		} else {
+			fmt.Fprintf(stderr, "kioskd: %v\n", err)
+		}
+		return 1
+	}
+	if *check {
+		fmt.Fprintln(stdout, describe(cfg))
+		return 0
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	opts := device.Options{
+		Log: log, Version: version, Screenshot: *screenshot, ExitAfterScreenshot: *screenshot != "",
+		FramesDir: *frames, Windowed: *windowed || *screenshot != "",
+	}
+	if os.Getenv(crashEnv) == "after-journal" {
+		opts.AfterJournal = func(e store.JournalEntry) {
+			log.Warn("TEST HOOK: stopping hard after journalling", "ticket", e.Number, "request", e.RequestID)
+			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {}
+		}
+	}
+	if err := device.Run(ctx, cfg, opts); err != nil {
+		fmt.Fprintf(stderr, "kioskd: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// describe says in one paragraph what the configuration makes of the
+// device.
+func describe(cfg *config.Config) string {
+	s := fmt.Sprintf("%s: a %s device named %q for office %s at %s; data in %s; screen %dx%d",
+		cfg.File, cfg.Role, cfg.Name, cfg.Server.Office, cfg.Server.URL, cfg.DataDir, cfg.Screen.Width, cfg.Screen.Height)
+	if cfg.Screen.Rotation != 0 {
+		s += fmt.Sprintf(" turned %d°", cfg.Screen.Rotation)
+	}
+	switch cfg.Role {
+	case config.RoleTicket:
+		s += fmt.Sprintf("; printer %s (%s); leases of %d numbers", cfg.Printer.URI, cfg.Printer.Profile, cfg.Lease.Size)
+		if cfg.TechnicianPIN == "" {
+			s += "; no service screen"
+		}
+	case config.RoleCounter:
+		s += fmt.Sprintf("; counter %d with %d buttons", cfg.Counter.Number, len(cfg.Buttons.Pins))
+	case config.RoleHall:
+		if cfg.Sound.Enabled {
+			s += "; calls are said aloud"
+		} else {
+			s += "; sound off"
+		}
+	}
+	return s + "."
+}

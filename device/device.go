@@ -1,0 +1,297 @@
+// Package device puts a kioskd device together for its role: it follows
+// the office's events (sync), keeps its own file (store), and drives the
+// role's screen (display) with, for the ticket kiosk, the printer and the
+// issuing of tickets (device/kiosk), for the counter display its buttons
+// (device/buttons), and for the hall display its speaker (audio). It also
+// serves a small status page for the technician on the machine itself.
+package device
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"log/slog"
+	"os"
+	"path/filepath"
+	gosync "sync"
+	"time"
+
+	"github.com/numerek/numerek/device/config"
+	"github.com/numerek/numerek/display"
+	"github.com/numerek/numerek/queue"
+	"github.com/numerek/numerek/store"
+	devsync "github.com/numerek/numerek/sync"
+)
+
+// Options are how kioskd runs a device, beyond its configuration.
+type Options struct {
+	Log *slog.Logger
+	// Version is shown on the service screen and the status page.
+	Version string
+	// Screenshot writes the first frame with the office's state to this
+	// PNG and, with ExitAfterScreenshot, ends the run.
+	Screenshot          string
+	ExitAfterScreenshot bool
+	// FramesDir, when set, receives every drawn frame as <name>.png: for
+	// demos on a machine without a screen. It costs a read-back and a PNG
+	// per frame.
+	FramesDir string
+	// AfterJournal is the kiosk's test hook (see kiosk.Options).
+	AfterJournal func(store.JournalEntry)
+	// Windowed overrides the configuration's [screen] windowed.
+	Windowed bool
+}
+
+// DataFile is the device's file in its data folder.
+const DataFile = "kioskd.db"
+
+// Run runs the device until ctx ends or its screen is closed. It must be
+// called on the main goroutine: the screen needs the main thread.
+func Run(ctx context.Context, cfg *config.Config, opts Options) error {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	log := opts.Log.With("role", string(cfg.Role), "device", cfg.Name)
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("creating the data folder: %w", err)
+	}
+	db, err := store.OpenDevice(filepath.Join(cfg.DataDir, DataFile))
+	if err != nil {
+		if errors.Is(err, store.ErrLocked) {
+			return fmt.Errorf("%w: is another kioskd running on %s?", err, cfg.DataDir)
+		}
+		return err
+	}
+	defer db.Close()
+	offset, _, err := db.ClockOffset()
+	if err != nil {
+		return err
+	}
+	clock := devsync.NewClock(offset)
+	client, err := devsync.NewClient(cfg.Server.URL, cfg.Server.Office, cfg.Server.Token, devsync.ClientOptions{Clock: clock})
+	if err != nil {
+		return err
+	}
+	follower := devsync.NewFollower(client, db, clock, log, devsync.FollowOptions{})
+	if _, err := follower.Restore(); err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	d := &dev{cfg: cfg, opts: opts, log: log, db: db, clock: clock, client: client, follower: follower, quit: cancel}
+	var wg gosync.WaitGroup
+	d.spawn = func(name string, fn func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
+				log.Error(name+" stopped", "err", err)
+			}
+		}()
+	}
+	defer wg.Wait()
+	defer cancel()
+	d.spawn("following the office", func(ctx context.Context) error { return follower.Run(ctx) })
+	d.spawn("keeping the clock", d.keepClock)
+
+	screen, err := d.build(ctx)
+	if err != nil {
+		return err
+	}
+	if cfg.Status.Listen != "" {
+		if err := d.serveStatus(ctx, cfg.Status.Listen); err != nil {
+			return err
+		}
+	}
+	run := display.RunOptions{
+		Windowed: cfg.Screen.Windowed || opts.Windowed, WindowScale: cfg.Screen.WindowScale,
+		Title: "numerek-" + cfg.Name, Screenshot: opts.Screenshot, ExitAfterScreenshot: opts.ExitAfterScreenshot,
+	}
+	if opts.FramesDir != "" {
+		run.Capture = d.frames(ctx, filepath.Join(opts.FramesDir, cfg.Name+".png"))
+	}
+	if opts.Screenshot != "" {
+		// The first frame should show the office, not an empty screen.
+		d.waitForView(ctx, 10*time.Second)
+	}
+	log.Info("kioskd ready", "office", cfg.Server.Office, "server", cfg.Server.URL, "data", cfg.DataDir, "status", cfg.Status.Listen)
+	err = display.Run(ctx, screen, run)
+	cancel()
+	return err
+}
+
+// dev is a running device.
+type dev struct {
+	cfg      *config.Config
+	opts     Options
+	log      *slog.Logger
+	db       *store.DeviceDB
+	clock    *devsync.Clock
+	client   *devsync.Client
+	follower *devsync.Follower
+	quit     context.CancelFunc
+	spawn    func(name string, fn func(context.Context) error)
+
+	mu      gosync.Mutex
+	viewSet bool
+	status  func() any // the role's part of the status page
+	sound   *soundOnce
+}
+
+// build makes the role's screen and starts the role's work.
+func (d *dev) build(ctx context.Context) (display.Screen, error) {
+	switch d.cfg.Role {
+	case config.RoleTicket:
+		return d.buildKiosk(ctx)
+	case config.RoleCounter:
+		return d.buildCounter(ctx)
+	case config.RoleHall:
+		return d.buildHall(ctx)
+	}
+	return nil, fmt.Errorf("unknown role %q", d.cfg.Role)
+}
+
+// panel is the configured screen.
+func (d *dev) panel() display.Panel {
+	s := d.cfg.Screen
+	return display.Panel{Width: s.Width, Height: s.Height, Rotation: s.Rotation, WidthMM: s.WidthMM}
+}
+
+// office returns the office's configuration, waiting up to wait for the
+// follower to learn it; nil if it does not.
+func (d *dev) office(ctx context.Context, wait time.Duration) *queue.Office {
+	deadline := time.Now().Add(wait)
+	for {
+		if o := d.follower.Office(); o != nil {
+			return o
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// location is the office's time zone, or the machine's while the office
+// is unknown.
+func location(o *queue.Office) *time.Location {
+	if o == nil || o.Location == nil {
+		return time.Local
+	}
+	return o.Location
+}
+
+// feed keeps a screen showing the office: after every change the
+// follower reports, and every refresh (waits and opening times change
+// with time alone). show gets the view and whether the server can be
+// reached.
+func (d *dev) feed(ctx context.Context, refresh time.Duration, show func(v queue.View, online bool)) error {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-d.follower.Changed():
+		case <-t.C:
+		}
+		t.Reset(refresh)
+		var v queue.View
+		if !d.follower.Read(func(s *queue.State) { v = s.View(d.clock.Now()) }) {
+			continue
+		}
+		show(v, d.follower.Online())
+		d.mu.Lock()
+		d.viewSet = true
+		d.mu.Unlock()
+	}
+}
+
+// waitForView waits until the screen has been given a view, or wait
+// passes (no server and nothing saved).
+func (d *dev) waitForView(ctx context.Context, wait time.Duration) {
+	deadline := time.Now().Add(wait)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		d.mu.Lock()
+		set := d.viewSet
+		d.mu.Unlock()
+		if set {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// keepClock saves the server's clock offset now and then, so a device
+// restarted without the server keeps office time.
+func (d *dev) keepClock(ctx context.Context) error {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	save := func() {
+		if d.clock.Known() {
+			if err := d.db.SaveClockOffset(d.clock.Offset()); err != nil {
+				d.log.Error("saving the clock offset", "err", err)
+			}
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			save()
+			return nil
+		case <-t.C:
+			save()
+		}
+	}
+}
+
+// frames returns a capture function that writes each frame to path
+// (through a temporary file, so a reader never sees half a picture),
+// encoding off the drawing thread and skipping frames while one is being
+// written.
+func (d *dev) frames(ctx context.Context, path string) func(*image.RGBA, time.Time) bool {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		d.log.Error("frames folder", "err", err)
+	}
+	latest := make(chan *image.RGBA, 1)
+	d.spawn("writing frames", func(ctx context.Context) error {
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case img := <-latest:
+				if err := writePNG(path, img); err != nil {
+					d.log.Error("writing a frame", "err", err)
+				}
+			}
+		}
+	})
+	return func(f *image.RGBA, _ time.Time) bool {
+		cp := &image.RGBA{Pix: append([]byte(nil), f.Pix...), Stride: f.Stride, Rect: f.Rect}
+		select {
+		case <-latest:
+		default:
+		}
+		latest <- cp
+		return false
+	}
+}
+
+func writePNG(path string, img image.Image) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(f, img); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,124 @@
+package device
+
+import (
+	"context"
+	"fmt"
+	"image"
+	_ "image/png" // logos
+	"os"
+	"time"
+
+	"github.com/numerek/numerek/device/kiosk"
+	"github.com/numerek/numerek/display"
+	"github.com/numerek/numerek/printer"
+	"github.com/numerek/numerek/printer/profiles"
+	"github.com/numerek/numerek/queue"
+)
+
+// buildKiosk makes the lobby kiosk: its touch screen, its printer, and
+// the issuing behind them.
+func (d *dev) buildKiosk(ctx context.Context) (display.Screen, error) {
+	pc := d.cfg.Printer
+	prof, err := profiles.Lookup(pc.Profile)
+	if err != nil {
+		return nil, err
+	}
+	p, err := printer.Open(ctx, pc.URI, prof, printer.Options{Mode: pc.Mode, StatusTimeout: time.Second, Logger: d.log})
+	if err != nil {
+		return nil, err
+	}
+	var logo image.Image
+	if pc.Logo != "" {
+		if logo, err = readLogo(pc.Logo); err != nil {
+			return nil, err
+		}
+	}
+	k := kiosk.New(d.client, d.follower, d.db, d.clock, p, kiosk.Options{
+		IssueTimeout: d.cfg.Server.IssueTimeout, LeaseSize: d.cfg.Lease.Size, LeaseLow: d.cfg.Lease.Low,
+		PaperMM: pc.PaperMM, Logo: logo, CheckEvery: pc.CheckEvery, AfterJournal: d.opts.AfterJournal, Log: d.log,
+	})
+	o := d.office(ctx, 5*time.Second)
+	d.sound = &soundOnce{log: d.log, now: d.clock.Now}
+	screen := display.NewKiosk(display.KioskConfig{
+		Panel: d.panel(), Languages: d.cfg.Languages, DefaultLang: d.cfg.Languages[0], Location: location(o),
+		IdleTimeout: d.cfg.Screen.IdleTimeout, TechPIN: d.cfg.TechnicianPIN, Now: d.clock.Now,
+	}, screenActions{k: k}, techActions{d: d, k: k})
+	k.OnPrinterStatus(func(st printer.Status) {
+		screen.SetPrinterStatus(display.PrinterStatus{Ready: st.Ready(), Detail: st.String() + " · " + pc.URI})
+	})
+	screen.SetDeviceInfo([]string{
+		fmt.Sprintf("%s (%s), kioskd %s", d.cfg.Name, d.cfg.Role, d.opts.Version),
+		"Server: " + d.cfg.Server.URL + " · " + d.cfg.Server.Office,
+		"Printer: " + pc.URI + " · " + prof.Name,
+		"Data: " + d.cfg.DataDir,
+	})
+	d.spawn("kiosk", func(ctx context.Context) error {
+		defer p.Close()
+		defer d.sound.close()
+		return k.Run(ctx)
+	})
+	d.spawn("kiosk screen", func(ctx context.Context) error {
+		return d.feed(ctx, 30*time.Second, func(v queue.View, online bool) {
+			screen.SetView(v)
+			screen.SetOnline(online)
+		})
+	})
+	d.status = func() any {
+		st, err := k.Stats()
+		if err != nil {
+			return map[string]string{"error": err.Error()}
+		}
+		return st
+	}
+	return screen, nil
+}
+
+func readLogo(path string) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the ticket logo: %w", err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("reading the ticket logo %s: %w", path, err)
+	}
+	return img, nil
+}
+
+// screenActions is what the kiosk's screen asks of the device.
+type screenActions struct{ k *kiosk.Kiosk }
+
+func (a screenActions) Issue(ctx context.Context, service, lang string, priority bool) (display.Outcome, error) {
+	res, err := a.k.Issue(ctx, service, lang, priority)
+	return outcome(res), err
+}
+
+func (a screenActions) CheckIn(ctx context.Context, code, lang string) (display.Outcome, error) {
+	res, err := a.k.CheckIn(ctx, code, lang)
+	return outcome(res), err
+}
+
+func outcome(r kiosk.Result) display.Outcome {
+	return display.Outcome{
+		Number: r.Number, Service: r.Service, Printed: r.Printed, ETicketURL: r.ETicketURL,
+		Ahead: r.Ahead, EstimatedWait: r.EstimatedWait, BookedFor: r.BookedFor,
+	}
+}
+
+// techActions are the service screen's buttons.
+type techActions struct {
+	d *dev
+	k *kiosk.Kiosk
+}
+
+func (t techActions) TestPrint(ctx context.Context) error { return t.k.TestPrint(ctx) }
+
+func (t techActions) TestSound(ctx context.Context) error {
+	return t.d.sound.test(ctx, t.d.cfg.Languages[0])
+}
+
+func (t techActions) Quit() {
+	t.d.log.Info("quit from the service screen")
+	t.d.quit()
+}
