@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -69,6 +70,37 @@ func OpenDevice(path string) (*DeviceDB, error) {
 		}
 		d.nonce = hex.EncodeToString(b)
 		return meta.Put(keyNonce, []byte(d.nonce))
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	return d, nil
+}
+
+// OpenDeviceReadOnly opens an existing device file to read it (kioskctl
+// journal). It waits at most a second for a running kioskd, which holds
+// the file, and then says so.
+func OpenDeviceReadOnly(path string) (*DeviceDB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("opening %s: %w", path, ErrLocked)
+		}
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	d := &DeviceDB{db: db, path: path}
+	err = db.View(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketDevice, bucketJournal, bucketOutbox, bucketLeases} {
+			if tx.Bucket(b) == nil {
+				return fmt.Errorf("it is not a kioskd device file (no %s)", b)
+			}
+		}
+		d.nonce = string(tx.Bucket(bucketDevice).Get(keyNonce))
+		return nil
 	})
 	if err != nil {
 		db.Close()

@@ -295,3 +295,35 @@ func TestJournalSurvivesKill(t *testing.T) {
 		d.Close()
 	}
 }
+
+// kioskctl reads a device file read-only; while kioskd holds it, it says so.
+func TestOpenDeviceReadOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "device.db")
+	if _, err := OpenDeviceReadOnly(path); err == nil {
+		t.Error("opened a file that does not exist")
+	}
+	d, err := OpenDevice(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.BeginRequest(JournalEntry{Source: SourceServer, Service: "family", Lang: "pl"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenDeviceReadOnly(path); !errors.Is(err, ErrLocked) {
+		t.Errorf("while held: %v, want ErrLocked", err)
+	}
+	d.Close()
+	r, err := OpenDeviceReadOnly(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if entries, err := r.Journal(0, 0); err != nil || len(entries) != 1 {
+		t.Errorf("journal read-only: %v, %v", entries, err)
+	}
+	other := filepath.Join(t.TempDir(), "other.db")
+	os.WriteFile(other, nil, 0o600)
+	if _, err := OpenDeviceReadOnly(other); err == nil {
+		t.Error("an empty file opened as a device file")
+	}
+}

@@ -1,6 +1,275 @@
 package main
 
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/numerek/numerek/device"
+	"github.com/numerek/numerek/device/buttons"
+	"github.com/numerek/numerek/device/config"
+	"github.com/numerek/numerek/store"
+)
+
 // deviceCommands are the kioskctl subcommands for the device part of a device.
 func deviceCommands() []command {
+	return []command{
+		{name: "device-config", summary: "write a kioskd configuration for a device's role, checked", run: runDeviceConfig},
+		{name: "buttons", summary: "test a counter's GPIO buttons: print each press", run: runButtons},
+		{name: "journal", summary: "list a ticket kiosk's journal, outbox and number leases (kioskd stopped)", run: runJournal},
+		{name: "device-status", summary: "print a running kioskd's status page", run: runDeviceStatus},
+	}
+}
+
+// pinsFlag reads "next=GPIO17,recall=GPIO27,...".
+type pinsFlag map[config.Button]string
+
+func (p pinsFlag) String() string {
+	var parts []string
+	for _, b := range config.AllButtons {
+		if pin := p[b]; pin != "" {
+			parts = append(parts, string(b)+"="+pin)
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+func (p pinsFlag) Set(s string) error {
+	for _, part := range strings.Split(s, ",") {
+		name, pin, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok || pin == "" {
+			return fmt.Errorf("%q: want BUTTON=PIN, e.g. next=GPIO17", part)
+		}
+		b := config.Button(name)
+		known := false
+		for _, k := range config.AllButtons {
+			known = known || k == b
+		}
+		if !known {
+			return fmt.Errorf("%q: the buttons are next, recall, finish, good, neutral and bad", name)
+		}
+		p[b] = pin
+	}
 	return nil
+}
+
+// languagesFlag reads "pl,uk,en".
+type languagesFlag []string
+
+func (l *languagesFlag) String() string { return strings.Join(*l, ",") }
+func (l *languagesFlag) Set(s string) error {
+	*l = nil
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			*l = append(*l, x)
+		}
+	}
+	return nil
+}
+
+func runDeviceConfig(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("device-config", stderr)
+	var v config.Values
+	pins := pinsFlag{}
+	var langs languagesFlag
+	role := fs.String("role", "", "ticket, counter or hall (required)")
+	fs.StringVar(&v.Name, "name", "", "the device's name in logs and faults, e.g. kiosk-lobby")
+	fs.StringVar(&v.DataDir, "data", "", "the device's data folder (default /var/lib/kioskd)")
+	fs.Var(&langs, "languages", "languages in order, e.g. pl,uk,en (default all five, Polish first)")
+	fs.StringVar(&v.ServerURL, "server", "", "the queue server's address, e.g. http://10.0.0.2:8080 (required)")
+	fs.StringVar(&v.Office, "office", "", "the office id, e.g. cus-starachowice (required)")
+	fs.StringVar(&v.Token, "token", "", "the device's token (or --token-file)")
+	fs.StringVar(&v.TokenFile, "token-file", "", "a file holding the device's token")
+	fs.IntVar(&v.Width, "width", 0, "screen width in pixels (default 1920; counter 800)")
+	fs.IntVar(&v.Height, "height", 0, "screen height in pixels (default 1080; counter 480)")
+	fs.IntVar(&v.Rotation, "rotation", 0, "0, 90, 180 or 270: turn the picture for a panel mounted on its side")
+	fs.BoolVar(&v.Windowed, "windowed", false, "a window instead of the full screen (development, demos)")
+	fs.Float64Var(&v.WindowScale, "window-scale", 0, "window size against the panel, e.g. 0.5")
+	fs.StringVar(&v.Message, "message", "", "hall: the bottom line")
+	fs.StringVar(&v.PrinterURI, "printer", "", "ticket: printer URI, e.g. usb:///dev/usb/lp0 (required for ticket)")
+	fs.StringVar(&v.PrinterProfile, "profile", "", "ticket: printer profile (kioskctl printer-profiles)")
+	fs.StringVar(&v.TechnicianPIN, "pin", "", "ticket: the service screen's PIN (4-12 digits)")
+	fs.IntVar(&v.LeaseSize, "lease", 0, "ticket: numbers kept per service for offline issuing (default 20)")
+	fs.IntVar(&v.Counter, "counter", 0, "counter: the counter's number (required for counter)")
+	fs.Var(pins, "pins", "counter: buttons, e.g. next=GPIO17,recall=GPIO27,finish=GPIO22,good=GPIO5,neutral=GPIO6,bad=GPIO13")
+	fs.BoolVar(&v.Sound, "sound", true, "hall: say the calls aloud")
+	fs.StringVar(&v.StatusListen, "status", "", "serve the status page here, e.g. 127.0.0.1:7070")
+	out := fs.String("out", "", "write the file here (default: standard output)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: kioskctl device-config --role ROLE --server URL --office ID --token-file FILE [role flags] [--out FILE]")
+		fmt.Fprintln(stderr, "\nWrites a commented kioskd configuration and checks it as kioskd would.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	v.Role, v.Pins, v.Languages = config.Role(*role), pins, langs
+	text := config.Template(v)
+	// Check it where it will live, so relative paths resolve as kioskd's.
+	name := *out
+	if name == "" {
+		name = "kioskd.toml"
+	}
+	if _, err := config.Parse(name, []byte(text)); err != nil {
+		fmt.Fprintf(stderr, "kioskctl device-config: the configuration would be wrong:\n%v\n", err)
+		return errUsage
+	}
+	if *out == "" {
+		_, err := io.WriteString(stdout, text)
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+		return err
+	}
+	// The file may hold a token: only its owner reads it.
+	if err := os.WriteFile(*out, []byte(text), 0o600); err != nil {
+		return fmt.Errorf("writing the configuration: %w", err)
+	}
+	fmt.Fprintf(stderr, "wrote %s; check it with: kioskd --config %s --check\n", *out, *out)
+	return nil
+}
+
+func runButtons(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("buttons", stderr)
+	cfgPath := fs.String("config", "", "a counter's kioskd configuration: test its [buttons]")
+	pins := pinsFlag{}
+	fs.Var(pins, "pins", "or name the buttons: next=GPIO17,recall=GPIO27,...")
+	high := fs.Bool("active-high", false, "buttons pull their pins to 3.3 V (default: to ground)")
+	debounce := fs.Duration("debounce", 30*time.Millisecond, "how long a pin must hold its level to count")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: kioskctl buttons --config FILE | --pins next=GPIO17,...\n\nPrints each button press until Ctrl-C.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	opts := buttons.Options{ActiveLow: !*high, Debounce: *debounce}
+	if *cfgPath != "" {
+		cfg, err := config.Load(*cfgPath)
+		if err != nil {
+			return err
+		}
+		if cfg.Role != config.RoleCounter {
+			return fmt.Errorf("%s is a %s device; only counter displays have buttons", *cfgPath, cfg.Role)
+		}
+		pins = cfg.Buttons.Pins
+		opts = buttons.Options{ActiveLow: cfg.Buttons.ActiveLow, Debounce: cfg.Buttons.Debounce}
+	}
+	if len(pins) == 0 {
+		fmt.Fprintln(stderr, "kioskctl buttons: give --config or --pins")
+		return errUsage
+	}
+	found, err := buttons.Open(pins)
+	if errors.Is(err, buttons.ErrNoGPIO) {
+		return fmt.Errorf("%w: run this on the counter's Raspberry Pi", err)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "kioskctl buttons: %v; testing the others\n", err)
+	}
+	if len(found) == 0 {
+		return errors.New("no button to test")
+	}
+	var names []string
+	for b, p := range found {
+		names = append(names, fmt.Sprintf("%s on %s", b, p))
+	}
+	sort.Strings(names)
+	fmt.Fprintf(stdout, "press the buttons (%s); Ctrl-C ends\n", strings.Join(names, ", "))
+	return buttons.Watch(ctx, found, opts, func(b config.Button) {
+		fmt.Fprintf(stdout, "%s %s\n", time.Now().Format("15:04:05.000"), b)
+	})
+}
+
+func runJournal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("journal", stderr)
+	data := fs.String("data", "/var/lib/kioskd", "the kiosk's data folder (data_dir of its configuration)")
+	last := fs.Int("last", 50, "show the last N tickets (0: all)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	db, err := store.OpenDeviceReadOnly(filepath.Join(*data, device.DataFile))
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("%w: kioskd is running; stop it first, or see kioskctl device-status", err)
+	}
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	entries, err := db.Journal(0, 0)
+	if err != nil {
+		return err
+	}
+	if *last > 0 && len(entries) > *last {
+		entries = entries[len(entries)-*last:]
+	}
+	leases, err := db.Leases()
+	if err != nil {
+		return err
+	}
+	stats, err := db.Stats()
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"journal": entries, "leases": leases, "stats": stats})
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tISSUED\tTICKET\tSERVICE\tLANG\tFROM\tPHASE\tHANDED IN\tNOTE")
+	for _, e := range entries {
+		note := e.Detail
+		if e.HandInNote != "" {
+			note = e.HandInNote
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Key, e.IssuedAt.Format("2006-01-02 15:04:05"),
+			orDash(e.Number), orDash(e.Service), e.Lang, e.Source, e.Phase, orDash(string(e.HandIn)), note)
+	}
+	tw.Flush()
+	fmt.Fprintf(stdout, "\n%d tickets in the journal; %d waiting to be handed in\n", stats.Entries, stats.PendingHandIns)
+	if len(leases) > 0 {
+		fmt.Fprintln(stdout, "\nleases:")
+		for _, l := range leases {
+			fmt.Fprintf(stdout, "  %s %s numbers %d-%d, next %d (%d left)\n", l.Day, l.Service, l.First, l.Last, l.Next, l.Left())
+		}
+	}
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func runDeviceStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("device-status", stderr)
+	addr := fs.String("status", "127.0.0.1:7070", "where kioskd serves its status page ([status] listen)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+*addr+"/status", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("reading kioskd's status page (is [status] listen = %q set and kioskd running?): %w", *addr, err)
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(stdout, resp.Body)
+	return err
 }

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"encoding/json"
+	"image"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/numerek/numerek/audio"
+	"github.com/numerek/numerek/audio/audiotest"
+	"github.com/numerek/numerek/audio/voicepacks"
+	devsync "github.com/numerek/numerek/sync"
+)
+
+var amber = [3]uint8{0xff, 0xc2, 0x1a}
+
+// A clerk's call through the API: the hall shows the new call (blinking),
+// and its speaker says it in Polish and, as the example office wants, in
+// the ticket's language (Ukrainian): exactly the composed announcement
+// reaches the sound device. Restarted, the hall does not say it again.
+func TestHallShowsAndSaysACall(t *testing.T) {
+	needDisplay(t)
+	o := startOffice(t)
+	capture, err := audiotest.New(t.TempDir(), audio.DefaultRate, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer capture.Stop()
+	hall := startDevice(t, o, "hall", "hall", "hall", "[sound]\nenabled = true\n", capture.Env()...)
+	before := hall.waitFrame("with the office", 10*time.Second, func(image.Image) bool { return true })
+	left := image.Rect(0, 150, before.Bounds().Dx()/2, before.Bounds().Dy()/2)
+	if s := share(before, left, amber, 8); s > 0.01 {
+		t.Fatalf("amber (a new call) on the hall before any call: %.2f", s)
+	}
+
+	o.api(o.tokens["counter1"], "POST", "/counters/1/open", "", nil)
+	var issued devsync.TicketResponse
+	o.api(o.tokens["kiosk"], "POST", "/tickets", `{"service":"family","lang":"uk","request_id":"e2e-1"}`, &issued)
+	var called devsync.TicketResponse
+	o.api(o.tokens["counter1"], "POST", "/counters/1/next", "", &called)
+	if called.Ticket.Number != issued.Ticket.Number {
+		t.Fatalf("called %s, issued %s", called.Ticket.Number, issued.Ticket.Number)
+	}
+
+	hall.waitFrame("with the new call blinking", 5*time.Second, func(img image.Image) bool { return share(img, left, amber, 8) > 0.3 })
+	after := hall.waitFrame("after the blink", 15*time.Second, func(img image.Image) bool { return share(img, left, amber, 8) < 0.01 })
+	if d := differ(before, after, left); d < 0.05 {
+		t.Errorf("the call's part of the hall changed in %.3f of its pixels: the number is not shown", d)
+	}
+	waitUntil(t, "the call announced", 5*time.Second, func() bool {
+		var rs struct {
+			LastAnnounced uint64 `json:"last_announced"`
+		}
+		json.Unmarshal(hall.statusPage().RoleStatus, &rs)
+		return rs.LastAnnounced > 0
+	})
+	voices, err := voicepacks.Load(audio.DefaultRate, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var anns []audio.Announcement
+	for _, c := range []audio.Call{
+		{Lang: "pl", Ticket: called.Ticket.Number, Counter: 1, CounterWord: "stanowisko"},
+		{Lang: "uk", Ticket: called.Ticket.Number, Counter: 1},
+	} {
+		a, err := voices.Compose(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		anns = append(anns, a)
+	}
+	want := voices.Render(anns...).Samples
+	// Let the speech play out; then the hall stops, and the capture holds
+	// what the sound device received.
+	time.Sleep(time.Duration(len(want))*time.Second/audio.DefaultRate + 1500*time.Millisecond)
+	hall.stop()
+	got, err := capture.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, inserted, err := audiotest.Find(got, 0, want); err != nil {
+		t.Fatalf("the announcement (pl, then uk) is not what the sound device received: %v (%d samples captured)", err, len(got))
+	} else if inserted > len(want)/4 {
+		t.Errorf("%d samples of dropouts in %d", inserted, len(want))
+	}
+
+	// Restarted on the same data, the hall shows the call but does not say
+	// it again.
+	again := runDevice(t, hall.cmd.Args[2], hall.frames, "hall")
+	time.Sleep(2 * time.Second)
+	again.stop()
+	if m := again.logText(); strings.Contains(m, `msg=called`) {
+		t.Errorf("the restarted hall announced again:\n%s", m)
+	}
+}

@@ -1,0 +1,416 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	gosync "sync"
+	"syscall"
+	"testing"
+	"time"
+
+	devsync "github.com/numerek/numerek/sync"
+)
+
+// These tests run the real programs: queue-server and kioskd, built once,
+// as separate processes talking over loopback, with kioskd's windows on
+// the test's X display (scripts/with-display.sh gives one).
+
+var (
+	buildOnce gosync.Once
+	binDir    string
+	buildErr  error
+)
+
+// binaries builds queue-server and kioskd once for the test run.
+func binaries(t *testing.T) (server, kioskd string) {
+	t.Helper()
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "kioskd-e2e-bin")
+		if buildErr != nil {
+			return
+		}
+		out, err := exec.Command("go", "build", "-o", binDir, "github.com/numerek/numerek/cmd/queue-server", "github.com/numerek/numerek/cmd/kioskd").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return filepath.Join(binDir, "queue-server"), filepath.Join(binDir, "kioskd")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+func needDisplay(t *testing.T) {
+	t.Helper()
+	if os.Getenv("DISPLAY") == "" {
+		t.Skip("no X display: run the tests under scripts/with-display.sh")
+	}
+	if _, err := exec.LookPath("xdotool"); err != nil {
+		t.Skip("xdotool is not installed (scripts/install-deps.sh installs it)")
+	}
+}
+
+// proc is a running program whose log lines the test can wait for.
+type proc struct {
+	t    *testing.T
+	name string
+	cmd  *exec.Cmd
+	mu   gosync.Mutex
+	log  []string
+	done chan struct{}
+}
+
+func start(t *testing.T, name string, env []string, bin string, args ...string) *proc {
+	t.Helper()
+	p := &proc{t: t, name: name, cmd: exec.Command(bin, args...), done: make(chan struct{})}
+	p.cmd.Env = append(os.Environ(), env...)
+	stderr, err := p.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Stdout = io.Discard
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.log = append(p.log, sc.Text())
+			p.mu.Unlock()
+		}
+		p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.stop()
+		if t.Failed() {
+			t.Logf("%s log:\n%s", name, p.logText())
+		}
+	})
+	return p
+}
+
+func (p *proc) logText() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.Join(p.log, "\n")
+}
+
+// waitLog waits for a log line matching re and returns its submatches.
+func (p *proc) waitLog(re *regexp.Regexp, timeout time.Duration) []string {
+	p.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		p.mu.Lock()
+		for _, l := range p.log {
+			if m := re.FindStringSubmatch(l); m != nil {
+				p.mu.Unlock()
+				return m
+			}
+		}
+		p.mu.Unlock()
+		select {
+		case <-p.done:
+			p.t.Fatalf("%s ended before logging %v:\n%s", p.name, re, p.logText())
+		default:
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("%s did not log %v in %v:\n%s", p.name, re, timeout, p.logText())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stop ends the program as systemd does (SIGTERM) and waits for it.
+func (p *proc) stop() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		p.t.Errorf("%s did not stop within 10 s of SIGTERM", p.name)
+		p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// kill ends the program as a power cut does.
+func (p *proc) kill() {
+	p.cmd.Process.Kill()
+	<-p.done
+}
+
+// exited waits for the program to end by itself and returns how.
+func (p *proc) exited(timeout time.Duration) (*os.ProcessState, bool) {
+	select {
+	case <-p.done:
+		return p.cmd.ProcessState, true
+	case <-time.After(timeout):
+		return nil, false
+	}
+}
+
+// office is a queue server process with its data and tokens.
+type office struct {
+	t      *testing.T
+	bin    string
+	data   string
+	addr   string
+	proc   *proc
+	tokens map[string]string
+}
+
+const officeID = "cus-starachowice"
+
+var readyLine = regexp.MustCompile(`msg="queue server ready" listen=(\S+)`)
+
+// startOffice runs a queue server on the example office, its clock on a
+// Monday morning, with tokens for a kiosk, a hall, counter 1 and a clerk.
+func startOffice(t *testing.T) *office {
+	t.Helper()
+	bin, _ := binaries(t)
+	o := &office{t: t, bin: bin, data: t.TempDir(), tokens: map[string]string{}}
+	for name, args := range map[string][]string{
+		"kiosk":    {"--role", "ticket", "--label", "kiosk"},
+		"hall":     {"--role", "hall", "--label", "hall"},
+		"counter1": {"--role", "counter", "--counter", "1"},
+		"clerk":    {"--role", "clerk", "--label", "anna"},
+	} {
+		out, err := exec.Command(bin, append([]string{"token", "--data", o.data, "--office", officeID}, args...)...).Output()
+		if err != nil {
+			t.Fatalf("token %s: %v", name, err)
+		}
+		o.tokens[name] = strings.TrimSpace(string(out))
+		if err := os.WriteFile(filepath.Join(o.data, name+".token"), out, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o.start("127.0.0.1:0")
+	return o
+}
+
+func (o *office) start(listen string) {
+	o.t.Helper()
+	o.proc = start(o.t, "queue-server", nil, o.bin, "--data", o.data, "--listen", listen,
+		"--clock", "2026-11-23T09:00:00", "--public-url", "http://numerek.test")
+	o.addr = o.proc.waitLog(readyLine, 20*time.Second)[1]
+}
+
+// restart starts the stopped server again on the same address and data.
+func (o *office) restart() {
+	o.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		o.proc = start(o.t, "queue-server", nil, o.bin, "--data", o.data, "--listen", o.addr,
+			"--clock", "2026-11-23T09:00:00", "--public-url", "http://numerek.test")
+		select {
+		case <-o.proc.done:
+			if time.Now().After(deadline) {
+				o.t.Fatalf("the queue server did not start again:\n%s", o.proc.logText())
+			}
+			time.Sleep(100 * time.Millisecond)
+			continue
+		case <-time.After(200 * time.Millisecond):
+		}
+		o.proc.waitLog(readyLine, 20*time.Second)
+		return
+	}
+}
+
+func (o *office) url() string { return "http://" + o.addr }
+
+// api calls the office's API with a token and decodes the answer into out.
+func (o *office) api(token, method, path, body string, out any) int {
+	o.t.Helper()
+	req, _ := http.NewRequest(method, o.url()+"/api/v1/offices/"+officeID+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		o.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		o.t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, data)
+	}
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			o.t.Fatalf("%s %s: %v: %s", method, path, err, data)
+		}
+	}
+	return resp.StatusCode
+}
+
+// kioskDev is a kioskd process.
+type kioskDev struct {
+	*proc
+	status string // the status page's address
+	frames string // where its frames go
+	name   string
+}
+
+var statusLine = regexp.MustCompile(`msg="status page" .*listen=(\S+)`)
+
+// startDevice writes a configuration (the role's part in extra) and runs
+// kioskd on it, windowed, writing its frames to a folder.
+func startDevice(t *testing.T, o *office, name, role, token, extra string, env ...string) *kioskDev {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := fmt.Sprintf(`role = %q
+name = %q
+data_dir = %q
+[server]
+url = %q
+office = %q
+token_file = %q
+[screen]
+windowed = true
+window_scale = 0.5
+[status]
+listen = "127.0.0.1:0"
+%s`, role, name, filepath.Join(dir, "data"), o.url(), officeID, filepath.Join(o.data, token+".token"), extra)
+	path := filepath.Join(dir, name+".toml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return runDevice(t, path, filepath.Join(dir, "frames"), name, env...)
+}
+
+// runDevice runs kioskd on an existing configuration.
+func runDevice(t *testing.T, path, frames, name string, env ...string) *kioskDev {
+	t.Helper()
+	_, bin := binaries(t)
+	p := start(t, "kioskd "+name, env, bin, "--config", path, "--frames", frames, "--log-level", "debug")
+	d := &kioskDev{proc: p, frames: frames, name: name}
+	d.status = p.waitLog(statusLine, 20*time.Second)[1]
+	p.waitLog(regexp.MustCompile(`msg="kioskd ready"`), 20*time.Second)
+	return d
+}
+
+// deviceStatus is the part of kioskd's status page the tests read.
+type deviceStatus struct {
+	Follow     devsync.FollowStatus `json:"follow"`
+	RoleStatus json.RawMessage      `json:"role_status"`
+}
+
+func (d *kioskDev) statusPage() deviceStatus {
+	d.t.Helper()
+	resp, err := http.Get("http://" + d.status + "/status")
+	if err != nil {
+		d.t.Fatalf("%s status page: %v", d.name, err)
+	}
+	defer resp.Body.Close()
+	var st deviceStatus
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		d.t.Fatal(err)
+	}
+	return st
+}
+
+// frame reads the last frame kioskd drew.
+func (d *kioskDev) frame() image.Image {
+	d.t.Helper()
+	data, err := os.ReadFile(filepath.Join(d.frames, d.name+".png"))
+	if err != nil {
+		return nil
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		d.t.Fatalf("decoding %s's frame: %v", d.name, err)
+	}
+	return img
+}
+
+// waitFrame waits for a frame for which ok holds and returns it.
+func (d *kioskDev) waitFrame(what string, timeout time.Duration, ok func(image.Image) bool) image.Image {
+	d.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if img := d.frame(); img != nil && ok(img) {
+			return img
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("%s: no frame %s within %v", d.name, what, timeout)
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
+}
+
+func waitUntil(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s", timeout, what)
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
+}
+
+// share is the share of the pixels of img in r that are c (±tol each).
+func share(img image.Image, r image.Rectangle, c [3]uint8, tol int) float64 {
+	r = r.Intersect(img.Bounds())
+	n, hit := 0, 0
+	for y := r.Min.Y; y < r.Max.Y; y += 2 {
+		for x := r.Min.X; x < r.Max.X; x += 2 {
+			cr, cg, cb, _ := img.At(x, y).RGBA()
+			n++
+			if abs(int(cr>>8)-int(c[0])) <= tol && abs(int(cg>>8)-int(c[1])) <= tol && abs(int(cb>>8)-int(c[2])) <= tol {
+				hit++
+			}
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return float64(hit) / float64(n)
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// differ is the share of pixels in r that differ between a and b.
+func differ(a, b image.Image, r image.Rectangle) float64 {
+	r = r.Intersect(a.Bounds()).Intersect(b.Bounds())
+	n, diff := 0, 0
+	for y := r.Min.Y; y < r.Max.Y; y += 2 {
+		for x := r.Min.X; x < r.Max.X; x += 2 {
+			n++
+			if a.At(x, y) != b.At(x, y) {
+				diff++
+			}
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return float64(diff) / float64(n)
+}
