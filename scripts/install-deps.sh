@@ -7,6 +7,9 @@ packages=(
   # Ebiten windows under a virtual X server, drawn by Mesa's software GL.
   xvfb xauth x11-utils xdotool libgl1 libgl1-mesa-dri libegl1 libx11-6 libxrandr2 libxcursor1 libxinerama1 libxi6 libxxf86vm1
   libx11-dev libxrandr-dev libxcursor-dev libxinerama-dev libxi-dev libxxf86vm-dev libgl1-mesa-dev
+  # kioskd's end-to-end tests and the display tests tap the kiosk's window
+  # as a finger would (a touch panel reports itself as a mouse).
+  xdotool
   # Oto plays through ALSA; tests capture into a file PCM.
   libasound2 libasound2-dev alsa-utils
   # Web tests drive a real browser and run axe-core (npm) in its pages.
