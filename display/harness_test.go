@@ -195,25 +195,33 @@ func (d *driver) tap(id string) error {
 	return d.tapAt(x, y)
 }
 
-// tapAt clicks the logical point x, y and waits for a frame after it.
-// A click that brings no frame within a second is repeated once: under
-// Xvfb a click sent just after a frame the screen drew by itself is now
-// and then not seen (see the package report).
+// tapAt clicks the logical point x, y, checks the screen took it as a
+// tap, and waits for the frame it causes.
 func (d *driver) tapAt(x, y float64) error {
 	n := d.frames.Load()
-	px, py := fromLogical(d.k.c.panel, x, y)
-	for try := 0; ; try++ {
-		if err := d.win.Click(int(px*d.scale), int(py*d.scale)); err != nil {
-			return err
-		}
-		deadline := time.Now().Add(time.Second)
-		for d.frames.Load() <= n && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
-		}
-		if d.frames.Load() > n || try == 1 {
-			return d.waitFrames(n + 1)
-		}
+	if err := d.click(x, y); err != nil {
+		return err
 	}
+	return d.waitFrames(n + 1)
+}
+
+// click clicks the logical point x, y and checks the screen took it as a
+// tap. A click that is not taken is a failure: on a kiosk a lost tap is a
+// resident tapping again.
+func (d *driver) click(x, y float64) error {
+	seen := d.k.c.taps.Load()
+	px, py := fromLogical(d.k.c.panel, x, y)
+	if err := d.win.Click(int(px*d.scale), int(py*d.scale)); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for d.k.c.taps.Load() <= seen {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("a click at %.0f,%.0f was not taken as a tap", x, y)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return nil
 }
 
 // until waits until cond, checked under the kiosk's lock, holds.

@@ -77,6 +77,10 @@ func Run(ctx context.Context, s Screen, opts RunOptions) error {
 	ebiten.SetScreenClearedEveryFrame(false)
 	//lint:ignore SA1019 FPSModeVsyncOffMinimum is the only mode that waits for events instead of polling; see the doc above.
 	ebiten.SetFPSMode(ebiten.FPSModeVsyncOffMinimum) //nolint:staticcheck
+	// One Update for every frame: in this mode frames come only with events,
+	// and a frame the tick clock finds too soon after the last would run no
+	// Update at all, leaving a tap's release unseen until the next event.
+	ebiten.SetTPS(ebiten.SyncWithFPS)
 	ebiten.SetRunnableOnUnfocused(true)
 	if !opts.Windowed {
 		ebiten.SetFullscreen(true)
@@ -114,6 +118,9 @@ type core struct {
 	running atomic.Bool
 	// wake asks the waker for a frame.
 	wake chan struct{}
+	// taps counts the taps the screen has been given, so a test can tell a
+	// tap that was seen from one that was not.
+	taps atomic.Int64
 }
 
 // painter is a screen's own part, called with core.mu held.
@@ -178,9 +185,8 @@ type game struct {
 	timer   *time.Timer
 	timerAt time.Time
 
-	touches   []ebiten.TouchID
-	in        input
-	mouseDown bool
+	touches []ebiten.TouchID
+	in      input
 
 	// updates counts Update calls begun, so the waker knows a frame came.
 	updates atomic.Int64
@@ -227,6 +233,7 @@ func (g *game) Update() error {
 		return ebiten.Termination
 	}
 	in := g.readInput()
+	g.c.taps.Add(int64(len(in.taps)))
 	now := g.c.now()
 	g.c.mu.Lock()
 	g.c.impl.update(now, in)
@@ -243,16 +250,14 @@ func (g *game) readInput() *input {
 	in.enter = inpututil.IsKeyJustPressed(ebiten.KeyEnter) || inpututil.IsKeyJustPressed(ebiten.KeyNumpadEnter)
 	in.backspace = inpututil.IsKeyJustPressed(ebiten.KeyBackspace)
 	in.escape = inpututil.IsKeyJustPressed(ebiten.KeyEscape)
-	// A tap is the moment the button goes down. In the event-waiting FPS
-	// mode Ebiten's just-pressed flag can land a frame late or, for a press
-	// and release within one frame, on the release; so the edge is taken
-	// from the pressed state too, and a press is counted once.
-	pressed := ebiten.IsMouseButtonPressed(ebiten.MouseButtonLeft)
-	just := inpututil.IsMouseButtonJustPressed(ebiten.MouseButtonLeft) || inpututil.IsMouseButtonJustReleased(ebiten.MouseButtonLeft)
-	if !g.mouseDown && (pressed || just) {
+	// A tap is the moment the button goes down. Ebiten stamps each press
+	// with the tick that first reports it, so the just-pressed flag holds
+	// even when the finger is lifted before that tick runs; tracking the
+	// pressed state ourselves instead misses a tap whenever a release goes
+	// unseen.
+	if inpututil.IsMouseButtonJustPressed(ebiten.MouseButtonLeft) {
 		in.taps = append(in.taps, g.logical(ebiten.CursorPositionF()))
 	}
-	g.mouseDown = pressed
 	g.touches = inpututil.AppendJustPressedTouchIDs(g.touches[:0])
 	for _, id := range g.touches {
 		in.taps = append(in.taps, g.logical(ebiten.TouchPositionF(id)))
