@@ -12,17 +12,32 @@ import (
 	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/localize"
 	"github.com/numerek/numerek/queue"
+	devsync "github.com/numerek/numerek/sync"
 )
 
-// CodeAlphabet is the letters and digits of booking codes: no O and 0, no
-// I and 1, which residents confuse. The keypad offers exactly these.
-const CodeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+// CodeAlphabet is the letters and digits of booking codes, as the server
+// makes them (no O and 0, no I, 1 and L, no U), letters first as the keypad
+// shows them. The keypad offers exactly these.
+var CodeAlphabet = lettersFirst(devsync.BookingCodeAlphabet)
 
-// MaxCodeLength bounds what the keypad and the scanner may type.
-const MaxCodeLength = 12
+// MaxCodeLength bounds what the keypad and the scanner may type: a code.
+const MaxCodeLength = devsync.BookingCodeLength
 
 // minCodeLength is the shortest code OK accepts.
-const minCodeLength = 4
+const minCodeLength = devsync.BookingCodeLength
+
+// lettersFirst orders an alphabet's letters before its digits.
+func lettersFirst(alphabet string) string {
+	var letters, digits []byte
+	for i := 0; i < len(alphabet); i++ {
+		if c := alphabet[i]; c >= '0' && c <= '9' {
+			digits = append(digits, c)
+		} else {
+			letters = append(letters, c)
+		}
+	}
+	return string(letters) + string(digits)
+}
 
 // KioskConfig sets up a ticket kiosk.
 type KioskConfig struct {

@@ -10,15 +10,16 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"strings"
+
+	devsync "github.com/numerek/numerek/sync"
 )
 
-// CodeAlphabet is the booking code's 30 characters: digits and capitals
-// without the look-alikes O/0, I/1/L, and U (read as V).
-const CodeAlphabet = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+// CodeAlphabet is the booking code's 30 characters (see sync).
+const CodeAlphabet = devsync.BookingCodeAlphabet
 
 // CodeLength is how many characters a booking code has: 30^8, about 6.6e11
 // codes, against guessing throttled to a few tries a minute.
-const CodeLength = 8
+const CodeLength = devsync.BookingCodeLength
 
 // macLength is how many base32 characters of an HMAC an address carries
 // (80 bits).
