@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	gosync "sync"
 	"time"
 
@@ -42,6 +43,9 @@ type Options struct {
 	AfterJournal func(store.JournalEntry)
 	// Windowed overrides the configuration's [screen] windowed.
 	Windowed bool
+	// TraceFrames logs when each frame has been drawn (the GPU done with
+	// it): for benchmarks.
+	TraceFrames bool
 }
 
 // DataFile is the device's file in its data folder.
@@ -112,6 +116,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	if opts.FramesDir != "" {
 		run.Capture = d.frames(ctx, filepath.Join(opts.FramesDir, cfg.Name+".png"))
+	}
+	if opts.TraceFrames {
+		run.OnFrame = func(at time.Time) { log.Info("frame drawn", "at", at.Format(time.RFC3339Nano)) }
 	}
 	if opts.Screenshot != "" {
 		// The first frame should show the office, not an empty screen.
@@ -191,6 +198,8 @@ func location(o *queue.Office) *time.Location {
 func (d *dev) feed(ctx context.Context, refresh time.Duration, show func(v queue.View, online bool)) error {
 	t := time.NewTimer(0)
 	defer t.Stop()
+	var last queue.View
+	lastOnline, shown := false, false
 	for {
 		select {
 		case <-ctx.Done():
@@ -203,7 +212,17 @@ func (d *dev) feed(ctx context.Context, refresh time.Duration, show func(v queue
 		if !d.follower.Read(func(s *queue.State) { v = s.View(d.clock.Now()) }) {
 			continue
 		}
-		show(v, d.follower.Online())
+		online := d.follower.Online()
+		// A screen redraws whatever it is given: give it only news (a
+		// redraw costs a full frame on a Pi's GPU, or a CPU's software GL).
+		at := v.At
+		v.At = time.Time{}
+		if shown && online == lastOnline && reflect.DeepEqual(v, last) {
+			continue
+		}
+		last, lastOnline, shown = v, online, true
+		v.At = at
+		show(v, online)
 		d.mu.Lock()
 		d.viewSet = true
 		d.mu.Unlock()

@@ -19,7 +19,7 @@ func (d *dev) buildHall(ctx context.Context) (display.Screen, error) {
 	}
 	hall := display.NewHall(display.HallConfig{
 		Panel: d.panel(), Lang: d.cfg.Languages[0], CounterWord: counterWord, Message: d.cfg.Screen.Message,
-		Location: location(o), Now: d.clock.Now,
+		Location: location(o), Now: d.clock.Now, BlinkFor: d.cfg.Screen.Blink,
 	})
 	d.sound = &soundOnce{cfg: d.cfg.Sound, log: d.log, now: func() time.Time {
 		return d.clock.Now().In(location(d.follower.Office()))

@@ -33,7 +33,7 @@ var (
 )
 
 // binaries builds queue-server and kioskd once for the test run.
-func binaries(t *testing.T) (server, kioskd string) {
+func binaries(t testing.TB) (server, kioskd string) {
 	t.Helper()
 	buildOnce.Do(func() {
 		binDir, buildErr = os.MkdirTemp("", "kioskd-e2e-bin")
@@ -59,7 +59,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func needDisplay(t *testing.T) {
+func needDisplay(t testing.TB) {
 	t.Helper()
 	if os.Getenv("DISPLAY") == "" {
 		t.Skip("no X display: run the tests under scripts/with-display.sh")
@@ -71,15 +71,17 @@ func needDisplay(t *testing.T) {
 
 // proc is a running program whose log lines the test can wait for.
 type proc struct {
-	t    *testing.T
+	t    testing.TB
 	name string
 	cmd  *exec.Cmd
+	// startedAt is when the program was started.
+	startedAt time.Time
 	mu   gosync.Mutex
 	log  []string
 	done chan struct{}
 }
 
-func start(t *testing.T, name string, env []string, bin string, args ...string) *proc {
+func start(t testing.TB, name string, env []string, bin string, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, name: name, cmd: exec.Command(bin, args...), done: make(chan struct{})}
 	p.cmd.Env = append(os.Environ(), env...)
@@ -88,6 +90,7 @@ func start(t *testing.T, name string, env []string, bin string, args ...string) 
 		t.Fatal(err)
 	}
 	p.cmd.Stdout = io.Discard
+	p.startedAt = time.Now()
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +179,7 @@ func (p *proc) exited(timeout time.Duration) (*os.ProcessState, bool) {
 
 // office is a queue server process with its data and tokens.
 type office struct {
-	t      *testing.T
+	t      testing.TB
 	bin    string
 	data   string
 	addr   string
@@ -190,7 +193,7 @@ var readyLine = regexp.MustCompile(`msg="queue server ready" listen=(\S+)`)
 
 // startOffice runs a queue server on the example office, its clock on a
 // Monday morning, with tokens for a kiosk, a hall, counter 1 and a clerk.
-func startOffice(t *testing.T) *office {
+func startOffice(t testing.TB) *office {
 	t.Helper()
 	bin, _ := binaries(t)
 	o := &office{t: t, bin: bin, data: t.TempDir(), tokens: map[string]string{}}
@@ -277,9 +280,23 @@ var statusLine = regexp.MustCompile(`msg="status page" .*listen=(\S+)`)
 
 // startDevice writes a configuration (the role's part in extra) and runs
 // kioskd on it, windowed, writing its frames to a folder.
-func startDevice(t *testing.T, o *office, name, role, token, extra string, env ...string) *kioskDev {
+func startDevice(t testing.TB, o *office, name, role, token, extra string, env ...string) *kioskDev {
+	return startDeviceWith(t, o, name, role, token, extra, []string{"--frames"}, env...)
+}
+
+// startDeviceWith is startDevice with kioskd's flags: "--frames" (which
+// is given the folder) and others.
+func startDeviceWith(t testing.TB, o *office, name, role, token, extra string, flags []string, env ...string) *kioskDev {
 	t.Helper()
 	dir := t.TempDir()
+	// Settings of [screen] in extra join the table the harness writes.
+	screen := ""
+	if rest, ok := strings.CutPrefix(extra, "[screen]\n"); ok {
+		screen, extra, _ = strings.Cut(rest, "\n[")
+		if extra != "" {
+			extra = "[" + extra
+		}
+	}
 	cfg := fmt.Sprintf(`role = %q
 name = %q
 data_dir = %q
@@ -290,21 +307,33 @@ token_file = %q
 [screen]
 windowed = true
 window_scale = 0.5
+%s
 [status]
 listen = "127.0.0.1:0"
-%s`, role, name, filepath.Join(dir, "data"), o.url(), officeID, filepath.Join(o.data, token+".token"), extra)
+%s`, role, name, filepath.Join(dir, "data"), o.url(), officeID, filepath.Join(o.data, token+".token"), screen, extra)
 	path := filepath.Join(dir, name+".toml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return runDevice(t, path, filepath.Join(dir, "frames"), name, env...)
+	return runDeviceWith(t, path, filepath.Join(dir, "frames"), name, flags, env...)
 }
 
-// runDevice runs kioskd on an existing configuration.
-func runDevice(t *testing.T, path, frames, name string, env ...string) *kioskDev {
+// runDevice runs kioskd on an existing configuration, writing its frames.
+func runDevice(t testing.TB, path, frames, name string, env ...string) *kioskDev {
+	return runDeviceWith(t, path, frames, name, []string{"--frames"}, env...)
+}
+
+func runDeviceWith(t testing.TB, path, frames, name string, flags []string, env ...string) *kioskDev {
 	t.Helper()
 	_, bin := binaries(t)
-	p := start(t, "kioskd "+name, env, bin, "--config", path, "--frames", frames, "--log-level", "debug")
+	args := []string{"--config", path, "--log-level", "debug"}
+	for _, f := range flags {
+		args = append(args, f)
+		if f == "--frames" {
+			args = append(args, frames)
+		}
+	}
+	p := start(t, "kioskd "+name, env, bin, args...)
 	d := &kioskDev{proc: p, frames: frames, name: name}
 	d.status = p.waitLog(statusLine, 20*time.Second)[1]
 	p.waitLog(regexp.MustCompile(`msg="kioskd ready"`), 20*time.Second)
@@ -360,7 +389,7 @@ func (d *kioskDev) waitFrame(what string, timeout time.Duration, ok func(image.I
 	}
 }
 
-func waitUntil(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+func waitUntil(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {

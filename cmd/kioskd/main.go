@@ -52,6 +52,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	windowed := fs.Bool("windowed", false, "show a window instead of the full screen")
 	frames := fs.String("frames", "", "write every drawn frame to DIR/NAME.png (demos without a screen; costs CPU)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	traceFrames := fs.Bool("trace-frames", false, "log when each frame has been drawn (for benchmarks)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: kioskd --config FILE [--check | --screenshot OUT.png] [--windowed] [--frames DIR]\n\nflags:")
 		fs.PrintDefaults()
@@ -88,7 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	opts := device.Options{
 		Log: log, Version: version, Screenshot: *screenshot, ExitAfterScreenshot: *screenshot != "",
-		FramesDir: *frames, Windowed: *windowed || *screenshot != "",
+		FramesDir: *frames, Windowed: *windowed || *screenshot != "", TraceFrames: *traceFrames,
 	}
 	if os.Getenv(crashEnv) == "after-journal" {
 		opts.AfterJournal = func(e store.JournalEntry) {

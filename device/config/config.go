@@ -86,6 +86,8 @@ type Screen struct {
 	IdleTimeout time.Duration
 	// Message is the hall's bottom line.
 	Message string
+	// Blink is how long the hall's newest call blinks.
+	Blink time.Duration
 }
 
 // Printer is the kiosk's ticket printer.
@@ -224,6 +226,7 @@ type file struct {
 		WindowScale float64   `toml:"window_scale"`
 		IdleTimeout *Duration `toml:"idle_timeout"`
 		Message     string    `toml:"message"`
+		Blink       *Duration `toml:"blink"`
 	} `toml:"screen"`
 	Printer struct {
 		URI        string    `toml:"uri"`
@@ -507,6 +510,7 @@ func (c *checker) screen(f *file, cfg *Config) {
 		Width: w, Height: h, Rotation: s.Rotation, WidthMM: mm, Windowed: s.Windowed, WindowScale: scale,
 		IdleTimeout: c.duration("screen.idle_timeout", s.IdleTimeout, 40*time.Second, 5*time.Second, 10*time.Minute),
 		Message:     strings.TrimSpace(s.Message),
+		Blink:       c.duration("screen.blink", s.Blink, 6*time.Second, 50*time.Millisecond, time.Minute),
 	}
 }
 

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+var frameLine = regexp.MustCompile(`msg="frame drawn" .*at=(\S+)`)
+
+// frameTimes returns when each frame the device logged was drawn.
+func (d *kioskDev) frameTimes() []time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []time.Time
+	for _, l := range d.log {
+		if m := frameLine.FindStringSubmatch(l); m != nil {
+			if at, err := time.Parse(time.RFC3339Nano, m[1]); err == nil {
+				out = append(out, at)
+			}
+		}
+	}
+	return out
+}
+
+func quantile(xs []time.Duration, p float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return float64(s[int(math.Ceil(p*float64(len(s))))-1]) / float64(time.Millisecond)
+}
+
+// BenchmarkCallToHallFrame measures, through real processes, a clerk's
+// "next" (the request sent to the queue server) to the hall's frame with
+// the call drawn: the server's command and sync, the event stream, the
+// hall's fold and view, and Ebiten's frame (GPU done). The hall blinks
+// for 100 ms only, so the calls can come every 400 ms without a blink's
+// frame being taken for the call's. It runs its rounds once, whatever b.N.
+func BenchmarkCallToHallFrame(b *testing.B) {
+	if os.Getenv("DISPLAY") == "" {
+		b.Skip("no X display")
+	}
+	o := startOffice(b)
+	hall := startDeviceWith(b, o, "hall", "hall", "hall", "[screen]\nblink = \"100ms\"\n[sound]\nenabled = false\n", []string{"--trace-frames"})
+	waitUntil(b, "the hall's first frames", 10*time.Second, func() bool { return len(hall.frameTimes()) > 0 })
+	const rounds = 40
+	o.api(o.tokens["counter1"], "POST", "/counters/1/open", "", nil)
+	for i := range rounds {
+		o.api(o.tokens["kiosk"], "POST", "/tickets", fmt.Sprintf(`{"service":"family","lang":"pl","request_id":"b%d"}`, i), nil)
+	}
+	time.Sleep(500 * time.Millisecond)
+	var lat []time.Duration
+	for range rounds {
+		t0 := time.Now()
+		o.api(o.tokens["counter1"], "POST", "/counters/1/next", "", nil)
+		var drawn time.Time
+		waitUntil(b, "the call's frame", 5*time.Second, func() bool {
+			for _, at := range hall.frameTimes() {
+				if at.After(t0) {
+					drawn = at
+					return true
+				}
+			}
+			return false
+		})
+		lat = append(lat, drawn.Sub(t0))
+		time.Sleep(400 * time.Millisecond)
+	}
+	for range b.N {
+	}
+	b.ReportMetric(quantile(lat, 0.5), "p50-ms")
+	b.ReportMetric(quantile(lat, 0.99), "p99-ms")
+}
+
+// cpuTicks is a process's CPU time so far, in clock ticks.
+func cpuTicks(b *testing.B, pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The command name may hold spaces; the fields after it do not.
+	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return utime + stime
+}
+
+// rssMB is a process's resident memory.
+func rssMB(b *testing.B, pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.Fields(rest)[0], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// BenchmarkIdleDevices runs a hall display and a ticket kiosk (with its
+// emulated printer) against a queue server and, with nothing happening,
+// measures the CPU each uses over 30 s (in % of one core), their resident
+// memory, and how long each took from start to its first frame. The
+// clock tick of /proc is 10 ms: over 30 s, 0.03 %.
+func BenchmarkIdleDevices(b *testing.B) {
+	if os.Getenv("DISPLAY") == "" {
+		b.Skip("no X display")
+	}
+	o := startOffice(b)
+	o.api(o.tokens["counter1"], "POST", "/counters/1/open", "", nil)
+	o.api(o.tokens["kiosk"], "POST", "/tickets", `{"service":"family","lang":"pl","request_id":"idle-1"}`, nil)
+	o.api(o.tokens["counter1"], "POST", "/counters/1/next", "", nil)
+	hall := startDeviceWith(b, o, "hall", "hall", "hall", "", []string{"--trace-frames"})
+	kiosk := startDeviceWith(b, o, "kiosk", "ticket", "kiosk", fmt.Sprintf("[printer]\nuri = \"emulator://%s\"\n", b.TempDir()), []string{"--trace-frames"})
+	devices := []*kioskDev{hall, kiosk}
+	for _, d := range devices {
+		waitUntil(b, d.name+"'s first frame", 20*time.Second, func() bool { return len(d.frameTimes()) > 0 })
+	}
+	// Let the start-up work (leases, printer check) settle.
+	time.Sleep(5 * time.Second)
+	const span = 30 * time.Second
+	ticks := func() []int64 {
+		out := make([]int64, len(devices))
+		for i, d := range devices {
+			out[i] = cpuTicks(b, d.cmd.Process.Pid)
+		}
+		return out
+	}
+	before, t0 := ticks(), time.Now()
+	time.Sleep(span)
+	after, t1 := ticks(), time.Now()
+	for range b.N {
+	}
+	const hz = 100 // USER_HZ on Linux
+	for i, d := range devices {
+		cpu := float64(after[i]-before[i]) / hz / t1.Sub(t0).Seconds() * 100
+		b.ReportMetric(cpu, d.name+"-cpu-%")
+		b.ReportMetric(rssMB(b, d.cmd.Process.Pid), d.name+"-rss-MB")
+		b.ReportMetric(float64(d.frameTimes()[0].Sub(d.startedAt))/float64(time.Millisecond), d.name+"-first-frame-ms")
+	}
+}

@@ -1,0 +1,186 @@
+package kiosk
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"path/filepath"
+	"slices"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"github.com/numerek/numerek/printer"
+	"github.com/numerek/numerek/printer/emulator"
+	"github.com/numerek/numerek/printer/profiles"
+	"github.com/numerek/numerek/store"
+	devsync "github.com/numerek/numerek/sync"
+	"github.com/numerek/numerek/sync/synctest"
+)
+
+// firstByte is a network printer's line: it passes bytes to the emulator
+// and notes when the first byte of a job's ticket (anything but the status
+// requests DLE EOT n that come before it) arrives after each arm.
+type firstByte struct {
+	mu    gosync.Mutex
+	armed bool
+	at    time.Time
+	got   chan time.Time
+}
+
+func (f *firstByte) arm() {
+	f.mu.Lock()
+	f.armed, f.at = true, time.Time{}
+	f.mu.Unlock()
+}
+
+// watch reads the host's bytes; status requests are three bytes each.
+func (f *firstByte) see(p []byte, now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.armed {
+		return
+	}
+	for i := 0; i < len(p); {
+		if p[i] == 0x10 && i+2 < len(p) && p[i+1] == 0x04 {
+			i += 3
+			continue
+		}
+		f.armed = false
+		f.got <- now
+		return
+	}
+}
+
+// proxy puts a firstByte in front of the emulated printer at upstream.
+func proxy(b *testing.B, upstream string, f *firstByte) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", upstream)
+			if err != nil {
+				c.Close()
+				return
+			}
+			go func() { io.Copy(c, up); c.Close() }()
+			go func() {
+				buf := make([]byte, 64<<10)
+				for {
+					n, err := c.Read(buf)
+					if n > 0 {
+						f.see(buf[:n], time.Now())
+						up.Write(buf[:n])
+					}
+					if err != nil {
+						up.Close()
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// BenchmarkTapToFirstByte measures a resident's tap (Issue called) to the
+// first byte of the ticket written to the printer's line, with everything
+// real on the way: the printer's status read over TCP, the request
+// journalled and synced, the server's answer (its own group commit and
+// sync), the ticket journalled and synced, laid out and encoded. "online"
+// asks the server; "offline" issues from the lease after the server is
+// gone. The work is done once, whatever b.N.
+func BenchmarkTapToFirstByte(b *testing.B) {
+	for _, mode := range []string{"online", "offline"} {
+		b.Run(mode, func(b *testing.B) {
+			srv := synctest.Start(b, synctest.Options{})
+			prof, _ := profiles.Lookup(profiles.Default)
+			emu, err := emulator.New(emulator.Config{Profile: prof})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			tcp, err := emu.ListenTCP(ctx, "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer tcp.Close()
+			fb := &firstByte{got: make(chan time.Time, 1)}
+			p, err := printer.Open(ctx, "tcp://"+proxy(b, tcp.Addr(), fb)+"?pace=off", prof, printer.Options{StatusTimeout: time.Second})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			db, err := store.OpenDevice(filepath.Join(b.TempDir(), "device.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			clock := devsync.NewClock(0)
+			client, _ := devsync.NewClient(srv.URL, srv.Office.ID, srv.Tokens["ticket"], devsync.ClientOptions{Clock: clock})
+			log := slog.New(slog.DiscardHandler)
+			f := devsync.NewFollower(client, db, clock, log, devsync.FollowOptions{})
+			const rounds = 100
+			k := New(client, f, db, clock, p, Options{LeaseSize: 50, LeaseLow: 50, CheckEvery: time.Hour, Log: log})
+			done := make(chan struct{}, 2)
+			go func() { f.Run(ctx); done <- struct{}{} }()
+			go func() { k.Run(ctx); done <- struct{}{} }()
+			defer func() { cancel(); <-done; <-done }()
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				left := 0
+				for _, svc := range []string{"family", "maintenance", "child800", "good-start", "care"} {
+					n, _ := db.LeaseLeft(svc, "2026-11-23")
+					left += n
+				}
+				if f.Online() && left == 250 {
+					break
+				}
+				if time.Now().After(deadline) {
+					b.Fatal("the kiosk did not get its leases")
+				}
+			}
+			// Counters open, so a hundred tickets fit in the day.
+			for n := 1; n <= 6; n++ {
+				srv.MustCall(srv.Tokens["clerk"], "POST", fmt.Sprintf("/counters/%d/open", n), "", 200)
+			}
+			if mode == "offline" {
+				srv.Stop()
+			}
+			services := []string{"family", "maintenance", "child800", "good-start", "care"}
+			var lat []time.Duration
+			for i := range rounds {
+				fb.arm()
+				t0 := time.Now()
+				res, err := k.Issue(ctx, services[i%len(services)], "pl", false)
+				if err != nil || !res.Printed || res.Offline != (mode == "offline") {
+					b.Fatalf("round %d: %+v %v", i, res, err)
+				}
+				select {
+				case at := <-fb.got:
+					lat = append(lat, at.Sub(t0))
+				case <-time.After(5 * time.Second):
+					b.Fatalf("round %d: no ticket byte reached the printer", i)
+				}
+			}
+			for range b.N {
+			}
+			slices.Sort(lat)
+			q := func(p float64) float64 {
+				return float64(lat[int(math.Ceil(p*float64(len(lat))))-1]) / float64(time.Millisecond)
+			}
+			b.ReportMetric(q(0.5), "p50-ms")
+			b.ReportMetric(q(0.99), "p99-ms")
+		})
+	}
+}
