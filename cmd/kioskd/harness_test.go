@@ -76,9 +76,9 @@ type proc struct {
 	cmd  *exec.Cmd
 	// startedAt is when the program was started.
 	startedAt time.Time
-	mu   gosync.Mutex
-	log  []string
-	done chan struct{}
+	mu        gosync.Mutex
+	log       []string
+	done      chan struct{}
 }
 
 func start(t testing.TB, name string, env []string, bin string, args ...string) *proc {
