@@ -112,7 +112,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	run := display.RunOptions{
 		Windowed: cfg.Screen.Windowed || opts.Windowed, WindowScale: cfg.Screen.WindowScale,
-		Title: "numerek-" + cfg.Name, Screenshot: opts.Screenshot, ExitAfterScreenshot: opts.ExitAfterScreenshot,
+		Title: d.screenInfo().Title, Screenshot: opts.Screenshot, ExitAfterScreenshot: opts.ExitAfterScreenshot,
 	}
 	if opts.FramesDir != "" {
 		run.Capture = d.frames(ctx, filepath.Join(opts.FramesDir, cfg.Name+".png"))

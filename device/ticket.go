@@ -68,9 +68,59 @@ func (d *dev) buildKiosk(ctx context.Context) (display.Screen, error) {
 		if err != nil {
 			return map[string]string{"error": err.Error()}
 		}
-		return st
+		return KioskStatus{Stats: st, Screen: d.screenInfo(), Targets: screen.Targets()}
 	}
 	return screen, nil
+}
+
+// KioskStatus is the kiosk's part of the status page (role_status): its
+// journal and printer, and the touch targets of its screen (kioskctl tap
+// uses them).
+type KioskStatus struct {
+	kiosk.Stats
+	Screen  ScreenInfo       `json:"screen"`
+	Targets []display.Target `json:"targets"`
+}
+
+// ScreenInfo says how the screen's logical pixels reach the window.
+type ScreenInfo struct {
+	Title       string  `json:"title"`
+	Width       int     `json:"width"`
+	Height      int     `json:"height"`
+	Rotation    int     `json:"rotation"`
+	Windowed    bool    `json:"windowed"`
+	WindowScale float64 `json:"window_scale"`
+}
+
+// WindowPoint is where a point of the screen's logical picture is in its
+// window (or on the panel), after rotation and the window's scale.
+func (s ScreenInfo) WindowPoint(p image.Point) image.Point {
+	lw, lh := s.Width, s.Height
+	if s.Rotation == 90 || s.Rotation == 270 {
+		lw, lh = lh, lw
+	}
+	x, y := p.X, p.Y
+	switch s.Rotation {
+	case 90:
+		x, y = lh-p.Y, p.X
+	case 180:
+		x, y = lw-p.X, lh-p.Y
+	case 270:
+		x, y = p.Y, lw-p.X
+	}
+	scale := s.WindowScale
+	if scale <= 0 || !s.Windowed {
+		scale = 1
+	}
+	return image.Pt(int(float64(x)*scale), int(float64(y)*scale))
+}
+
+func (d *dev) screenInfo() ScreenInfo {
+	s := d.cfg.Screen
+	return ScreenInfo{
+		Title: "numerek-" + d.cfg.Name, Width: s.Width, Height: s.Height, Rotation: s.Rotation,
+		Windowed: s.Windowed || d.opts.Windowed, WindowScale: s.WindowScale,
+	}
 }
 
 func readLogo(path string) (image.Image, error) {

@@ -42,7 +42,12 @@ stop() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   # The private X server goes last, so no window loses its display early.
-  if [ -n "$xvfb" ]; then kill -TERM "$xvfb" 2>/dev/null || true; wait "$xvfb" 2>/dev/null || true; fi
+  if [ -n "$xvfb" ]; then
+    kill -TERM "$xvfb" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 "$xvfb" 2>/dev/null || break; sleep 0.05; done
+    kill -KILL "$xvfb" 2>/dev/null || true
+    wait "$xvfb" 2>/dev/null || true
+  fi
 }
 trap stop EXIT INT TERM
 
@@ -116,7 +121,13 @@ Call the next resident to counter 1 (in another terminal):
   curl -s -X POST -H "Authorization: Bearer $counter" $api/counters/1/open
   curl -s -X POST -H "Authorization: Bearer $counter" $api/counters/1/next
 
-Take a ticket without touching the kiosk (it is not printed then):
+Tap the kiosk from the command line (a resident choosing Ukrainian, then
+family benefits; "tap --list" names every target on its screen now):
+
+  DISPLAY=$DISPLAY bin/kioskctl tap --status 127.0.0.1:7071 lang:uk
+  DISPLAY=$DISPLAY bin/kioskctl tap --status 127.0.0.1:7071 service:family
+
+Take a ticket as the hall assistant would (not printed):
 
   curl -s -H "Authorization: Bearer $admin" -d '{"service":"family","lang":"uk","channel":"assistant"}' $api/tickets
 

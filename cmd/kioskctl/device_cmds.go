@@ -27,6 +27,7 @@ func deviceCommands() []command {
 		{name: "buttons", summary: "test a counter's GPIO buttons: print each press", run: runButtons},
 		{name: "journal", summary: "list a ticket kiosk's journal, outbox and number leases (kioskd stopped)", run: runJournal},
 		{name: "device-status", summary: "print a running kioskd's status page", run: runDeviceStatus},
+		{name: "tap", summary: "tap a target of a running kiosk's screen, as a finger would (demos, remote support; needs xdotool)", run: runTap},
 	}
 }
 

@@ -288,12 +288,16 @@ func (k *Kiosk) deliver(ctx context.Context, o *queue.Office, e store.JournalEnt
 		k.setStatus(st, err)
 		if err == nil {
 			phase, res.Printed = store.PhasePrinted, true
+			k.log.Info("ticket printed", "ticket", e.Number, "lang", e.Lang, "service", e.Service, "ahead", res.Ahead,
+				"wait", res.EstimatedWait, "issued", e.IssuedAt.Format(time.RFC3339Nano), "offline", res.Offline)
 		} else {
 			detail = err.Error()
-			k.log.Error("ticket not printed; shown on the screen", "ticket", e.Number, "err", err)
 		}
 	} else {
 		detail = "printer not ready: " + k.printerStatus().String()
+	}
+	if phase == store.PhaseShown {
+		k.log.Warn("ticket shown on the screen, not printed", "ticket", e.Number, "lang", e.Lang, "why", detail)
 	}
 	e, err := k.db.UpdateEntry(e.Key, func(e *store.JournalEntry) error {
 		e.Phase, e.Detail = phase, detail

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/numerek/numerek/device"
+)
+
+func runTap(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("tap", stderr)
+	addr := fs.String("status", "127.0.0.1:7070", "the kiosk's status page ([status] listen)")
+	list := fs.Bool("list", false, "list the targets of the screen now and tap nothing")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: kioskctl tap [--status ADDR] TARGET   (e.g. service:family, lang:uk, priority, done)\n       kioskctl tap --list\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if (fs.NArg() != 1) == !*list {
+		fs.Usage()
+		return errUsage
+	}
+	st, err := kioskStatus(ctx, *addr)
+	if err != nil {
+		return err
+	}
+	if *list {
+		for _, t := range st.Targets {
+			if t.Enabled {
+				fmt.Fprintln(stdout, t.ID)
+			}
+		}
+		return nil
+	}
+	want := fs.Arg(0)
+	for _, t := range st.Targets {
+		if t.ID != want || !t.Enabled {
+			continue
+		}
+		center := st.Screen.WindowPoint(t.Rect.Min.Add(t.Rect.Max).Div(2))
+		if err := click(st.Screen.Title, center.X, center.Y); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "tapped %s at %d,%d of %s\n", want, center.X, center.Y, st.Screen.Title)
+		return nil
+	}
+	var ids []string
+	for _, t := range st.Targets {
+		if t.Enabled {
+			ids = append(ids, t.ID)
+		}
+	}
+	return fmt.Errorf("no target %q on the kiosk's screen now; it has: %s", want, strings.Join(ids, " "))
+}
+
+// kioskStatus reads a running kiosk's status page.
+func kioskStatus(ctx context.Context, addr string) (device.KioskStatus, error) {
+	var page struct {
+		Role       string             `json:"role"`
+		RoleStatus device.KioskStatus `json:"role_status"`
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+addr+"/status", nil)
+	if err != nil {
+		return device.KioskStatus{}, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return device.KioskStatus{}, fmt.Errorf("reading the kiosk's status page at %s: %w", addr, err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+		return device.KioskStatus{}, fmt.Errorf("reading the kiosk's status page at %s: %w", addr, err)
+	}
+	if page.Role != "ticket" {
+		return device.KioskStatus{}, fmt.Errorf("%s is the status page of a %s device, not a ticket kiosk", addr, page.Role)
+	}
+	return page.RoleStatus, nil
+}
+
+// click presses the mouse at x, y of the window titled title for 60 ms, as
+// a finger on a touch panel does (it reports itself as a mouse).
+func click(title string, x, y int) error {
+	out, err := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^"+title+"$").Output()
+	ids := strings.Fields(string(out))
+	if err != nil || len(ids) == 0 {
+		return fmt.Errorf("no window %q on display %q (is xdotool installed?): %v", title, os.Getenv("DISPLAY"), err)
+	}
+	run := func(args ...string) error {
+		if out, err := exec.Command("xdotool", args...).CombinedOutput(); err != nil {
+			return fmt.Errorf("xdotool %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+		return nil
+	}
+	if err := run("mousemove", "--window", ids[0], strconv.Itoa(x), strconv.Itoa(y), "mousedown", "1"); err != nil {
+		return err
+	}
+	time.Sleep(60 * time.Millisecond)
+	return run("mouseup", "1")
+}

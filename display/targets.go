@@ -1,0 +1,30 @@
+package display
+
+import "image"
+
+// Target is one touch target of the kiosk's screen as last drawn: what it
+// does ("service:family", "lang:uk", "priority", "confirm", "key:A",
+// "ok", "done", ...) and where it is, in the screen's logical pixels (the
+// picture before any rotation).
+type Target struct {
+	ID      string          `json:"id"`
+	Rect    image.Rectangle `json:"rect"`
+	Enabled bool            `json:"enabled"`
+}
+
+// Targets returns the touch targets of the frame last drawn, for a
+// device's status page: tests and remote support tap them as a resident's
+// finger would, through the window system, without guessing the layout.
+func (k *Kiosk) Targets() []Target {
+	k.c.mu.Lock()
+	defer k.c.mu.Unlock()
+	out := make([]Target, 0, len(k.buttons))
+	for _, b := range k.buttons {
+		out = append(out, Target{
+			ID:      b.id,
+			Rect:    image.Rect(int(b.r.x), int(b.r.y), int(b.r.x+b.r.w), int(b.r.y+b.r.h)),
+			Enabled: b.enabled,
+		})
+	}
+	return out
+}
