@@ -68,7 +68,7 @@ func (d *dev) buildKiosk(ctx context.Context) (display.Screen, error) {
 		if err != nil {
 			return map[string]string{"error": err.Error()}
 		}
-		return KioskStatus{Stats: st, Screen: d.screenInfo(), Targets: screen.Targets()}
+		return KioskStatus{Stats: st, Screen: d.screenInfo(), Lang: screen.Lang(), Targets: screen.Targets()}
 	}
 	return screen, nil
 }
@@ -78,7 +78,9 @@ func (d *dev) buildKiosk(ctx context.Context) (display.Screen, error) {
 // uses them).
 type KioskStatus struct {
 	kiosk.Stats
-	Screen  ScreenInfo       `json:"screen"`
+	Screen ScreenInfo `json:"screen"`
+	// Lang is the language the resident has chosen on the screen.
+	Lang    string           `json:"lang"`
 	Targets []display.Target `json:"targets"`
 }
 

@@ -19,6 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/numerek/numerek/device"
+	"github.com/numerek/numerek/display"
+	"github.com/numerek/numerek/display/displaytest"
 	devsync "github.com/numerek/numerek/sync"
 )
 
@@ -40,7 +43,8 @@ func binaries(t testing.TB) (server, kioskd string) {
 		if buildErr != nil {
 			return
 		}
-		out, err := exec.Command("go", "build", "-o", binDir, "github.com/numerek/numerek/cmd/queue-server", "github.com/numerek/numerek/cmd/kioskd").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", binDir, "github.com/numerek/numerek/cmd/queue-server",
+			"github.com/numerek/numerek/cmd/kioskd", "github.com/numerek/numerek/cmd/kioskctl").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
@@ -268,6 +272,12 @@ func (o *office) api(token, method, path, body string, out any) int {
 	return resp.StatusCode
 }
 
+// kioskctl is the technician's tool, built with the others.
+func kioskctl(t testing.TB) string {
+	binaries(t)
+	return filepath.Join(binDir, "kioskctl")
+}
+
 // kioskDev is a kioskd process.
 type kioskDev struct {
 	*proc
@@ -344,6 +354,51 @@ func runDeviceWith(t testing.TB, path, frames, name string, flags []string, env 
 type deviceStatus struct {
 	Follow     devsync.FollowStatus `json:"follow"`
 	RoleStatus json.RawMessage      `json:"role_status"`
+}
+
+// kiosk reads a ticket kiosk's part of its status page.
+func (d *kioskDev) kiosk() device.KioskStatus {
+	d.t.Helper()
+	var ks device.KioskStatus
+	if err := json.Unmarshal(d.statusPage().RoleStatus, &ks); err != nil {
+		d.t.Fatalf("%s status page: %v", d.name, err)
+	}
+	return ks
+}
+
+// target finds a touch target on the kiosk's screen now.
+func (d *kioskDev) target(id string) (display.Target, device.ScreenInfo, bool) {
+	ks := d.kiosk()
+	for _, t := range ks.Targets {
+		if t.ID == id && t.Enabled {
+			return t, ks.Screen, true
+		}
+	}
+	return display.Target{}, ks.Screen, false
+}
+
+// waitTarget waits until the kiosk's screen offers target id.
+func (d *kioskDev) waitTarget(id string, timeout time.Duration) {
+	d.t.Helper()
+	waitUntil(d.t, d.name+" offering "+id, timeout, func() bool {
+		_, _, ok := d.target(id)
+		return ok
+	})
+}
+
+// tap taps target id of the kiosk's screen in its window, through X.
+func (d *kioskDev) tap(id string) {
+	d.t.Helper()
+	d.waitTarget(id, 10*time.Second)
+	tg, screen, _ := d.target(id)
+	win, err := displaytest.FindWindow(screen.Title, 10*time.Second)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	p := screen.WindowPoint(tg.Rect.Min.Add(tg.Rect.Max).Div(2))
+	if err := win.Click(p.X, p.Y); err != nil {
+		d.t.Fatal(err)
+	}
 }
 
 func (d *kioskDev) statusPage() deviceStatus {

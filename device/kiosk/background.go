@@ -3,6 +3,7 @@ package kiosk
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -320,7 +321,11 @@ func (k *Kiosk) reportFault(ctx context.Context) {
 	err := k.client.ReportFault(rctx, f.Code, f.Detail)
 	cancel()
 	if err != nil {
-		k.log.Warn("reporting the printer's fault", "fault", f.Code, "err", err)
+		level := slog.LevelWarn
+		if devsync.Unreachable(err) {
+			level = slog.LevelDebug // the outbox says the server is away
+		}
+		k.log.Log(ctx, level, "reporting the printer's fault", "fault", f.Code, "err", err)
 		return
 	}
 	k.mu.Lock()
