@@ -142,8 +142,9 @@ type dev struct {
 	quit     context.CancelFunc
 	spawn    func(name string, fn func(context.Context) error)
 
-	mu      gosync.Mutex
-	viewSet bool
+	mu       gosync.Mutex
+	viewSet  bool
+	shownSeq uint64 // the seq of the last view given to the screen
 	status  func() any // the role's part of the status page
 	sound   *soundOnce
 }
@@ -224,20 +225,27 @@ func (d *dev) feed(ctx context.Context, refresh time.Duration, show func(v queue
 		v.At = at
 		show(v, online)
 		d.mu.Lock()
-		d.viewSet = true
+		d.viewSet, d.shownSeq = true, v.Seq
 		d.mu.Unlock()
 	}
 }
 
-// waitForView waits until the screen has been given a view, or wait
-// passes (no server and nothing saved).
+// waitForView waits until the screen has been given the office as the
+// server has it now (not only the state saved at the last run), or wait
+// passes: then it shows what it has.
 func (d *dev) waitForView(ctx context.Context, wait time.Duration) {
 	deadline := time.Now().Add(wait)
+	var seq uint64
+	vctx, cancel := context.WithTimeout(ctx, wait/2)
+	if v, err := d.client.View(vctx); err == nil {
+		seq = v.Seq
+	}
+	cancel()
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		d.mu.Lock()
-		set := d.viewSet
+		done := d.viewSet && d.shownSeq >= seq
 		d.mu.Unlock()
-		if set {
+		if done {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"image"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -93,4 +95,39 @@ func TestHallShowsAndSaysACall(t *testing.T) {
 	if m := again.logText(); strings.Contains(m, `msg=called`) {
 		t.Errorf("the restarted hall announced again:\n%s", m)
 	}
+}
+
+var red = [3]uint8{0xb4, 0x1c, 0x1c}
+
+// The server goes away: after a few seconds the hall says it cannot reach
+// the server and keeps showing the last state, even when the hall itself
+// restarts meanwhile; when the server is back the warning goes.
+func TestHallSaysWhenOffline(t *testing.T) {
+	needDisplay(t)
+	o := startOffice(t)
+	o.api(o.tokens["counter1"], "POST", "/counters/1/open", "", nil)
+	o.api(o.tokens["kiosk"], "POST", "/tickets", `{"service":"family","lang":"pl","request_id":"off-1"}`, nil)
+	o.api(o.tokens["counter1"], "POST", "/counters/1/next", "", nil)
+	hall := startDevice(t, o, "hall", "hall", "hall", "[screen]\nblink = \"100ms\"\n[sound]\nenabled = false\n")
+	banner := func(img image.Image) float64 {
+		return share(img, image.Rect(0, 120, img.Bounds().Dx(), 190), red, 8)
+	}
+	hall.waitFrame("online with the call", 10*time.Second, func(img image.Image) bool { return banner(img) < 0.01 })
+	o.proc.stop()
+	offline := hall.waitFrame("saying it is offline", 15*time.Second, func(img image.Image) bool { return banner(img) > 0.5 })
+
+	// Restarted without the server, the hall shows at once what it showed
+	// before: the state kept on disk, and the warning.
+	hall.stop()
+	os.Remove(filepath.Join(hall.frames, "hall.png"))
+	again := runDevice(t, hall.cmd.Args[2], hall.frames, "hall")
+	restored := again.waitFrame("restored, offline", 15*time.Second, func(img image.Image) bool { return banner(img) > 0.5 })
+	below := image.Rect(0, 200, offline.Bounds().Dx(), offline.Bounds().Dy())
+	if d := differ(offline, restored, below); d > 0.01 {
+		t.Errorf("the restarted hall differs from its last state in %.3f of the pixels", d)
+	}
+
+	o.restart()
+	again.waitFrame("online again", 20*time.Second, func(img image.Image) bool { return banner(img) < 0.01 })
+	waitUntil(t, "the hall following the server again", 10*time.Second, func() bool { return again.statusPage().Follow.Online })
 }
