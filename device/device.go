@@ -144,9 +144,9 @@ type dev struct {
 
 	mu       gosync.Mutex
 	viewSet  bool
-	shownSeq uint64 // the seq of the last view given to the screen
-	status  func() any // the role's part of the status page
-	sound   *soundOnce
+	shownSeq uint64     // the seq of the last view given to the screen
+	status   func() any // the role's part of the status page
+	sound    *soundOnce
 }
 
 // build makes the role's screen and starts the role's work.
