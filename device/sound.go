@@ -51,7 +51,7 @@ func (s *soundOnce) announcer() (*audio.Announcer, *audio.Voices, error) {
 		}
 		s.sink, err = audio.NewOtoSink(audio.OtoOptions{Rate: s.voice.Rate(), BufferSize: 50 * time.Millisecond})
 		if err != nil {
-			s.err = fmt.Errorf("%w: %v", errNoSound, err)
+			s.err = fmt.Errorf("%w (the log says why)", errNoSound)
 			s.log.Warn("no sound device: calls are shown but not said", "err", err)
 			return
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/numerek/numerek/device/kiosk"
+	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/display"
 	"github.com/numerek/numerek/printer"
 	"github.com/numerek/numerek/printer/profiles"
@@ -46,11 +47,12 @@ func (d *dev) buildKiosk(ctx context.Context) (display.Screen, error) {
 	k.OnPrinterStatus(func(st printer.Status) {
 		screen.SetPrinterStatus(display.PrinterStatus{Ready: st.Ready(), Detail: st.String() + " · " + pc.URI})
 	})
+	cat, lang := i18n.Messages(), d.cfg.Languages[0]
 	screen.SetDeviceInfo([]string{
-		fmt.Sprintf("%s (%s), kioskd %s", d.cfg.Name, d.cfg.Role, d.opts.Version),
-		"Server: " + d.cfg.Server.URL + " · " + d.cfg.Server.Office,
-		"Printer: " + pc.URI + " · " + prof.Name,
-		"Data: " + d.cfg.DataDir,
+		cat.T(lang, "device.info.device", "name", d.cfg.Name, "role", string(d.cfg.Role), "version", d.opts.Version),
+		cat.T(lang, "device.info.server", "url", d.cfg.Server.URL, "office", d.cfg.Server.Office),
+		cat.T(lang, "device.info.printer", "uri", pc.URI, "model", prof.Name),
+		cat.T(lang, "device.info.data", "dir", d.cfg.DataDir),
 	})
 	d.spawn("kiosk", func(ctx context.Context) error {
 		defer p.Close()
