@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/numerek/numerek/device/kiosk"
-	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/display"
+	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/printer"
 	"github.com/numerek/numerek/printer/profiles"
 	"github.com/numerek/numerek/queue"
