@@ -22,6 +22,7 @@ import (
 
 	"github.com/numerek/numerek/audio"
 	"github.com/numerek/numerek/i18n"
+	"github.com/numerek/numerek/officeconfig"
 	"github.com/numerek/numerek/printer"
 	"github.com/numerek/numerek/printer/profiles"
 )
@@ -160,35 +161,12 @@ type Status struct {
 	Listen string
 }
 
-// Error is one problem in a configuration file.
-type Error struct {
-	File    string
-	Line    int
-	Setting string
-	Message string
-}
-
-func (e Error) Error() string {
-	loc := e.File
-	if e.Line > 0 {
-		loc += ":" + strconv.Itoa(e.Line)
-	}
-	if e.Setting == "" {
-		return loc + ": " + e.Message
-	}
-	return loc + ": " + e.Setting + ": " + e.Message
-}
+// Error is one problem in a configuration file: file, line, setting
+// (Path) and what is wrong, as the office configuration reports them.
+type Error = officeconfig.Error
 
 // Errors are every problem found in a file.
-type Errors []Error
-
-func (es Errors) Error() string {
-	parts := make([]string, len(es))
-	for i, e := range es {
-		parts[i] = e.Error()
-	}
-	return strings.Join(parts, "\n")
-}
+type Errors = officeconfig.Errors
 
 // Duration is a TOML string like "1.5s" or "2m".
 type Duration time.Duration
@@ -285,7 +263,7 @@ func Parse(path string, data []byte) (*Config, error) {
 		if errors.As(err, &pe) {
 			msg := pe.Message
 			if pe.LastKey != "" && !strings.Contains(msg, pe.LastKey) {
-				return nil, Errors{{File: path, Line: pe.Position.Line, Setting: pe.LastKey, Message: msg}}
+				return nil, Errors{{File: path, Line: pe.Position.Line, Path: pe.LastKey, Message: msg}}
 			}
 			return nil, Errors{{File: path, Line: pe.Position.Line, Message: msg}}
 		}
@@ -297,7 +275,7 @@ func Parse(path string, data []byte) (*Config, error) {
 			key = m[2]
 			msg = lineInMessage.ReplaceAllString(msg, "")
 		}
-		return nil, Errors{{File: path, Line: line, Setting: key, Message: msg}}
+		return nil, Errors{{File: path, Line: line, Path: key, Message: msg}}
 	}
 	c := &checker{path: path, dir: filepath.Dir(path), lines: indexLines(string(data))}
 	for _, k := range md.Undecoded() {
@@ -319,7 +297,7 @@ type checker struct {
 }
 
 func (c *checker) add(setting, format string, args ...any) {
-	c.errs = append(c.errs, Error{File: c.path, Line: c.lines.line(setting), Setting: setting, Message: fmt.Sprintf(format, args...)})
+	c.errs = append(c.errs, Error{File: c.path, Line: c.lines.line(setting), Path: setting, Message: fmt.Sprintf(format, args...)})
 }
 
 // relative resolves p against the configuration's folder.
