@@ -4,9 +4,14 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,6 +39,12 @@ type rig struct {
 func newRig(t *testing.T, opts Options) *rig {
 	t.Helper()
 	srv := synctest.Start(t, synctest.Options{})
+	return newRigAt(t, srv, srv.URL, opts)
+}
+
+// newRigAt is a rig whose kiosk reaches srv at addr (through a proxy).
+func newRigAt(t *testing.T, srv *synctest.Server, addr string, opts Options) *rig {
+	t.Helper()
 	prof, err := profiles.Lookup(profiles.Default)
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +67,7 @@ func newRig(t *testing.T, opts Options) *rig {
 		t.Fatal(err)
 	}
 	clock := devsync.NewClock(0)
-	client, err := devsync.NewClient(srv.URL, srv.Office.ID, srv.Tokens["ticket"], devsync.ClientOptions{Clock: clock})
+	client, err := devsync.NewClient(addr, srv.Office.ID, srv.Tokens["ticket"], devsync.ClientOptions{Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,4 +305,53 @@ func TestOfflineWithoutLease(t *testing.T) {
 	if st.ByPhase[store.PhaseIssued] != 0 || st.PendingHandIns != 1 {
 		t.Errorf("journal %+v", st)
 	}
+}
+
+// A server too slow to answer in time: the kiosk issues from its lease,
+// and when the server's ticket for the unanswered request shows up in the
+// office's state, the journal records it (nobody holds it; it will be a
+// no-show), so every ticket the request made is known.
+func TestSlowServerTicketIsFoundLater(t *testing.T) {
+	srv := synctest.Start(t, synctest.Options{})
+	target, _ := url.Parse(srv.URL)
+	var slow atomic.Bool
+	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.FlushInterval = -1 // the event stream
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if slow.Load() && r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/tickets") {
+			rec := httptest.NewRecorder()
+			rp.ServeHTTP(rec, r) // the server issues the ticket...
+			time.Sleep(time.Second)
+			return // ...but its answer never reaches the kiosk in time
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close) // after the rig's cleanup, which ends the event stream
+
+	r := newRigAt(t, srv, front.URL, Options{IssueTimeout: 300 * time.Millisecond})
+	r.waitFor("leases", func() bool { left, _ := r.db.LeaseLeft("family", "2026-11-23"); return left == 20 })
+	slow.Store(true)
+	res := r.issue("family", "pl")
+	if !res.Offline || !res.Printed {
+		t.Fatalf("with a slow server: %+v", res)
+	}
+	slow.Store(false)
+	var phantom string
+	for id, tk := range r.srv.Tickets() {
+		if !tk.Leased {
+			phantom = id
+		}
+	}
+	if phantom == "" {
+		t.Fatal("the server issued nothing for the slow request")
+	}
+	r.waitFor("the journal to know the server's ticket", func() bool {
+		entries, _ := r.db.Journal(0, 0)
+		for _, e := range entries {
+			if e.Phase == store.PhaseUnanswered && e.TicketID == phantom {
+				return true
+			}
+		}
+		return false
+	})
 }
