@@ -55,18 +55,56 @@ func binaries(t testing.TB) (server, kioskd string) {
 	return filepath.Join(binDir, "queue-server"), filepath.Join(binDir, "kioskd")
 }
 
+// TestMain gives the tests an X server of their own: they tap windows
+// with the one mouse pointer of their X server, and must not tap into
+// another package's windows (go test runs packages side by side).
 func TestMain(m *testing.M) {
+	stop := privateDisplay()
 	code := m.Run()
+	stop()
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
 	os.Exit(code)
 }
 
+// privateDisplay starts an Xvfb and points DISPLAY at it; without Xvfb the
+// tests use the display they were given, if any.
+func privateDisplay() (stop func()) {
+	bin, err := exec.LookPath("Xvfb")
+	if err != nil {
+		return func() {}
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return func() {}
+	}
+	cmd := exec.Command(bin, "-displayfd", "3", "-screen", "0", "1920x1080x24", "-nolisten", "tcp")
+	cmd.ExtraFiles = []*os.File{w}
+	// An X server outliving a killed test binary would be left behind.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
+		return func() {}
+	}
+	w.Close()
+	line, err := bufio.NewReader(r).ReadString('\n')
+	r.Close()
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return func() {}
+	}
+	os.Setenv("DISPLAY", ":"+strings.TrimSpace(line))
+	return func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}
+}
+
 func needDisplay(t testing.TB) {
 	t.Helper()
 	if os.Getenv("DISPLAY") == "" {
-		t.Skip("no X display: run the tests under scripts/with-display.sh")
+		t.Skip("no X display: install Xvfb (scripts/install-deps.sh) or run under scripts/with-display.sh")
 	}
 	if _, err := exec.LookPath("xdotool"); err != nil {
 		t.Skip("xdotool is not installed (scripts/install-deps.sh installs it)")

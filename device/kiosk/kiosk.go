@@ -394,6 +394,7 @@ func (k *Kiosk) TestPrint(ctx context.Context) error {
 type Stats struct {
 	Printer      string             `json:"printer"`
 	PrinterReady bool               `json:"printer_ready"`
+	PrinterRead  time.Time          `json:"printer_read,omitzero"`
 	Fault        Fault              `json:"fault"`
 	Journal      store.JournalStats `json:"journal"`
 	Leases       map[string]int     `json:"leases_left"`
@@ -401,15 +402,14 @@ type Stats struct {
 
 // Stats reports the printer, the journal and the numbers left.
 func (k *Kiosk) Stats() (Stats, error) {
-	st := k.printerStatus()
 	k.mu.Lock()
-	fault := k.fault
+	st, stErr, read, fault := k.status, k.statusErr, k.checkedAt, k.fault
 	k.mu.Unlock()
 	js, err := k.db.Stats()
 	if err != nil {
 		return Stats{}, err
 	}
-	out := Stats{Printer: st.String(), PrinterReady: st.Ready(), Fault: fault, Journal: js, Leases: map[string]int{}}
+	out := Stats{Printer: describe(st, stErr), PrinterReady: st.Ready(), PrinterRead: read, Fault: fault, Journal: js, Leases: map[string]int{}}
 	leases, err := k.db.Leases()
 	if err != nil {
 		return Stats{}, err
