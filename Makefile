@@ -20,10 +20,12 @@ test: deps
 	$(GO) vet ./...
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
-	bash scripts/with-display.sh $(GO) test -timeout $(TEST_TIMEOUT) -count=1 ./...
+	TEST_TIMEOUT=$(TEST_TIMEOUT) bash scripts/with-display.sh bash scripts/test.sh
 
+# Benchmarks run one package at a time: several measure CPU time and
+# latency, which other packages' benchmarks running beside them would skew.
 bench: deps
-	bash scripts/with-display.sh $(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./... | tee bench.out | $(GO) run ./internal/benchtable
+	bash scripts/with-display.sh $(GO) test -p 1 -run '^$$' -bench . -benchmem -timeout 40m ./... | tee bench.out | $(GO) run ./internal/benchtable
 
 demo: deps build
 	bash scripts/demo.sh
