@@ -95,12 +95,15 @@ func (h *herald) announce(v queue.View) {
 	}
 	h.last = newest
 	h.save()
+	for _, c := range say {
+		d.log.Info("called", "ticket", c.Number, "counter", c.Counter, "recall", c.Recall, "seq", c.Seq)
+	}
 	if !d.cfg.Sound.Enabled || len(say) == 0 {
 		return
 	}
 	a, voices, err := d.sound.announcer()
 	if err != nil {
-		return
+		return // said once in the log when the speaker would not open
 	}
 	o := d.follower.Office()
 	for _, c := range say {
@@ -109,7 +112,6 @@ func (h *herald) announce(v queue.View) {
 				d.log.Warn("call not said", "ticket", c.Number, "err", err)
 			}
 		}
-		d.log.Info("called", "ticket", c.Number, "counter", c.Counter, "recall", c.Recall)
 	}
 }
 

@@ -87,10 +87,15 @@ func TestHallShowsAndSaysACall(t *testing.T) {
 		t.Errorf("%d samples of dropouts in %d", inserted, len(want))
 	}
 
-	// Restarted on the same data, the hall shows the call but does not say
-	// it again.
+	// The hall logs each call it announces (sound or not)...
+	if n := strings.Count(hall.logText(), `msg=called`); n != 1 {
+		t.Errorf("the hall logged %d calls, want 1", n)
+	}
+	// ...and, restarted on the same data, it shows the call but does not
+	// announce it again.
 	again := runDevice(t, hall.cmd.Args[2], hall.frames, "hall")
-	time.Sleep(2 * time.Second)
+	waitUntil(t, "the restarted hall following", 10*time.Second, func() bool { return again.statusPage().Follow.Online })
+	time.Sleep(time.Second)
 	again.stop()
 	if m := again.logText(); strings.Contains(m, `msg=called`) {
 		t.Errorf("the restarted hall announced again:\n%s", m)
