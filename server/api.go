@@ -16,6 +16,7 @@ import (
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /api/v1/offices", s.listOffices)
+	s.mux.HandleFunc("GET /api/v1/whoami", s.whoAmI)
 	s.mux.HandleFunc("GET /api/v1/offices/{office}/state", s.office(s.getState))
 	s.mux.HandleFunc("GET /api/v1/offices/{office}/config", s.office(s.getConfig))
 	s.mux.HandleFunc("GET /api/v1/offices/{office}/events", s.office(s.getEvents))
@@ -49,6 +50,15 @@ func (s *Server) listOffices(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) whoAmI(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.Authenticate(w, r)
+	if !ok {
+		return
+	}
+	t := p.Token
+	writeJSON(w, http.StatusOK, devsync.WhoAmI{TokenID: t.ID, Office: t.Office, Role: t.Role, Counter: t.Counter, Label: t.Label, Device: p.Device()})
 }
 
 func (s *Server) getState(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {

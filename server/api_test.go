@@ -96,6 +96,12 @@ func TestRoleMatrix(t *testing.T) {
 		t.Errorf("offices for a hall token: %+v", list.Offices)
 	}
 	e.must(http.StatusUnauthorized, "", "GET", e.url+"/api/v1/offices", "")
+	// Every token may ask what it is; a kiosk learns its device name.
+	who := decode[devsync.WhoAmI](t, e.must(200, "ticket", "GET", e.url+"/api/v1/whoami", ""))
+	if who.Role != "ticket" || who.Device != "kiosk-lobby" || who.Office != e.office.ID {
+		t.Errorf("whoami for the kiosk: %+v", who)
+	}
+	e.must(http.StatusUnauthorized, "", "GET", e.url+"/api/v1/whoami", "")
 	e.must(http.StatusOK, "", "GET", e.url+"/healthz", "")
 }
 

@@ -51,6 +51,9 @@ const (
 	SourceServer  Source = "server"  // POST tickets
 	SourceLease   Source = "lease"   // the kiosk's own lease, while offline
 	SourceCheckIn Source = "checkin" // POST checkins (a booked visit)
+	// SourceAssistant is a ticket the hall assistant issued for a resident
+	// and sent to this kiosk to print.
+	SourceAssistant Source = "assistant"
 )
 
 // HandIn is where a leased ticket is on its way to the server.
@@ -110,6 +113,22 @@ func (d *DeviceDB) BeginRequest(e JournalEntry) (JournalEntry, error) {
 	})
 	if err != nil {
 		return JournalEntry{}, fmt.Errorf("journalling a %s ticket request: %w", e.Service, err)
+	}
+	return e, nil
+}
+
+// RecordIssued journals a ticket the server already issued (one sent to
+// this kiosk to print), in phase issued, and returns once that is on disk.
+func (d *DeviceDB) RecordIssued(e JournalEntry) (JournalEntry, error) {
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		if err := d.newEntry(tx, &e); err != nil {
+			return err
+		}
+		e.Phase = PhaseIssued
+		return putEntry(tx, e)
+	})
+	if err != nil {
+		return JournalEntry{}, fmt.Errorf("journalling ticket %s: %w", e.Number, err)
 	}
 	return e, nil
 }

@@ -21,6 +21,7 @@ import (
 // token. Every call takes a context that bounds it; the client itself sets
 // no overall timeout, so the event stream can stay open.
 type Client struct {
+	root   string // .../api/v1
 	base   string // .../api/v1/offices/{office}
 	office string
 	token  string
@@ -62,6 +63,7 @@ func NewClient(serverURL, office, token string, opts ClientOptions) (*Client, er
 		}}
 	}
 	return &Client{
+		root:   u.String() + "/api/v1",
 		base:   u.String() + "/api/v1/offices/" + url.PathEscape(office),
 		office: office, token: token, http: hc, clock: opts.Clock,
 	}, nil
@@ -129,9 +131,23 @@ func Unreachable(err error) bool {
 // proxy's error page).
 var errBadAnswer = errors.New("the answer is not the queue server's")
 
-// do sends a request and decodes a JSON answer into out (when not nil).
-// It returns the status of a successful answer.
+// do sends a request about the client's office (path is under the
+// office's URL) and decodes a JSON answer into out (when not nil). It
+// returns the status of a successful answer.
 func (c *Client) do(ctx context.Context, op, method, path string, body, out any) (int, error) {
+	return c.send(ctx, op, method, c.base+path, body, out)
+}
+
+// WhoAmI asks the server what the client's token is, and so the name the
+// server knows this device by.
+func (c *Client) WhoAmI(ctx context.Context) (WhoAmI, error) {
+	var w WhoAmI
+	_, err := c.send(ctx, "asking what this device's token is", "GET", c.root+"/whoami", nil, &w)
+	return w, err
+}
+
+// send is do with a whole URL.
+func (c *Client) send(ctx context.Context, op, method, target string, body, out any) (int, error) {
 	var rd io.Reader
 	if body != nil {
 		data, err := json.Marshal(body)
@@ -140,7 +156,7 @@ func (c *Client) do(ctx context.Context, op, method, path string, body, out any)
 		}
 		rd = bytes.NewReader(data)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, target, rd)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", op, err)
 	}
@@ -223,6 +239,13 @@ func (c *Client) Issue(ctx context.Context, req IssueRequest) (resp TicketRespon
 		c.observe(resp.Ticket.IssuedAt, sent, 0)
 	}
 	return resp, status == http.StatusCreated, nil
+}
+
+// Ticket reads one of today's tickets, with its e-ticket address.
+func (c *Client) Ticket(ctx context.Context, id string) (TicketResponse, error) {
+	var resp TicketResponse
+	_, err := c.do(ctx, "reading ticket "+id, "GET", "/tickets/"+url.PathEscape(id), nil, &resp)
+	return resp, err
 }
 
 // CheckIn confirms a booked visit by its code and returns its ticket.

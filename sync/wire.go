@@ -92,6 +92,18 @@ type FaultRequest struct {
 	Detail string `json:"detail"`
 }
 
+// WhoAmI says what the request's token is: devices learn from it the name
+// the server knows them by (the device of the tickets staff send them).
+type WhoAmI struct {
+	TokenID string `json:"token_id"`
+	Office  string `json:"office"`
+	Role    string `json:"role"`
+	Counter int    `json:"counter,omitempty"`
+	Label   string `json:"label,omitempty"`
+	// Device is the name faults and assistant tickets use for this device.
+	Device string `json:"device"`
+}
+
 // OfficesResponse lists the offices a token may see.
 type OfficesResponse struct {
 	Offices []OfficeRef `json:"offices"`

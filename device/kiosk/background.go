@@ -19,6 +19,7 @@ func (k *Kiosk) Run(ctx context.Context) error {
 	if err := k.recover(); err != nil {
 		return err
 	}
+	k.loadAssisted()
 	if n, err := k.db.Prune(time.Now().Add(-30 * 24 * time.Hour)); err != nil {
 		k.log.Error("pruning the journal", "err", err)
 	} else if n > 0 {
@@ -39,6 +40,7 @@ func (k *Kiosk) Run(ctx context.Context) error {
 			k.lookAfterServer(ctx)
 		}
 		wasOnline = online
+		k.printForAssistant(ctx)
 		select {
 		case <-ctx.Done():
 			return nil

@@ -84,6 +84,10 @@ type Kiosk struct {
 	lastIssued  time.Time
 	unanswered  map[uint64]string // journal key -> request id, to look for on the server
 	onStatus    func(printer.Status)
+	// name is what the server calls this kiosk; assisted the assistant's
+	// tickets already journalled (see assistant.go).
+	name     string
+	assisted map[string]bool
 }
 
 // Fault is a device trouble as staff see it.
@@ -109,7 +113,7 @@ func New(client *devsync.Client, follower *devsync.Follower, db *store.DeviceDB,
 	}
 	return &Kiosk{
 		opts: opts, client: client, follower: follower, db: db, clock: clock, printer: p, log: opts.Log,
-		work: make(chan struct{}, 1), unanswered: map[uint64]string{},
+		work: make(chan struct{}, 1), unanswered: map[uint64]string{}, assisted: map[string]bool{},
 	}
 }
 

@@ -355,3 +355,41 @@ func TestSlowServerTicketIsFoundLater(t *testing.T) {
 		return false
 	})
 }
+
+// The hall assistant issues a ticket for a resident and sends it to this
+// kiosk: the kiosk prints it once, in the resident's language, and not a
+// ticket sent to another kiosk.
+func TestPrintsWhatTheAssistantSends(t *testing.T) {
+	r := newRig(t, Options{})
+	send := func(device, service, lang, request string) queue.TicketView {
+		t.Helper()
+		res := r.srv.Actor().Do(context.Background(), "clerk:anna", queue.Issue{
+			Service: service, Lang: lang, Channel: queue.ChannelAssistant, Device: device, RequestID: request,
+		})
+		if res.Err != nil || res.Ticket == nil {
+			t.Fatalf("issuing for the assistant: %v", res.Err)
+		}
+		return *res.Ticket
+	}
+	mine := send("kiosk", "care", "ru", "assistant/1")
+	send("kiosk-upstairs", "care", "pl", "assistant/2")
+	r.waitFor("the assistant's ticket printed", func() bool { return len(r.printed()) == 1 })
+	text := r.printed()[0].Text()
+	for _, want := range []string{mine.Number, "Пособия по уходу"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("printed ticket lacks %q:\n%s", want, text)
+		}
+	}
+	entries, err := r.db.Journal(0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Source != store.SourceAssistant || entries[0].TicketID != mine.ID || entries[0].Phase != store.PhasePrinted {
+		t.Errorf("journal %+v", entries)
+	}
+	// Later ticks do not print it again, nor the other kiosk's ticket.
+	time.Sleep(2500 * time.Millisecond)
+	if n := len(r.printed()); n != 1 {
+		t.Errorf("%d tickets printed, want the one sent here", n)
+	}
+}
