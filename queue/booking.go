@@ -164,7 +164,7 @@ func (c CheckIn) decide(s *State, now time.Time) (Decision, error) {
 		return Decision{}, err
 	}
 	sv := s.service(svc.ID)
-	if sv.NextNumber > MaxNumber {
+	if sv.NextNumber >= sv.ceiling() {
 		return Decision{}, conflict("service %s has no numbers left today", svc.ID)
 	}
 	t := Ticket{

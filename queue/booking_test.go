@@ -108,29 +108,34 @@ func TestLeases(t *testing.T) {
 	h.open(1)
 	h.issue("family") // A001 online
 	d := h.do(GrantLease{ID: "l1", Device: "kiosk-1", Service: "family", Count: 5})
-	if d.Lease.First != 2 || d.Lease.Last != 6 {
-		t.Fatalf("lease %d-%d, want 2-6", d.Lease.First, d.Lease.Last)
+	// Leases come from the top of the day's numbers, so online numbers go
+	// on from 2 without a gap.
+	if d.Lease.First != 995 || d.Lease.Last != 999 {
+		t.Fatalf("lease %d-%d, want 995-999", d.Lease.First, d.Lease.Last)
+	}
+	if d2 := h.do(GrantLease{ID: "l2", Device: "kiosk-2", Service: "family", Count: 5}); d2.Lease.First != 990 || d2.Lease.Last != 994 {
+		t.Fatalf("second lease %d-%d, want 990-994", d2.Lease.First, d2.Lease.Last)
 	}
 	h.now = at("09:10")
-	if n := h.issue("family").Number; n != "A007" {
-		t.Errorf("online issue after a lease gave %s, want A007 (2-6 are leased)", n)
+	if n := h.issue("family").Number; n != "A002" {
+		t.Errorf("online issue after a lease gave %s, want A002", n)
 	}
-	// The kiosk went offline at 09:05 and issued A002 and A003; the server
+	// The kiosk went offline at 09:05 and issued A995 and A996; the server
 	// gets them at 09:30 and places them by their issue time.
 	h.now = at("09:30")
-	leased := IssueLeased{RequestID: "kiosk-1-a", Device: "kiosk-1", Service: "family", Number: 2, IssuedAt: at("09:05"), Lang: "pl"}
+	leased := IssueLeased{RequestID: "kiosk-1-a", Device: "kiosk-1", Service: "family", Number: 995, IssuedAt: at("09:05"), Lang: "pl"}
 	h.do(leased)
-	h.do(IssueLeased{RequestID: "kiosk-1-b", Device: "kiosk-1", Service: "family", Number: 3, IssuedAt: at("09:06"), Lang: "ru"})
-	if again := h.do(leased); again.Ticket != TicketID(h.s.Day, "A002") {
+	h.do(IssueLeased{RequestID: "kiosk-1-b", Device: "kiosk-1", Service: "family", Number: 996, IssuedAt: at("09:06"), Lang: "ru"})
+	if again := h.do(leased); again.Ticket != TicketID(h.s.Day, "A995") {
 		t.Errorf("pushing the same leased ticket twice: %s", again.Ticket)
 	}
-	if _, err := h.try(IssueLeased{RequestID: "kiosk-1-c", Device: "kiosk-1", Service: "family", Number: 2, IssuedAt: at("09:07"), Lang: "pl"}); errKind(err) != Conflict {
+	if _, err := h.try(IssueLeased{RequestID: "kiosk-1-c", Device: "kiosk-1", Service: "family", Number: 995, IssuedAt: at("09:07"), Lang: "pl"}); errKind(err) != Conflict {
 		t.Errorf("a leased number used twice: %v", err)
 	}
-	if _, err := h.try(IssueLeased{RequestID: "kiosk-2-a", Device: "kiosk-2", Service: "family", Number: 4, IssuedAt: at("09:07"), Lang: "pl"}); errKind(err) != Conflict {
+	if _, err := h.try(IssueLeased{RequestID: "kiosk-2-a", Device: "kiosk-2", Service: "family", Number: 997, IssuedAt: at("09:07"), Lang: "pl"}); errKind(err) != Conflict {
 		t.Errorf("another device used kiosk-1's lease: %v", err)
 	}
-	want := []string{"A001", "A002", "A003", "A007"}
+	want := []string{"A001", "A995", "A996", "A002"}
 	for _, w := range want {
 		if got := h.callNext(1); got != w {
 			t.Errorf("called %s, want %s (by issue time)", got, w)
@@ -139,19 +144,37 @@ func TestLeases(t *testing.T) {
 	h.refold()
 }
 
+// Online numbers stop below the leased ones: no number is ever given twice.
+func TestOnlineNumbersStopBelowLeases(t *testing.T) {
+	o := testOffice()
+	h := newHarness(t, o, at("09:00"))
+	h.do(GrantLease{ID: "l1", Device: "kiosk-1", Service: "docs", Count: 50})
+	s := h.s.Services["docs"]
+	s.NextNumber = 949 // as if 948 tickets had been issued
+	if n := h.issue("docs").Number; n != "D949" {
+		t.Fatalf("issued %s", n)
+	}
+	if _, err := h.try(Issue{Service: "docs", Lang: "pl", Channel: ChannelKiosk}); refusal(err) != ReasonDailyCap {
+		t.Errorf("issuing into the leased numbers: %v", err)
+	}
+	if _, err := h.try(GrantLease{ID: "l2", Device: "kiosk-1", Service: "docs", Count: 5}); errKind(err) != Conflict {
+		t.Errorf("a lease with no numbers left: %v", err)
+	}
+}
+
 func TestLeasedTicketAfterMidnight(t *testing.T) {
 	h := newHarness(t, testOffice(), at("15:00"))
 	h.do(GrantLease{ID: "l1", Device: "kiosk-1", Service: "family", Count: 3})
 	h.now = at("08:10", "2026-11-24")
 	h.issue("family")
-	d := h.do(IssueLeased{RequestID: "old", Device: "kiosk-1", Service: "family", Number: 1, IssuedAt: at("15:30"), Lang: "pl"})
-	if d.Ticket != "2026-11-23-A001" {
+	d := h.do(IssueLeased{RequestID: "old", Device: "kiosk-1", Service: "family", Number: 997, IssuedAt: at("15:30"), Lang: "pl"})
+	if d.Ticket != "2026-11-23-A997" {
 		t.Errorf("yesterday's leased ticket id %s", d.Ticket)
 	}
 	if _, ok := h.s.Tickets[d.Ticket]; ok {
 		t.Errorf("yesterday's ticket entered today's queue")
 	}
-	if again := h.do(IssueLeased{RequestID: "old", Device: "kiosk-1", Service: "family", Number: 1, IssuedAt: at("15:30"), Lang: "pl"}); again.Ticket != d.Ticket {
+	if again := h.do(IssueLeased{RequestID: "old", Device: "kiosk-1", Service: "family", Number: 997, IssuedAt: at("15:30"), Lang: "pl"}); again.Ticket != d.Ticket {
 		t.Errorf("not idempotent after midnight")
 	}
 	h.refold()

@@ -225,7 +225,7 @@ func (s *State) checkIssue(now time.Time, svc Service, wait func() time.Duration
 	if limit == 0 || limit > MaxNumber {
 		limit = MaxNumber
 	}
-	if sv.Issued >= limit || sv.NextNumber > MaxNumber {
+	if sv.Issued >= limit || sv.NextNumber >= sv.ceiling() {
 		tomorrow, _ := s.Office.NextOpening(closing)
 		r := &Refusal{Reason: ReasonDailyCap, Service: svc.ID, Until: tomorrow}
 		return r.err("%s has issued all %d tickets for today; opens %s", svc.ID, limit, fmtTime(tomorrow, s.Office))
@@ -328,9 +328,9 @@ func (c GrantLease) decide(s *State, now time.Time) (Decision, error) {
 		return Decision{}, invalid("count: %d must be 1-%d", c.Count, MaxLease)
 	}
 	sv := s.service(svc.ID)
-	first := sv.NextNumber
-	last := min(first+c.Count-1, MaxNumber)
-	if first > MaxNumber {
+	last := sv.ceiling() - 1
+	first := max(last-c.Count+1, sv.NextNumber)
+	if first > last {
 		return Decision{}, conflict("service %s has no numbers left today", svc.ID)
 	}
 	l := Lease{ID: c.ID, Device: c.Device, Service: svc.ID, Day: s.Day, First: first, Last: last, GrantedAt: now}

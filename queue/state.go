@@ -31,6 +31,11 @@ type CounterState struct {
 type ServiceState struct {
 	// NextNumber is the next number to give today, from 1.
 	NextNumber int `json:"next_number"`
+	// LeaseFloor is the lowest number leased to kiosks today, 0 for none.
+	// Leases are cut from the top of the day's numbers down, so that the
+	// numbers residents see grow from 1 without the gaps unused leases
+	// would leave.
+	LeaseFloor int `json:"lease_floor,omitempty"`
 	// Issued counts today's tickets against the daily cap.
 	Issued int `json:"issued"`
 	// Durations are the most recent service times (call or start to
@@ -50,6 +55,15 @@ const (
 	// recentCallsKept is how many calls the hall display can list.
 	recentCallsKept = 20
 )
+
+// ceiling is the first number not free for issuing at the server today:
+// the lowest leased number, or past the last three-digit number.
+func (sv *ServiceState) ceiling() int {
+	if sv.LeaseFloor > 0 {
+		return sv.LeaseFloor
+	}
+	return MaxNumber + 1
+}
 
 // ReservationState is where a booked visit is.
 type ReservationState string
@@ -369,8 +383,8 @@ func (s *State) apply(e Event) error {
 		l := b.Lease
 		s.Leases = append(s.Leases, l)
 		sv := s.service(l.Service)
-		if l.Day == s.Day && l.Last >= sv.NextNumber {
-			sv.NextNumber = l.Last + 1
+		if l.Day == s.Day && (sv.LeaseFloor == 0 || l.First < sv.LeaseFloor) {
+			sv.LeaseFloor = l.First
 		}
 	default:
 		return fmt.Errorf("unknown event body %T", e.Body)
@@ -439,7 +453,7 @@ func (s *State) rollOver(day string, at time.Time) {
 		c.Status, c.Current, c.Since = CounterClosedStatus, "", at
 	}
 	for _, sv := range s.Services {
-		sv.NextNumber, sv.Issued = 1, 0
+		sv.NextNumber, sv.Issued, sv.LeaseFloor = 1, 0, 0
 	}
 	s.PrevRequests, s.Requests = s.Requests, map[string]string{}
 	// Yesterday's leases stay so a kiosk that was offline over midnight can
