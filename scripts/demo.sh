@@ -31,6 +31,15 @@ hall=$(token hall --role hall --label hall)
 counter=$(token counter1 --role counter --counter 1 --label counter-1)
 admin=$(token admin --role admin --label demo-admin)
 
+# A staff account for the clerk console, the assistant's page and the
+# statistics: an office manager, with a password made for this demo.
+if [ ! -s "$data/staff.password" ]; then
+  (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 16 >"$data/staff.password")
+  "$bin/queue-server" clerk --data "$data/server" --name kierownik --office "$office" --role admin \
+    <"$data/staff.password" >/dev/null 2>&1
+fi
+staff_password=$(cat "$data/staff.password")
+
 pids=()
 xvfb=""
 stopping=""
@@ -112,7 +121,9 @@ follow it $where:
   counter 1      window numerek-counter1 the number called to counter 1
 
   pictures of the screens, redrawn on every change: $data/screens/{kiosk,hall,counter1}.png
-  web pages (booking, e-tickets, staff):            http://localhost:$port/
+  web pages for residents (book, e-ticket):          http://localhost:$port/
+  staff pages (console, assistant, statistics):      http://localhost:$port/staff
+                                 log in as kierownik, password $staff_password
   device status pages:  curl 127.0.0.1:7071/status   (kiosk; hall 7072, counter 7073)
   logs:                 $data/*.log
 
