@@ -107,6 +107,18 @@ for status in 7071 7072 7073; do
   done
 done
 
+# Side by side rather than stacked in the middle of the screen.
+if command -v xdotool >/dev/null; then
+  for w in "numerek-kiosk 0 0" "numerek-hall 960 0" "numerek-counter1 0 560"; do
+    set -- $w
+    for _ in $(seq 1 50); do
+      id=$(xdotool search --onlyvisible --name "^$1\$" 2>/dev/null | head -1) && [ -n "$id" ] && break
+      sleep 0.1
+    done
+    [ -n "${id:-}" ] && xdotool windowmove "$id" "$2" "$3" 2>/dev/null || true
+  done
+fi
+
 api="$server_url/api/v1/offices/$office"
 where="in their own windows"
 [ -n "$headless" ] && where="in a private Xvfb (no display here): see their pictures in $data/screens/"

@@ -103,6 +103,11 @@ func click(title string, x, y int) error {
 		}
 		return nil
 	}
+	// Raised first: the click goes to whatever window is on top where the
+	// pointer is, and without a window manager windows may overlap.
+	if err := run("windowraise", ids[0]); err != nil {
+		return err
+	}
 	if err := run("mousemove", "--window", ids[0], strconv.Itoa(x), strconv.Itoa(y), "mousedown", "1"); err != nil {
 		return err
 	}
