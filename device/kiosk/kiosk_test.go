@@ -380,11 +380,14 @@ func TestPrintsWhatTheAssistantSends(t *testing.T) {
 			t.Errorf("printed ticket lacks %q:\n%s", want, text)
 		}
 	}
-	entries, err := r.db.Journal(0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) != 1 || entries[0].Source != store.SourceAssistant || entries[0].TicketID != mine.ID || entries[0].Phase != store.PhasePrinted {
+	// The journal says printed once the printer has confirmed it.
+	var entries []store.JournalEntry
+	r.waitFor("the journal to say printed", func() bool {
+		var err error
+		entries, err = r.db.Journal(0, 0)
+		return err == nil && len(entries) == 1 && entries[0].Phase == store.PhasePrinted
+	})
+	if entries[0].Source != store.SourceAssistant || entries[0].TicketID != mine.ID {
 		t.Errorf("journal %+v", entries)
 	}
 	// Later ticks do not print it again, nor the other kiosk's ticket.
