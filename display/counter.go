@@ -38,7 +38,6 @@ type Counter struct {
 
 	counter   queue.CounterView
 	known     bool
-	online    bool
 	lastSeq   uint64
 	hasView   bool
 	flashFrom time.Time
@@ -55,7 +54,7 @@ func NewCounter(cfg CounterConfig) *Counter {
 	if cfg.FlashFor <= 0 {
 		cfg.FlashFor = 3 * time.Second
 	}
-	d := &Counter{cfg: cfg, tx: texts{cfg.Catalog, cfg.Lang}, online: true}
+	d := &Counter{cfg: cfg, tx: texts{cfg.Catalog, cfg.Lang}}
 	if d.cfg.CounterWord == "" {
 		d.cfg.CounterWord = d.tx.T("hall.counter_word")
 	}
@@ -91,12 +90,7 @@ func (d *Counter) SetView(v queue.View) {
 
 // SetOnline says whether the server can be reached.
 func (d *Counter) SetOnline(online bool) {
-	d.c.mu.Lock()
-	defer d.c.mu.Unlock()
-	if d.online != online {
-		d.online = online
-		d.c.changed()
-	}
+	d.c.setOnline(online)
 }
 
 func (d *Counter) flashState(now time.Time) int {
@@ -139,7 +133,7 @@ func (d *Counter) draw(dst *ebiten.Image, now time.Time) {
 	label{text: counterLabel(d.cfg.CounterWord, d.cfg.Number), font: bold, size: 60 * s, minSize: 30 * s, color: colWhite, v: middle}.draw(dst, rect{24 * s, 0, W - 200*s, headH})
 	drawClock(dst, rect{W - 170*s, 0, 146 * s, headH}, now, d.cfg.Location, 44*s)
 	body := rect{24 * s, headH + 12*s, W - 48*s, H - headH - 24*s}
-	if !d.online {
+	if !d.c.online {
 		bar := rect{0, H - 56*s, W, 56 * s}
 		fillRect(dst, bar, colRed)
 		label{text: d.tx.T("counter.offline"), font: bold, size: 28 * s, minSize: 16 * s, color: colWhite, h: middle, v: middle}.draw(dst, bar.inset(6*s))

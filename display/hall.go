@@ -45,7 +45,6 @@ type Hall struct {
 
 	view    queue.View
 	hasView bool
-	online  bool
 	message string
 	// lastSeq is the highest call seq seen; calls above it are new.
 	lastSeq    uint64
@@ -67,7 +66,7 @@ func NewHall(cfg HallConfig) *Hall {
 	if cfg.BlinkFor <= 0 {
 		cfg.BlinkFor = 6 * time.Second
 	}
-	h := &Hall{cfg: cfg, tx: texts{cfg.Catalog, cfg.Lang}, online: true, message: cfg.Message}
+	h := &Hall{cfg: cfg, tx: texts{cfg.Catalog, cfg.Lang}, message: cfg.Message}
 	if h.cfg.CounterWord == "" {
 		h.cfg.CounterWord = h.tx.T("hall.counter_word")
 	}
@@ -106,12 +105,7 @@ func (h *Hall) SetView(v queue.View) (fresh []queue.RecentCall) {
 // SetOnline says whether the server can be reached; while it cannot, the
 // hall says so and keeps showing the last view.
 func (h *Hall) SetOnline(online bool) {
-	h.c.mu.Lock()
-	defer h.c.mu.Unlock()
-	if h.online != online {
-		h.online = online
-		h.c.changed()
-	}
+	h.c.setOnline(online)
 }
 
 // SetMessage replaces the message line.
@@ -185,7 +179,7 @@ func (h *Hall) draw(dst *ebiten.Image, now time.Time) {
 	drawClock(dst, rect{W - pad - clockW, 0, clockW, headH}, now, loc, 76)
 	y := headH
 
-	if !h.online {
+	if !h.c.online {
 		bannerH := 72.0
 		fillRect(dst, rect{0, y, W, bannerH}, colRed)
 		h.regions["banner"] = rect{0, y, W, bannerH}
@@ -326,5 +320,5 @@ func (h *Hall) drawWaiting(dst *ebiten.Image, r rect, cols int, chipH float64, _
 func (h *Hall) String() string {
 	h.c.mu.Lock()
 	defer h.c.mu.Unlock()
-	return fmt.Sprintf("hall display (%d calls, online %v)", len(h.view.Calls), h.online)
+	return fmt.Sprintf("hall display (%d calls, online %v)", len(h.view.Calls), h.c.online)
 }

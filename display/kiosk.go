@@ -139,7 +139,6 @@ type Kiosk struct {
 
 	// State shown; guarded by c.mu.
 	view     queue.View
-	online   bool
 	printer  PrinterStatus
 	info     []string
 	lang     string
@@ -191,7 +190,7 @@ func NewKiosk(cfg KioskConfig, actions KioskActions, tech TechActions) *Kiosk {
 	if cfg.ActionTimeout <= 0 {
 		cfg.ActionTimeout = 30 * time.Second
 	}
-	k := &Kiosk{cfg: cfg, actions: actions, tech: tech, online: true, printer: PrinterStatus{Ready: true}, lang: cfg.DefaultLang}
+	k := &Kiosk{cfg: cfg, actions: actions, tech: tech, printer: PrinterStatus{Ready: true}, lang: cfg.DefaultLang}
 	k.c = newCore("kiosk", cfg.Panel, cfg.Now, k)
 	return k
 }
@@ -210,12 +209,7 @@ func (k *Kiosk) SetView(v queue.View) {
 // SetOnline says whether the server can be reached (shown on the service
 // screen; the device issues from its lease meanwhile).
 func (k *Kiosk) SetOnline(online bool) {
-	k.c.mu.Lock()
-	defer k.c.mu.Unlock()
-	if k.online != online {
-		k.online = online
-		k.c.changed()
-	}
+	k.c.setOnline(online)
 }
 
 // SetPrinterStatus says whether the printer can print; when it cannot,

@@ -384,7 +384,7 @@ func (k *Kiosk) drawTech(dst *ebiten.Image, W, H float64, now time.Time) {
 	var lines []string
 	lines = append(lines, k.info...)
 	conn := tx.T("tech.online")
-	if !k.online {
+	if !k.c.online {
 		conn = tx.T("tech.offline")
 	}
 	lines = append(lines, tx.T("tech.connection", "status", conn))

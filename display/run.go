@@ -121,6 +121,20 @@ type core struct {
 	// taps counts the taps the screen has been given, so a test can tell a
 	// tap that was seen from one that was not.
 	taps atomic.Int64
+	// online is whether the server can be reached, as the device last said
+	// (guarded by mu).
+	online bool
+}
+
+// setOnline records whether the server can be reached, redrawing if that
+// changed; every screen shows it.
+func (c *core) setOnline(online bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.online != online {
+		c.online = online
+		c.changed()
+	}
 }
 
 // painter is a screen's own part, called with core.mu held.
@@ -139,7 +153,7 @@ func newCore(name string, p Panel, now func() time.Time, impl painter) *core {
 	if now == nil {
 		now = time.Now
 	}
-	return &core{name: name, panel: p, now: now, impl: impl, dirty: true, wake: make(chan struct{}, 1)}
+	return &core{name: name, panel: p, now: now, impl: impl, dirty: true, wake: make(chan struct{}, 1), online: true}
 }
 
 // changed marks the screen for redrawing and wakes the loop. It must be

@@ -51,7 +51,7 @@ func hallShots(dir string) error {
 				panic(fmt.Sprintf("new call gives %d fresh calls", len(fresh)))
 			}
 		}},
-		{prefix + "-offline", func() { h.online = false; h.blinkFrom = time.Time{} }},
+		{prefix + "-offline", func() { h.c.online = false; h.blinkFrom = time.Time{} }},
 	}
 	return runShots(h, dir, steps, func() shotMeta { return shotMeta{Regions: toMeta(h.regions)} })
 }
@@ -125,7 +125,7 @@ func counterShots(dir string) error {
 		{"counter-closed", func() { d.cfg.Number = 6; d.c.mu.Unlock(); d.SetView(o.view(now)); d.c.mu.Lock() }},
 		{"counter-offline", func() {
 			d.cfg.Number = 1
-			d.online = false
+			d.c.online = false
 			d.c.mu.Unlock()
 			d.SetView(o.view(now))
 			d.c.mu.Lock()
@@ -246,7 +246,7 @@ func kioskShots(dir string) error {
 		step{p + "-pin", func() { k.reset(); k.mode = modePIN; k.pin = "24" }},
 		step{p + "-tech", func() {
 			k.mode = modeTech
-			k.online = false
+			k.c.online = false
 			k.printer = PrinterStatus{Ready: false, Detail: "pokrywa otwarta"}
 		}},
 	)
