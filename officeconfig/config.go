@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -110,8 +108,6 @@ func (es Errors) Error() string {
 	return strings.Join(parts, "\n")
 }
 
-var lineInMessage = regexp.MustCompile(`^line (\d+)`)
-
 // Load reads and checks the configuration file at path.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
@@ -126,16 +122,9 @@ func Parse(name string, data []byte) (*Config, error) {
 	var f file
 	md, err := toml.Decode(string(data), &f)
 	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			return nil, Errors{{File: name, Line: pe.Position.Line, Message: pe.Message}}
-		}
-		// Type mismatches come as plain errors that name the line in text.
-		msg := strings.TrimPrefix(err.Error(), "toml: ")
-		line := 0
-		if m := lineInMessage.FindStringSubmatch(msg); m != nil {
-			line, _ = strconv.Atoi(m[1])
-			msg = strings.TrimSpace(lineInMessage.ReplaceAllString(msg, ""))
+		line, key, msg := DecodeProblem(err)
+		if key != "" && !strings.Contains(msg, key) {
+			msg = key + ": " + msg
 		}
 		return nil, Errors{{File: name, Line: line, Message: msg}}
 	}

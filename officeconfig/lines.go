@@ -1,7 +1,10 @@
 package officeconfig
 
 import (
+	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -9,7 +12,7 @@ import (
 
 // lineIndex finds the line of a setting in a TOML file, so that errors found
 // after decoding (which forgets positions) can still point at it. It knows
-// tables and arrays of tables, which is all the config format uses.
+// tables and arrays of tables, which is all Numerek's config files use.
 type lineIndex struct {
 	byPath map[string]int
 	// byKey finds a key by its dotted name without array indexes, for
@@ -30,7 +33,7 @@ func indexLines(text string) lineIndex {
 		case line == "" || strings.HasPrefix(line, "#"):
 			continue
 		case strings.HasPrefix(line, "[["):
-			name := strings.TrimSpace(strings.Trim(line, "[] \t"))
+			name := tableName(line)
 			parent, last := splitLast(name)
 			base := name
 			if parent != "" {
@@ -52,7 +55,7 @@ func indexLines(text string) lineIndex {
 			plain = name
 			idx.set(table, name, n)
 		case strings.HasPrefix(line, "["):
-			name := strings.TrimSpace(strings.Trim(line, "[] \t"))
+			name := tableName(line)
 			parent, last := splitLast(name)
 			if p, ok := arrays[parent]; ok {
 				table = p + "." + last
@@ -86,6 +89,12 @@ func (idx lineIndex) set(path, key string, n int) {
 	}
 }
 
+// tableName is the name in a table header line, "[a.b]  # note" -> "a.b".
+func tableName(header string) string {
+	header, _, _ = strings.Cut(header, "#")
+	return strings.TrimSpace(strings.Trim(strings.TrimSpace(header), "[] \t"))
+}
+
 func splitLast(name string) (string, string) {
 	i := strings.LastIndex(name, ".")
 	if i < 0 {
@@ -111,4 +120,56 @@ func (idx lineIndex) line(path string) int {
 
 func (idx lineIndex) keyLine(k toml.Key) int {
 	return idx.byKey[strings.Join(k, ".")]
+}
+
+// Lines finds where settings stand in a TOML file, for errors found after
+// decoding: by path with array indexes ("office[0].service[2].prefix") or
+// by dotted key without them ("sound.volume.from"), else the nearest
+// enclosing setting's line, else 0.
+type Lines struct{ idx lineIndex }
+
+// IndexLines indexes a TOML file's text.
+func IndexLines(text string) Lines { return Lines{indexLines(text)} }
+
+// Line is the line of setting.
+func (l Lines) Line(setting string) int {
+	if n, ok := l.idx.byPath[setting]; ok {
+		return n
+	}
+	if n, ok := l.idx.byKey[setting]; ok {
+		return n
+	}
+	if n := l.idx.line(setting); n > 0 {
+		return n
+	}
+	for k := setting; k != ""; {
+		if n, ok := l.idx.byKey[k]; ok {
+			return n
+		}
+		i := strings.LastIndex(k, ".")
+		if i < 0 {
+			break
+		}
+		k = k[:i]
+	}
+	return 0
+}
+
+var lineInMessage = regexp.MustCompile(`^line (\d+)(?: \(last key "([^"]*)"\))?:?\s*`)
+
+// DecodeProblem reads an error of toml.Decode: the line it names, the last
+// key read when it says one, and what is wrong.
+func DecodeProblem(err error) (line int, key, msg string) {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		return pe.Position.Line, pe.LastKey, pe.Message
+	}
+	// Type mismatches come as plain errors that name the line in text.
+	msg = strings.TrimPrefix(err.Error(), "toml: ")
+	if m := lineInMessage.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		key = m[2]
+		msg = strings.TrimSpace(lineInMessage.ReplaceAllString(msg, ""))
+	}
+	return line, key, msg
 }

@@ -7,14 +7,12 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -251,33 +249,19 @@ func Load(path string) (*Config, error) {
 	return Parse(path, data)
 }
 
-var lineInMessage = regexp.MustCompile(`^line (\d+)(?: \(last key "([^"]*)"\))?:?\s*`)
-
 // Parse reads and checks a configuration; path names it in errors and
 // is where relative paths (token_file, data_dir, logo) start from.
 func Parse(path string, data []byte) (*Config, error) {
 	var f file
 	md, err := toml.Decode(string(data), &f)
 	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			msg := pe.Message
-			if pe.LastKey != "" && !strings.Contains(msg, pe.LastKey) {
-				return nil, Errors{{File: path, Line: pe.Position.Line, Path: pe.LastKey, Message: msg}}
-			}
-			return nil, Errors{{File: path, Line: pe.Position.Line, Message: msg}}
-		}
-		// Type mismatches come as plain errors that name the line in text.
-		msg := strings.TrimPrefix(err.Error(), "toml: ")
-		line, key := 0, ""
-		if m := lineInMessage.FindStringSubmatch(msg); m != nil {
-			line, _ = strconv.Atoi(m[1])
-			key = m[2]
-			msg = lineInMessage.ReplaceAllString(msg, "")
+		line, key, msg := officeconfig.DecodeProblem(err)
+		if strings.Contains(msg, key) {
+			key = ""
 		}
 		return nil, Errors{{File: path, Line: line, Path: key, Message: msg}}
 	}
-	c := &checker{path: path, dir: filepath.Dir(path), lines: indexLines(string(data))}
+	c := &checker{path: path, dir: filepath.Dir(path), lines: officeconfig.IndexLines(string(data))}
 	for _, k := range md.Undecoded() {
 		c.add(k.String(), "unknown setting")
 	}
@@ -292,12 +276,12 @@ func Parse(path string, data []byte) (*Config, error) {
 // checker collects the problems of one file.
 type checker struct {
 	path, dir string
-	lines     lineIndex
+	lines     officeconfig.Lines
 	errs      Errors
 }
 
 func (c *checker) add(setting, format string, args ...any) {
-	c.errs = append(c.errs, Error{File: c.path, Line: c.lines.line(setting), Path: setting, Message: fmt.Sprintf(format, args...)})
+	c.errs = append(c.errs, Error{File: c.path, Line: c.lines.Line(setting), Path: setting, Message: fmt.Sprintf(format, args...)})
 }
 
 // relative resolves p against the configuration's folder.
