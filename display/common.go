@@ -90,6 +90,19 @@ func drawClock(dst *ebiten.Image, r rect, now time.Time, loc *time.Location, siz
 	label{text: now.In(loc).Format("15:04"), font: bold, size: size, color: colWhite, h: end, v: middle}.draw(dst, r)
 }
 
+// blinkState is what a blink between from and until shows at now, as a
+// screen remembers it to know when to redraw: -1 not blinking, 1 on, 0 off.
+func blinkState(from, until, now time.Time) int {
+	on, next := blinkPhase(from, until, now)
+	switch {
+	case next.IsZero():
+		return -1
+	case on:
+		return 1
+	}
+	return 0
+}
+
 // blinkPhase says whether a blink that started at from is in its bright
 // half at now, and when its next half begins; zero when the blink is over.
 func blinkPhase(from, until, now time.Time) (on bool, next time.Time) {

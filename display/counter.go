@@ -94,14 +94,7 @@ func (d *Counter) SetOnline(online bool) {
 }
 
 func (d *Counter) flashState(now time.Time) int {
-	on, next := blinkPhase(d.flashFrom, d.flashFrom.Add(d.cfg.FlashFor), now)
-	switch {
-	case next.IsZero():
-		return -1
-	case on:
-		return 1
-	}
-	return 0
+	return blinkState(d.flashFrom, d.flashFrom.Add(d.cfg.FlashFor), now)
 }
 
 func (d *Counter) update(now time.Time, _ *input) {

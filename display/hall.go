@@ -126,14 +126,7 @@ func (h *Hall) Blinking(now time.Time) bool {
 }
 
 func (h *Hall) blinkState(now time.Time) int {
-	on, next := blinkPhase(h.blinkFrom, h.blinkUntil, now)
-	switch {
-	case next.IsZero():
-		return -1
-	case on:
-		return 1
-	}
-	return 0
+	return blinkState(h.blinkFrom, h.blinkUntil, now)
 }
 
 func (h *Hall) update(now time.Time, _ *input) {
