@@ -93,12 +93,9 @@ func (cs *ClerkStore) update(fn func(b *bolt.Bucket) error) error {
 	if err := os.MkdirAll(filepath.Dir(cs.path), 0o700); err != nil {
 		return fmt.Errorf("creating the clerk directory: %w", err)
 	}
-	db, err := bolt.Open(cs.path, 0o600, &bolt.Options{Timeout: 3 * time.Second})
+	db, err := openBolt(cs.path, &bolt.Options{Timeout: 3 * time.Second})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
-			return fmt.Errorf("opening %s: %w", cs.path, ErrLocked)
-		}
-		return fmt.Errorf("opening %s: %w", cs.path, err)
+		return err
 	}
 	defer db.Close()
 	return db.Update(func(tx *bolt.Tx) error {
@@ -114,9 +111,9 @@ func (cs *ClerkStore) view(fn func(b *bolt.Bucket) error) error {
 	if _, err := os.Stat(cs.path); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	db, err := bolt.Open(cs.path, 0o600, &bolt.Options{Timeout: 3 * time.Second, ReadOnly: true})
+	db, err := openBolt(cs.path, &bolt.Options{Timeout: 3 * time.Second, ReadOnly: true})
 	if err != nil {
-		return fmt.Errorf("opening %s: %w", cs.path, err)
+		return err
 	}
 	defer db.Close()
 	return db.View(func(tx *bolt.Tx) error {

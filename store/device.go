@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -42,12 +41,9 @@ type DeviceDB struct {
 // process may hold it: a second kioskd on the same data folder gets
 // ErrLocked.
 func OpenDevice(path string) (*DeviceDB, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
+	db, err := openBolt(path, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
-			return nil, fmt.Errorf("opening %s: %w", path, ErrLocked)
-		}
-		return nil, fmt.Errorf("opening %s: %w", path, err)
+		return nil, err
 	}
 	d := &DeviceDB{db: db, path: path}
 	err = db.Update(func(tx *bolt.Tx) error {
@@ -85,12 +81,9 @@ func OpenDeviceReadOnly(path string) (*DeviceDB, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
+	db, err := openBolt(path, &bolt.Options{Timeout: time.Second, ReadOnly: true})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
-			return nil, fmt.Errorf("opening %s: %w", path, ErrLocked)
-		}
-		return nil, fmt.Errorf("opening %s: %w", path, err)
+		return nil, err
 	}
 	d := &DeviceDB{db: db, path: path}
 	err = db.View(func(tx *bolt.Tx) error {

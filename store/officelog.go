@@ -35,12 +35,9 @@ var ErrLocked = errors.New("the data file is in use by another process")
 // OpenOfficeLog opens (creating if needed) the log of office at path. A log
 // belongs to one office: opening it for another is an error.
 func OpenOfficeLog(path, office string) (*OfficeLog, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, FreelistType: bolt.FreelistMapType})
+	db, err := openBolt(path, &bolt.Options{Timeout: 2 * time.Second, FreelistType: bolt.FreelistMapType})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
-			return nil, fmt.Errorf("opening %s: %w", path, ErrLocked)
-		}
-		return nil, fmt.Errorf("opening %s: %w", path, err)
+		return nil, err
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketEvents, bucketSnapshots, bucketMeta} {

@@ -49,14 +49,7 @@ func hashSecret(secret string) []byte {
 }
 
 func (ts *TokenStore) open(readOnly bool) (*bolt.DB, error) {
-	db, err := bolt.Open(ts.path, 0o600, &bolt.Options{Timeout: 3 * time.Second, ReadOnly: readOnly})
-	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
-			return nil, fmt.Errorf("opening %s: %w", ts.path, ErrLocked)
-		}
-		return nil, fmt.Errorf("opening %s: %w", ts.path, err)
-	}
-	return db, nil
+	return openBolt(ts.path, &bolt.Options{Timeout: 3 * time.Second, ReadOnly: readOnly})
 }
 
 // Create makes a new token and returns its secret, shown once.

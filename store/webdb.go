@@ -68,12 +68,9 @@ type WebDB struct {
 
 // OpenWebDB opens (creating if needed) the web data file at path.
 func OpenWebDB(path string) (*WebDB, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	db, err := openBolt(path, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
-			return nil, fmt.Errorf("opening %s: %w", path, ErrLocked)
-		}
-		return nil, fmt.Errorf("opening %s: %w", path, err)
+		return nil, err
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketBookings, bucketCodes, bucketSessions} {
