@@ -70,7 +70,7 @@ func (d *dev) buildKiosk(ctx context.Context) (display.Screen, error) {
 		if err != nil {
 			return map[string]string{"error": err.Error()}
 		}
-		return KioskStatus{Stats: st, Screen: d.screenInfo(), Lang: screen.Lang(), Targets: screen.Targets()}
+		return KioskStatus{Stats: st, Screen: d.screenInfo(), Lang: screen.Lang(), Taps: screen.Taps(), Targets: screen.Targets()}
 	}
 	return screen, nil
 }
@@ -82,7 +82,9 @@ type KioskStatus struct {
 	kiosk.Stats
 	Screen ScreenInfo `json:"screen"`
 	// Lang is the language the resident has chosen on the screen.
-	Lang    string           `json:"lang"`
+	Lang string `json:"lang"`
+	// Taps counts the touches the screen has taken since kioskd started.
+	Taps    int64            `json:"taps"`
 	Targets []display.Target `json:"targets"`
 }
 

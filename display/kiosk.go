@@ -239,6 +239,11 @@ func (k *Kiosk) Lang() string {
 	return k.lang
 }
 
+// Taps is how many taps the screen has been given since it started; a
+// technician (or a test) compares it before and after touching the panel
+// to tell a touch the program never saw from one it saw and ignored.
+func (k *Kiosk) Taps() int64 { return k.c.taps.Load() }
+
 func (k *Kiosk) tx() texts { return texts{k.cfg.Catalog, k.lang} }
 
 func (k *Kiosk) update(now time.Time, in *input) {

@@ -121,3 +121,25 @@ func TestTapReadsTheStatusPage(t *testing.T) {
 		t.Errorf("a hall's page: exit %d: %s", code, stderr)
 	}
 }
+
+// After clicking, tap waits for the kiosk to count the tap, so a click its
+// window never received is reported rather than taken for done.
+func TestTapWaitsForTheKioskToSeeIt(t *testing.T) {
+	var taps atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]any{"role": "ticket", "role_status": map[string]any{"taps": taps.Load()}})
+	}))
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		taps.Add(1)
+	}()
+	if err := waitForTap(t.Context(), addr, 0); err != nil {
+		t.Errorf("a tap counted 300 ms after the click: %v", err)
+	}
+	err := waitForTap(t.Context(), addr, 1)
+	if err == nil || !strings.Contains(err.Error(), "saw no tap") {
+		t.Errorf("no tap counted: %v, want an error saying the kiosk saw no tap", err)
+	}
+}

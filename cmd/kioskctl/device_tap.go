@@ -51,6 +51,9 @@ func runTap(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err := click(st.Screen.Title, center.X, center.Y); err != nil {
 			return err
 		}
+		if err := waitForTap(ctx, *addr, st.Taps); err != nil {
+			return fmt.Errorf("tapping %s at %d,%d of %s: %w", want, center.X, center.Y, st.Screen.Title, err)
+		}
 		fmt.Fprintf(stdout, "tapped %s at %d,%d of %s\n", want, center.X, center.Y, st.Screen.Title)
 		return nil
 	}
@@ -61,6 +64,25 @@ func runTap(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 	return fmt.Errorf("no target %q on the kiosk's screen now; it has: %s", want, strings.Join(ids, " "))
+}
+
+// waitForTap waits until the kiosk has counted a tap more than before, so
+// a click the window never received is reported, not taken for done.
+func waitForTap(ctx context.Context, addr string, before int64) error {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		st, err := kioskStatus(ctx, addr)
+		if err != nil {
+			return err
+		}
+		if st.Taps > before {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the kiosk saw no tap within 2 s (is its window on display %q?)", os.Getenv("DISPLAY"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // kioskStatus reads a running kiosk's status page.

@@ -434,9 +434,47 @@ func (d *kioskDev) tap(id string) {
 		d.t.Fatal(err)
 	}
 	p := screen.WindowPoint(tg.Rect.Min.Add(tg.Rect.Max).Div(2))
-	if err := win.Click(p.X, p.Y); err != nil {
-		d.t.Fatal(err)
+	// A click the X server never hands to the window (it happens on a
+	// loaded machine) is clicked again; one the kiosk saw is never
+	// repeated, so a retry cannot take a second ticket.
+	seen := d.kiosk().Taps
+	for try := 1; ; try++ {
+		if err := win.Click(p.X, p.Y); err != nil {
+			d.t.Fatal(err)
+		}
+		if d.sawTapAfter(seen, 2*time.Second) {
+			return
+		}
+		if try == 3 {
+			d.t.Fatalf("%s saw none of three clicks on %s at %v of its window", d.name, id, p)
+		}
+		d.t.Logf("%s did not see the click on %s; clicking again", d.name, id)
 	}
+}
+
+// sawTapAfter waits until the kiosk has counted more than seen taps, or
+// has ended (a test hook may stop it at what the tap started).
+func (d *kioskDev) sawTapAfter(seen int64, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		select {
+		case <-d.done:
+			return true
+		default:
+		}
+		if resp, err := http.Get("http://" + d.status + "/status"); err == nil {
+			var st struct {
+				RoleStatus device.KioskStatus `json:"role_status"`
+			}
+			err := json.NewDecoder(resp.Body).Decode(&st)
+			resp.Body.Close()
+			if err == nil && st.RoleStatus.Taps > seen {
+				return true
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
 }
 
 func (d *kioskDev) statusPage() deviceStatus {

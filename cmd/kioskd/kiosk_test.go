@@ -69,26 +69,10 @@ func (d *kioskDev) issueByTaps(lang, service string) {
 		d.tap("lang:" + lang)
 		waitUntil(d.t, "the kiosk in "+lang, 5*time.Second, func() bool { return d.kiosk().Lang == lang })
 	}
-	// A click the window system loses is tapped again, but only when the
-	// kiosk has not started a ticket for it (its journal says).
-	entries := d.kiosk().Journal.Entries
-	for try := 0; ; try++ {
-		d.tap("service:" + service)
-		deadline := time.Now().Add(3 * time.Second)
-		for time.Now().Before(deadline) {
-			if _, _, ok := d.target("done"); ok || d.kiosk().Journal.Entries > entries {
-				d.waitTarget("done", 10*time.Second)
-				d.tap("done")
-				d.waitTarget("service:"+service, 10*time.Second)
-				return
-			}
-			time.Sleep(30 * time.Millisecond)
-		}
-		if try == 2 {
-			d.t.Fatalf("the kiosk took no tap on service:%s in three tries", service)
-		}
-		d.t.Logf("the tap on service:%s was not taken; tapping again", service)
-	}
+	d.tap("service:" + service)
+	d.waitTarget("done", 10*time.Second)
+	d.tap("done")
+	d.waitTarget("service:"+service, 10*time.Second)
 }
 
 func readPNG(t *testing.T, path string) image.Image {

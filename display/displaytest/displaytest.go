@@ -114,6 +114,11 @@ func FindWindow(title string, timeout time.Duration) (Window, error) {
 // releases it 60 ms later, as a finger on a touchscreen does (a touch
 // panel reports itself as a mouse).
 func (w Window) Click(x, y int) error {
+	// Raised first: the click goes to whatever window is on top where the
+	// pointer is, and without a window manager windows may overlap.
+	if err := xdotool("windowraise", w.ID); err != nil {
+		return err
+	}
 	if err := xdotool("mousemove", "--window", w.ID, strconv.Itoa(x), strconv.Itoa(y), "mousedown", "1"); err != nil {
 		return err
 	}
