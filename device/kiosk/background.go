@@ -28,16 +28,17 @@ func (k *Kiosk) Run(ctx context.Context) error {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var lastCheck time.Time
-	wasOnline := false
+	wasOnline, again := false, false
 	for {
 		online := k.follower.Online()
 		due := time.Since(lastCheck) >= k.opts.CheckEvery
-		if due || (online && !wasOnline) {
+		if due || (online && !wasOnline) || again {
 			if due {
 				lastCheck = time.Now()
 				k.checkIdlePrinter(ctx)
 			}
-			k.lookAfterServer(ctx)
+			// Only while online: offline, coming back online looks anyway.
+			again = !k.lookAfterServer(ctx) && online
 		}
 		wasOnline = online
 		k.printForAssistant(ctx)
@@ -51,15 +52,19 @@ func (k *Kiosk) Run(ctx context.Context) error {
 	}
 }
 
-// lookAfterServer does what needs the server, if it can be reached.
-func (k *Kiosk) lookAfterServer(ctx context.Context) {
+// lookAfterServer does what needs the server, if it can be reached. It
+// says false when the office's state had not come yet, so the loop looks
+// again at the next tick rather than a whole check period later: a kiosk
+// that has just started must hold its lease before the network fails.
+func (k *Kiosk) lookAfterServer(ctx context.Context) bool {
 	if k.skipServer() {
-		return
+		return true
 	}
 	k.pushOutbox(ctx)
 	k.reportFault(ctx)
-	k.keepLeases(ctx)
+	looked := k.keepLeases(ctx)
 	k.resolveUnanswered()
+	return looked
 }
 
 // recover settles the journal entries a stopped kiosk left open.
@@ -179,14 +184,15 @@ func (k *Kiosk) pushOutbox(ctx context.Context) {
 }
 
 // keepLeases asks for numbers for every service open now whose lease for
-// today runs low, and forgets the leases of past days.
-func (k *Kiosk) keepLeases(ctx context.Context) {
+// today runs low, and forgets the leases of past days. It says false when
+// it could not look because the office's state for today has not come.
+func (k *Kiosk) keepLeases(ctx context.Context) bool {
 	if k.opts.LeaseSize == 0 {
-		return
+		return true
 	}
 	o := k.follower.Office()
 	if o == nil {
-		return
+		return false
 	}
 	now := k.clock.Now()
 	day := o.LocalDate(now)
@@ -196,17 +202,19 @@ func (k *Kiosk) keepLeases(ctx context.Context) {
 		k.log.Info("dropped the leases of past days", "leases", n)
 	}
 	var open []string
+	today := false
 	if !k.follower.Read(func(s *queue.State) {
 		if s.Day != day {
 			return // the stream has not brought the new day yet
 		}
+		today = true
 		for _, svc := range o.Services {
 			if s.CanIssue(now, svc.ID) == nil {
 				open = append(open, svc.ID)
 			}
 		}
-	}) {
-		return
+	}) || !today {
+		return false
 	}
 	for _, svc := range open {
 		left, err := k.db.LeaseLeft(svc, day)
@@ -219,7 +227,7 @@ func (k *Kiosk) keepLeases(ctx context.Context) {
 		if err != nil {
 			k.log.Warn("asking for a number lease", "service", svc, "err", err)
 			if devsync.Unreachable(err) {
-				return
+				return true // asked again when the server is back
 			}
 			continue
 		}
@@ -229,6 +237,7 @@ func (k *Kiosk) keepLeases(ctx context.Context) {
 		}
 		k.log.Info("leased numbers for offline issuing", "service", svc, "first", l.First, "last", l.Last, "day", l.Day)
 	}
+	return true
 }
 
 // checkPrinter reads the printer's status before a ticket and says

@@ -396,3 +396,69 @@ func TestPrintsWhatTheAssistantSends(t *testing.T) {
 		t.Errorf("%d tickets printed, want the one sent here", n)
 	}
 }
+
+// lateSnapshot sends the event stream's headers at once but its first
+// bytes a while later, as a loaded server does: the kiosk is online before
+// it has the office's state.
+type lateSnapshot struct {
+	http.ResponseWriter
+	delay time.Duration
+	wrote bool
+}
+
+func (l *lateSnapshot) WriteHeader(code int) {
+	l.ResponseWriter.WriteHeader(code)
+	l.Flush()
+}
+
+func (l *lateSnapshot) Write(b []byte) (int, error) {
+	if !l.wrote {
+		l.wrote = true
+		time.Sleep(l.delay)
+	}
+	return l.ResponseWriter.Write(b)
+}
+
+func (l *lateSnapshot) Flush() { l.ResponseWriter.(http.Flusher).Flush() }
+
+// A kiosk that is online before the office's state comes (the case on a
+// loaded device just started) still leases numbers as soon as the state
+// does, not a whole check period later: the network may fail in between.
+func TestLeasesComeAsSoonAsTheStateDoes(t *testing.T) {
+	srv := synctest.Start(t, synctest.Options{})
+	target, _ := url.Parse(srv.URL)
+	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.FlushInterval = -1 // the event stream
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/events") {
+			w = &lateSnapshot{ResponseWriter: w, delay: 1500 * time.Millisecond}
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+
+	r := newRigAt(t, srv, front.URL, Options{CheckEvery: time.Hour})
+	var open []string
+	r.follow.Read(func(s *queue.State) {
+		for _, svc := range srv.Office.Services {
+			if s.CanIssue(srv.Clock.Now(), svc.ID) == nil {
+				open = append(open, svc.ID)
+			}
+		}
+	})
+	if len(open) == 0 {
+		t.Fatal("no service of the test office is open now")
+	}
+	r.waitFor("a lease for every open service", func() bool {
+		st, err := r.kiosk.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, svc := range open {
+			if st.Leases[svc] == 0 {
+				return false
+			}
+		}
+		return true
+	})
+}
