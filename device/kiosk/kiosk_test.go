@@ -151,9 +151,12 @@ func TestIssuePrintsInTheResidentsLanguage(t *testing.T) {
 // the tickets in when the server is back: each once, in issue order.
 func TestOfflineTicketsHandedInOnceInOrder(t *testing.T) {
 	r := newRig(t, Options{IssueTimeout: 300 * time.Millisecond})
+	// Both services it will issue offline: the kiosk leases one service
+	// after another.
 	r.waitFor("leases", func() bool {
-		left, _ := r.db.LeaseLeft("family", "2026-11-23")
-		return left == 20
+		family, _ := r.db.LeaseLeft("family", "2026-11-23")
+		documents, _ := r.db.LeaseLeft("documents", "2026-11-23")
+		return family == 20 && documents == 20
 	})
 	online := r.issue("family", "pl")
 	r.srv.Stop()
