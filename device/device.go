@@ -113,6 +113,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	run := display.RunOptions{
 		Windowed: cfg.Screen.Windowed || opts.Windowed, WindowScale: cfg.Screen.WindowScale,
 		Title: d.screenInfo().Title, Screenshot: opts.Screenshot, ExitAfterScreenshot: opts.ExitAfterScreenshot,
+		OnCloseRefused: func() {
+			log.Warn("the window system asked to close the screen; a kiosk stays open (stop kioskd from the service screen or its service)")
+		},
 	}
 	if opts.FramesDir != "" {
 		run.Capture = d.frames(ctx, filepath.Join(opts.FramesDir, cfg.Name+".png"))

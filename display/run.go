@@ -42,14 +42,19 @@ type RunOptions struct {
 	// size) and when it was drawn; returning true ends Run. Capturing
 	// reads the picture back from the GPU, so leave it nil in production.
 	Capture func(frame *image.RGBA, at time.Time) (stop bool)
+	// OnCloseRefused, when set, is told each time the window system asks a
+	// full-screen screen to close (Alt+F4 under a window manager, say) and
+	// the screen stays: the public must not be able to leave the program.
+	// A windowed screen closes when asked.
+	OnCloseRefused func()
 	// OnFrame, when set, is told when each frame has been drawn, once the
 	// GPU has finished it (a one-pixel read-back waits for that): for
 	// measuring, not for production.
 	OnFrame func(at time.Time)
 }
 
-// Run shows s until ctx is cancelled, Capture asks to stop, or the window
-// is closed. It must be called from the main goroutine (Ebiten draws on the
+// Run shows s until ctx is cancelled, Capture asks to stop, or a windowed
+// screen's window is closed. It must be called from the main goroutine (Ebiten draws on the
 // main thread) and only once per process: Ebiten runs one game per process.
 //
 // It keeps the screen idle between changes: the screen is not cleared every
@@ -82,6 +87,7 @@ func Run(ctx context.Context, s Screen, opts RunOptions) error {
 	// Update at all, leaving a tap's release unseen until the next event.
 	ebiten.SetTPS(ebiten.SyncWithFPS)
 	ebiten.SetRunnableOnUnfocused(true)
+	ebiten.SetWindowClosingHandled(true)
 	if !opts.Windowed {
 		ebiten.SetFullscreen(true)
 		ebiten.SetCursorMode(ebiten.CursorModeHidden)
@@ -245,6 +251,14 @@ func (g *game) Update() error {
 	}
 	if g.ctx.Err() != nil {
 		return ebiten.Termination
+	}
+	if ebiten.IsWindowBeingClosed() {
+		if g.opts.Windowed {
+			return ebiten.Termination
+		}
+		if g.opts.OnCloseRefused != nil {
+			g.opts.OnCloseRefused()
+		}
 	}
 	in := g.readInput()
 	g.c.taps.Add(int64(len(in.taps)))

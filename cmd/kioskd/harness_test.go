@@ -164,23 +164,44 @@ func (p *proc) logText() string {
 // waitLog waits for a log line matching re and returns its submatches.
 func (p *proc) waitLog(re *regexp.Regexp, timeout time.Duration) []string {
 	p.t.Helper()
+	m, ended := p.findLog(re, timeout)
+	switch {
+	case m != nil:
+		return m
+	case ended:
+		p.t.Fatalf("%s ended before logging %v:\n%s", p.name, re, p.logText())
+	default:
+		p.t.Fatalf("%s did not log %v in %v:\n%s", p.name, re, timeout, p.logText())
+	}
+	return nil
+}
+
+// sawLog says whether the program logs a line matching re within timeout.
+func (p *proc) sawLog(re *regexp.Regexp, timeout time.Duration) bool {
+	m, _ := p.findLog(re, timeout)
+	return m != nil
+}
+
+// findLog waits for a log line matching re and returns its submatches, or
+// nil when the program ends (ended) or timeout passes first.
+func (p *proc) findLog(re *regexp.Regexp, timeout time.Duration) (m []string, ended bool) {
 	deadline := time.Now().Add(timeout)
 	for {
 		p.mu.Lock()
 		for _, l := range p.log {
 			if m := re.FindStringSubmatch(l); m != nil {
 				p.mu.Unlock()
-				return m
+				return m, false
 			}
 		}
 		p.mu.Unlock()
 		select {
 		case <-p.done:
-			p.t.Fatalf("%s ended before logging %v:\n%s", p.name, re, p.logText())
+			return nil, true
 		default:
 		}
 		if time.Now().After(deadline) {
-			p.t.Fatalf("%s did not log %v in %v:\n%s", p.name, re, timeout, p.logText())
+			return nil, false
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -345,6 +366,11 @@ func startDeviceWith(t testing.TB, o *office, name, role, token, extra string, f
 			extra = "[" + extra
 		}
 	}
+	// A half-size window unless the test says how the screen is shown.
+	window := "windowed = true\nwindow_scale = 0.5\n"
+	if strings.Contains(screen, "windowed") {
+		window = ""
+	}
 	cfg := fmt.Sprintf(`role = %q
 name = %q
 data_dir = %q
@@ -353,12 +379,10 @@ url = %q
 office = %q
 token_file = %q
 [screen]
-windowed = true
-window_scale = 0.5
-%s
+%s%s
 [status]
 listen = "127.0.0.1:0"
-%s`, role, name, filepath.Join(dir, "data"), o.url(), officeID, filepath.Join(o.data, token+".token"), screen, extra)
+%s`, role, name, filepath.Join(dir, "data"), o.url(), officeID, filepath.Join(o.data, token+".token"), window, screen, extra)
 	path := filepath.Join(dir, name+".toml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

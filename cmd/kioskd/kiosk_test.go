@@ -20,6 +20,7 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
+	"github.com/numerek/numerek/display/displaytest"
 	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/printer"
 	"github.com/numerek/numerek/printer/emulator"
@@ -379,4 +380,84 @@ func TestKioskPaperOutShowsTheTicketOnScreen(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// On its own screen the kiosk takes the whole display and the public
+// cannot leave it: keys that close programs elsewhere do nothing, and a
+// window manager's request to close (Alt+F4, a close button) is refused
+// and logged. Taps still land where the buttons are drawn.
+func TestKioskFullscreenCannotBeLeft(t *testing.T) {
+	needDisplay(t)
+	size, err := displaytest.ScreenSize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := startOffice(t)
+	screen := fmt.Sprintf("[screen]\nwindowed = false\nwidth = %d\nheight = %d\n", size.X, size.Y)
+	kiosk := startDevice(t, o, "kiosk", "ticket", "kiosk", screen+fmt.Sprintf("[printer]\nuri = \"emulator://%s\"\n", t.TempDir()))
+	kiosk.waitTarget("service:family", 10*time.Second)
+	win, err := displaytest.FindWindow("numerek-kiosk", 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := image.Rectangle{Max: size}
+	var got image.Rectangle
+	waitUntil(t, "the kiosk covering the display", 5*time.Second, func() bool {
+		got, err = win.Geometry()
+		return err == nil && got == whole
+	})
+
+	if err := win.Keys("Escape", "alt+F4", "ctrl+q", "ctrl+w", "ctrl+c"); err != nil {
+		t.Fatal(err)
+	}
+	// Asked again each second, as at the close button (see below).
+	refused := regexp.MustCompile(`asked to close the screen; a kiosk stays open`)
+	for try := 0; ; try++ {
+		if err := win.RequestClose(); err != nil {
+			t.Fatal(err)
+		}
+		if kiosk.sawLog(refused, time.Second) {
+			break
+		}
+		if try == 5 {
+			t.Fatal("kioskd did not log the request to close its screen")
+		}
+	}
+	if _, ended := kiosk.exited(time.Second); ended {
+		t.Fatal("kioskd ended when asked to close its screen")
+	}
+	if got, err := win.Geometry(); err != nil || got != whole {
+		t.Fatalf("after the attempts to close it the kiosk's window is %v (%v), want %v", got, err, whole)
+	}
+	kiosk.tap("lang:uk")
+	waitUntil(t, "the kiosk in uk", 5*time.Second, func() bool { return kiosk.kiosk().Lang == "uk" })
+}
+
+// A windowed kioskd (a technician's or developer's desk) closes with its
+// window and ends cleanly.
+func TestWindowedDeviceClosesWithItsWindow(t *testing.T) {
+	needDisplay(t)
+	o := startOffice(t)
+	counter := startDevice(t, o, "counter1", "counter", "counter1", "[counter]\nnumber = 1\n")
+	win, err := displaytest.FindWindow("numerek-counter1", 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Asked again each second, as a person clicks the close button again:
+	// a request in the window's first second can be lost between GLFW
+	// showing the window and Ebiten's first updates.
+	var state *os.ProcessState
+	ended := false
+	for try := 0; try < 10 && !ended; try++ {
+		if err := win.RequestClose(); err != nil {
+			t.Fatal(err)
+		}
+		state, ended = counter.exited(time.Second)
+	}
+	if !ended {
+		t.Fatal("kioskd did not end when its window was closed")
+	}
+	if !state.Success() {
+		t.Errorf("kioskd ended %v after its window was closed, want success", state)
+	}
 }

@@ -17,6 +17,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jezek/xgb"
+	"github.com/jezek/xgb/xproto"
 )
 
 const (
@@ -154,6 +157,90 @@ func xdotool(args ...string) error {
 	out, err := exec.Command("xdotool", args...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("xdotool %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// Keys focuses the window and presses each key (xdotool key names, such
+// as "Escape" or "alt+F4") as a keyboard would.
+func (w Window) Keys(keys ...string) error {
+	if err := xdotool("windowfocus", "--sync", w.ID); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := xdotool("key", "--clearmodifiers", k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Geometry is where the window is on the screen and how large.
+func (w Window) Geometry() (image.Rectangle, error) {
+	out, err := exec.Command("xdotool", "getwindowgeometry", "--shell", w.ID).Output()
+	if err != nil {
+		return image.Rectangle{}, fmt.Errorf("reading the geometry of window %s: %w", w.ID, err)
+	}
+	v := shellValues(string(out))
+	return image.Rect(v["X"], v["Y"], v["X"]+v["WIDTH"], v["Y"]+v["HEIGHT"]), nil
+}
+
+// ScreenSize is the size of the X screen the tests run on.
+func ScreenSize() (image.Point, error) {
+	out, err := exec.Command("xdotool", "getdisplaygeometry", "--shell").Output()
+	if err != nil {
+		return image.Point{}, fmt.Errorf("reading the display's size: %w", err)
+	}
+	v := shellValues(string(out))
+	return image.Pt(v["WIDTH"], v["HEIGHT"]), nil
+}
+
+// shellValues reads xdotool's --shell output (NAME=number lines).
+func shellValues(out string) map[string]int {
+	v := map[string]int{}
+	for _, line := range strings.Fields(out) {
+		name, num, ok := strings.Cut(line, "=")
+		if n, err := strconv.Atoi(num); ok && err == nil {
+			v[name] = n
+		}
+	}
+	return v
+}
+
+// RequestClose asks the window to close the way a window manager does on
+// Alt+F4 or its close button: a WM_DELETE_WINDOW message from the
+// WM_PROTOCOLS the window takes part in.
+func (w Window) RequestClose() error {
+	id, err := strconv.ParseUint(w.ID, 10, 32)
+	if err != nil {
+		return fmt.Errorf("window id %q: %w", w.ID, err)
+	}
+	conn, err := xgb.NewConn()
+	if err != nil {
+		return fmt.Errorf("connecting to the X server: %w", err)
+	}
+	defer conn.Close()
+	atom := func(name string) (xproto.Atom, error) {
+		r, err := xproto.InternAtom(conn, false, uint16(len(name)), name).Reply()
+		if err != nil {
+			return 0, fmt.Errorf("looking up the X atom %s: %w", name, err)
+		}
+		return r.Atom, nil
+	}
+	protocols, err := atom("WM_PROTOCOLS")
+	if err != nil {
+		return err
+	}
+	deleteWindow, err := atom("WM_DELETE_WINDOW")
+	if err != nil {
+		return err
+	}
+	ev := xproto.ClientMessageEvent{
+		Format: 32, Window: xproto.Window(id), Type: protocols,
+		Data: xproto.ClientMessageDataUnionData32New([]uint32{uint32(deleteWindow), uint32(xproto.TimeCurrentTime), 0, 0, 0}),
+	}
+	if err := xproto.SendEventChecked(conn, false, xproto.Window(id), xproto.EventMaskNoEvent, string(ev.Bytes())).Check(); err != nil {
+		return fmt.Errorf("asking window %s to close: %w", w.ID, err)
 	}
 	return nil
 }
