@@ -114,7 +114,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		Windowed: cfg.Screen.Windowed || opts.Windowed, WindowScale: cfg.Screen.WindowScale,
 		Title: d.screenInfo().Title, Screenshot: opts.Screenshot, ExitAfterScreenshot: opts.ExitAfterScreenshot,
 		OnCloseRefused: func() {
-			log.Warn("the window system asked to close the screen; a kiosk stays open (stop kioskd from the service screen or its service)")
+			log.Warn("the window system asked to close the screen; a public screen stays open (quit from the service screen, or stop the kioskd service)")
 		},
 	}
 	if opts.FramesDir != "" {

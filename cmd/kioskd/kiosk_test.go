@@ -411,7 +411,7 @@ func TestKioskFullscreenCannotBeLeft(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Asked again each second, as at the close button (see below).
-	refused := regexp.MustCompile(`asked to close the screen; a kiosk stays open`)
+	refused := regexp.MustCompile(`asked to close the screen; a public screen stays open`)
 	for try := 0; ; try++ {
 		if err := win.RequestClose(); err != nil {
 			t.Fatal(err)
