@@ -7,12 +7,11 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/numerek/numerek/device"
+	"github.com/numerek/numerek/display/xwin"
 )
 
 func runTap(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -114,25 +113,9 @@ func kioskStatus(ctx context.Context, addr string) (device.KioskStatus, error) {
 // click presses the mouse at x, y of the window titled title for 60 ms, as
 // a finger on a touch panel does (it reports itself as a mouse).
 func click(title string, x, y int) error {
-	out, err := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^"+title+"$").Output()
-	ids := strings.Fields(string(out))
-	if err != nil || len(ids) == 0 {
-		return fmt.Errorf("no window %q on display %q (is xdotool installed?): %v", title, os.Getenv("DISPLAY"), err)
+	win, err := xwin.Find(title, 0)
+	if err != nil {
+		return fmt.Errorf("on display %q: %w", os.Getenv("DISPLAY"), err)
 	}
-	run := func(args ...string) error {
-		if out, err := exec.Command("xdotool", args...).CombinedOutput(); err != nil {
-			return fmt.Errorf("xdotool %s: %v: %s", strings.Join(args, " "), err, out)
-		}
-		return nil
-	}
-	// Raised first: the click goes to whatever window is on top where the
-	// pointer is, and without a window manager windows may overlap.
-	if err := run("windowraise", ids[0]); err != nil {
-		return err
-	}
-	if err := run("mousemove", "--window", ids[0], strconv.Itoa(x), strconv.Itoa(y), "mousedown", "1"); err != nil {
-		return err
-	}
-	time.Sleep(60 * time.Millisecond)
-	return run("mouseup", "1")
+	return win.Click(x, y)
 }
