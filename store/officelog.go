@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -32,23 +34,37 @@ type OfficeLog struct {
 // ErrLocked means another process holds the file.
 var ErrLocked = errors.New("the data file is in use by another process")
 
-// OpenOfficeLog opens (creating if needed) the log of office at path. A log
-// belongs to one office: opening it for another is an error.
+// OpenOfficeLog opens the log of office at path, creating it if there is
+// no file. A log belongs to one office: opening it for another is an
+// error. A file that exists is read through before it is used: if any of
+// it is damaged (emptied, cut short, pages overwritten) OpenOfficeLog
+// returns a *DamagedError naming the file and what is wrong, so an office
+// never starts from nothing, or from part of its day, and hands out
+// numbers already given.
 func OpenOfficeLog(path, office string) (*OfficeLog, error) {
-	db, err := openBolt(path, &bolt.Options{Timeout: 2 * time.Second, FreelistType: bolt.FreelistMapType})
+	opts := &bolt.Options{Timeout: 2 * time.Second, FreelistType: bolt.FreelistMapType}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		err := createAtomically(path, opts, func(tx *bolt.Tx) error {
+			for _, b := range [][]byte{bucketEvents, bucketSnapshots, bucketMeta} {
+				if _, err := tx.CreateBucket(b); err != nil {
+					return err
+				}
+			}
+			return tx.Bucket(bucketMeta).Put(keyOffice, []byte(office))
+		})
+		if err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	db, err := openChecked(path, opts, checkOfficeFileQuick)
 	if err != nil {
 		return nil, err
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketEvents, bucketSnapshots, bucketMeta} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		meta := tx.Bucket(bucketMeta)
-		if got := meta.Get(keyOffice); got == nil {
-			return meta.Put(keyOffice, []byte(office))
-		} else if string(got) != office {
+	err = db.View(func(tx *bolt.Tx) error {
+		// CheckOfficeFile found the buckets and the office's name.
+		if got := tx.Bucket(bucketMeta).Get(keyOffice); string(got) != office {
 			return fmt.Errorf("the file holds office %q, not %q", got, office)
 		}
 		return nil
@@ -139,7 +155,7 @@ func (l *OfficeLog) Scan(after uint64, fn func(queue.Event) bool) error {
 		for k, v := c.Seek(seqKey(after + 1)); k != nil; k, v = c.Next() {
 			var e queue.Event
 			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("reading event %d of %s: %w", binary.BigEndian.Uint64(k), l.office, err)
+				return &DamagedError{Path: l.path, Problem: fmt.Sprintf("event %d of office %s cannot be read: %v", binary.BigEndian.Uint64(k), l.office, err)}
 			}
 			if !fn(e) {
 				return nil

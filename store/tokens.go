@@ -48,8 +48,11 @@ func hashSecret(secret string) []byte {
 	return []byte(hex.EncodeToString(sum[:]))
 }
 
+// open checks the file before bbolt maps it (see openChecked): the file is
+// small, and a damaged one must give an error, not crash the server in the
+// middle of a request.
 func (ts *TokenStore) open(readOnly bool) (*bolt.DB, error) {
-	return openBolt(ts.path, &bolt.Options{Timeout: 3 * time.Second, ReadOnly: readOnly})
+	return openOrCreate(ts.path, &bolt.Options{Timeout: 3 * time.Second, ReadOnly: readOnly})
 }
 
 // Create makes a new token and returns its secret, shown once.

@@ -66,9 +66,11 @@ type WebDB struct {
 	path string
 }
 
-// OpenWebDB opens (creating if needed) the web data file at path.
+// OpenWebDB opens (creating if needed) the web data file at path. Like an
+// office log, a file that exists is read through first and a damaged one
+// is a *DamagedError, never a fresh start.
 func OpenWebDB(path string) (*WebDB, error) {
-	db, err := openBolt(path, &bolt.Options{Timeout: 2 * time.Second})
+	db, err := openOrCreate(path, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
 		return nil, err
 	}
