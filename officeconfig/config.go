@@ -16,7 +16,18 @@ import (
 // Config is the whole configuration file.
 type Config struct {
 	Server  Server
+	Backup  Backup
 	Offices []*queue.Office
+}
+
+// Backup is when and where the server copies its data files by itself:
+// one copy a day, the newest Keep kept. No Dir: no scheduled copies.
+type Backup struct {
+	Dir  string
+	Keep int
+	// At is the time of day of the copy, in the first office's time zone,
+	// as the time since midnight.
+	At time.Duration
 }
 
 // Server holds settings that are not an office's.
@@ -31,6 +42,11 @@ type file struct {
 	Server struct {
 		PublicURL string `toml:"public_url"`
 	} `toml:"server"`
+	Backup struct {
+		Dir  string `toml:"dir"`
+		Keep *int   `toml:"keep"`
+		At   string `toml:"at"`
+	} `toml:"backup"`
 	Office []officeFile `toml:"office"`
 }
 
@@ -134,6 +150,25 @@ func Parse(name string, data []byte) (*Config, error) {
 		errs = append(errs, Error{File: name, Line: idx.keyLine(k), Path: k.String(), Message: "unknown setting"})
 	}
 	cfg := &Config{Server: Server{PublicURL: strings.TrimRight(f.Server.PublicURL, "/")}}
+	if b := f.Backup; b.Dir != "" || b.Keep != nil || b.At != "" {
+		cfg.Backup = Backup{Dir: b.Dir, Keep: 7, At: 2 * time.Hour}
+		if b.Dir == "" {
+			errs = append(errs, Error{File: name, Line: idx.line("backup"), Path: "backup.dir", Message: "missing: the directory the daily copies go to"})
+		}
+		if b.Keep != nil {
+			if *b.Keep < 1 {
+				errs = append(errs, Error{File: name, Line: idx.line("backup.keep"), Path: "backup.keep", Message: fmt.Sprintf("%d: keep at least 1 copy", *b.Keep)})
+			}
+			cfg.Backup.Keep = *b.Keep
+		}
+		if b.At != "" {
+			t, err := time.Parse("15:04", b.At)
+			if err != nil {
+				errs = append(errs, Error{File: name, Line: idx.line("backup.at"), Path: "backup.at", Message: fmt.Sprintf("%q is not a time of day like \"02:30\"", b.At)})
+			}
+			cfg.Backup.At = time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute
+		}
+	}
 	if len(f.Office) == 0 {
 		errs = append(errs, Error{File: name, Message: "no [[office]] defined"})
 	}

@@ -146,3 +146,35 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestBackupSetting(t *testing.T) {
+	tests := []struct {
+		name, text string
+		want       Backup
+		err        string
+	}{
+		{"none", "", Backup{}, ""},
+		{"defaults", "[backup]\ndir = \"/var/backups/numerek\"\n", Backup{Dir: "/var/backups/numerek", Keep: 7, At: 2 * time.Hour}, ""},
+		{"all", "[backup]\ndir = \"b\"\nkeep = 14\nat = \"21:30\"\n", Backup{Dir: "b", Keep: 14, At: 21*time.Hour + 30*time.Minute}, ""},
+		{"no dir", "[backup]\nkeep = 3\n", Backup{}, "o.toml:1: backup.dir: missing"},
+		{"bad keep", "[backup]\ndir = \"b\"\nkeep = 0\n", Backup{}, "o.toml:3: backup.keep: 0: keep at least 1 copy"},
+		{"bad time", "[backup]\ndir = \"b\"\nat = \"2am\"\n", Backup{}, `o.toml:3: backup.at: "2am" is not a time of day`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse("o.toml", []byte(tt.text+good))
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Backup != tt.want {
+				t.Errorf("backup %+v, want %+v", cfg.Backup, tt.want)
+			}
+		})
+	}
+}

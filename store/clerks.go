@@ -93,7 +93,7 @@ func (cs *ClerkStore) update(fn func(b *bolt.Bucket) error) error {
 	if err := os.MkdirAll(filepath.Dir(cs.path), 0o700); err != nil {
 		return fmt.Errorf("creating the clerk directory: %w", err)
 	}
-	db, err := openBolt(cs.path, &bolt.Options{Timeout: 3 * time.Second})
+	db, err := openOrCreate(cs.path, &bolt.Options{Timeout: 3 * time.Second})
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func (cs *ClerkStore) view(fn func(b *bolt.Bucket) error) error {
 	if _, err := os.Stat(cs.path); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	db, err := openBolt(cs.path, &bolt.Options{Timeout: 3 * time.Second, ReadOnly: true})
+	db, err := openOrCreate(cs.path, &bolt.Options{Timeout: 3 * time.Second, ReadOnly: true})
 	if err != nil {
 		return err
 	}

@@ -157,6 +157,9 @@ func (l *OfficeLog) Scan(after uint64, fn func(queue.Event) bool) error {
 			if err := json.Unmarshal(v, &e); err != nil {
 				return &DamagedError{Path: l.path, Problem: fmt.Sprintf("event %d of office %s cannot be read: %v", binary.BigEndian.Uint64(k), l.office, err)}
 			}
+			if seq := binary.BigEndian.Uint64(k); e.Seq != seq {
+				return &DamagedError{Path: l.path, Problem: fmt.Sprintf("event %d of office %s is stored under seq %d", e.Seq, l.office, seq)}
+			}
 			if !fn(e) {
 				return nil
 			}
@@ -224,7 +227,7 @@ func (l *OfficeLog) Load(o *queue.Office) (*queue.State, error) {
 			if data != nil {
 				continue
 			}
-			return nil, fmt.Errorf("folding the log of %s: %w", l.office, foldErr)
+			return nil, &DamagedError{Path: l.path, Problem: fmt.Sprintf("the log of office %s does not fold: %v", l.office, foldErr)}
 		}
 		return s, nil
 	}

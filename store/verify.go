@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -329,4 +330,16 @@ func openOrCreate(path string, opts *bolt.Options) (*bolt.DB, error) {
 		}
 	}
 	return openChecked(path, opts, CheckFile)
+}
+
+// CheckUnlocked runs check on the file at path while holding bbolt's
+// shared lock, so no writer is half way through a transaction; ErrLocked
+// if a process (a running server) holds the file.
+func CheckUnlocked(path string, check func(string) (*FileReport, error)) (*FileReport, error) {
+	release, err := holdLock(path, false, time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return check(path)
 }
