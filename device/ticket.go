@@ -24,6 +24,9 @@ func (d *dev) buildKiosk(ctx context.Context) (display.Screen, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := printer.Check(prof, pc.Mode, d.cfg.Languages, pc.Logo != ""); err != nil {
+		d.log.Error("the printer cannot print all the office's tickets need", "err", err)
+	}
 	p, err := printer.Open(ctx, pc.URI, prof, printer.Options{Mode: pc.Mode, StatusTimeout: time.Second, Logger: d.log})
 	if err != nil {
 		return nil, err

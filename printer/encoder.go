@@ -63,8 +63,12 @@ type pageSlot struct {
 	page   *codepage.Page
 }
 
-// NewEncoder returns an encoder for printers of profile p.
+// NewEncoder returns an encoder for printers of profile p. A printer that
+// prints no pictures gets text mode whatever mode is asked for.
 func NewEncoder(p profiles.Profile, mode Mode) *Encoder {
+	if p.Images() == profiles.NoImages {
+		mode = TextMode
+	}
 	e := &Encoder{profile: p, mode: mode, fonts: raster.NewFonts()}
 	seen := map[string]bool{}
 	add := func(name string) {
@@ -90,13 +94,20 @@ func NewEncoder(p profiles.Profile, mode Mode) *Encoder {
 // Profile is the printer profile the encoder writes for.
 func (e *Encoder) Profile() profiles.Profile { return e.profile }
 
+// Mode is how the encoder sends text: the mode asked for, or TextMode on
+// a printer that prints no pictures.
+func (e *Encoder) Mode() Mode { return e.mode }
+
 // LineReport tells how one printed line was sent: as text in a code page,
-// or as a picture because no code page of the printer has all its letters.
+// or as a picture because no code page of the printer has all its letters,
+// or not at all because it had to be a picture and the printer prints
+// none.
 type LineReport struct {
 	Text     string
 	CodePage string // "" when drawn; "native QR" for the printer's own QR code
 	Raster   bool
 	QR       bool // the QR code, Text being "[QR data]"
+	Omitted  bool // left off the paper: it needs a picture the printer cannot print
 }
 
 // style is how a block of text is printed.
@@ -197,6 +208,10 @@ func (d *doc) line(s string, st style) {
 			d.lines = append(d.lines, LineReport{Text: s, CodePage: slot.page.Name()})
 			return
 		}
+	}
+	if !d.drawable() {
+		d.lines = append(d.lines, LineReport{Text: s, Omitted: true})
+		return
 	}
 	d.lines = append(d.lines, LineReport{Text: s, Raster: true})
 	d.image(d.drawLine(s, st), st.align)
@@ -333,8 +348,13 @@ func alignX(width, w int, a escpos.Align, mode Mode) int {
 	return margin
 }
 
-// image prints a picture: blank rows become paper feed, inked rows go as
-// raster bands cut to the inked width and to the profile's buffer.
+// drawable reports whether the printer can print pictures at all.
+func (d *doc) drawable() bool { return d.e.profile.Images() != profiles.NoImages }
+
+// image prints a picture in the form the printer takes: blank rows become
+// paper feed, inked rows go as raster bands, column strips or graphics,
+// cut to the inked width and to the profile's buffer. Callers check
+// drawable first; on a printer without pictures image prints nothing.
 func (d *doc) image(bm *raster.Bitmap, a escpos.Align) {
 	if bm.W < d.width {
 		full := raster.New(d.width, bm.H)
@@ -342,20 +362,27 @@ func (d *doc) image(bm *raster.Bitmap, a escpos.Align) {
 		bm = full
 	}
 	if !d.started || d.cur.align != escpos.Left {
-		// Some printers justify raster images too; bands cut to their
-		// inked width must start at the left edge to land where drawn.
+		// Some printers justify pictures too; bands cut to their inked
+		// width must start at the left edge to land where drawn.
 		d.b.Align(escpos.Left)
 		d.cur.align = escpos.Left
 	}
+	switch d.e.profile.Images() {
+	case profiles.RasterImage:
+		d.rasterImage(bm)
+	case profiles.ColumnImage:
+		d.columnImage(bm)
+	}
+}
+
+// rasterImage sends bm as GS v 0 bands.
+func (d *doc) rasterImage(bm *raster.Bitmap) {
 	budget := d.e.profile.BufferBytes / 2
 	y := 0
 	for y < bm.H {
-		if bm.RowBlank(y) {
-			start := y
-			for y < bm.H && bm.RowBlank(y) {
-				y++
-			}
-			d.b.FeedDots(y - start)
+		if n := blankRows(bm, y); n > 0 {
+			d.b.FeedDots(n)
+			y += n
 			continue
 		}
 		start := y
@@ -369,6 +396,69 @@ func (d *doc) image(bm *raster.Bitmap, a escpos.Align) {
 		}
 		d.b.Raster(data, stride, y-start, budget)
 	}
+}
+
+// blankRows counts the white rows of bm from y down.
+func blankRows(bm *raster.Bitmap, y int) int {
+	n := 0
+	for y+n < bm.H && bm.RowBlank(y+n) {
+		n++
+	}
+	return n
+}
+
+// stripDots is how many dot rows one ESC * strip covers: 24 dots of one
+// row each in the 24-dot modes, 8 dots of three rows each in the 8-dot
+// ones (whose vertical density is a third).
+const stripDots = 24
+
+// columnImage sends bm as ESC * strips for printers without raster
+// images: 24-dot double density where the printer has it, else 8-dot
+// double density, one strip per line with the line spacing set to the
+// strip's height so strips touch. A strip wider than half the buffer goes
+// as several ESC * side by side on the same line.
+func (d *doc) columnImage(bm *raster.Bitmap) {
+	m := escpos.BitImage24Double
+	if !d.e.profile.HighDensity {
+		m = escpos.BitImage8Double
+	}
+	per := escpos.BitImageDots(m) / 8 // bytes per column
+	rowsPerDot := stripDots / escpos.BitImageDots(m)
+	maxCols := max(8, d.e.profile.BufferBytes/2/per)
+	d.b.LineSpacing(stripDots)
+	y := 0
+	for y < bm.H {
+		if n := blankRows(bm, y); n > 0 {
+			d.b.FeedDots(n)
+			y += n
+			continue
+		}
+		cols := inkColumns(bm, y, y+stripDots)
+		data := make([]byte, cols*per)
+		for x := 0; x < cols; x++ {
+			for dot := 0; dot < per*8; dot++ {
+				ink := false
+				for r := y + dot*rowsPerDot; r < y+(dot+1)*rowsPerDot && r < bm.H; r++ {
+					ink = ink || bm.At(x, r)
+				}
+				if ink {
+					data[x*per+dot/8] |= 0x80 >> (dot % 8)
+				}
+			}
+		}
+		for x := 0; x < cols; x += maxCols {
+			d.b.BitImage(m, data[x*per:min(cols, x+maxCols)*per])
+		}
+		d.b.LF()
+		y += stripDots
+	}
+	d.b.DefaultLineSpacing()
+}
+
+// inkColumns is how many columns from the left carry every black dot of
+// rows [y0, y1).
+func inkColumns(bm *raster.Bitmap, y0, y1 int) int {
+	return min(bm.W, inkStride(bm, y0, min(y1, bm.H))*8)
 }
 
 // inkStride is the bytes per row needed to carry every black dot of rows
@@ -387,8 +477,14 @@ func inkStride(bm *raster.Bitmap, y0, y1 int) int {
 	return stride
 }
 
-// rule prints a thin horizontal line across the paper.
+// rule prints a thin horizontal line across the paper: drawn, or on a
+// printer without pictures a line of dashes.
 func (d *doc) rule() {
+	if !d.drawable() {
+		st := style{size: 1, align: escpos.Center}
+		d.line(strings.Repeat("-", d.columns(st)*11/12), st)
+		return
+	}
 	bm := raster.New(d.width, 12)
 	inset := d.width / 24
 	bm.Fill(image.Rect(inset, 5, d.width-inset, 7))
@@ -408,6 +504,15 @@ func (d *doc) qr(data string, module int) error {
 		d.b.QR([]byte(data), module, escpos.QRLevelM)
 		d.lines = append(d.lines, LineReport{Text: "[QR " + data + "]", CodePage: "native QR", QR: true})
 		return nil
+	}
+	if !d.drawable() {
+		d.lines = append(d.lines, LineReport{Text: "[QR " + data + "]", QR: true, Omitted: true})
+		return nil
+	}
+	if d.e.profile.Images() == profiles.ColumnImage && !d.e.profile.HighDensity {
+		// An 8-dot strip's dots are three rows high: modules of a multiple
+		// of three rows keep every module edge on a dot's edge.
+		module = (module + 2) / 3 * 3
 	}
 	bm, err := raster.QR([]byte(data), raster.QRMedium, module)
 	if err != nil {

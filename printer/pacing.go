@@ -13,8 +13,10 @@ import (
 // model of the printer's input buffer: each command arrives when the line
 // has carried it, stays in the buffer until the mechanism has printed it
 // (at the assumed print speed, behind the commands before it), and a
-// command is sent only when the model says it fits. Raster bands are
-// already cut small by the encoder, so every command fits an empty buffer.
+// command is sent only when the model says it fits. Raster bands and
+// column-image strips are already cut small by the encoder, so every
+// command fits an empty buffer; a line feed moves the paper by the line
+// spacing the job set (24 dots between strips, 30 between text lines).
 // On a serial line without flow control this is what keeps a 4 KB printer
 // from losing bytes; on TCP and USB it keeps the kernel's queue short, so
 // a cancelled job or a pulled cable shows at once.
@@ -24,6 +26,9 @@ type pacer struct {
 	dotsPerSec      float64 // assumed print speed
 	cutTime         time.Duration
 	off             bool
+	// feeds follows the line spacing the job sets: column images print a
+	// 24-dot strip per line feed, text lines 30 dots.
+	feeds emulator.Feeds
 
 	lineFree    time.Time // when the line will have carried what was sent
 	machineFree time.Time // when the mechanism will have printed it
@@ -120,7 +125,7 @@ func (pc *pacer) write(ctx context.Context, w io.Writer, data []byte) (int, erro
 }
 
 func (pc *pacer) printTime(cmd emulator.Command) time.Duration {
-	dots, cut := cmd.Motion()
+	dots, cut := pc.feeds.Motion(cmd)
 	if cut {
 		return pc.cutTime
 	}
@@ -150,6 +155,7 @@ func (pc *pacer) held() int {
 // reset forgets the model, for a new connection.
 func (pc *pacer) reset() {
 	pc.inFlight, pc.lineFree, pc.machineFree = nil, time.Time{}, time.Time{}
+	pc.feeds = emulator.Feeds{}
 }
 
 func later(a, b time.Time) time.Time {

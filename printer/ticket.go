@@ -77,7 +77,9 @@ func (e *Encoder) Ticket(t Ticket) (Encoded, error) {
 		return style{size: size, bold: bold, align: escpos.Center}
 	}
 
-	if t.Logo != nil && !t.Logo.Bounds().Empty() {
+	if t.Logo != nil && !t.Logo.Bounds().Empty() && !d.drawable() {
+		d.lines = append(d.lines, LineReport{Text: "[logo]", Omitted: true})
+	} else if t.Logo != nil && !t.Logo.Bounds().Empty() {
 		lw := min(t.Logo.Bounds().Dx(), width*3/5)
 		d.image(raster.FromImage(t.Logo, lw), escpos.Center)
 		d.feed(12)
@@ -148,6 +150,7 @@ func (e *Encoder) TestPage(now time.Time) (Encoded, error) {
 	d.text("Numerek test page", style{size: 2, bold: true, align: escpos.Center})
 	d.text(fmt.Sprintf("%s (%s %s)", p.Name, p.Vendor, p.Model), style{size: 1, align: escpos.Center})
 	d.text(fmt.Sprintf("%d mm, %d dots, %d dpi, %s mode", p.PaperMM, d.width, p.DPI, e.mode), style{size: 1, align: escpos.Center})
+	d.text("pictures: "+p.Images().String(), style{size: 1, align: escpos.Center})
 	d.text(now.Format("2006-01-02 15:04:05 MST"), style{size: 1, align: escpos.Center})
 	d.rule()
 	for _, a := range Alphabets() {
@@ -156,7 +159,9 @@ func (e *Encoder) TestPage(now time.Time) (Encoded, error) {
 		d.text(a.Letters, style{size: 1})
 		var how []string
 		for _, l := range d.lines[before:] {
-			if l.Raster {
+			if l.Omitted {
+				how = append(how, "left out")
+			} else if l.Raster {
 				how = append(how, "drawn")
 			} else {
 				how = append(how, l.CodePage)
@@ -187,6 +192,7 @@ const TestPageURL = "https://numerek.example/printer-test"
 
 // Alphabet is one language's letters, as the test page prints them.
 type Alphabet struct {
+	Code     string // "pl", as i18n names the language
 	Language string
 	Letters  string
 }
@@ -194,10 +200,10 @@ type Alphabet struct {
 // Alphabets are the five ticket languages, capitals then small letters.
 func Alphabets() []Alphabet {
 	return []Alphabet{
-		{"Polski", "AĄBCĆDEĘFGHIJKLŁMNŃOÓPRSŚTUWYZŹŻ aąbcćdeęfghijklłmnńoóprsśtuwyzźż"},
-		{"English", "ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijklmnopqrstuvwxyz 0123456789"},
-		{"Lietuvių", "AĄBCČDEĘĖFGHIĮYJKLMNOPRSŠTUŲŪVZŽ aąbcčdeęėfghiįyjklmnoprsštuųūvzž"},
-		{"Русский", "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ абвгдеёжзийклмнопрстуфхцчшщъыьэюя"},
-		{"Українська", "АБВГҐДЕЄЖЗИІЇЙКЛМНОПРСТУФХЦЧШЩЬЮЯ абвгґдеєжзиіїйклмнопрстуфхцчшщьюя"},
+		{Code: "pl", Language: "Polski", Letters: "AĄBCĆDEĘFGHIJKLŁMNŃOÓPRSŚTUWYZŹŻ aąbcćdeęfghijklłmnńoóprsśtuwyzźż"},
+		{Code: "en", Language: "English", Letters: "ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijklmnopqrstuvwxyz 0123456789"},
+		{Code: "lt", Language: "Lietuvių", Letters: "AĄBCČDEĘĖFGHIĮYJKLMNOPRSŠTUŲŪVZŽ aąbcčdeęėfghiįyjklmnoprsštuųūvzž"},
+		{Code: "ru", Language: "Русский", Letters: "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ абвгдеёжзийклмнопрстуфхцчшщъыьэюя"},
+		{Code: "uk", Language: "Українська", Letters: "АБВГҐДЕЄЖЗИІЇЙКЛМНОПРСТУФХЦЧШЩЬЮЯ абвгґдеєжзиіїйклмнопрстуфхцчшщьюя"},
 	}
 }

@@ -22,8 +22,8 @@ import (
 // printerCommands are the kioskctl subcommands for the printer part of a device.
 func printerCommands() []command {
 	return []command{
-		{name: "print-test", summary: "print a test page (alphabets, sizes, QR, cut) and report the printer's status", run: runPrintTest},
-		{name: "ticket-preview", summary: "draw an example ticket as the printer would print it, to a PNG", run: runTicketPreview},
+		{name: "print-test", summary: "print a test page (alphabets, sizes, QR, cut) and report the printer's status; --raw just sends its bytes", run: runPrintTest},
+		{name: "ticket-preview", summary: "draw an example ticket as the printer would print it, to a PNG, and/or send its bytes to a printer URI (--raw-to)", run: runTicketPreview},
 		{name: "printer-status", summary: "ask a printer for its status (paper, cover, errors)", run: runPrinterStatus},
 		{name: "printer-emulator", summary: "run an emulated ESC/POS printer on a pty and/or TCP port, writing a PNG per ticket", run: runPrinterEmulator},
 		{name: "printer-profiles", summary: "list the printer profiles", run: runPrinterProfiles},
@@ -72,9 +72,29 @@ func (f printerFlags) open(ctx context.Context, stderr io.Writer, name string) (
 	return printer.Open(ctx, *f.uri, prof, printer.Options{Mode: mode, StatusTimeout: *f.timeout})
 }
 
+// warnShortfall tells the technician, before anything is printed, what the
+// office's tickets would lack on this model.
+func warnShortfall(stderr io.Writer, prof profiles.Profile, mode printer.Mode, logo bool) {
+	if err := printer.Check(prof, mode, i18n.Languages, logo); err != nil {
+		fmt.Fprintf(stderr, "warning: %v\n", err)
+	}
+}
+
+// how says in a word how a line went to the printer.
+func how(l printer.LineReport) string {
+	switch {
+	case l.Omitted:
+		return "left out"
+	case l.Raster:
+		return "drawn"
+	}
+	return l.CodePage
+}
+
 func runPrintTest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("print-test", stderr)
 	pf := addPrinterFlags(fs)
+	raw := fs.Bool("raw", false, "only send the page's ESC/POS bytes: no status asked, no wait for the end (a printer with no way back, a capture such as nc -l 9100)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -83,19 +103,36 @@ func runPrintTest(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer p.Close()
-	enc, st, err := p.PrintTestPage(ctx, time.Now())
-	for _, l := range enc.Lines {
-		how := l.CodePage
-		if l.Raster {
-			how = "drawn"
+	warnShortfall(stderr, p.Profile(), printer.NewEncoder(p.Profile(), mustMode(*pf.mode)).Mode(), false)
+	var (
+		enc printer.Encoded
+		st  printer.Status
+	)
+	if *raw {
+		enc, err = printer.NewEncoder(p.Profile(), mustMode(*pf.mode)).TestPage(time.Now())
+		if err == nil {
+			err = p.Write(ctx, enc.Bytes)
 		}
-		fmt.Fprintf(stdout, "%-12s %s\n", how, l.Text)
+	} else {
+		enc, st, err = p.PrintTestPage(ctx, time.Now())
 	}
-	fmt.Fprintf(stdout, "sent %d bytes to %s (%s)\nstatus: %s\n", len(enc.Bytes), p.Target(), p.Profile().Name, st)
+	for _, l := range enc.Lines {
+		fmt.Fprintf(stdout, "%-12s %s\n", how(l), l.Text)
+	}
+	fmt.Fprintf(stdout, "sent %d bytes to %s (%s)\n", len(enc.Bytes), p.Target(), p.Profile().Name)
+	if !*raw {
+		fmt.Fprintf(stdout, "status: %s\n", st)
+	}
 	if err != nil {
 		return fmt.Errorf("test page: %w", err)
 	}
 	return nil
+}
+
+// mustMode is the mode of a flag parseMode has already accepted.
+func mustMode(s string) printer.Mode {
+	m, _ := parseMode(s)
+	return m
 }
 
 func runPrinterStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -123,8 +160,9 @@ func runPrinterStatus(ctx context.Context, args []string, stdout, stderr io.Writ
 func runTicketPreview(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("ticket-preview", stderr)
 	lang := fs.String("lang", i18n.Default, "ticket language: "+strings.Join(i18n.Languages, ", "))
-	width := fs.Int("width", 80, "paper width in mm: 58 or 80")
+	width := fs.Int("width", 80, "paper width in mm: 58 or 80 (with --profile: the profile's paper unless given)")
 	out := fs.String("out", "", "PNG file to write")
+	rawTo := fs.String("raw-to", "", "also send the ticket's ESC/POS bytes to this printer URI (tcp://, serial://, usb://, file://, emulator://), without status checks")
 	profile := fs.String("profile", "", "printer profile (default: tm-t20ii for 80 mm, generic-58 for 58 mm)")
 	mode := fs.String("mode", "text", "text or raster")
 	number := fs.String("number", "A123", "ticket number")
@@ -134,10 +172,12 @@ func runTicketPreview(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *out == "" {
-		fmt.Fprintln(stderr, "kioskctl ticket-preview: --out FILE.png is required")
+	if *out == "" && *rawTo == "" {
+		fmt.Fprintln(stderr, "kioskctl ticket-preview: --out FILE.png or --raw-to URI is required")
 		return errUsage
 	}
+	widthSet := false
+	fs.Visit(func(f *flag.Flag) { widthSet = widthSet || f.Name == "width" })
 	if !i18n.Supported(*lang) {
 		return fmt.Errorf("--lang %q: want one of %s", *lang, strings.Join(i18n.Languages, ", "))
 	}
@@ -161,14 +201,27 @@ func runTicketPreview(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	in := ticketfmt.Example(*lang)
 	in.Number, in.Ahead, in.Priority, in.PaperMM = *number, *ahead, *priority, *width
+	if *profile != "" && !widthSet {
+		in.PaperMM = 0 // the profile's own paper
+	}
 	if *logo != "" {
 		if in.Logo, err = readPNG(*logo); err != nil {
 			return err
 		}
 	}
+	warnShortfall(stderr, prof, m, in.Logo != nil)
 	enc, err := printer.NewEncoder(prof, m).Ticket(ticketfmt.Compose(i18n.Messages(), in))
 	if err != nil {
 		return err
+	}
+	if *rawTo != "" {
+		if err := sendRaw(ctx, *rawTo, prof, enc.Bytes); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "sent %d bytes of ESC/POS (%s ticket, %s, %s mode) to %s\n", len(enc.Bytes), *lang, prof.Name, m, *rawTo)
+		if *out == "" {
+			return nil
+		}
 	}
 	emu, err := emulator.New(emulator.Config{Profile: prof})
 	if err != nil {
@@ -196,6 +249,23 @@ func runTicketPreview(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	fmt.Fprintf(stdout, "%s: %s ticket on %s (%d dots, %s mode), %d bytes of ESC/POS, %d lines of text drawn\n",
 		*out, *lang, prof.Name, tickets[0].Image.Bounds().Dx()-16, m, len(enc.Bytes), enc.RasterLines())
+	return nil
+}
+
+// sendRaw writes data to the printer at uri, paced for the profile, and
+// closes the line once it has all gone.
+func sendRaw(ctx context.Context, uri string, prof profiles.Profile, data []byte) error {
+	p, err := printer.Open(ctx, uri, prof, printer.Options{})
+	if err != nil {
+		return fmt.Errorf("--raw-to: %w", err)
+	}
+	if err := p.Write(ctx, data); err != nil {
+		p.Close()
+		return fmt.Errorf("--raw-to: %w", err)
+	}
+	if err := p.Close(); err != nil {
+		return fmt.Errorf("--raw-to %s: closing: %w", uri, err)
+	}
 	return nil
 }
 
@@ -288,8 +358,8 @@ func runPrinterProfiles(ctx context.Context, args []string, stdout, stderr io.Wr
 		for _, cp := range p.CodePages {
 			pages = append(pages, fmt.Sprintf("%d=%s", cp.Number, cp.Name))
 		}
-		fmt.Fprintf(stdout, "%-12s %s\n             %d mm, %d dots, %d dpi; native QR %v; cutter %v\n             ESC t: %s\n",
-			p.Name, p.Summary, p.PaperMM, p.WidthDots, p.DPI, p.NativeQR, p.PartialCut || p.FullCut, strings.Join(pages, " "))
+		fmt.Fprintf(stdout, "%-12s %s\n             %d mm, %d dots, %d dpi; native QR %v; cutter %v; pictures as %s\n             ESC t: %s\n",
+			p.Name, p.Summary, p.PaperMM, p.WidthDots, p.DPI, p.NativeQR, p.PartialCut || p.FullCut, p.Images(), strings.Join(pages, " "))
 	}
 	fmt.Fprintln(stdout, profiles.Credit)
 	return nil

@@ -64,6 +64,7 @@ type Printer struct {
 	paper     *paper
 	parser    Parser
 	queue     []queued // whole commands waiting to be carried out
+	feeds     Feeds    // the line spacing the queued commands set, for their timing
 	buffered  int      // bytes in the input buffer (queued and partial)
 	busyTill  time.Time
 	lastIn    time.Time // when bytes last arrived
@@ -166,7 +167,7 @@ func (p *Printer) duration(cmd Command) time.Duration {
 	if p.cfg.PrintSpeedMM <= 0 {
 		return 0
 	}
-	dots, cut := cmd.Motion()
+	dots, cut := p.feeds.Motion(cmd)
 	if cut {
 		return p.cfg.CutTime
 	}

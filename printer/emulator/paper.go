@@ -39,7 +39,7 @@ type Ticket struct {
 	Image    *image.Gray
 	Lines    []string // the text printed, line by line, as the printer decoded it
 	QRCodes  []string // data of the QR symbols printed with GS ( k
-	Rasters  int      // raster images printed
+	Rasters  int      // pictures printed: GS v 0 bands and ESC * strips
 	Cut      CutKind
 	Warnings []Warning
 	Path     string // PNG file, when the emulator writes them
@@ -65,6 +65,9 @@ type paper struct {
 	lineH   int
 	text    []rune
 	pending byte // lead byte of a double-byte character
+	// pictureOnly marks a line of ESC * strips and no text: printed, it
+	// adds no line of text to the ticket.
+	pictureOnly bool
 
 	at           int // offset of the command being carried out
 	mode         modeState
@@ -149,6 +152,17 @@ func (p *paper) execute(c Command) {
 		p.warn(c.Offset, "unknown command %s (% x) skipped", c.Name, b)
 		return
 	}
+	if c.Name != "ESC t" {
+		// ESC t says itself which page is missing, below.
+		if why := Unsupported(p.profile, c); why != "" {
+			p.warn(c.Offset, "%s: skipped, as the printer would not print it", why)
+			if cutCommand(c.Name) {
+				p.printLine(-1)
+				p.finish(NoCut)
+			}
+			return
+		}
+	}
 	switch c.Name {
 	case "text":
 		p.char(b[0], c.Offset)
@@ -217,6 +231,8 @@ func (p *paper) execute(c Command) {
 		p.mode.chinese = true
 	case "GS v 0":
 		p.rasterImage(b, c.Offset)
+	case "ESC *":
+		p.columnImage(b, c.Offset)
 	case "GS ( k":
 		p.qrCommand(b, c.Offset)
 	case "GS V":
@@ -335,7 +351,10 @@ func (p *paper) printLine(feed int) {
 		p.canvas.Draw(g.bm, x0+g.x, p.y+p.lineH-g.bm.H)
 	}
 	p.ticketHasInk = true
-	p.lines = append(p.lines, strings.TrimRight(string(p.text), " "))
+	if len(p.text) > 0 || !p.pictureOnly {
+		p.lines = append(p.lines, strings.TrimRight(string(p.text), " "))
+	}
+	p.pictureOnly = false
 	adv := max(p.mode.spacing, p.lineH)
 	if feed > 0 {
 		adv = max(feed, p.lineH)
@@ -382,6 +401,52 @@ func (p *paper) rasterImage(b []byte, off int) {
 		p.warn(off, "raster image %d dots wide, wider than the %d-dot paper: cut off", img.W, p.width)
 	}
 	p.drawBlock(img)
+	p.rasters++
+}
+
+// columnImage puts an ESC * strip into the line being composed, as a
+// printer does: it prints with the next LF or ESC J, beside the text
+// before it. An 8-dot strip's dots are three rows high, a single-density
+// strip's columns two dots wide.
+func (p *paper) columnImage(b []byte, off int) {
+	m := b[2]
+	cols := int(b[3]) | int(b[4])<<8
+	var colW int
+	switch m {
+	case escpos.BitImage8Single, escpos.BitImage24Single:
+		colW = 2
+	case escpos.BitImage8Double, escpos.BitImage24Double:
+		colW = 1
+	default:
+		p.warn(off, "ESC * density %d is not one of 0, 1, 32, 33: skipped", m)
+		return
+	}
+	dots := escpos.BitImageDots(m)
+	per, rowsPerDot := dots/8, 24/dots
+	img := raster.New(max(1, cols*colW), dots*rowsPerDot)
+	data := b[5:]
+	for x := 0; x < cols; x++ {
+		for dot := 0; dot < dots; dot++ {
+			if data[x*per+dot/8]&(0x80>>(dot%8)) != 0 {
+				img.Fill(image.Rect(x*colW, dot*rowsPerDot, (x+1)*colW, (dot+1)*rowsPerDot))
+			}
+		}
+	}
+	if room := p.mode.area - p.lineX; img.W > room {
+		p.warn(off, "bit image %d dots wide, %d left on the line: cut off", img.W, max(room, 0))
+		if room <= 0 {
+			return
+		}
+		cut := raster.New(room, img.H)
+		cut.Draw(img, 0, 0)
+		img = cut
+	}
+	if len(p.text) == 0 && len(p.line) == 0 {
+		p.pictureOnly = true
+	}
+	p.line = append(p.line, placed{x: p.lineX, bm: img})
+	p.lineX += img.W
+	p.lineH = max(p.lineH, img.H)
 	p.rasters++
 }
 

@@ -10,18 +10,47 @@ type Command struct {
 	Known  bool   // false: the parser does not know the command, and took only its first bytes
 }
 
+// DefaultLineSpacing is the line feed of a printer after ESC @ or ESC 2,
+// in dots, as the emulator prints it.
+const DefaultLineSpacing = 30
+
 // Motion is how far cmd moves the paper, in dot lines, and whether it
 // cuts: what the print mechanism spends its time on. A line feed counts
-// as the default 30-dot line.
+// as the default 30-dot line; a Feeds that has seen the commands before
+// knows the line spacing they set.
 func (c Command) Motion() (dots int, cut bool) {
+	var f Feeds
+	return f.Motion(c)
+}
+
+// Feeds follows the line spacing through a command stream (ESC 3, ESC 2,
+// ESC @), so a line feed moves the paper as far as the printer would: the
+// 24 dots of a column-image strip, not the 30 of a text line. The zero
+// value starts at the default spacing.
+type Feeds struct {
+	spacing int
+	set     bool // false: DefaultLineSpacing
+}
+
+// Motion is how far c moves the paper and whether it cuts, after the
+// commands Motion has already been given.
+func (f *Feeds) Motion(c Command) (dots int, cut bool) {
 	b := c.Bytes
+	spacing := DefaultLineSpacing
+	if f.set {
+		spacing = f.spacing
+	}
 	switch c.Name {
+	case "ESC 3":
+		f.spacing, f.set = int(b[2]), true
+	case "ESC 2", "ESC @":
+		f.set = false
 	case "LF":
-		return 30, false
+		return spacing, false
 	case "ESC J":
 		return int(b[2]), false
 	case "ESC d":
-		return int(b[2]) * 30, false
+		return int(b[2]) * spacing, false
 	case "GS v 0":
 		return int(b[6]) + int(b[7])<<8, false
 	case "GS V", "ESC i", "ESC m":

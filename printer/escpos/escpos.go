@@ -146,6 +146,41 @@ func (b *Builder) Raster(data []byte, stride, height, maxBandBytes int) {
 	}
 }
 
+// The densities of column bit images (ESC * m): how many dots high one
+// strip is, and whether each column is one dot wide (double density) or
+// two (single).
+const (
+	BitImage8Single  byte = 0
+	BitImage8Double  byte = 1
+	BitImage24Single byte = 32
+	BitImage24Double byte = 33
+)
+
+// BitImageDots is how many dots high one strip of density m is: 24 for
+// the 24-dot modes, 8 otherwise.
+func BitImageDots(m byte) int {
+	if m >= 32 {
+		return 24
+	}
+	return 8
+}
+
+// BitImage puts one strip of a column-format picture into the line (ESC *
+// m nL nH d1...dk): data holds the columns left to right, each
+// BitImageDots(m)/8 bytes from the top down, the top dot in the high bit.
+// The strip prints with the next LF or ESC J, beside whatever else the
+// line holds, and the paper then advances by the line spacing; strips
+// touch when the spacing is as high as a strip.
+func (b *Builder) BitImage(m byte, data []byte) {
+	per := BitImageDots(m) / 8
+	cols := len(data) / per
+	if cols == 0 {
+		return
+	}
+	b.Raw(ESC, '*', m, byte(cols), byte(cols>>8))
+	b.buf = append(b.buf, data[:cols*per]...)
+}
+
 // QR stores data in the printer's QR symbol buffer and prints it with the
 // printer's own encoder (GS ( k, model 2), module size in dots (1-16).
 func (b *Builder) QR(data []byte, module int, level QRLevel) {

@@ -52,6 +52,16 @@ type Profile struct {
 	PartialCut bool
 	FullCut    bool
 
+	// The picture commands the printer understands, as the capability data
+	// lists them. A model may lack any of them: a dot-matrix printer has
+	// only column images, a customer display none at all.
+	RasterImages bool // GS v 0 (feature bitImageRaster)
+	ColumnImages bool // ESC * (bitImageColumn)
+	Graphics     bool // GS ( L store and print (graphics)
+	// HighDensity marks printers that take 24-dot column images (ESC * 32
+	// and 33); the others only 8-dot ones.
+	HighDensity bool
+
 	// StartsInChineseMode marks printers sold with double-byte (GB18030)
 	// character mode on; FS . must turn it off before single-byte text.
 	StartsInChineseMode bool
@@ -66,6 +76,43 @@ type Profile struct {
 // print each second.
 func (p Profile) DotLinesPerSecond() float64 {
 	return float64(p.PrintSpeedMM) * float64(p.DPI) / 25.4
+}
+
+// ImageForm is the command a printer is sent pictures in.
+type ImageForm int
+
+// The picture commands, in the order Numerek prefers them.
+const (
+	NoImages      ImageForm = iota // the model prints no picture at all
+	RasterImage                    // GS v 0: whole bands of rows, the fewest bytes
+	ColumnImage                    // ESC *: 24- or 8-dot-high strips of columns
+	GraphicsImage                  // GS ( L: raster data stored, then printed
+)
+
+func (f ImageForm) String() string {
+	switch f {
+	case RasterImage:
+		return "raster images (GS v 0)"
+	case ColumnImage:
+		return "column images (ESC *)"
+	case GraphicsImage:
+		return "graphics (GS ( L)"
+	}
+	return "no images"
+}
+
+// Images is how pictures go to this printer: raster images where it has
+// them, else column images, else GS ( L graphics, else not at all.
+func (p Profile) Images() ImageForm {
+	switch {
+	case p.RasterImages:
+		return RasterImage
+	case p.ColumnImages:
+		return ColumnImage
+	case p.Graphics:
+		return GraphicsImage
+	}
+	return NoImages
 }
 
 // PageNumber returns the ESC t number of the named code page. When a page
@@ -164,6 +211,23 @@ func Lookup(name string) (Profile, error) {
 	return Profile{}, fmt.Errorf("unknown printer profile %q (known: %s, or a model key of the capability data)", name, strings.Join(Names(), ", "))
 }
 
+// Models lists the keys of every model in the capability data that
+// Lookup accepts (the ones whose paper width the data gives), sorted.
+func Models() []string {
+	db, err := database()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for key := range db.Profiles {
+		if _, err := build(db, key); err == nil {
+			out = append(out, key)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -224,6 +288,11 @@ func build(db *dbFile, src string) (Profile, error) {
 		NativeQR:   d.Features["qrCode"],
 		PartialCut: d.Features["paperPartCut"],
 		FullCut:    d.Features["paperFullCut"],
+
+		RasterImages: d.Features["bitImageRaster"],
+		ColumnImages: d.Features["bitImageColumn"],
+		Graphics:     d.Features["graphics"],
+		HighDensity:  d.Features["highDensity"],
 		// Unnamed models: assume the small buffer and slow speed of a
 		// cheap printer, so pacing errs on the safe side.
 		BufferBytes: 4096, PrintSpeedMM: 40,
