@@ -126,8 +126,10 @@ type CheckIn struct {
 }
 
 func (c CheckIn) decide(s *State, now time.Time) (Decision, error) {
-	if id, ok := s.knownRequest(c.RequestID); ok {
-		return Decision{Ticket: id, Reservation: c.Reservation}, nil
+	if r, ok := s.knownRequest(c.RequestID); ok {
+		d, err := r.again()
+		d.Reservation = c.Reservation
+		return d, err
 	}
 	r := s.Reservations[c.Reservation]
 	if r == nil {

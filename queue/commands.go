@@ -23,6 +23,9 @@ type Decision struct {
 	Reservation string
 	// Lease is the lease granted, if any.
 	Lease *Lease
+	// Expired is set when Ticket is a leased ticket of a day that had
+	// ended when it was handed in: kept for statistics, in no queue.
+	Expired bool
 }
 
 // Decide validates cmd against the state at now. It does not change the
@@ -97,8 +100,8 @@ type Issue struct {
 }
 
 func (c Issue) decide(s *State, now time.Time) (Decision, error) {
-	if id, ok := s.knownRequest(c.RequestID); ok {
-		return Decision{Ticket: id}, nil
+	if r, ok := s.knownRequest(c.RequestID); ok {
+		return r.again()
 	}
 	svc, ok := s.Office.Service(c.Service)
 	if !ok {
@@ -137,17 +140,6 @@ func checkIssueFields(lang string, ch Channel, requestID, note string) error {
 		return invalid("note: longer than %d characters", MaxNote)
 	}
 	return nil
-}
-
-func (s *State) knownRequest(id string) (string, bool) {
-	if id == "" {
-		return "", false
-	}
-	if t, ok := s.Requests[id]; ok {
-		return t, true
-	}
-	t, ok := s.PrevRequests[id]
-	return t, ok
 }
 
 // CanIssue returns nil if service takes new tickets at now, else an *Error
@@ -260,8 +252,8 @@ func (c IssueLeased) decide(s *State, now time.Time) (Decision, error) {
 	if c.RequestID == "" {
 		return Decision{}, invalid("request_id: missing; a leased ticket needs one so it is accepted once")
 	}
-	if id, ok := s.knownRequest(c.RequestID); ok {
-		return Decision{Ticket: id}, nil
+	if r, ok := s.knownRequest(c.RequestID); ok {
+		return r.again()
 	}
 	svc, ok := s.Office.Service(c.Service)
 	if !ok {
@@ -302,7 +294,7 @@ func (c IssueLeased) decide(s *State, now time.Time) (Decision, error) {
 		Priority: c.Priority, State: Waiting, IssuedAt: c.IssuedAt, QueuedAt: queued,
 		Device: c.Device, Leased: true,
 	}
-	return Decision{Events: []Body{TicketIssued{Ticket: t, RequestID: c.RequestID}}, Ticket: id}, nil
+	return Decision{Events: []Body{TicketIssued{Ticket: t, RequestID: c.RequestID}}, Ticket: id, Expired: day != s.Day}, nil
 }
 
 // GrantLease reserves numbers for a kiosk to issue while offline.

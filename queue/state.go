@@ -124,11 +124,14 @@ type State struct {
 	Services map[string]*ServiceState `json:"services"`
 	// Reservations are booked visits not yet past.
 	Reservations map[string]*Reservation `json:"reservations"`
-	// Requests maps a device's request id to the ticket it issued, today and
-	// the day before, so a retried issue gives the same ticket.
-	Requests     map[string]string `json:"requests"`
-	PrevRequests map[string]string `json:"prev_requests"`
-	Leases       []Lease           `json:"leases,omitempty"`
+	// Requests remembers, by request id, what each device's request gave,
+	// for RequestMemoryDays, so a retried request gives the same ticket
+	// whichever day it comes (see Request).
+	Requests map[string]*Request `json:"requests"`
+	// PrevRequests is only read, from snapshots written before Requests
+	// held a week (it held yesterday's); Restore moves it into Requests.
+	PrevRequests map[string]*Request `json:"prev_requests,omitempty"`
+	Leases       []Lease             `json:"leases,omitempty"`
 	// Faults are devices' open troubles, by device.
 	Faults map[string]DeviceFault `json:"faults,omitempty"`
 	// Calls are the latest calls, newest last.
@@ -165,10 +168,7 @@ func (s *State) init() {
 		s.Reservations = map[string]*Reservation{}
 	}
 	if s.Requests == nil {
-		s.Requests = map[string]string{}
-	}
-	if s.PrevRequests == nil {
-		s.PrevRequests = map[string]string{}
+		s.Requests = map[string]*Request{}
 	}
 	if s.Faults == nil {
 		s.Faults = map[string]DeviceFault{}
@@ -189,6 +189,7 @@ func (s *State) init() {
 func (s *State) Restore(o *Office) {
 	s.Office = o
 	s.init()
+	s.restoreRequests()
 }
 
 // ApplyAll folds events into the state in order.
@@ -399,11 +400,7 @@ func (s *State) applyIssued(b TicketIssued, e Event) error {
 		return fmt.Errorf("ticket %q: %v", t.ID, err)
 	}
 	if b.RequestID != "" {
-		if t.Day == s.Day {
-			s.Requests[b.RequestID] = t.ID
-		} else {
-			s.PrevRequests[b.RequestID] = t.ID
-		}
+		s.remember(b.RequestID, t)
 	}
 	if t.Day != s.Day {
 		// A ticket issued offline on a day that has ended: it is kept in the
@@ -444,9 +441,11 @@ func (s *State) addCall(t *Ticket, counter int, e Event, recall bool) {
 }
 
 // rollOver starts day: what was left open the day before is cancelled and
-// forgotten (the log keeps it), numbering restarts, counters close.
+// forgotten (the log keeps it, and the requests that gave tickets keep
+// them as they ended, for a week), numbering restarts, counters close.
 func (s *State) rollOver(day string, at time.Time) {
 	prev := s.Day
+	s.endRequests(day)
 	s.Day = day
 	s.Tickets = map[string]*Ticket{}
 	for _, c := range s.Counters {
@@ -455,7 +454,6 @@ func (s *State) rollOver(day string, at time.Time) {
 	for _, sv := range s.Services {
 		sv.NextNumber, sv.Issued, sv.LeaseFloor = 1, 0, 0
 	}
-	s.PrevRequests, s.Requests = s.Requests, map[string]string{}
 	// Yesterday's leases stay so a kiosk that was offline over midnight can
 	// still hand in what it issued.
 	var kept []Lease

@@ -138,8 +138,10 @@ func (s *State) View(now time.Time) View {
 	return v
 }
 
-// TicketViews describes several tickets of today at now with one forecast;
-// unknown ids are left out.
+// TicketViews describes several tickets at now with one forecast: today's,
+// and those of ended days that remembered requests gave (as they ended),
+// which is what a request that comes again is answered with. Unknown ids
+// are left out.
 func (s *State) TicketViews(now time.Time, ids []string) map[string]TicketView {
 	out := make(map[string]TicketView, len(ids))
 	if len(ids) == 0 {
@@ -148,9 +150,17 @@ func (s *State) TicketViews(now time.Time, ids []string) map[string]TicketView {
 	waiting := s.WaitingTickets()
 	forecast := s.replay(now, waiting)
 	ahead := aheadCounts(waiting, forecast)
+	past := map[string]bool{}
 	for _, id := range ids {
 		if t := s.findTicket(id); t != nil {
 			out[id] = s.ticketView(t, now, forecast, ahead)
+		} else {
+			past[id] = true
+		}
+	}
+	if len(past) > 0 {
+		for id, t := range s.endedTickets(past) {
+			out[id] = s.ticketView(t, now, nil, nil)
 		}
 	}
 	return out

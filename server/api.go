@@ -348,9 +348,9 @@ func (s *Server) postLeasedTicket(w http.ResponseWriter, r *http.Request, p Prin
 		RequestID: scopedRequestID(p, req.RequestID), Device: p.Token.ID, Service: req.Service, Number: req.Number,
 		IssuedAt: req.IssuedAt, Lang: req.Lang, Priority: req.Priority,
 	})
-	if res.Err == nil && res.Ticket == nil {
-		// A ticket of a day that has ended: accepted into the log, not into
-		// today's queue.
+	if res.Err == nil && res.Decision.Expired {
+		// A ticket of a day that had ended when it came: accepted into the
+		// log, not into a queue.
 		writeJSON(w, http.StatusAccepted, map[string]string{"ticket": res.Decision.Ticket, "state": "expired"})
 		return
 	}

@@ -59,7 +59,7 @@ func OpenDevice(path string) (*DeviceDB, error) {
 		}
 		// The nonce keeps this file's request ids apart from those of an
 		// earlier file of the same device (a replaced SD card reuses the
-		// token, and the server remembers request ids for two days).
+		// token, and the server remembers request ids for a week).
 		b := make([]byte, 4)
 		if _, err := rand.Read(b); err != nil {
 			return err

@@ -111,12 +111,10 @@ func (k *Kiosk) resolveUnanswered() {
 	found := map[uint64]string{}
 	k.follower.Read(func(s *queue.State) {
 		for key, id := range pending {
-			for _, reqs := range []map[string]string{s.Requests, s.PrevRequests} {
-				for scoped, ticket := range reqs {
-					// The server scopes request ids by token: "TOKEN/ID".
-					if strings.HasSuffix(scoped, "/"+id) {
-						found[key] = ticket
-					}
+			for scoped, r := range s.Requests {
+				// The server scopes request ids by token: "TOKEN/ID".
+				if r.Ticket != "" && strings.HasSuffix(scoped, "/"+id) {
+					found[key] = r.Ticket
 				}
 			}
 		}

@@ -1,0 +1,86 @@
+package server_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	devsync "github.com/numerek/numerek/sync"
+	"github.com/numerek/numerek/sync/synctest"
+)
+
+// A kiosk's request that comes again after the office's day changed, with
+// or without a server restart in between, is answered 200 with the ticket
+// it gave, all a kiosk needs to print it: for an issue, a check-in and a
+// leased ticket handed in. A week later it still is; on the eighth day the
+// request is forgotten and is answered as a new one (docs/api.md).
+func TestRetriedRequestsAfterTheDayChanged(t *testing.T) {
+	srv := synctest.Start(t, synctest.Options{})
+	loc := srv.Office.Location
+	kiosk := srv.Tokens["ticket"]
+	decodeTicket := func(data []byte) devsync.TicketResponse {
+		t.Helper()
+		var r devsync.TicketResponse
+		if err := json.Unmarshal(data, &r); err != nil || r.Ticket.ID == "" {
+			t.Fatalf("not a ticket: %s (%v)", data, err)
+		}
+		return r
+	}
+	code := srv.Book("family", time.Date(2026, 11, 23, 9, 15, 0, 0, loc))
+	var lease devsync.LeaseResponse
+	if err := json.Unmarshal(srv.MustCall(kiosk, "POST", "/leases", `{"service":"care","count":5}`, http.StatusCreated), &lease); err != nil {
+		t.Fatal(err)
+	}
+	requests := []struct{ name, path, body string }{
+		{"issue", "/tickets", `{"service":"family","lang":"uk","request_id":"k-1"}`},
+		{"check-in", "/checkins", fmt.Sprintf(`{"code":%q,"lang":"en","request_id":"k-2"}`, code)},
+		{"leased ticket", "/leased-tickets", fmt.Sprintf(`{"request_id":"k-3","service":"care","number":%d,"issued_at":%q,"lang":"lt"}`,
+			lease.Lease.First, srv.Clock.Now().Format(time.RFC3339Nano))},
+	}
+	first := map[string]devsync.TicketResponse{}
+	for _, rq := range requests {
+		first[rq.name] = decodeTicket(srv.MustCall(kiosk, "POST", rq.path, rq.body, http.StatusCreated))
+	}
+	again := func(when string) {
+		t.Helper()
+		for _, rq := range requests {
+			status, data, err := srv.Call(kiosk, "POST", rq.path, rq.body)
+			if err != nil || status != http.StatusOK {
+				t.Errorf("%s: %s again: %d %s %v, want 200 with its ticket", when, rq.name, status, data, err)
+				continue
+			}
+			got, want := decodeTicket(data), first[rq.name]
+			if got.Ticket.ID != want.Ticket.ID || got.Ticket.Number != want.Ticket.Number || got.Ticket.Service != want.Ticket.Service ||
+				!got.Ticket.IssuedAt.Equal(want.Ticket.IssuedAt) || got.Ticket.Lang != want.Ticket.Lang ||
+				!got.Ticket.BookedFor.Equal(want.Ticket.BookedFor) || got.ETicketURL != want.ETicketURL {
+				t.Errorf("%s: %s again gave %+v, want %+v", when, rq.name, got, want)
+			}
+		}
+	}
+	again("the same day")
+
+	srv.Clock.Set(time.Date(2026, 11, 24, 9, 0, 0, 0, loc))
+	srv.MustCall(kiosk, "POST", "/tickets", `{"service":"family","lang":"pl","request_id":"k-4"}`, http.StatusCreated)
+	again("the next day")
+
+	srv.Stop()
+	srv.Clock.Set(time.Date(2026, 11, 30, 9, 0, 0, 0, loc))
+	srv.Restart()
+	again("a week later, after a restart")
+
+	// The eighth day: the requests are forgotten. An issue is a new
+	// request; the booking's visit and the lease are over.
+	srv.Clock.Set(time.Date(2026, 12, 1, 9, 0, 0, 0, loc))
+	want := map[string]int{"issue": http.StatusCreated, "check-in": http.StatusNotFound, "leased ticket": http.StatusConflict}
+	for _, rq := range requests {
+		status, data, err := srv.Call(kiosk, "POST", rq.path, rq.body)
+		if err != nil || status != want[rq.name] {
+			t.Errorf("the eighth day: %s again: %d %s %v, want %d", rq.name, status, data, err, want[rq.name])
+		}
+		if status == http.StatusCreated && decodeTicket(data).Ticket.ID == first[rq.name].Ticket.ID {
+			t.Errorf("the eighth day: %s gave the old ticket", rq.name)
+		}
+	}
+}
