@@ -58,8 +58,12 @@ func NewClient(serverURL, office, token string, opts ClientOptions) (*Client, er
 			Proxy:               http.ProxyFromEnvironment,
 			DialContext:         (&net.Dialer{Timeout: 3 * time.Second, KeepAlive: 15 * time.Second}).DialContext,
 			TLSHandshakeTimeout: 5 * time.Second,
-			MaxIdleConnsPerHost: 4,
-			IdleConnTimeout:     90 * time.Second,
+			// A backstop for a request whose context sets no deadline: a
+			// server that took the request and went silent (a cut without
+			// a FIN) would hold it for ever. Streams answer at once.
+			ResponseHeaderTimeout: 10 * time.Second,
+			MaxIdleConnsPerHost:   4,
+			IdleConnTimeout:       90 * time.Second,
 		}}
 	}
 	return &Client{

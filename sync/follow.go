@@ -41,8 +41,10 @@ type Follower struct {
 	dirty      bool // changed since last saved
 	connected  bool
 	online     bool
-	offline    *time.Timer
-	status     FollowStatus
+	// heard is when the last byte of the stream arrived (UnixNano).
+	heard   atomic.Int64
+	offline *time.Timer
+	status  FollowStatus
 }
 
 // FollowOptions tune a Follower; the zero value is sensible.
@@ -50,12 +52,16 @@ type FollowOptions struct {
 	// SaveEvery bounds how often the state is written to disk (an SD card
 	// wears): default 5 s. It is also written when Run returns.
 	SaveEvery time.Duration
-	// OfflineAfter is how long the stream may be down before the device
-	// counts as offline (a server restart should not flash a warning on
-	// every screen): default 5 s.
+	// OfflineAfter is how long the server may go unheard before the
+	// device counts as offline (a server restart should not flash a
+	// warning on every screen): default 5 s. It counts from the last byte
+	// of a stream that went silent, and from the end of one that was
+	// closed.
 	OfflineAfter time.Duration
-	// StallAfter is how long a stream may stay silent before it is taken
-	// for dead (the server sends a heartbeat every 15 s): default 40 s.
+	// StallAfter is how long a stream, or the wait for one to open, may
+	// stay silent before it is taken for dead (the server sends a
+	// heartbeat every Heartbeat): default StallAfter, 7.5 s. A silent cut
+	// thus shows as offline within StallAfter.
 	StallAfter time.Duration
 	// Backoff spaces out reconnections: default 0.5 s doubling to 30 s.
 	Backoff Backoff
@@ -91,7 +97,7 @@ func NewFollower(client *Client, db *store.DeviceDB, clock *Clock, log *slog.Log
 		opts.OfflineAfter = 5 * time.Second
 	}
 	if opts.StallAfter <= 0 {
-		opts.StallAfter = 2*Heartbeat + 10*time.Second
+		opts.StallAfter = StallAfter
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -193,7 +199,11 @@ func (f *Follower) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		started := time.Now()
 		err := f.session(ctx)
-		f.setConnected(false)
+		silentSince := time.Now()
+		if errors.Is(err, errStalled) {
+			silentSince = time.Unix(0, f.heard.Load())
+		}
+		f.setDisconnected(silentSince)
 		if ctx.Err() != nil {
 			break
 		}
@@ -222,6 +232,9 @@ func (f *Follower) Run(ctx context.Context) error {
 // errResync ends a session whose state no longer fits the stream.
 var errResync = errors.New("event does not fit the state")
 
+// errStalled ends a session whose stream went silent.
+var errStalled = errors.New("no data on the event stream")
+
 // session reads the office's configuration and its stream until the
 // stream breaks.
 func (f *Follower) session(ctx context.Context) error {
@@ -240,37 +253,47 @@ func (f *Follower) session(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	resp, err := f.client.events(ctx, f.cursor())
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	f.setConnected(true)
+	// The watchdog bounds the wait for the stream's answer as well as
+	// each silence in it: a connection cut without a FIN leaves a read
+	// waiting for ever, so only a deadline notices it.
 	var stalled atomic.Bool
 	watchdog := time.AfterFunc(f.opts.StallAfter, func() { stalled.Store(true); cancel() })
 	defer watchdog.Stop()
-	body := &watchedReader{r: resp.Body, timer: watchdog, after: f.opts.StallAfter}
+	f.heard.Store(time.Now().UnixNano())
+	resp, err := f.client.events(ctx, f.cursor())
+	if err != nil {
+		if stalled.Load() {
+			return fmt.Errorf("%w: the stream did not open within %v", errStalled, f.opts.StallAfter)
+		}
+		return err
+	}
+	defer resp.Body.Close()
+	f.setConnected()
+	body := &watchedReader{r: resp.Body, timer: watchdog, after: f.opts.StallAfter, heard: &f.heard}
 	err = ReadMessages(body, f.handle)
 	switch {
+	case stalled.Load():
+		return fmt.Errorf("%w for %v", errStalled, f.opts.StallAfter)
 	case err == nil:
 		return errors.New("the server ended the event stream")
-	case stalled.Load():
-		return fmt.Errorf("no data on the event stream for %v", f.opts.StallAfter)
 	}
 	return err
 }
 
-// watchedReader restarts a watchdog timer whenever data arrives.
+// watchedReader restarts a watchdog timer whenever data arrives: a read
+// deadline that every byte moves on, and notes when it came.
 type watchedReader struct {
 	r     io.Reader
 	timer *time.Timer
 	after time.Duration
+	heard *atomic.Int64
 }
 
 func (w *watchedReader) Read(p []byte) (int, error) {
 	n, err := w.r.Read(p)
 	if n > 0 {
 		w.timer.Reset(w.after)
+		w.heard.Store(time.Now().UnixNano())
 	}
 	return n, err
 }
@@ -305,38 +328,59 @@ func (f *Follower) setOffice(o *queue.Office, raw json.RawMessage) {
 	}
 }
 
-func (f *Follower) setConnected(up bool) {
+// setConnected records that a stream is open.
+func (f *Follower) setConnected() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.connected == up {
-		return
-	}
-	f.connected = up
 	if f.offline != nil {
 		f.offline.Stop()
 		f.offline = nil
 	}
-	if up {
-		f.status.Connects++
-		if !f.online {
-			f.online = true
-			f.log.Info("following the office's events", "office", f.client.Office(), "after", f.status.Seq)
-			f.notify()
-		}
+	if f.connected {
 		return
 	}
+	f.connected = true
+	f.status.Connects++
+	if !f.online {
+		f.online = true
+		f.log.Info("following the office's events", "office", f.client.Office(), "after", f.status.Seq)
+		f.notify()
+	}
+}
+
+// setDisconnected records that the stream is down, the server unheard
+// since silentSince: the device goes offline OfflineAfter from then (at
+// once, after a stream that stalled for longer).
+func (f *Follower) setDisconnected(silentSince time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.connected = false
+	if !f.online || f.offline != nil {
+		return
+	}
+	wait := f.opts.OfflineAfter - time.Since(silentSince)
+	if wait <= 0 {
+		f.goOffline(silentSince)
+		return
+	}
+	f.offline = time.AfterFunc(wait, func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.offline = nil
+		if !f.connected {
+			f.goOffline(silentSince)
+		}
+	})
+}
+
+// goOffline says the server cannot be reached. f.mu must be held.
+func (f *Follower) goOffline(silentSince time.Time) {
 	if !f.online {
 		return
 	}
-	f.offline = time.AfterFunc(f.opts.OfflineAfter, func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if !f.connected && f.online {
-			f.online = false
-			f.log.Warn("the server cannot be reached", "for", f.opts.OfflineAfter)
-			f.notify()
-		}
-	})
+	f.online = false
+	f.log.Warn("the server cannot be reached", "unheard_for", time.Since(silentSince).Round(time.Millisecond))
+	f.notify()
 }
 
 // handle folds one message of the stream into the state.

@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net"
 	"path/filepath"
-	gosync "sync"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/numerek/numerek/internal/netfault"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/store"
 	devsync "github.com/numerek/numerek/sync"
@@ -258,90 +258,64 @@ func TestFollowerResyncsWhenEventsDoNotFit(t *testing.T) {
 	}
 }
 
-// blackhole is a TCP proxy whose open connections can be made to go
-// silent without closing, as when a cable is pulled.
-type blackhole struct {
-	ln     net.Listener
-	target string
-	mu     gosync.Mutex
-	frozen []chan struct{}
-}
-
-func newBlackhole(t *testing.T, target string) *blackhole {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// throughProxy starts a netfault proxy to srv, closed when the test ends.
+func throughProxy(t *testing.T, srv *synctest.Server) *netfault.Proxy {
+	t.Helper()
+	p, err := netfault.Start(strings.TrimPrefix(srv.URL, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &blackhole{ln: ln, target: target}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go b.serve(c)
-		}
-	}()
-	return b
-}
-
-func (b *blackhole) serve(c net.Conn) {
-	defer c.Close()
-	up, err := net.Dial("tcp", b.target)
-	if err != nil {
-		return
-	}
-	defer up.Close()
-	freeze := make(chan struct{})
-	b.mu.Lock()
-	b.frozen = append(b.frozen, freeze)
-	b.mu.Unlock()
-	pipe := func(dst, src net.Conn) {
-		buf := make([]byte, 4096)
-		for {
-			n, err := src.Read(buf)
-			select {
-			case <-freeze:
-				<-make(chan struct{}) // swallow everything, forever
-			default:
-			}
-			if n > 0 {
-				dst.Write(buf[:n])
-			}
-			if err != nil {
-				return
-			}
-		}
-	}
-	go pipe(up, c)
-	pipe(c, up)
-}
-
-// freeze silences every connection open now.
-func (b *blackhole) freeze() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, f := range b.frozen {
-		close(f)
-	}
-	b.frozen = nil
+	t.Cleanup(func() { p.Close() })
+	return p
 }
 
 // A stream that goes silent (no heartbeat) is taken for dead and opened
-// again, without the device going offline.
+// again, without the device going offline when the silence is shorter
+// than OfflineAfter.
 func TestFollowerNoticesASilentStream(t *testing.T) {
 	srv := synctest.Start(t, synctest.Options{Heartbeat: 50 * time.Millisecond})
-	proxy := newBlackhole(t, srv.URL[len("http://"):])
+	proxy := throughProxy(t, srv)
 	clerk := srv.Tokens["clerk"]
-	f := follow(t, "http://"+proxy.ln.Addr().String(), srv.Office.ID, srv.Tokens["hall"], openDB(t, filepath.Join(t.TempDir(), "d.db")),
+	f := follow(t, "http://"+proxy.Addr(), srv.Office.ID, srv.Tokens["hall"], openDB(t, filepath.Join(t.TempDir(), "d.db")),
 		devsync.FollowOptions{StallAfter: 400 * time.Millisecond, OfflineAfter: 5 * time.Second, Backoff: devsync.Backoff{Min: 20 * time.Millisecond, Max: 50 * time.Millisecond}})
 	waitFor(t, "the stream", 5*time.Second, func() bool { return f.Status().Snapshots == 1 })
-	proxy.freeze()
+	proxy.Blackhole()
+	waitFor(t, "the stall noticed", 5*time.Second, func() bool { return strings.Contains(f.Status().LastError, "no data") })
 	busy(t, srv, clerk, 2)
+	proxy.Forward()
 	want := serverSeq(t, srv)
 	waitFor(t, "the events after the stall", 5*time.Second, func() bool { return seqOf(f) == want })
 	if st := f.Status(); st.Connects < 2 || !st.Online {
 		t.Errorf("status %+v: want a second stream and online throughout", st)
+	}
+}
+
+// A cut that sends nothing (no FIN, no RST: a pulled cable) with the
+// real heartbeat and the device's default settings: the device says it
+// is offline within 10 s of the cut, and once the link is back it
+// resumes where it stopped, the calls made meanwhile included.
+func TestFollowerSaysOfflineSoonAfterASilentCut(t *testing.T) {
+	srv := synctest.Start(t, synctest.Options{})
+	proxy := throughProxy(t, srv)
+	clerk := srv.Tokens["clerk"]
+	busy(t, srv, clerk, 3)
+	f := follow(t, "http://"+proxy.Addr(), srv.Office.ID, srv.Tokens["hall"], openDB(t, filepath.Join(t.TempDir(), "d.db")), devsync.FollowOptions{})
+	waitFor(t, "the stream", 5*time.Second, func() bool { return f.Online() && seqOf(f) == serverSeq(t, srv) })
+
+	cut := time.Now()
+	proxy.Blackhole()
+	waitFor(t, "the device to say it is offline", 12*time.Second, func() bool { return !f.Online() })
+	if took := time.Since(cut); took > 10*time.Second {
+		t.Errorf("the device said it was offline %v after the cut, want under 10 s", took.Round(time.Millisecond))
+	}
+	busy(t, srv, clerk, 3) // calls made while the device cannot hear
+	proxy.Forward()
+	want := serverSeq(t, srv)
+	waitFor(t, "the device back online with the calls made meanwhile", 15*time.Second, func() bool { return f.Online() && seqOf(f) == want })
+	if got, want := stateJSON(t, f), serverStateJSON(t, srv); got != want {
+		t.Errorf("device state differs from the server's after the cut:\n device %s\n server %s", got, want)
+	}
+	if st := f.Status(); st.Snapshots != 1 {
+		t.Errorf("status %+v: want the device to resume from its last event, not from a new snapshot", st)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -23,8 +24,25 @@ type StreamSource interface {
 }
 
 // Heartbeat is how often an idle stream sends a comment, so proxies and
-// clients know the connection lives.
-const Heartbeat = 15 * time.Second
+// clients know the connection lives. A device takes a stream silent for
+// StallAfter (2.5 heartbeats) for dead and says it is offline: a cut that
+// sends nothing (a pulled cable, a router that drops the connection) must
+// show on the screens within 10 s. A comment every 3 s costs a device some
+// 5 bytes a second.
+const Heartbeat = 3 * time.Second
+
+// StallAfter is how long a device waits for any byte of a stream before it
+// takes the stream for dead: long enough for one lost heartbeat and a slow
+// link, short enough to say "offline" within 10 s of a silent cut.
+const StallAfter = Heartbeat * 5 / 2
+
+// writeWait bounds one write of a stream: a client that has not taken a
+// heartbeat's worth of data by then has gone (the connection is dropped,
+// and the subscription with it). It also overrides the server's write
+// timeout, which is for requests, not for streams that live for hours.
+func writeWait(heartbeat time.Duration) time.Duration {
+	return max(10*time.Second, 4*heartbeat)
+}
 
 // maxReplay is the most events a resume replays from disk; further behind,
 // a snapshot is cheaper.
@@ -50,12 +68,22 @@ func Cursor(r *http.Request) (uint64, error) {
 }
 
 // ServeEvents streams an office's events as Server-Sent Events from cursor
-// until the client goes or ctx ends.
+// until the client goes or ctx ends. Each write has its own deadline (see
+// writeWait), so the stream outlives the server's write timeout while a
+// client that stopped reading is dropped.
 func ServeEvents(w http.ResponseWriter, r *http.Request, src StreamSource, cursor uint64, heartbeat time.Duration) {
-	flusher, ok := w.(http.Flusher)
-	if !ok {
+	if _, ok := w.(http.Flusher); !ok {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
+	}
+	rc := http.NewResponseController(w)
+	wait := writeWait(heartbeat)
+	// extend gives the next writes their deadline; a writer without
+	// deadlines (a test's recorder) streams without them.
+	extend := func() { _ = rc.SetWriteDeadline(time.Now().Add(wait)) }
+	flush := func() error {
+		extend()
+		return rc.Flush()
 	}
 	hub := src.Hub()
 	sub, last := hub.Subscribe()
@@ -65,9 +93,10 @@ func ServeEvents(w http.ResponseWriter, r *http.Request, src StreamSource, curso
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
+	extend()
 	w.WriteHeader(http.StatusOK)
 
-	sw := &sseWriter{w: w}
+	sw := &sseWriter{w: w, extend: extend}
 	sent := cursor
 	switch {
 	case cursor == 0 || cursor > last || last-cursor > maxReplay:
@@ -92,9 +121,8 @@ func ServeEvents(w http.ResponseWriter, r *http.Request, src StreamSource, curso
 			}
 		}
 	}
-	fmt.Fprint(w, "retry: 2000\n\n")
-	flusher.Flush()
-	if sw.err != nil {
+	sw.raw("retry: 2000\n\n")
+	if err := flush(); err != nil || sw.err != nil {
 		return
 	}
 
@@ -105,7 +133,7 @@ func ServeEvents(w http.ResponseWriter, r *http.Request, src StreamSource, curso
 		case <-r.Context().Done():
 			return
 		case <-tick.C:
-			fmt.Fprint(w, ": heartbeat\n\n")
+			sw.raw(": heartbeat\n\n")
 		case e, open := <-sub.C:
 			if !open {
 				return
@@ -119,7 +147,7 @@ func ServeEvents(w http.ResponseWriter, r *http.Request, src StreamSource, curso
 				select {
 				case e, open = <-sub.C:
 					if !open {
-						flusher.Flush()
+						flush()
 						return
 					}
 					continue
@@ -128,8 +156,7 @@ func ServeEvents(w http.ResponseWriter, r *http.Request, src StreamSource, curso
 				break
 			}
 		}
-		flusher.Flush()
-		if sw.err != nil {
+		if err := flush(); err != nil || sw.err != nil {
 			return
 		}
 	}
@@ -137,8 +164,18 @@ func ServeEvents(w http.ResponseWriter, r *http.Request, src StreamSource, curso
 
 // sseWriter writes events and keeps the first write error.
 type sseWriter struct {
-	w   http.ResponseWriter
-	err error
+	w      http.ResponseWriter
+	extend func() // moves the write deadline on before each write
+	err    error
+}
+
+// raw writes a line the stream needs that is not an event.
+func (s *sseWriter) raw(text string) {
+	if s.err != nil {
+		return
+	}
+	s.extend()
+	_, s.err = io.WriteString(s.w, text)
 }
 
 func (s *sseWriter) write(id uint64, name string, v any) {
@@ -150,6 +187,7 @@ func (s *sseWriter) write(id uint64, name string, v any) {
 		s.err = err
 		return
 	}
+	s.extend()
 	_, s.err = fmt.Fprintf(s.w, "id: %d\nevent: %s\ndata: %s\n\n", id, name, data)
 }
 

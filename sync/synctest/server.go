@@ -59,7 +59,7 @@ type Options struct {
 	// Start is the office-local time the clock starts at; default Monday
 	// 2026-11-23 09:00, when the example office is open.
 	Start time.Time
-	// Heartbeat of idle event streams; default 15 s.
+	// Heartbeat of idle event streams; default devsync.Heartbeat (3 s).
 	Heartbeat time.Duration
 	// PublicURL makes ticket answers carry an e-ticket address; default
 	// http://numerek.test.
