@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -146,9 +147,7 @@ func (w *Web) renderLogin(rw http.ResponseWriter, r *http.Request, status int, e
 	if errID != "" {
 		p.Error = p.T(errID)
 	}
-	if !strings.HasPrefix(d.Next, "/staff") {
-		d.Next = ""
-	}
+	d.Next = staffNext(d.Next)
 	p.Data = d
 	w.render(rw, status, "login", p)
 }
@@ -185,11 +184,48 @@ func (w *Web) loginPost(rw http.ResponseWriter, r *http.Request) {
 		SameSite: http.SameSiteStrictMode, Secure: w.secureCookies(r), Expires: s.Expires})
 	http.SetCookie(rw, &http.Cookie{Name: "login_csrf", Path: "/staff", MaxAge: -1})
 	w.Logger.Info("clerk logged in", "clerk", c.Name)
-	next := d.Next
-	if !strings.HasPrefix(next, "/staff") || strings.HasPrefix(next, "/staff/login") {
+	next := staffNext(d.Next)
+	if next == "" {
 		next = "/staff"
 	}
 	redirect(rw, r, next)
+}
+
+// staffNext is where a login may send the browser on: a staff page of
+// this site, judged after the path is decoded and cleaned as a browser
+// would read it, or "" when next is anything else. A prefix check on the
+// raw text lets "/staff/../..//evil.com" or "/staff/..\/evil.com" through,
+// which browsers follow to another site.
+func staffNext(next string) string {
+	if next == "" || len(next) > 2000 || !strings.HasPrefix(next, "/") {
+		return ""
+	}
+	// Browsers read a backslash as a slash and drop tabs and newlines, so
+	// a text holding them cannot be judged as the browser will read it.
+	for _, c := range next {
+		if c == '\\' || c < 0x20 || c == 0x7f {
+			return ""
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return ""
+	}
+	if strings.ContainsAny(u.Path, "\\") || strings.HasPrefix(u.Path, "//") {
+		return ""
+	}
+	clean := path.Clean(u.Path)
+	if clean != "/staff" && !strings.HasPrefix(clean, "/staff/") {
+		return ""
+	}
+	if clean == "/staff/login" || strings.HasPrefix(clean, "/staff/login/") || clean == "/staff/logout" {
+		return ""
+	}
+	out := (&url.URL{Path: clean, RawQuery: u.RawQuery}).String()
+	if !strings.HasPrefix(out, "/staff") || strings.HasPrefix(out, "//") {
+		return ""
+	}
+	return out
 }
 
 func (w *Web) logout(rw http.ResponseWriter, r *http.Request, st *staffInfo) {

@@ -1,0 +1,99 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"testing"
+)
+
+// loginTo logs a clerk in with the given next= and returns where the
+// server sends the browser, without following it.
+func loginTo(t *testing.T, e *env, next string) string {
+	t.Helper()
+	b := e.browser()
+	b.get("/staff/login?next=" + url.QueryEscape(next))
+	form := url.Values{"name": {"anna"}, "password": {"correct horse battery"}, "next": {next}, "csrf": {b.csrf()}}
+	req, _ := http.NewRequest(http.MethodPost, e.url+"/staff/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", e.url)
+	c := *b.c
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login with next=%q: %d, want 303", next, resp.StatusCode)
+	}
+	return resp.Header.Get("Location")
+}
+
+func TestLoginGoesOnlyToStaffPagesOfThisSite(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		next string
+		want string
+	}{
+		{"/staff/console", "/staff/console"},
+		{"/staff/stats?office=x&day=2026-11-23", "/staff/stats?office=x&day=2026-11-23"},
+		{"/staff/./assistant", "/staff/assistant"},
+		{"", "/staff"},
+		{"/staff/login", "/staff"},
+		// Crafted: each of these, judged by prefix before cleaning, took a
+		// logged-in clerk to another site or off the staff pages.
+		{`/\evil.com`, "/staff"},
+		{"//evil.com", "/staff"},
+		{"/staff/../..//evil.com", "/staff"},
+		{`/staff/..\..\evil.com`, "/staff"},
+		{`/staff/../\evil.com`, "/staff"},
+		{"https://evil.com/staff", "/staff"},
+		{"/staff@evil.com", "/staff"},
+		{"/staff/%2e%2e/%2e%2e//evil.com", "/staff"},
+		{"/staff/..%2f..%2f%2fevil.com", "/staff"},
+		{"/staff/%5c%5cevil.com", "/staff"},
+		{"/%2F%2Fevil.com/staff", "/staff"},
+		{"/staff/..\t/\t/evil.com", "/staff"},
+		{"/staff/../o/cus-starachowice", "/staff"},
+		{"https:/staff", "/staff"},
+	}
+	for _, tt := range tests {
+		// Many logins from one address: the throttle is not what is tested.
+		e.web.limits = newLimits()
+		got := loginTo(t, e, tt.next)
+		if got != tt.want {
+			t.Errorf("next=%q: sent to %q, want %q", tt.next, got, tt.want)
+		}
+		u, err := url.Parse(got)
+		if err != nil || u.Host != "" || u.Scheme != "" || strings.HasPrefix(got, "//") || strings.Contains(got, `\`) {
+			t.Errorf("next=%q: sent off the site to %q", tt.next, got)
+		}
+	}
+}
+
+// FuzzStaffNext: whatever next= holds, a login goes to a clean staff path
+// of this site or to none.
+func FuzzStaffNext(f *testing.F) {
+	for _, s := range []string{"/staff/console", `/\evil.com`, "//evil.com", "/staff/../..//evil.com", "https://evil.com",
+		"/staff/%2e%2e/x", "/staff?x=//evil.com", "/staff/\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, next string) {
+		got := staffNext(next)
+		if got == "" {
+			return
+		}
+		u, err := url.Parse(got)
+		if err != nil {
+			t.Fatalf("staffNext(%q) = %q, which does not parse: %v", next, got, err)
+		}
+		if u.Scheme != "" || u.Host != "" || u.User != nil || strings.ContainsAny(got, "\\\t\r\n") || strings.HasPrefix(got, "//") {
+			t.Fatalf("staffNext(%q) = %q leaves the site", next, got)
+		}
+		if path.Clean(u.Path) != u.Path || (u.Path != "/staff" && !strings.HasPrefix(u.Path, "/staff/")) {
+			t.Fatalf("staffNext(%q) = %q is not a clean staff path", next, got)
+		}
+	})
+}
