@@ -80,6 +80,7 @@ type officeFile struct {
 		ID             string            `toml:"id"`
 		Prefix         string            `toml:"prefix"`
 		Name           map[string]string `toml:"name"`
+		ShortName      map[string]string `toml:"short_name"`
 		Priority       *float64          `toml:"priority"`
 		DailyCap       int               `toml:"daily_cap"`
 		CutoffMinutes  int               `toml:"cutoff_minutes"`
@@ -315,7 +316,7 @@ func convert(of officeFile) (*queue.Office, queue.ConfigErrors) {
 			prio = *s.Priority
 		}
 		o.Services = append(o.Services, queue.Service{
-			ID: s.ID, Prefix: s.Prefix, Names: s.Name, Priority: prio, DailyCap: s.DailyCap,
+			ID: s.ID, Prefix: s.Prefix, Names: s.Name, ShortNames: s.ShortName, Priority: prio, DailyCap: s.DailyCap,
 			CutOff: time.Duration(s.CutoffMinutes) * time.Minute, Bookable: s.Bookable,
 			ServiceTime: time.Duration(s.ServiceMinutes * float64(time.Minute)),
 		})

@@ -76,6 +76,8 @@ func TestErrorsNameFileLineAndProblem(t *testing.T) {
 		{"counter serves unknown", [2]string{`a = 1.0`, `b = 1.0`}, 18, "office[0].counter[0].services.b", "no service"},
 		{"wrong type", [2]string{`number = 1`, `number = "one"`}, 16, "", "number"},
 		{"bad language", [2]string{`languages = ["pl"]`, `languages = ["pl", "de"]`}, 6, "office[0].languages", `"de"`},
+		{"short name no shorter", [2]string{`pl = "Sprawy"`, "pl = \"Sprawy\"\n[office.service.short_name]\npl = \"Sprawy różne\""}, 16, "office[0].service[0].short_name.pl", `"Sprawy różne" is not shorter than the name "Sprawy"`},
+		{"short name in another language", [2]string{`pl = "Sprawy"`, "pl = \"Sprawy urzędowe\"\n[office.service.short_name]\nuk = \"Справи\""}, 16, "office[0].service[0].short_name.uk", `not one of the office's languages (pl)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,6 +100,14 @@ func TestErrorsNameFileLineAndProblem(t *testing.T) {
 	}
 	if _, err := Parse("office.toml", []byte(good)); err != nil {
 		t.Errorf("good config: %v", err)
+	}
+	short := strings.Replace(good, `pl = "Sprawy"`, "pl = \"Sprawy urzędowe\"\n[office.service.short_name]\npl = \"Sprawy\"", 1)
+	cfg, err := Parse("office.toml", []byte(short))
+	if err != nil {
+		t.Fatalf("a short name: %v", err)
+	}
+	if got := cfg.Offices[0].Services[0].ShortNames["pl"]; got != "Sprawy" {
+		t.Errorf("short name read as %q, want %q", got, "Sprawy")
 	}
 }
 

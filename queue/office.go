@@ -2,9 +2,11 @@ package queue
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Office is one office's configuration: what it serves, where and when.
@@ -33,6 +35,11 @@ type Service struct {
 	Prefix string `json:"prefix"`
 	// Names maps a language to the service's name in it.
 	Names map[string]string `json:"names"`
+	// ShortNames maps a language to a shorter name that screens show when
+	// the full name does not fit its place even wrapped and at the smallest
+	// type ("Św. wychowawcze 800+"); a language without one always shows
+	// the full name.
+	ShortNames map[string]string `json:"short_names,omitempty"`
 	// Priority weighs the service against others when a counter serving
 	// several picks the next ticket; 1 is normal.
 	Priority float64 `json:"priority"`
@@ -108,6 +115,30 @@ type BookingRules struct {
 	// Retention is how long personal data of a booking is kept after the
 	// visit.
 	Retention time.Duration `json:"retention_ns"`
+}
+
+// checkShortNames reports short names that could not stand in for the
+// full name: in a language the office does not offer, empty, or no shorter.
+func checkShortNames(langs []string, s Service, path string, add func(path, format string, args ...any)) {
+	keys := make([]string, 0, len(s.ShortNames))
+	for lang := range s.ShortNames {
+		keys = append(keys, lang)
+	}
+	sort.Strings(keys)
+	for _, lang := range keys {
+		short, p := s.ShortNames[lang], path+"."+lang
+		full := s.Names[lang]
+		switch {
+		case !slices.Contains(langs, lang):
+			add(p, "%q is not one of the office's languages (%s)", lang, strings.Join(langs, ", "))
+		case strings.TrimSpace(short) == "":
+			add(p, "is empty: leave it out to show the full name")
+		case full == "":
+			add(p, "there is no name in %q to shorten", lang)
+		case utf8.RuneCountInString(short) >= utf8.RuneCountInString(full):
+			add(p, "%q is not shorter than the name %q", short, full)
+		}
+	}
 }
 
 // Service returns the service with the given id.
@@ -220,6 +251,7 @@ func (o *Office) Validate() error {
 				add(p+".name", "no name in %q, one of the office's languages", lang)
 			}
 		}
+		checkShortNames(o.Languages, s, p+".short_name", add)
 		if s.Priority <= 0 {
 			add(p+".priority", "%v must be above 0", s.Priority)
 		}

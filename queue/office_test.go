@@ -28,6 +28,9 @@ func TestValidate(t *testing.T) {
 		{"cap over 999", func(o *Office) { o.Services[0].DailyCap = 1200 }, "service[0].daily_cap", "999"},
 		{"overlapping hours", func(o *Office) { o.Hours[time.Monday] = []Interval{{480, 720}, {700, 900}} }, "hours.mon", "overlaps"},
 		{"no retention", func(o *Office) { o.Booking.Retention = 0 }, "booking.retention_days", "purged"},
+		{"short name in a language not offered", func(o *Office) { o.Services[0].ShortNames = map[string]string{"uk": "Сім. допомоги"} }, "service[0].short_name.uk", "not one of the office's languages"},
+		{"empty short name", func(o *Office) { o.Services[0].ShortNames = map[string]string{"pl": " "} }, "service[0].short_name.pl", "empty"},
+		{"short name no shorter", func(o *Office) { o.Services[1].ShortNames = map[string]string{"en": "Document intake"} }, "service[1].short_name.en", `not shorter than the name "Documents"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -48,6 +51,11 @@ func TestValidate(t *testing.T) {
 	}
 	if err := testOffice().Validate(); err != nil {
 		t.Errorf("the test office is invalid: %v", err)
+	}
+	o := testOffice()
+	o.Services[0].ShortNames = map[string]string{"pl": "Św. rodzinne"}
+	if err := o.Validate(); err != nil {
+		t.Errorf("a shorter name in an office language is refused: %v", err)
 	}
 }
 

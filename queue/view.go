@@ -29,11 +29,14 @@ type View struct {
 
 // ServiceView is one service's line.
 type ServiceView struct {
-	ID       string            `json:"id"`
-	Prefix   string            `json:"prefix"`
-	Names    map[string]string `json:"names"`
-	Waiting  int               `json:"waiting"`
-	Bookable bool              `json:"bookable"`
+	ID     string            `json:"id"`
+	Prefix string            `json:"prefix"`
+	Names  map[string]string `json:"names"`
+	// ShortNames are the office's shorter names, for screens where the
+	// full name does not fit.
+	ShortNames map[string]string `json:"short_names,omitempty"`
+	Waiting    int               `json:"waiting"`
+	Bookable   bool              `json:"bookable"`
 	// EstimatedWaitS is the expected wait of a ticket taken now, in
 	// seconds; -1 when no counter can serve the service.
 	EstimatedWaitS int64 `json:"estimated_wait_s"`
@@ -94,7 +97,7 @@ func (s *State) View(now time.Time) View {
 		v.Waiting = append(v.Waiting, s.ticketView(t, now, forecast, ahead))
 	}
 	for _, svc := range o.Services {
-		sv := ServiceView{ID: svc.ID, Prefix: svc.Prefix, Names: svc.Names, Waiting: perService[svc.ID], Bookable: svc.Bookable}
+		sv := ServiceView{ID: svc.ID, Prefix: svc.Prefix, Names: svc.Names, ShortNames: svc.ShortNames, Waiting: perService[svc.ID], Bookable: svc.Bookable}
 		wait := s.WaitForNew(now, svc.ID)
 		sv.EstimatedWaitS = seconds(wait)
 		if err := s.checkIssue(now, svc, func() time.Duration { return wait }); err != nil {
