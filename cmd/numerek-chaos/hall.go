@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/numerek/numerek/audio"
+	"github.com/numerek/numerek/audio/audiotest"
+	"github.com/numerek/numerek/audio/voicepacks"
+	"github.com/numerek/numerek/queue"
+	devsync "github.com/numerek/numerek/sync"
+)
+
+// captureSpeed is how many times faster than real time the recorded
+// speaker plays: the calls are the same samples, sooner.
+const captureSpeed = 3
+
+// call is one call the clerks made, and what the hall should say for it.
+type call struct {
+	number  string
+	counter int
+	// speech is the spoken call; opening is the chime and the speech, as
+	// the first call after a quiet moment is said.
+	speech, opening []int16
+}
+
+// runHallKill is the third part: a hall kioskd, its speaker recorded,
+// killed while a backlog of calls is being said, and started again.
+func runHallKill(ctx context.Context, s settings, rep *report) error {
+	dir := filepath.Join(s.work, "hall")
+	clock := newOfficeClock("2026-11-23T09:00:00")
+	o, err := newOffice(filepath.Join(s.bin, "queue-server"), filepath.Join(dir, "server"), s.echo, clock.now, map[string][]string{
+		"kiosk": {"--role", "ticket", "--label", "kiosk"},
+		"clerk": {"--role", "clerk", "--label", "anna"},
+		"hall":  {"--role", "hall", "--label", "hall"},
+	})
+	if err != nil {
+		return err
+	}
+	if err := o.start(); err != nil {
+		return err
+	}
+	defer func() { o.proc.kill() }()
+	var office queue.Office
+	if _, err := o.api(ctx, http.DefaultClient, "clerk", "GET", "/config", "", &office); err != nil {
+		return err
+	}
+	voices, err := voicepacks.Load(audio.DefaultRate, nil)
+	if err != nil {
+		return err
+	}
+	for i := range s.backlog {
+		body := fmt.Sprintf(`{"service":"family","lang":"pl","request_id":"hall-%d"}`, i)
+		if _, err := o.api(ctx, http.DefaultClient, "kiosk", "POST", "/tickets", body, nil); err != nil {
+			return err
+		}
+	}
+	for _, c := range []int{1, 2} {
+		if _, err := o.api(ctx, http.DefaultClient, "clerk", "POST", fmt.Sprintf("/counters/%d/open", c), "", nil); err != nil {
+			return err
+		}
+	}
+
+	config, err := writeDeviceConfig(filepath.Join(dir, "device"), "chaos-hall", "hall", o.url(), o.tokenFile("hall"), "[sound]\nenabled = true\n")
+	if err != nil {
+		return err
+	}
+	kioskdBin := filepath.Join(s.bin, "kioskd")
+	first, err := newCapture(filepath.Join(dir, "capture-1"))
+	if err != nil {
+		return err
+	}
+	defer first.Stop()
+	hall, err := startKioskd(kioskdBin, config, "chaos-hall", first.Env(), s.echo)
+	if err != nil {
+		return err
+	}
+	following := func(h *kioskd) error {
+		return waitFor("the hall following the server", 20*time.Second, func() bool {
+			p, err := h.page()
+			return err == nil && p.Follow.Online
+		})
+	}
+	if err := following(hall); err != nil {
+		hall.kill()
+		return err
+	}
+
+	// The clerks of counters 1 and 2 call the whole backlog at once.
+	var calls []call
+	total := 0
+	for i := range s.backlog {
+		counter := 1 + i%2
+		var tr devsync.TicketResponse
+		if _, err := o.api(ctx, http.DefaultClient, "clerk", "POST", fmt.Sprintf("/counters/%d/next", counter), "", &tr); err != nil {
+			hall.kill()
+			return err
+		}
+		ann, err := voices.Compose(audio.Call{Lang: office.DefaultLanguage(), Ticket: tr.Ticket.Number, Counter: counter, CounterWord: office.Rules.CounterWord})
+		if err != nil {
+			hall.kill()
+			return err
+		}
+		c := call{number: tr.Ticket.Number, counter: counter, speech: ann.Speech.Samples, opening: voices.Render(ann).Samples}
+		total += len(c.speech)
+		calls = append(calls, c)
+	}
+	// Killed somewhere in the middle of saying them.
+	average := total / len(calls)
+	at := (1 + s.rng.IntN(max(1, len(calls)-2))) * average
+	at += s.rng.IntN(average)
+	err = waitFor("the hall saying the calls", 120*time.Second, func() bool { return soundSince(first.Samples()) >= at })
+
+	hall.kill()
+	if err != nil {
+		return err
+	}
+	heard := [][]float32{nil, nil}
+	if heard[0], err = first.Stop(); err != nil {
+		return err
+	}
+
+	second, err := newCapture(filepath.Join(dir, "capture-2"))
+	if err != nil {
+		return err
+	}
+	defer second.Stop()
+	hall, err = startKioskd(kioskdBin, config, "chaos-hall", second.Env(), s.echo)
+	if err != nil {
+		return err
+	}
+	if err := following(hall); err != nil {
+		hall.kill()
+		return err
+	}
+	// Let it say what it has to say: done when the speaker has been quiet
+	// for a while.
+	quietFor := 3 * time.Second
+	if err := waitFor("the restarted hall to fall quiet", 120*time.Second, quiet(second, quietFor)); err != nil {
+		hall.kill()
+		return err
+	}
+	hall.stop()
+	if heard[1], err = second.Stop(); err != nil {
+		return err
+	}
+
+	rep.measured("unsaid", "said-twice")
+	said := make([]int, len(calls))
+	for _, got := range heard {
+		for i, n := range whichCalls(got, calls) {
+			said[i] += n
+		}
+	}
+	before := whichCalls(heard[0], calls)
+	sum := func(ns []int) int {
+		t := 0
+		for _, n := range ns {
+			t += n
+		}
+		return t
+	}
+	for i, c := range calls {
+		switch {
+		case said[i] == 0:
+			rep.add("unsaid", 1, fmt.Sprintf("%s to counter %d was never said (the hall was killed after saying %d of %d calls)", c.number, c.counter, sum(before), len(calls)))
+		case said[i] > 1:
+			rep.add("said-twice", float64(said[i]-1), fmt.Sprintf("%s to counter %d was said %d times", c.number, c.counter, said[i]))
+		}
+	}
+	rep.note("hall: %d calls at once; killed after saying %d of them; %d said in all, by both lives of the hall",
+		len(calls), sum(before), sum(said))
+	return nil
+}
+
+// newCapture makes a recording sound device in dir, for one life of the
+// hall.
+func newCapture(dir string) (*audiotest.Capture, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	return audiotest.New(dir, audio.DefaultRate, captureSpeed)
+}
+
+// soundSince counts the samples recorded from the first sound on.
+func soundSince(got []float32) int {
+	for i, v := range got {
+		if v != 0 {
+			return len(got) - i
+		}
+	}
+	return 0
+}
+
+// quiet holds once the capture has had sound and then none for d, or
+// has had no sound at all for twice d.
+func quiet(c *audiotest.Capture, d time.Duration) func() bool {
+	start := time.Now()
+	lastLen, lastSound := 0, time.Now()
+	return func() bool {
+		got := c.Samples()
+		for _, v := range got[min(lastLen, len(got)):] {
+			if v != 0 {
+				lastSound = time.Now()
+				break
+			}
+		}
+		lastLen = len(got)
+		if soundSince(got) == 0 {
+			return time.Since(start) > 2*d
+		}
+		return time.Since(lastSound) > d
+	}
+}
+
+// whichCalls finds in a recording the calls said in full, and counts
+// each: at every sound, a call's speech (or the chime and its speech)
+// must follow sample for sample; a chime or a call cut short is passed
+// over.
+func whichCalls(got []float32, calls []call) []int {
+	counts := make([]int, len(calls))
+	gap := audio.DefaultRate / 5
+	pos := 0
+	for {
+		for pos < len(got) && got[pos] == 0 {
+			pos++
+		}
+		if pos >= len(got) {
+			return counts
+		}
+		found := false
+		for i, c := range calls {
+			for _, want := range [][]int16{c.opening, c.speech} {
+				if end, _, err := audiotest.Find(got, pos, want); err == nil {
+					counts[i]++
+					pos, found = end, true
+					break
+				}
+			}
+			if found {
+				break
+			}
+		}
+		if found {
+			continue
+		}
+		// Not a whole call: pass this sound over, to the next pause.
+		for silent := 0; pos < len(got) && silent < gap; pos++ {
+			if got[pos] == 0 {
+				silent++
+			} else {
+				silent = 0
+			}
+		}
+	}
+}

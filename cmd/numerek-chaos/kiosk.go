@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/numerek/numerek/internal/faultproxy"
+	"github.com/numerek/numerek/queue"
+)
+
+// A resident holds a ticket the kiosk printed, or one it showed on its
+// screen when it could not print.
+var handedOut = regexp.MustCompile(`msg="(?:ticket printed|ticket shown on the screen, not printed)" .*ticket=(\S+)`)
+
+const issueTimeout = 1500 * time.Millisecond // kioskd's default [server] issue_timeout
+
+// runKioskProxy is the second part: a ticket kioskd whose connection to
+// the server goes through a faultproxy that answers late, black-holes
+// and cuts silently, while residents tap for tickets.
+func runKioskProxy(ctx context.Context, s settings, rep *report) error {
+	dir := filepath.Join(s.work, "kiosk")
+	clock := newOfficeClock("2026-11-23T09:00:00")
+	o, err := newOffice(filepath.Join(s.bin, "queue-server"), filepath.Join(dir, "server"), s.echo, clock.now, map[string][]string{
+		"kiosk": {"--role", "ticket", "--label", "kiosk"},
+		"clerk": {"--role", "clerk", "--label", "anna"},
+	})
+	if err != nil {
+		return err
+	}
+	if err := o.start(); err != nil {
+		return err
+	}
+	defer func() { o.proc.kill() }()
+	proxy, err := faultproxy.Listen("127.0.0.1:0", o.addr)
+	if err != nil {
+		return err
+	}
+	defer proxy.Close()
+	config, err := writeDeviceConfig(filepath.Join(dir, "device"), "chaos-kiosk", "ticket", "http://"+proxy.Addr(), o.tokenFile("kiosk"),
+		fmt.Sprintf("[printer]\nuri = \"emulator://%s?pace=off\"\n", filepath.Join(dir, "paper")))
+	if err != nil {
+		return err
+	}
+	kioskdBin := filepath.Join(s.bin, "kioskd")
+	k, err := startKioskd(kioskdBin, config, "chaos-kiosk", nil, s.echo)
+	if err != nil {
+		return err
+	}
+	lives := []*kioskd{k}
+	defer func() { lives[len(lives)-1].stop() }()
+	if err := waitFor("the kiosk's leases", 20*time.Second, func() bool {
+		ks, err := k.kiosk()
+		return err == nil && ks.Leases["family"] > 0
+	}); err != nil {
+		return err
+	}
+	given := func() int {
+		n := 0
+		for _, l := range lives {
+			for _, line := range l.lines() {
+				if handedOut.MatchString(line) {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	// take is a resident taking a family ticket and leaving the screen.
+	take := func(k *kioskd) error {
+		before := given()
+		if err := k.tap("service:family"); err != nil {
+			return err
+		}
+		if err := waitFor("the ticket", 15*time.Second, func() bool { return given() > before }); err != nil {
+			return fmt.Errorf("%w:\n%s", err, k.tail(15))
+		}
+		if k.offers("done") {
+			return k.tap("done")
+		}
+		return nil
+	}
+
+	// Online, as a sanity check of the set-up.
+	if err := take(k); err != nil {
+		return err
+	}
+	// The server answers after the kiosk stopped waiting.
+	proxy.SetSlow(3*issueTimeout, 0)
+	for range s.faults {
+		if err := take(k); err != nil {
+			return fmt.Errorf("slow: %w", err)
+		}
+	}
+	// Killed while waiting for a slow answer, started again.
+	if err := k.tap("service:family"); err != nil {
+		return err
+	}
+	time.Sleep(issueTimeout / 3)
+	k.kill()
+	if k, err = startKioskd(kioskdBin, config, "chaos-kiosk", nil, s.echo); err != nil {
+		return err
+	}
+	lives = append(lives, k)
+	proxy.Set(faultproxy.Pass)
+	if err := waitFor("the restarted kiosk ready for residents", 30*time.Second, func() bool {
+		p, err := k.page()
+		return err == nil && p.Follow.Online && k.offers("service:family")
+	}); err != nil {
+		return fmt.Errorf("%w:\n%s", err, k.tail(15))
+	}
+	// A black hole: the connection is held, nothing answers.
+	proxy.Set(faultproxy.BlackHole)
+	for range s.faults {
+		if err := take(k); err != nil {
+			return fmt.Errorf("black hole: %w", err)
+		}
+	}
+	proxy.Set(faultproxy.Pass)
+	handIns := func() error {
+		return waitFor("the kiosk to hand in its tickets", 60*time.Second, func() bool {
+			ks, err := k.kiosk()
+			return err == nil && ks.Journal.PendingHandIns == 0
+		})
+	}
+	if err := handIns(); err != nil {
+		return err
+	}
+
+	// Silent cuts: the stream dies with no FIN; a clerk calls meanwhile.
+	if _, err := o.api(ctx, http.DefaultClient, "clerk", "POST", "/counters/1/open", "", nil); err != nil {
+		return err
+	}
+	limit := 90 * time.Second
+	if s.cuts <= 1 {
+		limit = 25 * time.Second
+	}
+	rep.measured("stale")
+	for i := range s.cuts {
+		var v queue.View
+		if _, err := o.api(ctx, http.DefaultClient, "clerk", "GET", "/state", "", &v); err != nil {
+			return err
+		}
+		if err := waitFor("the kiosk following the server", 60*time.Second, func() bool {
+			p, err := k.page()
+			return err == nil && p.Follow.Online && p.Follow.Seq >= v.Seq
+		}); err != nil {
+			return err
+		}
+		proxy.CutNow()
+		if _, err := o.api(ctx, http.DefaultClient, "clerk", "POST", "/counters/1/next", "", nil); err != nil {
+			return err
+		}
+		if _, err := o.api(ctx, http.DefaultClient, "clerk", "GET", "/state", "", &v); err != nil {
+			return err
+		}
+		called := time.Now()
+		stale, how := limit, "still showing the old state as current"
+		for time.Since(called) < limit {
+			p, err := k.page()
+			if err == nil && !p.Follow.Online {
+				stale, how = time.Since(called), "then said it was offline"
+				break
+			}
+			if err == nil && p.Follow.Seq >= v.Seq {
+				stale, how = time.Since(called), "then showed the call"
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if stale >= limit {
+			how = fmt.Sprintf("gave up watching after %v: %s", limit, how)
+		}
+		rep.worst("stale", stale.Seconds(), fmt.Sprintf("kiosk, silent cut %d: %.1fs online without the call made at once, %s", i+1, stale.Seconds(), how))
+	}
+	// Whatever the kiosk holds reaches the server.
+	if err := handIns(); err != nil {
+		return err
+	}
+	kioskToken, err := o.tokenID(ctx, "kiosk")
+	if err != nil {
+		return err
+	}
+	k.stop()
+	o.proc.stop()
+	events, err := readLog(filepath.Join(o.data, "offices", officeID+".db"))
+	if err != nil {
+		return err
+	}
+	printed := map[string]int{}
+	for _, l := range lives {
+		for _, line := range l.lines() {
+			if m := handedOut.FindStringSubmatch(line); m != nil {
+				printed[m[1]]++
+			}
+		}
+	}
+	judgeKiosk(events, kioskToken, printed, rep)
+	online, offline := 0, 0
+	for _, l := range lives {
+		for _, line := range l.lines() {
+			switch {
+			case strings.Contains(line, `msg="ticket printed"`) && strings.Contains(line, "offline=true"):
+				offline++
+			case strings.Contains(line, `msg="ticket printed"`):
+				online++
+			}
+		}
+	}
+	rep.note("kiosk: behind a fault proxy: %d tickets printed online, %d from the lease (slow server, black hole, a kill in a slow request), %d silent cuts",
+		online, offline, s.cuts)
+	return nil
+}
+
+// judgeKiosk compares what the kiosk handed out with what the server
+// kept for it.
+func judgeKiosk(events []queue.Event, kioskToken string, printed map[string]int, rep *report) {
+	rep.measured("lost", "duplicated", "repeated", "phantom")
+	onServer := map[string]int{}
+	byRequest := map[string][]string{}
+	for _, e := range events {
+		b, ok := e.Body.(queue.TicketIssued)
+		if !ok || !strings.HasPrefix(b.RequestID, kioskToken+"/") {
+			continue
+		}
+		onServer[b.Ticket.Number]++
+		byRequest[b.RequestID] = append(byRequest[b.RequestID], b.Ticket.Number)
+	}
+	for n, c := range printed {
+		if c > 1 {
+			rep.add("repeated", float64(c-1), fmt.Sprintf("the kiosk handed out %s %d times", n, c))
+		}
+		if onServer[n] == 0 {
+			rep.add("lost", 1, fmt.Sprintf("the kiosk handed out %s; the server never got it", n))
+		}
+	}
+	for n, c := range onServer {
+		if c > 1 {
+			rep.add("repeated", float64(c-1), fmt.Sprintf("the server issued %s %d times to the kiosk", n, c))
+		}
+		if printed[n] == 0 {
+			rep.add("phantom", 1, fmt.Sprintf("%s waits on the server; the kiosk never printed it", n))
+		}
+	}
+	for r, ns := range byRequest {
+		if len(ns) > 1 {
+			rep.add("duplicated", float64(len(ns)-1), fmt.Sprintf("kiosk request %s has tickets %v", r, ns))
+		}
+	}
+}
