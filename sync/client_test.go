@@ -48,12 +48,18 @@ func TestIssueIdempotentAndClock(t *testing.T) {
 	if first.Ticket.Number != "A001" || first.Ticket.Lang != "uk" || !strings.HasPrefix(first.ETicketURL, "http://numerek.test/") {
 		t.Errorf("first ticket %+v", first)
 	}
+	sent := time.Now()
 	again, created, err := c.Issue(ctx, devsync.IssueRequest{Service: "family", Lang: "uk", RequestID: "r-1"})
+	roundTrip := time.Since(sent)
 	if err != nil || created || again.Ticket.ID != first.Ticket.ID {
 		t.Errorf("same request again: %+v created %v %v; want the same ticket", again.Ticket, created, err)
 	}
-	if d := clock.Now().Sub(srv.Clock.Now()); !clock.Known() || d < -50*time.Millisecond || d > 50*time.Millisecond {
-		t.Errorf("device clock %v from the server's after a ticket (known %v)", d, clock.Known())
+	// The device learns the server's time from an answer, so it can be off
+	// by no more than the round trip that carried it (long on a loaded
+	// machine), plus a little for reading the two clocks here.
+	limit := roundTrip + 20*time.Millisecond
+	if d := clock.Now().Sub(srv.Clock.Now()); !clock.Known() || d < -limit || d > limit {
+		t.Errorf("device clock %v from the server's after a ticket (known %v, round trip %v)", d, clock.Known(), roundTrip)
 	}
 }
 
