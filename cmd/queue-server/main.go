@@ -7,6 +7,9 @@
 //	queue-server revoke --data DIR ID
 //	queue-server clerk --data DIR --name NAME --office ID [--role clerk|admin] < password
 //	queue-server clerks --data DIR
+//	queue-server check --data DIR
+//	queue-server backup --data DIR --to DIR
+//	queue-server recover --data DIR --office ID [--config FILE] [--backups DIR]
 package main
 
 import (
@@ -41,6 +44,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runClerk(args[1:], os.Stdin, stdout, stderr)
 	case len(args) > 0 && args[0] == "clerks":
 		err = runClerks(args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "check":
+		err = runCheck(args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "backup":
+		err = runBackup(args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "recover":
+		err = runRecover(args[1:], stdout, stderr)
 	default:
 		err = runServe(ctx, args, stdout, stderr)
 	}

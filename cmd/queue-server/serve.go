@@ -30,7 +30,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	publicURL := fs.String("public-url", "", "address residents' phones reach the server at (e-ticket QR codes, booking links); default: [server] public_url of the config")
 	purgeEvery := fs.Duration("purge-every", time.Hour, "how often personal data past its retention is purged")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: queue-server [flags]\n       queue-server token|tokens|revoke|clerk|clerks ... (see queue-server token -h, clerk -h)\n\nflags:")
+		fmt.Fprintln(stderr, "usage: queue-server [flags]\n       queue-server token|tokens|revoke|clerk|clerks|check|backup|recover ... (see queue-server token -h, clerk -h, check -h)\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := parse(fs, args, 0); err != nil {
@@ -78,6 +78,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			if errors.Is(err, store.ErrLocked) {
 				return fmt.Errorf("%w: is another queue-server running on %s?", err, *dataDir)
 			}
+			if de := (*store.DamagedError)(nil); errors.As(err, &de) {
+				return fmt.Errorf("office %s: %w\nnothing was started: see `queue-server check --data %s`, then rebuild it with `queue-server recover --data %s --office %s --backups DIR`", o.ID, err, *dataDir, *dataDir, o.ID)
+			}
 			return err
 		}
 		logs = append(logs, l)
@@ -89,6 +92,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		actors = append(actors, a)
 	}
 	tokens := store.NewTokenStore(filepath.Join(*dataDir, "tokens.db"))
+	if err := checkSideFiles(*dataDir); err != nil {
+		return err
+	}
 	srv := server.New(server.Config{
 		Offices: actors, Tokens: tokens, Clock: clock, Logger: logger,
 		Booking: wp.desk, Links: wp.links,
@@ -101,6 +107,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", *listen, err)
 	}
+	stopData := startDataServices(*dataDir, cfg, logs, wp.db, tokens, clock, logger)
+	defer stopData()
 	actorCtx, stopActors := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for _, a := range actors {
