@@ -467,7 +467,12 @@ func (p *paper) drawBlock(img *raster.Bitmap) {
 
 // qrCommand handles GS ( k for QR codes (cn = 49).
 func (p *paper) qrCommand(b []byte, off int) {
-	if len(b) < 7 || b[5] != 49 {
+	if len(b) < 7 {
+		// pL pH below 2 leave no room for cn and fn.
+		p.warn(off, "GS ( k with %d parameter bytes names no function: skipped", len(b)-5)
+		return
+	}
+	if b[5] != 49 {
 		p.warn(off, "GS ( k for symbol type %d is not emulated (only QR, cn 49)", b[5])
 		return
 	}
