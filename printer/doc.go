@@ -10,7 +10,11 @@
 // a line no code page can carry is drawn with the Go fonts and sent as a
 // raster image, so no letter is ever printed wrong. RasterMode draws every
 // line. The QR code of the e-ticket goes through the printer's own QR
-// encoder where the profile has one, else it is drawn.
+// encoder where the profile has one, else it is drawn. Pictures go in the
+// form the model prints (profiles.Profile.Images): GS v 0 raster bands,
+// ESC * column strips on models without those (24-dot, or 8-dot where the
+// model has no high density), or GS ( L graphics. A model that prints no
+// picture gets text alone, and Check says what its tickets would lack.
 //
 // A Printer is reached by URI (see ParseURI): serial://, usb://, tcp://,
 // file:// and emulator://DIR, which prints into an in-process emulator
@@ -31,7 +35,8 @@
 // read without waiting by AutoStatus. Writes are paced against a model of the
 // printer's input buffer and print speed, and raster images go in bands
 // smaller than the buffer, so a printer with a 4 KB buffer on a 9600-baud
-// line without flow control loses no byte.
+// line without flow control loses no byte. The pacing follows the line
+// spacing a job sets, so a column strip's line feed counts its 24 dots.
 //
 // Subpackages: escpos (command bytes and status bits), codepage (the
 // character sets of ESC t), raster (1-bit images, Go-font text, QR),

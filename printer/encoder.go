@@ -372,11 +372,18 @@ func (d *doc) image(bm *raster.Bitmap, a escpos.Align) {
 		d.rasterImage(bm)
 	case profiles.ColumnImage:
 		d.columnImage(bm)
+	case profiles.GraphicsImage:
+		d.rasterImage(bm)
 	}
 }
 
-// rasterImage sends bm as GS v 0 bands.
+// rasterImage sends bm as GS v 0 bands, or as GS ( L graphics bands of
+// the same rows to a printer that has only those.
 func (d *doc) rasterImage(bm *raster.Bitmap) {
+	send := d.b.Raster
+	if d.e.profile.Images() == profiles.GraphicsImage {
+		send = d.b.Graphics
+	}
 	budget := d.e.profile.BufferBytes / 2
 	y := 0
 	for y < bm.H {
@@ -394,7 +401,7 @@ func (d *doc) rasterImage(bm *raster.Bitmap) {
 		for r := start; r < y; r++ {
 			data = append(data, bm.Pix[r*bm.Stride:r*bm.Stride+stride]...)
 		}
-		d.b.Raster(data, stride, y-start, budget)
+		send(data, stride, y-start, budget)
 	}
 }
 

@@ -57,8 +57,8 @@ func TestEveryModelGetsOnlyWhatItPrints(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s test page: %v", mode, err)
 				}
-				for _, bad := range sentUnsupported(prof, page.Bytes) {
-					t.Errorf("%s test page: %s", mode, bad)
+				if bad := sentUnsupported(prof, page.Bytes); len(bad) > 0 {
+					t.Errorf("%s test page: %d commands the model lacks, first %s", mode, len(bad), bad[0])
 				}
 				for _, lang := range i18n.Languages {
 					tk := exampleTicket(lang)
@@ -67,8 +67,8 @@ func TestEveryModelGetsOnlyWhatItPrints(t *testing.T) {
 					if err != nil {
 						t.Fatalf("%s %s ticket: %v", mode, lang, err)
 					}
-					for _, bad := range sentUnsupported(prof, out.Bytes) {
-						t.Errorf("%s %s ticket: %s", mode, lang, bad)
+					if bad := sentUnsupported(prof, out.Bytes); len(bad) > 0 {
+						t.Errorf("%s %s ticket: %d commands the model lacks, first %s", mode, lang, len(bad), bad[0])
 					}
 					for _, l := range out.Lines {
 						if l.Omitted && prof.Images() != profiles.NoImages {
@@ -260,5 +260,46 @@ func TestPacedColumnTicket(t *testing.T) {
 	_, want := printThrough(t, prof, printer.TextMode, tk)
 	if !slices.Equal(got.Image.Pix, want.Image.Pix) || got.Image.Rect != want.Image.Rect {
 		t.Error("ticket printed over the serial line differs from the ticket drawn in-process")
+	}
+}
+
+// A model with GS ( L graphics but neither raster nor column images (none
+// in the capability data today, so the TM-T20II stands in for one) gets
+// the same pictures as GS ( L bands: dot for dot the ticket the raster
+// images print, paced by the same heights.
+func TestGraphicsOnlyModel(t *testing.T) {
+	rasterProf := lookup(t, "tm-t20ii")
+	prof := rasterProf
+	prof.RasterImages, prof.ColumnImages = false, false
+	if prof.Images() != profiles.GraphicsImage {
+		t.Fatalf("takes %s, want graphics", prof.Images())
+	}
+	for _, mode := range []printer.Mode{printer.TextMode, printer.RasterMode} {
+		tk := exampleTicket("uk")
+		enc, got := printThrough(t, prof, mode, tk)
+		_, want := printThrough(t, rasterProf, mode, tk)
+		if bad := sentUnsupported(prof, enc.Bytes); len(bad) > 0 {
+			t.Errorf("%s: %d commands the model lacks, first %s", mode, len(bad), bad[0])
+		}
+		for _, w := range got.Warnings {
+			t.Errorf("%s: emulator warning: %s", mode, w)
+		}
+		if got.Rasters == 0 || !slices.Equal(got.Image.Pix, want.Image.Pix) || got.Image.Rect != want.Image.Rect {
+			t.Errorf("%s: %d GS ( L pictures; the ticket differs from the one printed with GS v 0", mode, got.Rasters)
+		}
+		var graphicsDots, rasterDots int
+		var gf, rf emulator.Feeds
+		for _, c := range emulator.Parse(enc.Bytes) {
+			d, _ := gf.Motion(c)
+			graphicsDots += d
+		}
+		rEnc, _ := printer.NewEncoder(rasterProf, mode).Ticket(tk)
+		for _, c := range emulator.Parse(rEnc.Bytes) {
+			d, _ := rf.Motion(c)
+			rasterDots += d
+		}
+		if graphicsDots != rasterDots {
+			t.Errorf("%s: pacing counts %d dots of paper for GS ( L, %d for GS v 0", mode, graphicsDots, rasterDots)
+		}
 	}
 }

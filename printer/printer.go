@@ -246,8 +246,10 @@ func (p *Printer) PrintTestPage(ctx context.Context, now time.Time) (Encoded, St
 }
 
 // resynchronise ends whatever command a broken-off job left unfinished:
-// NUL bytes complete a raster band (as white dots) and are ignored
-// otherwise, and ESC @ resets the printer.
+// NUL bytes complete a raster band, column strip or graphics band (as
+// white dots; the encoder keeps each under half the buffer) and are
+// ignored otherwise, and ESC @ resets the printer, clearing a strip left
+// in its line buffer.
 func (p *Printer) resynchronise(ctx context.Context) error {
 	fill := make([]byte, p.profile.BufferBytes/2+8, p.profile.BufferBytes/2+10)
 	fill = append(fill, escpos.ESC, '@')

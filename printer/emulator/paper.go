@@ -39,7 +39,7 @@ type Ticket struct {
 	Image    *image.Gray
 	Lines    []string // the text printed, line by line, as the printer decoded it
 	QRCodes  []string // data of the QR symbols printed with GS ( k
-	Rasters  int      // pictures printed: GS v 0 bands and ESC * strips
+	Rasters  int      // pictures printed: GS v 0 bands, ESC * strips, GS ( L graphics
 	Cut      CutKind
 	Warnings []Warning
 	Path     string // PNG file, when the emulator writes them
@@ -76,6 +76,7 @@ type paper struct {
 	qrs          []string
 	rasters      int
 	warnings     []Warning
+	stored       *raster.Bitmap // the picture GS ( L 112 put in the print buffer
 	qrData       []byte
 	qrModule     int
 	qrLevel      raster.QRLevel
@@ -122,6 +123,7 @@ func (p *paper) reset() {
 	p.mode = modeState{w: 1, h: 1, spacing: 30, chinese: chinese, area: p.width}
 	p.selectPage(0, -1)
 	p.qrModule, p.qrLevel, p.qrData = 3, raster.QRLow, nil
+	p.stored = nil
 }
 
 func (p *paper) warn(off int, format string, args ...any) {
@@ -235,6 +237,8 @@ func (p *paper) execute(c Command) {
 		p.columnImage(b, c.Offset)
 	case "GS ( k":
 		p.qrCommand(b, c.Offset)
+	case "GS ( L":
+		p.graphics(b, c.Offset)
 	case "GS V":
 		p.cut(b)
 	case "ESC i":
@@ -450,6 +454,50 @@ func (p *paper) columnImage(b []byte, off int) {
 	p.rasters++
 }
 
+// graphics handles GS ( L: function 112 stores a monochrome raster
+// picture in the print buffer, function 50 (or 2) prints it, justified
+// like a GS v 0 image. Other functions are not emulated.
+func (p *paper) graphics(b []byte, off int) {
+	if len(b) < 7 || b[5] != 48 {
+		p.warn(off, "GS ( L (% x) is not emulated (only m 48)", b[:min(len(b), 7)])
+		return
+	}
+	switch fn := b[6]; fn {
+	case 112:
+		if len(b) < 15 {
+			p.warn(off, "GS ( L 112 with %d parameter bytes is too short for a picture: skipped", len(b)-5)
+			return
+		}
+		a, bx, by, c := b[7], b[8], b[9], b[10]
+		w := int(b[11]) | int(b[12])<<8
+		h := int(b[13]) | int(b[14])<<8
+		stride := (w + 7) / 8
+		if a != 48 || c != 49 || len(b) != 15+stride*h || w == 0 || h == 0 {
+			p.warn(off, "GS ( L 112: only one-colour pictures whose size matches their data are emulated (a=%d c=%d %dx%d, %d data bytes): skipped", a, c, w, h, len(b)-15)
+			p.stored = nil
+			return
+		}
+		if bx != 1 || by != 1 {
+			p.warn(off, "GS ( L 112 magnified %dx%d: drawn at normal size", bx, by)
+		}
+		p.stored = &raster.Bitmap{W: w, H: h, Stride: stride, Pix: append([]byte(nil), b[15:]...)}
+	case 50, 2:
+		if p.stored == nil {
+			p.warn(off, "GS ( L %d: no picture stored to print", fn)
+			return
+		}
+		p.printLine(-1)
+		if p.stored.W > p.width {
+			p.warn(off, "graphics %d dots wide, wider than the %d-dot paper: cut off", p.stored.W, p.width)
+		}
+		p.drawBlock(p.stored)
+		p.stored = nil
+		p.rasters++
+	default:
+		p.warn(off, "GS ( L function %d is not emulated", fn)
+	}
+}
+
 // drawBlock prints a picture at the current line, justified.
 func (p *paper) drawBlock(img *raster.Bitmap) {
 	x := 0
@@ -467,7 +515,12 @@ func (p *paper) drawBlock(img *raster.Bitmap) {
 
 // qrCommand handles GS ( k for QR codes (cn = 49).
 func (p *paper) qrCommand(b []byte, off int) {
-	if len(b) < 7 || b[5] != 49 {
+	if len(b) < 7 {
+		// pL pH below 2 leave no room for cn and fn.
+		p.warn(off, "GS ( k with %d parameter bytes names no function: skipped", len(b)-5)
+		return
+	}
+	if b[5] != 49 {
 		p.warn(off, "GS ( k for symbol type %d is not emulated (only QR, cn 49)", b[5])
 		return
 	}

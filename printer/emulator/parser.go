@@ -25,11 +25,13 @@ func (c Command) Motion() (dots int, cut bool) {
 
 // Feeds follows the line spacing through a command stream (ESC 3, ESC 2,
 // ESC @), so a line feed moves the paper as far as the printer would: the
-// 24 dots of a column-image strip, not the 30 of a text line. The zero
-// value starts at the default spacing.
+// 24 dots of a column-image strip, not the 30 of a text line; and it
+// remembers the height of a stored GS ( L picture for the command that
+// prints it. The zero value starts at the default spacing.
 type Feeds struct {
 	spacing int
 	set     bool // false: DefaultLineSpacing
+	stored  int  // height of the picture GS ( L 112 stored, printed by GS ( L 50
 }
 
 // Motion is how far c moves the paper and whether it cuts, after the
@@ -53,6 +55,15 @@ func (f *Feeds) Motion(c Command) (dots int, cut bool) {
 		return int(b[2]) * spacing, false
 	case "GS v 0":
 		return int(b[6]) + int(b[7])<<8, false
+	case "GS ( L":
+		switch {
+		case len(b) >= 15 && b[6] == 112:
+			f.stored = int(b[13]) | int(b[14])<<8
+		case len(b) >= 7 && (b[6] == 50 || b[6] == 2):
+			h := f.stored
+			f.stored = 0
+			return h, false
+		}
 	case "GS V", "ESC i", "ESC m":
 		return 0, true
 	}

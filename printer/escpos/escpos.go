@@ -181,6 +181,29 @@ func (b *Builder) BitImage(m byte, data []byte) {
 	b.buf = append(b.buf, data[:cols*per]...)
 }
 
+// Graphics prints a 1-bit image with the graphics commands (GS ( L):
+// each band is stored in the print buffer (function 112, monochrome, rows
+// packed MSB first, stride bytes per row) and printed (function 50), in
+// bands of at most MaxRasterBand lines and maxBandBytes bytes like Raster.
+// For printers that have these but not GS v 0.
+func (b *Builder) Graphics(data []byte, stride, height, maxBandBytes int) {
+	if stride <= 0 || height <= 0 {
+		return
+	}
+	band := MaxRasterBand
+	if maxBandBytes > 0 {
+		band = clamp(maxBandBytes/stride, 1, MaxRasterBand)
+	}
+	w := stride * 8
+	for y := 0; y < height; y += band {
+		h := min(band, height-y)
+		p := 10 + stride*h
+		b.Raw(GS, '(', 'L', byte(p), byte(p>>8), 48, 112, 48, 1, 1, 49, byte(w), byte(w>>8), byte(h), byte(h>>8))
+		b.buf = append(b.buf, data[y*stride:(y+h)*stride]...)
+		b.Raw(GS, '(', 'L', 2, 0, 48, 50)
+	}
+}
+
 // QR stores data in the printer's QR symbol buffer and prints it with the
 // printer's own encoder (GS ( k, model 2), module size in dots (1-16).
 func (b *Builder) QR(data []byte, module int, level QRLevel) {

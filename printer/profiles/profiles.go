@@ -1,6 +1,7 @@
 // Package profiles describes the ESC/POS printers Numerek can drive: paper
-// width in dots, which ESC t number selects which code page, and whether the
-// printer has native QR codes and a cutter.
+// width in dots, which ESC t number selects which code page, whether the
+// printer has native QR codes and a cutter, and in which form it prints
+// pictures, if at all.
 //
 // The facts come from the escpos-printer-db capability data (CC BY 4.0, by
 // the receipt-print-hq contributors; see README.md and LICENSE.md beside this

@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"flag"
+	"slices"
 	"testing"
 )
 
@@ -74,5 +75,37 @@ func TestLookupByAliasAndDataKey(t *testing.T) {
 	}
 	if _, err := Lookup("default"); err == nil {
 		t.Error("a model without a paper width accepted")
+	}
+}
+
+// The picture commands come from the data's feature flags: most models
+// take raster images, the Wincor Nixdorf TH230 only column images (24-dot),
+// the Epson TM-U220 dot-matrix printer only 8-dot column images, customer
+// displays none.
+func TestImageForms(t *testing.T) {
+	for _, tt := range []struct {
+		model string
+		form  ImageForm
+		dense bool
+	}{
+		{"tm-t20ii", RasterImage, true},
+		{"generic-58", RasterImage, true},
+		{"TH230", ColumnImage, true},
+		{"TH230Plus", ColumnImage, true},
+		{"TM-U220", ColumnImage, false},
+		{"OCD-300", NoImages, false},
+		{"AF-240", NoImages, false},
+	} {
+		p, err := Lookup(tt.model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Images() != tt.form || p.HighDensity != tt.dense {
+			t.Errorf("%s: %s, high density %v; want %s, %v", tt.model, p.Images(), p.HighDensity, tt.form, tt.dense)
+		}
+	}
+	models := Models()
+	if !slices.Contains(models, "TH230") || slices.Contains(models, "default") || !slices.IsSorted(models) {
+		t.Errorf("Models() = %v: want the usable keys, sorted, TH230 among them and not default (no width)", models)
 	}
 }
