@@ -352,7 +352,7 @@ func newLateServer(t testing.TB, srv *synctest.Server) *lateServer {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		rec := httptest.NewRecorder()
 		rp.ServeHTTP(rec, r.WithContext(context.WithoutCancel(r.Context()))) // the server issues the ticket...
-		<-r.Context().Done()                                                // ...and answers once the kiosk has stopped waiting
+		<-r.Context().Done()                                                 // ...and answers once the kiosk has stopped waiting
 		w.WriteHeader(rec.Code)
 		_, _ = w.Write(rec.Body.Bytes())
 	}))
