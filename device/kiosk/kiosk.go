@@ -13,6 +13,15 @@
 // idempotent), and none is lost: a leased ticket whose printing was cut
 // short is still handed in, since a resident may hold it.
 //
+// Each request ends with one ticket on the server, the one printed, or
+// none. When the server answers too late, the leased ticket printed
+// instead takes the request's place in the journal, in one write, and is
+// handed in under the request's id, so the server withdraws the ticket it
+// issued for it, which nobody holds; a request whose answer was journalled
+// can never take a leased number. A request for which nothing was printed
+// (no answer and no lease, or the kiosk stopped while asking) is withdrawn
+// at the server through the outbox.
+//
 // When the printer cannot print (checked before issuing), the ticket is
 // still issued, as a kiosk ticket, and shown on the screen with the QR
 // code of its e-ticket page instead, so nobody gets a number that was
