@@ -238,6 +238,11 @@ func fmtTime(t time.Time, o *Office) string {
 }
 
 // IssueLeased accepts a ticket a kiosk issued from its lease while offline.
+// The kiosk hands it in under the request id of the online request it
+// replaced, if it had asked the server first: when that request did give
+// a ticket (the answer came too late), that ticket is withdrawn in the
+// same batch (RequestWithdrawn), if nobody can have come for it yet, so
+// only the printed ticket counts.
 type IssueLeased struct {
 	RequestID string
 	Device    string
@@ -252,8 +257,22 @@ func (c IssueLeased) decide(s *State, now time.Time) (Decision, error) {
 	if c.RequestID == "" {
 		return Decision{}, invalid("request_id: missing; a leased ticket needs one so it is accepted once")
 	}
+	// replaced is the server's ticket for the same request, whose answer
+	// reached the kiosk too late: the kiosk printed this leased ticket
+	// instead, and the ticket printed is the one that counts.
+	var replaced *Ticket
 	if r, ok := s.knownRequest(c.RequestID); ok {
-		return r.again()
+		t := s.requestTicket(r)
+		switch {
+		case r.Withdrawn:
+			return Decision{}, conflict("this request was withdrawn by its device, which printed nothing for it")
+		case t == nil || t.Leased:
+			return r.again()
+		case t.ReservationID != "":
+			return Decision{}, conflict("this request confirmed a booked visit; it gives no leased ticket")
+		case r.Ended == nil:
+			replaced = t
+		}
 	}
 	svc, ok := s.Office.Service(c.Service)
 	if !ok {
@@ -294,7 +313,12 @@ func (c IssueLeased) decide(s *State, now time.Time) (Decision, error) {
 		Priority: c.Priority, State: Waiting, IssuedAt: c.IssuedAt, QueuedAt: queued,
 		Device: c.Device, Leased: true,
 	}
-	return Decision{Events: []Body{TicketIssued{Ticket: t, RequestID: c.RequestID}}, Ticket: id, Expired: day != s.Day}, nil
+	var events []Body
+	if replaced != nil && withdrawable(replaced) {
+		events = append(events, RequestWithdrawn{RequestID: c.RequestID, Ticket: replaced.ID})
+	}
+	events = append(events, TicketIssued{Ticket: t, RequestID: c.RequestID})
+	return Decision{Events: events, Ticket: id, Expired: day != s.Day}, nil
 }
 
 // GrantLease reserves numbers for a kiosk to issue while offline.

@@ -131,6 +131,18 @@ type (
 	LeaseGranted struct {
 		Lease Lease `json:"lease"`
 	}
+	// RequestWithdrawn says that the kiosk that made a request printed no
+	// ticket of the server's for it: the answer came too late or never, and
+	// the kiosk printed a ticket from its lease instead (a TicketIssued
+	// with the same request id follows in the same batch) or nothing at
+	// all. The server's ticket for the request, if it issued one, is
+	// withdrawn: nobody holds it, so nobody may be called for it.
+	RequestWithdrawn struct {
+		RequestID string `json:"request_id"`
+		// Ticket is the ticket withdrawn; empty when there was none still
+		// waiting to be called (see WithdrawRequest).
+		Ticket string `json:"ticket,omitempty"`
+	}
 )
 
 // Kind implementations name each event type on the wire.
@@ -153,6 +165,7 @@ func (ReservationCheckedIn) Kind() string { return "ReservationCheckedIn" }
 func (RatingGiven) Kind() string          { return "RatingGiven" }
 func (DeviceFault) Kind() string          { return "DeviceFault" }
 func (LeaseGranted) Kind() string         { return "LeaseGranted" }
+func (RequestWithdrawn) Kind() string     { return "RequestWithdrawn" }
 
 // newBody returns an empty body of the named kind to decode into.
 func newBody(kind string) (Body, bool) {
@@ -195,6 +208,8 @@ func newBody(kind string) (Body, bool) {
 		return &DeviceFault{}, true
 	case "LeaseGranted":
 		return &LeaseGranted{}, true
+	case "RequestWithdrawn":
+		return &RequestWithdrawn{}, true
 	}
 	return nil, false
 }

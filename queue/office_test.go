@@ -123,6 +123,7 @@ func TestEventJSONRoundTrip(t *testing.T) {
 		RatingGiven{Ticket: "t", Rating: RatingGood},
 		DeviceFault{Device: "k", Fault: "paper-out", Detail: "d"},
 		LeaseGranted{Lease: Lease{ID: "l", Device: "k", Service: "family", Day: "2026-11-23", First: 2, Last: 6, GrantedAt: at("09:00").UTC()}},
+		RequestWithdrawn{RequestID: "tok/k-1", Ticket: "t"},
 	}
 	for i, b := range bodies {
 		e := Event{Seq: uint64(i + 1), At: at("09:00").UTC(), Actor: "test", Body: b}

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -146,4 +147,93 @@ func (r *Request) again() (Decision, error) {
 		return Decision{}, conflict("this request was withdrawn by its device, which printed nothing for it")
 	}
 	return Decision{Ticket: r.Ticket, Expired: r.Expired}, nil
+}
+
+// withdrawable reports whether nobody can have come to a counter for t
+// yet: it waits, or is called and not started. Only such a ticket of the
+// server's is withdrawn when its kiosk printed another, or none; one a
+// clerk started, parked or finished stays as it is, since somebody stood
+// at the counter with its number.
+func withdrawable(t *Ticket) bool {
+	return (t.State == Waiting || t.State == Called) && t.StartedAt.IsZero()
+}
+
+func (s *State) applyWithdrawn(b RequestWithdrawn, e Event) error {
+	if b.RequestID == "" {
+		return fmt.Errorf("a withdrawn request without its id")
+	}
+	if b.Ticket != "" {
+		t, err := s.ticket(b.Ticket)
+		if err != nil {
+			return err
+		}
+		if !withdrawable(t) {
+			return fmt.Errorf("ticket %s is %s and cannot be withdrawn", t.Number, t.State)
+		}
+		s.release(t, e.At)
+		t.State, t.EndedAt = Cancelled, e.At
+		if sv := s.service(t.Service); sv.Issued > 0 {
+			sv.Issued--
+		}
+		// The hall lists calls until newer ones push them out; a withdrawn
+		// ticket's number is not to be read there.
+		calls := s.Calls[:0]
+		for _, c := range s.Calls {
+			if c.Ticket != t.ID {
+				calls = append(calls, c)
+			}
+		}
+		s.Calls = calls
+	}
+	r := s.Requests[b.RequestID]
+	if r == nil {
+		r = &Request{Ticket: b.Ticket, Day: s.Day}
+		s.Requests[b.RequestID] = r
+	}
+	r.Withdrawn = true
+	return nil
+}
+
+// WithdrawRequest is a kiosk's word that it printed nothing for one of
+// its requests for a ticket: the answer did not come in time (or the kiosk
+// stopped before it came) and no ticket from its lease was printed for the
+// request either. The ticket the request gave, if nobody can have come
+// for it yet (see withdrawable), is withdrawn, and the request gives no
+// ticket from then on: should the request itself reach the server only
+// now, it issues nothing. A request never seen is remembered as withdrawn
+// for the same reason. The decision's Ticket is the request's ticket, if
+// it gave one, as it stands after.
+type WithdrawRequest struct {
+	RequestID string
+}
+
+func (c WithdrawRequest) decide(s *State, now time.Time) (Decision, error) {
+	if c.RequestID == "" {
+		return Decision{}, invalid("request_id: missing")
+	}
+	if len(c.RequestID) > 64 {
+		return Decision{}, invalid("request_id: longer than 64 characters")
+	}
+	r, ok := s.knownRequest(c.RequestID)
+	if !ok {
+		return Decision{Events: []Body{RequestWithdrawn{RequestID: c.RequestID}}}, nil
+	}
+	if r.Withdrawn {
+		return Decision{Ticket: r.Ticket}, nil
+	}
+	w := RequestWithdrawn{RequestID: c.RequestID}
+	t := s.requestTicket(r)
+	if t == nil {
+		return Decision{Events: []Body{w}}, nil
+	}
+	switch {
+	case t.Leased:
+		return Decision{}, conflict("ticket %s of this request was printed from the kiosk's lease and stands", t.Number)
+	case t.ReservationID != "":
+		return Decision{}, conflict("ticket %s confirms a booked visit: it stays, and the code gives it again", t.Number)
+	}
+	if r.Ended == nil && withdrawable(t) {
+		w.Ticket = t.ID
+	}
+	return Decision{Events: []Body{w}, Ticket: t.ID}, nil
 }

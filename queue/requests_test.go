@@ -169,3 +169,111 @@ func TestRequestsFromAnOldSnapshot(t *testing.T) {
 		t.Errorf("today's request again: %+v, %v", again, err)
 	}
 }
+
+// A kiosk whose online answer came too late prints from its lease and
+// hands that ticket in under the same request id: the server's ticket for
+// the request is withdrawn, unless somebody may already have come to a
+// counter with its number, and the printed ticket is the one that counts.
+func TestLeasedTicketReplacesTheLateOnlineOne(t *testing.T) {
+	cases := []struct {
+		name string
+		// before moves the online ticket on before the hand-in.
+		before    func(h *harness)
+		withdrawn bool
+		// waiting is how many family tickets wait after the hand-in.
+		waiting int
+	}{
+		{"waiting", func(h *harness) {}, true, 1},
+		{"called", func(h *harness) { h.callNext(1) }, true, 1},
+		{"recalled", func(h *harness) { h.callNext(1); h.do(Recall{Counter: 1}) }, true, 1},
+		{"being served", func(h *harness) { h.callNext(1); h.do(Start{Counter: 1}) }, false, 1},
+		{"a no-show", func(h *harness) { h.callNext(1); h.do(MarkNoShow{Counter: 1}) }, false, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, testOffice(), at("09:00"))
+			h.open(1)
+			h.do(GrantLease{ID: "l1", Device: "tok", Service: "family", Count: 5})
+			online := h.do(Issue{Service: "family", Lang: "pl", Channel: ChannelKiosk, RequestID: "tok/k-1", Device: "tok"})
+			c.before(h)
+			stateBefore := h.s.Tickets[online.Ticket].State
+			h.advance(time.Minute)
+			handIn := IssueLeased{RequestID: "tok/k-1", Device: "tok", Service: "family", Number: 995, IssuedAt: at("09:00"), Lang: "pl"}
+			d := h.do(handIn)
+			leased := h.s.Tickets[d.Ticket]
+			if leased == nil || !leased.Leased || leased.State != Waiting {
+				t.Fatalf("the leased ticket %+v", leased)
+			}
+			old := h.s.Tickets[online.Ticket]
+			if c.withdrawn != (old.State == Cancelled) || (!c.withdrawn && old.State != stateBefore) {
+				t.Errorf("the online ticket is %s, want withdrawn=%v", old.State, c.withdrawn)
+			}
+			if c.withdrawn {
+				if h.s.Counters[1].Current == online.Ticket {
+					t.Error("the counter still holds the withdrawn ticket")
+				}
+				for _, call := range h.s.View(h.now).Calls {
+					if call.Ticket == online.Ticket {
+						t.Error("the hall still lists a call of the withdrawn ticket")
+					}
+				}
+			}
+			if n := h.s.View(h.now).Services[0].Waiting; n != c.waiting {
+				t.Errorf("%d family tickets wait, want %d", n, c.waiting)
+			}
+			// Handed in again, or the online request coming again: the
+			// leased ticket, and nothing new.
+			for _, cmd := range []Command{handIn, Issue{Service: "family", Lang: "pl", Channel: ChannelKiosk, RequestID: "tok/k-1"}} {
+				if again := h.do(cmd); again.Ticket != d.Ticket || len(again.Events) != 0 {
+					t.Errorf("%s again: %+v", String(cmd), again)
+				}
+			}
+			h.refold()
+		})
+	}
+}
+
+// A kiosk that printed nothing for a request withdraws it: the server's
+// ticket for it goes, and the request gives no ticket afterwards, even if
+// it only reaches the server now. Tickets a resident holds (leased,
+// booked) are not withdrawn.
+func TestWithdrawRequest(t *testing.T) {
+	h := newHarness(t, testOffice(), at("09:00"))
+	d := h.do(Issue{Service: "family", Lang: "pl", Channel: ChannelKiosk, RequestID: "tok/k-1"})
+	w := h.do(WithdrawRequest{RequestID: "tok/k-1"})
+	if w.Ticket != d.Ticket || h.s.Tickets[d.Ticket].State != Cancelled {
+		t.Errorf("withdrawing an answered request: %+v, ticket %s", w, h.s.Tickets[d.Ticket].State)
+	}
+	if again := h.do(WithdrawRequest{RequestID: "tok/k-1"}); len(again.Events) != 0 || again.Ticket != d.Ticket {
+		t.Errorf("withdrawing twice: %+v", again)
+	}
+	// Withdrawn before it came: it never issues.
+	h.do(WithdrawRequest{RequestID: "tok/k-2"})
+	if _, err := h.try(Issue{Service: "family", Lang: "pl", Channel: ChannelKiosk, RequestID: "tok/k-2"}); errKind(err) != Conflict {
+		t.Errorf("a withdrawn request arriving late: %v, want a conflict", err)
+	}
+	h.do(GrantLease{ID: "l1", Device: "tok", Service: "family", Count: 5})
+	if _, err := h.try(IssueLeased{RequestID: "tok/k-2", Device: "tok", Service: "family", Number: 995, IssuedAt: at("09:00"), Lang: "pl"}); errKind(err) != Conflict {
+		t.Errorf("a leased ticket for a withdrawn request: %v, want a conflict", err)
+	}
+	h.do(IssueLeased{RequestID: "tok/k-3", Device: "tok", Service: "family", Number: 996, IssuedAt: at("09:00"), Lang: "pl"})
+	if _, err := h.try(WithdrawRequest{RequestID: "tok/k-3"}); errKind(err) != Conflict {
+		t.Errorf("withdrawing a leased ticket: %v, want a conflict", err)
+	}
+	h.do(Book{ID: "r1", Service: "family", Slot: at("09:15"), Lang: "pl"})
+	h.do(CheckIn{Reservation: "r1", RequestID: "tok/k-4"})
+	if _, err := h.try(WithdrawRequest{RequestID: "tok/k-4"}); errKind(err) != Conflict {
+		t.Errorf("withdrawing a booked visit's ticket: %v, want a conflict", err)
+	}
+	waiting := 0
+	for _, tk := range h.s.WaitingTickets() {
+		waiting++
+		if tk.ID == d.Ticket {
+			t.Error("the withdrawn ticket still waits")
+		}
+	}
+	if waiting != 2 {
+		t.Errorf("%d tickets wait, want the leased and the booked one", waiting)
+	}
+	h.refold()
+}

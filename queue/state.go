@@ -387,6 +387,8 @@ func (s *State) apply(e Event) error {
 		if l.Day == s.Day && (sv.LeaseFloor == 0 || l.First < sv.LeaseFloor) {
 			sv.LeaseFloor = l.First
 		}
+	case RequestWithdrawn:
+		return s.applyWithdrawn(b, e)
 	default:
 		return fmt.Errorf("unknown event body %T", e.Body)
 	}

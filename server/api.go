@@ -27,6 +27,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/counters/{counter}/{action}", s.office(s.counterAction))
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/leases", s.office(s.postLease))
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/leased-tickets", s.office(s.postLeasedTicket))
+	s.mux.HandleFunc("POST /api/v1/offices/{office}/withdrawals", s.office(s.postWithdrawal))
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/faults", s.office(s.postFault))
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/checkins", s.office(s.postCheckin))
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
@@ -355,6 +356,29 @@ func (s *Server) postLeasedTicket(w http.ResponseWriter, r *http.Request, p Prin
 		return
 	}
 	s.ticketResult(w, r, a, req.Lang, res, http.StatusCreated)
+}
+
+// postWithdrawal takes a kiosk's word that it printed nothing for one of
+// its requests: the ticket the request gave, if nobody can have come for
+// it yet, is withdrawn (200 with the ticket, now cancelled; 200 with its
+// state when it stays; 204 when the request gave none), and the request
+// gives no ticket afterwards.
+func (s *Server) postWithdrawal(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {
+	if p.Role() != RoleTicket {
+		forbid(w, "only ticket kiosks withdraw their requests")
+		return
+	}
+	var req devsync.WithdrawRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.commandError(w, r, a, "", err)
+		return
+	}
+	if req.RequestID == "" {
+		s.commandError(w, r, a, "", &badRequest{field: "request_id", msg: "request_id: missing"})
+		return
+	}
+	res := a.Do(r.Context(), p.Name(), queue.WithdrawRequest{RequestID: scopedRequestID(p, req.RequestID)})
+	s.ticketResult(w, r, a, "", res, http.StatusOK)
 }
 
 func (s *Server) postFault(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {

@@ -50,6 +50,7 @@ func TestRoleMatrix(t *testing.T) {
 		{"POST", "/counters/4/open", "", []string{"clerk", "admin"}},
 		{"POST", "/leases", `{"service":"child800","count":5}`, []string{"ticket"}},
 		{"POST", "/leased-tickets", `{"request_id":"x","service":"child800","number":1,"issued_at":"2026-11-23T08:00:00Z","lang":"pl"}`, []string{"ticket"}},
+		{"POST", "/withdrawals", `{"request_id":"w"}`, []string{"ticket"}},
 		{"POST", "/faults", `{"fault":"paper-out"}`, []string{"ticket", "counter5", "hall"}},
 		{"POST", "/checkins", `{"code":"ABCD2345","lang":"pl"}`, []string{"ticket", "clerk", "admin"}},
 	}

@@ -84,3 +84,69 @@ func TestRetriedRequestsAfterTheDayChanged(t *testing.T) {
 		}
 	}
 }
+
+// A kiosk whose answer came too late prints from its lease and hands that
+// ticket in under the same request id: the server withdraws the ticket it
+// issued for the request, and only the printed one waits. A kiosk that
+// printed nothing for a request withdraws it; the request then gives no
+// ticket, and another kiosk cannot withdraw it.
+func TestLateAnswerLeavesOnlyThePrintedTicket(t *testing.T) {
+	srv := synctest.Start(t, synctest.Options{})
+	kiosk := srv.Tokens["ticket"]
+	var lease devsync.LeaseResponse
+	if err := json.Unmarshal(srv.MustCall(kiosk, "POST", "/leases", `{"service":"care","count":5}`, http.StatusCreated), &lease); err != nil {
+		t.Fatal(err)
+	}
+	ticketOf := func(data []byte) devsync.TicketResponse {
+		t.Helper()
+		var r devsync.TicketResponse
+		if err := json.Unmarshal(data, &r); err != nil || r.Ticket.ID == "" {
+			t.Fatalf("not a ticket: %s (%v)", data, err)
+		}
+		return r
+	}
+	waiting := func() []string {
+		var ids []string
+		for _, tv := range srv.View().Waiting {
+			if tv.Service == "care" {
+				ids = append(ids, tv.ID)
+			}
+		}
+		return ids
+	}
+	issue := `{"service":"care","lang":"pl","request_id":"k-1"}`
+	online := ticketOf(srv.MustCall(kiosk, "POST", "/tickets", issue, http.StatusCreated))
+	handIn := fmt.Sprintf(`{"request_id":"k-1","service":"care","number":%d,"issued_at":%q,"lang":"pl"}`,
+		lease.Lease.First, srv.Clock.Now().Format(time.RFC3339Nano))
+	leased := ticketOf(srv.MustCall(kiosk, "POST", "/leased-tickets", handIn, http.StatusCreated))
+	if got := waiting(); len(got) != 1 || got[0] != leased.Ticket.ID {
+		t.Errorf("care tickets waiting %v, want only the printed %s", got, leased.Ticket.ID)
+	}
+	if st := ticketOf(srv.MustCall(kiosk, "GET", "/tickets/"+online.Ticket.ID, "", http.StatusOK)).Ticket.State; st != "cancelled" {
+		t.Errorf("the online ticket nobody holds is %s, want cancelled", st)
+	}
+	for _, again := range []struct{ path, body string }{{"/leased-tickets", handIn}, {"/tickets", issue}} {
+		if got := ticketOf(srv.MustCall(kiosk, "POST", again.path, again.body, http.StatusOK)); got.Ticket.ID != leased.Ticket.ID {
+			t.Errorf("POST %s again gave %s, want the printed %s", again.path, got.Ticket.ID, leased.Ticket.ID)
+		}
+	}
+
+	// Printed nothing: withdrawn, and the request gives nothing after.
+	second := ticketOf(srv.MustCall(kiosk, "POST", "/tickets", `{"service":"care","lang":"pl","request_id":"k-2"}`, http.StatusCreated))
+	other := srv.Token("ticket", 0, "kiosk-2")
+	srv.MustCall(other, "POST", "/withdrawals", `{"request_id":"k-2"}`, http.StatusNoContent)
+	if got := waiting(); len(got) != 2 {
+		t.Fatalf("another kiosk's withdrawal touched this kiosk's ticket: waiting %v", got)
+	}
+	if got := ticketOf(srv.MustCall(kiosk, "POST", "/withdrawals", `{"request_id":"k-2"}`, http.StatusOK)); got.Ticket.ID != second.Ticket.ID || got.Ticket.State != "cancelled" {
+		t.Errorf("withdrawing k-2: %+v", got.Ticket)
+	}
+	srv.MustCall(kiosk, "POST", "/tickets", `{"service":"care","lang":"pl","request_id":"k-2"}`, http.StatusConflict)
+	srv.MustCall(kiosk, "POST", "/withdrawals", `{"request_id":"k-3"}`, http.StatusNoContent)
+	srv.MustCall(kiosk, "POST", "/tickets", `{"service":"care","lang":"pl","request_id":"k-3"}`, http.StatusConflict)
+	srv.MustCall(kiosk, "POST", "/withdrawals", `{"request_id":"k-1"}`, http.StatusConflict) // printed from the lease
+	srv.MustCall(kiosk, "POST", "/withdrawals", `{}`, http.StatusBadRequest)
+	if got := waiting(); len(got) != 1 || got[0] != leased.Ticket.ID {
+		t.Errorf("care tickets waiting %v, want only the printed %s", got, leased.Ticket.ID)
+	}
+}

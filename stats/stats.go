@@ -128,6 +128,7 @@ type Report struct {
 type ticket struct {
 	day      string
 	service  string
+	channel  queue.Channel
 	issuedAt time.Time
 	called   bool
 	counter  int
@@ -189,7 +190,7 @@ func (b *builder) add(e queue.Event) {
 		if !b.r.Contains(ev.Ticket.Day) {
 			return
 		}
-		t := &ticket{day: ev.Ticket.Day, service: ev.Ticket.Service, issuedAt: ev.Ticket.IssuedAt}
+		t := &ticket{day: ev.Ticket.Day, service: ev.Ticket.Service, channel: ev.Ticket.Channel, issuedAt: ev.Ticket.IssuedAt}
 		b.tickets[ev.Ticket.ID] = t
 		b.each(t, false, func(f *Figures) { f.Issued++; f.ByChannel[ev.Ticket.Channel]++ })
 	case queue.TicketCalled:
@@ -225,6 +226,13 @@ func (b *builder) add(e queue.Event) {
 	case queue.TicketCancelled:
 		if t := b.tickets[ev.Ticket]; t != nil {
 			b.each(t, false, func(f *Figures) { f.Cancelled++ })
+		}
+	case queue.RequestWithdrawn:
+		// A ticket nobody held (its kiosk printed another, or none) was
+		// never a resident's: it is not counted as issued.
+		if t := b.tickets[ev.Ticket]; t != nil {
+			b.each(t, false, func(f *Figures) { f.Issued--; f.ByChannel[t.channel]-- })
+			delete(b.tickets, ev.Ticket)
 		}
 	case queue.TicketTransferred:
 		if t := b.tickets[ev.Ticket]; t != nil {

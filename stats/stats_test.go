@@ -161,3 +161,31 @@ func TestChartSVG(t *testing.T) {
 		t.Errorf("niceCeil(7) = %v", got)
 	}
 }
+
+// A kiosk's online ticket withdrawn for the leased ticket it printed
+// instead counts once: the ticket a resident held.
+func TestReplacedTicketCountsOnce(t *testing.T) {
+	cfg, err := officeconfig.Load(filepath.Join("..", "testdata", "offices", "starachowice.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := cfg.Offices[0]
+	s := queue.NewState(o)
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, o.Location)
+	var events []queue.Event
+	for _, cmd := range []queue.Command{
+		queue.GrantLease{ID: "l1", Device: "tok", Service: "family", Count: 5},
+		queue.Issue{Service: "family", Lang: "pl", Channel: queue.ChannelKiosk, RequestID: "tok/k-1"},
+		queue.IssueLeased{RequestID: "tok/k-1", Device: "tok", Service: "family", Number: 995, IssuedAt: now, Lang: "pl"},
+	} {
+		evs, _, err := s.Execute(now, "test", cmd)
+		if err != nil {
+			t.Fatalf("%s: %v", queue.String(cmd), err)
+		}
+		events = append(events, evs...)
+	}
+	r := FromEvents(events, o, Range{From: "2026-11-23", To: "2026-11-23"})
+	if r.Total.Issued != 1 || r.Total.ByChannel[queue.ChannelKiosk] != 1 || r.Total.Cancelled != 0 {
+		t.Errorf("issued %d (kiosk %d, cancelled %d), want the one printed", r.Total.Issued, r.Total.ByChannel[queue.ChannelKiosk], r.Total.Cancelled)
+	}
+}

@@ -183,17 +183,65 @@ func TestRecoverAndPrune(t *testing.T) {
 	if again, _ := d.Recover(); len(again) != 0 {
 		t.Errorf("second recovery changed %v", again)
 	}
+	// The unanswered request printed nothing: it waits to be withdrawn at
+	// the server. The interrupted leased ticket may be in a resident's
+	// hand: it waits to be handed in.
 	pending, _ := d.PendingHandIns()
-	if len(pending) != 1 || pending[0].Key != leased.Key {
-		t.Errorf("an interrupted leased ticket must stay in the outbox: %v", pending)
+	if len(pending) != 2 || pending[0].Key != asked.Key || pending[0].HandIn != HandInWithdraw || pending[1].Key != leased.Key || pending[1].HandIn != HandInPending {
+		t.Errorf("the outbox after recovery: %v", pending)
 	}
 	n, err := d.Prune(time.Now().Add(time.Hour))
-	if err != nil || n != 2 {
-		t.Errorf("pruned %d, %v; want 2 (the interrupted leased ticket stays)", n, err)
+	if err != nil || n != 1 {
+		t.Errorf("pruned %d, %v; want 1 (the outbox stays)", n, err)
 	}
 	st, err := d.Stats()
-	if err != nil || st.Entries != 1 || st.PendingHandIns != 1 || st.ByPhase[PhaseInterrupted] != 1 {
+	if err != nil || st.Entries != 2 || st.PendingHandIns != 2 || st.ByPhase[PhaseInterrupted] != 1 {
 		t.Errorf("stats %+v, %v", st, err)
+	}
+	if _, err := d.UpdateEntry(asked.Key, func(e *JournalEntry) error { e.HandIn = HandInWithdrawn; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if pending, _ := d.PendingHandIns(); len(pending) != 1 || pending[0].Key != leased.Key {
+		t.Errorf("a withdrawn request left in the outbox: %v", pending)
+	}
+}
+
+// A request the server did not answer in time takes a leased number under
+// its own request id, in one write; a request whose answer is journalled,
+// or that is not a ticket asked of the server, never does.
+func TestLeaseForRequest(t *testing.T) {
+	d := openDevice(t, filepath.Join(t.TempDir(), "device.db"))
+	const day = "2026-11-23"
+	if err := d.AddLease(lease("l", "family", day, 5, 6)); err != nil {
+		t.Fatal(err)
+	}
+	asked, _ := d.BeginRequest(JournalEntry{Source: SourceServer, Service: "family", Lang: "pl"})
+	e, err := d.LeaseForRequest(asked.Key, day, "A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Key != asked.Key || e.RequestID != asked.RequestID || e.Number != "A005" || e.Source != SourceLease || e.Phase != PhaseIssued || e.HandIn != HandInPending {
+		t.Errorf("leased for the request: %+v", e)
+	}
+	answered, _ := d.BeginRequest(JournalEntry{Source: SourceServer, Service: "family", Lang: "pl"})
+	if _, err := d.UpdateEntry(answered.Key, func(e *JournalEntry) error { e.Phase, e.Number = PhaseIssued, "A001"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	checkin, _ := d.BeginRequest(JournalEntry{Source: SourceCheckIn, Service: "family", Lang: "pl"})
+	for _, key := range []uint64{asked.Key, answered.Key, checkin.Key} {
+		if _, err := d.LeaseForRequest(key, day, "A"); !errors.Is(err, ErrAnswered) {
+			t.Errorf("a leased number for entry %d: %v, want ErrAnswered", key, err)
+		}
+	}
+	if left, _ := d.LeaseLeft("family", day); left != 1 {
+		t.Errorf("%d numbers left, want 1", left)
+	}
+	other, _ := d.BeginRequest(JournalEntry{Source: SourceServer, Service: "documents", Lang: "pl"})
+	if _, err := d.LeaseForRequest(other.Key, day, "D"); !errors.Is(err, ErrNoLease) {
+		t.Errorf("no lease of the service: %v", err)
+	}
+	if got, _ := d.Entry(other.Key); got.Phase != PhaseRequested {
+		t.Errorf("a request with no number left changed: %+v", got)
 	}
 }
 

@@ -56,17 +56,29 @@ const (
 	SourceAssistant Source = "assistant"
 )
 
-// HandIn is where a leased ticket is on its way to the server.
+// HandIn is where what the server must still be told of a request is on
+// its way: a leased ticket handed in, or a request withdrawn.
 type HandIn string
 
-// The states of handing in a ticket issued offline.
+// The states of handing in a ticket issued offline, or of withdrawing a
+// request the kiosk printed nothing for.
 const (
-	HandInNone     HandIn = ""         // not a leased ticket
-	HandInPending  HandIn = "pending"  // in the outbox
+	HandInNone     HandIn = ""         // nothing to tell the server
+	HandInPending  HandIn = "pending"  // a leased ticket in the outbox
 	HandInDone     HandIn = "done"     // the server has it
 	HandInExpired  HandIn = "expired"  // its day ended first; kept for statistics
 	HandInRejected HandIn = "rejected" // the server refused it (HandInNote says why)
+	// HandInWithdraw: in the outbox, to tell the server that nothing was
+	// printed for this request, so it withdraws the ticket it may have
+	// issued for it (nobody holds that ticket).
+	HandInWithdraw HandIn = "withdraw"
+	// HandInWithdrawn: the server has been told (HandInNote says what it
+	// did with its ticket).
+	HandInWithdrawn HandIn = "withdrawn"
 )
+
+// Waiting reports whether the entry is in the outbox.
+func (h HandIn) Waiting() bool { return h == HandInPending || h == HandInWithdraw }
 
 // JournalEntry is one ticket the kiosk issued or tried to.
 type JournalEntry struct {
@@ -147,7 +159,7 @@ func (d *DeviceDB) newEntry(tx *bolt.Tx, e *JournalEntry) error {
 }
 
 // UpdateEntry changes the entry with key through fn in one synced write.
-// An entry that leaves HandInPending leaves the outbox.
+// An entry whose HandIn stops waiting leaves the outbox.
 func (d *DeviceDB) UpdateEntry(key uint64, fn func(*JournalEntry) error) (JournalEntry, error) {
 	var e JournalEntry
 	err := d.db.Update(func(tx *bolt.Tx) error {
@@ -200,8 +212,9 @@ func (d *DeviceDB) Journal(after uint64, limit int) ([]JournalEntry, error) {
 	return out, err
 }
 
-// PendingHandIns returns the outbox: tickets issued offline that the
-// server does not have yet, in the order they were issued.
+// PendingHandIns returns the outbox, in the order the requests were made:
+// tickets issued offline that the server does not have yet
+// (HandInPending), and requests it is to withdraw (HandInWithdraw).
 func (d *DeviceDB) PendingHandIns() ([]JournalEntry, error) {
 	var out []JournalEntry
 	err := d.db.View(func(tx *bolt.Tx) error {
@@ -218,9 +231,11 @@ func (d *DeviceDB) PendingHandIns() ([]JournalEntry, error) {
 }
 
 // Recover settles the entries a stopped device left open: a request that
-// never got its answer becomes unanswered, a ticket journalled but not
-// known to be printed becomes interrupted (and, if leased, stays in the
-// outbox: a resident may hold it). It returns the entries it changed.
+// never got its answer becomes unanswered (and, for a ticket asked of the
+// server, goes to the outbox to be withdrawn: nothing was printed for it),
+// a ticket journalled but not known to be printed becomes interrupted
+// (and, if leased, stays in the outbox: a resident may hold it). It
+// returns the entries it changed.
 func (d *DeviceDB) Recover() ([]JournalEntry, error) {
 	var changed []JournalEntry
 	err := d.db.Update(func(tx *bolt.Tx) error {
@@ -239,6 +254,11 @@ func (d *DeviceDB) Recover() ([]JournalEntry, error) {
 			switch e.Phase {
 			case PhaseRequested:
 				e.Phase, e.Detail = PhaseUnanswered, "the device stopped before the server answered"
+				if e.Source == SourceServer {
+					// Nothing was printed for it: the server is told to
+					// withdraw the ticket it may have issued.
+					e.HandIn = HandInWithdraw
+				}
 			case PhaseIssued:
 				e.Phase, e.Detail = PhaseInterrupted, "the device stopped while printing"
 			}
@@ -297,7 +317,7 @@ func (d *DeviceDB) Prune(cutoff time.Time) (int, error) {
 			if err != nil {
 				return err
 			}
-			if e.Phase.Settled() && e.HandIn != HandInPending && e.Changed.Before(cutoff) {
+			if e.Phase.Settled() && !e.HandIn.Waiting() && e.Changed.Before(cutoff) {
 				drop = append(drop, append([]byte(nil), k...))
 			}
 			return nil
@@ -347,7 +367,7 @@ func putEntry(tx *bolt.Tx, e JournalEntry) error {
 		return err
 	}
 	out := tx.Bucket(bucketOutbox)
-	if e.HandIn == HandInPending {
+	if e.HandIn.Waiting() {
 		return out.Put(k, []byte{})
 	}
 	return out.Delete(k)

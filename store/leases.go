@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -102,39 +103,79 @@ func (d *DeviceDB) DropLeasesBefore(day string) (int, error) {
 // no lease has a number left.
 func (d *DeviceDB) IssueFromLease(e JournalEntry, day, prefix string) (JournalEntry, error) {
 	err := d.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketLeases)
-		leases, err := allLeases(b)
-		if err != nil {
-			return err
-		}
-		var use *HeldLease
-		for i := range leases {
-			l := &leases[i]
-			if l.Service == e.Service && l.Day == day && l.Left() > 0 {
-				use = l
-				break
-			}
-		}
-		if use == nil {
-			return ErrNoLease
-		}
-		if err := d.newEntry(tx, &e); err != nil {
-			return err
-		}
-		e.Source, e.Phase, e.HandIn = SourceLease, PhaseIssued, HandInPending
-		e.LeaseID, e.LeaseNumber = use.ID, use.Next
-		e.Number = queue.FormatNumber(prefix, use.Next)
-		e.TicketID = queue.TicketID(day, e.Number)
-		use.Next++
-		if err := putLease(b, *use); err != nil {
-			return err
-		}
-		return putEntry(tx, e)
+		return d.takeNumber(tx, &e, day, prefix, true)
 	})
 	if err != nil {
 		return JournalEntry{}, fmt.Errorf("issuing a %s ticket from a lease: %w", e.Service, err)
 	}
 	return e, nil
+}
+
+// ErrAnswered means a request already has its ticket, or its end, in the
+// journal: it cannot be given a leased number.
+var ErrAnswered = errors.New("the request is no longer waiting for its answer")
+
+// LeaseForRequest gives the request journalled under key, which asked the
+// server for a ticket and got no answer in time, the next number of a
+// lease of its service on day instead, in one synced write, as
+// IssueFromLease does. The entry keeps its request id: the leased ticket
+// is handed in under it, so the server withdraws any ticket it issued for
+// the request too late, and the printed ticket is the one that counts.
+// Only a request still waiting for its answer (phase requested, asked of
+// the server) takes a number: one whose answer was journalled never gets
+// a second ticket (ErrAnswered). ErrNoLease leaves the entry as it was.
+func (d *DeviceDB) LeaseForRequest(key uint64, day, prefix string) (JournalEntry, error) {
+	var e JournalEntry
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		if e, err = getEntry(tx, key); err != nil {
+			return err
+		}
+		if e.Phase != PhaseRequested || e.Source != SourceServer {
+			return fmt.Errorf("request %s is %s (%s): %w", e.RequestID, e.Phase, e.Source, ErrAnswered)
+		}
+		return d.takeNumber(tx, &e, day, prefix, false)
+	})
+	if err != nil {
+		return JournalEntry{}, fmt.Errorf("issuing a ticket from a lease for request %d: %w", key, err)
+	}
+	return e, nil
+}
+
+// takeNumber gives e the next number of a lease of its service on day and
+// writes it, issued and in the outbox; fresh entries are numbered first.
+func (d *DeviceDB) takeNumber(tx *bolt.Tx, e *JournalEntry, day, prefix string, fresh bool) error {
+	b := tx.Bucket(bucketLeases)
+	leases, err := allLeases(b)
+	if err != nil {
+		return err
+	}
+	var use *HeldLease
+	for i := range leases {
+		l := &leases[i]
+		if l.Service == e.Service && l.Day == day && l.Left() > 0 {
+			use = l
+			break
+		}
+	}
+	if use == nil {
+		return ErrNoLease
+	}
+	if fresh {
+		if err := d.newEntry(tx, e); err != nil {
+			return err
+		}
+	}
+	e.Source, e.Phase, e.HandIn = SourceLease, PhaseIssued, HandInPending
+	e.LeaseID, e.LeaseNumber = use.ID, use.Next
+	e.Number = queue.FormatNumber(prefix, use.Next)
+	e.TicketID = queue.TicketID(day, e.Number)
+	e.Changed = time.Now()
+	use.Next++
+	if err := putLease(b, *use); err != nil {
+		return err
+	}
+	return putEntry(tx, *e)
 }
 
 func putLease(b *bolt.Bucket, l HeldLease) error {

@@ -301,6 +301,20 @@ func (c *Client) HandIn(ctx context.Context, req LeasedTicketRequest) (HandInRes
 	return res, nil
 }
 
+// Withdraw tells the server that the kiosk printed nothing for request id
+// (its answer never came in time, and no leased ticket was printed for it
+// either), so the ticket the server may have issued for it is withdrawn.
+// It returns that ticket as it stands after (cancelled when withdrawn),
+// or nil when the request gave none.
+func (c *Client) Withdraw(ctx context.Context, requestID string) (*queue.TicketView, error) {
+	var resp TicketResponse
+	status, err := c.do(ctx, "withdrawing request "+requestID, "POST", "/withdrawals", WithdrawRequest{RequestID: requestID}, &resp)
+	if err != nil || status == http.StatusNoContent {
+		return nil, err
+	}
+	return &resp.Ticket, nil
+}
+
 // ReportFault tells staff about the device's trouble ("paper-out"); an
 // empty fault says it is over.
 func (c *Client) ReportFault(ctx context.Context, fault, detail string) error {

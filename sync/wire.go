@@ -86,6 +86,12 @@ type LeasedTicketRequest struct {
 	Priority  bool      `json:"priority"`
 }
 
+// WithdrawRequest says that a kiosk printed nothing of the server's for
+// one of its requests: the answer came too late, or never.
+type WithdrawRequest struct {
+	RequestID string `json:"request_id"`
+}
+
 // FaultRequest reports a device's trouble; an empty Fault clears it.
 type FaultRequest struct {
 	Fault  string `json:"fault"`

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/numerek/numerek/printer"
@@ -62,9 +61,7 @@ func (k *Kiosk) lookAfterServer(ctx context.Context) bool {
 	}
 	k.pushOutbox(ctx)
 	k.reportFault(ctx)
-	looked := k.keepLeases(ctx)
-	k.resolveUnanswered()
-	return looked
+	return k.keepLeases(ctx)
 }
 
 // recover settles the journal entries a stopped kiosk left open.
@@ -80,11 +77,11 @@ func (k *Kiosk) recover() error {
 				"ticket", e.Number, "issued", e.IssuedAt, "request", e.RequestID)
 		case e.Phase == store.PhaseInterrupted:
 			k.log.Warn("a ticket was journalled but its printing was cut short; a resident may hold it", "ticket", e.Number, "issued", e.IssuedAt)
+		case e.Phase == store.PhaseUnanswered && e.HandIn == store.HandInWithdraw:
+			k.log.Warn("a ticket request was cut short before the server answered and nothing was printed for it; the server will withdraw what it issued for it",
+				"request", e.RequestID)
 		case e.Phase == store.PhaseUnanswered:
-			k.log.Warn("a ticket request was cut short before the server answered; looking for it on the server", "request", e.RequestID)
-			k.mu.Lock()
-			k.unanswered[e.Key] = e.RequestID
-			k.mu.Unlock()
+			k.log.Warn("a request was cut short before the server answered", "request", e.RequestID, "source", e.Source)
 		}
 	}
 	if entries, err := k.db.Journal(0, 0); err == nil && len(entries) > 0 {
@@ -95,52 +92,9 @@ func (k *Kiosk) recover() error {
 	return nil
 }
 
-// resolveUnanswered looks in the server's state for tickets issued for
-// requests whose answer never came: nobody holds them, and staff should
-// know their numbers (they will be no-shows).
-func (k *Kiosk) resolveUnanswered() {
-	k.mu.Lock()
-	pending := make(map[uint64]string, len(k.unanswered))
-	for key, id := range k.unanswered {
-		pending[key] = id
-	}
-	k.mu.Unlock()
-	if len(pending) == 0 {
-		return
-	}
-	found := map[uint64]string{}
-	k.follower.Read(func(s *queue.State) {
-		for key, id := range pending {
-			for scoped, r := range s.Requests {
-				// The server scopes request ids by token: "TOKEN/ID".
-				if r.Ticket != "" && strings.HasSuffix(scoped, "/"+id) {
-					found[key] = r.Ticket
-				}
-			}
-		}
-	})
-	for key, ticket := range found {
-		number := ticket[strings.LastIndex(ticket, "-")+1:]
-		e, err := k.db.UpdateEntry(key, func(e *store.JournalEntry) error {
-			e.TicketID, e.Number = ticket, number
-			e.Detail = "issued by the server but its answer never came: nobody holds this ticket"
-			return nil
-		})
-		if err != nil {
-			k.log.Error("journalling an unanswered ticket", "ticket", ticket, "err", err)
-			continue
-		}
-		k.log.Warn("the server issued a ticket whose answer never reached the kiosk; nobody holds it and it will be a no-show", "ticket", e.Number, "request", e.RequestID)
-	}
-	k.mu.Lock()
-	for key := range found {
-		delete(k.unanswered, key)
-	}
-	k.mu.Unlock()
-}
-
-// pushOutbox hands in the tickets issued offline, in the order they were
-// issued; it stops at the first that cannot reach the server.
+// pushOutbox hands in the tickets issued offline and withdraws the
+// requests nothing was printed for, in the order they were made; it stops
+// at the first that cannot reach the server.
 func (k *Kiosk) pushOutbox(ctx context.Context) {
 	pending, err := k.db.PendingHandIns()
 	if err != nil {
@@ -148,6 +102,13 @@ func (k *Kiosk) pushOutbox(ctx context.Context) {
 		return
 	}
 	for _, e := range pending {
+		if e.HandIn == store.HandInWithdraw {
+			if !k.withdrawAtServer(ctx, e) {
+				k.log.Info("the outbox waits for the server", "entries", len(pending))
+				return
+			}
+			continue
+		}
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		res, err := k.client.HandIn(rctx, devsync.LeasedTicketRequest{
 			RequestID: e.RequestID, Service: e.Service, Number: e.LeaseNumber, IssuedAt: e.IssuedAt, Lang: e.Lang, Priority: e.Priority,
@@ -179,6 +140,40 @@ func (k *Kiosk) pushOutbox(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// withdrawAtServer tells the server that nothing was printed for the
+// request of e, so that it withdraws the ticket it may have issued; it
+// says false when the server could not be reached.
+func (k *Kiosk) withdrawAtServer(ctx context.Context, e store.JournalEntry) bool {
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	t, err := k.client.Withdraw(rctx, e.RequestID)
+	cancel()
+	if devsync.Unreachable(err) {
+		return false
+	}
+	state, note := store.HandInWithdrawn, ""
+	switch {
+	case err != nil:
+		state, note = store.HandInRejected, err.Error()
+		k.log.Error("the server refused to withdraw a request nothing was printed for", "request", e.RequestID, "err", err)
+	case t == nil:
+		note = "the server had issued no ticket for it"
+	case t.State == queue.Cancelled:
+		note = "the server withdrew ticket " + t.Number + ", which nobody held"
+		k.log.Warn("the server's ticket for a request whose answer came too late was withdrawn; nobody held it", "ticket", t.Number, "request", e.RequestID)
+	default:
+		note = "the server's ticket " + t.Number + " stays: it is " + string(t.State)
+		k.log.Warn("the server's ticket for a request whose answer came too late was already taken up at a counter", "ticket", t.Number, "state", t.State, "request", e.RequestID)
+	}
+	if _, err := k.db.UpdateEntry(e.Key, func(e *store.JournalEntry) error {
+		e.HandIn, e.HandInNote = state, note
+		return nil
+	}); err != nil {
+		k.log.Error("journalling a withdrawal", "request", e.RequestID, "err", err)
+		return false
+	}
+	return true
 }
 
 // keepLeases asks for numbers for every service open now whose lease for

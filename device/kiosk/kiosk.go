@@ -13,6 +13,15 @@
 // idempotent), and none is lost: a leased ticket whose printing was cut
 // short is still handed in, since a resident may hold it.
 //
+// Each request ends with one ticket on the server, the one printed, or
+// none. When the server answers too late, the leased ticket printed
+// instead takes the request's place in the journal, in one write, and is
+// handed in under the request's id, so the server withdraws the ticket it
+// issued for it, which nobody holds; a request whose answer was journalled
+// can never take a leased number. A request for which nothing was printed
+// (no answer and no lease, or the kiosk stopped while asking) is withdrawn
+// at the server through the outbox.
+//
 // When the printer cannot print (checked before issuing), the ticket is
 // still issued, as a kiosk ticket, and shown on the screen with the QR
 // code of its e-ticket page instead, so nobody gets a number that was
@@ -82,7 +91,6 @@ type Kiosk struct {
 	faultKnown  bool  // faultSent is what the server has
 	unreachable time.Time
 	lastIssued  time.Time
-	unanswered  map[uint64]string // journal key -> request id, to look for on the server
 	onStatus    func(printer.Status)
 	// name is what the server calls this kiosk; assisted the assistant's
 	// tickets already journalled (see assistant.go).
@@ -113,7 +121,7 @@ func New(client *devsync.Client, follower *devsync.Follower, db *store.DeviceDB,
 	}
 	return &Kiosk{
 		opts: opts, client: client, follower: follower, db: db, clock: clock, printer: p, log: opts.Log,
-		work: make(chan struct{}, 1), unanswered: map[uint64]string{}, assisted: map[string]bool{},
+		work: make(chan struct{}, 1), assisted: map[string]bool{},
 	}
 }
 
@@ -168,6 +176,7 @@ func (k *Kiosk) Issue(ctx context.Context, service, lang string, priority bool) 
 	printable := k.checkPrinter(ctx)
 	now := k.issueTime()
 
+	var asked *store.JournalEntry
 	if !k.skipServer() {
 		e, err := k.db.BeginRequest(store.JournalEntry{Source: store.SourceServer, Service: service, Lang: lang, Priority: priority, IssuedAt: now})
 		if err != nil {
@@ -192,15 +201,28 @@ func (k *Kiosk) Issue(ctx context.Context, service, lang string, priority bool) 
 			k.settle(e, store.PhaseRefused, err)
 			return Result{}, err
 		}
-		k.settle(e, store.PhaseUnanswered, err)
 		k.markUnreachable(e, err)
+		asked = &e
 	}
-	return k.issueOffline(ctx, o, svc, lang, priority, printable, now)
+	return k.issueOffline(ctx, o, svc, lang, priority, printable, now, asked)
 }
 
 // issueOffline issues from the lease, after checking with the kiosk's
-// copy of the state that the service takes tickets now.
-func (k *Kiosk) issueOffline(ctx context.Context, o *queue.Office, svc queue.Service, lang string, priority, printable bool, now time.Time) (Result, error) {
+// copy of the state that the service takes tickets now. asked is the
+// request the server did not answer in time, if the kiosk asked: the
+// leased ticket takes its place in the journal and keeps its request id,
+// so that whatever the server issued for the request is withdrawn when
+// the leased ticket is handed in; if no ticket is printed for it, the
+// request is withdrawn at the server instead. Either way the server ends
+// with the ticket printed, or none.
+func (k *Kiosk) issueOffline(ctx context.Context, o *queue.Office, svc queue.Service, lang string, priority, printable bool, now time.Time, asked *store.JournalEntry) (res Result, err error) {
+	if asked != nil {
+		defer func() {
+			if err != nil {
+				k.withdraw(*asked, err)
+			}
+		}()
+	}
 	var refused error
 	var ahead int
 	wait := time.Duration(-1)
@@ -224,12 +246,17 @@ func (k *Kiosk) issueOffline(ctx context.Context, o *queue.Office, svc queue.Ser
 	// Tickets issued offline but not handed in yet wait too.
 	if pending, err := k.db.PendingHandIns(); err == nil {
 		for _, p := range pending {
-			if p.Service == svc.ID {
+			if p.Service == svc.ID && p.HandIn == store.HandInPending {
 				ahead++
 			}
 		}
 	}
-	e, err := k.db.IssueFromLease(store.JournalEntry{Service: svc.ID, Lang: lang, Priority: priority, IssuedAt: now}, o.LocalDate(now), svc.Prefix)
+	var e store.JournalEntry
+	if asked != nil {
+		e, err = k.db.LeaseForRequest(asked.Key, o.LocalDate(now), svc.Prefix)
+	} else {
+		e, err = k.db.IssueFromLease(store.JournalEntry{Service: svc.ID, Lang: lang, Priority: priority, IssuedAt: now}, o.LocalDate(now), svc.Prefix)
+	}
 	if errors.Is(err, store.ErrNoLease) {
 		k.log.Error("cannot issue: the server is unreachable and the lease is used up", "service", svc.ID)
 		return Result{}, ErrNoNumbers
@@ -340,6 +367,22 @@ func (k *Kiosk) settle(e store.JournalEntry, phase store.Phase, cause error) {
 	}
 }
 
+// withdraw ends a request the server did not answer in time and for which
+// nothing was printed: it goes to the outbox, to tell the server to
+// withdraw the ticket it may have issued, which nobody holds.
+func (k *Kiosk) withdraw(e store.JournalEntry, cause error) {
+	if _, err := k.db.UpdateEntry(e.Key, func(e *store.JournalEntry) error {
+		if e.Phase != store.PhaseRequested {
+			return nil // a leased ticket took its place
+		}
+		e.Phase, e.Detail, e.HandIn = store.PhaseUnanswered, cause.Error(), store.HandInWithdraw
+		return nil
+	}); err != nil {
+		k.log.Error("journalling a request's end", "request", e.RequestID, "err", err)
+	}
+	k.wake()
+}
+
 // issueTime is the office's time now, later than every ticket issued
 // before, so tickets issued offline keep their order on the server.
 func (k *Kiosk) issueTime() time.Time {
@@ -363,7 +406,6 @@ func (k *Kiosk) markUnreachable(e store.JournalEntry, err error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.unreachable = time.Now()
-	k.unanswered[e.Key] = e.RequestID
 }
 
 func (k *Kiosk) skipServer() bool {

@@ -1,8 +1,12 @@
 package kiosk
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	gosync "sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -45,6 +50,13 @@ func newRig(t *testing.T, opts Options) *rig {
 // newRigAt is a rig whose kiosk reaches srv at addr (through a proxy).
 func newRigAt(t *testing.T, srv *synctest.Server, addr string, opts Options) *rig {
 	t.Helper()
+	return newRigOn(t, srv, addr, opts, filepath.Join(t.TempDir(), "device.db"))
+}
+
+// newRigOn is a rig whose kiosk starts on the device file at path, as
+// an earlier run left it.
+func newRigOn(t *testing.T, srv *synctest.Server, addr string, opts Options, path string) *rig {
+	t.Helper()
 	prof, err := profiles.Lookup(profiles.Default)
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +74,7 @@ func newRigAt(t *testing.T, srv *synctest.Server, addr string, opts Options) *ri
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.OpenDevice(filepath.Join(t.TempDir(), "device.db"))
+	db, err := store.OpenDevice(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +305,8 @@ func TestCheckInPrintsTheBookedVisit(t *testing.T) {
 }
 
 // Offline with no lease left: the kiosk says it cannot issue, and the
-// journal holds no half-made ticket.
+// journal holds no half-made ticket: one leased ticket to hand in, and a
+// request that printed nothing is at most to be withdrawn.
 func TestOfflineWithoutLease(t *testing.T) {
 	r := newRig(t, Options{LeaseSize: 1, LeaseLow: 1, IssueTimeout: 300 * time.Millisecond})
 	r.waitFor("a lease", func() bool { left, _ := r.db.LeaseLeft("child800", "2026-11-23"); return left == 1 })
@@ -305,58 +318,195 @@ func TestOfflineWithoutLease(t *testing.T) {
 		t.Errorf("second offline ticket: %v, want ErrNoNumbers", err)
 	}
 	st, _ := r.db.Stats()
-	if st.ByPhase[store.PhaseIssued] != 0 || st.PendingHandIns != 1 {
+	if st.ByPhase[store.PhaseIssued] != 0 || st.ByHandIn[store.HandInPending] != 1 || st.PendingHandIns != 1+st.ByHandIn[store.HandInWithdraw] {
 		t.Errorf("journal %+v", st)
 	}
 }
 
-// A server too slow to answer in time: the kiosk issues from its lease,
-// and when the server's ticket for the unanswered request shows up in the
-// office's state, the journal records it (nobody holds it; it will be a
-// no-show), so every ticket the request made is known.
-func TestSlowServerTicketIsFoundLater(t *testing.T) {
-	srv := synctest.Start(t, synctest.Options{})
+// lateServer is a front to srv whose answers to POST tickets, while slow
+// is set, come only after the kiosk gave up waiting: the server issues the
+// ticket, and the answer is lost. It notes the request ids it held back.
+type lateServer struct {
+	*httptest.Server
+	slow atomic.Bool
+	mu   gosync.Mutex
+	held []string
+}
+
+func newLateServer(t testing.TB, srv *synctest.Server) *lateServer {
 	target, _ := url.Parse(srv.URL)
-	var slow atomic.Bool
 	rp := httputil.NewSingleHostReverseProxy(target)
 	rp.FlushInterval = -1 // the event stream
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if slow.Load() && r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/tickets") {
-			rec := httptest.NewRecorder()
-			rp.ServeHTTP(rec, r) // the server issues the ticket...
-			time.Sleep(time.Second)
-			return // ...but its answer never reaches the kiosk in time
+	l := &lateServer{}
+	l.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !l.slow.Load() || r.Method != "POST" || !strings.HasSuffix(r.URL.Path, "/tickets") {
+			rp.ServeHTTP(w, r)
+			return
 		}
-		rp.ServeHTTP(w, r)
+		body, _ := io.ReadAll(r.Body)
+		var req devsync.IssueRequest
+		_ = json.Unmarshal(body, &req)
+		l.mu.Lock()
+		l.held = append(l.held, req.RequestID)
+		l.mu.Unlock()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		rec := httptest.NewRecorder()
+		rp.ServeHTTP(rec, r.WithContext(context.WithoutCancel(r.Context()))) // the server issues the ticket...
+		<-r.Context().Done()                                                 // ...and answers once the kiosk has stopped waiting
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
 	}))
-	t.Cleanup(front.Close) // after the rig's cleanup, which ends the event stream
+	t.Cleanup(l.Close) // after the rig's cleanup, which ends the event stream
+	return l
+}
 
+func (l *lateServer) heldBack() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.held...)
+}
+
+// A server that answers after the kiosk's timeout: the kiosk prints from
+// its lease and hands that ticket in under the request id of the online
+// request, so the server withdraws the ticket it issued late. Exactly one
+// ticket counts, the printed one, and the office has one resident waiting.
+func TestLateAnswerLeavesOnlyThePrintedTicket(t *testing.T) {
+	srv := synctest.Start(t, synctest.Options{})
+	front := newLateServer(t, srv)
 	r := newRigAt(t, srv, front.URL, Options{IssueTimeout: 300 * time.Millisecond})
 	r.waitFor("leases", func() bool { left, _ := r.db.LeaseLeft("family", "2026-11-23"); return left == 20 })
-	slow.Store(true)
+	front.slow.Store(true)
 	res := r.issue("family", "pl")
+	front.slow.Store(false)
 	if !res.Offline || !res.Printed {
-		t.Fatalf("with a slow server: %+v", res)
+		t.Fatalf("with a late server: %+v", res)
 	}
-	slow.Store(false)
-	var phantom string
+	held := front.heldBack()
+	if len(held) != 1 || res.Entry.RequestID != held[0] {
+		t.Errorf("the leased ticket's request %q, the online request(s) %v: want the same", res.Entry.RequestID, held)
+	}
+	r.waitFor("the outbox to empty", func() bool { p, _ := r.db.PendingHandIns(); return len(p) == 0 })
+	r.assertOnlyPrinted(res)
+}
+
+// assertOnlyPrinted checks that the server has, of the family service,
+// exactly one ticket that counts, the one printed, and that the printer
+// printed that one alone.
+func (r *rig) assertOnlyPrinted(res Result) {
+	r.t.Helper()
+	counting := map[string]queue.Ticket{}
 	for id, tk := range r.srv.Tickets() {
-		if !tk.Leased {
-			phantom = id
+		if tk.Service == "family" && tk.State != queue.Cancelled {
+			counting[id] = tk
 		}
 	}
-	if phantom == "" {
-		t.Fatal("the server issued nothing for the slow request")
+	if _, ok := counting[res.Entry.TicketID]; len(counting) != 1 || !ok {
+		r.t.Errorf("family tickets that count %v, want only the printed %s", counting, res.Entry.TicketID)
 	}
-	r.waitFor("the journal to know the server's ticket", func() bool {
-		entries, _ := r.db.Journal(0, 0)
-		for _, e := range entries {
-			if e.Phase == store.PhaseUnanswered && e.TicketID == phantom {
-				return true
+	for _, sv := range r.srv.View().Services {
+		if sv.ID == "family" && sv.Waiting != 1 {
+			r.t.Errorf("%d family tickets wait, want 1", sv.Waiting)
+		}
+	}
+	printed := r.printed()
+	if len(printed) != 1 || !strings.Contains(printed[0].Text(), res.Number) {
+		r.t.Errorf("printed %d tickets, want the one %s", len(printed), res.Number)
+	}
+	entries, _ := r.db.Journal(0, 0)
+	if len(entries) != 1 || entries[0].HandIn != store.HandInDone || entries[0].Number != res.Number {
+		r.t.Errorf("journal %+v, want the one leased ticket, handed in", entries)
+	}
+}
+
+// A kiosk stopped hard (kill -9, a power cut) at any point of a request
+// the server answered too late leaves its journal so that, once started
+// again, the server ends with the ticket printed or none: a request still
+// waiting for its answer printed nothing and is withdrawn; a leased
+// number taken for it is handed in under its request id and replaces the
+// server's ticket.
+func TestStoppedKioskLeavesNoPhantom(t *testing.T) {
+	cases := []struct {
+		name string
+		// leased: the kiosk had taken a leased number for the request.
+		leased bool
+	}{
+		{"stopped waiting for the answer", false},
+		{"stopped after taking a leased number", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			srv := synctest.Start(t, synctest.Options{})
+			path := filepath.Join(t.TempDir(), "device.db")
+			db, err := store.OpenDevice(path)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		return false
-	})
+			var lease devsync.LeaseResponse
+			if err := json.Unmarshal(srv.MustCall(srv.Tokens["ticket"], "POST", "/leases", `{"service":"family","count":5}`, http.StatusCreated), &lease); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.AddLease(lease.Lease); err != nil {
+				t.Fatal(err)
+			}
+			e, err := db.BeginRequest(store.JournalEntry{Source: store.SourceServer, Service: "family", Lang: "pl", IssuedAt: srv.Clock.Now()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The request reached the server, whose answer never came back.
+			online := srv.MustCall(srv.Tokens["ticket"], "POST", "/tickets", fmt.Sprintf(`{"service":"family","lang":"pl","request_id":%q}`, e.RequestID), http.StatusCreated)
+			var leased store.JournalEntry
+			if c.leased {
+				if leased, err = db.LeaseForRequest(e.Key, "2026-11-23", "A"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			db.Close()
+
+			r := newRigOn(t, srv, srv.URL, Options{}, path)
+			r.waitFor("the outbox to empty", func() bool { p, _ := r.db.PendingHandIns(); return len(p) == 0 })
+			var resp devsync.TicketResponse
+			if err := json.Unmarshal(online, &resp); err != nil {
+				t.Fatal(err)
+			}
+			if st := r.srv.Tickets()[resp.Ticket.ID].State; st != queue.Cancelled {
+				t.Errorf("the server's ticket nobody holds is %s, want cancelled", st)
+			}
+			waiting := 0
+			for _, sv := range r.srv.View().Services {
+				waiting += sv.Waiting
+			}
+			want := 0
+			if c.leased {
+				want = 1
+				if tk := r.srv.Tickets()[leased.TicketID]; tk.State != queue.Waiting || !tk.Leased {
+					t.Errorf("the leased ticket on the server: %+v", tk)
+				}
+			}
+			if waiting != want {
+				t.Errorf("%d tickets wait, want %d", waiting, want)
+			}
+			if n := len(r.printed()); n != 0 {
+				t.Errorf("the restarted kiosk printed %d tickets", n)
+			}
+		})
+	}
+}
+
+// Once the server's answer is journalled, the request can never take a
+// leased number too: the ticket printed online is the only one.
+func TestAnsweredRequestTakesNoLeasedNumber(t *testing.T) {
+	r := newRig(t, Options{})
+	r.waitFor("leases", func() bool { left, _ := r.db.LeaseLeft("family", "2026-11-23"); return left == 20 })
+	res := r.issue("family", "pl")
+	if res.Offline {
+		t.Fatalf("online issue %+v", res)
+	}
+	if _, err := r.db.LeaseForRequest(res.Entry.Key, "2026-11-23", "A"); !errors.Is(err, store.ErrAnswered) {
+		t.Errorf("a leased number for an answered request: %v, want ErrAnswered", err)
+	}
+	if left, _ := r.db.LeaseLeft("family", "2026-11-23"); left != 20 {
+		t.Errorf("%d leased numbers left, want 20", left)
+	}
 }
 
 // The hall assistant issues a ticket for a resident and sends it to this
