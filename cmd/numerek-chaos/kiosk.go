@@ -79,7 +79,9 @@ func runKioskProxy(ctx context.Context, s settings, rep *report) error {
 		if err := waitFor("the ticket", 15*time.Second, func() bool { return given() > before }); err != nil {
 			return fmt.Errorf("%w:\n%s", err, k.tail(15))
 		}
-		if k.offers("done") {
+		// The ticket screen follows the log line by a frame or so; the
+		// next resident should not wait for it to time out.
+		if waitFor("the ticket screen", 3*time.Second, func() bool { return k.offers("done") }) == nil {
 			return k.tap("done")
 		}
 		return nil
