@@ -151,48 +151,15 @@ func runKioskProxy(ctx context.Context, s settings, rep *report) error {
 	if _, err := o.api(ctx, http.DefaultClient, "clerk", "POST", "/counters/1/open", "", nil); err != nil {
 		return err
 	}
-	limit := 90 * time.Second
-	if s.cuts <= 1 {
-		limit = 15 * time.Second // enough to tell over 10 s from under
-	}
+	limit := staleLimit(s)
 	rep.measured("stale")
 	for i := range s.cuts {
-		var v queue.View
-		if _, err := o.api(ctx, http.DefaultClient, "clerk", "GET", "/state", "", &v); err != nil {
+		stale, err := silentCut(ctx, o, k, proxy, limit, 1)
+		if err != nil {
 			return err
-		}
-		if err := waitFor("the kiosk following the server", 60*time.Second, func() bool {
-			p, err := k.page()
-			return err == nil && p.Follow.Online && p.Follow.Seq >= v.Seq
-		}); err != nil {
-			return err
-		}
-		proxy.CutNow()
-		if _, err := o.api(ctx, http.DefaultClient, "clerk", "POST", "/counters/1/next", "", nil); err != nil {
-			return err
-		}
-		if _, err := o.api(ctx, http.DefaultClient, "clerk", "GET", "/state", "", &v); err != nil {
-			return err
-		}
-		called := time.Now()
-		stale, how := limit, "still showing the old state as current"
-		for time.Since(called) < limit {
-			p, err := k.page()
-			if err == nil && !p.Follow.Online {
-				stale, how = time.Since(called), "then said it was offline"
-				break
-			}
-			if err == nil && p.Follow.Seq >= v.Seq {
-				stale, how = time.Since(called), "then showed the call"
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		if stale >= limit {
-			how = fmt.Sprintf("gave up watching after %v: %s", limit, how)
 		}
 		step(fmt.Sprintf("silent cut %d", i+1))
-		rep.worst("stale", stale.Seconds(), fmt.Sprintf("kiosk, silent cut %d: %.1fs online without the call made at once, %s", i+1, stale.Seconds(), how))
+		rep.worst("stale", stale.seconds, fmt.Sprintf("kiosk, silent cut %d: %s", i+1, stale))
 	}
 	// Whatever the kiosk holds reaches the server.
 	if err := handIns(); err != nil {
@@ -268,4 +235,59 @@ func judgeKiosk(events []queue.Event, kioskToken string, printed map[string]int,
 			rep.add("duplicated", float64(len(ns)-1), fmt.Sprintf("kiosk request %s has tickets %v", r, ns))
 		}
 	}
+}
+
+// staleLimit is how long a silent cut is watched: long enough to tell
+// under 10 s from over in the short run, to see how long it really
+// takes in the full one.
+func staleLimit(s settings) time.Duration {
+	if s.cuts <= 1 {
+		return 15 * time.Second
+	}
+	return 90 * time.Second
+}
+
+// staleness is how long a screen went on showing an old state as current.
+type staleness struct {
+	seconds float64
+	how     string
+}
+
+func (s staleness) String() string {
+	return fmt.Sprintf("%.1fs online without the call made at the cut, %s", s.seconds, s.how)
+}
+
+// silentCut cuts dev's connections silently while a clerk at counter
+// calls, and measures how long dev goes on saying it is online without
+// showing the call: until it says it is offline, or shows the call.
+func silentCut(ctx context.Context, o *office, dev *kioskd, proxy *faultproxy.Proxy, limit time.Duration, counter int) (staleness, error) {
+	var v queue.View
+	if _, err := o.api(ctx, http.DefaultClient, "clerk", "GET", "/state", "", &v); err != nil {
+		return staleness{}, err
+	}
+	if err := waitFor(dev.name+" following the server", 60*time.Second, func() bool {
+		p, err := dev.page()
+		return err == nil && p.Follow.Online && p.Follow.Seq >= v.Seq
+	}); err != nil {
+		return staleness{}, err
+	}
+	proxy.CutNow()
+	if _, err := o.api(ctx, http.DefaultClient, "clerk", "POST", fmt.Sprintf("/counters/%d/next", counter), "", nil); err != nil {
+		return staleness{}, err
+	}
+	if _, err := o.api(ctx, http.DefaultClient, "clerk", "GET", "/state", "", &v); err != nil {
+		return staleness{}, err
+	}
+	called := time.Now()
+	for time.Since(called) < limit {
+		p, err := dev.page()
+		if err == nil && !p.Follow.Online {
+			return staleness{time.Since(called).Seconds(), "then said it was offline"}, nil
+		}
+		if err == nil && p.Follow.Seq >= v.Seq {
+			return staleness{time.Since(called).Seconds(), "then showed the call"}, nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return staleness{limit.Seconds(), fmt.Sprintf("still showing the old state as current when the run stopped watching after %v", limit)}, nil
 }
