@@ -32,7 +32,7 @@ bench: deps
 # CHAOS_FLAGS passes more, e.g. CHAOS_FLAGS="--cycles 1000 --seed 42".
 CHAOS_FLAGS ?=
 chaos: deps build
-	bash scripts/with-display.sh $(GO) run ./cmd/numerek-chaos --bin $(BIN) $(CHAOS_FLAGS)
+	bash scripts/with-display.sh $(BIN)/numerek-chaos --bin $(BIN) $(CHAOS_FLAGS)
 
 demo: deps build
 	bash scripts/demo.sh
