@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin
 TEST_TIMEOUT ?= 18m
 
-.PHONY: all build test bench demo lint deps fuzz clean
+.PHONY: all build test bench chaos demo lint deps fuzz clean
 
 all: build
 
@@ -26,6 +26,13 @@ test: deps
 # latency, which other packages' benchmarks running beside them would skew.
 bench: deps
 	bash scripts/with-display.sh $(GO) test -p 1 -run '^$$' -bench . -benchmem -timeout 40m ./... | tee bench.out | $(GO) run ./internal/benchtable
+
+# The chaos run (cmd/numerek-chaos): the real programs killed, cut off and
+# slowed down for several minutes; a table of what people would notice.
+# CHAOS_FLAGS passes more, e.g. CHAOS_FLAGS="--cycles 1000 --seed 42".
+CHAOS_FLAGS ?=
+chaos: deps build
+	bash scripts/with-display.sh $(BIN)/numerek-chaos --bin $(BIN) $(CHAOS_FLAGS)
 
 demo: deps build
 	bash scripts/demo.sh

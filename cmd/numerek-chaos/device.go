@@ -133,6 +133,9 @@ func (k *kioskd) tap(id string) error {
 		}
 		p := ks.Screen.WindowPoint(t.Rect.Min.Add(t.Rect.Max).Div(2))
 		for try := 1; try <= 3; try++ {
+			if k.echo != nil {
+				fmt.Fprintf(k.echo, "[chaos] %s tapping %s (try %d)\n", time.Now().Format("15:04:05.000"), id, try)
+			}
 			if err := win.Click(p.X, p.Y); err != nil {
 				return err
 			}

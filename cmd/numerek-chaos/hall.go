@@ -11,6 +11,7 @@ import (
 	"github.com/numerek/numerek/audio"
 	"github.com/numerek/numerek/audio/audiotest"
 	"github.com/numerek/numerek/audio/voicepacks"
+	"github.com/numerek/numerek/internal/faultproxy"
 	"github.com/numerek/numerek/queue"
 	devsync "github.com/numerek/numerek/sync"
 )
@@ -65,7 +66,14 @@ func runHallKill(ctx context.Context, s settings, rep *report) error {
 		}
 	}
 
-	config, err := writeDeviceConfig(filepath.Join(dir, "device"), "chaos-hall", "hall", o.url(), o.tokenFile("hall"), "[sound]\nenabled = true\n")
+	// The hall reaches the server through a proxy, which the full run
+	// cuts silently once the calls are said.
+	proxy, err := faultproxy.Listen("127.0.0.1:0", o.addr)
+	if err != nil {
+		return err
+	}
+	defer proxy.Close()
+	config, err := writeDeviceConfig(filepath.Join(dir, "device"), "chaos-hall", "hall", "http://"+proxy.Addr(), o.tokenFile("hall"), "[sound]\nenabled = true\n")
 	if err != nil {
 		return err
 	}
@@ -143,6 +151,14 @@ func runHallKill(ctx context.Context, s settings, rep *report) error {
 	if err := waitFor("the restarted hall to fall quiet", 120*time.Second, quiet(second, quietFor)); err != nil {
 		hall.kill()
 		return err
+	}
+	if s.cuts > 1 {
+		stale, err := silentCut(ctx, o, hall, proxy, staleLimit(s), 1)
+		if err != nil {
+			hall.kill()
+			return err
+		}
+		rep.worst("stale", stale.seconds, "hall, silent cut: "+stale.String())
 	}
 	hall.stop()
 	if heard[1], err = second.Stop(); err != nil {

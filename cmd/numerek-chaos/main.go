@@ -51,7 +51,6 @@ type settings struct {
 	cycles  int
 	maxUp   time.Duration
 	days    int
-	kiosks  int
 	faults  int
 	backlog int
 	cuts    int

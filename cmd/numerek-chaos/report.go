@@ -26,6 +26,7 @@ var figures = []figure{
 	{key: "duplicated", what: "tickets duplicated (one request, two tickets)"},
 	{key: "repeated", what: "numbers repeated (same number twice in a day)"},
 	{key: "phantom", what: "phantom tickets (on the server, never printed)"},
+	{key: "retry", what: "retried requests stored but answered with no ticket"},
 	{key: "calls-lost", what: "acknowledged calls lost"},
 	{key: "stream", what: "events a subscriber missed, repeated or never got"},
 	{key: "unsaid", what: "calls unsaid"},

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"io"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/numerek/numerek/queue"
+)
+
+// sound makes n samples of a tone no other call has, none of them zero.
+func sound(seed, n int) []int16 {
+	out := make([]int16, n)
+	for i := range out {
+		out[i] = int16(1 + (seed*7919+i*31)%3000)
+	}
+	return out
+}
+
+func silence(n int) []int16 { return make([]int16, n) }
+
+func cat(parts ...[]int16) []int16 { return slices.Concat(parts...) }
+
+// heard is what the recording device gets for samples: floats, with a
+// dropout (inserted silence) in the middle of each part when asked.
+func heard(samples []int16) []float32 {
+	out := make([]float32, len(samples))
+	for i, v := range samples {
+		out[i] = float32(v) / 32768
+	}
+	return out
+}
+
+func TestWhichCalls(t *testing.T) {
+	chime := sound(99, 4000)
+	mk := func(seed int) call {
+		sp := sound(seed, 6000)
+		return call{number: string(rune('A'+seed)) + "001", speech: sp, opening: cat(chime, silence(2000), sp)}
+	}
+	a, b, c := mk(1), mk(2), mk(3)
+	calls := []call{a, b, c}
+	pause := silence(5000)
+	for _, tc := range []struct {
+		name  string
+		audio []int16
+		want  []int
+	}{
+		{"chime, then the calls one after another", cat(a.opening, pause, b.speech, pause, c.speech), []int{1, 1, 1}},
+		{"killed half-way through the second", cat(a.opening, pause, b.speech[:3000]), []int{1, 0, 0}},
+		{"killed in the chime", chime[:2000], []int{0, 0, 0}},
+		{"a chime with its call cut, then the call again", cat(chime, silence(2000), b.speech[:1000], pause, b.opening), []int{0, 1, 0}},
+		{"said twice", cat(c.opening, pause, c.speech, pause, a.speech), []int{1, 0, 2}},
+		{"nothing", silence(9000), []int{0, 0, 0}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := whichCalls(heard(tc.audio), calls); !slices.Equal(got, tc.want) {
+				t.Errorf("calls found %v, want %v", got, tc.want)
+			}
+		})
+	}
+	// A dropout (silence the device inserted) inside a call does not
+	// hide it.
+	got := heard(cat(a.opening[:7000], silence(300), a.opening[7000:]))
+	if n := whichCalls(got, calls); n[0] != 1 {
+		t.Errorf("a call with a dropout found %d times, want 1", n[0])
+	}
+}
+
+func issuedEvent(day, number, request string) queue.Event {
+	return queue.Event{Body: queue.TicketIssued{Ticket: queue.Ticket{ID: day + "-" + number, Day: day, Number: number}, RequestID: request}}
+}
+
+// Each figure counts what it says, from the kiosks' answers and the
+// server's log.
+func TestJudgeServer(t *testing.T) {
+	const day = "2026-11-23"
+	kiosks := map[string]bool{"tok": true}
+	for _, tc := range []struct {
+		name     string
+		requests []outcome
+		calls    []ackedCall
+		events   []queue.Event
+		want     map[string]float64
+	}{
+		{
+			name:     "all well",
+			requests: []outcome{{request: "r1", ticket: day + "-A001"}, {request: "r2", refused: "closed"}},
+			calls:    []ackedCall{{day + "-A001", 1}},
+			events: []queue.Event{issuedEvent(day, "A001", "tok/r1"),
+				{Body: queue.TicketCalled{Ticket: day + "-A001", Counter: 1}}},
+			want: map[string]float64{},
+		},
+		{
+			name:     "an acknowledged ticket and call not in the log",
+			requests: []outcome{{request: "r1", ticket: day + "-A001"}},
+			calls:    []ackedCall{{day + "-A001", 1}},
+			want:     map[string]float64{"lost": 1, "calls-lost": 1},
+		},
+		{
+			name:     "one request, two tickets",
+			requests: []outcome{{request: "r1", ticket: day + "-A001"}},
+			events:   []queue.Event{issuedEvent(day, "A001", "tok/r1"), issuedEvent(day, "A002", "tok/r1")},
+			want:     map[string]float64{"duplicated": 1, "phantom": 1},
+		},
+		{
+			name:     "a number twice in a day, not across days",
+			requests: []outcome{{request: "r1", ticket: day + "-A001"}, {request: "r2", ticket: "2026-11-24-A001"}},
+			events: []queue.Event{issuedEvent(day, "A001", "tok/r1"), issuedEvent("2026-11-24", "A001", "tok/r2"),
+				issuedEvent(day, "A001", "")},
+			want: map[string]float64{"repeated": 1},
+		},
+		{
+			name:     "a stored request retried across midnight, answered 204",
+			requests: []outcome{{request: "r1", nothing: true, attempts: 2}},
+			events:   []queue.Event{issuedEvent(day, "A001", "tok/r1")},
+			want:     map[string]float64{"retry": 1},
+		},
+		{
+			name:   "a ticket for a request no kiosk heard of; other tokens' tickets are not ours",
+			events: []queue.Event{issuedEvent(day, "A001", "tok/r9"), issuedEvent(day, "A002", "phone/x")},
+			want:   map[string]float64{"phantom": 1},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := newReport()
+			l := &serverLoad{requests: tc.requests, calls: tc.calls}
+			l.judge(tc.events, kiosks, rep)
+			for _, f := range figures {
+				if got := rep.values[f.key]; got != tc.want[f.key] {
+					t.Errorf("%s = %g, want %g", f.key, got, tc.want[f.key])
+				}
+			}
+		})
+	}
+}
+
+func TestJudgeKiosk(t *testing.T) {
+	const day = "2026-11-23"
+	events := []queue.Event{
+		issuedEvent(day, "A001", "tok/1"), // printed online
+		issuedEvent(day, "A002", "tok/2"), // issued for a request the kiosk gave up on
+		issuedEvent(day, "A980", "tok/3"), // printed from the lease, handed in
+		issuedEvent(day, "A003", "other/1"),
+	}
+	rep := newReport()
+	judgeKiosk(events, "tok", map[string]int{"A001": 1, "A980": 1, "A981": 1}, rep)
+	want := map[string]float64{"phantom": 1, "lost": 1}
+	for _, f := range figures {
+		if got := rep.values[f.key]; got != want[f.key] {
+			t.Errorf("%s = %g, want %g", f.key, got, want[f.key])
+		}
+	}
+}
+
+// A figure over its limit fails the run unless it is expected to; one
+// expected to fail that holds is pointed out.
+func TestReportVerdicts(t *testing.T) {
+	rep := newReport()
+	rep.measured("lost", "phantom", "unsaid")
+	rep.add("phantom", 2, "two")
+	rep.add("unsaid", 1, "one")
+	rep.worst("stale", 9.9, "")
+	failed, held := rep.print(io.Discard, map[string]bool{"unsaid": true, "lost": true})
+	if !slices.Equal(failed, []string{"phantom"}) || !slices.Equal(held, []string{"lost"}) {
+		t.Errorf("failed %v, held %v; want [phantom], [lost]", failed, held)
+	}
+	rep.worst("stale", (10 * time.Second).Seconds(), "")
+	if failed, _ := rep.print(io.Discard, nil); !slices.Contains(failed, "stale") {
+		t.Errorf("10 s stale passed; the limit is under 10 s")
+	}
+}
