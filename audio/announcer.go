@@ -283,9 +283,9 @@ func (a *Announcer) report() {
 	}
 }
 
-// saidUpTo hands calls just ended to OnSaid: at once when the sink plays
+// reportEnded hands calls just ended to OnSaid: at once when the sink plays
 // without latency, else to the reporting goroutine, due once heard.
-func (a *Announcer) saidUpTo(ended []Call) {
+func (a *Announcer) reportEnded(ended []Call) {
 	if len(ended) == 0 || a.opts.OnSaid == nil {
 		return
 	}
@@ -342,7 +342,7 @@ func (s announcerStream) Read(p []byte) (int, error) {
 	if started != nil && a.opts.OnSpeaking != nil {
 		a.opts.OnSpeaking(*started)
 	}
-	a.saidUpTo(ended)
+	a.reportEnded(ended)
 	return n, err
 }
 
