@@ -24,6 +24,14 @@ type AnnouncerOptions struct {
 	// the sink: the moment the hall display can highlight the ticket. It
 	// runs on the sink's goroutine and must return quickly.
 	OnSpeaking func(Call)
+	// OnSaid, if set, is called once a call has been heard to its end:
+	// its last sample handed to the sink and the sink's Latency passed,
+	// so a device killed before then says the call again rather than
+	// never. Calls come in the order said, one at a time, on a goroutine
+	// of the announcer's (on the sink's when the sink has no latency). A
+	// call stopped halfway (Stop, Close) is not reported. Close waits for
+	// the reports of calls already heard.
+	OnSaid func(Call)
 	// MaxWaiting bounds the calls waiting to be said (0: 100, some seven
 	// minutes of speech). A call beyond it is refused, so a stalled device
 	// cannot grow the queue without end.
@@ -59,6 +67,22 @@ type Announcer struct {
 	closed  bool
 	started bool
 	lastErr string // the device error last logged, to log each once
+
+	// latency is how long after a sample is handed to the sink it has
+	// been heard (Sink.Latency).
+	latency time.Duration
+	// ended are the calls handed out to their end whose OnSaid is due;
+	// reportWake wakes the goroutine reporting them, which closes
+	// reported when the announcer is closed and they are all reported.
+	ended      []endedCall
+	reportWake chan struct{}
+	reported   chan struct{}
+}
+
+// endedCall is a call handed to the sink to its end, heard at due.
+type endedCall struct {
+	call Call
+	due  time.Time
 }
 
 // NewAnnouncer returns an Announcer saying calls with voices through sink.
@@ -77,7 +101,7 @@ func NewAnnouncer(voices *Voices, sink Sink, opts AnnouncerOptions) (*Announcer,
 	if sink != nil && sink.Rate() != voices.Rate() {
 		return nil, fmt.Errorf("sound device plays at %d Hz but the voices are loaded at %d Hz", sink.Rate(), voices.Rate())
 	}
-	return &Announcer{
+	a := &Announcer{
 		voices:     voices,
 		sink:       sink,
 		opts:       opts,
@@ -86,7 +110,18 @@ func NewAnnouncer(voices *Voices, sink Sink, opts AnnouncerOptions) (*Announcer,
 		idle:       true,
 		speakingAt: -1,
 		drained:    make(chan struct{}),
-	}, nil
+		reportWake: make(chan struct{}, 1),
+		reported:   make(chan struct{}),
+	}
+	if l, ok := sink.(interface{ Latency() time.Duration }); ok {
+		a.latency = l.Latency()
+	}
+	if opts.OnSaid != nil && a.latency > 0 {
+		go a.report()
+	} else {
+		close(a.reported)
+	}
+	return a, nil
 }
 
 // Announce composes call and queues it to be said. It returns at once. The
@@ -204,16 +239,72 @@ func (a *Announcer) Stop() {
 }
 
 // Close stops the announcer and ends its stream; later calls are refused.
+// It returns once the calls heard to their end have been reported
+// (OnSaid), at most the sink's latency later.
 func (a *Announcer) Close() error {
 	a.Stop()
 	a.mu.Lock()
 	a.closed = true
 	a.mu.Unlock()
+	for _, ch := range []chan struct{}{a.wake, a.reportWake} {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+	<-a.reported
+	return nil
+}
+
+// report calls OnSaid for each ended call once it is due, in order,
+// until the announcer is closed and none is left.
+func (a *Announcer) report() {
+	defer close(a.reported)
+	for {
+		a.mu.Lock()
+		if len(a.ended) == 0 {
+			closed := a.closed
+			a.mu.Unlock()
+			if closed {
+				return
+			}
+			<-a.reportWake
+			continue
+		}
+		next := a.ended[0]
+		a.mu.Unlock()
+		if d := time.Until(next.due); d > 0 {
+			time.Sleep(d) // at most the sink's latency; nothing else waits here
+		}
+		a.mu.Lock()
+		a.ended = a.ended[1:]
+		a.mu.Unlock()
+		a.opts.OnSaid(next.call)
+	}
+}
+
+// reportEnded hands calls just ended to OnSaid: at once when the sink plays
+// without latency, else to the reporting goroutine, due once heard.
+func (a *Announcer) reportEnded(ended []Call) {
+	if len(ended) == 0 || a.opts.OnSaid == nil {
+		return
+	}
+	if a.latency <= 0 {
+		for _, c := range ended {
+			a.opts.OnSaid(c)
+		}
+		return
+	}
+	due := time.Now().Add(a.latency)
+	a.mu.Lock()
+	for _, c := range ended {
+		a.ended = append(a.ended, endedCall{call: c, due: due})
+	}
+	a.mu.Unlock()
 	select {
-	case a.wake <- struct{}{}:
+	case a.reportWake <- struct{}{}:
 	default:
 	}
-	return nil
 }
 
 // goIdle marks the announcer idle and wakes Wait. a.mu must be held.
@@ -238,7 +329,7 @@ const idleWait = 50 * time.Millisecond
 
 func (s announcerStream) Read(p []byte) (int, error) {
 	a := s.a
-	n, started, err := a.fill(p)
+	n, started, ended, err := a.fill(p)
 	if n == 0 && err == nil {
 		t := time.NewTimer(idleWait)
 		select {
@@ -246,24 +337,27 @@ func (s announcerStream) Read(p []byte) (int, error) {
 		case <-t.C:
 		}
 		t.Stop()
-		n, started, err = a.fill(p)
+		n, started, ended, err = a.fill(p)
 	}
 	if started != nil && a.opts.OnSpeaking != nil {
 		a.opts.OnSpeaking(*started)
 	}
+	a.reportEnded(ended)
 	return n, err
 }
 
 // fill copies the next samples into p as little-endian int16, taking the next
 // waiting call when the current one ends. It reports the call whose first
-// sound it handed out, if any.
-func (a *Announcer) fill(p []byte) (int, *Call, error) {
+// sound it handed out, if any, and the calls whose last sample it handed
+// out.
+func (a *Announcer) fill(p []byte) (int, *Call, []Call, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
-		return 0, nil, io.EOF
+		return 0, nil, nil, io.EOF
 	}
 	var started *Call
+	var ended []Call
 	n := 0
 	for n+2 <= len(p) {
 		if len(a.segs) == 0 {
@@ -298,12 +392,15 @@ func (a *Announcer) fill(p []byte) (int, *Call, error) {
 		n += 2 * k
 		if seg.len() == 0 {
 			a.segs = a.segs[1:]
-			if len(a.segs) == 0 && len(a.waiting) == 0 {
-				a.goIdle()
+			if len(a.segs) == 0 {
+				ended = append(ended, a.speaking)
+				if len(a.waiting) == 0 {
+					a.goIdle()
+				}
 			}
 		}
 	}
-	return n, started, nil
+	return n, started, ended, nil
 }
 
 // nextCall moves the first waiting call into segs; false if none waits.

@@ -377,3 +377,77 @@ func TestAnnouncerRateMismatch(t *testing.T) {
 		t.Fatalf("error = %v", err)
 	}
 }
+
+// latencySink is a pullSink whose sound is heard latency after it is
+// pulled.
+type latencySink struct {
+	*pullSink
+	latency time.Duration
+}
+
+func (s latencySink) Latency() time.Duration { return s.latency }
+
+// TestAnnouncerOnSaid: a call counts as said once its last sample has
+// been handed out, not when it starts nor when it is queued; a call cut
+// short by Stop is never reported; calls are reported in order.
+func TestAnnouncerOnSaid(t *testing.T) {
+	var said []Call
+	a, sink, v, _ := newTestAnnouncer(t, AnnouncerOptions{OnSaid: func(c Call) { said = append(said, c) }})
+	first, second, third := callA, callB, callC
+	first.ID, second.ID, third.ID = "1", "2", "3"
+	for _, c := range []Call{first, second} {
+		if err := a.Announce(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lenFirst := len(v.Render(compose(t, v, first)...).Samples)
+	sink.pull(t, lenFirst-1)
+	if len(said) != 0 {
+		t.Fatalf("said %v before the first call's last sample was handed out", said)
+	}
+	sink.pull(t, 1)
+	if !reflect.DeepEqual(said, []Call{first}) {
+		t.Fatalf("said %v once the first call was handed out, want the first call (with its ID)", said)
+	}
+	sink.pull(t, 8000) // into the second call
+	a.Stop()
+	if err := a.Announce(third); err != nil {
+		t.Fatal(err)
+	}
+	sink.pullAll(t)
+	if !reflect.DeepEqual(said, []Call{first, third}) {
+		t.Errorf("said %v, want the first and the third: the second was stopped halfway", said)
+	}
+}
+
+// TestAnnouncerOnSaidAfterLatency: through a sink with buffers, a call is
+// reported only once its last sample can have been heard, and Close
+// waits for that report rather than losing it.
+func TestAnnouncerOnSaidAfterLatency(t *testing.T) {
+	v, _ := loadTestVoices(t, "pl", "en")
+	sink := latencySink{&pullSink{rate: DefaultRate}, 300 * time.Millisecond}
+	said := make(chan time.Time, 2)
+	a, err := NewAnnouncer(v, sink, AnnouncerOptions{Log: discardLog(), OnSaid: func(Call) { said <- time.Now() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Announce(callA); err != nil {
+		t.Fatal(err)
+	}
+	sink.pullAll(t)
+	handed := time.Now()
+	select {
+	case at := <-said:
+		t.Fatalf("reported %v after the last sample was handed out, before the sink's latency", at.Sub(handed))
+	default:
+	}
+	a.Close()
+	select {
+	case at := <-said:
+		if at.Sub(handed) < sink.latency {
+			t.Errorf("reported %v after the last sample, want at least the sink's latency %v", at.Sub(handed), sink.latency)
+		}
+	default:
+		t.Fatal("Close returned without reporting the call heard to its end")
+	}
+}

@@ -24,6 +24,9 @@ type Call struct {
 	// Recall marks a ticket called again. It is announced in full like a
 	// first call and is never merged with an identical call still waiting.
 	Recall bool
+	// ID is the caller's name for the call, handed back with it to
+	// OnSpeaking and OnSaid; the announcer does not read it.
+	ID string
 }
 
 func (c Call) String() string {

@@ -95,6 +95,11 @@ func (s *OtoSink) Err() error { return s.ctx.Err() }
 // 100 ms was not always enough).
 const playerBuffer = 250 * time.Millisecond
 
+// Latency is how long after the announcer hands a sample to the sink it
+// has been heard at the latest: the player's read-ahead and the device
+// buffer (twice, as Drain allows).
+func (s *OtoSink) Latency() time.Duration { return playerBuffer + 2*s.bufferSize }
+
 // Start plays src from now on. Oto's player pulls from src as the device
 // needs; a call that src starts returning is mixed into the next device
 // period.

@@ -18,6 +18,14 @@ type Sink interface {
 	Err() error
 }
 
+// A Sink may also say how long after a sample is handed to it the sample
+// has been heard at the latest (its buffers), with a method
+//
+//	Latency() time.Duration
+//
+// The Announcer reports a call as said (OnSaid) only that long after its
+// last sample; a sink without it is taken to play at once.
+
 // ErrNoSound is returned (wrapped) by Announce when there is no working sound
 // device: the call is logged and not spoken.
 var ErrNoSound = errors.New("no working sound device")

@@ -20,14 +20,17 @@ var errNoSound = errors.New("no sound device")
 // soundOnce opens the speaker the first time it is needed: Oto allows one
 // context per process, and a kiosk without a speaker should not open one.
 type soundOnce struct {
-	cfg   config.Sound
-	now   func() time.Time
-	log   *slog.Logger
-	once  gosync.Once
-	ann   *audio.Announcer
-	sink  *audio.OtoSink
-	voice *audio.Voices
-	err   error
+	cfg config.Sound
+	now func() time.Time
+	// onSaid hears of each announcement heard to its end (the hall's
+	// herald); nil elsewhere.
+	onSaid func(audio.Call)
+	log    *slog.Logger
+	once   gosync.Once
+	ann    *audio.Announcer
+	sink   *audio.OtoSink
+	voice  *audio.Voices
+	err    error
 }
 
 // announcer returns the announcer, or why there is none (said once in the
@@ -55,7 +58,7 @@ func (s *soundOnce) announcer() (*audio.Announcer, *audio.Voices, error) {
 			s.log.Warn("no sound device: calls are shown but not said", "err", err)
 			return
 		}
-		s.ann, s.err = audio.NewAnnouncer(s.voice, s.sink, audio.AnnouncerOptions{Volume: schedule, Now: s.now, Log: s.log})
+		s.ann, s.err = audio.NewAnnouncer(s.voice, s.sink, audio.AnnouncerOptions{Volume: schedule, Now: s.now, Log: s.log, OnSaid: s.onSaid})
 	})
 	return s.ann, s.voice, s.err
 }

@@ -64,6 +64,13 @@ func (k *Kiosk) drawStart(dst *ebiten.Image, W, H float64, now time.Time) {
 	top := k.header(dst, W, H, tx.T("kiosk.title"), tx.T("kiosk.subtitle"), now)
 	m := k.margin()
 	gap := 24.0
+	if !k.c.online {
+		// The waits shown are the last the kiosk heard; tickets still come
+		// from its lease while it can.
+		fillRect(dst, rect{0, top, W, 64}, colRed)
+		label{text: tx.T("kiosk.offline"), font: bold, size: 30, minSize: 20, color: colWhite, h: middle, v: middle}.draw(dst, rect{m, top, W - 2*m, 64})
+		top += 64
+	}
 	if !k.printer.Ready {
 		fillRect(dst, rect{0, top, W, 64}, colAmber)
 		label{text: tx.T("kiosk.printer_down"), font: bold, size: 30, minSize: 20, color: colInk, h: middle, v: middle}.draw(dst, rect{m, top, W - 2*m, 64})

@@ -224,7 +224,9 @@ func kioskShots(dir string) error {
 	steps = append(steps,
 		step{p + "-priority", func() { k.lang = "pl"; k.priority = true }},
 		step{p + "-printer-down", func() { k.priority = false; k.printer = PrinterStatus{Ready: false, Detail: "brak papieru"} }},
+		step{p + "-offline", func() { k.printer = PrinterStatus{Ready: true}; k.c.online = false }},
 		step{p + "-busy", func() {
+			k.c.online = true
 			k.printer = PrinterStatus{Ready: true}
 			k.mode, k.busyText = modeBusy, k.tx().T("kiosk.printing")
 		}},
@@ -264,9 +266,9 @@ func TestKioskScreens(t *testing.T) {
 		t.Run(orient, func(t *testing.T) {
 			dir := t.TempDir()
 			displaytest.Run(t, "kiosk-shots", dir, 90*time.Second, "orientation="+orient)
-			names := []string{"start-pl", "start-en", "start-lt", "start-ru", "start-uk", "priority", "printer-down", "busy", "ticket", "ticket-qr-uk", "code", "code-wrong", "too-early", "pin", "tech"}
+			names := []string{"start-pl", "start-en", "start-lt", "start-ru", "start-uk", "priority", "printer-down", "offline", "busy", "ticket", "ticket-qr-uk", "code", "code-wrong", "too-early", "pin", "tech"}
 			if orient == "portrait" {
-				names = []string{"start-pl", "start-uk", "priority", "printer-down", "busy", "ticket", "ticket-qr-uk", "code", "code-wrong", "too-early", "pin", "tech"}
+				names = []string{"start-pl", "start-uk", "priority", "printer-down", "offline", "busy", "ticket", "ticket-qr-uk", "code", "code-wrong", "too-early", "pin", "tech"}
 			}
 			for _, n := range names {
 				name := "kiosk-" + orient + "-" + n

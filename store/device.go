@@ -154,19 +154,41 @@ func (d *DeviceDB) ClockOffset() (off time.Duration, ok bool, err error) {
 	return time.Duration(binary.BigEndian.Uint64(data)), true, nil
 }
 
-// LastAnnounced is the seq of the last call the hall announced (0: none).
-func (d *DeviceDB) LastAnnounced() (uint64, error) {
-	data, err := d.get(keyAnnounced)
-	if err != nil || len(data) != 8 {
-		return 0, err
-	}
-	return binary.BigEndian.Uint64(data), nil
+// Announced is how far a hall has said its calls, oldest first.
+type Announced struct {
+	// Seq is the seq of the last call said in full, or, when Parts is not
+	// 0, of the call being said: every call before it has been said (or
+	// let go unsaid).
+	Seq uint64
+	// Parts, when not 0, is how many of the announcements of the call at
+	// Seq (one per language) have been said.
+	Parts int
 }
 
-// SetLastAnnounced records that the call at seq has been announced. It is
-// synced before it returns, so a restart never announces it again.
-func (d *DeviceDB) SetLastAnnounced(seq uint64) error {
-	return d.put(keyAnnounced, seqKey(seq), "recording the last announced call")
+// Announced is how far the hall has said its calls (zero: none yet).
+func (d *DeviceDB) Announced() (Announced, error) {
+	data, err := d.get(keyAnnounced)
+	if err != nil {
+		return Announced{}, err
+	}
+	switch len(data) {
+	case 8: // a call said in full (also what older versions wrote)
+		return Announced{Seq: binary.BigEndian.Uint64(data)}, nil
+	case 16:
+		return Announced{Seq: binary.BigEndian.Uint64(data), Parts: int(binary.BigEndian.Uint64(data[8:]))}, nil
+	}
+	return Announced{}, nil
+}
+
+// SetAnnounced records how far the hall has said its calls. It is synced
+// before it returns: the hall records each announcement once it has been
+// heard, so a restart neither says it again nor skips what was not said.
+func (d *DeviceDB) SetAnnounced(a Announced) error {
+	value := seqKey(a.Seq)
+	if a.Parts != 0 {
+		value = binary.BigEndian.AppendUint64(value, uint64(a.Parts))
+	}
+	return d.put(keyAnnounced, value, "recording the calls announced")
 }
 
 func (d *DeviceDB) put(key, value []byte, doing string) error {

@@ -57,7 +57,7 @@ func TestDeviceKeepsFollowedStateClockAndAnnounced(t *testing.T) {
 	if err := d.SaveClockOffset(-90 * time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.SetLastAnnounced(41); err != nil {
+	if err := d.SetAnnounced(Announced{Seq: 41, Parts: 1}); err != nil {
 		t.Fatal(err)
 	}
 	d.Close()
@@ -70,8 +70,14 @@ func TestDeviceKeepsFollowedStateClockAndAnnounced(t *testing.T) {
 	if off, ok, err := d.ClockOffset(); err != nil || !ok || off != -90*time.Minute {
 		t.Errorf("clock offset after reopening: %v, %v, %v; want -1h30m", off, ok, err)
 	}
-	if seq, err := d.LastAnnounced(); err != nil || seq != 41 {
-		t.Errorf("last announced after reopening: %d, %v; want 41", seq, err)
+	if a, err := d.Announced(); err != nil || a != (Announced{Seq: 41, Parts: 1}) {
+		t.Errorf("announced after reopening: %+v, %v; want the first announcement of call 41", a, err)
+	}
+	if err := d.SetAnnounced(Announced{Seq: 43}); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := d.Announced(); err != nil || a != (Announced{Seq: 43}) {
+		t.Errorf("announced: %+v, %v; want call 43 in full", a, err)
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"image"
 	"math"
 	"os"
 	"regexp"
@@ -146,4 +147,33 @@ func BenchmarkIdleDevices(b *testing.B) {
 		b.ReportMetric(rssMB(b, d.cmd.Process.Pid), d.name+"-rss-MB")
 		b.ReportMetric(float64(d.frameTimes()[0].Sub(d.startedAt))/float64(time.Millisecond), d.name+"-first-frame-ms")
 	}
+}
+
+// BenchmarkSilentCutToOffline measures, through real processes, the time
+// from a cut that sends nothing (the proxy between the hall and the
+// server stops forwarding without closing) to the hall's frame saying it
+// cannot reach the server: the stream's silence noticed, the device
+// offline, the banner drawn. Three cuts, the link healed between them.
+// It runs its rounds once, whatever b.N.
+func BenchmarkSilentCutToOffline(b *testing.B) {
+	if os.Getenv("DISPLAY") == "" {
+		b.Skip("no X display")
+	}
+	o := startOffice(b)
+	hall, proxy := silentHall(b, o)
+	const rounds = 3
+	var took []time.Duration
+	for range rounds {
+		cut := time.Now()
+		proxy.Blackhole()
+		hall.waitFrame("saying it is offline", 20*time.Second, func(img image.Image) bool { return hallOffline(img) > 0.5 })
+		took = append(took, time.Since(cut))
+		proxy.Forward()
+		hall.waitFrame("online again", 30*time.Second, func(img image.Image) bool { return hallOffline(img) < 0.01 })
+		waitUntil(b, "the hall following again", 10*time.Second, func() bool { return hall.statusPage().Follow.Online })
+	}
+	for range b.N {
+	}
+	b.ReportMetric(quantile(took, 1)/1000, "worst-s")
+	b.ReportMetric(quantile(took, 0.5)/1000, "median-s")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"image"
 	"os"
 	"path/filepath"
@@ -135,4 +136,131 @@ func TestHallSaysWhenOffline(t *testing.T) {
 	o.restart()
 	again.waitFrame("online again", 20*time.Second, func(img image.Image) bool { return banner(img) < 0.01 })
 	waitUntil(t, "the hall following the server again", 10*time.Second, func() bool { return again.statusPage().Follow.Online })
+}
+
+// A backlog of calls, the hall killed (SIGKILL, as a power cut) once the
+// first has been said: started again, it says the rest, each once, and
+// not the first again. What reaches the sound device is the judge: every
+// announcement is found exactly once in the capture, whole.
+func TestHallKilledInABacklogSaysTheRestOnce(t *testing.T) {
+	needDisplay(t)
+	o := startOffice(t)
+	capture, err := audiotest.New(t.TempDir(), audio.DefaultRate, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer capture.Stop()
+	hall := startDevice(t, o, "hall", "hall", "hall", "[sound]\nenabled = true\n", capture.Env()...)
+	waitUntil(t, "the hall following the office", 10*time.Second, func() bool { return hall.statusPage().Follow.Online })
+
+	// Four calls at once: the hall says them one after another, for some
+	// ten seconds. The second ticket was taken in Ukrainian, so its call
+	// is said in Polish and then in Ukrainian.
+	o.api(o.tokens["counter1"], "POST", "/counters/1/open", "", nil)
+	langs := []string{"pl", "uk", "pl", "pl"}
+	for i, lang := range langs {
+		o.api(o.tokens["kiosk"], "POST", "/tickets", fmt.Sprintf(`{"service":"family","lang":%q,"request_id":"backlog-%d"}`, lang, i), nil)
+	}
+	voices, err := voicepacks.Load(audio.DefaultRate, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type announcement struct {
+		name   string
+		speech []int16
+	}
+	var anns [][]announcement // per call, per language
+	var numbers []string
+	for i, lang := range langs {
+		var called devsync.TicketResponse
+		o.api(o.tokens["counter1"], "POST", "/counters/1/next", "", &called)
+		numbers = append(numbers, called.Ticket.Number)
+		calls := []audio.Call{{Lang: "pl", Ticket: called.Ticket.Number, Counter: 1, CounterWord: "stanowisko"}}
+		if lang != "pl" {
+			calls = append(calls, audio.Call{Lang: lang, Ticket: called.Ticket.Number, Counter: 1})
+		}
+		var per []announcement
+		for _, c := range calls {
+			a, err := voices.Compose(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			per = append(per, announcement{fmt.Sprintf("call %d (%s)", i+1, c), a.Speech.Samples})
+		}
+		anns = append(anns, per)
+	}
+	first := anns[0][0]
+
+	// The first call heard, and recorded as said: then the power goes.
+	waitUntil(t, "the first call said", 20*time.Second, func() bool {
+		var rs struct {
+			LastAnnounced uint64 `json:"last_announced"`
+		}
+		json.Unmarshal(hall.statusPage().RoleStatus, &rs)
+		return rs.LastAnnounced > 0 && occurrences(capture.Samples(), first.speech) == 1
+	})
+	hall.kill()
+	if strings.Count(hall.logText(), "msg=said") >= 5 {
+		t.Fatal("the hall said every call before it was killed: the test proves nothing")
+	}
+
+	again := runDevice(t, hall.cmd.Args[2], hall.frames, "hall", capture.Env()...)
+	waitUntil(t, "every call said after the restart", 40*time.Second, func() bool {
+		got := capture.Samples()
+		for _, per := range anns {
+			for _, a := range per {
+				if occurrences(got, a.speech) == 0 {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	// Let the restarted hall finish anything it would still say, then stop it.
+	waitUntil(t, "the restarted hall with nothing left to say", 10*time.Second, func() bool {
+		var rs struct {
+			Unsaid int `json:"unsaid"`
+		}
+		json.Unmarshal(again.statusPage().RoleStatus, &rs)
+		return rs.Unsaid == 0
+	})
+	again.stop()
+	got, err := capture.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, per := range anns {
+		for _, a := range per {
+			if n := occurrences(got, a.speech); n != 1 {
+				t.Errorf("%s was heard %d times, want once", a.name, n)
+			}
+		}
+	}
+	if strings.Contains(again.logText(), "msg=said ticket="+numbers[0]+" ") {
+		t.Errorf("the restarted hall said the first call (%s) again", numbers[0])
+	}
+}
+
+// occurrences counts the places where want (16-bit samples as handed to
+// the sound device) was captured whole in got.
+func occurrences(got []float32, want []int16) int {
+	i := 0
+	for i < len(want) && want[i] == 0 {
+		i++
+	}
+	if i == len(want) {
+		return 0
+	}
+	lead := float32(want[i]) / 32768
+	n := 0
+	for j := 0; j < len(got); j++ {
+		if got[j] != lead {
+			continue
+		}
+		if end, _, err := audiotest.Find(got, j, want); err == nil {
+			n++
+			j = end - 1
+		}
+	}
+	return n
 }

@@ -357,6 +357,13 @@ func startDevice(t testing.TB, o *office, name, role, token, extra string, env .
 // is given the folder) and others.
 func startDeviceWith(t testing.TB, o *office, name, role, token, extra string, flags []string, env ...string) *kioskDev {
 	t.Helper()
+	return startDeviceAt(t, o, o.url(), name, role, token, extra, flags, env...)
+}
+
+// startDeviceAt is startDeviceWith with the server's address as the
+// device sees it (a proxy's).
+func startDeviceAt(t testing.TB, o *office, serverURL, name, role, token, extra string, flags []string, env ...string) *kioskDev {
+	t.Helper()
 	dir := t.TempDir()
 	// Settings of [screen] in extra join the table the harness writes.
 	screen := ""
@@ -382,7 +389,7 @@ token_file = %q
 %s%s
 [status]
 listen = "127.0.0.1:0"
-%s`, role, name, filepath.Join(dir, "data"), o.url(), officeID, filepath.Join(o.data, token+".token"), window, screen, extra)
+%s`, role, name, filepath.Join(dir, "data"), serverURL, officeID, filepath.Join(o.data, token+".token"), window, screen, extra)
 	path := filepath.Join(dir, name+".toml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

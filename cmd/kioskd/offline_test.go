@@ -1,0 +1,63 @@
+package main
+
+import (
+	"image"
+	"testing"
+	"time"
+
+	"github.com/numerek/numerek/internal/netfault"
+	"github.com/numerek/numerek/queue"
+)
+
+// hallOffline is the share of the hall's offline banner (red, under the
+// header) in a frame.
+func hallOffline(img image.Image) float64 {
+	return share(img, image.Rect(0, 120, img.Bounds().Dx(), 190), red, 8)
+}
+
+// silentHall runs a hall display whose connection to the office passes
+// through a proxy that can cut it silently, and waits until it shows the
+// office online.
+func silentHall(t testing.TB, o *office) (*kioskDev, *netfault.Proxy) {
+	t.Helper()
+	proxy, err := netfault.Start(o.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { proxy.Close() })
+	hall := startDeviceAt(t, o, "http://"+proxy.Addr(), "hall", "hall", "hall", "[screen]\nblink = \"100ms\"\n[sound]\nenabled = false\n", []string{"--frames"})
+	hall.waitFrame("online", 15*time.Second, func(img image.Image) bool { return hallOffline(img) < 0.01 })
+	waitUntil(t, "the hall following the office", 10*time.Second, func() bool { return hall.statusPage().Follow.Online })
+	return hall, proxy
+}
+
+// A cut that sends nothing (no FIN: a pulled cable, a router that drops
+// the route) between the hall and the server: within 10 s the hall says
+// it cannot reach the server; when the link is back it says so no more
+// and has the calls made meanwhile.
+func TestHallSaysOfflineSoonAfterASilentCut(t *testing.T) {
+	needDisplay(t)
+	o := startOffice(t)
+	hall, proxy := silentHall(t, o)
+
+	cut := time.Now()
+	proxy.Blackhole()
+	hall.waitFrame("saying it is offline", 15*time.Second, func(img image.Image) bool { return hallOffline(img) > 0.5 })
+	if took := time.Since(cut); took > 10*time.Second {
+		t.Errorf("the hall said it was offline %v after the cut, want under 10 s", took.Round(time.Millisecond))
+	}
+
+	// A call the hall cannot hear of yet.
+	o.api(o.tokens["counter1"], "POST", "/counters/1/open", "", nil)
+	o.api(o.tokens["kiosk"], "POST", "/tickets", `{"service":"family","lang":"pl","request_id":"cut-1"}`, nil)
+	o.api(o.tokens["counter1"], "POST", "/counters/1/next", "", nil)
+	var v queue.View
+	o.api(o.tokens["hall"], "GET", "/state", "", &v)
+
+	proxy.Forward()
+	hall.waitFrame("online again", 20*time.Second, func(img image.Image) bool { return hallOffline(img) < 0.01 })
+	waitUntil(t, "the call made during the cut", 10*time.Second, func() bool {
+		st := hall.statusPage().Follow
+		return st.Online && st.Seq >= v.Seq
+	})
+}
