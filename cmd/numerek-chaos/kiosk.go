@@ -204,11 +204,20 @@ func runKioskProxy(ctx context.Context, s settings, rep *report) error {
 // kept for it.
 func judgeKiosk(events []queue.Event, kioskToken string, printed map[string]int, rep *report) {
 	rep.measured("lost", "duplicated", "repeated", "phantom")
+	// A ticket the server withdrew (the kiosk printed from its lease
+	// instead, or nothing) is one nobody can be called for: it counts
+	// neither as a phantom nor as a second ticket for its request.
+	withdrawn := map[string]bool{}
+	for _, e := range events {
+		if b, ok := e.Body.(queue.RequestWithdrawn); ok && b.Ticket != "" {
+			withdrawn[b.Ticket] = true
+		}
+	}
 	onServer := map[string]int{}
 	byRequest := map[string][]string{}
 	for _, e := range events {
 		b, ok := e.Body.(queue.TicketIssued)
-		if !ok || !strings.HasPrefix(b.RequestID, kioskToken+"/") {
+		if !ok || !strings.HasPrefix(b.RequestID, kioskToken+"/") || withdrawn[b.Ticket.ID] {
 			continue
 		}
 		onServer[b.Ticket.Number]++

@@ -142,9 +142,14 @@ func TestJudgeKiosk(t *testing.T) {
 		issuedEvent(day, "A002", "tok/2"), // issued for a request the kiosk gave up on
 		issuedEvent(day, "A980", "tok/3"), // printed from the lease, handed in
 		issuedEvent(day, "A003", "other/1"),
+		// The server's answer came late: the kiosk printed A979 from its
+		// lease under the same request, and the server withdrew A004.
+		issuedEvent(day, "A004", "tok/4"),
+		{Body: queue.RequestWithdrawn{RequestID: "tok/4", Ticket: day + "-A004"}},
+		issuedEvent(day, "A979", "tok/4"),
 	}
 	rep := newReport()
-	judgeKiosk(events, "tok", map[string]int{"A001": 1, "A980": 1, "A981": 1}, rep)
+	judgeKiosk(events, "tok", map[string]int{"A001": 1, "A980": 1, "A981": 1, "A979": 1}, rep)
 	want := map[string]float64{"phantom": 1, "lost": 1}
 	for _, f := range figures {
 		if got := rep.values[f.key]; got != want[f.key] {
