@@ -28,7 +28,7 @@ func TestRefusalInEveryLanguage(t *testing.T) {
 	}
 	// Every reason has its text in every language.
 	for _, reason := range []queue.Reason{queue.ReasonClosed, queue.ReasonHoliday, queue.ReasonCutOff, queue.ReasonPastClosing,
-		queue.ReasonDailyCap, queue.ReasonTooEarly, queue.ReasonTooLate, queue.ReasonSlotFull, queue.ReasonSlotUnavailable} {
+		queue.ReasonDailyCap, queue.ReasonTooEarly, queue.ReasonTooLate, queue.ReasonCancelled, queue.ReasonSlotFull, queue.ReasonSlotUnavailable} {
 		for _, lang := range i18n.Languages {
 			if !cat.Has(lang, "refusal."+string(reason)) {
 				t.Errorf("%s: no text for refusal %q", lang, reason)

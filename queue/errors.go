@@ -60,6 +60,8 @@ const (
 	ReasonTooEarly Reason = "too-early"
 	// ReasonTooLate: a booked visit is confirmed after its grace time.
 	ReasonTooLate Reason = "too-late"
+	// ReasonCancelled: a booked visit is confirmed after it was cancelled.
+	ReasonCancelled Reason = "cancelled"
 	// ReasonSlotFull, ReasonSlotUnavailable: a booking is refused.
 	ReasonSlotFull        Reason = "slot-full"
 	ReasonSlotUnavailable Reason = "slot-unavailable"

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"path"
@@ -96,4 +97,32 @@ func FuzzStaffNext(f *testing.F) {
 			t.Fatalf("staffNext(%q) = %q is not a clean staff path", next, got)
 		}
 	})
+}
+
+// A cancelled visit's code: the kiosk's API answers the 409 docs/api.md
+// promises, and the phone's check-in form says the visit was cancelled,
+// each in the resident's language, not "no booking has this code".
+func TestCancelledCodeSaysCancelled(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	confirmation, code := b.book("family", "10:00", "Jan Kowalski", "600100200")
+	b.get(confirmation)
+	if st, _ := b.post(confirmation+"/cancel", url.Values{}); st != http.StatusOK {
+		t.Fatalf("cancel: %d", st)
+	}
+	e.clock.Set(monday(e.office, "09:45"))
+	checkin := "/api/v1/offices/" + e.office.ID + "/checkins"
+	st, body := e.api("kiosk", "POST", checkin, `{"code":"`+code+`","lang":"uk","request_id":"k-1"}`)
+	if st != http.StatusConflict || body["reason"] != "cancelled" || !strings.Contains(fmt.Sprint(body["message"]), "Цей візит було скасовано") {
+		t.Errorf("kiosk check-in of a cancelled visit: %d %v, want 409 reason cancelled in Ukrainian", st, body)
+	}
+	if st, body := e.api("kiosk", "POST", checkin, `{"code":"`+code+`","lang":"en","request_id":"k-2"}`); st != http.StatusConflict || body["message"] != "This visit was cancelled. Take an ordinary ticket or book a new visit." {
+		t.Errorf("kiosk check-in of a cancelled visit in English: %d %v", st, body)
+	}
+	p := e.browser()
+	p.get("/o/" + e.office.ID + "?lang=pl")
+	st, page := p.post("/o/"+e.office.ID+"/checkin", url.Values{"code": {code}})
+	if st != http.StatusConflict || !strings.Contains(page, "Ta wizyta została odwołana") || strings.Contains(page, "Nie ma rezerwacji z takim kodem") {
+		t.Errorf("phone check-in of a cancelled visit: %d, want 409 saying the visit was cancelled", st)
+	}
 }
