@@ -19,7 +19,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/v1/whoami", s.whoAmI)
 	s.mux.HandleFunc("GET /api/v1/offices/{office}/state", s.office(s.getState))
 	s.mux.HandleFunc("GET /api/v1/offices/{office}/config", s.office(s.getConfig))
-	s.mux.HandleFunc("GET /api/v1/offices/{office}/events", s.office(s.getEvents))
+	s.mux.HandleFunc("GET /api/v1/offices/{office}/events", s.Stream(s.office(s.getEvents)))
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/tickets", s.office(s.postTicket))
 	s.mux.HandleFunc("GET /api/v1/offices/{office}/tickets/{ticket}", s.office(s.getTicket))
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/tickets/{ticket}/cancel", s.office(s.cancelTicket))

@@ -34,6 +34,9 @@ type Config struct {
 	// Links, when set, puts each ticket's e-ticket address in ticket
 	// responses ("eticket_url"), for the kiosk's QR code.
 	Links *links.Signer
+	// Timeouts bound slow clients (HTTPServer); zero fields are the
+	// defaults.
+	Timeouts Timeouts
 }
 
 // Server routes the API. Further pages (web/) mount on it with Handle.
@@ -48,6 +51,7 @@ type Server struct {
 	heartbeat time.Duration
 	booking   *booking.Desk
 	links     *links.Signer
+	timeouts  Timeouts
 }
 
 // New builds the server and its routes.
@@ -56,7 +60,7 @@ func New(cfg Config) *Server {
 		mux: http.NewServeMux(), offices: map[string]*actor.Actor{},
 		auth: newAuthenticator(cfg.Tokens, cfg.Clock), clock: cfg.Clock,
 		log: cfg.Logger, cat: cfg.Catalog, heartbeat: cfg.Heartbeat,
-		booking: cfg.Booking, links: cfg.Links,
+		booking: cfg.Booking, links: cfg.Links, timeouts: cfg.Timeouts.orDefaults(),
 	}
 	if s.heartbeat <= 0 {
 		s.heartbeat = devsync.Heartbeat
@@ -168,7 +172,7 @@ func (s *Server) commandError(w http.ResponseWriter, r *http.Request, a *actor.A
 	var br *badRequest
 	switch {
 	case errors.As(err, &br):
-		writeError(w, http.StatusBadRequest, devsync.ErrorResponse{Error: br.msg, Field: br.field})
+		writeError(w, br.httpStatus(), devsync.ErrorResponse{Error: br.msg, Field: br.field})
 	case errors.As(err, &qe):
 		resp := devsync.ErrorResponse{Error: qe.Message}
 		status := http.StatusConflict
