@@ -29,9 +29,11 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/leased-tickets", s.office(s.postLeasedTicket))
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/faults", s.office(s.postFault))
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/checkins", s.office(s.postCheckin))
-	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, devsync.ErrorResponse{Error: fmt.Sprintf("no route %s %s", r.Method, r.URL.Path)})
-	})
+	// What no route above takes is answered in JSON, not by the mux's
+	// plain-text 404 and 405.
+	s.mux.HandleFunc("/api/", s.noRoute)
+	s.mux.HandleFunc("/api", s.noRoute)
+	s.mux.HandleFunc("/healthz", s.noRoute)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

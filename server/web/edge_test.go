@@ -5,8 +5,11 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/numerek/numerek/server/links"
 )
 
 // loginTo logs a clerk in with the given next= and returns where the
@@ -124,5 +127,63 @@ func TestCancelledCodeSaysCancelled(t *testing.T) {
 	st, page := p.post("/o/"+e.office.ID+"/checkin", url.Values{"code": {code}})
 	if st != http.StatusConflict || !strings.Contains(page, "Ta wizyta została odwołana") || strings.Contains(page, "Nie ma rezerwacji z takim kodem") {
 		t.Errorf("phone check-in of a cancelled visit: %d, want 409 saying the visit was cancelled", st)
+	}
+}
+
+// Every 429 of the pages says when to try again.
+func TestThrottledPagesSayRetryAfter(t *testing.T) {
+	e := newEnv(t)
+	retryOf := func(what string, resp *http.Response) int {
+		t.Helper()
+		if resp.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("%s: %d, want 429", what, resp.StatusCode)
+		}
+		secs, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+		if err != nil || secs < 1 {
+			t.Fatalf("%s: Retry-After %q", what, resp.Header.Get("Retry-After"))
+		}
+		return secs
+	}
+	post := func(b *browser, path string, form url.Values) *http.Response {
+		t.Helper()
+		form.Set("csrf", b.csrf())
+		req, _ := http.NewRequest(http.MethodPost, e.url+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", e.url)
+		resp, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	// Logins: 8, then one each 12 s.
+	b := e.browser()
+	var resp *http.Response
+	for range 9 {
+		b.get("/staff/login")
+		resp = post(b, "/staff/login", url.Values{"name": {"anna"}, "password": {"wrong password!"}})
+	}
+	if s := retryOf("the ninth login", resp); s > 12 {
+		t.Errorf("login Retry-After %d s, want at most 12", s)
+	}
+	// Phone tickets: 6, then one each 2 minutes.
+	e.clock.Set(monday(e.office, "09:00"))
+	p := e.browser()
+	for i := range 7 {
+		p.get("/o/" + e.office.ID)
+		resp = post(p, "/o/"+e.office.ID+"/ticket", url.Values{"service": {"documents"}, "nonce": {fmt.Sprintf("n%d", i)}})
+	}
+	if s := retryOf("the seventh phone ticket", resp); s > 120 || s < 100 {
+		t.Errorf("ticket Retry-After %d s, want about 120", s)
+	}
+	// Wrong codes from the phone: 10, then one a minute.
+	c := e.browser()
+	for i := range 11 {
+		c.get("/o/" + e.office.ID)
+		resp = post(c, "/o/"+e.office.ID+"/checkin", url.Values{"code": {"ZZZZ-ZZZ" + string(links.CodeAlphabet[i])}})
+	}
+	if s := retryOf("the eleventh wrong code", resp); s > 60 {
+		t.Errorf("check-in Retry-After %d s, want at most 60", s)
 	}
 }
