@@ -2,6 +2,8 @@ package web
 
 import (
 	"fmt"
+	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -9,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/server/links"
 )
 
@@ -186,4 +189,58 @@ func TestThrottledPagesSayRetryAfter(t *testing.T) {
 	if s := retryOf("the eleventh wrong code", resp); s > 60 {
 		t.Errorf("check-in Retry-After %d s, want at most 60", s)
 	}
+}
+
+// Refusals outside the pages' handlers are pages in the reader's
+// language too: an unknown address, a wrong method, a cross-site form;
+// under /api/ they stay JSON.
+func TestNoPageAndCrossSiteAreLocalizedPages(t *testing.T) {
+	e := newEnv(t)
+	cat := i18n.Messages()
+	tests := []struct {
+		method, path, lang string
+		origin             string
+		status             int
+		msgID              string
+		allow              string
+	}{
+		{"GET", "/no/such/page", "uk", "", 404, "web.error.no_page", ""},
+		{"GET", "/staff/nothing-here", "lt", "", 404, "web.error.no_page", ""},
+		{"GET", "/o/" + "cus-starachowice" + "/ticket", "ru", "", 405, "web.error.method", "POST"},
+		{"DELETE", "/staff/login", "en", "", 405, "web.error.method", "GET, HEAD, POST"},
+		{"POST", "/o/cus-starachowice/ticket", "pl", "https://evil.example", 403, "web.error.csrf", ""},
+		{"POST", "/staff/login", "uk", "https://evil.example", 403, "web.error.csrf", ""},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest(tt.method, e.url+tt.path, strings.NewReader("a=b"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Accept-Language", tt.lang)
+		if tt.origin != "" {
+			req.Header.Set("Origin", tt.origin)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		page := string(data)
+		want := template.HTMLEscapeString(cat.T(tt.lang, tt.msgID))
+		if resp.StatusCode != tt.status || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+			resp.Header.Get("Content-Language") != tt.lang || !strings.Contains(page, want) || !strings.Contains(page, "<html") {
+			t.Errorf("%s %s (%s): %d %s %q, want %d with a %s page saying %q", tt.method, tt.path, tt.lang, resp.StatusCode,
+				resp.Header.Get("Content-Type"), firstLine(page), tt.status, tt.lang, want)
+		}
+		if got := resp.Header.Get("Allow"); got != tt.allow {
+			t.Errorf("%s %s: Allow %q, want %q", tt.method, tt.path, got, tt.allow)
+		}
+	}
+	if st, body := e.api("hall", "GET", "/api/v1/nothing", ""); st != http.StatusNotFound || body["error"] == nil {
+		t.Errorf("an unknown API route with the pages mounted: %d %v, want a JSON 404", st, body)
+	}
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
 }

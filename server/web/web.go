@@ -136,6 +136,20 @@ func (w *Web) Mount(s *server.Server) {
 	h("POST /staff/admin/tokens/revoke", w.admin(w.tokenRevoke))
 	h("GET /staff/stats", w.admin(w.statsPage))
 	h("GET /staff/stats.csv", w.admin(w.statsCSV))
+	// What no page takes gets a page in the reader's language, not the
+	// mux's plain text (the API keeps its own JSON fallback under /api/).
+	h("/", w.noPage)
+}
+
+// noPage answers a path no page takes (404), or takes with another
+// method (405, with Allow).
+func (w *Web) noPage(rw http.ResponseWriter, r *http.Request) {
+	if allowed := w.Server.Allowed(r); len(allowed) > 0 {
+		rw.Header().Set("Allow", strings.Join(allowed, ", "))
+		w.problem(rw, r, http.StatusMethodNotAllowed, "web.error.method")
+		return
+	}
+	w.problem(rw, r, http.StatusNotFound, "web.error.no_page")
 }
 
 // secure sets the headers every page carries: a strict content policy (no
@@ -150,7 +164,7 @@ func (w *Web) secure(next http.HandlerFunc) http.HandlerFunc {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
 		if r.Method == http.MethodPost && !sameOrigin(r) {
-			http.Error(rw, "forbidden: cross-site form", http.StatusForbidden)
+			w.problem(rw, r, http.StatusForbidden, "web.error.csrf")
 			return
 		}
 		next(rw, r)
