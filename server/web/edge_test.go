@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/server/links"
@@ -243,4 +244,25 @@ func TestNoPageAndCrossSiteAreLocalizedPages(t *testing.T) {
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return s
+}
+
+// On a holiday the office's pages and the API name the day in the
+// reader's language, from the office's config.
+func TestHolidayNamedInThePageLanguage(t *testing.T) {
+	e := newEnv(t)
+	e.clock.Set(time.Date(2026, 12, 24, 10, 0, 0, 0, e.office.Location))
+	want := map[string]string{"pl": "Wigilia Bożego Narodzenia", "en": "Christmas Eve", "lt": "Kūčios", "ru": "Сочельник", "uk": "Святвечір"}
+	for lang, name := range want {
+		page := e.browser().get("/o/" + e.office.ID + "?lang=" + lang)
+		if !strings.Contains(page, "("+name+")") {
+			t.Errorf("%s: the office page does not name the holiday %q", lang, name)
+		}
+		if lang != "pl" && strings.Contains(page, "Wigilia") {
+			t.Errorf("%s: the office page names the holiday in Polish", lang)
+		}
+		st, body := e.api("kiosk", "POST", "/api/v1/offices/"+e.office.ID+"/tickets", `{"service":"family","lang":"`+lang+`"}`)
+		if st != http.StatusConflict || body["reason"] != "holiday" || !strings.Contains(fmt.Sprint(body["message"]), "("+name+")") {
+			t.Errorf("%s: a ticket on the holiday: %d %v, want 409 naming %q", lang, st, body, name)
+		}
+	}
 }
