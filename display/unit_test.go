@@ -1,9 +1,13 @@
 package display
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/numerek/numerek/queue"
+	devsync "github.com/numerek/numerek/sync"
 )
 
 func TestPanel(t *testing.T) {
@@ -59,4 +63,28 @@ func FuzzScannerInput(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A code whose visit was cancelled: the server's 409 reaches the kiosk as
+// a refusal, and the kiosk says in the resident's language that the visit
+// was cancelled, not that the code is wrong.
+func TestKioskSaysTheVisitWasCancelled(t *testing.T) {
+	want := map[string]string{
+		"pl": "Ta wizyta została odwołana.",
+		"en": "This visit was cancelled.",
+		"lt": "Šis vizitas buvo atšauktas.",
+		"ru": "Этот визит был отменён.",
+		"uk": "Цей візит було скасовано.",
+	}
+	for lang, text := range want {
+		k := NewKiosk(KioskConfig{Panel: LandscapeHD}, nil, nil)
+		k.lang, k.code = lang, "K7M2X9P4"
+		// As the device's client hands on the server's answer.
+		err := fmt.Errorf("confirming a booked visit: %w", &devsync.APIError{Op: "confirming a booked visit", Status: 409,
+			Body: devsync.ErrorResponse{Error: "the booking was cancelled", Reason: string(queue.ReasonCancelled)}})
+		k.finish(Outcome{}, err, true)
+		if k.mode != modeMessage || !strings.Contains(k.message, text) {
+			t.Errorf("%s: the kiosk says %q, want %q", lang, k.message, text)
+		}
+	}
 }

@@ -17,8 +17,17 @@ func Refusal(cat *i18n.Catalog, lang string, r *queue.Refusal, loc *time.Locatio
 	return cat.T(lang, "refusal."+string(r.Reason),
 		"when", When(cat, lang, r.Until, loc, now),
 		"closing", r.Closing.In(loc).Format("15:04"),
-		"holiday", r.Holiday,
+		"holiday", holiday(r, lang),
 	)
+}
+
+// holiday is the name of the day the office is closed for, in lang where
+// the office gave one.
+func holiday(r *queue.Refusal, lang string) string {
+	if n := r.HolidayNames[lang]; n != "" {
+		return n
+	}
+	return r.Holiday
 }
 
 // When names a coming moment: "dziś, godz. 13:00", "jutro, godz. 8:00",

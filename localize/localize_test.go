@@ -1,6 +1,7 @@
 package localize
 
 import (
+	"strings"
 	"testing"
 	"time"
 	_ "time/tzdata"
@@ -28,7 +29,7 @@ func TestRefusalInEveryLanguage(t *testing.T) {
 	}
 	// Every reason has its text in every language.
 	for _, reason := range []queue.Reason{queue.ReasonClosed, queue.ReasonHoliday, queue.ReasonCutOff, queue.ReasonPastClosing,
-		queue.ReasonDailyCap, queue.ReasonTooEarly, queue.ReasonTooLate, queue.ReasonSlotFull, queue.ReasonSlotUnavailable} {
+		queue.ReasonDailyCap, queue.ReasonTooEarly, queue.ReasonTooLate, queue.ReasonCancelled, queue.ReasonSlotFull, queue.ReasonSlotUnavailable} {
 		for _, lang := range i18n.Languages {
 			if !cat.Has(lang, "refusal."+string(reason)) {
 				t.Errorf("%s: no text for refusal %q", lang, reason)
@@ -75,6 +76,30 @@ func TestWait(t *testing.T) {
 	for _, tt := range tests {
 		if got := Wait(cat, tt.lang, tt.d); got != tt.want {
 			t.Errorf("Wait(%s, %v) = %q, want %q", tt.lang, tt.d, got, tt.want)
+		}
+	}
+}
+
+func TestHolidayInTheResidentsLanguage(t *testing.T) {
+	loc, _ := time.LoadLocation("Europe/Warsaw")
+	now := time.Date(2026, 12, 24, 9, 0, 0, 0, loc)
+	cat := i18n.Messages()
+	named := &queue.Refusal{Reason: queue.ReasonHoliday, Until: time.Date(2026, 12, 28, 7, 30, 0, 0, loc),
+		Holiday: "Wigilia", HolidayNames: map[string]string{"pl": "Wigilia", "uk": "Святвечір"}}
+	tests := []struct {
+		lang string
+		r    *queue.Refusal
+		want string
+	}{
+		{"uk", named, "(Святвечір)"},
+		{"pl", named, "(Wigilia)"},
+		// A language the office gave no name in falls back to the one name.
+		{"en", named, "(Wigilia)"},
+		{"uk", &queue.Refusal{Reason: queue.ReasonHoliday, Holiday: "Wigilia"}, "(Wigilia)"},
+	}
+	for _, tt := range tests {
+		if got := Refusal(cat, tt.lang, tt.r, loc, now); !strings.Contains(got, tt.want) {
+			t.Errorf("%s: %q does not name the day %s", tt.lang, got, tt.want)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -63,9 +64,12 @@ type officeFile struct {
 	TargetWaitMinutes      int                 `toml:"target_wait_minutes"`
 	Hours                  map[string][]string `toml:"hours"`
 	Exception              []struct {
-		Date  string   `toml:"date"`
-		Name  string   `toml:"name"`
-		Hours []string `toml:"hours"`
+		Date string `toml:"date"`
+		// Name is the day's name; Names gives it per language
+		// (names = {pl = "...", en = "..."}), and either may be left out.
+		Name  string            `toml:"name"`
+		Names map[string]string `toml:"names"`
+		Hours []string          `toml:"hours"`
 	} `toml:"exception"`
 	Booking struct {
 		SlotMinutes          int      `toml:"slot_minutes"`
@@ -292,7 +296,13 @@ func convert(of officeFile) (*queue.Office, queue.ConfigErrors) {
 			add(p+".hours", "%v", perr)
 			continue
 		}
-		o.Exceptions[ex.Date] = queue.DayException{Name: ex.Name, Hours: parsed}
+		name := ex.Name
+		for _, lang := range append(slices.Clone(of.Languages), "pl") {
+			if name == "" {
+				name = ex.Names[lang]
+			}
+		}
+		o.Exceptions[ex.Date] = queue.DayException{Name: name, Names: ex.Names, Hours: parsed}
 	}
 	b := of.Booking
 	o.Booking = queue.BookingRules{

@@ -188,3 +188,46 @@ func TestBackupSetting(t *testing.T) {
 		})
 	}
 }
+
+// A closed day's name is given once (the old form, still read) or per
+// language; a language the office does not speak is an error with its line.
+func TestHolidayNamesPerLanguage(t *testing.T) {
+	base := strings.Replace(good, `languages = ["pl"]`, `languages = ["pl", "uk"]`, 1)
+	base = strings.Replace(base, `pl = "Sprawy"`, "pl = \"Sprawy\"\nuk = \"Справи\"", 1)
+	tests := []struct {
+		name      string
+		exception string
+		wantPL    string
+		wantUK    string
+		errLine   int
+		errPath   string
+	}{
+		{"one name", `name = "Wigilia"`, "Wigilia", "Wigilia", 0, ""},
+		{"per language", `names = { pl = "Wigilia", uk = "Святвечір" }`, "Wigilia", "Святвечір", 0, ""},
+		{"both", "name = \"Wigilia\"\nnames = { uk = \"Святвечір\" }", "Wigilia", "Святвечір", 0, ""},
+		{"a language the office lacks", `names = { pl = "Wigilia", de = "Heiligabend" }`, "", "", 22, "office[0].exception[2026-12-24].names.de"},
+		{"an empty name", `names = { pl = "Wigilia", uk = "" }`, "", "", 22, "office[0].exception[2026-12-24].names.uk"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text := base + "[[office.exception]]\ndate = \"2026-12-24\"\n" + tt.exception + "\nhours = []\n"
+			cfg, err := Parse("office.toml", []byte(text))
+			if tt.errPath != "" {
+				errs, _ := err.(Errors)
+				for _, e := range errs {
+					if e.Path == tt.errPath && e.Line == tt.errLine {
+						return
+					}
+				}
+				t.Fatalf("want an error at line %d, %s; got %v", tt.errLine, tt.errPath, err)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			ex := cfg.Offices[0].Exceptions["2026-12-24"]
+			if ex.Title("pl") != tt.wantPL || ex.Title("uk") != tt.wantUK {
+				t.Errorf("named %q in pl and %q in uk, want %q and %q", ex.Title("pl"), ex.Title("uk"), tt.wantPL, tt.wantUK)
+			}
+		})
+	}
+}

@@ -139,7 +139,8 @@ func (c CheckIn) decide(s *State, now time.Time) (Decision, error) {
 	case CheckedIn:
 		return Decision{Ticket: r.Ticket, Reservation: r.ID}, nil
 	case ReservationDrop:
-		return Decision{}, conflict("booking %s was cancelled", r.ID)
+		ref := &Refusal{Reason: ReasonCancelled, Service: r.Service}
+		return Decision{}, ref.err("booking %s was cancelled", r.ID)
 	}
 	b := s.Office.Booking
 	if opens := r.Slot.Add(-b.CheckInBefore); now.Before(opens) {

@@ -92,7 +92,7 @@ func TestCheckInTooLateAndCancel(t *testing.T) {
 		t.Errorf("11 minutes late with 10 minutes grace: %v", err)
 	}
 	h.do(CancelReservation{ID: "r2"})
-	if _, err := h.try(CheckIn{Reservation: "r2"}); errKind(err) != Conflict {
+	if _, err := h.try(CheckIn{Reservation: "r2"}); refusal(err) != ReasonCancelled {
 		t.Errorf("check-in of a cancelled booking: %v", err)
 	}
 	// The cancelled place can be booked again.

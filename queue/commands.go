@@ -200,7 +200,7 @@ func (s *State) checkIssue(now time.Time, svc Service, wait func() time.Duration
 	if _, _, open := s.Office.OpenInterval(now); !open {
 		ivs, ex := s.Office.HoursOn(now)
 		if ex != nil && len(ivs) == 0 {
-			r := &Refusal{Reason: ReasonHoliday, Service: svc.ID, Until: next, Holiday: ex.Name}
+			r := &Refusal{Reason: ReasonHoliday, Service: svc.ID, Until: next, Holiday: ex.Name, HolidayNames: ex.Names}
 			return r.err("office closed today (%s); opens %s", ex.Name, fmtTime(next, s.Office))
 		}
 		r := &Refusal{Reason: ReasonClosed, Service: svc.ID, Until: next}

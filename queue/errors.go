@@ -60,6 +60,8 @@ const (
 	ReasonTooEarly Reason = "too-early"
 	// ReasonTooLate: a booked visit is confirmed after its grace time.
 	ReasonTooLate Reason = "too-late"
+	// ReasonCancelled: a booked visit is confirmed after it was cancelled.
+	ReasonCancelled Reason = "cancelled"
 	// ReasonSlotFull, ReasonSlotUnavailable: a booking is refused.
 	ReasonSlotFull        Reason = "slot-full"
 	ReasonSlotUnavailable Reason = "slot-unavailable"
@@ -74,8 +76,10 @@ type Refusal struct {
 	Until time.Time `json:"until,omitzero"`
 	// Closing is today's closing time, for cut-off and past-closing.
 	Closing time.Time `json:"closing,omitzero"`
-	// Holiday names the day the office is closed for.
-	Holiday string `json:"holiday,omitempty"`
+	// Holiday names the day the office is closed for; HolidayNames by
+	// language, where the office gives them.
+	Holiday      string            `json:"holiday,omitempty"`
+	HolidayNames map[string]string `json:"holiday_names,omitempty"`
 }
 
 func (r *Refusal) err(format string, args ...any) *Error {

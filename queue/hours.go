@@ -56,8 +56,20 @@ type WeekHours [7][]Interval
 
 // DayException replaces the weekly hours on one date.
 type DayException struct {
-	Name  string     `json:"name"`
-	Hours []Interval `json:"hours"`
+	// Name is the day's name in the office's first language, or the only
+	// name given.
+	Name string `json:"name"`
+	// Names maps a language to the day's name in it.
+	Names map[string]string `json:"names,omitempty"`
+	Hours []Interval        `json:"hours"`
+}
+
+// Title is the day's name in lang, falling back to Name.
+func (d DayException) Title(lang string) string {
+	if n := d.Names[lang]; n != "" {
+		return n
+	}
+	return d.Name
 }
 
 func weekdayKey(d time.Weekday) string {

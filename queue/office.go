@@ -224,6 +224,20 @@ func (o *Office) Validate() error {
 		if err := checkIntervals(o.Exceptions[d].Hours); err != "" {
 			add("exception["+d+"].hours", "%s", err)
 		}
+		names := o.Exceptions[d].Names
+		langs := make([]string, 0, len(names))
+		for lang := range names {
+			langs = append(langs, lang)
+		}
+		sort.Strings(langs)
+		for _, lang := range langs {
+			switch {
+			case !slices.Contains(o.Languages, lang):
+				add("exception["+d+"].names."+lang, "%q is not one of the office's languages (%s)", lang, strings.Join(o.Languages, ", "))
+			case strings.TrimSpace(names[lang]) == "":
+				add("exception["+d+"].names."+lang, "empty name")
+			}
+		}
 	}
 	if len(o.Services) == 0 {
 		add("service", "no service defined")

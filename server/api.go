@@ -19,7 +19,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/v1/whoami", s.whoAmI)
 	s.mux.HandleFunc("GET /api/v1/offices/{office}/state", s.office(s.getState))
 	s.mux.HandleFunc("GET /api/v1/offices/{office}/config", s.office(s.getConfig))
-	s.mux.HandleFunc("GET /api/v1/offices/{office}/events", s.office(s.getEvents))
+	s.mux.HandleFunc("GET /api/v1/offices/{office}/events", s.Stream(s.office(s.getEvents)))
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/tickets", s.office(s.postTicket))
 	s.mux.HandleFunc("GET /api/v1/offices/{office}/tickets/{ticket}", s.office(s.getTicket))
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/tickets/{ticket}/cancel", s.office(s.cancelTicket))
@@ -30,9 +30,11 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/withdrawals", s.office(s.postWithdrawal))
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/faults", s.office(s.postFault))
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/checkins", s.office(s.postCheckin))
-	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, devsync.ErrorResponse{Error: fmt.Sprintf("no route %s %s", r.Method, r.URL.Path)})
-	})
+	// What no route above takes is answered in JSON, not by the mux's
+	// plain-text 404 and 405.
+	s.mux.HandleFunc("/api/", s.noRoute)
+	s.mux.HandleFunc("/api", s.noRoute)
+	s.mux.HandleFunc("/healthz", s.noRoute)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

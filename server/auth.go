@@ -139,6 +139,8 @@ func newAuthenticator(tokens *store.TokenStore, clock func() time.Time) *authent
 type errAuth struct {
 	status int
 	msg    string
+	// retry is when a throttled address may try again (429).
+	retry time.Duration
 }
 
 func (e *errAuth) Error() string { return e.msg }
@@ -147,24 +149,25 @@ func (a *authenticator) authenticate(r *http.Request) (Principal, error) {
 	h := r.Header.Get("Authorization")
 	scheme, secret, ok := strings.Cut(h, " ")
 	if h == "" {
-		return Principal{}, &errAuth{http.StatusUnauthorized, "missing Authorization: Bearer token"}
+		return Principal{}, &errAuth{status: http.StatusUnauthorized, msg: "missing Authorization: Bearer token"}
 	}
 	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
-		return Principal{}, &errAuth{http.StatusUnauthorized, "Authorization must be \"Bearer <token>\""}
+		return Principal{}, &errAuth{status: http.StatusUnauthorized, msg: "Authorization must be \"Bearer <token>\""}
 	}
 	tok, found, err := a.lookup(secret)
 	if err != nil {
-		return Principal{}, &errAuth{http.StatusServiceUnavailable, "checking the token: " + err.Error()}
+		return Principal{}, &errAuth{status: http.StatusServiceUnavailable, msg: "checking the token: " + err.Error()}
 	}
 	if found {
 		// A known token always passes: an office's devices often share one
 		// address, and one guessing device must not lock the others out.
 		return Principal{Token: tok}, nil
 	}
-	if !a.limiter(remoteIP(r)).Allow() {
-		return Principal{}, &errAuth{http.StatusTooManyRequests, "too many wrong tokens from this address; wait a minute"}
+	if ok, retry := allow(a.limiter(remoteIP(r))); !ok {
+		return Principal{}, &errAuth{status: http.StatusTooManyRequests, retry: retry,
+			msg: fmt.Sprintf("too many wrong tokens from this address; try again in %d s", RetryAfterSeconds(retry))}
 	}
-	return Principal{}, &errAuth{http.StatusUnauthorized, "unknown or revoked token"}
+	return Principal{}, &errAuth{status: http.StatusUnauthorized, msg: "unknown or revoked token"}
 }
 
 func (a *authenticator) lookup(secret string) (store.Token, bool, error) {
@@ -200,7 +203,7 @@ func (a *authenticator) refresh() {
 }
 
 // limiter returns the address's limiter of wrong tokens: 10 at once, then
-// one every 6 seconds.
+// one a minute (docs/api.md: "429 for a minute").
 func (a *authenticator) limiter(addr string) *rate.Limiter {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -209,10 +212,32 @@ func (a *authenticator) limiter(addr string) *rate.Limiter {
 		if len(a.failures) > 10000 {
 			a.failures = map[string]*rate.Limiter{}
 		}
-		l = rate.NewLimiter(rate.Every(6*time.Second), 10)
+		l = rate.NewLimiter(rate.Every(time.Minute), 10)
 		a.failures[addr] = l
 	}
 	return l
+}
+
+// allow takes one try from l, or says how long until the next one may be
+// taken.
+func allow(l *rate.Limiter) (bool, time.Duration) {
+	now := time.Now()
+	r := l.ReserveN(now, 1)
+	if !r.OK() {
+		return false, time.Minute
+	}
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+// RetryAfterSeconds is a wait as a Retry-After header says it: whole
+// seconds, rounded up, at least one.
+func RetryAfterSeconds(d time.Duration) int {
+	s := int((d + time.Second - 1) / time.Second)
+	return max(s, 1)
 }
 
 func remoteIP(r *http.Request) string {

@@ -57,6 +57,12 @@ func (s *Server) postCheckin(w http.ResponseWriter, r *http.Request, p Principal
 		writeError(w, http.StatusNotFound, devsync.ErrorResponse{Error: "code: " + err.Error(), Field: "code",
 			Message: s.cat.T(lang, "web.checkin.unknown")})
 		return
+	case err != nil:
+		// The office's refusals (too early, too late, cancelled) and
+		// failures to ask it; the result carries no error of its own when
+		// the desk refused before asking.
+		s.commandError(w, r, a, lang, err)
+		return
 	}
 	s.ticketResult(w, r, a, lang, res, http.StatusCreated)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 
@@ -18,9 +19,18 @@ const MaxBody = 16 << 10
 type badRequest struct {
 	field string
 	msg   string
+	// status is 400 unless set (408 for a body too slow to arrive).
+	status int
 }
 
 func (e *badRequest) Error() string { return e.msg }
+
+func (e *badRequest) httpStatus() int {
+	if e.status != 0 {
+		return e.status
+	}
+	return http.StatusBadRequest
+}
 
 // decodeJSON reads exactly one JSON object into v, refusing unknown fields,
 // wrong types and oversize bodies with a message that says where. The body
@@ -42,7 +52,11 @@ func describeJSONError(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	var tooBig *http.MaxBytesError
+	var netErr net.Error
 	switch {
+	case errors.As(err, &netErr) && netErr.Timeout():
+		// The server's read timeout ended a body sent too slowly.
+		return &badRequest{msg: "body: not received in time; send the whole request at once", status: http.StatusRequestTimeout}
 	case errors.Is(err, io.EOF):
 		return &badRequest{msg: "body: empty; send a JSON object"}
 	case errors.As(err, &tooBig):

@@ -3,10 +3,13 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/numerek/numerek/i18n"
@@ -34,6 +37,9 @@ type Config struct {
 	// Links, when set, puts each ticket's e-ticket address in ticket
 	// responses ("eticket_url"), for the kiosk's QR code.
 	Links *links.Signer
+	// Timeouts bound slow clients (HTTPServer); zero fields are the
+	// defaults.
+	Timeouts Timeouts
 }
 
 // Server routes the API. Further pages (web/) mount on it with Handle.
@@ -48,6 +54,7 @@ type Server struct {
 	heartbeat time.Duration
 	booking   *booking.Desk
 	links     *links.Signer
+	timeouts  Timeouts
 }
 
 // New builds the server and its routes.
@@ -56,7 +63,7 @@ func New(cfg Config) *Server {
 		mux: http.NewServeMux(), offices: map[string]*actor.Actor{},
 		auth: newAuthenticator(cfg.Tokens, cfg.Clock), clock: cfg.Clock,
 		log: cfg.Logger, cat: cfg.Catalog, heartbeat: cfg.Heartbeat,
-		booking: cfg.Booking, links: cfg.Links,
+		booking: cfg.Booking, links: cfg.Links, timeouts: cfg.Timeouts.orDefaults(),
 	}
 	if s.heartbeat <= 0 {
 		s.heartbeat = devsync.Heartbeat
@@ -87,10 +94,56 @@ func (s *Server) OfficeIDs() []string { return s.order }
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	s.mux.ServeHTTP(rec, r)
+	if isAPI(r.URL.Path) && !cleanPath(r.URL.Path) {
+		// The mux would redirect to the cleaned path with an HTML page,
+		// and a client following it would send its request, a POST too,
+		// to a route it did not name.
+		writeError(rec, http.StatusBadRequest, devsync.ErrorResponse{Field: "path",
+			Error: fmt.Sprintf("path: %q has an empty, \".\" or \"..\" segment; name the route itself", r.URL.Path)})
+	} else {
+		s.mux.ServeHTTP(rec, r)
+	}
 	if r.URL.Path != "/healthz" {
 		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "took", time.Since(start))
 	}
+}
+
+// isAPI reports whether path is the device API's, where every answer is
+// JSON.
+func isAPI(path string) bool { return path == "/api" || strings.HasPrefix(path, "/api/") }
+
+// cleanPath reports whether path has no empty, "." or ".." segment (a
+// trailing slash aside).
+func cleanPath(p string) bool {
+	return p == "/" || path.Clean(p) == strings.TrimSuffix(p, "/")
+}
+
+// Allowed lists the methods the routes at r's path take, leaving out the
+// catch-all routes (registered without a method), which take any: a
+// request that only a catch-all took is answered 405 with these, or 404
+// when there are none.
+func (s *Server) Allowed(r *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		alt := r.Clone(r.Context())
+		alt.Method = m
+		if _, pattern := s.mux.Handler(alt); strings.Contains(pattern, " ") {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// noRoute answers what no API route takes: 405 with the methods the path
+// takes, else 404; JSON either way.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	if allowed := s.Allowed(r); len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		writeError(w, http.StatusMethodNotAllowed, devsync.ErrorResponse{
+			Error: fmt.Sprintf("%s %s: method not allowed; use %s", r.Method, r.URL.Path, strings.Join(allowed, " or "))})
+		return
+	}
+	writeError(w, http.StatusNotFound, devsync.ErrorResponse{Error: fmt.Sprintf("no route %s %s", r.Method, r.URL.Path)})
 }
 
 type statusRecorder struct {
@@ -148,8 +201,11 @@ func (s *Server) Authenticate(w http.ResponseWriter, r *http.Request) (Principal
 		if errors.As(err, &ae) {
 			status = ae.status
 		}
-		if status == http.StatusUnauthorized {
+		switch status {
+		case http.StatusUnauthorized:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="numerek"`)
+		case http.StatusTooManyRequests:
+			w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds(ae.retry)))
 		}
 		writeError(w, status, devsync.ErrorResponse{Error: err.Error()})
 		return Principal{}, false
@@ -168,7 +224,7 @@ func (s *Server) commandError(w http.ResponseWriter, r *http.Request, a *actor.A
 	var br *badRequest
 	switch {
 	case errors.As(err, &br):
-		writeError(w, http.StatusBadRequest, devsync.ErrorResponse{Error: br.msg, Field: br.field})
+		writeError(w, br.httpStatus(), devsync.ErrorResponse{Error: br.msg, Field: br.field})
 	case errors.As(err, &qe):
 		resp := devsync.ErrorResponse{Error: qe.Message}
 		status := http.StatusConflict

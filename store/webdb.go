@@ -179,8 +179,10 @@ func (w *WebDB) BookingByCode(codeKey string) (Booking, bool, error) {
 	return b, found, nil
 }
 
-// CancelBooking marks a booking cancelled and drops its personal data and
-// code at once: a cancelled visit needs neither.
+// CancelBooking marks a booking cancelled and drops its personal data at
+// once. The code stays indexed until the record is purged, so that a
+// resident who types it is told the visit was cancelled rather than that
+// no booking has it; the code key is a keyed hash, not personal data.
 func (w *WebDB) CancelBooking(office, id string) error {
 	return w.db.Update(func(tx *bolt.Tx) error {
 		bk := tx.Bucket(bucketBookings)
@@ -193,12 +195,7 @@ func (w *WebDB) CancelBooking(office, id string) error {
 		if err := json.Unmarshal(v, &b); err != nil {
 			return fmt.Errorf("reading booking %s: %w", id, err)
 		}
-		if b.CodeKey != "" {
-			if err := tx.Bucket(bucketCodes).Delete([]byte(b.CodeKey)); err != nil {
-				return err
-			}
-		}
-		b.Name, b.Contact, b.CodeKey, b.Cancelled = "", "", "", true
+		b.Name, b.Contact, b.Cancelled = "", "", true
 		data, err := json.Marshal(b)
 		if err != nil {
 			return err

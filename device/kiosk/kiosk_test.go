@@ -304,6 +304,23 @@ func TestCheckInPrintsTheBookedVisit(t *testing.T) {
 	}
 }
 
+// A cancelled visit's code is refused as cancelled, not as unknown, so
+// the screen can say so; nothing is printed.
+func TestCheckInOfACancelledVisit(t *testing.T) {
+	r := newRig(t, Options{})
+	slot := time.Date(2026, 11, 23, 9, 15, 0, 0, r.srv.Office.Location)
+	code := r.srv.Book("family", slot)
+	r.srv.CancelBooking(code)
+	_, err := r.kiosk.CheckIn(context.Background(), code, "uk")
+	var qe *queue.Error
+	if !errors.As(err, &qe) || qe.Refusal == nil || qe.Refusal.Reason != queue.ReasonCancelled {
+		t.Fatalf("check-in of a cancelled visit: %v, want the refusal %q", err, queue.ReasonCancelled)
+	}
+	if len(r.printed()) != 0 {
+		t.Error("a cancelled visit was printed")
+	}
+}
+
 // Offline with no lease left: the kiosk says it cannot issue, and the
 // journal holds no half-made ticket: one leased ticket to hand in, and a
 // request that printed nothing is at most to be withdrawn.

@@ -55,6 +55,13 @@ var (
 	ErrThrottled = errors.New("too many tries; wait a minute and try again")
 )
 
+// CancelledError is the refusal of a check-in whose visit was cancelled,
+// as the office gives it (queue.ReasonCancelled).
+func CancelledError(service string) error {
+	return &queue.Error{Kind: queue.Refused, Message: "the booking was cancelled",
+		Refusal: &queue.Refusal{Reason: queue.ReasonCancelled, Service: service}}
+}
+
 // Request is a resident's booking.
 type Request struct {
 	Service string
@@ -206,6 +213,11 @@ func (d *Desk) CheckIn(ctx context.Context, a *actor.Actor, addr, typed string, 
 	if !found || b.Office != a.Office().ID {
 		d.guards.Failed(addr)
 		return actor.Result{}, ErrNoSuchCode
+	}
+	if b.Cancelled {
+		// The office may have forgotten the visit (a past day), but the
+		// record says what became of it.
+		return actor.Result{}, CancelledError(b.Service)
 	}
 	cmd.Reservation = b.ID
 	if cmd.Lang == "" {

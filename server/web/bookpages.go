@@ -122,7 +122,8 @@ func (w *Web) bookPost(rw http.ResponseWriter, r *http.Request) {
 		form.Field = field
 		w.renderBook(rw, r, a, status, service, day, slotText, form, msg)
 	}
-	if !w.limits.allow("booking", remoteAddr(r)) {
+	if ok, retry := w.limits.allow("booking", remoteAddr(r)); !ok {
+		retryAfter(rw, retry)
 		fail(http.StatusTooManyRequests, "", w.Catalog.T(lang, "web.book.too_many"))
 		return
 	}

@@ -1,11 +1,19 @@
 package web
 
 import (
+	"fmt"
+	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/numerek/numerek/i18n"
+	"github.com/numerek/numerek/server/links"
 )
 
 // loginTo logs a clerk in with the given next= and returns where the
@@ -96,4 +104,165 @@ func FuzzStaffNext(f *testing.F) {
 			t.Fatalf("staffNext(%q) = %q is not a clean staff path", next, got)
 		}
 	})
+}
+
+// A cancelled visit's code: the kiosk's API answers the 409 docs/api.md
+// promises, and the phone's check-in form says the visit was cancelled,
+// each in the resident's language, not "no booking has this code".
+func TestCancelledCodeSaysCancelled(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	confirmation, code := b.book("family", "10:00", "Jan Kowalski", "600100200")
+	b.get(confirmation)
+	if st, _ := b.post(confirmation+"/cancel", url.Values{}); st != http.StatusOK {
+		t.Fatalf("cancel: %d", st)
+	}
+	e.clock.Set(monday(e.office, "09:45"))
+	checkin := "/api/v1/offices/" + e.office.ID + "/checkins"
+	st, body := e.api("kiosk", "POST", checkin, `{"code":"`+code+`","lang":"uk","request_id":"k-1"}`)
+	if st != http.StatusConflict || body["reason"] != "cancelled" || !strings.Contains(fmt.Sprint(body["message"]), "Цей візит було скасовано") {
+		t.Errorf("kiosk check-in of a cancelled visit: %d %v, want 409 reason cancelled in Ukrainian", st, body)
+	}
+	if st, body := e.api("kiosk", "POST", checkin, `{"code":"`+code+`","lang":"en","request_id":"k-2"}`); st != http.StatusConflict || body["message"] != "This visit was cancelled. Take an ordinary ticket or book a new visit." {
+		t.Errorf("kiosk check-in of a cancelled visit in English: %d %v", st, body)
+	}
+	p := e.browser()
+	p.get("/o/" + e.office.ID + "?lang=pl")
+	st, page := p.post("/o/"+e.office.ID+"/checkin", url.Values{"code": {code}})
+	if st != http.StatusConflict || !strings.Contains(page, "Ta wizyta została odwołana") || strings.Contains(page, "Nie ma rezerwacji z takim kodem") {
+		t.Errorf("phone check-in of a cancelled visit: %d, want 409 saying the visit was cancelled", st)
+	}
+}
+
+// Every 429 of the pages says when to try again.
+func TestThrottledPagesSayRetryAfter(t *testing.T) {
+	e := newEnv(t)
+	retryOf := func(what string, resp *http.Response) int {
+		t.Helper()
+		if resp.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("%s: %d, want 429", what, resp.StatusCode)
+		}
+		secs, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+		if err != nil || secs < 1 {
+			t.Fatalf("%s: Retry-After %q", what, resp.Header.Get("Retry-After"))
+		}
+		return secs
+	}
+	post := func(b *browser, path string, form url.Values) *http.Response {
+		t.Helper()
+		form.Set("csrf", b.csrf())
+		req, _ := http.NewRequest(http.MethodPost, e.url+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", e.url)
+		resp, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	// Logins: 8, then one each 12 s.
+	b := e.browser()
+	var resp *http.Response
+	for range 9 {
+		b.get("/staff/login")
+		resp = post(b, "/staff/login", url.Values{"name": {"anna"}, "password": {"wrong password!"}})
+	}
+	if s := retryOf("the ninth login", resp); s > 12 {
+		t.Errorf("login Retry-After %d s, want at most 12", s)
+	}
+	// Phone tickets: 6, then one each 2 minutes.
+	e.clock.Set(monday(e.office, "09:00"))
+	p := e.browser()
+	for i := range 7 {
+		p.get("/o/" + e.office.ID)
+		resp = post(p, "/o/"+e.office.ID+"/ticket", url.Values{"service": {"documents"}, "nonce": {fmt.Sprintf("n%d", i)}})
+	}
+	if s := retryOf("the seventh phone ticket", resp); s > 120 || s < 100 {
+		t.Errorf("ticket Retry-After %d s, want about 120", s)
+	}
+	// Wrong codes from the phone: 10, then one a minute.
+	c := e.browser()
+	for i := range 11 {
+		c.get("/o/" + e.office.ID)
+		resp = post(c, "/o/"+e.office.ID+"/checkin", url.Values{"code": {"ZZZZ-ZZZ" + string(links.CodeAlphabet[i])}})
+	}
+	if s := retryOf("the eleventh wrong code", resp); s > 60 {
+		t.Errorf("check-in Retry-After %d s, want at most 60", s)
+	}
+}
+
+// Refusals outside the pages' handlers are pages in the reader's
+// language too: an unknown address, a wrong method, a cross-site form;
+// under /api/ they stay JSON.
+func TestNoPageAndCrossSiteAreLocalizedPages(t *testing.T) {
+	e := newEnv(t)
+	cat := i18n.Messages()
+	tests := []struct {
+		method, path, lang string
+		origin             string
+		status             int
+		msgID              string
+		allow              string
+	}{
+		{"GET", "/no/such/page", "uk", "", 404, "web.error.no_page", ""},
+		{"GET", "/staff/nothing-here", "lt", "", 404, "web.error.no_page", ""},
+		{"GET", "/o/" + "cus-starachowice" + "/ticket", "ru", "", 405, "web.error.method", "POST"},
+		{"DELETE", "/staff/login", "en", "", 405, "web.error.method", "GET, HEAD, POST"},
+		{"POST", "/o/cus-starachowice/ticket", "pl", "https://evil.example", 403, "web.error.csrf", ""},
+		{"POST", "/staff/login", "uk", "https://evil.example", 403, "web.error.csrf", ""},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest(tt.method, e.url+tt.path, strings.NewReader("a=b"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Accept-Language", tt.lang)
+		if tt.origin != "" {
+			req.Header.Set("Origin", tt.origin)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		page := string(data)
+		want := template.HTMLEscapeString(cat.T(tt.lang, tt.msgID))
+		if resp.StatusCode != tt.status || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+			resp.Header.Get("Content-Language") != tt.lang || !strings.Contains(page, want) || !strings.Contains(page, "<html") {
+			t.Errorf("%s %s (%s): %d %s %q, want %d with a %s page saying %q", tt.method, tt.path, tt.lang, resp.StatusCode,
+				resp.Header.Get("Content-Type"), firstLine(page), tt.status, tt.lang, want)
+		}
+		if got := resp.Header.Get("Allow"); got != tt.allow {
+			t.Errorf("%s %s: Allow %q, want %q", tt.method, tt.path, got, tt.allow)
+		}
+	}
+	if st, body := e.api("hall", "GET", "/api/v1/nothing", ""); st != http.StatusNotFound || body["error"] == nil {
+		t.Errorf("an unknown API route with the pages mounted: %d %v, want a JSON 404", st, body)
+	}
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+// On a holiday the office's pages and the API name the day in the
+// reader's language, from the office's config.
+func TestHolidayNamedInThePageLanguage(t *testing.T) {
+	e := newEnv(t)
+	e.clock.Set(time.Date(2026, 12, 24, 10, 0, 0, 0, e.office.Location))
+	want := map[string]string{"pl": "Wigilia Bożego Narodzenia", "en": "Christmas Eve", "lt": "Kūčios", "ru": "Сочельник", "uk": "Святвечір"}
+	for lang, name := range want {
+		page := e.browser().get("/o/" + e.office.ID + "?lang=" + lang)
+		if !strings.Contains(page, "("+name+")") {
+			t.Errorf("%s: the office page does not name the holiday %q", lang, name)
+		}
+		if lang != "pl" && strings.Contains(page, "Wigilia") {
+			t.Errorf("%s: the office page names the holiday in Polish", lang)
+		}
+		st, body := e.api("kiosk", "POST", "/api/v1/offices/"+e.office.ID+"/tickets", `{"service":"family","lang":"`+lang+`"}`)
+		if st != http.StatusConflict || body["reason"] != "holiday" || !strings.Contains(fmt.Sprint(body["message"]), "("+name+")") {
+			t.Errorf("%s: a ticket on the holiday: %d %v, want 409 naming %q", lang, st, body, name)
+		}
+	}
 }

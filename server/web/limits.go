@@ -2,10 +2,14 @@ package web
 
 import (
 	"crypto/subtle"
+	"net/http"
+	"strconv"
 	gosync "sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/numerek/numerek/server"
 )
 
 // limits keep one address from flooding the public forms: phone tickets
@@ -27,8 +31,9 @@ var limitRules = map[string]struct {
 
 func newLimits() *limits { return &limits{kinds: map[string]map[string]*rate.Limiter{}} }
 
-// allow counts one action of kind from addr.
-func (l *limits) allow(kind, addr string) bool {
+// allow counts one action of kind from addr; when it is refused, retry
+// says how long until the next is allowed.
+func (l *limits) allow(kind, addr string) (ok bool, retry time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	m := l.kinds[kind]
@@ -42,7 +47,18 @@ func (l *limits) allow(kind, addr string) bool {
 		lim = rate.NewLimiter(rate.Every(rule.every), rule.burst)
 		m[addr] = lim
 	}
-	return lim.Allow()
+	now := time.Now()
+	res := lim.ReserveN(now, 1)
+	if d := res.DelayFrom(now); d > 0 {
+		res.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+// retryAfter tells a throttled browser when to try again.
+func retryAfter(rw http.ResponseWriter, d time.Duration) {
+	rw.Header().Set("Retry-After", strconv.Itoa(server.RetryAfterSeconds(d)))
 }
 
 func equalTokens(a, b string) bool {

@@ -74,7 +74,8 @@ func (w *Web) takeTicket(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := w.language(rw, r)
-	if !w.limits.allow("ticket", remoteAddr(r)) {
+	if ok, retry := w.limits.allow("ticket", remoteAddr(r)); !ok {
+		retryAfter(rw, retry)
 		w.renderOffice(rw, r, a, http.StatusTooManyRequests, w.Catalog.T(lang, "web.office.too_many"), "")
 		return
 	}
@@ -149,6 +150,10 @@ func (w *Web) checkInByCode(rw http.ResponseWriter, r *http.Request) {
 	res, err := w.Booking.CheckIn(r.Context(), a, remoteAddr(r), code,
 		queue.CheckIn{Channel: queue.ChannelBooking, Lang: lang, Device: "web"}, "web:phone")
 	if err != nil {
+		if errors.Is(err, booking.ErrThrottled) {
+			// The guards allow one more try a minute.
+			retryAfter(rw, time.Minute)
+		}
 		if len(code) > 20 {
 			code = code[:20]
 		}

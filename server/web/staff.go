@@ -158,7 +158,8 @@ func (w *Web) loginPost(rw http.ResponseWriter, r *http.Request) {
 		w.problem(rw, r, http.StatusForbidden, "web.error.csrf")
 		return
 	}
-	if !w.limits.allow("login", remoteAddr(r)) {
+	if ok, retry := w.limits.allow("login", remoteAddr(r)); !ok {
+		retryAfter(rw, retry)
 		w.renderLogin(rw, r, http.StatusTooManyRequests, "web.login.too_many", d)
 		return
 	}

@@ -109,7 +109,7 @@ func (w *Web) Mount(s *server.Server) {
 	h("POST /o/{office}/ticket", w.takeTicket)
 	h("POST /o/{office}/checkin", w.checkInByCode)
 	h("GET /e/{office}/{ticket}/{mac}", w.eTicket)
-	h("GET /e/{office}/{ticket}/{mac}/events", w.eTicketEvents)
+	h("GET /e/{office}/{ticket}/{mac}/events", s.Stream(w.eTicketEvents))
 	h("POST /e/{office}/{ticket}/{mac}/rate", w.rateTicket)
 	h("GET /book/{office}", w.bookPage)
 	h("POST /book/{office}", w.bookPost)
@@ -124,7 +124,7 @@ func (w *Web) Mount(s *server.Server) {
 	h("GET /staff/console", w.staff(w.console))
 	h("GET /staff/console/panel", w.staff(w.consolePanel))
 	h("POST /staff/console/{action}", w.staff(w.consoleAction))
-	h("GET /staff/events", w.staff(w.staffEvents))
+	h("GET /staff/events", s.Stream(w.staff(w.staffEvents)))
 	h("GET /staff/assistant", w.staff(w.assistantPage))
 	h("POST /staff/assistant/issue", w.staff(w.assistantIssue))
 	h("POST /staff/assistant/move", w.staff(w.assistantMove))
@@ -136,6 +136,20 @@ func (w *Web) Mount(s *server.Server) {
 	h("POST /staff/admin/tokens/revoke", w.admin(w.tokenRevoke))
 	h("GET /staff/stats", w.admin(w.statsPage))
 	h("GET /staff/stats.csv", w.admin(w.statsCSV))
+	// What no page takes gets a page in the reader's language, not the
+	// mux's plain text (the API keeps its own JSON fallback under /api/).
+	h("/", w.noPage)
+}
+
+// noPage answers a path no page takes (404), or takes with another
+// method (405, with Allow).
+func (w *Web) noPage(rw http.ResponseWriter, r *http.Request) {
+	if allowed := w.Server.Allowed(r); len(allowed) > 0 {
+		rw.Header().Set("Allow", strings.Join(allowed, ", "))
+		w.problem(rw, r, http.StatusMethodNotAllowed, "web.error.method")
+		return
+	}
+	w.problem(rw, r, http.StatusNotFound, "web.error.no_page")
 }
 
 // secure sets the headers every page carries: a strict content policy (no
@@ -150,7 +164,7 @@ func (w *Web) secure(next http.HandlerFunc) http.HandlerFunc {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
 		if r.Method == http.MethodPost && !sameOrigin(r) {
-			http.Error(rw, "forbidden: cross-site form", http.StatusForbidden)
+			w.problem(rw, r, http.StatusForbidden, "web.error.csrf")
 			return
 		}
 		next(rw, r)

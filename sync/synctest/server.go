@@ -260,6 +260,25 @@ func (s *Server) Book(service string, slot time.Time) string {
 	return b.Code
 }
 
+// CancelBooking cancels the booked visit with code, as the resident's
+// cancel link does.
+func (s *Server) CancelBooking(code string) {
+	s.t.Helper()
+	s.mu.Lock()
+	r := s.running
+	s.mu.Unlock()
+	if r == nil {
+		s.t.Fatal("cancelling a booking: the server is stopped")
+	}
+	b, ok, err := r.web.BookingByCode(r.desk.Links().CodeKey(code))
+	if err != nil || !ok {
+		s.t.Fatalf("cancelling booking %s: found=%v %v", code, ok, err)
+	}
+	if err := r.desk.Cancel(context.Background(), r.actor, "test", b.ID); err != nil {
+		s.t.Fatalf("cancelling booking %s: %v", code, err)
+	}
+}
+
 // View is the office now, as the server sees it.
 func (s *Server) View() queue.View {
 	s.t.Helper()
