@@ -7,8 +7,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/hajimehoshi/ebiten/v2"
-
 	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/queue"
 )
@@ -31,6 +29,18 @@ func serviceName(s queue.ServiceView, lang string) string {
 		return n
 	}
 	return s.ID
+}
+
+// serviceShortName is the shorter name the office set for s in the
+// language serviceName picked, or "".
+func serviceShortName(s queue.ServiceView, lang string) string {
+	if s.Names[lang] != "" {
+		return s.ShortNames[lang]
+	}
+	if s.Names[i18n.Default] != "" {
+		return s.ShortNames[i18n.Default]
+	}
+	return ""
 }
 
 // capitalize upper-cases the first letter ("stanowisko" -> "Stanowisko").
@@ -86,7 +96,7 @@ func langOr(lang string) string {
 }
 
 // drawClock draws the time as "14:05" in r.
-func drawClock(dst *ebiten.Image, r rect, now time.Time, loc *time.Location, size float64) {
+func drawClock(dst *canvas, r rect, now time.Time, loc *time.Location, size float64) {
 	label{text: now.In(loc).Format("15:04"), font: bold, size: size, color: colWhite, h: end, v: middle}.draw(dst, r)
 }
 

@@ -3,8 +3,6 @@ package display
 import (
 	"time"
 
-	"github.com/hajimehoshi/ebiten/v2"
-
 	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/queue"
 )
@@ -108,7 +106,7 @@ func (d *Counter) nextChange(now time.Time) time.Time {
 	return earliest(next, nextMinute(now))
 }
 
-func (d *Counter) draw(dst *ebiten.Image, now time.Time) {
+func (d *Counter) draw(dst *canvas, now time.Time) {
 	d.drawnFlash = d.flashState(now)
 	d.drawnMinute = minuteOf(now)
 	W, H := float64(dst.Bounds().Dx()), float64(dst.Bounds().Dy())
@@ -123,13 +121,14 @@ func (d *Counter) draw(dst *ebiten.Image, now time.Time) {
 	dst.Fill(bg)
 	headH := 96 * s
 	fillRect(dst, rect{0, 0, W, headH}, colNavyLight)
-	label{text: counterLabel(d.cfg.CounterWord, d.cfg.Number), font: bold, size: 60 * s, minSize: 30 * s, color: colWhite, v: middle}.draw(dst, rect{24 * s, 0, W - 200*s, headH})
-	drawClock(dst, rect{W - 170*s, 0, 146 * s, headH}, now, d.cfg.Location, 44*s)
+	head := dst.within(rect{0, 0, W, headH})
+	label{text: counterLabel(d.cfg.CounterWord, d.cfg.Number), font: bold, size: 60 * s, minSize: 30 * s, color: colWhite, v: middle}.draw(head, rect{24 * s, 0, W - 200*s, headH})
+	drawClock(head, rect{W - 170*s, 0, 146 * s, headH}, now, d.cfg.Location, 44*s)
 	body := rect{24 * s, headH + 12*s, W - 48*s, H - headH - 24*s}
 	if !d.c.online {
 		bar := rect{0, H - 56*s, W, 56 * s}
 		fillRect(dst, bar, colRed)
-		label{text: d.tx.T("counter.offline"), font: bold, size: 28 * s, minSize: 16 * s, color: colWhite, h: middle, v: middle}.draw(dst, bar.inset(6*s))
+		label{text: d.tx.T("counter.offline"), font: bold, size: 28 * s, minSize: 16 * s, color: colWhite, h: middle, v: middle}.draw(dst.within(bar), bar.inset(6*s))
 		body.h -= 56 * s
 	}
 	status := d.counter.Status

@@ -81,6 +81,16 @@ func (r rect) inset(d float64) rect { return rect{r.x + d, r.y + d, r.w - 2*d, r
 
 func (r rect) center() (float64, float64) { return r.x + r.w/2, r.y + r.h/2 }
 
+// union is the smallest box holding r and o; an empty r gives o.
+func (r rect) union(o rect) rect {
+	if r.w <= 0 && r.h <= 0 {
+		return o
+	}
+	x0, y0 := min(r.x, o.x), min(r.y, o.y)
+	x1, y1 := max(r.x+r.w, o.x+o.w), max(r.y+r.h, o.y+o.h)
+	return rect{x0, y0, x1 - x0, y1 - y0}
+}
+
 // splitH cuts r into n columns with gap between them.
 func (r rect) splitH(n int, gap float64) []rect {
 	w := (r.w - gap*float64(n-1)) / float64(n)
@@ -101,8 +111,8 @@ func (r rect) splitV(n int, gap float64) []rect {
 	return out
 }
 
-func fillRect(dst *ebiten.Image, r rect, c color.Color) {
-	vector.FillRect(dst, float32(r.x), float32(r.y), float32(r.w), float32(r.h), c, false)
+func fillRect(dst *canvas, r rect, c color.Color) {
+	vector.FillRect(dst.Image, float32(r.x), float32(r.y), float32(r.w), float32(r.h), c, false)
 }
 
 func roundPath(r rect, radius float64) *vector.Path {
@@ -122,16 +132,65 @@ func roundPath(r rect, radius float64) *vector.Path {
 	return &p
 }
 
-func fillRound(dst *ebiten.Image, r rect, radius float64, c color.Color) {
+func fillRound(dst *canvas, r rect, radius float64, c color.Color) {
 	op := &vector.DrawPathOptions{AntiAlias: true}
 	op.ColorScale.ScaleWithColor(c)
-	vector.FillPath(dst, roundPath(r, radius), nil, op)
+	vector.FillPath(dst.Image, roundPath(r, radius), nil, op)
 }
 
-func strokeRound(dst *ebiten.Image, r rect, radius, width float64, c color.Color) {
+func strokeRound(dst *canvas, r rect, radius, width float64, c color.Color) {
 	op := &vector.DrawPathOptions{AntiAlias: true}
 	op.ColorScale.ScaleWithColor(c)
-	vector.StrokePath(dst, roundPath(r, radius), &vector.StrokeOptions{Width: float32(width)}, op)
+	vector.StrokePath(dst.Image, roundPath(r, radius), &vector.StrokeOptions{Width: float32(width)}, op)
+}
+
+// canvas is what a screen draws a frame on: the picture, and a record of
+// every text laid out on it, with the string asked for, the lines drawn
+// and where, so tests can check that no text is cut, leaves its place or
+// covers another.
+type canvas struct {
+	*ebiten.Image
+	// tile is the part of the screen (a card, a button, a band) the texts
+	// drawn through this canvas belong to; the whole picture unless set
+	// by within.
+	tile  rect
+	texts *[]drawnText
+}
+
+// newCanvas wraps img, recording its texts in *texts when texts is not nil.
+func newCanvas(img *ebiten.Image, texts *[]drawnText) *canvas {
+	b := img.Bounds()
+	return &canvas{Image: img, tile: rect{0, 0, float64(b.Dx()), float64(b.Dy())}, texts: texts}
+}
+
+// within is dst for drawing the texts of tile, which must hold them.
+func (dst *canvas) within(tile rect) *canvas {
+	c := *dst
+	c.tile = tile
+	return &c
+}
+
+func (dst *canvas) record(t drawnText) {
+	if dst.texts != nil {
+		t.Tile = dst.tile
+		*dst.texts = append(*dst.texts, t)
+	}
+}
+
+// drawnText is one text as a frame laid it out.
+type drawnText struct {
+	// Text is the string the screen asked to show; Short the shorter form
+	// the office allows in its place, if any.
+	Text, Short string
+	// Lines are what was drawn, line by line: the words of Text or Short,
+	// or, when neither fits even at the smallest size, a cut text ending
+	// in "…".
+	Lines []string
+	// Size is the font size used.
+	Size float64
+	// Box is where the lines are, Area the box the text was given, Tile
+	// the part of the screen it belongs to.
+	Box, Area, Tile rect
 }
 
 // align places text inside a box.
@@ -143,10 +202,16 @@ const (
 	end
 )
 
-// label is a text to draw in a box: it wraps to at most lines lines and
-// shrinks (down to minSize) until it fits.
+// label is a text to draw in a box. It is fitted to the box in this order:
+// wrapped onto up to lines lines at size; then shrunk step by step down to
+// minSize, the smallest that still reads from where people look; then the
+// same with short, the office's shorter form (a service's short_name).
+// Only when none of that fits is it cut with "…", which the layout tests
+// refuse for every screen, language and orientation.
 type label struct {
-	text    string
+	text string
+	// short is the shorter form of text the office allows, or "".
+	short   string
 	font    fontKind
 	size    float64
 	minSize float64
@@ -155,13 +220,16 @@ type label struct {
 	lines   int
 }
 
+// lineHeight is the height of one line of text in size.
+func lineHeight(size float64) float64 { return size * 1.2 }
+
 // draw draws l in r and returns the box the text took.
-func (l label) draw(dst *ebiten.Image, r rect) rect {
+func (l label) draw(dst *canvas, r rect) rect {
 	lines, f := l.fit(r)
 	if len(lines) == 0 {
 		return rect{r.x, r.y, 0, 0}
 	}
-	lineH := f.Size * 1.2
+	lineH := lineHeight(f.Size)
 	total := lineH * float64(len(lines))
 	y := r.y
 	switch l.v {
@@ -171,8 +239,7 @@ func (l label) draw(dst *ebiten.Image, r rect) rect {
 		y = r.y + r.h - total
 	}
 	var used rect
-	used.y = y
-	used.h = total
+	m := f.Metrics()
 	for i, line := range lines {
 		w := text.Advance(line, f)
 		x := r.x
@@ -182,51 +249,74 @@ func (l label) draw(dst *ebiten.Image, r rect) rect {
 		case end:
 			x = r.x + r.w - w
 		}
-		if i == 0 || x < used.x {
-			used.x = x
-		}
-		used.w = max(used.w, w)
+		used = used.union(rect{x, y + float64(i)*lineH, w, lineH})
 		op := &text.DrawOptions{}
 		// Centre the font's own line box (ascent+descent) in the line.
-		m := f.Metrics()
 		op.GeoM.Translate(x, y+float64(i)*lineH+(lineH-(m.HAscent+m.HDescent))/2)
 		op.ColorScale.ScaleWithColor(l.color)
-		text.Draw(dst, line, f, op)
+		text.Draw(dst.Image, line, f, op)
 	}
+	dst.record(drawnText{Text: l.text, Short: l.short, Lines: lines, Size: f.Size, Box: used, Area: r})
 	return used
 }
 
-// fit wraps and shrinks l's text until it fits r.
+// floor is the smallest size l may shrink to.
+func (l label) floor() float64 {
+	if l.minSize <= 0 || l.minSize > l.size {
+		return l.size * 0.6
+	}
+	return l.minSize
+}
+
+// fit lays l's text out in r (see label) and returns its lines and face.
 func (l label) fit(r rect) ([]string, *text.GoTextFace) {
 	maxLines := max(l.lines, 1)
-	minSize := l.minSize
-	if minSize <= 0 || minSize > l.size {
-		minSize = l.size * 0.6
+	floor := l.floor()
+	forms := []string{l.text}
+	if l.short != "" && l.short != l.text {
+		forms = append(forms, l.short)
 	}
-	for size := l.size; ; size *= 0.92 {
-		if size < minSize {
-			size = minSize
-		}
-		f := face(l.font, size)
-		lines := wrap(l.text, f, r.w)
-		fits := len(lines) <= maxLines && float64(len(lines))*size*1.2 <= r.h+1
-		for _, line := range lines {
-			fits = fits && text.Advance(line, f) <= r.w
-		}
-		if fits || size == minSize {
-			if len(lines) > maxLines {
-				lines = lines[:maxLines]
+	for _, s := range forms {
+		for size := l.size; ; size = max(size*0.92, floor) {
+			f := face(l.font, size)
+			lines := wrap(s, f, r.w)
+			if fits(lines, f, r, maxLines) {
+				return balance(s, f, lines, r.w), f
 			}
-			for i := range lines {
-				lines[i] = ellipsize(lines[i], f, r.w)
+			if size <= floor {
+				break
 			}
-			return lines, f
 		}
 	}
+	// Nothing fits: cut the shortest form at the floor, visibly, keeping
+	// to the lines the box has room for so it covers nothing else.
+	f := face(l.font, floor)
+	lines := wrap(forms[len(forms)-1], f, r.w)
+	room := max(1, min(maxLines, int((r.h+1)/lineHeight(floor))))
+	if len(lines) > room {
+		lines = append(lines[:room-1], strings.Join(lines[room-1:], " "))
+	}
+	for i := range lines {
+		lines[i] = ellipsize(lines[i], f, r.w)
+	}
+	return lines, f
+}
+
+// fits reports whether lines set in f fit r in at most maxLines lines.
+func fits(lines []string, f *text.GoTextFace, r rect, maxLines int) bool {
+	if len(lines) > maxLines || float64(len(lines))*lineHeight(f.Size) > r.h+1 {
+		return false
+	}
+	for _, line := range lines {
+		if text.Advance(line, f) > r.w {
+			return false
+		}
+	}
+	return true
 }
 
 // wrap breaks s into lines no wider than w at spaces; explicit newlines
-// are kept.
+// are kept. A word wider than w stays whole on its own line.
 func wrap(s string, f *text.GoTextFace, w float64) []string {
 	var out []string
 	for _, para := range strings.Split(s, "\n") {
@@ -248,6 +338,30 @@ func wrap(s string, f *text.GoTextFace, w float64) []string {
 	return out
 }
 
+// balance re-wraps s onto as many lines as wrap gave it at width w, as
+// evenly as they go, so that no line is left with a lone word; two facts
+// joined by " · " are broken at the dot when they fit that way.
+func balance(s string, f *text.GoTextFace, lines []string, w float64) []string {
+	n := len(lines)
+	if n < 2 || strings.Contains(s, "\n") {
+		return lines
+	}
+	if a, b, ok := strings.Cut(s, " · "); ok && n == 2 && !strings.Contains(b, " · ") &&
+		text.Advance(a+" ·", f) <= w && text.Advance(b, f) <= w {
+		return []string{a + " ·", b}
+	}
+	lo, hi := 0.0, w
+	for range 12 {
+		mid := (lo + hi) / 2
+		if l := wrap(s, f, mid); len(l) == n {
+			lines, hi = l, mid
+		} else {
+			lo = mid
+		}
+	}
+	return lines
+}
+
 func ellipsize(s string, f *text.GoTextFace, w float64) string {
 	if text.Advance(s, f) <= w {
 		return s
@@ -262,17 +376,34 @@ func ellipsize(s string, f *text.GoTextFace, w float64) string {
 // height is how tall l's text is when fitted to r.
 func (l label) height(r rect) float64 {
 	lines, f := l.fit(r)
-	return float64(len(lines)) * f.Size * 1.2
+	return float64(len(lines)) * lineHeight(f.Size)
 }
 
+// width is how wide l's text is on one line at its full size.
+func (l label) width() float64 { return text.Advance(l.text, face(l.font, l.size)) }
+
 // drawStack draws labels one under another, gap apart, the whole block
-// centred vertically in r; each label may use the full height of r.
-func drawStack(dst *ebiten.Image, r rect, gap float64, ls ...label) {
+// centred vertically in r. Each label is fitted to what the ones before it
+// left, so a long first label shrinks rather than pushing the rest out.
+func drawStack(dst *canvas, r rect, gap float64, ls ...label) {
 	hs := make([]float64, len(ls))
 	total := gap * float64(len(ls)-1)
 	for i, l := range ls {
 		hs[i] = l.height(r)
 		total += hs[i]
+	}
+	if total > r.h {
+		// Too tall together: share the height out by what each needs.
+		total = gap * float64(len(ls)-1)
+		rest := r.h - total
+		need := 0.0
+		for _, h := range hs {
+			need += h
+		}
+		for i, l := range ls {
+			hs[i] = l.height(rect{r.x, r.y, r.w, rest * hs[i] / need})
+			total += hs[i]
+		}
 	}
 	y := r.y + max(0, (r.h-total)/2)
 	for i, l := range ls {

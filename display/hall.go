@@ -2,10 +2,9 @@ package display
 
 import (
 	"fmt"
+	"image/color"
 	"strconv"
 	"time"
-
-	"github.com/hajimehoshi/ebiten/v2"
 
 	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/localize"
@@ -143,7 +142,7 @@ func (h *Hall) nextChange(now time.Time) time.Time {
 	return earliest(next, nextMinute(now))
 }
 
-func (h *Hall) draw(dst *ebiten.Image, now time.Time) {
+func (h *Hall) draw(dst *canvas, now time.Time) {
 	h.drawnMinute = minuteOf(now)
 	h.drawnBlink = h.blinkState(now)
 	h.regions = map[string]rect{}
@@ -151,32 +150,16 @@ func (h *Hall) draw(dst *ebiten.Image, now time.Time) {
 	W, H := float64(w), float64(ht)
 	portrait := H > W
 	dst.Fill(colNavy)
-
-	// Header: office name, date, clock.
-	headH := 120.0
-	if portrait {
-		headH = 140
-	}
-	fillRect(dst, rect{0, 0, W, headH}, colNavyLight)
 	pad := 40.0
-	clockW := 240.0
-	name := h.view.Name
-	if name == "" {
-		name = h.tx.T("hall.title")
-	}
-	label{text: name, font: bold, size: 40, minSize: 28, color: colWhite, v: middle, lines: 2}.draw(dst, rect{pad, 8, W - 2*pad - clockW - 330, headH - 16})
-	loc := h.cfg.Location
-	lt := now.In(loc)
-	date := capitalize(h.tx.T("weekday."+strconv.Itoa(int(lt.Weekday())))) + ", " + lt.Format("02.01.2006")
-	label{text: date, font: regular, size: 28, color: colMuted, h: end, v: middle}.draw(dst, rect{W - pad - clockW - 360, 0, 340, headH})
-	drawClock(dst, rect{W - pad - clockW, 0, clockW, headH}, now, loc, 76)
-	y := headH
+
+	y := h.drawHeader(dst, W, portrait, now)
 
 	if !h.c.online {
 		bannerH := 72.0
-		fillRect(dst, rect{0, y, W, bannerH}, colRed)
-		h.regions["banner"] = rect{0, y, W, bannerH}
-		label{text: h.tx.T("hall.offline"), font: bold, size: 34, minSize: 24, color: colWhite, h: middle, v: middle}.draw(dst, rect{pad, y, W - 2*pad, bannerH})
+		banner := rect{0, y, W, bannerH}
+		fillRect(dst, banner, colRed)
+		h.regions["banner"] = banner
+		label{text: h.tx.T("hall.offline"), font: bold, size: 34, minSize: 24, color: colWhite, h: middle, v: middle}.draw(dst.within(banner), rect{pad, y, W - 2*pad, bannerH})
 		y += bannerH
 	}
 
@@ -184,23 +167,18 @@ func (h *Hall) draw(dst *ebiten.Image, now time.Time) {
 	footH := 0.0
 	if h.message != "" {
 		footH = 84
-		fillRect(dst, rect{0, H - footH, W, footH}, colNavyLight)
-		label{text: h.message, font: regular, size: 34, minSize: 24, color: colWhite, h: middle, v: middle}.draw(dst, rect{pad, H - footH, W - 2*pad, footH})
+		foot := rect{0, H - footH, W, footH}
+		fillRect(dst, foot, colNavyLight)
+		label{text: h.message, font: regular, size: 34, minSize: 24, color: colWhite, h: middle, v: middle, lines: 2}.draw(dst.within(foot), rect{pad, H - footH, W - 2*pad, footH})
 	}
 	bottom := H - footH
 
 	// Waiting per service, above the footer.
-	services := h.view.Services
-	cols := 3
-	rows := (len(services) + cols - 1) / cols
-	chipH := 104.0
-	waitH := 0.0
-	if rows > 0 {
-		waitH = 56 + float64(rows)*chipH + float64(rows-1)*16
-	}
-	waitTop := bottom - 28 - waitH
-	if rows > 0 {
-		h.drawWaiting(dst, rect{pad, waitTop, W - 2*pad, waitH}, cols, chipH, now)
+	waitTop := bottom
+	if len(h.view.Services) > 0 {
+		wait := h.waitingLayout(W-2*pad, portrait)
+		waitTop = bottom - 28 - wait.height()
+		h.drawWaiting(dst, rect{pad, waitTop, W - 2*pad, wait.height()}, wait)
 	}
 
 	main := rect{pad, y + 28, W - 2*pad, waitTop - 28 - (y + 28)}
@@ -214,11 +192,50 @@ func (h *Hall) draw(dst *ebiten.Image, now time.Time) {
 		callBox = rect{main.x, main.y, callW, main.h}
 		listBox = rect{main.x + callW + 40, main.y, main.w - callW - 40, main.h}
 	}
-	h.drawNewest(dst, callBox, now)
+	h.drawNewest(dst.within(callBox), callBox, now)
 	h.drawRecent(dst, listBox)
 }
 
-func (h *Hall) drawNewest(dst *ebiten.Image, r rect, now time.Time) {
+// drawHeader draws the office's name, the date and the clock, and returns
+// the header's height. The date and the clock take the room they need and
+// the name the rest, on up to two lines: a long name (several offices
+// share one hall screen's template) shrinks or wraps instead of running
+// into the date.
+func (h *Hall) drawHeader(dst *canvas, W float64, portrait bool, now time.Time) float64 {
+	headH := 120.0
+	if portrait {
+		headH = 150
+	}
+	head := rect{0, 0, W, headH}
+	fillRect(dst, head, colNavyLight)
+	dst = dst.within(head)
+	pad := 40.0
+	name := h.view.Name
+	if name == "" {
+		name = h.tx.T("hall.title")
+	}
+	lt := now.In(h.cfg.Location)
+	clock := label{text: lt.Format("15:04"), font: bold, size: 76, color: colWhite, h: end, v: middle}
+	date := label{text: capitalize(h.tx.T("weekday."+strconv.Itoa(int(lt.Weekday())))) + ", " + lt.Format("02.01.2006"), font: regular, size: 28, color: colMuted, h: end, v: middle}
+	var nameRight float64
+	if portrait {
+		// The clock over the date at the right, the name beside them.
+		date.size = 26
+		colW := max(clock.width(), date.width())
+		clock.draw(dst, rect{W - pad - colW, 6, colW, 90})
+		date.draw(dst, rect{W - pad - colW, 96, colW, headH - 96 - 8})
+		nameRight = W - pad - colW - 32
+	} else {
+		clockW, dateW := clock.width(), date.width()
+		clock.draw(dst, rect{W - pad - clockW, 0, clockW, headH})
+		date.draw(dst, rect{W - pad - clockW - 40 - dateW, 0, dateW, headH})
+		nameRight = W - pad - clockW - 40 - dateW - 40
+	}
+	label{text: name, font: bold, size: 40, minSize: 26, color: colWhite, v: middle, lines: 2}.draw(dst, rect{pad, 8, nameRight - pad, headH - 16})
+	return headH
+}
+
+func (h *Hall) drawNewest(dst *canvas, r rect, now time.Time) {
 	on := h.blinkState(now) == 1
 	bg, fg, soft := colNavyLight, colWhite, colMuted
 	if on {
@@ -235,15 +252,20 @@ func (h *Hall) drawNewest(dst *ebiten.Image, r rect, now time.Time) {
 		return
 	}
 	call := h.view.Calls[0]
-	top := rect{r.x, r.y + 24, r.w, r.h * 0.16}
-	label{text: h.tx.T("hall.now_calling"), font: bold, size: 52, minSize: 30, color: soft, h: middle, v: middle}.draw(dst, top)
-	num := rect{r.x + 24, r.y + r.h*0.18, r.w - 48, r.h * 0.50}
-	h.regions["number"] = label{text: call.Number, font: bold, size: min(300, num.h*0.95), color: fg, h: middle, v: middle}.draw(dst, num)
-	ctr := rect{r.x + 24, r.y + r.h*0.68, r.w - 48, r.h * 0.26}
-	label{text: "→ " + counterLabel(h.cfg.CounterWord, call.Counter), font: bold, size: min(100, ctr.h*0.8), minSize: 40, color: fg, h: middle, v: middle}.draw(dst, ctr)
+	// "Now calling", the number and the counter one under another; the
+	// number takes what the other two leave, each line's full height
+	// inside the box.
+	in := r.inset(24)
+	titleH := lineHeight(52)
+	ctrSize := min(100, r.h*0.21)
+	ctrH := lineHeight(ctrSize)
+	numH := in.h - titleH - ctrH
+	label{text: h.tx.T("hall.now_calling"), font: bold, size: 52, minSize: 30, color: soft, h: middle, v: middle}.draw(dst, rect{in.x, in.y, in.w, titleH})
+	h.regions["number"] = label{text: call.Number, font: bold, size: min(300, numH/1.2), color: fg, h: middle, v: middle}.draw(dst, rect{in.x, in.y + titleH, in.w, numH})
+	label{text: "→ " + counterLabel(h.cfg.CounterWord, call.Counter), font: bold, size: ctrSize, minSize: 40, color: fg, h: middle, v: middle}.draw(dst, rect{in.x, in.y + titleH + numH, in.w, ctrH})
 }
 
-func (h *Hall) drawRecent(dst *ebiten.Image, r rect) {
+func (h *Hall) drawRecent(dst *canvas, r rect) {
 	h.regions["recent"] = r
 	label{text: h.tx.T("hall.recent"), font: bold, size: 36, color: colMuted, v: middle}.draw(dst, rect{r.x, r.y, r.w, 56})
 	y := r.y + 64
@@ -267,8 +289,9 @@ func (h *Hall) drawRecent(dst *ebiten.Image, r rect) {
 		seen[call.Ticket] = true
 		row := rect{r.x, y, r.w, rowH}
 		fillRect(dst, rect{r.x, y, r.w, 2}, colNavyLight)
-		label{text: call.Number, font: bold, size: 64, minSize: 40, color: colWhite, v: middle}.draw(dst, rect{row.x + 8, row.y, row.w * 0.42, row.h})
-		label{text: "→ " + counterLabel(h.cfg.CounterWord, call.Counter), font: bold, size: 46, minSize: 28, color: colWhite, h: end, v: middle}.draw(dst, rect{row.x + row.w*0.42, row.y, row.w*0.58 - 8, row.h})
+		in := dst.within(row)
+		label{text: call.Number, font: bold, size: 64, minSize: 40, color: colWhite, v: middle}.draw(in, rect{row.x + 8, row.y, row.w * 0.42, row.h})
+		label{text: "→ " + counterLabel(h.cfg.CounterWord, call.Counter), font: bold, size: 46, minSize: 28, color: colWhite, h: end, v: middle}.draw(in, rect{row.x + row.w*0.42, row.y, row.w*0.58 - 8, row.h})
 		y += rowH
 		n++
 	}
@@ -277,13 +300,71 @@ func (h *Hall) drawRecent(dst *ebiten.Image, r rect) {
 	}
 }
 
-func (h *Hall) drawWaiting(dst *ebiten.Image, r rect, cols int, chipH float64, _ time.Time) {
+// waitLayout is how the waiting lines are set out: a grid of chips, each
+// with the service's letter, its name and how many wait and how long.
+type waitLayout struct {
+	cols, rows int
+	chipH      float64
+}
+
+const (
+	waitTitleH = 56.0
+	chipGap    = 16.0
+	// chipMinW is the narrowest a chip may be: room beside the letter for
+	// a long service name on two lines.
+	chipMinW = 480.0
+)
+
+func (l waitLayout) height() float64 {
+	return waitTitleH + float64(l.rows)*l.chipH + float64(l.rows-1)*chipGap
+}
+
+// waitingLayout sizes the grid for width w: as many columns as chips of
+// chipMinW fit (three at most), and chips as tall as their longest name and
+// wait need at full size, within bounds, so the rest of the screen keeps
+// room for the calls.
+func (h *Hall) waitingLayout(w float64, portrait bool) waitLayout {
+	n := len(h.view.Services)
+	cols := max(1, min(3, n, int((w+chipGap)/(chipMinW+chipGap))))
+	l := waitLayout{cols: cols, rows: (n + cols - 1) / cols, chipH: 104}
+	cellW := (w - chipGap*float64(cols-1)) / float64(cols)
+	maxH := 150.0
+	if !portrait {
+		maxH = 130
+	}
+	for _, s := range h.view.Services {
+		name, status := h.chipLabels(s, colWhite, colMuted)
+		body := rect{0, 0, cellW - (l.chipH - 28) - 46, 1000}
+		need := name.height(body) + 4 + status.height(body) + 16
+		l.chipH = max(l.chipH, min(maxH, need))
+	}
+	return l
+}
+
+// chipLabels are the name and the state of service s's chip.
+func (h *Hall) chipLabels(s queue.ServiceView, fg, soft color.Color) (name, status label) {
+	var st string
+	if !s.Open {
+		st = h.tx.T("hall.service_closed")
+	} else {
+		st = h.tx.T("hall.waiting_none")
+		if s.Waiting > 0 {
+			st = h.tx.N("hall.waiting", s.Waiting) + " · " + localize.Wait(h.cfg.Catalog, h.cfg.Lang, time.Duration(s.EstimatedWaitS)*time.Second)
+		}
+	}
+	name = label{text: serviceName(s, h.cfg.Lang), short: serviceShortName(s, h.cfg.Lang), font: bold, size: 28, minSize: 22, color: fg, lines: 2}
+	status = label{text: st, font: regular, size: 26, minSize: 20, color: soft, lines: 2}
+	return name, status
+}
+
+func (h *Hall) drawWaiting(dst *canvas, r rect, l waitLayout) {
 	label{text: h.tx.T("hall.waiting_title"), font: bold, size: 36, color: colMuted, v: middle}.draw(dst, rect{r.x, r.y, r.w, 48})
-	grid := rect{r.x, r.y + 56, r.w, r.h - 56}
-	rows := (len(h.view.Services) + cols - 1) / cols
-	rowRects := grid.splitV(rows, 16)
+	grid := rect{r.x, r.y + waitTitleH, r.w, r.h - waitTitleH}
+	rowRects := grid.splitV(l.rows, chipGap)
+	badgeSide := min(l.chipH, 104) - 28
 	for i, s := range h.view.Services {
-		cell := rowRects[i/cols].splitH(cols, 16)[i%cols]
+		cell := rowRects[i/l.cols].splitH(l.cols, chipGap)[i%l.cols]
+		in := dst.within(cell)
 		bg, fg, soft := colNavyLight, colWhite, colMuted
 		if !s.Open {
 			bg, fg, soft = colNavy, colMuted, colMuted
@@ -291,21 +372,12 @@ func (h *Hall) drawWaiting(dst *ebiten.Image, r rect, cols int, chipH float64, _
 		} else {
 			fillRound(dst, cell, 16, bg)
 		}
-		badge := rect{cell.x + 14, cell.y + 14, chipH - 28, chipH - 28}
+		badge := rect{cell.x + 14, cell.y + (cell.h-badgeSide)/2, badgeSide, badgeSide}
 		fillRound(dst, badge, 12, soft)
-		label{text: s.Prefix, font: bold, size: 44, color: colNavy, h: middle, v: middle}.draw(dst, badge)
+		label{text: s.Prefix, font: bold, size: 44, color: colNavy, h: middle, v: middle}.draw(in, badge)
 		body := rect{badge.x + badge.w + 18, cell.y + 8, cell.w - badge.w - 46, cell.h - 16}
-		label{text: serviceName(s, h.cfg.Lang), font: bold, size: 28, minSize: 20, color: fg, v: middle}.draw(dst, rect{body.x, body.y, body.w, body.h * 0.5})
-		var status string
-		if !s.Open {
-			status = h.tx.T("hall.service_closed")
-		} else {
-			status = h.tx.T("hall.waiting_none")
-			if s.Waiting > 0 {
-				status = h.tx.N("hall.waiting", s.Waiting) + " · " + localize.Wait(h.cfg.Catalog, h.cfg.Lang, time.Duration(s.EstimatedWaitS)*time.Second)
-			}
-		}
-		label{text: status, font: regular, size: 26, minSize: 18, color: soft, v: middle}.draw(dst, rect{body.x, body.y + body.h*0.5, body.w, body.h * 0.5})
+		name, status := h.chipLabels(s, fg, soft)
+		drawStack(in, body, 4, name, status)
 	}
 }
 

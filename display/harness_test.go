@@ -29,6 +29,7 @@ var scenarios = map[string]displaytest.Scenario{
 	"hall-shots":    hallShots,
 	"counter-shots": counterShots,
 	"kiosk-shots":   kioskShots,
+	"text-fit":      textFitShots,
 	"kiosk-issue":   kioskIssueFlow,
 	"kiosk-code":    kioskCodeFlow,
 	"kiosk-tech":    kioskTechFlow,
@@ -61,6 +62,26 @@ type buttonMeta struct {
 // dir/<name>.png with dir/<name>.json (meta is asked under the lock).
 func runShots(s Screen, dir string, steps []step, meta func() shotMeta) error {
 	c := s.base()
+	return runSteps(s, steps, true, func(name string, f *image.RGBA) error {
+		if err := writePNG(filepath.Join(dir, name+".png"), f); err != nil {
+			return err
+		}
+		if meta == nil {
+			return nil
+		}
+		c.mu.Lock()
+		m := meta()
+		c.mu.Unlock()
+		data, _ := json.Marshal(m)
+		return os.WriteFile(filepath.Join(dir, name+".json"), data, 0o644)
+	})
+}
+
+// runSteps shows s and gives each frame drawn after a step to saved, with
+// the step's name; without pixels the frame is not read back from the GPU
+// (which is slow) and saved is given nil.
+func runSteps(s Screen, steps []step, pixels bool, saved func(name string, f *image.RGBA) error) error {
+	c := s.base()
 	i := 0
 	var err error
 	apply := func() {
@@ -72,31 +93,38 @@ func runShots(s Screen, dir string, steps []step, meta func() shotMeta) error {
 		c.changed()
 	}
 	apply()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	runErr := Run(ctx, s, RunOptions{Windowed: true, WindowScale: 0.5, Title: windowTitle(), Capture: func(f *image.RGBA, _ time.Time) bool {
-		name := steps[i].name
-		if werr := writePNG(filepath.Join(dir, name+".png"), f); werr != nil {
-			err = werr
+	done := false
+	next := func(f *image.RGBA) bool {
+		if done {
 			return true
 		}
-		if meta != nil {
-			c.mu.Lock()
-			m := meta()
-			c.mu.Unlock()
-			data, _ := json.Marshal(m)
-			if werr := os.WriteFile(filepath.Join(dir, name+".json"), data, 0o644); werr != nil {
-				err = werr
-				return true
-			}
+		if err = saved(steps[i].name, f); err != nil {
+			done = true
+			return true
 		}
 		i++
 		if i == len(steps) {
+			done = true
 			return true
 		}
 		apply()
 		return false
-	}})
+	}
+	opts := RunOptions{Windowed: true, WindowScale: 0.5, Title: windowTitle()}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	if pixels {
+		opts.Capture = func(f *image.RGBA, _ time.Time) bool { return next(f) }
+	} else {
+		opts.OnFrame = func(time.Time) {
+			if next(nil) {
+				stop()
+			}
+		}
+	}
+	runErr := Run(runCtx, s, opts)
 	if runErr != nil {
 		return runErr
 	}

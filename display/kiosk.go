@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hajimehoshi/ebiten/v2"
-
 	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/localize"
 	"github.com/numerek/numerek/queue"
@@ -603,7 +601,7 @@ func (k *Kiosk) techAction(what string) {
 	}()
 }
 
-func (k *Kiosk) draw(dst *ebiten.Image, now time.Time) {
+func (k *Kiosk) draw(dst *canvas, now time.Time) {
 	k.drawnMinute = minuteOf(now)
 	k.drawnMode = k.mode
 	k.buttons = k.buttons[:0]

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hajimehoshi/ebiten/v2"
-
 	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/localize"
 )
@@ -22,13 +20,14 @@ func (k *Kiosk) margin() float64 { return max(40, 16*k.c.panel.PxPerMM()) }
 
 // header draws the blue band with a title, a subtitle and the clock, and
 // returns its height.
-func (k *Kiosk) header(dst *ebiten.Image, W, H float64, title, subtitle string, now time.Time) float64 {
+func (k *Kiosk) header(dst *canvas, W, H float64, title, subtitle string, now time.Time) float64 {
 	portrait := H > W
 	hh := 150.0
 	if portrait {
 		hh = 190
 	}
 	fillRect(dst, rect{0, 0, W, hh}, colBlue)
+	dst = dst.within(rect{0, 0, W, hh})
 	m := k.margin()
 	clockW := 200.0
 	textW := W - 2*m - clockW - 20
@@ -44,11 +43,12 @@ func (k *Kiosk) header(dst *ebiten.Image, W, H float64, title, subtitle string, 
 
 // drawButton draws a rounded button with a main text and an optional
 // second line.
-func drawButton(dst *ebiten.Image, r rect, bg, fg color.Color, border color.Color, main, sub string, size float64) {
+func drawButton(dst *canvas, r rect, bg, fg color.Color, border color.Color, main, sub string, size float64) {
 	fillRound(dst, r, 20, bg)
 	if border != nil {
 		strokeRound(dst, r, 20, 4, border)
 	}
+	dst = dst.within(r)
 	in := r.inset(18)
 	if sub == "" {
 		label{text: main, font: bold, size: size, minSize: size * 0.55, color: fg, h: middle, v: middle, lines: 2}.draw(dst, in)
@@ -58,7 +58,7 @@ func drawButton(dst *ebiten.Image, r rect, bg, fg color.Color, border color.Colo
 	label{text: sub, font: regular, size: size * 0.62, minSize: 20, color: fg, h: middle, v: start, lines: 3}.draw(dst, rect{in.x, in.y + in.h*0.58, in.w, in.h * 0.42})
 }
 
-func (k *Kiosk) drawStart(dst *ebiten.Image, W, H float64, now time.Time) {
+func (k *Kiosk) drawStart(dst *canvas, W, H float64, now time.Time) {
 	tx := k.tx()
 	portrait := H > W
 	top := k.header(dst, W, H, tx.T("kiosk.title"), tx.T("kiosk.subtitle"), now)
@@ -72,8 +72,9 @@ func (k *Kiosk) drawStart(dst *ebiten.Image, W, H float64, now time.Time) {
 		top += 64
 	}
 	if !k.printer.Ready {
-		fillRect(dst, rect{0, top, W, 64}, colAmber)
-		label{text: tx.T("kiosk.printer_down"), font: bold, size: 30, minSize: 20, color: colInk, h: middle, v: middle}.draw(dst, rect{m, top, W - 2*m, 64})
+		band := rect{0, top, W, 64}
+		fillRect(dst, band, colAmber)
+		label{text: tx.T("kiosk.printer_down"), font: bold, size: 30, minSize: 20, color: colInk, h: middle, v: middle, lines: 2}.draw(dst.within(band), rect{m, top, W - 2*m, 64})
 		top += 64
 	}
 
@@ -123,7 +124,7 @@ func (k *Kiosk) drawStart(dst *ebiten.Image, W, H float64, now time.Time) {
 	k.drawPriority(dst, parts[1])
 }
 
-func (k *Kiosk) drawPriority(dst *ebiten.Image, r rect) {
+func (k *Kiosk) drawPriority(dst *canvas, r rect) {
 	tx := k.tx()
 	bg, fg, border := color.Color(colWhite), color.Color(colInk), color.Color(colBlue)
 	if k.priority {
@@ -131,6 +132,7 @@ func (k *Kiosk) drawPriority(dst *ebiten.Image, r rect) {
 	}
 	fillRound(dst, r, 20, bg)
 	strokeRound(dst, r, 20, 4, border)
+	dst = dst.within(r)
 	in := r.inset(22)
 	box := rect{in.x, in.y + 6, 56, 56}
 	fillRound(dst, box, 8, colWhite)
@@ -147,7 +149,7 @@ func (k *Kiosk) drawPriority(dst *ebiten.Image, r rect) {
 	k.addButton("priority", r, true)
 }
 
-func (k *Kiosk) drawServices(dst *ebiten.Image, r rect, now time.Time) {
+func (k *Kiosk) drawServices(dst *canvas, r rect, now time.Time) {
 	tx := k.tx()
 	services := k.view.Services
 	if len(services) == 0 {
@@ -161,7 +163,8 @@ func (k *Kiosk) drawServices(dst *ebiten.Image, r rect, now time.Time) {
 	rows := (len(services) + cols - 1) / cols
 	for i, s := range services {
 		cell := r.splitV(rows, 20)[i/cols].splitH(cols, 20)[i%cols]
-		name := serviceName(s, k.lang)
+		name, short := serviceName(s, k.lang), serviceShortName(s, k.lang)
+		in := dst.within(cell)
 		if s.Open {
 			fillRound(dst, cell, 20, colWhite)
 			strokeRound(dst, cell, 20, 3, colBlue)
@@ -187,20 +190,20 @@ func (k *Kiosk) drawServices(dst *ebiten.Image, r rect, now time.Time) {
 			badgeCol = colGreyInk
 		}
 		fillRound(dst, badge, 16, badgeCol)
-		label{text: s.Prefix, font: bold, size: badgeSize * 0.62, color: colWhite, h: middle, v: middle}.draw(dst, badge)
+		label{text: s.Prefix, font: bold, size: badgeSize * 0.62, color: colWhite, h: middle, v: middle}.draw(in, badge)
 		if s.Open {
 			status := tx.T("kiosk.waiting_none")
 			if s.Waiting > 0 {
 				status = tx.N("kiosk.waiting", s.Waiting) + " · " + localize.Wait(k.cfg.Catalog, k.lang, time.Duration(s.EstimatedWaitS)*time.Second)
 			}
-			nameL := label{text: name, font: bold, size: 40, minSize: 26, color: colInk, lines: 2}
+			nameL := label{text: name, short: short, font: bold, size: 40, minSize: 26, color: colInk, lines: 2}
 			statusL := label{text: status, font: regular, size: 28, minSize: 20, color: colInkSoft, lines: 3}
 			if tall {
 				nameL.v = middle
-				nameL.draw(dst, nameBox)
-				statusL.draw(dst, restBox)
+				nameL.draw(in, nameBox)
+				statusL.draw(in, restBox)
 			} else {
-				drawStack(dst, body, 8, nameL, statusL)
+				drawStack(in, body, 8, nameL, statusL)
 			}
 			k.addButton("service:"+s.ID, cell, true)
 			continue
@@ -209,27 +212,27 @@ func (k *Kiosk) drawServices(dst *ebiten.Image, r rect, now time.Time) {
 		if s.Refusal != nil {
 			reason = localize.Refusal(k.cfg.Catalog, k.lang, s.Refusal, k.cfg.Location, now)
 		}
-		nameL := label{text: name, font: bold, size: 34, minSize: 24, color: colGreyInk, lines: 2}
+		nameL := label{text: name, short: short, font: bold, size: 34, minSize: 24, color: colGreyInk, lines: 2}
 		reasonL := label{text: reason, font: regular, size: 25, minSize: 18, color: colGreyInk, lines: 5}
 		if tall {
 			nameL.v = middle
-			nameL.draw(dst, nameBox)
-			reasonL.draw(dst, restBox)
+			nameL.draw(in, nameBox)
+			reasonL.draw(in, restBox)
 		} else {
-			drawStack(dst, body, 6, nameL, reasonL)
+			drawStack(in, body, 6, nameL, reasonL)
 		}
 		k.addButton("closed:"+s.ID, cell, true)
 	}
 }
 
-func (k *Kiosk) drawBusy(dst *ebiten.Image, W, H float64, now time.Time) {
+func (k *Kiosk) drawBusy(dst *canvas, W, H float64, now time.Time) {
 	k.header(dst, W, H, k.busyText, "", now)
 	m := k.margin()
 	label{text: k.busyText, font: bold, size: 72, minSize: 40, color: colNavy, h: middle, v: middle, lines: 3}.draw(dst, rect{m, H * 0.3, W - 2*m, H * 0.3})
 	label{text: k.tx().T("kiosk.please_wait"), font: regular, size: 40, color: colInkSoft, h: middle, v: middle, lines: 2}.draw(dst, rect{m, H * 0.6, W - 2*m, 120})
 }
 
-func (k *Kiosk) drawTicket(dst *ebiten.Image, W, H float64, now time.Time) {
+func (k *Kiosk) drawTicket(dst *canvas, W, H float64, now time.Time) {
 	tx := k.tx()
 	out := k.outcome
 	portrait := H > W
@@ -262,38 +265,44 @@ func (k *Kiosk) drawTicket(dst *ebiten.Image, W, H float64, now time.Time) {
 	card := info.inset(10)
 	fillRound(dst, card, 28, colWhite)
 	strokeRound(dst, card, 28, 3, colLine)
-	label{text: tx.T("kiosk.your_number"), font: bold, size: 44, color: colInkSoft, h: middle, v: middle}.draw(dst, rect{card.x, card.y + 20, card.w, card.h * 0.14})
-	label{text: out.Number, font: bold, size: min(260, card.h*0.42), color: colNavy, h: middle, v: middle}.draw(dst, rect{card.x, card.y + card.h*0.16, card.w, card.h * 0.44})
-	var lines []string
+	in := dst.within(card)
+	label{text: tx.T("kiosk.your_number"), font: bold, size: 44, minSize: 30, color: colInkSoft, h: middle, v: middle}.draw(in, rect{card.x + 30, card.y + 20, card.w - 60, card.h * 0.14})
+	label{text: out.Number, font: bold, size: min(260, card.h*0.44/1.2), color: colNavy, h: middle, v: middle}.draw(in, rect{card.x, card.y + card.h*0.16, card.w, card.h * 0.44})
+	// The service, the wait and whether it was printed, each its own text
+	// so that the service's name can give way to its short form alone.
+	var lines []label
+	line := func(s, short string) {
+		lines = append(lines, label{text: s, short: short, font: regular, size: 36, minSize: 24, color: colInk, h: middle, lines: 2})
+	}
 	for _, s := range k.view.Services {
 		if s.ID == out.Service {
-			lines = append(lines, serviceName(s, k.lang))
+			line(serviceName(s, k.lang), serviceShortName(s, k.lang))
 		}
 	}
 	if !out.BookedFor.IsZero() {
-		lines = append(lines, tx.T("kiosk.booked_for", "time", out.BookedFor.In(k.cfg.Location).Format("15:04")))
+		line(tx.T("kiosk.booked_for", "time", out.BookedFor.In(k.cfg.Location).Format("15:04")), "")
 	} else if out.Ahead > 0 {
-		line := tx.N("kiosk.ahead", out.Ahead)
+		ahead := tx.N("kiosk.ahead", out.Ahead)
 		if out.EstimatedWait >= time.Minute {
-			line += " · " + localize.Wait(k.cfg.Catalog, k.lang, out.EstimatedWait)
+			ahead += " · " + localize.Wait(k.cfg.Catalog, k.lang, out.EstimatedWait)
 		}
-		lines = append(lines, line)
+		line(ahead, "")
 	} else {
-		lines = append(lines, tx.T("kiosk.ahead_none"))
+		line(tx.T("kiosk.ahead_none"), "")
 	}
 	if !out.Printed {
-		lines = append(lines, tx.T("kiosk.no_print"))
+		line(tx.T("kiosk.no_print"), "")
 	}
-	label{text: strings.Join(lines, "\n"), font: regular, size: 36, minSize: 24, color: colInk, h: middle, v: start, lines: 6}.draw(dst, rect{card.x + 30, card.y + card.h*0.62, card.w - 60, card.h*0.38 - 20})
+	drawStack(in, rect{card.x + 30, card.y + card.h*0.62, card.w - 60, card.h*0.38 - 20}, 4, lines...)
 }
 
-func (k *Kiosk) drawQR(dst *ebiten.Image, r rect) {
+func (k *Kiosk) drawQR(dst *canvas, r rect) {
 	fillRound(dst, rect{r.x - 16, r.y - 16, r.w + 32, r.h + 32}, 16, colWhite)
 	k.qr.draw(dst, r)
 	label{text: k.tx().T("kiosk.qr_caption"), font: bold, size: 30, minSize: 22, color: colInk, h: middle, v: start, lines: 2}.draw(dst, rect{r.x - 60, r.y + r.h + 26, r.w + 120, 80})
 }
 
-func (k *Kiosk) drawMessage(dst *ebiten.Image, W, H float64, now time.Time) {
+func (k *Kiosk) drawMessage(dst *canvas, W, H float64, now time.Time) {
 	tx := k.tx()
 	title := tx.T("kiosk.notice")
 	if k.isError {
@@ -308,14 +317,14 @@ func (k *Kiosk) drawMessage(dst *ebiten.Image, W, H float64, now time.Time) {
 		accent = colRed
 	}
 	fillRound(dst, rect{card.x, card.y, 18, card.h}, 9, accent)
-	label{text: k.message, font: bold, size: 52, minSize: 30, color: colInk, h: middle, v: middle, lines: 6}.draw(dst, card.inset(60))
+	label{text: k.message, font: bold, size: 52, minSize: 30, color: colInk, h: middle, v: middle, lines: 6}.draw(dst.within(card), card.inset(60))
 	ok := rect{W/2 - 300, H*0.74 + 20, 600, 130}
 	drawButton(dst, ok, colBlue, colWhite, nil, tx.T("kiosk.ok"), "", 48)
 	k.addButton("ok", ok, true)
 }
 
 // drawKeypad is the booking code keypad, or the technician's PIN pad.
-func (k *Kiosk) drawKeypad(dst *ebiten.Image, W, H float64, now time.Time) {
+func (k *Kiosk) drawKeypad(dst *canvas, W, H float64, now time.Time) {
 	tx := k.tx()
 	pin := k.mode == modePIN
 	keys := CodeAlphabet
@@ -332,11 +341,12 @@ func (k *Kiosk) drawKeypad(dst *ebiten.Image, W, H float64, now time.Time) {
 	field := rect{m, top + 30, W - 2*m, 140}
 	fillRound(dst, field, 20, colWhite)
 	strokeRound(dst, field, 20, 4, colNavy)
+	fieldDst := dst.within(field)
 	shown := typed
 	if shown == "" && !pin {
 		shown = strings.Repeat("_ ", 8)
 	}
-	label{text: shown, font: monoBold, size: 96, minSize: 50, color: colNavy, h: middle, v: middle}.draw(dst, field.inset(12))
+	label{text: shown, font: monoBold, size: 96, minSize: 50, color: colNavy, h: middle, v: middle}.draw(fieldDst, field.inset(12))
 	msgR := rect{m, field.y + field.h + 10, W - 2*m, 70}
 	if k.message != "" {
 		label{text: k.message, font: bold, size: 34, minSize: 22, color: colRed, h: middle, v: middle, lines: 2}.draw(dst, msgR)
@@ -363,7 +373,7 @@ func (k *Kiosk) drawKeypad(dst *ebiten.Image, W, H float64, now time.Time) {
 		cell := rowRects[i/cols].splitH(cols, 14)[i%cols]
 		fillRound(dst, cell, 16, colWhite)
 		strokeRound(dst, cell, 16, 3, colBlue)
-		label{text: string(r), font: bold, size: min(64, cell.h*0.6), color: colNavy, h: middle, v: middle}.draw(dst, cell)
+		label{text: string(r), font: bold, size: min(64, cell.h*0.6), color: colNavy, h: middle, v: middle}.draw(dst.within(cell), cell)
 		k.addButton("key:"+string(r), cell, true)
 	}
 	act := rect{pad.x, H - actH - 40, pad.w, actH}
@@ -384,7 +394,7 @@ func (k *Kiosk) drawKeypad(dst *ebiten.Image, W, H float64, now time.Time) {
 	k.addButton("ok", parts[2], true)
 }
 
-func (k *Kiosk) drawTech(dst *ebiten.Image, W, H float64, now time.Time) {
+func (k *Kiosk) drawTech(dst *canvas, W, H float64, now time.Time) {
 	tx := k.tx()
 	top := k.header(dst, W, H, tx.T("tech.title"), "", now)
 	m := k.margin()
@@ -408,7 +418,7 @@ func (k *Kiosk) drawTech(dst *ebiten.Image, W, H float64, now time.Time) {
 	}
 	infoR := rect{m, top + 30, W - 2*m, H*0.55 - top - 30}
 	fillRound(dst, infoR, 20, colWhite)
-	label{text: strings.Join(lines, "\n"), font: mono, size: 32, minSize: 20, color: colInk, lines: 14}.draw(dst, infoR.inset(30))
+	label{text: strings.Join(lines, "\n"), font: mono, size: 32, minSize: 20, color: colInk, lines: 14}.draw(dst.within(infoR), infoR.inset(30))
 	if k.techNote != "" {
 		label{text: k.techNote, font: bold, size: 34, minSize: 22, color: colNavy, h: middle, v: middle, lines: 2}.draw(dst, rect{m, infoR.y + infoR.h + 10, W - 2*m, 80})
 	}

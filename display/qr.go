@@ -1,7 +1,6 @@
 package display
 
 import (
-	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/skip2/go-qrcode"
 )
 
@@ -22,7 +21,7 @@ func newQR(url string) *qrImage {
 }
 
 // draw draws the code in r with whole-pixel modules, centred, on white.
-func (q *qrImage) draw(dst *ebiten.Image, r rect) {
+func (q *qrImage) draw(dst *canvas, r rect) {
 	fillRect(dst, r, colWhite)
 	n := len(q.modules)
 	if n == 0 {

@@ -130,6 +130,9 @@ type core struct {
 	// online is whether the server can be reached, as the device last said
 	// (guarded by mu).
 	online bool
+	// drawn are the texts the last frame laid out (guarded by mu), for
+	// the layout tests.
+	drawn []drawnText
 }
 
 // setOnline records whether the server can be reached, redrawing if that
@@ -149,7 +152,7 @@ type painter interface {
 	// dirty when what it shows changes.
 	update(now time.Time, in *input)
 	// draw paints the whole picture.
-	draw(dst *ebiten.Image, now time.Time)
+	draw(dst *canvas, now time.Time)
 	// nextChange is when time alone will next change the picture (a new
 	// minute on the clock, the end of a blink), or zero for never.
 	nextChange(now time.Time) time.Time
@@ -351,7 +354,8 @@ func (g *game) Draw(screen *ebiten.Image) {
 		}
 		target = g.canvas
 	}
-	c.impl.draw(target, c.now())
+	c.drawn = nil
+	c.impl.draw(newCanvas(target, &c.drawn), c.now())
 	c.dirty = false
 	c.mu.Unlock()
 	drawnAt := time.Now()

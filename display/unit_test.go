@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hajimehoshi/ebiten/v2/text/v2"
 	"github.com/numerek/numerek/queue"
 	devsync "github.com/numerek/numerek/sync"
 )
@@ -85,6 +86,51 @@ func TestKioskSaysTheVisitWasCancelled(t *testing.T) {
 		k.finish(Outcome{}, err, true)
 		if k.mode != modeMessage || !strings.Contains(k.message, text) {
 			t.Errorf("%s: the kiosk says %q, want %q", lang, k.message, text)
+		}
+	}
+}
+
+// TestLabelFit: a text that does not fit its box is first wrapped onto
+// more lines, then shrunk down to its floor, then replaced by the office's
+// short form; it is cut, visibly, only when none of that fits.
+func TestLabelFit(t *testing.T) {
+	const full, short = "Świadczenie wychowawcze 800+", "Św. wychowawcze 800+"
+	l := label{text: full, short: short, font: bold, size: 40, minSize: 24, lines: 2}
+	tests := []struct {
+		name      string
+		l         label
+		box       rect
+		want      []string
+		shrunk    bool
+		wantShort bool
+	}{
+		{"fits on one line", l, rect{0, 0, 700, 60}, []string{full}, false, false},
+		{"wraps before it shrinks", l, rect{0, 0, 400, 110}, []string{"Świadczenie", "wychowawcze 800+"}, false, false},
+		{"shrinks when two lines are too tall", l, rect{0, 0, 400, 60}, []string{full}, true, false},
+		{"short form when the floor is not enough", l, rect{0, 0, 300, 35}, []string{short}, true, true},
+		{"cut when even the short form does not fit", l, rect{0, 0, 200, 35}, nil, true, false},
+		{"cut when there is no short form", label{text: full, font: bold, size: 40, minSize: 24}, rect{0, 0, 300, 35}, nil, true, false},
+	}
+	for _, tt := range tests {
+		lines, f := tt.l.fit(tt.box)
+		got := strings.Join(lines, " / ")
+		if tt.want == nil {
+			if !strings.HasSuffix(got, "…") {
+				t.Errorf("%s: drawn %q, want a visible cut", tt.name, got)
+			}
+		} else if want := strings.Join(tt.want, " / "); got != want {
+			t.Errorf("%s: drawn %q, want %q", tt.name, got, want)
+		}
+		if shrunk := f.Size < tt.l.size; shrunk != tt.shrunk || f.Size < tt.l.floor() {
+			t.Errorf("%s: size %.1f of %.0f (floor %.0f), want shrunk %v", tt.name, f.Size, tt.l.size, tt.l.floor(), tt.shrunk)
+		}
+		if lines != nil && tt.want != nil {
+			h := float64(len(lines)) * lineHeight(f.Size)
+			for _, line := range lines {
+				if w := text.Advance(line, f); w > tt.box.w || h > tt.box.h+1 {
+					t.Errorf("%s: %q is %.0fx%.0f, box %.0fx%.0f", tt.name, line, w, h, tt.box.w, tt.box.h)
+				}
+			}
 		}
 	}
 }

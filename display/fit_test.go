@@ -1,0 +1,371 @@
+package display
+
+import (
+	"flag"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/numerek/numerek/display/displaytest"
+	"github.com/numerek/numerek/officeconfig"
+	"github.com/numerek/numerek/queue"
+)
+
+var (
+	fitShots    = flag.String("fitshots", "", "write the frames in which TestTextFits finds a problem as PNGs into this folder, to look at")
+	fitShotsAll = flag.Bool("fitshots.all", false, "with -fitshots, write every frame")
+)
+
+// The layout test: every screen, in every language of each example office
+// and in both orientations, lays out every text whole (or as the office's
+// short form) inside the screen and its tile, and no two texts overlap.
+
+// textMeta is a drawnText as the child tells the parent.
+type textMeta struct {
+	Text, Short     string
+	Lines           []string
+	Size            float64
+	Box, Area, Tile [4]float64
+}
+
+// frameTexts are the texts of one frame.
+type frameTexts struct {
+	Name  string
+	W, H  float64
+	Texts []textMeta
+}
+
+func rectMeta(r rect) [4]float64 { return [4]float64{r.x, r.y, r.w, r.h} }
+
+// exampleOffices are the example offices the layout is checked with.
+func exampleOffices(tb testing.TB) []string {
+	files, err := filepath.Glob("../testdata/offices/*.toml")
+	if err != nil || len(files) < 2 {
+		tb.Fatalf("example offices: %v %v", files, err)
+	}
+	return files
+}
+
+// busyExample is the first office of an example file on a Monday morning,
+// viewed at 10:12: all counters but the last two open and serving, the
+// last but one on a break, the last closed; people wait for every service,
+// and the last service has given all of today's tickets.
+func busyExample(path string) (*office, *queue.Office) {
+	cfg, err := officeconfig.Load(path)
+	if err != nil {
+		panic(err)
+	}
+	qo := cfg.Offices[0]
+	last := len(qo.Services) - 1
+	qo.Services[last].DailyCap = 2
+	o := &office{st: queue.NewState(qo)}
+	for i, s := range qo.Services {
+		n := 3 + (i*3)%5
+		if i == last {
+			n = 2
+		}
+		o.issue(at("09:30").Add(time.Duration(i)*5*time.Minute), s.ID, n)
+	}
+	n := len(qo.Counters)
+	for j, c := range qo.Counters[:n-1] {
+		t := at("10:00").Add(time.Duration(j) * time.Minute)
+		o.do(t, queue.SetCounter{Counter: c.Number, Status: queue.CounterOpenStatus})
+		if _, _, err := o.st.Execute(t, "test", queue.CallNext{Counter: c.Number}); err != nil {
+			continue // nobody waits for what this counter serves
+		}
+		if j == n-2 {
+			o.do(t, queue.Finish{Counter: c.Number})
+			o.do(t, queue.SetCounter{Counter: c.Number, Status: queue.CounterPausedStatus})
+		}
+	}
+	return o, qo
+}
+
+// longWaits is the view at now with waits from minutes to hours, the
+// longest texts a service's line can have.
+func longWaits(o *office, now time.Time) queue.View {
+	v := o.st.View(now)
+	for i := range v.Services {
+		m := 12 + 5*i
+		switch i % 3 {
+		case 1:
+			m = 95 + 10*i
+		case 2:
+			m = 145 + i
+		}
+		v.Services[i].EstimatedWaitS = int64(m) * 60
+	}
+	return v
+}
+
+// fitPanel is the panel of a screen in an orientation, the portrait one
+// hung on its side as testdata/devices/hall.toml has it.
+func fitPanel(screen, orientation string) Panel {
+	p := LandscapeHD
+	if screen == "counter" {
+		p = SmallCounter
+	}
+	if orientation == "portrait" {
+		p.Rotation = 90
+	}
+	return p
+}
+
+// textFitShots runs one screen of one office in one orientation through
+// its states in every language of the office and writes what each frame
+// laid out to dir/texts.json.
+func textFitShots(dir string) error {
+	screen, orient, path := displaytest.Param("screen"), displaytest.Param("orientation"), displaytest.Param("office")
+	shots, all := displaytest.Param("shots"), displaytest.Param("all") == "true"
+	// States whose words do not come from the office are checked with the
+	// first office only, to keep the test's frames few.
+	common := displaytest.Param("common") == "true"
+	o, qo := busyExample(path)
+	now := at("10:12")
+	panel := fitPanel(screen, orient)
+	var (
+		s     Screen
+		steps []step
+	)
+	langs := qo.Languages
+	switch screen {
+	case "hall":
+		h := NewHall(HallConfig{Panel: panel, Location: warsaw, Now: func() time.Time { return now },
+			Message: "Godziny przyjęć: pon.–pt. 7:30–15:30 · Prosimy o zachowanie ciszy"})
+		s = h
+		empty := &office{st: queue.NewState(qo)}
+		for _, lang := range langs {
+			set := func(v queue.View) {
+				h.cfg.Lang, h.tx.lang, h.cfg.CounterWord = lang, lang, h.cfg.Catalog.T(lang, "hall.counter_word")
+				h.view, h.hasView, h.lastSeq = v, true, v.Seq
+			}
+			steps = append(steps,
+				step{"hall-" + lang, func() { h.c.online = true; h.blinkFrom = time.Time{}; set(longWaits(o, now)) }},
+				step{"hall-" + lang + "-offline", func() { h.c.online = false }},
+				step{"hall-" + lang + "-no-calls", func() { h.c.online = true; set(empty.st.View(now)) }},
+				step{"hall-" + lang + "-closed", func() { set(empty.st.View(at("16:30"))) }},
+			)
+		}
+	case "counter":
+		d := NewCounter(CounterConfig{Panel: panel, Number: qo.Counters[0].Number, Location: warsaw, Now: func() time.Time { return now }})
+		s = d
+		n := len(qo.Counters)
+		free := qo.Counters[1].Number
+		v := longWaits(o, now)
+		for i, c := range v.Counters {
+			if c.Number == free {
+				v.Counters[i].Current = nil
+			}
+		}
+		show := func(number int) {
+			d.cfg.Number = number
+			d.known = false
+			for _, cv := range v.Counters {
+				if cv.Number == number {
+					d.counter, d.known = cv, true
+				}
+			}
+		}
+		for _, lang := range langs {
+			steps = append(steps,
+				step{"counter-" + lang + "-serving", func() {
+					d.cfg.Lang, d.tx.lang, d.cfg.CounterWord = lang, lang, d.cfg.Catalog.T(lang, "hall.counter_word")
+					d.c.online = true
+					show(qo.Counters[0].Number)
+				}},
+				step{"counter-" + lang + "-free", func() { show(free) }},
+				step{"counter-" + lang + "-paused", func() { show(qo.Counters[n-2].Number) }},
+				step{"counter-" + lang + "-closed", func() { show(qo.Counters[n-1].Number) }},
+				step{"counter-" + lang + "-offline", func() { d.c.online = false; show(qo.Counters[0].Number) }},
+			)
+		}
+	case "kiosk":
+		k := NewKiosk(KioskConfig{Panel: panel, Languages: langs, Location: warsaw, TechPIN: "2468", Now: func() time.Time { return now }}, &recorder{}, &recorder{})
+		s = k
+		k.view = longWaits(o, now)
+		k.SetDeviceInfo([]string{"Urządzenie: kiosk-parter (ticket), wersja 0.1.0", "Serwer: http://10.0.0.2:8080, urząd " + qo.ID, "Drukarka: usb:///dev/usb/lp0 (TM-T20III)", "Dane: /var/lib/kioskd"})
+		for _, lang := range langs {
+			// The service whose name is longest in lang, and another.
+			longest, other := qo.Services[0], qo.Services[1]
+			for _, sv := range qo.Services {
+				if len([]rune(sv.Name(lang))) > len([]rune(longest.Name(lang))) {
+					other, longest = longest, sv
+				}
+			}
+			p := "kiosk-" + lang
+			steps = append(steps,
+				step{p + "-start", func() {
+					k.reset()
+					k.lang, k.c.online, k.printer = lang, true, PrinterStatus{Ready: true}
+				}},
+				step{p + "-priority", func() { k.priority = true }},
+				step{p + "-printer-down", func() { k.priority = false; k.printer = PrinterStatus{Ready: false, Detail: "brak papieru"} }},
+				step{p + "-busy", func() {
+					k.printer = PrinterStatus{Ready: true}
+					k.mode, k.busyText = modeBusy, k.tx().T("kiosk.printing")
+				}},
+				step{p + "-ticket", func() {
+					k.finish(Outcome{Number: longest.Prefix + "004", Service: longest.ID, Printed: true, Ahead: 13, EstimatedWait: 135 * time.Minute}, nil, false)
+				}},
+				step{p + "-ticket-qr", func() {
+					k.finish(Outcome{Number: other.Prefix + "012", Service: other.ID, Printed: false, Ahead: 3, EstimatedWait: 26 * time.Minute, ETicketURL: ticketURL}, nil, false)
+				}},
+				step{p + "-booked", func() {
+					k.finish(Outcome{Number: longest.Prefix + "005", Service: longest.ID, Printed: true, BookedFor: at("10:30")}, nil, false)
+				}},
+			)
+			if !common {
+				continue
+			}
+			steps = append(steps,
+				step{p + "-code", func() { k.reset(); k.lang = lang; k.mode = modeCode; k.code = "K7M2X9" }},
+				step{p + "-code-wrong", func() {
+					k.code = "K7M2X9P4"
+					k.finish(Outcome{}, &queue.Error{Kind: queue.NotFound, Message: "no booking"}, true)
+				}},
+				step{p + "-too-early", func() {
+					k.finish(Outcome{}, &queue.Error{Kind: queue.Refused, Refusal: &queue.Refusal{Reason: queue.ReasonTooEarly, Until: at("10:40")}}, true)
+				}},
+				step{p + "-pin", func() { k.reset(); k.lang = lang; k.mode = modePIN; k.pin = "24" }},
+				step{p + "-tech", func() {
+					k.mode = modeTech
+					k.c.online = false
+					k.printer = PrinterStatus{Ready: false, Detail: "pokrywa otwarta"}
+				}},
+			)
+		}
+	default:
+		return fmt.Errorf("no screen %q", screen)
+	}
+	var frames []frameTexts
+	w, h := panel.Logical()
+	err := runSteps(s, steps, shots != "", func(name string, frame *image.RGBA) error {
+		c := s.base()
+		c.mu.Lock()
+		f := frameTexts{Name: name, W: float64(w), H: float64(h)}
+		for _, t := range c.drawn {
+			f.Texts = append(f.Texts, textMeta{Text: t.Text, Short: t.Short, Lines: t.Lines, Size: t.Size,
+				Box: rectMeta(t.Box), Area: rectMeta(t.Area), Tile: rectMeta(t.Tile)})
+		}
+		c.mu.Unlock()
+		frames = append(frames, f)
+		if shots != "" && (all || len(layoutProblems(f)) > 0) {
+			return writePNG(filepath.Join(shots, screen+"-"+orient+"-"+strings.TrimSuffix(filepath.Base(path), ".toml")+"-"+name+".png"), frame)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(filepath.Join(dir, "texts.json"), frames)
+}
+
+// layoutProblems says what in f a resident could not read whole: a text
+// drawn other than as asked (or as the office's short form), outside the
+// screen or its tile, or over another text.
+func layoutProblems(f frameTexts) []string {
+	const slack = 1.0 // anti-aliasing and rounding
+	inside := func(in, out [4]float64) bool {
+		return in[0] >= out[0]-slack && in[1] >= out[1]-slack &&
+			in[0]+in[2] <= out[0]+out[2]+slack && in[1]+in[3] <= out[1]+out[3]+slack
+	}
+	words := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	screen := [4]float64{0, 0, f.W, f.H}
+	var out []string
+	for i, t := range f.Texts {
+		drawn := words(strings.Join(t.Lines, " "))
+		switch {
+		case drawn == words(t.Text):
+		case t.Short != "" && drawn == words(t.Short):
+		default:
+			out = append(out, fmt.Sprintf("%q is drawn as %q", t.Text, strings.Join(t.Lines, " / ")))
+		}
+		if !inside(t.Box, screen) {
+			out = append(out, fmt.Sprintf("%q at %v is off the %vx%v screen", t.Text, t.Box, f.W, f.H))
+		}
+		if !inside(t.Tile, screen) {
+			out = append(out, fmt.Sprintf("the tile %v of %q is off the screen", t.Tile, t.Text))
+		}
+		if !inside(t.Box, t.Tile) {
+			out = append(out, fmt.Sprintf("%q at %v leaves its tile %v", t.Text, t.Box, t.Tile))
+		}
+		for _, u := range f.Texts[:i] {
+			w := min(t.Box[0]+t.Box[2], u.Box[0]+u.Box[2]) - max(t.Box[0], u.Box[0])
+			h := min(t.Box[1]+t.Box[3], u.Box[1]+u.Box[3]) - max(t.Box[1], u.Box[1])
+			if w > slack && h > slack {
+				out = append(out, fmt.Sprintf("%q at %v overlaps %q at %v", t.Text, t.Box, u.Text, u.Box))
+			}
+		}
+	}
+	return out
+}
+
+// TestTextFits: on every screen (hall, counter display, kiosk), in both
+// orientations, every language of each example office and every state,
+// each text is drawn whole or as the office's short form, inside the
+// screen and its tile, over no other text.
+func TestTextFits(t *testing.T) {
+	if *fitShots != "" {
+		if err := os.MkdirAll(*fitShots, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, path := range exampleOffices(t) {
+		for _, screen := range []string{"hall", "counter", "kiosk"} {
+			for _, orient := range []string{"landscape", "portrait"} {
+				name := strings.TrimSuffix(filepath.Base(path), ".toml") + "-" + screen + "-" + orient
+				t.Run(name, func(t *testing.T) {
+					dir := t.TempDir()
+					shots, _ := filepath.Abs(*fitShots)
+					if *fitShots == "" {
+						shots = ""
+					}
+					displaytest.Run(t, "text-fit", dir, 6*time.Minute, "screen="+screen, "orientation="+orient, "office="+path,
+						"shots="+shots, fmt.Sprintf("all=%v", *fitShotsAll), fmt.Sprintf("common=%v", i == 0))
+					var frames []frameTexts
+					readJSON(t, filepath.Join(dir, "texts.json"), &frames)
+					if len(frames) == 0 {
+						t.Fatal("no frame recorded")
+					}
+					for _, f := range frames {
+						if len(f.Texts) == 0 {
+							t.Errorf("%s: no text recorded", f.Name)
+						}
+						for _, p := range layoutProblems(f) {
+							t.Errorf("%s: %s", f.Name, p)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestLayoutProblems: the checker itself finds a cut text, a text out of
+// its tile and two texts on top of each other, and passes a short form.
+func TestLayoutProblems(t *testing.T) {
+	tile := [4]float64{0, 0, 300, 100}
+	ok := textMeta{Text: "Świadczenie wychowawcze 800+", Short: "Św. wychowawcze 800+", Lines: []string{"Św. wychowawcze", "800+"}, Box: [4]float64{10, 10, 200, 60}, Tile: tile}
+	tests := []struct {
+		name  string
+		texts []textMeta
+		want  string
+	}{
+		{"short form", []textMeta{ok}, ""},
+		{"cut to a word", []textMeta{{Text: "Świadczenia rodzinne", Lines: []string{"Świadczenia"}, Box: [4]float64{10, 10, 100, 30}, Tile: tile}}, `is drawn as "Świadczenia"`},
+		{"ellipsis", []textMeta{{Text: "ok. 12 min", Lines: []string{"ok. 1…"}, Box: [4]float64{10, 10, 100, 30}, Tile: tile}}, "is drawn as"},
+		{"out of its tile", []textMeta{{Text: "ok. 12 min", Lines: []string{"ok. 12 min"}, Box: [4]float64{250, 10, 100, 30}, Tile: tile}}, "leaves its tile"},
+		{"off the screen", []textMeta{{Text: "10:12", Lines: []string{"10:12"}, Box: [4]float64{1900, 10, 100, 30}, Tile: [4]float64{0, 0, 1920, 1080}}}, "off the"},
+		{"overlap", []textMeta{ok, {Text: "Poniedziałek", Lines: []string{"Poniedziałek"}, Box: [4]float64{150, 20, 100, 30}, Tile: tile}}, "overlaps"},
+	}
+	for _, tt := range tests {
+		got := strings.Join(layoutProblems(frameTexts{Name: tt.name, W: 1920, H: 1080, Texts: tt.texts}), "\n")
+		if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
+			t.Errorf("%s: problems %q, want one saying %q", tt.name, got, tt.want)
+		}
+	}
+}
