@@ -17,10 +17,6 @@ go test -timeout "$timeout" -count=1 -p 1 "${windowed[@]}" || status=$?
 
 # A short chaos run (make chaos runs the long one): the real programs
 # killed and cut off, after the windowed tests, since it taps windows too.
-# --expect-fail lists the figures known to fail on today's code, each
-# until the fix of its cause lands (issue 9): phantom (5, a slow server),
-# retry (1, a retried request after the day changed), unsaid (6, a hall
-# restarted mid-backlog), stale (7, a silently dead stream). Take a figure
-# off the list when the run says it holds.
-go run ./cmd/numerek-chaos --short --expect-fail phantom,retry,unsaid,stale || status=$?
+# Every figure must hold: a figure over its limit fails the run.
+go run ./cmd/numerek-chaos --short || status=$?
 exit $status
