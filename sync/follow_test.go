@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/numerek/numerek/internal/netfault"
+	"github.com/numerek/numerek/internal/faultproxy"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/store"
 	devsync "github.com/numerek/numerek/sync"
@@ -258,10 +258,10 @@ func TestFollowerResyncsWhenEventsDoNotFit(t *testing.T) {
 	}
 }
 
-// throughProxy starts a netfault proxy to srv, closed when the test ends.
-func throughProxy(t *testing.T, srv *synctest.Server) *netfault.Proxy {
+// throughProxy starts a fault proxy to srv, closed when the test ends.
+func throughProxy(t *testing.T, srv *synctest.Server) *faultproxy.Proxy {
 	t.Helper()
-	p, err := netfault.Start(strings.TrimPrefix(srv.URL, "http://"))
+	p, err := faultproxy.Listen("127.0.0.1:0", strings.TrimPrefix(srv.URL, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,10 +279,10 @@ func TestFollowerNoticesASilentStream(t *testing.T) {
 	f := follow(t, "http://"+proxy.Addr(), srv.Office.ID, srv.Tokens["hall"], openDB(t, filepath.Join(t.TempDir(), "d.db")),
 		devsync.FollowOptions{StallAfter: 400 * time.Millisecond, OfflineAfter: 5 * time.Second, Backoff: devsync.Backoff{Min: 20 * time.Millisecond, Max: 50 * time.Millisecond}})
 	waitFor(t, "the stream", 5*time.Second, func() bool { return f.Status().Snapshots == 1 })
-	proxy.Blackhole()
+	proxy.Set(faultproxy.BlackHole)
 	waitFor(t, "the stall noticed", 5*time.Second, func() bool { return strings.Contains(f.Status().LastError, "no data") })
 	busy(t, srv, clerk, 2)
-	proxy.Forward()
+	proxy.Set(faultproxy.Pass)
 	want := serverSeq(t, srv)
 	waitFor(t, "the events after the stall", 5*time.Second, func() bool { return seqOf(f) == want })
 	if st := f.Status(); st.Connects < 2 || !st.Online {
@@ -303,13 +303,13 @@ func TestFollowerSaysOfflineSoonAfterASilentCut(t *testing.T) {
 	waitFor(t, "the stream", 5*time.Second, func() bool { return f.Online() && seqOf(f) == serverSeq(t, srv) })
 
 	cut := time.Now()
-	proxy.Blackhole()
+	proxy.Set(faultproxy.BlackHole)
 	waitFor(t, "the device to say it is offline", 12*time.Second, func() bool { return !f.Online() })
 	if took := time.Since(cut); took > 10*time.Second {
 		t.Errorf("the device said it was offline %v after the cut, want under 10 s", took.Round(time.Millisecond))
 	}
 	busy(t, srv, clerk, 3) // calls made while the device cannot hear
-	proxy.Forward()
+	proxy.Set(faultproxy.Pass)
 	want := serverSeq(t, srv)
 	waitFor(t, "the device back online with the calls made meanwhile", 15*time.Second, func() bool { return f.Online() && seqOf(f) == want })
 	if got, want := stateJSON(t, f), serverStateJSON(t, srv); got != want {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/numerek/numerek/internal/faultproxy"
 )
 
 var frameLine = regexp.MustCompile(`msg="frame drawn" .*at=(\S+)`)
@@ -165,10 +167,10 @@ func BenchmarkSilentCutToOffline(b *testing.B) {
 	var took []time.Duration
 	for range rounds {
 		cut := time.Now()
-		proxy.Blackhole()
+		proxy.Set(faultproxy.BlackHole)
 		hall.waitFrame("saying it is offline", 20*time.Second, func(img image.Image) bool { return hallOffline(img) > 0.5 })
 		took = append(took, time.Since(cut))
-		proxy.Forward()
+		proxy.Set(faultproxy.Pass)
 		hall.waitFrame("online again", 30*time.Second, func(img image.Image) bool { return hallOffline(img) < 0.01 })
 		waitUntil(b, "the hall following again", 10*time.Second, func() bool { return hall.statusPage().Follow.Online })
 	}

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/numerek/numerek/internal/netfault"
+	"github.com/numerek/numerek/internal/faultproxy"
 	"github.com/numerek/numerek/queue"
 )
 
@@ -18,9 +18,9 @@ func hallOffline(img image.Image) float64 {
 // silentHall runs a hall display whose connection to the office passes
 // through a proxy that can cut it silently, and waits until it shows the
 // office online.
-func silentHall(t testing.TB, o *office) (*kioskDev, *netfault.Proxy) {
+func silentHall(t testing.TB, o *office) (*kioskDev, *faultproxy.Proxy) {
 	t.Helper()
-	proxy, err := netfault.Start(o.addr)
+	proxy, err := faultproxy.Listen("127.0.0.1:0", o.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestHallSaysOfflineSoonAfterASilentCut(t *testing.T) {
 	hall, proxy := silentHall(t, o)
 
 	cut := time.Now()
-	proxy.Blackhole()
+	proxy.Set(faultproxy.BlackHole)
 	hall.waitFrame("saying it is offline", 15*time.Second, func(img image.Image) bool { return hallOffline(img) > 0.5 })
 	if took := time.Since(cut); took > 10*time.Second {
 		t.Errorf("the hall said it was offline %v after the cut, want under 10 s", took.Round(time.Millisecond))
@@ -54,7 +54,7 @@ func TestHallSaysOfflineSoonAfterASilentCut(t *testing.T) {
 	var v queue.View
 	o.api(o.tokens["hall"], "GET", "/state", "", &v)
 
-	proxy.Forward()
+	proxy.Set(faultproxy.Pass)
 	hall.waitFrame("online again", 20*time.Second, func(img image.Image) bool { return hallOffline(img) < 0.01 })
 	waitUntil(t, "the call made during the cut", 10*time.Second, func() bool {
 		st := hall.statusPage().Follow
