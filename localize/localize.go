@@ -5,6 +5,7 @@
 package localize
 
 import (
+	"errors"
 	"time"
 
 	"github.com/numerek/numerek/i18n"
@@ -19,6 +20,43 @@ func Refusal(cat *i18n.Catalog, lang string, r *queue.Refusal, loc *time.Locatio
 		"closing", r.Closing.In(loc).Format("15:04"),
 		"holiday", holiday(r, lang),
 	)
+}
+
+// Error says a command's error in lang: a refusal as Refusal says it; an
+// error with a code as the catalog's "error.<code>" says it, with a
+// service's id given as its name in lang and a ticket's state in words.
+// ok is false for any other error, which the caller words itself. o is
+// the office the command went to; now judges "today" in refusals.
+func Error(cat *i18n.Catalog, lang string, err error, o *queue.Office, now time.Time) (text string, ok bool) {
+	var qe *queue.Error
+	if !errors.As(err, &qe) {
+		return "", false
+	}
+	if qe.Refusal != nil {
+		loc := time.Local
+		if o != nil && o.Location != nil {
+			loc = o.Location
+		}
+		return Refusal(cat, lang, qe.Refusal, loc, now), true
+	}
+	if qe.Code == "" {
+		return "", false
+	}
+	kv := make([]any, 0, 2*len(qe.Params))
+	for name, v := range qe.Params {
+		switch name {
+		case "service":
+			if o != nil {
+				if s, found := o.Service(v); found {
+					v = s.Name(lang)
+				}
+			}
+		case "state":
+			v = cat.T(lang, "web.state."+v)
+		}
+		kv = append(kv, name, v)
+	}
+	return cat.T(lang, "error."+qe.Code, kv...), true
 }
 
 // holiday is the name of the day the office is closed for, in lang where

@@ -1,6 +1,8 @@
 package localize
 
 import (
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -100,6 +102,27 @@ func TestHolidayInTheResidentsLanguage(t *testing.T) {
 	for _, tt := range tests {
 		if got := Refusal(cat, tt.lang, tt.r, loc, now); !strings.Contains(got, tt.want) {
 			t.Errorf("%s: %q does not name the day %s", tt.lang, got, tt.want)
+		}
+	}
+}
+
+// Every error code of the queue has its message in every language, and
+// the message's placeholders are the code's parameters.
+func TestEveryErrorCodeInEveryLanguage(t *testing.T) {
+	cat := i18n.Messages()
+	placeholder := regexp.MustCompile(`\{([a-z]+)\}`)
+	for code, params := range queue.ErrorCodes() {
+		for _, lang := range i18n.Languages {
+			id := "error." + code
+			if !cat.Has(lang, id) {
+				t.Errorf("%s: no message %s", lang, id)
+				continue
+			}
+			for _, m := range placeholder.FindAllStringSubmatch(cat.T(lang, id), -1) {
+				if !slices.Contains(params, m[1]) {
+					t.Errorf("%s: %s has {%s}, which the error does not give (it gives %v)", lang, id, m[1], params)
+				}
+			}
 		}
 	}
 }

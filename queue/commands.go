@@ -436,7 +436,7 @@ func (c CallTicket) decide(s *State, now time.Time) (Decision, error) {
 	case !returned && !s.Office.Rules.AllowCallSpecific:
 		return Decision{}, conflict("this office does not allow calling a ticket out of order")
 	case !returned && !t.BookedFor.IsZero() && now.Before(t.BookedFor):
-		return Decision{}, conflict("ticket %s is booked for %s and cannot be called before", t.Number, fmtTime(t.BookedFor, s.Office))
+		return Decision{}, conflict("ticket %s is booked for %s and cannot be called before", t.Number, t.BookedFor.In(s.Office.Location).Format("15:04"))
 	}
 	var events []Body
 	if cur, err := s.current(ctr); err == nil {

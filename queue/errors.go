@@ -18,28 +18,27 @@ const (
 	Refused
 )
 
-// Error is a command's refusal, with a message in English for staff and
-// technicians. Refusals to residents carry a Refusal to be said in their
-// language.
+// Error is a command's refusal, with a message in English for logs and
+// technicians. Code and Params say it again for screens, which put it in
+// their reader's language; refusals to residents carry a Refusal instead.
 type Error struct {
 	Kind    ErrorKind
 	Message string
+	// Code names the error ("counter-closed"); i18n has "error.<code>"
+	// in every language, with Params filling its placeholders. Empty for
+	// refusals (see Refusal) and errors from outside this package.
+	Code    string
+	Params  map[string]string
 	Refusal *Refusal
 }
 
 func (e *Error) Error() string { return e.Message }
 
-func invalid(format string, args ...any) *Error {
-	return &Error{Kind: Invalid, Message: fmt.Sprintf(format, args...)}
-}
+func invalid(format string, args ...any) *Error { return coded(Invalid, format, args) }
 
-func notFound(format string, args ...any) *Error {
-	return &Error{Kind: NotFound, Message: fmt.Sprintf(format, args...)}
-}
+func notFound(format string, args ...any) *Error { return coded(NotFound, format, args) }
 
-func conflict(format string, args ...any) *Error {
-	return &Error{Kind: Conflict, Message: fmt.Sprintf(format, args...)}
-}
+func conflict(format string, args ...any) *Error { return coded(Conflict, format, args) }
 
 // Reason says why a ticket or booking is refused.
 type Reason string

@@ -226,7 +226,7 @@ func (s *Server) commandError(w http.ResponseWriter, r *http.Request, a *actor.A
 	case errors.As(err, &br):
 		writeError(w, br.httpStatus(), devsync.ErrorResponse{Error: br.msg, Field: br.field})
 	case errors.As(err, &qe):
-		resp := devsync.ErrorResponse{Error: qe.Message}
+		resp := devsync.ErrorResponse{Error: qe.Message, Code: qe.Code, Params: qe.Params}
 		status := http.StatusConflict
 		switch qe.Kind {
 		case queue.Invalid:
@@ -235,13 +235,15 @@ func (s *Server) commandError(w http.ResponseWriter, r *http.Request, a *actor.A
 		case queue.NotFound:
 			status = http.StatusNotFound
 		}
+		if lang == "" {
+			lang = i18n.Normalize(r.Header.Get("Accept-Language"))
+		}
 		if qe.Refusal != nil {
-			if lang == "" {
-				lang = i18n.Normalize(r.Header.Get("Accept-Language"))
-			}
 			resp.Reason = string(qe.Refusal.Reason)
 			resp.Until = qe.Refusal.Until
-			resp.Message = localize.Refusal(s.cat, lang, qe.Refusal, a.Office().Location, s.clock())
+		}
+		if text, ok := localize.Error(s.cat, lang, qe, a.Office(), s.clock()); ok {
+			resp.Message = text
 		}
 		writeError(w, status, resp)
 	case errors.Is(err, actor.ErrStopped), errors.Is(err, context.Canceled):

@@ -127,6 +127,11 @@ type ErrorResponse struct {
 	Error string `json:"error"`
 	// Field names the request field at fault, when one is.
 	Field string `json:"field,omitempty"`
+	// Code and Params name the office's refusal for screens that say it
+	// in their own language (i18n "error.<code>"); Message already says
+	// it in the request's.
+	Code   string            `json:"code,omitempty"`
+	Params map[string]string `json:"params,omitempty"`
 	// Reason, Until and Message are set when a service refuses a resident:
 	// Message says it in the request's language.
 	Reason  string    `json:"reason,omitempty"`

@@ -130,7 +130,7 @@ func (w *Web) assistantIssue(rw http.ResponseWriter, r *http.Request, st *staffI
 	})
 	back := "/staff/assistant?office=" + url.QueryEscape(o.ID)
 	if res.Err != nil {
-		flash(rw, w.say(w.language(rw, r), a, res.Err)+" ("+res.Err.Error()+")", true)
+		flash(rw, w.explain(w.language(rw, r), a, res.Err), true)
 		redirect(rw, r, back)
 		return
 	}
@@ -151,7 +151,7 @@ func (w *Web) assistantMove(rw http.ResponseWriter, r *http.Request, st *staffIn
 		KeepPlace: true, Note: strings.TrimSpace(r.PostFormValue("note")),
 	})
 	if res.Err != nil {
-		flash(rw, w.Catalog.T(lang, "web.console.refused", "why", res.Err.Error()), true)
+		flash(rw, w.Catalog.T(lang, "web.console.refused", "why", w.explain(lang, a, res.Err)), true)
 	} else if res.Ticket != nil {
 		flash(rw, w.Catalog.T(lang, "web.assistant.moved", "number", res.Ticket.Number), false)
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -264,5 +265,54 @@ func TestHolidayNamedInThePageLanguage(t *testing.T) {
 		if st != http.StatusConflict || body["reason"] != "holiday" || !strings.Contains(fmt.Sprint(body["message"]), "("+name+")") {
 			t.Errorf("%s: a ticket on the holiday: %d %v, want 409 naming %q", lang, st, body, name)
 		}
+	}
+}
+
+// The office's refusals reach the console in the page's language, with
+// the office's own names: never the English message of the log.
+func TestConsoleRefusalsInThePageLanguage(t *testing.T) {
+	e := newEnv(t)
+	e.clock.Set(monday(e.office, "09:00"))
+	e.api("kiosk", "POST", "/api/v1/offices/"+e.office.ID+"/tickets", `{"service":"family","lang":"pl"}`)
+	tests := []struct {
+		lang, action string
+		form         url.Values
+		want         string
+	}{
+		{"pl", "call", url.Values{"ticket": {"Z999"}}, "Nie ma dziś biletu Z999."},
+		{"uk", "call", url.Values{"ticket": {"Z999"}}, "Талона Z999 сьогодні немає."},
+		{"lt", "recall", url.Values{}, "Darbo vietoje 1 dabar nieko nėra."},
+		{"", "next", url.Values{}, ""},
+		{"", "start", url.Values{}, ""},
+		{"pl", "transfer", url.Values{}, "Wybierz inną sprawę albo stanowisko, do którego przekazać bilet."},
+		{"ru", "transfer", url.Values{}, "Выберите другой вопрос или окно, куда передать талон."},
+		{"en", "call", url.Values{"ticket": {"A001"}}, "Ticket A001 is being served, not waiting."},
+		{"pl", "call", url.Values{"ticket": {"A001"}}, "Bilet A001 ma stan: w obsłudze, a nie czeka."},
+		{"uk", "pause", url.Values{}, "Біля вікна 1 талон A001: спершу завершіть, передайте або відкладіть його."},
+	}
+	b := e.browser()
+	b.login("anna", "correct horse battery")
+	b.post("/staff/counter", url.Values{"office": {e.office.ID}, "counter": {"1"}})
+	b.get("/staff/console")
+	b.post("/staff/console/open", url.Values{"office": {e.office.ID}, "counter": {"1"}})
+	for _, tt := range tests {
+		b.get("/staff/console?lang=" + tt.lang)
+		tt.form.Set("office", e.office.ID)
+		tt.form.Set("counter", "1")
+		_, page := b.post("/staff/console/"+tt.action, tt.form)
+		m := regexp.MustCompile(`id="form-error">([^<]*)<`).FindStringSubmatch(page)
+		switch {
+		case tt.want == "" && m != nil:
+			t.Fatalf("%s: refused: %s", tt.action, m[1])
+		case tt.want != "" && !strings.Contains(page, template.HTMLEscapeString(tt.want)):
+			t.Errorf("%s %s: the console says %v, want %q", tt.lang, tt.action, m, tt.want)
+		}
+	}
+	// The API gives the code and its parameters, and the message in the
+	// request's language.
+	st, body := e.api("kiosk", "POST", "/api/v1/offices/"+e.office.ID+"/tickets", `{"service":"nope","lang":"uk"}`)
+	if st != http.StatusNotFound || body["code"] != "no-service" || fmt.Sprint(body["params"]) != "map[office:"+e.office.ID+" service:nope]" ||
+		body["message"] != "Такого питання немає: nope." {
+		t.Errorf("an unknown service over the API: %d %v", st, body)
 	}
 }

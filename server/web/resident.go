@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/numerek/numerek/localize"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/booking"
@@ -97,13 +98,22 @@ func (w *Web) takeTicket(rw http.ResponseWriter, r *http.Request) {
 	redirect(rw, r, w.links.TicketPath(a.Office().ID, res.Decision.Ticket))
 }
 
+// explain says why the office refused a clerk, in the page's language;
+// the English message is for the log only.
+func (w *Web) explain(lang string, a *actor.Actor, err error) string {
+	if text, ok := localize.Error(w.Catalog, lang, err, a.Office(), w.Clock()); ok {
+		return text
+	}
+	return w.say(lang, a, err)
+}
+
 // say puts a command's failure in the resident's words.
 func (w *Web) say(lang string, a *actor.Actor, err error) string {
 	var qe *queue.Error
 	switch {
-	case errors.As(err, &qe) && qe.Refusal != nil:
-		p := &page{w: w, Lang: lang, Office: a.Office()}
-		return p.Refusal(qe.Refusal)
+	case errors.As(err, &qe) && (qe.Refusal != nil || qe.Code != ""):
+		text, _ := localize.Error(w.Catalog, lang, err, a.Office(), w.Clock())
+		return text
 	case errors.As(err, &qe) && qe.Kind == queue.NotFound:
 		return w.Catalog.T(lang, "web.error.not_found")
 	case errors.As(err, &qe):

@@ -453,7 +453,7 @@ func (w *Web) consoleAction(rw http.ResponseWriter, r *http.Request, st *staffIn
 	res := a.Do(r.Context(), "clerk:"+st.Name, cmd)
 	switch {
 	case res.Err != nil:
-		flash(rw, w.Catalog.T(lang, "web.console.refused", "why", res.Err.Error()), true)
+		flash(rw, w.Catalog.T(lang, "web.console.refused", "why", w.explain(lang, a, res.Err)), true)
 	case r.PathValue("action") == "next" && res.Ticket == nil:
 		flash(rw, w.Catalog.T(lang, "web.console.nobody"), false)
 	}

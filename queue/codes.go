@@ -1,0 +1,101 @@
+package queue
+
+import (
+	"fmt"
+	"time"
+)
+
+// errorCode names one command error and the arguments of its English
+// format, so that a screen can say it in its reader's language.
+type errorCode struct {
+	code   string
+	params []string
+}
+
+// errorCodes maps each format the commands' errors are made from to its
+// code. The English format stays at the call site, where it reads best;
+// TestEveryErrorHasACode keeps this table complete, and i18n's catalogs
+// have an "error.<code>" message for each entry in every language.
+var errorCodes = map[string]errorCode{
+	"no ticket %q today":                                                    {"no-ticket", []string{"ticket"}},
+	"no service %q in office %s":                                            {"no-service", []string{"service", "office"}},
+	"no counter %d in office %s":                                            {"no-counter", []string{"counter", "office"}},
+	"no booking %q":                                                         {"no-booking", []string{"booking"}},
+	"service %q of booking %s is no longer offered":                         {"booking-service-gone", []string{"service", "booking"}},
+	"rating: %q is not good, neutral or bad":                                {"bad-rating", []string{"rating"}},
+	"note: longer than %d characters":                                       {"note-too-long", []string{"max"}},
+	"status: %q is not open, paused or closed":                              {"bad-counter-status", []string{"status"}},
+	"service: %q does not take bookings":                                    {"not-bookable", []string{"service"}},
+	"request_id: missing; a leased ticket needs one so it is accepted once": {"request-id-missing", nil},
+	"request_id: longer than 64 characters":                                 {"request-id-too-long", nil},
+	"lang: missing":                                                         {"lang-missing", nil},
+	"lang: %q is not a two-letter language code":                            {"bad-lang", []string{"lang"}},
+	"channel: %q is not one of kiosk, phone, booking, assistant":            {"bad-channel", []string{"channel"}},
+	"issued_at: missing":                                                    {"issued-at-missing", nil},
+	"id: a booking needs an id":                                             {"booking-id-missing", nil},
+	"fault: too long":                                                       {"fault-too-long", nil},
+	"device: missing":                                                       {"device-missing", nil},
+	"device: a lease needs a device and an id":                              {"lease-device-missing", nil},
+	"count: %d must be 1-%d":                                                {"bad-lease-count", []string{"count", "max"}},
+	"to_service: give another service or a counter to transfer to":          {"transfer-nowhere", nil},
+	"to_counter: the ticket is already at counter %d":                       {"transfer-same-counter", []string{"counter"}},
+	"service %s has no numbers left today":                                  {"no-numbers-left", []string{"service"}},
+	"ticket %s is already being served":                                     {"ticket-being-served", []string{"ticket"}},
+	"ticket %s is being served: finish it instead":                          {"ticket-serving-finish", []string{"ticket"}},
+	"ticket %s is parked at counter %d":                                     {"ticket-parked", []string{"ticket", "counter"}},
+	"ticket %s is booked for %s and cannot be called before":                {"ticket-booked-later", []string{"ticket", "time"}},
+	"ticket %s is already rated":                                            {"ticket-rated", []string{"ticket"}},
+	"ticket %s is %s: only a waiting ticket can be moved here":              {"move-not-waiting", []string{"ticket", "state"}},
+	"ticket %s is %s: only a served ticket can be rated":                    {"rate-not-served", []string{"ticket", "state"}},
+	"ticket %s is %s, not waiting":                                          {"call-not-waiting", []string{"ticket", "state"}},
+	"ticket %s is %s and cannot be cancelled":                               {"cancel-not-waiting", []string{"ticket", "state"}},
+	"ticket %s already exists under another request":                        {"number-taken", []string{"ticket"}},
+	"number %s on %s is not in a lease granted to device %q":                {"not-in-lease", []string{"ticket", "day", "device"}},
+	"this office does not allow calling a ticket out of order":              {"call-specific-off", nil},
+	"counter %d is closed: open it first":                                   {"counter-closed", []string{"counter"}},
+	"counter %d is on a break: resume it first":                             {"counter-on-break", []string{"counter"}},
+	"counter %d has ticket %s: finish, transfer or park it first":           {"counter-busy", []string{"counter", "ticket"}},
+	"counter %d has no current ticket":                                      {"counter-empty", []string{"counter"}},
+	"counter %d finished no ticket in the last %v":                          {"nothing-to-rate", []string{"counter", "minutes"}},
+	"booking %s is already confirmed at the kiosk":                          {"booking-confirmed", []string{"booking"}},
+	"booking %s already exists":                                             {"booking-exists", []string{"booking"}},
+}
+
+// ErrorCodes lists every code with its parameter names, for the catalogs'
+// completeness test.
+func ErrorCodes() map[string][]string {
+	out := make(map[string][]string, len(errorCodes))
+	for _, c := range errorCodes {
+		out[c.code] = c.params
+	}
+	return out
+}
+
+// coded makes an error of kind from format and args, with its code and
+// named parameters when the format has a code.
+func coded(kind ErrorKind, format string, args []any) *Error {
+	e := &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
+	c, ok := errorCodes[format]
+	if !ok {
+		return e
+	}
+	e.Code = c.code
+	if len(c.params) > 0 {
+		e.Params = make(map[string]string, len(c.params))
+		for i, name := range c.params {
+			if i < len(args) {
+				e.Params[name] = paramText(args[i])
+			}
+		}
+	}
+	return e
+}
+
+// paramText is an argument as a placeholder shows it: durations in whole
+// minutes, everything else as it prints.
+func paramText(v any) string {
+	if d, ok := v.(time.Duration); ok {
+		return fmt.Sprint(int(d.Round(time.Minute) / time.Minute))
+	}
+	return fmt.Sprint(v)
+}
