@@ -209,7 +209,7 @@ type WithdrawRequest struct {
 
 func (c WithdrawRequest) decide(s *State, now time.Time) (Decision, error) {
 	if c.RequestID == "" {
-		return Decision{}, invalid("request_id: missing")
+		return Decision{}, invalid("request_id: missing; a withdrawal names the request it withdraws")
 	}
 	if len(c.RequestID) > 64 {
 		return Decision{}, invalid("request_id: longer than 64 characters")
