@@ -150,11 +150,6 @@ func TestBrowserLongTextFits(t *testing.T) {
 	if _, err := e.web.Clerks.Put(clerk, "correct horse battery", "clerk", []string{o}); err != nil {
 		t.Fatal(err)
 	}
-	do(t, browser, "clerk login", chromedp.EmulateViewport(1366, 768),
-		chromedp.Navigate(e.url+"/staff/login?lang=pl"), chromedp.WaitVisible(chromedp.CSS("#password")),
-		chromedp.SendKeys(chromedp.CSS("#name"), clerk), chromedp.SendKeys(chromedp.CSS("#password"), "correct horse battery"),
-		chromedp.Click(chromedp.CSS("main form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS(".counters")),
-		chromedp.Click(chromedp.CSS(`.counters form:first-child button`)), chromedp.WaitVisible(chromedp.CSS("#panel")))
 	e.do(queue.SetCounter{Counter: 1, Status: queue.CounterOpenStatus})
 	e.do(queue.CallTicket{Counter: 1, Ticket: current})
 
@@ -170,7 +165,7 @@ func TestBrowserLongTextFits(t *testing.T) {
 		{"check-in refused", func(lang string) chromedp.Action[chromedp.Void] {
 			// A code pasted with more than the field takes: refused, and
 			// shown back in the field.
-			return chromedp.Steps(visit("/o/"+o, "#code")(lang),
+			return chromedp.Steps(visit("/o/"+o, "#code")(lang), formLang("#code", lang),
 				chromedp.Evaluate[chromedp.Void](`document.getElementById('code').value = '`+longWord(60)+`'`),
 				chromedp.Submit(chromedp.CSS("#code")), chromedp.WaitVisible(chromedp.CSS(".alert.error")))
 		}},
@@ -179,7 +174,7 @@ func TestBrowserLongTextFits(t *testing.T) {
 		{"book-3-time", visit("/book/"+o+"?service=family&day=2026-11-23", `a[href*="T10%3a15"]`)},
 		{"book-4-details", func(lang string) chromedp.Action[chromedp.Void] {
 			// The form refused for the terms, the long name kept in it.
-			return chromedp.Steps(visit("/book/"+o+"?service=family"+slot, "#name")(lang),
+			return chromedp.Steps(visit("/book/"+o+"?service=family"+slot, "#name")(lang), formLang("#name", lang),
 				chromedp.SetValue(chromedp.CSS("#name"), name), chromedp.SetValue(chromedp.CSS("#contact"), "jan.kowalski@example.pl"),
 				chromedp.Click(chromedp.CSS(`form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(".alert.error")))
 		}},
@@ -189,38 +184,66 @@ func TestBrowserLongTextFits(t *testing.T) {
 		{"console", visit("/staff/console", "#current-number")},
 		{"assistant", visit("/staff/assistant", "#issue-h")},
 	}
-	measured := 0
+	do(t, browser, "clerk login", chromedp.EmulateViewport(1366, 768),
+		chromedp.Navigate(e.url+"/staff/login?lang=pl"), chromedp.WaitVisible(chromedp.CSS("#password")),
+		chromedp.SetValue(chromedp.CSS("#name"), clerk), chromedp.SetValue(chromedp.CSS("#password"), "correct horse battery"),
+		chromedp.Click(chromedp.CSS("main form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS(".counters")),
+		chromedp.Click(chromedp.CSS(`.counters form:first-child button`)), chromedp.WaitVisible(chromedp.CSS("#panel")))
+
+	// Each language in a tab of its own, beside the others. The tabs share
+	// the clerk's session and the language cookie, so every address and
+	// form names its language.
 	for _, lang := range i18n.Languages {
-		for _, p := range pages {
-			do(t, browser, p.name+" in "+lang, p.open(lang))
-			for _, v := range layoutViews {
-				opts := []chromedp.EmulateViewportOption{}
-				if v.mobile {
-					opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch)
+		t.Run(lang, func(t *testing.T) {
+			t.Parallel()
+			checkLayouts(t, newTab(t, browser), lang, pages)
+		})
+	}
+	t.Cleanup(func() { t.Logf("all layouts measured in %v", time.Since(start).Round(time.Millisecond)) })
+}
+
+// checkLayouts opens each page in lang and measures it on every screen at
+// every text size.
+func checkLayouts(t *testing.T, tab context.Context, lang string, pages []layoutPage) {
+	measured, start := 0, time.Now()
+	for _, p := range pages {
+		do(t, tab, p.name, p.open(lang))
+		if got, err := chromedp.Run(tab, chromedp.Evaluate[string](`document.documentElement.lang`)); err != nil || got != lang {
+			t.Fatalf("%s: the page is in %q (%v), want %s", p.name, got, err, lang)
+		}
+		for _, v := range layoutViews {
+			opts := []chromedp.EmulateViewportOption{}
+			if v.mobile {
+				opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch)
+			}
+			do(t, tab, "screen "+v.name, chromedp.EmulateViewport(v.width, v.height, opts...))
+			for _, size := range rootFontSizes {
+				where := fmt.Sprintf("%s (%s, %s screen, text %s)", p.name, lang, v.name, size)
+				problems, err := chromedp.Run(tab, chromedp.Evaluate[[]string](
+					`document.documentElement.style.fontSize = '`+size+`'; `+layoutProblems))
+				if err != nil {
+					t.Fatalf("%s: measuring: %v", where, err)
 				}
-				do(t, browser, "screen "+v.name, chromedp.EmulateViewport(v.width, v.height, opts...))
-				for _, size := range rootFontSizes {
-					where := fmt.Sprintf("%s (%s, %s screen, text %s)", p.name, lang, v.name, size)
-					problems, err := chromedp.Run(browser, chromedp.Evaluate[[]string](
-						`document.documentElement.style.fontSize = '`+size+`'; `+layoutProblems))
-					if err != nil {
-						t.Fatalf("%s: measuring: %v", where, err)
-					}
-					measured++
-					if len(problems) > 6 {
-						problems = append(problems[:6], fmt.Sprintf("and %d more", len(problems)-6))
-					}
-					if len(problems) > 0 {
-						t.Errorf("%s:\n  %s", where, strings.Join(problems, "\n  "))
-					}
-					if shot := fmt.Sprintf("layout-%s-%s-%s-%s", p.name, lang, v.name, strings.TrimSuffix(size, "%")); layoutShots[shot] {
-						layoutShot(t, browser, shot)
-					}
+				measured++
+				if len(problems) > 6 {
+					problems = append(problems[:6], fmt.Sprintf("and %d more", len(problems)-6))
+				}
+				if len(problems) > 0 {
+					t.Errorf("%s:\n  %s", where, strings.Join(problems, "\n  "))
+				}
+				if shot := fmt.Sprintf("layout-%s-%s-%s-%s", p.name, lang, v.name, strings.TrimSuffix(size, "%")); layoutShots[shot] {
+					layoutShot(t, tab, shot)
 				}
 			}
 		}
 	}
 	t.Logf("%d page layouts measured in %v", measured, time.Since(start).Round(time.Millisecond))
+}
+
+// formLang makes the form of the field sel post with ?lang=, so the answer
+// is in lang whatever another tab set the language cookie to.
+func formLang(sel, lang string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](`(f => f.action = f.action + '?lang=` + lang + `')(document.querySelector('` + sel + `').form)`)
 }
 
 // layoutShots are the layouts photographed for a person to look at (in
