@@ -2,7 +2,6 @@ package audio
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -148,16 +147,16 @@ func (s *OtoSink) Drain(ctx context.Context) error {
 	}
 }
 
-// Close closes the players started on the sink. The Oto context itself stays
+// Close stops the players started on the sink and lets them go (since Oto
+// v3.4 a player needs no closing of its own). The Oto context itself stays
 // open until the process ends, as Oto has no way to close it.
 func (s *OtoSink) Close() error {
 	s.mu.Lock()
 	players := s.players
 	s.players = nil
 	s.mu.Unlock()
-	var errs []error
 	for _, p := range players {
-		errs = append(errs, p.Close())
+		p.Pause()
 	}
-	return errors.Join(errs...)
+	return nil
 }

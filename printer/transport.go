@@ -2,7 +2,6 @@ package printer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -289,5 +288,3 @@ func (q *answerQueue) Close() error {
 	q.cond.Broadcast()
 	return nil
 }
-
-var errNoReplies = errors.New("this printer connection has no way back for status")

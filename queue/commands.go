@@ -706,7 +706,7 @@ func (c ReportFault) decide(s *State, now time.Time) (Decision, error) {
 	if (c.Fault == "" && !had) || (had && old.Fault == c.Fault && old.Detail == c.Detail) {
 		return Decision{}, nil
 	}
-	return Decision{Events: []Body{DeviceFault{Device: c.Device, Fault: c.Fault, Detail: c.Detail}}}, nil
+	return Decision{Events: []Body{DeviceFault(c)}}, nil
 }
 
 // String helps logs and test failures name a command.

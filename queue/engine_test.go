@@ -102,8 +102,7 @@ func TestIssueRefusals(t *testing.T) {
 			if got := refusal(err); got != tt.want {
 				t.Fatalf("refusal = %q (%v), want %q", got, err, tt.want)
 			}
-			var qe *Error
-			qe = err.(*Error)
+			qe := err.(*Error)
 			if !qe.Refusal.Until.Equal(tt.until) {
 				t.Errorf("until = %s, want %s", qe.Refusal.Until.In(warsaw), tt.until)
 			}

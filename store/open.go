@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+	boltErrors "go.etcd.io/bbolt/errors"
 )
 
 // openBolt opens a bbolt file, saying ErrLocked when another process holds
@@ -12,7 +13,7 @@ import (
 func openBolt(path string, opts *bolt.Options) (*bolt.DB, error) {
 	db, err := bolt.Open(path, 0o600, opts)
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, boltErrors.ErrTimeout) {
 			return nil, fmt.Errorf("opening %s: %w", path, ErrLocked)
 		}
 		return nil, fmt.Errorf("opening %s: %w", path, err)

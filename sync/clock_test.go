@@ -32,17 +32,17 @@ func TestClockFollowsTheServer(t *testing.T) {
 	server := time.Now().Add(5 * time.Hour)
 	c.ObserveWithin(server, time.Now(), sent, 0)
 	if !c.Known() || !near(c.Now(), time.Now().Add(5*time.Hour), tol) {
-		t.Errorf("after a bounded answer: %v, want 5 h ahead", c.Now().Sub(time.Now()))
+		t.Errorf("after a bounded answer: %v, want 5 h ahead", time.Until(c.Now()))
 	}
 	// A later lower bound above the estimate raises it.
 	c.Observe(time.Now().Add(5*time.Hour+2*time.Second), time.Now())
 	if !near(c.Now(), time.Now().Add(5*time.Hour+2*time.Second), tol) {
-		t.Errorf("after a higher lower bound: %v", c.Now().Sub(time.Now()))
+		t.Errorf("after a higher lower bound: %v", time.Until(c.Now()))
 	}
 	// A stale view (up to a minute old) within its slack changes nothing.
 	c.ObserveWithin(time.Now().Add(5*time.Hour-30*time.Second), time.Now(), time.Now(), time.Minute)
 	if !near(c.Now(), time.Now().Add(5*time.Hour+2*time.Second), tol) {
-		t.Errorf("a stale view moved the clock: %v", c.Now().Sub(time.Now()))
+		t.Errorf("a stale view moved the clock: %v", time.Until(c.Now()))
 	}
 	if off := c.Offset(); off < 5*time.Hour || off > 5*time.Hour+3*time.Second {
 		t.Errorf("offset to save %v", off)

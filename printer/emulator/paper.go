@@ -97,9 +97,8 @@ type modeState struct {
 }
 
 type placed struct {
-	x   int
-	bm  *raster.Bitmap
-	top int // offset from the line's top, for characters shorter than the line
+	x  int
+	bm *raster.Bitmap
 }
 
 type glyphKey struct {
