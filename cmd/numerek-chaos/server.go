@@ -252,29 +252,8 @@ func (l *serverLoad) kiosk(ctx context.Context, token string, k int, stop <-chan
 		}
 		r := outcome{request: fmt.Sprintf("%s-%06d", token, i), service: l.services[(k+i)%len(l.services)]}
 		body := fmt.Sprintf(`{"service":%q,"lang":"pl","request_id":%q}`, r.service, r.request)
-		for {
-			if ctx.Err() != nil {
-				return
-			}
-			r.attempts++
-			var tr devsync.TicketResponse
-			status, err := l.o.api(ctx, client, token, "POST", "/tickets", body, &tr)
-			switch {
-			case status == http.StatusOK || status == http.StatusCreated:
-				r.ticket, r.number = tr.Ticket.ID, tr.Ticket.Number
-				l.issued.Add(1)
-			case status == http.StatusNoContent:
-				r.nothing = true
-			case status >= 400 && status < 500:
-				r.refused = err.Error()
-			default:
-				// The server is down or died answering: ask again, the
-				// same request.
-				l.retries.Add(1)
-				time.Sleep(20 * time.Millisecond)
-				continue
-			}
-			break
+		if !l.ask(ctx, client, token, body, &r) {
+			return
 		}
 		l.mu.Lock()
 		l.requests = append(l.requests, r)
@@ -301,24 +280,7 @@ func (l *serverLoad) unanswered(ctx context.Context, cycle int) outcome {
 func (l *serverLoad) retry(ctx context.Context, r outcome) {
 	body := fmt.Sprintf(`{"service":%q,"lang":"pl","request_id":%q}`, r.service, r.request)
 	client := &http.Client{Timeout: 5 * time.Second}
-	for ctx.Err() == nil {
-		r.attempts++
-		var tr devsync.TicketResponse
-		status, err := l.o.api(ctx, client, "kiosk-3", "POST", "/tickets", body, &tr)
-		switch {
-		case status == http.StatusOK || status == http.StatusCreated:
-			r.ticket, r.number = tr.Ticket.ID, tr.Ticket.Number
-		case status == http.StatusNoContent:
-			r.nothing = true
-		case status >= 400 && status < 500:
-			r.refused = err.Error()
-		default:
-			l.retries.Add(1)
-			time.Sleep(20 * time.Millisecond)
-			continue
-		}
-		break
-	}
+	l.ask(ctx, client, "kiosk-3", body, &r)
 	l.mu.Lock()
 	l.requests = append(l.requests, r)
 	l.mu.Unlock()
@@ -520,4 +482,30 @@ func (s *subscriber) once(ctx context.Context, client *http.Client) error {
 		}
 		return nil
 	})
+}
+
+// ask sends one ticket request, again with the same id while the server
+// is down or dies answering, until it answers, and notes the answer in r.
+// It is false when ctx ended first.
+func (l *serverLoad) ask(ctx context.Context, client *http.Client, token, body string, r *outcome) bool {
+	for ctx.Err() == nil {
+		r.attempts++
+		var tr devsync.TicketResponse
+		status, err := l.o.api(ctx, client, token, "POST", "/tickets", body, &tr)
+		switch {
+		case status == http.StatusOK || status == http.StatusCreated:
+			r.ticket, r.number = tr.Ticket.ID, tr.Ticket.Number
+			l.issued.Add(1)
+		case status == http.StatusNoContent:
+			r.nothing = true
+		case status >= 400 && status < 500:
+			r.refused = err.Error()
+		default:
+			l.retries.Add(1)
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		return true
+	}
+	return false
 }

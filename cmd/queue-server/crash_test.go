@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -38,31 +37,7 @@ var readyLine = regexp.MustCompile(`msg="queue server ready" listen=(\S+)`)
 
 func startServer(t *testing.T, bin, data string) *process {
 	t.Helper()
-	cmd := exec.Command(bin, "--data", data, "--listen", "127.0.0.1:0", "--clock", "2026-11-23T07:45:00")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := readyLine.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-			}
-		}
-	}()
-	select {
-	case a := <-addr:
-		return &process{cmd: cmd, base: "http://" + a + "/api/v1/offices/cus-starachowice"}
-	case <-time.After(20 * time.Second):
-		t.Fatal("queue-server did not start")
-	}
-	return nil
+	return startServerWith(t, bin, "--data", data, "--clock", "2026-11-23T07:45:00")
 }
 
 func token(t *testing.T, bin, data string, args ...string) string {
