@@ -330,11 +330,12 @@ func TestTextFits(t *testing.T) {
 	}
 	runs = append(runs, run{"testdata/offices/long-names.toml", []string{"hall", "kiosk"}, true})
 	for _, r := range runs {
-		shorts := 0
+		shorts, ran := 0, 0
 		for _, screen := range r.screens {
 			for _, orient := range []string{"landscape", "portrait"} {
 				name := strings.TrimSuffix(filepath.Base(r.path), ".toml") + "-" + screen + "-" + orient
 				t.Run(name, func(t *testing.T) {
+					ran++
 					s, steps, err := fitScreen(screen, orient, r.path)
 					if err != nil {
 						t.Fatal(err)
@@ -369,7 +370,8 @@ func TestTextFits(t *testing.T) {
 				})
 			}
 		}
-		if r.short && shorts == 0 {
+		// (Unless -run left some of them out.)
+		if r.short && ran == 2*len(r.screens) && shorts == 0 {
 			t.Errorf("%s: no screen shows a service's short name, though the full names cannot fit", r.path)
 		}
 	}
