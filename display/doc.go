@@ -17,6 +17,12 @@
 // window system's event wait (see Run), so an idle screen costs next to no
 // CPU even with software GL.
 //
+// Every text is fitted to its place (see label): wrapped, then shrunk to a
+// floor, then replaced by the office's short form (a service's short
+// name), and cut with "…" only when none of that fits. Each frame records
+// what it laid out and where, so the tests check every screen, state and
+// language for cut or overlapping text.
+//
 // The package knows no network, printer or sound: the kiosk reports what
 // the resident chose through the KioskActions it is given, and the device
 // does the rest.

@@ -10,21 +10,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hajimehoshi/ebiten/v2"
+
 	"github.com/numerek/numerek/display/displaytest"
 	"github.com/numerek/numerek/officeconfig"
 	"github.com/numerek/numerek/queue"
 )
 
-var (
-	fitShots    = flag.String("fitshots", "", "write the frames in which TestTextFits finds a problem as PNGs into this folder, to look at")
-	fitShotsAll = flag.Bool("fitshots.all", false, "with -fitshots, write every frame")
-)
+var fitShots = flag.String("fitshots", "", "show every frame TestTextFits checks in a window and write it as a PNG into this folder, to look at")
 
 // The layout test: every screen, in every language of each example office
 // and in both orientations, lays out every text whole (or as the office's
 // short form) inside the screen and its tile, and no two texts overlap.
 
-// textMeta is a drawnText as the child tells the parent.
+// textMeta is a drawnText with its boxes as x, y, w, h.
 type textMeta struct {
 	Text, Short     string
 	Lines           []string
@@ -32,9 +31,8 @@ type textMeta struct {
 	Box, Area, Tile [4]float64
 }
 
-// frameTexts are the texts of one frame.
+// frameTexts are the texts of one frame of W x H logical pixels.
 type frameTexts struct {
-	Name  string
 	W, H  float64
 	Texts []textMeta
 }
@@ -115,15 +113,9 @@ func fitPanel(screen, orientation string) Panel {
 	return p
 }
 
-// textFitShots runs one screen of one office in one orientation through
-// its states in every language of the office and writes what each frame
-// laid out to dir/texts.json.
-func textFitShots(dir string) error {
-	screen, orient, path := displaytest.Param("screen"), displaytest.Param("orientation"), displaytest.Param("office")
-	shots, all := displaytest.Param("shots"), displaytest.Param("all") == "true"
-	// States whose words do not come from the office are checked with the
-	// first office only, to keep the test's frames few.
-	common := displaytest.Param("common") == "true"
+// fitScreen is one screen of the office in path, in an orientation, and
+// the states it is checked in: each in every language of the office.
+func fitScreen(screen, orient, path string) (Screen, []step, error) {
 	o, qo := busyExample(path)
 	now := at("10:12")
 	panel := fitPanel(screen, orient)
@@ -145,7 +137,8 @@ func textFitShots(dir string) error {
 			}
 			steps = append(steps,
 				step{"hall-" + lang, func() { h.c.online = true; h.blinkFrom = time.Time{}; set(longWaits(o, now)) }},
-				step{"hall-" + lang + "-offline", func() { h.c.online = false }},
+				step{"hall-" + lang + "-blink", func() { h.blinkFrom, h.blinkUntil = now, now.Add(time.Hour) }},
+				step{"hall-" + lang + "-offline", func() { h.blinkFrom = time.Time{}; h.c.online = false }},
 				step{"hall-" + lang + "-no-calls", func() { h.c.online = true; set(empty.st.View(now)) }},
 				step{"hall-" + lang + "-closed", func() { set(empty.st.View(at("16:30"))) }},
 			)
@@ -177,7 +170,8 @@ func textFitShots(dir string) error {
 					d.c.online = true
 					show(qo.Counters[0].Number)
 				}},
-				step{"counter-" + lang + "-free", func() { show(free) }},
+				step{"counter-" + lang + "-flash", func() { d.flashFrom = now }},
+				step{"counter-" + lang + "-free", func() { d.flashFrom = time.Time{}; show(free) }},
 				step{"counter-" + lang + "-paused", func() { show(qo.Counters[n-2].Number) }},
 				step{"counter-" + lang + "-closed", func() { show(qo.Counters[n-1].Number) }},
 				step{"counter-" + lang + "-offline", func() { d.c.online = false; show(qo.Counters[0].Number) }},
@@ -217,11 +211,6 @@ func textFitShots(dir string) error {
 				step{p + "-booked", func() {
 					k.finish(Outcome{Number: longest.Prefix + "005", Service: longest.ID, Printed: true, BookedFor: at("10:30")}, nil, false)
 				}},
-			)
-			if !common {
-				continue
-			}
-			steps = append(steps,
 				step{p + "-code", func() { k.reset(); k.lang = lang; k.mode = modeCode; k.code = "K7M2X9" }},
 				step{p + "-code-wrong", func() {
 					k.code = "K7M2X9P4"
@@ -239,29 +228,46 @@ func textFitShots(dir string) error {
 			)
 		}
 	default:
-		return fmt.Errorf("no screen %q", screen)
+		return nil, nil, fmt.Errorf("no screen %q", screen)
 	}
-	var frames []frameTexts
-	w, h := panel.Logical()
-	err := runSteps(s, steps, shots != "", func(name string, frame *image.RGBA) error {
-		c := s.base()
-		c.mu.Lock()
-		f := frameTexts{Name: name, W: float64(w), H: float64(h)}
-		for _, t := range c.drawn {
-			f.Texts = append(f.Texts, textMeta{Text: t.Text, Short: t.Short, Lines: t.Lines, Size: t.Size,
-				Box: rectMeta(t.Box), Area: rectMeta(t.Area), Tile: rectMeta(t.Tile)})
-		}
-		c.mu.Unlock()
-		frames = append(frames, f)
-		if shots != "" && (all || len(layoutProblems(f)) > 0) {
-			return writePNG(filepath.Join(shots, screen+"-"+orient+"-"+strings.TrimSuffix(filepath.Base(path), ".toml")+"-"+name+".png"), frame)
-		}
-		return nil
-	})
+	return s, steps, nil
+}
+
+// layOut applies a step to s and lays out a frame on img as Run would,
+// returning the texts it drew. Ebiten takes drawing commands before its
+// game runs (it keeps them for the GPU), so this needs no window: the
+// layout of every state in every language is checked in moments.
+func layOut(s Screen, img *ebiten.Image, apply func()) frameTexts {
+	c := s.base()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if apply != nil {
+		apply()
+	}
+	var texts []drawnText
+	c.impl.draw(newCanvas(img, &texts), c.now())
+	b := img.Bounds()
+	f := frameTexts{W: float64(b.Dx()), H: float64(b.Dy())}
+	for _, t := range texts {
+		f.Texts = append(f.Texts, textMeta{Text: t.Text, Short: t.Short, Lines: t.Lines, Size: t.Size,
+			Box: rectMeta(t.Box), Area: rectMeta(t.Area), Tile: rectMeta(t.Tile)})
+	}
+	return f
+}
+
+// textFitShots shows one screen of one office in one orientation in a
+// window through its states and writes each frame as a PNG into the
+// folder -fitshots names, for a person to look at.
+func textFitShots(string) error {
+	screen, orient, path, dir := displaytest.Param("screen"), displaytest.Param("orientation"), displaytest.Param("office"), displaytest.Param("shots")
+	s, steps, err := fitScreen(screen, orient, path)
 	if err != nil {
 		return err
 	}
-	return writeJSON(filepath.Join(dir, "texts.json"), frames)
+	prefix := screen + "-" + orient + "-" + strings.TrimSuffix(filepath.Base(path), ".toml") + "-"
+	return runSteps(s, steps, true, func(name string, frame *image.RGBA) error {
+		return writePNG(filepath.Join(dir, prefix+name+".png"), frame)
+	})
 }
 
 // layoutProblems says what in f a resident could not read whole: a text
@@ -307,40 +313,66 @@ func layoutProblems(f frameTexts) []string {
 // TestTextFits: on every screen (hall, counter display, kiosk), in both
 // orientations, every language of each example office and every state,
 // each text is drawn whole or as the office's short form, inside the
-// screen and its tile, over no other text.
+// screen and its tile, over no other text. With -fitshots it also shows
+// every frame in a window and saves it, to look at.
 func TestTextFits(t *testing.T) {
-	if *fitShots != "" {
-		if err := os.MkdirAll(*fitShots, 0o755); err != nil {
-			t.Fatal(err)
-		}
+	// The example offices on every screen; an office with names too long
+	// for any place on the screens that show service names, which must
+	// show its short names instead.
+	type run struct {
+		path    string
+		screens []string
+		short   bool
 	}
-	for i, path := range exampleOffices(t) {
-		for _, screen := range []string{"hall", "counter", "kiosk"} {
+	var runs []run
+	for _, path := range exampleOffices(t) {
+		runs = append(runs, run{path, []string{"hall", "counter", "kiosk"}, false})
+	}
+	runs = append(runs, run{"testdata/offices/long-names.toml", []string{"hall", "kiosk"}, true})
+	for _, r := range runs {
+		shorts, ran := 0, 0
+		for _, screen := range r.screens {
 			for _, orient := range []string{"landscape", "portrait"} {
-				name := strings.TrimSuffix(filepath.Base(path), ".toml") + "-" + screen + "-" + orient
+				name := strings.TrimSuffix(filepath.Base(r.path), ".toml") + "-" + screen + "-" + orient
 				t.Run(name, func(t *testing.T) {
-					dir := t.TempDir()
-					shots, _ := filepath.Abs(*fitShots)
-					if *fitShots == "" {
-						shots = ""
+					ran++
+					s, steps, err := fitScreen(screen, orient, r.path)
+					if err != nil {
+						t.Fatal(err)
 					}
-					displaytest.Run(t, "text-fit", dir, 6*time.Minute, "screen="+screen, "orientation="+orient, "office="+path,
-						"shots="+shots, fmt.Sprintf("all=%v", *fitShotsAll), fmt.Sprintf("common=%v", i == 0))
-					var frames []frameTexts
-					readJSON(t, filepath.Join(dir, "texts.json"), &frames)
-					if len(frames) == 0 {
-						t.Fatal("no frame recorded")
-					}
-					for _, f := range frames {
+					w, h := s.base().panel.Logical()
+					img := ebiten.NewImage(w, h)
+					defer img.Deallocate()
+					for _, st := range steps {
+						f := layOut(s, img, st.apply)
 						if len(f.Texts) == 0 {
-							t.Errorf("%s: no text recorded", f.Name)
+							t.Errorf("%s: no text recorded", st.name)
 						}
 						for _, p := range layoutProblems(f) {
-							t.Errorf("%s: %s", f.Name, p)
+							t.Errorf("%s: %s", st.name, p)
 						}
+						for _, tx := range f.Texts {
+							if tx.Short != "" && strings.Join(tx.Lines, " ") == tx.Short {
+								shorts++
+							}
+						}
+					}
+					if *fitShots != "" {
+						dir, err := filepath.Abs(*fitShots)
+						if err == nil {
+							err = os.MkdirAll(dir, 0o755)
+						}
+						if err != nil {
+							t.Fatal(err)
+						}
+						displaytest.Run(t, "text-fit", t.TempDir(), 6*time.Minute, "screen="+screen, "orientation="+orient, "office="+r.path, "shots="+dir)
 					}
 				})
 			}
+		}
+		// (Unless -run left some of them out.)
+		if r.short && ran == 2*len(r.screens) && shorts == 0 {
+			t.Errorf("%s: no screen shows a service's short name, though the full names cannot fit", r.path)
 		}
 	}
 }
@@ -363,7 +395,7 @@ func TestLayoutProblems(t *testing.T) {
 		{"overlap", []textMeta{ok, {Text: "Poniedziałek", Lines: []string{"Poniedziałek"}, Box: [4]float64{150, 20, 100, 30}, Tile: tile}}, "overlaps"},
 	}
 	for _, tt := range tests {
-		got := strings.Join(layoutProblems(frameTexts{Name: tt.name, W: 1920, H: 1080, Texts: tt.texts}), "\n")
+		got := strings.Join(layoutProblems(frameTexts{W: 1920, H: 1080, Texts: tt.texts}), "\n")
 		if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
 			t.Errorf("%s: problems %q, want one saying %q", tt.name, got, tt.want)
 		}

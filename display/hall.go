@@ -198,9 +198,8 @@ func (h *Hall) draw(dst *canvas, now time.Time) {
 
 // drawHeader draws the office's name, the date and the clock, and returns
 // the header's height. The date and the clock take the room they need and
-// the name the rest, on up to two lines: a long name (several offices
-// share one hall screen's template) shrinks or wraps instead of running
-// into the date.
+// the name the rest, on up to two lines: a long name wraps or shrinks
+// instead of running into the date.
 func (h *Hall) drawHeader(dst *canvas, W float64, portrait bool, now time.Time) float64 {
 	headH := 120.0
 	if portrait {

@@ -2,6 +2,7 @@ package display
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -10,6 +11,8 @@ import (
 	"image/color"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -313,12 +316,22 @@ func readJSON(t testing.TB, path string, v any) {
 
 // compareGolden compares the frame dir/name.png with testdata/golden,
 // allowing a few pixels to differ slightly (anti-aliasing between GL
-// drivers); -update rewrites the golden file.
+// drivers); -update rewrites a golden file the frame differs from, and
+// only those, so the ones left alone keep their approval (see
+// checkReviewed).
 func compareGolden(t *testing.T, dir, name string) image.Image {
 	t.Helper()
 	got := displaytest.ReadPNG(t, filepath.Join(dir, name+".png"))
 	golden := filepath.Join("testdata", "golden", name+".png")
-	if *update {
+	differs := "there is no golden image"
+	if _, err := os.Stat(golden); err == nil {
+		differs = pixelDiff(got, displaytest.ReadPNG(t, golden))
+	}
+	if differs != "" {
+		if !*update {
+			t.Errorf("%s: %s %s (run with -update if the change is meant; the new frame is in %s)", name, differs, golden, dir)
+			return got
+		}
 		data, err := os.ReadFile(filepath.Join(dir, name+".png"))
 		if err != nil {
 			t.Fatal(err)
@@ -329,11 +342,16 @@ func compareGolden(t *testing.T, dir, name string) image.Image {
 		if err := os.WriteFile(golden, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		return got
+		t.Logf("%s: %s; rewritten", golden, differs)
 	}
-	want := displaytest.ReadPNG(t, golden)
+	checkReviewed(t, golden)
+	return got
+}
+
+// pixelDiff says how got differs from want beyond anti-aliasing, or "".
+func pixelDiff(got, want image.Image) string {
 	if got.Bounds() != want.Bounds() {
-		t.Fatalf("%s: frame is %v, golden %v", name, got.Bounds(), want.Bounds())
+		return fmt.Sprintf("the frame is %v, not %v like", got.Bounds(), want.Bounds())
 	}
 	diff, total := 0, 0
 	b := got.Bounds()
@@ -346,9 +364,69 @@ func compareGolden(t *testing.T, dir, name string) image.Image {
 		}
 	}
 	if float64(diff) > 0.002*float64(total) {
-		t.Errorf("%s: %d of %d pixels differ from %s (run with -update if the change is meant; the new frame is in %s)", name, diff, total, golden, dir)
+		return fmt.Sprintf("%d of %d pixels differ from", diff, total)
 	}
-	return got
+	return ""
+}
+
+var approve = flag.Bool("approve", false, "record the golden screenshots as looked at by a person, in testdata/golden/REVIEWED; use it only after opening every changed one")
+
+// reviewedFile lists the golden images a person has looked at and found
+// right, by their content.
+var reviewedFile = filepath.Join("testdata", "golden", "REVIEWED")
+
+const reviewedHeader = `# The golden screenshots a person has looked at and found right, by content
+# (sha256). A golden image not listed here fails the display tests: after
+# -update, open every changed PNG, and only if it shows what residents
+# should see, run the tests again with -approve to list it.
+`
+
+// reviewedMu guards reviewedFile between tests of this process.
+var reviewedMu sync.Mutex
+
+// checkReviewed fails t unless the golden image at path, as it is now, is
+// listed as looked at; -approve lists it. A golden image accepted by
+// -update alone once held a hall that cut every service name to its first
+// word: a person has to look.
+func checkReviewed(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := fmt.Sprintf("%x", sha256.Sum256(data))
+	name := filepath.Base(path)
+	reviewedMu.Lock()
+	defer reviewedMu.Unlock()
+	list := map[string]string{}
+	if text, err := os.ReadFile(reviewedFile); err == nil {
+		for _, line := range strings.Split(string(text), "\n") {
+			if f := strings.Fields(line); len(f) == 2 && !strings.HasPrefix(line, "#") {
+				list[f[1]] = f[0]
+			}
+		}
+	}
+	if list[name] == sum {
+		return
+	}
+	if !*approve {
+		t.Errorf("%s has not been looked at as it is now (%s): open it, and only if it shows what residents should see, run the tests again with -approve", path, reviewedFile)
+		return
+	}
+	list[name] = sum
+	names := make([]string, 0, len(list))
+	for n := range list {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var out strings.Builder
+	out.WriteString(reviewedHeader)
+	for _, n := range names {
+		fmt.Fprintf(&out, "%s  %s\n", list[n], n)
+	}
+	if err := os.WriteFile(reviewedFile, []byte(out.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func colorDistance(a, b color.Color) int {

@@ -199,7 +199,8 @@ func (k *Kiosk) drawServices(dst *canvas, r rect, now time.Time) {
 			nameL := label{text: name, short: short, font: bold, size: 40, minSize: 26, color: colInk, lines: 2}
 			statusL := label{text: status, font: regular, size: 28, minSize: 20, color: colInkSoft, lines: 3}
 			if tall {
-				nameL.v = middle
+				// Beside the letter there is room for a third line.
+				nameL.v, nameL.lines = middle, 3
 				nameL.draw(in, nameBox)
 				statusL.draw(in, restBox)
 			} else {
@@ -215,7 +216,7 @@ func (k *Kiosk) drawServices(dst *canvas, r rect, now time.Time) {
 		nameL := label{text: name, short: short, font: bold, size: 34, minSize: 24, color: colGreyInk, lines: 2}
 		reasonL := label{text: reason, font: regular, size: 25, minSize: 18, color: colGreyInk, lines: 5}
 		if tall {
-			nameL.v = middle
+			nameL.v, nameL.lines = middle, 3
 			nameL.draw(in, nameBox)
 			reasonL.draw(in, restBox)
 		} else {
