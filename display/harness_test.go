@@ -2,7 +2,6 @@ package display
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -11,14 +10,13 @@ import (
 	"image/color"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/numerek/numerek/display/displaytest"
+	"github.com/numerek/numerek/internal/goldens"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden screenshots in testdata/golden")
@@ -369,63 +367,17 @@ func pixelDiff(got, want image.Image) string {
 	return ""
 }
 
-var approve = flag.Bool("approve", false, "record the golden screenshots as looked at by a person, in testdata/golden/REVIEWED; use it only after opening every changed one")
-
-// reviewedFile lists the golden images a person has looked at and found
-// right, by their content.
-var reviewedFile = filepath.Join("testdata", "golden", "REVIEWED")
-
-const reviewedHeader = `# The golden screenshots a person has looked at and found right, by content
-# (sha256). A golden image not listed here fails the display tests: after
-# -update, open every changed PNG, and only if it shows what residents
-# should see, run the tests again with -approve to list it.
-`
-
-// reviewedMu guards reviewedFile between tests of this process.
-var reviewedMu sync.Mutex
-
-// checkReviewed fails t unless the golden image at path, as it is now, is
-// listed as looked at; -approve lists it. A golden image accepted by
-// -update alone once held a hall that cut every service name to its first
-// word: a person has to look.
+// checkReviewed fails t unless a person has looked at the golden image at
+// path as it is now (internal/goldens). A golden image accepted by -update
+// alone once held a hall that cut every service name to its first word.
 func checkReviewed(t *testing.T, path string) {
 	t.Helper()
-	data, err := os.ReadFile(path)
+	ok, err := goldens.Reviewed(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := fmt.Sprintf("%x", sha256.Sum256(data))
-	name := filepath.Base(path)
-	reviewedMu.Lock()
-	defer reviewedMu.Unlock()
-	list := map[string]string{}
-	if text, err := os.ReadFile(reviewedFile); err == nil {
-		for _, line := range strings.Split(string(text), "\n") {
-			if f := strings.Fields(line); len(f) == 2 && !strings.HasPrefix(line, "#") {
-				list[f[1]] = f[0]
-			}
-		}
-	}
-	if list[name] == sum {
-		return
-	}
-	if !*approve {
-		t.Errorf("%s has not been looked at as it is now (%s): open it, and only if it shows what residents should see, run the tests again with -approve", path, reviewedFile)
-		return
-	}
-	list[name] = sum
-	names := make([]string, 0, len(list))
-	for n := range list {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var out strings.Builder
-	out.WriteString(reviewedHeader)
-	for _, n := range names {
-		fmt.Fprintf(&out, "%s  %s\n", list[n], n)
-	}
-	if err := os.WriteFile(reviewedFile, []byte(out.String()), 0o644); err != nil {
-		t.Fatal(err)
+	if !ok {
+		t.Errorf("%s has not been looked at as it is now: open it, and only if it shows what residents should see, run go run ./internal/goldens/review --accept --by NAME display/testdata/golden", path)
 	}
 }
 

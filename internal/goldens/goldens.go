@@ -45,6 +45,20 @@ func Unreviewed(dir string) ([]string, error) {
 	return out, nil
 }
 
+// Reviewed says whether a person has accepted the golden image at path as
+// it is now.
+func Reviewed(path string) (bool, error) {
+	seen, err := readRecord(filepath.Dir(path))
+	if err != nil {
+		return false, err
+	}
+	sum, err := hashFile(path)
+	if err != nil {
+		return false, err
+	}
+	return seen[filepath.Base(path)+" "+sum], nil
+}
+
 // Accept records that a person has looked at the named images of dir as
 // they are now, and drops the lines of images that are gone or changed.
 func Accept(dir, reviewer string, names []string) error {
