@@ -241,7 +241,7 @@ func (l label) draw(dst *canvas, r rect) rect {
 	var used rect
 	m := f.Metrics()
 	for i, line := range lines {
-		w := text.Advance(line, f)
+		w := advance(line, f)
 		x := r.x
 		switch l.h {
 		case middle:
@@ -308,7 +308,7 @@ func fits(lines []string, f *text.GoTextFace, r rect, maxLines int) bool {
 		return false
 	}
 	for _, line := range lines {
-		if text.Advance(line, f) > r.w {
+		if advance(line, f) > r.w {
 			return false
 		}
 	}
@@ -326,7 +326,7 @@ func wrap(s string, f *text.GoTextFace, w float64) []string {
 		}
 		line := words[0]
 		for _, word := range words[1:] {
-			if text.Advance(line+" "+word, f) <= w {
+			if advance(line+" "+word, f) <= w {
 				line += " " + word
 				continue
 			}
@@ -347,7 +347,7 @@ func balance(s string, f *text.GoTextFace, lines []string, w float64) []string {
 		return lines
 	}
 	if a, b, ok := strings.Cut(s, " · "); ok && n == 2 && !strings.Contains(b, " · ") &&
-		text.Advance(a+" ·", f) <= w && text.Advance(b, f) <= w {
+		advance(a+" ·", f) <= w && advance(b, f) <= w {
 		return []string{a + " ·", b}
 	}
 	lo, hi := 0.0, w
@@ -363,11 +363,11 @@ func balance(s string, f *text.GoTextFace, lines []string, w float64) []string {
 }
 
 func ellipsize(s string, f *text.GoTextFace, w float64) string {
-	if text.Advance(s, f) <= w {
+	if advance(s, f) <= w {
 		return s
 	}
 	r := []rune(s)
-	for len(r) > 0 && text.Advance(string(r)+"…", f) > w {
+	for len(r) > 0 && advance(string(r)+"…", f) > w {
 		r = r[:len(r)-1]
 	}
 	return strings.TrimSpace(string(r)) + "…"
@@ -380,7 +380,7 @@ func (l label) height(r rect) float64 {
 }
 
 // width is how wide l's text is on one line at its full size.
-func (l label) width() float64 { return text.Advance(l.text, face(l.font, l.size)) }
+func (l label) width() float64 { return advance(l.text, face(l.font, l.size)) }
 
 // drawStack draws labels one under another, gap apart, the whole block
 // centred vertically in r. Each label is fitted to what the ones before it
@@ -412,3 +412,6 @@ func drawStack(dst *canvas, r rect, gap float64, ls ...label) {
 		y += hs[i] + gap
 	}
 }
+
+// advance is how wide s is drawn in f, shaped as a whole line.
+func advance(s string, f text.Face) float64 { return text.AdvanceAt(s, len(s), f) }

@@ -366,7 +366,7 @@ func (h *Hall) drawWaiting(dst *canvas, r rect, l waitLayout) {
 		in := dst.within(cell)
 		bg, fg, soft := colNavyLight, colWhite, colMuted
 		if !s.Open {
-			bg, fg, soft = colNavy, colMuted, colMuted
+			fg, soft = colMuted, colMuted
 			strokeRound(dst, cell, 16, 2, colNavyLight)
 		} else {
 			fillRound(dst, cell, 16, bg)

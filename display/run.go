@@ -234,6 +234,8 @@ func (g *game) waker(done <-chan struct{}) {
 		}
 		seen := g.updates.Load()
 		for d := time.Millisecond; g.updates.Load() <= seen; d = min(2*d, 50*time.Millisecond) {
+			//lint:ignore SA1019 the screen is drawn only when it changed, so it
+			// is not cleared every frame; a frame is asked for when it must be.
 			ebiten.ScheduleFrame()
 			select {
 			case <-done:

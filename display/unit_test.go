@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hajimehoshi/ebiten/v2/text/v2"
 	"github.com/numerek/numerek/queue"
 	devsync "github.com/numerek/numerek/sync"
 )
@@ -127,7 +126,7 @@ func TestLabelFit(t *testing.T) {
 		if lines != nil && tt.want != nil {
 			h := float64(len(lines)) * lineHeight(f.Size)
 			for _, line := range lines {
-				if w := text.Advance(line, f); w > tt.box.w || h > tt.box.h+1 {
+				if w := advance(line, f); w > tt.box.w || h > tt.box.h+1 {
 					t.Errorf("%s: %q is %.0fx%.0f, box %.0fx%.0f", tt.name, line, w, h, tt.box.w, tt.box.h)
 				}
 			}
