@@ -3,6 +3,7 @@
 GO ?= go
 BIN := bin
 TEST_TIMEOUT ?= 18m
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: all build test bench chaos demo lint deps fuzz clean
 
@@ -18,6 +19,7 @@ build:
 
 test: deps
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	TEST_TIMEOUT=$(TEST_TIMEOUT) bash scripts/with-display.sh bash scripts/test.sh
@@ -40,6 +42,7 @@ demo: deps build
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 # Runs each fuzz target for a short while (FUZZTIME=30s by default).
 FUZZTIME ?= 30s
