@@ -237,7 +237,13 @@ func runJournal(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			orDash(e.Number), orDash(e.Service), e.Lang, e.Source, e.Phase, orDash(string(e.HandIn)), note)
 	}
 	tw.Flush()
-	fmt.Fprintf(stdout, "\n%d tickets in the journal; %d waiting to be handed in\n", stats.Entries, stats.PendingHandIns)
+	fmt.Fprintf(stdout, "\n%d tickets in the journal; %d waiting to be handed in", stats.Entries, stats.ByHandIn[store.HandInPending])
+	if n := stats.ByHandIn[store.HandInWithdraw]; n > 0 {
+		// A request the kiosk printed nothing for: the server is still to be
+		// told, so that a ticket it issued too late is withdrawn.
+		fmt.Fprintf(stdout, "; withdrawals to send: %d (requests nothing was printed for)", n)
+	}
+	fmt.Fprintln(stdout)
 	if len(leases) > 0 {
 		fmt.Fprintln(stdout, "\nleases:")
 		for _, l := range leases {

@@ -62,6 +62,14 @@ func TestJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.AddLease(queue.Lease{ID: "l", Service: "family", Day: "2026-11-23", First: 21, Last: 40, GrantedAt: time.Now()})
+	// A request cut off by a restart before any answer: nothing was
+	// printed, so the server is to be told to withdraw it.
+	if _, err := db.BeginRequest(store.JournalEntry{Source: store.SourceServer, Service: "family", Lang: "pl", IssuedAt: time.Date(2026, 11, 23, 9, 6, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Recover(); err != nil {
+		t.Fatal(err)
+	}
 	e, _ := db.IssueFromLease(store.JournalEntry{Service: "family", Lang: "uk", IssuedAt: time.Date(2026, 11, 23, 9, 5, 0, 0, time.UTC)}, "2026-11-23", "A")
 	if code, _, stderr := runCmd(t, "journal", "--data", dir); code != 1 || !strings.Contains(stderr, "kioskd is running") {
 		t.Errorf("while held: exit %d: %s", code, stderr)
@@ -71,7 +79,7 @@ func TestJournal(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{e.Number, "family", "uk", "lease", "issued", "pending", "1 waiting to be handed in", "2026-11-23 family numbers 21-40, next 22 (19 left)"} {
+	for _, want := range []string{e.Number, "family", "uk", "lease", "issued", "pending", "1 waiting to be handed in; withdrawals to send: 1", "2026-11-23 family numbers 21-40, next 22 (19 left)"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("journal does not say %q:\n%s", want, stdout)
 		}
@@ -80,7 +88,7 @@ func TestJournal(t *testing.T) {
 	var doc struct {
 		Journal []store.JournalEntry `json:"journal"`
 	}
-	if code != 0 || json.Unmarshal([]byte(stdout), &doc) != nil || len(doc.Journal) != 1 || doc.Journal[0].RequestID != e.RequestID {
+	if code != 0 || json.Unmarshal([]byte(stdout), &doc) != nil || len(doc.Journal) != 2 || doc.Journal[1].RequestID != e.RequestID || doc.Journal[0].HandIn != store.HandInWithdraw {
 		t.Errorf("--json: exit %d: %s", code, stdout)
 	}
 }
