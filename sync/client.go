@@ -235,9 +235,15 @@ func (c *Client) View(ctx context.Context) (queue.View, error) {
 // already given a ticket (the same one comes back).
 func (c *Client) Issue(ctx context.Context, req IssueRequest) (resp TicketResponse, created bool, err error) {
 	sent := time.Now()
-	status, err := c.do(ctx, "issuing a "+req.Service+" ticket", "POST", "/tickets", req, &resp)
+	op := "issuing a " + req.Service + " ticket"
+	status, err := c.do(ctx, op, "POST", "/tickets", req, &resp)
 	if err != nil {
 		return resp, false, err
+	}
+	if resp.Ticket.ID == "" {
+		// Nothing to print is never a success: the kiosk would hand the
+		// resident an empty ticket, or none while saying it printed.
+		return resp, false, fmt.Errorf("%s: the server answered %d without a ticket: %w", op, status, errBadAnswer)
 	}
 	if status == http.StatusCreated {
 		c.observe(resp.Ticket.IssuedAt, sent, 0)
@@ -255,7 +261,11 @@ func (c *Client) Ticket(ctx context.Context, id string) (TicketResponse, error) 
 // CheckIn confirms a booked visit by its code and returns its ticket.
 func (c *Client) CheckIn(ctx context.Context, req CheckInRequest) (TicketResponse, error) {
 	var resp TicketResponse
-	_, err := c.do(ctx, "confirming a booked visit", "POST", "/checkins", req, &resp)
+	const op = "confirming a booked visit"
+	status, err := c.do(ctx, op, "POST", "/checkins", req, &resp)
+	if err == nil && resp.Ticket.ID == "" {
+		return resp, fmt.Errorf("%s: the server answered %d without a ticket: %w", op, status, errBadAnswer)
+	}
 	return resp, err
 }
 

@@ -3,6 +3,9 @@ package sync_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -154,5 +157,38 @@ func TestCounterActions(t *testing.T) {
 	}
 	if _, err := c.CounterAction(ctx, 3, "next", nil); err == nil {
 		t.Error("a counter token acted at another counter")
+	}
+}
+
+// A success without a ticket is not one: the kiosk must not say it printed
+// (or print an empty ticket) on a 204 or an empty 200.
+func TestAnswerWithoutATicketIsNoTicket(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		status int
+		body   string
+	}{
+		{"no content", http.StatusNoContent, ""},
+		{"an empty ticket", http.StatusOK, `{"ticket":{}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tc.status)
+				io.WriteString(w, tc.body)
+			}))
+			defer srv.Close()
+			c, err := devsync.NewClient(srv.URL, "office", "token", devsync.ClientOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			if resp, _, err := c.Issue(ctx, devsync.IssueRequest{Service: "family", Lang: "pl", RequestID: "r-1"}); err == nil || !strings.Contains(err.Error(), "without a ticket") {
+				t.Errorf("issue: %+v, %v; want an error saying there is no ticket", resp.Ticket, err)
+			}
+			if resp, err := c.CheckIn(ctx, devsync.CheckInRequest{Code: "K7M2X9P4", Lang: "pl", RequestID: "r-2"}); err == nil || !strings.Contains(err.Error(), "without a ticket") {
+				t.Errorf("check-in: %+v, %v; want an error saying there is no ticket", resp.Ticket, err)
+			}
+		})
 	}
 }
