@@ -172,7 +172,8 @@ func runHallKill(ctx context.Context, s settings, rep *report) error {
 			said[i] += n
 		}
 	}
-	before := whichCalls(heard[0], calls)
+	before, ends := findCalls(heard[0], calls)
+	killedAt := len(heard[0])
 	sum := func(ns []int) int {
 		t := 0
 		for _, n := range ns {
@@ -185,7 +186,18 @@ func runHallKill(ctx context.Context, s settings, rep *report) error {
 		case said[i] == 0:
 			rep.add("unsaid", 1, fmt.Sprintf("%s to counter %d was never said (the hall was killed after saying %d of %d calls)", c.number, c.counter, sum(before), len(calls)))
 		case said[i] > 1:
-			rep.add("said-twice", float64(said[i]-1), fmt.Sprintf("%s to counter %d was said %d times", c.number, c.counter, said[i]))
+			extra := said[i] - 1
+			if before[i] > 0 && killedAt-ends[i] < samplesWithin(unknowable) {
+				// Its end reached the speaker so shortly before the kill that
+				// the hall could not yet know it was heard: said again by
+				// design (better twice than never), not counted.
+				extra--
+				rep.note("hall: %s ended %.2f s before the kill, within the speaker's latency: said again by design",
+					c.number, float64(killedAt-ends[i])/float64(audio.DefaultRate))
+			}
+			if extra > 0 {
+				rep.add("said-twice", float64(extra), fmt.Sprintf("%s to counter %d was said %d times", c.number, c.counter, said[i]))
+			}
 		}
 	}
 	rep.note("hall: %d calls at once; killed after saying %d of them; %d said in all, by both lives of the hall",
@@ -238,7 +250,27 @@ func quiet(c *audiotest.Capture, d time.Duration) func() bool {
 // must follow sample for sample; a chime or a call cut short is passed
 // over.
 func whichCalls(got []float32, calls []call) []int {
-	counts := make([]int, len(calls))
+	counts, _ := findCalls(got, calls)
+	return counts
+}
+
+// unknowable is how long before a kill a call may end and still be said
+// again after the restart: the hall counts a call as said only once its
+// last sample has passed the speaker's buffers (audio.OtoSink.Latency:
+// 250 ms of read-ahead and twice the hall's 50 ms device buffer) and the
+// record of it is on disk. Ending inside it, a call is heard but not yet
+// known to be: saying it again is the hall's design.
+const unknowable = 350*time.Millisecond + 150*time.Millisecond
+
+func samplesWithin(d time.Duration) int {
+	return int(d.Seconds() * float64(audio.DefaultRate))
+}
+
+// findCalls is whichCalls with, for each call found, where in got its
+// last saying ended.
+func findCalls(got []float32, calls []call) (counts, ends []int) {
+	counts = make([]int, len(calls))
+	ends = make([]int, len(calls))
 	gap := audio.DefaultRate / 5
 	pos := 0
 	for {
@@ -246,13 +278,14 @@ func whichCalls(got []float32, calls []call) []int {
 			pos++
 		}
 		if pos >= len(got) {
-			return counts
+			return counts, ends
 		}
 		found := false
 		for i, c := range calls {
 			for _, want := range [][]int16{c.opening, c.speech} {
 				if end, _, err := audiotest.Find(got, pos, want); err == nil {
 					counts[i]++
+					ends[i] = end
 					pos, found = end, true
 					break
 				}

@@ -175,3 +175,15 @@ func TestReportVerdicts(t *testing.T) {
 		t.Errorf("10 s stale passed; the limit is under 10 s")
 	}
 }
+
+// findCalls says where each call's last saying ended, so that a call
+// ending just before a kill can be told from one said long before it.
+func TestFindCallsEnds(t *testing.T) {
+	a := call{number: "A001", speech: sound(1, 6000)}
+	b := call{number: "B001", speech: sound(2, 6000)}
+	pause := silence(5000)
+	counts, ends := findCalls(heard(cat(a.speech, pause, b.speech, silence(100))), []call{a, b})
+	if !slices.Equal(counts, []int{1, 1}) || ends[0] != 6000 || ends[1] != 17000 {
+		t.Errorf("counts %v ends %v, want [1 1] and [6000 17000]", counts, ends)
+	}
+}
