@@ -10,19 +10,18 @@ import (
 	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/localize"
 	"github.com/numerek/numerek/queue"
-	devsync "github.com/numerek/numerek/sync"
 )
 
 // CodeAlphabet is the letters and digits of booking codes, as the server
 // makes them (no O and 0, no I, 1 and L, no U), letters first as the keypad
 // shows them. The keypad offers exactly these.
-var CodeAlphabet = lettersFirst(devsync.BookingCodeAlphabet)
+var CodeAlphabet = lettersFirst(queue.BookingCodeAlphabet)
 
 // MaxCodeLength bounds what the keypad and the scanner may type: a code.
-const MaxCodeLength = devsync.BookingCodeLength
+const MaxCodeLength = queue.BookingCodeLength
 
 // minCodeLength is the shortest code OK accepts.
-const minCodeLength = devsync.BookingCodeLength
+const minCodeLength = queue.BookingCodeLength
 
 // lettersFirst orders an alphabet's letters before its digits.
 func lettersFirst(alphabet string) string {

@@ -7,14 +7,6 @@ import (
 	"github.com/numerek/numerek/queue"
 )
 
-// BookingCodeAlphabet is the characters of booking codes, shared by the
-// server that makes them and the kiosk keypad that types them: digits and
-// capitals without the look-alikes O/0, I/1/L, and U (read as V).
-const BookingCodeAlphabet = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-// BookingCodeLength is how many characters a booking code has.
-const BookingCodeLength = 8
-
 // IssueRequest asks for a new ticket.
 type IssueRequest struct {
 	Service  string `json:"service"`

@@ -11,15 +11,15 @@ import (
 	"encoding/hex"
 	"strings"
 
-	devsync "github.com/numerek/numerek/sync"
+	"github.com/numerek/numerek/queue"
 )
 
-// CodeAlphabet is the booking code's 30 characters (see sync).
-const CodeAlphabet = devsync.BookingCodeAlphabet
+// CodeAlphabet is the booking code's 30 characters (see queue).
+const CodeAlphabet = queue.BookingCodeAlphabet
 
 // CodeLength is how many characters a booking code has: 30^8, about 6.6e11
 // codes, against guessing throttled to a few tries a minute.
-const CodeLength = devsync.BookingCodeLength
+const CodeLength = queue.BookingCodeLength
 
 // macLength is how many base32 characters of an HMAC an address carries
 // (80 bits).
