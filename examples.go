@@ -5,11 +5,11 @@ package numerek
 
 import "embed"
 
-// ExampleOffices are testdata/offices/*.toml: Starachowice (seed 000) and
+// ExampleOffices are examples/offices/*.toml: Starachowice (seed 000) and
 // Częstochowa (seed 002).
 //
-//go:embed testdata/offices/*.toml
+//go:embed examples/offices/*.toml
 var ExampleOffices embed.FS
 
 // DefaultOfficeFile is the example the server runs when given no config.
-const DefaultOfficeFile = "testdata/offices/starachowice.toml"
+const DefaultOfficeFile = "examples/offices/starachowice.toml"

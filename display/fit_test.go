@@ -41,7 +41,7 @@ func rectMeta(r rect) [4]float64 { return [4]float64{r.x, r.y, r.w, r.h} }
 
 // exampleOffices are the example offices the layout is checked with.
 func exampleOffices(tb testing.TB) []string {
-	files, err := filepath.Glob("../testdata/offices/*.toml")
+	files, err := filepath.Glob("../examples/offices/*.toml")
 	if err != nil || len(files) < 2 {
 		tb.Fatalf("example offices: %v %v", files, err)
 	}
@@ -101,7 +101,7 @@ func longWaits(o *office, now time.Time) queue.View {
 }
 
 // fitPanel is the panel of a screen in an orientation, the portrait one
-// hung on its side as testdata/devices/hall.toml has it.
+// hung on its side as examples/devices/hall.toml has it.
 func fitPanel(screen, orientation string) Panel {
 	p := LandscapeHD
 	if screen == "counter" {

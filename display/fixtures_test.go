@@ -34,7 +34,7 @@ type office struct {
 }
 
 func newOffice() *office {
-	cfg, err := officeconfig.Load("../testdata/offices/starachowice.toml")
+	cfg, err := officeconfig.Load("../examples/offices/starachowice.toml")
 	if err != nil {
 		panic(err)
 	}

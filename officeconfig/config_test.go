@@ -10,7 +10,7 @@ import (
 )
 
 func TestExampleOffices(t *testing.T) {
-	files, _ := filepath.Glob("../testdata/offices/*.toml")
+	files, _ := filepath.Glob("../examples/offices/*.toml")
 	if len(files) < 2 {
 		t.Fatalf("example offices missing: %v", files)
 	}
@@ -26,7 +26,7 @@ func TestExampleOffices(t *testing.T) {
 			}
 		}
 	}
-	cfg, err := Load("../testdata/offices/czestochowa.toml")
+	cfg, err := Load("../examples/offices/czestochowa.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func unwrapAll(err error) error {
 // they hold, Parse answers with a config or an error, never a panic.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(good))
-	if data, err := os.ReadFile("../testdata/offices/starachowice.toml"); err == nil {
+	if data, err := os.ReadFile("../examples/offices/starachowice.toml"); err == nil {
 		f.Add(data)
 	}
 	f.Add([]byte("[[office]]\n[[office.service]]\n[office.service.name]\n"))

@@ -34,11 +34,11 @@ type env struct {
 
 func newEnv(t testing.TB, opts actor.Options) *env {
 	t.Helper()
-	cfg, err := officeconfig.Load("../testdata/offices/starachowice.toml")
+	cfg, err := officeconfig.Load("../examples/offices/starachowice.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := officeconfig.Load("../testdata/offices/czestochowa.toml")
+	other, err := officeconfig.Load("../examples/offices/czestochowa.toml")
 	if err != nil {
 		t.Fatal(err)
 	}

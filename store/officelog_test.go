@@ -18,7 +18,7 @@ import (
 
 func exampleOffice(t testing.TB) *queue.Office {
 	t.Helper()
-	cfg, err := officeconfig.Load("../testdata/offices/starachowice.toml")
+	cfg, err := officeconfig.Load("../examples/offices/starachowice.toml")
 	if err != nil {
 		t.Fatal(err)
 	}

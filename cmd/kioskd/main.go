@@ -46,7 +46,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("kioskd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	configPath := fs.String("config", "", "the device's configuration file (TOML; see testdata/devices/)")
+	configPath := fs.String("config", "", "the device's configuration file (TOML; see examples/devices/)")
 	check := fs.Bool("check", false, "check the configuration, say what the device is, and exit")
 	screenshot := fs.String("screenshot", "", "write the first frame showing the office to this PNG file and exit")
 	windowed := fs.Bool("windowed", false, "show a window instead of the full screen")

@@ -26,7 +26,7 @@ func TestConfigurationChecked(t *testing.T) {
 			t.Errorf("kioskd's complaint does not say %q:\n%s", want, out)
 		}
 	}
-	out, err = exec.Command(bin, "--config", "../../testdata/devices/counter.toml", "--check").CombinedOutput()
+	out, err = exec.Command(bin, "--config", "../../examples/devices/counter.toml", "--check").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), `a counter device named "counter-5"`) || !strings.Contains(string(out), "counter 5 with 6 buttons") {
 		t.Errorf("--check: %v\n%s", err, out)
 	}

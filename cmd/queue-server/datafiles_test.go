@@ -402,7 +402,7 @@ func TestScheduledBackups(t *testing.T) {
 	}
 	bin := buildServer(t)
 	data, backups := t.TempDir(), t.TempDir()
-	office, err := os.ReadFile("../../testdata/offices/starachowice.toml")
+	office, err := os.ReadFile("../../examples/offices/starachowice.toml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 func TestWrongConfigStopsStartUp(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "offices.toml")
-	data, err := os.ReadFile("../../testdata/offices/czestochowa.toml")
+	data, err := os.ReadFile("../../examples/offices/czestochowa.toml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,7 @@
 // prints wait and service figures, and how well the engine's wait estimate
 // did beside the usual formula:
 //
-//	go run ./cmd/queue-sim --config testdata/offices/starachowice.toml [--seed N] [--days N]
+//	go run ./cmd/queue-sim --config examples/offices/starachowice.toml [--seed N] [--days N]
 package main
 
 import (

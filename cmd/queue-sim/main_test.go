@@ -13,17 +13,17 @@ func TestRun(t *testing.T) {
 		want    []string // in the report, or in the error
 		wantErr bool
 	}{
-		{"one day", []string{"--config", "../../testdata/offices/starachowice.toml", "--seed", "4"},
+		{"one day", []string{"--config", "../../examples/offices/starachowice.toml", "--seed", "4"},
 			[]string{"Centrum Usług Społecznych w Starachowicach", "1 day, 2026-11-23, seed 4", "engine forecast", "usual formula", "D documents"}, false},
-		{"office by id over two days", []string{"--config", "../../testdata/offices/czestochowa.toml", "--office", "um-czestochowa", "--days", "2", "--start", "2026-12-24"},
+		{"office by id over two days", []string{"--config", "../../examples/offices/czestochowa.toml", "--office", "um-czestochowa", "--days", "2", "--start", "2026-12-24"},
 			[]string{"2 days, 2026-12-28 to 2026-12-29"}, false},
 		{"no config", nil, []string{"--config is required"}, true},
 		{"missing file", []string{"--config", "nowhere.toml"}, []string{"nowhere.toml"}, true},
-		{"unknown office", []string{"--config", "../../testdata/offices/czestochowa.toml", "--office", "krakow"},
+		{"unknown office", []string{"--config", "../../examples/offices/czestochowa.toml", "--office", "krakow"},
 			[]string{`no office "krakow"`, "um-czestochowa"}, true},
-		{"bad date", []string{"--config", "../../testdata/offices/czestochowa.toml", "--start", "23.11.2026"}, []string{`--start "23.11.2026"`}, true},
-		{"bad load", []string{"--config", "../../testdata/offices/czestochowa.toml", "--load", "0"}, []string{"--load 0"}, true},
-		{"too many days", []string{"--config", "../../testdata/offices/czestochowa.toml", "--days", "1000"}, []string{"days 1000"}, true},
+		{"bad date", []string{"--config", "../../examples/offices/czestochowa.toml", "--start", "23.11.2026"}, []string{`--start "23.11.2026"`}, true},
+		{"bad load", []string{"--config", "../../examples/offices/czestochowa.toml", "--load", "0"}, []string{"--load 0"}, true},
+		{"too many days", []string{"--config", "../../examples/offices/czestochowa.toml", "--days", "1000"}, []string{"days 1000"}, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -153,9 +153,9 @@ func TestTemplateReadsBack(t *testing.T) {
 	}
 }
 
-// The example configurations in testdata/devices are valid.
+// The example configurations in examples/devices are valid.
 func TestExamples(t *testing.T) {
-	paths, err := filepath.Glob("../../testdata/devices/*.toml")
+	paths, err := filepath.Glob("../../examples/devices/*.toml")
 	if err != nil || len(paths) < 3 {
 		t.Fatalf("examples: %v %v", paths, err)
 	}

@@ -13,12 +13,12 @@ import (
 	"github.com/numerek/numerek/queue"
 )
 
-// exampleOffices are the offices of testdata/offices, by file name.
+// exampleOffices are the offices of examples/offices, by file name.
 var exampleOffices = []string{"starachowice", "czestochowa"}
 
 func loadOffice(t testing.TB, name string) *queue.Office {
 	t.Helper()
-	cfg, err := officeconfig.Load("../../testdata/offices/" + name + ".toml")
+	cfg, err := officeconfig.Load("../../examples/offices/" + name + ".toml")
 	if err != nil {
 		t.Fatal(err)
 	}
