@@ -17,25 +17,25 @@ import (
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/host/v3"
-
-	"github.com/numerek/numerek/device/config"
 )
 
 // ErrNoGPIO means the machine has no GPIO pins periph.io can drive (a
 // desktop, a container): the counter runs without buttons.
 var ErrNoGPIO = errors.New("this machine has no GPIO pins")
 
-// Open finds the pins named in pins (periph.io names such as "GPIO17").
+// Open finds the pins named in pins (periph.io names such as "GPIO17"),
+// keyed by whatever names the caller gives its buttons (device/config's
+// Button), so this driver needs no part of the configuration.
 // It returns ErrNoGPIO on a machine without GPIO, and names every pin it
 // cannot find; the pins it found are returned either way.
-func Open(pins map[config.Button]string) (map[config.Button]gpio.PinIO, error) {
+func Open[B ~string](pins map[B]string) (map[B]gpio.PinIO, error) {
 	if _, err := host.Init(); err != nil {
 		return nil, fmt.Errorf("starting periph.io: %w", err)
 	}
 	if len(gpioreg.All()) == 0 {
 		return nil, ErrNoGPIO
 	}
-	out := map[config.Button]gpio.PinIO{}
+	out := map[B]gpio.PinIO{}
 	var missing []string
 	for btn, name := range pins {
 		p := gpioreg.ByName(name)
@@ -66,7 +66,7 @@ type Options struct {
 
 // Watch reads pins until ctx ends and calls press, from one goroutine per
 // pin, once for each press.
-func Watch(ctx context.Context, pins map[config.Button]gpio.PinIO, opts Options, press func(config.Button)) error {
+func Watch[B ~string](ctx context.Context, pins map[B]gpio.PinIO, opts Options, press func(B)) error {
 	pull := gpio.PullDown
 	if opts.ActiveLow {
 		pull = gpio.PullUp
@@ -91,7 +91,7 @@ func Watch(ctx context.Context, pins map[config.Button]gpio.PinIO, opts Options,
 	return nil
 }
 
-func watchPin(ctx context.Context, btn config.Button, p gpio.PinIO, opts Options, press func(config.Button)) {
+func watchPin[B ~string](ctx context.Context, btn B, p gpio.PinIO, opts Options, press func(B)) {
 	active := func() bool { return (p.Read() == gpio.Low) == opts.ActiveLow }
 	// A button held down at start is not a press.
 	pressed := active()
