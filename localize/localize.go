@@ -6,6 +6,7 @@ package localize
 
 import (
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/numerek/numerek/i18n"
@@ -89,25 +90,68 @@ func When(cat *i18n.Catalog, lang string, t time.Time, loc *time.Location, now t
 
 func weekdayID(d time.Weekday) string { return "weekday." + string(rune('0'+int(d))) }
 
-// Wait says an expected wait: "ok. 15 minut", "około 1 godz. 20 min"; a
-// negative wait is unknown.
+// WaitMinutes is the one rounding rule for every wait Numerek tells a
+// resident, on paper, on the kiosk and hall screens and on the web: whole
+// minutes, rounded up. A resident told "about 15 min" plans on it (steps
+// out, feeds the meter); rounding 14 min 40 s to the nearest minute is
+// fine, but 15 min 20 s to 15 has them back late for their call. So a
+// wait is over-promised by under a minute, never under-promised.
+func WaitMinutes(d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	return int((d + time.Minute - 1) / time.Minute)
+}
+
+// Wait says an expected wait on a screen or page: "ok. 15 minut",
+// "ok. 1 godz. 20 min"; under a minute is no wait, a negative wait is
+// unknown. Minutes are rounded up (WaitMinutes).
 func Wait(cat *i18n.Catalog, lang string, d time.Duration) string {
 	switch {
 	case d < 0:
 		return cat.T(lang, "wait.unknown")
 	case d < time.Minute:
 		return cat.T(lang, "wait.none")
-	case d < time.Hour-30*time.Second:
-		return cat.N(lang, "wait.about_minutes", int(d.Round(time.Minute)/time.Minute))
+	}
+	if m := WaitMinutes(d); m < 60 {
+		return cat.N(lang, "wait.about_minutes", m)
 	}
 	return cat.T(lang, "wait.about", "duration", Duration(cat, lang, d))
 }
 
-// Duration says a duration in whole minutes, or hours and minutes past an hour.
+// Duration says a wait in whole minutes, or hours and minutes past an
+// hour, rounded up (WaitMinutes).
 func Duration(cat *i18n.Catalog, lang string, d time.Duration) string {
-	m := int(d.Round(time.Minute) / time.Minute)
+	m := WaitMinutes(d)
 	if m < 60 {
 		return cat.N(lang, "duration.minutes", m)
 	}
 	return cat.T(lang, "duration.hours", "h", m/60, "m", m%60)
+}
+
+// TicketWait is the printed ticket's wait line, in the paper's short
+// words ("Czas oczekiwania: ok. 15 min", "... 1 godz. 20 min"); under a
+// minute says so, and a negative (unknown) wait is no line at all (""). The
+// minutes are the screens' figure (WaitMinutes), so paper and screen agree.
+func TicketWait(cat *i18n.Catalog, lang string, d time.Duration) string {
+	switch {
+	case d < 0:
+		return ""
+	case d < time.Minute:
+		return cat.T(lang, "ticket.wait_short")
+	}
+	return cat.T(lang, "ticket.wait", "duration", ticketDuration(cat, lang, d))
+}
+
+// ticketDuration says d in the paper's short units: "15 min", "1 godz.",
+// "1 godz. 20 min".
+func ticketDuration(cat *i18n.Catalog, lang string, d time.Duration) string {
+	m := WaitMinutes(d)
+	switch {
+	case m < 60:
+		return cat.T(lang, "ticket.duration_minutes", "m", strconv.Itoa(m))
+	case m%60 == 0:
+		return cat.T(lang, "ticket.duration_whole_hours", "h", strconv.Itoa(m/60))
+	}
+	return cat.T(lang, "ticket.duration_hours", "h", strconv.Itoa(m/60), "m", strconv.Itoa(m%60))
 }

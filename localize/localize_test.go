@@ -1,6 +1,7 @@
 package localize
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -61,23 +62,62 @@ func TestWhen(t *testing.T) {
 	}
 }
 
+// TestWait covers the one wait formatter of the screens, the web and the
+// paper: the same rounding (up) across languages and at the edges.
 func TestWait(t *testing.T) {
 	cat := i18n.Messages()
+	const s, min, h = time.Second, time.Minute, time.Hour
 	tests := []struct {
-		lang string
-		d    time.Duration
-		want string
+		lang   string
+		d      time.Duration
+		screen string // Wait: kiosk and hall screens, web pages
+		paper  string // TicketWait: the printed ticket
 	}{
-		{"pl", 22 * time.Minute, "ok. 22 minut"}, {"pl", 1 * time.Minute, "ok. 1 minuty"},
-		{"pl", 25 * time.Minute, "ok. 25 minut"},
-		{"pl", 80 * time.Minute, "ok. 1 godz. 20 min"},
-		{"en", 30 * time.Second, "no wait"},
-		{"ru", 21 * time.Minute, "около 21 минуты"}, {"lt", 21 * time.Minute, "apie 21 minutę"}, {"uk", 5 * time.Minute, "близько 5 хвилин"},
-		{"lt", -1, "laukimo laikas nežinomas"},
+		{"pl", -1, "czas oczekiwania nieznany", ""},
+		{"pl", 0, "bez czekania", "Czas oczekiwania: poniżej minuty"},
+		{"en", 30 * s, "no wait", "Estimated wait: under a minute"},
+		{"en", 59 * s, "no wait", "Estimated wait: under a minute"},
+		{"en", min, "about 1 minute", "Estimated wait: about\u00A01\u00A0min"},
+		{"en", 61 * s, "about 2 minutes", "Estimated wait: about\u00A02\u00A0min"},
+		{"pl", 14*min + 20*s, "ok. 15 minut", "Czas oczekiwania: ok.\u00A015\u00A0min"},
+		{"pl", 22 * min, "ok. 22 minut", "Czas oczekiwania: ok.\u00A022\u00A0min"},
+		{"pl", 25 * min, "ok. 25 minut", "Czas oczekiwania: ok.\u00A025\u00A0min"},
+		{"pl", 59*min + 1*s, "ok. 1 godz. 0 min", "Czas oczekiwania: ok.\u00A01\u00A0godz."},
+		{"pl", h, "ok. 1 godz. 0 min", "Czas oczekiwania: ok.\u00A01\u00A0godz."},
+		{"pl", 80 * min, "ok. 1 godz. 20 min", "Czas oczekiwania: ok.\u00A01\u00A0godz. 20\u00A0min"},
+		{"pl", 2*h + 30*s, "ok. 2 godz. 1 min", "Czas oczekiwania: ok.\u00A02\u00A0godz. 1\u00A0min"},
+		{"ru", 20*min + 1*s, "около 21 минуты", ""},
+		{"lt", 21 * min, "apie 21 minutę", ""},
+		{"uk", 4*min + 10*s, "близько 5 хвилин", ""},
+		{"lt", -1, "laukimo laikas nežinomas", ""},
 	}
 	for _, tt := range tests {
-		if got := Wait(cat, tt.lang, tt.d); got != tt.want {
-			t.Errorf("Wait(%s, %v) = %q, want %q", tt.lang, tt.d, got, tt.want)
+		if got := Wait(cat, tt.lang, tt.d); got != tt.screen {
+			t.Errorf("Wait(%s, %v) = %q, want %q", tt.lang, tt.d, got, tt.screen)
+		}
+		if tt.paper == "" && tt.d >= 0 {
+			continue // only the screen's words are checked for this language
+		}
+		if got := TicketWait(cat, tt.lang, tt.d); got != tt.paper {
+			t.Errorf("TicketWait(%s, %v) = %q, want %q", tt.lang, tt.d, got, tt.paper)
+		}
+	}
+}
+
+// TestPaperAndScreenAgree checks that for any wait the ticket and the
+// screen say the same number of minutes (they once rounded differently).
+func TestPaperAndScreenAgree(t *testing.T) {
+	cat := i18n.Messages()
+	for d := time.Minute; d < 3*time.Hour; d += 7 * time.Second {
+		m := WaitMinutes(d)
+		if m < 60 {
+			want := fmt.Sprint(m)
+			if screen, paper := Wait(cat, "en", d), TicketWait(cat, "en", d); !strings.Contains(screen, " "+want+" ") || !strings.Contains(paper, "\u00A0"+want+"\u00A0") {
+				t.Fatalf("%v: screen %q and paper %q should both say %s minutes", d, screen, paper, want)
+			}
+		}
+		if time.Duration(m)*time.Minute < d || time.Duration(m-1)*time.Minute >= d {
+			t.Fatalf("WaitMinutes(%v) = %d, not rounded up", d, m)
 		}
 	}
 }

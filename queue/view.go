@@ -244,3 +244,18 @@ func seconds(d time.Duration) int64 {
 	}
 	return int64(d.Round(time.Second) / time.Second)
 }
+
+// AheadOfNew is how many people a ticket for service issued now would have
+// ahead of it: the tickets of that service still waiting, since a new
+// ticket joins the end of its service's line. A kiosk that cannot reach
+// the server prints it on a ticket issued from its lease, where the server
+// would have answered with the issued ticket's TicketView.Ahead.
+func (s *State) AheadOfNew(service string) int {
+	n := 0
+	for _, t := range s.Tickets {
+		if t.Service == service && t.State == Waiting {
+			n++
+		}
+	}
+	return n
+}

@@ -230,11 +230,7 @@ func (k *Kiosk) issueOffline(ctx context.Context, o *queue.Office, svc queue.Ser
 		if refused = s.CanIssue(now, svc.ID); refused != nil {
 			return
 		}
-		for _, t := range s.Tickets {
-			if t.Service == svc.ID && t.State == queue.Waiting {
-				ahead++
-			}
-		}
+		ahead = s.AheadOfNew(svc.ID)
 		wait = s.WaitForNew(now, svc.ID)
 	})
 	if refused != nil {

@@ -171,6 +171,11 @@ func TestOfflineTicketsHandedInOnceInOrder(t *testing.T) {
 		return family == 20 && documents == 20
 	})
 	online := r.issue("family", "pl")
+	r.waitFor("the kiosk's copy to hold the online ticket", func() bool {
+		var seen bool
+		r.follow.Read(func(s *queue.State) { _, seen = s.Tickets[online.Entry.TicketID] })
+		return seen
+	})
 	r.srv.Stop()
 	var offline []Result
 	for i := 0; i < 6; i++ {
@@ -179,6 +184,13 @@ func TestOfflineTicketsHandedInOnceInOrder(t *testing.T) {
 	for _, res := range offline {
 		if !res.Offline || !res.Printed || res.Entry.HandIn != store.HandInPending {
 			t.Fatalf("offline result %+v", res)
+		}
+	}
+	// People ahead, as the printed ticket says: the online family ticket,
+	// then each earlier offline ticket of the same service.
+	for i, want := range []int{1, 0, 2, 1, 3, 2} {
+		if got := offline[i].Ahead; got != want {
+			t.Errorf("offline ticket %d (%s) has %d ahead, want %d", i, offline[i].Entry.Service, got, want)
 		}
 	}
 	if len(r.printed()) != 7 {

@@ -6,10 +6,10 @@ package ticketfmt
 
 import (
 	"image"
-	"strconv"
 	"time"
 
 	"github.com/numerek/numerek/i18n"
+	"github.com/numerek/numerek/localize"
 	"github.com/numerek/numerek/printer"
 )
 
@@ -53,13 +53,9 @@ func Compose(cat *i18n.Catalog, in Input) printer.Ticket {
 	} else {
 		t.Ahead = cat.T(lang, "ticket.ahead_none")
 	}
-	switch {
-	case in.EstimatedWait < 0:
-	case in.EstimatedWait < time.Minute:
-		t.Wait = cat.T(lang, "ticket.wait_short")
-	default:
-		t.Wait = cat.T(lang, "ticket.wait", "duration", Duration(cat, lang, in.EstimatedWait))
-	}
+	// The wait is worded and rounded where the screens word it, so the
+	// paper and the screen give the same figure.
+	t.Wait = localize.TicketWait(cat, lang, in.EstimatedWait)
 	if !in.IssuedAt.IsZero() {
 		t.Issued = cat.T(lang, "ticket.issued",
 			"date", in.IssuedAt.Format(cat.T(lang, "ticket.date_layout")),
@@ -73,19 +69,6 @@ func Compose(cat *i18n.Catalog, in Input) printer.Ticket {
 		t.Footer = cat.T(lang, "ticket.footer")
 	}
 	return t
-}
-
-// Duration says d in whole minutes ("15 min", "1 godz. 20 min"), rounded
-// up: a wait is better over-promised by a minute than under.
-func Duration(cat *i18n.Catalog, lang string, d time.Duration) string {
-	m := int((d + time.Minute - 1) / time.Minute)
-	if m < 60 {
-		return cat.T(lang, "ticket.duration_minutes", "m", strconv.Itoa(m))
-	}
-	if m%60 == 0 {
-		return cat.T(lang, "ticket.duration_whole_hours", "h", strconv.Itoa(m/60))
-	}
-	return cat.T(lang, "ticket.duration_hours", "h", strconv.Itoa(m/60), "m", strconv.Itoa(m%60))
 }
 
 // Example is the sample ticket `kioskctl ticket-preview` prints and the
