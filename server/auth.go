@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/numerek/numerek/internal/keyedlimit"
 	"github.com/numerek/numerek/store"
 )
 
@@ -122,7 +123,7 @@ type authenticator struct {
 	loadErr error
 	// failures limits wrong tokens per address, so tokens cannot be guessed
 	// at speed (they are 160 random bits; this keeps logs calm too).
-	failures map[string]*rate.Limiter
+	failures *keyedlimit.Limiter
 }
 
 // fileStamp tells whether the token file changed.
@@ -132,7 +133,7 @@ type fileStamp struct {
 }
 
 func newAuthenticator(tokens *store.TokenStore, clock func() time.Time) *authenticator {
-	return &authenticator{tokens: tokens, clock: clock, failures: map[string]*rate.Limiter{}}
+	return &authenticator{tokens: tokens, clock: clock, failures: newFailures()}
 }
 
 // errAuth is an authentication failure with its HTTP status.
@@ -163,7 +164,7 @@ func (a *authenticator) authenticate(r *http.Request) (Principal, error) {
 		// address, and one guessing device must not lock the others out.
 		return Principal{Token: tok}, nil
 	}
-	if ok, retry := allow(a.limiter(remoteIP(r))); !ok {
+	if ok, retry := a.failures.Allow(remoteIP(r), time.Now()); !ok {
 		return Principal{}, &errAuth{status: http.StatusTooManyRequests, retry: retry,
 			msg: fmt.Sprintf("too many wrong tokens from this address; try again in %d s", RetryAfterSeconds(retry))}
 	}
@@ -202,35 +203,11 @@ func (a *authenticator) refresh() {
 	a.index, a.stamp, a.loadErr = idx, st, nil
 }
 
-// limiter returns the address's limiter of wrong tokens: 10 at once, then
-// one a minute (docs/api.md: "429 for a minute").
-func (a *authenticator) limiter(addr string) *rate.Limiter {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	l := a.failures[addr]
-	if l == nil {
-		if len(a.failures) > 10000 {
-			a.failures = map[string]*rate.Limiter{}
-		}
-		l = rate.NewLimiter(rate.Every(time.Minute), 10)
-		a.failures[addr] = l
-	}
-	return l
-}
-
-// allow takes one try from l, or says how long until the next one may be
-// taken.
-func allow(l *rate.Limiter) (bool, time.Duration) {
-	now := time.Now()
-	r := l.ReserveN(now, 1)
-	if !r.OK() {
-		return false, time.Minute
-	}
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return false, d
-	}
-	return true, 0
+// newFailures returns the limiter of wrong tokens per address: 10 at
+// once, then one a minute (docs/api.md: "429 for a minute"), remembering
+// at most 10000 addresses.
+func newFailures() *keyedlimit.Limiter {
+	return keyedlimit.New(rate.Every(time.Minute), 10, 10000)
 }
 
 // RetryAfterSeconds is a wait as a Retry-After header says it: whole

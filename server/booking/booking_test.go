@@ -72,3 +72,22 @@ func FuzzValidate(f *testing.F) {
 		}
 	})
 }
+
+// Wrong codes sprayed from many addresses do not reset the throttle of an
+// address that keeps guessing: the guards forget idle addresses, one at a
+// time, not all of them at once.
+func TestGuardsHoldAnAbuserWhileAddressesChurn(t *testing.T) {
+	g := NewGuards()
+	for range addrBurst {
+		g.Failed("10.9.9.9")
+	}
+	for i := range 3 * maxTracked {
+		addr := fmt.Sprintf("fd00::%x", i)
+		if g.Try(addr, "") {
+			g.Failed(addr)
+		}
+		if i%1000 == 0 && g.Try("10.9.9.9", "") {
+			t.Fatalf("after %d other addresses the guessing address may try again", i)
+		}
+	}
+}

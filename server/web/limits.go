@@ -4,19 +4,18 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"strconv"
-	gosync "sync"
 	"time"
 
 	"golang.org/x/time/rate"
 
+	"github.com/numerek/numerek/internal/keyedlimit"
 	"github.com/numerek/numerek/server"
 )
 
 // limits keep one address from flooding the public forms: phone tickets
 // (each is a place in a real queue), bookings and login attempts.
 type limits struct {
-	mu    gosync.Mutex
-	kinds map[string]map[string]*rate.Limiter
+	kinds map[string]*keyedlimit.Limiter
 }
 
 // The public limits: a burst, then one more per period.
@@ -29,31 +28,21 @@ var limitRules = map[string]struct {
 	"login":   {12 * time.Second, 8},
 }
 
-func newLimits() *limits { return &limits{kinds: map[string]map[string]*rate.Limiter{}} }
+// maxAddrs bounds the addresses each kind remembers.
+const maxAddrs = 20000
+
+func newLimits() *limits {
+	l := &limits{kinds: map[string]*keyedlimit.Limiter{}}
+	for kind, rule := range limitRules {
+		l.kinds[kind] = keyedlimit.New(rate.Every(rule.every), rule.burst, maxAddrs)
+	}
+	return l
+}
 
 // allow counts one action of kind from addr; when it is refused, retry
 // says how long until the next is allowed.
 func (l *limits) allow(kind, addr string) (ok bool, retry time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	m := l.kinds[kind]
-	if m == nil || len(m) > 20000 {
-		m = map[string]*rate.Limiter{}
-		l.kinds[kind] = m
-	}
-	lim := m[addr]
-	if lim == nil {
-		rule := limitRules[kind]
-		lim = rate.NewLimiter(rate.Every(rule.every), rule.burst)
-		m[addr] = lim
-	}
-	now := time.Now()
-	res := lim.ReserveN(now, 1)
-	if d := res.DelayFrom(now); d > 0 {
-		res.CancelAt(now)
-		return false, d
-	}
-	return true, 0
+	return l.kinds[kind].Allow(addr, time.Now())
 }
 
 // retryAfter tells a throttled browser when to try again.
