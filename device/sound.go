@@ -69,6 +69,8 @@ func (s *soundOnce) close() {
 		return
 	}
 	s.ann.Close()
+	// close runs as the device shuts down, when its context has already
+	// ended; the last words get their own short bound instead.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	_ = s.sink.Drain(ctx)

@@ -46,6 +46,7 @@ func (d *dev) buildKiosk(ctx context.Context) (display.Screen, error) {
 	screen := display.NewKiosk(display.KioskConfig{
 		Panel: d.panel(), Languages: d.cfg.Languages, DefaultLang: d.cfg.Languages[0], Location: location(o),
 		IdleTimeout: d.cfg.Screen.IdleTimeout, TechPIN: d.cfg.TechnicianPIN, Now: d.clock.Now,
+		Context: ctx,
 	}, screenActions{k: k}, techActions{d: d, k: k})
 	k.OnPrinterStatus(func(st printer.Status) {
 		screen.SetPrinterStatus(display.PrinterStatus{Ready: st.Ready(), Detail: st.String() + " · " + pc.URI})

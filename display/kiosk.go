@@ -62,6 +62,9 @@ type KioskConfig struct {
 	Now func() time.Time
 	// Catalog holds the words; default i18n.Messages().
 	Catalog *i18n.Catalog
+	// Context is the device's lifetime: the actions a tap starts run on
+	// their own goroutines and end with it; default context.Background().
+	Context context.Context
 }
 
 // Outcome is what issuing a ticket or confirming a visit gave.
@@ -186,6 +189,9 @@ func NewKiosk(cfg KioskConfig, actions KioskActions, tech TechActions) *Kiosk {
 	}
 	if cfg.ActionTimeout <= 0 {
 		cfg.ActionTimeout = 30 * time.Second
+	}
+	if cfg.Context == nil {
+		cfg.Context = context.Background()
 	}
 	k := &Kiosk{cfg: cfg, actions: actions, tech: tech, printer: PrinterStatus{Ready: true}, lang: cfg.DefaultLang}
 	k.c = newCore("kiosk", cfg.Panel, cfg.Now, k)
@@ -521,7 +527,7 @@ func (k *Kiosk) startAction(busy string, do func(context.Context) (Outcome, erro
 	call := k.calls
 	k.mode, k.busyText = modeBusy, busy
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), k.cfg.ActionTimeout)
+		ctx, cancel := context.WithTimeout(k.cfg.Context, k.cfg.ActionTimeout)
 		defer cancel()
 		out, err := do(ctx)
 		k.c.mu.Lock()
@@ -586,7 +592,7 @@ func (k *Kiosk) techAction(what string) {
 	}
 	k.techNote = k.tx().T("tech.running")
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), k.cfg.ActionTimeout)
+		ctx, cancel := context.WithTimeout(k.cfg.Context, k.cfg.ActionTimeout)
 		defer cancel()
 		err := do(ctx)
 		k.c.mu.Lock()

@@ -1,6 +1,8 @@
 package display
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -131,5 +133,34 @@ func TestLabelFit(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A ticket being issued when the device shuts down stops with the device:
+// the action's goroutine takes the device's context, not a fresh one that
+// would keep asking the server for ActionTimeout after kioskd was told to
+// stop.
+func TestKioskActionEndsWithTheDevice(t *testing.T) {
+	device, stop := context.WithCancel(context.Background())
+	defer stop()
+	k := NewKiosk(KioskConfig{Panel: LandscapeHD, ActionTimeout: time.Hour, Context: device}, nil, nil)
+	started, ended := make(chan struct{}), make(chan error, 1)
+	k.c.mu.Lock()
+	k.startAction("busy", func(ctx context.Context) (Outcome, error) {
+		close(started)
+		<-ctx.Done()
+		ended <- ctx.Err()
+		return Outcome{}, ctx.Err()
+	}, false)
+	k.c.mu.Unlock()
+	<-started
+	stop()
+	select {
+	case err := <-ended:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("the action ended with %v, want the device's cancellation", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the action still runs 10 s after the device stopped")
 	}
 }

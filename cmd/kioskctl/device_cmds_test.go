@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"periph.io/x/conn/v3/gpio/gpioreg"
+	"periph.io/x/host/v3"
+
 	"github.com/numerek/numerek/device"
 	"github.com/numerek/numerek/device/config"
 	"github.com/numerek/numerek/queue"
@@ -93,11 +96,25 @@ func TestJournal(t *testing.T) {
 	}
 }
 
-// On a machine without GPIO, buttons says where to run it.
+// buttons with a pin the machine lacks exits 1 and says why: on a
+// machine without GPIO (CI, a desktop) where to run it; on one with GPIO,
+// which pin of which button is missing.
 func TestButtonsWithoutGPIO(t *testing.T) {
-	code, _, stderr := runCmd(t, "buttons", "--pins", "next=GPIO17")
-	if code != 1 || !strings.Contains(stderr, "no GPIO pins") {
-		t.Skipf("this machine may have GPIO: exit %d: %s", code, stderr)
+	if _, err := host.Init(); err != nil {
+		t.Fatalf("starting periph.io: %v", err)
+	}
+	want := []string{"no GPIO pins", "run this on the counter's Raspberry Pi"}
+	if len(gpioreg.All()) > 0 {
+		want = []string{"no GPIO pin GPIO9999 (next button)", "no button to test"}
+	}
+	code, _, stderr := runCmd(t, "buttons", "--pins", "next=GPIO9999")
+	if code != 1 {
+		t.Errorf("exit %d, want 1: %s", code, stderr)
+	}
+	for _, w := range want {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr does not say %q: %s", w, stderr)
+		}
 	}
 }
 

@@ -38,6 +38,8 @@ var version = "dev"
 const crashEnv = "NUMEREK_KIOSKD_TEST_CRASH"
 
 func main() {
+	// The process's lifetime, ended by a signal: the root each device's
+	// context is cut from.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/conn/v3/gpio/gpiotest"
+	"periph.io/x/host/v3"
 
 	"github.com/numerek/numerek/device/config"
 )
@@ -137,14 +139,36 @@ func TestActiveHighAndSeveralButtons(t *testing.T) {
 	}
 }
 
-// On this machine (no GPIO, as in CI) Open says so, as kioskd logs.
-func TestOpenWithoutGPIO(t *testing.T) {
-	pins, err := Open(map[config.Button]string{config.ButtonNext: "GPIO17"})
-	switch {
-	case errors.Is(err, ErrNoGPIO):
-	case err != nil:
-		t.Logf("this machine has GPIO but not GPIO17: %v", err)
-	default:
-		t.Skipf("this machine has GPIO17 (%v); nothing to check", pins)
+// A counter's config names its pins; kioskd logs what Open says. On a
+// machine without GPIO (CI, a desktop) that is ErrNoGPIO, so the counter
+// runs without buttons; on one with GPIO, the pins it has are found and
+// each one it lacks is named with its button, so the fitter knows which
+// wire to move.
+func TestOpenSaysWhatIsMissing(t *testing.T) {
+	if _, err := host.Init(); err != nil {
+		t.Fatalf("starting periph.io: %v", err)
+	}
+	if len(gpioreg.All()) == 0 {
+		pins, err := Open(map[config.Button]string{config.ButtonNext: "GPIO17"})
+		if !errors.Is(err, ErrNoGPIO) || pins != nil {
+			t.Errorf("without GPIO: Open gives %v, %v; want no pins and ErrNoGPIO", pins, err)
+		}
+	}
+
+	// A board with one pin, as periph.io would register it.
+	const have = "NUMEREK_TEST_GPIO"
+	if err := gpioreg.Register(newPin(have)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = gpioreg.Unregister(have) })
+	pins, err := Open(map[config.Button]string{config.ButtonNext: have, config.ButtonRecall: "GPIO9999", config.ButtonBad: "GPIO9998"})
+	if err == nil || errors.Is(err, ErrNoGPIO) {
+		t.Fatalf("Open with two missing pins: %v, want an error naming them", err)
+	}
+	if want := "no GPIO pin GPIO9998 (bad button), GPIO9999 (recall button) on this machine"; err.Error() != want {
+		t.Errorf("Open says %q, want %q", err, want)
+	}
+	if p := pins[config.ButtonNext]; len(pins) != 1 || p == nil || p.Name() != have {
+		t.Errorf("Open found %v, want only the next button on %s", pins, have)
 	}
 }
