@@ -5,6 +5,7 @@ import (
 	"errors"
 	gosync "sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
@@ -59,7 +60,7 @@ func watch(t *testing.T, pins map[config.Button]gpio.PinIO, opts Options) (*reco
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- Watch(ctx, pins, opts, r.press) }()
-	time.Sleep(20 * time.Millisecond) // the pins are set up
+	synctest.Wait() // every pin set up and waiting for an edge
 	return r, func() {
 		cancel()
 		select {
@@ -86,57 +87,69 @@ func waitPresses(t *testing.T, r *recorder, n int) []config.Button {
 // A press on a bouncing contact counts once; holding it does not repeat;
 // the next press counts only after the button was let go.
 func TestBouncingPressCountsOnce(t *testing.T) {
-	next := newPin("GPIO17")
-	r, stop := watch(t, map[config.Button]gpio.PinIO{config.ButtonNext: next}, Options{ActiveLow: true, Debounce: 30 * time.Millisecond, Poll: 50 * time.Millisecond})
-	defer stop()
-	if pull := pullOf(next); pull != gpio.PullUp {
-		t.Errorf("an active-low button's pin has %s, want its pull-up on", pull)
-	}
-	// Down with bounces, held, then up with bounces.
-	edges(next, 2*time.Millisecond, gpio.Low, gpio.High, gpio.Low, gpio.High, gpio.Low)
-	time.Sleep(80 * time.Millisecond)
-	edges(next, 2*time.Millisecond, gpio.High, gpio.Low, gpio.High)
-	time.Sleep(80 * time.Millisecond)
-	if got := waitPresses(t, r, 1); len(got) != 1 || got[0] != config.ButtonNext {
-		t.Fatalf("one bouncing press: %v", got)
-	}
-	// A second, clean press.
-	edges(next, 60*time.Millisecond, gpio.Low, gpio.High)
-	if got := waitPresses(t, r, 2); len(got) != 2 {
-		t.Errorf("two presses: %v", got)
-	}
+	// Debounce is real time on a device; in a bubble it is virtual, so
+	// the test does not depend on how busy the machine is.
+	synctest.Test(t, func(t *testing.T) {
+		next := newPin("GPIO17")
+		r, stop := watch(t, map[config.Button]gpio.PinIO{config.ButtonNext: next}, Options{ActiveLow: true, Debounce: 30 * time.Millisecond, Poll: 50 * time.Millisecond})
+		defer stop()
+		if pull := pullOf(next); pull != gpio.PullUp {
+			t.Errorf("an active-low button's pin has %s, want its pull-up on", pull)
+		}
+		// Down with bounces, held, then up with bounces.
+		edges(next, 2*time.Millisecond, gpio.Low, gpio.High, gpio.Low, gpio.High, gpio.Low)
+		time.Sleep(80 * time.Millisecond)
+		edges(next, 2*time.Millisecond, gpio.High, gpio.Low, gpio.High)
+		time.Sleep(80 * time.Millisecond)
+		if got := waitPresses(t, r, 1); len(got) != 1 || got[0] != config.ButtonNext {
+			t.Fatalf("one bouncing press: %v", got)
+		}
+		// A second, clean press.
+		edges(next, 60*time.Millisecond, gpio.Low, gpio.High)
+		if got := waitPresses(t, r, 2); len(got) != 2 {
+			t.Errorf("two presses: %v", got)
+		}
+	})
 }
 
 // A glitch shorter than the debounce time is not a press.
 func TestGlitchIsNoPress(t *testing.T) {
-	good := newPin("GPIO5")
-	r, stop := watch(t, map[config.Button]gpio.PinIO{config.ButtonGood: good}, Options{ActiveLow: true, Debounce: 40 * time.Millisecond, Poll: 50 * time.Millisecond})
-	defer stop()
-	edges(good, time.Millisecond, gpio.Low, gpio.High)
-	time.Sleep(150 * time.Millisecond)
-	if got := r.got(); len(got) != 0 {
-		t.Errorf("a 1 ms glitch counted as %v", got)
-	}
+	// Debounce is real time on a device; in a bubble it is virtual, so
+	// the test does not depend on how busy the machine is.
+	synctest.Test(t, func(t *testing.T) {
+		good := newPin("GPIO5")
+		r, stop := watch(t, map[config.Button]gpio.PinIO{config.ButtonGood: good}, Options{ActiveLow: true, Debounce: 40 * time.Millisecond, Poll: 50 * time.Millisecond})
+		defer stop()
+		edges(good, time.Millisecond, gpio.Low, gpio.High)
+		time.Sleep(150 * time.Millisecond)
+		if got := r.got(); len(got) != 0 {
+			t.Errorf("a 1 ms glitch counted as %v", got)
+		}
+	})
 }
 
 // Buttons wired to 3.3 V press high; each button reports itself.
 func TestActiveHighAndSeveralButtons(t *testing.T) {
-	pins := map[config.Button]*gpiotest.Pin{config.ButtonRecall: newPin("GPIO27"), config.ButtonBad: newPin("GPIO13")}
-	io := map[config.Button]gpio.PinIO{}
-	for b, p := range pins {
-		io[b] = p
-	}
-	r, stop := watch(t, io, Options{ActiveLow: false, Debounce: 10 * time.Millisecond, Poll: 50 * time.Millisecond})
-	defer stop()
-	if pull := pullOf(pins[config.ButtonBad]); pull != gpio.PullDown {
-		t.Errorf("an active-high button's pin has %s, want its pull-down", pull)
-	}
-	edges(pins[config.ButtonBad], 30*time.Millisecond, gpio.High, gpio.Low)
-	edges(pins[config.ButtonRecall], 30*time.Millisecond, gpio.High, gpio.Low)
-	got := waitPresses(t, r, 2)
-	if len(got) != 2 || got[0] != config.ButtonBad || got[1] != config.ButtonRecall {
-		t.Errorf("presses %v, want bad then recall", got)
-	}
+	// Debounce is real time on a device; in a bubble it is virtual, so
+	// the test does not depend on how busy the machine is.
+	synctest.Test(t, func(t *testing.T) {
+		pins := map[config.Button]*gpiotest.Pin{config.ButtonRecall: newPin("GPIO27"), config.ButtonBad: newPin("GPIO13")}
+		io := map[config.Button]gpio.PinIO{}
+		for b, p := range pins {
+			io[b] = p
+		}
+		r, stop := watch(t, io, Options{ActiveLow: false, Debounce: 10 * time.Millisecond, Poll: 50 * time.Millisecond})
+		defer stop()
+		if pull := pullOf(pins[config.ButtonBad]); pull != gpio.PullDown {
+			t.Errorf("an active-high button's pin has %s, want its pull-down", pull)
+		}
+		edges(pins[config.ButtonBad], 30*time.Millisecond, gpio.High, gpio.Low)
+		edges(pins[config.ButtonRecall], 30*time.Millisecond, gpio.High, gpio.Low)
+		got := waitPresses(t, r, 2)
+		if len(got) != 2 || got[0] != config.ButtonBad || got[1] != config.ButtonRecall {
+			t.Errorf("presses %v, want bad then recall", got)
+		}
+	})
 }
 
 // A counter's config names its pins; kioskd logs what Open says. On a
