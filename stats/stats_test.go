@@ -20,7 +20,7 @@ import (
 // after 38 min; the next day one more ticket.
 func day(t *testing.T) (*queue.Office, []queue.Event) {
 	t.Helper()
-	cfg, err := officeconfig.Load(filepath.Join("..", "testdata", "offices", "starachowice.toml"))
+	cfg, err := officeconfig.Load(filepath.Join("..", "examples", "offices", "starachowice.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestChartSVG(t *testing.T) {
 // A kiosk's online ticket withdrawn for the leased ticket it printed
 // instead counts once: the ticket a resident held.
 func TestReplacedTicketCountsOnce(t *testing.T) {
-	cfg, err := officeconfig.Load(filepath.Join("..", "testdata", "offices", "starachowice.toml"))
+	cfg, err := officeconfig.Load(filepath.Join("..", "examples", "offices", "starachowice.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}

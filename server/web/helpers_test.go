@@ -77,11 +77,11 @@ func monday(o *queue.Office, hhmm string) time.Time {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	cfg, err := officeconfig.Load(filepath.Join("..", "..", "testdata", "offices", "starachowice.toml"))
+	cfg, err := officeconfig.Load(filepath.Join("..", "..", "examples", "offices", "starachowice.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := officeconfig.Load(filepath.Join("..", "..", "testdata", "offices", "czestochowa.toml"))
+	other, err := officeconfig.Load(filepath.Join("..", "..", "examples", "offices", "czestochowa.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
