@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/numerek/numerek/internal/faultproxy"
+	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/store"
 	devsync "github.com/numerek/numerek/sync"
@@ -57,13 +58,7 @@ func follow(t *testing.T, url, office, token string, db *store.DeviceDB, opts de
 
 func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitfor.Until(t, what, timeout, cond)
 }
 
 func seqOf(f *following) uint64 { return f.Status().Seq }

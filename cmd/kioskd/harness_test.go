@@ -22,6 +22,7 @@ import (
 	"github.com/numerek/numerek/device"
 	"github.com/numerek/numerek/display"
 	"github.com/numerek/numerek/display/displaytest"
+	"github.com/numerek/numerek/internal/waitfor"
 	devsync "github.com/numerek/numerek/sync"
 )
 
@@ -553,13 +554,7 @@ func (d *kioskDev) waitFrame(what string, timeout time.Duration, ok func(image.I
 
 func waitUntil(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s", timeout, what)
-		}
-		time.Sleep(30 * time.Millisecond)
-	}
+	waitfor.Until(t, what, timeout, cond)
 }
 
 // share is the share of the pixels of img in r that are c (±tol each).

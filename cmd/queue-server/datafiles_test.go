@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/numerek/numerek/internal/boltfile"
+	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/store"
 )
 
@@ -293,13 +294,7 @@ func (l *lockedBuffer) String() string {
 // waitFor polls cond until it holds or the time is up.
 func waitFor(t *testing.T, within time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v", within)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitfor.Until(t, "the condition", within, cond)
 }
 
 // TestBackupWhileServingThenRecover copies the data of a real server while

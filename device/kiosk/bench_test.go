@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/printer"
 	"github.com/numerek/numerek/printer/emulator"
 	"github.com/numerek/numerek/printer/profiles"
@@ -212,14 +213,10 @@ func BenchmarkTapToFirstByte(b *testing.B) {
 // leased tickets printed for late answers, there must be none, and the
 // rounds printed must all wait.
 func phantoms(b *testing.B, srv *synctest.Server, db *store.DeviceDB, rounds int) int {
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if p, _ := db.PendingHandIns(); len(p) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			b.Fatal("the kiosk's outbox did not empty")
-		}
-	}
+	waitfor.Until(b, "the kiosk's outbox to empty", 20*time.Second, func() bool {
+		p, _ := db.PendingHandIns()
+		return len(p) == 0
+	})
 	n, waiting := 0, 0
 	for _, t := range srv.Tickets() {
 		if !t.Leased && t.State != queue.Cancelled {

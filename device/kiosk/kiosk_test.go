@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/printer"
 	"github.com/numerek/numerek/printer/emulator"
 	"github.com/numerek/numerek/printer/profiles"
@@ -109,13 +110,7 @@ func newRigOn(t *testing.T, srv *synctest.Server, addr string, opts Options, pat
 
 func (r *rig) waitFor(what string, cond func() bool) {
 	r.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			r.t.Fatalf("waited 10 s for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitfor.Until(r.t, what, 10*time.Second, cond)
 }
 
 // printed is what the emulated printer has printed, ticket by ticket.

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/numerek/numerek/internal/waitfor"
 )
 
 // echoServer sends back whatever it reads. It counts the connections it
@@ -205,12 +207,7 @@ func TestNewConnectionsHeldOrDropped(t *testing.T) {
 	dead.Write([]byte("dead\n"))
 	// The proxy takes the connection in Cut (dial returns when the kernel
 	// has it, before the proxy does).
-	for deadline := time.Now().Add(5 * time.Second); p.Open() < 2; {
-		if time.Now().After(deadline) {
-			t.Fatalf("the proxy holds %d connections, want 2", p.Open())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitfor.Until(t, "the proxy to hold both connections", 5*time.Second, func() bool { return p.Open() >= 2 })
 	p.Set(Pass)
 	if got, err := readWithin(dead, 5, 300*time.Millisecond); got != "" || !isTimeout(err) {
 		t.Errorf("a connection opened in cut answered: %q, %v", got, err)
