@@ -11,8 +11,8 @@ import (
 	"github.com/numerek/numerek/device/buttons"
 	"github.com/numerek/numerek/device/config"
 	"github.com/numerek/numerek/display"
+	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/queue"
-	devsync "github.com/numerek/numerek/sync"
 )
 
 // buildCounter makes the counter's number display and, when the counter
@@ -64,9 +64,9 @@ var actions = map[config.Button]struct {
 	config.ButtonNext:    {"next", nil},
 	config.ButtonRecall:  {"recall", nil},
 	config.ButtonFinish:  {"finish", nil},
-	config.ButtonGood:    {"rate", devsync.RateRequest{Rating: string(queue.RatingGood)}},
-	config.ButtonNeutral: {"rate", devsync.RateRequest{Rating: string(queue.RatingNeutral)}},
-	config.ButtonBad:     {"rate", devsync.RateRequest{Rating: string(queue.RatingBad)}},
+	config.ButtonGood:    {"rate", protocol.RateRequest{Rating: string(queue.RatingGood)}},
+	config.ButtonNeutral: {"rate", protocol.RateRequest{Rating: string(queue.RatingNeutral)}},
+	config.ButtonBad:     {"rate", protocol.RateRequest{Rating: string(queue.RatingBad)}},
 }
 
 // watchButtons does the counter's action for each press. Presses are not

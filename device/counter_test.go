@@ -11,17 +11,17 @@ import (
 	"periph.io/x/conn/v3/gpio/gpiotest"
 
 	"github.com/numerek/numerek/device/config"
+	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/queue"
-	devsync "github.com/numerek/numerek/sync"
-	"github.com/numerek/numerek/sync/synctest"
+	"github.com/numerek/numerek/server/servertest"
 )
 
 // The counter's buttons (periph's test pins, wired to ground) do the
 // counter's work on a real server: next calls, recall recalls, finish
 // ends, and a rating button rates the ticket just finished.
 func TestCounterButtonsActAtTheCounter(t *testing.T) {
-	srv := synctest.Start(t, synctest.Options{})
-	client, err := devsync.NewClient(srv.URL, srv.Office.ID, srv.Tokens["counter3"], devsync.ClientOptions{})
+	srv := servertest.Start(t, servertest.Options{})
+	client, err := protocol.NewClient(srv.URL, srv.Office.ID, srv.Tokens["counter3"], protocol.ClientOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,14 +16,15 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	gosync "sync"
+	"sync"
 	"time"
 
 	"github.com/numerek/numerek/device/config"
+	"github.com/numerek/numerek/device/replica"
 	"github.com/numerek/numerek/display"
+	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/store"
-	devsync "github.com/numerek/numerek/sync"
 )
 
 // Options are how kioskd runs a device, beyond its configuration.
@@ -73,12 +74,12 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
-	clock := devsync.NewClock(offset)
-	client, err := devsync.NewClient(cfg.Server.URL, cfg.Server.Office, cfg.Server.Token, devsync.ClientOptions{Clock: clock})
+	clock := replica.NewClock(offset)
+	client, err := protocol.NewClient(cfg.Server.URL, cfg.Server.Office, cfg.Server.Token, protocol.ClientOptions{Clock: clock})
 	if err != nil {
 		return err
 	}
-	follower := devsync.NewFollower(client, db, clock, log, devsync.FollowOptions{})
+	follower := replica.NewFollower(client, db, clock, log, replica.FollowOptions{})
 	if _, err := follower.Restore(); err != nil {
 		return err
 	}
@@ -86,7 +87,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	d := &dev{cfg: cfg, opts: opts, log: log, db: db, clock: clock, client: client, follower: follower, quit: cancel}
-	var wg gosync.WaitGroup
+	var wg sync.WaitGroup
 	d.spawn = func(name string, fn func(context.Context) error) {
 		wg.Add(1)
 		go func() {
@@ -139,13 +140,13 @@ type dev struct {
 	opts     Options
 	log      *slog.Logger
 	db       *store.DeviceDB
-	clock    *devsync.Clock
-	client   *devsync.Client
-	follower *devsync.Follower
+	clock    *replica.Clock
+	client   *protocol.Client
+	follower *replica.Follower
 	quit     context.CancelFunc
 	spawn    func(name string, fn func(context.Context) error)
 
-	mu       gosync.Mutex
+	mu       sync.Mutex
 	viewSet  bool
 	shownSeq uint64     // the seq of the last view given to the screen
 	status   func() any // the role's part of the status page

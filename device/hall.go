@@ -3,7 +3,7 @@ package device
 import (
 	"context"
 	"fmt"
-	gosync "sync"
+	"sync"
 	"time"
 
 	"github.com/numerek/numerek/audio"
@@ -54,7 +54,7 @@ func (d *dev) buildHall(ctx context.Context) (display.Screen, error) {
 type herald struct {
 	d *dev
 
-	mu gosync.Mutex
+	mu sync.Mutex
 	// done is how far the calls have been said, as on disk.
 	done store.Announced
 	// queued is the newest call handed to the speaker, or let go, in this

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	gosync "sync"
+	"sync"
 	"time"
 
 	"github.com/numerek/numerek/audio"
@@ -26,7 +26,7 @@ type soundOnce struct {
 	// herald); nil elsewhere.
 	onSaid func(audio.Call)
 	log    *slog.Logger
-	once   gosync.Once
+	once   sync.Once
 	ann    *audio.Announcer
 	sink   *audio.OtoSink
 	voice  *audio.Voices

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"time"
 
-	devsync "github.com/numerek/numerek/sync"
+	"github.com/numerek/numerek/device/replica"
 )
 
 // Status is what the status page says: enough for a technician (or a
@@ -19,7 +19,7 @@ type Status struct {
 	Version     string               `json:"version"`
 	Office      string               `json:"office"`
 	Server      string               `json:"server"`
-	Follow      devsync.FollowStatus `json:"follow"`
+	Follow      replica.FollowStatus `json:"follow"`
 	OfficeTime  time.Time            `json:"office_time"`
 	ClockKnown  bool                 `json:"clock_known"`
 	ClockOffset string               `json:"clock_offset"`

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/queue"
-	devsync "github.com/numerek/numerek/sync"
 )
 
 func TestPanel(t *testing.T) {
@@ -82,8 +82,8 @@ func TestKioskSaysTheVisitWasCancelled(t *testing.T) {
 		k := NewKiosk(KioskConfig{Panel: LandscapeHD}, nil, nil)
 		k.lang, k.code = lang, "K7M2X9P4"
 		// As the device's client hands on the server's answer.
-		err := fmt.Errorf("confirming a booked visit: %w", &devsync.APIError{Op: "confirming a booked visit", Status: 409,
-			Body: devsync.ErrorResponse{Error: "the booking was cancelled", Reason: string(queue.ReasonCancelled)}})
+		err := fmt.Errorf("confirming a booked visit: %w", &protocol.APIError{Op: "confirming a booked visit", Status: 409,
+			Body: protocol.ErrorResponse{Error: "the booking was cancelled", Reason: string(queue.ReasonCancelled)}})
 		k.finish(Outcome{}, err, true)
 		if k.mode != modeMessage || !strings.Contains(k.message, text) {
 			t.Errorf("%s: the kiosk says %q, want %q", lang, k.message, text)

@@ -8,9 +8,9 @@ import (
 	"strconv"
 
 	"github.com/numerek/numerek/i18n"
+	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
-	devsync "github.com/numerek/numerek/sync"
 )
 
 func (s *Server) routes() {
@@ -46,10 +46,10 @@ func (s *Server) listOffices(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	resp := devsync.OfficesResponse{Offices: []devsync.OfficeRef{}}
+	resp := protocol.OfficesResponse{Offices: []protocol.OfficeRef{}}
 	for _, id := range s.order {
 		if p.SeesOffice(id) {
-			resp.Offices = append(resp.Offices, devsync.OfficeRef{ID: id, Name: s.offices[id].Office().Name})
+			resp.Offices = append(resp.Offices, protocol.OfficeRef{ID: id, Name: s.offices[id].Office().Name})
 		}
 	}
 	writeJSON(w, http.StatusOK, resp)
@@ -61,7 +61,7 @@ func (s *Server) whoAmI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t := p.Token
-	writeJSON(w, http.StatusOK, devsync.WhoAmI{TokenID: t.ID, Office: t.Office, Role: t.Role, Counter: t.Counter, Label: t.Label, Device: p.Device()})
+	writeJSON(w, http.StatusOK, protocol.WhoAmI{TokenID: t.ID, Office: t.Office, Role: t.Role, Counter: t.Counter, Label: t.Label, Device: p.Device()})
 }
 
 func (s *Server) getState(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {
@@ -78,12 +78,12 @@ func (s *Server) getConfig(w http.ResponseWriter, r *http.Request, p Principal, 
 }
 
 func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {
-	cursor, err := devsync.Cursor(r)
+	cursor, err := protocol.Cursor(r)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, devsync.ErrorResponse{Error: err.Error(), Field: "Last-Event-ID"})
+		writeError(w, http.StatusBadRequest, protocol.ErrorResponse{Error: err.Error(), Field: "Last-Event-ID"})
 		return
 	}
-	devsync.ServeEvents(w, r, a, cursor, s.heartbeat)
+	ServeEvents(w, r, a, cursor, s.heartbeat)
 }
 
 func (s *Server) getTicket(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {
@@ -96,7 +96,7 @@ func (s *Server) getTicket(w http.ResponseWriter, r *http.Request, p Principal, 
 		return
 	}
 	if !found {
-		writeError(w, http.StatusNotFound, devsync.ErrorResponse{Error: "no ticket " + strconv.Quote(id) + " today", Field: "ticket"})
+		writeError(w, http.StatusNotFound, protocol.ErrorResponse{Error: "no ticket " + strconv.Quote(id) + " today", Field: "ticket"})
 		return
 	}
 	s.writeTicket(w, http.StatusOK, a, tv)
@@ -126,7 +126,7 @@ func (s *Server) postTicket(w http.ResponseWriter, r *http.Request, p Principal,
 		forbid(w, "a "+string(p.Role())+" token may not issue tickets")
 		return
 	}
-	var req devsync.IssueRequest
+	var req protocol.IssueRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		s.commandError(w, r, a, "", err)
 		return
@@ -189,7 +189,7 @@ func (s *Server) ticketResult(w http.ResponseWriter, r *http.Request, a *actor.A
 // writeTicket answers with a ticket and, when the server signs links, its
 // e-ticket address.
 func (s *Server) writeTicket(w http.ResponseWriter, status int, a *actor.Actor, tv queue.TicketView) {
-	resp := devsync.TicketResponse{Ticket: tv}
+	resp := protocol.TicketResponse{Ticket: tv}
 	if s.links != nil {
 		resp.ETicketURL = s.links.TicketURL(a.Office().ID, tv.ID)
 	}
@@ -211,7 +211,7 @@ func (s *Server) moveTicket(w http.ResponseWriter, r *http.Request, p Principal,
 		forbid(w, "only clerks and admins move waiting tickets")
 		return
 	}
-	var req devsync.TransferRequest
+	var req protocol.TransferRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		s.commandError(w, r, a, "", err)
 		return
@@ -253,25 +253,25 @@ var counterActions = map[string]func(n int, body counterBody) (queue.Command, bo
 
 // counterBody holds the bodies the counter actions that take one read.
 type counterBody struct {
-	call     devsync.CallRequest
-	transfer devsync.TransferRequest
-	rate     devsync.RateRequest
+	call     protocol.CallRequest
+	transfer protocol.TransferRequest
+	rate     protocol.RateRequest
 }
 
 func (s *Server) counterAction(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {
 	action := r.PathValue("action")
 	build, known := counterActions[action]
 	if !known {
-		writeError(w, http.StatusNotFound, devsync.ErrorResponse{Error: fmt.Sprintf("no counter action %q", action)})
+		writeError(w, http.StatusNotFound, protocol.ErrorResponse{Error: fmt.Sprintf("no counter action %q", action)})
 		return
 	}
 	n, err := strconv.Atoi(r.PathValue("counter"))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, devsync.ErrorResponse{Error: fmt.Sprintf("counter: %q is not a number", r.PathValue("counter")), Field: "counter"})
+		writeError(w, http.StatusBadRequest, protocol.ErrorResponse{Error: fmt.Sprintf("counter: %q is not a number", r.PathValue("counter")), Field: "counter"})
 		return
 	}
 	if _, ok := a.Office().Counter(n); !ok {
-		writeError(w, http.StatusNotFound, devsync.ErrorResponse{Error: fmt.Sprintf("no counter %d in office %s", n, a.Office().ID), Field: "counter"})
+		writeError(w, http.StatusNotFound, protocol.ErrorResponse{Error: fmt.Sprintf("no counter %d in office %s", n, a.Office().ID), Field: "counter"})
 		return
 	}
 	if !p.MayActAt(n) {
@@ -311,7 +311,7 @@ func (s *Server) counterAction(w http.ResponseWriter, r *http.Request, p Princip
 	}
 	for _, c := range v.Counters {
 		if c.Number == n {
-			writeJSON(w, http.StatusOK, devsync.CounterResponse{Counter: c})
+			writeJSON(w, http.StatusOK, protocol.CounterResponse{Counter: c})
 			return
 		}
 	}
@@ -322,7 +322,7 @@ func (s *Server) postLease(w http.ResponseWriter, r *http.Request, p Principal, 
 		forbid(w, "only ticket kiosks hold number leases")
 		return
 	}
-	var req devsync.LeaseRequest
+	var req protocol.LeaseRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		s.commandError(w, r, a, "", err)
 		return
@@ -334,7 +334,7 @@ func (s *Server) postLease(w http.ResponseWriter, r *http.Request, p Principal, 
 		s.commandError(w, r, a, "", res.Err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, devsync.LeaseResponse{Lease: *res.Decision.Lease})
+	writeJSON(w, http.StatusCreated, protocol.LeaseResponse{Lease: *res.Decision.Lease})
 }
 
 func (s *Server) postLeasedTicket(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {
@@ -342,7 +342,7 @@ func (s *Server) postLeasedTicket(w http.ResponseWriter, r *http.Request, p Prin
 		forbid(w, "only ticket kiosks hand in leased tickets")
 		return
 	}
-	var req devsync.LeasedTicketRequest
+	var req protocol.LeasedTicketRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		s.commandError(w, r, a, "", err)
 		return
@@ -370,7 +370,7 @@ func (s *Server) postWithdrawal(w http.ResponseWriter, r *http.Request, p Princi
 		forbid(w, "only ticket kiosks withdraw their requests")
 		return
 	}
-	var req devsync.WithdrawRequest
+	var req protocol.WithdrawRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		s.commandError(w, r, a, "", err)
 		return
@@ -388,7 +388,7 @@ func (s *Server) postFault(w http.ResponseWriter, r *http.Request, p Principal, 
 		forbid(w, "only devices report their faults")
 		return
 	}
-	var req devsync.FaultRequest
+	var req protocol.FaultRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		s.commandError(w, r, a, "", err)
 		return

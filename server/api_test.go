@@ -9,9 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/numerek/numerek/protocol"
+	"github.com/numerek/numerek/protocol/sse"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
-	devsync "github.com/numerek/numerek/sync"
 )
 
 // route is one API route with a request that is valid for a role allowed
@@ -92,13 +93,13 @@ func TestRoleMatrix(t *testing.T) {
 		}
 	}
 	// Listing offices shows only the token's own.
-	list := decode[devsync.OfficesResponse](t, e.must(200, "hall", "GET", e.url+"/api/v1/offices", ""))
+	list := decode[protocol.OfficesResponse](t, e.must(200, "hall", "GET", e.url+"/api/v1/offices", ""))
 	if len(list.Offices) != 1 || list.Offices[0].ID != e.office.ID {
 		t.Errorf("offices for a hall token: %+v", list.Offices)
 	}
 	e.must(http.StatusUnauthorized, "", "GET", e.url+"/api/v1/offices", "")
 	// Every token may ask what it is; a kiosk learns its device name.
-	who := decode[devsync.WhoAmI](t, e.must(200, "ticket", "GET", e.url+"/api/v1/whoami", ""))
+	who := decode[protocol.WhoAmI](t, e.must(200, "ticket", "GET", e.url+"/api/v1/whoami", ""))
 	if who.Role != "ticket" || who.Device != "kiosk-lobby" || who.Office != e.office.ID {
 		t.Errorf("whoami for the kiosk: %+v", who)
 	}
@@ -110,18 +111,18 @@ func TestIssueIdempotentAndPlaced(t *testing.T) {
 	e := newEnv(t, actor.Options{})
 	e.must(http.StatusOK, "admin", "POST", e.path("/counters/1/open"), "")
 	body := `{"service":"family","lang":"uk","priority":false,"request_id":"kiosk-1-0001"}`
-	first := decode[devsync.TicketResponse](t, e.must(http.StatusCreated, "ticket", "POST", e.path("/tickets"), body))
-	again := decode[devsync.TicketResponse](t, e.must(http.StatusOK, "ticket", "POST", e.path("/tickets"), body))
+	first := decode[protocol.TicketResponse](t, e.must(http.StatusCreated, "ticket", "POST", e.path("/tickets"), body))
+	again := decode[protocol.TicketResponse](t, e.must(http.StatusOK, "ticket", "POST", e.path("/tickets"), body))
 	if first.Ticket.ID != again.Ticket.ID || first.Ticket.Number != "A001" || first.Ticket.Lang != "uk" {
 		t.Errorf("first %+v, again %+v", first.Ticket, again.Ticket)
 	}
-	second := decode[devsync.TicketResponse](t, e.must(http.StatusCreated, "ticket", "POST", e.path("/tickets"), `{"service":"family","lang":"pl","request_id":"kiosk-1-0002"}`))
+	second := decode[protocol.TicketResponse](t, e.must(http.StatusCreated, "ticket", "POST", e.path("/tickets"), `{"service":"family","lang":"pl","request_id":"kiosk-1-0002"}`))
 	if second.Ticket.Number != "A002" || second.Ticket.Ahead != 1 || second.Ticket.EstimatedWaitS <= 0 {
 		t.Errorf("second ticket %+v: want A002, one ahead, a positive wait", second.Ticket)
 	}
 	// The same request id from another kiosk is another request.
 	e.tokens["kiosk2"] = e.tokens["clerk"]
-	other := decode[devsync.TicketResponse](t, e.must(http.StatusCreated, "kiosk2", "POST", e.path("/tickets"), body))
+	other := decode[protocol.TicketResponse](t, e.must(http.StatusCreated, "kiosk2", "POST", e.path("/tickets"), body))
 	if other.Ticket.ID == first.Ticket.ID {
 		t.Errorf("another device's request id matched kiosk 1's")
 	}
@@ -157,7 +158,7 @@ func TestBadInputSaysWhatAndWhere(t *testing.T) {
 			role = "admin"
 		}
 		status, data := e.call(role, "POST", e.path(tt.path), tt.body)
-		resp := decode[devsync.ErrorResponse](t, data)
+		resp := decode[protocol.ErrorResponse](t, data)
 		if status != tt.status || resp.Field != tt.field || !strings.Contains(resp.Error, tt.words) {
 			t.Errorf("%s %.60s: %d %+v; want %d, field %q, saying %q", tt.path, tt.body, status, resp, tt.status, tt.field, tt.words)
 		}
@@ -172,7 +173,7 @@ func TestRefusalInResidentsLanguage(t *testing.T) {
 	e := newEnv(t, actor.Options{})
 	e.clock.Set(time.Date(2026, 11, 23, 15, 20, 0, 0, e.office.Location))
 	status, data := e.call("ticket", "POST", e.path("/tickets"), `{"service":"family","lang":"uk"}`)
-	resp := decode[devsync.ErrorResponse](t, data)
+	resp := decode[protocol.ErrorResponse](t, data)
 	if status != http.StatusConflict || resp.Reason != "cut-off" || !strings.Contains(resp.Message, "о 15:30") || !strings.Contains(resp.Message, "завтра о 07:30") {
 		t.Errorf("cut-off refusal: %d %+v", status, resp)
 	}
@@ -187,17 +188,17 @@ func TestCounterFlowOverAPI(t *testing.T) {
 	e.must(http.StatusOK, "counter5", "POST", e.path("/counters/5/open"), "")
 	e.must(http.StatusNoContent, "counter5", "POST", e.path("/counters/5/next"), "")
 	e.must(http.StatusCreated, "ticket", "POST", e.path("/tickets"), `{"service":"documents","lang":"pl"}`)
-	called := decode[devsync.TicketResponse](t, e.must(200, "counter5", "POST", e.path("/counters/5/next"), ""))
+	called := decode[protocol.TicketResponse](t, e.must(200, "counter5", "POST", e.path("/counters/5/next"), ""))
 	if called.Ticket.Number != "D001" || called.Ticket.State != queue.Called || called.Ticket.Counter != 5 {
 		t.Errorf("called %+v", called.Ticket)
 	}
 	e.must(200, "counter5", "POST", e.path("/counters/5/start"), "")
-	done := decode[devsync.TicketResponse](t, e.must(200, "counter5", "POST", e.path("/counters/5/finish"), ""))
+	done := decode[protocol.TicketResponse](t, e.must(200, "counter5", "POST", e.path("/counters/5/finish"), ""))
 	if done.Ticket.State != queue.Done {
 		t.Errorf("finished %+v", done.Ticket)
 	}
 	e.must(200, "counter5", "POST", e.path("/counters/5/rate"), `{"rating":"good"}`)
-	c := decode[devsync.CounterResponse](t, e.must(200, "counter5", "POST", e.path("/counters/5/pause"), ""))
+	c := decode[protocol.CounterResponse](t, e.must(200, "counter5", "POST", e.path("/counters/5/pause"), ""))
 	if c.Counter.Status != queue.CounterPausedStatus {
 		t.Errorf("paused counter %+v", c.Counter)
 	}
@@ -205,7 +206,7 @@ func TestCounterFlowOverAPI(t *testing.T) {
 }
 
 // readStream collects events from an open stream until it has n of them.
-func readStream(t *testing.T, e *env, cursor string, n int) ([]devsync.Message, context.CancelFunc) {
+func readStream(t *testing.T, e *env, cursor string, n int) ([]sse.Message, context.CancelFunc) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", e.path("/events"), nil)
@@ -220,16 +221,16 @@ func readStream(t *testing.T, e *env, cursor string, n int) ([]devsync.Message, 
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		t.Fatalf("stream: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	got := make(chan devsync.Message, 1000)
+	got := make(chan sse.Message, 1000)
 	go func() {
 		defer resp.Body.Close()
-		_ = devsync.ReadMessages(bufio.NewReader(resp.Body), func(m devsync.Message) error {
+		_ = sse.Read(bufio.NewReader(resp.Body), func(m sse.Message) error {
 			got <- m
 			return nil
 		})
 		close(got)
 	}()
-	var out []devsync.Message
+	var out []sse.Message
 	timeout := time.After(5 * time.Second)
 	for len(out) < n {
 		select {
@@ -256,10 +257,10 @@ func TestStreamResumesAfterDroppedConnection(t *testing.T) {
 
 	// A new client gets a snapshot first, then live events.
 	msgs, cancel := readStream(t, e, "", 1)
-	if msgs[0].Event != devsync.SnapshotEvent || msgs[0].ID != "4" {
+	if msgs[0].Event != protocol.SnapshotEvent || msgs[0].ID != "4" {
 		t.Fatalf("first message %s %s, want snapshot at 4", msgs[0].Event, msgs[0].ID)
 	}
-	snap := decode[devsync.Snapshot](t, msgs[0].Data)
+	snap := decode[protocol.Snapshot](t, msgs[0].Data)
 	st := queue.NewState(e.office)
 	if err := decodeInto(snap.State, st); err != nil {
 		t.Fatal(err)
@@ -286,7 +287,7 @@ func TestStreamResumesAfterDroppedConnection(t *testing.T) {
 	e.must(http.StatusBadRequest, "hall", "GET", e.path("/events?after=x"), "")
 }
 
-func applyAll(t *testing.T, st *queue.State, msgs []devsync.Message) {
+func applyAll(t *testing.T, st *queue.State, msgs []sse.Message) {
 	t.Helper()
 	for _, m := range msgs {
 		var ev queue.Event

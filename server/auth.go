@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	gosync "sync"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -116,7 +116,7 @@ type authenticator struct {
 	tokens *store.TokenStore
 	clock  func() time.Time
 
-	mu      gosync.Mutex
+	mu      sync.Mutex
 	index   map[string]store.Token
 	stamp   fileStamp
 	checked time.Time

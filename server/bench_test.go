@@ -7,12 +7,12 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	gosync "sync"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/numerek/numerek/protocol/sse"
 	"github.com/numerek/numerek/server/actor"
-	devsync "github.com/numerek/numerek/sync"
 )
 
 // BenchmarkCallToSubscribers measures the time from a clerk's "next" to its
@@ -31,7 +31,7 @@ func BenchmarkCallToSubscribers(b *testing.B) {
 		at  time.Time
 	}
 	arrivals := make(chan arrival, subscribers*calls)
-	var ready gosync.WaitGroup
+	var ready sync.WaitGroup
 	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: subscribers}}
 	for i := 0; i < subscribers; i++ {
 		ready.Add(1)
@@ -47,7 +47,7 @@ func BenchmarkCallToSubscribers(b *testing.B) {
 			}
 			defer resp.Body.Close()
 			ready.Done()
-			_ = devsync.ReadMessages(bufio.NewReader(resp.Body), func(m devsync.Message) error {
+			_ = sse.Read(bufio.NewReader(resp.Body), func(m sse.Message) error {
 				if m.Event == "TicketCalled" {
 					seq, _ := m.Seq()
 					arrivals <- arrival{seq, time.Now()}

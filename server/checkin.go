@@ -5,10 +5,10 @@ import (
 	"net/http"
 
 	"github.com/numerek/numerek/i18n"
+	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/booking"
-	devsync "github.com/numerek/numerek/sync"
 )
 
 // postCheckin confirms a booked visit at the kiosk by its code and issues
@@ -20,10 +20,10 @@ func (s *Server) postCheckin(w http.ResponseWriter, r *http.Request, p Principal
 		return
 	}
 	if s.booking == nil {
-		writeError(w, http.StatusNotFound, devsync.ErrorResponse{Error: "this server takes no bookings"})
+		writeError(w, http.StatusNotFound, protocol.ErrorResponse{Error: "this server takes no bookings"})
 		return
 	}
-	var req devsync.CheckInRequest
+	var req protocol.CheckInRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		s.commandError(w, r, a, "", err)
 		return
@@ -46,15 +46,15 @@ func (s *Server) postCheckin(w http.ResponseWriter, r *http.Request, p Principal
 	switch {
 	case errors.Is(err, booking.ErrThrottled):
 		w.Header().Set("Retry-After", "60")
-		writeError(w, http.StatusTooManyRequests, devsync.ErrorResponse{Error: err.Error(), Field: "code",
+		writeError(w, http.StatusTooManyRequests, protocol.ErrorResponse{Error: err.Error(), Field: "code",
 			Message: s.cat.T(lang, "web.checkin.throttled")})
 		return
 	case errors.Is(err, booking.ErrMalformedCode):
-		writeError(w, http.StatusBadRequest, devsync.ErrorResponse{Error: "code: " + err.Error(), Field: "code",
+		writeError(w, http.StatusBadRequest, protocol.ErrorResponse{Error: "code: " + err.Error(), Field: "code",
 			Message: s.cat.T(lang, "web.checkin.malformed")})
 		return
 	case errors.Is(err, booking.ErrNoSuchCode):
-		writeError(w, http.StatusNotFound, devsync.ErrorResponse{Error: "code: " + err.Error(), Field: "code",
+		writeError(w, http.StatusNotFound, protocol.ErrorResponse{Error: "code: " + err.Error(), Field: "code",
 			Message: s.cat.T(lang, "web.checkin.unknown")})
 		return
 	case err != nil:

@@ -9,7 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	gosync "sync"
+	"sync"
 	"testing"
 	"time"
 	_ "time/tzdata"
@@ -50,7 +50,7 @@ func newEnv(t testing.TB, opts actor.Options) *env {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e := &env{t: t, clock: clock, actors: map[string]*actor.Actor{}, tokens: map[string]string{}, office: o, dataDir: dir}
 	var list []*actor.Actor
-	var wg gosync.WaitGroup
+	var wg sync.WaitGroup
 	for _, of := range offices {
 		l, err := store.OpenOfficeLog(filepath.Join(dir, of.ID+".db"), of.ID)
 		if err != nil {

@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"strings"
 
-	devsync "github.com/numerek/numerek/sync"
+	"github.com/numerek/numerek/protocol"
 )
 
 // MaxBody is the largest request body the API reads.
@@ -101,6 +101,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-func writeError(w http.ResponseWriter, status int, e devsync.ErrorResponse) {
+func writeError(w http.ResponseWriter, status int, e protocol.ErrorResponse) {
 	writeJSON(w, status, e)
 }

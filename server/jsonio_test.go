@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	devsync "github.com/numerek/numerek/sync"
+	"github.com/numerek/numerek/protocol"
 )
 
 // FuzzDecodeRequests: request bodies come from the network; decoding must
@@ -21,8 +21,8 @@ func FuzzDecodeRequests(f *testing.F) {
 	f.Add(`[`)
 	f.Fuzz(func(t *testing.T, body string) {
 		targets := []any{
-			&devsync.IssueRequest{}, &devsync.TransferRequest{}, &devsync.LeasedTicketRequest{},
-			&devsync.LeaseRequest{}, &devsync.RateRequest{}, &devsync.CallRequest{}, &devsync.FaultRequest{},
+			&protocol.IssueRequest{}, &protocol.TransferRequest{}, &protocol.LeasedTicketRequest{},
+			&protocol.LeaseRequest{}, &protocol.RateRequest{}, &protocol.CallRequest{}, &protocol.FaultRequest{},
 		}
 		for _, v := range targets {
 			r := httptest.NewRequest("POST", "/", strings.NewReader(body))

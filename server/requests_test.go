@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	devsync "github.com/numerek/numerek/sync"
-	"github.com/numerek/numerek/sync/synctest"
+	"github.com/numerek/numerek/protocol"
+	"github.com/numerek/numerek/server/servertest"
 )
 
 // A kiosk's request that comes again after the office's day changed, with
@@ -17,19 +17,19 @@ import (
 // leased ticket handed in. A week later it still is; on the eighth day the
 // request is forgotten and is answered as a new one (docs/api.md).
 func TestRetriedRequestsAfterTheDayChanged(t *testing.T) {
-	srv := synctest.Start(t, synctest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	loc := srv.Office.Location
 	kiosk := srv.Tokens["ticket"]
-	decodeTicket := func(data []byte) devsync.TicketResponse {
+	decodeTicket := func(data []byte) protocol.TicketResponse {
 		t.Helper()
-		var r devsync.TicketResponse
+		var r protocol.TicketResponse
 		if err := json.Unmarshal(data, &r); err != nil || r.Ticket.ID == "" {
 			t.Fatalf("not a ticket: %s (%v)", data, err)
 		}
 		return r
 	}
 	code := srv.Book("family", time.Date(2026, 11, 23, 9, 15, 0, 0, loc))
-	var lease devsync.LeaseResponse
+	var lease protocol.LeaseResponse
 	if err := json.Unmarshal(srv.MustCall(kiosk, "POST", "/leases", `{"service":"care","count":5}`, http.StatusCreated), &lease); err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestRetriedRequestsAfterTheDayChanged(t *testing.T) {
 		{"leased ticket", "/leased-tickets", fmt.Sprintf(`{"request_id":"k-3","service":"care","number":%d,"issued_at":%q,"lang":"lt"}`,
 			lease.Lease.First, srv.Clock.Now().Format(time.RFC3339Nano))},
 	}
-	first := map[string]devsync.TicketResponse{}
+	first := map[string]protocol.TicketResponse{}
 	for _, rq := range requests {
 		first[rq.name] = decodeTicket(srv.MustCall(kiosk, "POST", rq.path, rq.body, http.StatusCreated))
 	}
@@ -91,15 +91,15 @@ func TestRetriedRequestsAfterTheDayChanged(t *testing.T) {
 // printed nothing for a request withdraws it; the request then gives no
 // ticket, and another kiosk cannot withdraw it.
 func TestLateAnswerLeavesOnlyThePrintedTicket(t *testing.T) {
-	srv := synctest.Start(t, synctest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	kiosk := srv.Tokens["ticket"]
-	var lease devsync.LeaseResponse
+	var lease protocol.LeaseResponse
 	if err := json.Unmarshal(srv.MustCall(kiosk, "POST", "/leases", `{"service":"care","count":5}`, http.StatusCreated), &lease); err != nil {
 		t.Fatal(err)
 	}
-	ticketOf := func(data []byte) devsync.TicketResponse {
+	ticketOf := func(data []byte) protocol.TicketResponse {
 		t.Helper()
-		var r devsync.TicketResponse
+		var r protocol.TicketResponse
 		if err := json.Unmarshal(data, &r); err != nil || r.Ticket.ID == "" {
 			t.Fatalf("not a ticket: %s (%v)", data, err)
 		}

@@ -14,12 +14,12 @@ import (
 
 	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/localize"
+	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/booking"
 	"github.com/numerek/numerek/server/links"
 	"github.com/numerek/numerek/store"
-	devsync "github.com/numerek/numerek/sync"
 )
 
 // Config is what the server is built from.
@@ -29,7 +29,7 @@ type Config struct {
 	Clock   func() time.Time
 	Logger  *slog.Logger
 	Catalog *i18n.Catalog
-	// Heartbeat of idle event streams; 0 means devsync.Heartbeat.
+	// Heartbeat of idle event streams; 0 means protocol.Heartbeat.
 	Heartbeat time.Duration
 	// Booking checks booked visits in by code (POST .../checkins); nil
 	// leaves the route answering 404.
@@ -66,7 +66,7 @@ func New(cfg Config) *Server {
 		booking: cfg.Booking, links: cfg.Links, timeouts: cfg.Timeouts.orDefaults(),
 	}
 	if s.heartbeat <= 0 {
-		s.heartbeat = devsync.Heartbeat
+		s.heartbeat = protocol.Heartbeat
 	}
 	if s.cat == nil {
 		s.cat = i18n.Messages()
@@ -98,7 +98,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The mux would redirect to the cleaned path with an HTML page,
 		// and a client following it would send its request, a POST too,
 		// to a route it did not name.
-		writeError(rec, http.StatusBadRequest, devsync.ErrorResponse{Field: "path",
+		writeError(rec, http.StatusBadRequest, protocol.ErrorResponse{Field: "path",
 			Error: fmt.Sprintf("path: %q has an empty, \".\" or \"..\" segment; name the route itself", r.URL.Path)})
 	} else {
 		s.mux.ServeHTTP(rec, r)
@@ -139,11 +139,11 @@ func (s *Server) Allowed(r *http.Request) []string {
 func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 	if allowed := s.Allowed(r); len(allowed) > 0 {
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
-		writeError(w, http.StatusMethodNotAllowed, devsync.ErrorResponse{
+		writeError(w, http.StatusMethodNotAllowed, protocol.ErrorResponse{
 			Error: fmt.Sprintf("%s %s: method not allowed; use %s", r.Method, r.URL.Path, strings.Join(allowed, " or "))})
 		return
 	}
-	writeError(w, http.StatusNotFound, devsync.ErrorResponse{Error: fmt.Sprintf("no route %s %s", r.Method, r.URL.Path)})
+	writeError(w, http.StatusNotFound, protocol.ErrorResponse{Error: fmt.Sprintf("no route %s %s", r.Method, r.URL.Path)})
 }
 
 type statusRecorder struct {
@@ -180,7 +180,7 @@ func (s *Server) office(h officeHandler) http.HandlerFunc {
 		id := r.PathValue("office")
 		a := s.offices[id]
 		if a == nil {
-			writeError(w, http.StatusNotFound, devsync.ErrorResponse{Error: "no office " + strconv.Quote(id), Field: "office"})
+			writeError(w, http.StatusNotFound, protocol.ErrorResponse{Error: "no office " + strconv.Quote(id), Field: "office"})
 			return
 		}
 		if !p.SeesOffice(id) {
@@ -207,14 +207,14 @@ func (s *Server) Authenticate(w http.ResponseWriter, r *http.Request) (Principal
 		case http.StatusTooManyRequests:
 			w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds(ae.retry)))
 		}
-		writeError(w, status, devsync.ErrorResponse{Error: err.Error()})
+		writeError(w, status, protocol.ErrorResponse{Error: err.Error()})
 		return Principal{}, false
 	}
 	return p, true
 }
 
 func forbid(w http.ResponseWriter, why string) {
-	writeError(w, http.StatusForbidden, devsync.ErrorResponse{Error: "forbidden: " + why})
+	writeError(w, http.StatusForbidden, protocol.ErrorResponse{Error: "forbidden: " + why})
 }
 
 // commandError answers a command that failed, in the resident's language
@@ -224,9 +224,9 @@ func (s *Server) commandError(w http.ResponseWriter, r *http.Request, a *actor.A
 	var br *badRequest
 	switch {
 	case errors.As(err, &br):
-		writeError(w, br.httpStatus(), devsync.ErrorResponse{Error: br.msg, Field: br.field})
+		writeError(w, br.httpStatus(), protocol.ErrorResponse{Error: br.msg, Field: br.field})
 	case errors.As(err, &qe):
-		resp := devsync.ErrorResponse{Error: qe.Message, Code: qe.Code, Params: qe.Params}
+		resp := protocol.ErrorResponse{Error: qe.Message, Code: qe.Code, Params: qe.Params}
 		status := http.StatusConflict
 		switch qe.Kind {
 		case queue.Invalid:
@@ -247,10 +247,10 @@ func (s *Server) commandError(w http.ResponseWriter, r *http.Request, a *actor.A
 		}
 		writeError(w, status, resp)
 	case errors.Is(err, actor.ErrStopped), errors.Is(err, context.Canceled):
-		writeError(w, http.StatusServiceUnavailable, devsync.ErrorResponse{Error: "the server is shutting down; retry"})
+		writeError(w, http.StatusServiceUnavailable, protocol.ErrorResponse{Error: "the server is shutting down; retry"})
 	default:
 		s.log.Error("command failed", "office", a.Office().ID, "err", err)
-		writeError(w, http.StatusServiceUnavailable, devsync.ErrorResponse{Error: err.Error()})
+		writeError(w, http.StatusServiceUnavailable, protocol.ErrorResponse{Error: err.Error()})
 	}
 }
 

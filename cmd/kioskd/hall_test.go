@@ -13,7 +13,7 @@ import (
 	"github.com/numerek/numerek/audio"
 	"github.com/numerek/numerek/audio/audiotest"
 	"github.com/numerek/numerek/audio/voicepacks"
-	devsync "github.com/numerek/numerek/sync"
+	"github.com/numerek/numerek/protocol"
 )
 
 var amber = [3]uint8{0xff, 0xc2, 0x1a}
@@ -38,9 +38,9 @@ func TestHallShowsAndSaysACall(t *testing.T) {
 	}
 
 	o.api(o.tokens["counter1"], "POST", "/counters/1/open", "", nil)
-	var issued devsync.TicketResponse
+	var issued protocol.TicketResponse
 	o.api(o.tokens["kiosk"], "POST", "/tickets", `{"service":"family","lang":"uk","request_id":"e2e-1"}`, &issued)
-	var called devsync.TicketResponse
+	var called protocol.TicketResponse
 	o.api(o.tokens["counter1"], "POST", "/counters/1/next", "", &called)
 	if called.Ticket.Number != issued.Ticket.Number {
 		t.Fatalf("called %s, issued %s", called.Ticket.Number, issued.Ticket.Number)
@@ -172,7 +172,7 @@ func TestHallKilledInABacklogSaysTheRestOnce(t *testing.T) {
 	var anns [][]announcement // per call, per language
 	var numbers []string
 	for i, lang := range langs {
-		var called devsync.TicketResponse
+		var called protocol.TicketResponse
 		o.api(o.tokens["counter1"], "POST", "/counters/1/next", "", &called)
 		numbers = append(numbers, called.Ticket.Number)
 		calls := []audio.Call{{Lang: "pl", Ticket: called.Ticket.Number, Counter: 1, CounterWord: "stanowisko"}}

@@ -14,16 +14,16 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	gosync "sync"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/numerek/numerek/device"
+	"github.com/numerek/numerek/device/replica"
 	"github.com/numerek/numerek/display"
 	"github.com/numerek/numerek/display/displaytest"
 	"github.com/numerek/numerek/internal/waitfor"
-	devsync "github.com/numerek/numerek/sync"
 )
 
 // These tests run the real programs: queue-server and kioskd, built once,
@@ -31,7 +31,7 @@ import (
 // the test's X display (scripts/with-display.sh gives one).
 
 var (
-	buildOnce gosync.Once
+	buildOnce sync.Once
 	binDir    string
 	buildErr  error
 )
@@ -119,7 +119,7 @@ type proc struct {
 	cmd  *exec.Cmd
 	// startedAt is when the program was started.
 	startedAt time.Time
-	mu        gosync.Mutex
+	mu        sync.Mutex
 	log       []string
 	done      chan struct{}
 }
@@ -422,7 +422,7 @@ func runDeviceWith(t testing.TB, path, frames, name string, flags []string, env 
 
 // deviceStatus is the part of kioskd's status page the tests read.
 type deviceStatus struct {
-	Follow     devsync.FollowStatus `json:"follow"`
+	Follow     replica.FollowStatus `json:"follow"`
 	RoleStatus json.RawMessage      `json:"role_status"`
 }
 

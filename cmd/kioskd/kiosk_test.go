@@ -26,8 +26,8 @@ import (
 	"github.com/numerek/numerek/printer/emulator"
 	"github.com/numerek/numerek/printer/profiles"
 	"github.com/numerek/numerek/printer/ticketfmt"
+	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/queue"
-	devsync "github.com/numerek/numerek/sync"
 )
 
 // printedLine is kioskd's log line for a ticket that came out of the
@@ -185,7 +185,7 @@ func TestKioskPrintsTheTicketByTaps(t *testing.T) {
 		if m == nil || m[2] != p.number {
 			t.Fatalf("%s: QR code %q is not the e-ticket of %s", path, url, p.number)
 		}
-		var tv devsync.TicketResponse
+		var tv protocol.TicketResponse
 		o.api(o.tokens["kiosk"], "GET", "/tickets/"+m[1], "", &tv)
 		if want := []string{"uk", "pl"}[i]; tv.Ticket.Lang != want || p.lang != want || tv.Ticket.Service != "family" {
 			t.Errorf("ticket %d: the server has %s %s, the kiosk printed %s; want %s", i+1, tv.Ticket.Lang, tv.Ticket.Service, p.lang, want)
@@ -361,7 +361,7 @@ func TestKioskPaperOutShowsTheTicketOnScreen(t *testing.T) {
 		return m != nil && m[2] == shown[1]
 	})
 	m := ticketURL.FindStringSubmatch(url)
-	var tv devsync.TicketResponse
+	var tv protocol.TicketResponse
 	o.api(o.tokens["kiosk"], "GET", "/tickets/"+m[1], "", &tv)
 	if tv.Ticket.State != queue.Waiting {
 		t.Errorf("the ticket shown on screen is %s on the server, want waiting", tv.Ticket.State)

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/numerek/numerek/device"
+	"github.com/numerek/numerek/device/replica"
 	"github.com/numerek/numerek/display/xwin"
-	devsync "github.com/numerek/numerek/sync"
 )
 
 // kioskd is a running kioskd and where its status page is.
@@ -72,7 +72,7 @@ func startKioskd(bin, config, name string, env []string, echo io.Writer) (*kiosk
 
 // devicePage is the part of kioskd's status page the run reads.
 type devicePage struct {
-	Follow     devsync.FollowStatus `json:"follow"`
+	Follow     replica.FollowStatus `json:"follow"`
 	RoleStatus json.RawMessage      `json:"role_status"`
 }
 

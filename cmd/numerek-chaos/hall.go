@@ -12,8 +12,8 @@ import (
 	"github.com/numerek/numerek/audio/audiotest"
 	"github.com/numerek/numerek/audio/voicepacks"
 	"github.com/numerek/numerek/internal/faultproxy"
+	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/queue"
-	devsync "github.com/numerek/numerek/sync"
 )
 
 // captureSpeed is how many times faster than real time the recorded
@@ -103,7 +103,7 @@ func runHallKill(ctx context.Context, s settings, rep *report) error {
 	total := 0
 	for i := range s.backlog {
 		counter := 1 + i%2
-		var tr devsync.TicketResponse
+		var tr protocol.TicketResponse
 		if _, err := o.api(ctx, http.DefaultClient, "clerk", "POST", fmt.Sprintf("/counters/%d/next", counter), "", &tr); err != nil {
 			hall.kill()
 			return err

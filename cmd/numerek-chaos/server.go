@@ -11,9 +11,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/numerek/numerek/protocol"
+	"github.com/numerek/numerek/protocol/sse"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/store"
-	devsync "github.com/numerek/numerek/sync"
 )
 
 // officeClock is the office-local wall time the server is started at:
@@ -200,7 +201,7 @@ func runServerKills(ctx context.Context, s settings, rep *report) error {
 		if r.ticket == "" || !strings.HasPrefix(r.ticket, v.Day) {
 			continue
 		}
-		var tv devsync.TicketResponse
+		var tv protocol.TicketResponse
 		if _, err := o.api(ctx, http.DefaultClient, "clerk", "GET", "/tickets/"+r.ticket, "", &tv); err != nil {
 			missingNow++
 		}
@@ -300,7 +301,7 @@ func (l *serverLoad) counter(ctx context.Context, n int, stop <-chan struct{}) {
 		if ctx.Err() != nil {
 			return
 		}
-		var tr devsync.TicketResponse
+		var tr protocol.TicketResponse
 		status, _ := l.o.api(ctx, client, "clerk", "POST", path+"next", "", &tr)
 		switch {
 		case status == http.StatusOK && tr.Ticket.ID != "":
@@ -454,14 +455,14 @@ func (s *subscriber) once(ctx context.Context, client *http.Client) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s: events: %s", s.name, resp.Status)
 	}
-	return devsync.ReadMessages(resp.Body, func(m devsync.Message) error {
+	return sse.Read(resp.Body, func(m sse.Message) error {
 		seq, err := m.Seq()
 		if err != nil {
 			return err
 		}
-		if m.Event == devsync.SnapshotEvent {
+		if m.Event == protocol.SnapshotEvent {
 			// A whole state: the screen is complete again at seq.
-			var snap devsync.Snapshot
+			var snap protocol.Snapshot
 			if err := json.Unmarshal(m.Data, &snap); err != nil {
 				return err
 			}
@@ -490,7 +491,7 @@ func (s *subscriber) once(ctx context.Context, client *http.Client) error {
 func (l *serverLoad) ask(ctx context.Context, client *http.Client, token, body string, r *outcome) bool {
 	for ctx.Err() == nil {
 		r.attempts++
-		var tr devsync.TicketResponse
+		var tr protocol.TicketResponse
 		status, err := l.o.api(ctx, client, token, "POST", "/tickets", body, &tr)
 		switch {
 		case status == http.StatusOK || status == http.StatusCreated:

@@ -9,11 +9,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	gosync "sync"
+	"sync"
 	"testing"
 	"time"
 
-	devsync "github.com/numerek/numerek/sync"
+	"github.com/numerek/numerek/protocol"
 )
 
 // buildServer builds the queue-server binary once for the process tests.
@@ -49,16 +49,16 @@ func token(t *testing.T, bin, data string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-func post(client *http.Client, url, tok, body string) (int, devsync.TicketResponse, error) {
+func post(client *http.Client, url, tok, body string) (int, protocol.TicketResponse, error) {
 	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+tok)
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, devsync.TicketResponse{}, err
+		return 0, protocol.TicketResponse{}, err
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
-	var tr devsync.TicketResponse
+	var tr protocol.TicketResponse
 	if resp.StatusCode < 300 {
 		if err := json.Unmarshal(data, &tr); err != nil {
 			return resp.StatusCode, tr, err
@@ -81,10 +81,10 @@ func TestKillDuringLoad(t *testing.T) {
 
 	services := []string{"family", "maintenance", "child800", "good-start", "care", "documents"}
 	type ack struct{ request, service, id, number string }
-	var mu gosync.Mutex
+	var mu sync.Mutex
 	var acked []ack
 	stop := make(chan struct{})
-	var wg gosync.WaitGroup
+	var wg sync.WaitGroup
 	for w := 0; w < 8; w++ {
 		wg.Add(1)
 		go func() {

@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	gosync "sync"
+	"sync"
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
@@ -79,7 +79,7 @@ func Watch[B ~string](ctx context.Context, pins map[B]gpio.PinIO, opts Options, 
 			return fmt.Errorf("setting up pin %s of the %s button: %w", p, btn, err)
 		}
 	}
-	var wg gosync.WaitGroup
+	var wg sync.WaitGroup
 	for btn, p := range pins {
 		wg.Add(1)
 		go func() {

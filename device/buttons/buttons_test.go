@@ -3,7 +3,7 @@ package buttons
 import (
 	"context"
 	"errors"
-	gosync "sync"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -18,7 +18,7 @@ import (
 
 // recorder collects presses.
 type recorder struct {
-	mu      gosync.Mutex
+	mu      sync.Mutex
 	presses []config.Button
 }
 

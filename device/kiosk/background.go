@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/numerek/numerek/printer"
+	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/store"
-	devsync "github.com/numerek/numerek/sync"
 )
 
 // Run settles what a previous run left open in the journal, then looks
@@ -110,11 +110,11 @@ func (k *Kiosk) pushOutbox(ctx context.Context) {
 			continue
 		}
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		res, err := k.client.HandIn(rctx, devsync.LeasedTicketRequest{
+		res, err := k.client.HandIn(rctx, protocol.LeasedTicketRequest{
 			RequestID: e.RequestID, Service: e.Service, Number: e.LeaseNumber, IssuedAt: e.IssuedAt, Lang: e.Lang, Priority: e.Priority,
 		})
 		cancel()
-		if devsync.Unreachable(err) {
+		if protocol.Unreachable(err) {
 			k.log.Info("the outbox waits for the server", "tickets", len(pending), "err", err)
 			return
 		}
@@ -149,7 +149,7 @@ func (k *Kiosk) withdrawAtServer(ctx context.Context, e store.JournalEntry) bool
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	t, err := k.client.Withdraw(rctx, e.RequestID)
 	cancel()
-	if devsync.Unreachable(err) {
+	if protocol.Unreachable(err) {
 		return false
 	}
 	state, note := store.HandInWithdrawn, ""
@@ -219,7 +219,7 @@ func (k *Kiosk) keepLeases(ctx context.Context) bool {
 		cancel()
 		if err != nil {
 			k.log.Warn("asking for a number lease", "service", svc, "err", err)
-			if devsync.Unreachable(err) {
+			if protocol.Unreachable(err) {
 				return true // asked again when the server is back
 			}
 			continue
@@ -326,7 +326,7 @@ func (k *Kiosk) reportFault(ctx context.Context) {
 	cancel()
 	if err != nil {
 		level := slog.LevelWarn
-		if devsync.Unreachable(err) {
+		if protocol.Unreachable(err) {
 			level = slog.LevelDebug // the outbox says the server is away
 		}
 		k.log.Log(ctx, level, "reporting the printer's fault", "fault", f.Code, "err", err)

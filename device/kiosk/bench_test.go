@@ -9,25 +9,26 @@ import (
 	"net"
 	"path/filepath"
 	"slices"
-	gosync "sync"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/numerek/numerek/device/replica"
 	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/printer"
 	"github.com/numerek/numerek/printer/emulator"
 	"github.com/numerek/numerek/printer/profiles"
+	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/queue"
+	"github.com/numerek/numerek/server/servertest"
 	"github.com/numerek/numerek/store"
-	devsync "github.com/numerek/numerek/sync"
-	"github.com/numerek/numerek/sync/synctest"
 )
 
 // firstByte is a network printer's line: it passes bytes to the emulator
 // and notes when the first byte of a job's ticket (anything but the status
 // requests DLE EOT n that come before it) arrives after each arm.
 type firstByte struct {
-	mu    gosync.Mutex
+	mu    sync.Mutex
 	armed bool
 	at    time.Time
 	got   chan time.Time
@@ -109,7 +110,7 @@ func proxy(b *testing.B, upstream string, f *firstByte) string {
 func BenchmarkTapToFirstByte(b *testing.B) {
 	for _, mode := range []string{"online", "offline", "late"} {
 		b.Run(mode, func(b *testing.B) {
-			srv := synctest.Start(b, synctest.Options{})
+			srv := servertest.Start(b, servertest.Options{})
 			addr := srv.URL
 			var late *lateServer
 			if mode == "late" {
@@ -139,10 +140,10 @@ func BenchmarkTapToFirstByte(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer db.Close()
-			clock := devsync.NewClock(0)
-			client, _ := devsync.NewClient(addr, srv.Office.ID, srv.Tokens["ticket"], devsync.ClientOptions{Clock: clock})
+			clock := replica.NewClock(0)
+			client, _ := protocol.NewClient(addr, srv.Office.ID, srv.Tokens["ticket"], protocol.ClientOptions{Clock: clock})
 			log := slog.New(slog.DiscardHandler)
-			f := devsync.NewFollower(client, db, clock, log, devsync.FollowOptions{})
+			f := replica.NewFollower(client, db, clock, log, replica.FollowOptions{})
 			rounds := 100
 			if mode == "late" {
 				rounds = 20 // each waits out the issue timeout
@@ -212,7 +213,7 @@ func BenchmarkTapToFirstByte(b *testing.B) {
 // the server issued online that still count (not withdrawn): after
 // leased tickets printed for late answers, there must be none, and the
 // rounds printed must all wait.
-func phantoms(b *testing.B, srv *synctest.Server, db *store.DeviceDB, rounds int) int {
+func phantoms(b *testing.B, srv *servertest.Server, db *store.DeviceDB, rounds int) int {
 	waitfor.Until(b, "the kiosk's outbox to empty", 20*time.Second, func() bool {
 		p, _ := db.PendingHandIns()
 		return len(p) == 0

@@ -36,15 +36,16 @@ import (
 	"image"
 	"log/slog"
 	"strings"
-	gosync "sync"
+	"sync"
 	"time"
 
+	"github.com/numerek/numerek/device/replica"
 	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/printer"
 	"github.com/numerek/numerek/printer/ticketfmt"
+	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/store"
-	devsync "github.com/numerek/numerek/sync"
 )
 
 // Options set up a Kiosk.
@@ -72,17 +73,17 @@ type Options struct {
 // use; tickets are issued one at a time.
 type Kiosk struct {
 	opts     Options
-	client   *devsync.Client
-	follower *devsync.Follower
+	client   *protocol.Client
+	follower *replica.Follower
 	db       *store.DeviceDB
-	clock    *devsync.Clock
+	clock    *replica.Clock
 	printer  *printer.Printer
 	log      *slog.Logger
 
-	issueMu gosync.Mutex // one ticket at a time
+	issueMu sync.Mutex // one ticket at a time
 	work    chan struct{}
 
-	mu          gosync.Mutex
+	mu          sync.Mutex
 	status      printer.Status
 	statusErr   error
 	checkedAt   time.Time
@@ -106,7 +107,7 @@ type Fault struct {
 
 // New returns a kiosk. follower supplies the office and its state; the
 // kiosk's background work runs in Run.
-func New(client *devsync.Client, follower *devsync.Follower, db *store.DeviceDB, clock *devsync.Clock, p *printer.Printer, opts Options) *Kiosk {
+func New(client *protocol.Client, follower *replica.Follower, db *store.DeviceDB, clock *replica.Clock, p *printer.Printer, opts Options) *Kiosk {
 	if opts.IssueTimeout <= 0 {
 		opts.IssueTimeout = 1500 * time.Millisecond
 	}
@@ -183,7 +184,7 @@ func (k *Kiosk) Issue(ctx context.Context, service, lang string, priority bool) 
 			return Result{}, err
 		}
 		rctx, cancel := context.WithTimeout(ctx, k.opts.IssueTimeout)
-		resp, _, err := k.client.Issue(rctx, devsync.IssueRequest{Service: service, Lang: lang, Priority: priority, RequestID: e.RequestID})
+		resp, _, err := k.client.Issue(rctx, protocol.IssueRequest{Service: service, Lang: lang, Priority: priority, RequestID: e.RequestID})
 		cancel()
 		switch {
 		case err == nil:
@@ -197,7 +198,7 @@ func (k *Kiosk) Issue(ctx context.Context, service, lang string, priority bool) 
 				return Result{}, err
 			}
 			return k.deliver(ctx, o, e, printable, Result{Ahead: t.Ahead, EstimatedWait: seconds(t.EstimatedWaitS)})
-		case !devsync.Unreachable(err):
+		case !protocol.Unreachable(err):
 			k.settle(e, store.PhaseRefused, err)
 			return Result{}, err
 		}
@@ -281,11 +282,11 @@ func (k *Kiosk) CheckIn(ctx context.Context, code, lang string) (Result, error) 
 		return Result{}, err
 	}
 	rctx, cancel := context.WithTimeout(ctx, 4*k.opts.IssueTimeout)
-	resp, err := k.client.CheckIn(rctx, devsync.CheckInRequest{Code: code, Lang: lang, RequestID: e.RequestID})
+	resp, err := k.client.CheckIn(rctx, protocol.CheckInRequest{Code: code, Lang: lang, RequestID: e.RequestID})
 	cancel()
 	if err != nil {
 		phase := store.PhaseRefused
-		if devsync.Unreachable(err) {
+		if protocol.Unreachable(err) {
 			phase = store.PhaseUnanswered
 			k.markUnreachable(e, err)
 		}

@@ -15,48 +15,49 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	gosync "sync"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/numerek/numerek/device/replica"
 	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/printer"
 	"github.com/numerek/numerek/printer/emulator"
 	"github.com/numerek/numerek/printer/profiles"
+	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/queue"
+	"github.com/numerek/numerek/server/servertest"
 	"github.com/numerek/numerek/store"
-	devsync "github.com/numerek/numerek/sync"
-	"github.com/numerek/numerek/sync/synctest"
 )
 
 // rig is a kiosk with its server, its printer (an emulated network
 // printer) and its device file, all real.
 type rig struct {
 	t      *testing.T
-	srv    *synctest.Server
+	srv    *servertest.Server
 	kiosk  *Kiosk
 	emu    *emulator.Printer
 	db     *store.DeviceDB
-	follow *devsync.Follower
+	follow *replica.Follower
 	stop   func()
 }
 
 func newRig(t *testing.T, opts Options) *rig {
 	t.Helper()
-	srv := synctest.Start(t, synctest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	return newRigAt(t, srv, srv.URL, opts)
 }
 
 // newRigAt is a rig whose kiosk reaches srv at addr (through a proxy).
-func newRigAt(t *testing.T, srv *synctest.Server, addr string, opts Options) *rig {
+func newRigAt(t *testing.T, srv *servertest.Server, addr string, opts Options) *rig {
 	t.Helper()
 	return newRigOn(t, srv, addr, opts, filepath.Join(t.TempDir(), "device.db"))
 }
 
 // newRigOn is a rig whose kiosk starts on the device file at path, as
 // an earlier run left it.
-func newRigOn(t *testing.T, srv *synctest.Server, addr string, opts Options, path string) *rig {
+func newRigOn(t *testing.T, srv *servertest.Server, addr string, opts Options, path string) *rig {
 	t.Helper()
 	prof, err := profiles.Lookup(profiles.Default)
 	if err != nil {
@@ -79,13 +80,13 @@ func newRigOn(t *testing.T, srv *synctest.Server, addr string, opts Options, pat
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := devsync.NewClock(0)
-	client, err := devsync.NewClient(addr, srv.Office.ID, srv.Tokens["ticket"], devsync.ClientOptions{Clock: clock})
+	clock := replica.NewClock(0)
+	client, err := protocol.NewClient(addr, srv.Office.ID, srv.Tokens["ticket"], protocol.ClientOptions{Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	f := devsync.NewFollower(client, db, clock, log, devsync.FollowOptions{OfflineAfter: 300 * time.Millisecond, Backoff: devsync.Backoff{Min: 50 * time.Millisecond, Max: 200 * time.Millisecond}})
+	f := replica.NewFollower(client, db, clock, log, replica.FollowOptions{OfflineAfter: 300 * time.Millisecond, Backoff: protocol.Backoff{Min: 50 * time.Millisecond, Max: 200 * time.Millisecond}})
 	if opts.LeaseSize == 0 {
 		opts.LeaseSize, opts.LeaseLow = 20, 10
 	}
@@ -353,11 +354,11 @@ func TestOfflineWithoutLease(t *testing.T) {
 type lateServer struct {
 	*httptest.Server
 	slow atomic.Bool
-	mu   gosync.Mutex
+	mu   sync.Mutex
 	held []string
 }
 
-func newLateServer(t testing.TB, srv *synctest.Server) *lateServer {
+func newLateServer(t testing.TB, srv *servertest.Server) *lateServer {
 	target, _ := url.Parse(srv.URL)
 	rp := httputil.NewSingleHostReverseProxy(target)
 	rp.FlushInterval = -1 // the event stream
@@ -368,7 +369,7 @@ func newLateServer(t testing.TB, srv *synctest.Server) *lateServer {
 			return
 		}
 		body, _ := io.ReadAll(r.Body)
-		var req devsync.IssueRequest
+		var req protocol.IssueRequest
 		_ = json.Unmarshal(body, &req)
 		l.mu.Lock()
 		l.held = append(l.held, req.RequestID)
@@ -395,7 +396,7 @@ func (l *lateServer) heldBack() []string {
 // request, so the server withdraws the ticket it issued late. Exactly one
 // ticket counts, the printed one, and the office has one resident waiting.
 func TestLateAnswerLeavesOnlyThePrintedTicket(t *testing.T) {
-	srv := synctest.Start(t, synctest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	front := newLateServer(t, srv)
 	r := newRigAt(t, srv, front.URL, Options{IssueTimeout: 300 * time.Millisecond})
 	r.waitFor("leases", func() bool { left, _ := r.db.LeaseLeft("family", "2026-11-23"); return left == 20 })
@@ -459,13 +460,13 @@ func TestStoppedKioskLeavesNoPhantom(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			srv := synctest.Start(t, synctest.Options{})
+			srv := servertest.Start(t, servertest.Options{})
 			path := filepath.Join(t.TempDir(), "device.db")
 			db, err := store.OpenDevice(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var lease devsync.LeaseResponse
+			var lease protocol.LeaseResponse
 			if err := json.Unmarshal(srv.MustCall(srv.Tokens["ticket"], "POST", "/leases", `{"service":"family","count":5}`, http.StatusCreated), &lease); err != nil {
 				t.Fatal(err)
 			}
@@ -486,7 +487,7 @@ func TestStoppedKioskLeavesNoPhantom(t *testing.T) {
 			}
 			db.Close()
 
-			var resp devsync.TicketResponse
+			var resp protocol.TicketResponse
 			if err := json.Unmarshal(online, &resp); err != nil {
 				t.Fatal(err)
 			}
@@ -604,7 +605,7 @@ func (l *lateSnapshot) Flush() { l.ResponseWriter.(http.Flusher).Flush() }
 // loaded device just started) still leases numbers as soon as the state
 // does, not a whole check period later: the network may fail in between.
 func TestLeasesComeAsSoonAsTheStateDoes(t *testing.T) {
-	srv := synctest.Start(t, synctest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	target, _ := url.Parse(srv.URL)
 	rp := httputil.NewSingleHostReverseProxy(target)
 	rp.FlushInterval = -1 // the event stream

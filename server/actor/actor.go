@@ -18,7 +18,6 @@ import (
 
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/store"
-	devsync "github.com/numerek/numerek/sync"
 )
 
 // Clock tells the actor the time.
@@ -61,7 +60,7 @@ type Actor struct {
 	opts   Options
 
 	in   chan job
-	hub  *devsync.Hub
+	hub  *Hub
 	seq  atomic.Uint64
 	done chan struct{}
 
@@ -101,7 +100,7 @@ func New(o *queue.Office, log *store.OfficeLog, clock Clock, logger *slog.Logger
 	}
 	a := &Actor{
 		office: o, log: log, clock: clock, logger: logger.With("office", o.ID), opts: opts,
-		in: make(chan job, 4*opts.MaxBatch), hub: devsync.NewHub(s.Seq, opts.HubKeep),
+		in: make(chan job, 4*opts.MaxBatch), hub: NewHub(s.Seq, opts.HubKeep),
 		done: make(chan struct{}), state: s,
 	}
 	a.seq.Store(s.Seq)
@@ -112,7 +111,7 @@ func New(o *queue.Office, log *store.OfficeLog, clock Clock, logger *slog.Logger
 func (a *Actor) Office() *queue.Office { return a.office }
 
 // Hub is the office's event fan-out.
-func (a *Actor) Hub() *devsync.Hub { return a.hub }
+func (a *Actor) Hub() *Hub { return a.hub }
 
 // Seq is the seq of the last durable event.
 func (a *Actor) Seq() uint64 { return a.seq.Load() }
@@ -169,18 +168,17 @@ func (a *Actor) Query(ctx context.Context, fn func(*queue.State)) error {
 	}
 }
 
-// Snapshot encodes the state for a stream client to start from.
-func (a *Actor) Snapshot(ctx context.Context) (devsync.Snapshot, error) {
-	var snap devsync.Snapshot
-	var err error
+// Snapshot encodes the state for a stream client to start from, with the
+// seq it is at.
+func (a *Actor) Snapshot(ctx context.Context) (seq uint64, state json.RawMessage, err error) {
 	qerr := a.Query(ctx, func(s *queue.State) {
-		snap.Seq = s.Seq
-		snap.State, err = json.Marshal(s)
+		seq = s.Seq
+		state, err = json.Marshal(s)
 	})
 	if qerr != nil {
-		return snap, qerr
+		return 0, nil, qerr
 	}
-	return snap, err
+	return seq, state, err
 }
 
 // EventsAfter reads durable events from the log.

@@ -7,7 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	gosync "sync"
+	"sync"
 	"testing"
 	"time"
 	_ "time/tzdata"
@@ -80,9 +80,9 @@ func TestConcurrentNextNeverSharesATicket(t *testing.T) {
 		}
 	}
 	// Twenty clerks press "next" at once, five times each.
-	var mu gosync.Mutex
+	var mu sync.Mutex
 	called := map[string]int{}
-	var wg gosync.WaitGroup
+	var wg sync.WaitGroup
 	for n := 1; n <= 20; n++ {
 		wg.Add(1)
 		go func() {
@@ -165,9 +165,9 @@ func runLoad(t testing.TB, opts Options, clients, total int) float64 {
 	}
 	per := total / clients
 	began := time.Now()
-	var wg gosync.WaitGroup
+	var wg sync.WaitGroup
 	var failed error
-	var mu gosync.Mutex
+	var mu sync.Mutex
 	for c := 0; c < clients; c++ {
 		wg.Add(1)
 		go func() {

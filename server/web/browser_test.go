@@ -7,7 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	gosync "sync"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,7 +65,7 @@ func newTab(t testing.TB, browser context.Context) context.Context {
 }
 
 var (
-	axeOnce gosync.Once
+	axeOnce sync.Once
 	axeJS   string
 	axeErr  error
 )

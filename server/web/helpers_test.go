@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	gosync "sync"
+	"sync"
 	"testing"
 	"time"
 	_ "time/tzdata"
@@ -33,7 +33,7 @@ import (
 
 // syncBuffer collects the server's log so tests can check what it holds.
 type syncBuffer struct {
-	mu  gosync.Mutex
+	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
@@ -117,7 +117,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	var wg gosync.WaitGroup
+	var wg sync.WaitGroup
 	for _, x := range []*actor.Actor{a, a2} {
 		wg.Add(1)
 		go func() { defer wg.Done(); x.Run(ctx) }()

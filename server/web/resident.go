@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -277,7 +276,7 @@ func (w *Web) eTicketEvents(rw http.ResponseWriter, r *http.Request) {
 	}
 	p := w.newPage(rw, r, "")
 	p.Office = a.Office()
-	sub, flush, done, ok := openStream(rw, a)
+	sw, sub, done, ok := w.openStream(rw, a)
 	if !ok {
 		return
 	}
@@ -304,8 +303,10 @@ func (w *Web) eTicketEvents(rw http.ResponseWriter, r *http.Request) {
 		data, _ := json.Marshal(ev)
 		if string(data) != last {
 			last = string(data)
-			fmt.Fprintf(rw, "event: ticket\ndata: %s\n\n", data)
-			flush()
+			sw.Event("", "ticket", data)
+			if sw.Flush() != nil {
+				return false
+			}
 		}
 		return !tv.State.Final()
 	}

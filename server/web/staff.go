@@ -3,7 +3,6 @@ package web
 import (
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"path"
@@ -468,11 +467,12 @@ func (w *Web) staffEvents(rw http.ResponseWriter, r *http.Request, st *staffInfo
 		http.Error(rw, "no counter chosen", http.StatusConflict)
 		return
 	}
-	sub, flush, done, ok := openStream(rw, a)
+	sw, sub, done, ok := w.openStream(rw, a)
 	if !ok {
 		return
 	}
 	defer done()
+	changed := func(seq uint64) { sw.Event("", "changed", []byte(strconv.FormatUint(seq, 10))) }
 	tick := time.NewTicker(w.TicketRefresh)
 	defer tick.Stop()
 	for {
@@ -481,7 +481,7 @@ func (w *Web) staffEvents(rw http.ResponseWriter, r *http.Request, st *staffInfo
 			return
 		case <-tick.C:
 			// Waits shown keep counting.
-			fmt.Fprintf(rw, "event: changed\ndata: %d\n\n", a.Seq())
+			changed(a.Seq())
 		case e, open := <-sub.C:
 			if !open {
 				return
@@ -490,8 +490,10 @@ func (w *Web) staffEvents(rw http.ResponseWriter, r *http.Request, st *staffInfo
 			if !open {
 				return
 			}
-			fmt.Fprintf(rw, "event: changed\ndata: %d\n\n", max(seq, e.Seq))
+			changed(max(seq, e.Seq))
 		}
-		flush()
+		if sw.Flush() != nil {
+			return
+		}
 	}
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/localize"
+	"github.com/numerek/numerek/protocol/sse"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server"
 	"github.com/numerek/numerek/server/actor"
@@ -31,7 +32,6 @@ import (
 	"github.com/numerek/numerek/server/links"
 	"github.com/numerek/numerek/stats"
 	"github.com/numerek/numerek/store"
-	devsync "github.com/numerek/numerek/sync"
 	webfiles "github.com/numerek/numerek/web"
 )
 
@@ -490,21 +490,19 @@ func drain(c <-chan queue.Event) (last uint64, open bool) {
 
 // openStream answers with a Server-Sent Events stream subscribed to the
 // office's events; done ends the subscription. ok=false when the
-// connection cannot stream (the error is already written).
-func openStream(rw http.ResponseWriter, a *actor.Actor) (sub *devsync.Subscription, flush func(), done func(), ok bool) {
-	flusher, canFlush := rw.(http.Flusher)
-	if !canFlush {
-		http.Error(rw, "streaming unsupported", http.StatusInternalServerError)
-		return nil, nil, nil, false
-	}
+// connection cannot stream (the error is already written). Every write
+// may take up to a few refresh periods, so a page streams for as long as
+// it is open despite the server's write timeout for requests.
+func (w *Web) openStream(rw http.ResponseWriter, a *actor.Actor) (sw *sse.Writer, sub *actor.Subscription, done func(), ok bool) {
 	hub := a.Hub()
 	sub, _ = hub.Subscribe()
-	h := rw.Header()
-	h.Set("Content-Type", "text/event-stream; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	rw.WriteHeader(http.StatusOK)
-	fmt.Fprint(rw, "retry: 3000\n\n")
-	flusher.Flush()
-	return sub, flusher.Flush, func() { hub.Unsubscribe(sub) }, true
+	sw, err := sse.Open(rw, sse.Options{Retry: 3 * time.Second, WriteWait: max(10*time.Second, 4*w.TicketRefresh)})
+	if err == nil {
+		err = sw.Flush()
+	}
+	if err != nil {
+		hub.Unsubscribe(sub)
+		return nil, nil, nil, false
+	}
+	return sw, sub, func() { hub.Unsubscribe(sub) }, true
 }

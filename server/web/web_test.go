@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bufio"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/numerek/numerek/i18n"
+	"github.com/numerek/numerek/protocol/sse"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/links"
 )
@@ -365,23 +365,17 @@ func TestETicketAddressRevealsNothingElse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	lines := make(chan string, 100)
+	updates := make(chan string, 100)
 	go func() {
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
+		defer close(updates)
+		_ = sse.Read(resp.Body, func(m sse.Message) error { updates <- string(m.Data); return nil })
 	}()
 	next := func() string {
-		for l := range lines {
-			if strings.HasPrefix(l, "data: ") {
-				return l
-			}
+		u, ok := <-updates
+		if !ok {
+			t.Fatal("the stream ended")
 		}
-		t.Fatal("the stream ended")
-		return ""
+		return u
 	}
 	if first := next(); !strings.Contains(first, `"number":"A001"`) || !strings.Contains(first, `"state":"waiting"`) {
 		t.Fatalf("first update %s", first)

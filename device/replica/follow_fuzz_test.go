@@ -1,4 +1,4 @@
-package sync
+package replica
 
 import (
 	"log/slog"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/numerek/numerek"
 	"github.com/numerek/numerek/officeconfig"
+	"github.com/numerek/numerek/protocol"
+	"github.com/numerek/numerek/protocol/sse"
 )
 
 // FuzzFollowerHandle feeds the follower messages as a broken or hostile
@@ -31,13 +33,13 @@ func FuzzFollowerHandle(f *testing.F) {
 	f.Add("", []byte(`{}`), "TicketCalled", []byte(`{"seq":9,"type":"TicketCalled","data":{"ticket":"x","counter":99}}`))
 	f.Fuzz(func(t *testing.T, firstEvent string, first []byte, secondEvent string, second []byte) {
 		fl := &Follower{log: slog.New(slog.DiscardHandler), office: o, changed: make(chan struct{}, 1)}
-		for _, m := range []Message{{ID: "1", Event: firstEvent, Data: first}, {ID: "2", Event: secondEvent, Data: second}} {
+		for _, m := range []sse.Message{{ID: "1", Event: firstEvent, Data: first}, {ID: "2", Event: secondEvent, Data: second}} {
 			var before uint64
 			if fl.state != nil {
 				before = fl.state.Seq
 			}
 			err := fl.handle(m)
-			if err == nil && m.Event != SnapshotEvent && fl.state != nil && fl.state.Seq < before {
+			if err == nil && m.Event != protocol.SnapshotEvent && fl.state != nil && fl.state.Seq < before {
 				t.Fatalf("an event took the state from seq %d back to %d", before, fl.state.Seq)
 			}
 		}

@@ -1,7 +1,7 @@
-package sync
+package actor
 
 import (
-	gosync "sync"
+	"sync"
 
 	"github.com/numerek/numerek/queue"
 )
@@ -11,7 +11,7 @@ import (
 // snapshot. Publish never blocks: a subscriber that falls too far behind is
 // dropped and resumes by reconnecting.
 type Hub struct {
-	mu   gosync.Mutex
+	mu   sync.Mutex
 	ring []queue.Event
 	keep int
 	last uint64

@@ -1,4 +1,8 @@
-package sync
+// Package sse is Server-Sent Events framing, both ways: Read parses a
+// stream as a device or a test reads it, Writer writes one as the server
+// streams events to devices, consoles and e-ticket pages. It knows nothing
+// of what the events mean.
+package sse
 
 import (
 	"bufio"
@@ -19,10 +23,10 @@ type Message struct {
 // device buffer without end.
 const maxMessage = 8 << 20
 
-// ReadMessages parses a Server-Sent Events stream and calls fn for each
+// Read parses a Server-Sent Events stream and calls fn for each
 // event until the stream ends, fn fails, or the stream is malformed.
 // Comments (heartbeats) are skipped; "retry" fields are ignored.
-func ReadMessages(r io.Reader, fn func(Message) error) error {
+func Read(r io.Reader, fn func(Message) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), maxMessage)
 	var m Message

@@ -1,4 +1,4 @@
-package sync
+package replica
 
 import (
 	"context"
@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	gosync "sync"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/numerek/numerek/protocol"
+	"github.com/numerek/numerek/protocol/sse"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/store"
 )
@@ -25,7 +27,7 @@ import (
 // keeps the state on disk, so a restarted device shows the last known
 // state at once and resumes from there.
 type Follower struct {
-	client *Client
+	client *protocol.Client
 	db     *store.DeviceDB
 	clock  *Clock
 	log    *slog.Logger
@@ -33,7 +35,7 @@ type Follower struct {
 
 	changed chan struct{}
 
-	mu         gosync.Mutex
+	mu         sync.Mutex
 	office     *queue.Office
 	officeJSON json.RawMessage
 	state      *queue.State
@@ -64,7 +66,7 @@ type FollowOptions struct {
 	// thus shows as offline within StallAfter.
 	StallAfter time.Duration
 	// Backoff spaces out reconnections: default 0.5 s doubling to 30 s.
-	Backoff Backoff
+	Backoff protocol.Backoff
 }
 
 // FollowStatus says how the following goes.
@@ -89,7 +91,7 @@ type FollowStatus struct {
 
 // NewFollower returns a follower of client's office that keeps its state
 // in db and teaches clock the server's time.
-func NewFollower(client *Client, db *store.DeviceDB, clock *Clock, log *slog.Logger, opts FollowOptions) *Follower {
+func NewFollower(client *protocol.Client, db *store.DeviceDB, clock *Clock, log *slog.Logger, opts FollowOptions) *Follower {
 	if opts.SaveEvery <= 0 {
 		opts.SaveEvery = 5 * time.Second
 	}
@@ -97,7 +99,7 @@ func NewFollower(client *Client, db *store.DeviceDB, clock *Clock, log *slog.Log
 		opts.OfflineAfter = 5 * time.Second
 	}
 	if opts.StallAfter <= 0 {
-		opts.StallAfter = StallAfter
+		opts.StallAfter = protocol.StallAfter
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -260,7 +262,7 @@ func (f *Follower) session(ctx context.Context) error {
 	watchdog := time.AfterFunc(f.opts.StallAfter, func() { stalled.Store(true); cancel() })
 	defer watchdog.Stop()
 	f.heard.Store(time.Now().UnixNano())
-	resp, err := f.client.events(ctx, f.cursor())
+	resp, err := f.client.Events(ctx, f.cursor())
 	if err != nil {
 		if stalled.Load() {
 			return fmt.Errorf("%w: the stream did not open within %v", errStalled, f.opts.StallAfter)
@@ -270,7 +272,7 @@ func (f *Follower) session(ctx context.Context) error {
 	defer resp.Body.Close()
 	f.setConnected()
 	body := &watchedReader{r: resp.Body, timer: watchdog, after: f.opts.StallAfter, heard: &f.heard}
-	err = ReadMessages(body, f.handle)
+	err = sse.Read(body, f.handle)
 	switch {
 	case stalled.Load():
 		return fmt.Errorf("%w for %v", errStalled, f.opts.StallAfter)
@@ -384,10 +386,10 @@ func (f *Follower) goOffline(silentSince time.Time) {
 }
 
 // handle folds one message of the stream into the state.
-func (f *Follower) handle(m Message) error {
+func (f *Follower) handle(m sse.Message) error {
 	recv := time.Now()
-	if m.Event == SnapshotEvent {
-		var snap Snapshot
+	if m.Event == protocol.SnapshotEvent {
+		var snap protocol.Snapshot
 		if err := json.Unmarshal(m.Data, &snap); err != nil {
 			return fmt.Errorf("reading a snapshot: %w", err)
 		}

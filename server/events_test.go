@@ -1,23 +1,26 @@
-package sync_test
+package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/numerek/numerek/protocol/sse"
 	"github.com/numerek/numerek/queue"
-	devsync "github.com/numerek/numerek/sync"
+	"github.com/numerek/numerek/server"
+	"github.com/numerek/numerek/server/actor"
 )
 
-// hubSource is a StreamSource of a hub alone: enough for streams that
+// hubSource is an EventSource of a hub alone: enough for streams that
 // resume from the hub's last event.
-type hubSource struct{ hub *devsync.Hub }
+type hubSource struct{ hub *actor.Hub }
 
-func (s hubSource) Hub() *devsync.Hub { return s.hub }
-func (s hubSource) Snapshot(context.Context) (devsync.Snapshot, error) {
-	return devsync.Snapshot{Seq: s.hub.Last(), State: []byte("{}")}, nil
+func (s hubSource) Hub() *actor.Hub { return s.hub }
+func (s hubSource) Snapshot(context.Context) (uint64, json.RawMessage, error) {
+	return s.hub.Last(), json.RawMessage("{}"), nil
 }
 func (s hubSource) EventsAfter(uint64, int) ([]queue.Event, error) { return nil, nil }
 
@@ -25,9 +28,9 @@ func (s hubSource) EventsAfter(uint64, int) ([]queue.Event, error) { return nil,
 // for requests: it sets its own deadline for each write, so heartbeats
 // and events still flow long after the server's write timeout.
 func TestStreamOutlivesTheServersWriteTimeout(t *testing.T) {
-	hub := devsync.NewHub(5, 10)
+	hub := actor.NewHub(5, 10)
 	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		devsync.ServeEvents(w, r, hubSource{hub}, 5, 50*time.Millisecond)
+		server.ServeEvents(w, r, hubSource{hub}, 5, 50*time.Millisecond)
 	}))
 	const writeTimeout = 300 * time.Millisecond
 	ts.Config.WriteTimeout = writeTimeout
@@ -43,10 +46,10 @@ func TestStreamOutlivesTheServersWriteTimeout(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	opened := time.Now()
-	got := make(chan devsync.Message, 1)
+	got := make(chan sse.Message, 1)
 	ended := make(chan error, 1)
 	go func() {
-		ended <- devsync.ReadMessages(resp.Body, func(m devsync.Message) error { got <- m; return nil })
+		ended <- sse.Read(resp.Body, func(m sse.Message) error { got <- m; return nil })
 	}()
 	// Publish once the server's write timeout has long passed.
 	time.AfterFunc(3*writeTimeout, func() {

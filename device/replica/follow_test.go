@@ -1,4 +1,4 @@
-package sync_test
+package replica_test
 
 import (
 	"context"
@@ -9,17 +9,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/numerek/numerek/device/replica"
 	"github.com/numerek/numerek/internal/faultproxy"
 	"github.com/numerek/numerek/internal/waitfor"
+	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/queue"
+	"github.com/numerek/numerek/server/servertest"
 	"github.com/numerek/numerek/store"
-	devsync "github.com/numerek/numerek/sync"
-	"github.com/numerek/numerek/sync/synctest"
 )
 
 // following is a Follower running in the background.
 type following struct {
-	*devsync.Follower
+	*replica.Follower
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -39,13 +40,13 @@ func openDB(t *testing.T, path string) *store.DeviceDB {
 	return db
 }
 
-func follow(t *testing.T, url, office, token string, db *store.DeviceDB, opts devsync.FollowOptions) *following {
+func follow(t *testing.T, url, office, token string, db *store.DeviceDB, opts replica.FollowOptions) *following {
 	t.Helper()
-	c, err := devsync.NewClient(url, office, token, devsync.ClientOptions{})
+	c, err := protocol.NewClient(url, office, token, protocol.ClientOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := devsync.NewFollower(c, db, devsync.NewClock(0), slog.New(slog.DiscardHandler), opts)
+	f := replica.NewFollower(c, db, replica.NewClock(0), slog.New(slog.DiscardHandler), opts)
 	if _, err := f.Restore(); err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 
 func seqOf(f *following) uint64 { return f.Status().Seq }
 
-func serverSeq(t *testing.T, srv *synctest.Server) uint64 { return srv.View().Seq }
+func serverSeq(t *testing.T, srv *servertest.Server) uint64 { return srv.View().Seq }
 
 // stateJSON is the follower's state as JSON.
 func stateJSON(t *testing.T, f *following) string {
@@ -73,7 +74,7 @@ func stateJSON(t *testing.T, f *following) string {
 	return string(data)
 }
 
-func serverStateJSON(t *testing.T, srv *synctest.Server) string {
+func serverStateJSON(t *testing.T, srv *servertest.Server) string {
 	t.Helper()
 	var data []byte
 	if err := srv.Actor().Query(context.Background(), func(s *queue.State) { data, _ = json.Marshal(s) }); err != nil {
@@ -84,7 +85,7 @@ func serverStateJSON(t *testing.T, srv *synctest.Server) string {
 
 // busy works the office through a clerk's token: counters open, tickets
 // issued, called, served.
-func busy(t *testing.T, srv *synctest.Server, clerk string, tickets int) {
+func busy(t *testing.T, srv *servertest.Server, clerk string, tickets int) {
 	t.Helper()
 	for n := 1; n <= 3; n++ {
 		srv.MustCall(clerk, "POST", "/counters/"+string(rune('0'+n))+"/open", "", 200)
@@ -101,10 +102,10 @@ func busy(t *testing.T, srv *synctest.Server, clerk string, tickets int) {
 
 // The device's fold of the stream is the server's state, byte for byte.
 func TestFollowerFoldsLikeTheServer(t *testing.T) {
-	srv := synctest.Start(t, synctest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	clerk := srv.Tokens["clerk"]
 	busy(t, srv, clerk, 4)
-	f := follow(t, srv.URL, srv.Office.ID, srv.Tokens["hall"], openDB(t, filepath.Join(t.TempDir(), "d.db")), devsync.FollowOptions{})
+	f := follow(t, srv.URL, srv.Office.ID, srv.Tokens["hall"], openDB(t, filepath.Join(t.TempDir(), "d.db")), replica.FollowOptions{})
 	waitFor(t, "the snapshot", 5*time.Second, func() bool { return seqOf(f) == serverSeq(t, srv) })
 	busy(t, srv, clerk, 9)
 	want := serverSeq(t, srv)
@@ -120,10 +121,10 @@ func TestFollowerFoldsLikeTheServer(t *testing.T) {
 // A server that goes away and comes back: the device says offline after
 // a while, then resumes from its last event without a new snapshot.
 func TestFollowerResumesAfterServerRestart(t *testing.T) {
-	srv := synctest.Start(t, synctest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	clerk := srv.Tokens["clerk"]
 	f := follow(t, srv.URL, srv.Office.ID, srv.Tokens["hall"], openDB(t, filepath.Join(t.TempDir(), "d.db")),
-		devsync.FollowOptions{OfflineAfter: 200 * time.Millisecond, Backoff: devsync.Backoff{Min: 50 * time.Millisecond, Max: 200 * time.Millisecond}})
+		replica.FollowOptions{OfflineAfter: 200 * time.Millisecond, Backoff: protocol.Backoff{Min: 50 * time.Millisecond, Max: 200 * time.Millisecond}})
 	busy(t, srv, clerk, 3)
 	waitFor(t, "the first events", 5*time.Second, func() bool { return seqOf(f) == serverSeq(t, srv) })
 
@@ -147,7 +148,7 @@ func TestFollowerResumesAfterServerRestart(t *testing.T) {
 // A restarted device shows the state it saved at once, and resumes from
 // it rather than taking a snapshot.
 func TestFollowerRestartShowsSavedState(t *testing.T) {
-	srv := synctest.Start(t, synctest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	clerk := srv.Tokens["clerk"]
 	hall := srv.Tokens["hall"]
 	busy(t, srv, clerk, 5)
@@ -156,15 +157,15 @@ func TestFollowerRestartShowsSavedState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := follow(t, srv.URL, srv.Office.ID, hall, db, devsync.FollowOptions{})
+	f := follow(t, srv.URL, srv.Office.ID, hall, db, replica.FollowOptions{})
 	want := serverSeq(t, srv)
 	waitFor(t, "the snapshot", 5*time.Second, func() bool { return seqOf(f) == want })
 	f.stop() // saves on the way out
 	db.Close()
 	busy(t, srv, clerk, 2)
 
-	c, _ := devsync.NewClient(srv.URL, srv.Office.ID, hall, devsync.ClientOptions{})
-	again := devsync.NewFollower(c, openDB(t, path), devsync.NewClock(0), nil, devsync.FollowOptions{})
+	c, _ := protocol.NewClient(srv.URL, srv.Office.ID, hall, protocol.ClientOptions{})
+	again := replica.NewFollower(c, openDB(t, path), replica.NewClock(0), nil, replica.FollowOptions{})
 	ok, err := again.Restore()
 	if err != nil || !ok || again.Status().Seq != want {
 		t.Fatalf("restored %v, %v at seq %d; want seq %d before connecting", ok, err, again.Status().Seq, want)
@@ -189,21 +190,21 @@ func TestFollowerRestartShowsSavedState(t *testing.T) {
 
 // catchUp follows srv with the device file at path until the device has
 // every event.
-func catchUp(t *testing.T, srv *synctest.Server, path string) (*following, *store.DeviceDB) {
+func catchUp(t *testing.T, srv *servertest.Server, path string) (*following, *store.DeviceDB) {
 	t.Helper()
 	db, err := store.OpenDevice(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	f := follow(t, srv.URL, srv.Office.ID, srv.Tokens["hall"], db, devsync.FollowOptions{})
+	f := follow(t, srv.URL, srv.Office.ID, srv.Tokens["hall"], db, replica.FollowOptions{})
 	want := serverSeq(t, srv)
 	waitFor(t, "the device to catch up", 5*time.Second, func() bool { return seqOf(f) == want })
 	return f, db
 }
 
 // followOnce is catchUp, then the device stops and closes its file.
-func followOnce(t *testing.T, srv *synctest.Server, path string) {
+func followOnce(t *testing.T, srv *servertest.Server, path string) {
 	t.Helper()
 	f, db := catchUp(t, srv, path)
 	f.stop()
@@ -214,11 +215,11 @@ func followOnce(t *testing.T, srv *synctest.Server, path string) {
 // follows the server.
 func TestFollowerFollowsAServerBehindIt(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "d.db")
-	long := synctest.Start(t, synctest.Options{})
+	long := servertest.Start(t, servertest.Options{})
 	busy(t, long, long.Tokens["clerk"], 12)
 	followOnce(t, long, path)
 
-	short := synctest.Start(t, synctest.Options{})
+	short := servertest.Start(t, servertest.Options{})
 	busy(t, short, short.Tokens["clerk"], 1)
 	g, _ := catchUp(t, short, path)
 	if got, want := stateJSON(t, g), serverStateJSON(t, short); got != want {
@@ -233,7 +234,7 @@ func TestFollowerFollowsAServerBehindIt(t *testing.T) {
 // history) make it take a snapshot and go on.
 func TestFollowerResyncsWhenEventsDoNotFit(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "d.db")
-	a := synctest.Start(t, synctest.Options{})
+	a := servertest.Start(t, servertest.Options{})
 	// Server A's history: six events that server B's does not share.
 	clerkA := a.Tokens["clerk"]
 	for _, action := range []string{"4/open", "5/open", "6/open", "4/pause", "4/open"} {
@@ -242,7 +243,7 @@ func TestFollowerResyncsWhenEventsDoNotFit(t *testing.T) {
 	followOnce(t, a, path)
 
 	// Server B's history calls tickets the device never saw issued.
-	b := synctest.Start(t, synctest.Options{})
+	b := servertest.Start(t, servertest.Options{})
 	busy(t, b, b.Tokens["clerk"], 9)
 	g, _ := catchUp(t, b, path)
 	if st := g.Status(); st.Resyncs != 1 {
@@ -254,7 +255,7 @@ func TestFollowerResyncsWhenEventsDoNotFit(t *testing.T) {
 }
 
 // throughProxy starts a fault proxy to srv, closed when the test ends.
-func throughProxy(t *testing.T, srv *synctest.Server) *faultproxy.Proxy {
+func throughProxy(t *testing.T, srv *servertest.Server) *faultproxy.Proxy {
 	t.Helper()
 	p, err := faultproxy.Listen("127.0.0.1:0", strings.TrimPrefix(srv.URL, "http://"))
 	if err != nil {
@@ -268,11 +269,11 @@ func throughProxy(t *testing.T, srv *synctest.Server) *faultproxy.Proxy {
 // again, without the device going offline when the silence is shorter
 // than OfflineAfter.
 func TestFollowerNoticesASilentStream(t *testing.T) {
-	srv := synctest.Start(t, synctest.Options{Heartbeat: 50 * time.Millisecond})
+	srv := servertest.Start(t, servertest.Options{Heartbeat: 50 * time.Millisecond})
 	proxy := throughProxy(t, srv)
 	clerk := srv.Tokens["clerk"]
 	f := follow(t, "http://"+proxy.Addr(), srv.Office.ID, srv.Tokens["hall"], openDB(t, filepath.Join(t.TempDir(), "d.db")),
-		devsync.FollowOptions{StallAfter: 400 * time.Millisecond, OfflineAfter: 5 * time.Second, Backoff: devsync.Backoff{Min: 20 * time.Millisecond, Max: 50 * time.Millisecond}})
+		replica.FollowOptions{StallAfter: 400 * time.Millisecond, OfflineAfter: 5 * time.Second, Backoff: protocol.Backoff{Min: 20 * time.Millisecond, Max: 50 * time.Millisecond}})
 	waitFor(t, "the stream", 5*time.Second, func() bool { return f.Status().Snapshots == 1 })
 	proxy.Set(faultproxy.BlackHole)
 	waitFor(t, "the stall noticed", 5*time.Second, func() bool { return strings.Contains(f.Status().LastError, "no data") })
@@ -290,11 +291,11 @@ func TestFollowerNoticesASilentStream(t *testing.T) {
 // is offline within 10 s of the cut, and once the link is back it
 // resumes where it stopped, the calls made meanwhile included.
 func TestFollowerSaysOfflineSoonAfterASilentCut(t *testing.T) {
-	srv := synctest.Start(t, synctest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	proxy := throughProxy(t, srv)
 	clerk := srv.Tokens["clerk"]
 	busy(t, srv, clerk, 3)
-	f := follow(t, "http://"+proxy.Addr(), srv.Office.ID, srv.Tokens["hall"], openDB(t, filepath.Join(t.TempDir(), "d.db")), devsync.FollowOptions{})
+	f := follow(t, "http://"+proxy.Addr(), srv.Office.ID, srv.Tokens["hall"], openDB(t, filepath.Join(t.TempDir(), "d.db")), replica.FollowOptions{})
 	waitFor(t, "the stream", 5*time.Second, func() bool { return f.Online() && seqOf(f) == serverSeq(t, srv) })
 
 	cut := time.Now()

@@ -1,7 +1,7 @@
-package sync
+package replica
 
 import (
-	gosync "sync"
+	"sync"
 	"time"
 )
 
@@ -23,7 +23,7 @@ import (
 // as an office works it is within a few milliseconds; it does not move
 // when the device's wall clock is set.
 type Clock struct {
-	mu gosync.Mutex
+	mu sync.Mutex
 	// serverAt was the server's time at localAt (a time.Now with its
 	// monotonic reading).
 	serverAt, localAt time.Time

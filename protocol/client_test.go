@@ -1,4 +1,4 @@
-package sync_test
+package protocol_test
 
 import (
 	"context"
@@ -10,14 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/numerek/numerek/device/replica"
+	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/queue"
-	devsync "github.com/numerek/numerek/sync"
-	"github.com/numerek/numerek/sync/synctest"
+	"github.com/numerek/numerek/server/servertest"
 )
 
-func newClient(t *testing.T, srv *synctest.Server, token string, clock *devsync.Clock) *devsync.Client {
+func newClient(t *testing.T, srv *servertest.Server, token string, clock protocol.ServerClock) *protocol.Client {
 	t.Helper()
-	c, err := devsync.NewClient(srv.URL, srv.Office.ID, token, devsync.ClientOptions{Clock: clock})
+	c, err := protocol.NewClient(srv.URL, srv.Office.ID, token, protocol.ClientOptions{Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +32,7 @@ func TestNewClientChecksItsSettings(t *testing.T) {
 		{"http://server", "", "t", "office: missing"},
 		{"http://server", "x", "", "token: missing"},
 	} {
-		if _, err := devsync.NewClient(tc.url, tc.office, tc.token, devsync.ClientOptions{}); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := protocol.NewClient(tc.url, tc.office, tc.token, protocol.ClientOptions{}); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("NewClient(%q, %q, %q): %v, want %q", tc.url, tc.office, tc.token, err, tc.want)
 		}
 	}
@@ -40,12 +41,12 @@ func TestNewClientChecksItsSettings(t *testing.T) {
 // The same request id gives the same ticket; the answer carries the
 // e-ticket address and teaches the clock the server's time.
 func TestIssueIdempotentAndClock(t *testing.T) {
-	srv := synctest.Start(t, synctest.Options{})
-	clock := devsync.NewClock(0)
+	srv := servertest.Start(t, servertest.Options{})
+	clock := replica.NewClock(0)
 	c := newClient(t, srv, srv.Tokens["ticket"], clock)
 	ctx := context.Background()
 	sent := time.Now()
-	first, created, err := c.Issue(ctx, devsync.IssueRequest{Service: "family", Lang: "uk", RequestID: "r-1"})
+	first, created, err := c.Issue(ctx, protocol.IssueRequest{Service: "family", Lang: "uk", RequestID: "r-1"})
 	roundTrip := time.Since(sent)
 	if err != nil || !created {
 		t.Fatalf("first issue: %v, created %v", err, created)
@@ -54,7 +55,7 @@ func TestIssueIdempotentAndClock(t *testing.T) {
 		t.Errorf("first ticket %+v", first)
 	}
 	sent = time.Now()
-	again, created, err := c.Issue(ctx, devsync.IssueRequest{Service: "family", Lang: "uk", RequestID: "r-1"})
+	again, created, err := c.Issue(ctx, protocol.IssueRequest{Service: "family", Lang: "uk", RequestID: "r-1"})
 	roundTrip = max(roundTrip, time.Since(sent))
 	if err != nil || created || again.Ticket.ID != first.Ticket.ID {
 		t.Errorf("same request again: %+v created %v %v; want the same ticket", again.Ticket, created, err)
@@ -71,22 +72,22 @@ func TestIssueIdempotentAndClock(t *testing.T) {
 // The office's refusals come back as *queue.Error, for the screen to
 // explain; a stopped server is unreachable, a refusal is not.
 func TestErrorsSayWhatHappened(t *testing.T) {
-	srv := synctest.Start(t, synctest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	c := newClient(t, srv, srv.Tokens["ticket"], nil)
 	ctx := context.Background()
 
 	srv.Clock.Set(time.Date(2026, 11, 22, 10, 0, 0, 0, srv.Office.Location)) // a Sunday
-	_, _, err := c.Issue(ctx, devsync.IssueRequest{Service: "family", Lang: "pl", RequestID: "sunday"})
+	_, _, err := c.Issue(ctx, protocol.IssueRequest{Service: "family", Lang: "pl", RequestID: "sunday"})
 	var qe *queue.Error
 	if !errors.As(err, &qe) || qe.Kind != queue.Refused || qe.Refusal == nil || qe.Refusal.Reason != queue.ReasonClosed || qe.Refusal.Until.IsZero() {
 		t.Fatalf("issue on a Sunday: %v (%+v)", err, qe)
 	}
-	if devsync.Unreachable(err) {
+	if protocol.Unreachable(err) {
 		t.Error("a refusal taken for an unreachable server")
 	}
 	srv.Clock.Set(time.Date(2026, 11, 23, 9, 0, 0, 0, srv.Office.Location))
 
-	_, err = c.CheckIn(ctx, devsync.CheckInRequest{Code: "KYRF-V7GZ", Lang: "pl", RequestID: "c1"})
+	_, err = c.CheckIn(ctx, protocol.CheckInRequest{Code: "KYRF-V7GZ", Lang: "pl", RequestID: "c1"})
 	if !errors.As(err, &qe) || qe.Kind != queue.NotFound {
 		t.Errorf("unknown booking code: %v, want NotFound", err)
 	}
@@ -95,8 +96,8 @@ func TestErrorsSayWhatHappened(t *testing.T) {
 	}
 
 	srv.Stop()
-	_, _, err = c.Issue(ctx, devsync.IssueRequest{Service: "family", Lang: "pl", RequestID: "down"})
-	if !devsync.Unreachable(err) {
+	_, _, err = c.Issue(ctx, protocol.IssueRequest{Service: "family", Lang: "pl", RequestID: "down"})
+	if !protocol.Unreachable(err) {
 		t.Errorf("stopped server: %v, want unreachable", err)
 	}
 }
@@ -104,14 +105,14 @@ func TestErrorsSayWhatHappened(t *testing.T) {
 // A leased ticket is accepted once; handing it in again is the same
 // ticket; a number outside the lease is refused, not lost in retries.
 func TestLeaseAndHandIn(t *testing.T) {
-	srv := synctest.Start(t, synctest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	c := newClient(t, srv, srv.Tokens["ticket"], nil)
 	ctx := context.Background()
 	l, err := c.Lease(ctx, "care", 5)
 	if err != nil || l.Last-l.First != 4 || l.Service != "care" {
 		t.Fatalf("lease: %+v, %v", l, err)
 	}
-	req := devsync.LeasedTicketRequest{RequestID: "off-1", Service: "care", Number: l.First, IssuedAt: srv.Clock.Now(), Lang: "lt"}
+	req := protocol.LeasedTicketRequest{RequestID: "off-1", Service: "care", Number: l.First, IssuedAt: srv.Clock.Now(), Lang: "lt"}
 	res, err := c.HandIn(ctx, req)
 	if err != nil || !res.Created || res.Expired || res.Ticket.Ticket.Number != queue.FormatNumber("E", l.First) {
 		t.Fatalf("hand-in: %+v, %v", res, err)
@@ -122,15 +123,15 @@ func TestLeaseAndHandIn(t *testing.T) {
 	}
 	req.RequestID, req.Number = "off-2", l.Last+1
 	_, err = c.HandIn(ctx, req)
-	var ae *devsync.APIError
-	if !errors.As(err, &ae) || ae.Status != 409 || devsync.Unreachable(err) {
+	var ae *protocol.APIError
+	if !errors.As(err, &ae) || ae.Status != 409 || protocol.Unreachable(err) {
 		t.Errorf("a number outside the lease: %v, want 409", err)
 	}
 }
 
 // Counter actions: next with nobody waiting is no ticket, not an error.
 func TestCounterActions(t *testing.T) {
-	srv := synctest.Start(t, synctest.Options{})
+	srv := servertest.Start(t, servertest.Options{})
 	c := newClient(t, srv, srv.Tokens["counter2"], nil)
 	ctx := context.Background()
 	if _, err := c.CounterAction(ctx, 2, "open", nil); err != nil {
@@ -141,7 +142,7 @@ func TestCounterActions(t *testing.T) {
 		t.Fatalf("next with nobody waiting: %v, %v", tv, err)
 	}
 	kiosk := newClient(t, srv, srv.Tokens["ticket"], nil)
-	if _, _, err := kiosk.Issue(ctx, devsync.IssueRequest{Service: "family", Lang: "pl", RequestID: "x"}); err != nil {
+	if _, _, err := kiosk.Issue(ctx, protocol.IssueRequest{Service: "family", Lang: "pl", RequestID: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	tv, err = c.CounterAction(ctx, 2, "next", nil)
@@ -151,7 +152,7 @@ func TestCounterActions(t *testing.T) {
 	if _, err := c.CounterAction(ctx, 2, "finish", nil); err != nil {
 		t.Fatal(err)
 	}
-	tv, err = c.CounterAction(ctx, 2, "rate", devsync.RateRequest{Rating: "good"})
+	tv, err = c.CounterAction(ctx, 2, "rate", protocol.RateRequest{Rating: "good"})
 	if err != nil || tv == nil || tv.Rating != queue.RatingGood {
 		t.Errorf("rate: %+v, %v", tv, err)
 	}
@@ -178,15 +179,15 @@ func TestAnswerWithoutATicketIsNoTicket(t *testing.T) {
 				io.WriteString(w, tc.body)
 			}))
 			defer srv.Close()
-			c, err := devsync.NewClient(srv.URL, "office", "token", devsync.ClientOptions{})
+			c, err := protocol.NewClient(srv.URL, "office", "token", protocol.ClientOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			ctx := context.Background()
-			if resp, _, err := c.Issue(ctx, devsync.IssueRequest{Service: "family", Lang: "pl", RequestID: "r-1"}); err == nil || !strings.Contains(err.Error(), "without a ticket") {
+			if resp, _, err := c.Issue(ctx, protocol.IssueRequest{Service: "family", Lang: "pl", RequestID: "r-1"}); err == nil || !strings.Contains(err.Error(), "without a ticket") {
 				t.Errorf("issue: %+v, %v; want an error saying there is no ticket", resp.Ticket, err)
 			}
-			if resp, err := c.CheckIn(ctx, devsync.CheckInRequest{Code: "K7M2X9P4", Lang: "pl", RequestID: "r-2"}); err == nil || !strings.Contains(err.Error(), "without a ticket") {
+			if resp, err := c.CheckIn(ctx, protocol.CheckInRequest{Code: "K7M2X9P4", Lang: "pl", RequestID: "r-2"}); err == nil || !strings.Contains(err.Error(), "without a ticket") {
 				t.Errorf("check-in: %+v, %v; want an error saying there is no ticket", resp.Ticket, err)
 			}
 		})

@@ -1,9 +1,9 @@
-// Package synctest runs a real queue server inside a test: the office
+// Package servertest runs a real queue server inside a test: the office
 // actor, its event log and the tokens on bbolt files in a temporary folder,
 // the API on a loopback port, with a clock the test can set. It can stop
 // and start again on the same address and data, as a server that goes
 // away and comes back.
-package synctest
+package servertest
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	gosync "sync"
+	"sync"
 	"testing"
 	"time"
 	_ "time/tzdata" // the office's time zone on machines without one
@@ -32,7 +32,7 @@ import (
 
 // Clock is a clock that runs at normal speed from a time the test sets.
 type Clock struct {
-	mu     gosync.Mutex
+	mu     sync.Mutex
 	base   time.Time
 	realAt time.Time
 }
@@ -59,7 +59,7 @@ type Options struct {
 	// Start is the office-local time the clock starts at; default Monday
 	// 2026-11-23 09:00, when the example office is open.
 	Start time.Time
-	// Heartbeat of idle event streams; default devsync.Heartbeat (3 s).
+	// Heartbeat of idle event streams; default protocol.Heartbeat (3 s).
 	Heartbeat time.Duration
 	// PublicURL makes ticket answers carry an e-ticket address; default
 	// http://numerek.test.
@@ -83,7 +83,7 @@ type Server struct {
 	addr   string
 	tokens *store.TokenStore
 
-	mu      gosync.Mutex
+	mu      sync.Mutex
 	running *running
 }
 

@@ -1,10 +1,11 @@
-package sync_test
+package replica_test
 
 import (
 	"testing"
 	"time"
 
-	devsync "github.com/numerek/numerek/sync"
+	"github.com/numerek/numerek/device/replica"
+	"github.com/numerek/numerek/protocol"
 )
 
 func near(a, b time.Time, tol time.Duration) bool {
@@ -16,7 +17,7 @@ func near(a, b time.Time, tol time.Duration) bool {
 func TestClockFollowsTheServer(t *testing.T) {
 	const tol = 20 * time.Millisecond
 	day := 72 * time.Hour
-	c := devsync.NewClock(day) // saved at the last run: the server was three days ahead
+	c := replica.NewClock(day) // saved at the last run: the server was three days ahead
 	if c.Known() || !near(c.Now(), time.Now().Add(day), tol) {
 		t.Fatalf("before observing: %v, want the saved offset", c.Now())
 	}
@@ -55,7 +56,7 @@ func TestClockFollowsTheServer(t *testing.T) {
 }
 
 func TestBackoffGrowsWithJitterAndResets(t *testing.T) {
-	b := devsync.Backoff{Min: 100 * time.Millisecond, Max: time.Second}
+	b := protocol.Backoff{Min: 100 * time.Millisecond, Max: time.Second}
 	want := []time.Duration{100, 200, 400, 800, 1000, 1000}
 	for i, w := range want {
 		w *= time.Millisecond

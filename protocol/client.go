@@ -1,4 +1,4 @@
-package sync
+package protocol
 
 import (
 	"bytes"
@@ -26,7 +26,19 @@ type Client struct {
 	office string
 	token  string
 	http   *http.Client
-	clock  *Clock
+	clock  ServerClock
+}
+
+// maxAnswer bounds one answer, so a broken or hostile server cannot make a
+// device buffer without end.
+const maxAnswer = 8 << 20
+
+// ServerClock learns the server's time from the times in its answers
+// (device/replica's Clock is one).
+type ServerClock interface {
+	// ObserveWithin: the server's clock read at, at most slack before it
+	// answered a request sent at sent and received at recv.
+	ObserveWithin(at, recv, sent time.Time, slack time.Duration)
 }
 
 // ClientOptions tune a Client; the zero value is sensible.
@@ -36,7 +48,7 @@ type ClientOptions struct {
 	HTTP *http.Client
 	// Clock, when set, learns the server's time from the times in its
 	// answers (tickets' issue times, leases' grant times, views).
-	Clock *Clock
+	Clock ServerClock
 }
 
 // NewClient returns a client of office on the server at serverURL
@@ -173,7 +185,7 @@ func (c *Client) send(ctx context.Context, op, method, target string, body, out 
 		return 0, fmt.Errorf("%s: %w", op, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxMessage))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if err != nil {
 		return 0, fmt.Errorf("%s: reading the answer: %w", op, err)
 	}
@@ -354,8 +366,8 @@ func orEmpty(body any) any {
 	return body
 }
 
-// events opens the office's event stream after seq (0: from a snapshot).
-func (c *Client) events(ctx context.Context, after uint64) (*http.Response, error) {
+// Events opens the office's event stream after seq (0: from a snapshot).
+func (c *Client) Events(ctx context.Context, after uint64) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, "GET", c.base+"/events", nil)
 	if err != nil {
 		return nil, err

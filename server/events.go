@@ -1,0 +1,127 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/numerek/numerek/protocol"
+	"github.com/numerek/numerek/protocol/sse"
+	"github.com/numerek/numerek/queue"
+	"github.com/numerek/numerek/server/actor"
+)
+
+// EventSource is what the event stream needs from an office's owner (an
+// *actor.Actor).
+type EventSource interface {
+	Hub() *actor.Hub
+	// Snapshot returns the office's state encoded and its seq,
+	// consistently with what the hub has published.
+	Snapshot(ctx context.Context) (seq uint64, state json.RawMessage, err error)
+	// EventsAfter reads durable events after seq, for resumes older than
+	// the hub keeps.
+	EventsAfter(after uint64, limit int) ([]queue.Event, error)
+}
+
+// maxReplay is the most events a resume replays from disk; further behind,
+// a snapshot is cheaper.
+const maxReplay = 5000
+
+// writeWait bounds one write of a stream: a client that has not taken a
+// heartbeat's worth of data by then has gone (the connection is dropped,
+// and the subscription with it). It also overrides the server's write
+// timeout, which is for requests, not for streams that live for hours.
+func writeWait(heartbeat time.Duration) time.Duration {
+	return max(10*time.Second, 4*heartbeat)
+}
+
+// ServeEvents streams an office's events to a device as Server-Sent Events
+// from cursor (0: a snapshot first) until the client goes or the request
+// ends. Ids are event seqs, so a client resumes with Last-Event-ID; one
+// too far behind gets a snapshot instead of a replay.
+func ServeEvents(w http.ResponseWriter, r *http.Request, src EventSource, cursor uint64, heartbeat time.Duration) {
+	hub := src.Hub()
+	sub, last := hub.Subscribe()
+	defer hub.Unsubscribe(sub)
+	sw, err := sse.Open(w, sse.Options{Retry: 2 * time.Second, WriteWait: writeWait(heartbeat)})
+	if err != nil {
+		return
+	}
+	sent := cursor
+	send := func(e queue.Event) {
+		if e.Seq <= sent {
+			return
+		}
+		sendEvent(sw, e.Seq, e.Body.Kind(), e)
+		sent = e.Seq
+	}
+	switch {
+	case cursor == 0 || cursor > last || last-cursor > maxReplay:
+		seq, state, err := src.Snapshot(r.Context())
+		if err != nil {
+			return
+		}
+		sendEvent(sw, seq, protocol.SnapshotEvent, protocol.Snapshot{Seq: seq, State: state})
+		sent = seq
+	case cursor < last:
+		events, ok := hub.Since(cursor)
+		if !ok {
+			var err error
+			if events, err = src.EventsAfter(cursor, int(last-cursor)); err != nil {
+				return
+			}
+		}
+		for _, e := range events {
+			if e.Seq <= last {
+				send(e)
+			}
+		}
+	}
+	if sw.Flush() != nil {
+		return
+	}
+
+	tick := time.NewTicker(heartbeat)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-tick.C:
+			sw.Comment("heartbeat")
+		case e, open := <-sub.C:
+			if !open {
+				return
+			}
+			send(e)
+			// Write what else is waiting before one flush.
+			for waiting := true; waiting; {
+				select {
+				case e, open = <-sub.C:
+					if !open {
+						sw.Flush()
+						return
+					}
+					send(e)
+				default:
+					waiting = false
+				}
+			}
+		}
+		if sw.Flush() != nil {
+			return
+		}
+	}
+}
+
+// sendEvent writes one event with its seq as id.
+func sendEvent(sw *sse.Writer, seq uint64, name string, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		sw.Fail(err)
+		return
+	}
+	sw.Event(strconv.FormatUint(seq, 10), name, data)
+}
