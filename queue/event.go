@@ -170,26 +170,26 @@ func (RequestWithdrawn) Kind() string     { return "RequestWithdrawn" }
 // eventKinds holds every kind of event with the State method that folds it
 // in: a new kind is a type with a Kind method and a line here.
 var eventKinds = newKindTable(
-	kindOfEvent((*State).applyRolledOver),
-	kindOfEvent((*State).applyIssued),
-	kindOfEvent((*State).applyCalled),
-	kindOfEvent((*State).applyRecalled),
-	kindOfEvent((*State).applyStarted),
-	kindOfEvent((*State).applyFinished),
-	kindOfEvent((*State).applyNoShow),
-	kindOfEvent((*State).applyTransferred),
-	kindOfEvent((*State).applyParked),
-	kindOfEvent((*State).applyCancelled),
-	kindOfEvent((*State).applyCounterOpened),
-	kindOfEvent((*State).applyCounterPaused),
-	kindOfEvent((*State).applyCounterClosed),
-	kindOfEvent((*State).applyBooked),
-	kindOfEvent((*State).applyBookingCancelled),
-	kindOfEvent((*State).applyCheckedIn),
-	kindOfEvent((*State).applyRating),
-	kindOfEvent((*State).applyFault),
-	kindOfEvent((*State).applyLease),
-	kindOfEvent((*State).applyWithdrawn),
+	newEventKind((*State).applyRolledOver),
+	newEventKind((*State).applyIssued),
+	newEventKind((*State).applyCalled),
+	newEventKind((*State).applyRecalled),
+	newEventKind((*State).applyStarted),
+	newEventKind((*State).applyFinished),
+	newEventKind((*State).applyNoShow),
+	newEventKind((*State).applyTransferred),
+	newEventKind((*State).applyParked),
+	newEventKind((*State).applyCancelled),
+	newEventKind((*State).applyCounterOpened),
+	newEventKind((*State).applyCounterPaused),
+	newEventKind((*State).applyCounterClosed),
+	newEventKind((*State).applyBooked),
+	newEventKind((*State).applyBookingCancelled),
+	newEventKind((*State).applyCheckedIn),
+	newEventKind((*State).applyRating),
+	newEventKind((*State).applyFault),
+	newEventKind((*State).applyLease),
+	newEventKind((*State).applyWithdrawn),
 )
 
 // eventKind is one kind of event: its name on the wire, an empty body to
@@ -201,9 +201,9 @@ type eventKind struct {
 	apply func(*State, Event) error
 }
 
-// kindOfEvent makes the kind of body type B from the State method that
+// newEventKind makes the kind of body type B from the State method that
 // folds a B in.
-func kindOfEvent[B Body](fold func(*State, B, Event) error) eventKind {
+func newEventKind[B Body](fold func(*State, B, Event) error) eventKind {
 	var zero B
 	return eventKind{
 		name:  zero.Kind(),

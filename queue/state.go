@@ -275,6 +275,8 @@ func (s *State) applyRolledOver(b DayRolledOver, e Event) error {
 	return nil
 }
 
+// applyCalled sends the ticket to a counter that holds no other ticket
+// still open, and counts the call towards the service's no-show rate.
 func (s *State) applyCalled(b TicketCalled, e Event) error {
 	t, err := s.ticket(b.Ticket)
 	if err != nil {
