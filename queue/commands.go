@@ -285,13 +285,7 @@ func (c IssueLeased) decide(s *State, now time.Time) (Decision, error) {
 		return Decision{}, invalid("issued_at: missing")
 	}
 	day := s.Office.LocalDate(c.IssuedAt)
-	var lease *Lease
-	for i := range s.Leases {
-		l := &s.Leases[i]
-		if l.Device == c.Device && l.Service == c.Service && l.Day == day && l.Covers(c.Number) {
-			lease = l
-		}
-	}
+	lease := s.leaseOf(c.Device, c.Service, day, c.Number)
 	if lease == nil {
 		return Decision{}, conflict("number %s on %s is not in a lease granted to device %q",
 			FormatNumber(svc.Prefix, c.Number), day, c.Device)
@@ -301,13 +295,7 @@ func (c IssueLeased) decide(s *State, now time.Time) (Decision, error) {
 	if _, dup := s.Tickets[id]; dup {
 		return Decision{}, conflict("ticket %s already exists under another request", number)
 	}
-	queued := c.IssuedAt
-	if queued.Before(lease.GrantedAt) {
-		queued = lease.GrantedAt
-	}
-	if queued.After(now) {
-		queued = now
-	}
+	queued := leasedQueuedAt(c.IssuedAt, *lease, now)
 	t := Ticket{
 		ID: id, Day: day, Number: number, Service: svc.ID, Channel: ChannelKiosk, Lang: c.Lang,
 		Priority: c.Priority, State: Waiting, IssuedAt: c.IssuedAt, QueuedAt: queued,
@@ -319,6 +307,33 @@ func (c IssueLeased) decide(s *State, now time.Time) (Decision, error) {
 	}
 	events = append(events, TicketIssued{Ticket: t, RequestID: c.RequestID})
 	return Decision{Events: events, Ticket: id, Expired: day != s.Day}, nil
+}
+
+// leaseOf finds the lease granted to device that holds number of service
+// on day; the latest, should two hold it.
+func (s *State) leaseOf(device, service, day string, number int) *Lease {
+	var lease *Lease
+	for i := range s.Leases {
+		l := &s.Leases[i]
+		if l.Device == device && l.Service == service && l.Day == day && l.Covers(number) {
+			lease = l
+		}
+	}
+	return lease
+}
+
+// leasedQueuedAt is when a leased ticket joins the line: when it was
+// issued, but not before its lease was granted nor after now, whatever the
+// kiosk's clock said.
+func leasedQueuedAt(issued time.Time, l Lease, now time.Time) time.Time {
+	queued := issued
+	if queued.Before(l.GrantedAt) {
+		queued = l.GrantedAt
+	}
+	if queued.After(now) {
+		queued = now
+	}
+	return queued
 }
 
 // GrantLease reserves numbers for a kiosk to issue while offline.

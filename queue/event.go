@@ -167,51 +167,76 @@ func (DeviceFault) Kind() string          { return "DeviceFault" }
 func (LeaseGranted) Kind() string         { return "LeaseGranted" }
 func (RequestWithdrawn) Kind() string     { return "RequestWithdrawn" }
 
+// eventKinds holds every kind of event with the State method that folds it
+// in: a new kind is a type with a Kind method and a line here.
+var eventKinds = newKindTable(
+	newEventKind((*State).applyRolledOver),
+	newEventKind((*State).applyIssued),
+	newEventKind((*State).applyCalled),
+	newEventKind((*State).applyRecalled),
+	newEventKind((*State).applyStarted),
+	newEventKind((*State).applyFinished),
+	newEventKind((*State).applyNoShow),
+	newEventKind((*State).applyTransferred),
+	newEventKind((*State).applyParked),
+	newEventKind((*State).applyCancelled),
+	newEventKind((*State).applyCounterOpened),
+	newEventKind((*State).applyCounterPaused),
+	newEventKind((*State).applyCounterClosed),
+	newEventKind((*State).applyBooked),
+	newEventKind((*State).applyBookingCancelled),
+	newEventKind((*State).applyCheckedIn),
+	newEventKind((*State).applyRating),
+	newEventKind((*State).applyFault),
+	newEventKind((*State).applyLease),
+	newEventKind((*State).applyWithdrawn),
+)
+
+// eventKind is one kind of event: its name on the wire, an empty body to
+// decode into, and how it changes a State.
+type eventKind struct {
+	name  string
+	typ   reflect.Type
+	empty func() Body
+	apply func(*State, Event) error
+}
+
+// newEventKind makes the kind of body type B from the State method that
+// folds a B in.
+func newEventKind[B Body](fold func(*State, B, Event) error) eventKind {
+	var zero B
+	return eventKind{
+		name:  zero.Kind(),
+		typ:   reflect.TypeFor[B](),
+		empty: func() Body { return any(new(B)).(Body) },
+		apply: func(s *State, e Event) error { return fold(s, e.Body.(B), e) },
+	}
+}
+
+// kindTable finds a kind by its name, when decoding, and by its body's
+// type, when applying: a body of any other type (a pointer, one defined
+// elsewhere) is not an event.
+type kindTable struct {
+	byName map[string]eventKind
+	byType map[reflect.Type]eventKind
+}
+
+func newKindTable(kinds ...eventKind) kindTable {
+	t := kindTable{byName: map[string]eventKind{}, byType: map[reflect.Type]eventKind{}}
+	for _, k := range kinds {
+		t.byName[k.name] = k
+		t.byType[k.typ] = k
+	}
+	return t
+}
+
 // newBody returns an empty body of the named kind to decode into.
 func newBody(kind string) (Body, bool) {
-	switch kind {
-	case "DayRolledOver":
-		return &DayRolledOver{}, true
-	case "TicketIssued":
-		return &TicketIssued{}, true
-	case "TicketCalled":
-		return &TicketCalled{}, true
-	case "TicketRecalled":
-		return &TicketRecalled{}, true
-	case "ServiceStarted":
-		return &ServiceStarted{}, true
-	case "TicketFinished":
-		return &TicketFinished{}, true
-	case "TicketNoShow":
-		return &TicketNoShow{}, true
-	case "TicketTransferred":
-		return &TicketTransferred{}, true
-	case "TicketParked":
-		return &TicketParked{}, true
-	case "TicketCancelled":
-		return &TicketCancelled{}, true
-	case "CounterOpened":
-		return &CounterOpened{}, true
-	case "CounterPaused":
-		return &CounterPaused{}, true
-	case "CounterClosed":
-		return &CounterClosed{}, true
-	case "ReservationBooked":
-		return &ReservationBooked{}, true
-	case "ReservationCancelled":
-		return &ReservationCancelled{}, true
-	case "ReservationCheckedIn":
-		return &ReservationCheckedIn{}, true
-	case "RatingGiven":
-		return &RatingGiven{}, true
-	case "DeviceFault":
-		return &DeviceFault{}, true
-	case "LeaseGranted":
-		return &LeaseGranted{}, true
-	case "RequestWithdrawn":
-		return &RequestWithdrawn{}, true
+	k, ok := eventKinds.byName[kind]
+	if !ok {
+		return nil, false
 	}
-	return nil, false
+	return k.empty(), true
 }
 
 type wireEvent struct {

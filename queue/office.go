@@ -119,7 +119,7 @@ type BookingRules struct {
 
 // checkShortNames reports short names that could not stand in for the
 // full name: in a language the office does not offer, empty, or no shorter.
-func checkShortNames(langs []string, s Service, path string, add func(path, format string, args ...any)) {
+func checkShortNames(langs []string, s Service, path string, add report) {
 	keys := make([]string, 0, len(s.ShortNames))
 	for lang := range s.ShortNames {
 		keys = append(keys, lang)
@@ -189,166 +189,258 @@ func (es ConfigErrors) Error() string {
 	return strings.Join(parts, "; ")
 }
 
-// Validate checks the office's configuration and lists every problem.
+// report adds one problem, at the setting path names, to a configuration's
+// list.
+type report func(path, format string, args ...any)
+
+// Validate checks the office's configuration and lists every problem, in
+// the order of the checks below: the office's name and locale, its hours
+// and exceptions, its services, its counters, the services no counter
+// serves, and the call and booking rules.
 func (o *Office) Validate() error {
 	var errs ConfigErrors
 	add := func(path, format string, args ...any) {
 		errs = append(errs, ConfigError{Path: path, Message: fmt.Sprintf(format, args...)})
 	}
+	o.checkIdentity(add)
+	o.checkLocale(add)
+	o.checkHours(add)
+	o.checkExceptions(add)
+	o.checkServices(add)
+	o.checkCounters(add)
+	o.checkEveryServiceServed(add)
+	o.checkRules(add)
+	o.checkBooking(add)
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs
+}
+
+func (o *Office) checkIdentity(add report) {
 	if !validID(o.ID) {
 		add("id", "%q must be 1-40 lowercase letters, digits or dashes", o.ID)
 	}
 	if strings.TrimSpace(o.Name) == "" {
 		add("name", "is empty")
 	}
+}
+
+func (o *Office) checkLocale(add report) {
 	if o.Location == nil {
 		add("time_zone", "is not set")
 	}
 	if len(o.Languages) == 0 {
 		add("languages", "no language given")
 	}
+}
+
+func (o *Office) checkHours(add report) {
 	for d, ivs := range o.Hours {
 		if err := checkIntervals(ivs); err != "" {
 			add("hours."+weekdayKey(time.Weekday(d)), "%s", err)
 		}
 	}
+}
+
+// checkExceptions checks the exceptions by date, so that the problems come
+// in the same order every time.
+func (o *Office) checkExceptions(add report) {
 	dates := make([]string, 0, len(o.Exceptions))
 	for d := range o.Exceptions {
 		dates = append(dates, d)
 	}
 	sort.Strings(dates)
 	for _, d := range dates {
-		if _, err := time.Parse("2006-01-02", d); err != nil {
-			add("exception["+d+"].date", "%q is not YYYY-MM-DD", d)
-		}
-		if err := checkIntervals(o.Exceptions[d].Hours); err != "" {
-			add("exception["+d+"].hours", "%s", err)
-		}
-		names := o.Exceptions[d].Names
-		langs := make([]string, 0, len(names))
-		for lang := range names {
-			langs = append(langs, lang)
-		}
-		sort.Strings(langs)
-		for _, lang := range langs {
-			switch {
-			case !slices.Contains(o.Languages, lang):
-				add("exception["+d+"].names."+lang, "%q is not one of the office's languages (%s)", lang, strings.Join(o.Languages, ", "))
-			case strings.TrimSpace(names[lang]) == "":
-				add("exception["+d+"].names."+lang, "empty name")
-			}
+		o.checkException(d, o.Exceptions[d], add)
+	}
+}
+
+func (o *Office) checkException(date string, ex DayException, add report) {
+	p := "exception[" + date + "]"
+	if _, err := time.Parse("2006-01-02", date); err != nil {
+		add(p+".date", "%q is not YYYY-MM-DD", date)
+	}
+	if err := checkIntervals(ex.Hours); err != "" {
+		add(p+".hours", "%s", err)
+	}
+	langs := make([]string, 0, len(ex.Names))
+	for lang := range ex.Names {
+		langs = append(langs, lang)
+	}
+	sort.Strings(langs)
+	for _, lang := range langs {
+		switch {
+		case !slices.Contains(o.Languages, lang):
+			add(p+".names."+lang, "%q is not one of the office's languages (%s)", lang, strings.Join(o.Languages, ", "))
+		case strings.TrimSpace(ex.Names[lang]) == "":
+			add(p+".names."+lang, "empty name")
 		}
 	}
+}
+
+// checkServices checks each service on its own and that no two share an
+// id or a prefix; a clash names the last service before it that used the
+// same one.
+func (o *Office) checkServices(add report) {
 	if len(o.Services) == 0 {
 		add("service", "no service defined")
 	}
 	ids, prefixes := map[string]int{}, map[string]int{}
 	for i, s := range o.Services {
 		p := fmt.Sprintf("service[%d]", i)
-		if !validID(s.ID) {
-			add(p+".id", "%q must be 1-40 lowercase letters, digits or dashes", s.ID)
-		} else if j, dup := ids[s.ID]; dup {
-			add(p+".id", "%q is already used by service[%d]", s.ID, j)
-		}
+		checkServiceID(p, s.ID, ids, add)
 		ids[s.ID] = i
-		if len(s.Prefix) != 1 || s.Prefix[0] < 'A' || s.Prefix[0] > 'Z' {
-			add(p+".prefix", "%q must be one capital letter A-Z", s.Prefix)
-		} else if j, dup := prefixes[s.Prefix]; dup {
-			add(p+".prefix", "%q is already used by service[%d]: ticket numbers would clash", s.Prefix, j)
-		}
+		checkPrefix(p, s.Prefix, prefixes, add)
 		prefixes[s.Prefix] = i
-		if len(s.Names) == 0 {
-			add(p+".name", "no name given")
-		}
-		for _, lang := range o.Languages {
-			if s.Names[lang] == "" {
-				add(p+".name", "no name in %q, one of the office's languages", lang)
-			}
-		}
-		checkShortNames(o.Languages, s, p+".short_name", add)
-		if s.Priority <= 0 {
-			add(p+".priority", "%v must be above 0", s.Priority)
-		}
-		if s.DailyCap < 0 || s.DailyCap > MaxNumber {
-			add(p+".daily_cap", "%d must be between 0 (no cap) and %d", s.DailyCap, MaxNumber)
-		}
-		if s.CutOff < 0 {
-			add(p+".cutoff_minutes", "must not be negative")
-		}
-		if s.ServiceTime <= 0 {
-			add(p+".service_minutes", "must be above 0")
+		o.checkServiceNames(p, s, add)
+		checkServiceSettings(p, s, add)
+	}
+}
+
+func checkServiceID(p, id string, used map[string]int, add report) {
+	if !validID(id) {
+		add(p+".id", "%q must be 1-40 lowercase letters, digits or dashes", id)
+	} else if j, dup := used[id]; dup {
+		add(p+".id", "%q is already used by service[%d]", id, j)
+	}
+}
+
+func checkPrefix(p, prefix string, used map[string]int, add report) {
+	if len(prefix) != 1 || prefix[0] < 'A' || prefix[0] > 'Z' {
+		add(p+".prefix", "%q must be one capital letter A-Z", prefix)
+	} else if j, dup := used[prefix]; dup {
+		add(p+".prefix", "%q is already used by service[%d]: ticket numbers would clash", prefix, j)
+	}
+}
+
+// checkServiceNames checks that the service has a name in every language
+// the office offers, and short names that can stand in for it.
+func (o *Office) checkServiceNames(p string, s Service, add report) {
+	if len(s.Names) == 0 {
+		add(p+".name", "no name given")
+	}
+	for _, lang := range o.Languages {
+		if s.Names[lang] == "" {
+			add(p+".name", "no name in %q, one of the office's languages", lang)
 		}
 	}
+	checkShortNames(o.Languages, s, p+".short_name", add)
+}
+
+func checkServiceSettings(p string, s Service, add report) {
+	if s.Priority <= 0 {
+		add(p+".priority", "%v must be above 0", s.Priority)
+	}
+	if s.DailyCap < 0 || s.DailyCap > MaxNumber {
+		add(p+".daily_cap", "%d must be between 0 (no cap) and %d", s.DailyCap, MaxNumber)
+	}
+	if s.CutOff < 0 {
+		add(p+".cutoff_minutes", "must not be negative")
+	}
+	if s.ServiceTime <= 0 {
+		add(p+".service_minutes", "must be above 0")
+	}
+}
+
+// checkCounters checks each counter's number, unique like a service's
+// id, and the services it serves.
+func (o *Office) checkCounters(add report) {
 	if len(o.Counters) == 0 {
 		add("counter", "no counter defined")
 	}
 	numbers := map[int]int{}
 	for i, c := range o.Counters {
 		p := fmt.Sprintf("counter[%d]", i)
-		if c.Number < 1 || c.Number > 999 {
-			add(p+".number", "%d must be 1-999", c.Number)
-		} else if j, dup := numbers[c.Number]; dup {
-			add(p+".number", "%d is already used by counter[%d]", c.Number, j)
-		}
+		checkCounterNumber(p, c.Number, numbers, add)
 		numbers[c.Number] = i
-		served := 0
-		keys := make([]string, 0, len(c.Weights))
-		for k := range c.Weights {
-			keys = append(keys, k)
+		o.checkCounterServices(p, c, add)
+	}
+}
+
+func checkCounterNumber(p string, n int, used map[int]int, add report) {
+	if n < 1 || n > 999 {
+		add(p+".number", "%d must be 1-999", n)
+	} else if j, dup := used[n]; dup {
+		add(p+".number", "%d is already used by counter[%d]", n, j)
+	}
+}
+
+// checkCounterServices checks the counter's weights, in order of service
+// id so that the problems come in the same order every time: each names a
+// service of the office, none is negative, and one at least is above 0.
+func (o *Office) checkCounterServices(p string, c Counter, add report) {
+	ids := make([]string, 0, len(c.Weights))
+	for id := range c.Weights {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	served := 0
+	for _, id := range ids {
+		w := c.Weights[id]
+		if _, ok := o.Service(id); !ok {
+			add(p+".services."+id, "no service %q is defined", id)
 		}
-		sort.Strings(keys)
-		for _, id := range keys {
-			w := c.Weights[id]
-			if _, ok := ids[id]; !ok {
-				add(p+".services."+id, "no service %q is defined", id)
-			}
-			if w < 0 {
-				add(p+".services."+id, "weight %v must not be negative", w)
-			}
-			if w > 0 {
-				served++
-			}
+		if w < 0 {
+			add(p+".services."+id, "weight %v must not be negative", w)
 		}
-		if served == 0 {
-			add(p+".services", "counter %d serves no service", c.Number)
+		if w > 0 {
+			served++
 		}
 	}
+	if served == 0 {
+		add(p+".services", "counter %d serves no service", c.Number)
+	}
+}
+
+// checkEveryServiceServed reports services no counter serves, leaving out
+// those whose id is already reported as bad.
+func (o *Office) checkEveryServiceServed(add report) {
 	for i, s := range o.Services {
-		servedBy := 0
-		for _, c := range o.Counters {
-			if c.Serves(s.ID) {
-				servedBy++
-			}
-		}
-		if servedBy == 0 && validID(s.ID) {
+		if !o.served(s.ID) && validID(s.ID) {
 			add(fmt.Sprintf("service[%d]", i), "service %q is served by no counter", s.ID)
 		}
 	}
+}
+
+// served reports whether any counter serves service.
+func (o *Office) served(service string) bool {
+	for _, c := range o.Counters {
+		if c.Serves(service) {
+			return true
+		}
+	}
+	return false
+}
+
+func (o *Office) checkRules(add report) {
 	if o.Rules.RecallLimit < 0 {
 		add("rules.recall_limit", "must not be negative")
 	}
-	if o.hasBookable() {
-		b := o.Booking
-		if b.SlotLength < 5*time.Minute {
-			add("booking.slot_minutes", "must be at least 5")
-		}
-		if b.PerSlot < 1 {
-			add("booking.per_slot", "must be at least 1")
-		}
-		if b.Ahead < 24*time.Hour {
-			add("booking.ahead_days", "must be at least 1")
-		}
-		if b.Retention <= 0 {
-			add("booking.retention_days", "must be at least 1: personal data must be purged")
-		}
-		if b.CheckInBefore < 0 || b.CheckInGrace < 0 {
-			add("booking", "check-in times must not be negative")
-		}
+}
+
+// checkBooking checks the booking rules, which only matter when a service
+// can be booked.
+func (o *Office) checkBooking(add report) {
+	if !o.hasBookable() {
+		return
 	}
-	if len(errs) == 0 {
-		return nil
+	b := o.Booking
+	if b.SlotLength < 5*time.Minute {
+		add("booking.slot_minutes", "must be at least 5")
 	}
-	return errs
+	if b.PerSlot < 1 {
+		add("booking.per_slot", "must be at least 1")
+	}
+	if b.Ahead < 24*time.Hour {
+		add("booking.ahead_days", "must be at least 1")
+	}
+	if b.Retention <= 0 {
+		add("booking.retention_days", "must be at least 1: personal data must be purged")
+	}
+	if b.CheckInBefore < 0 || b.CheckInGrace < 0 {
+		add("booking", "check-in times must not be negative")
+	}
 }
 
 func (o *Office) hasBookable() bool {

@@ -101,11 +101,11 @@ func TestParseInterval(t *testing.T) {
 	}
 }
 
-// Every kind of event survives the JSON of the log and the stream.
-func TestEventJSONRoundTrip(t *testing.T) {
+// everyKindOfEvent is one body of each kind of event.
+func everyKindOfEvent() []Body {
 	ticket := Ticket{ID: "2026-11-23-A001", Day: "2026-11-23", Number: "A001", Service: "family", Channel: ChannelKiosk,
 		Lang: "pl", State: Waiting, IssuedAt: at("09:00").UTC(), QueuedAt: at("09:00").UTC(), Order: 1}
-	bodies := []Body{
+	return []Body{
 		DayRolledOver{Day: "2026-11-23"},
 		TicketIssued{Ticket: ticket, RequestID: "r"},
 		TicketCalled{Ticket: "t", Counter: 1, Specific: true},
@@ -125,7 +125,35 @@ func TestEventJSONRoundTrip(t *testing.T) {
 		LeaseGranted{Lease: Lease{ID: "l", Device: "k", Service: "family", Day: "2026-11-23", First: 2, Last: 6, GrantedAt: at("09:00").UTC()}},
 		RequestWithdrawn{RequestID: "tok/k-1", Ticket: "t"},
 	}
-	for i, b := range bodies {
+}
+
+// Every kind of event has one row in eventKinds, under its own name and
+// its own body type, so that it decodes and folds as that kind.
+func TestEveryKindOfEventIsInTheTable(t *testing.T) {
+	bodies := everyKindOfEvent()
+	for _, b := range bodies {
+		byName, ok := eventKinds.byName[b.Kind()]
+		if !ok || byName.typ != reflect.TypeOf(b) {
+			t.Errorf("%s: decodes as %v", b.Kind(), byName.typ)
+		}
+		if byType, ok := eventKinds.byType[reflect.TypeOf(b)]; !ok || byType.name != b.Kind() {
+			t.Errorf("%T: folds as %q", b, byType.name)
+		}
+	}
+	if len(eventKinds.byName) != len(bodies) || len(eventKinds.byType) != len(bodies) {
+		t.Errorf("the table has %d names and %d types for %d kinds of event", len(eventKinds.byName), len(eventKinds.byType), len(bodies))
+	}
+	s := NewState(testOffice())
+	for _, b := range []Body{nil, &TicketCancelled{Ticket: "t"}} {
+		if err := s.Apply(Event{Seq: 1, Body: b}); err == nil || !strings.Contains(err.Error(), "unknown event body") {
+			t.Errorf("applying a %T: %v", b, err)
+		}
+	}
+}
+
+// Every kind of event survives the JSON of the log and the stream.
+func TestEventJSONRoundTrip(t *testing.T) {
+	for i, b := range everyKindOfEvent() {
 		e := Event{Seq: uint64(i + 1), At: at("09:00").UTC(), Actor: "test", Body: b}
 		data, err := json.Marshal(e)
 		if err != nil {

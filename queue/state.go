@@ -2,6 +2,7 @@ package queue
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strconv"
 	"time"
@@ -259,138 +260,196 @@ func (s *State) release(t *Ticket, at time.Time) {
 	}
 }
 
+// apply folds one event into the state by the method its kind names in
+// eventKinds.
 func (s *State) apply(e Event) error {
-	switch b := e.Body.(type) {
-	case DayRolledOver:
-		s.rollOver(b.Day, e.At)
-	case TicketIssued:
-		return s.applyIssued(b, e)
-	case TicketCalled:
-		t, err := s.ticket(b.Ticket)
-		if err != nil {
-			return err
-		}
-		c, err := s.counter(b.Counter)
-		if err != nil {
-			return err
-		}
-		if prev := s.Tickets[c.Current]; prev != nil && prev.ID != t.ID && !prev.State.Final() {
-			return fmt.Errorf("counter %d still holds %s", c.Number, prev.Number)
-		}
-		t.State, t.Counter, t.CalledAt, t.Recalls, t.TargetCounter = Called, b.Counter, e.At, 0, 0
-		c.Current, c.Since = t.ID, e.At
-		sv := s.service(t.Service)
-		sv.Calls = sv.Calls*(1-1/noShowMemory) + 1
-		s.addCall(t, b.Counter, e, false)
-	case TicketRecalled:
-		t, err := s.ticket(b.Ticket)
-		if err != nil {
-			return err
-		}
-		t.Recalls++
-		s.addCall(t, b.Counter, e, true)
-	case ServiceStarted:
-		t, err := s.ticket(b.Ticket)
-		if err != nil {
-			return err
-		}
-		t.State, t.StartedAt = Serving, e.At
-		sv := s.service(t.Service)
-		sv.Walkups = pushRecent(sv.Walkups, e.At.Sub(t.CalledAt))
-	case TicketFinished:
-		t, err := s.ticket(b.Ticket)
-		if err != nil {
-			return err
-		}
-		from := t.StartedAt
-		if from.IsZero() {
-			from = t.CalledAt
-		}
-		t.State, t.EndedAt = Done, e.At
-		s.release(t, e.At)
-		sv := s.service(t.Service)
-		sv.Durations = pushRecent(sv.Durations, e.At.Sub(from))
-	case TicketNoShow:
-		t, err := s.ticket(b.Ticket)
-		if err != nil {
-			return err
-		}
-		t.State, t.EndedAt = NoShow, e.At
-		s.release(t, e.At)
-		sv := s.service(t.Service)
-		sv.NoShows = sv.NoShows*(1-1/noShowMemory) + 1
-	case TicketTransferred:
-		t, err := s.ticket(b.Ticket)
-		if err != nil {
-			return err
-		}
-		s.release(t, e.At)
-		t.State, t.Service, t.TargetCounter, t.Recalls = Waiting, b.ToService, b.ToCounter, 0
-		t.CalledAt, t.StartedAt = time.Time{}, time.Time{}
-		if b.Note != "" {
-			t.Note = b.Note
-		}
-		if !b.KeepPlace {
-			t.QueuedAt, t.Order = e.At, e.Seq
-		}
-	case TicketParked:
-		t, err := s.ticket(b.Ticket)
-		if err != nil {
-			return err
-		}
-		s.release(t, e.At)
-		t.State, t.Counter = Parked, b.Counter
-	case TicketCancelled:
-		t, err := s.ticket(b.Ticket)
-		if err != nil {
-			return err
-		}
-		s.release(t, e.At)
-		t.State, t.EndedAt = Cancelled, e.At
-	case CounterOpened:
-		return s.setCounter(b.Counter, CounterOpenStatus, e.At)
-	case CounterPaused:
-		return s.setCounter(b.Counter, CounterPausedStatus, e.At)
-	case CounterClosed:
-		return s.setCounter(b.Counter, CounterClosedStatus, e.At)
-	case ReservationBooked:
-		r := b.Reservation
-		s.Reservations[r.ID] = &r
-	case ReservationCancelled:
-		r := s.Reservations[b.Reservation]
-		if r == nil {
-			return fmt.Errorf("no reservation %s", b.Reservation)
-		}
-		r.State = ReservationDrop
-	case ReservationCheckedIn:
-		r := s.Reservations[b.Reservation]
-		if r == nil {
-			return fmt.Errorf("no reservation %s", b.Reservation)
-		}
-		r.State, r.Ticket = CheckedIn, b.Ticket
-	case RatingGiven:
-		t, err := s.ticket(b.Ticket)
-		if err != nil {
-			return err
-		}
-		t.Rating = b.Rating
-	case DeviceFault:
-		if b.Fault == "" {
-			delete(s.Faults, b.Device)
-		} else {
-			s.Faults[b.Device] = b
-		}
-	case LeaseGranted:
-		l := b.Lease
-		s.Leases = append(s.Leases, l)
-		sv := s.service(l.Service)
-		if l.Day == s.Day && (sv.LeaseFloor == 0 || l.First < sv.LeaseFloor) {
-			sv.LeaseFloor = l.First
-		}
-	case RequestWithdrawn:
-		return s.applyWithdrawn(b, e)
-	default:
+	k, ok := eventKinds.byType[reflect.TypeOf(e.Body)]
+	if !ok {
 		return fmt.Errorf("unknown event body %T", e.Body)
+	}
+	return k.apply(s, e)
+}
+
+func (s *State) applyRolledOver(b DayRolledOver, e Event) error {
+	s.rollOver(b.Day, e.At)
+	return nil
+}
+
+// applyCalled sends the ticket to a counter that holds no other ticket
+// still open, and counts the call towards the service's no-show rate.
+func (s *State) applyCalled(b TicketCalled, e Event) error {
+	t, err := s.ticket(b.Ticket)
+	if err != nil {
+		return err
+	}
+	c, err := s.counter(b.Counter)
+	if err != nil {
+		return err
+	}
+	if prev := s.Tickets[c.Current]; prev != nil && prev.ID != t.ID && !prev.State.Final() {
+		return fmt.Errorf("counter %d still holds %s", c.Number, prev.Number)
+	}
+	t.State, t.Counter, t.CalledAt, t.Recalls, t.TargetCounter = Called, b.Counter, e.At, 0, 0
+	c.Current, c.Since = t.ID, e.At
+	sv := s.service(t.Service)
+	sv.Calls = sv.Calls*(1-1/noShowMemory) + 1
+	s.addCall(t, b.Counter, e, false)
+	return nil
+}
+
+func (s *State) applyRecalled(b TicketRecalled, e Event) error {
+	t, err := s.ticket(b.Ticket)
+	if err != nil {
+		return err
+	}
+	t.Recalls++
+	s.addCall(t, b.Counter, e, true)
+	return nil
+}
+
+func (s *State) applyStarted(b ServiceStarted, e Event) error {
+	t, err := s.ticket(b.Ticket)
+	if err != nil {
+		return err
+	}
+	t.State, t.StartedAt = Serving, e.At
+	sv := s.service(t.Service)
+	sv.Walkups = pushRecent(sv.Walkups, e.At.Sub(t.CalledAt))
+	return nil
+}
+
+// applyFinished learns the service time from the start, or from the call
+// when the clerk never marked the start.
+func (s *State) applyFinished(b TicketFinished, e Event) error {
+	t, err := s.ticket(b.Ticket)
+	if err != nil {
+		return err
+	}
+	from := t.StartedAt
+	if from.IsZero() {
+		from = t.CalledAt
+	}
+	t.State, t.EndedAt = Done, e.At
+	s.release(t, e.At)
+	sv := s.service(t.Service)
+	sv.Durations = pushRecent(sv.Durations, e.At.Sub(from))
+	return nil
+}
+
+func (s *State) applyNoShow(b TicketNoShow, e Event) error {
+	t, err := s.ticket(b.Ticket)
+	if err != nil {
+		return err
+	}
+	t.State, t.EndedAt = NoShow, e.At
+	s.release(t, e.At)
+	sv := s.service(t.Service)
+	sv.NoShows = sv.NoShows*(1-1/noShowMemory) + 1
+	return nil
+}
+
+// applyTransferred puts the ticket back in line for its new service or
+// counter, at the back unless it keeps its place.
+func (s *State) applyTransferred(b TicketTransferred, e Event) error {
+	t, err := s.ticket(b.Ticket)
+	if err != nil {
+		return err
+	}
+	s.release(t, e.At)
+	t.State, t.Service, t.TargetCounter, t.Recalls = Waiting, b.ToService, b.ToCounter, 0
+	t.CalledAt, t.StartedAt = time.Time{}, time.Time{}
+	if b.Note != "" {
+		t.Note = b.Note
+	}
+	if !b.KeepPlace {
+		t.QueuedAt, t.Order = e.At, e.Seq
+	}
+	return nil
+}
+
+func (s *State) applyParked(b TicketParked, e Event) error {
+	t, err := s.ticket(b.Ticket)
+	if err != nil {
+		return err
+	}
+	s.release(t, e.At)
+	t.State, t.Counter = Parked, b.Counter
+	return nil
+}
+
+func (s *State) applyCancelled(b TicketCancelled, e Event) error {
+	t, err := s.ticket(b.Ticket)
+	if err != nil {
+		return err
+	}
+	s.release(t, e.At)
+	t.State, t.EndedAt = Cancelled, e.At
+	return nil
+}
+
+func (s *State) applyCounterOpened(b CounterOpened, e Event) error {
+	return s.setCounter(b.Counter, CounterOpenStatus, e.At)
+}
+
+func (s *State) applyCounterPaused(b CounterPaused, e Event) error {
+	return s.setCounter(b.Counter, CounterPausedStatus, e.At)
+}
+
+func (s *State) applyCounterClosed(b CounterClosed, e Event) error {
+	return s.setCounter(b.Counter, CounterClosedStatus, e.At)
+}
+
+func (s *State) applyBooked(b ReservationBooked, _ Event) error {
+	r := b.Reservation
+	s.Reservations[r.ID] = &r
+	return nil
+}
+
+func (s *State) applyBookingCancelled(b ReservationCancelled, _ Event) error {
+	r := s.Reservations[b.Reservation]
+	if r == nil {
+		return fmt.Errorf("no reservation %s", b.Reservation)
+	}
+	r.State = ReservationDrop
+	return nil
+}
+
+func (s *State) applyCheckedIn(b ReservationCheckedIn, _ Event) error {
+	r := s.Reservations[b.Reservation]
+	if r == nil {
+		return fmt.Errorf("no reservation %s", b.Reservation)
+	}
+	r.State, r.Ticket = CheckedIn, b.Ticket
+	return nil
+}
+
+func (s *State) applyRating(b RatingGiven, _ Event) error {
+	t, err := s.ticket(b.Ticket)
+	if err != nil {
+		return err
+	}
+	t.Rating = b.Rating
+	return nil
+}
+
+// applyFault opens a device's trouble, or closes it when Fault is empty.
+func (s *State) applyFault(b DeviceFault, _ Event) error {
+	if b.Fault == "" {
+		delete(s.Faults, b.Device)
+	} else {
+		s.Faults[b.Device] = b
+	}
+	return nil
+}
+
+// applyLease keeps the lease and, for today's, lowers the service's lease
+// floor: the server issues below it.
+func (s *State) applyLease(b LeaseGranted, _ Event) error {
+	l := b.Lease
+	s.Leases = append(s.Leases, l)
+	sv := s.service(l.Service)
+	if l.Day == s.Day && (sv.LeaseFloor == 0 || l.First < sv.LeaseFloor) {
+		sv.LeaseFloor = l.First
 	}
 	return nil
 }
