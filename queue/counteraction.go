@@ -108,14 +108,27 @@ func setCounter(st CounterStatus) func(int, CounterParams) Command {
 }
 
 // CounterActions lists every counter action, in the table's order.
-func CounterActions() []CounterAction { return slices.Clone(counterActions) }
+func CounterActions() []CounterAction {
+	out := make([]CounterAction, len(counterActions))
+	for i, a := range counterActions {
+		out[i] = a.clone()
+	}
+	return out
+}
+
+// clone is a copy of a whose lists the caller may change: the table stays.
+func (a CounterAction) clone() CounterAction {
+	a.Params = slices.Clone(a.Params)
+	a.buttons = slices.Clone(a.buttons)
+	return a
+}
 
 // CounterActionNamed finds an action by its name, or says which names
 // there are.
 func CounterActionNamed(name string) (CounterAction, error) {
 	for _, a := range counterActions {
 		if a.Name == name {
-			return a, nil
+			return a.clone(), nil
 		}
 	}
 	return CounterAction{}, notFound("no counter action %q; the actions are %s", name, counterActionNames())
