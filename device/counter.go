@@ -11,7 +11,6 @@ import (
 	"github.com/numerek/numerek/device/buttons"
 	"github.com/numerek/numerek/device/config"
 	"github.com/numerek/numerek/display"
-	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/queue"
 )
 
@@ -56,38 +55,40 @@ func (d *dev) buildCounter(ctx context.Context) (display.Screen, error) {
 	return screen, nil
 }
 
-// actions maps a button to the counter action and its body.
-var actions = map[config.Button]struct {
-	action string
-	body   any
-}{
-	config.ButtonNext:    {"next", nil},
-	config.ButtonRecall:  {"recall", nil},
-	config.ButtonFinish:  {"finish", nil},
-	config.ButtonGood:    {"rate", protocol.RateRequest{Rating: string(queue.RatingGood)}},
-	config.ButtonNeutral: {"rate", protocol.RateRequest{Rating: string(queue.RatingNeutral)}},
-	config.ButtonBad:     {"rate", protocol.RateRequest{Rating: string(queue.RatingBad)}},
-}
-
 // watchButtons does the counter's action for each press. Presses are not
 // queued while the server is away: a clerk presses again, and a stale
 // "next" must not call someone minutes later.
 func (d *dev) watchButtons(ctx context.Context, pins map[config.Button]gpio.PinIO, presses *atomic.Int64) error {
-	n := d.cfg.Counter.Number
 	d.log.Info("counter buttons ready", "buttons", len(pins))
 	return buttons.Watch(ctx, pins, buttons.Options{ActiveLow: d.cfg.Buttons.ActiveLow, Debounce: d.cfg.Buttons.Debounce}, func(b config.Button) {
 		presses.Add(1)
-		a := actions[b]
-		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		t, err := d.client.CounterAction(rctx, n, a.action, a.body)
-		switch {
-		case err != nil:
-			d.log.Warn("button press not done", "button", b, "err", err)
-		case t == nil:
-			d.log.Info("button", "button", b, "result", "nobody waits")
-		default:
-			d.log.Info("button", "button", b, "ticket", t.Number)
-		}
+		d.pressed(ctx, b)
 	})
+}
+
+// pressed does what button b does at the counter: the action queue's
+// table gives the button, with the button's parameters.
+func (d *dev) pressed(ctx context.Context, b config.Button) {
+	btn, ok := queue.CounterButtonNamed(string(b))
+	if !ok {
+		d.log.Warn("button press not done", "button", b, "err", "no such button")
+		return
+	}
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	t, err := d.client.CounterAction(rctx, d.cfg.Counter.Number, btn.Action, btn.Params)
+	switch {
+	case err != nil:
+		d.log.Warn("button press not done", "button", b, "err", err)
+	case t == nil:
+		// An action that sets the counter's status answers with the
+		// counter; "next" with no ticket when nobody waits.
+		result := "nobody waits"
+		if a, err := queue.CounterActionNamed(btn.Action); err == nil && a.Status != "" {
+			result = "counter " + string(a.Status)
+		}
+		d.log.Info("button", "button", b, "result", result)
+	default:
+		d.log.Info("button", "button", b, "ticket", t.Number)
+	}
 }

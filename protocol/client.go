@@ -344,9 +344,11 @@ func (c *Client) ReportFault(ctx context.Context, fault, detail string) error {
 	return err
 }
 
-// CounterAction does action ("next", "recall", "finish", ...) at counter n.
-// body is the action's request (a RateRequest for "rate"), or nil. The
-// ticket acted on comes back, or nil when there was none (nobody waits).
+// CounterAction does action ("next", "recall", "finish", ...; queue's
+// table of counter actions names them) at counter n. body is the action's
+// parameters (a queue.CounterParams, or a RateRequest for "rate"), or nil.
+// The ticket acted on comes back, or nil when there was none (nobody
+// waits, or the action set the counter's status).
 func (c *Client) CounterAction(ctx context.Context, n int, action string, body any) (*queue.TicketView, error) {
 	var resp TicketResponse
 	op := fmt.Sprintf("%s at counter %d", action, n)

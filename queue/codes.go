@@ -64,6 +64,11 @@ var errorCodes = map[string]errorCode{
 	"counter %d finished no ticket in the last %v":                             {"nothing-to-rate", []string{"counter", "minutes"}},
 	"booking %s is already confirmed at the kiosk":                             {"booking-confirmed", []string{"booking"}},
 	"booking %s already exists":                                                {"booking-exists", []string{"booking"}},
+	"no counter action %q; the actions are %s":                                 {"no-counter-action", []string{"action", "actions"}},
+	"%s: the %s action does not take it; its parameters: %s":                   {"counter-action-param", []string{"param", "action", "takes"}},
+	"ticket: missing; name the ticket to call":                                 {"call-ticket-missing", nil},
+	"to_counter: %q is not a counter number":                                   {"bad-to-counter", []string{"value"}},
+	"keep_place: %q is not yes or no":                                          {"bad-keep-place", []string{"value"}},
 }
 
 // ErrorCodes lists every code with its parameter names, for the catalogs'

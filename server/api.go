@@ -222,47 +222,13 @@ func (s *Server) moveTicket(w http.ResponseWriter, r *http.Request, p Principal,
 	s.ticketResult(w, r, a, "", res, http.StatusOK)
 }
 
-// counterActions are the moves at a counter, by the path's last element.
-var counterActions = map[string]func(n int, body counterBody) (queue.Command, bool){
-	"next":    func(n int, _ counterBody) (queue.Command, bool) { return queue.CallNext{Counter: n}, false },
-	"recall":  func(n int, _ counterBody) (queue.Command, bool) { return queue.Recall{Counter: n}, false },
-	"start":   func(n int, _ counterBody) (queue.Command, bool) { return queue.Start{Counter: n}, false },
-	"finish":  func(n int, _ counterBody) (queue.Command, bool) { return queue.Finish{Counter: n}, false },
-	"no-show": func(n int, _ counterBody) (queue.Command, bool) { return queue.MarkNoShow{Counter: n}, false },
-	"park":    func(n int, _ counterBody) (queue.Command, bool) { return queue.Park{Counter: n}, false },
-	"call": func(n int, b counterBody) (queue.Command, bool) {
-		return queue.CallTicket{Counter: n, Ticket: b.call.Ticket}, false
-	},
-	"transfer": func(n int, b counterBody) (queue.Command, bool) {
-		t := b.transfer
-		return queue.Transfer{Counter: n, ToService: t.ToService, ToCounter: t.ToCounter, KeepPlace: t.KeepPlace, Note: t.Note}, false
-	},
-	"rate": func(n int, b counterBody) (queue.Command, bool) {
-		return queue.RateAtCounter{Counter: n, Rating: queue.Rating(b.rate.Rating)}, false
-	},
-	"open": func(n int, _ counterBody) (queue.Command, bool) {
-		return queue.SetCounter{Counter: n, Status: queue.CounterOpenStatus}, true
-	},
-	"pause": func(n int, _ counterBody) (queue.Command, bool) {
-		return queue.SetCounter{Counter: n, Status: queue.CounterPausedStatus}, true
-	},
-	"close": func(n int, _ counterBody) (queue.Command, bool) {
-		return queue.SetCounter{Counter: n, Status: queue.CounterClosedStatus}, true
-	},
-}
-
-// counterBody holds the bodies the counter actions that take one read.
-type counterBody struct {
-	call     protocol.CallRequest
-	transfer protocol.TransferRequest
-	rate     protocol.RateRequest
-}
-
+// counterAction does one of the counter's actions (queue's table names
+// them and checks their parameters), answering with the ticket acted on,
+// or with the counter for an action that sets its status.
 func (s *Server) counterAction(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {
-	action := r.PathValue("action")
-	build, known := counterActions[action]
-	if !known {
-		writeError(w, http.StatusNotFound, protocol.ErrorResponse{Error: fmt.Sprintf("no counter action %q", action)})
+	act, err := queue.CounterActionNamed(r.PathValue("action"))
+	if err != nil {
+		s.commandError(w, r, a, "", err)
 		return
 	}
 	n, err := strconv.Atoi(r.PathValue("counter"))
@@ -278,25 +244,22 @@ func (s *Server) counterAction(w http.ResponseWriter, r *http.Request, p Princip
 		forbid(w, fmt.Sprintf("this token may not act at counter %d", n))
 		return
 	}
-	var body counterBody
-	var target any
-	switch action {
-	case "call":
-		target = &body.call
-	case "transfer":
-		target = &body.transfer
-	case "rate":
-		target = &body.rate
-	}
-	if target != nil {
-		if err := decodeJSON(w, r, target); err != nil {
+	// An action without parameters reads no body: devices send an empty
+	// object, other clients nothing at all.
+	var params queue.CounterParams
+	if len(act.Params) > 0 {
+		if err := decodeJSON(w, r, &params); err != nil {
 			s.commandError(w, r, a, "", err)
 			return
 		}
 	}
-	cmd, isCounter := build(n, body)
+	cmd, err := act.Command(n, params)
+	if err != nil {
+		s.commandError(w, r, a, "", err)
+		return
+	}
 	res := a.Do(r.Context(), p.Name(), cmd)
-	if !isCounter {
+	if act.Status == "" {
 		s.ticketResult(w, r, a, "", res, http.StatusOK)
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/numerek/numerek/protocol"
+	"github.com/numerek/numerek/queue"
 )
 
 // FuzzDecodeRequests: request bodies come from the network; decoding must
@@ -23,6 +24,7 @@ func FuzzDecodeRequests(f *testing.F) {
 		targets := []any{
 			&protocol.IssueRequest{}, &protocol.TransferRequest{}, &protocol.LeasedTicketRequest{},
 			&protocol.LeaseRequest{}, &protocol.RateRequest{}, &protocol.CallRequest{}, &protocol.FaultRequest{},
+			&queue.CounterParams{},
 		}
 		for _, v := range targets {
 			r := httptest.NewRequest("POST", "/", strings.NewReader(body))

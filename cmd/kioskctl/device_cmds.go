@@ -56,7 +56,11 @@ func (p pinsFlag) Set(s string) error {
 			known = known || k == b
 		}
 		if !known {
-			return fmt.Errorf("%q: the buttons are next, recall, finish, good, neutral and bad", name)
+			names := make([]string, len(config.AllButtons))
+			for i, k := range config.AllButtons {
+				names[i] = string(k)
+			}
+			return fmt.Errorf("%q: the buttons are %s", name, strings.Join(names, ", "))
 		}
 		p[b] = pin
 	}

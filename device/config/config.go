@@ -23,6 +23,7 @@ import (
 	"github.com/numerek/numerek/officeconfig"
 	"github.com/numerek/numerek/printer"
 	"github.com/numerek/numerek/printer/profiles"
+	"github.com/numerek/numerek/queue"
 )
 
 // Role is what a device does.
@@ -115,10 +116,11 @@ type Counter struct {
 	Number int
 }
 
-// Button names one of the counter's buttons.
+// Button names one of the counter's buttons, as queue's table of the
+// counter's actions names it (queue.CounterButtons).
 type Button string
 
-// The counter's buttons.
+// The buttons a counter's box usually has.
 const (
 	ButtonNext    Button = "next"
 	ButtonRecall  Button = "recall"
@@ -128,8 +130,18 @@ const (
 	ButtonBad     Button = "bad"
 )
 
-// AllButtons lists the buttons in their usual order.
-var AllButtons = []Button{ButtonNext, ButtonRecall, ButtonFinish, ButtonGood, ButtonNeutral, ButtonBad}
+// AllButtons lists every button a counter's box may have, the usual six
+// first: one for each counter action without parameters and one for each
+// rating, from queue's table.
+var AllButtons = tableButtons()
+
+func tableButtons() []Button {
+	var out []Button
+	for _, b := range queue.CounterButtons() {
+		out = append(out, Button(b.Name))
+	}
+	return out
+}
 
 // Buttons are the counter's GPIO buttons: pin names as periph.io knows
 // them ("GPIO17"), by button. None at all means no buttons.
@@ -219,17 +231,11 @@ type file struct {
 	Counter struct {
 		Number int `toml:"number"`
 	} `toml:"counter"`
-	Buttons struct {
-		Next     string    `toml:"next"`
-		Recall   string    `toml:"recall"`
-		Finish   string    `toml:"finish"`
-		Good     string    `toml:"good"`
-		Neutral  string    `toml:"neutral"`
-		Bad      string    `toml:"bad"`
-		Pressed  string    `toml:"pressed"`
-		Debounce *Duration `toml:"debounce"`
-	} `toml:"buttons"`
-	Sound struct {
+	// Buttons holds a pin for each fitted button, by the button's name
+	// (AllButtons), beside the settings "pressed" and "debounce": the
+	// names come from queue's table, so the table is read as a map.
+	Buttons map[string]any `toml:"buttons"`
+	Sound   struct {
 		Enabled        *bool              `toml:"enabled"`
 		Voices         string             `toml:"voices"`
 		Volume         []audio.VolumeStep `toml:"volume"`
@@ -538,15 +544,19 @@ func (c *checker) counter(f *file, cfg *Config) {
 	}
 	cfg.Counter.Number = n
 	b := f.Buttons
-	pins := map[Button]string{
-		ButtonNext: b.Next, ButtonRecall: b.Recall, ButtonFinish: b.Finish,
-		ButtonGood: b.Good, ButtonNeutral: b.Neutral, ButtonBad: b.Bad,
-	}
 	cfg.Buttons.Pins = map[Button]string{}
 	byPin := map[string]Button{}
 	for _, btn := range AllButtons {
-		pin := strings.TrimSpace(pins[btn])
-		if pin == "" {
+		v, set := b[string(btn)]
+		if !set {
+			continue
+		}
+		pin, ok := v.(string)
+		if !ok {
+			c.add("buttons."+string(btn), "%v is not a pin name like \"GPIO17\"", v)
+			continue
+		}
+		if pin = strings.TrimSpace(pin); pin == "" {
 			continue
 		}
 		if other, dup := byPin[pin]; dup {
@@ -555,14 +565,63 @@ func (c *checker) counter(f *file, cfg *Config) {
 		byPin[pin] = btn
 		cfg.Buttons.Pins[btn] = pin
 	}
-	switch b.Pressed {
-	case "", "low":
+	keys := make([]string, 0, len(b))
+	for k := range b {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if k != "pressed" && k != "debounce" && !contains(buttonNames(), k) {
+			c.add("buttons."+k, "%s", notAButton(k))
+		}
+	}
+	switch pressed := b["pressed"]; pressed {
+	case nil, "", "low":
 		cfg.Buttons.ActiveLow = true
 	case "high":
 	default:
-		c.add("buttons.pressed", "%q is not low (button to ground) or high (button to 3.3 V)", b.Pressed)
+		c.add("buttons.pressed", "%q is not low (button to ground) or high (button to 3.3 V)", fmt.Sprint(pressed))
 	}
-	cfg.Buttons.Debounce = c.duration("buttons.debounce", b.Debounce, 30*time.Millisecond, 0, time.Second)
+	var debounce *Duration
+	if v, set := b["debounce"]; set {
+		text, _ := v.(string)
+		var d Duration
+		if err := d.UnmarshalText([]byte(text)); err != nil {
+			c.add("buttons.debounce", "%q is not a duration like \"30ms\"", fmt.Sprint(v))
+		} else {
+			debounce = &d
+		}
+	}
+	cfg.Buttons.Debounce = c.duration("buttons.debounce", debounce, 30*time.Millisecond, 0, time.Second)
+}
+
+func buttonNames() []string {
+	names := make([]string, len(AllButtons))
+	for i, b := range AllButtons {
+		names[i] = string(b)
+	}
+	return names
+}
+
+// notAButton says why a setting of [buttons] is not a button: a counter
+// action whose buttons have other names, one whose parameters are chosen
+// on a screen, or no action at all.
+func notAButton(key string) string {
+	all := strings.Join(buttonNames(), ", ")
+	a, err := queue.CounterActionNamed(key)
+	if err != nil {
+		return fmt.Sprintf("not a button; the buttons are %s, beside the settings pressed and debounce", all)
+	}
+	var its []string
+	for _, b := range queue.CounterButtons() {
+		if b.Action == a.Name {
+			its = append(its, b.Name)
+		}
+	}
+	if len(its) > 0 {
+		return fmt.Sprintf("the %s action has a button each for %s", a.Name, strings.Join(its, ", "))
+	}
+	return fmt.Sprintf("no button can %s: it needs %s, chosen on a screen at the time; the buttons are %s", a.Name, strings.Join(a.Params, ", "), all)
 }
 
 func (c *checker) sound(f *file, cfg *Config) {
@@ -593,7 +652,7 @@ func (c *checker) notForRole(f *file, r Role) {
 		"printer": f.Printer != (file{}).Printer,
 		"lease":   f.Lease != (file{}).Lease,
 		"counter": f.Counter != (file{}).Counter,
-		"buttons": f.Buttons != (file{}).Buttons,
+		"buttons": len(f.Buttons) > 0,
 		"sound":   f.Sound.Enabled != nil || f.Sound.Voices != "" || len(f.Sound.Volume) > 0 || f.Sound.AnnounceWithin != nil,
 	}
 	if r == "" {

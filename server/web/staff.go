@@ -403,9 +403,19 @@ func (w *Web) consolePanel(rw http.ResponseWriter, r *http.Request, st *staffInf
 	_, _ = rw.Write([]byte(html))
 }
 
-// consoleAction does one move at the clerk's counter. The form names the
-// counter it was drawn for; a move for any other counter is refused, so a
-// stale tab or a crafted form cannot act at a colleague's counter.
+// notOnConsole are the counter's actions the console does not do, with
+// the message saying why.
+var notOnConsole = map[string]string{
+	// The rating is the resident's, given on the counter's buttons: a
+	// clerk does not rate their own service.
+	"rate": "web.console.rating_is_residents",
+}
+
+// consoleAction does one move at the clerk's counter, by queue's table of
+// the counter's actions, with the action's parameters from the form. The
+// form names the counter it was drawn for; a move for any other counter is
+// refused, so a stale tab or a crafted form cannot act at a colleague's
+// counter.
 func (w *Web) consoleAction(rw http.ResponseWriter, r *http.Request, st *staffInfo) {
 	n, _ := strconv.Atoi(r.PostFormValue("counter"))
 	if st.Counter == 0 || n != st.Counter || r.PostFormValue("office") != st.Office {
@@ -418,42 +428,31 @@ func (w *Web) consoleAction(rw http.ResponseWriter, r *http.Request, st *staffIn
 		w.problem(rw, r, http.StatusNotFound, "web.error.no_office")
 		return
 	}
-	var cmd queue.Command
-	switch act := r.PathValue("action"); act {
-	case "next":
-		cmd = queue.CallNext{Counter: n}
-	case "recall":
-		cmd = queue.Recall{Counter: n}
-	case "start":
-		cmd = queue.Start{Counter: n}
-	case "finish":
-		cmd = queue.Finish{Counter: n}
-	case "no-show":
-		cmd = queue.MarkNoShow{Counter: n}
-	case "park":
-		cmd = queue.Park{Counter: n}
-	case "call":
-		cmd = queue.CallTicket{Counter: n, Ticket: r.PostFormValue("ticket")}
-	case "transfer":
-		to, _ := strconv.Atoi(r.PostFormValue("to_counter"))
-		cmd = queue.Transfer{Counter: n, ToService: r.PostFormValue("to_service"), ToCounter: to,
-			KeepPlace: r.PostFormValue("keep_place") == "yes", Note: strings.TrimSpace(r.PostFormValue("note"))}
-	case "pause":
-		cmd = queue.SetCounter{Counter: n, Status: queue.CounterPausedStatus}
-	case "open":
-		cmd = queue.SetCounter{Counter: n, Status: queue.CounterOpenStatus}
-	case "close":
-		cmd = queue.SetCounter{Counter: n, Status: queue.CounterClosedStatus}
-	default:
-		w.problem(rw, r, http.StatusNotFound, "web.error.not_found")
+	act, err := queue.CounterActionNamed(r.PathValue("action"))
+	if err != nil {
+		w.refuse(rw, r, http.StatusNotFound, a, err)
+		return
+	}
+	if msgID, refused := notOnConsole[act.Name]; refused {
+		w.problem(rw, r, http.StatusForbidden, msgID)
 		return
 	}
 	lang := w.language(rw, r)
+	params, err := act.ParseParams(r.PostFormValue)
+	var cmd queue.Command
+	if err == nil {
+		cmd, err = act.Command(n, params)
+	}
+	if err != nil {
+		flash(rw, w.Catalog.T(lang, "web.console.refused", "why", w.explain(lang, a, err)), true)
+		redirect(rw, r, "/staff/console")
+		return
+	}
 	res := a.Do(r.Context(), "clerk:"+st.Name, cmd)
 	switch {
 	case res.Err != nil:
 		flash(rw, w.Catalog.T(lang, "web.console.refused", "why", w.explain(lang, a, res.Err)), true)
-	case r.PathValue("action") == "next" && res.Ticket == nil:
+	case act.Name == "next" && res.Ticket == nil:
 		flash(rw, w.Catalog.T(lang, "web.console.nobody"), false)
 	}
 	redirect(rw, r, "/staff/console")

@@ -402,12 +402,23 @@ func (w *Web) fragment(name, tmpl string, p *page) (string, error) {
 // problem renders the error page with a message id.
 func (w *Web) problem(rw http.ResponseWriter, r *http.Request, status int, msgID string, kv ...any) {
 	p := w.newPage(rw, r, "web.error.title")
-	back := "/"
-	if strings.HasPrefix(r.URL.Path, "/staff") {
-		back = "/staff/console"
-	}
-	p.Data = errorData{Message: p.T(msgID, kv...), Back: back}
+	p.Data = errorData{Message: p.T(msgID, kv...), Back: problemBack(r)}
 	w.render(rw, status, "error", p)
+}
+
+// refuse is problem for an office's refusal, said in the reader's language.
+func (w *Web) refuse(rw http.ResponseWriter, r *http.Request, status int, a *actor.Actor, err error) {
+	p := w.newPage(rw, r, "web.error.title")
+	p.Data = errorData{Message: w.explain(p.Lang, a, err), Back: problemBack(r)}
+	w.render(rw, status, "error", p)
+}
+
+// problemBack is where an error page leads back to.
+func problemBack(r *http.Request) string {
+	if strings.HasPrefix(r.URL.Path, "/staff") {
+		return "/staff/console"
+	}
+	return "/"
 }
 
 // errorData is the error page: what went wrong and where to go back to.
