@@ -132,7 +132,7 @@ func TestTransports(t *testing.T) {
 	}
 	t.Run("emulator", func(t *testing.T) {
 		dir := t.TempDir()
-		pr := open(t, "emulator://"+dir, prof, printer.Options{})
+		pr := open(t, "emulator://"+dir, prof, printer.Options{Transports: emulator.Register(printer.Builtin())})
 		st, err := pr.Print(ctx, tk)
 		if err != nil || !st.Ready() {
 			t.Fatalf("Print: %v, %v", st, err)
@@ -222,7 +222,7 @@ func TestStatusAndFaults(t *testing.T) {
 	if !errors.As(err, &se) || !st.Has(printer.CutterError) {
 		t.Fatalf("print with a jammed cutter: %v, %v; want cutter error", st, err)
 	}
-	if err := pr.Write(ctx, []byte{escpos.DLE, escpos.ENQ, 2}); err != nil {
+	if err := pr.Write(ctx, escpos.Job{Bytes: []byte{escpos.DLE, escpos.ENQ, 2}}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -62,10 +62,10 @@ type Printer struct {
 
 	mu        sync.Mutex
 	paper     *paper
-	parser    Parser
-	queue     []queued // whole commands waiting to be carried out
-	feeds     Feeds    // the line spacing the queued commands set, for their timing
-	buffered  int      // bytes in the input buffer (queued and partial)
+	parser    escpos.Parser
+	queue     []queued     // whole commands waiting to be carried out
+	feeds     escpos.Feeds // the line spacing the queued commands set, for their timing
+	buffered  int          // bytes in the input buffer (queued and partial)
 	busyTill  time.Time
 	lastIn    time.Time // when bytes last arrived
 	last      time.Time
@@ -84,7 +84,7 @@ type Printer struct {
 }
 
 type queued struct {
-	cmd      Command
+	cmd      escpos.Command
 	duration time.Duration
 	from     io.Writer // where an answer to this command goes
 }
@@ -163,7 +163,7 @@ func (p *Printer) overflow(off int) {
 }
 
 // duration is how long the mechanism takes over cmd.
-func (p *Printer) duration(cmd Command) time.Duration {
+func (p *Printer) duration(cmd escpos.Command) time.Duration {
 	if p.cfg.PrintSpeedMM <= 0 {
 		return 0
 	}
@@ -273,7 +273,7 @@ func (p *Printer) updatePaperSensors() {
 }
 
 // realTime answers DLE EOT n and carries out DLE ENQ.
-func (p *Printer) realTime(c Command, from io.Writer) {
+func (p *Printer) realTime(c escpos.Command, from io.Writer) {
 	n := c.Bytes[2]
 	if c.Name == "DLE ENQ" {
 		if n == 1 || n == 2 {
