@@ -167,6 +167,14 @@ func (p *Printer) Status(ctx context.Context) (Status, error) {
 }
 
 func (p *Printer) status(ctx context.Context) (Status, error) {
+	return p.read(ctx, false)
+}
+
+// read asks the printer for its status groups (DLE EOT n), one request
+// each. With canPrint it asks only what a job needs to know, whether the
+// printer can print (the offline bit of group 1), and the other groups
+// only if it cannot, to say why.
+func (p *Printer) read(ctx context.Context, canPrint bool) (Status, error) {
 	if err := p.connect(ctx); err != nil {
 		return Status{Conditions: Disconnected}, err
 	}
@@ -176,6 +184,9 @@ func (p *Printer) status(ctx context.Context) (Status, error) {
 	p.ans.drain()
 	var st escpos.State
 	for n := byte(escpos.StatusPrinter); n <= escpos.StatusPaper; n++ {
+		if canPrint && n > escpos.StatusPrinter && !st.Offline {
+			break
+		}
 		if _, err := p.c.Write(escpos.RealTimeStatus(n)); err != nil {
 			p.disconnect()
 			return Status{Conditions: Disconnected}, fmt.Errorf("asking %s for its status: %w", p.target, err)
@@ -224,12 +235,15 @@ func (p *Printer) failed(err error, doing string) (Status, error) {
 	return Status{}, fmt.Errorf("%s: %w", doing, err)
 }
 
-// Print prints a ticket: it checks the printer is ready, sends the
-// ticket paced for the printer, and waits until the printer reports it has
-// printed everything (GS r). The Status returned is the printer's after
-// the ticket. The error is a *StatusError when the printer was not ready or
-// stopped, and says so when the line failed; the kiosk then shows the
-// number on screen instead.
+// Print prints a ticket. It reads the printer's status twice: before,
+// whether it can print (DLE EOT 1, and the rest only when it cannot, to
+// say why), and after the cut, whether it did: GS r, which the printer
+// answers only once it has printed everything before it, with what its
+// paper sensors see. The ticket is sent paced for the printer between
+// the two. The Status returned is the printer's after the ticket. The
+// error is a *StatusError when the printer was not ready or stopped, and
+// says so when the line failed; the kiosk then shows the number on screen
+// instead.
 func (p *Printer) Print(ctx context.Context, t Ticket) (Status, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -287,7 +301,7 @@ func (p *Printer) Write(ctx context.Context, job escpos.Job) error {
 }
 
 func (p *Printer) job(ctx context.Context, job escpos.Job, op string) (Status, error) {
-	before, err := p.status(ctx)
+	before, err := p.read(ctx, true)
 	if err != nil {
 		return before, &StatusError{Op: op, Status: before, Err: err}
 	}
@@ -312,23 +326,29 @@ func (p *Printer) job(ctx context.Context, job escpos.Job, op string) (Status, e
 	if p.ans == nil {
 		return Status{Conditions: NoStatus}, nil
 	}
-	// GS r is answered only when everything before it has been printed.
+	// GS r is answered only when everything before it has been printed:
+	// its answer says the job came out, and how the paper is.
 	p.ans.drain()
 	if _, err := p.c.Write(escpos.PaperSensorStatus()); err != nil {
 		p.disconnect()
 		return Status{Conditions: Disconnected}, fmt.Errorf("%s on %s: %w", op, p.target, err)
 	}
-	_, waitErr := p.await(ctx, p.ans.sensor, later(time.Now(), p.pace.drainedBy()).Add(p.opts.StatusTimeout))
+	b, waitErr := p.await(ctx, p.ans.sensor, later(time.Now(), p.pace.drainedBy()).Add(p.opts.StatusTimeout))
+	if waitErr == nil {
+		var st escpos.State
+		if err := st.ApplyPaperSensor(b); err == nil {
+			return statusFromState(st), nil
+		}
+	}
+	// No confirmation: the printer stopped before the end of the job, or
+	// does not answer GS r. Its status says which.
 	after, err := p.status(ctx)
 	if err != nil {
 		return after, fmt.Errorf("%s: %w", op, err)
 	}
-	if waitErr != nil && !after.Ready() {
-		// The printer stopped before the end of the job.
+	if !after.Ready() {
 		return after, &StatusError{Op: op, Status: after}
 	}
-	if waitErr != nil {
-		p.log.Warn("printer did not confirm the end of the job (GS r); its status is fine", "op", op, "err", waitErr)
-	}
+	p.log.Warn("printer did not confirm the end of the job (GS r); its status is fine", "op", op, "err", waitErr)
 	return after, nil
 }

@@ -40,6 +40,10 @@ type Config struct {
 	// near-end sensor does. 0: an endless roll.
 	PaperTickets   int
 	NearEndTickets int
+	// PaperDots, if set, is how many dot lines of paper the roll holds:
+	// the paper runs out when printing has moved it that far, in the
+	// middle of a ticket as like as not, and the printer stops there.
+	PaperDots int
 
 	// TearOffAfter ends a ticket that was not cut once the printer has
 	// been idle this long, as a person tears paper off a printer without
@@ -81,10 +85,13 @@ type Printer struct {
 	printed           int // tickets finished
 	written           int // tickets already handed out / written
 	ticketSeq         int
+	statusRequests    int
+	rollDots          int // paper printed off the roll
 }
 
 type queued struct {
 	cmd      escpos.Command
+	dots     int // paper it moves
 	duration time.Duration
 	from     io.Writer // where an answer to this command goes
 }
@@ -132,13 +139,17 @@ func (p *Printer) Receive(from io.Writer, data []byte, now time.Time) {
 		if !ok {
 			continue
 		}
+		if cmd.Name == "DLE EOT" || cmd.Name == "GS r" {
+			p.statusRequests++
+		}
 		if cmd.Name == "DLE EOT" || cmd.Name == "DLE ENQ" {
 			// Real-time commands act on arrival and leave the buffer.
 			p.buffered -= len(cmd.Bytes)
 			p.realTime(cmd, from)
 			continue
 		}
-		p.queue = append(p.queue, queued{cmd: cmd, duration: p.duration(cmd), from: from})
+		dots, cut := p.feeds.Motion(cmd)
+		p.queue = append(p.queue, queued{cmd: cmd, dots: dots, duration: p.duration(dots, cut), from: from})
 		if len(p.queue) == 1 && p.busyTill.Before(now) {
 			p.busyTill = now
 		}
@@ -162,12 +173,12 @@ func (p *Printer) overflow(off int) {
 	}
 }
 
-// duration is how long the mechanism takes over cmd.
-func (p *Printer) duration(cmd escpos.Command) time.Duration {
+// duration is how long the mechanism takes to move the paper by dots, or
+// to cut it.
+func (p *Printer) duration(dots int, cut bool) time.Duration {
 	if p.cfg.PrintSpeedMM <= 0 {
 		return 0
 	}
-	dots, cut := p.feeds.Motion(cmd)
 	if cut {
 		return p.cfg.CutTime
 	}
@@ -256,6 +267,13 @@ func (p *Printer) execute(q queued) {
 	if len(p.paper.tickets) > before {
 		p.printed++
 		p.updatePaperSensors()
+	}
+	if p.cfg.PaperDots > 0 && q.dots > 0 {
+		p.rollDots += q.dots
+		if p.rollDots >= p.cfg.PaperDots {
+			p.state.PaperOut = true
+			p.refreshOffline()
+		}
 	}
 }
 
@@ -397,13 +415,16 @@ type Stats struct {
 	Dropped  int // bytes lost to a full buffer
 	Buffered int // bytes waiting
 	Printed  int // tickets finished
+	// StatusRequests counts the status requests that came in: DLE EOT n
+	// and GS r.
+	StatusRequests int
 }
 
 // Stats returns the byte and ticket counts.
 func (p *Printer) Stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return Stats{Received: p.received, Dropped: p.dropped, Buffered: p.buffered, Printed: p.printed}
+	return Stats{Received: p.received, Dropped: p.dropped, Buffered: p.buffered, Printed: p.printed, StatusRequests: p.statusRequests}
 }
 
 // State returns what the printer's status bytes would say now.
@@ -422,11 +443,13 @@ func (p *Printer) SetCoverOpen(open bool) {
 	p.advance(p.last)
 }
 
-// LoadPaper puts in a new roll holding tickets tickets (0: endless).
+// LoadPaper puts in a new roll holding tickets tickets (0: endless),
+// whatever length Config.PaperDots gave the first.
 func (p *Printer) LoadPaper(tickets int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cfg.PaperTickets, p.printed = tickets, 0
+	p.cfg.PaperDots, p.rollDots = 0, 0
 	p.state.PaperOut, p.state.PaperNearEnd = false, false
 	p.updatePaperSensors()
 	p.refreshOffline()
