@@ -18,7 +18,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
-	"github.com/numerek/numerek/audio"
+	"github.com/numerek/numerek/audio/volume"
 	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/officeconfig"
 	"github.com/numerek/numerek/printer/profiles"
@@ -148,7 +148,7 @@ type Sound struct {
 	// Voices is a folder of recorded voice packs used over the built-in.
 	Voices string
 	// Volume is the loudness by time of day.
-	Volume []audio.VolumeStep
+	Volume []volume.Step
 	// AnnounceWithin: a call older than this when the hall first learns
 	// of it (after a restart or a long break) is shown but not said.
 	AnnounceWithin time.Duration
@@ -231,10 +231,10 @@ type file struct {
 		Debounce *Duration `toml:"debounce"`
 	} `toml:"buttons"`
 	Sound struct {
-		Enabled        *bool              `toml:"enabled"`
-		Voices         string             `toml:"voices"`
-		Volume         []audio.VolumeStep `toml:"volume"`
-		AnnounceWithin *Duration          `toml:"announce_within"`
+		Enabled        *bool         `toml:"enabled"`
+		Voices         string        `toml:"voices"`
+		Volume         []volume.Step `toml:"volume"`
+		AnnounceWithin *Duration     `toml:"announce_within"`
 	} `toml:"sound"`
 	Status struct {
 		Listen string `toml:"listen"`
@@ -592,7 +592,7 @@ func (c *checker) sound(f *file, cfg *Config) {
 			c.add("sound.voices", "%s is not a folder of voice packs", cfg.Sound.Voices)
 		}
 	}
-	if _, err := audio.NewVolumeSchedule(s.Volume); err != nil {
+	if _, err := volume.NewSchedule(s.Volume); err != nil {
 		c.add("sound.volume", "%v", err)
 	}
 	cfg.Sound.Volume = s.Volume
