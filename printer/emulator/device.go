@@ -249,6 +249,9 @@ func (p *Printer) execute(q queued) {
 		return
 	case "GS r":
 		if c.Bytes[2] == 1 || c.Bytes[2] == 49 {
+			// Everything before GS r is printed, and on paper (in its
+			// PNG) before the answer says so.
+			p.writeTickets()
 			p.send(q.from, p.state.PaperSensorByte())
 		} else {
 			p.paper.warn(c.Offset, "GS r %d is not emulated", c.Bytes[2])
@@ -367,16 +370,25 @@ func (p *Printer) writeTickets() {
 	}
 }
 
+// writePNG writes the ticket's picture to path whole or not at all: a
+// reader that finds the file finds all of it.
 func writePNG(path string, t *Ticket) error {
-	f, err := os.Create(path)
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
 	if err != nil {
 		return err
 	}
-	if err := png.Encode(f, t.Image); err != nil {
-		f.Close()
-		return err
+	err = png.Encode(f, t.Image)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	return f.Close()
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
 }
 
 // Flush ends the ticket in progress without a cut, as tearing the paper
