@@ -11,8 +11,9 @@ import (
 )
 
 // pacer sends bytes no faster than the printer can take them. It keeps a
-// model of the printer's input buffer: each span of the job (a command, as
-// the Builder that wrote it recorded) arrives when the line has carried
+// model of the printer's input buffer: each span of the job (a command,
+// or a short run of commands that move no paper, as the Builder that
+// wrote them recorded) arrives when the line has carried
 // it, stays in the buffer until the mechanism has printed it (the paper
 // the span moves, at the assumed print speed, behind the spans before
 // it), and a span is sent only when the model says it fits. Raster bands

@@ -83,8 +83,9 @@ type Job struct {
 // Bytes returns the commands written so far.
 func (b *Builder) Bytes() []byte { return b.buf }
 
-// Spans returns the work of the commands written so far, one span per
-// command (a run of text is one).
+// Spans returns the work of the commands written so far: a span for each
+// command that moves the paper or cuts it, and one for each short run of
+// those that do not.
 func (b *Builder) Spans() []Span { return b.spans }
 
 // Job returns the commands written so far and their spans.
@@ -93,8 +94,8 @@ func (b *Builder) Job() Job { return Job{Bytes: b.buf, Spans: b.spans} }
 // Len is the number of bytes written so far.
 func (b *Builder) Len() int { return len(b.buf) }
 
-// Raw appends bytes as they are, as one span that moves no paper: the
-// Builder does not read what it is given.
+// Raw appends bytes as they are, recorded as moving no paper: the Builder
+// does not read what it is given.
 func (b *Builder) Raw(p ...byte) { b.command(0, false, p...) }
 
 // command appends one command and records its span.
@@ -103,10 +104,31 @@ func (b *Builder) command(dots int, cut bool, p ...byte) {
 	b.mark(dots, cut)
 }
 
-// mark ends a span at the end of the bytes written so far.
+// mergeBytes is how long a run of commands that move no paper (style,
+// code page, text) may grow as one span: short enough that the span
+// still fits a small printer buffer beside others.
+const mergeBytes = 256
+
+// mark ends a span at the end of the bytes written so far. A command that
+// moves no paper joins a short span before it that moves none either:
+// pacing needs no finer grain, and a ticket keeps a few dozen spans.
 func (b *Builder) mark(dots int, cut bool) {
-	if n := len(b.spans); n > 0 && b.spans[n-1].End == len(b.buf) {
+	n := len(b.spans)
+	if n > 0 && b.spans[n-1].End == len(b.buf) {
 		return // nothing written since the last span
+	}
+	if n > 0 && dots == 0 && !cut && b.spans[n-1].Dots == 0 && !b.spans[n-1].Cut {
+		start := 0
+		if n > 1 {
+			start = b.spans[n-2].End
+		}
+		if len(b.buf)-start <= mergeBytes {
+			b.spans[n-1].End = len(b.buf)
+			return
+		}
+	}
+	if b.spans == nil {
+		b.spans = make([]Span, 0, 64)
 	}
 	b.spans = append(b.spans, Span{End: len(b.buf), Dots: dots, Cut: cut})
 }
