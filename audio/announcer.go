@@ -9,12 +9,14 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/numerek/numerek/audio/volume"
 )
 
 // AnnouncerOptions configure an Announcer; the zero value is usable.
 type AnnouncerOptions struct {
 	// Volume sets the loudness by time of day; empty means full volume.
-	Volume VolumeSchedule
+	Volume volume.Schedule
 	// Now is the clock the volume schedule is read with (nil: time.Now).
 	Now func() time.Time
 	// Log receives device trouble and unusable calls (nil: slog.Default()).

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/numerek/numerek/audio/volume"
 )
 
 // pullSink is a sink the test drives: it pulls from the announcer's stream
@@ -68,8 +70,8 @@ func (c *fixedClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return 
 func (c *fixedClock) Set(hhmm string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d, _ := parseClock(hhmm)
-	c.now = time.Date(2026, 3, 2, 0, 0, 0, 0, time.Local).Add(d)
+	t, _ := time.Parse("15:04", hhmm)
+	c.now = time.Date(2026, 3, 2, t.Hour(), t.Minute(), 0, 0, time.Local)
 }
 
 func newTestAnnouncer(t *testing.T, opts AnnouncerOptions) (*Announcer, *pullSink, *Voices, *[]Call) {
@@ -188,7 +190,7 @@ func TestAnnouncerRecall(t *testing.T) {
 // time it starts.
 func TestAnnouncerVolumeByTimeOfDay(t *testing.T) {
 	clock := &fixedClock{}
-	schedule, err := NewVolumeSchedule([]VolumeStep{{From: "08:00", Volume: 1}, {From: "18:00", Volume: 0.25}})
+	schedule, err := volume.NewSchedule([]volume.Step{{From: "08:00", Volume: 1}, {From: "18:00", Volume: 0.25}})
 	if err != nil {
 		t.Fatal(err)
 	}

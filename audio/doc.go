@@ -13,7 +13,7 @@
 //     [Announcement] (the words and their PCM) without any sound device.
 //   - [Announcer] queues calls and plays them one after another through a
 //     [Sink]: none overlap, none are lost, calls that wait are said back to
-//     back with one chime, and the volume follows a [VolumeSchedule]. It
+//     back with one chime, and the volume follows a [volume.Schedule]. It
 //     reports each call once it has been heard to its end
 //     ([AnnouncerOptions].OnSaid), so a caller can record it then.
 //   - [OtoSink] is the real sink: an Oto v3 context (one per process).

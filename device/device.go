@@ -22,6 +22,7 @@ import (
 	"github.com/numerek/numerek/device/config"
 	"github.com/numerek/numerek/device/replica"
 	"github.com/numerek/numerek/display"
+	"github.com/numerek/numerek/printer"
 	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/store"
@@ -47,6 +48,9 @@ type Options struct {
 	// TraceFrames logs when each frame has been drawn (the GPU done with
 	// it): for benchmarks.
 	TraceFrames bool
+	// Printers are the URI schemes the kiosk's printer may be reached by;
+	// nil means printer.Builtin(). kioskd adds the emulator's.
+	Printers printer.Transports
 }
 
 // DataFile is the device's file in its data folder.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/numerek/numerek/audio"
 	"github.com/numerek/numerek/audio/voicepacks"
+	"github.com/numerek/numerek/audio/volume"
 	"github.com/numerek/numerek/device/config"
 )
 
@@ -47,7 +48,7 @@ func (s *soundOnce) announcer() (*audio.Announcer, *audio.Voices, error) {
 			s.log.Error("no voices: calls are shown but not said", "err", s.err)
 			return
 		}
-		schedule, err := audio.NewVolumeSchedule(s.cfg.Volume)
+		schedule, err := volume.NewSchedule(s.cfg.Volume)
 		if err != nil {
 			s.err = err
 			return

@@ -24,10 +24,16 @@ func (d *dev) buildKiosk(ctx context.Context) (display.Screen, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := printer.Check(prof, pc.Mode, d.cfg.Languages, pc.Logo != ""); err != nil {
+	mode, err := printer.ParseMode(pc.Mode)
+	if err != nil {
+		return nil, err
+	}
+	if err := printer.Check(prof, mode, d.cfg.Languages, pc.Logo != ""); err != nil {
 		d.log.Error("the printer cannot print all the office's tickets need", "err", err)
 	}
-	p, err := printer.Open(ctx, pc.URI, prof, printer.Options{Mode: pc.Mode, StatusTimeout: time.Second, Logger: d.log})
+	p, err := printer.Open(ctx, pc.URI, prof, printer.Options{
+		Mode: mode, StatusTimeout: time.Second, Logger: d.log, Transports: d.opts.Printers,
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -58,7 +58,12 @@ func TestStatusConditions(t *testing.T) {
 	}
 }
 
+// A printer URI parses into a target for every transport in the set, a
+// scheme a program added (here one named emulator) included; other
+// schemes are refused by name.
 func TestParseURI(t *testing.T) {
+	ts := Builtin()
+	ts["emulator"] = Transport{}
 	good := map[string]Target{
 		"serial:///dev/ttyUSB0?baud=19200": {Scheme: "serial", Path: "/dev/ttyUSB0", Baud: 19200},
 		"serial:///dev/ttyS0":              {Scheme: "serial", Path: "/dev/ttyS0", Baud: 9600},
@@ -70,15 +75,19 @@ func TestParseURI(t *testing.T) {
 		"tcp://h:1?speed=50&pace=off":      {Scheme: "tcp", Path: "h:1", PrintSpeedMM: 50, NoPacing: true},
 	}
 	for uri, want := range good {
-		got, err := ParseURI(uri)
+		got, err := ts.Parse(uri)
 		if err != nil || got != want {
-			t.Errorf("ParseURI(%q) = %+v, %v; want %+v", uri, got, err, want)
+			t.Errorf("Parse(%q) = %+v, %v; want %+v", uri, got, err, want)
 		}
 	}
 	for _, bad := range []string{"", "/dev/ttyUSB0", "lpt://x", "serial://dev/ttyUSB0", "serial:///dev/x?baud=fast", "tcp://", "usb://", "tcp://h?pace=maybe"} {
-		if _, err := ParseURI(bad); err == nil {
-			t.Errorf("ParseURI(%q) accepted", bad)
+		if _, err := ts.Parse(bad); err == nil {
+			t.Errorf("Parse(%q) accepted", bad)
 		}
+	}
+	_, err := Builtin().Parse("emulator:///tmp/t")
+	if err == nil || !strings.Contains(err.Error(), `unknown scheme "emulator" (file, serial, tcp or usb)`) {
+		t.Errorf("the built-in transports took an emulator URI: %v", err)
 	}
 }
 
@@ -113,8 +122,10 @@ func FuzzParseURI(f *testing.F) {
 	for _, s := range []string{"serial:///dev/ttyUSB0?baud=19200", "tcp://10.0.0.5:9100", "file:///x", "emulator:///tmp/t?pace=off", "usb://"} {
 		f.Add(s)
 	}
+	ts := Builtin()
+	ts["emulator"] = Transport{}
 	f.Fuzz(func(t *testing.T, uri string) {
-		tg, err := ParseURI(uri)
+		tg, err := ts.Parse(uri)
 		if err != nil {
 			if !strings.Contains(err.Error(), "printer URI") {
 				t.Fatalf("error does not say which URI: %v", err)
@@ -122,7 +133,7 @@ func FuzzParseURI(f *testing.F) {
 			return
 		}
 		if tg.Path == "" || tg.Scheme == "" || (tg.Scheme == "serial" && tg.Baud <= 0) {
-			t.Fatalf("ParseURI(%q) accepted an unusable target %+v", uri, tg)
+			t.Fatalf("Parse(%q) accepted an unusable target %+v", uri, tg)
 		}
 	})
 }

@@ -16,9 +16,11 @@
 // model has no high density), or GS ( L graphics. A model that prints no
 // picture gets text alone, and Check says what its tickets would lack.
 //
-// A Printer is reached by URI (see ParseURI): serial://, usb://, tcp://,
-// file:// and emulator://DIR, which prints into an in-process emulator
-// that writes one PNG per ticket. Use:
+// A Printer is reached by URI (see Transports.Parse) through the
+// transports in Options.Transports: Builtin has serial://, usb://, tcp://
+// and file://; a program adds others to its map, as kioskd and kioskctl
+// add printer/emulator's emulator://DIR (an in-process emulator writing a
+// PNG per ticket) with emulator.Register. Use:
 //
 //	p, err := printer.Open(ctx, "serial:///dev/ttyUSB0?baud=19200", profile, printer.Options{})
 //	st, err := p.Print(ctx, ticket) // checks status, sends paced, waits for the end
@@ -28,17 +30,23 @@
 // Disconnected until it is. Print refuses a printer that is not ready with
 // a *StatusError (see errors.As; errors.Is(err, ErrNotReady)), reports a
 // line that fails mid-ticket as Disconnected, and reconnects on the next
-// call. A printer that does not answer a status request within
+// call. A ticket reads the status twice: DLE EOT 1 before (can it
+// print?), and GS r after the cut, which the printer answers only once it
+// has printed everything (did it?). A printer that does not answer a
+// status request within
 // Options.StatusTimeout is NotAnswering, never taken for fine. Jobs go one
 // at a time: Status waits while a ticket is being sent. With
 // Options.AutoStatusBack the printer also reports changes by itself (GS a),
 // read without waiting by AutoStatus. Writes are paced against a model of the
 // printer's input buffer and print speed, and raster images go in bands
 // smaller than the buffer, so a printer with a 4 KB buffer on a 9600-baud
-// line without flow control loses no byte. The pacing follows the line
-// spacing a job sets, so a column strip's line feed counts its 24 dots.
+// line without flow control loses no byte. The pacing reads no bytes: the
+// Encoder's escpos.Builder records, command by command, the paper each
+// moves and the cuts (escpos.Span), and the model runs on those, so a
+// column strip's line feed counts its 24 dots.
 //
-// Subpackages: escpos (command bytes and status bits), codepage (the
+// Subpackages: escpos (command bytes, their spans, the parser that reads
+// them back, and status bits), codepage (the
 // character sets of ESC t), raster (1-bit images, Go-font text, QR),
 // profiles (printer models, from escpos-printer-db), emulator (an ESC/POS
 // printer in software, on a pty or TCP port 9100) and ticketfmt.

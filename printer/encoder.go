@@ -33,6 +33,18 @@ func (m Mode) String() string {
 	return "text"
 }
 
+// ParseMode reads a mode by its name, "text" or "raster" (as in a device
+// configuration); "" is text.
+func ParseMode(s string) (Mode, error) {
+	switch s {
+	case "", "text":
+		return TextMode, nil
+	case "raster":
+		return RasterMode, nil
+	}
+	return 0, fmt.Errorf("printer mode %q is not text or raster", s)
+}
+
 // Printer font geometry: font A is 12 x 24 dots on every ESC/POS printer
 // Numerek supports, and lines advance 30 dots by default.
 const (

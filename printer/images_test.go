@@ -14,6 +14,7 @@ import (
 	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/printer"
 	"github.com/numerek/numerek/printer/emulator"
+	"github.com/numerek/numerek/printer/escpos"
 	"github.com/numerek/numerek/printer/profiles"
 )
 
@@ -23,7 +24,7 @@ import (
 // commands the parser does not know.
 func sentUnsupported(p profiles.Profile, data []byte) []string {
 	var bad []string
-	for _, c := range emulator.Parse(data) {
+	for _, c := range escpos.Parse(data) {
 		if !c.Known {
 			bad = append(bad, fmt.Sprintf("byte %d: unknown %s", c.Offset, c.Name))
 		} else if why := emulator.Unsupported(p, c); why != "" {
@@ -123,7 +124,7 @@ func TestColumnImageTickets(t *testing.T) {
 				t.Fatal("no line drawn: the test needs a language the printer's code pages lack")
 			}
 			strips := 0
-			for _, c := range emulator.Parse(enc.Bytes) {
+			for _, c := range escpos.Parse(enc.Bytes) {
 				switch c.Name {
 				case "GS v 0", "GS ( L":
 					t.Errorf("byte %d: %s sent to a printer without it", c.Offset, c.Name)
@@ -245,7 +246,7 @@ func TestPacedColumnTicket(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pty.Close()
-	pr := open(t, "serial://"+pty.Path+"?baud=115200", prof, printer.Options{StatusTimeout: 3 * time.Second})
+	pr := open(t, "serial://"+pty.Path+"?baud=115200", prof, printer.Options{StatusTimeout: 10 * time.Second}) // generous: the answer is not what is tested, and a loaded machine is slow
 	st, err := pr.Print(ctx, tk)
 	if err != nil || !st.Ready() {
 		t.Fatalf("Print: %v, %v", st, err)
@@ -288,13 +289,13 @@ func TestGraphicsOnlyModel(t *testing.T) {
 			t.Errorf("%s: %d GS ( L pictures; the ticket differs from the one printed with GS v 0", mode, got.Rasters)
 		}
 		var graphicsDots, rasterDots int
-		var gf, rf emulator.Feeds
-		for _, c := range emulator.Parse(enc.Bytes) {
+		var gf, rf escpos.Feeds
+		for _, c := range escpos.Parse(enc.Bytes) {
 			d, _ := gf.Motion(c)
 			graphicsDots += d
 		}
 		rEnc, _ := printer.NewEncoder(rasterProf, mode).Ticket(tk)
-		for _, c := range emulator.Parse(rEnc.Bytes) {
+		for _, c := range escpos.Parse(rEnc.Bytes) {
 			d, _ := rf.Motion(c)
 			rasterDots += d
 		}

@@ -3,20 +3,23 @@ package printer
 import (
 	"context"
 	"io"
+	"slices"
 	"time"
 
-	"github.com/numerek/numerek/printer/emulator"
+	"github.com/numerek/numerek/printer/escpos"
 	"github.com/numerek/numerek/printer/profiles"
 )
 
 // pacer sends bytes no faster than the printer can take them. It keeps a
-// model of the printer's input buffer: each command arrives when the line
-// has carried it, stays in the buffer until the mechanism has printed it
-// (at the assumed print speed, behind the commands before it), and a
-// command is sent only when the model says it fits. Raster bands and
-// column-image strips are already cut small by the encoder, so every
-// command fits an empty buffer; a line feed moves the paper by the line
-// spacing the job set (24 dots between strips, 30 between text lines).
+// model of the printer's input buffer: each span of the job (a command,
+// or a short run of commands that move no paper, as the Builder that
+// wrote them recorded) arrives when the line has carried
+// it, stays in the buffer until the mechanism has printed it (the paper
+// the span moves, at the assumed print speed, behind the spans before
+// it), and a span is sent only when the model says it fits. Raster bands
+// and column-image strips are already cut small by the encoder, so every
+// span fits an empty buffer. The pacer reads no bytes: what they do is
+// what the encoder said they do.
 // On a serial line without flow control this is what keeps a 4 KB printer
 // from losing bytes; on TCP and USB it keeps the kernel's queue short, so
 // a cancelled job or a pulled cable shows at once.
@@ -26,9 +29,6 @@ type pacer struct {
 	dotsPerSec      float64 // assumed print speed
 	cutTime         time.Duration
 	off             bool
-	// feeds follows the line spacing the job sets: column images print a
-	// 24-dot strip per line feed, text lines 30 dots.
-	feeds emulator.Feeds
 
 	lineFree    time.Time // when the line will have carried what was sent
 	machineFree time.Time // when the mechanism will have printed it
@@ -43,7 +43,12 @@ type flight struct {
 // assumedCutTime is what a cut is assumed to take.
 const assumedCutTime = 600 * time.Millisecond
 
-func newPacer(t Target, p profiles.Profile) *pacer {
+// unknownSpan is the size of the pieces bytes no span covers are sent in:
+// small enough for the line to be paced, though their printing time is
+// not known.
+const unknownSpan = 64
+
+func newPacer(t Target, p profiles.Profile, unpaced bool) *pacer {
 	buffer := p.BufferBytes
 	if t.BufferBytes > 0 {
 		buffer = t.BufferBytes
@@ -56,7 +61,7 @@ func newPacer(t Target, p profiles.Profile) *pacer {
 		budget:     buffer * 3 / 4,
 		dotsPerSec: speed * float64(p.DPI) / 25.4,
 		cutTime:    assumedCutTime,
-		off:        t.NoPacing || t.Scheme == "emulator" || t.Scheme == "file",
+		off:        t.NoPacing || unpaced,
 	}
 	if t.Baud > 0 {
 		pc.lineBytesPerSec = float64(t.Baud) / 10 // 8N1: ten bits a byte
@@ -67,9 +72,10 @@ func newPacer(t Target, p profiles.Profile) *pacer {
 // drainedBy is when the printer is expected to have printed everything.
 func (pc *pacer) drainedBy() time.Time { return pc.machineFree }
 
-// write sends data through w, waiting as the model says. It returns how
-// many bytes were written.
-func (pc *pacer) write(ctx context.Context, w io.Writer, data []byte) (int, error) {
+// write sends the job through w, waiting as the model says. It returns
+// how many bytes were written.
+func (pc *pacer) write(ctx context.Context, w io.Writer, job escpos.Job) (int, error) {
+	data := job.Bytes
 	if pc.off {
 		if err := ctx.Err(); err != nil {
 			return 0, err
@@ -77,18 +83,20 @@ func (pc *pacer) write(ctx context.Context, w io.Writer, data []byte) (int, erro
 		return w.Write(data)
 	}
 	written := 0
-	var batch []byte
+	sent := 0 // data[:sent] is written or in the batch, data[written:sent] the batch
 	flush := func() error {
-		if len(batch) == 0 {
+		if sent == written {
 			return nil
 		}
-		n, err := w.Write(batch)
+		n, err := w.Write(data[written:sent])
 		written += n
-		batch = batch[:0]
+		if err == nil && written != sent {
+			err = io.ErrShortWrite
+		}
 		return err
 	}
-	for _, cmd := range emulator.Parse(data) {
-		size := len(cmd.Bytes)
+	for _, sp := range spans(job) {
+		size := sp.End - sent
 		pc.retire(time.Now())
 		for pc.held()+size > pc.budget && len(pc.inFlight) > 0 {
 			if err := flush(); err != nil {
@@ -105,12 +113,12 @@ func (pc *pacer) write(ctx context.Context, w io.Writer, data []byte) (int, erro
 			arrive = arrive.Add(time.Duration(float64(size) / pc.lineBytesPerSec * float64(time.Second)))
 		}
 		pc.lineFree = arrive
-		done := later(pc.machineFree, arrive).Add(pc.printTime(cmd))
+		done := later(pc.machineFree, arrive).Add(pc.printTime(sp))
 		pc.machineFree = done
 		pc.inFlight = append(pc.inFlight, flight{bytes: size, done: done})
-		batch = append(batch, cmd.Bytes...)
+		sent = sp.End
 		// Keep no more than a quarter second queued on the line.
-		if ahead := time.Until(pc.lineFree); ahead > 250*time.Millisecond || len(batch) >= 1024 {
+		if ahead := time.Until(pc.lineFree); ahead > 250*time.Millisecond || sent-written >= 1024 {
 			if err := flush(); err != nil {
 				return written, err
 			}
@@ -124,15 +132,34 @@ func (pc *pacer) write(ctx context.Context, w io.Writer, data []byte) (int, erro
 	return written, flush()
 }
 
-func (pc *pacer) printTime(cmd emulator.Command) time.Duration {
-	dots, cut := pc.feeds.Motion(cmd)
-	if cut {
+// spans are the pieces the job is sent in: its own spans, as far as they
+// go in order, and the bytes after them (from no Builder) in pieces of
+// unknownSpan that move no paper.
+func spans(job escpos.Job) []escpos.Span {
+	out := slices.Clip(job.Spans)
+	end := 0
+	for i, sp := range out {
+		if sp.End <= end || sp.End > len(job.Bytes) {
+			out = out[:i:i]
+			break
+		}
+		end = sp.End
+	}
+	for end < len(job.Bytes) {
+		end = min(end+unknownSpan, len(job.Bytes))
+		out = append(out, escpos.Span{End: end})
+	}
+	return out
+}
+
+func (pc *pacer) printTime(sp escpos.Span) time.Duration {
+	if sp.Cut {
 		return pc.cutTime
 	}
 	if pc.dotsPerSec <= 0 {
 		return 0
 	}
-	return time.Duration(float64(dots) / pc.dotsPerSec * float64(time.Second))
+	return time.Duration(float64(sp.Dots) / pc.dotsPerSec * float64(time.Second))
 }
 
 // retire forgets commands printed by now.
@@ -155,7 +182,6 @@ func (pc *pacer) held() int {
 // reset forgets the model, for a new connection.
 func (pc *pacer) reset() {
 	pc.inFlight, pc.lineFree, pc.machineFree = nil, time.Time{}, time.Time{}
-	pc.feeds = emulator.Feeds{}
 }
 
 func later(a, b time.Time) time.Time {

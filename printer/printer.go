@@ -22,6 +22,9 @@ type Options struct {
 	// whenever it changes; AutoStatus returns the latest.
 	AutoStatusBack bool
 	Logger         *slog.Logger
+	// Transports are the URI schemes the printer may be reached by; nil
+	// means Builtin().
+	Transports Transports
 }
 
 // Printer is one ESC/POS printer, reached through the transport its URI
@@ -29,13 +32,14 @@ type Options struct {
 // it failed, so a printer plugged back in prints the next ticket. A
 // Printer is safe for concurrent use; jobs are printed one at a time.
 type Printer struct {
-	target  Target
-	profile profiles.Profile
-	opts    Options
-	log     *slog.Logger
+	target    Target
+	transport Transport
+	profile   profiles.Profile
+	opts      Options
+	log       *slog.Logger
 
 	mu   sync.Mutex
-	c    conn
+	c    Conn
 	ans  *answers
 	pace *pacer
 	enc  *Encoder
@@ -44,16 +48,20 @@ type Printer struct {
 	resync bool
 }
 
-// Open returns the printer at uri (see ParseURI) of the given profile and
-// tries to connect to it. It fails only for a URI it cannot use: a printer
+// Open returns the printer at uri (see Transports.Parse) of the given
+// profile and tries to connect to it. It fails only for a URI it cannot use: a printer
 // that cannot be reached yet (switched off, unplugged) is reported by
 // Status and Print as Disconnected, and every call tries again, so a kiosk
 // can start before its printer.
 func Open(ctx context.Context, uri string, profile profiles.Profile, opts Options) (*Printer, error) {
-	t, err := ParseURI(uri)
+	if opts.Transports == nil {
+		opts.Transports = Builtin()
+	}
+	t, err := opts.Transports.Parse(uri)
 	if err != nil {
 		return nil, err
 	}
+	tr := opts.Transports[t.Scheme]
 	if profile.WidthDots <= 0 {
 		return nil, fmt.Errorf("printer profile %q has no paper width", profile.Name)
 	}
@@ -65,8 +73,8 @@ func Open(ctx context.Context, uri string, profile profiles.Profile, opts Option
 		log = slog.New(slog.DiscardHandler)
 	}
 	p := &Printer{
-		target: t, profile: profile, opts: opts, log: log.With("printer", t.String()),
-		pace: newPacer(t, profile), enc: NewEncoder(profile, opts.Mode),
+		target: t, transport: tr, profile: profile, opts: opts, log: log.With("printer", t.String()),
+		pace: newPacer(t, profile, tr.Unpaced), enc: NewEncoder(profile, opts.Mode),
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -106,12 +114,12 @@ func (p *Printer) connect(ctx context.Context) error {
 	if p.c != nil {
 		return nil
 	}
-	c, err := dial(ctx, p.target, p.profile)
+	c, err := p.transport.Dial(ctx, p.target, p.profile)
 	if err != nil {
 		return err
 	}
 	p.c = c
-	if r := c.replies(); r != nil {
+	if r := c.Replies(); r != nil {
 		p.ans = newAnswers(r)
 	}
 	p.pace.reset()
@@ -159,6 +167,14 @@ func (p *Printer) Status(ctx context.Context) (Status, error) {
 }
 
 func (p *Printer) status(ctx context.Context) (Status, error) {
+	return p.read(ctx, false)
+}
+
+// read asks the printer for its status groups (DLE EOT n), one request
+// each. With canPrint it asks only what a job needs to know, whether the
+// printer can print (the offline bit of group 1), and the other groups
+// only if it cannot, to say why.
+func (p *Printer) read(ctx context.Context, canPrint bool) (Status, error) {
 	if err := p.connect(ctx); err != nil {
 		return Status{Conditions: Disconnected}, err
 	}
@@ -168,6 +184,9 @@ func (p *Printer) status(ctx context.Context) (Status, error) {
 	p.ans.drain()
 	var st escpos.State
 	for n := byte(escpos.StatusPrinter); n <= escpos.StatusPaper; n++ {
+		if canPrint && n > escpos.StatusPrinter && !st.Offline {
+			break
+		}
 		if _, err := p.c.Write(escpos.RealTimeStatus(n)); err != nil {
 			p.disconnect()
 			return Status{Conditions: Disconnected}, fmt.Errorf("asking %s for its status: %w", p.target, err)
@@ -216,12 +235,15 @@ func (p *Printer) failed(err error, doing string) (Status, error) {
 	return Status{}, fmt.Errorf("%s: %w", doing, err)
 }
 
-// Print prints a ticket: it checks the printer is ready, sends the
-// ticket paced for the printer, and waits until the printer reports it has
-// printed everything (GS r). The Status returned is the printer's after
-// the ticket. The error is a *StatusError when the printer was not ready or
-// stopped, and says so when the line failed; the kiosk then shows the
-// number on screen instead.
+// Print prints a ticket. It reads the printer's status twice: before,
+// whether it can print (DLE EOT 1, and the rest only when it cannot, to
+// say why), and after the cut, whether it did: GS r, which the printer
+// answers only once it has printed everything before it, with what its
+// paper sensors see. The ticket is sent paced for the printer between
+// the two. The Status returned is the printer's after the ticket. The
+// error is a *StatusError when the printer was not ready or stopped, and
+// says so when the line failed; the kiosk then shows the number on screen
+// instead.
 func (p *Printer) Print(ctx context.Context, t Ticket) (Status, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -229,7 +251,7 @@ func (p *Printer) Print(ctx context.Context, t Ticket) (Status, error) {
 	if err != nil {
 		return Status{}, fmt.Errorf("laying out ticket %s: %w", t.Number, err)
 	}
-	return p.job(ctx, enc.Bytes, "printing ticket "+t.Number)
+	return p.job(ctx, enc.Job, "printing ticket "+t.Number)
 }
 
 // PrintTestPage prints the test page of kioskctl print-test and returns
@@ -241,7 +263,7 @@ func (p *Printer) PrintTestPage(ctx context.Context, now time.Time) (Encoded, St
 	if err != nil {
 		return enc, Status{}, err
 	}
-	st, err := p.job(ctx, enc.Bytes, "printing the test page")
+	st, err := p.job(ctx, enc.Job, "printing the test page")
 	return enc, st, err
 }
 
@@ -251,9 +273,10 @@ func (p *Printer) PrintTestPage(ctx context.Context, now time.Time) (Encoded, St
 // ignored otherwise, and ESC @ resets the printer, clearing a strip left
 // in its line buffer.
 func (p *Printer) resynchronise(ctx context.Context) error {
-	fill := make([]byte, p.profile.BufferBytes/2+8, p.profile.BufferBytes/2+10)
-	fill = append(fill, escpos.ESC, '@')
-	if _, err := p.pace.write(ctx, p.c, fill); err != nil {
+	var b escpos.Builder
+	b.Raw(make([]byte, p.profile.BufferBytes/2+8)...)
+	b.Init()
+	if _, err := p.pace.write(ctx, p.c, b.Job()); err != nil {
 		p.disconnect()
 		return fmt.Errorf("resetting %s after a broken-off job: %w", p.target, err)
 	}
@@ -261,22 +284,24 @@ func (p *Printer) resynchronise(ctx context.Context) error {
 	return nil
 }
 
-// Write sends raw ESC/POS bytes, paced, without checking status.
-func (p *Printer) Write(ctx context.Context, data []byte) error {
+// Write sends ESC/POS bytes without checking status, paced by the spans
+// the job's Builder recorded; bytes it has no spans for are paced for the
+// line alone, as nothing says how long they take to print.
+func (p *Printer) Write(ctx context.Context, job escpos.Job) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.connect(ctx); err != nil {
 		return err
 	}
-	if n, err := p.pace.write(ctx, p.c, data); err != nil {
+	if n, err := p.pace.write(ctx, p.c, job); err != nil {
 		p.disconnect()
-		return fmt.Errorf("writing to %s: line failed after %d of %d bytes: %w", p.target, n, len(data), err)
+		return fmt.Errorf("writing to %s: line failed after %d of %d bytes: %w", p.target, n, len(job.Bytes), err)
 	}
 	return nil
 }
 
-func (p *Printer) job(ctx context.Context, data []byte, op string) (Status, error) {
-	before, err := p.status(ctx)
+func (p *Printer) job(ctx context.Context, job escpos.Job, op string) (Status, error) {
+	before, err := p.read(ctx, true)
 	if err != nil {
 		return before, &StatusError{Op: op, Status: before, Err: err}
 	}
@@ -288,36 +313,42 @@ func (p *Printer) job(ctx context.Context, data []byte, op string) (Status, erro
 			return Status{Conditions: Disconnected}, fmt.Errorf("%s: %w", op, err)
 		}
 	}
-	n, err := p.pace.write(ctx, p.c, data)
+	n, err := p.pace.write(ctx, p.c, job)
 	if err != nil {
 		p.disconnect()
 		p.resync = true
-		p.log.Error("printer failed mid-job", "op", op, "sent", n, "of", len(data), "err", err)
-		return Status{Conditions: Disconnected}, fmt.Errorf("%s on %s: line failed after %d of %d bytes: %w", op, p.target, n, len(data), err)
+		p.log.Error("printer failed mid-job", "op", op, "sent", n, "of", len(job.Bytes), "err", err)
+		return Status{Conditions: Disconnected}, fmt.Errorf("%s on %s: line failed after %d of %d bytes: %w", op, p.target, n, len(job.Bytes), err)
 	}
-	if f, ok := p.c.(flusher); ok {
-		f.flush()
+	if e, ok := p.c.(JobEnder); ok {
+		e.EndJob()
 	}
 	if p.ans == nil {
 		return Status{Conditions: NoStatus}, nil
 	}
-	// GS r is answered only when everything before it has been printed.
+	// GS r is answered only when everything before it has been printed:
+	// its answer says the job came out, and how the paper is.
 	p.ans.drain()
 	if _, err := p.c.Write(escpos.PaperSensorStatus()); err != nil {
 		p.disconnect()
 		return Status{Conditions: Disconnected}, fmt.Errorf("%s on %s: %w", op, p.target, err)
 	}
-	_, waitErr := p.await(ctx, p.ans.sensor, later(time.Now(), p.pace.drainedBy()).Add(p.opts.StatusTimeout))
+	b, waitErr := p.await(ctx, p.ans.sensor, later(time.Now(), p.pace.drainedBy()).Add(p.opts.StatusTimeout))
+	if waitErr == nil {
+		var st escpos.State
+		if err := st.ApplyPaperSensor(b); err == nil {
+			return statusFromState(st), nil
+		}
+	}
+	// No confirmation: the printer stopped before the end of the job, or
+	// does not answer GS r. Its status says which.
 	after, err := p.status(ctx)
 	if err != nil {
 		return after, fmt.Errorf("%s: %w", op, err)
 	}
-	if waitErr != nil && !after.Ready() {
-		// The printer stopped before the end of the job.
+	if !after.Ready() {
 		return after, &StatusError{Op: op, Status: after}
 	}
-	if waitErr != nil {
-		p.log.Warn("printer did not confirm the end of the job (GS r); its status is fine", "op", op, "err", waitErr)
-	}
+	p.log.Warn("printer did not confirm the end of the job (GS r); its status is fine", "op", op, "err", waitErr)
 	return after, nil
 }

@@ -132,7 +132,7 @@ func TestTransports(t *testing.T) {
 	}
 	t.Run("emulator", func(t *testing.T) {
 		dir := t.TempDir()
-		pr := open(t, "emulator://"+dir, prof, printer.Options{})
+		pr := open(t, "emulator://"+dir, prof, printer.Options{Transports: emulator.Register(printer.Builtin())})
 		st, err := pr.Print(ctx, tk)
 		if err != nil || !st.Ready() {
 			t.Fatalf("Print: %v, %v", st, err)
@@ -222,7 +222,7 @@ func TestStatusAndFaults(t *testing.T) {
 	if !errors.As(err, &se) || !st.Has(printer.CutterError) {
 		t.Fatalf("print with a jammed cutter: %v, %v; want cutter error", st, err)
 	}
-	if err := pr.Write(ctx, []byte{escpos.DLE, escpos.ENQ, 2}); err != nil {
+	if err := pr.Write(ctx, escpos.Job{Bytes: []byte{escpos.DLE, escpos.ENQ, 2}}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -250,6 +250,75 @@ func TestStatusAndFaults(t *testing.T) {
 		t.Fatalf("emulator printed %d tickets, want 4 with the third uncut", len(got))
 	}
 	checkPrinted(t, got[3], tk)
+}
+
+// A ticket reads the printer's status twice: once before (can it print?
+// DLE EOT 1) and once after the cut (did it? GS r, answered when all is
+// printed), on every transport with a way back.
+func TestTicketReadsStatusTwice(t *testing.T) {
+	prof := lookup(t, "tm-t20ii")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	emu := newEmulator(t, emulator.Config{Profile: prof, PaperTickets: 3, NearEndTickets: 1})
+	srv, err := emu.ListenTCP(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	pr := open(t, "tcp://"+srv.Addr(), prof, printer.Options{})
+	for i, wantNearEnd := range []bool{false, true} {
+		before := emu.Stats().StatusRequests
+		st, err := pr.Print(ctx, exampleTicket("pl"))
+		if err != nil || !st.Ready() || st.Has(printer.PaperNearEnd) != wantNearEnd {
+			t.Fatalf("ticket %d: %v, %v; want ready, paper near end %v", i+1, st, err, wantNearEnd)
+		}
+		if n := emu.Stats().StatusRequests - before; n != 2 {
+			t.Errorf("ticket %d: %d status requests, want 2", i+1, n)
+		}
+	}
+	if n := len(waitTickets(t, emu, 2)); n != 2 {
+		t.Errorf("printed %d tickets, want 2", n)
+	}
+}
+
+// A roll that runs out in the middle of a ticket stops the printer there:
+// the ticket is reported as not printed, with paper out, and the next
+// one is not sent.
+func TestPaperOutMidTicket(t *testing.T) {
+	prof := lookup(t, "tm-t20ii")
+	tk := exampleTicket("en")
+	enc, err := printer.NewEncoder(prof, printer.TextMode).Ticket(tk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	length := 0
+	for _, sp := range enc.Spans {
+		length += sp.Dots
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	emu := newEmulator(t, emulator.Config{Profile: prof, PaperDots: length / 2})
+	srv, err := emu.ListenTCP(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	pr := open(t, "tcp://"+srv.Addr(), prof, printer.Options{StatusTimeout: 300 * time.Millisecond})
+	st, err := pr.Print(ctx, tk)
+	var se *printer.StatusError
+	if !errors.As(err, &se) || !st.Has(printer.PaperOut) || st.Ready() {
+		t.Fatalf("paper out mid-ticket: %v, %v; want a StatusError with paper out", st, err)
+	}
+	if n := emu.Stats().Printed; n != 0 {
+		t.Errorf("the emulator finished %d tickets, want none", n)
+	}
+	received := emu.Stats().Received
+	if _, err := pr.Print(ctx, tk); !errors.As(err, &se) || !se.Status.Has(printer.PaperOut) {
+		t.Fatalf("next ticket with no paper: %v; want a StatusError with paper out", err)
+	}
+	if sent := emu.Stats().Received - received; sent != 12 {
+		t.Errorf("%d bytes sent to a printer with no paper; want only the 12 of four status requests", sent)
+	}
 }
 
 // A network printer unplugged in the middle of a ticket is reported as

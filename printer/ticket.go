@@ -31,9 +31,10 @@ type Ticket struct {
 	PaperMM int
 }
 
-// Encoded is one print job: its bytes and how each line was sent.
+// Encoded is one print job: its bytes, what printing them takes (the
+// spans the Printer paces by), and how each line was sent.
 type Encoded struct {
-	Bytes []byte
+	escpos.Job
 	Lines []LineReport
 }
 
@@ -120,7 +121,7 @@ func (e *Encoder) Ticket(t Ticket) (Encoded, error) {
 		d.text(t.Footer, center(1, false))
 	}
 	d.cut()
-	return Encoded{Bytes: d.b.Bytes(), Lines: d.lines}, nil
+	return Encoded{Job: d.b.Job(), Lines: d.lines}, nil
 }
 
 // number prints the ticket number as large as the paper allows, up to six
@@ -184,7 +185,7 @@ func (e *Encoder) TestPage(now time.Time) (Encoded, error) {
 	}
 	d.text(TestPageURL, style{size: 1, align: escpos.Center, small: true})
 	d.cut()
-	return Encoded{Bytes: d.b.Bytes(), Lines: d.lines}, nil
+	return Encoded{Job: d.b.Job(), Lines: d.lines}, nil
 }
 
 // TestPageURL is what the test page's QR code holds.

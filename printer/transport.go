@@ -7,33 +7,70 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"path/filepath"
+	"slices"
 	"strconv"
-	"sync"
+	"strings"
 	"time"
 
 	"go.bug.st/serial"
 
-	"github.com/numerek/numerek/printer/emulator"
 	"github.com/numerek/numerek/printer/profiles"
 )
 
-// conn is an open line to a printer.
-type conn interface {
+// Conn is an open line to a printer.
+type Conn interface {
 	io.Writer
 	io.Closer
-	// replies returns the printer's answers, or nil when the line has no
+	// Replies returns the printer's answers, or nil when the line has no
 	// way back (a file, say).
-	replies() io.Reader
+	Replies() io.Reader
 }
 
-// flusher is a conn that can be told a job has ended: the emulator ends a
+// JobEnder is a Conn that can be told a job has ended: an emulator ends a
 // ticket there on printers without a cutter, as tearing the paper does.
-type flusher interface{ flush() }
+type JobEnder interface{ EndJob() }
+
+// Transport opens the lines of one printer URI scheme.
+type Transport struct {
+	// Dial opens the line to the printer t names, a printer of profile p.
+	Dial func(ctx context.Context, t Target, p profiles.Profile) (Conn, error)
+	// Unpaced says nothing behind the line can overflow (a file, a
+	// printer emulated in-process): jobs go at full speed.
+	Unpaced bool
+}
+
+// Transports are the ways to reach a printer, by URI scheme. Builtin has
+// the real ones; a program that wants others (the emulator's, say) adds
+// them to its own map before opening printers, and passes it in Options.
+type Transports map[string]Transport
+
+// Builtin returns the transports of real printers: serial, usb, tcp and
+// file.
+func Builtin() Transports {
+	return Transports{
+		"serial": {Dial: dialSerial},
+		"usb":    {Dial: dialUSB},
+		"tcp":    {Dial: dialTCP},
+		"file":   {Dial: dialFile, Unpaced: true},
+	}
+}
+
+// schemes lists the schemes of ts for messages: "file, serial, tcp or usb".
+func (ts Transports) schemes() string {
+	names := make([]string, 0, len(ts))
+	for s := range ts {
+		names = append(names, s)
+	}
+	slices.Sort(names)
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
 
 // Target is a parsed printer URI.
 type Target struct {
-	Scheme string // serial, usb, tcp, file, emulator
+	Scheme string // serial, usb, tcp, file, or one a program added
 	Path   string // device, file or folder; host:port for tcp
 	Baud   int    // serial only
 
@@ -50,20 +87,27 @@ func (t Target) String() string {
 	return t.Scheme + "://" + t.Path
 }
 
-// ParseURI reads a printer URI:
+// Parse reads a printer URI of one of the schemes of ts:
 //
 //	serial:///dev/ttyUSB0?baud=19200   a serial port (default 9600 baud)
 //	usb:///dev/usb/lp0                 a USB printer-class device
 //	tcp://10.0.0.5:9100                a network printer's raw port (default 9100)
 //	file:///var/tmp/out.bin            append the bytes to a file
-//	emulator:///var/tmp/tickets        an in-process emulator writing a PNG per ticket
+//	emulator:///var/tmp/tickets        (with the emulator's transport) an in-process emulator writing a PNG per ticket
 //
 // Any of them takes buffer=BYTES and speed=MM_PER_S to override the
 // profile's pacing assumptions, and pace=off to send at full speed.
-func ParseURI(s string) (Target, error) {
+// Schemes other than tcp name an absolute path.
+func (ts Transports) Parse(s string) (Target, error) {
 	u, err := url.Parse(s)
 	if err != nil {
 		return Target{}, fmt.Errorf("printer URI %q: %w", s, err)
+	}
+	switch _, ok := ts[u.Scheme]; {
+	case u.Scheme == "":
+		return Target{}, fmt.Errorf("printer URI %q has no scheme: use %s, as in usb:///dev/usb/lp0", s, ts.schemes())
+	case !ok:
+		return Target{}, fmt.Errorf("printer URI %q: unknown scheme %q (%s)", s, u.Scheme, ts.schemes())
 	}
 	t := Target{Scheme: u.Scheme, Path: u.Path}
 	q := u.Query()
@@ -108,11 +152,6 @@ func ParseURI(s string) (Target, error) {
 			t.Path = net.JoinHostPort(u.Hostname(), "9100")
 		}
 		return t, nil
-	case "usb", "file", "emulator":
-	case "":
-		return Target{}, fmt.Errorf("printer URI %q has no scheme: use serial://, usb://, tcp://, file:// or emulator://", s)
-	default:
-		return Target{}, fmt.Errorf("printer URI %q: unknown scheme %q (serial, usb, tcp, file or emulator)", s, u.Scheme)
 	}
 	if u.Host != "" {
 		return Target{}, fmt.Errorf("printer URI %q: a %s path must be absolute, with three slashes (%s:///dev/...)", s, u.Scheme, u.Scheme)
@@ -123,49 +162,44 @@ func ParseURI(s string) (Target, error) {
 	return t, nil
 }
 
-// dial opens the line to the printer.
-func dial(ctx context.Context, t Target, p profiles.Profile) (conn, error) {
-	switch t.Scheme {
-	case "serial":
-		port, err := serial.Open(t.Path, &serial.Mode{BaudRate: t.Baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
-		if err != nil {
-			return nil, fmt.Errorf("opening serial port %s: %w", t.Path, err)
-		}
-		return &serialConn{port: port}, nil
-	case "usb":
-		f, err := os.OpenFile(t.Path, os.O_RDWR, 0)
-		if err != nil {
-			return nil, fmt.Errorf("opening USB printer %s: %w", t.Path, err)
-		}
-		return &fileConn{f: f, twoWay: true}, nil
-	case "tcp":
-		var d net.Dialer
-		c, err := d.DialContext(ctx, "tcp", t.Path)
-		if err != nil {
-			return nil, fmt.Errorf("connecting to printer %s: %w", t.Path, err)
-		}
-		return &tcpConn{c: c}, nil
-	case "file":
-		f, err := os.OpenFile(t.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-		if err != nil {
-			return nil, fmt.Errorf("opening output file %s: %w", t.Path, err)
-		}
-		return &fileConn{f: f}, nil
-	case "emulator":
-		emu, err := emulator.New(emulator.Config{Profile: p, OutDir: filepath.Clean(t.Path)})
-		if err != nil {
-			return nil, err
-		}
-		return newEmulatorConn(emu), nil
+func dialSerial(_ context.Context, t Target, _ profiles.Profile) (Conn, error) {
+	port, err := serial.Open(t.Path, &serial.Mode{BaudRate: t.Baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
+	if err != nil {
+		return nil, fmt.Errorf("opening serial port %s: %w", t.Path, err)
 	}
-	return nil, fmt.Errorf("printer URI scheme %q not supported", t.Scheme)
+	return &serialConn{port: port}, nil
+}
+
+func dialUSB(_ context.Context, t Target, _ profiles.Profile) (Conn, error) {
+	f, err := os.OpenFile(t.Path, os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("opening USB printer %s: %w", t.Path, err)
+	}
+	return &fileConn{f: f, twoWay: true}, nil
+}
+
+func dialTCP(ctx context.Context, t Target, _ profiles.Profile) (Conn, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", t.Path)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to printer %s: %w", t.Path, err)
+	}
+	return &tcpConn{c: c}, nil
+}
+
+func dialFile(_ context.Context, t Target, _ profiles.Profile) (Conn, error) {
+	f, err := os.OpenFile(t.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("opening output file %s: %w", t.Path, err)
+	}
+	return &fileConn{f: f}, nil
 }
 
 type serialConn struct{ port serial.Port }
 
 func (c *serialConn) Write(p []byte) (int, error) { return c.port.Write(p) }
 func (c *serialConn) Close() error                { return c.port.Close() }
-func (c *serialConn) replies() io.Reader          { return serialReader{c.port} }
+func (c *serialConn) Replies() io.Reader          { return serialReader{c.port} }
 
 // serialReader turns the zero-byte reads of a port whose other end has
 // gone into an error, so the reading goroutine ends.
@@ -187,7 +221,7 @@ func (c *tcpConn) Write(p []byte) (int, error) {
 	return c.c.Write(p)
 }
 func (c *tcpConn) Close() error       { return c.c.Close() }
-func (c *tcpConn) replies() io.Reader { return c.c }
+func (c *tcpConn) Replies() io.Reader { return c.c }
 
 type fileConn struct {
 	f      *os.File
@@ -196,95 +230,9 @@ type fileConn struct {
 
 func (c *fileConn) Write(p []byte) (int, error) { return c.f.Write(p) }
 func (c *fileConn) Close() error                { return c.f.Close() }
-func (c *fileConn) replies() io.Reader {
+func (c *fileConn) Replies() io.Reader {
 	if !c.twoWay {
 		return nil
 	}
 	return c.f
-}
-
-// emulatorConn prints into an in-process emulator; its answers come back
-// through a queue as they would down a cable.
-type emulatorConn struct {
-	emu     *emulator.Printer
-	answers *answerQueue
-	mu      sync.Mutex
-	closed  bool
-}
-
-func newEmulatorConn(emu *emulator.Printer) *emulatorConn {
-	return &emulatorConn{emu: emu, answers: newAnswerQueue()}
-}
-
-func (c *emulatorConn) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return 0, os.ErrClosed
-	}
-	c.emu.Receive(c.answers, p, time.Now())
-	return len(p), nil
-}
-
-func (c *emulatorConn) Close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return nil
-	}
-	c.closed = true
-	c.emu.Flush()
-	return c.answers.Close()
-}
-
-func (c *emulatorConn) replies() io.Reader { return c.answers }
-func (c *emulatorConn) flush()             { c.emu.Flush() }
-
-// answerQueue is an unbounded in-memory line from the emulator back to
-// the host: writing never blocks (the emulator writes holding its lock),
-// reading waits for bytes.
-type answerQueue struct {
-	mu     sync.Mutex
-	cond   *sync.Cond
-	buf    []byte
-	closed bool
-}
-
-func newAnswerQueue() *answerQueue {
-	q := &answerQueue{}
-	q.cond = sync.NewCond(&q.mu)
-	return q
-}
-
-func (q *answerQueue) Write(p []byte) (int, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.closed {
-		return 0, os.ErrClosed
-	}
-	q.buf = append(q.buf, p...)
-	q.cond.Broadcast()
-	return len(p), nil
-}
-
-func (q *answerQueue) Read(p []byte) (int, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for len(q.buf) == 0 && !q.closed {
-		q.cond.Wait()
-	}
-	if len(q.buf) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p, q.buf)
-	q.buf = q.buf[n:]
-	return n, nil
-}
-
-func (q *answerQueue) Close() error {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.closed = true
-	q.cond.Broadcast()
-	return nil
 }

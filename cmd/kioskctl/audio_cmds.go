@@ -12,6 +12,7 @@ import (
 
 	"github.com/numerek/numerek/audio"
 	"github.com/numerek/numerek/audio/voicepacks"
+	"github.com/numerek/numerek/audio/volume"
 )
 
 // audioCommands are the kioskctl subcommands for the audio part of a device.
@@ -108,13 +109,13 @@ func writeAnnouncementWAV(path string, voices *audio.Voices, ann audio.Announcem
 
 // playAnnouncement says call through the sound device and returns once it has
 // been heard.
-func playAnnouncement(ctx context.Context, voices *audio.Voices, call audio.Call, volume float64, log *slog.Logger) error {
+func playAnnouncement(ctx context.Context, voices *audio.Voices, call audio.Call, vol float64, log *slog.Logger) error {
 	sink, err := audio.NewOtoSink(audio.OtoOptions{Rate: voices.Rate()})
 	if err != nil {
 		return err
 	}
 	defer sink.Close()
-	schedule, err := audio.NewVolumeSchedule([]audio.VolumeStep{{From: "00:00", Volume: volume}})
+	schedule, err := volume.NewSchedule([]volume.Step{{From: "00:00", Volume: vol}})
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/printer"
 	"github.com/numerek/numerek/printer/emulator"
+	"github.com/numerek/numerek/printer/escpos"
 	"github.com/numerek/numerek/printer/profiles"
 	"github.com/numerek/numerek/printer/ticketfmt"
 )
@@ -69,8 +70,12 @@ func (f printerFlags) open(ctx context.Context, stderr io.Writer, name string) (
 	if err != nil {
 		return nil, err
 	}
-	return printer.Open(ctx, *f.uri, prof, printer.Options{Mode: mode, StatusTimeout: *f.timeout})
+	return printer.Open(ctx, *f.uri, prof, printer.Options{Mode: mode, StatusTimeout: *f.timeout, Transports: transports()})
 }
+
+// transports are the ways kioskctl reaches a printer: the real ones, and
+// emulator:///DIR for a PNG per ticket.
+func transports() printer.Transports { return emulator.Register(printer.Builtin()) }
 
 // warnShortfall tells the technician, before anything is printed, what the
 // office's tickets would lack on this model.
@@ -111,7 +116,7 @@ func runPrintTest(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *raw {
 		enc, err = printer.NewEncoder(p.Profile(), mustMode(*pf.mode)).TestPage(time.Now())
 		if err == nil {
-			err = p.Write(ctx, enc.Bytes)
+			err = p.Write(ctx, enc.Job)
 		}
 	} else {
 		enc, st, err = p.PrintTestPage(ctx, time.Now())
@@ -215,7 +220,7 @@ func runTicketPreview(ctx context.Context, args []string, stdout, stderr io.Writ
 		return err
 	}
 	if *rawTo != "" {
-		if err := sendRaw(ctx, *rawTo, prof, enc.Bytes); err != nil {
+		if err := sendRaw(ctx, *rawTo, prof, enc.Job); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "sent %d bytes of ESC/POS (%s ticket, %s, %s mode) to %s\n", len(enc.Bytes), *lang, prof.Name, m, *rawTo)
@@ -252,14 +257,14 @@ func runTicketPreview(ctx context.Context, args []string, stdout, stderr io.Writ
 	return nil
 }
 
-// sendRaw writes data to the printer at uri, paced for the profile, and
+// sendRaw writes job to the printer at uri, paced for the profile, and
 // closes the line once it has all gone.
-func sendRaw(ctx context.Context, uri string, prof profiles.Profile, data []byte) error {
-	p, err := printer.Open(ctx, uri, prof, printer.Options{})
+func sendRaw(ctx context.Context, uri string, prof profiles.Profile, job escpos.Job) error {
+	p, err := printer.Open(ctx, uri, prof, printer.Options{Transports: transports()})
 	if err != nil {
 		return fmt.Errorf("--raw-to: %w", err)
 	}
-	if err := p.Write(ctx, data); err != nil {
+	if err := p.Write(ctx, job); err != nil {
 		p.Close()
 		return fmt.Errorf("--raw-to: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/numerek/numerek/printer/emulator"
+	"github.com/numerek/numerek/printer/escpos"
 	"github.com/numerek/numerek/printer/profiles"
 )
 
@@ -50,7 +51,7 @@ func decode(t *testing.T, model string, data []byte) emulator.Ticket {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range emulator.Parse(data) {
+	for _, c := range escpos.Parse(data) {
 		if why := emulator.Unsupported(prof, c); why != "" || !c.Known {
 			t.Errorf("byte %d: %s %s sent to %s", c.Offset, c.Name, why, model)
 		}

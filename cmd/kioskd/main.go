@@ -26,6 +26,8 @@ import (
 
 	"github.com/numerek/numerek/device"
 	"github.com/numerek/numerek/device/config"
+	"github.com/numerek/numerek/printer"
+	"github.com/numerek/numerek/printer/emulator"
 	"github.com/numerek/numerek/store"
 )
 
@@ -84,6 +86,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
+	// Real printers, and the emulator for demos and tests: emulator:///DIR
+	// prints a PNG per ticket.
+	printers := emulator.Register(printer.Builtin())
+	if cfg.Role == config.RoleTicket {
+		if _, err := printers.Parse(cfg.Printer.URI); err != nil {
+			fmt.Fprintf(stderr, "kioskd: the configuration is wrong:\n%s: printer.uri: %v\n", cfg.File, err)
+			return 1
+		}
+	}
 	if *check {
 		fmt.Fprintln(stdout, describe(cfg))
 		return 0
@@ -92,6 +103,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	opts := device.Options{
 		Log: log, Version: version, Screenshot: *screenshot, ExitAfterScreenshot: *screenshot != "",
 		FramesDir: *frames, Windowed: *windowed || *screenshot != "", TraceFrames: *traceFrames,
+		Printers: printers,
 	}
 	if os.Getenv(crashEnv) == "after-journal" {
 		opts.AfterJournal = func(e store.JournalEntry) {

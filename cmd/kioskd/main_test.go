@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"image"
 	"os"
 	"os/exec"
@@ -25,6 +26,20 @@ func TestConfigurationChecked(t *testing.T) {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("kioskd's complaint does not say %q:\n%s", want, out)
 		}
+	}
+	// The printer's scheme is checked against the transports kioskd has:
+	// the real ones and the emulator's.
+	ticket := "role = \"ticket\"\n[server]\nurl = \"http://10.0.0.2\"\noffice = \"cus-starachowice\"\ntoken = \"t\"\n[printer]\nuri = \"%s\"\n"
+	lpt := filepath.Join(dir, "lpt.toml")
+	os.WriteFile(lpt, fmt.Appendf(nil, ticket, "lpt:///dev/lp0"), 0o600)
+	out, err = exec.Command(bin, "--config", lpt, "--check").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), lpt+": printer.uri: printer URI \"lpt:///dev/lp0\": unknown scheme \"lpt\" (emulator, file, serial, tcp or usb)") {
+		t.Errorf("unknown printer scheme: %v, want exit status 1 naming it\n%s", err, out)
+	}
+	emu := filepath.Join(dir, "emulator.toml")
+	os.WriteFile(emu, fmt.Appendf(nil, ticket, "emulator://"+filepath.Join(dir, "paper")), 0o600)
+	if out, err = exec.Command(bin, "--config", emu, "--check").CombinedOutput(); err != nil || !strings.Contains(string(out), "printer emulator://") {
+		t.Errorf("--check of an emulated printer: %v\n%s", err, out)
 	}
 	out, err = exec.Command(bin, "--config", "../../examples/devices/counter.toml", "--check").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), `a counter device named "counter-5"`) || !strings.Contains(string(out), "counter 5 with 6 buttons") {

@@ -18,10 +18,9 @@ import (
 
 	"github.com/BurntSushi/toml"
 
-	"github.com/numerek/numerek/audio"
+	"github.com/numerek/numerek/audio/volume"
 	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/officeconfig"
-	"github.com/numerek/numerek/printer"
 	"github.com/numerek/numerek/printer/profiles"
 	"github.com/numerek/numerek/queue"
 )
@@ -94,7 +93,9 @@ type Screen struct {
 type Printer struct {
 	URI     string
 	Profile string
-	Mode    printer.Mode
+	// Mode is "text" (the printer's font where a code page allows) or
+	// "raster" (every line drawn); printer.ParseMode reads it.
+	Mode string
 	// PaperMM narrows tickets to 58 mm paper on an 80 mm printer.
 	PaperMM int
 	// Logo is a PNG printed at the top of each ticket.
@@ -159,7 +160,7 @@ type Sound struct {
 	// Voices is a folder of recorded voice packs used over the built-in.
 	Voices string
 	// Volume is the loudness by time of day.
-	Volume []audio.VolumeStep
+	Volume []volume.Step
 	// AnnounceWithin: a call older than this when the hall first learns
 	// of it (after a restart or a long break) is shown but not said.
 	AnnounceWithin time.Duration
@@ -236,10 +237,10 @@ type file struct {
 	// names come from queue's table, so the table is read as a map.
 	Buttons map[string]any `toml:"buttons"`
 	Sound   struct {
-		Enabled        *bool              `toml:"enabled"`
-		Voices         string             `toml:"voices"`
-		Volume         []audio.VolumeStep `toml:"volume"`
-		AnnounceWithin *Duration          `toml:"announce_within"`
+		Enabled        *bool         `toml:"enabled"`
+		Voices         string        `toml:"voices"`
+		Volume         []volume.Step `toml:"volume"`
+		AnnounceWithin *Duration     `toml:"announce_within"`
 	} `toml:"sound"`
 	Status struct {
 		Listen string `toml:"listen"`
@@ -486,8 +487,8 @@ func (c *checker) printer(f *file, cfg *Config) {
 	p := f.Printer
 	if p.URI == "" {
 		c.add("printer.uri", "missing: the ticket printer, e.g. usb:///dev/usb/lp0 or emulator:///var/tmp/tickets")
-	} else if _, err := printer.ParseURI(p.URI); err != nil {
-		c.add("printer.uri", "%v", err)
+	} else if problem := uriProblem(p.URI); problem != "" {
+		c.add("printer.uri", "%s", problem)
 	}
 	cfg.Printer.URI = p.URI
 	cfg.Printer.Profile = p.Profile
@@ -499,9 +500,9 @@ func (c *checker) printer(f *file, cfg *Config) {
 	}
 	switch p.Mode {
 	case "", "text":
-		cfg.Printer.Mode = printer.TextMode
+		cfg.Printer.Mode = "text"
 	case "raster":
-		cfg.Printer.Mode = printer.RasterMode
+		cfg.Printer.Mode = "raster"
 	default:
 		c.add("printer.mode", "%q is not text or raster", p.Mode)
 	}
@@ -516,6 +517,23 @@ func (c *checker) printer(f *file, cfg *Config) {
 		}
 	}
 	cfg.Printer.CheckEvery = c.duration("printer.check_every", p.CheckEvery, 10*time.Second, time.Second, 10*time.Minute)
+}
+
+// uriProblem says what is wrong with the form of a printer URI, or "".
+// Whether the device can open its scheme, and what the scheme's query
+// settings mean, the printer package says when kioskd starts (and kioskd
+// --check): the configuration does not link the printer drivers.
+func uriProblem(s string) string {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("printer URI %q: %v", s, err)
+	case u.Scheme == "":
+		return fmt.Sprintf("printer URI %q has no scheme: use serial://, usb://, tcp://, file:// or emulator://", s)
+	case u.Host == "" && u.Path == "":
+		return fmt.Sprintf("printer URI %q names no device, file or host", s)
+	}
+	return ""
 }
 
 func (c *checker) lease(f *file, cfg *Config) {
@@ -633,7 +651,7 @@ func (c *checker) sound(f *file, cfg *Config) {
 			c.add("sound.voices", "%s is not a folder of voice packs", cfg.Sound.Voices)
 		}
 	}
-	if _, err := audio.NewVolumeSchedule(s.Volume); err != nil {
+	if _, err := volume.NewSchedule(s.Volume); err != nil {
 		c.add("sound.volume", "%v", err)
 	}
 	cfg.Sound.Volume = s.Volume

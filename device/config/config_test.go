@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/numerek/numerek/printer"
 )
 
 const ticketFile = `role = "ticket"
@@ -34,7 +32,7 @@ func TestDefaults(t *testing.T) {
 	if cfg.Role != RoleTicket || cfg.Name != "kiosk-lobby" || cfg.DataDir != "/etc/numerek/data" || cfg.Server.URL != "http://10.0.0.2:8080" {
 		t.Errorf("config %+v", cfg)
 	}
-	if cfg.Server.IssueTimeout != 1500*time.Millisecond || cfg.Lease != (Lease{Size: 20, Low: 10}) || cfg.Printer.Profile != "tm-t20ii" || cfg.Printer.Mode != printer.TextMode {
+	if cfg.Server.IssueTimeout != 1500*time.Millisecond || cfg.Lease != (Lease{Size: 20, Low: 10}) || cfg.Printer.Profile != "tm-t20ii" || cfg.Printer.Mode != "text" {
 		t.Errorf("defaults %+v %+v %+v", cfg.Server, cfg.Lease, cfg.Printer)
 	}
 	if cfg.Screen.Width != 1920 || cfg.Screen.Height != 1080 || cfg.Screen.IdleTimeout != 40*time.Second || cfg.Screen.WindowScale != 1 {
@@ -90,6 +88,8 @@ func TestErrorsSayWhereAndWhat(t *testing.T) {
 			[]string{"f.toml:7: screen.width: 100x50", "f.toml:9: screen.rotation: 45 is not 0, 90, 180 or 270"}},
 		{"printer", "role = \"ticket\"\n[server]\nurl = \"http://s\"\noffice = \"x\"\ntoken = \"t\"\n[printer]\nuri = \"lpt1\"\nprofile = \"nope\"\nmode = \"fancy\"\n",
 			[]string{"f.toml:7: printer.uri: printer URI \"lpt1\" has no scheme", "f.toml:8: printer.profile", "f.toml:9: printer.mode: \"fancy\" is not text or raster"}},
+		{"printer without a device", "role = \"ticket\"\n[server]\nurl = \"http://s\"\noffice = \"x\"\ntoken = \"t\"\n[printer]\nuri = \"usb://\"\n",
+			[]string{"f.toml:7: printer.uri: printer URI \"usb://\" names no device, file or host"}},
 		{"no printer", "role = \"ticket\"\n[server]\nurl = \"http://s\"\noffice = \"x\"\ntoken = \"t\"\n", []string{"printer.uri: missing"}},
 		{"lease", "role = \"ticket\"\n[server]\nurl = \"http://s\"\noffice = \"x\"\ntoken = \"t\"\n[printer]\nuri = \"file:///tmp/x\"\n[lease]\nsize = 60\nlow = 70\n",
 			[]string{"f.toml:9: lease.size: 60 is outside", "f.toml:10: lease.low"}},

@@ -124,7 +124,7 @@ func (k *Kiosk) printAssisted(ctx context.Context, o *queue.Office, t queue.Tick
 		}
 	}
 	k.log.Info("printing a ticket the assistant sent", "ticket", t.Number, "lang", t.Lang)
-	if _, err := k.deliver(ctx, o, e, k.checkPrinter(ctx), res); err != nil {
+	if _, err := k.deliver(ctx, o, e, res); err != nil {
 		k.log.Error("printing a ticket the assistant sent", "ticket", t.Number, "err", err)
 	}
 }

@@ -233,14 +233,6 @@ func (k *Kiosk) keepLeases(ctx context.Context) bool {
 	return true
 }
 
-// checkPrinter reads the printer's status before a ticket and says
-// whether it can print.
-func (k *Kiosk) checkPrinter(ctx context.Context) bool {
-	st, err := k.printer.Status(ctx)
-	k.setStatus(st, err)
-	return err == nil && st.Ready()
-}
-
 // checkIdlePrinter reads the status between tickets, so the screen and
 // staff learn of a fault before the next resident does.
 func (k *Kiosk) checkIdlePrinter(ctx context.Context) {
@@ -248,7 +240,8 @@ func (k *Kiosk) checkIdlePrinter(ctx context.Context) {
 		return // a ticket is on its way; it reads the status itself
 	}
 	defer k.issueMu.Unlock()
-	k.checkPrinter(ctx)
+	st, err := k.printer.Status(ctx)
+	k.setStatus(st, err)
 }
 
 func (k *Kiosk) printerStatus() printer.Status {

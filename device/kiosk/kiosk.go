@@ -174,7 +174,6 @@ func (k *Kiosk) Issue(ctx context.Context, service, lang string, priority bool) 
 		return Result{}, fmt.Errorf("issuing a ticket: no service %q in office %s", service, o.ID)
 	}
 	lang = i18n.Normalize(lang)
-	printable := k.checkPrinter(ctx)
 	now := k.issueTime()
 
 	var asked *store.JournalEntry
@@ -197,7 +196,7 @@ func (k *Kiosk) Issue(ctx context.Context, service, lang string, priority bool) 
 			if err != nil {
 				return Result{}, err
 			}
-			return k.deliver(ctx, o, e, printable, Result{Ahead: t.Ahead, EstimatedWait: seconds(t.EstimatedWaitS)})
+			return k.deliver(ctx, o, e, Result{Ahead: t.Ahead, EstimatedWait: seconds(t.EstimatedWaitS)})
 		case !protocol.Unreachable(err):
 			k.settle(e, store.PhaseRefused, err)
 			return Result{}, err
@@ -205,7 +204,7 @@ func (k *Kiosk) Issue(ctx context.Context, service, lang string, priority bool) 
 		k.markUnreachable(e, err)
 		asked = &e
 	}
-	return k.issueOffline(ctx, o, svc, lang, priority, printable, now, asked)
+	return k.issueOffline(ctx, o, svc, lang, priority, now, asked)
 }
 
 // issueOffline issues from the lease, after checking with the kiosk's
@@ -216,7 +215,7 @@ func (k *Kiosk) Issue(ctx context.Context, service, lang string, priority bool) 
 // the leased ticket is handed in; if no ticket is printed for it, the
 // request is withdrawn at the server instead. Either way the server ends
 // with the ticket printed, or none.
-func (k *Kiosk) issueOffline(ctx context.Context, o *queue.Office, svc queue.Service, lang string, priority, printable bool, now time.Time, asked *store.JournalEntry) (res Result, err error) {
+func (k *Kiosk) issueOffline(ctx context.Context, o *queue.Office, svc queue.Service, lang string, priority bool, now time.Time, asked *store.JournalEntry) (res Result, err error) {
 	if asked != nil {
 		defer func() {
 			if err != nil {
@@ -263,7 +262,7 @@ func (k *Kiosk) issueOffline(ctx context.Context, o *queue.Office, svc queue.Ser
 	}
 	k.log.Warn("issued offline from the lease", "ticket", e.Number, "request", e.RequestID)
 	k.wake()
-	return k.deliver(ctx, o, e, printable, Result{Ahead: ahead, EstimatedWait: wait, Offline: true})
+	return k.deliver(ctx, o, e, Result{Ahead: ahead, EstimatedWait: wait, Offline: true})
 }
 
 // CheckIn confirms a booked visit by its code and prints its ticket. It
@@ -276,7 +275,6 @@ func (k *Kiosk) CheckIn(ctx context.Context, code, lang string) (Result, error) 
 		return Result{}, ErrNotReady
 	}
 	lang = i18n.Normalize(lang)
-	printable := k.checkPrinter(ctx)
 	e, err := k.db.BeginRequest(store.JournalEntry{Source: store.SourceCheckIn, Lang: lang, IssuedAt: k.issueTime()})
 	if err != nil {
 		return Result{}, err
@@ -301,33 +299,31 @@ func (k *Kiosk) CheckIn(ctx context.Context, code, lang string) (Result, error) 
 	if err != nil {
 		return Result{}, err
 	}
-	return k.deliver(ctx, o, e, printable, Result{Ahead: t.Ahead, EstimatedWait: seconds(t.EstimatedWaitS), BookedFor: t.BookedFor})
+	return k.deliver(ctx, o, e, Result{Ahead: t.Ahead, EstimatedWait: seconds(t.EstimatedWaitS), BookedFor: t.BookedFor})
 }
 
 // deliver prints a journalled ticket, or settles it as shown on screen.
-func (k *Kiosk) deliver(ctx context.Context, o *queue.Office, e store.JournalEntry, printable bool, res Result) (Result, error) {
+// Print reads the printer's status before (can it print?) and after the
+// cut (did it?): the kiosk reads it nowhere else for a ticket.
+func (k *Kiosk) deliver(ctx context.Context, o *queue.Office, e store.JournalEntry, res Result) (Result, error) {
 	if k.opts.AfterJournal != nil {
 		k.opts.AfterJournal(e)
 	}
 	res.Entry, res.Number, res.Service, res.ETicketURL = e, e.Number, e.Service, e.ETicketURL
 	phase, detail := store.PhaseShown, ""
-	if printable {
-		st, err := k.printer.Print(ctx, k.compose(o, e, res))
-		k.setStatus(st, err)
-		if err == nil {
-			phase, res.Printed = store.PhasePrinted, true
-			k.log.Info("ticket printed", "ticket", e.Number, "lang", e.Lang, "service", e.Service, "ahead", res.Ahead,
-				"wait", res.EstimatedWait, "issued", e.IssuedAt.Format(time.RFC3339Nano), "offline", res.Offline)
-		} else {
-			detail = err.Error()
-		}
+	st, err := k.printer.Print(ctx, k.compose(o, e, res))
+	k.setStatus(st, err)
+	if err == nil {
+		phase, res.Printed = store.PhasePrinted, true
+		k.log.Info("ticket printed", "ticket", e.Number, "lang", e.Lang, "service", e.Service, "ahead", res.Ahead,
+			"wait", res.EstimatedWait, "issued", e.IssuedAt.Format(time.RFC3339Nano), "offline", res.Offline)
 	} else {
-		detail = "printer not ready: " + k.printerStatus().String()
+		detail = err.Error()
 	}
 	if phase == store.PhaseShown {
 		k.log.Warn("ticket shown on the screen, not printed", "ticket", e.Number, "lang", e.Lang, "why", detail)
 	}
-	e, err := k.db.UpdateEntry(e.Key, func(e *store.JournalEntry) error {
+	e, err = k.db.UpdateEntry(e.Key, func(e *store.JournalEntry) error {
 		e.Phase, e.Detail = phase, detail
 		return nil
 	})

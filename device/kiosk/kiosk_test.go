@@ -235,6 +235,33 @@ func TestOfflineTicketsHandedInOnceInOrder(t *testing.T) {
 	}
 }
 
+// A ticket reads the printer's status twice, whether it is issued online
+// or from the lease: before printing (can it print?) and after the cut
+// (did it?). The emulator counts the requests (DLE EOT n, GS r).
+func TestTicketReadsPrinterStatusTwice(t *testing.T) {
+	r := newRig(t, Options{CheckEvery: time.Hour, IssueTimeout: 300 * time.Millisecond})
+	r.waitFor("the kiosk's first idle look at the printer", func() bool { return r.emu.Stats().StatusRequests >= 4 })
+	r.waitFor("a lease", func() bool {
+		left, _ := r.db.LeaseLeft("family", "2026-11-23")
+		return left > 0
+	})
+	before := r.emu.Stats().StatusRequests
+	if res := r.issue("family", "pl"); !res.Printed {
+		t.Fatalf("online ticket not printed: %+v", res)
+	}
+	if n := r.emu.Stats().StatusRequests - before; n != 2 {
+		t.Errorf("online ticket: %d status requests, want 2", n)
+	}
+	r.srv.Stop()
+	before = r.emu.Stats().StatusRequests
+	if res := r.issue("family", "pl"); !res.Printed || !res.Offline {
+		t.Fatalf("offline ticket: %+v", res)
+	}
+	if n := r.emu.Stats().StatusRequests - before; n != 2 {
+		t.Errorf("offline ticket: %d status requests, want 2", n)
+	}
+}
+
 // A printer out of paper, found before issuing: the ticket is issued,
 // shown on screen with its e-ticket, nothing is printed, and staff see
 // the fault until paper is loaded.
@@ -243,7 +270,10 @@ func TestPaperOutShowsTheTicketOnScreen(t *testing.T) {
 	// The roll ends with the first ticket (which the printer then cannot
 	// confirm: its paper sensor trips at the end of it).
 	r.emu.LoadPaper(1)
-	r.issue("care", "en")
+	first := r.issue("care", "en")
+	if first.Printed || first.Entry.Phase != store.PhaseShown || !strings.Contains(first.Entry.Detail, "paper out") {
+		t.Errorf("the ticket the roll ran out on counts as printed: %+v", first)
+	}
 	if n := len(r.printed()); n != 1 {
 		t.Fatalf("printed %d tickets, want 1", n)
 	}

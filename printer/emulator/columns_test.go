@@ -137,40 +137,6 @@ func TestUnsupportedPicturesSkipped(t *testing.T) {
 	}
 }
 
-// Feeds knows the line spacing a stream sets: a line feed after ESC 3 24
-// moves 24 dots, after ESC 2 or ESC @ the default 30 again.
-func TestFeedsFollowLineSpacing(t *testing.T) {
-	var b escpos.Builder
-	b.LF()
-	b.LineSpacing(24)
-	b.BitImage(escpos.BitImage24Double, make([]byte, 3))
-	b.LF()
-	b.FeedLines(2)
-	b.DefaultLineSpacing()
-	b.LF()
-	b.LineSpacing(0)
-	b.LF()
-	b.Init()
-	b.LF()
-	var f Feeds
-	var moves []int
-	for _, c := range Parse(b.Bytes()) {
-		if dots, _ := f.Motion(c); dots > 0 || c.Name == "LF" {
-			moves = append(moves, dots)
-		}
-	}
-	want := []int{30, 24, 48, 30, 0, 30}
-	if len(moves) != len(want) {
-		t.Fatalf("moves %v, want %v", moves, want)
-	}
-	for i := range want {
-		if moves[i] != want[i] {
-			t.Errorf("moves %v, want %v", moves, want)
-			break
-		}
-	}
-}
-
 // FuzzColumnImage feeds the emulator ESC * commands with any density, any
 // column count and any data, on a 24-dot and an 8-dot model: it must not
 // panic, must keep the paper's width, and must ink no dot right of what

@@ -40,6 +40,10 @@ type Config struct {
 	// near-end sensor does. 0: an endless roll.
 	PaperTickets   int
 	NearEndTickets int
+	// PaperDots, if set, is how many dot lines of paper the roll holds:
+	// the paper runs out when printing has moved it that far, in the
+	// middle of a ticket as like as not, and the printer stops there.
+	PaperDots int
 
 	// TearOffAfter ends a ticket that was not cut once the printer has
 	// been idle this long, as a person tears paper off a printer without
@@ -62,10 +66,10 @@ type Printer struct {
 
 	mu        sync.Mutex
 	paper     *paper
-	parser    Parser
-	queue     []queued // whole commands waiting to be carried out
-	feeds     Feeds    // the line spacing the queued commands set, for their timing
-	buffered  int      // bytes in the input buffer (queued and partial)
+	parser    escpos.Parser
+	queue     []queued     // whole commands waiting to be carried out
+	feeds     escpos.Feeds // the line spacing the queued commands set, for their timing
+	buffered  int          // bytes in the input buffer (queued and partial)
 	busyTill  time.Time
 	lastIn    time.Time // when bytes last arrived
 	last      time.Time
@@ -81,10 +85,13 @@ type Printer struct {
 	printed           int // tickets finished
 	written           int // tickets already handed out / written
 	ticketSeq         int
+	statusRequests    int
+	rollDots          int // paper printed off the roll
 }
 
 type queued struct {
-	cmd      Command
+	cmd      escpos.Command
+	dots     int // paper it moves
 	duration time.Duration
 	from     io.Writer // where an answer to this command goes
 }
@@ -132,13 +139,17 @@ func (p *Printer) Receive(from io.Writer, data []byte, now time.Time) {
 		if !ok {
 			continue
 		}
+		if cmd.Name == "DLE EOT" || cmd.Name == "GS r" {
+			p.statusRequests++
+		}
 		if cmd.Name == "DLE EOT" || cmd.Name == "DLE ENQ" {
 			// Real-time commands act on arrival and leave the buffer.
 			p.buffered -= len(cmd.Bytes)
 			p.realTime(cmd, from)
 			continue
 		}
-		p.queue = append(p.queue, queued{cmd: cmd, duration: p.duration(cmd), from: from})
+		dots, cut := p.feeds.Motion(cmd)
+		p.queue = append(p.queue, queued{cmd: cmd, dots: dots, duration: p.duration(dots, cut), from: from})
 		if len(p.queue) == 1 && p.busyTill.Before(now) {
 			p.busyTill = now
 		}
@@ -162,12 +173,12 @@ func (p *Printer) overflow(off int) {
 	}
 }
 
-// duration is how long the mechanism takes over cmd.
-func (p *Printer) duration(cmd Command) time.Duration {
+// duration is how long the mechanism takes to move the paper by dots, or
+// to cut it.
+func (p *Printer) duration(dots int, cut bool) time.Duration {
 	if p.cfg.PrintSpeedMM <= 0 {
 		return 0
 	}
-	dots, cut := p.feeds.Motion(cmd)
 	if cut {
 		return p.cfg.CutTime
 	}
@@ -238,6 +249,9 @@ func (p *Printer) execute(q queued) {
 		return
 	case "GS r":
 		if c.Bytes[2] == 1 || c.Bytes[2] == 49 {
+			// Everything before GS r is printed, and on paper (in its
+			// PNG) before the answer says so.
+			p.writeTickets()
 			p.send(q.from, p.state.PaperSensorByte())
 		} else {
 			p.paper.warn(c.Offset, "GS r %d is not emulated", c.Bytes[2])
@@ -257,6 +271,13 @@ func (p *Printer) execute(q queued) {
 		p.printed++
 		p.updatePaperSensors()
 	}
+	if p.cfg.PaperDots > 0 && q.dots > 0 {
+		p.rollDots += q.dots
+		if p.rollDots >= p.cfg.PaperDots {
+			p.state.PaperOut = true
+			p.refreshOffline()
+		}
+	}
 }
 
 // updatePaperSensors sets the paper sensors from the tickets printed.
@@ -273,7 +294,7 @@ func (p *Printer) updatePaperSensors() {
 }
 
 // realTime answers DLE EOT n and carries out DLE ENQ.
-func (p *Printer) realTime(c Command, from io.Writer) {
+func (p *Printer) realTime(c escpos.Command, from io.Writer) {
 	n := c.Bytes[2]
 	if c.Name == "DLE ENQ" {
 		if n == 1 || n == 2 {
@@ -349,16 +370,25 @@ func (p *Printer) writeTickets() {
 	}
 }
 
+// writePNG writes the ticket's picture to path whole or not at all: a
+// reader that finds the file finds all of it.
 func writePNG(path string, t *Ticket) error {
-	f, err := os.Create(path)
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
 	if err != nil {
 		return err
 	}
-	if err := png.Encode(f, t.Image); err != nil {
-		f.Close()
-		return err
+	err = png.Encode(f, t.Image)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	return f.Close()
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
 }
 
 // Flush ends the ticket in progress without a cut, as tearing the paper
@@ -397,13 +427,16 @@ type Stats struct {
 	Dropped  int // bytes lost to a full buffer
 	Buffered int // bytes waiting
 	Printed  int // tickets finished
+	// StatusRequests counts the status requests that came in: DLE EOT n
+	// and GS r.
+	StatusRequests int
 }
 
 // Stats returns the byte and ticket counts.
 func (p *Printer) Stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return Stats{Received: p.received, Dropped: p.dropped, Buffered: p.buffered, Printed: p.printed}
+	return Stats{Received: p.received, Dropped: p.dropped, Buffered: p.buffered, Printed: p.printed, StatusRequests: p.statusRequests}
 }
 
 // State returns what the printer's status bytes would say now.
@@ -422,11 +455,13 @@ func (p *Printer) SetCoverOpen(open bool) {
 	p.advance(p.last)
 }
 
-// LoadPaper puts in a new roll holding tickets tickets (0: endless).
+// LoadPaper puts in a new roll holding tickets tickets (0: endless),
+// whatever length Config.PaperDots gave the first.
 func (p *Printer) LoadPaper(tickets int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cfg.PaperTickets, p.printed = tickets, 0
+	p.cfg.PaperDots, p.rollDots = 0, 0
 	p.state.PaperOut, p.state.PaperNearEnd = false, false
 	p.updatePaperSensors()
 	p.refreshOffline()

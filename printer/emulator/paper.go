@@ -146,7 +146,7 @@ func (p *paper) selectPage(n int, off int) {
 }
 
 // execute carries out one command.
-func (p *paper) execute(c Command) {
+func (p *paper) execute(c escpos.Command) {
 	b := c.Bytes
 	p.at = c.Offset
 	if !c.Known {

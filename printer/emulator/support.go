@@ -3,6 +3,7 @@ package emulator
 import (
 	"fmt"
 
+	"github.com/numerek/numerek/printer/escpos"
 	"github.com/numerek/numerek/printer/profiles"
 )
 
@@ -12,7 +13,7 @@ import (
 // encoder, a cut without a cutter, a code page it does not have. The
 // emulator skips such a command with a warning, as the real model would
 // at best ignore it and at worst print its bytes as letters.
-func Unsupported(p profiles.Profile, c Command) string {
+func Unsupported(p profiles.Profile, c escpos.Command) string {
 	b := c.Bytes
 	switch c.Name {
 	case "GS v 0":

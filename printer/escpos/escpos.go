@@ -1,9 +1,11 @@
-// Package escpos writes the ESC/POS commands Numerek uses and reads the
-// status bytes printers send back. It knows bytes, not tickets: the ticket
-// layout (package printer) and the emulator (package printer/emulator) both
-// build on it, so what one sends the other understands by the same
-// definitions, while tests pin those definitions to the bytes of the Epson
-// ESC/POS reference.
+// Package escpos is the ESC/POS language as Numerek speaks it: a Builder
+// that writes commands and records what printing them takes (Spans, for
+// pacing), a Parser that cuts a byte stream back into commands (for the
+// emulator and for reading captures), and the status bytes printers send
+// back. It knows bytes, not tickets: the ticket layout (package printer)
+// and the emulator (package printer/emulator) both build on it, so what
+// one sends the other understands by the same definitions, while tests
+// pin those definitions to the bytes of the Epson ESC/POS reference.
 package escpos
 
 // Control bytes that start ESC/POS commands.
@@ -49,22 +51,101 @@ const (
 // under the byte budget it is given.
 const MaxRasterBand = 64
 
-// Builder appends ESC/POS commands to a byte slice.
+// Builder appends ESC/POS commands to a byte slice. As it writes, it
+// records what the print mechanism will do with them (Spans), so a sender
+// can pace the bytes for the printer without reading them back.
 type Builder struct {
-	buf []byte
+	buf   []byte
+	spans []Span
+	// spacing is the line feed the commands so far have set (ESC 3), for
+	// the motion of LF and ESC d; set is false at the printer's default.
+	spacing int
+	set     bool
+}
+
+// Span is a run of a job's bytes and the work the print mechanism does for
+// it: how far it moves the paper and whether it cuts. The mechanism's time
+// is what a printer's input buffer drains at, so a sender paces by it.
+type Span struct {
+	End  int  // offset just past the span's last byte
+	Dots int  // dot lines of paper the span moves
+	Cut  bool // the span cuts the paper
+}
+
+// Job is ESC/POS bytes with the spans the Builder that wrote them knows.
+// Spans run in order from offset 0; bytes past the last span (from
+// elsewhere than a Builder) are not known to move the paper.
+type Job struct {
+	Bytes []byte
+	Spans []Span
 }
 
 // Bytes returns the commands written so far.
 func (b *Builder) Bytes() []byte { return b.buf }
 
+// Spans returns the work of the commands written so far: a span for each
+// command that moves the paper or cuts it, and one for each short run of
+// those that do not.
+func (b *Builder) Spans() []Span { return b.spans }
+
+// Job returns the commands written so far and their spans.
+func (b *Builder) Job() Job { return Job{Bytes: b.buf, Spans: b.spans} }
+
 // Len is the number of bytes written so far.
 func (b *Builder) Len() int { return len(b.buf) }
 
-// Raw appends bytes as they are.
-func (b *Builder) Raw(p ...byte) { b.buf = append(b.buf, p...) }
+// Raw appends bytes as they are, recorded as moving no paper: the Builder
+// does not read what it is given.
+func (b *Builder) Raw(p ...byte) { b.command(0, false, p...) }
+
+// command appends one command and records its span.
+func (b *Builder) command(dots int, cut bool, p ...byte) {
+	b.buf = append(b.buf, p...)
+	b.mark(dots, cut)
+}
+
+// mergeBytes is how long a run of commands that move no paper (style,
+// code page, text) may grow as one span: short enough that the span
+// still fits a small printer buffer beside others.
+const mergeBytes = 256
+
+// mark ends a span at the end of the bytes written so far. A command that
+// moves no paper joins a short span before it that moves none either:
+// pacing needs no finer grain, and a ticket keeps a few dozen spans.
+func (b *Builder) mark(dots int, cut bool) {
+	n := len(b.spans)
+	if n > 0 && b.spans[n-1].End == len(b.buf) {
+		return // nothing written since the last span
+	}
+	if n > 0 && dots == 0 && !cut && b.spans[n-1].Dots == 0 && !b.spans[n-1].Cut {
+		start := 0
+		if n > 1 {
+			start = b.spans[n-2].End
+		}
+		if len(b.buf)-start <= mergeBytes {
+			b.spans[n-1].End = len(b.buf)
+			return
+		}
+	}
+	if b.spans == nil {
+		b.spans = make([]Span, 0, 64)
+	}
+	b.spans = append(b.spans, Span{End: len(b.buf), Dots: dots, Cut: cut})
+}
+
+// lineFeed is the paper one LF moves at the spacing set so far.
+func (b *Builder) lineFeed() int {
+	if b.set {
+		return b.spacing
+	}
+	return DefaultLineSpacing
+}
 
 // Init resets the printer to its power-on settings (ESC @).
-func (b *Builder) Init() { b.Raw(ESC, '@') }
+func (b *Builder) Init() {
+	b.Raw(ESC, '@')
+	b.set = false
+}
 
 // CancelChineseMode leaves double-byte character mode (FS .), which many
 // Chinese printers start in; in it, two bytes above 0x80 print one
@@ -103,29 +184,38 @@ func (b *Builder) PrintAreaWidth(dots int) {
 }
 
 // LineSpacing sets the line feed amount in dots (ESC 3 n).
-func (b *Builder) LineSpacing(dots int) { b.Raw(ESC, '3', byte(clamp(dots, 0, 255))) }
+func (b *Builder) LineSpacing(dots int) {
+	b.spacing, b.set = clamp(dots, 0, 255), true
+	b.Raw(ESC, '3', byte(b.spacing))
+}
 
 // DefaultLineSpacing restores the printer's default line feed (ESC 2).
-func (b *Builder) DefaultLineSpacing() { b.Raw(ESC, '2') }
+func (b *Builder) DefaultLineSpacing() {
+	b.Raw(ESC, '2')
+	b.set = false
+}
 
 // Text appends text already encoded in the selected code page. It must not
 // contain control bytes; codepage.Page.Encode never produces them.
-func (b *Builder) Text(encoded []byte) { b.buf = append(b.buf, encoded...) }
+func (b *Builder) Text(encoded []byte) { b.command(0, false, encoded...) }
 
 // LF prints the line buffer and feeds one line.
-func (b *Builder) LF() { b.Raw(LF) }
+func (b *Builder) LF() { b.command(b.lineFeed(), false, LF) }
 
 // FeedDots prints the line buffer and feeds paper by dots (ESC J n).
 func (b *Builder) FeedDots(dots int) {
 	for dots > 0 {
 		n := min(dots, 255)
-		b.Raw(ESC, 'J', byte(n))
+		b.command(n, false, ESC, 'J', byte(n))
 		dots -= n
 	}
 }
 
 // FeedLines prints the line buffer and feeds n lines (ESC d n).
-func (b *Builder) FeedLines(n int) { b.Raw(ESC, 'd', byte(clamp(n, 0, 255))) }
+func (b *Builder) FeedLines(n int) {
+	n = clamp(n, 0, 255)
+	b.command(n*b.lineFeed(), false, ESC, 'd', byte(n))
+}
 
 // Raster prints a 1-bit image (GS v 0), rows packed MSB first, stride
 // bytes per row, as bands of at most MaxRasterBand lines and at most
@@ -141,8 +231,9 @@ func (b *Builder) Raster(data []byte, stride, height, maxBandBytes int) {
 	}
 	for y := 0; y < height; y += band {
 		h := min(band, height-y)
-		b.Raw(GS, 'v', '0', 0, byte(stride), byte(stride>>8), byte(h), byte(h>>8))
+		b.buf = append(b.buf, GS, 'v', '0', 0, byte(stride), byte(stride>>8), byte(h), byte(h>>8))
 		b.buf = append(b.buf, data[y*stride:(y+h)*stride]...)
+		b.mark(h, false)
 	}
 }
 
@@ -177,8 +268,10 @@ func (b *Builder) BitImage(m byte, data []byte) {
 	if cols == 0 {
 		return
 	}
-	b.Raw(ESC, '*', m, byte(cols), byte(cols>>8))
+	// The strip moves no paper itself: the LF or ESC J that prints it does.
+	b.buf = append(b.buf, ESC, '*', m, byte(cols), byte(cols>>8))
 	b.buf = append(b.buf, data[:cols*per]...)
+	b.mark(0, false)
 }
 
 // Graphics prints a 1-bit image with the graphics commands (GS ( L):
@@ -198,9 +291,10 @@ func (b *Builder) Graphics(data []byte, stride, height, maxBandBytes int) {
 	for y := 0; y < height; y += band {
 		h := min(band, height-y)
 		p := 10 + stride*h
-		b.Raw(GS, '(', 'L', byte(p), byte(p>>8), 48, 112, 48, 1, 1, 49, byte(w), byte(w>>8), byte(h), byte(h>>8))
+		b.buf = append(b.buf, GS, '(', 'L', byte(p), byte(p>>8), 48, 112, 48, 1, 1, 49, byte(w), byte(w>>8), byte(h), byte(h>>8))
 		b.buf = append(b.buf, data[y*stride:(y+h)*stride]...)
-		b.Raw(GS, '(', 'L', 2, 0, 48, 50)
+		b.mark(0, false) // stored, not printed yet
+		b.command(h, false, GS, '(', 'L', 2, 0, 48, 50)
 	}
 }
 
@@ -216,8 +310,9 @@ func (b *Builder) QR(data []byte, module int, level QRLevel) {
 
 func (b *Builder) qrFn(fn byte, params ...byte) {
 	n := len(params) + 2
-	b.Raw(GS, '(', 'k', byte(n), byte(n>>8), 49, fn)
+	b.buf = append(b.buf, GS, '(', 'k', byte(n), byte(n>>8), 49, fn)
 	b.buf = append(b.buf, params...)
+	b.mark(0, false)
 }
 
 // Cut feeds the paper by feedDots to the cutter and cuts it, partially
@@ -227,7 +322,7 @@ func (b *Builder) Cut(partial bool, feedDots int) {
 	if partial {
 		m = 66
 	}
-	b.Raw(GS, 'V', m, byte(clamp(feedDots, 0, 255)))
+	b.command(0, true, GS, 'V', m, byte(clamp(feedDots, 0, 255)))
 }
 
 // AutoStatusBack enables Automatic Status Back (GS a n) for the status

@@ -146,3 +146,79 @@ func TestPaperSensor(t *testing.T) {
 		t.Errorf("ApplyPaperSensor(%#02x) = %+v, %v", b, back, err)
 	}
 }
+
+// Every command the Builder writes is recorded with the paper it moves, as
+// the parser reads it back: what a sender paces by is what the printer
+// does.
+func TestSpansAgreeWithParser(t *testing.T) {
+	img := make([]byte, 4*100)
+	for i := range img {
+		img[i] = byte(i)
+	}
+	var b Builder
+	b.Init()
+	b.CancelChineseMode()
+	b.InternationalUSA()
+	b.CodePage(18)
+	b.Size(2, 2)
+	b.Bold(true)
+	b.Align(Center)
+	b.PrintAreaWidth(384)
+	b.Text([]byte("Hello"))
+	b.LF()
+	b.FeedDots(300)
+	b.FeedLines(3)
+	b.LineSpacing(24)
+	b.BitImage(BitImage24Double, make([]byte, 30))
+	b.LF()
+	b.FeedLines(2)
+	b.DefaultLineSpacing()
+	b.LF()
+	b.Raster(img, 4, 100, 128)
+	b.Graphics(img, 4, 100, 0)
+	b.QR([]byte("https://example.org/t/1"), 6, QRLevelM)
+	b.Raw(GS, 'B', 1)
+	b.LineSpacing(0)
+	b.LF()
+	b.Init()
+	b.LF()
+	b.Cut(true, 48)
+	b.AutoStatusBack(ASBAllButDrwr)
+	if err := b.Job().Verify(); err != nil {
+		t.Fatal(err)
+	}
+	dots, cuts := 0, 0
+	for _, sp := range b.Spans() {
+		dots += sp.Dots
+		if sp.Cut {
+			cuts++
+		}
+	}
+	// 30 + 300 + 90 + 24 + 48 + 30 + 100 + 100 + 0 + 30
+	if dots != 752 || cuts != 1 {
+		t.Errorf("spans move %d dots with %d cuts, want 752 and 1", dots, cuts)
+	}
+}
+
+// Verify catches spans that disagree with the bytes.
+func TestVerifyCatchesWrongSpans(t *testing.T) {
+	var b Builder
+	b.Init()
+	b.FeedDots(40)
+	b.Cut(false, 0)
+	job := b.Job()
+	tests := []struct {
+		name  string
+		spans []Span
+	}{
+		{"wrong dots", []Span{{End: 2}, {End: 5, Dots: 30}, {End: 9, Cut: true}}},
+		{"missing cut", []Span{{End: 2}, {End: 5, Dots: 40}, {End: 9}}},
+		{"inside a command", []Span{{End: 1}, {End: 5, Dots: 40}, {End: 9, Cut: true}}},
+		{"short", []Span{{End: 2}, {End: 5, Dots: 40}}},
+	}
+	for _, tt := range tests {
+		if err := (Job{Bytes: job.Bytes, Spans: tt.spans}).Verify(); err == nil {
+			t.Errorf("%s: Verify passed", tt.name)
+		}
+	}
+}

@@ -1,4 +1,9 @@
-package audio
+// Package volume is the loudness of the hall's speaker by time of day: a
+// schedule of steps such as quiet before the office opens, full in the
+// morning rush, softer in the evening. It is apart from package audio so
+// that a device configuration can check a schedule without linking the
+// sound drivers.
+package volume
 
 import (
 	"fmt"
@@ -6,8 +11,8 @@ import (
 	"time"
 )
 
-// VolumeStep sets the volume from a time of day until the next step.
-type VolumeStep struct {
+// Step sets the volume from a time of day until the next step.
+type Step struct {
 	// From is the local time of day the step starts, "HH:MM" (24-hour).
 	From string `json:"from" toml:"from"`
 	// Volume is the loudness from then on as a linear gain, 0 (mute) to 1
@@ -15,43 +20,43 @@ type VolumeStep struct {
 	Volume float64 `json:"volume" toml:"volume"`
 }
 
-// VolumeSchedule is a validated list of volume steps for the day, e.g. quiet
+// Schedule is a validated list of volume steps for the day, e.g. quiet
 // before the office opens, full in the morning rush, softer in the evening.
-type VolumeSchedule struct {
-	steps []volumeStep // sorted by start
+type Schedule struct {
+	steps []step // sorted by start
 }
 
-type volumeStep struct {
+type step struct {
 	start  time.Duration // since midnight
 	volume float64
 }
 
-// NewVolumeSchedule checks steps and returns their schedule. No steps means
+// NewSchedule checks steps and returns their schedule. No steps means
 // full volume all day. Before the day's first step the last step of the
 // previous day still holds, so "22:00 0.3" carries through the night.
-func NewVolumeSchedule(steps []VolumeStep) (VolumeSchedule, error) {
-	var s VolumeSchedule
+func NewSchedule(steps []Step) (Schedule, error) {
+	var s Schedule
 	seen := map[time.Duration]string{}
 	for i, st := range steps {
 		start, err := parseClock(st.From)
 		if err != nil {
-			return VolumeSchedule{}, fmt.Errorf("volume step %d: from: %w", i+1, err)
+			return Schedule{}, fmt.Errorf("volume step %d: from: %w", i+1, err)
 		}
 		if prev, dup := seen[start]; dup {
-			return VolumeSchedule{}, fmt.Errorf("volume step %d: from %q repeats step at %q", i+1, st.From, prev)
+			return Schedule{}, fmt.Errorf("volume step %d: from %q repeats step at %q", i+1, st.From, prev)
 		}
 		seen[start] = st.From
 		if st.Volume < 0 || st.Volume > 1 || st.Volume != st.Volume {
-			return VolumeSchedule{}, fmt.Errorf("volume step %d (from %s): volume %v is outside 0-1", i+1, st.From, st.Volume)
+			return Schedule{}, fmt.Errorf("volume step %d (from %s): volume %v is outside 0-1", i+1, st.From, st.Volume)
 		}
-		s.steps = append(s.steps, volumeStep{start: start, volume: st.Volume})
+		s.steps = append(s.steps, step{start: start, volume: st.Volume})
 	}
 	sort.Slice(s.steps, func(i, j int) bool { return s.steps[i].start < s.steps[j].start })
 	return s, nil
 }
 
 // At returns the volume at local time t.
-func (s VolumeSchedule) At(t time.Time) float64 {
+func (s Schedule) At(t time.Time) float64 {
 	if len(s.steps) == 0 {
 		return 1
 	}

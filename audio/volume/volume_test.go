@@ -1,4 +1,4 @@
-package audio
+package volume
 
 import (
 	"strings"
@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-func TestVolumeSchedule(t *testing.T) {
-	s, err := NewVolumeSchedule([]VolumeStep{
+func TestSchedule(t *testing.T) {
+	s, err := NewSchedule([]Step{
 		{From: "22:00", Volume: 0.2},
 		{From: "07:30", Volume: 1},
 		{From: "16:00", Volume: 0.6},
@@ -36,27 +36,27 @@ func TestVolumeSchedule(t *testing.T) {
 			t.Errorf("At(%s) = %v, want %v", tt.at, got, tt.want)
 		}
 	}
-	var none VolumeSchedule
+	var none Schedule
 	if got := none.At(day); got != 1 {
 		t.Errorf("empty schedule gives %v, want full volume", got)
 	}
 }
 
-func TestVolumeScheduleErrors(t *testing.T) {
+func TestScheduleErrors(t *testing.T) {
 	tests := []struct {
-		steps []VolumeStep
+		steps []Step
 		want  string
 	}{
-		{[]VolumeStep{{From: "7:30", Volume: 1}}, `volume step 1: from: "7:30" is not a time of day as HH:MM`},
-		{[]VolumeStep{{From: "24:00", Volume: 1}}, "not a time of day"},
-		{[]VolumeStep{{From: "08:00", Volume: 1}, {From: "12:00", Volume: 1.5}}, "volume step 2 (from 12:00): volume 1.5 is outside 0-1"},
-		{[]VolumeStep{{From: "08:00", Volume: -0.1}}, "outside 0-1"},
-		{[]VolumeStep{{From: "08:00", Volume: 1}, {From: "08:00", Volume: 0.5}}, `volume step 2: from "08:00" repeats`},
+		{[]Step{{From: "7:30", Volume: 1}}, `volume step 1: from: "7:30" is not a time of day as HH:MM`},
+		{[]Step{{From: "24:00", Volume: 1}}, "not a time of day"},
+		{[]Step{{From: "08:00", Volume: 1}, {From: "12:00", Volume: 1.5}}, "volume step 2 (from 12:00): volume 1.5 is outside 0-1"},
+		{[]Step{{From: "08:00", Volume: -0.1}}, "outside 0-1"},
+		{[]Step{{From: "08:00", Volume: 1}, {From: "08:00", Volume: 0.5}}, `volume step 2: from "08:00" repeats`},
 	}
 	for _, tt := range tests {
-		_, err := NewVolumeSchedule(tt.steps)
+		_, err := NewSchedule(tt.steps)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("NewVolumeSchedule(%v) error = %v, want it to say %q", tt.steps, err, tt.want)
+			t.Errorf("NewSchedule(%v) error = %v, want it to say %q", tt.steps, err, tt.want)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package emulator
+package escpos
 
 import "fmt"
 
@@ -11,7 +11,7 @@ type Command struct {
 }
 
 // DefaultLineSpacing is the line feed of a printer after ESC @ or ESC 2,
-// in dots, as the emulator prints it.
+// in dots: 30 on the printers Numerek supports.
 const DefaultLineSpacing = 30
 
 // Motion is how far cmd moves the paper, in dot lines, and whether it
@@ -296,4 +296,38 @@ func printable(b byte) string {
 		return string(rune(b))
 	}
 	return fmt.Sprintf("%#02x", b)
+}
+
+// Verify reads the job's bytes back with the parser and checks its spans
+// against them: they run in order over the bytes, each ends where a
+// command ends, and each moves the paper and cuts as its commands do. It
+// holds the Builder, which records spans as it writes, and the parser,
+// which the emulator prints by, to one meaning of the bytes.
+func (j Job) Verify() error {
+	var feeds Feeds
+	cmds := Parse(j.Bytes)
+	i, start := 0, 0
+	for n, sp := range j.Spans {
+		if sp.End <= start || sp.End > len(j.Bytes) {
+			return fmt.Errorf("span %d ends at %d, after %d and within %d bytes it must", n, sp.End, start, len(j.Bytes))
+		}
+		dots, cut := 0, false
+		for i < len(cmds) && cmds[i].Offset < sp.End {
+			c := cmds[i]
+			if end := c.Offset + len(c.Bytes); end > sp.End {
+				return fmt.Errorf("span %d ends at %d, inside %s at %d-%d", n, sp.End, c.Name, c.Offset, end)
+			}
+			d, k := feeds.Motion(c)
+			dots, cut = dots+d, cut || k
+			i++
+		}
+		if dots != sp.Dots || cut != sp.Cut {
+			return fmt.Errorf("span %d (bytes %d-%d) says %d dots, cut %v; its commands move %d dots, cut %v", n, start, sp.End, sp.Dots, sp.Cut, dots, cut)
+		}
+		start = sp.End
+	}
+	if start != len(j.Bytes) {
+		return fmt.Errorf("spans cover %d of %d bytes", start, len(j.Bytes))
+	}
+	return nil
 }
