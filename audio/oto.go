@@ -27,8 +27,7 @@ const DefaultBufferSize = 20 * time.Millisecond
 
 // OtoSink plays through Oto v3: PulseAudio when a server runs, else ALSA's
 // default device. Oto allows one context per process; build one OtoSink per
-// process (or wrap the process's context with NewOtoSinkFromContext) and
-// share it.
+// process and share it (Context gives its context to other sounds).
 type OtoSink struct {
 	ctx        *oto.Context
 	rate       int
@@ -70,12 +69,6 @@ func NewOtoSink(opts OtoOptions) (*OtoSink, error) {
 		return nil, fmt.Errorf("opening sound device: %w", err)
 	}
 	return &OtoSink{ctx: ctx, rate: opts.Rate, bufferSize: opts.BufferSize}, nil
-}
-
-// NewOtoSinkFromContext wraps a context the process already opened (mono,
-// signed 16-bit, at rate) with its device buffer size.
-func NewOtoSinkFromContext(ctx *oto.Context, rate int, bufferSize time.Duration) *OtoSink {
-	return &OtoSink{ctx: ctx, rate: rate, bufferSize: bufferSize}
 }
 
 // Context returns the Oto context, for other sounds of the process.

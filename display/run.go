@@ -436,23 +436,3 @@ func writePNG(path string, img image.Image) error {
 	}
 	return nil
 }
-
-// RenderFrame shows s in a window until its first frame is drawn and
-// returns that frame (upright, at the logical size). Like Run, it must be
-// called from the main goroutine and only once per process: tests call it
-// in a child process (see package displaytest).
-func RenderFrame(ctx context.Context, s Screen, opts RunOptions) (*image.RGBA, error) {
-	var frame *image.RGBA
-	opts.Windowed = true
-	opts.Capture = func(f *image.RGBA, _ time.Time) bool {
-		frame = f
-		return true
-	}
-	if err := Run(ctx, s, opts); err != nil {
-		return nil, err
-	}
-	if frame == nil {
-		return nil, fmt.Errorf("rendering the %s screen: the window closed before a frame was drawn", s.base().name)
-	}
-	return frame, nil
-}

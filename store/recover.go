@@ -303,13 +303,3 @@ func ranges(seqs []uint64) []SeqRange {
 	}
 	return out
 }
-
-// OfficeOf says which office the log at path holds, reading it without
-// trusting it; "" if it cannot tell.
-func OfficeOf(path string) string {
-	rep, err := CheckOfficeFile(path)
-	if err != nil {
-		return ""
-	}
-	return rep.Office
-}

@@ -125,13 +125,6 @@ func (p *Proxy) CutNow() {
 	p.mu.Unlock()
 }
 
-// Mode is the proxy's mode now.
-func (p *Proxy) Mode() Mode {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.mode
-}
-
 // Open counts the connections the proxy holds now, dead ones included.
 func (p *Proxy) Open() int {
 	p.mu.Lock()

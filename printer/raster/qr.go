@@ -43,13 +43,3 @@ func QR(data []byte, level QRLevel, module int) (*Bitmap, error) {
 	}
 	return out, nil
 }
-
-// QRModules is the width in modules of the symbol that would hold data.
-func QRModules(data []byte, level QRLevel) (int, error) {
-	q, err := qrcode.New(string(data), qrcode.RecoveryLevel(level))
-	if err != nil {
-		return 0, fmt.Errorf("QR code of %d bytes: %w", len(data), err)
-	}
-	q.DisableBorder = true
-	return len(q.Bitmap()), nil
-}
