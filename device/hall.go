@@ -28,13 +28,16 @@ func (d *dev) buildHall(ctx context.Context) (display.Screen, error) {
 	d.sound = &soundOnce{cfg: d.cfg.Sound, log: d.log, now: func() time.Time {
 		return d.clock.Now().In(location(d.follower.Office()))
 	}}
+	// Watching from before the herald reads how far the calls have been
+	// said, so a rewind of the server's log in between is not missed.
+	w := d.follower.Watch()
 	h, err := newHerald(d)
 	if err != nil {
+		w.Stop()
 		return nil, err
 	}
 	d.sound.onSaid = h.said
 	hs := &hallScreen{d: d, screen: hall, herald: h}
-	w := d.follower.Watch() // before the first event the herald might miss
 	d.spawn("hall screen", func(ctx context.Context) error {
 		defer d.sound.close()
 		return d.feed(ctx, w, 30*time.Second, hs.react)
