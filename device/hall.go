@@ -37,7 +37,7 @@ func (d *dev) buildHall(ctx context.Context) (display.Screen, error) {
 		return nil, err
 	}
 	d.sound.onSaid = h.said
-	hs := &hallScreen{d: d, screen: hall, herald: h}
+	hs := &hallScreen{d: d, screen: hall, herald: h, now: d.clock.Now}
 	d.spawn("hall screen", func(ctx context.Context) error {
 		defer d.sound.close()
 		return d.feed(ctx, w, 30*time.Second, hs.react)
@@ -53,6 +53,7 @@ type hallScreen struct {
 	d      *dev
 	screen *display.Hall
 	herald *herald
+	now    func() time.Time // office time
 	v      queue.View
 	shown  bool // the screen has had a view: calls after it are news to it
 }
@@ -61,7 +62,7 @@ type hallScreen struct {
 // clock) changed, and asks the office once which calls are new since the
 // herald's last: those the herald says, and the screen blinks.
 func (hs *hallScreen) react(s *queue.State, n news) func() {
-	now := hs.d.clock.Now()
+	now := hs.now()
 	v := hs.v
 	redraw := !hs.shown
 	if n.Reset {

@@ -75,7 +75,7 @@ func benchHall(b *testing.B, o *queue.Office, now time.Time) (*hallScreen, *hera
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &hallScreen{d: d, screen: hall, herald: h}, h
+	return &hallScreen{d: d, screen: hall, herald: h, now: clock.Now}, h
 }
 
 // BenchmarkHallReactsToACall: a clerk's "next" in a busy office (the

@@ -57,7 +57,11 @@ func newHallRig(t *testing.T, s *queue.State, now time.Time, db *store.DeviceDB)
 		t.Fatal(err)
 	}
 	hall := display.NewHall(display.HallConfig{Panel: display.LandscapeHD, Location: s.Office.Location, Now: clock.Now, BlinkFor: time.Hour})
-	return &hallRig{t: t, s: s, now: now, hs: &hallScreen{d: d, screen: hall, herald: h}, log: log, db: db}
+	r := &hallRig{t: t, s: s, now: now, log: log, db: db}
+	// The screen's clock is the test's, so a tick moves the waits only
+	// when the test moves the clock.
+	r.hs = &hallScreen{d: d, screen: hall, herald: h, now: func() time.Time { return r.now }}
+	return r
 }
 
 // do runs commands on the office and returns what a follower that folded
