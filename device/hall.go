@@ -65,9 +65,7 @@ func (hs *hallScreen) react(s *queue.State, n news) func() {
 	now := hs.now()
 	v := hs.v
 	redraw := !hs.shown
-	if n.Reset {
-		v.Office, v.Name, v.Day = s.Office.ID, s.Office.Name, s.Day
-	}
+	v.Office, v.Name, v.Day = s.Office.ID, s.Office.Name, s.Day // a new name comes with a Reset, a new day with all parts
 	if n.Reset || n.Tick || n.Parts&queue.PartLines != 0 {
 		clockParts(&v, s, now)
 		redraw = redraw || n.Parts&queue.PartLines != 0 || !sameClockParts(v, hs.v)

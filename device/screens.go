@@ -83,9 +83,7 @@ type kioskScreen struct {
 func (ks *kioskScreen) react(s *queue.State, n news) func() {
 	v := ks.v
 	redraw := !ks.has || n.From != n.To || n.Reset
-	if n.Reset {
-		v.Office, v.Name, v.Day = s.Office.ID, s.Office.Name, s.Day
-	}
+	v.Office, v.Name, v.Day = s.Office.ID, s.Office.Name, s.Day // a new name comes with a Reset, a new day with all parts
 	if n.Reset || n.Tick || n.Parts&queue.PartLines != 0 {
 		clockParts(&v, s, ks.d.clock.Now())
 		redraw = redraw || !sameClockParts(v, ks.v)
