@@ -27,12 +27,8 @@ func (d *dev) buildCounter(ctx context.Context) (display.Screen, error) {
 		Panel: d.panel(), Number: n, Lang: d.cfg.Languages[0], CounterWord: counterWord,
 		Location: location(o), Now: d.clock.Now,
 	})
-	d.spawn("counter screen", func(ctx context.Context) error {
-		return d.feed(ctx, 30*time.Second, func(v queue.View, online bool) {
-			screen.SetView(v)
-			screen.SetOnline(online)
-		})
-	})
+	cs, w := &counterScreen{d: d, screen: screen, n: n}, d.follower.Watch()
+	d.spawn("counter screen", func(ctx context.Context) error { return d.feed(ctx, w, 0, cs.react) })
 	var presses atomic.Int64
 	d.status = func() any { return map[string]any{"counter": n, "button_presses": presses.Load()} }
 	if len(d.cfg.Buttons.Pins) == 0 {

@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"reflect"
 	"sync"
 	"time"
 
@@ -200,42 +199,100 @@ func location(o *queue.Office) *time.Location {
 	return o.Location
 }
 
-// feed keeps a screen showing the office: after every change the
-// follower reports, and every refresh (waits and opening times change
-// with time alone). show gets the view and whether the server can be
-// reached.
-func (d *dev) feed(ctx context.Context, refresh time.Duration, show func(v queue.View, online bool)) error {
-	t := time.NewTimer(0)
-	defer t.Stop()
-	var last queue.View
-	lastOnline, shown := false, false
+// news is what a screen's react is told: the follower's changes, or that
+// time passed.
+type news struct {
+	replica.Change
+	// Tick says refresh has passed: what the screen shows of times (the
+	// waits, whether the office is open) may have changed with the clock
+	// alone.
+	Tick bool
+}
+
+// feed keeps a screen showing the office. w says what changed; react,
+// called with the state under the follower's lock, recomputes only the
+// parts its screen draws that changed and returns what to hand the
+// screen (run outside the lock), or nil when its screen shows nothing
+// new. Where the screen shows times, refresh > 0 calls react every
+// refresh besides. feed ends the watch when it returns.
+func (d *dev) feed(ctx context.Context, w *replica.Watcher, refresh time.Duration, react func(s *queue.State, n news) func()) error {
+	defer w.Stop()
+	var tick <-chan time.Time
+	if refresh > 0 {
+		t := time.NewTicker(refresh)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
+		var n news
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-d.follower.Changed():
-		case <-t.C:
+		case <-w.C():
+		case <-tick:
+			n.Tick = true
 		}
-		t.Reset(refresh)
-		var v queue.View
-		if !d.follower.Read(func(s *queue.State) { v = s.View(d.clock.Now()) }) {
+		var show func()
+		var seq uint64
+		if !w.Read(func(s *queue.State, ch replica.Change) {
+			n.Change, seq = ch, s.Seq
+			if n.Any() || n.Tick {
+				show = react(s, n)
+			}
+		}) {
 			continue
 		}
-		online := d.follower.Online()
-		// A screen redraws whatever it is given: give it only news (a
-		// redraw costs a full frame on a Pi's GPU, or a CPU's software GL).
-		at := v.At
-		v.At = time.Time{}
-		if shown && online == lastOnline && reflect.DeepEqual(v, last) {
-			continue
+		if show != nil {
+			show()
 		}
-		last, lastOnline, shown = v, online, true
-		v.At = at
-		show(v, online)
 		d.mu.Lock()
-		d.viewSet, d.shownSeq = true, v.Seq
+		d.viewSet, d.shownSeq = true, seq
 		d.mu.Unlock()
 	}
+}
+
+// clockParts sets the parts of v that change with the clock alone (and
+// with the events of PartLines): whether the office is open, when it
+// opens next, and the services' lines with their waits.
+func clockParts(v *queue.View, s *queue.State, now time.Time) {
+	_, _, v.Open = s.Office.OpenInterval(now)
+	v.Closing, _ = s.Office.ClosingToday(now)
+	v.NextOpening, _ = s.Office.NextOpening(now)
+	v.Services = s.ServiceViews(now)
+}
+
+// sameClockParts reports whether the parts clockParts sets are as they
+// were, as far as a screen shows them. After a tick without events these
+// are all that can differ, and an unchanged screen is not redrawn (a
+// redraw costs a full frame on a Pi's GPU, or a CPU's software GL).
+func sameClockParts(a, b queue.View) bool {
+	if a.Open != b.Open || !a.Closing.Equal(b.Closing) || !a.NextOpening.Equal(b.NextOpening) || len(a.Services) != len(b.Services) {
+		return false
+	}
+	for i, x := range a.Services {
+		y := b.Services[i]
+		if x.ID != y.ID || x.Open != y.Open || x.Waiting != y.Waiting || x.EstimatedWaitS != y.EstimatedWaitS || refusalOf(x) != refusalOf(y) {
+			return false
+		}
+	}
+	return true
+}
+
+// refusal is what a screen shows of a service's refusal, comparable.
+type refusal struct {
+	reason         queue.Reason
+	until, closing int64
+	holiday        string
+}
+
+func refusalOf(s queue.ServiceView) refusal {
+	r := s.Refusal
+	if r == nil {
+		return refusal{}
+	}
+	// The holiday's names are the office's configuration: they change
+	// only with it (a Reset).
+	return refusal{reason: r.Reason, until: r.Until.UnixNano(), closing: r.Closing.UnixNano(), holiday: r.Holiday}
 }
 
 // waitForView waits until the screen has been given the office as the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/numerek/numerek/audio"
@@ -27,21 +28,87 @@ func (d *dev) buildHall(ctx context.Context) (display.Screen, error) {
 	d.sound = &soundOnce{cfg: d.cfg.Sound, log: d.log, now: func() time.Time {
 		return d.clock.Now().In(location(d.follower.Office()))
 	}}
+	// Watching from before the herald reads how far the calls have been
+	// said, so a rewind of the server's log in between is not missed.
+	w := d.follower.Watch()
 	h, err := newHerald(d)
 	if err != nil {
+		w.Stop()
 		return nil, err
 	}
 	d.sound.onSaid = h.said
+	hs := &hallScreen{d: d, screen: hall, herald: h, now: d.clock.Now}
 	d.spawn("hall screen", func(ctx context.Context) error {
 		defer d.sound.close()
-		return d.feed(ctx, 30*time.Second, func(v queue.View, online bool) {
-			hall.SetView(v)
-			hall.SetOnline(online)
-			h.announce(v)
-		})
+		return d.feed(ctx, w, 30*time.Second, hs.react)
 	})
 	d.status = h.status
 	return hall, nil
+}
+
+// hallScreen is what the hall has been given: the parts of the office's
+// view it draws (name, opening, the lines and their waits, the calls).
+// Only the feed's goroutine uses it.
+type hallScreen struct {
+	d      *dev
+	screen *display.Hall
+	herald *herald
+	now    func() time.Time // office time
+	v      queue.View
+	shown  bool // the screen has had a view: calls after it are news to it
+}
+
+// react recomputes the parts of the hall's view that the events (or the
+// clock) changed, and asks the office once which calls are new since the
+// herald's last: those the herald says, and the screen blinks.
+func (hs *hallScreen) react(s *queue.State, n news) func() {
+	now := hs.now()
+	v := hs.v
+	redraw := !hs.shown
+	v.Office, v.Name, v.Day = s.Office.ID, s.Office.Name, s.Day // a new name comes with a Reset, a new day with all parts
+	if n.Reset || n.Tick || n.Parts&queue.PartLines != 0 {
+		clockParts(&v, s, now)
+		redraw = redraw || n.Parts&queue.PartLines != 0 || !sameClockParts(v, hs.v)
+	}
+	var fresh []queue.RecentCall
+	newest := uint64(0)
+	if n.Parts&queue.PartCalls != 0 {
+		v.Calls = s.RecentCalls()
+		if len(v.Calls) > 0 {
+			newest = v.Calls[0].Seq
+		}
+		if !n.Rewound {
+			fresh = s.CallsSince(hs.herald.cursor())
+		}
+		redraw = true
+	}
+	v.Seq, v.At = s.Seq, now
+	hs.v = v
+	screenFresh := fresh
+	if !hs.shown {
+		// The first view is history to the screen (no blink), though the
+		// herald may still have calls to say from before a restart.
+		screenFresh = nil
+	}
+	hs.shown = true
+	if !redraw && !n.OnlineChanged && !n.Rewound && len(fresh) == 0 {
+		return nil
+	}
+	office := s.Office
+	return func() {
+		if redraw {
+			hs.screen.SetView(v, screenFresh)
+		}
+		if n.OnlineChanged {
+			hs.screen.SetOnline(n.Online)
+		}
+		if n.Rewound {
+			hs.herald.rewound(newest)
+		}
+		if len(fresh) > 0 {
+			hs.herald.announce(office, fresh)
+		}
+	}
 }
 
 // herald decides which calls to say and records each once it has been
@@ -58,15 +125,15 @@ type herald struct {
 	// done is how far the calls have been said, as on disk.
 	done store.Announced
 	// queued is the newest call handed to the speaker, or let go, in this
-	// run.
-	queued uint64
+	// run. It is written under mu but read without (cursor), so the feed
+	// can ask for it while it holds the follower's lock.
+	queued atomic.Uint64
 	// pending are the calls after done that this run has taken up,
 	// oldest first, as the speaker says them.
 	pending []*heraldCall
 	// gen names the calls of one log of the server: when its log goes
 	// back, reports of calls queued before are stale.
-	gen     int
-	rewinds int
+	gen int
 }
 
 // heraldCall is a call being said: one announcement per language.
@@ -82,9 +149,10 @@ func newHerald(d *dev) (*herald, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &herald{d: d, done: done, queued: done.Seq, rewinds: d.follower.Status().Rewinds}
+	h := &herald{d: d, done: done}
+	h.queued.Store(done.Seq)
 	if done.Parts > 0 {
-		h.queued = done.Seq - 1 // the call at done.Seq still has languages to say
+		h.queued.Store(done.Seq - 1) // the call at done.Seq still has languages to say
 	}
 	return h, nil
 }
@@ -106,33 +174,35 @@ func (h *herald) status() any {
 	return map[string]any{"last_announced": through, "unsaid": unsaid}
 }
 
-// announce queues the calls of v not said before, oldest first.
-func (h *herald) announce(v queue.View) {
+// cursor is the seq of the newest call the herald has taken up: the calls
+// after it are news.
+func (h *herald) cursor() uint64 { return h.queued.Load() }
+
+// rewound drops what the herald was saying: the server went back to an
+// earlier log, whose seqs no longer compare with ours. What it shows now,
+// up to the call at newest, is history.
+func (h *herald) rewound(newest uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.gen++
+	h.pending = nil
+	h.queued.Store(newest)
+	h.d.log.Warn("the server's log went back; not announcing its calls so far", "last", newest)
+	h.record(store.Announced{Seq: newest})
+}
+
+// announce queues calls, the office's calls after the herald's cursor
+// (oldest first, as queue.State.CallsSince answers), to be said.
+func (h *herald) announce(o *queue.Office, calls []queue.RecentCall) {
 	d := h.d
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if r := d.follower.Status().Rewinds; r != h.rewinds {
-		// The server went back to an earlier log: its seqs no longer
-		// compare with ours. What it shows now is history.
-		h.rewinds = r
-		h.gen++
-		h.pending = nil
-		newest := uint64(0)
-		for _, c := range v.Calls {
-			newest = max(newest, c.Seq)
-		}
-		h.queued = newest
-		d.log.Warn("the server's log went back; not announcing its calls so far", "last", newest)
-		h.record(store.Announced{Seq: newest})
-		return
-	}
 	now := d.clock.Now()
-	for i := len(v.Calls) - 1; i >= 0; i-- { // View.Calls is newest first
-		c := v.Calls[i]
-		if c.Seq <= h.queued {
-			continue
+	for _, c := range calls {
+		if c.Seq <= h.queued.Load() {
+			continue // taken up already (a change read twice)
 		}
-		h.queued = c.Seq
+		h.queued.Store(c.Seq)
 		hc := &heraldCall{seq: c.Seq}
 		if c.Seq == h.done.Seq {
 			hc.handled = h.done.Parts // said in part before a restart
@@ -150,7 +220,7 @@ func (h *herald) announce(v queue.View) {
 		if err != nil {
 			continue // said once in the log when the speaker would not open
 		}
-		parts := callsFor(d.follower.Office(), voices, c)
+		parts := callsFor(o, voices, c)
 		hc.parts = len(parts)
 		for i := hc.handled; i < len(parts); i++ {
 			parts[i].ID = fmt.Sprintf("%d/%d", h.gen, c.Seq)

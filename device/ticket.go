@@ -13,7 +13,6 @@ import (
 	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/printer"
 	"github.com/numerek/numerek/printer/profiles"
-	"github.com/numerek/numerek/queue"
 )
 
 // buildKiosk makes the lobby kiosk: its touch screen, its printer, and
@@ -69,12 +68,8 @@ func (d *dev) buildKiosk(ctx context.Context) (display.Screen, error) {
 		defer d.sound.close()
 		return k.Run(ctx)
 	})
-	d.spawn("kiosk screen", func(ctx context.Context) error {
-		return d.feed(ctx, 30*time.Second, func(v queue.View, online bool) {
-			screen.SetView(v)
-			screen.SetOnline(online)
-		})
-	})
+	ks, w := &kioskScreen{d: d, screen: screen}, d.follower.Watch()
+	d.spawn("kiosk screen", func(ctx context.Context) error { return d.feed(ctx, w, 30*time.Second, ks.react) })
 	d.status = func() any {
 		st, err := k.Stats()
 		if err != nil {

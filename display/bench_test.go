@@ -78,7 +78,7 @@ func benchIdle(dir string) error {
 		s = k
 	} else {
 		h := NewHall(HallConfig{Panel: LandscapeHD, Location: warsaw, Message: "Godziny pracy: pon.–pt. 7:30–15:30"})
-		h.SetView(o.view(at("10:12")))
+		h.SetView(o.view(at("10:12")), nil)
 		s = h
 	}
 	var (
@@ -151,7 +151,8 @@ func benchCall(dir string) error {
 	o := busyOffice()
 	now := at("10:12")
 	h := NewHall(HallConfig{Panel: LandscapeHD, Location: warsaw, BlinkFor: time.Millisecond})
-	h.SetView(o.view(now))
+	h.SetView(o.view(now), nil)
+	seen := o.st.Seq
 	var (
 		mu      sync.Mutex
 		pending time.Time
@@ -173,17 +174,19 @@ func benchCall(dir string) error {
 			}
 			o.issue(now, "family", 1)
 			o.do(now, queue.CallNext{Counter: 1})
-			v := o.view(now)
+			v, fresh := o.view(now), o.st.CallsSince(seen)
+			seen = o.st.Seq
+			if len(fresh) != 1 {
+				scriptErr = fmt.Errorf("call %d: %d fresh calls", i, len(fresh))
+				return
+			}
 			for len(drawn) > 0 {
 				<-drawn
 			}
 			mu.Lock()
 			pending = time.Now()
 			mu.Unlock()
-			if fresh := h.SetView(v); len(fresh) != 1 {
-				scriptErr = fmt.Errorf("call %d: %d fresh calls", i, len(fresh))
-				return
-			}
+			h.SetView(v, fresh)
 			select {
 			case <-drawn:
 			case <-time.After(5 * time.Second):

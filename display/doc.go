@@ -8,7 +8,7 @@
 // any goroutine, and shown by Run on the main goroutine:
 //
 //	hall := display.NewHall(display.HallConfig{Panel: display.LandscapeHD})
-//	go followEvents(ctx, func(v queue.View) { fresh := hall.SetView(v); announce(fresh) })
+//	go followEvents(ctx, func(v queue.View, fresh []queue.RecentCall) { hall.SetView(v, fresh); announce(fresh) })
 //	err := display.Run(ctx, hall, display.RunOptions{})
 //
 // Screens draw only when something changed: a Set method, a tap, or a

@@ -133,7 +133,7 @@ func fitScreen(screen, orient, path string) (Screen, []step, error) {
 		for _, lang := range langs {
 			set := func(v queue.View) {
 				h.cfg.Lang, h.tx.lang, h.cfg.CounterWord = lang, lang, h.cfg.Catalog.T(lang, "hall.counter_word")
-				h.view, h.hasView, h.lastSeq = v, true, v.Seq
+				h.view, h.hasView = v, true
 			}
 			steps = append(steps,
 				step{"hall-" + lang, func() { h.c.online = true; h.blinkFrom = time.Time{}; set(longWaits(o, now)) }},

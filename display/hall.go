@@ -42,11 +42,9 @@ type Hall struct {
 	cfg HallConfig
 	tx  texts
 
-	view    queue.View
-	hasView bool
-	message string
-	// lastSeq is the highest call seq seen; calls above it are new.
-	lastSeq    uint64
+	view       queue.View
+	hasView    bool
+	message    string
 	blinkFrom  time.Time
 	blinkUntil time.Time
 
@@ -75,30 +73,19 @@ func NewHall(cfg HallConfig) *Hall {
 
 func (h *Hall) base() *core { return h.c }
 
-// SetView shows v and returns the calls in it that are new since the last
-// view (by seq, oldest first), for the device to announce. The first view
-// only sets the baseline: its calls are history, not news, so a restarted
-// display does not announce old calls again.
-func (h *Hall) SetView(v queue.View) (fresh []queue.RecentCall) {
+// SetView shows v. fresh are the calls the device takes as news, those it
+// announces (queue.State.CallsSince its last), oldest first: when v's
+// newest call is among them it blinks. A restarted device gives its first
+// view with none, so old calls do not blink again.
+func (h *Hall) SetView(v queue.View, fresh []queue.RecentCall) {
 	h.c.mu.Lock()
 	defer h.c.mu.Unlock()
-	first := !h.hasView
-	maxSeq := h.lastSeq
-	for i := len(v.Calls) - 1; i >= 0; i-- {
-		call := v.Calls[i]
-		if call.Seq > h.lastSeq && !first {
-			fresh = append(fresh, call)
-		}
-		maxSeq = max(maxSeq, call.Seq)
-	}
-	h.lastSeq = maxSeq
 	if len(fresh) > 0 && len(v.Calls) > 0 && v.Calls[0].Seq == fresh[len(fresh)-1].Seq {
 		now := h.c.now()
 		h.blinkFrom, h.blinkUntil = now, now.Add(h.cfg.BlinkFor)
 	}
 	h.view, h.hasView = v, true
 	h.c.changed()
-	return fresh
 }
 
 // SetOnline says whether the server can be reached; while it cannot, the

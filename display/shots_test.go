@@ -41,15 +41,17 @@ func hallShots(dir string) error {
 		Message: "Godziny pracy: pon.–pt. 7:30–15:30 · Prosimy zachować numerek do końca wizyty"})
 	prefix := "hall-" + orient + "-" + lang
 	steps := []step{
-		{prefix, func() { h.view = o.view(now); h.hasView = true; h.lastSeq = h.view.Seq }},
+		{prefix, func() { h.view = o.view(now); h.hasView = true }},
 		{prefix + "-newcall", func() {
+			seen := o.st.Seq
 			o.do(now, queue.CallNext{Counter: 1})
-			h.c.mu.Unlock()
-			fresh := h.SetView(o.view(now))
-			h.c.mu.Lock()
+			fresh := o.st.CallsSince(seen)
 			if len(fresh) != 1 {
 				panic(fmt.Sprintf("new call gives %d fresh calls", len(fresh)))
 			}
+			h.c.mu.Unlock()
+			h.SetView(o.view(now), fresh)
+			h.c.mu.Lock()
 		}},
 		{prefix + "-offline", func() { h.c.online = false; h.blinkFrom = time.Time{} }},
 	}

@@ -96,40 +96,14 @@ func (s *State) View(now time.Time) View {
 		perService[t.Service]++
 		v.Waiting = append(v.Waiting, s.ticketView(t, now, forecast, ahead))
 	}
-	for _, svc := range o.Services {
-		sv := ServiceView{ID: svc.ID, Prefix: svc.Prefix, Names: svc.Names, ShortNames: svc.ShortNames, Waiting: perService[svc.ID], Bookable: svc.Bookable}
-		wait := s.WaitForNew(now, svc.ID)
-		sv.EstimatedWaitS = seconds(wait)
-		if err := s.checkIssue(now, svc, func() time.Duration { return wait }); err != nil {
-			if qe, ok := err.(*Error); ok {
-				sv.Refusal = qe.Refusal
-			}
-		} else {
-			sv.Open = true
-		}
-		v.Services = append(v.Services, sv)
-	}
+	v.Services = s.serviceViews(now, perService)
 	for _, cfg := range o.Counters {
-		st := s.Counters[cfg.Number]
-		cv := CounterView{Number: cfg.Number, Name: cfg.Name, Status: st.Status, Since: st.Since}
-		for svc, w := range cfg.Weights {
-			if w > 0 {
-				cv.Services = append(cv.Services, svc)
-			}
-		}
-		sort.Strings(cv.Services)
-		if t := s.Tickets[st.Current]; t != nil && !t.State.Final() {
-			tv := s.ticketView(t, now, forecast, ahead)
-			cv.Current = &tv
-		}
-		v.Counters = append(v.Counters, cv)
+		v.Counters = append(v.Counters, s.counterView(cfg, now, forecast, ahead))
 	}
 	for _, t := range s.sortedTickets(Parked) {
 		v.Parked = append(v.Parked, s.ticketView(t, now, forecast, ahead))
 	}
-	for i := len(s.Calls) - 1; i >= 0; i-- {
-		v.Calls = append(v.Calls, s.Calls[i])
-	}
+	v.Calls = s.RecentCalls()
 	devices := make([]string, 0, len(s.Faults))
 	for d := range s.Faults {
 		devices = append(devices, d)

@@ -33,9 +33,8 @@ type Follower struct {
 	log    *slog.Logger
 	opts   FollowOptions
 
-	changed chan struct{}
-
 	mu         sync.Mutex
+	watchers   []*Watcher
 	office     *queue.Office
 	officeJSON json.RawMessage
 	state      *queue.State
@@ -104,7 +103,7 @@ func NewFollower(client *protocol.Client, db *store.DeviceDB, clock *Clock, log 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Follower{client: client, db: db, clock: clock, log: log, opts: opts, changed: make(chan struct{}, 1)}
+	return &Follower{client: client, db: db, clock: clock, log: log, opts: opts}
 }
 
 // Restore loads the state saved by the last run, if any, and reports
@@ -133,21 +132,10 @@ func (f *Follower) Restore() (bool, error) {
 	f.mu.Lock()
 	f.office, f.officeJSON, f.state = &o, saved.Office, s
 	f.status.Seq = s.Seq
+	f.replaced(false)
 	f.mu.Unlock()
-	f.notify()
 	f.log.Info("showing the state saved at the last run", "seq", s.Seq, "saved", saved.SavedAt)
 	return true, nil
-}
-
-// Changed receives a value after the state or the online status changed.
-// Several changes may come as one.
-func (f *Follower) Changed() <-chan struct{} { return f.changed }
-
-func (f *Follower) notify() {
-	select {
-	case f.changed <- struct{}{}:
-	default:
-	}
 }
 
 // Read calls fn with the state under the follower's lock and reports
@@ -327,6 +315,7 @@ func (f *Follower) setOffice(o *queue.Office, raw json.RawMessage) {
 		// against the new configuration.
 		f.state.Restore(o)
 		f.resync = true
+		f.replaced(false)
 	}
 }
 
@@ -346,7 +335,7 @@ func (f *Follower) setConnected() {
 	if !f.online {
 		f.online = true
 		f.log.Info("following the office's events", "office", f.client.Office(), "after", f.status.Seq)
-		f.notify()
+		f.onlineChanged()
 	}
 }
 
@@ -382,7 +371,7 @@ func (f *Follower) goOffline(silentSince time.Time) {
 	}
 	f.online = false
 	f.log.Warn("the server cannot be reached", "unheard_for", time.Since(silentSince).Round(time.Millisecond))
-	f.notify()
+	f.onlineChanged()
 }
 
 // handle folds one message of the stream into the state.
@@ -406,14 +395,15 @@ func (f *Follower) handle(m sse.Message) error {
 		if f.resync {
 			f.status.Resyncs++
 		}
-		if f.state != nil && s.Seq < f.state.Seq {
+		rewound := f.state != nil && s.Seq < f.state.Seq
+		if rewound {
 			f.status.Rewinds++
 			f.log.Warn("the server's log is behind this device's state (restored from a backup?); following the server", "server", s.Seq, "device", f.state.Seq)
 		}
 		f.state, f.resync, f.dirty = s, false, true
 		f.status.Seq, f.status.LastEvent = s.Seq, recv
+		f.replaced(rewound)
 		f.mu.Unlock()
-		f.notify()
 		return nil
 	}
 	var e queue.Event
@@ -438,7 +428,7 @@ func (f *Follower) handle(m sse.Message) error {
 	}
 	f.dirty = true
 	f.status.Seq, f.status.LastEvent = e.Seq, recv
-	f.notify()
+	f.folded(e)
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/numerek/numerek/officeconfig"
 	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/protocol/sse"
+	"github.com/numerek/numerek/queue"
 )
 
 // FuzzFollowerHandle feeds the follower messages as a broken or hostile
@@ -32,7 +33,8 @@ func FuzzFollowerHandle(f *testing.F) {
 	f.Add("snapshot", []byte(`{"seq":1,"state":{}}`), "CounterOpened", []byte(`{"seq":2,"type":"CounterOpened","data":{"counter":1}}`))
 	f.Add("", []byte(`{}`), "TicketCalled", []byte(`{"seq":9,"type":"TicketCalled","data":{"ticket":"x","counter":99}}`))
 	f.Fuzz(func(t *testing.T, firstEvent string, first []byte, secondEvent string, second []byte) {
-		fl := &Follower{log: slog.New(slog.DiscardHandler), office: o, changed: make(chan struct{}, 1)}
+		fl := &Follower{log: slog.New(slog.DiscardHandler), office: o}
+		w := fl.Watch()
 		for _, m := range []sse.Message{{ID: "1", Event: firstEvent, Data: first}, {ID: "2", Event: secondEvent, Data: second}} {
 			var before uint64
 			if fl.state != nil {
@@ -46,5 +48,10 @@ func FuzzFollowerHandle(f *testing.F) {
 		if fl.state != nil && !fl.resync {
 			fl.state.View(now)
 		}
+		w.Read(func(s *queue.State, ch Change) {
+			if ch.To != s.Seq || !ch.Reset {
+				t.Fatalf("a watcher's first look: %+v, the state at %d", ch, s.Seq)
+			}
+		})
 	})
 }
