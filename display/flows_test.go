@@ -96,6 +96,7 @@ func kioskIssueFlow(dir string) error {
 }
 
 func TestKioskIssueByTaps(t *testing.T) {
+	t.Parallel() // a window on an X server of its own (displaytest.Run)
 	dir := t.TempDir()
 	displaytest.Run(t, "kiosk-issue", dir, time.Minute)
 	var res flowResult
@@ -166,6 +167,7 @@ func kioskCodeFlow(dir string) error {
 }
 
 func TestKioskBookingCode(t *testing.T) {
+	t.Parallel() // a window on an X server of its own (displaytest.Run)
 	dir := t.TempDir()
 	displaytest.Run(t, "kiosk-code", dir, time.Minute)
 	var res flowResult
@@ -234,6 +236,7 @@ func kioskTechFlow(dir string) error {
 }
 
 func TestKioskTechnicianAndIdle(t *testing.T) {
+	t.Parallel() // a window on an X server of its own (displaytest.Run)
 	dir := t.TempDir()
 	displaytest.Run(t, "kiosk-tech", dir, time.Minute)
 	var res flowResult
@@ -263,6 +266,7 @@ func kioskRotatedFlow(dir string) error {
 }
 
 func TestKioskRotatedPanel(t *testing.T) {
+	t.Parallel() // a window on an X server of its own (displaytest.Run)
 	dir := t.TempDir()
 	displaytest.Run(t, "kiosk-rotated", dir, time.Minute)
 	var res flowResult
