@@ -24,9 +24,14 @@ var (
 )
 
 // buildServer builds the queue-server binary once for all the process
-// tests of the run (a build is seconds of linking, not worth repeating).
+// tests of the run (a build is seconds of linking, not worth repeating), or
+// takes it from $NUMEREK_TEST_BIN, a folder where scripts/test.sh built it
+// once for every package that runs it.
 func buildServer(t *testing.T) string {
 	t.Helper()
+	if dir := os.Getenv("NUMEREK_TEST_BIN"); dir != "" {
+		return filepath.Join(dir, "queue-server")
+	}
 	buildOnce.Do(func() {
 		binDir, buildErr = os.MkdirTemp("", "queue-server-test-bin")
 		if buildErr != nil {
