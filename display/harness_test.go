@@ -147,13 +147,6 @@ type driver struct {
 	lastMode kioskMode
 }
 
-// captured reports whether the last saved frame shows mode.
-func (d *driver) captured(mode kioskMode) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.last != nil && d.lastMode == mode
-}
-
 // runDriven runs k in a window and script beside it.
 func runDriven(k *Kiosk, scale float64, script func(d *driver) error) error {
 	d := &driver{k: k, scale: scale}

@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 timeout=${TEST_TIMEOUT:-18m}
-jobs=${TEST_JOBS:-8}
+jobs=${TEST_JOBS:-4}
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
