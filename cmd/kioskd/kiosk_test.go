@@ -456,7 +456,13 @@ func TestWindowedDeviceClosesWithItsWindow(t *testing.T) {
 	ended := false
 	for try := 0; try < 10 && !ended; try++ {
 		if err := win.RequestClose(); err != nil {
-			t.Fatal(err)
+			if try == 0 {
+				t.Fatal(err)
+			}
+			// The window is gone: the last request closed it, and kioskd
+			// is ending (slowly, on a loaded machine).
+			state, ended = counter.exited(10 * time.Second)
+			break
 		}
 		state, ended = counter.exited(time.Second)
 	}
