@@ -240,7 +240,9 @@ func (d *driver) click(x, y float64) error {
 		if err := d.win.Click(int(px*d.scale), int(py*d.scale)); err != nil {
 			return err
 		}
-		deadline := time.Now().Add(2 * time.Second)
+		// A loaded screen can take seconds to count a click: one clicked
+		// again too soon is a key pressed twice.
+		deadline := time.Now().Add(5 * time.Second)
 		for d.k.c.taps.Load() <= seen && time.Now().Before(deadline) {
 			time.Sleep(5 * time.Millisecond)
 		}

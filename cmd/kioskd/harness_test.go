@@ -519,13 +519,15 @@ func (d *kioskDev) tap(id string) {
 	p := ks.Screen.WindowPoint(tg.Rect.Min.Add(tg.Rect.Max).Div(2))
 	// A click the X server never hands to the window (it happens on a
 	// loaded machine) is clicked again; one the kiosk saw is never
-	// repeated, so a retry cannot take a second ticket.
+	// repeated, so a retry cannot take a second ticket. A loaded kiosk
+	// can take seconds to count a click: one clicked again too soon is a
+	// key pressed twice.
 	seen := ks.Taps
 	for try := 1; ; try++ {
 		if err := d.win.Click(p.X, p.Y); err != nil {
 			d.t.Fatal(err)
 		}
-		if d.sawTapAfter(seen, 2*time.Second) {
+		if d.sawTapAfter(seen, 5*time.Second) {
 			return
 		}
 		if try == 3 {
