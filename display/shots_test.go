@@ -59,8 +59,10 @@ func hallShots(dir string) error {
 }
 
 func TestHallScreens(t *testing.T) {
+	t.Parallel() // windows on X servers of their own (displaytest.Run)
 	for _, tc := range []struct{ orientation, lang string }{{"landscape", "pl"}, {"portrait", "pl"}, {"landscape", "uk"}} {
 		t.Run(tc.orientation+"-"+tc.lang, func(t *testing.T) {
+			t.Parallel()
 			dir := t.TempDir()
 			displaytest.Run(t, "hall-shots", dir, time.Minute, "orientation="+tc.orientation, "lang="+tc.lang)
 			prefix := "hall-" + tc.orientation + "-" + tc.lang
@@ -138,6 +140,7 @@ func counterShots(dir string) error {
 }
 
 func TestCounterScreens(t *testing.T) {
+	t.Parallel() // windows on X servers of their own (displaytest.Run)
 	dir := t.TempDir()
 	displaytest.Run(t, "counter-shots", dir, time.Minute)
 	img := compareGolden(t, dir, "counter-serving")
@@ -264,8 +267,10 @@ func kioskShots(dir string) error {
 }
 
 func TestKioskScreens(t *testing.T) {
+	t.Parallel() // windows on X servers of their own (displaytest.Run)
 	for _, orient := range []string{"landscape", "portrait"} {
 		t.Run(orient, func(t *testing.T) {
+			t.Parallel()
 			dir := t.TempDir()
 			displaytest.Run(t, "kiosk-shots", dir, 90*time.Second, "orientation="+orient)
 			names := []string{"start-pl", "start-en", "start-lt", "start-ru", "start-uk", "priority", "printer-down", "offline", "busy", "ticket", "ticket-qr-uk", "code", "code-wrong", "too-early", "pin", "tech"}

@@ -1,22 +1,33 @@
 #!/usr/bin/env bash
-# Runs every test of the module. The packages whose tests open windows and
-# click into them with xdotool share one X server, where one package's
-# window could cover another's; they run one after another. The rest run in
-# parallel first.
+# Runs every test of the module. Most of a test's time is waiting (for a
+# process to start, a printer's pace, a stall to be noticed), not CPU, so
+# many packages run at once (TEST_JOBS), and beside them a short chaos run
+# (make chaos runs the long one): the real programs killed and cut off,
+# their windows tapped on the X server of $DISPLAY. Every figure must
+# hold: a figure over its limit fails the run. The tests that open windows
+# give each window an X server of its own (displaytest.Run, and
+# needDisplay in cmd/kioskd), so none clicks into another's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 timeout=${TEST_TIMEOUT:-18m}
-window_patterns=(./display/... ./cmd/kioskd/...)
+jobs=${TEST_JOBS:-4}
 
-mapfile -t windowed < <(go list "${window_patterns[@]}")
-mapfile -t rest < <(go list ./... | grep -vxF -f <(printf '%s\n' "${windowed[@]}"))
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+started=$SECONDS
+# The programs the tests and the chaos run start, built once for all.
+export NUMEREK_TEST_BIN="$out/bin"
+go build -o "$NUMEREK_TEST_BIN/" ./cmd/queue-server ./cmd/kioskd ./cmd/kioskctl
+
+# The chaos run's output is shown after the tests', whole.
+(go run ./cmd/numerek-chaos --short --bin "$NUMEREK_TEST_BIN" >"$out/chaos" 2>&1; echo $? >"$out/chaos.status") &
+chaos=$!
 
 status=0
-go test -timeout "$timeout" -count=1 "${rest[@]}" || status=$?
-go test -timeout "$timeout" -count=1 -p 1 "${windowed[@]}" || status=$?
-
-# A short chaos run (make chaos runs the long one): the real programs
-# killed and cut off, after the windowed tests, since it taps windows too.
-# Every figure must hold: a figure over its limit fails the run.
-go run ./cmd/numerek-chaos --short || status=$?
+go test -timeout "$timeout" -count=1 -p "$jobs" ./... || status=$?
+wait $chaos
+cat "$out/chaos"
+s=$(cat "$out/chaos.status")
+[ "$s" = 0 ] || status=$s
+echo "tests and the chaos run took $((SECONDS - started)) s"
 exit $status

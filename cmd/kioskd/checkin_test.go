@@ -62,6 +62,7 @@ func (o *office) book(service string, slot time.Time) string {
 // printed ticket of the booked service, queued on the server as a booking.
 // One who comes too early gets no ticket.
 func TestKioskChecksInBookedVisits(t *testing.T) {
+	t.Parallel()
 	needDisplay(t)
 	o := startOffice(t)
 	var office queue.Office
@@ -71,7 +72,7 @@ func TestKioskChecksInBookedVisits(t *testing.T) {
 	keyed, scanned, early := o.book("family", at(9, 15)), o.book("family", at(9, 30)), o.book("family", at(11, 0))
 
 	paper := t.TempDir()
-	kiosk := startDevice(t, o, "kiosk", "ticket", "kiosk", fmt.Sprintf("[printer]\nuri = \"emulator://%s\"\n", paper))
+	kiosk := startDeviceWith(t, o, "kiosk", "ticket", "kiosk", fmt.Sprintf("[printer]\nuri = \"emulator://%s\"\n", paper), noFrames)
 	kiosk.waitTarget("confirm", 10*time.Second)
 
 	kiosk.tap("confirm")
@@ -82,7 +83,7 @@ func TestKioskChecksInBookedVisits(t *testing.T) {
 	kiosk.waitTarget("done", 10*time.Second)
 	kiosk.tap("done")
 
-	win, err := displaytest.FindWindow("numerek-kiosk", 10*time.Second)
+	win, err := displaytest.FindWindowOn(displayOf(t), "numerek-kiosk", 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

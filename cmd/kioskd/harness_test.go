@@ -36,9 +36,21 @@ var (
 	buildErr  error
 )
 
-// binaries builds queue-server and kioskd once for the test run.
+// binaries are queue-server and kioskd, built once for the test run.
 func binaries(t testing.TB) (server, kioskd string) {
 	t.Helper()
+	dir := binFolder(t)
+	return filepath.Join(dir, "queue-server"), filepath.Join(dir, "kioskd")
+}
+
+// binFolder builds queue-server, kioskd and kioskctl once for the test run
+// and returns their folder, or takes $NUMEREK_TEST_BIN, where
+// scripts/test.sh built them once for every package that runs them.
+func binFolder(t testing.TB) string {
+	t.Helper()
+	if dir := os.Getenv("NUMEREK_TEST_BIN"); dir != "" {
+		return dir
+	}
 	buildOnce.Do(func() {
 		binDir, buildErr = os.MkdirTemp("", "kioskd-e2e-bin")
 		if buildErr != nil {
@@ -53,14 +65,18 @@ func binaries(t testing.TB) (server, kioskd string) {
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
-	return filepath.Join(binDir, "queue-server"), filepath.Join(binDir, "kioskd")
+	return binDir
 }
 
-// TestMain gives the tests an X server of their own: they tap windows
-// with the one mouse pointer of their X server, and must not tap into
-// another package's windows (go test runs packages side by side).
+// TestMain gives the benchmarks an X server of their own: they tap
+// windows with the one mouse pointer of their X server, and must not tap
+// into another package's windows (go test runs packages side by side).
+// Each test has its own (needDisplay).
 func TestMain(m *testing.M) {
-	stop := privateDisplay()
+	display, stop := displaytest.Xvfb()
+	if display != "" {
+		os.Setenv("DISPLAY", display)
+	}
 	code := m.Run()
 	stop()
 	if binDir != "" {
@@ -69,46 +85,58 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// privateDisplay starts an Xvfb and points DISPLAY at it; without Xvfb the
-// tests use the display they were given, if any.
-func privateDisplay() (stop func()) {
-	bin, err := exec.LookPath("Xvfb")
-	if err != nil {
-		return func() {}
-	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		return func() {}
-	}
-	cmd := exec.Command(bin, "-displayfd", "3", "-screen", "0", "1920x1080x24", "-nolisten", "tcp")
-	cmd.ExtraFiles = []*os.File{w}
-	// An X server outliving a killed test binary would be left behind.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	if err := cmd.Start(); err != nil {
-		return func() {}
-	}
-	w.Close()
-	line, err := bufio.NewReader(r).ReadString('\n')
-	r.Close()
-	if err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		return func() {}
-	}
-	os.Setenv("DISPLAY", ":"+strings.TrimSpace(line))
-	return func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}
-}
+var (
+	// displays are the X servers of the tests running now, by test name.
+	displaysMu sync.Mutex
+	displays   = map[string]string{}
+	// sharedDisplay is held by a test that, without Xvfb, uses the one
+	// display the tests were given.
+	sharedDisplay sync.Mutex
+)
 
+// needDisplay gives the test an X server of its own, so that tests run
+// side by side without one clicking into another's windows; without Xvfb
+// the tests take turns on the display they were given. It skips when
+// there is no display or no xdotool.
 func needDisplay(t testing.TB) {
 	t.Helper()
-	if os.Getenv("DISPLAY") == "" {
-		t.Skip("no X display: install Xvfb (scripts/install-deps.sh) or run under scripts/with-display.sh")
-	}
 	if _, err := exec.LookPath("xdotool"); err != nil {
 		t.Skip("xdotool is not installed (scripts/install-deps.sh installs it)")
+	}
+	display, stop := displaytest.Xvfb()
+	if display == "" {
+		if os.Getenv("DISPLAY") == "" {
+			t.Skip("no X display: install Xvfb (scripts/install-deps.sh) or run under scripts/with-display.sh")
+		}
+		sharedDisplay.Lock()
+		t.Cleanup(sharedDisplay.Unlock)
+		return
+	}
+	t.Cleanup(stop)
+	displaysMu.Lock()
+	displays[t.Name()] = display
+	displaysMu.Unlock()
+	t.Cleanup(func() {
+		displaysMu.Lock()
+		delete(displays, t.Name())
+		displaysMu.Unlock()
+	})
+}
+
+// displayOf is the X display of t (or of the test t is part of); "" is
+// $DISPLAY.
+func displayOf(t testing.TB) string {
+	displaysMu.Lock()
+	defer displaysMu.Unlock()
+	for name := t.Name(); ; {
+		if d, ok := displays[name]; ok {
+			return d
+		}
+		i := strings.LastIndex(name, "/")
+		if i < 0 {
+			return ""
+		}
+		name = name[:i]
 	}
 }
 
@@ -127,7 +155,11 @@ type proc struct {
 func start(t testing.TB, name string, env []string, bin string, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, name: name, cmd: exec.Command(bin, args...), done: make(chan struct{})}
-	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Env = os.Environ()
+	if d := displayOf(t); d != "" {
+		p.cmd.Env = append(p.cmd.Env, "DISPLAY="+d)
+	}
+	p.cmd.Env = append(p.cmd.Env, env...)
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -334,8 +366,7 @@ func (o *office) api(token, method, path, body string, out any) int {
 
 // kioskctl is the technician's tool, built with the others.
 func kioskctl(t testing.TB) string {
-	binaries(t)
-	return filepath.Join(binDir, "kioskctl")
+	return filepath.Join(binFolder(t), "kioskctl")
 }
 
 // kioskDev is a kioskd process.
@@ -344,6 +375,7 @@ type kioskDev struct {
 	status string // the status page's address
 	frames string // where its frames go
 	name   string
+	win    displaytest.Window // its window, once found
 }
 
 var statusLine = regexp.MustCompile(`msg="status page" .*listen=(\S+)`)
@@ -353,6 +385,10 @@ var statusLine = regexp.MustCompile(`msg="status page" .*listen=(\S+)`)
 func startDevice(t testing.TB, o *office, name, role, token, extra string, env ...string) *kioskDev {
 	return startDeviceWith(t, o, name, role, token, extra, []string{"--frames"}, env...)
 }
+
+// noFrames runs kioskd without --frames, for a test that reads no frame:
+// reading each frame back from the GPU and encoding it costs CPU.
+var noFrames []string
 
 // startDeviceWith is startDevice with kioskd's flags: "--frames" (which
 // is given the folder) and others.
@@ -459,22 +495,39 @@ func (d *kioskDev) waitTarget(id string, timeout time.Duration) {
 // tap taps target id of the kiosk's screen in its window, through X.
 func (d *kioskDev) tap(id string) {
 	d.t.Helper()
-	d.waitTarget(id, 10*time.Second)
-	tg, screen, _ := d.target(id)
-	win, err := displaytest.FindWindow(screen.Title, 10*time.Second)
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	p := screen.WindowPoint(tg.Rect.Min.Add(tg.Rect.Max).Div(2))
-	// A click the X server never hands to the window (it happens on a
-	// loaded machine) is clicked again; one the kiosk saw is never
-	// repeated, so a retry cannot take a second ticket.
-	seen := d.kiosk().Taps
-	for try := 1; ; try++ {
-		if err := win.Click(p.X, p.Y); err != nil {
+	// The target, the screen and the taps counted so far, from one look
+	// at the status page.
+	var ks device.KioskStatus
+	var tg display.Target
+	waitUntil(d.t, d.name+" offering "+id, 10*time.Second, func() bool {
+		ks = d.kiosk()
+		for _, t := range ks.Targets {
+			if t.ID == id && t.Enabled {
+				tg = t
+				return true
+			}
+		}
+		return false
+	})
+	if d.win.ID == "" {
+		win, err := displaytest.FindWindowOn(displayOf(d.t), ks.Screen.Title, 10*time.Second)
+		if err != nil {
 			d.t.Fatal(err)
 		}
-		if d.sawTapAfter(seen, 2*time.Second) {
+		d.win = win
+	}
+	p := ks.Screen.WindowPoint(tg.Rect.Min.Add(tg.Rect.Max).Div(2))
+	// A click the X server never hands to the window (it happens on a
+	// loaded machine) is clicked again; one the kiosk saw is never
+	// repeated, so a retry cannot take a second ticket. A loaded kiosk
+	// can take seconds to count a click: one clicked again too soon is a
+	// key pressed twice.
+	seen := ks.Taps
+	for try := 1; ; try++ {
+		if err := d.win.Click(p.X, p.Y); err != nil {
+			d.t.Fatal(err)
+		}
+		if d.sawTapAfter(seen, 5*time.Second) {
 			return
 		}
 		if try == 3 {
@@ -537,19 +590,27 @@ func (d *kioskDev) frame() image.Image {
 	return img
 }
 
-// waitFrame waits for a frame for which ok holds and returns it.
+// waitFrame waits for a frame for which ok holds and returns it. A frame
+// file is decoded and looked at once: decoding a full-HD picture each few
+// milliseconds would take the CPU the programs under test need.
 func (d *kioskDev) waitFrame(what string, timeout time.Duration, ok func(image.Image) bool) image.Image {
 	d.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
+	path := filepath.Join(d.frames, d.name+".png")
+	var seen os.FileInfo
+	var found image.Image
+	waitUntil(d.t, d.name+": a frame "+what, timeout, func() bool {
+		fi, err := os.Stat(path)
+		if err != nil || (seen != nil && os.SameFile(fi, seen) && fi.ModTime().Equal(seen.ModTime())) {
+			return false
+		}
+		seen = fi
 		if img := d.frame(); img != nil && ok(img) {
-			return img
+			found = img
+			return true
 		}
-		if time.Now().After(deadline) {
-			d.t.Fatalf("%s: no frame %s within %v", d.name, what, timeout)
-		}
-		time.Sleep(30 * time.Millisecond)
-	}
+		return false
+	})
+	return found
 }
 
 func waitUntil(t testing.TB, what string, timeout time.Duration, cond func() bool) {

@@ -163,12 +163,13 @@ func ticketPNGs(dir string) []string {
 // with the QR code of its e-ticket. The next resident, in Polish, gets
 // the next number in Polish.
 func TestKioskPrintsTheTicketByTaps(t *testing.T) {
+	t.Parallel()
 	needDisplay(t)
 	o := startOffice(t)
 	var office queue.Office
 	o.api(o.tokens["kiosk"], "GET", "/config", "", &office)
 	paper := t.TempDir()
-	kiosk := startDevice(t, o, "kiosk", "ticket", "kiosk", fmt.Sprintf("[printer]\nuri = \"emulator://%s\"\n", paper))
+	kiosk := startDeviceWith(t, o, "kiosk", "ticket", "kiosk", fmt.Sprintf("[printer]\nuri = \"emulator://%s\"\n", paper), noFrames)
 	kiosk.issueByTaps("uk", "family")
 	kiosk.issueByTaps("", "family") // back in Polish by itself
 	waitUntil(t, "two tickets printed", 10*time.Second, func() bool { return len(ticketPNGs(paper)) == 2 && len(kiosk.printedTickets()) == 2 })
@@ -210,11 +211,12 @@ func TestKioskPrintsTheTicketByTaps(t *testing.T) {
 // lease): on restart the kiosk finds the ticket, keeps it to hand in (a
 // resident may hold it), and hands it in once when the server is back.
 func TestKioskKilledBetweenJournalAndPrint(t *testing.T) {
+	t.Parallel()
 	needDisplay(t)
 	o := startOffice(t)
 	paper := t.TempDir()
 	extra := fmt.Sprintf("[printer]\nuri = \"emulator://%s\"\n", paper)
-	kiosk := startDevice(t, o, "kiosk", "ticket", "kiosk", extra, crashEnv+"=after-journal")
+	kiosk := startDeviceWith(t, o, "kiosk", "ticket", "kiosk", extra, noFrames, crashEnv+"=after-journal")
 	waitUntil(t, "the leases", 10*time.Second, func() bool { return kiosk.kiosk().Leases["family"] == 20 })
 	o.proc.stop()
 	kiosk.tap("service:family")
@@ -231,7 +233,7 @@ func TestKioskKilledBetweenJournalAndPrint(t *testing.T) {
 		t.Fatalf("%d tickets printed before the kill", n)
 	}
 
-	again := runDevice(t, kiosk.cmd.Args[2], kiosk.frames, "kiosk")
+	again := runDeviceWith(t, kiosk.cmd.Args[2], kiosk.frames, "kiosk", noFrames)
 	again.waitLog(regexp.MustCompile(`printing was cut short; a resident may hold it, so it will be handed in" .*ticket=`+number+` `), 10*time.Second)
 	if ks := again.kiosk(); ks.Journal.PendingHandIns != 1 {
 		t.Errorf("after the restart %d tickets wait to be handed in, want 1", ks.Journal.PendingHandIns)
@@ -255,11 +257,12 @@ func TestKioskKilledBetweenJournalAndPrint(t *testing.T) {
 // printed from the lease, and once the server is back all 50 are in its
 // queue once each, in the order they were issued.
 func TestKioskFiftyTicketsWhileTheServerIsDown(t *testing.T) {
+	t.Parallel()
 	needDisplay(t)
 	o := startOffice(t)
 	paper := t.TempDir()
 	// Sent at full speed: this test is about the tickets, not the paper.
-	kiosk := startDevice(t, o, "kiosk", "ticket", "kiosk", fmt.Sprintf("[printer]\nuri = \"emulator://%s?pace=off\"\n", paper))
+	kiosk := startDeviceWith(t, o, "kiosk", "ticket", "kiosk", fmt.Sprintf("[printer]\nuri = \"emulator://%s?pace=off\"\n", paper), noFrames)
 	services := []string{"family", "child800", "good-start", "care"}
 	waitUntil(t, "the leases", 10*time.Second, func() bool {
 		left := kiosk.kiosk().Leases
@@ -339,6 +342,7 @@ func emulatorProcess(t *testing.T, paper string) string {
 // shown on the screen with the QR code of its e-ticket, nothing comes out
 // of the printer for it, and staff see the fault on the server.
 func TestKioskPaperOutShowsTheTicketOnScreen(t *testing.T) {
+	t.Parallel()
 	needDisplay(t)
 	o := startOffice(t)
 	paper := t.TempDir()
@@ -387,16 +391,17 @@ func TestKioskPaperOutShowsTheTicketOnScreen(t *testing.T) {
 // window manager's request to close (Alt+F4, a close button) is refused
 // and logged. Taps still land where the buttons are drawn.
 func TestKioskFullscreenCannotBeLeft(t *testing.T) {
+	t.Parallel()
 	needDisplay(t)
-	size, err := displaytest.ScreenSize()
+	size, err := displaytest.ScreenSizeOn(displayOf(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := startOffice(t)
 	screen := fmt.Sprintf("[screen]\nwindowed = false\nwidth = %d\nheight = %d\n", size.X, size.Y)
-	kiosk := startDevice(t, o, "kiosk", "ticket", "kiosk", screen+fmt.Sprintf("[printer]\nuri = \"emulator://%s\"\n", t.TempDir()))
+	kiosk := startDeviceWith(t, o, "kiosk", "ticket", "kiosk", screen+fmt.Sprintf("[printer]\nuri = \"emulator://%s\"\n", t.TempDir()), noFrames)
 	kiosk.waitTarget("service:family", 10*time.Second)
-	win, err := displaytest.FindWindow("numerek-kiosk", 10*time.Second)
+	win, err := displaytest.FindWindowOn(displayOf(t), "numerek-kiosk", 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -436,10 +441,11 @@ func TestKioskFullscreenCannotBeLeft(t *testing.T) {
 // A windowed kioskd (a technician's or developer's desk) closes with its
 // window and ends cleanly.
 func TestWindowedDeviceClosesWithItsWindow(t *testing.T) {
+	t.Parallel()
 	needDisplay(t)
 	o := startOffice(t)
-	counter := startDevice(t, o, "counter1", "counter", "counter1", "[counter]\nnumber = 1\n")
-	win, err := displaytest.FindWindow("numerek-counter1", 10*time.Second)
+	counter := startDeviceWith(t, o, "counter1", "counter", "counter1", "[counter]\nnumber = 1\n", noFrames)
+	win, err := displaytest.FindWindowOn(displayOf(t), "numerek-counter1", 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -450,7 +456,13 @@ func TestWindowedDeviceClosesWithItsWindow(t *testing.T) {
 	ended := false
 	for try := 0; try < 10 && !ended; try++ {
 		if err := win.RequestClose(); err != nil {
-			t.Fatal(err)
+			if try == 0 {
+				t.Fatal(err)
+			}
+			// The window is gone: the last request closed it, and kioskd
+			// is ending (slowly, on a loaded machine).
+			state, ended = counter.exited(10 * time.Second)
+			break
 		}
 		state, ended = counter.exited(time.Second)
 	}

@@ -54,6 +54,7 @@ func TestConfigurationChecked(t *testing.T) {
 // --screenshot writes the first frame that shows the office and exits:
 // the counter display of counter 1, serving the ticket just called.
 func TestScreenshot(t *testing.T) {
+	t.Parallel()
 	needDisplay(t)
 	o := startOffice(t)
 	o.api(o.tokens["counter1"], "POST", "/counters/1/open", "", nil)
@@ -70,7 +71,11 @@ number = 1
 	_, bin := binaries(t)
 	shot := func(name string) image.Image {
 		out := filepath.Join(t.TempDir(), name)
-		if msg, err := exec.Command(bin, "--config", cfg, "--screenshot", out).CombinedOutput(); err != nil {
+		cmd := exec.Command(bin, "--config", cfg, "--screenshot", out)
+		if d := displayOf(t); d != "" {
+			cmd.Env = append(os.Environ(), "DISPLAY="+d)
+		}
+		if msg, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("--screenshot: %v\n%s", err, msg)
 		}
 		return readPNG(t, out)

@@ -36,6 +36,7 @@ func silentHall(t testing.TB, o *office) (*kioskDev, *faultproxy.Proxy) {
 // it cannot reach the server; when the link is back it says so no more
 // and has the calls made meanwhile.
 func TestHallSaysOfflineSoonAfterASilentCut(t *testing.T) {
+	t.Parallel()
 	needDisplay(t)
 	o := startOffice(t)
 	hall, proxy := silentHall(t, o)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -16,15 +17,43 @@ import (
 	"github.com/numerek/numerek/protocol"
 )
 
-// buildServer builds the queue-server binary once for the process tests.
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+// buildServer builds the queue-server binary once for all the process
+// tests of the run (a build is seconds of linking, not worth repeating), or
+// takes it from $NUMEREK_TEST_BIN, a folder where scripts/test.sh built it
+// once for every package that runs it.
 func buildServer(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "queue-server")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	if dir := os.Getenv("NUMEREK_TEST_BIN"); dir != "" {
+		return filepath.Join(dir, "queue-server")
 	}
-	return bin
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "queue-server-test-bin")
+		if buildErr != nil {
+			return
+		}
+		if out, err := exec.Command("go", "build", "-o", binDir, ".").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return filepath.Join(binDir, "queue-server")
+}
+
+// TestMain removes the binary the process tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
 }
 
 // process is a running queue-server.
@@ -74,6 +103,7 @@ func TestKillDuringLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills a server process")
 	}
+	t.Parallel()
 	bin := buildServer(t)
 	data := t.TempDir()
 	tok := token(t, bin, data, "--role", "ticket", "--label", "kiosk")

@@ -197,9 +197,11 @@ func TestDamagedOfficeFileStopsStartUp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs server processes")
 	}
+	t.Parallel()
 	seeded, bin, _ := seededData(t)
 	for _, how := range []string{"emptied", "cut to 1000 bytes", "cut to 3 pages", "cut in half", "last page cut short", "pages overwritten", "meta page 0 zeroed", "meta page 1 zeroed", "both meta pages zeroed"} {
 		t.Run(how, func(t *testing.T) {
+			t.Parallel()
 			data := copyDir(t, seeded)
 			path := filepath.Join(data, "offices", officeID+".db")
 			damageFile(t, path, how, rand.New(rand.NewPCG(5, 6)))
@@ -223,6 +225,7 @@ func TestRandomPageDamageNeverCrashesTheServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs server processes")
 	}
+	t.Parallel()
 	seeded, bin, _ := seededData(t)
 	orig, err := os.ReadFile(filepath.Join(seeded, "offices", officeID+".db"))
 	if err != nil {
@@ -304,6 +307,7 @@ func TestBackupWhileServingThenRecover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs server processes")
 	}
+	t.Parallel()
 	bin := buildServer(t)
 	data := t.TempDir()
 	tok := token(t, bin, data, "--role", "ticket", "--label", "kiosk")
@@ -395,6 +399,7 @@ func TestScheduledBackups(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs server processes")
 	}
+	t.Parallel()
 	bin := buildServer(t)
 	data, backups := t.TempDir(), t.TempDir()
 	office, err := os.ReadFile("../../examples/offices/starachowice.toml")

@@ -6,6 +6,7 @@
 package displaytest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -13,6 +14,9 @@ import (
 	"image/png"
 	"os"
 	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -50,18 +54,34 @@ func Main(m *testing.M, scenarios map[string]Scenario) {
 // Param reads a scenario parameter that Run passed as "name=value".
 func Param(name string) string { return os.Getenv("NUMEREK_DISPLAYTEST_P_" + name) }
 
+// sharedDisplay is held by a child that runs on $DISPLAY (when Xvfb is
+// missing): children that share a display must take turns, as they click
+// with its one pointer.
+var sharedDisplay sync.Mutex
+
 // Run runs scenario in a child process with params ("name=value", read
 // with Param) and fails tb with the child's output if it fails or takes
-// longer than timeout. It skips when there is no X display.
+// longer than timeout. The child has an X server of its own (Xvfb), so
+// tests that call Run can run side by side; without Xvfb the children take
+// turns on $DISPLAY. It skips when there is no X display.
 func Run(tb testing.TB, scenario, dir string, timeout time.Duration, params ...string) {
 	tb.Helper()
-	if os.Getenv("DISPLAY") == "" {
-		tb.Skip("no X display: run the tests under scripts/with-display.sh")
+	display, stop := Xvfb()
+	defer stop()
+	if display == "" {
+		if os.Getenv("DISPLAY") == "" {
+			tb.Skip("no X display: install Xvfb or run the tests under scripts/with-display.sh")
+		}
+		sharedDisplay.Lock()
+		defer sharedDisplay.Unlock()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$", "-test.bench=^$")
 	cmd.Env = append(os.Environ(), envScenario+"="+scenario, envDir+"="+dir)
+	if display != "" {
+		cmd.Env = append(cmd.Env, "DISPLAY="+display)
+	}
 	for _, p := range params {
 		cmd.Env = append(cmd.Env, "NUMEREK_DISPLAYTEST_P_"+p)
 	}
@@ -100,3 +120,46 @@ func FindWindow(title string, timeout time.Duration) (Window, error) {
 
 // ScreenSize is the size of the X screen the tests run on.
 func ScreenSize() (image.Point, error) { return xwin.ScreenSize() }
+
+// FindWindowOn is FindWindow on the X display named display (":3").
+func FindWindowOn(display, title string, timeout time.Duration) (Window, error) {
+	return xwin.FindOn(display, title, timeout)
+}
+
+// ScreenSizeOn is the size of the X screen of display.
+func ScreenSizeOn(display string) (image.Point, error) { return xwin.ScreenSizeOn(display) }
+
+// Xvfb starts an X server on a display it picks itself (no two can pick
+// the same) and returns the display's name (":3") and how to stop it; the
+// name is "" when Xvfb cannot be started.
+func Xvfb() (display string, stop func()) {
+	bin, err := exec.LookPath("Xvfb")
+	if err != nil {
+		return "", func() {}
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return "", func() {}
+	}
+	cmd := exec.Command(bin, "-displayfd", "3", "-screen", "0", "1920x1080x24", "-nolisten", "tcp")
+	cmd.ExtraFiles = []*os.File{w}
+	// An X server outliving a killed test binary would be left behind.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		r.Close()
+		return "", func() {}
+	}
+	w.Close()
+	line, err := bufio.NewReader(r).ReadString('\n')
+	r.Close()
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return "", func() {}
+	}
+	return ":" + strings.TrimSpace(line), func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}
+}

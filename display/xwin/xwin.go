@@ -8,6 +8,7 @@ package xwin
 import (
 	"fmt"
 	"image"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -18,17 +19,27 @@ import (
 )
 
 // Window is an X window found by its title.
-type Window struct{ ID string }
+type Window struct {
+	ID string
+	// Display is the X display the window is on (":3"); empty is $DISPLAY.
+	Display string
+}
 
-// Find waits for a shown window titled exactly title; with no timeout
-// it looks once.
+// Find waits for a shown window titled exactly title on $DISPLAY; with no
+// timeout it looks once.
 func Find(title string, timeout time.Duration) (Window, error) {
+	return FindOn("", title, timeout)
+}
+
+// FindOn is Find on the X display named display (empty is $DISPLAY): tests
+// that run side by side each give their windows an X server of their own.
+func FindOn(display, title string, timeout time.Duration) (Window, error) {
 	deadline := time.Now().Add(timeout)
 	for {
-		out, err := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^"+title+"$").Output()
+		out, err := command(display, "search", "--onlyvisible", "--name", "^"+title+"$").Output()
 		if err == nil {
 			if f := strings.Fields(string(out)); len(f) > 0 {
-				return Window{ID: f[0]}, nil
+				return Window{ID: f[0], Display: display}, nil
 			}
 		}
 		if time.Now().After(deadline) {
@@ -44,14 +55,14 @@ func Find(title string, timeout time.Duration) (Window, error) {
 func (w Window) Click(x, y int) error {
 	// Raised first: the click goes to whatever window is on top where the
 	// pointer is, and without a window manager windows may overlap.
-	if err := xdotool("windowraise", w.ID); err != nil {
+	if err := xdotool(w.Display, "windowraise", w.ID); err != nil {
 		return err
 	}
-	if err := xdotool("mousemove", "--window", w.ID, strconv.Itoa(x), strconv.Itoa(y), "mousedown", "1"); err != nil {
+	if err := xdotool(w.Display, "mousemove", "--window", w.ID, strconv.Itoa(x), strconv.Itoa(y), "mousedown", "1"); err != nil {
 		return err
 	}
 	time.Sleep(60 * time.Millisecond)
-	err := xdotool("mouseup", "1")
+	err := xdotool(w.Display, "mouseup", "1")
 	time.Sleep(30 * time.Millisecond)
 	return err
 }
@@ -59,18 +70,18 @@ func (w Window) Click(x, y int) error {
 // Type focuses the window and types s as a keyboard (or a barcode
 // scanner) would; "\n" is Enter.
 func (w Window) Type(s string) error {
-	if err := xdotool("windowfocus", "--sync", w.ID); err != nil {
+	if err := xdotool(w.Display, "windowfocus", "--sync", w.ID); err != nil {
 		return err
 	}
 	lines := strings.Split(s, "\n")
 	for i, line := range lines {
 		if line != "" {
-			if err := xdotool("type", "--delay", "8", line); err != nil {
+			if err := xdotool(w.Display, "type", "--delay", "8", line); err != nil {
 				return err
 			}
 		}
 		if i < len(lines)-1 {
-			if err := xdotool("key", "Return"); err != nil {
+			if err := xdotool(w.Display, "key", "Return"); err != nil {
 				return err
 			}
 		}
@@ -78,8 +89,17 @@ func (w Window) Type(s string) error {
 	return nil
 }
 
-func xdotool(args ...string) error {
-	out, err := exec.Command("xdotool", args...).CombinedOutput()
+// command is xdotool with args, on display (empty is $DISPLAY).
+func command(display string, args ...string) *exec.Cmd {
+	cmd := exec.Command("xdotool", args...)
+	if display != "" {
+		cmd.Env = append(os.Environ(), "DISPLAY="+display)
+	}
+	return cmd
+}
+
+func xdotool(display string, args ...string) error {
+	out, err := command(display, args...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("xdotool %s: %v: %s", strings.Join(args, " "), err, out)
 	}
@@ -89,11 +109,11 @@ func xdotool(args ...string) error {
 // Keys focuses the window and presses each key (xdotool key names, such
 // as "Escape" or "alt+F4") as a keyboard would.
 func (w Window) Keys(keys ...string) error {
-	if err := xdotool("windowfocus", "--sync", w.ID); err != nil {
+	if err := xdotool(w.Display, "windowfocus", "--sync", w.ID); err != nil {
 		return err
 	}
 	for _, k := range keys {
-		if err := xdotool("key", "--clearmodifiers", k); err != nil {
+		if err := xdotool(w.Display, "key", "--clearmodifiers", k); err != nil {
 			return err
 		}
 	}
@@ -102,7 +122,7 @@ func (w Window) Keys(keys ...string) error {
 
 // Geometry is where the window is on the screen and how large.
 func (w Window) Geometry() (image.Rectangle, error) {
-	out, err := exec.Command("xdotool", "getwindowgeometry", "--shell", w.ID).Output()
+	out, err := command(w.Display, "getwindowgeometry", "--shell", w.ID).Output()
 	if err != nil {
 		return image.Rectangle{}, fmt.Errorf("reading the geometry of window %s: %w", w.ID, err)
 	}
@@ -110,9 +130,12 @@ func (w Window) Geometry() (image.Rectangle, error) {
 	return image.Rect(v["X"], v["Y"], v["X"]+v["WIDTH"], v["Y"]+v["HEIGHT"]), nil
 }
 
-// ScreenSize is the size of the X screen.
-func ScreenSize() (image.Point, error) {
-	out, err := exec.Command("xdotool", "getdisplaygeometry", "--shell").Output()
+// ScreenSize is the size of the X screen of $DISPLAY.
+func ScreenSize() (image.Point, error) { return ScreenSizeOn("") }
+
+// ScreenSizeOn is the size of the X screen of display (empty is $DISPLAY).
+func ScreenSizeOn(display string) (image.Point, error) {
+	out, err := command(display, "getdisplaygeometry", "--shell").Output()
 	if err != nil {
 		return image.Point{}, fmt.Errorf("reading the display's size: %w", err)
 	}
@@ -140,7 +163,7 @@ func (w Window) RequestClose() error {
 	if err != nil {
 		return fmt.Errorf("window id %q: %w", w.ID, err)
 	}
-	conn, err := xgb.NewConn()
+	conn, err := xgb.NewConnDisplay(w.Display)
 	if err != nil {
 		return fmt.Errorf("connecting to the X server: %w", err)
 	}

@@ -130,12 +130,10 @@ func shoot(t testing.TB, ctx context.Context, name string, leave [2]int64) {
 		suffix string
 		size   [2]int64
 	}{{"phone", phone}, {"desktop", desktop}} {
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		var png []byte
+		err := setSize(ctx, s.size)
 		if err == nil {
-			err = setSize(ctx, s.size)
-			if err == nil {
-				png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
-			}
+			png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		}
 		if err != nil {
 			t.Fatalf("%s: screenshot: %v", name, err)
@@ -199,6 +197,7 @@ func do(t testing.TB, ctx context.Context, what string, steps ...chromedp.Action
 // a forged CSRF token and a move at another counter are refused, and every
 // page passes axe-core's WCAG 2.1 AA rules and is photographed.
 func TestBrowserBookCheckInCall(t *testing.T) {
+	t.Parallel() // its own server and browser: it runs beside the other browser tests
 	e := newEnv(t)
 	browser := newChrome(t)
 	resident := browser
@@ -359,6 +358,7 @@ func TestBrowserBookCheckInCall(t *testing.T) {
 // The accessibility check itself can fail: a page with an image without a
 // text alternative and a nameless button is caught.
 func TestAxeCatchesViolations(t *testing.T) {
+	t.Parallel() // its own server and browser: it runs beside the other browser tests
 	ctx := newChrome(t)
 	bad := `data:text/html,<html lang="en"><title>x</title><main><img src="x.png"><button></button></main></html>`
 	do(t, ctx, "bad page", chromedp.Navigate(bad))

@@ -114,6 +114,7 @@ func withLang(path, lang string) string {
 // control may reach past the screen's edge, nothing may spill out of its
 // box or hide in a box that scrolls sideways.
 func TestBrowserLongTextFits(t *testing.T) {
+	t.Parallel() // its own server and browser: it runs beside the other browser tests
 	e := newEnv(t)
 	browser := newChrome(t)
 	o := e.office.ID
