@@ -15,6 +15,7 @@ import (
 
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /api/v1/openapi.yaml", serveDocument)
 	s.mux.HandleFunc("GET /api/v1/offices", s.listOffices)
 	s.mux.HandleFunc("GET /api/v1/whoami", s.whoAmI)
 	s.mux.HandleFunc("GET /api/v1/offices/{office}/state", s.office(s.getState))

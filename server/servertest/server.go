@@ -21,6 +21,7 @@ import (
 	_ "time/tzdata" // the office's time zone on machines without one
 
 	"github.com/numerek/numerek"
+	"github.com/numerek/numerek/api/apitest"
 	"github.com/numerek/numerek/officeconfig"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server"
@@ -64,6 +65,10 @@ type Options struct {
 	// PublicURL makes ticket answers carry an e-ticket address; default
 	// http://numerek.test.
 	PublicURL string
+	// CheckAPI holds every request and answer to the API's document
+	// (api/openapi.yaml, see api/apitest); what does not match fails the
+	// test when it ends.
+	CheckAPI bool
 }
 
 // Server is a queue server running the example office (Starachowice).
@@ -82,6 +87,10 @@ type Server struct {
 	opts   Options
 	addr   string
 	tokens *store.TokenStore
+
+	// monitor, when the options ask for it, checks the exchanges against
+	// the API's document across restarts.
+	monitor *apitest.Monitor
 
 	mu      sync.Mutex
 	running *running
@@ -117,13 +126,19 @@ func Start(t testing.TB, opts Options) *Server {
 		opts.PublicURL = "http://numerek.test"
 	}
 	dir := t.TempDir()
+	var monitor *apitest.Monitor
+	if opts.CheckAPI {
+		// Made before Stop is registered, so it reports after the server
+		// has closed and its streams have ended.
+		monitor = apitest.NewMonitor(t)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := &Server{
 		URL: "http://" + ln.Addr().String(), Office: o, Clock: NewClock(opts.Start), Dir: dir,
-		t: t, opts: opts, addr: ln.Addr().String(), tokens: store.NewTokenStore(filepath.Join(dir, "tokens.db")),
+		t: t, opts: opts, addr: ln.Addr().String(), monitor: monitor, tokens: store.NewTokenStore(filepath.Join(dir, "tokens.db")),
 	}
 	s.Tokens = map[string]string{
 		"ticket": s.Token("ticket", 0, "kiosk"), "hall": s.Token("hall", 0, "hall"),
@@ -166,8 +181,12 @@ func (s *Server) start(ln net.Listener) error {
 		Offices: []*actor.Actor{a}, Tokens: s.tokens, Clock: s.Clock.Now, Logger: logger,
 		Heartbeat: s.opts.Heartbeat, Booking: desk, Links: signer,
 	})
+	var h http.Handler = srv
+	if s.monitor != nil {
+		h = s.monitor.Wrap(srv)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{http: &http.Server{Handler: srv}, actor: a, desk: desk, log: l, web: web, cancel: cancel, done: make(chan struct{})}
+	r := &running{http: &http.Server{Handler: h}, actor: a, desk: desk, log: l, web: web, cancel: cancel, done: make(chan struct{})}
 	go func() { defer close(r.done); a.Run(ctx) }()
 	go func() { _ = r.http.Serve(ln) }()
 	s.mu.Lock()
