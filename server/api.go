@@ -81,7 +81,12 @@ func (s *Server) getConfig(w http.ResponseWriter, r *http.Request, p Principal, 
 func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {
 	cursor, err := protocol.Cursor(r)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, protocol.ErrorResponse{Error: err.Error(), Field: "Last-Event-ID"})
+		// The header wins over the query parameter (protocol.Cursor).
+		field := "Last-Event-ID"
+		if r.Header.Get("Last-Event-ID") == "" {
+			field = "after"
+		}
+		writeError(w, http.StatusBadRequest, protocol.ErrorResponse{Error: err.Error(), Field: field})
 		return
 	}
 	ServeEvents(w, r, a, cursor, s.heartbeat)
