@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -166,12 +167,25 @@ func checkLang(lang string) error {
 	return nil
 }
 
-// scopedRequestID keeps one device's request ids apart from another's.
+// maxRequestID is the longest request id a device may choose (docs/api.md),
+// and the longest the office stores.
+const maxRequestID = 64
+
+// scopedRequestID keeps one device's request ids apart from another's by
+// the token's id. A device's id that fits but would not fit with the
+// token's id before it goes by its digest instead (ids that fit stay as
+// they always were stored); one too long stays too long, for the office
+// to refuse.
 func scopedRequestID(p Principal, id string) string {
 	if id == "" {
 		return ""
 	}
-	return p.Token.ID + "/" + id
+	scoped := p.Token.ID + "/" + id
+	if len(scoped) > maxRequestID && len(id) <= maxRequestID {
+		sum := sha256.Sum256([]byte(id))
+		scoped = p.Token.ID + "/#" + hex.EncodeToString(sum[:20])
+	}
+	return scoped
 }
 
 // ticketResult answers with the command's ticket: created (201) when the
