@@ -158,8 +158,8 @@ func (s *Server) postTicket(w http.ResponseWriter, r *http.Request, p Principal,
 	s.ticketResult(w, r, a, req.Lang, res, http.StatusCreated)
 }
 
-// checkLang refuses a language the product does not speak; empty is the
-// office's default.
+// checkLang refuses a language the product does not speak; empty is left
+// to the command (an issue refuses it, a check-in takes the booking's).
 func checkLang(lang string) error {
 	if lang != "" && !i18n.Supported(lang) {
 		return &badRequest{field: "lang", msg: fmt.Sprintf("lang: %q is not one of pl, en, lt, ru, uk", lang)}
