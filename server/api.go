@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /api/v1/openapi.yaml", serveDocument)
 	s.mux.HandleFunc("GET /api/v1/offices", s.listOffices)
 	s.mux.HandleFunc("GET /api/v1/whoami", s.whoAmI)
 	s.mux.HandleFunc("GET /api/v1/offices/{office}/state", s.office(s.getState))
@@ -80,7 +82,12 @@ func (s *Server) getConfig(w http.ResponseWriter, r *http.Request, p Principal, 
 func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {
 	cursor, err := protocol.Cursor(r)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, protocol.ErrorResponse{Error: err.Error(), Field: "Last-Event-ID"})
+		// The header wins over the query parameter (protocol.Cursor).
+		field := "Last-Event-ID"
+		if r.Header.Get("Last-Event-ID") == "" {
+			field = "after"
+		}
+		writeError(w, http.StatusBadRequest, protocol.ErrorResponse{Error: err.Error(), Field: field})
 		return
 	}
 	ServeEvents(w, r, a, cursor, s.heartbeat)
@@ -151,8 +158,8 @@ func (s *Server) postTicket(w http.ResponseWriter, r *http.Request, p Principal,
 	s.ticketResult(w, r, a, req.Lang, res, http.StatusCreated)
 }
 
-// checkLang refuses a language the product does not speak; empty is the
-// office's default.
+// checkLang refuses a language the product does not speak; empty is left
+// to the command (an issue refuses it, a check-in takes the booking's).
 func checkLang(lang string) error {
 	if lang != "" && !i18n.Supported(lang) {
 		return &badRequest{field: "lang", msg: fmt.Sprintf("lang: %q is not one of pl, en, lt, ru, uk", lang)}
@@ -160,12 +167,25 @@ func checkLang(lang string) error {
 	return nil
 }
 
-// scopedRequestID keeps one device's request ids apart from another's.
+// maxRequestID is the longest request id a device may choose (docs/api.md),
+// and the longest the office stores.
+const maxRequestID = 64
+
+// scopedRequestID keeps one device's request ids apart from another's by
+// the token's id. A device's id that fits but would not fit with the
+// token's id before it goes by its digest instead (ids that fit stay as
+// they always were stored); one too long stays too long, for the office
+// to refuse.
 func scopedRequestID(p Principal, id string) string {
 	if id == "" {
 		return ""
 	}
-	return p.Token.ID + "/" + id
+	scoped := p.Token.ID + "/" + id
+	if len(scoped) > maxRequestID && len(id) <= maxRequestID {
+		sum := sha256.Sum256([]byte(id))
+		scoped = p.Token.ID + "/#" + hex.EncodeToString(sum[:20])
+	}
+	return scoped
 }
 
 // ticketResult answers with the command's ticket: created (201) when the

@@ -14,6 +14,7 @@ import (
 	"time"
 	_ "time/tzdata"
 
+	"github.com/numerek/numerek/api/apitest"
 	"github.com/numerek/numerek/internal/testclock"
 	"github.com/numerek/numerek/officeconfig"
 	"github.com/numerek/numerek/queue"
@@ -30,6 +31,7 @@ type env struct {
 	tokens  map[string]string // role name (counter5, ...) -> secret
 	office  *queue.Office
 	dataDir string
+	srv     *Server
 }
 
 func newEnv(t testing.TB, opts actor.Options) *env {
@@ -81,7 +83,14 @@ func newEnv(t testing.TB, opts actor.Options) *env {
 	make("admin", store.Token{Office: o.ID, Role: "admin", Label: "kierownik"})
 	make("other-office", store.Token{Office: other.Offices[0].ID, Role: "admin"})
 	srv := New(Config{Offices: list, Tokens: ts, Clock: clock.Now, Logger: logger, Heartbeat: 200 * time.Millisecond})
-	hs := httptest.NewServer(srv)
+	e.srv = srv
+	var h http.Handler = srv
+	if _, bench := t.(*testing.B); !bench {
+		// Every request and answer of the tests is held to the API's
+		// document; benchmarks measure the server alone.
+		h = apitest.NewMonitor(t).Wrap(srv)
+	}
+	hs := httptest.NewServer(h)
 	e.url = hs.URL
 	t.Cleanup(func() {
 		hs.CloseClientConnections()

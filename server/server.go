@@ -44,7 +44,7 @@ type Config struct {
 
 // Server routes the API. Further pages (web/) mount on it with Handle.
 type Server struct {
-	mux       *http.ServeMux
+	mux       *routeMux
 	offices   map[string]*actor.Actor
 	order     []string
 	auth      *authenticator
@@ -60,7 +60,7 @@ type Server struct {
 // New builds the server and its routes.
 func New(cfg Config) *Server {
 	s := &Server{
-		mux: http.NewServeMux(), offices: map[string]*actor.Actor{},
+		mux: &routeMux{ServeMux: http.NewServeMux()}, offices: map[string]*actor.Actor{},
 		auth: newAuthenticator(cfg.Tokens, cfg.Clock), clock: cfg.Clock,
 		log: cfg.Logger, cat: cfg.Catalog, heartbeat: cfg.Heartbeat,
 		booking: cfg.Booking, links: cfg.Links, timeouts: cfg.Timeouts.orDefaults(),

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/numerek/numerek/api/apitest"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/store"
 )
@@ -42,7 +43,9 @@ func serveLimited(t *testing.T, e *env, lim Timeouts, heartbeat time.Duration) s
 	if err != nil {
 		t.Fatal(err)
 	}
+	mon := apitest.NewMonitor(t)
 	hs := srv.HTTPServer()
+	hs.Handler = mon.Wrap(hs.Handler)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = hs.Serve(ln) }()
 	t.Cleanup(func() {

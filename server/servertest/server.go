@@ -21,6 +21,7 @@ import (
 	_ "time/tzdata" // the office's time zone on machines without one
 
 	"github.com/numerek/numerek"
+	"github.com/numerek/numerek/api/apitest"
 	"github.com/numerek/numerek/officeconfig"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server"
@@ -83,6 +84,10 @@ type Server struct {
 	addr   string
 	tokens *store.TokenStore
 
+	// monitor checks the exchanges against the API's document across
+	// restarts; nil in benchmarks.
+	monitor *apitest.Monitor
+
 	mu      sync.Mutex
 	running *running
 }
@@ -98,7 +103,9 @@ type running struct {
 	done   chan struct{}
 }
 
-// Start runs the server; it stops when the test ends.
+// Start runs the server; it stops when the test ends. In a test (not a
+// benchmark) every request to the API and its answer are checked against
+// the API's document (api/apitest), and a mismatch fails the test.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
 	data, err := numerek.ExampleOffices.ReadFile(numerek.DefaultOfficeFile)
@@ -117,13 +124,21 @@ func Start(t testing.TB, opts Options) *Server {
 		opts.PublicURL = "http://numerek.test"
 	}
 	dir := t.TempDir()
+	var monitor *apitest.Monitor
+	if _, bench := t.(*testing.B); !bench {
+		// Every request and answer of a test is held to the API's document;
+		// benchmarks measure the server alone. Made before Stop is
+		// registered, so it reports after the server has closed and its
+		// streams have ended.
+		monitor = apitest.NewMonitor(t)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := &Server{
 		URL: "http://" + ln.Addr().String(), Office: o, Clock: NewClock(opts.Start), Dir: dir,
-		t: t, opts: opts, addr: ln.Addr().String(), tokens: store.NewTokenStore(filepath.Join(dir, "tokens.db")),
+		t: t, opts: opts, addr: ln.Addr().String(), monitor: monitor, tokens: store.NewTokenStore(filepath.Join(dir, "tokens.db")),
 	}
 	s.Tokens = map[string]string{
 		"ticket": s.Token("ticket", 0, "kiosk"), "hall": s.Token("hall", 0, "hall"),
@@ -166,8 +181,12 @@ func (s *Server) start(ln net.Listener) error {
 		Offices: []*actor.Actor{a}, Tokens: s.tokens, Clock: s.Clock.Now, Logger: logger,
 		Heartbeat: s.opts.Heartbeat, Booking: desk, Links: signer,
 	})
+	var h http.Handler = srv
+	if s.monitor != nil {
+		h = s.monitor.Wrap(srv)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{http: &http.Server{Handler: srv}, actor: a, desk: desk, log: l, web: web, cancel: cancel, done: make(chan struct{})}
+	r := &running{http: &http.Server{Handler: h}, actor: a, desk: desk, log: l, web: web, cancel: cancel, done: make(chan struct{})}
 	go func() { defer close(r.done); a.Run(ctx) }()
 	go func() { _ = r.http.Serve(ln) }()
 	s.mu.Lock()
