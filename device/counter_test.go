@@ -11,6 +11,7 @@ import (
 	"periph.io/x/conn/v3/gpio/gpiotest"
 
 	"github.com/numerek/numerek/device/config"
+	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/servertest"
@@ -45,41 +46,36 @@ func TestCounterButtonsActAtTheCounter(t *testing.T) {
 	for i := range 2 {
 		srv.MustCall(srv.Tokens["ticket"], "POST", "/tickets", `{"service":"family","lang":"pl","request_id":"b`+string(rune('0'+i))+`"}`, 201)
 	}
-	press := func(b config.Button) {
+	ticket := func(id string) queue.Ticket { return srv.Tickets()["2026-11-23-"+id] }
+	// press holds a button down until the device counts the press, lets it
+	// go, and waits until the server shows what the press did. A press the
+	// device did not count (its release of the last press still settling
+	// on a loaded machine) is pressed again; a counted one never is.
+	press := func(b config.Button, what string, done func() bool) {
 		t.Helper()
 		before := presses.Load()
-		time.Sleep(30 * time.Millisecond)
-		pins[b].EdgesChan <- gpio.Low
-		time.Sleep(40 * time.Millisecond)
-		pins[b].EdgesChan <- gpio.High
-		deadline := time.Now().Add(2 * time.Second)
-		for presses.Load() == before && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
+		for try := 1; ; try++ {
+			pins[b].EdgesChan <- gpio.Low
+			counted := waitfor.Within(time.Second, func() bool { return presses.Load() > before })
+			pins[b].EdgesChan <- gpio.High
+			if counted {
+				break
+			}
+			if try == 5 {
+				t.Fatalf("the %s button was pressed %d times and no press was counted", b, try)
+			}
 		}
-		time.Sleep(100 * time.Millisecond) // the action reaches the server
+		waitfor.Until(t, what, 5*time.Second, done)
 	}
-	ticket := func(id string) queue.Ticket { return srv.Tickets()["2026-11-23-"+id] }
 
-	press(config.ButtonNext)
-	if tk := ticket("A001"); tk.State != queue.Called || tk.Counter != 3 {
-		t.Fatalf("after next: A001 is %s at %d", tk.State, tk.Counter)
-	}
-	press(config.ButtonRecall)
-	if tk := ticket("A001"); tk.Recalls != 1 {
-		t.Errorf("after recall: %d recalls", tk.Recalls)
-	}
-	press(config.ButtonFinish)
-	if tk := ticket("A001"); tk.State != queue.Done {
-		t.Errorf("after finish: A001 is %s", tk.State)
-	}
-	press(config.ButtonNeutral)
-	if tk := ticket("A001"); tk.Rating != queue.RatingNeutral {
-		t.Errorf("after the neutral button: rating %q", tk.Rating)
-	}
-	press(config.ButtonNext)
-	if tk := ticket("A002"); tk.State != queue.Called {
-		t.Errorf("after next: A002 is %s", tk.State)
-	}
+	press(config.ButtonNext, "A001 called at counter 3", func() bool {
+		tk := ticket("A001")
+		return tk.State == queue.Called && tk.Counter == 3
+	})
+	press(config.ButtonRecall, "A001 recalled", func() bool { return ticket("A001").Recalls == 1 })
+	press(config.ButtonFinish, "A001 done", func() bool { return ticket("A001").State == queue.Done })
+	press(config.ButtonNeutral, "A001 rated neutral", func() bool { return ticket("A001").Rating == queue.RatingNeutral })
+	press(config.ButtonNext, "A002 called", func() bool { return ticket("A002").State == queue.Called })
 	if n := presses.Load(); n != 5 {
 		t.Errorf("%d presses counted, want 5", n)
 	}

@@ -22,3 +22,18 @@ func Until(tb testing.TB, what string, within time.Duration, cond func() bool) {
 		time.Sleep(step)
 	}
 }
+
+// Within reports whether cond held within the given time, looking as
+// Until does: for a test that acts again when the first try was not taken
+// (a click or a button press a loaded machine missed), never for one that
+// would act twice.
+func Within(within time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(within)
+	for step := time.Millisecond; !cond(); step = min(2*step, 20*time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(step)
+	}
+	return true
+}
