@@ -261,6 +261,37 @@ func clockParts(v *queue.View, s *queue.State, now time.Time) {
 	v.Services = s.ServiceViews(now)
 }
 
+// officeParts brings the parts of v that every screen of the office draws
+// from the state and the clock up to date: the office's name and day, and
+// (after events in the lines, a reset or a tick) what clockParts sets. It
+// reports whether the lines changed as a screen shows them.
+func officeParts(v *queue.View, s *queue.State, now time.Time, n news) (changed bool) {
+	v.Office, v.Name, v.Day = s.Office.ID, s.Office.Name, s.Day // a new name comes with a Reset, a new day with all parts
+	if !n.Reset && !n.Tick && n.Parts&queue.PartLines == 0 {
+		return false
+	}
+	before := *v
+	clockParts(v, s, now)
+	return n.Parts&queue.PartLines != 0 || !sameClockParts(*v, before)
+}
+
+// onScreen is what a screen is handed after a change: its new view when
+// redraw, and whether the server can be reached when that changed; nil
+// when neither.
+func onScreen(redraw bool, n news, setView func(), setOnline func(bool)) func() {
+	if !redraw && !n.OnlineChanged {
+		return nil
+	}
+	return func() {
+		if redraw {
+			setView()
+		}
+		if n.OnlineChanged {
+			setOnline(n.Online)
+		}
+	}
+}
+
 // sameClockParts reports whether the parts clockParts sets are as they
 // were, as far as a screen shows them. After a tick without events these
 // are all that can differ, and an unchanged screen is not redrawn (a

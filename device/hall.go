@@ -64,12 +64,7 @@ type hallScreen struct {
 func (hs *hallScreen) react(s *queue.State, n news) func() {
 	now := hs.now()
 	v := hs.v
-	redraw := !hs.shown
-	v.Office, v.Name, v.Day = s.Office.ID, s.Office.Name, s.Day // a new name comes with a Reset, a new day with all parts
-	if n.Reset || n.Tick || n.Parts&queue.PartLines != 0 {
-		clockParts(&v, s, now)
-		redraw = redraw || n.Parts&queue.PartLines != 0 || !sameClockParts(v, hs.v)
-	}
+	redraw := officeParts(&v, s, now, n) || !hs.shown
 	var fresh []queue.RecentCall
 	newest := uint64(0)
 	if n.Parts&queue.PartCalls != 0 {

@@ -54,17 +54,7 @@ func (cs *counterScreen) react(s *queue.State, n news) func() {
 		}
 	}
 	cs.seen, cs.has = s.Seq, true
-	if !redraw && !n.OnlineChanged {
-		return nil
-	}
-	return func() {
-		if redraw {
-			cs.screen.SetView(view)
-		}
-		if n.OnlineChanged {
-			cs.screen.SetOnline(n.Online)
-		}
-	}
+	return onScreen(redraw, n, func() { cs.screen.SetView(view) }, cs.screen.SetOnline)
 }
 
 // kioskScreen is what the kiosk's screen has been given: the services it
@@ -82,23 +72,9 @@ type kioskScreen struct {
 // screen shows.
 func (ks *kioskScreen) react(s *queue.State, n news) func() {
 	v := ks.v
-	redraw := !ks.has || n.From != n.To || n.Reset
-	v.Office, v.Name, v.Day = s.Office.ID, s.Office.Name, s.Day // a new name comes with a Reset, a new day with all parts
-	if n.Reset || n.Tick || n.Parts&queue.PartLines != 0 {
-		clockParts(&v, s, ks.d.clock.Now())
-		redraw = redraw || !sameClockParts(v, ks.v)
-	}
-	v.Seq, v.At = s.Seq, ks.d.clock.Now()
+	now := ks.d.clock.Now()
+	redraw := officeParts(&v, s, now, n) || !ks.has || n.From != n.To || n.Reset
+	v.Seq, v.At = s.Seq, now
 	ks.v, ks.has = v, true
-	if !redraw && !n.OnlineChanged {
-		return nil
-	}
-	return func() {
-		if redraw {
-			ks.screen.SetView(v)
-		}
-		if n.OnlineChanged {
-			ks.screen.SetOnline(n.Online)
-		}
-	}
+	return onScreen(redraw, n, func() { ks.screen.SetView(v) }, ks.screen.SetOnline)
 }

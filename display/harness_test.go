@@ -17,6 +17,7 @@ import (
 
 	"github.com/numerek/numerek/display/displaytest"
 	"github.com/numerek/numerek/internal/goldens"
+	"github.com/numerek/numerek/internal/waitfor"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden screenshots in testdata/golden")
@@ -187,12 +188,8 @@ func runDriven(k *Kiosk, scale float64, script func(d *driver) error) error {
 }
 
 func (d *driver) waitFrames(n int64) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for d.frames.Load() < n {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("no frame %d after 10 s", n)
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !waitfor.Within(10*time.Second, func() bool { return d.frames.Load() >= n }) {
+		return fmt.Errorf("no frame %d after 10 s", n)
 	}
 	return nil
 }
@@ -242,11 +239,7 @@ func (d *driver) click(x, y float64) error {
 		}
 		// A loaded screen can take seconds to count a click: one clicked
 		// again too soon is a key pressed twice.
-		deadline := time.Now().Add(5 * time.Second)
-		for d.k.c.taps.Load() <= seen && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
-		}
-		if d.k.c.taps.Load() > seen {
+		if waitfor.Within(5*time.Second, func() bool { return d.k.c.taps.Load() > seen }) {
 			return nil
 		}
 		if try == 3 {
@@ -258,19 +251,15 @@ func (d *driver) click(x, y float64) error {
 
 // until waits until cond, checked under the kiosk's lock, holds.
 func (d *driver) until(what string, timeout time.Duration, cond func() bool) error {
-	deadline := time.Now().Add(timeout)
-	for {
+	held := waitfor.Within(timeout, func() bool {
 		d.k.c.mu.Lock()
-		ok := cond()
-		d.k.c.mu.Unlock()
-		if ok {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("waited %v for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
+		defer d.k.c.mu.Unlock()
+		return cond()
+	})
+	if !held {
+		return fmt.Errorf("waited %v for %s", timeout, what)
 	}
+	return nil
 }
 
 func (d *driver) save(path string) error {

@@ -540,26 +540,22 @@ func (d *kioskDev) tap(id string) {
 // sawTapAfter waits until the kiosk has counted more than seen taps, or
 // has ended (a test hook may stop it at what the tap started).
 func (d *kioskDev) sawTapAfter(seen int64, timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
+	return waitfor.Within(timeout, func() bool {
 		select {
 		case <-d.done:
 			return true
 		default:
 		}
-		if resp, err := http.Get("http://" + d.status + "/status"); err == nil {
-			var st struct {
-				RoleStatus device.KioskStatus `json:"role_status"`
-			}
-			err := json.NewDecoder(resp.Body).Decode(&st)
-			resp.Body.Close()
-			if err == nil && st.RoleStatus.Taps > seen {
-				return true
-			}
+		resp, err := http.Get("http://" + d.status + "/status")
+		if err != nil {
+			return false
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return false
+		defer resp.Body.Close()
+		var st struct {
+			RoleStatus device.KioskStatus `json:"role_status"`
+		}
+		return json.NewDecoder(resp.Body).Decode(&st) == nil && st.RoleStatus.Taps > seen
+	})
 }
 
 func (d *kioskDev) statusPage() deviceStatus {
