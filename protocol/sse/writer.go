@@ -1,6 +1,7 @@
 package sse
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ type Writer struct {
 	rc   *http.ResponseController
 	wait time.Duration
 	err  error
+	buf  bytes.Buffer // the event being framed
 }
 
 // Options shape a stream.
@@ -74,22 +76,33 @@ func (s *Writer) write(text string) {
 }
 
 // Event writes one event. id may be empty (the client's Last-Event-ID then
-// stays as it was); data may hold several lines.
+// stays as it was); data may hold several lines. The event is framed in a
+// buffer the writer keeps, so a stream's many events cost no allocation
+// each.
 func (s *Writer) Event(id, name string, data []byte) {
-	var b strings.Builder
+	b := &s.buf
+	b.Reset()
 	if id != "" {
-		fmt.Fprintf(&b, "id: %s\n", id)
+		b.WriteString("id: ")
+		b.WriteString(id)
+		b.WriteByte('\n')
 	}
 	if name != "" {
-		fmt.Fprintf(&b, "event: %s\n", name)
+		b.WriteString("event: ")
+		b.WriteString(name)
+		b.WriteByte('\n')
 	}
-	for line := range strings.SplitSeq(string(data), "\n") {
+	for line := range bytes.SplitSeq(data, []byte("\n")) {
 		b.WriteString("data: ")
-		b.WriteString(strings.TrimSuffix(line, "\r"))
+		b.Write(bytes.TrimSuffix(line, []byte("\r")))
 		b.WriteByte('\n')
 	}
 	b.WriteByte('\n')
-	s.write(b.String())
+	if s.err != nil {
+		return
+	}
+	s.extend()
+	_, s.err = s.w.Write(b.Bytes())
 }
 
 // Comment writes a comment line: a heartbeat that tells proxies and the
