@@ -14,6 +14,7 @@ import (
 	"image/png"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -137,29 +138,50 @@ func Xvfb() (display string, stop func()) {
 	if err != nil {
 		return "", func() {}
 	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		return "", func() {}
-	}
-	cmd := exec.Command(bin, "-displayfd", "3", "-screen", "0", "1920x1080x24", "-nolisten", "tcp")
-	cmd.ExtraFiles = []*os.File{w}
-	// An X server outliving a killed test binary would be left behind.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	if err := cmd.Start(); err != nil {
+	// The server is told to end with the OS thread that started it
+	// (Pdeathsig), so a killed test binary leaves none behind. Go ends a
+	// thread whose goroutine exits while locked to it, and would then end
+	// the server under a running test: the thread is held, locked, by a
+	// goroutine that lives as long as the server.
+	started := make(chan string)
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		runtime.LockOSThread()
+		r, w, err := os.Pipe()
+		if err != nil {
+			started <- ""
+			return
+		}
+		cmd := exec.Command(bin, "-displayfd", "3", "-screen", "0", "1920x1080x24", "-nolisten", "tcp")
+		cmd.ExtraFiles = []*os.File{w}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+		err = cmd.Start()
 		w.Close()
+		if err != nil {
+			r.Close()
+			started <- ""
+			return
+		}
+		line, err := bufio.NewReader(r).ReadString('\n')
 		r.Close()
-		return "", func() {}
-	}
-	w.Close()
-	line, err := bufio.NewReader(r).ReadString('\n')
-	r.Close()
-	if err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		return "", func() {}
-	}
-	return ":" + strings.TrimSpace(line), func() {
+		if err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			started <- ""
+			return
+		}
+		started <- ":" + strings.TrimSpace(line)
+		<-quit
 		cmd.Process.Signal(syscall.SIGTERM)
 		cmd.Wait()
+	}()
+	display = <-started
+	if display == "" {
+		return "", func() {}
+	}
+	return display, func() {
+		close(quit)
+		<-done
 	}
 }
