@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"runtime"
@@ -130,14 +131,33 @@ func FindWindowOn(display, title string, timeout time.Duration) (Window, error) 
 // ScreenSizeOn is the size of the X screen of display.
 func ScreenSizeOn(display string) (image.Point, error) { return xwin.ScreenSizeOn(display) }
 
-// Xvfb starts an X server on a display it picks itself (no two can pick
-// the same) and returns the display's name (":3") and how to stop it; the
-// name is "" when Xvfb cannot be started.
+// Xvfb starts an X server on a display of its own and returns the
+// display's name (":3") and how to stop it; the name is "" when Xvfb
+// cannot be started.
+//
+// The display number is drawn at random from a wide range, not the first
+// free one (-displayfd alone): a server that is ending gives its number up
+// before its sockets are gone, and one started on that number at that
+// moment could lose its socket to the old server's cleanup, leaving a test
+// with "failed to open display". A number still taken is refused by Xvfb,
+// and another is drawn.
 func Xvfb() (display string, stop func()) {
 	bin, err := exec.LookPath("Xvfb")
 	if err != nil {
 		return "", func() {}
 	}
+	for range 20 {
+		if display, stop := xvfbOn(bin, 1000+rand.IntN(50000)); display != "" {
+			return display, stop
+		}
+	}
+	return "", func() {}
+}
+
+// xvfbOn starts Xvfb on display number n and waits until it accepts
+// clients (it writes its number to -displayfd then); "" when it could
+// not take n.
+func xvfbOn(bin string, n int) (display string, stop func()) {
 	// The server is told to end with the OS thread that started it
 	// (Pdeathsig), so a killed test binary leaves none behind. Go ends a
 	// thread whose goroutine exits while locked to it, and would then end
@@ -153,7 +173,7 @@ func Xvfb() (display string, stop func()) {
 			started <- ""
 			return
 		}
-		cmd := exec.Command(bin, "-displayfd", "3", "-screen", "0", "1920x1080x24", "-nolisten", "tcp")
+		cmd := exec.Command(bin, fmt.Sprintf(":%d", n), "-displayfd", "3", "-screen", "0", "1920x1080x24", "-nolisten", "tcp")
 		cmd.ExtraFiles = []*os.File{w}
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 		err = cmd.Start()
