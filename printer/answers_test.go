@@ -12,6 +12,7 @@ import (
 // Answers of the three kinds arrive mixed on one line and are told apart
 // by their bit patterns.
 func TestAnswersSorted(t *testing.T) {
+	t.Parallel()
 	asb := escpos.State{Offline: true, CoverOpen: true}.ASB()
 	line := append(append([]byte{}, asb[:]...), 0x12, 0x0C, 0x1E)
 	a := newAnswers(bytes.NewReader(line))
@@ -34,6 +35,7 @@ func TestAnswersSorted(t *testing.T) {
 }
 
 func TestStatusConditions(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		st    escpos.State
 		want  Condition
@@ -62,6 +64,7 @@ func TestStatusConditions(t *testing.T) {
 // scheme a program added (here one named emulator) included; other
 // schemes are refused by name.
 func TestParseURI(t *testing.T) {
+	t.Parallel()
 	ts := Builtin()
 	ts["emulator"] = Transport{}
 	good := map[string]Target{

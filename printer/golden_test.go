@@ -64,6 +64,7 @@ func printThrough(t testing.TB, p profiles.Profile, mode printer.Mode, tk printe
 // emulator, matches the reviewed picture in testdata/golden, prints no
 // warning, says what the ticket says, and has a QR code a phone can read.
 func TestGoldenTickets(t *testing.T) {
+	t.Parallel()
 	cat := i18n.Messages()
 	for _, lang := range i18n.Languages {
 		for _, width := range []int{58, 80} {

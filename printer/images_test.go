@@ -39,6 +39,7 @@ func sentUnsupported(p profiles.Profile, data []byte) []string {
 // page; and a model that prints pictures in any form gets every part of
 // the ticket: nothing is left out, and its QR code scans.
 func TestEveryModelGetsOnlyWhatItPrints(t *testing.T) {
+	t.Parallel()
 	logo := image.NewGray(image.Rect(0, 0, 120, 40))
 	for i := range logo.Pix {
 		logo.Pix[i] = uint8(i % 251)
@@ -106,6 +107,7 @@ func TestEveryModelGetsOnlyWhatItPrints(t *testing.T) {
 // Wincor Nixdorf TH230), in 8-dot double density on a dot-matrix one (the
 // Epson TM-U220). Ukrainian needs drawn lines on both.
 func TestColumnImageTickets(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		model   string
 		density byte // the ESC * m every strip must use
@@ -157,6 +159,7 @@ func TestColumnImageTickets(t *testing.T) {
 // Column strips touch: a black picture sent as strips prints as one
 // black block, with no white row between strips and no row added.
 func TestColumnStripsTouch(t *testing.T) {
+	t.Parallel()
 	for _, model := range []string{"TH230", "TM-U220"} {
 		prof := lookup(t, model)
 		logo := image.NewGray(image.Rect(0, 0, 96, 72)) // all black: three strips
@@ -181,6 +184,7 @@ func TestColumnStripsTouch(t *testing.T) {
 // the QR code (unless it has its own QR encoder), the logo, and the
 // languages its code pages cannot carry, by the model's name.
 func TestCheck(t *testing.T) {
+	t.Parallel()
 	noPictures := func(name string) profiles.Profile {
 		p := lookup(t, name)
 		p.RasterImages, p.ColumnImages, p.Graphics = false, false, false
@@ -269,6 +273,7 @@ func TestPacedColumnTicket(t *testing.T) {
 // the same pictures as GS ( L bands: dot for dot the ticket the raster
 // images print, paced by the same heights.
 func TestGraphicsOnlyModel(t *testing.T) {
+	t.Parallel()
 	rasterProf := lookup(t, "tm-t20ii")
 	prof := rasterProf
 	prof.RasterImages, prof.ColumnImages = false, false

@@ -20,6 +20,7 @@ import (
 // from the bytes: each span ends at a command's end and moves the paper
 // and cuts as those commands do.
 func TestEncodedSpansAgreeWithParser(t *testing.T) {
+	t.Parallel()
 	tk := benchTicket()
 	for _, prof := range profiles.All() {
 		for _, mode := range []printer.Mode{printer.TextMode, printer.RasterMode} {
@@ -81,6 +82,7 @@ func TestPacedRasterTicketAt9600Baud(t *testing.T) {
 // bands, overflows the 4 KB buffer of that printer. The line is simulated
 // in virtual time here, as it changes nothing but the wait.
 func TestUnbandedRasterOverflows(t *testing.T) {
+	t.Parallel()
 	prof := lookup(t, "tm-t20ii")
 	_, drawn := printThrough(t, prof, printer.RasterMode, exampleTicket("pl"))
 	bm := raster.Threshold(drawn.Image.SubImage(image.Rect(8, 0, 8+prof.WidthDots, drawn.Image.Rect.Dy())))

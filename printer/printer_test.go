@@ -91,6 +91,7 @@ func checkPrinted(t *testing.T, got emulator.Ticket, tk printer.Ticket) {
 // A ticket reaches the emulator through every transport, real bytes on a
 // real TCP socket and a real pseudo-terminal, and prints whole.
 func TestTransports(t *testing.T) {
+	t.Parallel()
 	prof := lookup(t, "tm-t20ii")
 	tk := exampleTicket("pl")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -169,6 +170,7 @@ func TestTransports(t *testing.T) {
 // Faults set on the emulated printer come back as conditions the kiosk can
 // act on, and a printer that is not ready is not sent the ticket.
 func TestStatusAndFaults(t *testing.T) {
+	t.Parallel()
 	prof := lookup(t, "tm-t20ii")
 	tk := exampleTicket("en")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -256,6 +258,7 @@ func TestStatusAndFaults(t *testing.T) {
 // DLE EOT 1) and once after the cut (did it? GS r, answered when all is
 // printed), on every transport with a way back.
 func TestTicketReadsStatusTwice(t *testing.T) {
+	t.Parallel()
 	prof := lookup(t, "tm-t20ii")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -285,6 +288,7 @@ func TestTicketReadsStatusTwice(t *testing.T) {
 // the ticket is reported as not printed, with paper out, and the next
 // one is not sent.
 func TestPaperOutMidTicket(t *testing.T) {
+	t.Parallel()
 	prof := lookup(t, "tm-t20ii")
 	tk := exampleTicket("en")
 	enc, err := printer.NewEncoder(prof, printer.TextMode).Ticket(tk)
@@ -324,6 +328,7 @@ func TestPaperOutMidTicket(t *testing.T) {
 // A network printer unplugged in the middle of a ticket is reported as
 // disconnected; the next ticket reconnects and prints.
 func TestUnplugMidTicketAndReconnect(t *testing.T) {
+	t.Parallel()
 	prof := lookup(t, "tm-t20ii")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -366,6 +371,7 @@ func TestUnplugMidTicketAndReconnect(t *testing.T) {
 
 // A serial printer whose line goes away mid-ticket is reported too.
 func TestSerialUnplug(t *testing.T) {
+	t.Parallel()
 	prof := lookup(t, "tm-t20ii")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -394,6 +400,7 @@ func TestSerialUnplug(t *testing.T) {
 // reads the bytes back as the same text, for every language on printers
 // with different code page numbering.
 func TestCodePagesRoundTrip(t *testing.T) {
+	t.Parallel()
 	wantPage := map[string]map[string]string{
 		"tm-t20ii":   {"pl": "CP852", "lt": "CP1257", "ru": "CP866", "uk": "CP1251"},
 		"generic-80": {"pl": "CP852", "lt": "CP1257", "ru": "CP866", "uk": "CP1251"},
@@ -440,6 +447,7 @@ func nonEmpty(lines []string) []string {
 // і, ї, є or ґ are drawn, the others go as text, and no line prints a
 // wrong letter.
 func TestRasterFallback(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		profile, lang string
 		drawn         []string // lines that must be drawn
@@ -490,6 +498,7 @@ func TestRasterFallback(t *testing.T) {
 
 // Raster mode draws the whole ticket; it must still read and scan.
 func TestRasterModeTicket(t *testing.T) {
+	t.Parallel()
 	for _, width := range []int{58, 80} {
 		prof := profileFor(t, width)
 		tk := exampleTicket("pl")
@@ -511,6 +520,7 @@ func TestRasterModeTicket(t *testing.T) {
 
 // Text with control characters cannot smuggle commands to the printer.
 func TestControlCharactersCleaned(t *testing.T) {
+	t.Parallel()
 	prof := lookup(t, "tm-t20ii")
 	tk := exampleTicket("pl")
 	tk.Footer = "Koniec\x1bi\x1dV\x00 wizyty\ttutaj"
@@ -526,6 +536,7 @@ func TestControlCharactersCleaned(t *testing.T) {
 // The 58 mm layout on an 80 mm printer set up for 58 mm paper stays
 // inside 384 dots.
 func TestNarrowPaperOnWidePrinter(t *testing.T) {
+	t.Parallel()
 	prof := lookup(t, "tm-t20ii")
 	tk := exampleTicket("pl")
 	tk.PaperMM = 58
@@ -554,6 +565,7 @@ func inkBounds(img *image.Gray) image.Rectangle {
 
 // The test page shows every alphabet, and says how each was sent.
 func TestTestPage(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"tm-t20ii", "zj-5870"} {
 		prof := lookup(t, name)
 		enc, err := printer.NewEncoder(prof, printer.TextMode).TestPage(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
@@ -590,6 +602,7 @@ func TestTestPage(t *testing.T) {
 // An office logo is dithered and printed above the office name, within
 // the width the layout allows it.
 func TestLogo(t *testing.T) {
+	t.Parallel()
 	logo := image.NewGray(image.Rect(0, 0, 300, 120))
 	for y := 0; y < 120; y++ {
 		for x := 0; x < 300; x++ {
@@ -621,6 +634,7 @@ func TestLogo(t *testing.T) {
 // A kiosk may start before its printer: Open succeeds, Status says
 // disconnected, and once the printer is there the next call finds it.
 func TestPrinterAppearsLater(t *testing.T) {
+	t.Parallel()
 	prof := lookup(t, "tm-t20ii")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -655,6 +669,7 @@ func TestPrinterAppearsLater(t *testing.T) {
 // With automatic status back on, the printer tells of a change without
 // being asked.
 func TestAutoStatusBack(t *testing.T) {
+	t.Parallel()
 	prof := lookup(t, "tm-t20ii")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -10,6 +10,7 @@ import (
 // A golden ticket is accepted only once a person has looked at it: -update
 // writes the picture, the review command records that it was seen.
 func TestGoldenTicketsLookedAt(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join("testdata", "golden")
 	names, err := goldens.Unreviewed(dir)
 	if err != nil {

@@ -29,6 +29,7 @@ func runKioskctl(t *testing.T, args ...string) (code int, stdout, stderr string)
 }
 
 func TestAnnounceWords(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		args []string
 		want string
@@ -67,6 +68,7 @@ func expectedAnnouncement(t *testing.T, call audio.Call) []int16 {
 }
 
 func TestAnnounceWAV(t *testing.T) {
+	t.Parallel()
 	for _, volume := range []float64{1, 0.5} {
 		path := filepath.Join(t.TempDir(), "call.wav")
 		code, _, stderr := runKioskctl(t, "announce", "--lang", "lt", "--ticket", "K7", "--counter", "2",
@@ -100,6 +102,7 @@ func strconvF(f float64) string {
 }
 
 func TestAnnounceErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		args     []string
 		wantCode int
@@ -161,6 +164,7 @@ func editManifest(t *testing.T, dir string, edit func(*audio.Manifest)) {
 // TestAnnounceWithOfficePack: an office's pack loaded with --voices replaces
 // the built-in one; a word it lacks is left out and logged.
 func TestAnnounceWithOfficePack(t *testing.T) {
+	t.Parallel()
 	dir := copyPack(t, "pl")
 	editManifest(t, dir, func(m *audio.Manifest) { delete(m.Clips, "sto") })
 	code, stdout, stderr := runKioskctl(t, "announce", "--voices", dir, "--ticket", "A123", "--counter", "5", "--words")
@@ -178,6 +182,7 @@ func TestAnnounceWithOfficePack(t *testing.T) {
 }
 
 func TestVoiceCheckBuiltInPacks(t *testing.T) {
+	t.Parallel()
 	code, stdout, stderr := runKioskctl(t, "voice-check", filepath.Join("..", "..", "audio", "voicepacks"))
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, stdout, stderr)
@@ -190,6 +195,7 @@ func TestVoiceCheckBuiltInPacks(t *testing.T) {
 }
 
 func TestVoiceCheckBrokenPack(t *testing.T) {
+	t.Parallel()
 	dir := copyPack(t, "en")
 	var m audio.Manifest
 	editManifest(t, dir, func(mm *audio.Manifest) {
@@ -233,6 +239,7 @@ func TestVoiceCheckBrokenPack(t *testing.T) {
 }
 
 func TestVoiceCheckUsage(t *testing.T) {
+	t.Parallel()
 	if code, _, stderr := runKioskctl(t, "voice-check"); code != 2 || !strings.Contains(stderr, "usage: kioskctl voice-check DIR") {
 		t.Errorf("no DIR: exit %d, %q", code, stderr)
 	}
@@ -271,6 +278,7 @@ func TestAnnounceChild(t *testing.T) {
 // TestAnnouncePlays runs kioskctl announce through Oto into ALSA's file
 // output and checks the device received exactly the chime and the call.
 func TestAnnouncePlays(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("plays several seconds of sound")
 	}
@@ -308,6 +316,7 @@ func fsSub(lang string) (fs.FS, error) { return fs.Sub(voicepacks.FS(), lang) }
 // TestAnnounceWithoutSoundDevice: with no sound device at all, announce
 // fails at once with an error naming what it tried, and nothing panics.
 func TestAnnounceWithoutSoundDevice(t *testing.T) {
+	t.Parallel()
 	if cards, err := os.ReadFile("/proc/asound/cards"); err == nil && !strings.Contains(string(cards), "no soundcards") {
 		t.Skip("this machine has a sound card, which Oto would find")
 	}

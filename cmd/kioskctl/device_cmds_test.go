@@ -23,6 +23,7 @@ import (
 // device-config writes a file kioskd accepts, readable by its owner only;
 // a configuration that would be wrong is not written.
 func TestDeviceConfig(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	token := filepath.Join(dir, "counter.token")
 	os.WriteFile(token, []byte("nmk_secret\n"), 0o600)
@@ -59,6 +60,7 @@ func TestDeviceConfig(t *testing.T) {
 // journal lists a stopped kiosk's tickets, outbox and leases; while kioskd
 // holds the file it says so.
 func TestJournal(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	db, err := store.OpenDevice(filepath.Join(dir, device.DataFile))
 	if err != nil {
@@ -100,6 +102,7 @@ func TestJournal(t *testing.T) {
 // machine without GPIO (CI, a desktop) where to run it; on one with GPIO,
 // which pin of which button is missing.
 func TestButtonsWithoutGPIO(t *testing.T) {
+	t.Parallel()
 	if _, err := host.Init(); err != nil {
 		t.Fatalf("starting periph.io: %v", err)
 	}
@@ -121,6 +124,7 @@ func TestButtonsWithoutGPIO(t *testing.T) {
 // tap reads the kiosk's status page: --list names the targets, an
 // unknown target is refused with the ones there are.
 func TestTapReadsTheStatusPage(t *testing.T) {
+	t.Parallel()
 	var page atomic.Value
 	page.Store(`{"role":"ticket","role_status":{"screen":{"title":"numerek-kiosk","width":1920,"height":1080,"windowed":true,"window_scale":0.5},
 "targets":[{"id":"service:family","rect":{"Min":{"X":40,"Y":180},"Max":{"X":700,"Y":400}},"enabled":true},{"id":"lang:uk","rect":{"Min":{"X":0,"Y":0},"Max":{"X":10,"Y":10}},"enabled":true},{"id":"closed:documents","rect":{"Min":{"X":0,"Y":0},"Max":{"X":1,"Y":1}},"enabled":false}]}}`)
@@ -150,6 +154,7 @@ func TestTapReadsTheStatusPage(t *testing.T) {
 // After clicking, tap waits for the kiosk to count the tap, so a click its
 // window never received is reported rather than taken for done.
 func TestTapWaitsForTheKioskToSeeIt(t *testing.T) {
+	t.Parallel()
 	var taps atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{"role": "ticket", "role_status": map[string]any{"taps": taps.Load()}})

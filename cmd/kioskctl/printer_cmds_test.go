@@ -49,6 +49,7 @@ func readQR(t *testing.T, path string) string {
 }
 
 func TestTicketPreview(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, tt := range []struct{ lang, width string }{{"pl", "80"}, {"uk", "58"}, {"lt", "58"}} {
 		out := filepath.Join(dir, tt.lang+tt.width+".png")
@@ -111,6 +112,7 @@ func startEmulator(t *testing.T, args ...string) map[string]string {
 // The technician's round: run the emulator by hand, print a test page to
 // it over TCP and over a pty, read its status.
 func TestPrintTestAndStatusAgainstEmulator(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	addrs := startEmulator(t, "--tcp", "127.0.0.1:0", "--pty", "--out", dir)
 	if addrs["tcp"] == "" || addrs["pty"] == "" {
@@ -150,6 +152,7 @@ func waitFile(t *testing.T, path string) {
 
 // A printer that runs out of paper says so, and the commands fail.
 func TestPrinterStatusFaults(t *testing.T) {
+	t.Parallel()
 	addrs := startEmulator(t, "--tcp", "127.0.0.1:0", "--paper-tickets", "1")
 	uri := "tcp://" + addrs["tcp"]
 	// The roll ends with the page: the printer stops before confirming it.

@@ -91,6 +91,7 @@ func qrIn(t *testing.T, img image.Image) string {
 // whole ticket or page with a QR code that scans, with no command the
 // model lacks: raster images for an Epson, column images for a TH230.
 func TestRawBytesToPrinterURI(t *testing.T) {
+	t.Parallel()
 	for _, model := range []string{"TM-T20II", "TH230", "TM-U220"} {
 		t.Run("ticket-preview "+model, func(t *testing.T) {
 			uri, got := capture(t)
@@ -156,6 +157,7 @@ func TestRawBytesToPrinterURI(t *testing.T) {
 // a TH230 on a TCP port, print-test prints to it with status, and the page
 // it drew scans.
 func TestPrintTestOnColumnImagePrinter(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	addrs := startEmulator(t, "--tcp", "127.0.0.1:0", "--out", dir, "--profile", "TH230")
 	code, stdout, stderr := runCmd(t, "print-test", "--printer", "tcp://"+addrs["tcp"], "--profile", "TH230")
@@ -175,6 +177,7 @@ func TestPrintTestOnColumnImagePrinter(t *testing.T) {
 // A model that prints no pictures is named at the start of print-test
 // and ticket-preview, with what the office's tickets would lack.
 func TestNoPictureModelWarned(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "page.bin")
 	code, stdout, stderr := runCmd(t, "print-test", "--raw", "--printer", "file://"+out, "--profile", "OCD-300")
