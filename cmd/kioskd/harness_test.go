@@ -386,6 +386,13 @@ func startDevice(t testing.TB, o *office, name, role, token, extra string, env .
 	return startDeviceWith(t, o, name, role, token, extra, []string{"--frames"}, env...)
 }
 
+// smallPanel is a 7-inch panel's screen, for a test that taps the start
+// and ticket screens but looks at no picture: Mesa's software GL, which
+// draws the tests' windows, takes CPU in proportion to the pixels drawn,
+// most of a tapping test's CPU on a full-HD screen. (The code keypad is
+// laid out for full HD and does not fit there.)
+const smallPanel = "[screen]\nwindowed = true\nwidth = 800\nheight = 480\n"
+
 // noFrames runs kioskd without --frames, for a test that reads no frame:
 // reading each frame back from the GPU and encoding it costs CPU.
 var noFrames []string

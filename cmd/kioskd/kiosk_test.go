@@ -262,7 +262,7 @@ func TestKioskFiftyTicketsWhileTheServerIsDown(t *testing.T) {
 	o := startOffice(t)
 	paper := t.TempDir()
 	// Sent at full speed: this test is about the tickets, not the paper.
-	kiosk := startDeviceWith(t, o, "kiosk", "ticket", "kiosk", fmt.Sprintf("[printer]\nuri = \"emulator://%s?pace=off\"\n", paper), noFrames)
+	kiosk := startDeviceWith(t, o, "kiosk", "ticket", "kiosk", smallPanel+fmt.Sprintf("[printer]\nuri = \"emulator://%s?pace=off\"\n", paper), noFrames)
 	services := []string{"family", "child800", "good-start", "care"}
 	waitUntil(t, "the leases", 10*time.Second, func() bool {
 		left := kiosk.kiosk().Leases

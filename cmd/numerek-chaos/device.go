@@ -24,10 +24,13 @@ type kioskd struct {
 }
 
 var (
-	statusLine     = regexp.MustCompile(`msg="status page" .*listen=(\S+)`)
-	kioskdReady    = regexp.MustCompile(`msg="kioskd ready"`)
-	statusHTTP     = &http.Client{Timeout: 3 * time.Second}
-	windowedScreen = "windowed = true\nwindow_scale = 0.5\n"
+	statusLine  = regexp.MustCompile(`msg="status page" .*listen=(\S+)`)
+	kioskdReady = regexp.MustCompile(`msg="kioskd ready"`)
+	statusHTTP  = &http.Client{Timeout: 3 * time.Second}
+	// A 7-inch panel's screen: the run looks at no picture (it reads the
+	// status pages), and Mesa's software GL, which draws the windows under
+	// Xvfb, takes CPU in proportion to the pixels.
+	windowedScreen = "windowed = true\nwidth = 800\nheight = 480\n"
 )
 
 // writeDeviceConfig writes a kioskd configuration for role in dir; extra
