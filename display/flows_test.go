@@ -72,7 +72,7 @@ func kioskIssueFlow(dir string) error {
 	rec := &syncRecorder{r: recorder{issueOut: Outcome{Number: "B004", Printed: true, Ahead: 3, EstimatedWait: 20 * time.Minute}}}
 	k := liveKiosk(LandscapeHD, rec, KioskConfig{TicketShownFor: 1500 * time.Millisecond})
 	var res flowResult
-	err := runDriven(k, 0.5, func(d *driver) error {
+	err := runDriven(k, 0.5, true, func(d *driver) error {
 		for _, id := range []string{"lang:en", "priority", "service:child800"} {
 			if err := d.tap(id); err != nil {
 				return err
@@ -143,7 +143,7 @@ func kioskCodeFlow(dir string) error {
 	}}}
 	k := liveKiosk(LandscapeHD, rec, KioskConfig{Now: func() time.Time { return at("10:12") }})
 	var res flowResult
-	err := runDriven(k, 0.5, func(d *driver) error {
+	err := runDriven(k, 0.5, false, func(d *driver) error {
 		taps := []string{"confirm", "key:K", "key:7", "key:M", "key:2", "key:X", "key:9", "key:P", "key:Z", "backspace", "key:4", "ok"}
 		for _, id := range taps {
 			if err := d.tap(id); err != nil {
@@ -205,7 +205,7 @@ func kioskTechFlow(dir string) error {
 	rec := &syncRecorder{}
 	k := liveKiosk(LandscapeHD, rec, KioskConfig{TechPIN: "2468", IdleTimeout: 3 * time.Second})
 	var res flowResult
-	err := runDriven(k, 0.5, func(d *driver) error {
+	err := runDriven(k, 0.5, false, func(d *driver) error {
 		if err := d.tap("lang:uk"); err != nil {
 			return err
 		}
@@ -265,7 +265,7 @@ func TestKioskTechnicianAndIdle(t *testing.T) {
 func kioskRotatedFlow(dir string) error {
 	rec := &syncRecorder{r: recorder{issueOut: Outcome{Number: "A005", Printed: true}}}
 	k := liveKiosk(Panel{Width: 1920, Height: 1080, Rotation: 90}, rec, KioskConfig{})
-	err := runDriven(k, 0.5, func(d *driver) error {
+	err := runDriven(k, 0.5, true, func(d *driver) error {
 		if err := d.save(filepath.Join(dir, "rotated.png")); err != nil {
 			return err
 		}

@@ -423,7 +423,9 @@ func writePNG(path string, img image.Image) error {
 		return fmt.Errorf("writing screenshot: %w", err)
 	}
 	w := bufio.NewWriter(f)
-	if err := png.Encode(w, img); err != nil {
+	// The fastest compression: a screenshot is taken while the screen
+	// runs, and a smaller file is not worth the CPU a device needs.
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(w, img); err != nil {
 		f.Close()
 		return fmt.Errorf("writing screenshot %s: %w", path, err)
 	}
