@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -24,6 +25,10 @@ const chromiumPath = "/usr/bin/chromium"
 
 // screenshotDir is where page screenshots go for review (gitignored).
 var screenshotDir = filepath.Join("..", "..", "web", "testdata", "screenshots")
+
+// shots asks for the screenshots. They are for a person to look at, and
+// no test reads them.
+var shots = flag.Bool("shots", false, "photograph each page the browser tests visit into web/testdata/screenshots, for a person to look at")
 
 // Screen sizes the pages are checked and photographed at.
 var (
@@ -123,6 +128,9 @@ func checkA11y(t testing.TB, ctx context.Context, name string) {
 // size.
 func shoot(t testing.TB, ctx context.Context, name string, leave [2]int64) {
 	t.Helper()
+	if !*shots {
+		return
+	}
 	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +163,7 @@ func setSize(ctx context.Context, size [2]int64) error {
 }
 
 // review checks a page the way a reviewer would: no accessibility
-// violation, photographed at both sizes.
+// violation; with -shots it is photographed at both sizes.
 func review(t testing.TB, ctx context.Context, name string, size [2]int64) {
 	t.Helper()
 	checkA11y(t, ctx, name)
@@ -195,7 +203,7 @@ func do(t testing.TB, ctx context.Context, what string, steps ...chromedp.Action
 // from the console with a keyboard shortcut, and the e-ticket on the
 // phone says "called, counter 1" without a reload. On the way: login,
 // a forged CSRF token and a move at another counter are refused, and every
-// page passes axe-core's WCAG 2.1 AA rules and is photographed.
+// page passes axe-core's WCAG 2.1 AA rules (and with -shots is photographed).
 func TestBrowserBookCheckInCall(t *testing.T) {
 	t.Parallel() // its own server and browser: it runs beside the other browser tests
 	e := newEnv(t)
