@@ -12,21 +12,26 @@ cd "$(dirname "$0")/.."
 timeout=${TEST_TIMEOUT:-18m}
 jobs=${TEST_JOBS:-4}
 
+# Linking the 44 test binaries and the programs is about a fifth of the
+# run's CPU; leaving out their DWARF debugging information (-w), which no
+# test reads, takes 15 % off that (go test -c of all: 46 to 40 CPU-s).
+build_flags=(-ldflags=-w)
+
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 started=$SECONDS
 # The programs the tests and the chaos run start, built once for all.
 export NUMEREK_TEST_BIN="$out/bin"
-go build -o "$NUMEREK_TEST_BIN/" ./cmd/queue-server ./cmd/kioskd ./cmd/kioskctl
+go build "${build_flags[@]}" -o "$NUMEREK_TEST_BIN/" ./cmd/queue-server ./cmd/kioskd ./cmd/kioskctl
 
 # The chaos run's output is shown after the tests', whole.
-(go run ./cmd/numerek-chaos --short --bin "$NUMEREK_TEST_BIN" >"$out/chaos" 2>&1; echo $? >"$out/chaos.status") &
+(go run "${build_flags[@]}" ./cmd/numerek-chaos --short --bin "$NUMEREK_TEST_BIN" >"$out/chaos" 2>&1; echo $? >"$out/chaos.status") &
 chaos=$!
 
 status=0
 # go vet has run over everything before (make test): go test does not
 # again.
-go test -vet=off -timeout "$timeout" -count=1 -p "$jobs" ./... || status=$?
+go test "${build_flags[@]}" -vet=off -timeout "$timeout" -count=1 -p "$jobs" ./... || status=$?
 wait $chaos
 cat "$out/chaos"
 s=$(cat "$out/chaos.status")
