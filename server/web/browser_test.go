@@ -46,6 +46,12 @@ func newChrome(t testing.TB) context.Context {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+		// Compositing on the page's own thread: the tests read the DOM, the
+		// layout and the accessibility tree, never a frame (screenshots
+		// aside), and the compositor threads took half the browser's CPU
+		// (TestBrowserLongTextFits 49 to 24 CPU-s). requestAnimationFrame
+		// does not run this way, so polls poll by time; the pages use none.
+		chromedp.Flag("disable-threaded-compositing", true),
 		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(int(desktop[0]), int(desktop[1])),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -283,7 +289,7 @@ func TestBrowserBookCheckInCall(t *testing.T) {
 	}
 	walkIn := walk["ticket"].(map[string]any)["number"].(string)
 	do(t, clerk, "the walk-in appears live", ignore(chromedp.Poll[bool](`document.getElementById('panel').textContent.includes('`+walkIn+`')`,
-		chromedp.WithPollingTimeout(10*time.Second))))
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second))))
 	e.clock.Set(monday(e.office, "09:40"))
 	do(t, clerk, "next with N", chromedp.KeyEvent("n"), chromedp.WaitVisible(chromedp.CSS("#current-number")))
 	if n := text(t, clerk, "#current-number"); n == booked {
