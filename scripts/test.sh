@@ -24,15 +24,21 @@ started=$SECONDS
 export NUMEREK_TEST_BIN="$out/bin"
 go build "${build_flags[@]}" -o "$NUMEREK_TEST_BIN/" ./cmd/queue-server ./cmd/kioskd ./cmd/kioskctl
 
-# The chaos run's output is shown after the tests', whole.
-(go run "${build_flags[@]}" ./cmd/numerek-chaos --short --bin "$NUMEREK_TEST_BIN" >"$out/chaos" 2>&1; echo $? >"$out/chaos.status") &
+# The chaos run's output is shown after the tests', whole, also when it
+# fails (under set -e a failing command would end the subshell before it
+# wrote its status, and this script before it showed the output).
+(
+  s=0
+  go run "${build_flags[@]}" ./cmd/numerek-chaos --short --bin "$NUMEREK_TEST_BIN" >"$out/chaos" 2>&1 || s=$?
+  echo $s >"$out/chaos.status"
+) &
 chaos=$!
 
 status=0
 # go vet has run over everything before (make test): go test does not
 # again.
 go test "${build_flags[@]}" -vet=off -timeout "$timeout" -count=1 -p "$jobs" ./... || status=$?
-wait $chaos
+wait $chaos || true
 cat "$out/chaos"
 s=$(cat "$out/chaos.status")
 [ "$s" = 0 ] || status=$s
