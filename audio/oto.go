@@ -110,6 +110,9 @@ func (s *OtoSink) Start(src io.Reader) error {
 	return nil
 }
 
+// drainSlack is how much longer than the device buffer Drain waits.
+const drainSlack = 200 * time.Millisecond
+
 // Drain waits until the players have handed all they buffered to the device
 // and the device buffer has had time to play it, or ctx ends. Call it after
 // Announcer.Wait before a short-lived process (kioskctl) exits.
@@ -132,8 +135,12 @@ func (s *OtoSink) Drain(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+	// The device buffer plays out in 2 x bufferSize; the slack is for the
+	// mixer thread, which hands the last period to the device on its own
+	// schedule, and a busy machine runs it late: without it a loaded test
+	// machine's capture lost the announcement's last 5 ms.
 	select {
-	case <-time.After(2 * s.bufferSize):
+	case <-time.After(2*s.bufferSize + drainSlack):
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
