@@ -479,24 +479,34 @@ func (d *kioskDev) kiosk() device.KioskStatus {
 	return ks
 }
 
-// target finds a touch target on the kiosk's screen now.
-func (d *kioskDev) target(id string) (display.Target, device.ScreenInfo, bool) {
-	ks := d.kiosk()
-	for _, t := range ks.Targets {
-		if t.ID == id && t.Enabled {
-			return t, ks.Screen, true
-		}
-	}
-	return display.Target{}, ks.Screen, false
-}
-
 // waitTarget waits until the kiosk's screen offers target id.
 func (d *kioskDev) waitTarget(id string, timeout time.Duration) {
 	d.t.Helper()
-	waitUntil(d.t, d.name+" offering "+id, timeout, func() bool {
-		_, _, ok := d.target(id)
-		return ok
+	// The screens the kiosk showed meanwhile, each as its targets, say
+	// what it did instead when the target never comes.
+	var seen []string
+	offered := waitfor.Within(timeout, func() bool {
+		var ids []string
+		for _, t := range d.kiosk().Targets {
+			if t.Enabled {
+				if t.ID == id {
+					return true
+				}
+				ids = append(ids, t.ID)
+			}
+		}
+		screen := strings.Join(ids, " ")
+		if screen == "" {
+			screen = "(no target)"
+		}
+		if len(seen) == 0 || seen[len(seen)-1] != screen {
+			seen = append(seen, screen)
+		}
+		return false
 	})
+	if !offered {
+		d.t.Fatalf("%s did not offer %s in %v; the screens it showed meanwhile, by their targets:\n  %s", d.name, id, timeout, strings.Join(seen, "\n  "))
+	}
 }
 
 // tap taps target id of the kiosk's screen in its window, through X.
