@@ -18,21 +18,7 @@ import (
 // table. A clerk's day at counter 1, with the panel's forms collected on
 // the way.
 func TestConsoleReachesEveryCounterAction(t *testing.T) {
-	e := newEnv(t)
-	e.clock.Set(monday(e.office, "09:00"))
-	for range 4 {
-		e.api("kiosk", "POST", "/api/v1/offices/"+e.office.ID+"/tickets", `{"service":"family","lang":"pl"}`)
-	}
-	b := e.browser()
-	b.login("anna", "correct horse battery")
-	b.post("/staff/counter", url.Values{"office": {e.office.ID}, "counter": {"1"}})
-	form := func(kv ...string) url.Values {
-		v := url.Values{"office": {e.office.ID}, "counter": {"1"}}
-		for i := 0; i+1 < len(kv); i += 2 {
-			v.Set(kv[i], kv[i+1])
-		}
-		return v
-	}
+	e, b, form := clerkAtCounter1(t, 4)
 	formAction := regexp.MustCompile(`<form method="post" action="/staff/console/([^"]+)"`)
 	drawn := map[string]bool{}
 	steps := []struct {
@@ -93,14 +79,9 @@ func TestConsoleReachesEveryCounterAction(t *testing.T) {
 // the clerk's language, saying what is wrong; a value that is not one is
 // refused on the console, changing nothing.
 func TestConsoleRefusesWhatTheTableRefuses(t *testing.T) {
-	e := newEnv(t)
-	e.clock.Set(monday(e.office, "09:00"))
-	e.api("kiosk", "POST", "/api/v1/offices/"+e.office.ID+"/tickets", `{"service":"family","lang":"pl"}`)
-	b := e.browser()
-	b.login("anna", "correct horse battery")
-	b.post("/staff/counter", url.Values{"office": {e.office.ID}, "counter": {"1"}})
+	e, b, counterForm := clerkAtCounter1(t, 1)
 	b.get("/staff/console")
-	form := url.Values{"office": {e.office.ID}, "counter": {"1"}}
+	form := counterForm()
 	b.post("/staff/console/open", form)
 	b.post("/staff/console/next", form)
 	seq := e.actor.Seq()

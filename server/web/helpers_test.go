@@ -217,6 +217,29 @@ func (e *env) browser() *browser {
 	return &browser{e: e, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}}
 }
 
+// clerkAtCounter1 is an office on a Monday at 09:00 with waiting family
+// tickets, and clerk anna logged in at counter 1; form makes the console's
+// form for counter 1, with kv as more fields (name, value, ...).
+func clerkAtCounter1(t testing.TB, waiting int) (e *env, b *browser, form func(kv ...string) url.Values) {
+	t.Helper()
+	e = newEnv(t)
+	e.clock.Set(monday(e.office, "09:00"))
+	for range waiting {
+		e.api("kiosk", "POST", "/api/v1/offices/"+e.office.ID+"/tickets", `{"service":"family","lang":"pl"}`)
+	}
+	b = e.browser()
+	b.login("anna", "correct horse battery")
+	b.post("/staff/counter", url.Values{"office": {e.office.ID}, "counter": {"1"}})
+	form = func(kv ...string) url.Values {
+		v := url.Values{"office": {e.office.ID}, "counter": {"1"}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return v
+	}
+	return e, b, form
+}
+
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // get loads a page and returns its body.

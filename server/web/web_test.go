@@ -285,21 +285,7 @@ func TestClerkRefusedAtAnotherCounter(t *testing.T) {
 }
 
 func TestConsoleMoves(t *testing.T) {
-	e := newEnv(t)
-	e.clock.Set(monday(e.office, "09:00"))
-	for range 3 {
-		e.api("kiosk", "POST", "/api/v1/offices/"+e.office.ID+"/tickets", `{"service":"family","lang":"pl"}`)
-	}
-	b := e.browser()
-	b.login("anna", "correct horse battery")
-	b.post("/staff/counter", url.Values{"office": {e.office.ID}, "counter": {"1"}})
-	form := func(extra ...string) url.Values {
-		v := url.Values{"office": {e.office.ID}, "counter": {"1"}}
-		for i := 0; i+1 < len(extra); i += 2 {
-			v.Set(extra[i], extra[i+1])
-		}
-		return v
-	}
+	e, b, form := clerkAtCounter1(t, 3)
 	steps := []struct {
 		action string
 		form   url.Values
