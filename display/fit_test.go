@@ -6,6 +6,7 @@ import (
 	"image"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -198,8 +199,9 @@ func fitScreen(screen, orient, path string) (Screen, []step, error) {
 				}},
 				step{p + "-priority", func() { k.priority = true }},
 				step{p + "-printer-down", func() { k.priority = false; k.printer = PrinterStatus{Ready: false, Detail: "brak papieru"} }},
+				step{p + "-offline-printer-down", func() { k.c.online = false }},
 				step{p + "-busy", func() {
-					k.printer = PrinterStatus{Ready: true}
+					k.c.online, k.printer = true, PrinterStatus{Ready: true}
 					k.mode, k.busyText = modeBusy, k.tx().T("kiosk.printing")
 				}},
 				step{p + "-ticket", func() {
@@ -374,6 +376,43 @@ func TestTextFits(t *testing.T) {
 		if r.short && ran == 2*len(r.screens) && shorts == 0 {
 			t.Errorf("%s: no screen shows a service's short name, though the full names cannot fit", r.path)
 		}
+	}
+}
+
+// TestKioskButtonsStayPut: the start screen's buttons do not move when
+// the server or the printer goes away or comes back, so a tap aimed at
+// one service cannot land on another as a notice appears.
+func TestKioskButtonsStayPut(t *testing.T) {
+	for _, orient := range []string{"landscape", "portrait"} {
+		t.Run(orient, func(t *testing.T) {
+			o, qo := busyExample(exampleOffices(t)[0])
+			now := at("10:12")
+			k := NewKiosk(KioskConfig{Panel: fitPanel("kiosk", orient), Languages: qo.Languages, Location: warsaw, Now: func() time.Time { return now }}, &recorder{}, &recorder{})
+			k.view = longWaits(o, now)
+			w, h := k.c.panel.Logical()
+			img := ebiten.NewImage(w, h)
+			defer img.Deallocate()
+			states := []struct {
+				name    string
+				online  bool
+				printer bool
+			}{{"all well", true, true}, {"offline", false, true}, {"printer down", true, false}, {"offline, printer down", false, false}}
+			var want []Target
+			for _, st := range states {
+				layOut(k, img, func() { k.c.online, k.printer = st.online, PrinterStatus{Ready: st.printer} })
+				got := k.Targets()
+				if len(got) < 5 {
+					t.Fatalf("%s: %d targets drawn, want the services, languages, confirm and priority", st.name, len(got))
+				}
+				if want == nil {
+					want = got
+					continue
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: targets\n%v\nwant, as with all well,\n%v", st.name, got, want)
+				}
+			}
+		})
 	}
 }
 

@@ -64,19 +64,7 @@ func (k *Kiosk) drawStart(dst *canvas, W, H float64, now time.Time) {
 	top := k.header(dst, W, H, tx.T("kiosk.title"), tx.T("kiosk.subtitle"), now)
 	m := k.margin()
 	gap := 24.0
-	if !k.c.online {
-		// The waits shown are the last the kiosk heard; tickets still come
-		// from its lease while it can.
-		fillRect(dst, rect{0, top, W, 64}, colRed)
-		label{text: tx.T("kiosk.offline"), font: bold, size: 30, minSize: 20, color: colWhite, h: middle, v: middle}.draw(dst, rect{m, top, W - 2*m, 64})
-		top += 64
-	}
-	if !k.printer.Ready {
-		band := rect{0, top, W, 64}
-		fillRect(dst, band, colAmber)
-		label{text: tx.T("kiosk.printer_down"), font: bold, size: 30, minSize: 20, color: colInk, h: middle, v: middle, lines: 2}.draw(dst.within(band), rect{m, top, W - 2*m, 64})
-		top += 64
-	}
+	top = k.drawNotices(dst, W, top)
 
 	// Footer: one button per language, each named in itself.
 	footH := 150.0
@@ -122,6 +110,49 @@ func (k *Kiosk) drawStart(dst *canvas, W, H float64, now time.Time) {
 	drawButton(dst, parts[0], colNavy, colWhite, nil, tx.T("kiosk.confirm_visit"), tx.T("kiosk.confirm_visit_hint"), 40)
 	k.addButton("confirm", parts[0], true)
 	k.drawPriority(dst, parts[1])
+}
+
+// noticeH is the height of the strip under the start screen's header
+// that says what is wrong (no server, no printer).
+const noticeH = 64.0
+
+// drawNotices draws what is wrong in the strip under the header and
+// returns where the buttons begin. The strip is there also when nothing
+// is wrong: a notice that pushed the buttons down would move them under a
+// resident's finger, and a tap meant for one service would take another.
+func (k *Kiosk) drawNotices(dst *canvas, W, top float64) float64 {
+	tx := k.tx()
+	type notice struct {
+		text   string
+		bg, fg color.Color
+	}
+	var notices []notice
+	if !k.c.online {
+		// The waits shown are the last the kiosk heard; tickets still come
+		// from its lease while it can.
+		notices = append(notices, notice{tx.T("kiosk.offline"), colRed, colWhite})
+	}
+	if !k.printer.Ready {
+		notices = append(notices, notice{tx.T("kiosk.printer_down"), colAmber, colInk})
+	}
+	if len(notices) > 0 {
+		m := k.margin()
+		for i, band := range (rect{0, top, W, noticeH}).splitH(len(notices), 0) {
+			n := notices[i]
+			fillRect(dst, band, n.bg)
+			// The screen's margin at its edges, half of it between two.
+			left, right := m/2, m/2
+			if i == 0 {
+				left = m
+			}
+			if i == len(notices)-1 {
+				right = m
+			}
+			in := rect{band.x + left, band.y, band.w - left - right, band.h}
+			label{text: n.text, font: bold, size: 30, minSize: 18, color: n.fg, h: middle, v: middle, lines: 2}.draw(dst.within(band), in)
+		}
+	}
+	return top + noticeH
 }
 
 func (k *Kiosk) drawPriority(dst *canvas, r rect) {
