@@ -64,7 +64,12 @@ type FollowOptions struct {
 	// heartbeat every Heartbeat): default StallAfter, 7.5 s. A silent cut
 	// thus shows as offline within StallAfter.
 	StallAfter time.Duration
-	// Backoff spaces out reconnections: default 0.5 s doubling to 30 s.
+	// Backoff spaces out reconnections: default 0.5 s doubling to 5 s.
+	// Its top is how long a screen may still say "offline" after the
+	// server is back (and a kiosk hold its offline tickets): 5 s keeps
+	// that short after a server's restart, and the jitter spreads the
+	// devices' returns over 2.5-5 s; a thousand devices at that pace are
+	// 300 refused connections a second, nothing to a server or a proxy.
 	Backoff protocol.Backoff
 }
 
@@ -99,6 +104,9 @@ func NewFollower(client *protocol.Client, db *store.DeviceDB, clock *Clock, log 
 	}
 	if opts.StallAfter <= 0 {
 		opts.StallAfter = protocol.StallAfter
+	}
+	if opts.Backoff.Max <= 0 {
+		opts.Backoff.Max = 5 * time.Second
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
