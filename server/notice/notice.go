@@ -1,0 +1,82 @@
+// Package notice is what the server tells a resident about a visit or a
+// ticket, as it passes from the part that has something to say (the
+// booking desk, the e-ticket) to the part that delivers it (the message
+// outbox: e-mail, SMS). One type between them, so neither knows the other.
+package notice
+
+import (
+	"context"
+	"time"
+)
+
+// Kind is what happened.
+type Kind string
+
+// The kinds of notice.
+const (
+	// ConfirmContact carries the short code and the link that confirm a
+	// contact before a booking holds its slot.
+	ConfirmContact Kind = "confirm-contact"
+	// Booked: a booking holds its slot (code, date and time, links).
+	Booked Kind = "booked"
+	// Rescheduled: the same code, a new slot.
+	Rescheduled Kind = "rescheduled"
+	// Cancelled: the resident cancelled.
+	Cancelled Kind = "cancelled"
+	// CancelledByOffice: the office closed the slot (a holiday added
+	// later, a closed afternoon); Reason says why.
+	CancelledByOffice Kind = "cancelled-by-office"
+	// Reminder: the visit is tomorrow.
+	Reminder Kind = "reminder"
+	// Called, Recalled and Ahead are a ticket's moments, sent as SMS where
+	// no push reaches the resident and the office allows it.
+	Called   Kind = "called"
+	Recalled Kind = "recalled"
+	Ahead    Kind = "ahead"
+)
+
+// Links are the resident's addresses for what the notice is about; empty
+// ones are left out of the message.
+type Links struct {
+	// Manage is the booking's page (cancel and reschedule are there).
+	Manage string
+	// Confirm confirms the contact (ConfirmContact).
+	Confirm string
+	// Ticket is the e-ticket's page.
+	Ticket string
+}
+
+// Notice is one message to one resident, in their language.
+type Notice struct {
+	Kind   Kind
+	Office string
+	Lang   string
+	// Name and Contact are as the resident gave them; Contact is an
+	// e-mail address or a phone number.
+	Name    string
+	Contact string
+	Service string
+	// Booking is the booking code; Slot the visit's start (bookings).
+	Booking string
+	Slot    time.Time
+	// Ticket is the ticket's number, Counter where it is called, Ahead
+	// how many are before it (tickets).
+	Ticket  string
+	Counter int
+	Ahead   int
+	// Code is the short code of ConfirmContact.
+	Code   string
+	Links  Links
+	Reason string
+	// Key makes sending idempotent: a second notice with the same key is
+	// not sent again (e.g. "booked/K7M2X9P4/2026-11-30T10:30").
+	Key string
+}
+
+// Sender takes notices for delivery.
+type Sender interface {
+	// Send returns once n is stored durably for delivery, never waiting
+	// for the mail or SMS to leave: a failed delivery cannot lose or hold
+	// up what caused it.
+	Send(ctx context.Context, n Notice) error
+}
