@@ -112,6 +112,7 @@ func (r rect) splitV(n int, gap float64) []rect {
 }
 
 func fillRect(dst *canvas, r rect, c color.Color) {
+	r = dst.px(r)
 	vector.FillRect(dst.Image, float32(r.x), float32(r.y), float32(r.w), float32(r.h), c, false)
 }
 
@@ -135,13 +136,13 @@ func roundPath(r rect, radius float64) *vector.Path {
 func fillRound(dst *canvas, r rect, radius float64, c color.Color) {
 	op := &vector.DrawPathOptions{AntiAlias: true}
 	op.ColorScale.ScaleWithColor(c)
-	vector.FillPath(dst.Image, roundPath(r, radius), nil, op)
+	vector.FillPath(dst.Image, roundPath(dst.px(r), radius*dst.scale), nil, op)
 }
 
 func strokeRound(dst *canvas, r rect, radius, width float64, c color.Color) {
 	op := &vector.DrawPathOptions{AntiAlias: true}
 	op.ColorScale.ScaleWithColor(c)
-	vector.StrokePath(dst.Image, roundPath(r, radius), &vector.StrokeOptions{Width: float32(width)}, op)
+	vector.StrokePath(dst.Image, roundPath(dst.px(r), radius*dst.scale), &vector.StrokeOptions{Width: float32(width * dst.scale)}, op)
 }
 
 // canvas is what a screen draws a frame on: the picture, and a record of
@@ -155,12 +156,39 @@ type canvas struct {
 	// by within.
 	tile  rect
 	texts *[]drawnText
+	// scale is how many of the picture's pixels one pixel of the layout
+	// takes (see scaled); 1 unless set.
+	scale float64
 }
 
 // newCanvas wraps img, recording its texts in *texts when texts is not nil.
 func newCanvas(img *ebiten.Image, texts *[]drawnText) *canvas {
 	b := img.Bounds()
-	return &canvas{Image: img, tile: rect{0, 0, float64(b.Dx()), float64(b.Dy())}, texts: texts}
+	return &canvas{Image: img, tile: rect{0, 0, float64(b.Dx()), float64(b.Dy())}, texts: texts, scale: 1}
+}
+
+// scaled is dst for a layout made in pixels s times the picture's: a
+// layout made for a full-HD panel, drawn smaller on a smaller one. Texts
+// are still drawn at the picture's own resolution, sharp; what is recorded
+// of them is in the layout's pixels.
+func (dst *canvas) scaled(s float64) *canvas {
+	c := *dst
+	c.scale = s
+	w, h := c.size()
+	c.tile = rect{0, 0, w, h}
+	return &c
+}
+
+// size is the picture's size in the layout's pixels.
+func (dst *canvas) size() (w, h float64) {
+	b := dst.Bounds()
+	return float64(b.Dx()) / dst.scale, float64(b.Dy()) / dst.scale
+}
+
+// px is r of the layout in the picture's pixels.
+func (dst *canvas) px(r rect) rect {
+	s := dst.scale
+	return rect{r.x * s, r.y * s, r.w * s, r.h * s}
 }
 
 // within is dst for drawing the texts of tile, which must hold them.
@@ -250,11 +278,17 @@ func (l label) draw(dst *canvas, r rect) rect {
 			x = r.x + r.w - w
 		}
 		used = used.union(rect{x, y + float64(i)*lineH, w, lineH})
-		op := &text.DrawOptions{}
 		// Centre the font's own line box (ascent+descent) in the line.
-		op.GeoM.Translate(x, y+float64(i)*lineH+(lineH-(m.HAscent+m.HDescent))/2)
+		at := rect{x, y + float64(i)*lineH + (lineH-(m.HAscent+m.HDescent))/2, 0, 0}
+		drawFace := f
+		if dst.scale != 1 {
+			// Laid out at f's size, drawn at the picture's resolution.
+			at, drawFace = dst.px(at), face(l.font, f.Size*dst.scale)
+		}
+		op := &text.DrawOptions{}
+		op.GeoM.Translate(at.x, at.y)
 		op.ColorScale.ScaleWithColor(l.color)
-		text.Draw(dst.Image, line, f, op)
+		text.Draw(dst.Image, line, drawFace, op)
 	}
 	dst.record(drawnText{Text: l.text, Short: l.short, Lines: lines, Size: f.Size, Box: used, Area: r})
 	return used

@@ -117,9 +117,13 @@ func fitPanel(screen, orientation string) Panel {
 // fitScreen is one screen of the office in path, in an orientation, and
 // the states it is checked in: each in every language of the office.
 func fitScreen(screen, orient, path string) (Screen, []step, error) {
+	return fitScreenOn(fitPanel(screen, orient), screen, path)
+}
+
+// fitScreenOn is fitScreen on a panel of its own.
+func fitScreenOn(panel Panel, screen, path string) (Screen, []step, error) {
 	o, qo := busyExample(path)
 	now := at("10:12")
-	panel := fitPanel(screen, orient)
 	var (
 		s     Screen
 		steps []step
@@ -247,9 +251,14 @@ func layOut(s Screen, img *ebiten.Image, apply func()) frameTexts {
 		apply()
 	}
 	var texts []drawnText
-	c.impl.draw(newCanvas(img, &texts), c.now())
-	b := img.Bounds()
-	f := frameTexts{W: float64(b.Dx()), H: float64(b.Dy())}
+	dst := newCanvas(img, &texts)
+	c.impl.draw(dst, c.now())
+	// The texts are recorded in the layout's pixels.
+	if k, ok := s.(*Kiosk); ok {
+		dst = dst.scaled(k.drawScale)
+	}
+	w, h := dst.size()
+	f := frameTexts{W: w, H: h}
 	for _, t := range texts {
 		f.Texts = append(f.Texts, textMeta{Text: t.Text, Short: t.Short, Lines: t.Lines, Size: t.Size,
 			Box: rectMeta(t.Box), Area: rectMeta(t.Area), Tile: rectMeta(t.Tile)})
@@ -411,6 +420,74 @@ func TestKioskButtonsStayPut(t *testing.T) {
 				if !slices.Equal(got, want) {
 					t.Errorf("%s: targets\n%v\nwant, as with all well,\n%v", st.name, got, want)
 				}
+			}
+		})
+	}
+}
+
+// TestKioskOnSmallerPanels: the kiosk's screens, laid out for a full-HD
+// panel, fit the touchscreens offices also buy (Raspberry Pi's 7-inch
+// 800x480, 10-inch 1024x600 and 1280x800, a 15.6-inch 1366x768, on its
+// side too): every text whole, every key of the keypad there, inside the
+// panel, apart from the others, and big enough for a finger.
+func TestKioskOnSmallerPanels(t *testing.T) {
+	const minKeyMM = 7.0 // a fingertip's contact, with room to spare
+	panels := []struct {
+		name  string
+		panel Panel
+	}{
+		{"7in-800x480", Panel{Width: 800, Height: 480, WidthMM: 154}},
+		{"10in-1024x600", Panel{Width: 1024, Height: 600, WidthMM: 222}},
+		{"10in-1280x800", Panel{Width: 1280, Height: 800, WidthMM: 217}},
+		{"15in-1366x768", Panel{Width: 1366, Height: 768, WidthMM: 344}},
+		{"15in-1366x768-portrait", Panel{Width: 1366, Height: 768, WidthMM: 344, Rotation: 90}},
+	}
+	office := exampleOffices(t)[0]
+	for _, pc := range panels {
+		t.Run(pc.name, func(t *testing.T) {
+			s, steps, err := fitScreenOn(pc.panel, "kiosk", office)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := s.(*Kiosk)
+			w, h := pc.panel.Logical()
+			img := ebiten.NewImage(w, h)
+			defer img.Deallocate()
+			pxPerMM := pc.panel.PxPerMM()
+			keypads := 0
+			for _, st := range steps {
+				f := layOut(s, img, st.apply)
+				for _, p := range layoutProblems(f) {
+					t.Errorf("%s: %s", st.name, p)
+				}
+				targets := k.Targets()
+				keys := 0
+				for i, tg := range targets {
+					r := tg.Rect
+					if !r.In(image.Rect(0, 0, w, h)) {
+						t.Errorf("%s: %s at %v is not inside the %dx%d panel", st.name, tg.ID, r, w, h)
+					}
+					if mm := float64(min(r.Dx(), r.Dy())) / pxPerMM; mm < minKeyMM {
+						t.Errorf("%s: %s at %v is %.1f mm across, want at least %v mm", st.name, tg.ID, r, mm, minKeyMM)
+					}
+					for _, u := range targets[:i] {
+						if r.Overlaps(u.Rect) {
+							t.Errorf("%s: %s at %v overlaps %s at %v", st.name, tg.ID, r, u.ID, u.Rect)
+						}
+					}
+					if strings.HasPrefix(tg.ID, "key:") {
+						keys++
+					}
+				}
+				if strings.HasSuffix(st.name, "-code") {
+					keypads++
+					if want := len([]rune(CodeAlphabet)); keys != want {
+						t.Errorf("%s: %d keys on the keypad, want %d", st.name, keys, want)
+					}
+				}
+			}
+			if keypads == 0 {
+				t.Error("no keypad was laid out")
 			}
 		})
 	}

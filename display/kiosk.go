@@ -161,6 +161,9 @@ type Kiosk struct {
 
 	// buttons are the touch targets of the last frame, drawnMode its mode.
 	buttons   []button
+	// drawScale is how many panel pixels a pixel of the last frame's
+	// layout took (see layoutScale).
+	drawScale float64
 	drawnMode kioskMode
 }
 
@@ -360,6 +363,9 @@ func (k *Kiosk) corner(p image.Point, now time.Time) bool {
 }
 
 func (k *Kiosk) tap(p image.Point, now time.Time) bool {
+	if k.drawScale > 0 {
+		p = image.Pt(int(float64(p.X)/k.drawScale), int(float64(p.Y)/k.drawScale))
+	}
 	for _, b := range k.buttons {
 		if b.enabled && b.r.contains(p) {
 			k.press(b.id, now)
@@ -606,11 +612,29 @@ func (k *Kiosk) techAction(what string) {
 	}()
 }
 
+// The size the kiosk's screens are laid out for, in either orientation.
+const layoutLong, layoutShort = 1920.0, 1080.0
+
+// layoutScale is how far the kiosk's layout, made for a full-HD panel, is
+// scaled to fill dst: a 7-inch 800x480 touchscreen shows the same screens
+// as a 21.5-inch one, smaller, with every key of the keypad, and a 4K
+// panel shows them larger rather than tiny.
+func layoutScale(dst *canvas) float64 {
+	b := dst.Bounds()
+	w, h := float64(b.Dx()), float64(b.Dy())
+	if h > w {
+		return min(w/layoutShort, h/layoutLong)
+	}
+	return min(w/layoutLong, h/layoutShort)
+}
+
 func (k *Kiosk) draw(dst *canvas, now time.Time) {
 	k.drawnMinute = minuteOf(now)
 	k.drawnMode = k.mode
 	k.buttons = k.buttons[:0]
-	W, H := float64(dst.Bounds().Dx()), float64(dst.Bounds().Dy())
+	k.drawScale = layoutScale(dst)
+	dst = dst.scaled(k.drawScale)
+	W, H := dst.size()
 	dst.Fill(colPaper)
 	switch k.mode {
 	case modeStart:

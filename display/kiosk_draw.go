@@ -15,8 +15,8 @@ func (k *Kiosk) addButton(id string, r rect, enabled bool) {
 }
 
 // margin keeps buttons clear of the corners, where the technician
-// gesture is tapped.
-func (k *Kiosk) margin() float64 { return max(40, 16*k.c.panel.PxPerMM()) }
+// gesture is tapped: 16 mm of the panel, in the layout's pixels.
+func (k *Kiosk) margin() float64 { return max(40, 16*k.c.panel.PxPerMM()/k.drawScale) }
 
 // header draws the blue band with a title, a subtitle and the clock, and
 // returns its height.

@@ -20,9 +20,11 @@ func newQR(url string) *qrImage {
 	return &qrImage{modules: q.Bitmap()}
 }
 
-// draw draws the code in r with whole-pixel modules, centred, on white.
+// draw draws the code in r with whole-pixel modules, centred, on white:
+// whole pixels of the picture, however the layout is scaled.
 func (q *qrImage) draw(dst *canvas, r rect) {
 	fillRect(dst, r, colWhite)
+	r, dst = dst.px(r), dst.scaled(1)
 	n := len(q.modules)
 	if n == 0 {
 		return

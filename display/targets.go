@@ -4,7 +4,7 @@ import "image"
 
 // Target is one touch target of the kiosk's screen as last drawn: what it
 // does ("service:family", "lang:uk", "priority", "confirm", "key:A",
-// "ok", "done", ...) and where it is, in the screen's logical pixels (the
+// "ok", "done", ...) and where it is, in the panel's logical pixels (the
 // picture before any rotation).
 type Target struct {
 	ID      string          `json:"id"`
@@ -20,6 +20,9 @@ func (k *Kiosk) Targets() []Target {
 	defer k.c.mu.Unlock()
 	out := make([]Target, 0, len(k.buttons))
 	for _, b := range k.buttons {
+		if k.drawScale > 0 {
+			b.r = rect{b.r.x * k.drawScale, b.r.y * k.drawScale, b.r.w * k.drawScale, b.r.h * k.drawScale}
+		}
 		out = append(out, Target{
 			ID:      b.id,
 			Rect:    image.Rect(int(b.r.x), int(b.r.y), int(b.r.x+b.r.w), int(b.r.y+b.r.h)),

@@ -72,7 +72,7 @@ func TestKioskChecksInBookedVisits(t *testing.T) {
 	keyed, scanned, early := o.book("family", at(9, 15)), o.book("family", at(9, 30)), o.book("family", at(11, 0))
 
 	paper := t.TempDir()
-	kiosk := startDeviceWith(t, o, "kiosk", "ticket", "kiosk", fmt.Sprintf("[printer]\nuri = \"emulator://%s\"\n", paper), noFrames)
+	kiosk := startDeviceWith(t, o, "kiosk", "ticket", "kiosk", smallPanel+fmt.Sprintf("[printer]\nuri = \"emulator://%s\"\n", paper), noFrames)
 	kiosk.waitTarget("confirm", 10*time.Second)
 
 	kiosk.tap("confirm")
