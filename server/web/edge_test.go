@@ -70,7 +70,7 @@ func TestLoginGoesOnlyToStaffPagesOfThisSite(t *testing.T) {
 	}
 	for _, tt := range tests {
 		// Many logins from one address: the throttle is not what is tested.
-		e.web.limits = newLimits()
+		e.web.limits = newLimits(e.clock.Now)
 		got := loginTo(t, e, tt.next)
 		if got != tt.want {
 			t.Errorf("next=%q: sent to %q, want %q", tt.next, got, tt.want)
