@@ -7,6 +7,12 @@
 // still in use is never the one forgotten. A forgotten key comes back with
 // a full burst, which is what it would have had after idling that long in
 // all but the busiest of attacks.
+//
+// An action whose outcome is not known when it starts (a form the desk
+// may still refuse) holds room with Hold and is counted with Commit only
+// if it is accepted, or gives the room back with Release: what was
+// refused costs nothing, and actions running at once cannot all slip
+// through before any of them is counted.
 package keyedlimit
 
 import (
