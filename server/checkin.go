@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/protocol"
@@ -13,7 +14,8 @@ import (
 
 // postCheckin confirms a booked visit at the kiosk by its code and issues
 // its ticket (201; 200 when the same booking or request_id was confirmed
-// before). Wrong codes are throttled per address and per code (429).
+// before). Guessing is throttled per device (the token), per code and per
+// address (429; booking.Guards says how a valid code still gets through).
 func (s *Server) postCheckin(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {
 	if p.Role() != RoleTicket && !p.MayManage() {
 		forbid(w, "only ticket kiosks and staff confirm bookings")
@@ -40,12 +42,13 @@ func (s *Server) postCheckin(w http.ResponseWriter, r *http.Request, p Principal
 	if lang == "" {
 		lang = i18n.Normalize(r.Header.Get("Accept-Language"))
 	}
-	res, err := s.booking.CheckIn(r.Context(), a, remoteIP(r), req.Code, queue.CheckIn{
+	src := booking.Source{Device: "token:" + p.Token.ID, Addr: remoteIP(r)}
+	res, err := s.booking.CheckIn(r.Context(), a, src, req.Code, queue.CheckIn{
 		RequestID: scopedRequestID(p, req.RequestID), Device: p.Device(), Channel: queue.ChannelBooking, Lang: req.Lang,
 	}, p.Name())
 	switch {
 	case errors.Is(err, booking.ErrThrottled):
-		w.Header().Set("Retry-After", "60")
+		w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds(booking.RetryAfter(err))))
 		writeError(w, http.StatusTooManyRequests, protocol.ErrorResponse{Error: err.Error(), Field: "code",
 			Message: s.cat.T(lang, "web.checkin.throttled")})
 		return

@@ -288,9 +288,13 @@ func (w *WebDB) DeleteSessionsOf(clerk string) error {
 	return w.purgeSessions(func(s Session) bool { return s.Clerk == clerk })
 }
 
-// PurgeSessions deletes sessions expired at now.
+// PurgeSessions deletes sessions expired at now, and login alerts and
+// staff browsers older than LoginRecordsKept.
 func (w *WebDB) PurgeSessions(now time.Time) error {
-	return w.purgeSessions(func(s Session) bool { return !s.Expires.After(now) })
+	if err := w.purgeSessions(func(s Session) bool { return !s.Expires.After(now) }); err != nil {
+		return err
+	}
+	return w.db.Update(func(tx *bolt.Tx) error { return purgeLoginRecords(tx, now.Add(-LoginRecordsKept)) })
 }
 
 func (w *WebDB) purgeSessions(drop func(Session) bool) error {

@@ -7,10 +7,17 @@
 // still in use is never the one forgotten. A forgotten key comes back with
 // a full burst, which is what it would have had after idling that long in
 // all but the busiest of attacks.
+//
+// An action whose outcome is not known when it starts (a form the desk
+// may still refuse) holds room with Hold and is counted with Commit only
+// if it is accepted, or gives the room back with Release: what was
+// refused costs nothing, and actions running at once cannot all slip
+// through before any of them is counted.
 package keyedlimit
 
 import (
 	"container/list"
+	"math"
 	"sync"
 	"time"
 
@@ -32,6 +39,9 @@ type Limiter struct {
 type entry struct {
 	key string
 	lim *rate.Limiter
+	// held counts events that have room kept for them but are not yet
+	// counted (Hold, then Commit or Release).
+	held int
 }
 
 // New returns a limiter allowing burst events per key at once and then
@@ -49,7 +59,13 @@ func New(limit rate.Limit, burst, maxKeys int) *Limiter {
 func (l *Limiter) Allow(key string, now time.Time) (ok bool, retry time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	lim := l.get(key)
+	e := l.entry(key)
+	if e.held > 0 {
+		if free := e.lim.TokensAt(now) - float64(e.held); free < 1 {
+			return false, l.wait(free, e.held)
+		}
+	}
+	lim := e.lim
 	r := lim.ReserveN(now, 1)
 	if !r.OK() {
 		// Only a burst of zero refuses for good; say "a period" rather
@@ -63,17 +79,71 @@ func (l *Limiter) Allow(key string, now time.Time) (ok bool, retry time.Duration
 	return true, 0
 }
 
-// Tokens reports how many events key may have at once at now, without
-// counting one. An unknown key has a full burst and is not remembered.
+// Tokens reports how many events key may have at once at now (less the
+// room held for events not yet committed), without counting one. An unknown key has a full burst and is not remembered.
 func (l *Limiter) Tokens(key string, now time.Time) float64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	e, ok := l.keys[key]
+	el, ok := l.keys[key]
 	if !ok {
 		return float64(l.burst)
 	}
-	l.order.MoveToFront(e)
-	return e.Value.(*entry).lim.TokensAt(now)
+	l.order.MoveToFront(el)
+	e := el.Value.(*entry)
+	return e.lim.TokensAt(now) - float64(e.held)
+}
+
+// Hold keeps room for one event of key at now without counting it yet:
+// the caller counts it with Commit once the action it limits has been
+// accepted, or gives the room back with Release when the action failed.
+// Room held counts against the key like an event until then, so that
+// concurrent actions cannot all pass before any of them is counted. When
+// there is no room, nothing is held and retry says how long until there is.
+func (l *Limiter) Hold(key string, now time.Time) (ok bool, retry time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.entry(key)
+	free := e.lim.TokensAt(now) - float64(e.held)
+	if free >= 1 {
+		e.held++
+		return true, 0
+	}
+	return false, l.wait(free, e.held)
+}
+
+// wait is how long until a key with free room (tokens less those held)
+// has room for one more event.
+func (l *Limiter) wait(free float64, held int) time.Duration {
+	if l.burst-held < 1 || l.limit <= 0 || l.limit == rate.Inf {
+		// Only what is held (or a burst of zero) stands in the way:
+		// say "a period" rather than forever.
+		return l.period()
+	}
+	return time.Duration(math.Ceil((1 - free) / float64(l.limit) * float64(time.Second)))
+}
+
+// Commit counts an event whose room Hold kept. A key forgotten meanwhile
+// is counted afresh.
+func (l *Limiter) Commit(key string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.entry(key)
+	if e.held > 0 {
+		e.held--
+	}
+	// Room was kept, so the event is counted even if the clock went back.
+	e.lim.ReserveN(now, 1)
+}
+
+// Release gives back the room Hold kept, counting nothing.
+func (l *Limiter) Release(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if el, ok := l.keys[key]; ok {
+		if e := el.Value.(*entry); e.held > 0 {
+			e.held--
+		}
+	}
 }
 
 // Len is the number of keys remembered.
@@ -85,19 +155,19 @@ func (l *Limiter) Len() int {
 
 // get returns key's limiter, made fresh if the key is new, and marks the
 // key as used last; a new key past maxKeys forgets the key unused longest.
-func (l *Limiter) get(key string) *rate.Limiter {
+func (l *Limiter) entry(key string) *entry {
 	if e, ok := l.keys[key]; ok {
 		l.order.MoveToFront(e)
-		return e.Value.(*entry).lim
+		return e.Value.(*entry)
 	}
 	for len(l.keys) >= l.maxKeys {
 		oldest := l.order.Back()
 		l.order.Remove(oldest)
 		delete(l.keys, oldest.Value.(*entry).key)
 	}
-	lim := rate.NewLimiter(l.limit, l.burst)
-	l.keys[key] = l.order.PushFront(&entry{key: key, lim: lim})
-	return lim
+	e := &entry{key: key, lim: rate.NewLimiter(l.limit, l.burst)}
+	l.keys[key] = l.order.PushFront(e)
+	return e
 }
 
 func (l *Limiter) period() time.Duration {

@@ -159,3 +159,76 @@ func TestEvictsLeastRecentlyUsed(t *testing.T) {
 		t.Error("b was not forgotten, though unused the longest")
 	}
 }
+
+// Hold keeps room until the action it limits is decided: a committed
+// action counts, a released one does not, and room held cannot be taken
+// twice by actions running at once.
+func TestHoldCommitRelease(t *testing.T) {
+	type op struct {
+		do    string // "hold", "commit", "release"
+		at    time.Duration
+		ok    bool // for hold
+		retry time.Duration
+	}
+	tests := []struct {
+		name string
+		ops  []op
+	}{
+		{"released actions cost nothing", []op{
+			{"hold", 0, true, 0}, {"release", 0, false, 0},
+			{"hold", 0, true, 0}, {"release", 0, false, 0},
+			{"hold", 0, true, 0}, {"release", 0, false, 0},
+			{"hold", 0, true, 0}, {"hold", 0, true, 0},
+		}},
+		{"committed actions use the burst", []op{
+			{"hold", 0, true, 0}, {"commit", 0, false, 0},
+			{"hold", 0, true, 0}, {"commit", 0, false, 0},
+			{"hold", 0, false, time.Minute},
+			{"hold", 30 * time.Second, false, 30 * time.Second},
+			{"hold", time.Minute, true, 0},
+		}},
+		{"room held is not given twice", []op{
+			{"hold", 0, true, 0}, {"hold", 0, true, 0},
+			{"hold", 0, false, time.Minute},
+			{"release", 0, false, 0},
+			{"hold", 0, true, 0},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := New(rate.Every(time.Minute), 2, 10)
+			for i, o := range tt.ops {
+				now := t0.Add(o.at)
+				switch o.do {
+				case "hold":
+					ok, retry := l.Hold("a", now)
+					if ok != o.ok || retry != o.retry {
+						t.Errorf("op %d: hold at +%v: %v, retry %v; want %v, %v", i, o.at, ok, retry, o.ok, o.retry)
+					}
+				case "commit":
+					l.Commit("a", now)
+				case "release":
+					l.Release("a")
+				}
+			}
+		})
+	}
+}
+
+// While room is held, Allow does not give it away either.
+func TestAllowRespectsHeldRoom(t *testing.T) {
+	l := New(rate.Every(time.Minute), 1, 10)
+	if ok, _ := l.Hold("a", t0); !ok {
+		t.Fatal("the first hold was refused")
+	}
+	if ok, _ := l.Allow("a", t0); ok {
+		t.Error("Allow took the room a hold kept")
+	}
+	if got := l.Tokens("a", t0); got != 0 {
+		t.Errorf("with its only room held a key has %v tokens, want 0", got)
+	}
+	l.Release("a")
+	if ok, _ := l.Allow("a", t0); !ok {
+		t.Error("after the release the room is not free again")
+	}
+}

@@ -1,9 +1,9 @@
 // Package booking is the server's booking desk: it books visits (the
 // visit goes to the office's event log, the resident's name and contact
 // to a separate store), finds a booking by its code for check-in at the
-// kiosk or on a phone with guessing throttled per address and per code,
-// cancels, and purges personal data once the office's retention has
-// passed. The API and the web pages share it.
+// kiosk or on a phone with guessing throttled per device, per code and
+// per address, cancels, and purges personal data once the office's
+// retention has passed. The API and the web pages share it.
 package booking
 
 import (
@@ -36,7 +36,7 @@ type Desk struct {
 
 // New returns a desk over the web store, signing with signer.
 func New(db *store.WebDB, signer *links.Signer, clock func() time.Time, log *slog.Logger) *Desk {
-	return &Desk{db: db, links: signer, clock: clock, log: log, guards: NewGuards()}
+	return &Desk{db: db, links: signer, clock: clock, log: log, guards: NewGuards(clock)}
 }
 
 // Links is the signer of codes and addresses.
@@ -51,8 +51,6 @@ var (
 	ErrNoSuchCode = errors.New("no booking has this code")
 	// ErrMalformedCode: the text cannot be a code at all.
 	ErrMalformedCode = errors.New("a booking code is 8 letters and digits, e.g. ABCD-EFGH")
-	// ErrThrottled: too many tries from this address or for this code.
-	ErrThrottled = errors.New("too many tries; wait a minute and try again")
 )
 
 // CancelledError is the refusal of a check-in whose visit was cancelled,
@@ -195,15 +193,20 @@ func (d *Desk) Cancel(ctx context.Context, a *actor.Actor, who, id string) error
 }
 
 // CheckIn confirms the booking with code at office a, issuing its ticket.
-// addr is the caller's network address, for the throttle. The office's
-// refusals (too early, too late) come back as *queue.Error.
-func (d *Desk) CheckIn(ctx context.Context, a *actor.Actor, addr, typed string, cmd queue.CheckIn, who string) (actor.Result, error) {
+// src is where the code was typed, for the guards (a *ThrottledError when
+// they refuse). The office's refusals (too early, too late) come back as
+// *queue.Error.
+func (d *Desk) CheckIn(ctx context.Context, a *actor.Actor, src Source, typed string, cmd queue.CheckIn, who string) (actor.Result, error) {
 	code, ok := links.NormalizeCode(typed)
-	if !d.guards.Try(addr, code) {
-		return actor.Result{}, ErrThrottled
+	if !ok {
+		code = ""
+	}
+	if err := d.guards.Try(src, code); err != nil {
+		return actor.Result{}, err
 	}
 	if !ok {
-		d.guards.Failed(addr)
+		// Not a code at all: no booking was looked up, so there is
+		// nothing for a guesser to learn and nothing to count.
 		return actor.Result{}, ErrMalformedCode
 	}
 	b, found, err := d.db.BookingByCode(d.links.CodeKey(code))
@@ -211,7 +214,7 @@ func (d *Desk) CheckIn(ctx context.Context, a *actor.Actor, addr, typed string, 
 		return actor.Result{}, err
 	}
 	if !found || b.Office != a.Office().ID {
-		d.guards.Failed(addr)
+		d.guards.Wrong(src)
 		return actor.Result{}, ErrNoSuchCode
 	}
 	if b.Cancelled {

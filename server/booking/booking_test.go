@@ -4,29 +4,97 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
+
+	"github.com/numerek/numerek/internal/testclock"
 )
 
-func TestGuardsPerAddressAndPerCode(t *testing.T) {
-	g := NewGuards()
-	for i := range 5 {
-		if !g.Try(fmt.Sprintf("10.0.0.%d", i), "ABCDEFGH") {
-			t.Fatalf("try %d of one code refused", i)
-		}
+var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+// guardStep is one try in a guards script: at t0+at, src tries code; if
+// it is let through and wrong, it is counted as wrong.
+type guardStep struct {
+	at     time.Duration
+	src    Source
+	code   string
+	wrong  bool
+	ok     bool
+	repeat int // the step is done this many times (at least once)
+	// newDevice: each repeat comes from a device never seen before.
+	newDevice bool
+}
+
+func TestGuards(t *testing.T) {
+	kiosk := Source{Device: "token:kiosk-1", Addr: "10.0.0.5"}
+	kiosk2 := Source{Device: "token:kiosk-2", Addr: "10.0.0.5"}
+	phone := func(i int) Source { return Source{Device: fmt.Sprint("browser:", i), Addr: "10.0.0.9"} }
+	tests := []struct {
+		name  string
+		steps []guardStep
+	}{
+		{"a valid code after ten mistypes at one kiosk goes through at once", []guardStep{
+			{src: kiosk, code: "WRONGAAA", wrong: true, ok: true, repeat: deviceBurst},
+			{src: kiosk, code: "VALIDAAA", ok: true},
+		}},
+		{"past its budget a kiosk is paced, whatever the code", []guardStep{
+			{src: kiosk, code: "WRONGAAA", wrong: true, ok: true, repeat: deviceBurst + 1},
+			{src: kiosk, code: "WRONGBBB", ok: false},
+			{src: kiosk, code: "VALIDAAA", ok: false},
+			{at: devicePace, src: kiosk, code: "VALIDAAA", ok: true},
+		}},
+		{"another kiosk at the same address is not paced", []guardStep{
+			{src: kiosk, code: "WRONGAAA", wrong: true, ok: true, repeat: deviceBurst + 1},
+			{src: kiosk, code: "WRONGBBB", ok: false},
+			{src: kiosk2, code: "WRONGBBB", wrong: true, ok: true},
+			{src: kiosk2, code: "VALIDAAA", ok: true},
+		}},
+		{"a code tried too often is refused from anywhere", []guardStep{
+			{src: kiosk, code: "GUESSEDA", ok: true}, {src: kiosk, code: "GUESSEDA", ok: true},
+			{src: kiosk, code: "GUESSEDA", ok: true}, {src: kiosk2, code: "GUESSEDA", ok: true},
+			{src: phone(1), code: "GUESSEDA", ok: true},
+			{src: kiosk2, code: "GUESSEDA", ok: false},
+			{src: phone(1), code: "GUESSEDA", ok: false},
+			{src: phone(1), code: "OTHERAAA", ok: true},
+			{at: codeRefill, src: phone(2), code: "GUESSEDA", ok: true},
+		}},
+		{"fresh browsers at one address meet the address's budget", []guardStep{
+			{src: phone(0), code: "WRONGAAA", wrong: true, ok: true, repeat: addrBurst, newDevice: true},
+			{src: phone(999), code: "WRONGBBB", wrong: true, ok: true},
+			{src: phone(1000), code: "VALIDAAA", ok: false},
+			{at: addrPace, src: phone(1001), code: "VALIDAAA", ok: true},
+		}},
+		{"not a code: only the source's pace applies", []guardStep{
+			{src: kiosk, code: "", ok: true, repeat: 3 * deviceBurst},
+		}},
 	}
-	if g.Try("10.0.0.99", "ABCDEFGH") {
-		t.Error("a sixth try of the same code, from yet another address, was allowed")
-	}
-	if !g.Try("10.0.0.99", "ABCDEFGJ") {
-		t.Error("another code from a fresh address was refused")
-	}
-	for range addrBurst {
-		g.Failed("10.0.1.1")
-	}
-	if g.Try("10.0.1.1", "ZZZZZZZZ") {
-		t.Error("an address that got 10 codes wrong may try again at once")
-	}
-	if !g.Try("10.0.1.2", "ZZZZZZZZ") {
-		t.Error("a neighbour address is throttled too")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := testclock.New(t0)
+			g := NewGuards(clock.Now)
+			for i, s := range tt.steps {
+				clock.Set(t0.Add(s.at))
+				for n := range max(s.repeat, 1) {
+					code := s.code
+					if s.repeat > 1 && code != "" {
+						code = fmt.Sprint(code, n) // each a different code
+					}
+					src := s.src
+					if s.newDevice {
+						src.Device = fmt.Sprint(src.Device, "/", n)
+					}
+					err := g.Try(src, code)
+					if (err == nil) != s.ok {
+						t.Fatalf("step %d (try %d): %+v %s at +%v: %v, want allowed %v", i, n, s.src, code, s.at, err, s.ok)
+					}
+					if err != nil && (!errors.Is(err, ErrThrottled) || RetryAfter(err) <= 0 || RetryAfter(err) > codeRefill) {
+						t.Errorf("step %d: refused with %v, retry %v", i, err, RetryAfter(err))
+					}
+					if err == nil && s.wrong {
+						g.Wrong(src)
+					}
+				}
+			}
+		})
 	}
 }
 
@@ -73,21 +141,65 @@ func FuzzValidate(f *testing.F) {
 	})
 }
 
-// Wrong codes sprayed from many addresses do not reset the throttle of an
+// Wrong codes sprayed from many addresses do not reset the budget of an
 // address that keeps guessing: the guards forget idle addresses, one at a
 // time, not all of them at once.
 func TestGuardsHoldAnAbuserWhileAddressesChurn(t *testing.T) {
-	g := NewGuards()
+	clock := testclock.New(t0)
+	g := NewGuards(clock.Now)
+	abuser := Source{Addr: "10.9.9.9"}
 	for range addrBurst {
-		g.Failed("10.9.9.9")
+		g.Wrong(abuser)
+	}
+	if g.Try(abuser, "") != nil {
+		t.Fatal("past its budget the address is refused even its paced try")
 	}
 	for i := range 3 * maxTracked {
-		addr := fmt.Sprintf("fd00::%x", i)
-		if g.Try(addr, "") {
-			g.Failed(addr)
+		src := Source{Addr: fmt.Sprintf("fd00::%x", i)}
+		if g.Try(src, "") == nil {
+			g.Wrong(src)
 		}
-		if i%1000 == 0 && g.Try("10.9.9.9", "") {
-			t.Fatalf("after %d other addresses the guessing address may try again", i)
+		// The clock stands still: were the abuser's budget forgotten, it
+		// would be let through unpaced.
+		if i%1000 == 0 && g.Try(abuser, "") == nil {
+			t.Fatalf("after %d other addresses the guessing address may try again at once", i)
 		}
 	}
+}
+
+// One person's contact is one key however it is typed; different people
+// are different keys.
+func TestContactKey(t *testing.T) {
+	tests := []struct {
+		contact, want string
+	}{
+		{"Jan.Kowalski@Example.PL", "mail:jan.kowalski@example.pl"},
+		{" jan.kowalski@example.pl ", "mail:jan.kowalski@example.pl"},
+		{"600 100 200", "tel:+48600100200"},
+		{"600-100-200", "tel:+48600100200"},
+		{"+48 (600) 100 200", "tel:+48600100200"},
+		{"0048 600 100 200", "tel:+48600100200"},
+		{"+370 612 34567", "tel:+37061234567"},
+		{"+380 67 123 4567", "tel:+380671234567"},
+		{"600 100 201", "tel:+48600100201"},
+		{"", ""},
+		{"not a number", ""},
+	}
+	for _, tt := range tests {
+		if got := (Request{Contact: tt.contact}).ContactKey(); got != tt.want {
+			t.Errorf("ContactKey(%q) = %q, want %q", tt.contact, got, tt.want)
+		}
+	}
+}
+
+// Whatever is typed, the key is bounded and never panics.
+func FuzzContactKey(f *testing.F) {
+	for _, s := range []string{"jan@example.pl", "+48 600 100 200", "0048600100200", "++--()", "\u0660\u0661\u0662"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, contact string) {
+		if k := (Request{Contact: contact}).ContactKey(); len(k) > 260 {
+			t.Fatalf("ContactKey(%q) is %d bytes", contact, len(k))
+		}
+	})
 }

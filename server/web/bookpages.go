@@ -122,29 +122,35 @@ func (w *Web) bookPost(rw http.ResponseWriter, r *http.Request) {
 		form.Field = field
 		w.renderBook(rw, r, a, status, service, day, slotText, form, msg)
 	}
-	if ok, retry := w.limits.allow("booking", remoteAddr(r)); !ok {
-		retryAfter(rw, retry)
-		fail(http.StatusTooManyRequests, "", w.Catalog.T(lang, "web.book.too_many"))
-		return
-	}
 	slot, err := time.Parse(time.RFC3339, slotText)
 	if err != nil {
 		fail(http.StatusBadRequest, "", w.Catalog.T(lang, "refusal.slot-unavailable"))
 		return
 	}
-	b, err := w.Booking.Book(r.Context(), a, "web:booking", booking.Request{
+	req := booking.Request{
 		Service: service, Slot: slot, Lang: lang, Name: form.Name, Contact: form.Contact,
 		Terms: r.PostFormValue("terms") == "yes",
-	})
+	}
+	claim, ok, retry := w.limits.hold(budgetKey{w.limits.bookingBrowser, w.browserID(rw, r)},
+		budgetKey{w.limits.bookingContact, req.ContactKey()}, budgetKey{w.limits.bookingAddr, remoteAddr(r)})
+	if !ok {
+		retryAfter(rw, retry)
+		fail(http.StatusTooManyRequests, "", w.Catalog.T(lang, "web.book.too_many", "time", w.againAt(a, retry)))
+		return
+	}
+	b, err := w.Booking.Book(r.Context(), a, "web:booking", req)
 	var fe *booking.FieldError
 	switch {
 	case errors.As(err, &fe):
+		claim.release()
 		fail(http.StatusBadRequest, fe.Field, w.Catalog.T(lang, fe.Key))
 		return
 	case err != nil:
+		claim.release()
 		fail(statusOf(err), "", w.say(lang, a, err))
 		return
 	}
+	claim.commit()
 	redirect(rw, r, b.Path)
 }
 

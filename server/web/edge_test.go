@@ -70,7 +70,7 @@ func TestLoginGoesOnlyToStaffPagesOfThisSite(t *testing.T) {
 	}
 	for _, tt := range tests {
 		// Many logins from one address: the throttle is not what is tested.
-		e.web.limits = newLimits()
+		e.web.limits = newLimits(e.clock.Now)
 		got := loginTo(t, e, tt.next)
 		if got != tt.want {
 			t.Errorf("next=%q: sent to %q, want %q", tt.next, got, tt.want)
@@ -162,34 +162,34 @@ func TestThrottledPagesSayRetryAfter(t *testing.T) {
 		resp.Body.Close()
 		return resp
 	}
-	// Logins: 8, then one each 12 s.
+	// Wrong passwords: 5 per account, then one a minute.
 	b := e.browser()
 	var resp *http.Response
-	for range 9 {
+	for range loginPerAccount.burst + 1 {
 		b.get("/staff/login")
 		resp = post(b, "/staff/login", url.Values{"name": {"anna"}, "password": {"wrong password!"}})
 	}
-	if s := retryOf("the ninth login", resp); s > 12 {
-		t.Errorf("login Retry-After %d s, want at most 12", s)
+	if s := retryOf("the sixth wrong password", resp); s > 60 {
+		t.Errorf("login Retry-After %d s, want at most 60", s)
 	}
-	// Phone tickets: 6, then one each 2 minutes.
+	// Phone tickets: 4 per browser, then one each 10 minutes.
 	e.clock.Set(monday(e.office, "09:00"))
 	p := e.browser()
-	for i := range 7 {
+	for i := range ticketPerBrowser.burst + 1 {
 		p.get("/o/" + e.office.ID)
 		resp = post(p, "/o/"+e.office.ID+"/ticket", url.Values{"service": {"documents"}, "nonce": {fmt.Sprintf("n%d", i)}})
 	}
-	if s := retryOf("the seventh phone ticket", resp); s > 120 || s < 100 {
-		t.Errorf("ticket Retry-After %d s, want about 120", s)
+	if s := retryOf("the fifth phone ticket", resp); s > 600 || s < 590 {
+		t.Errorf("ticket Retry-After %d s, want about 600", s)
 	}
-	// Wrong codes from the phone: 10, then one a minute.
+	// Wrong codes from the phone: 10, then one each 5 s.
 	c := e.browser()
-	for i := range 11 {
+	for i := range 12 {
 		c.get("/o/" + e.office.ID)
 		resp = post(c, "/o/"+e.office.ID+"/checkin", url.Values{"code": {"ZZZZ-ZZZ" + string(links.CodeAlphabet[i])}})
 	}
-	if s := retryOf("the eleventh wrong code", resp); s > 60 {
-		t.Errorf("check-in Retry-After %d s, want at most 60", s)
+	if s := retryOf("the twelfth wrong code", resp); s > 5 {
+		t.Errorf("check-in Retry-After %d s, want at most 5", s)
 	}
 }
 

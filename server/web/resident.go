@@ -74,9 +74,10 @@ func (w *Web) takeTicket(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := w.language(rw, r)
-	if ok, retry := w.limits.allow("ticket", remoteAddr(r)); !ok {
+	claim, ok, retry := w.limits.hold(budgetKey{w.limits.ticketBrowser, w.browserID(rw, r)}, budgetKey{w.limits.ticketAddr, remoteAddr(r)})
+	if !ok {
 		retryAfter(rw, retry)
-		w.renderOffice(rw, r, a, http.StatusTooManyRequests, w.Catalog.T(lang, "web.office.too_many"), "")
+		w.renderOffice(rw, r, a, http.StatusTooManyRequests, w.Catalog.T(lang, "web.office.too_many", "time", w.againAt(a, retry)), "")
 		return
 	}
 	nonce := r.PostFormValue("nonce")
@@ -91,9 +92,11 @@ func (w *Web) takeTicket(rw http.ResponseWriter, r *http.Request) {
 		Service: r.PostFormValue("service"), Lang: lang, Channel: queue.ChannelPhone, RequestID: reqID, Device: "web",
 	})
 	if res.Err != nil {
+		claim.release()
 		w.renderOffice(rw, r, a, statusOf(res.Err), w.say(lang, a, res.Err), "")
 		return
 	}
+	claim.commit()
 	redirect(rw, r, w.links.TicketPath(a.Office().ID, res.Decision.Ticket))
 }
 
@@ -156,12 +159,12 @@ func (w *Web) checkInByCode(rw http.ResponseWriter, r *http.Request) {
 	}
 	lang := w.language(rw, r)
 	code := r.PostFormValue("code")
-	res, err := w.Booking.CheckIn(r.Context(), a, remoteAddr(r), code,
+	src := booking.Source{Device: "browser:" + w.browserID(rw, r), Addr: remoteAddr(r)}
+	res, err := w.Booking.CheckIn(r.Context(), a, src, code,
 		queue.CheckIn{Channel: queue.ChannelBooking, Lang: lang, Device: "web"}, "web:phone")
 	if err != nil {
 		if errors.Is(err, booking.ErrThrottled) {
-			// The guards allow one more try a minute.
-			retryAfter(rw, time.Minute)
+			retryAfter(rw, booking.RetryAfter(err))
 		}
 		if len(code) > 20 {
 			code = code[:20]

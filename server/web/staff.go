@@ -96,6 +96,9 @@ func (w *Web) staffPage(rw http.ResponseWriter, r *http.Request, st *staffInfo, 
 	p.CSRF = st.sess.CSRF
 	// Staff work at desks: their pages use the width.
 	p.Wide = true
+	if st.IsAdmin {
+		p.Alerts = w.loginAlerts()
+	}
 	if msg := takeFlash(rw, r); msg != "" {
 		if strings.HasPrefix(msg, "!") {
 			p.Error = msg[1:]
@@ -157,20 +160,29 @@ func (w *Web) loginPost(rw http.ResponseWriter, r *http.Request) {
 		w.problem(rw, r, http.StatusForbidden, "web.error.csrf")
 		return
 	}
-	if ok, retry := w.limits.allow("login", remoteAddr(r)); !ok {
+	account := loginAccount(d.Name)
+	browser := staffBrowserKey(account, w.browserID(rw, r))
+	claim, ok, retry := w.limits.hold(w.accountBudget(account, browser), budgetKey{w.limits.loginAddr, remoteAddr(r)})
+	if !ok {
 		retryAfter(rw, retry)
 		w.renderLogin(rw, r, http.StatusTooManyRequests, "web.login.too_many", d)
 		return
 	}
 	c, err := w.Clerks.Check(d.Name, r.PostFormValue("password"))
 	if errors.Is(err, store.ErrBadLogin) {
+		claim.commit()
+		w.watchAccount(account)
 		w.renderLogin(rw, r, http.StatusUnauthorized, "web.login.wrong", d)
 		return
 	}
+	claim.release()
 	if err != nil {
 		w.Logger.Error("checking a login", "err", err)
 		w.renderLogin(rw, r, http.StatusServiceUnavailable, "web.error.unavailable", d)
 		return
+	}
+	if err := w.DB.PutStaffBrowser(browser, w.Clock()); err != nil {
+		w.Logger.Error("remembering a clerk's browser", "err", err)
 	}
 	secret := randomToken()
 	now := time.Now()

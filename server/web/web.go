@@ -74,7 +74,10 @@ func New(cfg Config) (*Web, error) {
 	if cfg.TicketRefresh <= 0 {
 		cfg.TicketRefresh = 20 * time.Second
 	}
-	w := &Web{Config: cfg, links: cfg.Booking.Links(), pages: map[string]*template.Template{}, limits: newLimits(), started: time.Now()}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	w := &Web{Config: cfg, links: cfg.Booking.Links(), pages: map[string]*template.Template{}, limits: newLimits(cfg.Clock), started: time.Now()}
 	static, err := fs.Sub(webfiles.Static, "static")
 	if err != nil {
 		return nil, err
@@ -211,7 +214,9 @@ type page struct {
 	Refresh int
 	// Wide pages (console, statistics) use the whole desktop width.
 	Wide bool
-	Data any
+	// Alerts are staff accounts under attack, on an admin's pages.
+	Alerts []store.LoginAlert
+	Data   any
 }
 
 type langLink struct {

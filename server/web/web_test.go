@@ -115,29 +115,6 @@ func TestBookingCheckInAtKioskAndCall(t *testing.T) {
 	}
 }
 
-func TestCodeGuessingThrottled(t *testing.T) {
-	e := newEnv(t)
-	_, code := e.browser().book("family", "10:00", "Anna Nowak", "+48 600 100 200")
-	e.clock.Set(monday(e.office, "09:45"))
-	path := "/api/v1/offices/" + e.office.ID + "/checkins"
-	for i := range 10 {
-		wrong := "ZZZZ-" + strings.Repeat(string(links.CodeAlphabet[i]), 4)
-		if st, body := e.api("kiosk", "POST", path, `{"code":"`+wrong+`"}`); st != http.StatusNotFound {
-			t.Fatalf("wrong code %d: %d %v, want 404", i, st, body)
-		}
-	}
-	st, body := e.api("kiosk", "POST", path, `{"code":"`+code+`"}`)
-	if st != http.StatusTooManyRequests || body["message"] == nil {
-		t.Fatalf("after 10 wrong codes even the right one: %d %v, want 429 with a message", st, body)
-	}
-	// The phone form shares the address's budget.
-	b := e.browser()
-	b.get("/o/" + e.office.ID)
-	if st, page := b.post("/o/"+e.office.ID+"/checkin", url.Values{"code": {code}}); st != http.StatusTooManyRequests || !strings.Contains(page, i18n.Messages().T("pl", "web.checkin.throttled")) {
-		t.Errorf("phone check-in after guessing: %d", st)
-	}
-}
-
 func TestPurgeAfterRetention(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
