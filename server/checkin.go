@@ -9,6 +9,7 @@ import (
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/booking"
+	"github.com/numerek/numerek/server/clientaddr"
 )
 
 // postCheckin confirms a booked visit at the kiosk by its code and issues
@@ -40,7 +41,7 @@ func (s *Server) postCheckin(w http.ResponseWriter, r *http.Request, p Principal
 	if lang == "" {
 		lang = i18n.Normalize(r.Header.Get("Accept-Language"))
 	}
-	res, err := s.booking.CheckIn(r.Context(), a, remoteIP(r), req.Code, queue.CheckIn{
+	res, err := s.booking.CheckIn(r.Context(), a, clientaddr.From(r), req.Code, queue.CheckIn{
 		RequestID: scopedRequestID(p, req.RequestID), Device: p.Device(), Channel: queue.ChannelBooking, Lang: req.Lang,
 	}, p.Name())
 	switch {

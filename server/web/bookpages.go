@@ -8,6 +8,7 @@ import (
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/booking"
+	"github.com/numerek/numerek/server/clientaddr"
 	"github.com/numerek/numerek/server/links"
 	"github.com/numerek/numerek/store"
 )
@@ -122,7 +123,7 @@ func (w *Web) bookPost(rw http.ResponseWriter, r *http.Request) {
 		form.Field = field
 		w.renderBook(rw, r, a, status, service, day, slotText, form, msg)
 	}
-	if ok, retry := w.limits.allow("booking", remoteAddr(r)); !ok {
+	if ok, retry := w.limits.allow("booking", clientaddr.From(r)); !ok {
 		retryAfter(rw, retry)
 		fail(http.StatusTooManyRequests, "", w.Catalog.T(lang, "web.book.too_many"))
 		return

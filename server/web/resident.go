@@ -11,6 +11,7 @@ import (
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/booking"
+	"github.com/numerek/numerek/server/clientaddr"
 )
 
 // home lists the offices, or goes straight to the only one.
@@ -74,7 +75,7 @@ func (w *Web) takeTicket(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := w.language(rw, r)
-	if ok, retry := w.limits.allow("ticket", remoteAddr(r)); !ok {
+	if ok, retry := w.limits.allow("ticket", clientaddr.From(r)); !ok {
 		retryAfter(rw, retry)
 		w.renderOffice(rw, r, a, http.StatusTooManyRequests, w.Catalog.T(lang, "web.office.too_many"), "")
 		return
@@ -156,7 +157,7 @@ func (w *Web) checkInByCode(rw http.ResponseWriter, r *http.Request) {
 	}
 	lang := w.language(rw, r)
 	code := r.PostFormValue("code")
-	res, err := w.Booking.CheckIn(r.Context(), a, remoteAddr(r), code,
+	res, err := w.Booking.CheckIn(r.Context(), a, clientaddr.From(r), code,
 		queue.CheckIn{Channel: queue.ChannelBooking, Lang: lang, Device: "web"}, "web:phone")
 	if err != nil {
 		if errors.Is(err, booking.ErrThrottled) {

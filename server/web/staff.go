@@ -13,6 +13,7 @@ import (
 
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
+	"github.com/numerek/numerek/server/clientaddr"
 	"github.com/numerek/numerek/store"
 )
 
@@ -157,7 +158,7 @@ func (w *Web) loginPost(rw http.ResponseWriter, r *http.Request) {
 		w.problem(rw, r, http.StatusForbidden, "web.error.csrf")
 		return
 	}
-	if ok, retry := w.limits.allow("login", remoteAddr(r)); !ok {
+	if ok, retry := w.limits.allow("login", clientaddr.From(r)); !ok {
 		retryAfter(rw, retry)
 		w.renderLogin(rw, r, http.StatusTooManyRequests, "web.login.too_many", d)
 		return
