@@ -2,15 +2,9 @@ package tlsfront
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -19,68 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/numerek/numerek/internal/testcert"
 )
-
-// testCA makes certificates for "numerek.test" signed by one CA, so that a
-// client trusting the CA alone accepts each of them.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
-}
-
-func newTestCA(t *testing.T) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &testCA{cert: cert, key: key, pool: pool}
-}
-
-// issue writes a certificate with the given serial and its key as PEM
-// files, each by a rename into place, as certbot's renewals do.
-func (ca *testCA) issue(t *testing.T, serial int64, certPath, keyPath string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "numerek.test"},
-		DNSNames: []string{"numerek.test"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	replaceFile(t, certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-	replaceFile(t, keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}))
-}
-
-func replaceFile(t *testing.T, path string, data []byte) {
-	t.Helper()
-	tmp := path + ".new"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // servedSerial makes a fresh TLS handshake with the server and returns the
 // serial number of the certificate it presents.
@@ -111,27 +46,27 @@ func serveTLS(t *testing.T, f *Front, h http.Handler) string {
 // handshake on; a broken new pair keeps the certificate served so far and
 // says so in the log.
 func TestCertificateFilesAreReadAgainWhenTheyChange(t *testing.T) {
-	ca := newTestCA(t)
+	ca := testcert.NewCA(t)
 	dir := t.TempDir()
 	certPath, keyPath := filepath.Join(dir, "fullchain.pem"), filepath.Join(dir, "privkey.pem")
-	ca.issue(t, 1001, certPath, keyPath)
+	ca.Issue(t, 1001, []string{"numerek.test"}, certPath, keyPath)
 	var logs bytes.Buffer
 	f, err := New(Config{CertFile: certPath, KeyFile: keyPath, HSTS: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := serveTLS(t, f, http.NotFoundHandler())
-	if got := servedSerial(t, addr, ca.pool); got != 1001 {
+	if got := servedSerial(t, addr, ca.Pool); got != 1001 {
 		t.Fatalf("first certificate: serial %d, want 1001", got)
 	}
 
-	ca.issue(t, 1002, certPath, keyPath)
-	if got := servedSerial(t, addr, ca.pool); got != 1002 {
+	ca.Issue(t, 1002, []string{"numerek.test"}, certPath, keyPath)
+	if got := servedSerial(t, addr, ca.Pool); got != 1002 {
 		t.Fatalf("after the renewal: serial %d, want 1002", got)
 	}
 
-	replaceFile(t, certPath, []byte("-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n"))
-	if got := servedSerial(t, addr, ca.pool); got != 1002 {
+	testcert.WriteFile(t, certPath, []byte("-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n"))
+	if got := servedSerial(t, addr, ca.Pool); got != 1002 {
 		t.Fatalf("after a broken file: serial %d, want the last good one, 1002", got)
 	}
 	if !strings.Contains(logs.String(), "new certificate files could not be read") {
@@ -156,17 +91,17 @@ func TestStartRefusesUnreadableCertificateFiles(t *testing.T) {
 }
 
 func TestHTTPSAnswersCarryHSTSUnlessOff(t *testing.T) {
-	ca := newTestCA(t)
+	ca := testcert.NewCA(t)
 	dir := t.TempDir()
 	certPath, keyPath := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
-	ca.issue(t, 7, certPath, keyPath)
+	ca.Issue(t, 7, []string{"numerek.test"}, certPath, keyPath)
 	for _, on := range []bool{true, false} {
 		f, err := New(Config{CertFile: certPath, KeyFile: keyPath, HSTS: on})
 		if err != nil {
 			t.Fatal(err)
 		}
 		addr := serveTLS(t, f, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-		client := &http.Client{Transport: &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{RootCAs: ca.pool, ServerName: "numerek.test"}}}
+		client := &http.Client{Transport: &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{RootCAs: ca.Pool, ServerName: "numerek.test"}}}
 		resp, err := client.Get("https://" + addr + "/")
 		if err != nil {
 			t.Fatal(err)
@@ -186,16 +121,16 @@ func TestHTTPSAnswersCarryHSTSUnlessOff(t *testing.T) {
 }
 
 func TestTLSBelow12IsRefused(t *testing.T) {
-	ca := newTestCA(t)
+	ca := testcert.NewCA(t)
 	dir := t.TempDir()
 	certPath, keyPath := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
-	ca.issue(t, 7, certPath, keyPath)
+	ca.Issue(t, 7, []string{"numerek.test"}, certPath, keyPath)
 	f, err := New(Config{CertFile: certPath, KeyFile: keyPath})
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := serveTLS(t, f, http.NotFoundHandler())
-	_, err = tls.Dial("tcp", addr, &tls.Config{ServerName: "numerek.test", RootCAs: ca.pool, MaxVersion: tls.VersionTLS11, MinVersion: tls.VersionTLS10})
+	_, err = tls.Dial("tcp", addr, &tls.Config{ServerName: "numerek.test", RootCAs: ca.Pool, MaxVersion: tls.VersionTLS11, MinVersion: tls.VersionTLS10})
 	if err == nil {
 		t.Error("a TLS 1.1 handshake was accepted")
 	}
