@@ -2,8 +2,8 @@
 // request came from, and whether it reached the office over HTTPS.
 //
 // A reverse proxy (nginx, a load balancer) hides the client behind its own
-// address and says who it was in Forwarded (RFC 7239) or
-// X-Forwarded-For/X-Forwarded-Proto. Anyone can send those headers, so they
+// address and says who it was in X-Forwarded-For/X-Forwarded-Proto or
+// Forwarded (RFC 7239). Anyone can send those headers, so they
 // are believed only from a peer in the office's trusted_proxies, and the
 // chain they describe is walked from the right (the hop nearest the server)
 // past the trusted proxies to the first address that is not one: the
@@ -92,9 +92,12 @@ func (rs *Resolver) Resolve(r *http.Request) Client {
 	if !rs.isTrusted(peer) {
 		return direct
 	}
-	hops, fromForwarded := forwardedHops(r.Header)
-	if !fromForwarded {
-		hops = xForwardedHops(r.Header)
+	// X-Forwarded-For is read first: nearly every proxy sets it, and few
+	// remove a Forwarded header a client sent, which would otherwise name
+	// any address the client liked.
+	hops := xForwardedHops(r.Header)
+	if len(hops) == 0 {
+		hops = forwardedHops(r.Header)
 	}
 	client := direct
 	addr := peer
@@ -222,14 +225,10 @@ func xForwardedHops(h http.Header) []hop {
 
 // forwardedHops reads the Forwarded header (RFC 7239): elements separated
 // by commas, pairs by semicolons, values tokens or quoted strings (which may
-// hold commas and semicolons). ok is false when there is no such header,
-// so that X-Forwarded-For is read instead.
-func forwardedHops(h http.Header) (hops []hop, ok bool) {
-	lines := h.Values("Forwarded")
-	if len(lines) == 0 {
-		return nil, false
-	}
-	for _, line := range lines {
+// hold commas and semicolons).
+func forwardedHops(h http.Header) []hop {
+	var hops []hop
+	for _, line := range h.Values("Forwarded") {
 		for _, element := range splitQuoted(line, ',') {
 			var hp hop
 			for _, pair := range splitQuoted(element, ';') {
@@ -248,7 +247,7 @@ func forwardedHops(h http.Header) (hops []hop, ok bool) {
 			hops = append(hops, hp)
 		}
 	}
-	return hops, true
+	return hops
 }
 
 // splitQuoted splits s at sep outside double quotes.

@@ -59,8 +59,11 @@ func TestResolve(t *testing.T) {
 		{name: "IPv4-mapped peer counts as IPv4", peer: "[::ffff:10.1.2.3]:40000",
 			headers: map[string][]string{"X-Forwarded-For": {"203.0.113.9"}},
 			want:    Client{Addr: "203.0.113.9"}},
-		{name: "Forwarded wins over X-Forwarded-For", peer: "10.1.2.3:40000",
-			headers: map[string][]string{"Forwarded": {`for=203.0.113.9;proto=https`}, "X-Forwarded-For": {"1.1.1.1"}},
+		{name: "X-Forwarded-For wins over a Forwarded the proxy passed on", peer: "10.1.2.3:40000",
+			headers: map[string][]string{"Forwarded": {`for=1.1.1.1;proto=https`}, "X-Forwarded-For": {"203.0.113.9"}},
+			want:    Client{Addr: "203.0.113.9"}},
+		{name: "Forwarded alone", peer: "10.1.2.3:40000",
+			headers: map[string][]string{"Forwarded": {`for=203.0.113.9;proto=https`}},
 			want:    Client{Addr: "203.0.113.9", HTTPS: true}},
 		{name: "Forwarded with quoted IPv6 and port", peer: "10.1.2.3:40000",
 			headers: map[string][]string{"Forwarded": {`For="[2001:db8:cafe::17]:4711";proto=https;by=10.1.2.3`}},
@@ -183,7 +186,9 @@ func FuzzResolve(f *testing.F) {
 		if forwarded != "" {
 			r.Header.Set("Forwarded", forwarded)
 		}
-		r.Header.Set("X-Forwarded-For", xff)
+		if xff != "" {
+			r.Header.Set("X-Forwarded-For", xff)
+		}
 		r.Header.Set("X-Forwarded-Proto", proto)
 		got := rs.Resolve(r)
 		direct := New(nil).Resolve(r)
