@@ -288,3 +288,49 @@ acme_ca_file = %q
 		t.Error("a handshake for elsewhere.test succeeded")
 	}
 }
+
+// TestHTTPSWithCertificateFiles runs queue-server with --cert and --key:
+// a renewal that replaces the files is served from the next handshake,
+// with no restart, and plain HTTP is redirected.
+func TestHTTPSWithCertificateFiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs queue-server")
+	}
+	t.Parallel()
+	bin := buildServer(t)
+	dir := t.TempDir()
+	ca := testcert.NewCA(t)
+	certFile, keyFile := filepath.Join(dir, "fullchain.pem"), filepath.Join(dir, "privkey.pem")
+	ca.Issue(t, 501, []string{"kolejka.example.pl"}, certFile, keyFile)
+	httpsAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t, "tcp", "127.0.0.1"))
+	srv := startServerWith(t, bin, "--data", filepath.Join(dir, "data"),
+		"--listen-https", httpsAddr, "--cert", certFile, "--key", keyFile)
+
+	served := func() int64 {
+		t.Helper()
+		conn, err := tls.Dial("tcp", httpsAddr, &tls.Config{ServerName: "kolejka.example.pl", RootCAs: ca.Pool})
+		if err != nil {
+			t.Fatalf("handshake: %v", err)
+		}
+		defer conn.Close()
+		return conn.ConnectionState().PeerCertificates[0].SerialNumber.Int64()
+	}
+	if got := served(); got != 501 {
+		t.Fatalf("serial %d, want 501", got)
+	}
+	ca.Issue(t, 502, []string{"kolejka.example.pl"}, certFile, keyFile)
+	if got := served(); got != 502 {
+		t.Fatalf("after the files were replaced: serial %d, want 502", got)
+	}
+
+	plain := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := plain.Get(strings.TrimSuffix(srv.base, "/api/v1/offices/"+officeID) + "/o/" + officeID + "?lang=lt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	_, port, _ := net.SplitHostPort(httpsAddr)
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusPermanentRedirect || loc != "https://127.0.0.1:"+port+"/o/"+officeID+"?lang=lt" {
+		t.Errorf("plain HTTP: %s to %q", resp.Status, loc)
+	}
+}
