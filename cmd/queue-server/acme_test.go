@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -78,12 +77,12 @@ func freePort(t *testing.T, network, host string) int {
 
 // startProcess runs a helper program until the test ends, its output kept
 // for the failure message.
-func startProcess(t *testing.T, env []string, name string, args ...string) *bytes.Buffer {
+func startProcess(t *testing.T, env []string, name string, args ...string) *lockedBuffer {
 	t.Helper()
-	var out bytes.Buffer
+	out := &lockedBuffer{}
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout, cmd.Stderr = &syncWriter{w: &out}, &syncWriter{w: &out}
+	cmd.Stdout, cmd.Stderr = out, out
 	// Output pipes are let go soon after the process ends, even if a child
 	// it left behind still holds them.
 	cmd.WaitDelay = 2 * time.Second
@@ -106,19 +105,7 @@ func startProcess(t *testing.T, env []string, name string, args ...string) *byte
 			t.Logf("%s:\n%s", filepath.Base(name), out.String())
 		}
 	})
-	return &out
-}
-
-// syncWriter lets a process's stdout and stderr share one buffer.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
+	return out
 }
 
 // officeConfig is the example office with the given [server] section.

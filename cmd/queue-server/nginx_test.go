@@ -41,7 +41,7 @@ func nginxRecipe(t *testing.T, replacements ...string) string {
 
 // startNginx runs Debian's nginx in the foreground with the recipe, its
 // files all in dir.
-func startNginx(t *testing.T, dir, recipe string) *bytes.Buffer {
+func startNginx(t *testing.T, dir, recipe string) *lockedBuffer {
 	t.Helper()
 	nginx, err := exec.LookPath("nginx")
 	if err != nil {
