@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -145,6 +146,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		httpsSrv := srv.HTTPServer()
 		httpsSrv.Handler = front.Secure(httpsSrv.Handler)
 		httpsSrv.TLSConfig = front.TLSConfig()
+		// Failed handshakes (the internet's scanners, and a certificate
+		// the ACME authority would not give) go to the server's log.
+		httpsSrv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
 		httpSrv.Handler = front.Redirect(redirectPort(*publicURL, tlsLn))
 		servers = append(servers, httpsSrv)
 		go func() { httpsErr <- httpsSrv.ServeTLS(tlsLn, "", "") }()
