@@ -241,10 +241,14 @@ func TestBehindNginx(t *testing.T) {
 	if page.StatusCode != http.StatusOK {
 		t.Fatalf("booking page through nginx: %s", page.Status)
 	}
+	var csrf *http.Cookie
 	for _, c := range page.Cookies() {
-		if c.Name == "csrf" && !c.Secure {
-			t.Error("the form's cookie behind nginx's HTTPS is not Secure")
+		if c.Name == "csrf" {
+			csrf = c
 		}
+	}
+	if csrf == nil || !csrf.Secure {
+		t.Errorf("the form's cookie behind nginx's HTTPS is %+v, want Secure", csrf)
 	}
 	if page.Header.Get("Strict-Transport-Security") == "" {
 		t.Error("no HSTS from nginx")
