@@ -3,6 +3,10 @@ package officeconfig
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/mail"
+	"net/netip"
+	"net/url"
 	"os"
 	"slices"
 	"sort"
@@ -12,6 +16,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/numerek/numerek/queue"
+	"github.com/numerek/numerek/server/clientaddr"
 )
 
 // Config is the whole configuration file.
@@ -36,12 +41,55 @@ type Server struct {
 	// PublicURL is the address residents' phones reach the server at; ticket
 	// QR codes and booking links point there.
 	PublicURL string
+	// TrustedProxies are the reverse proxies whose Forwarded and
+	// X-Forwarded-For headers are believed (server/clientaddr).
+	TrustedProxies []netip.Prefix
+	// HTTPS is how the server serves HTTPS itself; its zero value: it
+	// does not (it serves plain HTTP, or sits behind a proxy).
+	HTTPS HTTPS
 }
+
+// HTTPS is the server's own HTTPS: a certificate from an ACME authority
+// (Let's Encrypt) for ACMEHosts, or the certificate files CertFile and
+// KeyFile; never both.
+type HTTPS struct {
+	// Listen is the HTTPS listener's address; default ":443".
+	Listen string
+	// ACMEHosts are the public host names to get a certificate for.
+	ACMEHosts []string
+	// ACMEDirectory is the ACME authority's directory URL; "" is Let's
+	// Encrypt's.
+	ACMEDirectory string
+	// ACMEEmail is the contact the authority writes to about the
+	// certificates; may be "".
+	ACMEEmail string
+	// ACMECAFile holds the CA certificates (PEM) the ACME authority's own
+	// HTTPS is checked against, for a private authority; "": the
+	// system's.
+	ACMECAFile string
+	// CertFile and KeyFile are PEM files of a certificate (with its
+	// chain) and its key, read again when they change on disk.
+	CertFile, KeyFile string
+	// HSTS sends Strict-Transport-Security on HTTPS answers; default true.
+	HSTS bool
+}
+
+// Enabled reports whether the server serves HTTPS itself.
+func (h HTTPS) Enabled() bool { return len(h.ACMEHosts) > 0 || h.CertFile != "" }
 
 // file mirrors the TOML layout.
 type file struct {
 	Server struct {
-		PublicURL string `toml:"public_url"`
+		PublicURL      string   `toml:"public_url"`
+		TrustedProxies []string `toml:"trusted_proxies"`
+		HTTPSListen    string   `toml:"https_listen"`
+		ACMEHosts      []string `toml:"acme_hosts"`
+		ACMEDirectory  string   `toml:"acme_directory"`
+		ACMEEmail      string   `toml:"acme_email"`
+		ACMECAFile     string   `toml:"acme_ca_file"`
+		CertFile       string   `toml:"cert_file"`
+		KeyFile        string   `toml:"key_file"`
+		HSTS           *bool    `toml:"hsts"`
 	} `toml:"server"`
 	Backup struct {
 		Dir  string `toml:"dir"`
@@ -154,7 +202,10 @@ func Parse(name string, data []byte) (*Config, error) {
 	for _, k := range md.Undecoded() {
 		errs = append(errs, Error{File: name, Line: idx.keyLine(k), Path: k.String(), Message: "unknown setting"})
 	}
-	cfg := &Config{Server: Server{PublicURL: strings.TrimRight(f.Server.PublicURL, "/")}}
+	cfg := &Config{}
+	var serverErrs []Error
+	cfg.Server, serverErrs = convertServer(name, idx, f)
+	errs = append(errs, serverErrs...)
 	if b := f.Backup; b.Dir != "" || b.Keep != nil || b.At != "" {
 		cfg.Backup = Backup{Dir: b.Dir, Keep: 7, At: 2 * time.Hour}
 		if b.Dir == "" {
@@ -207,6 +258,90 @@ func Parse(name string, data []byte) (*Config, error) {
 		return nil, errs
 	}
 	return cfg, nil
+}
+
+// convertServer reads and checks the [server] section.
+func convertServer(name string, idx lineIndex, f file) (Server, []Error) {
+	fs := f.Server
+	var errs []Error
+	add := func(key, format string, args ...any) {
+		errs = append(errs, Error{File: name, Line: idx.line("server." + key), Path: "server." + key, Message: fmt.Sprintf(format, args...)})
+	}
+	s := Server{PublicURL: strings.TrimRight(fs.PublicURL, "/")}
+	if trusted, err := clientaddr.ParseTrusted(fs.TrustedProxies); err != nil {
+		add("trusted_proxies", "%v", err)
+	} else {
+		s.TrustedProxies = trusted
+	}
+	s.HTTPS = HTTPS{
+		Listen: fs.HTTPSListen, ACMEHosts: fs.ACMEHosts, ACMEDirectory: fs.ACMEDirectory,
+		ACMEEmail: fs.ACMEEmail, ACMECAFile: fs.ACMECAFile, CertFile: fs.CertFile, KeyFile: fs.KeyFile, HSTS: true,
+	}
+	if fs.HSTS != nil {
+		s.HTTPS.HSTS = *fs.HSTS
+	}
+	if s.HTTPS.Listen == "" {
+		s.HTTPS.Listen = ":443"
+	} else if _, _, err := net.SplitHostPort(s.HTTPS.Listen); err != nil {
+		add("https_listen", "%q is not an address like \":443\" or \"192.0.2.1:8443\"", s.HTTPS.Listen)
+	}
+	for i, h := range fs.ACMEHosts {
+		if why := badHostName(h); why != "" {
+			add("acme_hosts", "[%d] %q: %s", i, h, why)
+		}
+	}
+	acme := len(fs.ACMEHosts) > 0
+	switch {
+	case acme && (fs.CertFile != "" || fs.KeyFile != ""):
+		add("cert_file", "give either acme_hosts (a certificate by ACME) or cert_file and key_file, not both")
+	case (fs.CertFile == "") != (fs.KeyFile == ""):
+		add("cert_file", "cert_file and key_file go together: the certificate and its private key")
+	}
+	for _, k := range []struct {
+		key string
+		set bool
+	}{{"acme_directory", fs.ACMEDirectory != ""}, {"acme_email", fs.ACMEEmail != ""}, {"acme_ca_file", fs.ACMECAFile != ""}} {
+		if k.set && !acme {
+			add(k.key, "has no effect without acme_hosts")
+		}
+	}
+	if d := fs.ACMEDirectory; d != "" {
+		if u, err := url.Parse(d); err != nil || u.Scheme != "https" || u.Host == "" {
+			add("acme_directory", "%q is not an https:// URL of an ACME directory", d)
+		}
+	}
+	if e := fs.ACMEEmail; e != "" {
+		if _, err := mail.ParseAddress(e); err != nil || strings.ContainsAny(e, "<> ") {
+			add("acme_email", "%q is not an e-mail address", e)
+		}
+	}
+	return s, errs
+}
+
+// badHostName says what is wrong with h as a public DNS name for a
+// certificate, or "" when nothing is.
+func badHostName(h string) string {
+	switch {
+	case h == "":
+		return "empty"
+	case strings.Contains(h, "://") || strings.ContainsAny(h, "/:"):
+		return "give the host name alone, without scheme, port or path"
+	case net.ParseIP(h) != nil:
+		return "an address cannot get an ACME certificate; give a host name"
+	case !strings.Contains(h, "."):
+		return "not a public host name (it has no dot)"
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
+			return "not a valid host name"
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return "not a valid host name (lowercase letters, digits, '-' and '.')"
+			}
+		}
+	}
+	return ""
 }
 
 // exceptionPath turns queue's exception[DATE] into the file's exception[i].

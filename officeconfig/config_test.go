@@ -231,3 +231,57 @@ func TestHolidayNamesPerLanguage(t *testing.T) {
 		})
 	}
 }
+
+func TestServerHTTPSAndProxies(t *testing.T) {
+	tests := []struct {
+		name, text string
+		check      func(t *testing.T, s Server)
+		err        string
+	}{
+		{name: "none", text: "", check: func(t *testing.T, s Server) {
+			if s.HTTPS.Enabled() || len(s.TrustedProxies) != 0 || !s.HTTPS.HSTS || s.HTTPS.Listen != ":443" {
+				t.Errorf("defaults: %+v", s)
+			}
+		}},
+		{name: "acme", text: "[server]\nacme_hosts = [\"kolejka.example.pl\"]\nacme_email = \"it@example.pl\"\nhttps_listen = \":8443\"\nhsts = false\n", check: func(t *testing.T, s Server) {
+			h := s.HTTPS
+			if !h.Enabled() || h.ACMEHosts[0] != "kolejka.example.pl" || h.ACMEEmail != "it@example.pl" || h.Listen != ":8443" || h.HSTS {
+				t.Errorf("acme: %+v", h)
+			}
+		}},
+		{name: "files", text: "[server]\ncert_file = \"c.pem\"\nkey_file = \"k.pem\"\n", check: func(t *testing.T, s Server) {
+			if !s.HTTPS.Enabled() || s.HTTPS.CertFile != "c.pem" || s.HTTPS.KeyFile != "k.pem" {
+				t.Errorf("files: %+v", s.HTTPS)
+			}
+		}},
+		{name: "proxies", text: "[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"192.0.2.7/32\"]\n", check: func(t *testing.T, s Server) {
+			if len(s.TrustedProxies) != 2 || s.TrustedProxies[1].String() != "192.0.2.7/32" {
+				t.Errorf("proxies: %v", s.TrustedProxies)
+			}
+		}},
+		{name: "bad proxy", text: "[server]\n\ntrusted_proxies = [\"10.0.0.0/8\", \"proxy.lan\"]\n", err: `o.toml:3: server.trusted_proxies: [1] "proxy.lan" is not a network`},
+		{name: "both", text: "[server]\nacme_hosts = [\"a.example.pl\"]\ncert_file = \"c.pem\"\nkey_file = \"k.pem\"\n", err: "o.toml:3: server.cert_file: give either acme_hosts"},
+		{name: "key missing", text: "[server]\ncert_file = \"c.pem\"\n", err: "o.toml:2: server.cert_file: cert_file and key_file go together"},
+		{name: "host with scheme", text: "[server]\nacme_hosts = [\"https://a.example.pl\"]\n", err: "o.toml:2: server.acme_hosts: [0] \"https://a.example.pl\": give the host name alone"},
+		{name: "host is an address", text: "[server]\nacme_hosts = [\"192.0.2.1\"]\n", err: "an address cannot get an ACME certificate"},
+		{name: "directory not https", text: "[server]\nacme_hosts = [\"a.example.pl\"]\nacme_directory = \"http://ca.lan/dir\"\n", err: "o.toml:3: server.acme_directory: \"http://ca.lan/dir\" is not an https:// URL"},
+		{name: "email", text: "[server]\nacme_hosts = [\"a.example.pl\"]\nacme_email = \"it at example\"\n", err: "o.toml:3: server.acme_email: \"it at example\" is not an e-mail address"},
+		{name: "acme key without hosts", text: "[server]\nacme_email = \"it@example.pl\"\n", err: "o.toml:2: server.acme_email: has no effect without acme_hosts"},
+		{name: "bad listen", text: "[server]\ncert_file = \"c\"\nkey_file = \"k\"\nhttps_listen = \"443\"\n", err: "o.toml:4: server.https_listen: \"443\" is not an address"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse("o.toml", []byte(tt.text+good))
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, cfg.Server)
+		})
+	}
+}

@@ -14,6 +14,8 @@ packages=(
   libasound2 libasound2-dev alsa-utils
   # Web tests drive a real browser and run axe-core (npm) in its pages.
   chromium nodejs
+  # The nginx recipe (deploy/nginx) is tested in front of a real server.
+  nginx-light
   # Voice-pack generation script (not needed at run time on devices).
   espeak-ng sox
 )

@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/numerek/numerek/internal/keyedlimit"
+	"github.com/numerek/numerek/server/clientaddr"
 	"github.com/numerek/numerek/store"
 )
 
@@ -164,7 +164,7 @@ func (a *authenticator) authenticate(r *http.Request) (Principal, error) {
 		// address, and one guessing device must not lock the others out.
 		return Principal{Token: tok}, nil
 	}
-	if ok, retry := a.failures.Allow(remoteIP(r), time.Now()); !ok {
+	if ok, retry := a.failures.Allow(clientaddr.From(r), time.Now()); !ok {
 		return Principal{}, &errAuth{status: http.StatusTooManyRequests, retry: retry,
 			msg: fmt.Sprintf("too many wrong tokens from this address; try again in %d s", RetryAfterSeconds(retry))}
 	}
@@ -215,12 +215,4 @@ func newFailures() *keyedlimit.Limiter {
 func RetryAfterSeconds(d time.Duration) int {
 	s := int((d + time.Second - 1) / time.Second)
 	return max(s, 1)
-}
-
-func remoteIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

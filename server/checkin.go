@@ -10,6 +10,7 @@ import (
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/booking"
+	"github.com/numerek/numerek/server/clientaddr"
 )
 
 // postCheckin confirms a booked visit at the kiosk by its code and issues
@@ -42,7 +43,7 @@ func (s *Server) postCheckin(w http.ResponseWriter, r *http.Request, p Principal
 	if lang == "" {
 		lang = i18n.Normalize(r.Header.Get("Accept-Language"))
 	}
-	src := booking.Source{Device: "token:" + p.Token.ID, Addr: remoteIP(r)}
+	src := booking.Source{Device: "token:" + p.Token.ID, Addr: clientaddr.From(r)}
 	res, err := s.booking.CheckIn(r.Context(), a, src, req.Code, queue.CheckIn{
 		RequestID: scopedRequestID(p, req.RequestID), Device: p.Device(), Channel: queue.ChannelBooking, Lang: req.Lang,
 	}, p.Name())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"path"
 	"sort"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/booking"
+	"github.com/numerek/numerek/server/clientaddr"
 	"github.com/numerek/numerek/server/links"
 	"github.com/numerek/numerek/store"
 )
@@ -40,6 +42,10 @@ type Config struct {
 	// Timeouts bound slow clients (HTTPServer); zero fields are the
 	// defaults.
 	Timeouts Timeouts
+	// TrustedProxies are the reverse proxies whose Forwarded and
+	// X-Forwarded-For headers name the client (see server/clientaddr);
+	// none: every request's client is its connection's peer.
+	TrustedProxies []netip.Prefix
 }
 
 // Server routes the API. Further pages (web/) mount on it with Handle.
@@ -55,6 +61,7 @@ type Server struct {
 	booking   *booking.Desk
 	links     *links.Signer
 	timeouts  Timeouts
+	clients   *clientaddr.Resolver
 }
 
 // New builds the server and its routes.
@@ -64,6 +71,7 @@ func New(cfg Config) *Server {
 		auth: newAuthenticator(cfg.Tokens, cfg.Clock), clock: cfg.Clock,
 		log: cfg.Logger, cat: cfg.Catalog, heartbeat: cfg.Heartbeat,
 		booking: cfg.Booking, links: cfg.Links, timeouts: cfg.Timeouts.orDefaults(),
+		clients: clientaddr.New(cfg.TrustedProxies),
 	}
 	if s.heartbeat <= 0 {
 		s.heartbeat = protocol.Heartbeat
@@ -89,9 +97,11 @@ func (s *Server) Office(id string) *actor.Actor { return s.offices[id] }
 // OfficeIDs lists the offices, sorted.
 func (s *Server) OfficeIDs() []string { return s.order }
 
-// ServeHTTP logs each request without its body: bodies may hold personal
-// data, and the log must not.
+// ServeHTTP works out the request's client once (clientaddr.From) and
+// logs each request without its body: bodies may hold personal data, and
+// the log must not.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r = s.clients.Attach(r)
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	if isAPI(r.URL.Path) && !cleanPath(r.URL.Path) {

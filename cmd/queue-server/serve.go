@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server"
 	"github.com/numerek/numerek/server/actor"
+	"github.com/numerek/numerek/server/tlsfront"
 	"github.com/numerek/numerek/store"
 )
 
@@ -24,7 +26,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlags("queue-server", stderr)
 	configPath := fs.String("config", "", "office configuration (TOML); default: the built-in example office")
 	dataDir := fs.String("data", "numerek-data", "directory for the event logs and tokens")
-	listen := fs.String("listen", ":8080", "address to serve HTTP on")
+	listen := fs.String("listen", ":8080", "address to serve HTTP on (with HTTPS on: the redirect to HTTPS and ACME's http-01 challenges; :80 for those)")
+	var hf httpsFlags
+	fs.StringVar(&hf.listen, "listen-https", "", "address to serve HTTPS on; default: [server] https_listen of the config, or :443")
+	fs.StringVar(&hf.acmeHosts, "acme-host", "", "serve HTTPS with a certificate by ACME (Let's Encrypt) for these host names, comma separated; default: [server] acme_hosts")
+	fs.StringVar(&hf.certFile, "cert", "", "serve HTTPS with this certificate file (PEM, with its chain), read again when it changes; default: [server] cert_file")
+	fs.StringVar(&hf.keyFile, "key", "", "the certificate's private key file (PEM); default: [server] key_file")
 	clockFlag := fs.String("clock", "", "FOR TESTS AND DEMOS: start the clock at this office-local time (2006-01-02T15:04:05), or \"open\" for the next time the office is open")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	publicURL := fs.String("public-url", "", "address residents' phones reach the server at (e-ticket QR codes, booking links); default: [server] public_url of the config")
@@ -97,12 +104,27 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	srv := server.New(server.Config{
 		Offices: actors, Tokens: tokens, Clock: clock, Logger: logger,
-		Booking: wp.desk, Links: wp.links,
+		Booking: wp.desk, Links: wp.links, TrustedProxies: cfg.Server.TrustedProxies,
 	})
 	if err := wp.mount(srv, logByOffice, tokens, clock, logger); err != nil {
 		return err
 	}
 
+	httpsCfg, err := hf.apply(cfg.Server.HTTPS)
+	if err != nil {
+		return usageError(fs, err.Error())
+	}
+	var front *tlsfront.Front
+	var tlsLn net.Listener
+	if httpsCfg.Enabled() {
+		if front, err = newFront(httpsCfg, *dataDir, logger); err != nil {
+			return err
+		}
+		if tlsLn, err = net.Listen("tcp", httpsCfg.Listen); err != nil {
+			return fmt.Errorf("listening on %s for HTTPS: %w", httpsCfg.Listen, err)
+		}
+		defer tlsLn.Close()
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", *listen, err)
@@ -118,20 +140,48 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	wg.Add(1)
 	go func() { defer wg.Done(); wp.desk.RunPurge(actorCtx, *purgeEvery) }()
 	httpSrv := srv.HTTPServer()
+	servers := []*http.Server{httpSrv}
+	httpsErr, httpsFailed := make(chan error, 1), make(chan error, 1)
+	if front != nil {
+		httpsSrv := srv.HTTPServer()
+		httpsSrv.Handler = front.Secure(httpsSrv.Handler)
+		httpsSrv.TLSConfig = front.TLSConfig()
+		// Failed handshakes (the internet's scanners, and a certificate
+		// the ACME authority would not give) go to the server's log.
+		httpsSrv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
+		httpSrv.Handler = front.Redirect(redirectPort(*publicURL, tlsLn))
+		servers = append(servers, httpsSrv)
+		go func() { httpsErr <- httpsSrv.ServeTLS(tlsLn, "", "") }()
+	}
 	go func() {
-		<-ctx.Done()
+		select {
+		case <-ctx.Done():
+		case err := <-httpsErr:
+			httpsFailed <- err
+		}
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = httpSrv.Shutdown(shutdown)
+		for _, s := range servers {
+			_ = s.Shutdown(shutdown)
+		}
 	}()
 	ids := make([]string, 0, len(cfg.Offices))
 	for _, o := range cfg.Offices {
 		ids = append(ids, o.ID)
 	}
-	logger.Info("queue server ready", "listen", ln.Addr().String(), "config", source, "data", *dataDir, "offices", ids)
+	ready := []any{"listen", ln.Addr().String(), "config", source, "data", *dataDir, "offices", ids}
+	if front != nil {
+		ready = append(ready, "https", tlsLn.Addr().String(), "certificate", front.Describe())
+	}
+	logger.Info("queue server ready", ready...)
 	err = httpSrv.Serve(ln)
 	stopActors()
 	wg.Wait()
+	select {
+	case err := <-httpsFailed:
+		return fmt.Errorf("serving HTTPS: %w", err)
+	default:
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		logger.Info("queue server stopped")
 		return nil

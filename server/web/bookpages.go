@@ -8,6 +8,7 @@ import (
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/booking"
+	"github.com/numerek/numerek/server/clientaddr"
 	"github.com/numerek/numerek/server/links"
 	"github.com/numerek/numerek/store"
 )
@@ -132,7 +133,7 @@ func (w *Web) bookPost(rw http.ResponseWriter, r *http.Request) {
 		Terms: r.PostFormValue("terms") == "yes",
 	}
 	claim, ok, retry := w.limits.hold(budgetKey{w.limits.bookingBrowser, w.browserID(rw, r)},
-		budgetKey{w.limits.bookingContact, req.ContactKey()}, budgetKey{w.limits.bookingAddr, remoteAddr(r)})
+		budgetKey{w.limits.bookingContact, req.ContactKey()}, budgetKey{w.limits.bookingAddr, clientaddr.From(r)})
 	if !ok {
 		retryAfter(rw, retry)
 		fail(http.StatusTooManyRequests, "", w.Catalog.T(lang, "web.book.too_many", "time", w.againAt(a, retry)))

@@ -11,6 +11,7 @@ import (
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/booking"
+	"github.com/numerek/numerek/server/clientaddr"
 )
 
 // home lists the offices, or goes straight to the only one.
@@ -74,7 +75,7 @@ func (w *Web) takeTicket(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := w.language(rw, r)
-	claim, ok, retry := w.limits.hold(budgetKey{w.limits.ticketBrowser, w.browserID(rw, r)}, budgetKey{w.limits.ticketAddr, remoteAddr(r)})
+	claim, ok, retry := w.limits.hold(budgetKey{w.limits.ticketBrowser, w.browserID(rw, r)}, budgetKey{w.limits.ticketAddr, clientaddr.From(r)})
 	if !ok {
 		retryAfter(rw, retry)
 		w.renderOffice(rw, r, a, http.StatusTooManyRequests, w.Catalog.T(lang, "web.office.too_many", "time", w.againAt(a, retry)), "")
@@ -159,7 +160,7 @@ func (w *Web) checkInByCode(rw http.ResponseWriter, r *http.Request) {
 	}
 	lang := w.language(rw, r)
 	code := r.PostFormValue("code")
-	src := booking.Source{Device: "browser:" + w.browserID(rw, r), Addr: remoteAddr(r)}
+	src := booking.Source{Device: "browser:" + w.browserID(rw, r), Addr: clientaddr.From(r)}
 	res, err := w.Booking.CheckIn(r.Context(), a, src, code,
 		queue.CheckIn{Channel: queue.ChannelBooking, Lang: lang, Device: "web"}, "web:phone")
 	if err != nil {

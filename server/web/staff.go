@@ -13,6 +13,7 @@ import (
 
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
+	"github.com/numerek/numerek/server/clientaddr"
 	"github.com/numerek/numerek/store"
 )
 
@@ -162,7 +163,7 @@ func (w *Web) loginPost(rw http.ResponseWriter, r *http.Request) {
 	}
 	account := loginAccount(d.Name)
 	browser := staffBrowserKey(account, w.browserID(rw, r))
-	claim, ok, retry := w.limits.hold(w.accountBudget(account, browser), budgetKey{w.limits.loginAddr, remoteAddr(r)})
+	claim, ok, retry := w.limits.hold(w.accountBudget(account, browser), budgetKey{w.limits.loginAddr, clientaddr.From(r)})
 	if !ok {
 		retryAfter(rw, retry)
 		w.renderLogin(rw, r, http.StatusTooManyRequests, "web.login.too_many", d)

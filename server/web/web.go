@@ -15,7 +15,6 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -29,6 +28,7 @@ import (
 	"github.com/numerek/numerek/server"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/booking"
+	"github.com/numerek/numerek/server/clientaddr"
 	"github.com/numerek/numerek/server/links"
 	"github.com/numerek/numerek/stats"
 	"github.com/numerek/numerek/store"
@@ -442,22 +442,15 @@ func (w *Web) officeOf(rw http.ResponseWriter, r *http.Request) *actor.Actor {
 }
 
 // secureCookies reports whether cookies must be Secure: the public
-// address is https, or this request came over TLS.
-func (w *Web) secureCookies(r *http.Request) bool { return w.SecureCookies || r.TLS != nil }
+// address is https, or this request reached the office encrypted (over TLS
+// to this server, or to a trusted proxy that says so).
+func (w *Web) secureCookies(r *http.Request) bool { return w.SecureCookies || clientaddr.HTTPS(r) }
 
 // randomToken is 32 random bytes, base64url.
 func randomToken() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func remoteAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // publicCSRF returns the double-submit token of the resident's browser,
