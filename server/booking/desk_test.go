@@ -16,44 +16,17 @@ import (
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/links"
 	"github.com/numerek/numerek/server/notice"
+	"github.com/numerek/numerek/server/notice/noticetest"
 	"github.com/numerek/numerek/store"
 )
 
-// outbox records what the desk hands over, as the real outbox would
-// store it: once per key.
-type outbox struct {
-	mu   sync.Mutex
-	sent []notice.Notice
-	keys map[string]bool
-}
+type outbox struct{ noticetest.Recorder }
 
-func (o *outbox) Send(_ context.Context, n notice.Notice) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.keys == nil {
-		o.keys = map[string]bool{}
-	}
-	if !o.keys[n.Key] {
-		o.keys[n.Key] = true
-		o.sent = append(o.sent, n)
-	}
-	return nil
-}
-
-func (o *outbox) kinds() []notice.Kind {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	var out []notice.Kind
-	for _, n := range o.sent {
-		out = append(out, n.Kind)
-	}
-	return out
-}
+func (o *outbox) kinds() []notice.Kind { return o.Kinds() }
 
 func (o *outbox) last() notice.Notice {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.sent[len(o.sent)-1]
+	sent := o.Sent()
+	return sent[len(sent)-1]
 }
 
 type deskEnv struct {

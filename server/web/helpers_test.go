@@ -27,6 +27,7 @@ import (
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/booking"
 	"github.com/numerek/numerek/server/links"
+	"github.com/numerek/numerek/server/notice/noticetest"
 	"github.com/numerek/numerek/stats"
 	"github.com/numerek/numerek/store"
 )
@@ -64,6 +65,8 @@ type env struct {
 	tokens  map[string]string
 	logs    *syncBuffer
 	web     *Web
+	// notices has what the desk handed to the outbox.
+	notices *noticetest.Recorder
 }
 
 // monday is 2026-11-23, a Monday the example office is open (7:30-15:30).
@@ -128,6 +131,8 @@ func newEnv(t testing.TB) *env {
 	hs := httptest.NewServer(slot)
 	signer := links.New(key, hs.URL)
 	desk := booking.New(db, signer, clock.Now, logger)
+	notices := &noticetest.Recorder{}
+	desk.Notices = notices
 	tokens := store.NewTokenStore(filepath.Join(dir, "tokens.db"))
 	srv := server.New(server.Config{Offices: []*actor.Actor{a, a2}, Tokens: tokens, Clock: clock.Now, Logger: logger,
 		Booking: desk, Links: signer, Heartbeat: time.Second})
@@ -140,7 +145,7 @@ func newEnv(t testing.TB) *env {
 	w.Mount(srv)
 	slot.h = srv
 	e := &env{t: t, url: hs.URL, clock: clock, office: o, actor: a, desk: desk, db: db, links: signer,
-		dataDir: dir, tokens: map[string]string{}, logs: logs, web: w}
+		dataDir: dir, tokens: map[string]string{}, logs: logs, web: w, notices: notices}
 	for name, tok := range map[string]store.Token{
 		"kiosk": {Office: o.ID, Role: "ticket", Label: "kiosk-lobby"},
 		"hall":  {Office: o.ID, Role: "hall", Label: "hall-lcd"},
