@@ -3,8 +3,8 @@ package web
 import (
 	"context"
 	"errors"
-	"slices"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/numerek/numerek/queue"
@@ -199,4 +199,3 @@ func (w *Web) bookPost(rw http.ResponseWriter, r *http.Request) {
 	}
 	redirect(rw, r, b.Path)
 }
-
