@@ -56,6 +56,8 @@ type Booking struct {
 	Confirmed    bool      `json:"confirmed,omitempty"`
 	HoldUntil    time.Time `json:"hold_until,omitzero"`
 	ConfirmTries int       `json:"confirm_tries,omitempty"`
+	// Moves counts the times the resident moved the booking.
+	Moves int `json:"moves,omitempty"`
 	// Sent lists the messages handed to the outbox for this booking.
 	Sent []SentNotice `json:"sent,omitempty"`
 }

@@ -327,3 +327,24 @@ func TestForgetCancelsAndDeletes(t *testing.T) {
 		t.Error("the slot was not freed")
 	}
 }
+
+// Moving back and forth tells the resident each time: each move's notice
+// has its own key.
+func TestEveryMoveIsTold(t *testing.T) {
+	e := newDesk(t, func(o *queue.Office) { o.Booking.ConfirmContact = false })
+	b, _ := e.book("10:00", "a@example.pl")
+	for _, hhmm := range []string{"11:00", "10:00", "11:00"} {
+		if err := e.desk.Reschedule(context.Background(), e.actor, "test", b.ID, at(e.office, hhmm)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	moves := 0
+	for _, k := range e.out.kinds() {
+		if k == notice.Rescheduled {
+			moves++
+		}
+	}
+	if moves != 3 {
+		t.Errorf("%d move notices for 3 moves", moves)
+	}
+}

@@ -3,6 +3,7 @@ package booking
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/numerek/numerek/queue"
@@ -97,11 +98,13 @@ func (d *Desk) Reschedule(ctx context.Context, a *actor.Actor, who, id string, s
 	}
 	b, _, err = d.db.UpdateBooking(o.ID, id, func(b *store.Booking) {
 		b.Slot, b.PurgeAt = slot, slot.Add(o.Booking.Retention)
+		b.Moves++
 	})
 	if err != nil {
 		return err
 	}
-	d.notify(ctx, o, b, notice.Rescheduled, "rescheduled/"+id+"/"+slot.UTC().Format(time.RFC3339), nil)
+	// Keyed by the move's number: moving back and forth sends each move.
+	d.notify(ctx, o, b, notice.Rescheduled, fmt.Sprintf("rescheduled/%s/%d", id, b.Moves), nil)
 	return nil
 }
 
