@@ -348,3 +348,29 @@ func TestEveryMoveIsTold(t *testing.T) {
 		t.Errorf("%d move notices for 3 moves", moves)
 	}
 }
+
+type failingOutbox struct{}
+
+func (failingOutbox) Send(context.Context, notice.Notice) error { return errors.New("outbox full") }
+
+// An outbox that cannot take a notice neither loses nor blocks the
+// booking; with no outbox at all everything but the messages works.
+func TestBookingStandsWhenNoticesFail(t *testing.T) {
+	for name, sender := range map[string]notice.Sender{"failing": failingOutbox{}, "none": nil} {
+		t.Run(name, func(t *testing.T) {
+			e := newDesk(t, nil)
+			e.desk.Notices = sender
+			b, err := e.book("10:00", "jan@example.pl")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.desk.Confirm(context.Background(), e.actor, "test", b.ID, e.desk.links.ConfirmCode(e.office.ID, b.ID)); err != nil {
+				t.Fatal(err)
+			}
+			stored, _, _ := e.db.Booking(e.office.ID, b.ID)
+			if stored.Held() || len(stored.Sent) != 0 || e.free("10:00") != 0 {
+				t.Errorf("stored %+v, %d free at 10:00", stored, e.free("10:00"))
+			}
+		})
+	}
+}
