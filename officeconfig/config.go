@@ -1,6 +1,7 @@
 package officeconfig
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -127,6 +128,11 @@ type officeFile struct {
 		CheckInBeforeMinutes int      `toml:"checkin_before_minutes"`
 		CheckInGraceMinutes  int      `toml:"checkin_grace_minutes"`
 		RetentionDays        int      `toml:"retention_days"`
+		// ConfirmContact is on unless set to false.
+		ConfirmContact   *bool  `toml:"confirm_contact"`
+		HoldMinutes      int    `toml:"hold_minutes"`
+		PerContactPerDay int    `toml:"per_contact_per_day"`
+		PhoneCountry     string `toml:"phone_country"`
 	} `toml:"booking"`
 	Service []struct {
 		ID             string            `toml:"id"`
@@ -442,10 +448,14 @@ func convert(of officeFile) (*queue.Office, queue.ConfigErrors) {
 	b := of.Booking
 	o.Booking = queue.BookingRules{
 		SlotLength: time.Duration(b.SlotMinutes) * time.Minute, PerSlot: b.PerSlot,
-		Ahead:         time.Duration(b.AheadDays) * 24 * time.Hour,
-		CheckInBefore: time.Duration(b.CheckInBeforeMinutes) * time.Minute,
-		CheckInGrace:  time.Duration(b.CheckInGraceMinutes) * time.Minute,
-		Retention:     time.Duration(b.RetentionDays) * 24 * time.Hour,
+		Ahead:            time.Duration(b.AheadDays) * 24 * time.Hour,
+		CheckInBefore:    time.Duration(b.CheckInBeforeMinutes) * time.Minute,
+		CheckInGrace:     time.Duration(b.CheckInGraceMinutes) * time.Minute,
+		Retention:        time.Duration(b.RetentionDays) * 24 * time.Hour,
+		ConfirmContact:   b.ConfirmContact == nil || *b.ConfirmContact,
+		HoldFor:          time.Duration(cmp.Or(b.HoldMinutes, 15)) * time.Minute,
+		PerContactPerDay: cmp.Or(b.PerContactPerDay, 1),
+		PhoneCountry:     strings.TrimPrefix(cmp.Or(b.PhoneCountry, "48"), "+"),
 	}
 	for _, d := range b.Days {
 		wd, ok := weekdays[d]

@@ -3,10 +3,13 @@ package officeconfig
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 	_ "time/tzdata"
+
+	"github.com/numerek/numerek/queue"
 )
 
 func TestExampleOffices(t *testing.T) {
@@ -282,6 +285,30 @@ func TestServerHTTPSAndProxies(t *testing.T) {
 				t.Fatal(err)
 			}
 			tt.check(t, cfg.Server)
+		})
+	}
+}
+
+func TestBookingContactSettings(t *testing.T) {
+	tests := []struct {
+		name, text string
+		want       queue.BookingRules
+	}{
+		{"defaults", "", queue.BookingRules{ConfirmContact: true, HoldFor: 15 * time.Minute, PerContactPerDay: 1, PhoneCountry: "48"}},
+		{"set", "[office.booking]\nconfirm_contact = false\nhold_minutes = 5\nper_contact_per_day = 2\nphone_country = \"+370\"\n",
+			queue.BookingRules{HoldFor: 5 * time.Minute, PerContactPerDay: 2, PhoneCountry: "370"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse("o.toml", []byte(good+tt.text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := cfg.Offices[0].Booking
+			got := queue.BookingRules{ConfirmContact: b.ConfirmContact, HoldFor: b.HoldFor, PerContactPerDay: b.PerContactPerDay, PhoneCountry: b.PhoneCountry}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
 		})
 	}
 }

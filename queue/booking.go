@@ -26,7 +26,7 @@ func (s *State) Slots(now time.Time, service string, day time.Time) []Slot {
 	}
 	taken := map[time.Time]int{}
 	for _, r := range s.Reservations {
-		if r.Service == service && r.State != ReservationDrop {
+		if r.Service == service && (r.State == CheckedIn || r.Active(now)) {
 			taken[r.Slot.UTC()]++
 		}
 	}
@@ -57,12 +57,14 @@ func (s *State) bookableDay(now, day time.Time) bool {
 }
 
 // Book books a visit for a slot. The caller picks an unguessable ID and
-// keeps personal data apart from the event log.
+// keeps personal data apart from the event log. With Hold set, the slot is
+// only held that long, until ConfirmReservation makes it a booking.
 type Book struct {
 	ID      string
 	Service string
 	Slot    time.Time
 	Lang    string
+	Hold    time.Duration
 }
 
 func (c Book) decide(s *State, now time.Time) (Decision, error) {
@@ -91,14 +93,21 @@ func (c Book) decide(s *State, now time.Time) (Decision, error) {
 			return Decision{}, r.err("the slot at %s is fully booked", fmtTime(c.Slot, s.Office))
 		}
 		res := Reservation{ID: c.ID, Service: svc.ID, Slot: c.Slot, Lang: c.Lang, State: Booked, BookedAt: now}
+		if c.Hold > 0 {
+			res.State, res.HoldUntil = Held, now.Add(c.Hold)
+		}
 		return Decision{Events: []Body{ReservationBooked{Reservation: res}}, Reservation: c.ID}, nil
 	}
 	r := &Refusal{Reason: ReasonSlotUnavailable, Service: svc.ID}
 	return Decision{}, r.err("%s is not a bookable slot of %s", fmtTime(c.Slot, s.Office), svc.ID)
 }
 
-// CancelReservation cancels a booked visit not yet checked in.
-type CancelReservation struct{ ID string }
+// CancelReservation cancels a booked visit not yet checked in. Reason is
+// set when the office cancels (closed time), empty when the resident does.
+type CancelReservation struct {
+	ID     string
+	Reason string
+}
 
 func (c CancelReservation) decide(s *State, now time.Time) (Decision, error) {
 	r := s.Reservations[c.ID]
@@ -111,7 +120,79 @@ func (c CancelReservation) decide(s *State, now time.Time) (Decision, error) {
 	case CheckedIn:
 		return Decision{}, conflict("booking %s is already confirmed at the kiosk", c.ID)
 	}
-	return Decision{Events: []Body{ReservationCancelled{Reservation: r.ID}}, Reservation: r.ID}, nil
+	return Decision{Events: []Body{ReservationCancelled{Reservation: r.ID, Reason: c.Reason}}, Reservation: r.ID}, nil
+}
+
+// ConfirmReservation makes a held slot a booking, if the hold has not
+// expired; confirming a booking again changes nothing.
+type ConfirmReservation struct{ ID string }
+
+func (c ConfirmReservation) decide(s *State, now time.Time) (Decision, error) {
+	r := s.Reservations[c.ID]
+	if r == nil {
+		return Decision{}, notFound("no booking %q", c.ID)
+	}
+	switch {
+	case r.State == Booked || r.State == CheckedIn:
+		return Decision{Reservation: r.ID}, nil
+	case r.State != Held || !r.Active(now):
+		ref := &Refusal{Reason: ReasonSlotUnavailable, Service: r.Service}
+		return Decision{}, ref.err("the hold of booking %s has expired", r.ID)
+	}
+	return Decision{Events: []Body{ReservationConfirmed{Reservation: r.ID}}, Reservation: r.ID}, nil
+}
+
+// Reschedule moves a booking to another free slot of its service in one
+// event: the old slot is freed as the new one is taken, and if the new
+// one is full nothing changes.
+type Reschedule struct {
+	ID   string
+	Slot time.Time
+}
+
+func (c Reschedule) decide(s *State, now time.Time) (Decision, error) {
+	r := s.Reservations[c.ID]
+	if r == nil {
+		return Decision{}, notFound("no booking %q", c.ID)
+	}
+	switch r.State {
+	case CheckedIn:
+		return Decision{}, conflict("booking %s is already confirmed at the kiosk", c.ID)
+	case Held, ReservationDrop:
+		return Decision{}, notFound("no booking %q", c.ID)
+	}
+	if r.Slot.Equal(c.Slot) {
+		return Decision{Reservation: r.ID}, nil
+	}
+	for _, sl := range s.Slots(now, r.Service, c.Slot) {
+		if !sl.Start.Equal(c.Slot) {
+			continue
+		}
+		if sl.Free == 0 {
+			ref := &Refusal{Reason: ReasonSlotFull, Service: r.Service}
+			return Decision{}, ref.err("the slot at %s is fully booked", fmtTime(c.Slot, s.Office))
+		}
+		return Decision{Events: []Body{ReservationRescheduled{Reservation: r.ID, Slot: c.Slot}}, Reservation: r.ID}, nil
+	}
+	ref := &Refusal{Reason: ReasonSlotUnavailable, Service: r.Service}
+	return Decision{}, ref.err("%s is not a bookable slot of %s", fmtTime(c.Slot, s.Office), r.Service)
+}
+
+// OutsideHours lists the reservations that still take a slot at now but
+// whose slot the office's hours no longer cover: a holiday or closed
+// hours added to the configuration after they were booked.
+func (s *State) OutsideHours(now time.Time) []Reservation {
+	var out []Reservation
+	for _, r := range s.Reservations {
+		if !r.Active(now) || !r.Slot.After(now) {
+			continue
+		}
+		if !s.Office.covers(r.Slot, r.Slot.Add(s.Office.Booking.SlotLength)) {
+			out = append(out, *r)
+		}
+	}
+	slices.SortFunc(out, func(a, b Reservation) int { return a.Slot.Compare(b.Slot) })
+	return out
 }
 
 // CheckIn confirms a booked visit at the kiosk (or on a phone) and issues
@@ -141,6 +222,9 @@ func (c CheckIn) decide(s *State, now time.Time) (Decision, error) {
 	case ReservationDrop:
 		ref := &Refusal{Reason: ReasonCancelled, Service: r.Service}
 		return Decision{}, ref.err("booking %s was cancelled", r.ID)
+	case Held:
+		// Not a booking until its contact is confirmed.
+		return Decision{}, notFound("no booking %q", c.Reservation)
 	}
 	b := s.Office.Booking
 	if opens := r.Slot.Add(-b.CheckInBefore); now.Before(opens) {

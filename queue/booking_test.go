@@ -1,6 +1,9 @@
 package queue
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestSlots(t *testing.T) {
 	h := newHarness(t, testOffice(), at("09:00"))
@@ -178,4 +181,78 @@ func TestLeasedTicketAfterMidnight(t *testing.T) {
 		t.Errorf("not idempotent after midnight")
 	}
 	h.refold()
+}
+
+// A hold keeps its slot until it expires, by the clock alone, and only a
+// confirmation in time makes it a booking.
+func TestHoldExpiresAndConfirms(t *testing.T) {
+	h := newHarness(t, testOffice(), at("09:00"))
+	slot := at("10:00")
+	free := func() int {
+		for _, sl := range h.s.Slots(h.now, "family", slot) {
+			if sl.Start.Equal(slot) {
+				return sl.Free
+			}
+		}
+		return -1
+	}
+	h.do(Book{ID: "held", Service: "family", Slot: slot, Lang: "en", Hold: 15 * time.Minute})
+	if free() != 0 {
+		t.Fatalf("a fresh hold leaves %d places", free())
+	}
+	if _, err := h.try(CheckIn{Reservation: "held", Device: "kiosk"}); errKind(err) != NotFound {
+		t.Errorf("check-in of an unconfirmed hold: %v", err)
+	}
+	h.now = at("09:15")
+	if free() != 1 {
+		t.Fatalf("an expired hold still takes its slot (%d free)", free())
+	}
+	if _, err := h.try(ConfirmReservation{ID: "held"}); refusal(err) != ReasonSlotUnavailable {
+		t.Errorf("confirming an expired hold: %v", err)
+	}
+	h.do(Book{ID: "second", Service: "family", Slot: slot, Lang: "pl", Hold: 15 * time.Minute})
+	h.now = at("09:20")
+	h.do(ConfirmReservation{ID: "second"})
+	if r := h.s.Reservations["second"]; r.State != Booked {
+		t.Fatalf("confirmed hold is %s", r.State)
+	}
+	h.now = at("09:50")
+	if free() != 0 {
+		t.Errorf("a confirmed booking lets its slot go after the hold time")
+	}
+}
+
+func TestRescheduleMovesInOneStep(t *testing.T) {
+	h := newHarness(t, testOffice(), at("09:00"))
+	h.do(Book{ID: "a", Service: "family", Slot: at("10:00"), Lang: "en"})
+	h.do(Book{ID: "b", Service: "family", Slot: at("11:00"), Lang: "en"})
+	if _, err := h.try(Reschedule{ID: "a", Slot: at("11:00")}); refusal(err) != ReasonSlotFull {
+		t.Fatalf("moving onto a full slot: %v", err)
+	}
+	if got := h.s.Reservations["a"].Slot; !got.Equal(at("10:00")) {
+		t.Fatalf("a refused move moved the booking to %s", got)
+	}
+	h.do(Reschedule{ID: "a", Slot: at("11:15")})
+	if _, err := h.try(Book{ID: "c", Service: "family", Slot: at("10:00"), Lang: "en"}); err != nil {
+		t.Errorf("the old slot is not free after the move: %v", err)
+	}
+	if _, err := h.try(Book{ID: "d", Service: "family", Slot: at("11:15"), Lang: "en"}); refusal(err) != ReasonSlotFull {
+		t.Errorf("the new slot is not taken after the move: %v", err)
+	}
+}
+
+func TestOutsideHoursAfterTheOfficeCloses(t *testing.T) {
+	h := newHarness(t, testOffice(), at("09:00"))
+	h.do(Book{ID: "morning", Service: "family", Slot: at("10:00"), Lang: "en"})
+	h.do(Book{ID: "afternoon", Service: "family", Slot: at("14:00"), Lang: "en"})
+	h.do(Book{ID: "gone", Service: "family", Slot: at("14:30"), Lang: "en"})
+	h.do(CancelReservation{ID: "gone"})
+	if got := h.s.OutsideHours(h.now); len(got) != 0 {
+		t.Fatalf("nothing closed yet, got %v", got)
+	}
+	h.s.Office.Exceptions = map[string]DayException{"2026-11-23": {Name: "closed afternoon", Hours: []Interval{{Open: 8 * 60, Close: 12 * 60}}}}
+	got := h.s.OutsideHours(h.now)
+	if len(got) != 1 || got[0].ID != "afternoon" {
+		t.Fatalf("outside the new hours: %+v, want the 14:00 booking only", got)
+	}
 }

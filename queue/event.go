@@ -104,9 +104,23 @@ type (
 	ReservationBooked struct {
 		Reservation Reservation `json:"reservation"`
 	}
-	// ReservationCancelled cancels a booked visit.
+	// ReservationCancelled cancels a booked visit; Reason is the
+	// office's (a day or hours closed after it was booked), empty when
+	// the resident cancelled.
 	ReservationCancelled struct {
 		Reservation string `json:"reservation"`
+		Reason      string `json:"reason,omitempty"`
+	}
+	// ReservationConfirmed turns a held slot into a booking: the
+	// resident confirmed their contact in time.
+	ReservationConfirmed struct {
+		Reservation string `json:"reservation"`
+	}
+	// ReservationRescheduled moves a booking to another slot of its
+	// service, freeing the old one in the same step.
+	ReservationRescheduled struct {
+		Reservation string    `json:"reservation"`
+		Slot        time.Time `json:"slot"`
 	}
 	// ReservationCheckedIn confirms a booked visit at the kiosk; a
 	// TicketIssued for its ticket follows in the same batch.
@@ -146,26 +160,28 @@ type (
 )
 
 // Kind implementations name each event type on the wire.
-func (DayRolledOver) Kind() string        { return "DayRolledOver" }
-func (TicketIssued) Kind() string         { return "TicketIssued" }
-func (TicketCalled) Kind() string         { return "TicketCalled" }
-func (TicketRecalled) Kind() string       { return "TicketRecalled" }
-func (ServiceStarted) Kind() string       { return "ServiceStarted" }
-func (TicketFinished) Kind() string       { return "TicketFinished" }
-func (TicketNoShow) Kind() string         { return "TicketNoShow" }
-func (TicketTransferred) Kind() string    { return "TicketTransferred" }
-func (TicketParked) Kind() string         { return "TicketParked" }
-func (TicketCancelled) Kind() string      { return "TicketCancelled" }
-func (CounterOpened) Kind() string        { return "CounterOpened" }
-func (CounterPaused) Kind() string        { return "CounterPaused" }
-func (CounterClosed) Kind() string        { return "CounterClosed" }
-func (ReservationBooked) Kind() string    { return "ReservationBooked" }
-func (ReservationCancelled) Kind() string { return "ReservationCancelled" }
-func (ReservationCheckedIn) Kind() string { return "ReservationCheckedIn" }
-func (RatingGiven) Kind() string          { return "RatingGiven" }
-func (DeviceFault) Kind() string          { return "DeviceFault" }
-func (LeaseGranted) Kind() string         { return "LeaseGranted" }
-func (RequestWithdrawn) Kind() string     { return "RequestWithdrawn" }
+func (DayRolledOver) Kind() string          { return "DayRolledOver" }
+func (TicketIssued) Kind() string           { return "TicketIssued" }
+func (TicketCalled) Kind() string           { return "TicketCalled" }
+func (TicketRecalled) Kind() string         { return "TicketRecalled" }
+func (ServiceStarted) Kind() string         { return "ServiceStarted" }
+func (TicketFinished) Kind() string         { return "TicketFinished" }
+func (TicketNoShow) Kind() string           { return "TicketNoShow" }
+func (TicketTransferred) Kind() string      { return "TicketTransferred" }
+func (TicketParked) Kind() string           { return "TicketParked" }
+func (TicketCancelled) Kind() string        { return "TicketCancelled" }
+func (CounterOpened) Kind() string          { return "CounterOpened" }
+func (CounterPaused) Kind() string          { return "CounterPaused" }
+func (CounterClosed) Kind() string          { return "CounterClosed" }
+func (ReservationBooked) Kind() string      { return "ReservationBooked" }
+func (ReservationCancelled) Kind() string   { return "ReservationCancelled" }
+func (ReservationCheckedIn) Kind() string   { return "ReservationCheckedIn" }
+func (ReservationConfirmed) Kind() string   { return "ReservationConfirmed" }
+func (ReservationRescheduled) Kind() string { return "ReservationRescheduled" }
+func (RatingGiven) Kind() string            { return "RatingGiven" }
+func (DeviceFault) Kind() string            { return "DeviceFault" }
+func (LeaseGranted) Kind() string           { return "LeaseGranted" }
+func (RequestWithdrawn) Kind() string       { return "RequestWithdrawn" }
 
 // eventKinds holds every kind of event with the State method that folds it
 // in: a new kind is a type with a Kind method and a line here.
@@ -190,6 +206,8 @@ var eventKinds = newKindTable(
 	newEventKind((*State).applyFault),
 	newEventKind((*State).applyLease),
 	newEventKind((*State).applyWithdrawn),
+	newEventKind((*State).applyConfirmed),
+	newEventKind((*State).applyRescheduled),
 )
 
 // eventKind is one kind of event: its name on the wire, an empty body to

@@ -141,3 +141,19 @@ func (o *Office) ClosingToday(t time.Time) (time.Time, bool) {
 	}
 	return o.at(t, ivs[len(ivs)-1].Close), true
 }
+
+// covers reports whether the office is open all the way from start to end
+// (the same office-local day).
+func (o *Office) covers(start, end time.Time) bool {
+	ivs, _ := o.HoursOn(start)
+	from, to := minuteOf(start, o.Location), minuteOf(end, o.Location)
+	if o.LocalDate(start) != o.LocalDate(end) {
+		return false
+	}
+	for _, iv := range ivs {
+		if iv.Open <= from && to <= iv.Close {
+			return true
+		}
+	}
+	return false
+}

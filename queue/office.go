@@ -115,6 +115,16 @@ type BookingRules struct {
 	// Retention is how long personal data of a booking is kept after the
 	// visit.
 	Retention time.Duration `json:"retention_ns"`
+	// ConfirmContact: a booking only holds its slot for HoldFor until the
+	// resident confirms their e-mail or phone with a short code.
+	ConfirmContact bool          `json:"confirm_contact"`
+	HoldFor        time.Duration `json:"hold_ns"`
+	// PerContactPerDay is how many active bookings one contact may have
+	// for one service on one day (0: one).
+	PerContactPerDay int `json:"per_contact_per_day"`
+	// PhoneCountry is the calling code ("48") a 9-digit phone number is
+	// taken to have when contacts are compared (empty: 48, Poland).
+	PhoneCountry string `json:"phone_country"`
 }
 
 // checkShortNames reports short names that could not stand in for the
@@ -440,6 +450,15 @@ func (o *Office) checkBooking(add report) {
 	}
 	if b.CheckInBefore < 0 || b.CheckInGrace < 0 {
 		add("booking", "check-in times must not be negative")
+	}
+	if b.ConfirmContact && b.HoldFor < time.Minute {
+		add("booking.hold_minutes", "must be at least 1 when confirm_contact is on")
+	}
+	if b.PerContactPerDay < 0 {
+		add("booking.per_contact_per_day", "must not be negative")
+	}
+	if strings.Trim(b.PhoneCountry, "0123456789") != "" || len(b.PhoneCountry) > 3 {
+		add("booking.phone_country", "%q is not a country calling code: give 1-3 digits, e.g. \"48\"", b.PhoneCountry)
 	}
 }
 

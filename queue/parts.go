@@ -35,7 +35,7 @@ func PartsOf(b Body) Parts {
 	switch b.(type) {
 	case DayRolledOver:
 		return AllParts
-	case TicketIssued, ReservationBooked, ReservationCancelled, ReservationCheckedIn, LeaseGranted:
+	case TicketIssued, ReservationBooked, ReservationCancelled, ReservationCheckedIn, ReservationConfirmed, ReservationRescheduled, LeaseGranted:
 		// Bookings are expected arrivals in the forecast; a lease moves
 		// the numbering a daily cap counts.
 		return PartLines

@@ -71,7 +71,11 @@ type ReservationState string
 
 // The states of a booked visit.
 const (
-	Booked          ReservationState = "booked"
+	Booked ReservationState = "booked"
+	// Held keeps a slot for a booking whose contact is not yet confirmed;
+	// it stops counting at HoldUntil by itself (no event needed), so an
+	// abandoned hold frees its slot even across a restart.
+	Held            ReservationState = "held"
 	CheckedIn       ReservationState = "checked-in"
 	ReservationDrop ReservationState = "cancelled"
 )
@@ -85,6 +89,22 @@ type Reservation struct {
 	State    ReservationState `json:"state"`
 	Ticket   string           `json:"ticket,omitempty"`
 	BookedAt time.Time        `json:"booked_at"`
+	// HoldUntil is when a Held reservation lets its slot go.
+	HoldUntil time.Time `json:"hold_until,omitzero"`
+	// Reason says why the office cancelled it (empty: the resident did).
+	Reason string `json:"reason,omitempty"`
+}
+
+// Active reports whether the reservation takes its slot at now: booked,
+// or held and not yet expired.
+func (r *Reservation) Active(now time.Time) bool {
+	switch r.State {
+	case Booked:
+		return true
+	case Held:
+		return now.Before(r.HoldUntil)
+	}
+	return false
 }
 
 // Lease is a block of numbers a kiosk may issue while offline.
@@ -410,7 +430,25 @@ func (s *State) applyBookingCancelled(b ReservationCancelled, _ Event) error {
 	if r == nil {
 		return fmt.Errorf("no reservation %s", b.Reservation)
 	}
-	r.State = ReservationDrop
+	r.State, r.Reason = ReservationDrop, b.Reason
+	return nil
+}
+
+func (s *State) applyConfirmed(b ReservationConfirmed, _ Event) error {
+	r := s.Reservations[b.Reservation]
+	if r == nil {
+		return fmt.Errorf("no reservation %s", b.Reservation)
+	}
+	r.State, r.HoldUntil = Booked, time.Time{}
+	return nil
+}
+
+func (s *State) applyRescheduled(b ReservationRescheduled, _ Event) error {
+	r := s.Reservations[b.Reservation]
+	if r == nil {
+		return fmt.Errorf("no reservation %s", b.Reservation)
+	}
+	r.Slot = b.Slot
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,6 +44,38 @@ type Booking struct {
 	TermsAccepted time.Time `json:"terms_accepted"`
 	PurgeAt       time.Time `json:"purge_at"`
 	Cancelled     bool      `json:"cancelled,omitempty"`
+	// CancelReason is the office's reason when the office cancelled.
+	CancelReason string `json:"cancel_reason,omitempty"`
+	// ContactKey is the contact normalised for comparing (e-mail in lower
+	// case, a phone's digits with its country code): personal data too,
+	// emptied with Contact.
+	ContactKey string `json:"contact_key,omitempty"`
+	// Confirmed is set once the resident confirmed the contact (or at once
+	// where the office does not ask); until then the slot is only held
+	// until HoldUntil, and ConfirmTries counts wrong codes.
+	Confirmed    bool      `json:"confirmed,omitempty"`
+	HoldUntil    time.Time `json:"hold_until,omitzero"`
+	ConfirmTries int       `json:"confirm_tries,omitempty"`
+	// Moves counts the times the resident moved the booking.
+	Moves int `json:"moves,omitempty"`
+	// Sent lists the messages handed to the outbox for this booking.
+	Sent []SentNotice `json:"sent,omitempty"`
+}
+
+// SentNotice is one message about a booking handed over for delivery.
+type SentNotice struct {
+	Kind string    `json:"kind"`
+	At   time.Time `json:"at"`
+}
+
+// Held reports whether the booking still waits for its contact to be
+// confirmed. A record from before contacts were confirmed has neither
+// Confirmed nor HoldUntil, and is a booking.
+func (b Booking) Held() bool { return !b.Confirmed && !b.HoldUntil.IsZero() }
+
+// Active reports whether the booking takes (or holds) its slot at now.
+func (b Booking) Active(now time.Time) bool {
+	return !b.Cancelled && (!b.Held() || now.Before(b.HoldUntil))
 }
 
 // Session is a clerk's login. It is stored under a hash of its cookie
@@ -179,6 +212,67 @@ func (w *WebDB) BookingByCode(codeKey string) (Booking, bool, error) {
 	return b, found, nil
 }
 
+// UpdateBooking changes a stored booking in one transaction; ok=false if
+// there is none. The code cannot change.
+func (w *WebDB) UpdateBooking(office, id string, change func(*Booking)) (Booking, bool, error) {
+	var b Booking
+	found := false
+	err := w.db.Update(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bucketBookings)
+		key := bookingKey(office, id)
+		v := bk.Get(key)
+		if v == nil {
+			return nil
+		}
+		found = true
+		if err := json.Unmarshal(v, &b); err != nil {
+			return err
+		}
+		code := b.CodeKey
+		change(&b)
+		b.CodeKey = code
+		data, err := json.Marshal(b)
+		if err != nil {
+			return err
+		}
+		return bk.Put(key, data)
+	})
+	if err != nil {
+		return Booking{}, false, fmt.Errorf("updating booking %s: %w", id, err)
+	}
+	return b, found, nil
+}
+
+// BookingsOfContact lists an office's bookings whose ContactKey is key.
+func (w *WebDB) BookingsOfContact(office, key string) ([]Booking, error) {
+	return w.bookingsWhere(office, func(b Booking) bool { return b.ContactKey == key })
+}
+
+// CancelledByOffice lists an office's bookings the office cancelled, for
+// staff.
+func (w *WebDB) CancelledByOffice(office string) ([]Booking, error) {
+	return w.bookingsWhere(office, func(b Booking) bool { return b.CancelReason != "" })
+}
+
+func (w *WebDB) bookingsWhere(office string, keep func(Booking) bool) ([]Booking, error) {
+	var out []Booking
+	prefix := []byte(office + "/")
+	err := w.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketBookings).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var b Booking
+			if json.Unmarshal(v, &b) == nil && keep(b) {
+				out = append(out, b)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the bookings of office %s: %w", office, err)
+	}
+	return out, nil
+}
+
 // CancelBooking marks a booking cancelled and drops its personal data at
 // once. The code stays indexed until the record is purged, so that a
 // resident who types it is told the visit was cancelled rather than that
@@ -195,7 +289,7 @@ func (w *WebDB) CancelBooking(office, id string) error {
 		if err := json.Unmarshal(v, &b); err != nil {
 			return fmt.Errorf("reading booking %s: %w", id, err)
 		}
-		b.Name, b.Contact, b.Cancelled = "", "", true
+		b.Name, b.Contact, b.ContactKey, b.Cancelled = "", "", "", true
 		data, err := json.Marshal(b)
 		if err != nil {
 			return err

@@ -139,6 +139,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); wp.desk.RunPurge(actorCtx, *purgeEvery) }()
+	// The configuration is read only here: hours closed since the last
+	// start (a holiday added, an afternoon closed) cancel the bookings in
+	// them now, and their residents are told.
+	for _, a := range actors {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := wp.desk.CancelOutsideHours(actorCtx, a); err != nil {
+				logger.Error("cancelling bookings in hours the office closed", "office", a.Office().ID, "err", err)
+			}
+		}()
+	}
 	httpSrv := srv.HTTPServer()
 	servers := []*http.Server{httpSrv}
 	httpsErr, httpsFailed := make(chan error, 1), make(chan error, 1)

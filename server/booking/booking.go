@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -22,16 +23,25 @@ import (
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/links"
+	"github.com/numerek/numerek/server/notice"
 	"github.com/numerek/numerek/store"
 )
 
 // Desk books, checks in and purges.
 type Desk struct {
+	// Notices takes the messages to residents (contact confirmation,
+	// booked, moved, cancelled); nil sends none and changes nothing else.
+	// Set it before the desk is used.
+	Notices notice.Sender
+
 	db     *store.WebDB
 	links  *links.Signer
 	clock  func() time.Time
 	log    *slog.Logger
 	guards *Guards
+	// mu makes a contact's check of its day's bookings and the booking
+	// that follows one step, and counts confirmation tries one at a time.
+	mu sync.Mutex
 }
 
 // New returns a desk over the web store, signing with signer.
@@ -121,8 +131,12 @@ func (r Request) Validate() (name, contact string, err error) {
 type Booked struct {
 	ID   string
 	Code string
-	// Path is the confirmation page, with the cancel link.
+	// Path is the booking's page: the confirmation of the contact while
+	// Held, then the code, the cancel and reschedule links.
 	Path string
+	// Held is set when the slot is only held until the contact is
+	// confirmed.
+	Held bool
 }
 
 var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
@@ -137,25 +151,43 @@ func newID() (string, error) {
 
 // Book books a visit: the personal data is stored first, under a new id
 // whose code no other booking has, then the office decides; if it refuses
-// (the slot went meanwhile), the personal data is deleted again.
+// (the slot went meanwhile), the personal data is deleted again. Where the
+// office confirms contacts, the slot is only held and the contact is sent
+// a short code; otherwise the booking holds at once. A contact that has
+// its day's share of bookings for the service gets a *LimitError.
 func (d *Desk) Book(ctx context.Context, a *actor.Actor, who string, req Request) (Booked, error) {
 	name, contact, err := req.Validate()
 	if err != nil {
 		return Booked{}, err
 	}
 	o := a.Office()
+	rules := o.Booking
+	key := ContactKey(contact, rules.PhoneCountry)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.checkLimit(o, key, req.Service, req.Slot, ""); err != nil {
+		return Booked{}, err
+	}
 	now := d.clock()
-	var id, code string
+	rec := store.Booking{
+		Office: o.ID, Service: req.Service, Slot: req.Slot, Lang: req.Lang,
+		Name: name, Contact: contact, ContactKey: key, BookedAt: now,
+		TermsAccepted: now, PurgeAt: req.Slot.Add(rules.Retention), Confirmed: true,
+	}
+	var hold time.Duration
+	if rules.ConfirmContact {
+		hold = rules.HoldFor
+		// An unconfirmed hold's data goes soon after the hold.
+		rec.Confirmed, rec.HoldUntil, rec.PurgeAt = false, now.Add(hold), now.Add(hold+unconfirmedKept)
+	}
+	var code string
 	for try := 0; ; try++ {
-		if id, err = newID(); err != nil {
+		if rec.ID, err = newID(); err != nil {
 			return Booked{}, err
 		}
-		code = d.links.BookingCode(o.ID, id)
-		err = d.db.PutBooking(store.Booking{
-			Office: o.ID, ID: id, Service: req.Service, Slot: req.Slot, Lang: req.Lang,
-			Name: name, Contact: contact, CodeKey: d.links.CodeKey(code), BookedAt: now,
-			TermsAccepted: now, PurgeAt: req.Slot.Add(o.Booking.Retention),
-		})
+		code = d.links.BookingCode(o.ID, rec.ID)
+		rec.CodeKey = d.links.CodeKey(code)
+		err = d.db.PutBooking(rec)
 		if !errors.Is(err, store.ErrCodeTaken) || try > 5 {
 			break
 		}
@@ -163,33 +195,62 @@ func (d *Desk) Book(ctx context.Context, a *actor.Actor, who string, req Request
 	if err != nil {
 		return Booked{}, fmt.Errorf("storing the booking: %w", err)
 	}
-	res := a.Do(ctx, who, queue.Book{ID: id, Service: req.Service, Slot: req.Slot, Lang: req.Lang})
+	res := a.Do(ctx, who, queue.Book{ID: rec.ID, Service: req.Service, Slot: req.Slot, Lang: req.Lang, Hold: hold})
 	if res.Err != nil {
-		if derr := d.db.DeleteBooking(o.ID, id); derr != nil {
-			d.log.Error("deleting a refused booking's personal data", "office", o.ID, "booking", id, "err", derr)
+		if derr := d.db.DeleteBooking(o.ID, rec.ID); derr != nil {
+			d.log.Error("deleting a refused booking's personal data", "office", o.ID, "booking", rec.ID, "err", derr)
 		}
 		return Booked{}, res.Err
 	}
-	return Booked{ID: id, Code: code, Path: d.links.BookingPath(o.ID, id)}, nil
+	if hold > 0 {
+		d.notify(ctx, o, rec, notice.ConfirmContact, "confirm-contact/"+rec.ID, func(n *notice.Notice) {
+			n.Code = d.links.ConfirmCode(o.ID, rec.ID)
+			n.Links.Confirm = d.links.URL(d.links.ConfirmPath(o.ID, rec.ID))
+		})
+	} else {
+		d.notifyBooked(ctx, o, rec)
+	}
+	return Booked{ID: rec.ID, Code: code, Path: d.links.BookingPath(o.ID, rec.ID), Held: hold > 0}, nil
 }
+
+// unconfirmedKept is how long the data of a hold nobody confirmed is kept
+// after the hold ends, so its page can still say what became of it.
+const unconfirmedKept = time.Hour
 
 // Booking returns a booking's stored data; ok=false once purged.
 func (d *Desk) Booking(office, id string) (store.Booking, bool, error) {
 	return d.db.Booking(office, id)
 }
 
-// Cancel cancels a booked visit and drops its personal data.
+// Cancel cancels a booked visit and drops its personal data; the
+// resident is told (Cancelled).
 func (d *Desk) Cancel(ctx context.Context, a *actor.Actor, who, id string) error {
-	res := a.Do(ctx, who, queue.CancelReservation{ID: id})
-	if res.Err != nil {
-		var qe *queue.Error
-		// A booking already gone from the office's state (past) is only
-		// stripped of its data.
-		if !errors.As(res.Err, &qe) || qe.Kind != queue.NotFound {
-			return res.Err
-		}
+	o := a.Office()
+	before, found, err := d.db.Booking(o.ID, id)
+	if err != nil {
+		return err
 	}
-	return d.db.CancelBooking(a.Office().ID, id)
+	if err := d.cancelVisit(ctx, a, who, id, ""); err != nil {
+		return err
+	}
+	if err := d.db.CancelBooking(o.ID, id); err != nil {
+		return err
+	}
+	if found && !before.Cancelled && !before.Held() {
+		d.notify(ctx, o, before, notice.Cancelled, "cancelled/"+id, nil)
+	}
+	return nil
+}
+
+// cancelVisit cancels the visit in the office's log; one the office has
+// already forgotten (a past day) needs no cancelling.
+func (d *Desk) cancelVisit(ctx context.Context, a *actor.Actor, who, id, reason string) error {
+	res := a.Do(ctx, who, queue.CancelReservation{ID: id, Reason: reason})
+	var qe *queue.Error
+	if res.Err != nil && (!errors.As(res.Err, &qe) || qe.Kind != queue.NotFound) {
+		return res.Err
+	}
+	return nil
 }
 
 // CheckIn confirms the booking with code at office a, issuing its ticket.
@@ -213,7 +274,7 @@ func (d *Desk) CheckIn(ctx context.Context, a *actor.Actor, src Source, typed st
 	if err != nil {
 		return actor.Result{}, err
 	}
-	if !found || b.Office != a.Office().ID {
+	if !found || b.Office != a.Office().ID || b.Held() {
 		d.guards.Wrong(src)
 		return actor.Result{}, ErrNoSuchCode
 	}

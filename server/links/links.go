@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/hex"
+	"fmt"
 	"strings"
 
 	"github.com/numerek/numerek/queue"
@@ -132,3 +133,32 @@ func FormatCode(code string) string {
 	}
 	return code[:4] + "-" + code[4:]
 }
+
+// ConfirmCodeLength is how many digits the code has that confirms a
+// resident's contact: short enough to type from an SMS, and guarded by a
+// few tries per hold.
+const ConfirmCodeLength = 6
+
+// ConfirmCode derives the short code that confirms a booking's contact,
+// so it need not be stored.
+func (s *Signer) ConfirmCode(office, id string) string {
+	m := s.mac("confirm", office, id)
+	n := (uint32(m[0])<<24 | uint32(m[1])<<16 | uint32(m[2])<<8 | uint32(m[3])) % 1_000_000
+	return fmt.Sprintf("%06d", n)
+}
+
+// CheckConfirmCode reports whether typed (spaces allowed) is the booking's
+// confirmation code.
+func (s *Signer) CheckConfirmCode(office, id, typed string) bool {
+	typed = strings.Join(strings.Fields(typed), "")
+	return hmac.Equal([]byte(typed), []byte(s.ConfirmCode(office, id)))
+}
+
+// ConfirmPath is the link in the confirmation message: opening it
+// confirms the contact, as typing the code does.
+func (s *Signer) ConfirmPath(office, id string) string {
+	return s.BookingPath(office, id) + "/confirm/" + s.ConfirmCode(office, id)
+}
+
+// URL makes a path of this server absolute, for messages.
+func (s *Signer) URL(path string) string { return s.base + path }

@@ -1,6 +1,7 @@
 package links
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -90,4 +91,36 @@ func FuzzNormalizeCode(f *testing.F) {
 			t.Fatalf("%q does not read back", FormatCode(code))
 		}
 	})
+}
+
+// The confirmation code as typed (spaces allowed) is accepted, and
+// nothing else a resident may type is.
+func FuzzCheckConfirmCode(f *testing.F) {
+	s := New([]byte("key"), "https://numerek.test")
+	right := s.ConfirmCode("office", "id")
+	f.Add(right)
+	f.Add(right[:3] + " " + right[3:])
+	f.Add("000000")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, typed string) {
+		ok := s.CheckConfirmCode("office", "id", typed)
+		if ok != (strings.Join(strings.Fields(typed), "") == right) {
+			t.Fatalf("%q accepted=%v for code %s", typed, ok, right)
+		}
+	})
+}
+
+func TestConfirmCodeIsSixDigits(t *testing.T) {
+	s := New([]byte("key"), "https://numerek.test")
+	seen := map[string]bool{}
+	for i := range 50 {
+		c := s.ConfirmCode("office", fmt.Sprint("id", i))
+		if len(c) != ConfirmCodeLength || strings.Trim(c, "0123456789") != "" {
+			t.Fatalf("code %q", c)
+		}
+		seen[c] = true
+	}
+	if len(seen) < 45 {
+		t.Errorf("50 bookings share %d codes", len(seen))
+	}
 }

@@ -90,6 +90,8 @@ type Server struct {
 
 	mu      sync.Mutex
 	running *running
+	// booked counts the bookings made, each by its own contact.
+	booked int
 }
 
 // running is what lives while the server runs.
@@ -270,11 +272,22 @@ func (s *Server) Book(service string, slot time.Time) string {
 	if r == nil {
 		s.t.Fatal("booking: the server is stopped")
 	}
+	s.mu.Lock()
+	s.booked++
+	contact := fmt.Sprintf("jan.%d@example.pl", s.booked)
+	s.mu.Unlock()
 	b, err := r.desk.Book(context.Background(), r.actor, "test", booking.Request{
-		Service: service, Slot: slot, Lang: "pl", Name: "Jan Kowalski", Contact: "jan@example.pl", Terms: true,
+		Service: service, Slot: slot, Lang: "pl", Name: "Jan Kowalski", Contact: contact, Terms: true,
 	})
 	if err != nil {
 		s.t.Fatalf("booking %s at %v: %v", service, slot, err)
+	}
+	if b.Held {
+		// The resident types the code the confirmation message carried.
+		code := r.desk.Links().ConfirmCode(s.Office.ID, b.ID)
+		if err := r.desk.Confirm(context.Background(), r.actor, "test", b.ID, code); err != nil {
+			s.t.Fatalf("confirming booking %s: %v", b.ID, err)
+		}
 	}
 	return b.Code
 }

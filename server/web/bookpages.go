@@ -1,16 +1,16 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/booking"
 	"github.com/numerek/numerek/server/clientaddr"
-	"github.com/numerek/numerek/server/links"
-	"github.com/numerek/numerek/store"
 )
 
 // bookData is the booking flow: choose the matter, the day, the time, then
@@ -27,12 +27,31 @@ type bookData struct {
 	Name, Contact string
 	Field         string
 	RetentionDays int
+	// Existing is the contact's booking that stands in the way of this
+	// one (one per day), with a link to move it instead.
+	Existing *existingBooking
 }
 
+type existingBooking struct {
+	Slot time.Time
+	Path string
+}
+
+// bookDay is a day of the booking window: free, full or closed. A full
+// or closed day is listed, not left out, so the resident sees why.
 type bookDay struct {
-	Date time.Time
-	Key  string
-	Free int
+	Date   time.Time
+	Key    string
+	Free   int
+	Full   bool
+	Closed bool
+}
+
+// dayChoice is one day in a day list, linking to href when it has room.
+type dayChoice struct {
+	P    *page
+	Day  bookDay
+	Href string
 }
 
 const dayKey = "2006-01-02"
@@ -57,43 +76,20 @@ func (w *Web) renderBook(rw http.ResponseWriter, r *http.Request, a *actor.Actor
 	p.Error = errMsg
 	d := bookData{Step: 1, RetentionDays: int(o.Booking.Retention / (24 * time.Hour))}
 	if form != nil {
-		d.Name, d.Contact, d.Field = form.Name, form.Contact, form.Field
+		d.Name, d.Contact, d.Field, d.Existing = form.Name, form.Contact, form.Field, form.Existing
 	}
 	for _, s := range o.Services {
 		if s.Bookable {
 			d.Services = append(d.Services, s)
 		}
 	}
-	now := w.Clock()
 	svc, ok := o.Service(service)
 	if ok && svc.Bookable {
 		d.Step, d.Service = 2, svc
-		var slotsOf func(time.Time) []queue.Slot
-		_ = a.Query(r.Context(), func(s *queue.State) {
-			// Copy out what the steps need while inside the actor.
-			today := time.Date(now.In(o.Location).Year(), now.In(o.Location).Month(), now.In(o.Location).Day(), 12, 0, 0, 0, o.Location)
-			byDay := map[string][]queue.Slot{}
-			for i := 0; i <= int(o.Booking.Ahead/(24*time.Hour)); i++ {
-				dd := today.AddDate(0, 0, i)
-				sl := s.Slots(now, svc.ID, dd)
-				free := 0
-				for _, x := range sl {
-					free += x.Free
-				}
-				if free > 0 {
-					d.Days = append(d.Days, bookDay{Date: dd, Key: dd.Format(dayKey), Free: free})
-					byDay[dd.Format(dayKey)] = sl
-				}
-			}
-			slotsOf = func(t time.Time) []queue.Slot { return byDay[t.Format(dayKey)] }
-		})
-		if dd, err := time.ParseInLocation(dayKey, day, o.Location); err == nil && slotsOf != nil && len(slotsOf(dd.Add(12*time.Hour))) > 0 {
-			d.Step, d.Day = 3, dd.Add(12*time.Hour)
-			for _, sl := range slotsOf(d.Day) {
-				if sl.Free > 0 {
-					d.Slots = append(d.Slots, sl)
-				}
-			}
+		days, slotsOf := w.bookDays(r.Context(), a, svc.ID)
+		d.Days = days
+		if dd, free, ok := pickSlot(o, slotsOf, day); ok {
+			d.Step, d.Day, d.Slots = 3, dd, free
 			if st, err := time.Parse(time.RFC3339, slot); err == nil {
 				for _, sl := range d.Slots {
 					if sl.Start.Equal(st) {
@@ -108,6 +104,55 @@ func (w *Web) renderBook(rw http.ResponseWriter, r *http.Request, a *actor.Actor
 	}
 	p.Data = d
 	w.render(rw, status, "book", p)
+}
+
+// bookDays lists every day of the booking window for service, each free,
+// full or closed, and gives the free slots of each day with any.
+func (w *Web) bookDays(ctx context.Context, a *actor.Actor, service string) ([]bookDay, func(time.Time) []queue.Slot) {
+	o := a.Office()
+	now := w.Clock()
+	local := now.In(o.Location)
+	today := time.Date(local.Year(), local.Month(), local.Day(), 12, 0, 0, 0, o.Location)
+	byDay := map[string][]queue.Slot{}
+	var days []bookDay
+	_ = a.Query(ctx, func(s *queue.State) {
+		for i := 0; i <= int(o.Booking.Ahead/(24*time.Hour)); i++ {
+			dd := today.AddDate(0, 0, i)
+			day := bookDay{Date: dd, Key: dd.Format(dayKey)}
+			hours, _ := o.HoursOn(dd)
+			if len(hours) == 0 || (len(o.Booking.Days) > 0 && !slices.Contains(o.Booking.Days, dd.Weekday())) {
+				day.Closed = true
+				days = append(days, day)
+				continue
+			}
+			sl := s.Slots(now, service, dd)
+			if len(sl) == 0 {
+				// Today after the last slot, or past the window.
+				continue
+			}
+			for _, x := range sl {
+				if x.Free > 0 {
+					day.Free += x.Free
+					byDay[day.Key] = append(byDay[day.Key], x)
+				}
+			}
+			day.Full = day.Free == 0
+			days = append(days, day)
+		}
+	})
+	return days, func(t time.Time) []queue.Slot { return byDay[t.Format(dayKey)] }
+}
+
+// pickSlot reads the chosen day: its noon and free slots, ok=false if the
+// day has none (or is not a day).
+func pickSlot(o *queue.Office, slotsOf func(time.Time) []queue.Slot, day string) (time.Time, []queue.Slot, bool) {
+	dd, err := time.ParseInLocation(dayKey, day, o.Location)
+	if err != nil {
+		return time.Time{}, nil, false
+	}
+	noon := dd.Add(12 * time.Hour)
+	free := slotsOf(noon)
+	return noon, free, len(free) > 0
 }
 
 // bookPost books the visit and shows its confirmation with the code.
@@ -141,10 +186,18 @@ func (w *Web) bookPost(rw http.ResponseWriter, r *http.Request) {
 	}
 	b, err := w.Booking.Book(r.Context(), a, "web:booking", req)
 	var fe *booking.FieldError
+	var le *booking.LimitError
 	switch {
 	case errors.As(err, &fe):
 		claim.release()
 		fail(http.StatusBadRequest, fe.Field, w.Catalog.T(lang, fe.Key))
+		return
+	case errors.As(err, &le):
+		claim.release()
+		form.Existing = &existingBooking{Slot: le.Existing.Slot, Path: le.Path}
+		loc := a.Office().Location
+		fail(http.StatusConflict, "contact", w.Catalog.T(lang, "web.book.limit",
+			"date", le.Existing.Slot.In(loc).Format(w.Catalog.T(lang, "web.date_short")), "time", le.Existing.Slot.In(loc).Format("15:04")))
 		return
 	case err != nil:
 		claim.release()
@@ -153,82 +206,4 @@ func (w *Web) bookPost(rw http.ResponseWriter, r *http.Request) {
 	}
 	claim.commit()
 	redirect(rw, r, b.Path)
-}
-
-// bookingData is a booking's confirmation page.
-type bookingData struct {
-	Booking     store.Booking
-	Found       bool
-	Code        string
-	QR          string
-	State       queue.ReservationState
-	TicketPath  string
-	CheckInFrom time.Time
-	CheckInTo   time.Time
-	Path        string
-	Service     string
-}
-
-func (w *Web) bookingOf(rw http.ResponseWriter, r *http.Request) (*actor.Actor, string, bool) {
-	a := w.Server.Office(r.PathValue("office"))
-	id := r.PathValue("id")
-	if a == nil || !w.links.CheckBooking(a.Office().ID, id, r.PathValue("mac")) {
-		w.problem(rw, r, http.StatusNotFound, "web.booking.no_such")
-		return nil, "", false
-	}
-	return a, id, true
-}
-
-func (w *Web) bookingPage(rw http.ResponseWriter, r *http.Request) {
-	a, id, ok := w.bookingOf(rw, r)
-	if !ok {
-		return
-	}
-	o := a.Office()
-	p := w.newPage(rw, r, "web.booking.title")
-	p.Office = o
-	p.CSRF = w.publicCSRF(rw, r)
-	b, found, err := w.Booking.Booking(o.ID, id)
-	if err != nil {
-		w.Logger.Error("reading a booking", "office", o.ID, "err", err)
-		w.problem(rw, r, http.StatusServiceUnavailable, "web.error.unavailable")
-		return
-	}
-	d := bookingData{Booking: b, Found: found, Path: w.links.BookingPath(o.ID, id)}
-	if found {
-		code := w.links.BookingCode(o.ID, id)
-		d.Code = links.FormatCode(code)
-		d.QR = qrSVG(code, p.T("web.booking.qr_label", "code", d.Code))
-		d.CheckInFrom = b.Slot.Add(-o.Booking.CheckInBefore)
-		d.CheckInTo = b.Slot.Add(o.Booking.CheckInGrace)
-		d.State = queue.Booked
-		if b.Cancelled {
-			d.State = queue.ReservationDrop
-		}
-		_ = a.Query(r.Context(), func(s *queue.State) {
-			if res := s.Reservations[id]; res != nil {
-				d.State = res.State
-				if res.Ticket != "" {
-					d.TicketPath = w.links.TicketPath(o.ID, res.Ticket)
-				}
-			}
-		})
-	}
-	p.Data = d
-	w.render(rw, 0, "booking", p)
-}
-
-func (w *Web) cancelBooking(rw http.ResponseWriter, r *http.Request) {
-	a, id, ok := w.bookingOf(rw, r)
-	if !ok || !w.checkPublicCSRF(rw, r) {
-		return
-	}
-	if err := w.Booking.Cancel(r.Context(), a, "web:booking", id); err != nil {
-		lang := w.language(rw, r)
-		p := w.newPage(rw, r, "web.error.title")
-		p.Data = errorData{Message: w.say(lang, a, err), Back: w.links.BookingPath(a.Office().ID, id)}
-		w.render(rw, statusOf(err), "error", p)
-		return
-	}
-	redirect(rw, r, w.links.BookingPath(a.Office().ID, id))
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/numerek/numerek/queue"
+	"github.com/numerek/numerek/server/notice"
 )
 
 // The browser tests drive Debian's chromium (installed by `make test`
@@ -244,9 +245,43 @@ func TestBrowserBookCheckInCall(t *testing.T) {
 	do(t, resident, "book it",
 		chromedp.Click(chromedp.CSS(`input[name=terms]`)),
 		chromedp.Click(chromedp.CSS(`form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#confirm-code")))
+	review(t, resident, "booking-held", phone)
+	// The slot is held until the contact is confirmed with the code sent.
+	sent, ok := e.notices.Last("jan.kowalski@example.pl")
+	if !ok || sent.Kind != notice.ConfirmContact {
+		t.Fatalf("no confirmation code sent: %+v", sent)
+	}
+	wrong := "123456"
+	if sent.Code == wrong {
+		wrong = "654321"
+	}
+	do(t, resident, "a wrong code",
+		chromedp.SendKeys(chromedp.CSS("#confirm-code"), wrong),
+		chromedp.Click(chromedp.CSS(`form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(".alert.error")))
+	if msg := text(t, resident, ".alert.error"); !strings.Contains(msg, "not right") {
+		t.Errorf("a wrong code says %q", msg)
+	}
+	review(t, resident, "booking-held-error", phone)
+	do(t, resident, "the right code",
+		chromedp.SendKeys(chromedp.CSS("#confirm-code"), sent.Code),
+		chromedp.Click(chromedp.CSS(`form button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS("#booking-code")))
 	code := text(t, resident, "#booking-code")
 	review(t, resident, "booking-confirmation", phone)
+	do(t, resident, "what we store", chromedp.Click(chromedp.CSS("#data-link")), chromedp.WaitVisible(chromedp.CSS("#stored-data")))
+	if stored := text(t, resident, "#stored-data"); !strings.Contains(stored, "jan.kowalski@example.pl") || !strings.Contains(stored, code) {
+		t.Errorf("the data page lists %q", stored)
+	}
+	review(t, resident, "booking-data", phone)
+	do(t, resident, "back to the booking", chromedp.Click(chromedp.CSS("#back-link")), chromedp.WaitVisible(chromedp.CSS("#move-link")))
+	do(t, resident, "move page", chromedp.Click(chromedp.CSS("#move-link")), chromedp.WaitVisible(chromedp.CSS(`button[name=slot]`)))
+	review(t, resident, "booking-move", phone)
+	do(t, resident, "back again", chromedp.Click(chromedp.CSS("#back-link")), chromedp.WaitVisible(chromedp.CSS("#booking-code")))
+	do(t, resident, "cancel asks", chromedp.Click(chromedp.CSS(`button.danger`)), chromedp.WaitVisible(chromedp.CSS(`button[name=confirm]`)))
+	review(t, resident, "booking-cancel-ask", phone)
+	do(t, resident, "no, keep it", chromedp.Click(chromedp.CSS(`main a.btn.secondary`)), chromedp.WaitVisible(chromedp.CSS("#booking-code")))
 
 	// At the kiosk: too early at 08:00, fine at 09:35.
 	checkin := "/api/v1/offices/" + o + "/checkins"

@@ -115,7 +115,7 @@ func TestCancelledCodeSaysCancelled(t *testing.T) {
 	b := e.browser()
 	confirmation, code := b.book("family", "10:00", "Jan Kowalski", "600100200")
 	b.get(confirmation)
-	if st, _ := b.post(confirmation+"/cancel", url.Values{}); st != http.StatusOK {
+	if st, _ := b.post(confirmation+"/cancel", url.Values{"confirm": {"yes"}}); st != http.StatusOK {
 		t.Fatalf("cancel: %d", st)
 	}
 	e.clock.Set(monday(e.office, "09:45"))

@@ -27,6 +27,7 @@ import (
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/booking"
 	"github.com/numerek/numerek/server/links"
+	"github.com/numerek/numerek/server/notice/noticetest"
 	"github.com/numerek/numerek/stats"
 	"github.com/numerek/numerek/store"
 )
@@ -64,6 +65,10 @@ type env struct {
 	tokens  map[string]string
 	logs    *syncBuffer
 	web     *Web
+	// notices has what the desk handed to the outbox.
+	notices *noticetest.Recorder
+	// close stops the server (also done when the test ends).
+	close func()
 }
 
 // monday is 2026-11-23, a Monday the example office is open (7:30-15:30).
@@ -77,6 +82,14 @@ func monday(o *queue.Office, hhmm string) time.Time {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvIn(t, t.TempDir(), nil)
+}
+
+// newEnvIn starts the server over the data in dir, with the example
+// office changed by adjust (if given): a second one over the same dir,
+// after the first's close, is a restart with a changed configuration.
+func newEnvIn(t testing.TB, dir string, adjust func(*queue.Office)) *env {
+	t.Helper()
 	cfg, err := officeconfig.Load(filepath.Join("..", "..", "examples", "offices", "starachowice.toml"))
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +99,9 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	o := cfg.Offices[0]
-	dir := t.TempDir()
+	if adjust != nil {
+		adjust(o)
+	}
 	clock := testclock.New(monday(o, "08:00"))
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -128,6 +143,8 @@ func newEnv(t testing.TB) *env {
 	hs := httptest.NewServer(slot)
 	signer := links.New(key, hs.URL)
 	desk := booking.New(db, signer, clock.Now, logger)
+	notices := &noticetest.Recorder{}
+	desk.Notices = notices
 	tokens := store.NewTokenStore(filepath.Join(dir, "tokens.db"))
 	srv := server.New(server.Config{Offices: []*actor.Actor{a, a2}, Tokens: tokens, Clock: clock.Now, Logger: logger,
 		Booking: desk, Links: signer, Heartbeat: time.Second})
@@ -140,7 +157,7 @@ func newEnv(t testing.TB) *env {
 	w.Mount(srv)
 	slot.h = srv
 	e := &env{t: t, url: hs.URL, clock: clock, office: o, actor: a, desk: desk, db: db, links: signer,
-		dataDir: dir, tokens: map[string]string{}, logs: logs, web: w}
+		dataDir: dir, tokens: map[string]string{}, logs: logs, web: w, notices: notices}
 	for name, tok := range map[string]store.Token{
 		"kiosk": {Office: o.ID, Role: "ticket", Label: "kiosk-lobby"},
 		"hall":  {Office: o.ID, Role: "hall", Label: "hall-lcd"},
@@ -156,15 +173,19 @@ func newEnv(t testing.TB) *env {
 			t.Fatal(err)
 		}
 	}
-	t.Cleanup(func() {
-		hs.CloseClientConnections()
-		hs.Close()
-		cancel()
-		wg.Wait()
-		db.Close()
-		l.Close()
-		l2.Close()
-	})
+	var once sync.Once
+	e.close = func() {
+		once.Do(func() {
+			hs.CloseClientConnections()
+			hs.Close()
+			cancel()
+			wg.Wait()
+			db.Close()
+			l.Close()
+			l2.Close()
+		})
+	}
+	t.Cleanup(e.close)
 	return e
 }
 
@@ -271,17 +292,27 @@ func (b *browser) post(path string, form url.Values) (int, string) {
 	if _, ok := form["csrf"]; !ok {
 		form.Set("csrf", b.csrf())
 	}
+	status, body, err := b.send(path, form)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	b.last, b.status = body, status
+	return status, body
+}
+
+// send posts a form as it is and follows the redirect, leaving the
+// browser's last page alone: safe from several goroutines.
+func (b *browser) send(path string, form url.Values) (int, string, error) {
 	req, _ := http.NewRequest(http.MethodPost, b.e.url+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", b.e.url)
 	resp, err := b.c.Do(req)
 	if err != nil {
-		b.e.t.Fatal(err)
+		return 0, "", err
 	}
 	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	b.last, b.status = string(data), resp.StatusCode
-	return resp.StatusCode, b.last
+	data, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(data), err
 }
 
 // login logs the browser in as a clerk.

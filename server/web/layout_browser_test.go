@@ -127,6 +127,15 @@ func TestBrowserLongTextFits(t *testing.T) {
 	if err != nil {
 		t.Fatalf("booking under a long name: %v", err)
 	}
+	if err := e.desk.Confirm(context.Background(), e.actor, "test", booked.ID, e.links.ConfirmCode(e.office.ID, booked.ID)); err != nil {
+		t.Fatalf("confirming the booking: %v", err)
+	}
+	// One more, only held: the page asks for the code sent.
+	held, err := e.desk.Book(context.Background(), e.actor, "test", booking.Request{Service: "family",
+		Slot: monday(e.office, "10:30"), Lang: "pl", Name: name, Contact: strings.Repeat("kowalczyk", 5) + "@example.pl", Terms: true})
+	if err != nil {
+		t.Fatalf("holding under a long name: %v", err)
+	}
 	// The ticket the clerk has called, tickets waiting with long notes in
 	// three lines, a resident's phone ticket still waiting and one served,
 	// for the e-ticket and the rating.
@@ -179,7 +188,12 @@ func TestBrowserLongTextFits(t *testing.T) {
 				chromedp.SetValue(chromedp.CSS("#name"), name), chromedp.SetValue(chromedp.CSS("#contact"), "jan.kowalski@example.pl"),
 				chromedp.Click(chromedp.CSS(`form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(".alert.error")))
 		}},
+		{"booking-held", visit(held.Path, "#confirm-code")},
 		{"booking-confirmation", visit(booked.Path, "#booking-code")},
+		{"booking-move", visit(booked.Path+"/move", `button[name=slot]`)},
+		{"booking-cancel", visit(booked.Path+"/cancel", `button[name=confirm]`)},
+		{"booking-data", visit(booked.Path+"/data", "#stored-data")},
+		{"booking-forget", visit(booked.Path+"/forget", `button[name=confirm]`)},
 		{"eticket-waiting", visit(e.links.TicketPath(o, waiting), `#ticket[data-live="1"]`)},
 		{"eticket-rating", visit(e.links.TicketPath(o, served), "form.rate")},
 		{"console", visit("/staff/console", "#current-number")},

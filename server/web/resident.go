@@ -127,6 +127,10 @@ func (w *Web) say(lang string, a *actor.Actor, err error) string {
 		return w.Catalog.T(lang, "web.checkin.malformed")
 	case errors.Is(err, booking.ErrNoSuchCode):
 		return w.Catalog.T(lang, "web.checkin.unknown")
+	case errors.Is(err, booking.ErrWrongCode), errors.Is(err, booking.ErrHoldExpired),
+		errors.Is(err, booking.ErrTooManyTries), errors.Is(err, booking.ErrNoBooking):
+		// Their text is the message's id.
+		return w.Catalog.T(lang, err.Error())
 	}
 	w.Logger.Error("a resident's request failed", "office", a.Office().ID, "err", err)
 	return w.Catalog.T(lang, "web.error.unavailable")
@@ -139,8 +143,14 @@ func statusOf(err error) int {
 		return http.StatusTooManyRequests
 	case errors.Is(err, booking.ErrMalformedCode):
 		return http.StatusBadRequest
-	case errors.Is(err, booking.ErrNoSuchCode):
+	case errors.Is(err, booking.ErrNoSuchCode), errors.Is(err, booking.ErrNoBooking):
 		return http.StatusNotFound
+	case errors.Is(err, booking.ErrWrongCode):
+		return http.StatusBadRequest
+	case errors.Is(err, booking.ErrTooManyTries):
+		return http.StatusTooManyRequests
+	case errors.Is(err, booking.ErrHoldExpired):
+		return http.StatusGone
 	case errors.As(err, &qe) && qe.Kind == queue.Invalid:
 		return http.StatusBadRequest
 	case errors.As(err, &qe) && qe.Kind == queue.NotFound:

@@ -14,6 +14,7 @@ import (
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/clientaddr"
+	"github.com/numerek/numerek/server/links"
 	"github.com/numerek/numerek/store"
 )
 
@@ -263,6 +264,16 @@ func (w *Web) visibleOffices(st *staffInfo) []*actor.Actor {
 type homeOffice struct {
 	Office *queue.Office
 	View   *queue.View
+	// Cancelled are the bookings the office cancelled by closing their
+	// hours, still to come: staff see whom to expect no longer.
+	Cancelled []officeCancelled
+}
+
+type officeCancelled struct {
+	Code    string
+	Service string
+	Slot    time.Time
+	Reason  string
 }
 
 func (w *Web) staffHome(rw http.ResponseWriter, r *http.Request, st *staffInfo) {
@@ -274,7 +285,19 @@ func (w *Web) staffHome(rw http.ResponseWriter, r *http.Request, st *staffInfo) 
 			w.problem(rw, r, http.StatusServiceUnavailable, "web.error.unavailable")
 			return
 		}
-		offices = append(offices, homeOffice{Office: a.Office(), View: &v})
+		h := homeOffice{Office: a.Office(), View: &v}
+		cancelled, err := w.DB.CancelledByOffice(a.Office().ID)
+		if err != nil {
+			w.Logger.Error("listing bookings the office cancelled", "office", a.Office().ID, "err", err)
+		}
+		for _, b := range cancelled {
+			if b.Slot.After(w.Clock()) {
+				h.Cancelled = append(h.Cancelled, officeCancelled{Code: links.FormatCode(w.links.BookingCode(b.Office, b.ID)),
+					Service: b.Service, Slot: b.Slot, Reason: b.CancelReason})
+			}
+		}
+		slices.SortFunc(h.Cancelled, func(a, b officeCancelled) int { return a.Slot.Compare(b.Slot) })
+		offices = append(offices, h)
 	}
 	p.Data = offices
 	w.render(rw, 0, "staff", p)

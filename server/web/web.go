@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -117,7 +118,15 @@ func (w *Web) Mount(s *server.Server) {
 	h("GET /book/{office}", w.bookPage)
 	h("POST /book/{office}", w.bookPost)
 	h("GET /booking/{office}/{id}/{mac}", w.bookingPage)
+	h("POST /booking/{office}/{id}/{mac}/confirm", w.confirmBooking)
+	h("GET /booking/{office}/{id}/{mac}/confirm/{code}", w.confirmLink)
+	h("GET /booking/{office}/{id}/{mac}/cancel", w.cancelBooking)
 	h("POST /booking/{office}/{id}/{mac}/cancel", w.cancelBooking)
+	h("GET /booking/{office}/{id}/{mac}/move", w.moveBooking)
+	h("POST /booking/{office}/{id}/{mac}/move", w.moveBookingPost)
+	h("GET /booking/{office}/{id}/{mac}/data", w.dataPage)
+	h("GET /booking/{office}/{id}/{mac}/forget", w.forgetBooking)
+	h("POST /booking/{office}/{id}/{mac}/forget", w.forgetBooking)
 
 	h("GET /staff/login", w.loginPage)
 	h("POST /staff/login", w.loginPost)
@@ -326,6 +335,12 @@ var funcs = template.FuncMap{
 		return template.HTML(s)
 	},
 	"join": strings.Join,
+	"dayChoice": func(p *page, d bookDay, href string) dayChoice {
+		return dayChoice{P: p, Day: d, Href: href}
+	},
+	"anyFree": func(days []bookDay) bool {
+		return slices.ContainsFunc(days, func(d bookDay) bool { return d.Free > 0 })
+	},
 	"minutes": func(d time.Duration) int64 {
 		return int64(d.Round(time.Minute) / time.Minute)
 	},

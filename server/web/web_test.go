@@ -17,6 +17,7 @@ import (
 	"github.com/numerek/numerek/protocol/sse"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/links"
+	"github.com/numerek/numerek/server/notice"
 )
 
 var codeOnPage = regexp.MustCompile(`id="booking-code">([A-Z0-9-]+)<`)
@@ -42,9 +43,21 @@ func (b *browser) book(service, hhmm, name, contact string) (string, string) {
 	b.get("/book/" + o + "?service=" + service + "&day=" + day + "&slot=" + url.QueryEscape(slot))
 	status, page := b.post("/book/"+o, url.Values{"service": {service}, "day": {day}, "slot": {slot},
 		"name": {name}, "contact": {contact}, "terms": {"yes"}})
+	held := regexp.MustCompile(`action="(/booking/[^"]+/confirm)"`).FindStringSubmatch(page)
+	if status != http.StatusOK || held == nil {
+		t.Fatalf("booking: %d, the page does not ask for the code sent:\n%s", status, page)
+	}
+	sent, ok := e.notices.Last(contact)
+	if !ok || sent.Kind != notice.ConfirmContact {
+		t.Fatalf("no confirmation code was sent to %s: %+v", contact, sent)
+	}
+	status, page = b.post(held[1], url.Values{"code": {sent.Code}})
 	m := codeOnPage.FindStringSubmatch(page)
 	if status != http.StatusOK || m == nil {
 		t.Fatalf("booking: %d, no code on the confirmation:\n%s", status, page)
+	}
+	if sent, _ := e.notices.Last(contact); sent.Kind != notice.Booked || sent.Booking != m[1] {
+		t.Fatalf("after confirming, the last notice to %s is %+v, want Booked with %s", contact, sent, m[1])
 	}
 	path := regexp.MustCompile(`action="(/booking/[^"]+)/cancel"`).FindStringSubmatch(page)
 	if path == nil {
@@ -160,13 +173,28 @@ func TestPurgeAfterRetention(t *testing.T) {
 	}
 }
 
-func TestCancelFreesTheSlot(t *testing.T) {
+// Cancelling asks once: the button on the booking's page leads to the
+// question, and only its "yes" cancels; the resident is told.
+func TestCancelAsksOnceThenFreesTheSlot(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
 	confirmation, _ := b.book("family", "10:00", "Jan Kowalski", "600100200")
 	b.get(confirmation)
-	if st, page := b.post(confirmation+"/cancel", url.Values{}); st != http.StatusOK || !strings.Contains(page, "Your visit is cancelled") {
+	st, page := b.post(confirmation+"/cancel", url.Values{})
+	if st != http.StatusOK || !strings.Contains(page, "Cancel this visit?") || !strings.Contains(page, `name="confirm" value="yes"`) {
+		t.Fatalf("the first press of cancel: %d, want the question\n%s", st, page)
+	}
+	if stored, _, _ := e.db.Booking(e.office.ID, strings.Split(confirmation, "/")[3]); stored.Cancelled {
+		t.Fatal("the booking was cancelled before the resident said yes")
+	}
+	if page := b.get(confirmation + "/cancel"); !strings.Contains(page, "Cancel this visit?") {
+		t.Errorf("the question page by its address:\n%s", page)
+	}
+	if st, page := b.post(confirmation+"/cancel", url.Values{"confirm": {"yes"}}); st != http.StatusOK || !strings.Contains(page, "Your visit is cancelled") {
 		t.Fatalf("cancel: %d\n%s", st, page)
+	}
+	if n, _ := e.notices.Last("600100200"); n.Kind != notice.Cancelled {
+		t.Errorf("the last notice is %+v, want Cancelled", n)
 	}
 	stored, ok, _ := e.db.Booking(e.office.ID, strings.Split(confirmation, "/")[3])
 	if !ok || stored.Name != "" || stored.Contact != "" {
