@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/numerek/numerek/i18n"
+	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/links"
 )
 
@@ -62,6 +63,15 @@ func (b *browser) bookSlot(hhmm, name, contact string) answer {
 		"name": {name}, "contact": {contact}, "terms": {"yes"}})
 }
 
+// limitsEnv is a server whose office lets the limits alone refuse
+// bookings: a contact needs no confirming and may book ten visits a day.
+func limitsEnv(t *testing.T) *env {
+	return newEnvIn(t, t.TempDir(), func(o *queue.Office) {
+		o.Booking.ConfirmContact = false
+		o.Booking.PerContactPerDay = 10
+	})
+}
+
 // quarter is the nth booking slot of a day from 08:00, as hh:mm.
 func quarter(n int) string {
 	m := 8*60 + 15*n
@@ -71,7 +81,7 @@ func quarter(n int) string {
 // A town behind one address: 30 residents in 30 browsers, each with their
 // own contact, all book.
 func TestThirtyBrowsersBehindOneAddressAllBook(t *testing.T) {
-	e := newEnv(t)
+	e := limitsEnv(t)
 	for i := range 30 {
 		a := e.browser().bookSlot(quarter(i), "Mieszkaniec Numer", fmt.Sprintf("mieszkaniec%d@example.pl", i))
 		if a.status != http.StatusOK || !codeOnPage.MatchString(a.page) {
@@ -140,7 +150,7 @@ func TestBookingLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t)
+			e := limitsEnv(t)
 			tries := tt.tries(e)
 			if len(tries) != len(tt.want) {
 				t.Fatalf("%d tries, %d answers wanted", len(tries), len(tt.want))
