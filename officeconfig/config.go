@@ -38,6 +38,9 @@ type Server struct {
 	PublicURL string
 }
 
+// DefaultNotifyWhenAhead is [office.push] notify_when_ahead when unset.
+const DefaultNotifyWhenAhead = 3
+
 // file mirrors the TOML layout.
 type file struct {
 	Server struct {
@@ -80,6 +83,10 @@ type officeFile struct {
 		CheckInGraceMinutes  int      `toml:"checkin_grace_minutes"`
 		RetentionDays        int      `toml:"retention_days"`
 	} `toml:"booking"`
+	Push struct {
+		NotifyWhenAhead *int `toml:"notify_when_ahead"`
+		SMSFallback     bool `toml:"sms_fallback"`
+	} `toml:"push"`
 	Service []struct {
 		ID             string            `toml:"id"`
 		Prefix         string            `toml:"prefix"`
@@ -311,6 +318,13 @@ func convert(of officeFile) (*queue.Office, queue.ConfigErrors) {
 		CheckInBefore: time.Duration(b.CheckInBeforeMinutes) * time.Minute,
 		CheckInGrace:  time.Duration(b.CheckInGraceMinutes) * time.Minute,
 		Retention:     time.Duration(b.RetentionDays) * 24 * time.Hour,
+	}
+	o.Push = queue.PushRules{NotifyWhenAhead: DefaultNotifyWhenAhead, SMSFallback: of.Push.SMSFallback}
+	if n := of.Push.NotifyWhenAhead; n != nil {
+		o.Push.NotifyWhenAhead = *n
+		if *n < 0 {
+			add("push.notify_when_ahead", "must be 0 (off) or more, not %d", *n)
+		}
 	}
 	for _, d := range b.Days {
 		wd, ok := weekdays[d]

@@ -117,6 +117,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); wp.desk.RunPurge(actorCtx, *purgeEvery) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); wp.web.RunPush(actorCtx, *purgeEvery) }()
 	httpSrv := srv.HTTPServer()
 	go func() {
 		<-ctx.Done()

@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/numerek/numerek/internal/pushservice"
 	"github.com/numerek/numerek/internal/testclock"
 	"github.com/numerek/numerek/officeconfig"
 	"github.com/numerek/numerek/queue"
@@ -27,6 +28,8 @@ import (
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/booking"
 	"github.com/numerek/numerek/server/links"
+	"github.com/numerek/numerek/server/notice"
+	"github.com/numerek/numerek/server/push"
 	"github.com/numerek/numerek/stats"
 	"github.com/numerek/numerek/store"
 )
@@ -64,6 +67,10 @@ type env struct {
 	tokens  map[string]string
 	logs    *syncBuffer
 	web     *Web
+	// push is the stand-in push service the server's pushes go to;
+	// notices what it handed the outbox for SMS.
+	push    *pushservice.Service
+	notices *noticeBox
 }
 
 // monday is 2026-11-23, a Monday the example office is open (7:30-15:30).
@@ -132,15 +139,23 @@ func newEnv(t testing.TB) *env {
 	srv := server.New(server.Config{Offices: []*actor.Actor{a, a2}, Tokens: tokens, Clock: clock.Now, Logger: logger,
 		Booking: desk, Links: signer, Heartbeat: time.Second})
 	clerks := store.NewClerkStore(filepath.Join(dir, "clerks.db")).WithCost(bcrypt.MinCost)
+	vapid, err := push.LoadOrCreateKeys(filepath.Join(dir, "vapid.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushService, notices := pushservice.New(), &noticeBox{}
 	w, err := New(Config{Server: srv, Booking: desk, DB: db, Clerks: clerks, Tokens: tokens,
-		Logs: map[string]stats.Scanner{o.ID: l.Scan, o2.ID: l2.Scan}, Clock: clock.Now, Logger: logger, TicketRefresh: 2 * time.Second})
+		Logs: map[string]stats.Scanner{o.ID: l.Scan, o2.ID: l2.Scan}, Clock: clock.Now, Logger: logger, TicketRefresh: 2 * time.Second,
+		PushKeys: &vapid, PushSubscriber: "it@example.pl", PushClient: pushService.Client(), Notices: notices})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.Mount(srv)
+	wg.Add(1)
+	go func() { defer wg.Done(); w.RunPush(ctx, time.Hour) }()
 	slot.h = srv
 	e := &env{t: t, url: hs.URL, clock: clock, office: o, actor: a, desk: desk, db: db, links: signer,
-		dataDir: dir, tokens: map[string]string{}, logs: logs, web: w}
+		dataDir: dir, tokens: map[string]string{}, logs: logs, web: w, push: pushService, notices: notices}
 	for name, tok := range map[string]store.Token{
 		"kiosk": {Office: o.ID, Role: "ticket", Label: "kiosk-lobby"},
 		"hall":  {Office: o.ID, Role: "hall", Label: "hall-lcd"},
@@ -161,6 +176,7 @@ func newEnv(t testing.TB) *env {
 		hs.Close()
 		cancel()
 		wg.Wait()
+		pushService.Close()
 		db.Close()
 		l.Close()
 		l2.Close()
@@ -291,4 +307,24 @@ func (b *browser) login(name, password string) {
 	if st, body := b.post("/staff/login", url.Values{"name": {name}, "password": {password}}); st != http.StatusOK || !strings.Contains(body, "/staff/counter") {
 		b.e.t.Fatalf("login as %s: %d\n%s", name, st, body)
 	}
+}
+
+// noticeBox is the message outbox as the pusher sees it: it keeps what
+// it is handed.
+type noticeBox struct {
+	mu   sync.Mutex
+	sent []notice.Notice
+}
+
+func (b *noticeBox) Send(_ context.Context, n notice.Notice) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.sent = append(b.sent, n)
+	return nil
+}
+
+func (b *noticeBox) all() []notice.Notice {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]notice.Notice(nil), b.sent...)
 }
