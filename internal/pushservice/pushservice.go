@@ -195,7 +195,7 @@ func (s *Service) take(r *http.Request, p *Push) (int, error) {
 func (p *Push) checkVAPID(header string) error {
 	rest, ok := strings.CutPrefix(header, "vapid ")
 	if !ok {
-		return fmt.Errorf("Authorization %.20q is not the vapid scheme", header)
+		return fmt.Errorf("authorization header %.20q is not the vapid scheme", header)
 	}
 	params := map[string]string{}
 	for _, part := range strings.Split(rest, ",") {
