@@ -97,6 +97,13 @@ func New() *Service {
 // Close stops listening.
 func (s *Service) Close() { s.srv.Close() }
 
+// Host is the host name of the stand-in's endpoints, for the sender's
+// list of push services.
+func (s *Service) Host() string {
+	u, _ := url.Parse(s.srv.URL)
+	return u.Hostname()
+}
+
 // Client is an HTTP client that trusts the stand-in's certificate: the
 // sender's client in tests.
 func (s *Service) Client() *http.Client { return s.srv.Client() }

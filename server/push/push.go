@@ -15,9 +15,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"hash/fnv"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -49,7 +51,21 @@ type Config struct {
 	HTTPClient *http.Client
 	// Workers is how many pushes go out at once; 0 is 4.
 	Workers int
+	// PushHosts are the push services the server posts to: a
+	// subscription's endpoint must be on one of these hosts or under
+	// them (a resident's page cannot make the server post elsewhere);
+	// empty is DefaultPushHosts.
+	PushHosts []string
 }
+
+// DefaultPushHosts are the browsers' push services: Chrome and Edge
+// (Firebase Cloud Messaging), Firefox (Mozilla's autopush), Safari on
+// macOS and iOS (Apple), and Windows' notification service.
+var DefaultPushHosts = []string{"fcm.googleapis.com", "push.services.mozilla.com", "push.apple.com", "notify.windows.com"}
+
+// ErrPushHost means a subscription's endpoint is not at a known push
+// service.
+var ErrPushHost = errors.New("push subscription: the endpoint is not at a push service this server posts to")
 
 // Service watches offices and sends their residents' pushes.
 type Service struct {
@@ -86,6 +102,9 @@ func New(cfg Config) *Service {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
 	}
+	if len(cfg.PushHosts) == 0 {
+		cfg.PushHosts = DefaultPushHosts
+	}
 	s := &Service{cfg: cfg}
 	for range cfg.Workers {
 		s.jobs = append(s.jobs, make(chan job, queueLength))
@@ -99,7 +118,25 @@ func (s *Service) PublicKey() string { return s.cfg.Keys.Public }
 // Subscribe keeps a browser's subscription for a ticket of office o,
 // written in lang (the ticket's language).
 func (s *Service) Subscribe(o *queue.Office, ticket, lang string, sub store.PushSubscription) error {
+	if !s.knownHost(sub.Endpoint) {
+		return ErrPushHost
+	}
 	return s.cfg.DB.AddPushSubscription(o.ID, ticket, lang, sub, PurgeAt(o, s.cfg.Clock()))
+}
+
+// knownHost says whether endpoint is at one of the push services.
+func (s *Service) knownHost(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	for _, h := range s.cfg.PushHosts {
+		if host == h || strings.HasSuffix(host, "."+h) {
+			return true
+		}
+	}
+	return false
 }
 
 // PurgeAt is when what reaches a ticket's resident is purged at the

@@ -146,7 +146,7 @@ func newEnv(t testing.TB) *env {
 	pushService, notices := pushservice.New(), &noticeBox{}
 	w, err := New(Config{Server: srv, Booking: desk, DB: db, Clerks: clerks, Tokens: tokens,
 		Logs: map[string]stats.Scanner{o.ID: l.Scan, o2.ID: l2.Scan}, Clock: clock.Now, Logger: logger, TicketRefresh: 2 * time.Second,
-		PushKeys: &vapid, PushSubscriber: "it@example.pl", PushClient: pushService.Client(), Notices: notices})
+		PushKeys: &vapid, PushSubscriber: "it@example.pl", PushClient: pushService.Client(), PushHosts: []string{pushService.Host()}, Notices: notices})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,11 +3,11 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io/fs"
 	"net/http"
 	"time"
 
-	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/push"
 )
@@ -61,7 +61,7 @@ func (w *Web) offerPush(p *page, a *actor.Actor, id string) {
 		return
 	}
 	d := p.Data.(ticketData)
-	d.Push = &pushData{Key: w.push.PublicKey(), SMS: a.Office().Push.SMSFallback && d.Ticket.Channel == queue.ChannelPhone}
+	d.Push = &pushData{Key: w.push.PublicKey(), SMS: a.Office().Push.SMSFallback}
 	if d.Push.SMS {
 		r, found, err := w.DB.TicketReach(a.Office().ID, id)
 		d.Push.PhoneSaved = err == nil && found && r.Phone != ""
@@ -160,7 +160,12 @@ func (w *Web) pushSubscribe(rw http.ResponseWriter, r *http.Request) {
 	if lang == "" {
 		lang = w.language(rw, r)
 	}
-	if err := w.push.Subscribe(a.Office(), id, lang, sub); err != nil {
+	err = w.push.Subscribe(a.Office(), id, lang, sub)
+	if errors.Is(err, push.ErrPushHost) {
+		w.problem(rw, r, http.StatusBadRequest, "push.failed")
+		return
+	}
+	if err != nil {
 		w.Logger.Error("keeping a push subscription", "office", a.Office().ID, "ticket", id, "err", err)
 		w.problem(rw, r, http.StatusServiceUnavailable, "web.error.unavailable")
 		return
@@ -176,7 +181,7 @@ func (w *Web) pushPhone(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tv, _, found := ticketNow(r.Context(), a, id, w.Clock())
-	if w.push == nil || !a.Office().Push.SMSFallback || !found || tv.State.Final() || tv.Channel != queue.ChannelPhone {
+	if w.push == nil || !a.Office().Push.SMSFallback || !found || tv.State.Final() {
 		w.problem(rw, r, http.StatusNotFound, "web.ticket.no_such")
 		return
 	}

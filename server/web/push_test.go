@@ -72,6 +72,25 @@ func TestPushTellsTheTicketsMoments(t *testing.T) {
 	}
 	number, id, sub := subscribeTicket(t, e, "uk")
 	cat := i18n.Messages()
+
+	// The page cannot make the server post anywhere but to a push
+	// service, nor with keys that are none.
+	b := e.browser()
+	b.get(e.links.TicketPath(e.office.ID, id))
+	csrf := b.csrf()
+	for _, bad := range []url.Values{
+		{"endpoint": {"https://10.0.0.1/admin"}, "p256dh": {sub.P256dh}, "auth": {sub.Auth}},
+		{"endpoint": {"http://" + e.push.Host() + "/push/1"}, "p256dh": {sub.P256dh}, "auth": {sub.Auth}},
+		{"endpoint": {sub.Endpoint}, "p256dh": {sub.Auth}, "auth": {sub.Auth}},
+	} {
+		bad.Set("csrf", csrf)
+		if st, _ := b.post(e.links.TicketPath(e.office.ID, id)+"/push", bad); st != http.StatusBadRequest {
+			t.Errorf("subscription %v: %d, want 400", bad, st)
+		}
+	}
+	if r, _, _ := e.db.TicketReach(e.office.ID, id); len(r.Subscriptions) != 1 {
+		t.Errorf("kept %d subscriptions, want the one good", len(r.Subscriptions))
+	}
 	wantKey := e.web.PushKeys.Public
 	path := e.links.TicketPath(e.office.ID, id)
 

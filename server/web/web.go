@@ -61,6 +61,9 @@ type Config struct {
 	PushSubscriber string
 	// PushClient posts to push services; nil is the default client.
 	PushClient *http.Client
+	// PushHosts are the push services subscriptions may point at; empty
+	// is push.DefaultPushHosts.
+	PushHosts []string
 	// Notices takes SMS notices where no push reached a resident (and the
 	// office allows it); nil sends none.
 	Notices notice.Sender
@@ -98,7 +101,7 @@ func New(cfg Config) (*Web, error) {
 	if cfg.PushKeys != nil {
 		w.push = push.New(push.Config{
 			DB: cfg.DB, Keys: *cfg.PushKeys, Subscriber: cfg.PushSubscriber, Links: w.links, Catalog: cfg.Catalog,
-			Clock: cfg.Clock, Logger: cfg.Logger, Notices: cfg.Notices, HTTPClient: cfg.PushClient,
+			Clock: cfg.Clock, Logger: cfg.Logger, Notices: cfg.Notices, HTTPClient: cfg.PushClient, PushHosts: cfg.PushHosts,
 		})
 	}
 	names, err := fs.Glob(webfiles.Templates, "templates/*.html")
