@@ -143,3 +143,29 @@ func TestBrowserPushNotification(t *testing.T) {
 		t.Errorf("the phone shows %s, want one %+v", data, want)
 	}
 }
+
+// Safari on an iPhone, in a tab: no Push API there (only home-screen apps
+// get it), and navigator.standalone says it is a tab. The page offers no
+// button that cannot work, and says how to add the ticket to the home
+// screen instead.
+func TestBrowserPushExplainsHomeScreenOnIOS(t *testing.T) {
+	t.Parallel() // its own server and browser: it runs beside the other browser tests
+	e := newEnv(t)
+	ctx := newChrome(t)
+	e.clock.Set(monday(e.office, "09:00"))
+	res := e.do(queue.Issue{Service: "family", Lang: "pl", Channel: queue.ChannelPhone})
+	if _, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `delete window.PushManager; Object.defineProperty(navigator, 'standalone', {value: false});`,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "e-ticket in a Safari tab", chromedp.EmulateViewport(phone[0], phone[1], chromedp.EmulateMobile, chromedp.EmulateTouch),
+		chromedp.Navigate(e.url+e.links.TicketPath(e.office.ID, res.Decision.Ticket)+"?lang=en"), chromedp.WaitVisible(chromedp.CSS("#push-ios")))
+	if s := text(t, ctx, "#push-ios"); !strings.Contains(s, "Add to Home Screen") {
+		t.Errorf("the hint says %q", s)
+	}
+	if visible, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('push-notify').offsetParent !== null`)); visible {
+		t.Error("the page offers a notify button that cannot work in this tab")
+	}
+	review(t, ctx, "eticket-ios", phone)
+}

@@ -2,6 +2,8 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
+	"image/png"
 	"net/http"
 	"net/url"
 	"strings"
@@ -229,5 +231,62 @@ func givePhone(t *testing.T, e *env, id, phone string) {
 	}
 	if st, body := b.post(path+"/phone", url.Values{"phone": {phone}}); st != http.StatusOK || strings.Contains(body, `name="phone"`) {
 		t.Fatalf("giving the number: %d\n%s", st, body)
+	}
+}
+
+// The e-ticket is an installable app: its manifest, in the resident's
+// language, opens on the ticket in its own window with the PNG icons it
+// names; the service worker is served from /e/ so its scope covers the
+// e-tickets; the page's content policy stays as strict as every page's.
+func TestETicketIsInstallable(t *testing.T) {
+	e := newEnv(t)
+	e.clock.Set(monday(e.office, "09:00"))
+	res := e.do(queue.Issue{Service: "family", Lang: "pl", Channel: queue.ChannelPhone})
+	path := e.links.TicketPath(e.office.ID, res.Decision.Ticket)
+	for _, c := range []struct{ lang, name string }{{"pl", "Mój bilet"}, {"lt", "Mano bilietas"}, {"uk", "Мій талон"}} {
+		t.Run(c.lang, func(t *testing.T) {
+			page := e.browser().get(path + "?lang=" + c.lang)
+			href := path + "/manifest.webmanifest?lang=" + c.lang
+			if !strings.Contains(page, `<link rel="manifest" href="`+href+`">`) {
+				t.Fatalf("the page links no manifest %s:\n%s", href, page)
+			}
+			resp, err := http.Get(e.url + href)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var m webManifest
+			if err := json.NewDecoder(resp.Body).Decode(&m); err != nil || resp.Header.Get("Content-Type") != "application/manifest+json" {
+				t.Fatalf("manifest: %v, %s", err, resp.Header.Get("Content-Type"))
+			}
+			if m.ShortName != c.name || !strings.HasPrefix(m.Name, c.name) || m.Lang != c.lang || m.StartURL != path || m.Scope != "/e/" || m.Display != "standalone" || m.ThemeColor == "" {
+				t.Errorf("manifest %+v", m)
+			}
+			for _, icon := range m.Icons {
+				r, err := http.Get(e.url + icon.Src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				img, err := png.DecodeConfig(r.Body)
+				r.Body.Close()
+				if err != nil || icon.Sizes != fmt.Sprintf("%dx%d", img.Width, img.Height) {
+					t.Errorf("icon %s (%s): %v %dx%d", icon.Src, icon.Sizes, err, img.Width, img.Height)
+				}
+			}
+			if len(m.Icons) != 2 || m.Icons[0].Sizes != "192x192" || m.Icons[1].Sizes != "512x512" {
+				t.Errorf("icons %+v, want 192 and 512", m.Icons)
+			}
+		})
+	}
+	resp, err := http.Get(e.url + "/e/sw.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") {
+		t.Errorf("service worker: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") || strings.Contains(csp, "unsafe") {
+		t.Errorf("service worker's policy %q", csp)
 	}
 }
