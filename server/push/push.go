@@ -78,6 +78,8 @@ type job struct {
 	office *queue.Office
 	reach  store.TicketReach
 	msg    Message
+	// seq is the event's, for calls and recalls: each its own message.
+	seq uint64
 }
 
 // queueLength is how many pushes a worker holds before a watcher waits.
@@ -223,6 +225,7 @@ type moment struct {
 	kind    notice.Kind
 	ticket  string
 	counter int
+	seq     uint64
 }
 
 // react turns a batch of an office's events into pushes, and forgets
@@ -233,9 +236,9 @@ func (s *Service) react(ctx context.Context, a *actor.Actor, events []queue.Even
 	for _, e := range events {
 		switch b := e.Body.(type) {
 		case queue.TicketCalled:
-			moments = append(moments, moment{notice.Called, b.Ticket, b.Counter})
+			moments = append(moments, moment{notice.Called, b.Ticket, b.Counter, e.Seq})
 		case queue.TicketRecalled:
-			moments = append(moments, moment{notice.Recalled, b.Ticket, b.Counter})
+			moments = append(moments, moment{notice.Recalled, b.Ticket, b.Counter, e.Seq})
 		case queue.TicketFinished:
 			s.forget(o, b.Ticket)
 		case queue.TicketNoShow:
@@ -270,7 +273,8 @@ func (s *Service) react(ctx context.Context, a *actor.Actor, events []queue.Even
 			continue
 		}
 		number := numberOf(ctx, a, &v, m.ticket, s.cfg.Clock())
-		s.enqueue(ctx, o, r, compose(s.cfg.Catalog, m.kind, r.Lang, number, m.counter, 0, s.cfg.Links.TicketPath(o.ID, m.ticket)))
+		s.enqueue(ctx, job{office: o, reach: r, seq: m.seq,
+			msg: compose(s.cfg.Catalog, m.kind, r.Lang, number, m.counter, 0, s.cfg.Links.TicketPath(o.ID, m.ticket))})
 	}
 	if n := o.Push.NotifyWhenAhead; n > 0 {
 		for _, t := range v.Waiting {
@@ -284,7 +288,8 @@ func (s *Service) react(ctx context.Context, a *actor.Actor, events []queue.Even
 				continue
 			}
 			if first {
-				s.enqueue(ctx, o, r, compose(s.cfg.Catalog, notice.Ahead, r.Lang, t.Number, 0, t.Ahead, s.cfg.Links.TicketPath(o.ID, t.ID)))
+				s.enqueue(ctx, job{office: o, reach: r,
+					msg: compose(s.cfg.Catalog, notice.Ahead, r.Lang, t.Number, 0, t.Ahead, s.cfg.Links.TicketPath(o.ID, t.ID))})
 			}
 		}
 	}
@@ -312,11 +317,11 @@ func (s *Service) forget(o *queue.Office, ticket string) {
 }
 
 // enqueue hands a message to the ticket's worker.
-func (s *Service) enqueue(ctx context.Context, o *queue.Office, r store.TicketReach, m Message) {
+func (s *Service) enqueue(ctx context.Context, j job) {
 	h := fnv.New32a()
-	h.Write([]byte(r.Office + "/" + r.Ticket))
+	h.Write([]byte(j.reach.Office + "/" + j.reach.Ticket))
 	select {
-	case s.jobs[int(h.Sum32()%uint32(len(s.jobs)))] <- job{office: o, reach: r, msg: m}:
+	case s.jobs[int(h.Sum32()%uint32(len(s.jobs)))] <- j:
 	case <-ctx.Done():
 	}
 }

@@ -65,11 +65,12 @@ func (s *Service) send(ctx context.Context, j job) {
 		Kind: j.msg.Kind, Office: j.office.ID, Lang: j.reach.Lang, Contact: j.reach.Phone,
 		Ticket: j.msg.Number, Counter: j.msg.Counter, Ahead: j.msg.Ahead,
 		Links: notice.Links{Ticket: s.cfg.Links.TicketURL(j.office.ID, j.reach.Ticket)},
-		Key:   string(j.msg.Kind) + "/" + j.office.ID + "/" + j.reach.Ticket + "/" + strconv.Itoa(j.msg.Counter),
+		// One SMS per ticket for "ahead"; one per event for calls and
+		// recalls (a second call after a transfer, each recall).
+		Key: string(j.msg.Kind) + "/" + j.office.ID + "/" + j.reach.Ticket,
 	}
-	if j.msg.Kind == notice.Recalled {
-		// Each recall is its own message.
-		n.Key += "/" + strconv.FormatInt(s.cfg.Clock().UnixNano(), 36)
+	if j.seq > 0 {
+		n.Key += "/" + strconv.FormatUint(j.seq, 10)
 	}
 	if err := s.cfg.Notices.Send(ctx, n); err != nil {
 		s.cfg.Logger.Error("handing an SMS notice to the outbox", "office", j.office.ID, "ticket", j.reach.Ticket, "err", err)

@@ -203,7 +203,7 @@ func TestPushEndsWithTheTicketAndFallsBackToSMS(t *testing.T) {
 	waitfor.Until(t, "an SMS notice for the second call", pushWait, func() bool { return len(e.notices.all()) > 0 })
 	sent := e.notices.all()
 	want := notice.Notice{Kind: notice.Called, Office: e.office.ID, Lang: "lt", Contact: "600100201", Ticket: number, Counter: 1,
-		Links: notice.Links{Ticket: e.links.TicketURL(e.office.ID, gone)}, Key: "called/" + e.office.ID + "/" + gone + "/1"}
+		Links: notice.Links{Ticket: e.links.TicketURL(e.office.ID, gone)}, Key: fmt.Sprintf("called/%s/%s/%d", e.office.ID, gone, e.actor.Seq())}
 	if len(sent) != 1 || sent[0] != want {
 		t.Errorf("the outbox got %+v\nwant [%+v]", sent, want)
 	}
