@@ -169,6 +169,9 @@ func (s *Service) Run(ctx context.Context, offices []*actor.Actor, purgeEvery ti
 }
 
 func (s *Service) purgeLoop(ctx context.Context, every time.Duration) {
+	if every <= 0 {
+		every = time.Hour
+	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
