@@ -160,7 +160,7 @@ type Kiosk struct {
 	drawnMinute time.Time
 
 	// buttons are the touch targets of the last frame, drawnMode its mode.
-	buttons   []button
+	buttons []button
 	// drawScale is how many panel pixels a pixel of the last frame's
 	// layout took (see layoutScale).
 	drawScale float64

@@ -78,6 +78,9 @@ type HTTPS struct {
 // Enabled reports whether the server serves HTTPS itself.
 func (h HTTPS) Enabled() bool { return len(h.ACMEHosts) > 0 || h.CertFile != "" }
 
+// DefaultNotifyWhenAhead is [office.push] notify_when_ahead when unset.
+const DefaultNotifyWhenAhead = 3
+
 // file mirrors the TOML layout.
 type file struct {
 	Server struct {
@@ -134,6 +137,10 @@ type officeFile struct {
 		PerContactPerDay int    `toml:"per_contact_per_day"`
 		PhoneCountry     string `toml:"phone_country"`
 	} `toml:"booking"`
+	Push struct {
+		NotifyWhenAhead *int `toml:"notify_when_ahead"`
+		SMSFallback     bool `toml:"sms_fallback"`
+	} `toml:"push"`
 	Service []struct {
 		ID             string            `toml:"id"`
 		Prefix         string            `toml:"prefix"`
@@ -456,6 +463,13 @@ func convert(of officeFile) (*queue.Office, queue.ConfigErrors) {
 		HoldFor:          time.Duration(cmp.Or(b.HoldMinutes, 15)) * time.Minute,
 		PerContactPerDay: cmp.Or(b.PerContactPerDay, 1),
 		PhoneCountry:     strings.TrimPrefix(cmp.Or(b.PhoneCountry, "48"), "+"),
+	}
+	o.Push = queue.PushRules{NotifyWhenAhead: DefaultNotifyWhenAhead, SMSFallback: of.Push.SMSFallback}
+	if n := of.Push.NotifyWhenAhead; n != nil {
+		o.Push.NotifyWhenAhead = *n
+		if *n < 0 {
+			add("push.notify_when_ahead", "must be 0 (off) or more, not %d", *n)
+		}
 	}
 	for _, d := range b.Days {
 		wd, ok := weekdays[d]

@@ -80,6 +80,7 @@ func TestErrorsNameFileLineAndProblem(t *testing.T) {
 		{"wrong type", [2]string{`number = 1`, `number = "one"`}, 16, "", "number"},
 		{"bad language", [2]string{`languages = ["pl"]`, `languages = ["pl", "de"]`}, 6, "office[0].languages", `"de"`},
 		{"short name no shorter", [2]string{`pl = "Sprawy"`, "pl = \"Sprawy\"\n[office.service.short_name]\npl = \"Sprawy różne\""}, 16, "office[0].service[0].short_name.pl", `"Sprawy różne" is not shorter than the name "Sprawy"`},
+		{"negative push ahead", [2]string{`languages = ["pl"]`, "languages = [\"pl\"]\n[office.push]\nnotify_when_ahead = -1"}, 8, "office[0].push.notify_when_ahead", "must be 0 (off) or more"},
 		{"short name in another language", [2]string{`pl = "Sprawy"`, "pl = \"Sprawy urzędowe\"\n[office.service.short_name]\nuk = \"Справи\""}, 16, "office[0].service[0].short_name.uk", `not one of the office's languages (pl)`},
 	}
 	for _, tt := range tests {
@@ -310,5 +311,26 @@ func TestBookingContactSettings(t *testing.T) {
 				t.Errorf("got %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// [office.push]: "N ahead" defaults to 3, 0 turns it off; SMS is off
+// unless allowed.
+func TestPushSettings(t *testing.T) {
+	for _, c := range []struct {
+		toml string
+		want queue.PushRules
+	}{
+		{"", queue.PushRules{NotifyWhenAhead: 3}},
+		{"[office.push]\nnotify_when_ahead = 0", queue.PushRules{}},
+		{"[office.push]\nnotify_when_ahead = 5\nsms_fallback = true", queue.PushRules{NotifyWhenAhead: 5, SMSFallback: true}},
+	} {
+		cfg, err := Parse("office.toml", []byte(strings.Replace(good, `languages = ["pl"]`, "languages = [\"pl\"]\n"+c.toml, 1)))
+		if err != nil {
+			t.Fatalf("%q: %v", c.toml, err)
+		}
+		if got := cfg.Offices[0].Push; got != c.want {
+			t.Errorf("%q read as %+v, want %+v", c.toml, got, c.want)
+		}
 	}
 }

@@ -24,6 +24,8 @@ type Office struct {
 	Counters   []Counter
 	Rules      Rules
 	Booking    BookingRules
+	// Push says how residents of phone tickets are told of their turn.
+	Push PushRules
 	// Footer is printed at the bottom of every paper ticket.
 	Footer string
 }
@@ -98,6 +100,17 @@ type Rules struct {
 	AnnounceTicketLanguage bool `json:"announce_ticket_language"`
 	// TargetWait is the wait the office aims to serve residents within.
 	TargetWait time.Duration `json:"target_wait_ns"`
+}
+
+// PushRules say when a phone ticket's resident is told of their turn
+// beyond the call itself (Web Push, or SMS where allowed).
+type PushRules struct {
+	// NotifyWhenAhead sends "N people ahead of you" once, when that few
+	// are left before the ticket; 0 sends none.
+	NotifyWhenAhead int `json:"notify_when_ahead"`
+	// SMSFallback sends an SMS, to a phone number the resident gave,
+	// when no push reached them.
+	SMSFallback bool `json:"sms_fallback"`
 }
 
 // BookingRules say how online bookings work.

@@ -17,6 +17,9 @@ var (
 	bucketBookings = []byte("bookings")
 	bucketCodes    = []byte("booking-codes")
 	bucketSessions = []byte("sessions")
+	// bucketTicketReach holds how to reach phone tickets' residents (push
+	// subscriptions, a phone number): see reach.go.
+	bucketTicketReach = []byte("ticket-reach")
 )
 
 // ErrCodeTaken means another booking already has the code; the caller
@@ -108,7 +111,7 @@ func OpenWebDB(path string) (*WebDB, error) {
 		return nil, err
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketBookings, bucketCodes, bucketSessions} {
+		for _, b := range [][]byte{bucketBookings, bucketCodes, bucketSessions, bucketTicketReach} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -70,16 +70,20 @@ func closedFileSources(dataDir string, names ...string) []backupSource {
 		}})
 	}
 	// The key signs e-ticket links and derives booking codes: a copy
-	// without it cannot serve the bookings it holds.
-	return append(out, backupSource{keyFile, func(w io.Writer) error {
-		f, err := os.Open(filepath.Join(dataDir, keyFile))
-		if err != nil {
+	// without it cannot serve the bookings it holds. Without the VAPID
+	// key, phones subscribed to push are no longer reached.
+	for _, name := range []string{keyFile, vapidKeyFile} {
+		out = append(out, backupSource{name, func(w io.Writer) error {
+			f, err := os.Open(filepath.Join(dataDir, name))
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = io.Copy(w, f)
 			return err
-		}
-		defer f.Close()
-		_, err = io.Copy(w, f)
-		return err
-	}})
+		}})
+	}
+	return out
 }
 
 // writeSet writes a copy of every source into dir, each file through a

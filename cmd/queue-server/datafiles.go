@@ -21,6 +21,8 @@ const (
 	tokensFile = "tokens.db"
 	clerksFile = "clerks.db"
 	keyFile    = "web.key"
+	// vapidKeyFile is the key Web Push is sent with (server/push).
+	vapidKeyFile = "vapid.key"
 )
 
 // officeFiles lists the office logs in dir/offices, by name; leftovers

@@ -151,6 +151,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}()
 	}
+	wg.Add(1)
+	go func() { defer wg.Done(); wp.web.RunPush(actorCtx, *purgeEvery) }()
 	httpSrv := srv.HTTPServer()
 	servers := []*http.Server{httpSrv}
 	httpsErr, httpsFailed := make(chan error, 1), make(chan error, 1)

@@ -13,20 +13,25 @@ import (
 	"github.com/numerek/numerek/server"
 	"github.com/numerek/numerek/server/booking"
 	"github.com/numerek/numerek/server/links"
+	"github.com/numerek/numerek/server/push"
 	"github.com/numerek/numerek/server/web"
 	"github.com/numerek/numerek/stats"
 	"github.com/numerek/numerek/store"
 )
 
 // webParts are the web pages' stores: bookings' personal data and
-// sessions (web.db), clerk accounts (clerks.db) and the secret key that
-// signs e-ticket addresses and derives booking codes (web.key).
+// sessions (web.db), clerk accounts (clerks.db), the secret key that
+// signs e-ticket addresses and derives booking codes (web.key) and the
+// key Web Push is sent with (vapid.key).
 type webParts struct {
 	db     *store.WebDB
 	desk   *booking.Desk
 	links  *links.Signer
 	clerks *store.ClerkStore
 	secure bool
+	// vapid is the key pair Web Push is sent with (vapid.key).
+	vapid push.Keys
+	web   *web.Web
 }
 
 // openWeb opens the web stores in dataDir. publicURL is where residents'
@@ -42,6 +47,10 @@ func openWeb(dataDir, publicURL string, clock func() time.Time, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
+	vapid, err := push.LoadOrCreateKeys(filepath.Join(dataDir, vapidKeyFile))
+	if err != nil {
+		return nil, err
+	}
 	db, err := store.OpenWebDB(filepath.Join(dataDir, "web.db"))
 	if err != nil {
 		return nil, err
@@ -51,8 +60,13 @@ func openWeb(dataDir, publicURL string, clock func() time.Time, logger *slog.Log
 		db: db, links: signer, desk: booking.New(db, signer, clock, logger),
 		clerks: store.NewClerkStore(filepath.Join(dataDir, "clerks.db")),
 		secure: strings.HasPrefix(publicURL, "https://"),
+		vapid:  vapid,
 	}, nil
 }
+
+// pushContact is the VAPID "sub" claim: whom a push service may tell
+// about this server's pushes.
+const pushContact = "https://github.com/numerek/numerek"
 
 // mount adds the pages to the server.
 func (wp *webParts) mount(srv *server.Server, logs map[string]*store.OfficeLog, tokens *store.TokenStore, clock func() time.Time, logger *slog.Logger) error {
@@ -63,11 +77,13 @@ func (wp *webParts) mount(srv *server.Server, logs map[string]*store.OfficeLog, 
 	w, err := web.New(web.Config{
 		Server: srv, Booking: wp.desk, DB: wp.db, Clerks: wp.clerks, Tokens: tokens,
 		Logs: scanners, Clock: clock, Logger: logger, SecureCookies: wp.secure,
+		PushKeys: &wp.vapid, PushSubscriber: pushContact,
 	})
 	if err != nil {
 		return err
 	}
 	w.Mount(srv)
+	wp.web = w
 	return nil
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/numerek/numerek/internal/pushservice"
 	"github.com/numerek/numerek/internal/testclock"
 	"github.com/numerek/numerek/officeconfig"
 	"github.com/numerek/numerek/queue"
@@ -28,6 +29,7 @@ import (
 	"github.com/numerek/numerek/server/booking"
 	"github.com/numerek/numerek/server/links"
 	"github.com/numerek/numerek/server/notice/noticetest"
+	"github.com/numerek/numerek/server/push"
 	"github.com/numerek/numerek/stats"
 	"github.com/numerek/numerek/store"
 )
@@ -65,8 +67,10 @@ type env struct {
 	tokens  map[string]string
 	logs    *syncBuffer
 	web     *Web
-	// notices has what the desk handed to the outbox.
+	// notices has what the desk and the pusher handed to the outbox.
 	notices *noticetest.Recorder
+	// push is the stand-in push service the server's pushes go to.
+	push *pushservice.Service
 	// close stops the server (also done when the test ends).
 	close func()
 }
@@ -149,15 +153,23 @@ func newEnvIn(t testing.TB, dir string, adjust func(*queue.Office)) *env {
 	srv := server.New(server.Config{Offices: []*actor.Actor{a, a2}, Tokens: tokens, Clock: clock.Now, Logger: logger,
 		Booking: desk, Links: signer, Heartbeat: time.Second})
 	clerks := store.NewClerkStore(filepath.Join(dir, "clerks.db")).WithCost(bcrypt.MinCost)
+	vapid, err := push.LoadOrCreateKeys(filepath.Join(dir, "vapid.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushService := pushservice.New()
 	w, err := New(Config{Server: srv, Booking: desk, DB: db, Clerks: clerks, Tokens: tokens,
-		Logs: map[string]stats.Scanner{o.ID: l.Scan, o2.ID: l2.Scan}, Clock: clock.Now, Logger: logger, TicketRefresh: 2 * time.Second})
+		Logs: map[string]stats.Scanner{o.ID: l.Scan, o2.ID: l2.Scan}, Clock: clock.Now, Logger: logger, TicketRefresh: 2 * time.Second,
+		PushKeys: &vapid, PushSubscriber: "it@example.pl", PushClient: pushService.Client(), PushHosts: []string{pushService.Host()}, Notices: notices})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.Mount(srv)
+	wg.Add(1)
+	go func() { defer wg.Done(); w.RunPush(ctx, time.Hour) }()
 	slot.h = srv
 	e := &env{t: t, url: hs.URL, clock: clock, office: o, actor: a, desk: desk, db: db, links: signer,
-		dataDir: dir, tokens: map[string]string{}, logs: logs, web: w, notices: notices}
+		dataDir: dir, tokens: map[string]string{}, logs: logs, web: w, push: pushService, notices: notices}
 	for name, tok := range map[string]store.Token{
 		"kiosk": {Office: o.ID, Role: "ticket", Label: "kiosk-lobby"},
 		"hall":  {Office: o.ID, Role: "hall", Label: "hall-lcd"},
@@ -180,6 +192,7 @@ func newEnvIn(t testing.TB, dir string, adjust func(*queue.Office)) *env {
 			hs.Close()
 			cancel()
 			wg.Wait()
+			pushService.Close()
 			db.Close()
 			l.Close()
 			l2.Close()

@@ -205,6 +205,8 @@ type ticketData struct {
 	Serving string
 	Path    string
 	Rated   bool
+	// Push is set where the page offers Web Push (push.go).
+	Push *pushData
 }
 
 // ticketNow describes a ticket as the office stands now, and the number
@@ -266,6 +268,7 @@ func (w *Web) eTicket(rw http.ResponseWriter, r *http.Request) {
 	if d := p.Data.(ticketData); d.Found && !d.Ticket.State.Final() {
 		p.Scripts = []string{"eticket.js"}
 		p.Refresh = 30
+		w.offerPush(p, a, id)
 	}
 	w.render(rw, 0, "eticket", p)
 }

@@ -31,6 +31,8 @@ import (
 	"github.com/numerek/numerek/server/booking"
 	"github.com/numerek/numerek/server/clientaddr"
 	"github.com/numerek/numerek/server/links"
+	"github.com/numerek/numerek/server/notice"
+	"github.com/numerek/numerek/server/push"
 	"github.com/numerek/numerek/stats"
 	"github.com/numerek/numerek/store"
 	webfiles "github.com/numerek/numerek/web"
@@ -52,6 +54,20 @@ type Config struct {
 	// server over https, e.g. through a proxy); requests over TLS get
 	// Secure cookies anyway.
 	SecureCookies bool
+	// PushKeys turn on Web Push for e-tickets (the "notify me" button and
+	// the installable page's service worker); nil: no push.
+	PushKeys *push.Keys
+	// PushSubscriber is the contact push services may use about the
+	// server's pushes (an e-mail address or an https URL).
+	PushSubscriber string
+	// PushClient posts to push services; nil is the default client.
+	PushClient *http.Client
+	// PushHosts are the push services subscriptions may point at; empty
+	// is push.DefaultPushHosts.
+	PushHosts []string
+	// Notices takes SMS notices where no push reached a resident (and the
+	// office allows it); nil sends none.
+	Notices notice.Sender
 	// TicketRefresh is how often an idle e-ticket stream re-sends the
 	// ticket so its wait counts down; 0 means 20 s.
 	TicketRefresh time.Duration
@@ -65,6 +81,8 @@ type Web struct {
 	static  fs.FS
 	limits  *limits
 	started time.Time
+	// push sends e-tickets' pushes; nil when PushKeys is.
+	push *push.Service
 }
 
 // New parses the templates; an error here is a broken build.
@@ -84,6 +102,12 @@ func New(cfg Config) (*Web, error) {
 		return nil, err
 	}
 	w.static = static
+	if cfg.PushKeys != nil {
+		w.push = push.New(push.Config{
+			DB: cfg.DB, Keys: *cfg.PushKeys, Subscriber: cfg.PushSubscriber, Links: w.links, Catalog: cfg.Catalog,
+			Clock: cfg.Clock, Logger: cfg.Logger, Notices: cfg.Notices, HTTPClient: cfg.PushClient, PushHosts: cfg.PushHosts,
+		})
+	}
 	names, err := fs.Glob(webfiles.Templates, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -115,6 +139,7 @@ func (w *Web) Mount(s *server.Server) {
 	h("GET /e/{office}/{ticket}/{mac}", w.eTicket)
 	h("GET /e/{office}/{ticket}/{mac}/events", s.Stream(w.eTicketEvents))
 	h("POST /e/{office}/{ticket}/{mac}/rate", w.rateTicket)
+	w.mountPush(h)
 	h("GET /book/{office}", w.bookPage)
 	h("POST /book/{office}", w.bookPost)
 	h("GET /booking/{office}/{id}/{mac}", w.bookingPage)
@@ -219,6 +244,8 @@ type page struct {
 	Error   string
 	Notice  string
 	Scripts []string
+	// Manifest is the page's web app manifest (an installable page).
+	Manifest string
 	// Refresh, when set, reloads the page that often without JavaScript.
 	Refresh int
 	// Wide pages (console, statistics) use the whole desktop width.
