@@ -132,3 +132,11 @@ func FormatCode(code string) string {
 	}
 	return code[:4] + "-" + code[4:]
 }
+
+// HolderKey is the key a phone ticket's holder is known by in the office's
+// log (queue.Ticket.Holders): what holds it (kind: "browser", "contact")
+// and its value, on one office day. Keyed under the secret and the day,
+// it names nobody, and keys of different days cannot be matched.
+func (s *Signer) HolderKey(kind, day, value string) string {
+	return hex.EncodeToString(s.mac("holder", kind, day, value))[:32]
+}

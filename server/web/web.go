@@ -111,6 +111,7 @@ func (w *Web) Mount(s *server.Server) {
 	h("GET /e/{office}/{ticket}/{mac}", w.eTicket)
 	h("GET /e/{office}/{ticket}/{mac}/events", s.Stream(w.eTicketEvents))
 	h("POST /e/{office}/{ticket}/{mac}/rate", w.rateTicket)
+	h("POST /e/{office}/{ticket}/{mac}/presence", w.confirmPresence)
 	h("GET /book/{office}", w.bookPage)
 	h("POST /book/{office}", w.bookPost)
 	h("GET /booking/{office}/{id}/{mac}", w.bookingPage)
