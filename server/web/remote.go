@@ -9,10 +9,9 @@ import (
 	"github.com/numerek/numerek/server/actor"
 )
 
-// The phone ticket's limits on the web side (docs/web.md, "Phone
-// tickets"): the office decides them (queue's remote rules); the pages
-// name the holders, say what was decided, and carry the resident's "I'm
-// here / on my way".
+// The phone ticket's limits on the web side (docs/phone-tickets.md): the
+// office decides them (queue's remote rules); the pages name the holders,
+// say what was decided, and carry the resident's "I'm here / on my way".
 
 // holders are the keys a phone ticket taken by this request is held by:
 // the browser, and the contact when the form gives one. Only keyed
