@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -98,6 +100,54 @@ func TestSecondPhoneTicketFromOneBrowserIsTheFirst(t *testing.T) {
 	}
 	if n := len(e.tickets()); n != 4 {
 		t.Errorf("%d tickets issued, want 4", n)
+	}
+	// Only keyed hashes of the browser and the contact reach the log.
+	raw, err := os.ReadFile(filepath.Join(e.dataDir, e.office.ID+".db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"600 100 200", "600100200", "600-100-200"} {
+		if strings.Contains(e.logs.String(), secret) || strings.Contains(string(raw), secret) {
+			t.Errorf("the server's log or the office's event log holds the contact %q", secret)
+		}
+	}
+	if h := e.tickets()["2026-11-23-A003"].Holders; len(h) != 2 {
+		t.Errorf("A003 holders %q, want the browser's and the contact's keys", h)
+	}
+}
+
+func TestPresenceFormRefusesWhatItDoesNotKnow(t *testing.T) {
+	e := newEnv(t)
+	e.clock.Set(monday(e.office, "09:00"))
+	b := e.browser()
+	b.takePhoneTicket("family", "f1")
+	path := e.links.TicketPath(e.office.ID, "2026-11-23-A001")
+	tests := []struct {
+		name, presence string
+		csrf           bool
+		status         int
+		says           string
+	}{
+		{"no such answer", "maybe", true, http.StatusBadRequest, "alert error"},
+		{"a forged form", "here", false, http.StatusForbidden, ""},
+		{"here", "here", true, http.StatusOK, "you said you are here"},
+		{"again, on the way", "on-the-way", true, http.StatusOK, "you said you are on your way"},
+	}
+	// The form's token is the browser's cookie: it stays the same after
+	// the answer, when the page no longer shows the form.
+	own := csrfField.FindStringSubmatch(b.get(path + "?lang=en"))[1]
+	for _, tc := range tests {
+		token := "forged-forged-forged-forged-forged"
+		if tc.csrf {
+			token = own
+		}
+		st, body := b.post(path+"/presence", url.Values{"presence": {tc.presence}, "csrf": {token}})
+		if st != tc.status || !strings.Contains(body, tc.says) {
+			t.Errorf("%s: %d, want %d saying %q\n%s", tc.name, st, tc.status, tc.says, body)
+		}
+	}
+	if p := e.tickets()["2026-11-23-A001"].Presence; p != queue.PresenceOnTheWay {
+		t.Errorf("presence %q, want the last answer", p)
 	}
 }
 
