@@ -174,6 +174,10 @@ func TestUnconfirmedRemoteTicketIsSetAside(t *testing.T) {
 			t.Errorf("a ticket set aside is in the waiting list")
 		}
 	}
+	// Nor in the forecast: A003 is next, with nobody ahead.
+	if a3, _ := h.s.TicketView("A003", h.now); a3.Ahead != 0 || v.Services[0].Waiting != 1 {
+		t.Errorf("A003 has %d ahead and family %d waiting; the ticket set aside must not count", a3.Ahead, v.Services[0].Waiting)
+	}
 
 	h.advance(3 * time.Minute)
 	h.do(ConfirmPresence{Ticket: away.Ticket, Presence: PresenceHere})
