@@ -19,11 +19,24 @@ import (
 // neither kept nor logged.
 func (w *Web) holders(rw http.ResponseWriter, r *http.Request, a *actor.Actor) []string {
 	day := a.Office().LocalDate(w.Clock())
-	keys := []string{w.links.HolderKey("browser", day, w.browserID(rw, r))}
+	keys := []string{w.links.HolderKey("browser", day, w.browserOnce(rw, r))}
 	if c := normalContact(r.PostFormValue("contact")); c != "" {
 		keys = append(keys, w.links.HolderKey("contact", day, c))
 	}
 	return keys
+}
+
+// browserOnce is browserID, the same for every caller in one request: on
+// a browser's first visit browserID gives it a new id each time it is
+// asked, and the limits ask too; the id this answer already sets is the
+// one the browser keeps.
+func (w *Web) browserOnce(rw http.ResponseWriter, r *http.Request) string {
+	for _, line := range rw.Header().Values("Set-Cookie") {
+		if c, err := http.ParseSetCookie(line); err == nil && c.Name == browserCookie {
+			return c.Value
+		}
+	}
+	return w.browserID(rw, r)
 }
 
 // normalContact is a contact in the one form two spellings of it share:

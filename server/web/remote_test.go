@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -290,4 +291,23 @@ func (e *env) tickets() map[string]queue.Ticket {
 		e.t.Fatal(err)
 	}
 	return out
+}
+
+// On a browser's first visit the limits and the holder key ask for its
+// id in the same request: both must get the one id the browser keeps.
+func TestBrowserIDIsOnePerRequest(t *testing.T) {
+	e := newEnv(t)
+	rw := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodPost, "/o/"+e.office.ID+"/ticket", nil)
+	first := e.web.browserID(rw, r)
+	if again := e.web.browserOnce(rw, r); again != first {
+		t.Errorf("a second ask in the request gave %q, want %q", again, first)
+	}
+	if n := len(rw.Result().Cookies()); n != 1 {
+		t.Errorf("%d cookies set, want the one id", n)
+	}
+	r.AddCookie(rw.Result().Cookies()[0])
+	if later := e.web.browserOnce(httptest.NewRecorder(), r); later != first {
+		t.Errorf("the next request's id %q, want %q", later, first)
+	}
 }
