@@ -311,3 +311,38 @@ func TestBrowserIDIsOnePerRequest(t *testing.T) {
 		t.Errorf("the next request's id %q, want %q", later, first)
 	}
 }
+
+func TestNormalContact(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"+48 600 100 200", "600100200"},
+		{"600-100-200", "600100200"},
+		{"(0048) 600.100.200", "600100200"},
+		{" Jan.Kowalski@Example.PL ", "jan.kowalski@example.pl"},
+		{"600 100", ""},
+		{"call me", ""},
+		{"", ""},
+	}
+	for _, tc := range tests {
+		if got := normalContact(tc.in); got != tc.want {
+			t.Errorf("normalContact(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// FuzzNormalContact: the contact comes from a public form; whatever it is,
+// its normal form is stable (normalising it again changes nothing) and a
+// phone number is nine digits.
+func FuzzNormalContact(f *testing.F) {
+	for _, s := range []string{"+48 600 100 200", "a@b.pl", "((((", "1234567890123", "ą@Ę"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n := normalContact(s)
+		if again := normalContact(n); again != n {
+			t.Fatalf("normalContact(%q) = %q, but that normalises to %q", s, n, again)
+		}
+		if n != "" && !strings.Contains(n, "@") && len(n) != 9 {
+			t.Fatalf("normalContact(%q) = %q: a phone number of %d digits", s, n, len(n))
+		}
+	})
+}
