@@ -123,6 +123,7 @@ type officeFile struct {
 		Names map[string]string `toml:"names"`
 		Hours []string          `toml:"hours"`
 	} `toml:"exception"`
+	Remote  remoteFile `toml:"remote"`
 	Booking struct {
 		SlotMinutes          int      `toml:"slot_minutes"`
 		PerSlot              int      `toml:"per_slot"`
@@ -151,12 +152,54 @@ type officeFile struct {
 		CutoffMinutes  int               `toml:"cutoff_minutes"`
 		Bookable       bool              `toml:"bookable"`
 		ServiceMinutes float64           `toml:"service_minutes"`
+		// RemoteMaxWaiting caps this service's phone tickets waiting.
+		RemoteMaxWaiting int `toml:"remote_max_waiting"`
 	} `toml:"service"`
 	Counter []struct {
 		Number   int                `toml:"number"`
 		Name     string             `toml:"name"`
 		Services map[string]float64 `toml:"services"`
 	} `toml:"counter"`
+}
+
+// remoteFile is [office.remote]: limits on phone tickets. A key left out
+// takes its default (see the defaults below and docs/phone-tickets.md).
+type remoteFile struct {
+	MaxWaiting      *int   `toml:"max_waiting"`
+	PresenceAhead   *int   `toml:"presence_ahead"`
+	PresenceTimeout string `toml:"presence_timeout"`
+}
+
+// The defaults of [office.remote]: a cap well below a morning's rush of
+// phone tickets, the confirmation asked three places from the front, and
+// ten minutes to answer once set aside.
+const (
+	DefaultRemoteMaxWaiting      = 20
+	DefaultRemotePresenceAhead   = 3
+	DefaultRemotePresenceTimeout = 10 * time.Minute
+)
+
+// convert turns [office.remote] into the office's rules.
+func (rf remoteFile) convert(add func(path, format string, args ...any)) queue.RemoteRules {
+	r := queue.RemoteRules{
+		MaxWaiting: DefaultRemoteMaxWaiting, PresenceAhead: DefaultRemotePresenceAhead,
+		PresenceTimeout: DefaultRemotePresenceTimeout,
+	}
+	if rf.MaxWaiting != nil {
+		r.MaxWaiting = *rf.MaxWaiting
+	}
+	if rf.PresenceAhead != nil {
+		r.PresenceAhead = *rf.PresenceAhead
+	}
+	if rf.PresenceTimeout != "" {
+		d, err := time.ParseDuration(rf.PresenceTimeout)
+		if err != nil {
+			add("remote.presence_timeout", "%q is not a duration like \"10m\"", rf.PresenceTimeout)
+		} else {
+			r.PresenceTimeout = d
+		}
+	}
+	return r
 }
 
 // Error is one problem in a configuration file.
@@ -397,6 +440,7 @@ func convert(of officeFile) (*queue.Office, queue.ConfigErrors) {
 	if of.RecallLimit != nil {
 		o.Rules.RecallLimit = *of.RecallLimit
 	}
+	o.Remote = of.Remote.convert(add)
 	if o.Rules.CounterWord == "" {
 		o.Rules.CounterWord = "stanowisko"
 	}
@@ -487,7 +531,8 @@ func convert(of officeFile) (*queue.Office, queue.ConfigErrors) {
 		o.Services = append(o.Services, queue.Service{
 			ID: s.ID, Prefix: s.Prefix, Names: s.Name, ShortNames: s.ShortName, Priority: prio, DailyCap: s.DailyCap,
 			CutOff: time.Duration(s.CutoffMinutes) * time.Minute, Bookable: s.Bookable,
-			ServiceTime: time.Duration(s.ServiceMinutes * float64(time.Minute)),
+			ServiceTime:      time.Duration(s.ServiceMinutes * float64(time.Minute)),
+			RemoteMaxWaiting: s.RemoteMaxWaiting,
 		})
 	}
 	for _, c := range of.Counter {

@@ -334,3 +334,45 @@ func TestPushSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestRemoteRules(t *testing.T) {
+	tests := []struct {
+		name    string
+		section string
+		want    queue.RemoteRules
+		errPath string
+	}{
+		{"defaults", "", queue.RemoteRules{MaxWaiting: 20, PresenceAhead: 3, PresenceTimeout: 10 * time.Minute}, ""},
+		{"all given", "[office.remote]\nmax_waiting = 5\npresence_ahead = 2\npresence_timeout = \"90s\"\n",
+			queue.RemoteRules{MaxWaiting: 5, PresenceAhead: 2, PresenceTimeout: 90 * time.Second}, ""},
+		{"all off", "[office.remote]\nmax_waiting = 0\npresence_ahead = 0\n",
+			queue.RemoteRules{PresenceTimeout: 10 * time.Minute}, ""},
+		{"not a duration", "[office.remote]\npresence_timeout = \"10 minutes\"\n", queue.RemoteRules{}, "office[0].remote.presence_timeout"},
+		{"too short to answer", "[office.remote]\npresence_timeout = \"10s\"\n", queue.RemoteRules{}, "office[0].remote.presence_timeout"},
+		{"negative cap", "[office.remote]\nmax_waiting = -1\n", queue.RemoteRules{}, "office[0].remote.max_waiting"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse("office.toml", []byte(good+tt.section))
+			if tt.errPath != "" {
+				errs, _ := err.(Errors)
+				for _, e := range errs {
+					if e.Path == tt.errPath && e.Line > 0 {
+						return
+					}
+				}
+				t.Fatalf("want an error with a line at %s; got %v", tt.errPath, err)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Offices[0].Remote; got != tt.want {
+				t.Errorf("read %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+	cfg, err := Parse("office.toml", []byte(strings.Replace(good, `service_minutes = 5`, "service_minutes = 5\nremote_max_waiting = 4", 1)))
+	if err != nil || cfg.Offices[0].Services[0].RemoteMaxWaiting != 4 {
+		t.Errorf("a service's own cap: %v", err)
+	}
+}

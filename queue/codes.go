@@ -69,6 +69,11 @@ var errorCodes = map[string]errorCode{
 	"ticket: missing; name the ticket to call":                                 {"call-ticket-missing", nil},
 	"to_counter: %q is not a counter number":                                   {"bad-to-counter", []string{"value"}},
 	"keep_place: %q is not yes or no":                                          {"bad-keep-place", []string{"value"}},
+	"holders: only a phone ticket has holders":                                 {"holders-not-phone", nil},
+	"holders: more than %d":                                                    {"too-many-holders", []string{"max"}},
+	"holders[%d]: must be 1-%d characters":                                     {"bad-holder", []string{"index", "max"}},
+	"presence: %q is not here or on-the-way":                                   {"bad-presence", []string{"presence"}},
+	"ticket %s has ended (%s)":                                                 {"ticket-ended", []string{"ticket", "state"}},
 }
 
 // ErrorCodes lists every code with its parameter names, for the catalogs'

@@ -26,6 +26,9 @@ type Decision struct {
 	// Expired is set when Ticket is a leased ticket of a day that had
 	// ended when it was handed in: kept for statistics, in no queue.
 	Expired bool
+	// Held is set when an Issue gave no new ticket because a holder it
+	// names already has Ticket, active, for the same service.
+	Held bool
 }
 
 // Decide validates cmd against the state at now. It does not change the
@@ -76,12 +79,13 @@ type idle struct{}
 
 func (idle) decide(*State, time.Time) (Decision, error) { return Decision{}, nil }
 
-// Tick returns the events that time alone causes at now: a new day.
+// Tick returns the events that time alone causes at now: a new day, or
+// the end of tickets set aside unconfirmed for too long.
 func (s *State) Tick(now time.Time) []Body {
 	if day := s.Office.LocalDate(now); day != s.Day {
 		return []Body{DayRolledOver{Day: day}}
 	}
-	return nil
+	return s.expiredAway(now)
 }
 
 // MaxNote is the longest note a clerk or assistant may attach to a ticket.
@@ -97,6 +101,10 @@ type Issue struct {
 	RequestID string
 	Device    string
 	Note      string
+	// Holders, for a phone ticket, are opaque keys of who asks (see
+	// Ticket.Holders): while one of them holds an active ticket of the
+	// service, the decision is that ticket (Decision.Held), not a new one.
+	Holders []string
 }
 
 func (c Issue) decide(s *State, now time.Time) (Decision, error) {
@@ -110,14 +118,28 @@ func (c Issue) decide(s *State, now time.Time) (Decision, error) {
 	if err := checkIssueFields(c.Lang, c.Channel, c.RequestID, c.Note); err != nil {
 		return Decision{}, err
 	}
+	if err := checkHolders(c.Channel, c.Holders); err != nil {
+		return Decision{}, err
+	}
+	if held := s.heldTicket(svc.ID, c.Holders); held != nil {
+		return Decision{Ticket: held.ID, Held: true}, nil
+	}
 	if err := s.CanIssue(now, svc.ID); err != nil {
 		return Decision{}, err
+	}
+	if c.Channel.Remote() {
+		if err := s.RemoteRefusal(svc); err != nil {
+			return Decision{}, err
+		}
 	}
 	sv := s.service(svc.ID)
 	t := Ticket{
 		Day: s.Day, Number: FormatNumber(svc.Prefix, sv.NextNumber), Service: svc.ID,
 		Channel: c.Channel, Lang: c.Lang, Priority: c.Priority, State: Waiting,
-		IssuedAt: now, QueuedAt: now, Device: c.Device, Note: c.Note,
+		IssuedAt: now, QueuedAt: now, Device: c.Device, Note: c.Note, Holders: c.Holders,
+	}
+	if c.Channel.Remote() && s.Office.Remote.PresenceAhead > 0 {
+		t.Presence = PresenceNeeded
 	}
 	t.ID = TicketID(s.Day, t.Number)
 	return Decision{Events: []Body{TicketIssued{Ticket: t, RequestID: c.RequestID}}, Ticket: t.ID}, nil
@@ -418,7 +440,8 @@ func (c CallNext) decide(s *State, now time.Time) (Decision, error) {
 		events = append(events, TicketFinished{Ticket: cur.ID, Counter: c.Counter})
 	}
 	cfg, _ := s.Office.Counter(c.Counter)
-	next := newLineup(s.WaitingTickets()).pick(s.Office, cfg, now)
+	parked, next := s.parkUnconfirmed(newLineup(s.WaitingTickets()), cfg, now)
+	events = append(events, parked...)
 	if next == nil {
 		return Decision{Events: events}, nil
 	}
@@ -605,7 +628,7 @@ func (c CancelTicket) decide(s *State, now time.Time) (Decision, error) {
 	if t == nil {
 		return Decision{}, notFound("no ticket %q today", c.Ticket)
 	}
-	if t.State != Waiting && t.State != Parked {
+	if t.State != Waiting && t.State != Parked && t.State != ParkedAway {
 		return Decision{}, conflict("ticket %s is %s and cannot be cancelled", t.Number, t.State)
 	}
 	reason := c.Reason

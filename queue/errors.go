@@ -64,6 +64,9 @@ const (
 	// ReasonSlotFull, ReasonSlotUnavailable: a booking is refused.
 	ReasonSlotFull        Reason = "slot-full"
 	ReasonSlotUnavailable Reason = "slot-unavailable"
+	// ReasonRemotePaused: the office's cap on phone tickets waiting is
+	// reached; the kiosk still issues.
+	ReasonRemotePaused Reason = "remote-paused"
 )
 
 // Refusal says why and until when a service does not take residents.

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"time"
@@ -157,6 +158,23 @@ type (
 		// waiting to be called (see WithdrawRequest).
 		Ticket string `json:"ticket,omitempty"`
 	}
+	// RemoteTicketParked sets a phone ticket aside instead of calling it:
+	// it reached the front of its line and its resident has not confirmed
+	// being near (RemoteRules.PresenceAhead).
+	RemoteTicketParked struct {
+		Ticket string `json:"ticket"`
+	}
+	// PresenceConfirmed records a resident's "I'm here" or "I'm on my
+	// way"; a ticket set aside goes back to its place in line.
+	PresenceConfirmed struct {
+		Ticket   string   `json:"ticket"`
+		Presence Presence `json:"presence"`
+	}
+	// ParkedTicketExpired ends a ticket set aside unconfirmed for longer
+	// than RemoteRules.PresenceTimeout.
+	ParkedTicketExpired struct {
+		Ticket string `json:"ticket"`
+	}
 )
 
 // Kind implementations name each event type on the wire.
@@ -182,6 +200,9 @@ func (RatingGiven) Kind() string            { return "RatingGiven" }
 func (DeviceFault) Kind() string            { return "DeviceFault" }
 func (LeaseGranted) Kind() string           { return "LeaseGranted" }
 func (RequestWithdrawn) Kind() string       { return "RequestWithdrawn" }
+func (RemoteTicketParked) Kind() string     { return "RemoteTicketParked" }
+func (PresenceConfirmed) Kind() string      { return "PresenceConfirmed" }
+func (ParkedTicketExpired) Kind() string    { return "ParkedTicketExpired" }
 
 // eventKinds holds every kind of event with the State method that folds it
 // in: a new kind is a type with a Kind method and a line here.
@@ -208,6 +229,9 @@ var eventKinds = newKindTable(
 	newEventKind((*State).applyWithdrawn),
 	newEventKind((*State).applyConfirmed),
 	newEventKind((*State).applyRescheduled),
+	newEventKind((*State).applyParkedAway),
+	newEventKind((*State).applyPresence),
+	newEventKind((*State).applyAwayExpired),
 )
 
 // eventKind is one kind of event: its name on the wire, an empty body to
@@ -277,6 +301,11 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	return json.Marshal(wireEvent{Seq: e.Seq, At: e.At, Actor: e.Actor, Type: e.Body.Kind(), Data: data})
 }
 
+// ErrUnknownKind is wrapped by UnmarshalJSON's error for an event of a kind
+// this build does not know (a newer server's): a follower cannot fold it
+// and must take a snapshot instead, which carries its effect.
+var ErrUnknownKind = errors.New("unknown kind of event")
+
 // UnmarshalJSON reads what MarshalJSON writes and refuses unknown kinds.
 func (e *Event) UnmarshalJSON(b []byte) error {
 	var w wireEvent
@@ -285,7 +314,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	}
 	body, ok := newBody(w.Type)
 	if !ok {
-		return fmt.Errorf("decoding event %d: unknown type %q", w.Seq, w.Type)
+		return fmt.Errorf("decoding event %d of type %q: %w", w.Seq, w.Type, ErrUnknownKind)
 	}
 	if len(w.Data) == 0 {
 		return fmt.Errorf("decoding %s event %d: no data", w.Type, w.Seq)

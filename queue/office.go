@@ -26,6 +26,8 @@ type Office struct {
 	Booking    BookingRules
 	// Push says how residents of phone tickets are told of their turn.
 	Push PushRules
+	// Remote limits tickets taken on a phone, away from the office.
+	Remote RemoteRules
 	// Footer is printed at the bottom of every paper ticket.
 	Footer string
 }
@@ -56,6 +58,9 @@ type Service struct {
 	// ServiceTime is the expected time at the counter until real service
 	// times are known.
 	ServiceTime time.Duration `json:"service_time_ns"`
+	// RemoteMaxWaiting caps this service's phone tickets waiting, below
+	// the office's RemoteRules.MaxWaiting; 0 means only the office's cap.
+	RemoteMaxWaiting int `json:"remote_max_waiting,omitempty"`
 }
 
 // Name returns the service's name in lang, falling back to the office's
@@ -111,6 +116,25 @@ type PushRules struct {
 	// SMSFallback sends an SMS, to a phone number the resident gave,
 	// when no push reached them.
 	SMSFallback bool `json:"sms_fallback"`
+}
+
+// RemoteRules keep phone tickets (taken away from the office, seed 000)
+// from crowding out the residents who came: a cap on how many wait at
+// once, and a confirmation that the resident is near before the ticket
+// costs a clerk a call.
+type RemoteRules struct {
+	// MaxWaiting is the most phone tickets of the office waiting (or set
+	// aside unconfirmed) at once; while it is reached only the kiosk
+	// issues. 0 means no cap.
+	MaxWaiting int `json:"max_waiting,omitempty"`
+	// PresenceAhead asks a phone ticket's resident to confirm being here
+	// or on the way once this many or fewer are ahead; an unconfirmed one
+	// that reaches the front is set aside (ParkedAway) instead of called.
+	// 0 turns the confirmation off.
+	PresenceAhead int `json:"presence_ahead,omitempty"`
+	// PresenceTimeout is how long a ticket set aside unconfirmed is kept
+	// before it ends.
+	PresenceTimeout time.Duration `json:"presence_timeout_ns,omitempty"`
 }
 
 // BookingRules say how online bookings work.
@@ -439,6 +463,21 @@ func (o *Office) served(service string) bool {
 func (o *Office) checkRules(add report) {
 	if o.Rules.RecallLimit < 0 {
 		add("rules.recall_limit", "must not be negative")
+	}
+	rr := o.Remote
+	if rr.MaxWaiting < 0 {
+		add("remote.max_waiting", "must not be negative (0 means no cap)")
+	}
+	if rr.PresenceAhead < 0 {
+		add("remote.presence_ahead", "must not be negative (0 turns the confirmation off)")
+	}
+	if rr.PresenceAhead > 0 && rr.PresenceTimeout < time.Minute {
+		add("remote.presence_timeout", "must be at least 1m while presence_ahead is on")
+	}
+	for i, s := range o.Services {
+		if s.RemoteMaxWaiting < 0 {
+			add(fmt.Sprintf("service[%d].remote_max_waiting", i), "must not be negative (0 means the office's cap only)")
+		}
 	}
 }
 

@@ -126,6 +126,9 @@ func everyKindOfEvent() []Body {
 		DeviceFault{Device: "k", Fault: "paper-out", Detail: "d"},
 		LeaseGranted{Lease: Lease{ID: "l", Device: "k", Service: "family", Day: "2026-11-23", First: 2, Last: 6, GrantedAt: at("09:00").UTC()}},
 		RequestWithdrawn{RequestID: "tok/k-1", Ticket: "t"},
+		RemoteTicketParked{Ticket: "t"},
+		PresenceConfirmed{Ticket: "t", Presence: PresenceHere},
+		ParkedTicketExpired{Ticket: "t"},
 	}
 }
 

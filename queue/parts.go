@@ -81,6 +81,7 @@ func (s *State) serviceViews(now time.Time, perService map[string]int) []Service
 			}
 		} else {
 			sv.Open = true
+			sv.RemotePaused = s.RemoteRefusal(svc) != nil
 		}
 		out = append(out, sv)
 	}

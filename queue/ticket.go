@@ -20,6 +20,10 @@ const (
 	NoShow    TicketState = "no-show"
 	Cancelled TicketState = "cancelled"
 	Parked    TicketState = "parked"
+	// ParkedAway is a phone ticket that reached the front of its line
+	// while its resident had not confirmed being near: it is set aside
+	// instead of called, until confirmed (back in line) or timed out.
+	ParkedAway TicketState = "parked-away"
 )
 
 // Final reports whether the ticket's life has ended.
@@ -44,6 +48,28 @@ func (c Channel) Valid() bool {
 	}
 	return false
 }
+
+// Remote reports whether a ticket of this channel was taken away from
+// the office, so the office's remote rules apply to it.
+func (c Channel) Remote() bool { return c == ChannelPhone }
+
+// Presence is where a phone ticket stands with the office's request to
+// confirm that its resident is near (see RemoteRules).
+type Presence string
+
+// The answers about presence.
+const (
+	// PresenceNeeded: the office will ask, or has asked, and no answer came.
+	PresenceNeeded Presence = "needed"
+	// PresenceHere and PresenceOnTheWay: the resident confirmed.
+	PresenceHere     Presence = "here"
+	PresenceOnTheWay Presence = "on-the-way"
+	// PresenceLapsed: set aside unconfirmed for too long, the ticket ended.
+	PresenceLapsed Presence = "lapsed"
+)
+
+// Confirmed reports whether the resident said they are here or coming.
+func (p Presence) Confirmed() bool { return p == PresenceHere || p == PresenceOnTheWay }
 
 // Rating is a resident's rating of a finished service (seed 001).
 type Rating string
@@ -91,7 +117,18 @@ type Ticket struct {
 	Rating        Rating    `json:"rating,omitempty"`
 	Device        string    `json:"device,omitempty"`
 	Leased        bool      `json:"leased,omitempty"`
+	// Holders are opaque keys of who took a phone ticket (a browser, a
+	// contact), each a keyed hash made by the server, so one holder keeps
+	// one active phone ticket per service.
+	Holders []string `json:"holders,omitempty"`
+	// Presence is set on phone tickets the office asks to confirm.
+	Presence Presence `json:"presence,omitempty"`
+	// AwayAt is when the ticket was set aside unconfirmed (ParkedAway).
+	AwayAt time.Time `json:"away_at,omitzero"`
 }
+
+// active reports whether the ticket still holds a place: not ended.
+func (t *Ticket) active() bool { return !t.State.Final() }
 
 // TicketID is the id of ticket number on an office-local day.
 func TicketID(day, number string) string { return day + "-" + number }

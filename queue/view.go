@@ -22,6 +22,9 @@ type View struct {
 	Counters    []CounterView `json:"counters"`
 	Waiting     []TicketView  `json:"waiting"`
 	Parked      []TicketView  `json:"parked"`
+	// Away are phone tickets set aside unconfirmed (ParkedAway), in line
+	// order.
+	Away []TicketView `json:"away,omitempty"`
 	// Calls are the latest calls, newest first.
 	Calls  []RecentCall  `json:"calls"`
 	Faults []DeviceFault `json:"faults"`
@@ -44,6 +47,9 @@ type ServiceView struct {
 	// not.
 	Open    bool     `json:"open"`
 	Refusal *Refusal `json:"refusal,omitempty"`
+	// RemotePaused says that, though open, the service gives no phone
+	// tickets now: the office's cap on remote tickets is reached.
+	RemotePaused bool `json:"remote_paused,omitempty"`
 }
 
 // CounterView is one counter.
@@ -78,6 +84,12 @@ type TicketView struct {
 	// first; EstimatedWaitS the expected seconds until the call (-1 unknown).
 	Ahead          int   `json:"ahead"`
 	EstimatedWaitS int64 `json:"estimated_wait_s"`
+	// Presence is a phone ticket's answer to the office's "are you
+	// near?"; AskPresence says its page should ask now (few are ahead, or
+	// it was set aside since AwayAt).
+	Presence    Presence  `json:"presence,omitempty"`
+	AskPresence bool      `json:"ask_presence,omitempty"`
+	AwayAt      time.Time `json:"away_at,omitzero"`
 }
 
 // View derives what the office looks like at now.
@@ -102,6 +114,9 @@ func (s *State) View(now time.Time) View {
 	}
 	for _, t := range s.sortedTickets(Parked) {
 		v.Parked = append(v.Parked, s.ticketView(t, now, forecast, ahead))
+	}
+	for _, t := range s.sortedTickets(ParkedAway) {
+		v.Away = append(v.Away, s.ticketView(t, now, forecast, ahead))
 	}
 	v.Calls = s.RecentCalls()
 	devices := make([]string, 0, len(s.Faults))
@@ -160,8 +175,9 @@ func (s *State) ticketView(t *Ticket, now time.Time, f Forecast, ahead map[strin
 		Lang: t.Lang, Priority: t.Priority, IssuedAt: t.IssuedAt, Counter: t.Counter,
 		TargetCounter: t.TargetCounter, CalledAt: t.CalledAt, StartedAt: t.StartedAt,
 		BookedFor: t.BookedFor, Recalls: t.Recalls, Note: t.Note, Rating: t.Rating,
-		EstimatedWaitS: -1,
+		EstimatedWaitS: -1, Presence: t.Presence, AwayAt: t.AwayAt,
 	}
+	tv.AskPresence = s.asksPresence(t, ahead[t.ID])
 	if t.State == Waiting {
 		tv.Ahead = ahead[t.ID]
 		if call, ok := f[t.ID]; ok {

@@ -46,6 +46,8 @@ func day(t *testing.T) (*queue.Office, []queue.Event) {
 	do(at("08:59"), queue.SetCounter{Counter: 3, Status: queue.CounterOpenStatus})
 	do(at("09:00"), queue.Issue{Service: "family", Lang: "pl", Channel: queue.ChannelKiosk})
 	do(at("09:01"), queue.Issue{Service: "family", Lang: "en", Channel: queue.ChannelPhone})
+	// The office asks a phone ticket near the front to confirm presence.
+	do(at("09:05"), queue.ConfirmPresence{Ticket: "A002", Presence: queue.PresenceOnTheWay})
 	do(at("09:02"), queue.Issue{Service: "maintenance", Lang: "pl", Channel: queue.ChannelAssistant})
 	do(at("09:10"), queue.CallNext{Counter: 1})
 	do(at("09:11"), queue.Start{Counter: 1})

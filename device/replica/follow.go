@@ -416,6 +416,15 @@ func (f *Follower) handle(m sse.Message) error {
 	}
 	var e queue.Event
 	if err := json.Unmarshal(m.Data, &e); err != nil {
+		if errors.Is(err, queue.ErrUnknownKind) {
+			// A newer server's event: this build cannot fold it, but the
+			// server's snapshot carries its effect. Retrying the stream
+			// would only meet the same event again.
+			f.mu.Lock()
+			f.resync = true
+			f.mu.Unlock()
+			return fmt.Errorf("reading event %s: %v: %w", m.ID, err, errResync)
+		}
 		return fmt.Errorf("reading event %s: %w", m.ID, err)
 	}
 	if f.clock != nil {

@@ -456,6 +456,15 @@ func (d *day) issue(service string) error {
 		return fmt.Errorf("%s: %w", queue.String(cmd), err)
 	}
 	d.residents[dec.Ticket] = r
+	if d.s.Tickets[dec.Ticket].Presence == queue.PresenceNeeded {
+		// The simulated resident took the phone ticket in the hall and
+		// says so at once, so the office's presence rule (docs/
+		// phone-tickets.md) never sets them aside: the simulation measures
+		// the forecast, not who forgets to answer.
+		if _, err := d.exec(cmd.Device, queue.ConfirmPresence{Ticket: dec.Ticket, Presence: queue.PresenceHere}); err != nil {
+			return fmt.Errorf("confirming %s: %w", dec.Ticket, err)
+		}
+	}
 	tv, ok := d.s.TicketView(dec.Ticket, d.now)
 	if !ok {
 		return fmt.Errorf("ticket %s issued but not found", dec.Ticket)

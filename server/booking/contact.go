@@ -18,7 +18,7 @@ import (
 // a phone number becomes its international form (+48600100200 for "600
 // 100 200", "0048 600-100-200" or "+48 (600) 100 200"), a number without
 // its country code read as one of country (a calling code such as "48";
-// Polish when empty). It is "" only for an empty contact.
+// Polish when empty). It is "" for what is neither.
 func ContactKey(contact, country string) string {
 	c := strings.TrimSpace(contact)
 	if c == "" {
@@ -47,6 +47,9 @@ func ContactKey(contact, country string) string {
 		}
 	}
 	d := strings.TrimPrefix(digits.String(), "00")
+	if d == "" {
+		return ""
+	}
 	return "tel:+" + d[:min(len(d), 32)]
 }
 
@@ -57,11 +60,7 @@ func (r Request) ContactKey() string {
 	if strings.TrimSpace(r.Contact) == "" || len(r.Contact) > 254 {
 		return ""
 	}
-	k := ContactKey(r.Contact, "")
-	if k == "tel:+" {
-		return ""
-	}
-	return k
+	return ContactKey(r.Contact, "")
 }
 
 // LimitError refuses a booking because the contact already has as many

@@ -162,3 +162,11 @@ func (s *Signer) ConfirmPath(office, id string) string {
 
 // URL makes a path of this server absolute, for messages.
 func (s *Signer) URL(path string) string { return s.base + path }
+
+// HolderKey is the key a phone ticket's holder is known by in the office's
+// log (queue.Ticket.Holders): what holds it (kind: "browser", "contact")
+// and its value, on one office day. Keyed under the secret and the day,
+// it names nobody, and keys of different days cannot be matched.
+func (s *Signer) HolderKey(kind, day, value string) string {
+	return hex.EncodeToString(s.mac("holder", kind, day, value))[:32]
+}

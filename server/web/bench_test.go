@@ -116,6 +116,8 @@ func BenchmarkETicketCalledDelay(b *testing.B) {
 	// (about 0.3 s here): it is a warm-up, not counted.
 	for i := range 21 {
 		res := e.do(queue.Issue{Service: "family", Lang: "en", Channel: queue.ChannelPhone, RequestID: fmt.Sprint("bench-", i)})
+		// The example office asks a phone ticket to confirm before it is called.
+		e.do(queue.ConfirmPresence{Ticket: res.Decision.Ticket, Presence: queue.PresenceHere})
 		path := e.links.TicketPath(e.office.ID, res.Decision.Ticket)
 		do(b, ctx, "open the e-ticket", chromedp.Navigate(e.url+path), chromedp.WaitVisible(chromedp.CSS(`#ticket[data-live="1"]`)))
 		observed := make(chan error, 1)

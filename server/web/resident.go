@@ -91,14 +91,22 @@ func (w *Web) takeTicket(rw http.ResponseWriter, r *http.Request) {
 	}
 	res := a.Do(r.Context(), "web:phone", queue.Issue{
 		Service: r.PostFormValue("service"), Lang: lang, Channel: queue.ChannelPhone, RequestID: reqID, Device: "web",
+		Holders: w.holders(rw, r, a),
 	})
 	if res.Err != nil {
 		claim.release()
 		w.renderOffice(rw, r, a, statusOf(res.Err), w.say(lang, a, res.Err), "")
 		return
 	}
+	// A browser asking again for the ticket it has counts like one
+	// taking a ticket: a repeated ask is not free.
 	claim.commit()
-	redirect(rw, r, w.links.TicketPath(a.Office().ID, res.Decision.Ticket))
+	path := w.links.TicketPath(a.Office().ID, res.Decision.Ticket)
+	if res.Decision.Held {
+		// One active phone ticket per browser and matter: the one it has.
+		path += "?already=1"
+	}
+	redirect(rw, r, path)
 }
 
 // explain says why the office refused a clerk, in the page's language;
@@ -269,6 +277,9 @@ func (w *Web) eTicket(rw http.ResponseWriter, r *http.Request) {
 		p.Scripts = []string{"eticket.js"}
 		p.Refresh = 30
 		w.offerPush(p, a, id)
+		if r.URL.Query().Get("already") == "1" {
+			p.Notice = p.T("web.remote.already", "number", d.Ticket.Number)
+		}
 	}
 	w.render(rw, 0, "eticket", p)
 }
@@ -293,6 +304,8 @@ func (w *Web) eTicketEvents(rw http.ResponseWriter, r *http.Request) {
 	}
 	p := w.newPage(rw, r, "")
 	p.Office = a.Office()
+	// The status block may carry the presence form.
+	p.CSRF = w.publicCSRF(rw, r)
 	sw, sub, done, ok := w.openStream(rw, a)
 	if !ok {
 		return
@@ -353,11 +366,20 @@ func (w *Web) eTicketEvents(rw http.ResponseWriter, r *http.Request) {
 
 // rateTicket records the resident's rating of a served ticket.
 func (w *Web) rateTicket(rw http.ResponseWriter, r *http.Request) {
+	w.ticketAction(rw, r, func(id string) queue.Command {
+		return queue.Rate{Ticket: id, Rating: queue.Rating(r.PostFormValue("rating"))}
+	}, "?rated=1")
+}
+
+// ticketAction runs a resident's form on their own e-ticket: the command
+// cmd makes for the ticket, then the e-ticket again (its address and
+// after), or the e-ticket with why the office refused.
+func (w *Web) ticketAction(rw http.ResponseWriter, r *http.Request, cmd func(id string) queue.Command, after string) {
 	a, id, ok := w.ticketOf(rw, r)
 	if !ok || !w.checkPublicCSRF(rw, r) {
 		return
 	}
-	res := a.Do(r.Context(), "web:phone", queue.Rate{Ticket: id, Rating: queue.Rating(r.PostFormValue("rating"))})
+	res := a.Do(r.Context(), "web:phone", cmd(id))
 	if res.Err != nil {
 		lang := w.language(rw, r)
 		p := w.ticketPage(rw, r, a, id)
@@ -365,5 +387,5 @@ func (w *Web) rateTicket(rw http.ResponseWriter, r *http.Request) {
 		w.render(rw, statusOf(res.Err), "eticket", p)
 		return
 	}
-	redirect(rw, r, w.links.TicketPath(a.Office().ID, id)+"?rated=1")
+	redirect(rw, r, w.links.TicketPath(a.Office().ID, id)+after)
 }

@@ -328,13 +328,16 @@ func (w *Web) pickCounter(rw http.ResponseWriter, r *http.Request, st *staffInfo
 
 // consoleData is a counter's panel.
 type consoleData struct {
-	Counter       queue.CounterView
-	Current       *queue.TicketView
-	Waited        time.Duration
-	AtCounter     time.Duration
-	Lines         []consoleLine
-	Queue         []queue.TicketView
-	Parked        []queue.TicketView
+	Counter   queue.CounterView
+	Current   *queue.TicketView
+	Waited    time.Duration
+	AtCounter time.Duration
+	Lines     []consoleLine
+	Queue     []queue.TicketView
+	Parked    []queue.TicketView
+	// Away are phone tickets set aside unconfirmed that this counter
+	// would call once confirmed.
+	Away          []queue.TicketView
 	Services      []queue.Service
 	Counters      []queue.Counter
 	AllowSpecific bool
@@ -400,6 +403,7 @@ func (w *Web) consoleFor(r *http.Request, st *staffInfo) (*actor.Actor, consoleD
 			d.Parked = append(d.Parked, t)
 		}
 	}
+	d.Away = awayFor(v, cfg)
 	return a, d, true
 }
 

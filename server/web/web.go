@@ -140,6 +140,7 @@ func (w *Web) Mount(s *server.Server) {
 	h("GET /e/{office}/{ticket}/{mac}/events", s.Stream(w.eTicketEvents))
 	h("POST /e/{office}/{ticket}/{mac}/rate", w.rateTicket)
 	w.mountPush(h)
+	h("POST /e/{office}/{ticket}/{mac}/presence", w.confirmPresence)
 	h("GET /book/{office}", w.bookPage)
 	h("POST /book/{office}", w.bookPost)
 	h("GET /booking/{office}/{id}/{mac}", w.bookingPage)

@@ -338,8 +338,10 @@ func TestETicketAddressRevealsNothingElse(t *testing.T) {
 	if st != http.StatusOK || !strings.Contains(page, ">A001<") {
 		t.Fatalf("phone ticket: %d\n%s", st, page)
 	}
-	b.get("/o/" + e.office.ID)
-	b.post("/o/"+e.office.ID+"/ticket", url.Values{"service": {"family"}, "nonce": {"n2"}})
+	// Another resident's ticket (one browser holds one per matter).
+	b2 := e.browser()
+	b2.get("/o/" + e.office.ID)
+	b2.post("/o/"+e.office.ID+"/ticket", url.Values{"service": {"family"}, "nonce": {"n2"}})
 	own := e.links.TicketPath(e.office.ID, "2026-11-23-A001")
 	other := e.links.TicketPath(e.office.ID, "2026-11-23-A002")
 	forged := own[:strings.LastIndex(own, "/")] + other[strings.LastIndex(other, "/"):]
@@ -372,6 +374,11 @@ func TestETicketAddressRevealsNothingElse(t *testing.T) {
 	if first := next(); !strings.Contains(first, `"number":"A001"`) || !strings.Contains(first, `"state":"waiting"`) {
 		t.Fatalf("first update %s", first)
 	}
+	// The office asks a phone ticket near the front to confirm; A001 is.
+	e.do(queue.ConfirmPresence{Ticket: "A001", Presence: queue.PresenceHere})
+	if confirmed := next(); !strings.Contains(confirmed, "presence-said") {
+		t.Errorf("update after confirming: %s", confirmed)
+	}
 	e.do(queue.SetCounter{Counter: 1, Status: queue.CounterOpenStatus})
 	e.do(queue.CallNext{Counter: 1})
 	called := next()
@@ -386,6 +393,7 @@ func TestRatingAfterService(t *testing.T) {
 	b := e.browser()
 	b.get("/o/" + e.office.ID + "?lang=en")
 	b.post("/o/"+e.office.ID+"/ticket", url.Values{"service": {"documents"}, "nonce": {"r1"}})
+	e.do(queue.ConfirmPresence{Ticket: "D001", Presence: queue.PresenceOnTheWay})
 	e.do(queue.SetCounter{Counter: 6, Status: queue.CounterOpenStatus})
 	e.do(queue.CallNext{Counter: 6})
 	e.do(queue.Finish{Counter: 6})
