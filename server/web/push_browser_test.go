@@ -57,7 +57,7 @@ type shownNotification struct {
 // worker, it shows the notification the resident sees.
 func TestBrowserPushNotification(t *testing.T) {
 	t.Parallel() // its own server and browser: it runs beside the other browser tests
-	e := newEnv(t)
+	e := pushEnv(t)
 	ctx := newChrome(t)
 	e.clock.Set(monday(e.office, "09:00"))
 	e.do(queue.SetCounter{Counter: 1, Status: queue.CounterOpenStatus})

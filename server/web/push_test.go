@@ -65,8 +65,15 @@ func nextPush(t *testing.T, e *env, what string) (pushservice.Push, push.Message
 // encrypted for the subscription's keys and signed with the server's
 // VAPID key; when the push service says the subscription is gone, the
 // server forgets it.
+// pushEnv is a server whose phone tickets are called without asking the
+// resident "are you near?" first (docs/phone-tickets.md): these tests are
+// about what the phone is told, and each call must reach the ticket.
+func pushEnv(t *testing.T) *env {
+	return newEnvIn(t, t.TempDir(), func(o *queue.Office) { o.Remote.PresenceAhead = 0 })
+}
+
 func TestPushTellsTheTicketsMoments(t *testing.T) {
-	e := newEnv(t)
+	e := pushEnv(t)
 	e.clock.Set(monday(e.office, "09:00"))
 	e.do(queue.SetCounter{Counter: 1, Status: queue.CounterOpenStatus})
 	for range 5 {
@@ -173,7 +180,7 @@ func TestPushTellsTheTicketsMoments(t *testing.T) {
 // push gets through and the office allows SMS, the outbox is handed the
 // call instead; what the office's retention allows is purged.
 func TestPushEndsWithTheTicketAndFallsBackToSMS(t *testing.T) {
-	e := newEnv(t)
+	e := pushEnv(t)
 	// Set before any event reaches the pusher; no "ahead" in this test.
 	e.office.Push.SMSFallback, e.office.Push.NotifyWhenAhead = true, 0
 	e.clock.Set(monday(e.office, "09:00"))
