@@ -19,6 +19,9 @@ type Config struct {
 	Server  Server
 	Backup  Backup
 	Offices []*queue.Office
+	// Messages is how residents are sent e-mail and SMS; its zero value
+	// (no [messages]) sends nothing.
+	Messages Messages
 }
 
 // Backup is when and where the server copies its data files by itself:
@@ -48,7 +51,8 @@ type file struct {
 		Keep *int   `toml:"keep"`
 		At   string `toml:"at"`
 	} `toml:"backup"`
-	Office []officeFile `toml:"office"`
+	Messages messagesFile `toml:"messages"`
+	Office   []officeFile `toml:"office"`
 }
 
 type officeFile struct {
@@ -62,6 +66,9 @@ type officeFile struct {
 	AllowCallSpecific      bool                `toml:"allow_call_specific"`
 	AnnounceTicketLanguage bool                `toml:"announce_ticket_language"`
 	TargetWaitMinutes      int                 `toml:"target_wait_minutes"`
+	// Address and MapURL are where the office is, for residents' messages.
+	Address string `toml:"address"`
+	MapURL  string `toml:"map_url"`
 	Hours                  map[string][]string `toml:"hours"`
 	Exception              []struct {
 		Date string `toml:"date"`
@@ -90,6 +97,8 @@ type officeFile struct {
 		CutoffMinutes  int               `toml:"cutoff_minutes"`
 		Bookable       bool              `toml:"bookable"`
 		ServiceMinutes float64           `toml:"service_minutes"`
+		// Bring is what to bring to a visit, per language, for messages.
+		Bring map[string]string `toml:"bring"`
 	} `toml:"service"`
 	Counter []struct {
 		Number   int                `toml:"number"`
@@ -174,6 +183,7 @@ func Parse(name string, data []byte) (*Config, error) {
 			cfg.Backup.At = time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute
 		}
 	}
+	cfg.Messages, errs = parseMessages(name, f, idx, errs)
 	if len(f.Office) == 0 {
 		errs = append(errs, Error{File: name, Message: "no [[office]] defined"})
 	}
