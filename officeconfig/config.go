@@ -56,21 +56,21 @@ type file struct {
 }
 
 type officeFile struct {
-	ID                     string              `toml:"id"`
-	Name                   string              `toml:"name"`
-	TimeZone               string              `toml:"time_zone"`
-	Languages              []string            `toml:"languages"`
-	Footer                 string              `toml:"footer"`
-	CounterWord            string              `toml:"counter_word"`
-	RecallLimit            *int                `toml:"recall_limit"`
-	AllowCallSpecific      bool                `toml:"allow_call_specific"`
-	AnnounceTicketLanguage bool                `toml:"announce_ticket_language"`
-	TargetWaitMinutes      int                 `toml:"target_wait_minutes"`
+	ID                     string   `toml:"id"`
+	Name                   string   `toml:"name"`
+	TimeZone               string   `toml:"time_zone"`
+	Languages              []string `toml:"languages"`
+	Footer                 string   `toml:"footer"`
+	CounterWord            string   `toml:"counter_word"`
+	RecallLimit            *int     `toml:"recall_limit"`
+	AllowCallSpecific      bool     `toml:"allow_call_specific"`
+	AnnounceTicketLanguage bool     `toml:"announce_ticket_language"`
+	TargetWaitMinutes      int      `toml:"target_wait_minutes"`
 	// Address and MapURL are where the office is, for residents' messages.
-	Address string `toml:"address"`
-	MapURL  string `toml:"map_url"`
-	Hours                  map[string][]string `toml:"hours"`
-	Exception              []struct {
+	Address   string              `toml:"address"`
+	MapURL    string              `toml:"map_url"`
+	Hours     map[string][]string `toml:"hours"`
+	Exception []struct {
 		Date string `toml:"date"`
 		// Name is the day's name; Names gives it per language
 		// (names = {pl = "...", en = "..."}), and either may be left out.
