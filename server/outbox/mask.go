@@ -27,6 +27,9 @@ func MaskContact(contact string) string {
 			digits = append(digits, r)
 		}
 	}
+	if strings.HasPrefix(strings.TrimSpace(contact), "00") && len(digits) > 2 {
+		digits = digits[2:]
+	}
 	if len(digits) < 6 {
 		return "***"
 	}
