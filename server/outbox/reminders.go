@@ -44,7 +44,9 @@ func ReminderKey(office, id string, slot time.Time) string {
 // moment is the reminder time on the office-local day of t.
 func (r *Reminders) moment(t time.Time, loc *time.Location) time.Time {
 	lt := t.In(loc)
-	return time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, loc).Add(r.At)
+	// By the clock on the wall: on the days the clocks change, midnight
+	// plus 16 hours is not 16:00.
+	return time.Date(lt.Year(), lt.Month(), lt.Day(), int(r.At/time.Hour), int(r.At%time.Hour/time.Minute), 0, 0, loc)
 }
 
 // RemindDue sends the reminders due at now: in each office where the
@@ -132,14 +134,15 @@ func (r *Reminders) Run(ctx context.Context) {
 	}
 	for {
 		now := clock()
-		if n, err := r.RemindDue(ctx, now); err != nil {
+		n, err := r.RemindDue(ctx, now)
+		if err != nil {
 			r.Log.Error("sending reminders", "err", err)
 		} else if n > 0 {
 			r.Log.Info("reminders of tomorrow's visits handed to the outbox", "bookings", n)
 		}
-		wait := time.Until(time.Now().Add(r.next(now).Sub(now)))
-		if wait <= 0 {
-			wait = time.Minute
+		wait := r.next(now).Sub(now)
+		if err != nil {
+			wait = min(wait, 10*time.Minute)
 		}
 		t := time.NewTimer(wait)
 		select {
