@@ -95,6 +95,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := checkSideFiles(*dataDir); err != nil {
 		return err
 	}
+	messages, err := openMessages(*dataDir, *publicURL, cfg, clock, logger)
+	if err != nil {
+		return err
+	}
+	if messages != nil {
+		defer messages.Close()
+		// messages is the notice.Sender the booking desk and the e-ticket
+		// hand their notices to; the admins' page lists it.
+		wp.outbox = messages
+	}
 	srv := server.New(server.Config{
 		Offices: actors, Tokens: tokens, Clock: clock, Logger: logger,
 		Booking: wp.desk, Links: wp.links,
@@ -117,6 +127,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); wp.desk.RunPurge(actorCtx, *purgeEvery) }()
+	if messages != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reminders(messages, wp, wp.links, cfg, actors, clock, logger).Run(actorCtx)
+		}()
+	}
 	httpSrv := srv.HTTPServer()
 	go func() {
 		<-ctx.Done()

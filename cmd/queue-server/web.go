@@ -27,6 +27,9 @@ type webParts struct {
 	links  *links.Signer
 	clerks *store.ClerkStore
 	secure bool
+	// outbox is the message outbox for the admins' page; nil when
+	// [messages] is not configured.
+	outbox web.Outbox
 }
 
 // openWeb opens the web stores in dataDir. publicURL is where residents'
@@ -62,7 +65,7 @@ func (wp *webParts) mount(srv *server.Server, logs map[string]*store.OfficeLog, 
 	}
 	w, err := web.New(web.Config{
 		Server: srv, Booking: wp.desk, DB: wp.db, Clerks: wp.clerks, Tokens: tokens,
-		Logs: scanners, Clock: clock, Logger: logger, SecureCookies: wp.secure,
+		Logs: scanners, Clock: clock, Logger: logger, SecureCookies: wp.secure, Outbox: wp.outbox,
 	})
 	if err != nil {
 		return err

@@ -109,7 +109,8 @@ type Options struct {
 	PurgeEvery time.Duration
 }
 
-// Outbox stores notices and delivers them.
+// Outbox stores notices and delivers them: it is the server's
+// notice.Sender.
 type Outbox struct {
 	opts Options
 	db   *bolt.DB
@@ -120,6 +121,8 @@ type Outbox struct {
 	stop context.CancelFunc
 	done sync.WaitGroup
 }
+
+var _ notice.Sender = (*Outbox)(nil)
 
 var (
 	bucketMessages = []byte("messages")
