@@ -110,12 +110,18 @@ func (s *SMSAPI) Deliver(ctx context.Context, n notice.Notice) error {
 	if err != nil {
 		return fmt.Errorf("SMSAPI: reading the answer: %w", err)
 	}
+	return smsapiResult(resp.StatusCode, body)
+}
+
+// smsapiResult reads SMSAPI's answer: nil if the message was accepted,
+// else why not, Permanent unless retrying may help.
+func smsapiResult(status int, body []byte) error {
 	var a smsapiAnswer
 	if err := json.Unmarshal(body, &a); err != nil {
-		if resp.StatusCode >= 500 {
-			return fmt.Errorf("SMSAPI: HTTP %d", resp.StatusCode)
+		if status >= 500 {
+			return fmt.Errorf("SMSAPI: HTTP %d", status)
 		}
-		return fmt.Errorf("SMSAPI: HTTP %d, an answer that is not its JSON: %w", resp.StatusCode, err)
+		return fmt.Errorf("SMSAPI: HTTP %d, an answer that is not its JSON: %w", status, err)
 	}
 	if a.Error != 0 {
 		err := fmt.Errorf("SMSAPI error %d: %s", a.Error, a.Message)
@@ -124,8 +130,8 @@ func (s *SMSAPI) Deliver(ctx context.Context, n notice.Notice) error {
 		}
 		return Permanent(err)
 	}
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("SMSAPI: HTTP %d", resp.StatusCode)
+	if status/100 != 2 {
+		return fmt.Errorf("SMSAPI: HTTP %d", status)
 	}
 	if a.Count < 1 || len(a.List) == 0 {
 		return errors.New("SMSAPI: the answer lists no message sent")

@@ -277,3 +277,36 @@ func FuzzPhoneNumber(f *testing.F) {
 		}
 	})
 }
+
+func TestSMSAPIAnswers(t *testing.T) {
+	for _, tt := range []struct {
+		status    int
+		body      string
+		ok, retry bool
+	}{
+		{200, `{"count":1,"list":[{"id":"6F1","points":0.16,"number":"48500600123","status":"QUEUE","error":null}]}`, true, false},
+		{200, `{"error":13,"message":"No correct phone numbers"}`, false, false},
+		{401, `{"error":101,"message":"Authorization failed"}`, false, false},
+		{200, `{"error":103,"message":"Not enough points"}`, false, true},
+		{500, `{"error":666,"message":"Internal error"}`, false, true},
+		{502, `<html>Bad gateway</html>`, false, true},
+		{200, `{"count":0,"list":[]}`, false, true},
+		{200, `{"count":1,"list":[{"id":"x","error":13}]}`, false, false},
+	} {
+		err := smsapiResult(tt.status, []byte(tt.body))
+		if (err == nil) != tt.ok || (err != nil && IsPermanent(err) == tt.retry) {
+			t.Errorf("%d %s: %v (permanent %v), want ok=%v retry=%v", tt.status, tt.body, err, IsPermanent(err), tt.ok, tt.retry)
+		}
+	}
+}
+
+func FuzzSMSAPIAnswer(f *testing.F) {
+	f.Add(200, []byte(`{"count":1,"list":[{"id":"6F1","status":"QUEUE","error":null}]}`))
+	f.Add(401, []byte(`{"error":101,"message":"Authorization failed"}`))
+	f.Add(200, []byte(`{"count":1,"list":[{"error":13}]}`))
+	f.Fuzz(func(t *testing.T, status int, body []byte) {
+		if err := smsapiResult(status, body); err == nil && status/100 != 2 {
+			t.Errorf("HTTP %d taken as sent", status)
+		}
+	})
+}
