@@ -117,7 +117,6 @@ type Outbox struct {
 	// wake tells each channel's worker to look again (a new message, a
 	// retry asked for); one slot, so a burst wakes it once.
 	wake map[Channel]chan struct{}
-	mu   sync.Mutex
 	stop context.CancelFunc
 	done sync.WaitGroup
 }
