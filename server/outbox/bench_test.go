@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/numerek/numerek/internal/smtpsink"
 )
 
 // BenchmarkConfirmationEmail is a booking's confirmation from Send (the
@@ -13,10 +15,9 @@ import (
 // stored durably in the outbox file, composed (QR code, calendar entry)
 // and handed over by go-mail. The bound is p99 < 2 s.
 func BenchmarkConfirmationEmail(b *testing.B) {
-	sink := startSMTP(b, "127.0.0.1:0", nil)
 	arrived := make(chan time.Time, 1)
-	sink.onData = func(r received) { arrived <- r.At }
-	ob := openTest(b, b.TempDir(), Options{Email: NewMailer(emailConfig(sink.port(b)), testComposer())})
+	sink := smtpsink.Start(b, "127.0.0.1:0", smtpsink.Options{OnData: func(m smtpsink.Message) { arrived <- m.At }})
+	ob := openTest(b, b.TempDir(), Options{Email: NewMailer(emailConfig(sink.Port()), testComposer())})
 	defer ob.Close()
 	var delays []time.Duration
 	i := 0

@@ -8,6 +8,7 @@ import (
 
 	ics "github.com/arran4/golang-ical"
 
+	"github.com/numerek/numerek/internal/smtpsink"
 	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/officeconfig"
 	"github.com/numerek/numerek/server/notice"
@@ -38,17 +39,17 @@ func TestBookedEmailInTheResidentsLanguage(t *testing.T) {
 		{"ru", "Ваш визит понедельник 30.11.2026 в 10:30: код K7M2-X9P4", "понедельник 30.11.2026, 10:30", testBring["ru"], "Отменить или изменить визит"},
 		{"uk", "Ваш візит понеділок 30.11.2026 о 10:30: код K7M2-X9P4", "понеділок 30.11.2026, 10:30", testBring["uk"], "Скасувати або змінити візит"},
 	}
-	sink := startSMTP(t, "127.0.0.1:0", nil)
-	ob := openTest(t, t.TempDir(), Options{Email: NewMailer(emailConfig(sink.port(t)), testComposer())})
+	sink := smtpsink.Start(t, "127.0.0.1:0", smtpsink.Options{})
+	ob := openTest(t, t.TempDir(), Options{Email: NewMailer(emailConfig(sink.Port()), testComposer())})
 	defer ob.Close()
 	for _, tt := range tests {
 		if err := ob.Send(context.Background(), bookedNotice(tt.lang, "jan.kowalski@example.pl")); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitfor.Until(t, "five e-mails at the SMTP server", 10*time.Second, func() bool { return len(sink.messages()) == len(tests) })
+	waitfor.Until(t, "five e-mails at the SMTP server", 10*time.Second, func() bool { return len(sink.Messages()) == len(tests) })
 	byLang := map[string]parsedMail{}
-	for _, r := range sink.messages() {
+	for _, r := range sink.Messages() {
 		if len(r.To) != 1 || r.To[0] != "jan.kowalski@example.pl" || r.From != "kolejka@example.pl" {
 			t.Errorf("envelope from %q to %q", r.From, r.To)
 		}
@@ -131,16 +132,16 @@ func checkCalendarEvent(t *testing.T, cal *ics.Calendar, method ics.Method, star
 // When the office cancels, the e-mail says why, offers to book again,
 // and its calendar entry cancels the one sent before (same UID).
 func TestCancelledByOfficeCancelsTheCalendarEntry(t *testing.T) {
-	sink := startSMTP(t, "127.0.0.1:0", nil)
-	ob := openTest(t, t.TempDir(), Options{Email: NewMailer(emailConfig(sink.port(t)), testComposer())})
+	sink := smtpsink.Start(t, "127.0.0.1:0", smtpsink.Options{})
+	ob := openTest(t, t.TempDir(), Options{Email: NewMailer(emailConfig(sink.Port()), testComposer())})
 	defer ob.Close()
 	n := bookedNotice("en", "jan@example.pl")
 	n.Kind, n.Reason, n.Key = notice.CancelledByOffice, "The office is closed for a staff training.", "office-cancel/K7M2X9P4"
 	if err := ob.Send(context.Background(), n); err != nil {
 		t.Fatal(err)
 	}
-	waitfor.Until(t, "the e-mail", 10*time.Second, func() bool { return len(sink.messages()) == 1 })
-	pm := parseMail(t, sink.messages()[0].Data)
+	waitfor.Until(t, "the e-mail", 10*time.Second, func() bool { return len(sink.Messages()) == 1 })
+	pm := parseMail(t, sink.Messages()[0].Data)
 	if pm.Subject != "The office has cancelled your visit on Monday 30 Nov 2026" {
 		t.Errorf("subject %q", pm.Subject)
 	}
@@ -161,17 +162,16 @@ func TestCancelledByOfficeCancelsTheCalendarEntry(t *testing.T) {
 // Through STARTTLS with a login, as an office's mail server wants it.
 func TestEmailOverSTARTTLSWithLogin(t *testing.T) {
 	serverTLS, clientTLS := selfSigned(t)
-	sink := startSMTP(t, "127.0.0.1:0", serverTLS)
-	sink.user, sink.pass = "kolejka", "s3cret-password"
-	cfg := emailConfig(sink.port(t))
+	sink := smtpsink.Start(t, "127.0.0.1:0", smtpsink.Options{TLS: serverTLS, User: "kolejka", Password: "s3cret-password"})
+	cfg := emailConfig(sink.Port())
 	cfg.TLS, cfg.Username, cfg.Password = officeconfig.TLSStartTLS, "kolejka", "s3cret-password"
 	m := NewMailer(cfg, testComposer())
 	m.TLSConfig = clientTLS
 	if err := m.Deliver(context.Background(), bookedNotice("pl", "jan@example.pl")); err != nil {
 		t.Fatal(err)
 	}
-	if len(sink.messages()) != 1 {
-		t.Fatalf("%d messages arrived", len(sink.messages()))
+	if len(sink.Messages()) != 1 {
+		t.Fatalf("%d messages arrived", len(sink.Messages()))
 	}
 	cfg.Password = "wrong"
 	m = NewMailer(cfg, testComposer())

@@ -9,7 +9,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
-	"errors"
 	"image/png"
 	"io"
 	"log/slog"
@@ -20,15 +19,12 @@ import (
 	"net"
 	"net/mail"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	ics "github.com/arran4/golang-ical"
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 	"github.com/makiuchi-d/gozxing"
 	qrreader "github.com/makiuchi-d/gozxing/qrcode"
 
@@ -36,126 +32,6 @@ import (
 	"github.com/numerek/numerek/officeconfig"
 	"github.com/numerek/numerek/queue"
 )
-
-// received is one message the test's SMTP server took.
-type received struct {
-	From string
-	To   []string
-	Data []byte
-	At   time.Time
-}
-
-// smtpSink is a real SMTP server (emersion/go-smtp) on loopback that
-// keeps what it is sent. Refuse, when set, is the error RCPT answers.
-type smtpSink struct {
-	srv  *smtp.Server
-	addr string
-	mu   sync.Mutex
-	got  []received
-	// refuse is answered to RCPT while set.
-	refuse *smtp.SMTPError
-	// user and pass, when set, are required (AUTH PLAIN).
-	user, pass string
-	// onData is called as each message's data has been read.
-	onData func(received)
-}
-
-type sinkSession struct {
-	s      *smtpSink
-	msg    received
-	authed bool
-}
-
-func (ss *sinkSession) AuthMechanisms() []string { return []string{sasl.Plain} }
-func (ss *sinkSession) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, user, pass string) error {
-		if user != ss.s.user || pass != ss.s.pass {
-			return errors.New("invalid credentials")
-		}
-		ss.authed = true
-		return nil
-	}), nil
-}
-
-func (ss *sinkSession) Mail(from string, _ *smtp.MailOptions) error {
-	if ss.s.user != "" && !ss.authed {
-		return smtp.ErrAuthRequired
-	}
-	ss.msg.From = from
-	return nil
-}
-
-func (ss *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	ss.s.mu.Lock()
-	refuse := ss.s.refuse
-	ss.s.mu.Unlock()
-	if refuse != nil {
-		return refuse
-	}
-	ss.msg.To = append(ss.msg.To, to)
-	return nil
-}
-
-func (ss *sinkSession) Data(r io.Reader) error {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	ss.msg.Data, ss.msg.At = data, time.Now()
-	ss.s.mu.Lock()
-	ss.s.got = append(ss.s.got, ss.msg)
-	on := ss.s.onData
-	ss.s.mu.Unlock()
-	if on != nil {
-		on(ss.msg)
-	}
-	ss.msg = received{}
-	return nil
-}
-
-func (ss *sinkSession) Reset()        { ss.msg = received{} }
-func (ss *sinkSession) Logout() error { return nil }
-
-// startSMTP starts a sink on addr ("127.0.0.1:0" for any port); with
-// tlsCfg it offers STARTTLS.
-func startSMTP(t testing.TB, addr string, tlsCfg *tls.Config) *smtpSink {
-	t.Helper()
-	s := &smtpSink{}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &sinkSession{s: s}, nil }))
-	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = tlsCfg == nil
-	srv.TLSConfig = tlsCfg
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatalf("listening for SMTP: %v", err)
-	}
-	s.srv, s.addr = srv, ln.Addr().String()
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return s
-}
-
-func (s *smtpSink) port(t testing.TB) int {
-	_, p, _ := net.SplitHostPort(s.addr)
-	n, err := strconv.Atoi(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-func (s *smtpSink) messages() []received {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]received(nil), s.got...)
-}
-
-func (s *smtpSink) setRefuse(e *smtp.SMTPError) {
-	s.mu.Lock()
-	s.refuse = e
-	s.mu.Unlock()
-}
 
 // freePort is a loopback port nothing listens on (yet).
 func freePort(t testing.TB) int {

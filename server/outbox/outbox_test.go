@@ -9,6 +9,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/numerek/numerek/internal/smtpsink"
 	"github.com/numerek/numerek/internal/testclock"
 	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/server/notice"
@@ -45,8 +46,8 @@ func TestSMTPDownThenUp(t *testing.T) {
 		es, _ := ob.Recent(1, all)
 		return len(es) == 1 && es[0].Attempts >= 2 && es[0].State == Pending && es[0].LastError != ""
 	})
-	sink := startSMTP(t, fmt.Sprintf("127.0.0.1:%d", port), nil)
-	waitfor.Until(t, "the e-mail delivered once the server is up", 5*time.Second, func() bool { return len(sink.messages()) == 1 })
+	sink := smtpsink.Start(t, fmt.Sprintf("127.0.0.1:%d", port), smtpsink.Options{})
+	waitfor.Until(t, "the e-mail delivered once the server is up", 5*time.Second, func() bool { return len(sink.Messages()) == 1 })
 	waitfor.Until(t, "the message marked sent", 5*time.Second, func() bool { return entryOf(t, ob).State == Sent })
 }
 
@@ -69,10 +70,10 @@ func TestRestartResumesPendingMessages(t *testing.T) {
 	if err := ob.Close(); err != nil {
 		t.Fatal(err)
 	}
-	sink := startSMTP(t, fmt.Sprintf("127.0.0.1:%d", port), nil)
+	sink := smtpsink.Start(t, fmt.Sprintf("127.0.0.1:%d", port), smtpsink.Options{})
 	ob = openTest(t, dir, opts)
 	defer ob.Close()
-	waitfor.Until(t, "both e-mails delivered after the restart", 5*time.Second, func() bool { return len(sink.messages()) == 2 })
+	waitfor.Until(t, "both e-mails delivered after the restart", 5*time.Second, func() bool { return len(sink.Messages()) == 2 })
 	// And a notice sent before the restart is not sent again.
 	if err := ob.Send(context.Background(), bookedNotice("pl", "jan@example.pl")); err != nil {
 		t.Fatal(err)
@@ -86,8 +87,8 @@ func TestRestartResumesPendingMessages(t *testing.T) {
 // The same key twice (a desk that retries, a reminder scheduler that runs
 // twice) is one message.
 func TestSameKeyIsSentOnce(t *testing.T) {
-	sink := startSMTP(t, "127.0.0.1:0", nil)
-	ob := openTest(t, t.TempDir(), Options{Email: NewMailer(emailConfig(sink.port(t)), testComposer())})
+	sink := smtpsink.Start(t, "127.0.0.1:0", smtpsink.Options{})
+	ob := openTest(t, t.TempDir(), Options{Email: NewMailer(emailConfig(sink.Port()), testComposer())})
 	defer ob.Close()
 	n := bookedNotice("en", "jan@example.pl")
 	for range 3 {
@@ -100,12 +101,12 @@ func TestSameKeyIsSentOnce(t *testing.T) {
 	if err := ob.Send(context.Background(), other); err != nil {
 		t.Fatal(err)
 	}
-	waitfor.Until(t, "two e-mails", 5*time.Second, func() bool { return len(sink.messages()) >= 2 })
+	waitfor.Until(t, "two e-mails", 5*time.Second, func() bool { return len(sink.Messages()) >= 2 })
 	waitfor.Until(t, "both marked sent", 5*time.Second, func() bool {
 		es, _ := ob.Recent(10, all)
 		return len(es) == 2 && es[0].State == Sent && es[1].State == Sent
 	})
-	if got := len(sink.messages()); got != 2 {
+	if got := len(sink.Messages()); got != 2 {
 		t.Errorf("%d e-mails for two keys", got)
 	}
 }
@@ -114,10 +115,10 @@ func TestSameKeyIsSentOnce(t *testing.T) {
 // once, shown to the staff with the contact masked and the server's
 // reason scrubbed of it, and "retry now" sends it once the server takes it.
 func TestRefusedMessageIsFailedShownAndRetried(t *testing.T) {
-	sink := startSMTP(t, "127.0.0.1:0", nil)
-	sink.setRefuse(&smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<jan.kowalski@example.pl>: mailbox unavailable"})
+	sink := smtpsink.Start(t, "127.0.0.1:0", smtpsink.Options{})
+	sink.Refuse(&smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<jan.kowalski@example.pl>: mailbox unavailable"})
 	logs := &testLog{}
-	ob := openTest(t, t.TempDir(), Options{Email: NewMailer(emailConfig(sink.port(t)), testComposer()), Log: logs.logger()})
+	ob := openTest(t, t.TempDir(), Options{Email: NewMailer(emailConfig(sink.Port()), testComposer()), Log: logs.logger()})
 	defer ob.Close()
 	if err := ob.Send(context.Background(), bookedNotice("pl", "jan.kowalski@example.pl")); err != nil {
 		t.Fatal(err)
@@ -133,7 +134,7 @@ func TestRefusedMessageIsFailedShownAndRetried(t *testing.T) {
 	if !strings.Contains(e.LastError, "550") || !strings.Contains(e.LastError, "j***@e***.pl") || strings.Contains(e.LastError, "kowalski") {
 		t.Errorf("last error %q: want the server's reason with the address masked", e.LastError)
 	}
-	sink.setRefuse(nil)
+	sink.Refuse(nil)
 	if err := ob.Retry(e.ID, func(o string) bool { return o == "other-office" }); err == nil {
 		t.Error("an admin of another office retried the message")
 	}
@@ -177,9 +178,9 @@ func TestBackoffDoublesUpToItsCap(t *testing.T) {
 // A phone number with no SMS gateway configured is kept and shown as
 // "no channel", not dropped.
 func TestNoChannelIsVisible(t *testing.T) {
-	sink := startSMTP(t, "127.0.0.1:0", nil)
+	sink := smtpsink.Start(t, "127.0.0.1:0", smtpsink.Options{})
 	logs := &testLog{}
-	ob := openTest(t, t.TempDir(), Options{Email: NewMailer(emailConfig(sink.port(t)), testComposer()), Log: logs.logger()})
+	ob := openTest(t, t.TempDir(), Options{Email: NewMailer(emailConfig(sink.Port()), testComposer()), Log: logs.logger()})
 	defer ob.Close()
 	if err := ob.Send(context.Background(), bookedNotice("pl", "+48 500 600 123")); err != nil {
 		t.Fatal(err)
@@ -198,9 +199,9 @@ func TestNoChannelIsVisible(t *testing.T) {
 // ones after the office's retention past the visit.
 func TestPurge(t *testing.T) {
 	clock := testclock.New(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
-	sink := startSMTP(t, "127.0.0.1:0", nil)
+	sink := smtpsink.Start(t, "127.0.0.1:0", smtpsink.Options{})
 	ob := openTest(t, t.TempDir(), Options{
-		Email: NewMailer(emailConfig(sink.port(t)), testComposer()), Clock: clock.Now,
+		Email: NewMailer(emailConfig(sink.Port()), testComposer()), Clock: clock.Now,
 		KeepSent: 48 * time.Hour, Retention: func(string) time.Duration { return 30 * 24 * time.Hour },
 	})
 	defer ob.Close()

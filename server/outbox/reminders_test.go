@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/numerek/numerek/internal/smtpsink"
 	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/links"
@@ -40,8 +41,8 @@ func TestRemindersTheDayBefore(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sink := startSMTP(t, "127.0.0.1:0", nil)
-	opts := Options{Email: NewMailer(emailConfig(sink.port(t)), testComposer())}
+	sink := smtpsink.Start(t, "127.0.0.1:0", smtpsink.Options{})
+	opts := Options{Email: NewMailer(emailConfig(sink.Port()), testComposer())}
 	ob := openTest(t, dir, opts)
 	signer := links.New([]byte("test-key"), "https://kolejka.example.pl")
 	r := &Reminders{
@@ -71,7 +72,7 @@ func TestRemindersTheDayBefore(t *testing.T) {
 		es, _ := ob.Recent(10, all)
 		return len(es) == 2 && es[0].State == Sent && es[1].State == Sent
 	})
-	msgs := sink.messages()
+	msgs := sink.Messages()
 	if len(msgs) != 2 {
 		t.Fatalf("%d reminders sent, want 2 (once each, across runs and a restart)", len(msgs))
 	}
