@@ -128,8 +128,8 @@ func parseMessages(name string, f file, idx lineIndex, errs Errors) (Messages, E
 		m.GiveUpAfter = time.Duration(*h) * time.Hour
 	}
 	if h := mf.KeepSentHours; h != nil {
-		if *h < 0 {
-			add("messages.keep_sent_hours", "%d: cannot be negative", *h)
+		if *h < 1 {
+			add("messages.keep_sent_hours", "%d: keep a sent message at least 1 hour", *h)
 		}
 		m.KeepSent = time.Duration(*h) * time.Hour
 	}

@@ -290,16 +290,18 @@ func (o *Outbox) poke(ch Channel) {
 }
 
 // purgeAt is when a record goes: KeepSent after delivery, else the
-// office's retention after the visit (or after the record was made).
+// office's retention after the visit (or after the last run of attempts
+// began), but never before it has been retried and shown for a while.
 func (o *Outbox) purgeAt(r record) time.Time {
 	if r.State == Sent {
 		return r.Updated.Add(o.opts.KeepSent)
 	}
-	from := r.Created
+	from := r.Since
 	if r.Notice.Slot.After(from) {
 		from = r.Notice.Slot
 	}
-	return from.Add(o.opts.Retention(r.Notice.Office))
+	keep := max(o.opts.Retention(r.Notice.Office), o.opts.GiveUpAfter+o.opts.KeepSent)
+	return from.Add(keep)
 }
 
 // work delivers one channel's due messages, oldest first, and sleeps

@@ -306,3 +306,28 @@ func TestSendDoesNotWaitForDelivery(t *testing.T) {
 type delivererFunc func(context.Context, notice.Notice) error
 
 func (f delivererFunc) Deliver(ctx context.Context, n notice.Notice) error { return f(ctx, n) }
+
+// An office that keeps no booking data still sees a message that could
+// not be sent for a while: it is not purged before it has been retried
+// and shown (GiveUpAfter + KeepSent).
+func TestUndeliveredMessagesOutliveAZeroRetention(t *testing.T) {
+	clock := testclock.New(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	ob := openTest(t, t.TempDir(), Options{Clock: clock.Now, Retention: func(string) time.Duration { return 0 }})
+	defer ob.Close()
+	n := notice.Notice{Kind: notice.Called, Office: "ums", Lang: "pl", Contact: "+48500600123", Ticket: "A1", Counter: 3, Key: "called/A1"}
+	if err := ob.Send(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		after time.Duration
+		left  int
+	}{{time.Hour, 1}, {71 * time.Hour, 1}, {73 * time.Hour, 0}} {
+		clock.Set(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC).Add(tt.after))
+		if _, err := ob.Purge(); err != nil {
+			t.Fatal(err)
+		}
+		if es, _ := ob.Recent(5, all); len(es) != tt.left {
+			t.Errorf("after %v: %d messages, want %d", tt.after, len(es), tt.left)
+		}
+	}
+}
