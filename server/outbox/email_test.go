@@ -212,3 +212,28 @@ func TestShortKindsByEmail(t *testing.T) {
 		}
 	}
 }
+
+// Every kind's e-mail in every language is whole: no message id, no
+// placeholder left, a subject and a body.
+func TestEveryKindInEveryLanguage(t *testing.T) {
+	c := testComposer()
+	for _, lang := range []string{"pl", "en", "lt", "ru", "uk"} {
+		for _, kind := range []notice.Kind{notice.ConfirmContact, notice.Booked, notice.Rescheduled, notice.Cancelled,
+			notice.CancelledByOffice, notice.Reminder, notice.Called, notice.Recalled, notice.Ahead} {
+			n := bookedNotice(lang, "jan@example.pl")
+			n.Kind, n.Code, n.Ticket, n.Counter, n.Ahead, n.Reason = kind, "482913", "A012", 3, 2, "awaria"
+			m, err := c.Mail(n)
+			if err != nil {
+				t.Fatalf("%s %s: %v", lang, kind, err)
+			}
+			for _, part := range []string{m.Subject, m.Text, m.HTML} {
+				if strings.Contains(part, "msg.") || strings.Contains(part, "web.") || strings.Contains(part, "weekday.") || strings.Contains(part, "{") {
+					t.Errorf("%s %s: an id or placeholder is left:\n%s", lang, kind, part)
+				}
+			}
+			if m.Subject == "" || len(m.Text) < 40 {
+				t.Errorf("%s %s: subject %q, text %q", lang, kind, m.Subject, m.Text)
+			}
+		}
+	}
+}
