@@ -132,6 +132,9 @@ func (r *Reminders) Run(ctx context.Context) {
 	if clock == nil {
 		clock = time.Now
 	}
+	if r.Log == nil {
+		r.Log = slog.New(slog.DiscardHandler)
+	}
 	for {
 		now := clock()
 		n, err := r.RemindDue(ctx, now)
