@@ -321,8 +321,9 @@ func (c *Composer) calendar(n notice.Notice) ([]byte, string, error) {
 	cal.SetMethod(method)
 	e := cal.AddEvent(n.Booking + "@" + c.host())
 	e.SetDtStampTime(now)
-	// Each message about a visit supersedes the one before.
-	e.SetSequence(int(now.Unix() / 60))
+	// Each message about a visit supersedes the one before: seconds since
+	// 2026 grow with every message and fit iCalendar's integer for decades.
+	e.SetSequence(int(now.Unix() - sequenceEpoch))
 	length := o.Booking.SlotLength
 	if length <= 0 {
 		length = 15 * time.Minute
@@ -350,6 +351,9 @@ func (c *Composer) calendar(n notice.Notice) ([]byte, string, error) {
 	}
 	return buf.Bytes(), string(method), nil
 }
+
+// sequenceEpoch is 2026-01-01 UTC, where calendar SEQUENCE numbers start.
+const sequenceEpoch = 1767225600
 
 func (c *Composer) host() string {
 	if u, err := url.Parse(c.PublicURL); err == nil && u.Hostname() != "" {

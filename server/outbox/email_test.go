@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	ics "github.com/arran4/golang-ical"
 
 	"github.com/numerek/numerek/internal/smtpsink"
+	"github.com/numerek/numerek/internal/testclock"
 	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/officeconfig"
 	"github.com/numerek/numerek/server/notice"
@@ -235,5 +237,46 @@ func TestEveryKindInEveryLanguage(t *testing.T) {
 				t.Errorf("%s %s: subject %q, text %q", lang, kind, m.Subject, m.Text)
 			}
 		}
+	}
+}
+
+// A moved visit's calendar entry has the booking's UID and a higher
+// SEQUENCE than the first, so the resident's calendar moves the visit
+// rather than adding a second one.
+func TestRescheduledReplacesTheCalendarEntry(t *testing.T) {
+	clock := testclock.New(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	c := testComposer()
+	c.Clock = clock.Now
+	first, err := c.Mail(bookedNotice("pl", "jan@example.pl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(clock.Now().Add(time.Second))
+	moved := bookedNotice("pl", "jan@example.pl")
+	moved.Kind, moved.Slot = notice.Rescheduled, visit.Add(24*time.Hour)
+	second, err := c.Mail(moved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq := func(data []byte) (string, int) {
+		e := parseICS(t, data).Events()[0]
+		p := e.GetProperty(ics.ComponentPropertySequence)
+		if p == nil {
+			t.Fatal("no SEQUENCE")
+		}
+		n, err := strconv.Atoi(p.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.Id(), n
+	}
+	uid1, seq1 := seq(first.Calendar)
+	uid2, seq2 := seq(second.Calendar)
+	if uid1 != uid2 || seq2 <= seq1 {
+		t.Errorf("moved entry UID %s SEQUENCE %d after UID %s SEQUENCE %d: want the same UID, a higher SEQUENCE", uid2, seq2, uid1, seq1)
+	}
+	checkCalendarEvent(t, parseICS(t, second.Calendar), ics.MethodPublish, visit.Add(24*time.Hour))
+	if !strings.Contains(second.Subject, "wtorek 01.12.2026, godz. 10:30") {
+		t.Errorf("subject %q", second.Subject)
 	}
 }
