@@ -229,6 +229,9 @@ func (o *Outbox) Send(ctx context.Context, n notice.Notice) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if !knownKind(n.Kind) {
+		return fmt.Errorf("a notice of kind %q: no message says that", n.Kind)
+	}
 	n.Lang = i18n.Normalize(n.Lang)
 	n.Contact = strings.TrimSpace(n.Contact)
 	now := o.opts.Clock()
@@ -273,6 +276,15 @@ func (o *Outbox) Send(ctx context.Context, n notice.Notice) error {
 	}
 	o.poke(ch)
 	return nil
+}
+
+func knownKind(k notice.Kind) bool {
+	switch k {
+	case notice.ConfirmContact, notice.Booked, notice.Rescheduled, notice.Cancelled, notice.CancelledByOffice,
+		notice.Reminder, notice.Called, notice.Recalled, notice.Ahead:
+		return true
+	}
+	return false
 }
 
 func (o *Outbox) deliverer(ch Channel) Deliverer {

@@ -96,6 +96,9 @@ func TestSameKeyIsSentOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := ob.Send(context.Background(), notice.Notice{Kind: "thanks", Office: "ums", Contact: "jan@example.pl"}); err == nil {
+		t.Error("a notice of an unknown kind was taken")
+	}
 	other := n
 	other.Key = "booked/K7M2X9P4/another-slot"
 	if err := ob.Send(context.Background(), other); err != nil {
