@@ -29,6 +29,27 @@ func (m *mailServer) Deliver(_ context.Context, n notice.Notice) error {
 	return nil
 }
 
+// outboxWithAFailure is an outbox in e's data directory holding a
+// failed e-mail and an SMS with no channel.
+func outboxWithAFailure(t *testing.T, e *env) *outbox.Outbox {
+	t.Helper()
+	ob, err := outbox.Open(outbox.Options{Path: filepath.Join(e.dataDir, "outbox.db"), Email: &mailServer{}, Clock: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ob.Close() })
+	for _, contact := range []string{"jan.kowalski@example.pl", "+48 500 600 123"} {
+		if err := ob.Send(context.Background(), notice.Notice{Kind: notice.Booked, Office: e.office.ID, Lang: "pl", Contact: contact, Booking: "K7M2X9P4", Key: contact}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitfor.Until(t, "the e-mail failed", 5*time.Second, func() bool {
+		es, _ := ob.Recent(5, func(string) bool { return true })
+		return len(es) == 2 && es[1].State == outbox.Failed
+	})
+	return ob
+}
+
 // An office's admin sees its messages (masked) and can retry a failed
 // one; a clerk cannot open the page; another office's messages are not
 // listed.
