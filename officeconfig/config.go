@@ -25,6 +25,9 @@ type Config struct {
 	Server  Server
 	Backup  Backup
 	Offices []*queue.Office
+	// Messages is how residents are sent e-mail and SMS; its zero value
+	// (no [messages]) sends nothing.
+	Messages Messages
 }
 
 // Backup is when and where the server copies its data files by itself:
@@ -100,22 +103,26 @@ type file struct {
 		Keep *int   `toml:"keep"`
 		At   string `toml:"at"`
 	} `toml:"backup"`
-	Office []officeFile `toml:"office"`
+	Messages messagesFile `toml:"messages"`
+	Office   []officeFile `toml:"office"`
 }
 
 type officeFile struct {
-	ID                     string              `toml:"id"`
-	Name                   string              `toml:"name"`
-	TimeZone               string              `toml:"time_zone"`
-	Languages              []string            `toml:"languages"`
-	Footer                 string              `toml:"footer"`
-	CounterWord            string              `toml:"counter_word"`
-	RecallLimit            *int                `toml:"recall_limit"`
-	AllowCallSpecific      bool                `toml:"allow_call_specific"`
-	AnnounceTicketLanguage bool                `toml:"announce_ticket_language"`
-	TargetWaitMinutes      int                 `toml:"target_wait_minutes"`
-	Hours                  map[string][]string `toml:"hours"`
-	Exception              []struct {
+	ID                     string   `toml:"id"`
+	Name                   string   `toml:"name"`
+	TimeZone               string   `toml:"time_zone"`
+	Languages              []string `toml:"languages"`
+	Footer                 string   `toml:"footer"`
+	CounterWord            string   `toml:"counter_word"`
+	RecallLimit            *int     `toml:"recall_limit"`
+	AllowCallSpecific      bool     `toml:"allow_call_specific"`
+	AnnounceTicketLanguage bool     `toml:"announce_ticket_language"`
+	TargetWaitMinutes      int      `toml:"target_wait_minutes"`
+	// Address and MapURL are where the office is, for residents' messages.
+	Address   string              `toml:"address"`
+	MapURL    string              `toml:"map_url"`
+	Hours     map[string][]string `toml:"hours"`
+	Exception []struct {
 		Date string `toml:"date"`
 		// Name is the day's name; Names gives it per language
 		// (names = {pl = "...", en = "..."}), and either may be left out.
@@ -154,6 +161,8 @@ type officeFile struct {
 		ServiceMinutes float64           `toml:"service_minutes"`
 		// RemoteMaxWaiting caps this service's phone tickets waiting.
 		RemoteMaxWaiting int `toml:"remote_max_waiting"`
+		// Bring is what to bring to a visit, per language, for messages.
+		Bring map[string]string `toml:"bring"`
 	} `toml:"service"`
 	Counter []struct {
 		Number   int                `toml:"number"`
@@ -281,6 +290,7 @@ func Parse(name string, data []byte) (*Config, error) {
 			cfg.Backup.At = time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute
 		}
 	}
+	cfg.Messages, errs = parseMessages(name, f, idx, errs)
 	if len(f.Office) == 0 {
 		errs = append(errs, Error{File: name, Message: "no [[office]] defined"})
 	}

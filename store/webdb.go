@@ -416,3 +416,17 @@ func (w *WebDB) purgeSessions(drop func(Session) bool) error {
 		return nil
 	})
 }
+
+// EachBooking calls fn with every stored booking, stopping at fn's first
+// error (the day-before reminders look for tomorrow's visits).
+func (w *WebDB) EachBooking(fn func(Booking) error) error {
+	return w.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketBookings).ForEach(func(_, v []byte) error {
+			var b Booking
+			if err := json.Unmarshal(v, &b); err != nil {
+				return nil
+			}
+			return fn(b)
+		})
+	})
+}

@@ -102,6 +102,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := checkSideFiles(*dataDir); err != nil {
 		return err
 	}
+	messages, err := openMessages(*dataDir, *publicURL, cfg, clock, logger)
+	if err != nil {
+		return err
+	}
+	if messages != nil {
+		defer messages.Close()
+		// messages is the notice.Sender the booking desk and the e-ticket
+		// hand their notices to; the admins' page lists it. (Set only
+		// when there is one: a nil *Outbox in the interface would not be
+		// nil.)
+		wp.outbox, wp.notices, wp.desk.Notices = messages, messages, messages
+	}
 	srv := server.New(server.Config{
 		Offices: actors, Tokens: tokens, Clock: clock, Logger: logger,
 		Booking: wp.desk, Links: wp.links, TrustedProxies: cfg.Server.TrustedProxies,
@@ -153,6 +165,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); wp.web.RunPush(actorCtx, *purgeEvery) }()
+	if messages != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reminders(messages, wp, wp.links, cfg, actors, clock, logger).Run(actorCtx)
+		}()
+	}
 	httpSrv := srv.HTTPServer()
 	servers := []*http.Server{httpSrv}
 	httpsErr, httpsFailed := make(chan error, 1), make(chan error, 1)

@@ -13,6 +13,7 @@ import (
 	"github.com/numerek/numerek/server"
 	"github.com/numerek/numerek/server/booking"
 	"github.com/numerek/numerek/server/links"
+	"github.com/numerek/numerek/server/notice"
 	"github.com/numerek/numerek/server/push"
 	"github.com/numerek/numerek/server/web"
 	"github.com/numerek/numerek/stats"
@@ -32,6 +33,12 @@ type webParts struct {
 	// vapid is the key pair Web Push is sent with (vapid.key).
 	vapid push.Keys
 	web   *web.Web
+	// outbox is the message outbox for the admins' page; nil when
+	// [messages] is not configured.
+	outbox web.Outbox
+	// notices takes what residents are told (the outbox); nil sends
+	// nothing.
+	notices notice.Sender
 }
 
 // openWeb opens the web stores in dataDir. publicURL is where residents'
@@ -76,8 +83,8 @@ func (wp *webParts) mount(srv *server.Server, logs map[string]*store.OfficeLog, 
 	}
 	w, err := web.New(web.Config{
 		Server: srv, Booking: wp.desk, DB: wp.db, Clerks: wp.clerks, Tokens: tokens,
-		Logs: scanners, Clock: clock, Logger: logger, SecureCookies: wp.secure,
-		PushKeys: &wp.vapid, PushSubscriber: pushContact,
+		Logs: scanners, Clock: clock, Logger: logger, SecureCookies: wp.secure, Outbox: wp.outbox,
+		PushKeys: &wp.vapid, PushSubscriber: pushContact, Notices: wp.notices,
 	})
 	if err != nil {
 		return err

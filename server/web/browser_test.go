@@ -386,11 +386,13 @@ func TestBrowserBookCheckInCall(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#name"), "kierownik"), chromedp.SendKeys(chromedp.CSS("#password"), "correct horse battery"),
 		chromedp.Click(chromedp.CSS("main form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS(".counters")))
 	e.do(queue.SetCounter{Counter: 5, Status: queue.CounterOpenStatus})
+	e.web.Outbox = outboxWithAFailure(t, e)
 	for _, p := range []struct{ name, path, ready string }{
 		{"assistant", "/staff/assistant", "#issue-h"},
 		{"stats", "/staff/stats?from=2026-11-17&to=2026-11-23", ".chart"},
 		{"clerks", "/staff/admin/clerks", "#add-h"},
 		{"tokens", "/staff/admin/tokens", "#add-h"},
+		{"messages", "/staff/admin/messages", "#list-h"},
 	} {
 		do(t, admin, p.name, chromedp.Navigate(e.url+p.path), chromedp.WaitVisible(chromedp.CSS(p.ready)))
 		review(t, admin, p.name, desktop)

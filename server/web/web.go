@@ -68,6 +68,9 @@ type Config struct {
 	// Notices takes SMS notices where no push reached a resident (and the
 	// office allows it); nil sends none.
 	Notices notice.Sender
+	// Outbox is the message outbox the admins' messages page shows; nil
+	// when [messages] is not configured.
+	Outbox Outbox
 	// TicketRefresh is how often an idle e-ticket stream re-sends the
 	// ticket so its wait counts down; 0 means 20 s.
 	TicketRefresh time.Duration
@@ -172,6 +175,8 @@ func (w *Web) Mount(s *server.Server) {
 	h("GET /staff/admin/tokens", w.admin(w.tokensPage))
 	h("POST /staff/admin/tokens", w.admin(w.tokenAdd))
 	h("POST /staff/admin/tokens/revoke", w.admin(w.tokenRevoke))
+	h("GET /staff/admin/messages", w.admin(w.outboxPage))
+	h("POST /staff/admin/messages/retry", w.admin(w.outboxRetry))
 	h("GET /staff/stats", w.admin(w.statsPage))
 	h("GET /staff/stats.csv", w.admin(w.statsCSV))
 	// What no page takes gets a page in the reader's language, not the

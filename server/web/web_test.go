@@ -539,7 +539,7 @@ func TestEveryPageInEveryLanguage(t *testing.T) {
 		{b, "/o/" + e.office.ID}, {b, "/book/" + e.office.ID}, {b, "/book/" + e.office.ID + "?service=family"},
 		{b, "/book/" + e.office.ID + "?service=family&day=2026-11-23"}, {b, confirmation}, {b, ticket},
 		{b, "/staff/login"}, {staff, "/staff"}, {staff, "/staff/console"}, {staff, "/staff/assistant"},
-		{staff, "/staff/stats"}, {staff, "/staff/admin/clerks"}, {staff, "/staff/admin/tokens"},
+		{staff, "/staff/stats"}, {staff, "/staff/admin/clerks"}, {staff, "/staff/admin/tokens"}, {staff, "/staff/admin/messages"},
 	}
 	for _, lang := range i18n.Languages {
 		for _, p := range pages {
