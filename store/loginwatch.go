@@ -130,21 +130,11 @@ func purgeLoginRecords(tx *bolt.Tx, before time.Time) error {
 		}
 	}
 	if b := tx.Bucket(bucketStaffBrowsers); b != nil {
-		var old [][]byte
-		err := b.ForEach(func(k, v []byte) error {
+		if _, err := deleteWhere(b, func(_, v []byte) bool {
 			var last time.Time
-			if last.UnmarshalText(v) != nil || last.Before(before) {
-				old = append(old, append([]byte(nil), k...))
-			}
-			return nil
-		})
-		if err != nil {
+			return last.UnmarshalText(v) != nil || last.Before(before)
+		}); err != nil {
 			return err
-		}
-		for _, k := range old {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
 		}
 	}
 	return nil

@@ -145,16 +145,7 @@ func (w *WebDB) DeleteTicketReach(office, ticket string) error {
 
 // TicketReach returns a ticket's record; ok=false if there is none.
 func (w *WebDB) TicketReach(office, ticket string) (TicketReach, bool, error) {
-	var r TicketReach
-	found := false
-	err := w.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketTicketReach).Get(reachKey(office, ticket))
-		if v == nil {
-			return nil
-		}
-		found = true
-		return json.Unmarshal(v, &r)
-	})
+	r, found, err := getJSON[TicketReach](w.db, bucketTicketReach, reachKey(office, ticket))
 	if err != nil {
 		return TicketReach{}, false, fmt.Errorf("reading how to reach ticket %s: %w", ticket, err)
 	}
@@ -185,25 +176,12 @@ func (w *WebDB) TicketReaches(office string) ([]TicketReach, error) {
 func (w *WebDB) PurgeTicketReaches(now time.Time) (int, error) {
 	n := 0
 	err := w.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketTicketReach)
-		var old [][]byte
-		err := b.ForEach(func(k, v []byte) error {
+		var err error
+		n, err = deleteWhere(tx.Bucket(bucketTicketReach), func(_, v []byte) bool {
 			var r TicketReach
-			if json.Unmarshal(v, &r) != nil || !r.PurgeAt.After(now) {
-				old = append(old, append([]byte(nil), k...))
-			}
-			return nil
+			return json.Unmarshal(v, &r) != nil || !r.PurgeAt.After(now)
 		})
-		if err != nil {
-			return err
-		}
-		for _, k := range old {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		n = len(old)
-		return nil
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("purging how to reach tickets: %w", err)

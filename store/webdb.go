@@ -177,16 +177,7 @@ func deleteBooking(tx *bolt.Tx, key []byte) error {
 
 // Booking returns a booking; ok=false if there is none (or it was purged).
 func (w *WebDB) Booking(office, id string) (Booking, bool, error) {
-	var b Booking
-	found := false
-	err := w.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketBookings).Get(bookingKey(office, id))
-		if v == nil {
-			return nil
-		}
-		found = true
-		return json.Unmarshal(v, &b)
-	})
+	b, found, err := getJSON[Booking](w.db, bucketBookings, bookingKey(office, id))
 	if err != nil {
 		return Booking{}, false, fmt.Errorf("reading booking %s: %w", id, err)
 	}
@@ -396,24 +387,11 @@ func (w *WebDB) PurgeSessions(now time.Time) error {
 
 func (w *WebDB) purgeSessions(drop func(Session) bool) error {
 	return w.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketSessions)
-		var old [][]byte
-		err := b.ForEach(func(k, v []byte) error {
+		_, err := deleteWhere(tx.Bucket(bucketSessions), func(_, v []byte) bool {
 			var s Session
-			if json.Unmarshal(v, &s) != nil || drop(s) {
-				old = append(old, append([]byte(nil), k...))
-			}
-			return nil
+			return json.Unmarshal(v, &s) != nil || drop(s)
 		})
-		if err != nil {
-			return err
-		}
-		for _, k := range old {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
+		return err
 	})
 }
 

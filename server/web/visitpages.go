@@ -146,6 +146,19 @@ func (w *Web) confirmWith(rw http.ResponseWriter, r *http.Request, a *actor.Acto
 	redirect(rw, r, w.links.BookingPath(a.Office().ID, id))
 }
 
+// answeredYes reports whether the resident's form says yes to the
+// question of page tmpl; otherwise it asks the question (or refuses a
+// forged form) and the caller stops there.
+func (w *Web) answeredYes(rw http.ResponseWriter, r *http.Request, a *actor.Actor, id, tmpl, title string) bool {
+	if r.Method != http.MethodPost || r.PostFormValue("confirm") != "yes" {
+		if r.Method != http.MethodPost || w.checkPublicCSRF(rw, r) {
+			w.askBooking(rw, r, a, id, tmpl, title)
+		}
+		return false
+	}
+	return w.checkPublicCSRF(rw, r)
+}
+
 // cancelBooking asks once (a page with the question, its answer a form)
 // and cancels only when the answer says yes.
 func (w *Web) cancelBooking(rw http.ResponseWriter, r *http.Request) {
@@ -153,14 +166,7 @@ func (w *Web) cancelBooking(rw http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if r.Method != http.MethodPost || r.PostFormValue("confirm") != "yes" {
-		if r.Method == http.MethodPost && !w.checkPublicCSRF(rw, r) {
-			return
-		}
-		w.askBooking(rw, r, a, id, "booking_cancel", "web.cancel.title")
-		return
-	}
-	if !w.checkPublicCSRF(rw, r) {
+	if !w.answeredYes(rw, r, a, id, "booking_cancel", "web.cancel.title") {
 		return
 	}
 	if err := w.Booking.Cancel(r.Context(), a, "web:booking", id); err != nil {
@@ -268,14 +274,7 @@ func (w *Web) forgetBooking(rw http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if r.Method != http.MethodPost || r.PostFormValue("confirm") != "yes" {
-		if r.Method == http.MethodPost && !w.checkPublicCSRF(rw, r) {
-			return
-		}
-		w.askBooking(rw, r, a, id, "booking_forget", "web.forget.title")
-		return
-	}
-	if !w.checkPublicCSRF(rw, r) {
+	if !w.answeredYes(rw, r, a, id, "booking_forget", "web.forget.title") {
 		return
 	}
 	if err := w.Booking.Forget(r.Context(), a, "web:booking", id); err != nil {
