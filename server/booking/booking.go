@@ -175,7 +175,9 @@ func (d *Desk) Book(ctx context.Context, a *actor.Actor, who string, req Request
 		TermsAccepted: now, PurgeAt: req.Slot.Add(rules.Retention), Confirmed: true,
 	}
 	var hold time.Duration
-	if rules.ConfirmContact {
+	// A contact no message can reach (no [messages], or a phone number
+	// without an SMS gateway) could never confirm: it books at once.
+	if rules.ConfirmContact && d.Notices != nil && d.Notices.Reaches(contact) {
 		hold = rules.HoldFor
 		// An unconfirmed hold's data goes soon after the hold.
 		rec.Confirmed, rec.HoldUntil, rec.PurgeAt = false, now.Add(hold), now.Add(hold+unconfirmedKept)

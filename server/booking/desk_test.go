@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -352,6 +354,35 @@ func TestEveryMoveIsTold(t *testing.T) {
 type failingOutbox struct{}
 
 func (failingOutbox) Send(context.Context, notice.Notice) error { return errors.New("outbox full") }
+func (failingOutbox) Reaches(string) bool                       { return true }
+
+// mailOnly is an outbox with e-mail and no SMS gateway.
+type mailOnly struct{ noticetest.Recorder }
+
+func (*mailOnly) Reaches(contact string) bool { return strings.Contains(contact, "@") }
+
+// A contact no message can reach (a phone number, with no SMS gateway)
+// books at once: it could never type a code it is never sent. An e-mail
+// address is still asked to confirm.
+func TestUnreachableContactBooksAtOnce(t *testing.T) {
+	e := newDesk(t, nil)
+	out := &mailOnly{}
+	e.desk.Notices = out
+	phone, err := e.book("10:00", "600 100 200")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mail, err := e.book("10:15", "jan@example.pl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if phone.Held || !mail.Held {
+		t.Errorf("phone held %v, e-mail held %v; want the phone booked at once and the e-mail asked to confirm", phone.Held, mail.Held)
+	}
+	if got := out.Kinds(); !slices.Equal(got, []notice.Kind{notice.Booked, notice.ConfirmContact}) {
+		t.Errorf("notices %v, want booked (for the phone, kept for the staff's list) then confirm-contact", got)
+	}
+}
 
 // An outbox that cannot take a notice neither loses nor blocks the
 // booking; with no outbox at all everything but the messages works.
@@ -364,8 +395,13 @@ func TestBookingStandsWhenNoticesFail(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := e.desk.Confirm(context.Background(), e.actor, "test", b.ID, e.desk.links.ConfirmCode(e.office.ID, b.ID)); err != nil {
-				t.Fatal(err)
+			if sender == nil && b.Held {
+				t.Error("with no outbox the contact cannot be asked to confirm, yet the slot is only held")
+			}
+			if b.Held {
+				if err := e.desk.Confirm(context.Background(), e.actor, "test", b.ID, e.desk.links.ConfirmCode(e.office.ID, b.ID)); err != nil {
+					t.Fatal(err)
+				}
 			}
 			stored, _, _ := e.db.Booking(e.office.ID, b.ID)
 			if stored.Held() || len(stored.Sent) != 0 || e.free("10:00") != 0 {

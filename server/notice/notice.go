@@ -79,4 +79,9 @@ type Sender interface {
 	// for the mail or SMS to leave: a failed delivery cannot lose or hold
 	// up what caused it.
 	Send(ctx context.Context, n Notice) error
+	// Reaches reports whether a message to contact can leave at all: an
+	// e-mail address needs an SMTP server configured, a phone number an
+	// SMS gateway. A contact that cannot be reached cannot be asked to
+	// confirm itself.
+	Reaches(contact string) bool
 }

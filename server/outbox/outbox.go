@@ -278,6 +278,11 @@ func (o *Outbox) Send(ctx context.Context, n notice.Notice) error {
 	return nil
 }
 
+// Reaches reports whether a message to contact has a channel to go by.
+func (o *Outbox) Reaches(contact string) bool {
+	return contact != "" && o.deliverer(ChannelOf(contact)) != nil
+}
+
 func knownKind(k notice.Kind) bool {
 	switch k {
 	case notice.ConfirmContact, notice.Booked, notice.Rescheduled, notice.Cancelled, notice.CancelledByOffice,
