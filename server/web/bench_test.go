@@ -165,8 +165,7 @@ func BenchmarkETicketCalledDelay(b *testing.B) {
 // Measured 50 times once, whatever b.N; the first call, which opens the
 // TLS connection, is a warm-up.
 func BenchmarkCallToPush(b *testing.B) {
-	e := newEnv(b)
-	e.office.Push.NotifyWhenAhead = 0 // only the calls are pushed
+	e := pushEnv(b, func(o *queue.Office) { o.Push.NotifyWhenAhead = 0 }) // only the calls are pushed
 	e.clock.Set(monday(e.office, "09:00"))
 	e.do(queue.SetCounter{Counter: 1, Status: queue.CounterOpenStatus})
 	sub := e.push.Subscribe()

@@ -47,14 +47,17 @@ func newChrome(t testing.TB) context.Context {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
-		// Compositing on the page's own thread: the tests read the DOM, the
-		// layout and the accessibility tree, never a frame (screenshots
-		// aside), and the compositor threads took half the browser's CPU
-		// (TestBrowserLongTextFits 49 to 24 CPU-s). requestAnimationFrame
-		// does not run this way, so polls poll by time; the pages use none.
-		chromedp.Flag("disable-threaded-compositing", true),
 		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(int(desktop[0]), int(desktop[1])),
 	)
+	if !*shots {
+		// Compositing on the page's own thread: the tests read the DOM,
+		// the layout and the accessibility tree, never a frame, and the
+		// compositor threads took half the browser's CPU
+		// (TestBrowserLongTextFits 49 to 24 CPU-s). requestAnimationFrame
+		// does not run this way, so polls poll by time; the pages use
+		// none. A screenshot needs a frame: with -shots it waited forever.
+		opts = append(opts, chromedp.Flag("disable-threaded-compositing", true))
+	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {

@@ -68,8 +68,13 @@ func nextPush(t *testing.T, e *env, what string) (pushservice.Push, push.Message
 // pushEnv is a server whose phone tickets are called without asking the
 // resident "are you near?" first (docs/phone-tickets.md): these tests are
 // about what the phone is told, and each call must reach the ticket.
-func pushEnv(t *testing.T) *env {
-	return newEnvIn(t, t.TempDir(), func(o *queue.Office) { o.Remote.PresenceAhead = 0 })
+func pushEnv(tb testing.TB, adjust ...func(*queue.Office)) *env {
+	return newEnvIn(tb, tb.TempDir(), func(o *queue.Office) {
+		o.Remote.PresenceAhead = 0
+		for _, f := range adjust {
+			f(o)
+		}
+	})
 }
 
 func TestPushTellsTheTicketsMoments(t *testing.T) {
