@@ -278,7 +278,7 @@ acme_ca_file = %q
 
 // TestHTTPSWithCertificateFiles runs queue-server with --cert and --key:
 // a renewal that replaces the files is served from the next handshake,
-// with no restart, and plain HTTP is redirected.
+// with no restart, and plain HTTP is redirected, but for the device API.
 func TestHTTPSWithCertificateFiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs queue-server")
@@ -319,5 +319,18 @@ func TestHTTPSWithCertificateFiles(t *testing.T) {
 	_, port, _ := net.SplitHostPort(httpsAddr)
 	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusPermanentRedirect || loc != "https://127.0.0.1:"+port+"/o/"+officeID+"?lang=lt" {
 		t.Errorf("plain HTTP: %s to %q", resp.Status, loc)
+	}
+	// The office's devices keep the server's LAN address over plain HTTP:
+	// the device API answers there (401 without a token), not a redirect
+	// to a certificate that does not name that address.
+	for path, want := range map[string]int{"/api/v1/offices/" + officeID + "/state": http.StatusUnauthorized, "/healthz": http.StatusOK} {
+		resp, err := plain.Get(strings.TrimSuffix(srv.base, "/api/v1/offices/"+officeID) + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("plain HTTP %s: %s, want %d", path, resp.Status, want)
+		}
 	}
 }

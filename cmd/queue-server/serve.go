@@ -182,7 +182,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		// Failed handshakes (the internet's scanners, and a certificate
 		// the ACME authority would not give) go to the server's log.
 		httpsSrv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
-		httpSrv.Handler = front.Redirect(redirectPort(*publicURL, tlsLn))
+		httpSrv.Handler = tlsfront.Devices(httpSrv.Handler, front.Redirect(redirectPort(*publicURL, tlsLn)))
 		servers = append(servers, httpsSrv)
 		go func() { httpsErr <- httpsSrv.ServeTLS(tlsLn, "", "") }()
 	}

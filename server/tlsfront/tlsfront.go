@@ -128,6 +128,23 @@ func (f *Front) Secure(next http.Handler) http.Handler {
 	})
 }
 
+// Devices is the plain HTTP listener's handler: the device API (/api/)
+// and /healthz are served by app as they are, and everything else goes to
+// redirect. Devices reach the server on its office-network address, which
+// no public certificate names; sent to HTTPS they would fail the
+// handshake and the whole office's screens and kiosks would go dark the
+// day HTTPS is turned on. Their bearer tokens cross only the office's
+// network, as before; residents' pages and the staff's are all HTTPS.
+func Devices(app, redirect http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz" {
+			app.ServeHTTP(w, r)
+			return
+		}
+		redirect.ServeHTTP(w, r)
+	})
+}
+
 // Redirect is the plain HTTP listener's handler: every request is sent to
 // the same path and query over HTTPS on httpsPort (left out of the address
 // when it is 443), except ACME's http-01 challenges, which are answered.
