@@ -27,6 +27,9 @@ type LoginAlert struct {
 	Account string    `json:"account"`
 	// Failures is the number of wrong passwords that set it off.
 	Failures int `json:"failures"`
+	// SeenBy is the admin who marked it read; an alert read is no longer
+	// shown.
+	SeenBy string `json:"seen_by,omitempty"`
 }
 
 // PutLoginAlert records an alert durably.
@@ -47,6 +50,41 @@ func (w *WebDB) PutLoginAlert(a LoginAlert) error {
 		return fmt.Errorf("recording a login alert: %w", err)
 	}
 	return nil
+}
+
+// MarkLoginAlertsSeen marks every alert raised up to a time as read by an
+// admin, and says how many were marked.
+func (w *WebDB) MarkLoginAlertsSeen(upTo time.Time, by string) (int, error) {
+	n := 0
+	err := w.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketLoginAlerts)
+		if b == nil {
+			return nil
+		}
+		end := upTo.UTC().Format(time.RFC3339Nano) + "/\xff"
+		c := b.Cursor()
+		for k, v := c.First(); k != nil && string(k) <= end; k, v = c.Next() {
+			var a LoginAlert
+			if json.Unmarshal(v, &a) != nil || a.SeenBy != "" {
+				continue
+			}
+			a.SeenBy = by
+			data, err := json.Marshal(a)
+			if err != nil {
+				return err
+			}
+			// Overwriting the value at the cursor's key does not move it.
+			if err := b.Put(append([]byte(nil), k...), data); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("marking login alerts read: %w", err)
+	}
+	return n, nil
 }
 
 // LoginAlerts returns the alerts since a time, newest first.

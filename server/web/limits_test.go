@@ -362,6 +362,19 @@ func TestStaffLoginUnderAttack(t *testing.T) {
 	if err != nil || len(alerts) != 1 || alerts[0].Account != "anna" {
 		t.Errorf("alerts stored: %+v (%v), want one for anna", alerts, err)
 	}
+	// A clerk cannot mark it read; the admin can, and it leaves the pages
+	// while its record stays, saying who read it.
+	clerk.get("/staff?lang=en")
+	if status, _ := clerk.post("/staff/admin/alerts/seen", url.Values{}); status != http.StatusForbidden {
+		t.Errorf("a clerk marking the alerts read: %d, want 403", status)
+	}
+	admin.get("/staff?lang=en")
+	if status, page := admin.post("/staff/admin/alerts/seen", url.Values{}); status != http.StatusOK || strings.Contains(page, "wrong passwords in a row") {
+		t.Errorf("after marking the alerts read: %d, the page still shows one: %v", status, strings.Contains(page, "wrong passwords in a row"))
+	}
+	if alerts, _ := e.db.LoginAlerts(e.clock.Now().Add(-time.Hour)); len(alerts) != 1 || alerts[0].SeenBy != "kierownik" {
+		t.Errorf("alerts stored after reading: %+v, want anna's, read by kierownik", alerts)
+	}
 
 	// After the window anyone with the password gets in again.
 	e.clock.Set(e.clock.Now().Add(time.Duration(loginPerAccount.burst) * loginPerAccount.every))

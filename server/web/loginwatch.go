@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http"
 	"strings"
 	"time"
 
@@ -71,11 +72,31 @@ func (w *Web) watchAccount(account string) {
 	}
 }
 
-// loginAlerts are the alerts an admin's page shows.
+// loginAlerts are the alerts an admin's page shows: those no admin has
+// marked read.
 func (w *Web) loginAlerts() []store.LoginAlert {
 	alerts, err := w.DB.LoginAlerts(w.Clock().Add(-alertsShownFor))
 	if err != nil {
 		w.Logger.Error("reading login alerts", "err", err)
 	}
-	return alerts
+	unread := alerts[:0]
+	for _, a := range alerts {
+		if a.SeenBy == "" {
+			unread = append(unread, a)
+		}
+	}
+	return unread
+}
+
+// loginAlertsSeen marks the alerts shown until now read, so they leave
+// every admin's pages; the record stays, with who read it.
+func (w *Web) loginAlertsSeen(rw http.ResponseWriter, r *http.Request, st *staffInfo) {
+	n, err := w.DB.MarkLoginAlertsSeen(w.Clock(), st.Name)
+	if err != nil {
+		w.Logger.Error("marking login alerts read", "err", err)
+		w.problem(rw, r, http.StatusServiceUnavailable, "web.error.unavailable")
+		return
+	}
+	w.Logger.Info("login alerts marked read", "alerts", n, "by", st.Name)
+	redirect(rw, r, "/staff")
 }

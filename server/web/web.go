@@ -177,6 +177,7 @@ func (w *Web) Mount(s *server.Server) {
 	h("POST /staff/admin/tokens/revoke", w.admin(w.tokenRevoke))
 	h("GET /staff/admin/messages", w.admin(w.outboxPage))
 	h("POST /staff/admin/messages/retry", w.admin(w.outboxRetry))
+	h("POST /staff/admin/alerts/seen", w.admin(w.loginAlertsSeen))
 	h("GET /staff/stats", w.admin(w.statsPage))
 	h("GET /staff/stats.csv", w.admin(w.statsCSV))
 	// What no page takes gets a page in the reader's language, not the
