@@ -270,7 +270,8 @@ type homeOffice struct {
 }
 
 type officeCancelled struct {
-	Code    string
+	Code string
+	// Service is the matter's name in the page's language.
 	Service string
 	Slot    time.Time
 	Reason  string
@@ -292,8 +293,12 @@ func (w *Web) staffHome(rw http.ResponseWriter, r *http.Request, st *staffInfo) 
 		}
 		for _, b := range cancelled {
 			if b.Slot.After(w.Clock()) {
+				name := b.Service
+				if s, ok := a.Office().Service(b.Service); ok {
+					name = s.Name(p.Lang)
+				}
 				h.Cancelled = append(h.Cancelled, officeCancelled{Code: links.FormatCode(w.links.BookingCode(b.Office, b.ID)),
-					Service: b.Service, Slot: b.Slot, Reason: b.CancelReason})
+					Service: name, Slot: b.Slot, Reason: b.CancelReason})
 			}
 		}
 		slices.SortFunc(h.Cancelled, func(a, b officeCancelled) int { return a.Slot.Compare(b.Slot) })

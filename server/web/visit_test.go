@@ -287,7 +287,9 @@ func TestOfficeClosingAnAfternoonCancels(t *testing.T) {
 	}
 	staff := e.browser()
 	staff.login("anna", "correct horse battery")
-	if page := staff.get("/staff?lang=en"); !strings.Contains(page, "Bookings the office cancelled") || !strings.Contains(page, code) {
-		t.Errorf("the staff page does not list %s:\n%s", code, page)
+	family, _ := e.office.Service("family")
+	if page := staff.get("/staff?lang=en"); !strings.Contains(page, "Bookings the office cancelled") || !strings.Contains(page, code) ||
+		!strings.Contains(page, family.Name("en")+" · "+code) {
+		t.Errorf("the staff page does not list %s with its matter's name:\n%s", code, page)
 	}
 }
