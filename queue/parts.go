@@ -71,6 +71,12 @@ func (s *State) ServiceViews(now time.Time) []ServiceView {
 
 func (s *State) serviceViews(now time.Time, perService map[string]int) []ServiceView {
 	var out []ServiceView
+	capped := s.remoteCaps()
+	var remoteOffice int
+	var remoteByService map[string]int
+	if capped {
+		remoteOffice, remoteByService = s.remoteWaiting()
+	}
 	for _, svc := range s.Office.Services {
 		sv := ServiceView{ID: svc.ID, Prefix: svc.Prefix, Names: svc.Names, ShortNames: svc.ShortNames, Waiting: perService[svc.ID], Bookable: svc.Bookable}
 		wait := s.WaitForNew(now, svc.ID)
@@ -81,7 +87,7 @@ func (s *State) serviceViews(now time.Time, perService map[string]int) []Service
 			}
 		} else {
 			sv.Open = true
-			sv.RemotePaused = s.RemoteRefusal(svc) != nil
+			sv.RemotePaused = capped && s.remoteRefusal(svc, remoteOffice, remoteByService[svc.ID]) != nil
 		}
 		out = append(out, sv)
 	}

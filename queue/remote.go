@@ -72,24 +72,45 @@ func (s *State) heldTicket(service string, holders []string) *Ticket {
 }
 
 // remoteWaiting counts the phone tickets not yet called (waiting or set
-// aside), of the office and of service.
-func (s *State) remoteWaiting(service string) (office, ofService int) {
+// aside): of the office, and by service.
+func (s *State) remoteWaiting() (office int, byService map[string]int) {
+	byService = map[string]int{}
 	for _, t := range s.Tickets {
 		if t.Channel.Remote() && (t.State == Waiting || t.State == ParkedAway) {
 			office++
-			if t.Service == service {
-				ofService++
-			}
+			byService[t.Service]++
 		}
 	}
-	return office, ofService
+	return office, byService
+}
+
+// remoteCaps is whether the office or any service caps phone tickets: if
+// none does, nothing needs counting.
+func (s *State) remoteCaps() bool {
+	if s.Office.Remote.MaxWaiting > 0 {
+		return true
+	}
+	for _, svc := range s.Office.Services {
+		if svc.RemoteMaxWaiting > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // RemoteRefusal returns the refusal a phone ticket for svc gets now
 // because of the office's cap on remote tickets, or nil if the cap allows
 // one more.
 func (s *State) RemoteRefusal(svc Service) *Error {
-	office, ofService := s.remoteWaiting(svc.ID)
+	if !s.remoteCaps() {
+		return nil
+	}
+	office, byService := s.remoteWaiting()
+	return s.remoteRefusal(svc, office, byService[svc.ID])
+}
+
+// remoteRefusal is RemoteRefusal with the phone tickets waiting counted.
+func (s *State) remoteRefusal(svc Service, office, ofService int) *Error {
 	limit, count := s.Office.Remote.MaxWaiting, office
 	if svc.RemoteMaxWaiting > 0 && ofService >= svc.RemoteMaxWaiting {
 		limit, count = svc.RemoteMaxWaiting, ofService
@@ -119,7 +140,9 @@ func (s *State) parkUnconfirmed(l *lineup, c Counter, now time.Time) ([]Body, *T
 // for longer than the office's presence timeout at now.
 func (s *State) expiredAway(now time.Time) []Body {
 	timeout := s.Office.Remote.PresenceTimeout
-	if timeout <= 0 {
+	// Tick runs before every command: the tickets are looked through only
+	// while some are set aside.
+	if timeout <= 0 || s.away == 0 {
 		return nil
 	}
 	var ids []string
@@ -172,6 +195,7 @@ func (s *State) applyParkedAway(b RemoteTicketParked, e Event) error {
 		return fmt.Errorf("ticket %s is %s, not waiting", t.Number, t.State)
 	}
 	t.State, t.AwayAt = ParkedAway, e.At
+	s.away++
 	return nil
 }
 
@@ -185,6 +209,7 @@ func (s *State) applyPresence(b PresenceConfirmed, _ Event) error {
 	t.Presence = b.Presence
 	if t.State == ParkedAway {
 		t.State, t.AwayAt = Waiting, time.Time{}
+		s.away--
 	}
 	return nil
 }
@@ -198,6 +223,7 @@ func (s *State) applyAwayExpired(b ParkedTicketExpired, e Event) error {
 		return fmt.Errorf("ticket %s is %s, not set aside", t.Number, t.State)
 	}
 	t.State, t.Presence, t.EndedAt = Cancelled, PresenceLapsed, e.At
+	s.away--
 	return nil
 }
 

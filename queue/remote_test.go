@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 )
@@ -218,6 +219,29 @@ func TestSetAsideTicketEndsAfterTheTimeout(t *testing.T) {
 	}
 	if _, err := h.try(ConfirmPresence{Ticket: away.Ticket, Presence: PresenceHere}); errKind(err) != Conflict {
 		t.Errorf("confirming an ended ticket: %v", err)
+	}
+}
+
+// A ticket set aside still ends after the timeout in a state restored
+// from a snapshot (a server restarted meanwhile).
+func TestSetAsideTicketEndsAfterARestore(t *testing.T) {
+	h := newHarness(t, remoteOffice(0), at("09:00"))
+	h.open(1)
+	away := h.phone("family")
+	h.issue("family")
+	h.callNext(1)
+	snapshot, err := json.Marshal(h.s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var restored State
+	if err := json.Unmarshal(snapshot, &restored); err != nil {
+		t.Fatal(err)
+	}
+	restored.Restore(h.s.Office)
+	events := restored.Tick(h.now.Add(10 * time.Minute))
+	if len(events) != 1 || events[0] != (ParkedTicketExpired{Ticket: away.Ticket}) {
+		t.Errorf("after a restore, the timeout gives %v, want the set-aside ticket ended", events)
 	}
 }
 

@@ -164,6 +164,11 @@ type State struct {
 	// the state proper.
 	lastGrowth uint64
 	waitMemo   map[string]waitMemo
+	// away counts the tickets set aside (ParkedAway), at least: Tick looks
+	// for expired ones only while there may be some. A ticket leaving
+	// that state other than by confirming or expiring (a clerk's cancel)
+	// is not subtracted, which costs only a look.
+	away int
 }
 
 // NewState returns the empty state of an office before its first event.
@@ -178,6 +183,12 @@ func NewState(o *Office) *State {
 func (s *State) init() {
 	if s.Tickets == nil {
 		s.Tickets = map[string]*Ticket{}
+	}
+	s.away = 0
+	for _, t := range s.Tickets {
+		if t.State == ParkedAway {
+			s.away++
+		}
 	}
 	if s.Counters == nil {
 		s.Counters = map[int]*CounterState{}
