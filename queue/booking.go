@@ -84,22 +84,14 @@ func (c Book) decide(s *State, now time.Time) (Decision, error) {
 	if err := checkIssueFields(c.Lang, ChannelBooking, "", ""); err != nil {
 		return Decision{}, err
 	}
-	for _, sl := range s.Slots(now, c.Service, c.Slot) {
-		if !sl.Start.Equal(c.Slot) {
-			continue
-		}
-		if sl.Free == 0 {
-			r := &Refusal{Reason: ReasonSlotFull, Service: svc.ID}
-			return Decision{}, r.err("the slot at %s is fully booked", fmtTime(c.Slot, s.Office))
-		}
-		res := Reservation{ID: c.ID, Service: svc.ID, Slot: c.Slot, Lang: c.Lang, State: Booked, BookedAt: now}
-		if c.Hold > 0 {
-			res.State, res.HoldUntil = Held, now.Add(c.Hold)
-		}
-		return Decision{Events: []Body{ReservationBooked{Reservation: res}}, Reservation: c.ID}, nil
+	if err := s.placeFree(now, svc.ID, c.Slot); err != nil {
+		return Decision{}, err
 	}
-	r := &Refusal{Reason: ReasonSlotUnavailable, Service: svc.ID}
-	return Decision{}, r.err("%s is not a bookable slot of %s", fmtTime(c.Slot, s.Office), svc.ID)
+	res := Reservation{ID: c.ID, Service: svc.ID, Slot: c.Slot, Lang: c.Lang, State: Booked, BookedAt: now}
+	if c.Hold > 0 {
+		res.State, res.HoldUntil = Held, now.Add(c.Hold)
+	}
+	return Decision{Events: []Body{ReservationBooked{Reservation: res}}, Reservation: c.ID}, nil
 }
 
 // CancelReservation cancels a booked visit not yet checked in. Reason is
@@ -164,18 +156,36 @@ func (c Reschedule) decide(s *State, now time.Time) (Decision, error) {
 	if r.Slot.Equal(c.Slot) {
 		return Decision{Reservation: r.ID}, nil
 	}
-	for _, sl := range s.Slots(now, r.Service, c.Slot) {
-		if !sl.Start.Equal(c.Slot) {
-			continue
-		}
-		if sl.Free == 0 {
-			ref := &Refusal{Reason: ReasonSlotFull, Service: r.Service}
-			return Decision{}, ref.err("the slot at %s is fully booked", fmtTime(c.Slot, s.Office))
-		}
-		return Decision{Events: []Body{ReservationRescheduled{Reservation: r.ID, Slot: c.Slot}}, Reservation: r.ID}, nil
+	if err := s.placeFree(now, r.Service, c.Slot); err != nil {
+		return Decision{}, err
 	}
-	ref := &Refusal{Reason: ReasonSlotUnavailable, Service: r.Service}
-	return Decision{}, ref.err("%s is not a bookable slot of %s", fmtTime(c.Slot, s.Office), r.Service)
+	return Decision{Events: []Body{ReservationRescheduled{Reservation: r.ID, Slot: c.Slot}}, Reservation: r.ID}, nil
+}
+
+// Slot is the slot of service that starts at start, as Slots gives it at
+// now; ok=false if it is none of them.
+func (s *State) Slot(now time.Time, service string, start time.Time) (Slot, bool) {
+	for _, sl := range s.Slots(now, service, start) {
+		if sl.Start.Equal(start) {
+			return sl, true
+		}
+	}
+	return Slot{}, false
+}
+
+// placeFree refuses a booking (or a move) to start unless it is a
+// bookable slot of service with a place free at now.
+func (s *State) placeFree(now time.Time, service string, start time.Time) error {
+	sl, ok := s.Slot(now, service, start)
+	switch {
+	case !ok:
+		r := &Refusal{Reason: ReasonSlotUnavailable, Service: service}
+		return r.err("%s is not a bookable slot of %s", fmtTime(start, s.Office), service)
+	case sl.Free == 0:
+		r := &Refusal{Reason: ReasonSlotFull, Service: service}
+		return r.err("the slot at %s is fully booked", fmtTime(start, s.Office))
+	}
+	return nil
 }
 
 // OutsideHours lists the reservations that still take a slot at now but

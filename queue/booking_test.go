@@ -189,10 +189,8 @@ func TestHoldExpiresAndConfirms(t *testing.T) {
 	h := newHarness(t, testOffice(), at("09:00"))
 	slot := at("10:00")
 	free := func() int {
-		for _, sl := range h.s.Slots(h.now, "family", slot) {
-			if sl.Start.Equal(slot) {
-				return sl.Free
-			}
+		if sl, ok := h.s.Slot(h.now, "family", slot); ok {
+			return sl.Free
 		}
 		return -1
 	}

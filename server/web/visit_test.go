@@ -36,10 +36,8 @@ func (e *env) freeAt(hhmm string) int {
 	slot := monday(e.office, hhmm)
 	free := -1
 	_ = e.actor.Query(context.Background(), func(s *queue.State) {
-		for _, sl := range s.Slots(e.clock.Now(), "family", slot) {
-			if sl.Start.Equal(slot) {
-				free = sl.Free
-			}
+		if sl, ok := s.Slot(e.clock.Now(), "family", slot); ok {
+			free = sl.Free
 		}
 	})
 	return free
