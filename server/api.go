@@ -12,6 +12,7 @@ import (
 	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
+	"github.com/numerek/numerek/server/fleet"
 )
 
 func (s *Server) routes() {
@@ -90,7 +91,14 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, p Principal, 
 		writeError(w, http.StatusBadRequest, protocol.ErrorResponse{Error: err.Error(), Field: field})
 		return
 	}
-	ServeEvents(w, r, a, cursor, s.heartbeat)
+	var ctl *fleet.Conn
+	if p.IsDevice() {
+		// The fleet knows the device is connected while its stream is
+		// open; a device that asks gets its control events on it too.
+		ctl = s.fleet.Attach(p.Token.ID, r.Header.Get(protocol.ControlHeader) != "")
+		defer s.fleet.Detach(ctl)
+	}
+	ServeEvents(w, r, a, cursor, s.heartbeat, ctl)
 }
 
 func (s *Server) getTicket(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {

@@ -11,6 +11,7 @@ import (
 	"github.com/numerek/numerek/protocol/sse"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
+	"github.com/numerek/numerek/server/fleet"
 )
 
 // EventSource is what the event stream needs from an office's owner (an
@@ -41,7 +42,11 @@ func writeWait(heartbeat time.Duration) time.Duration {
 // from cursor (0: a snapshot first) until the client goes or the request
 // ends. Ids are event seqs, so a client resumes with Last-Event-ID; one
 // too far behind gets a snapshot instead of a replay.
-func ServeEvents(w http.ResponseWriter, r *http.Request, src EventSource, cursor uint64, heartbeat time.Duration) {
+//
+// ctl, when not nil, is the device's stream as the fleet knows it: its
+// control events are written between the office's (without ids), and a
+// revocation ends the stream with protocol.RevokedEvent.
+func ServeEvents(w http.ResponseWriter, r *http.Request, src EventSource, cursor uint64, heartbeat time.Duration, ctl *fleet.Conn) {
 	hub := src.Hub()
 	sub, last := hub.Subscribe()
 	defer hub.Unsubscribe(sub)
@@ -85,10 +90,21 @@ func ServeEvents(w http.ResponseWriter, r *http.Request, src EventSource, cursor
 
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
+	var control <-chan fleet.Control
+	var revoked <-chan struct{}
+	if ctl != nil {
+		control, revoked = ctl.C(), ctl.Revoked()
+	}
 	for {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-revoked:
+			sendControl(sw, fleet.Control{Event: protocol.RevokedEvent, Data: struct{}{}})
+			sw.Flush()
+			return
+		case c := <-control:
+			sendControl(sw, c)
 		case <-tick.C:
 			sw.Comment("heartbeat")
 		case e, open := <-sub.C:
@@ -114,6 +130,17 @@ func ServeEvents(w http.ResponseWriter, r *http.Request, src EventSource, cursor
 			return
 		}
 	}
+}
+
+// sendControl writes a control event without an id, so the device's
+// Last-Event-ID stays the office's seq.
+func sendControl(sw *sse.Writer, c fleet.Control) {
+	data, err := json.Marshal(c.Data)
+	if err != nil {
+		sw.Fail(err)
+		return
+	}
+	sw.Event("", c.Event, data)
 }
 
 // sendEvent writes one event with its seq as id.

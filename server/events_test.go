@@ -30,7 +30,7 @@ func (s hubSource) EventsAfter(uint64, int) ([]queue.Event, error) { return nil,
 func TestStreamOutlivesTheServersWriteTimeout(t *testing.T) {
 	hub := actor.NewHub(5, 10)
 	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		server.ServeEvents(w, r, hubSource{hub}, 5, 50*time.Millisecond)
+		server.ServeEvents(w, r, hubSource{hub}, 5, 50*time.Millisecond, nil)
 	}))
 	const writeTimeout = 300 * time.Millisecond
 	ts.Config.WriteTimeout = writeTimeout

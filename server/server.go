@@ -20,6 +20,7 @@ import (
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/booking"
 	"github.com/numerek/numerek/server/clientaddr"
+	"github.com/numerek/numerek/server/fleet"
 	"github.com/numerek/numerek/server/links"
 	"github.com/numerek/numerek/store"
 )
@@ -46,6 +47,9 @@ type Config struct {
 	// X-Forwarded-For headers name the client (see server/clientaddr);
 	// none: every request's client is its connection's peer.
 	TrustedProxies []netip.Prefix
+	// Fleet knows which devices hold a stream open and carries control
+	// events to them; nil: a hub of the server's own.
+	Fleet *fleet.Hub
 }
 
 // Server routes the API. Further pages (web/) mount on it with Handle.
@@ -62,6 +66,7 @@ type Server struct {
 	links     *links.Signer
 	timeouts  Timeouts
 	clients   *clientaddr.Resolver
+	fleet     *fleet.Hub
 }
 
 // New builds the server and its routes.
@@ -71,7 +76,10 @@ func New(cfg Config) *Server {
 		auth: newAuthenticator(cfg.Tokens, cfg.Clock), clock: cfg.Clock,
 		log: cfg.Logger, cat: cfg.Catalog, heartbeat: cfg.Heartbeat,
 		booking: cfg.Booking, links: cfg.Links, timeouts: cfg.Timeouts.orDefaults(),
-		clients: clientaddr.New(cfg.TrustedProxies),
+		clients: clientaddr.New(cfg.TrustedProxies), fleet: cfg.Fleet,
+	}
+	if s.fleet == nil {
+		s.fleet = fleet.NewHub(cfg.Clock)
 	}
 	if s.heartbeat <= 0 {
 		s.heartbeat = protocol.Heartbeat
@@ -90,6 +98,9 @@ func New(cfg Config) *Server {
 
 // Handle mounts another handler (web pages) on the server's mux.
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// Fleet is the server's hub of device streams.
+func (s *Server) Fleet() *fleet.Hub { return s.fleet }
 
 // Office returns the actor of an office, or nil.
 func (s *Server) Office(id string) *actor.Actor { return s.offices[id] }

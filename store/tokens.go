@@ -29,6 +29,10 @@ type Token struct {
 	Counter int       `json:"counter,omitempty"`
 	Label   string    `json:"label,omitempty"`
 	Created time.Time `json:"created"`
+	// Key is a paired device's Ed25519 public key (standard base64):
+	// its token is accepted only with a proof signed by that key
+	// (protocol.ProofHeader). Empty for tokens made by hand.
+	Key string `json:"key,omitempty"`
 }
 
 // TokenStore keeps tokens in their own bbolt file, opened only for each
