@@ -369,13 +369,18 @@ func orEmpty(body any) any {
 }
 
 // Events opens the office's event stream after seq (0: from a snapshot).
-func (c *Client) Events(ctx context.Context, after uint64) (*http.Response, error) {
+// control asks for the device's control events on it too
+// (ControlHeader).
+func (c *Client) Events(ctx context.Context, after uint64, control bool) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, "GET", c.base+"/events", nil)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", "text/event-stream")
+	if control {
+		req.Header.Set(ControlHeader, "1")
+	}
 	if after > 0 {
 		req.Header.Set("Last-Event-ID", strconv.FormatUint(after, 10))
 	}

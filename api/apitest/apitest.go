@@ -38,6 +38,7 @@ import (
 	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
 
 	"github.com/numerek/numerek/api"
+	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/protocol/sse"
 )
 
@@ -208,8 +209,19 @@ func (c *Checker) checkStream(body []byte) []string {
 			Type string `json:"type"`
 		}
 		schema, wantType := "Event", m.Event
-		if m.Event == "snapshot" {
+		switch m.Event {
+		case "snapshot":
 			schema, wantType = "Snapshot", ""
+		case protocol.ActionEvent, protocol.SettingsEvent, protocol.RevokedEvent:
+			// A device's control events carry no id and no seq.
+			control := map[string]string{protocol.ActionEvent: "DeviceAction", protocol.SettingsEvent: "DeviceSettings", protocol.RevokedEvent: "Revoked"}[m.Event]
+			for _, p := range c.checkSchema(control, m.Data) {
+				out = append(out, fmt.Sprintf("stream control event %s: %s", m.Event, p))
+			}
+			if m.ID != "" {
+				out = append(out, fmt.Sprintf("stream control event %s carries id %q", m.Event, m.ID))
+			}
+			return nil
 		}
 		if problems := c.checkSchema(schema, m.Data); len(problems) > 0 {
 			for _, p := range problems {

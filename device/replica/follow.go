@@ -71,6 +71,11 @@ type FollowOptions struct {
 	// devices' returns over 2.5-5 s; a thousand devices at that pace are
 	// 300 refused connections a second, nothing to a server or a proxy.
 	Backoff protocol.Backoff
+	// OnControl, when set, asks the server for the device's control
+	// events (protocol.ActionEvent, SettingsEvent, RevokedEvent) on the
+	// stream and receives each, on the stream's goroutine: it must not
+	// block.
+	OnControl func(sse.Message)
 }
 
 // FollowStatus says how the following goes.
@@ -258,7 +263,7 @@ func (f *Follower) session(ctx context.Context) error {
 	watchdog := time.AfterFunc(f.opts.StallAfter, func() { stalled.Store(true); cancel() })
 	defer watchdog.Stop()
 	f.heard.Store(time.Now().UnixNano())
-	resp, err := f.client.Events(ctx, f.cursor())
+	resp, err := f.client.Events(ctx, f.cursor(), f.opts.OnControl != nil)
 	if err != nil {
 		if stalled.Load() {
 			return fmt.Errorf("%w: the stream did not open within %v", errStalled, f.opts.StallAfter)
@@ -385,6 +390,13 @@ func (f *Follower) goOffline(silentSince time.Time) {
 // handle folds one message of the stream into the state.
 func (f *Follower) handle(m sse.Message) error {
 	recv := time.Now()
+	switch m.Event {
+	case protocol.ActionEvent, protocol.SettingsEvent, protocol.RevokedEvent:
+		if f.opts.OnControl != nil {
+			f.opts.OnControl(m)
+		}
+		return nil
+	}
 	if m.Event == protocol.SnapshotEvent {
 		var snap protocol.Snapshot
 		if err := json.Unmarshal(m.Data, &snap); err != nil {

@@ -27,6 +27,7 @@ import (
 	"github.com/numerek/numerek/server"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/booking"
+	"github.com/numerek/numerek/server/fleet"
 	"github.com/numerek/numerek/server/links"
 	"github.com/numerek/numerek/store"
 )
@@ -101,6 +102,7 @@ type running struct {
 	desk   *booking.Desk
 	log    *store.OfficeLog
 	web    *store.WebDB
+	fleet  *fleet.Hub
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -179,7 +181,9 @@ func (s *Server) start(ln net.Listener) error {
 	}
 	signer := links.New(key, s.opts.PublicURL)
 	desk := booking.New(web, signer, s.Clock.Now, logger)
+	hub := fleet.NewHub(s.Clock.Now)
 	srv := server.New(server.Config{
+		Fleet:   hub,
 		Offices: []*actor.Actor{a}, Tokens: s.tokens, Clock: s.Clock.Now, Logger: logger,
 		Heartbeat: s.opts.Heartbeat, Booking: desk, Links: signer,
 	})
@@ -188,13 +192,33 @@ func (s *Server) start(ln net.Listener) error {
 		h = s.monitor.Wrap(srv)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{http: &http.Server{Handler: h}, actor: a, desk: desk, log: l, web: web, cancel: cancel, done: make(chan struct{})}
+	r := &running{http: &http.Server{Handler: h}, actor: a, desk: desk, log: l, web: web, fleet: hub, cancel: cancel, done: make(chan struct{})}
 	go func() { defer close(r.done); a.Run(ctx) }()
 	go func() { _ = r.http.Serve(ln) }()
 	s.mu.Lock()
 	s.running = r
 	s.mu.Unlock()
 	return nil
+}
+
+// Fleet is the running server's hub of device streams: which devices are
+// connected, and the control events sent to them.
+func (s *Server) Fleet() *fleet.Hub {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running == nil {
+		s.t.Fatal("servertest: Fleet of a stopped server")
+	}
+	return s.running.fleet
+}
+
+// TokenID is the id of the token whose secret is given.
+func (s *Server) TokenID(secret string) string {
+	tok, ok, err := s.tokens.Lookup(secret)
+	if err != nil || !ok {
+		s.t.Fatalf("servertest: no token for that secret (%v)", err)
+	}
+	return tok.ID
 }
 
 // Stop stops the server as if its process ended: connections drop, the
