@@ -260,35 +260,147 @@ func Load(path string) (*Config, error) {
 // is where relative paths (token_file, data_dir, logo) start from.
 func Parse(path string, data []byte) (*Config, error) {
 	var f file
-	md, err := toml.Decode(string(data), &f)
+	src, err := decode(path, data, &f)
+	if err != nil {
+		return nil, err
+	}
+	c := &checker{dir: filepath.Dir(path), sources: []source{src}}
+	for _, k := range src.md.Undecoded() {
+		c.add(k.String(), "unknown setting")
+	}
+	return c.finish(c.convert(&f))
+}
+
+// source is one TOML text a configuration is read from, for errors that
+// name the file and line a setting came from.
+type source struct {
+	path  string
+	lines officeconfig.Lines
+	md    toml.MetaData
+}
+
+// decode reads TOML into f; settings it leaves alone keep what f had, so
+// a later text overrides an earlier one key by key.
+func decode(path string, data []byte, f *file) (source, error) {
+	md, err := toml.Decode(string(data), f)
 	if err != nil {
 		line, key, msg := officeconfig.DecodeProblem(err)
 		if strings.Contains(msg, key) {
 			key = ""
 		}
-		return nil, Errors{{File: path, Line: line, Path: key, Message: msg}}
+		return source{}, Errors{{File: path, Line: line, Path: key, Message: msg}}
 	}
-	c := &checker{path: path, dir: filepath.Dir(path), lines: officeconfig.IndexLines(string(data))}
-	for _, k := range md.Undecoded() {
-		c.add(k.String(), "unknown setting")
-	}
-	cfg := c.convert(&f)
+	return source{path: path, lines: officeconfig.IndexLines(string(data)), md: md}, nil
+}
+
+func (c *checker) finish(cfg *Config) (*Config, error) {
 	if len(c.errs) > 0 {
-		sort.SliceStable(c.errs, func(i, j int) bool { return c.errs[i].Line < c.errs[j].Line })
+		sort.SliceStable(c.errs, func(i, j int) bool {
+			if c.errs[i].File != c.errs[j].File {
+				return c.errs[i].File < c.errs[j].File
+			}
+			return c.errs[i].Line < c.errs[j].Line
+		})
 		return nil, c.errs
 	}
 	return cfg, nil
 }
 
-// checker collects the problems of one file.
-type checker struct {
-	path, dir string
-	lines     officeconfig.Lines
-	errs      Errors
+// The settings a device keeps to itself when its configuration comes from
+// the server: where the server is, its credentials, its data folder and
+// its status page are facts of the machine, not of the office.
+var localOnly = []string{"server", "data_dir", "status"}
+
+// SettingsName names the server's settings of a device in errors.
+const SettingsName = "settings"
+
+// CheckSettings checks a device's settings as the server keeps them: the
+// TOML of a device's file without [server], data_dir and [status]. It
+// reads them with the same rules as a file, so the admin's page shows the
+// same errors a technician's file would get, with line numbers.
+func CheckSettings(settings []byte) error {
+	var f file
+	src, err := decode(SettingsName, settings, &f)
+	if err != nil {
+		return err
+	}
+	c := &checker{dir: ".", sources: []source{src}}
+	for _, k := range src.md.Undecoded() {
+		c.add(k.String(), "unknown setting")
+	}
+	for _, k := range localOnly {
+		if src.md.IsDefined(k) {
+			c.add(k, "set on the device itself, not in its settings on the server")
+		}
+	}
+	// Stand-ins for what the device brings, so only the settings are
+	// judged.
+	f.Server.URL, f.Server.Office, f.Server.Token = "http://server.invalid", "office", "token"
+	f.DataDir = "/var/lib/kioskd"
+	_, err = c.finish(c.convert(&f))
+	return err
 }
 
+// Credentials are what a paired device was given by the server: the
+// office it works for and its token.
+type Credentials struct {
+	Office string
+	Token  string
+}
+
+// Layered reads a paired device's configuration: the server's settings
+// for it, then its local file over them (the local file wins key by key:
+// the server's address, the data folder, hardware facts such as a
+// screen's size or a printer's port). The office and the token come from
+// its credentials and may not be set locally.
+func Layered(settings []byte, localPath string, local []byte, creds Credentials) (*Config, error) {
+	var f file
+	set, err := decode(SettingsName, settings, &f)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := decode(localPath, local, &f)
+	if err != nil {
+		return nil, err
+	}
+	c := &checker{dir: filepath.Dir(localPath), sources: []source{set, loc}}
+	for _, src := range c.sources {
+		for _, k := range src.md.Undecoded() {
+			c.addIn(src, k.String(), "unknown setting")
+		}
+	}
+	for _, k := range []string{"server.office", "server.token", "server.token_file"} {
+		if loc.md.IsDefined(strings.Split(k, ".")...) {
+			c.addIn(loc, k, "this device is paired: its office and token come from the server (forget the pairing with kioskctl unpair to set them here)")
+		}
+	}
+	f.Server.Office, f.Server.Token, f.Server.TokenFile = creds.Office, creds.Token, ""
+	return c.finish(c.convert(&f))
+}
+
+// checker collects the problems of a configuration read from one or more
+// sources, later ones overriding earlier ones.
+type checker struct {
+	dir     string
+	sources []source
+	errs    Errors
+}
+
+// add names the problem where the setting was last set (the last source
+// when none set it: a missing setting is the local file's to add).
 func (c *checker) add(setting, format string, args ...any) {
-	c.errs = append(c.errs, Error{File: c.path, Line: c.lines.Line(setting), Path: setting, Message: fmt.Sprintf(format, args...)})
+	src := c.sources[len(c.sources)-1]
+	for i := len(c.sources) - 1; i >= 0; i-- {
+		if c.sources[i].md.IsDefined(strings.Split(setting, ".")...) {
+			src = c.sources[i]
+			break
+		}
+	}
+	c.addIn(src, setting, format, args...)
+}
+
+func (c *checker) addIn(src source, setting, format string, args ...any) {
+	c.errs = append(c.errs, Error{File: src.path, Line: src.lines.Line(setting), Path: setting, Message: fmt.Sprintf(format, args...)})
 }
 
 // relative resolves p against the configuration's folder.
@@ -302,7 +414,7 @@ func (c *checker) relative(p string) string {
 var officeID = regexp.MustCompile(`^[a-z0-9-]{1,40}$`)
 
 func (c *checker) convert(f *file) *Config {
-	cfg := &Config{File: c.path, Role: Role(f.Role), Name: strings.TrimSpace(f.Name), TechnicianPIN: f.TechnicianPIN}
+	cfg := &Config{File: c.sources[len(c.sources)-1].path, Role: Role(f.Role), Name: strings.TrimSpace(f.Name), TechnicianPIN: f.TechnicianPIN}
 	switch cfg.Role {
 	case RoleTicket, RoleCounter, RoleHall:
 	case "":
