@@ -42,5 +42,5 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		forbid(w, "the metrics are the whole server's: use a metrics token (queue-server token --role metrics) or an admin token of every office")
 		return
 	}
-	s.metrics.Handler().ServeHTTP(w, r)
+	s.metricsPage.ServeHTTP(w, r)
 }

@@ -71,6 +71,8 @@ type Server struct {
 	clients   *clientaddr.Resolver
 	fleet     *fleet.Hub
 	metrics   Meter
+	// metricsPage serves GET /metrics (the Meter's handler, made once).
+	metricsPage http.Handler
 }
 
 // New builds the server and its routes.
@@ -82,6 +84,9 @@ func New(cfg Config) *Server {
 		booking: cfg.Booking, links: cfg.Links, timeouts: cfg.Timeouts.orDefaults(),
 		clients: clientaddr.New(cfg.TrustedProxies), fleet: cfg.Fleet,
 		metrics: cfg.Metrics,
+	}
+	if s.metrics != nil {
+		s.metricsPage = s.metrics.Handler()
 	}
 	if s.fleet == nil {
 		s.fleet = fleet.NewHub(cfg.Clock)
