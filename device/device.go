@@ -89,7 +89,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	d := &dev{cfg: cfg, opts: opts, log: log, db: db, clock: clock, client: client, follower: follower, quit: cancel}
+	d := &dev{cfg: cfg, opts: opts, log: log, db: db, clock: clock, client: client, follower: follower, quit: cancel, metrics: newMetrics(follower)}
 	var wg sync.WaitGroup
 	d.spawn = func(name string, fn func(context.Context) error) {
 		wg.Add(1)
@@ -124,6 +124,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if opts.FramesDir != "" {
 		run.Capture = d.frames(ctx, filepath.Join(opts.FramesDir, cfg.Name+".png"))
 	}
+	run.OnDraw = d.metrics.frames.Inc
 	if opts.TraceFrames {
 		run.OnFrame = func(at time.Time) { log.Info("frame drawn", "at", at.Format(time.RFC3339Nano)) }
 	}
@@ -148,6 +149,7 @@ type dev struct {
 	follower *replica.Follower
 	quit     context.CancelFunc
 	spawn    func(name string, fn func(context.Context) error)
+	metrics  *metrics
 
 	mu       sync.Mutex
 	viewSet  bool

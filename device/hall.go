@@ -242,6 +242,9 @@ func (h *herald) said(call audio.Call) {
 		if c.seq == seq {
 			c.handled++
 			h.d.log.Info("said", "ticket", call.Ticket, "counter", call.Counter, "lang", call.Lang, "seq", seq)
+			if m := h.d.metrics; m != nil { // nil in the hall's unit tests
+				m.said.Inc()
+			}
 			h.advance()
 			return
 		}

@@ -40,7 +40,7 @@ func (d *dev) statusNow() Status {
 
 // serveStatus serves the status page on addr (this machine only) until
 // ctx ends: GET /status is JSON, GET /healthz says ok while the server
-// can be reached.
+// can be reached, GET /metrics is for Prometheus.
 func (d *dev) serveStatus(ctx context.Context, addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -60,6 +60,7 @@ func (d *dev) serveStatus(ctx context.Context, addr string) error {
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	mux.Handle("GET /metrics", d.metrics.handler())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	d.spawn("status page", func(ctx context.Context) error {
 		go func() {

@@ -45,6 +45,7 @@ func (d *dev) buildKiosk(ctx context.Context) (display.Screen, error) {
 	k := kiosk.New(d.client, d.follower, d.db, d.clock, p, kiosk.Options{
 		IssueTimeout: d.cfg.Server.IssueTimeout, LeaseSize: d.cfg.Lease.Size, LeaseLow: d.cfg.Lease.Low,
 		PaperMM: pc.PaperMM, Logo: logo, CheckEvery: pc.CheckEvery, AfterJournal: d.opts.AfterJournal, Log: d.log,
+		Observer: d.metrics.kiosk(),
 	})
 	o := d.office(ctx, 5*time.Second)
 	d.sound = &soundOnce{log: d.log, now: d.clock.Now}

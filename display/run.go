@@ -51,6 +51,10 @@ type RunOptions struct {
 	// GPU has finished it (a one-pixel read-back waits for that): for
 	// measuring, not for production.
 	OnFrame func(at time.Time)
+	// OnDraw, when set, is told each time a frame is drawn (a screen
+	// that did not change draws none), without waiting for the GPU: cheap
+	// enough to count frames in production.
+	OnDraw func()
 }
 
 // Run shows s until ctx is cancelled, Capture asks to stop, or a windowed
@@ -361,6 +365,9 @@ func (g *game) Draw(screen *ebiten.Image) {
 	c.dirty = false
 	c.mu.Unlock()
 	drawnAt := time.Now()
+	if g.opts.OnDraw != nil {
+		g.opts.OnDraw()
+	}
 
 	if target != screen {
 		lw, lh := c.panel.Logical()

@@ -18,6 +18,9 @@ import (
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /api/v1/openapi.yaml", serveDocument)
+	if s.metrics != nil {
+		s.mux.HandleFunc("GET /metrics", s.serveMetrics)
+	}
 	s.mux.HandleFunc("GET /api/v1/offices", s.listOffices)
 	s.mux.HandleFunc("GET /api/v1/whoami", s.whoAmI)
 	s.mux.HandleFunc("GET /api/v1/offices/{office}/state", s.office(s.getState))
@@ -98,6 +101,7 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, p Principal, 
 		ctl = s.fleet.Attach(p.Token.ID, r.Header.Get(protocol.ControlHeader) != "")
 		defer s.fleet.Detach(ctl)
 	}
+	defer s.StreamOpened(DeviceStream)()
 	ServeEvents(w, r, a, cursor, s.heartbeat, ctl)
 }
 

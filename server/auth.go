@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -25,20 +26,24 @@ const (
 	RoleHall    Role = "hall"
 	RoleClerk   Role = "clerk"
 	RoleAdmin   Role = "admin"
+	// RoleMetrics reads GET /metrics and nothing else: it is Prometheus's
+	// token, of every office ("*"), as the metrics are the whole
+	// server's.
+	RoleMetrics Role = "metrics"
 )
 
 // Roles lists every role, for help texts and checks.
-var Roles = []Role{RoleTicket, RoleCounter, RoleHall, RoleClerk, RoleAdmin}
+var Roles = []Role{RoleTicket, RoleCounter, RoleHall, RoleClerk, RoleAdmin, RoleMetrics}
+
+// OfficeRoles are the roles a token of one office may have (the admin
+// pages make these); RoleMetrics is the server's, not an office's.
+var OfficeRoles = []Role{RoleTicket, RoleCounter, RoleHall, RoleClerk, RoleAdmin}
 
 // ValidRole reports whether r is a role.
-func ValidRole(r string) bool {
-	for _, x := range Roles {
-		if string(x) == r {
-			return true
-		}
-	}
-	return false
-}
+func ValidRole(r string) bool { return slices.Contains(Roles, Role(r)) }
+
+// ValidOfficeRole reports whether r is a role of OfficeRoles.
+func ValidOfficeRole(r string) bool { return slices.Contains(OfficeRoles, Role(r)) }
 
 // AllOffices in a token's office grants an admin every office.
 const AllOffices = "*"
@@ -98,6 +103,12 @@ func (p Principal) MayActAt(counter int) bool {
 
 // MayManage: cancelling tickets and moving waiting ones.
 func (p Principal) MayManage() bool { return p.Role() == RoleClerk || p.Role() == RoleAdmin }
+
+// MayReadMetrics: the metrics cover every office, so only a token of
+// every office reads them: the metrics role's, or a global admin's.
+func (p Principal) MayReadMetrics() bool {
+	return p.Token.Office == AllOffices && (p.Role() == RoleMetrics || p.Role() == RoleAdmin)
+}
 
 // IsDevice: devices report their faults.
 func (p Principal) IsDevice() bool {

@@ -50,6 +50,9 @@ type Config struct {
 	// Fleet knows which devices hold a stream open and carries control
 	// events to them; nil: a hub of the server's own.
 	Fleet *fleet.Hub
+	// Metrics counts requests and streams and serves GET /metrics (see
+	// server/metrics); nil: no metrics, and /metrics is not a route.
+	Metrics Meter
 }
 
 // Server routes the API. Further pages (web/) mount on it with Handle.
@@ -67,6 +70,9 @@ type Server struct {
 	timeouts  Timeouts
 	clients   *clientaddr.Resolver
 	fleet     *fleet.Hub
+	metrics   Meter
+	// metricsPage serves GET /metrics (the Meter's handler, made once).
+	metricsPage http.Handler
 }
 
 // New builds the server and its routes.
@@ -77,6 +83,10 @@ func New(cfg Config) *Server {
 		log: cfg.Logger, cat: cfg.Catalog, heartbeat: cfg.Heartbeat,
 		booking: cfg.Booking, links: cfg.Links, timeouts: cfg.Timeouts.orDefaults(),
 		clients: clientaddr.New(cfg.TrustedProxies), fleet: cfg.Fleet,
+		metrics: cfg.Metrics,
+	}
+	if s.metrics != nil {
+		s.metricsPage = s.metrics.Handler()
 	}
 	if s.fleet == nil {
 		s.fleet = fleet.NewHub(cfg.Clock)
@@ -123,6 +133,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Error: fmt.Sprintf("path: %q has an empty, \".\" or \"..\" segment; name the route itself", r.URL.Path)})
 	} else {
 		s.mux.ServeHTTP(rec, r)
+	}
+	if s.metrics != nil {
+		// The mux has set the pattern that took the request (none when
+		// the path was refused before it): the label is the route, never
+		// the path a client made up.
+		s.metrics.Request(r.Pattern, rec.status)
 	}
 	if r.URL.Path != "/healthz" {
 		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "took", time.Since(start))
@@ -215,6 +231,16 @@ func (s *Server) office(h officeHandler) http.HandlerFunc {
 // Authenticate checks the request's bearer token and writes the error
 // response itself when it fails.
 func (s *Server) Authenticate(w http.ResponseWriter, r *http.Request) (Principal, bool) {
+	p, ok := s.authenticateAny(w, r)
+	if ok && p.Role() == RoleMetrics {
+		forbid(w, "a metrics token reads GET /metrics only")
+		return Principal{}, false
+	}
+	return p, ok
+}
+
+// authenticateAny is Authenticate for every role, the metrics role too.
+func (s *Server) authenticateAny(w http.ResponseWriter, r *http.Request) (Principal, bool) {
 	p, err := s.auth.authenticate(r)
 	if err != nil {
 		var ae *errAuth

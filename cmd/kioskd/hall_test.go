@@ -13,6 +13,7 @@ import (
 	"github.com/numerek/numerek/audio"
 	"github.com/numerek/numerek/audio/audiotest"
 	"github.com/numerek/numerek/audio/voicepacks"
+	"github.com/numerek/numerek/internal/scrape"
 	"github.com/numerek/numerek/protocol"
 )
 
@@ -88,6 +89,15 @@ func TestHallShowsAndSaysACall(t *testing.T) {
 	waitUntil(t, "the announcement played", 10*time.Second, func() bool {
 		_, _, err := audiotest.Find(capture.Samples(), 0, want)
 		return err == nil
+	})
+	// Its metrics count both announcements (pl, uk), as its log does.
+	waitUntil(t, "the announcements counted", 5*time.Second, func() bool {
+		page, err := scrape.Get("http://"+hall.status+"/metrics", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		said, _ := page.Sum("kioskd_calls_said_total", nil)
+		return said == 2 && strings.Count(hall.logText(), "msg=said") == 2
 	})
 	hall.stop()
 	got, err := capture.Stop()

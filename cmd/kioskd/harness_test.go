@@ -281,6 +281,8 @@ type office struct {
 	addr   string
 	proc   *proc
 	tokens map[string]string
+	// args are further flags of queue-server (a --config).
+	args []string
 }
 
 const officeID = "cus-starachowice"
@@ -289,10 +291,13 @@ var readyLine = regexp.MustCompile(`msg="queue server ready" listen=(\S+)`)
 
 // startOffice runs a queue server on the example office, its clock on a
 // Monday morning, with tokens for a kiosk, a hall, counter 1 and a clerk.
-func startOffice(t testing.TB) *office {
+func startOffice(t testing.TB) *office { return startOfficeWith(t) }
+
+// startOfficeWith is startOffice with further flags of queue-server.
+func startOfficeWith(t testing.TB, args ...string) *office {
 	t.Helper()
 	bin, _ := binaries(t)
-	o := &office{t: t, bin: bin, data: t.TempDir(), tokens: map[string]string{}}
+	o := &office{t: t, bin: bin, data: t.TempDir(), tokens: map[string]string{}, args: args}
 	for name, args := range map[string][]string{
 		"kiosk":    {"--role", "ticket", "--label", "kiosk"},
 		"hall":     {"--role", "hall", "--label", "hall"},
@@ -314,8 +319,8 @@ func startOffice(t testing.TB) *office {
 
 func (o *office) start(listen string) {
 	o.t.Helper()
-	o.proc = start(o.t, "queue-server", nil, o.bin, "--data", o.data, "--listen", listen,
-		"--clock", "2026-11-23T09:00:00", "--public-url", "http://numerek.test")
+	o.proc = start(o.t, "queue-server", nil, o.bin, append([]string{"--data", o.data, "--listen", listen,
+		"--clock", "2026-11-23T09:00:00", "--public-url", "http://numerek.test"}, o.args...)...)
 	o.addr = o.proc.waitLog(readyLine, 20*time.Second)[1]
 }
 
@@ -324,8 +329,8 @@ func (o *office) restart() {
 	o.t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		o.proc = start(o.t, "queue-server", nil, o.bin, "--data", o.data, "--listen", o.addr,
-			"--clock", "2026-11-23T09:00:00", "--public-url", "http://numerek.test")
+		o.proc = start(o.t, "queue-server", nil, o.bin, append([]string{"--data", o.data, "--listen", o.addr,
+			"--clock", "2026-11-23T09:00:00", "--public-url", "http://numerek.test"}, o.args...)...)
 		select {
 		case <-o.proc.done:
 			if time.Now().After(deadline) {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -316,9 +317,12 @@ func TestKioskFiftyTicketsWhileTheServerIsDown(t *testing.T) {
 
 // emulatorProcess runs kioskctl printer-emulator as a network printer
 // whose roll holds one ticket.
-func emulatorProcess(t *testing.T, paper string) string {
+func emulatorProcess(t *testing.T, paper string) string { return emulatorWithRoll(t, paper, 1) }
+
+// emulatorWithRoll is emulatorProcess with a roll of tickets tickets.
+func emulatorWithRoll(t *testing.T, paper string, tickets int) string {
 	t.Helper()
-	cmd := exec.Command(kioskctl(t), "printer-emulator", "--tcp", "127.0.0.1:0", "--out", paper, "--paper-tickets", "1", "--tear-off", "300ms")
+	cmd := exec.Command(kioskctl(t), "printer-emulator", "--tcp", "127.0.0.1:0", "--out", paper, "--paper-tickets", strconv.Itoa(tickets), "--tear-off", "300ms")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -50,6 +50,9 @@ func TestTokenCommand(t *testing.T) {
 		{[]string{"token", "--data", dir, "--role", "hall"}, 1, "--office is required"},
 		{[]string{"token", "--data", dir, "--office", "*", "--role", "hall"}, 1, `only for --role admin`},
 		{[]string{"token", "--data", dir, "--office", "x", "--role", "counter", "--counter", "3"}, 0, "counter 3 of office x"},
+		{[]string{"token", "--data", dir, "--role", "metrics", "--label", "prometheus"}, 0, "metrics of office *"},
+		{[]string{"token", "--data", dir, "--office", "*", "--role", "metrics"}, 0, "metrics of office *"},
+		{[]string{"token", "--data", dir, "--office", "x", "--role", "metrics"}, 1, "--role metrics reads the whole server's metrics"},
 		{[]string{"revoke", "--data", dir, "nosuch"}, 1, `no token with id "nosuch"`},
 	}
 	for _, tt := range tests {

@@ -13,11 +13,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/numerek/numerek"
 	"github.com/numerek/numerek/officeconfig"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server"
 	"github.com/numerek/numerek/server/actor"
+	"github.com/numerek/numerek/server/metrics"
 	"github.com/numerek/numerek/server/tlsfront"
 	"github.com/numerek/numerek/store"
 )
@@ -71,6 +75,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer wp.db.Close()
 
+	// The metrics' registry is this run's own (none global): Go's and the
+	// process's figures beside the server's.
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	meter := metrics.New(registry, logger)
+
 	var actors []*actor.Actor
 	var logs []*store.OfficeLog
 	logByOffice := map[string]*store.OfficeLog{}
@@ -92,7 +102,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		logs = append(logs, l)
 		logByOffice[o.ID] = l
-		a, err := actor.New(o, l, clock, logger, actor.Options{})
+		a, err := actor.New(o, l, clock, logger, actor.Options{Observer: meter.Office(o.ID)})
 		if err != nil {
 			return err
 		}
@@ -117,7 +127,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	srv := server.New(server.Config{
 		Offices: actors, Tokens: tokens, Clock: clock, Logger: logger,
 		Booking: wp.desk, Links: wp.links, TrustedProxies: cfg.Server.TrustedProxies,
+		Metrics: meter,
 	})
+	meter.Watch(srv)
+	if messages != nil {
+		meter.WatchOutbox(messages)
+	}
 	if err := wp.mount(srv, logByOffice, tokens, clock, logger); err != nil {
 		return err
 	}

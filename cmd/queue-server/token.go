@@ -14,28 +14,34 @@ import (
 func runToken(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("queue-server token", stderr)
 	dataDir := fs.String("data", "numerek-data", "the server's data directory")
-	office := fs.String("office", "", "office id the token belongs to (\"*\" for an admin of every office)")
-	role := fs.String("role", "", "ticket, counter, hall, clerk or admin")
+	office := fs.String("office", "", "office id the token belongs to (\"*\" for an admin of every office; a metrics token is always \"*\")")
+	role := fs.String("role", "", "ticket, counter, hall, clerk, admin, or metrics (Prometheus: reads /metrics only)")
 	counter := fs.Int("counter", 0, "counter number, for --role counter")
 	label := fs.String("label", "", "a name for the device or person, e.g. \"kiosk-lobby\"")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: queue-server token --data DIR --office ID --role ticket|counter|hall|clerk|admin [--counter N] [--label TEXT]\n\nPrints a new bearer token on standard output. Only its hash is stored.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: queue-server token --data DIR --office ID --role ticket|counter|hall|clerk|admin [--counter N] [--label TEXT]\n       queue-server token --data DIR --role metrics [--label TEXT]\n\nPrints a new bearer token on standard output. Only its hash is stored.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
+	if *role == string(server.RoleMetrics) && *office == "" {
+		// The metrics are the whole server's.
+		*office = server.AllOffices
+	}
 	switch {
 	case *office == "":
 		return usageError(fs, "--office is required")
 	case !server.ValidRole(*role):
-		return usageError(fs, fmt.Sprintf("--role %q: use ticket, counter, hall, clerk or admin", *role))
+		return usageError(fs, fmt.Sprintf("--role %q: use ticket, counter, hall, clerk, admin or metrics", *role))
+	case *role == string(server.RoleMetrics) && *office != server.AllOffices:
+		return usageError(fs, "--role metrics reads the whole server's metrics: leave --office out (or give \"*\")")
 	case *role == string(server.RoleCounter) && *counter < 1:
 		return usageError(fs, "--role counter needs --counter N")
 	case *role != string(server.RoleCounter) && *counter != 0:
 		return usageError(fs, "--counter is only for --role counter")
-	case *office == server.AllOffices && *role != string(server.RoleAdmin):
-		return usageError(fs, "--office \"*\" is only for --role admin")
+	case *office == server.AllOffices && *role != string(server.RoleAdmin) && *role != string(server.RoleMetrics):
+		return usageError(fs, "--office \"*\" is only for --role admin or metrics")
 	}
 	ts := store.NewTokenStore(filepath.Join(*dataDir, "tokens.db"))
 	secret, tok, err := ts.Create(store.Token{Office: *office, Role: *role, Counter: *counter, Label: *label})

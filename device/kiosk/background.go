@@ -268,6 +268,9 @@ func (k *Kiosk) setStatus(st printer.Status, err error) {
 			k.log.Info("printer ready again")
 		} else {
 			k.log.Warn("printer fault", "fault", f.Code, "detail", f.Detail)
+			if k.opts.Observer != nil {
+				k.opts.Observer.Fault(f.Code)
+			}
 		}
 		k.wake()
 	}

@@ -67,6 +67,21 @@ type Options struct {
 	AfterJournal func(store.JournalEntry)
 	Catalog      *i18n.Catalog
 	Log          *slog.Logger
+	// Observer, when set, hears what the kiosk did, for its metrics.
+	Observer Observer
+}
+
+// Observer hears each ticket the kiosk issued and printed and each fault
+// its printer came to. It is called on the issuing goroutine and the
+// printer's checks: it must only count.
+type Observer interface {
+	// Issued: a ticket was issued, offline from a lease or online.
+	Issued(offline bool)
+	// Printed: the ticket came out of the printer (failure "") or did not
+	// (failure is the printer's fault code, "paper-out", or "error").
+	Printed(failure string)
+	// Fault: the printer came to a fault (its code), from none or another.
+	Fault(code string)
 }
 
 // Kiosk issues and prints tickets. Its methods are safe for concurrent
@@ -313,6 +328,10 @@ func (k *Kiosk) deliver(ctx context.Context, o *queue.Office, e store.JournalEnt
 	phase, detail := store.PhaseShown, ""
 	st, err := k.printer.Print(ctx, k.compose(o, e, res))
 	k.setStatus(st, err)
+	if obs := k.opts.Observer; obs != nil {
+		obs.Issued(res.Offline)
+		obs.Printed(k.printFailure(err))
+	}
 	if err == nil {
 		phase, res.Printed = store.PhasePrinted, true
 		k.log.Info("ticket printed", "ticket", e.Number, "lang", e.Lang, "service", e.Service, "ahead", res.Ahead,
@@ -334,6 +353,21 @@ func (k *Kiosk) deliver(ctx context.Context, o *queue.Office, e store.JournalEnt
 	}
 	res.Entry = e
 	return res, nil
+}
+
+// printFailure names why a ticket was not printed, as a fault staff see
+// ("paper-out"), or "error" when the printer had no fault to show; ""
+// when it was printed.
+func (k *Kiosk) printFailure(err error) string {
+	if err == nil {
+		return ""
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.fault.Code != "" {
+		return k.fault.Code
+	}
+	return "error"
 }
 
 // compose lays out the paper ticket in the resident's language.

@@ -180,6 +180,18 @@ func (f *Follower) Status() FollowStatus {
 	return st
 }
 
+// Heard says whether a stream is open now and when its last byte (an
+// event or a heartbeat) arrived, on the device's clock; zero before any.
+func (f *Follower) Heard() (connected bool, at time.Time) {
+	f.mu.Lock()
+	connected = f.connected
+	f.mu.Unlock()
+	if n := f.heard.Load(); n != 0 {
+		at = time.Unix(0, n)
+	}
+	return connected, at
+}
+
 // Online reports whether the server can be reached (see FollowStatus).
 func (f *Follower) Online() bool {
 	f.mu.Lock()

@@ -34,6 +34,22 @@ type Options struct {
 	// ViewEvery is how long a computed view is reused while nothing
 	// changes, and how often time alone is checked for a new day.
 	ViewEvery time.Duration
+	// Observer, when set, hears what each batch came to (for metrics);
+	// nil hears nothing.
+	Observer Observer
+}
+
+// Observer hears what the actor did, on the actor's goroutine, after the
+// callers were answered: it must only count (no I/O, no locks others
+// hold long, no allocation per command), or it slows every office's
+// commands.
+type Observer interface {
+	// Committed is told how long one group commit of events took to be
+	// written and synced; a batch that wrote nothing is not told.
+	Committed(events int, took time.Duration)
+	// Command is told each command's outcome: err is nil, a *queue.Error
+	// (the office refused it), or what failed in storing it.
+	Command(cmd queue.Command, err error)
 }
 
 func (o *Options) defaults() {
@@ -243,9 +259,13 @@ func (a *Actor) batch(jobs []job) {
 		results[i] = Result{Decision: d, Err: err}
 	}
 	if len(pending) > 0 {
+		began := time.Now()
 		if err := a.log.Append(pending); err != nil {
 			a.fail(jobs, err)
 			return
+		}
+		if a.opts.Observer != nil {
+			a.opts.Observer.Committed(len(pending), time.Since(began))
 		}
 		a.hub.Publish(pending)
 		a.seq.Store(a.state.Seq)
@@ -271,11 +291,24 @@ func (a *Actor) batch(jobs []job) {
 		}
 		j.reply <- r
 	}
+	if a.opts.Observer != nil {
+		a.observe(jobs, results)
+	}
 	if a.sinceSnapshot >= a.opts.SnapshotEvery {
 		if err := a.log.SaveSnapshot(a.state); err != nil {
 			a.logger.Error("saving a snapshot", "err", err)
 		} else {
 			a.sinceSnapshot = 0
+		}
+	}
+}
+
+// observe tells the observer each command's outcome, once the callers
+// have their answers.
+func (a *Actor) observe(jobs []job, results []Result) {
+	for i, j := range jobs {
+		if j.query == nil {
+			a.opts.Observer.Command(j.cmd, results[i].Err)
 		}
 	}
 }
@@ -287,6 +320,13 @@ func (a *Actor) fail(jobs []job, err error) {
 	werr := fmt.Errorf("storing the change: %w", err)
 	for _, j := range jobs {
 		j.reply <- Result{Err: werr}
+	}
+	if a.opts.Observer != nil {
+		for _, j := range jobs {
+			if j.query == nil {
+				a.opts.Observer.Command(j.cmd, werr)
+			}
+		}
 	}
 	s, lerr := a.log.Load(a.office)
 	if lerr != nil {

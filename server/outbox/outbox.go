@@ -580,3 +580,32 @@ func (o *Outbox) purgeLoop(ctx context.Context) {
 		}
 	}
 }
+
+// Tally is one group of messages counted by Counts.
+type Tally struct {
+	Channel Channel
+	State   State
+}
+
+// Counts counts the stored messages by channel and state (sent messages
+// are kept for KeepSent, failed ones until the office's retention
+// purges them), for metrics.
+func (o *Outbox) Counts() (map[Tally]int, error) {
+	out := map[Tally]int{}
+	err := o.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMessages).ForEach(func(_, v []byte) error {
+			var r struct {
+				Channel Channel `json:"channel"`
+				State   State   `json:"state"`
+			}
+			if json.Unmarshal(v, &r) == nil {
+				out[Tally{r.Channel, r.State}]++
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("counting the outbox's messages: %w", err)
+	}
+	return out, nil
+}

@@ -20,6 +20,8 @@ import (
 	"time"
 	_ "time/tzdata" // the office's time zone on machines without one
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/numerek/numerek"
 	"github.com/numerek/numerek/api/apitest"
 	"github.com/numerek/numerek/officeconfig"
@@ -29,6 +31,7 @@ import (
 	"github.com/numerek/numerek/server/booking"
 	"github.com/numerek/numerek/server/fleet"
 	"github.com/numerek/numerek/server/links"
+	"github.com/numerek/numerek/server/metrics"
 	"github.com/numerek/numerek/store"
 )
 
@@ -77,7 +80,8 @@ type Server struct {
 	Dir    string
 	// Tokens are made before the server starts, so they work at once:
 	// "ticket" (label kiosk), "hall", "clerk", "admin" and "counter1" to
-	// "counter6".
+	// "counter6" of the office; "metrics" (Prometheus's) and
+	// "global-admin" of every office.
 	Tokens map[string]string
 
 	t      testing.TB
@@ -151,6 +155,13 @@ func Start(t testing.TB, opts Options) *Server {
 	for n := 1; n <= 6; n++ {
 		s.Tokens[fmt.Sprintf("counter%d", n)] = s.Token("counter", n, "")
 	}
+	for name, role := range map[string]server.Role{"metrics": server.RoleMetrics, "global-admin": server.RoleAdmin} {
+		secret, _, err := s.tokens.Create(store.Token{Office: server.AllOffices, Role: string(role), Label: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Tokens[name] = secret
+	}
 	if err := s.start(ln); err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +175,9 @@ func (s *Server) start(ln net.Listener) error {
 		return err
 	}
 	logger := slog.New(slog.DiscardHandler)
-	a, err := actor.New(s.Office, l, s.Clock.Now, logger, actor.Options{})
+	// Metrics as queue-server has them, on this run's own registry.
+	meter := metrics.New(prometheus.NewRegistry(), logger)
+	a, err := actor.New(s.Office, l, s.Clock.Now, logger, actor.Options{Observer: meter.Office(s.Office.ID)})
 	if err != nil {
 		l.Close()
 		return err
@@ -185,8 +198,9 @@ func (s *Server) start(ln net.Listener) error {
 	srv := server.New(server.Config{
 		Fleet:   hub,
 		Offices: []*actor.Actor{a}, Tokens: s.tokens, Clock: s.Clock.Now, Logger: logger,
-		Heartbeat: s.opts.Heartbeat, Booking: desk, Links: signer,
+		Heartbeat: s.opts.Heartbeat, Booking: desk, Links: signer, Metrics: meter,
 	})
+	meter.Watch(srv)
 	var h http.Handler = srv
 	if s.monitor != nil {
 		h = s.monitor.Wrap(srv)

@@ -125,7 +125,7 @@ func (w *Web) renderTokens(rw http.ResponseWriter, r *http.Request, st *staffInf
 	for _, a := range w.visibleOffices(st) {
 		d.Offices = append(d.Offices, a.Office())
 	}
-	d.Roles = server.Roles
+	d.Roles = server.OfficeRoles
 	p.Data = d
 	if d.Secret != "" {
 		rw.Header().Set("Cache-Control", "no-store")
@@ -146,7 +146,7 @@ func (w *Web) tokenAdd(rw http.ResponseWriter, r *http.Request, st *staffInfo) {
 	case a == nil || !st.sees(office):
 		fail(w.Catalog.T(lang, "web.staff.not_your_office"))
 		return
-	case !server.ValidRole(role):
+	case !server.ValidOfficeRole(role):
 		fail(w.Catalog.T(lang, "web.tokens.bad_role"))
 		return
 	case role == string(server.RoleCounter):

@@ -18,9 +18,11 @@ import (
 	"time"
 	_ "time/tzdata"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/numerek/numerek/internal/pushservice"
+	"github.com/numerek/numerek/internal/scrape"
 	"github.com/numerek/numerek/internal/testclock"
 	"github.com/numerek/numerek/officeconfig"
 	"github.com/numerek/numerek/queue"
@@ -28,6 +30,7 @@ import (
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/booking"
 	"github.com/numerek/numerek/server/links"
+	"github.com/numerek/numerek/server/metrics"
 	"github.com/numerek/numerek/server/notice/noticetest"
 	"github.com/numerek/numerek/server/push"
 	"github.com/numerek/numerek/stats"
@@ -73,6 +76,22 @@ type env struct {
 	push *pushservice.Service
 	// close stops the server (also done when the test ends).
 	close func()
+	// meter is the server's metrics.
+	meter *metrics.Set
+}
+
+// metric is the sum of the server's series of name with labels, as a
+// scrape of /metrics has them.
+func (e *env) metric(name string, labels map[string]string) float64 {
+	e.t.Helper()
+	rec := httptest.NewRecorder()
+	e.meter.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	page, err := scrape.Parse(rec.Body.String())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	v, _ := page.Sum(name, labels)
+	return v
 }
 
 // monday is 2026-11-23, a Monday the example office is open (7:30-15:30).
@@ -150,8 +169,9 @@ func newEnvIn(t testing.TB, dir string, adjust func(*queue.Office)) *env {
 	notices := &noticetest.Recorder{}
 	desk.Notices = notices
 	tokens := store.NewTokenStore(filepath.Join(dir, "tokens.db"))
+	meter := metrics.New(prometheus.NewRegistry(), logger)
 	srv := server.New(server.Config{Offices: []*actor.Actor{a, a2}, Tokens: tokens, Clock: clock.Now, Logger: logger,
-		Booking: desk, Links: signer, Heartbeat: time.Second})
+		Booking: desk, Links: signer, Heartbeat: time.Second, Metrics: meter})
 	clerks := store.NewClerkStore(filepath.Join(dir, "clerks.db")).WithCost(bcrypt.MinCost)
 	vapid, err := push.LoadOrCreateKeys(filepath.Join(dir, "vapid.key"))
 	if err != nil {
@@ -169,7 +189,7 @@ func newEnvIn(t testing.TB, dir string, adjust func(*queue.Office)) *env {
 	go func() { defer wg.Done(); w.RunPush(ctx, time.Hour) }()
 	slot.h = srv
 	e := &env{t: t, url: hs.URL, clock: clock, office: o, actor: a, desk: desk, db: db, links: signer,
-		dataDir: dir, tokens: map[string]string{}, logs: logs, web: w, push: pushService, notices: notices}
+		dataDir: dir, tokens: map[string]string{}, logs: logs, web: w, push: pushService, notices: notices, meter: meter}
 	for name, tok := range map[string]store.Token{
 		"kiosk": {Office: o.ID, Role: "ticket", Label: "kiosk-lobby"},
 		"hall":  {Office: o.ID, Role: "hall", Label: "hall-lcd"},

@@ -562,5 +562,6 @@ func (w *Web) openStream(rw http.ResponseWriter, a *actor.Actor) (sw *sse.Writer
 		hub.Unsubscribe(sub)
 		return nil, nil, nil, false
 	}
-	return sw, sub, func() { hub.Unsubscribe(sub) }, true
+	closed := w.Server.StreamOpened(server.PageStream)
+	return sw, sub, func() { hub.Unsubscribe(sub); closed() }, true
 }

@@ -374,6 +374,9 @@ func TestETicketAddressRevealsNothingElse(t *testing.T) {
 	if first := next(); !strings.Contains(first, `"number":"A001"`) || !strings.Contains(first, `"state":"waiting"`) {
 		t.Fatalf("first update %s", first)
 	}
+	if n := e.metric("numerek_event_streams_open", map[string]string{"stream": "page"}); n != 1 {
+		t.Errorf("with the e-ticket's stream open, numerek_event_streams_open{stream=page} = %v, want 1", n)
+	}
 	// The office asks a phone ticket near the front to confirm; A001 is.
 	e.do(queue.ConfirmPresence{Ticket: "A001", Presence: queue.PresenceHere})
 	if confirmed := next(); !strings.Contains(confirmed, "presence-said") {
