@@ -54,8 +54,8 @@ func TestCredentialsAfterAPowerCut(t *testing.T) {
 	tests := []struct {
 		name string
 		// cut leaves the data folder as a power cut at some moment would.
-		cut        func(t *testing.T, dir string)
-		wantPaired bool
+		cut         func(t *testing.T, dir string)
+		wantPaired  bool
 		wantCorrupt bool
 	}{
 		{"never paired", func(t *testing.T, dir string) {}, false, false},
