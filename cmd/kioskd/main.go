@@ -76,34 +76,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kioskd: --log-level %q is not debug, info, warn or error\n", *logLevel)
 		return 2
 	}
-	cfg, err := config.Load(*configPath)
+	local, err := config.ReadLocal(*configPath)
 	if err != nil {
-		var errs config.Errors
-		if errors.As(err, &errs) {
-			fmt.Fprintf(stderr, "kioskd: the configuration is wrong:\n%v\n", err)
-		} else {
-			fmt.Fprintf(stderr, "kioskd: %v\n", err)
-		}
-		return 1
-	}
-	// Real printers, and the emulator for demos and tests: emulator:///DIR
-	// prints a PNG per ticket.
-	printers := emulator.Register(printer.Builtin())
-	if cfg.Role == config.RoleTicket {
-		if _, err := printers.Parse(cfg.Printer.URI); err != nil {
-			fmt.Fprintf(stderr, "kioskd: the configuration is wrong:\n%s: printer.uri: %v\n", cfg.File, err)
-			return 1
-		}
-	}
-	if *check {
-		fmt.Fprintln(stdout, describe(cfg))
-		return 0
+		return configProblem(stderr, err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	opts := device.Options{
 		Log: log, Version: version, Screenshot: *screenshot, ExitAfterScreenshot: *screenshot != "",
 		FramesDir: *frames, Windowed: *windowed || *screenshot != "", TraceFrames: *traceFrames,
-		Printers: printers,
+		// Real printers, and the emulator for demos and tests:
+		// emulator:///DIR prints a PNG per ticket.
+		Printers: emulator.Register(printer.Builtin()),
+	}
+	if !local.ByHand {
+		f := &fleet{local: local, log: log, opts: opts, check: *check, stdout: stdout, stderr: stderr,
+			find: func(ctx context.Context) (string, error) { return discover(ctx, log) }}
+		return f.run(ctx)
+	}
+	cfg, err := config.Load(*configPath)
+	if err != nil {
+		return configProblem(stderr, err)
+	}
+	if err := checkPrinter(cfg, opts); err != nil {
+		fmt.Fprintf(stderr, "kioskd: the configuration is wrong:\n%v\n", err)
+		return 1
+	}
+	if *check {
+		fmt.Fprintln(stdout, describe(cfg))
+		return 0
 	}
 	if os.Getenv(crashEnv) == "after-journal" {
 		opts.AfterJournal = func(e store.JournalEntry) {
@@ -117,6 +117,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// configProblem says what is wrong with the configuration.
+func configProblem(stderr io.Writer, err error) int {
+	var errs config.Errors
+	if errors.As(err, &errs) {
+		fmt.Fprintf(stderr, "kioskd: the configuration is wrong:\n%v\n", err)
+	} else {
+		fmt.Fprintf(stderr, "kioskd: %v\n", err)
+	}
+	return 1
+}
+
+// checkPrinter checks that a ticket kiosk's printer URI is one kioskd can
+// open.
+func checkPrinter(cfg *config.Config, opts device.Options) error {
+	if cfg.Role != config.RoleTicket {
+		return nil
+	}
+	if _, err := opts.Printers.Parse(cfg.Printer.URI); err != nil {
+		return fmt.Errorf("%s: printer.uri: %v", cfg.File, err)
+	}
+	return nil
 }
 
 // describe says in one paragraph what the configuration makes of the
