@@ -266,7 +266,8 @@ func (w *watch) checkSettings(ctx context.Context, key []byte) {
 }
 
 // settings takes settings from the server: cached when newer than the
-// device's, and the device starts again when they change what it runs.
+// device's and fit for it, and the device starts again when they change
+// what it runs.
 func (w *watch) settings(s protocol.DeviceSettings) {
 	w.mu.Lock()
 	if s.Revision <= w.revision {
@@ -275,13 +276,14 @@ func (w *watch) settings(s protocol.DeviceSettings) {
 	}
 	w.revision = s.Revision
 	w.mu.Unlock()
-	if err := identity.SaveSettings(w.f.local.DataDir, s); err != nil {
-		w.f.log.Error("caching the device's settings", "err", err)
-	}
 	cfg, err := w.f.layered(s, w.paired, w.server)
 	if err != nil {
+		// Not cached either: the next start runs what runs now.
 		w.f.log.Error("the server's new settings do not fit this device; running on", "revision", s.Revision, "err", err)
 		return
+	}
+	if err := identity.SaveSettings(w.f.local.DataDir, s); err != nil {
+		w.f.log.Error("caching the device's settings", "err", err)
 	}
 	if reflect.DeepEqual(cfg, w.running) {
 		w.f.log.Info("new settings change nothing here", "revision", s.Revision)
