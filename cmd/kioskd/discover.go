@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
-	"log/slog"
+
+	"github.com/numerek/numerek/protocol/dnssd"
 )
 
 // discover finds the queue server on the network by DNS-SD.
-func discover(ctx context.Context, log *slog.Logger) (string, error) {
-	return "", errors.New("not yet")
+func discover(ctx context.Context) (string, error) {
+	return dnssd.Find(ctx, dnssd.FindOptions{})
 }

@@ -90,7 +90,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if !local.ByHand {
 		f := &fleet{local: local, log: log, opts: opts, check: *check, stdout: stdout, stderr: stderr,
-			find: func(ctx context.Context) (string, error) { return discover(ctx, log) }}
+			find: discover}
 		return f.run(ctx)
 	}
 	cfg, err := config.Load(*configPath)

@@ -200,3 +200,29 @@ func TestPairingMakesAHallDisplay(t *testing.T) {
 		t.Error("kioskd logged the device's token")
 	}
 }
+
+// A device told url = "mdns" finds the queue server that advertises
+// itself on the network (here the machine's own card: multicast loops
+// back to the sender's host), and pairs with it.
+func TestPairingFindsTheServerOnTheNetwork(t *testing.T) {
+	t.Parallel()
+	needDisplay(t)
+	server, bin := binaries(t)
+	data := t.TempDir()
+	srv := start(t, "queue-server", nil, server, "--data", data, "--listen", ":0", "--advertise", "--clock", "2026-11-23T09:00:00")
+	listen := srv.waitLog(readyLine, 20*time.Second)[1]
+	if !srv.sawLog(regexp.MustCompile(`advertising the server on the network`), 0) {
+		t.Fatalf("the server does not say it advertises itself:\n%s", srv.logText())
+	}
+	_, port, _ := strings.Cut(listen[strings.LastIndex(listen, "]")+1:], ":")
+	cfg, _ := pairedLocalFile(t, "mdns")
+	p := start(t, "kioskd mdns", nil, bin, "--config", cfg, "--log-level", "debug")
+	found := p.waitLog(regexp.MustCompile(`msg="found the queue server on the network" url=(\S+)`), 20*time.Second)[1]
+	if !strings.HasSuffix(found, ":"+port) {
+		t.Fatalf("found %s, want the server listening on port %s", found, port)
+	}
+	status := p.waitLog(statusLine, 20*time.Second)[1]
+	waitUntil(t, "the status page to name the server found", 10*time.Second, func() bool {
+		return statusOf(t, status).Server == found
+	})
+}
