@@ -67,6 +67,21 @@ func Key(dir string) (key ed25519.PrivateKey, replaced bool, err error) {
 	return key, replaced, nil
 }
 
+// PublicKey reads the device's public key from dir without making one;
+// nil when the device has none yet (or it is damaged).
+func PublicKey(dir string) (ed25519.PublicKey, error) {
+	data, err := os.ReadFile(filepath.Join(dir, KeyFile))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading the device key: %w", err)
+	case len(data) != ed25519.SeedSize:
+		return nil, nil
+	}
+	return ed25519.NewKeyFromSeed(data).Public().(ed25519.PublicKey), nil
+}
+
 // LoadPaired reads the credentials in dir: nil when the device is not
 // paired, an error wrapping ErrCorrupt when the file cannot be read as
 // credentials.
