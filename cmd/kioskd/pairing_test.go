@@ -33,7 +33,7 @@ type pairingFront struct {
 	revoked atomic.Bool
 }
 
-func startPairingFront(t *testing.T, o *office) *pairingFront {
+func startPairingFront(t testing.TB, o *office) *pairingFront {
 	t.Helper()
 	target, _ := url.Parse(o.url())
 	f := &pairingFront{Server: pairingtest.New()}
@@ -59,7 +59,7 @@ func (f *pairingFront) revoke() {
 }
 
 // pairedLocalFile is examples/devices/paired.toml as a test writes it.
-func pairedLocalFile(t *testing.T, serverURL string) (path, data string) {
+func pairedLocalFile(t testing.TB, serverURL string) (path, data string) {
 	t.Helper()
 	dir := t.TempDir()
 	data = filepath.Join(dir, "data")
@@ -72,7 +72,7 @@ func pairedLocalFile(t *testing.T, serverURL string) (path, data string) {
 }
 
 // statusOf reads a kioskd's status page.
-func statusOf(t *testing.T, addr string) device.Status {
+func statusOf(t testing.TB, addr string) device.Status {
 	t.Helper()
 	var st device.Status
 	resp, err := http.Get("http://" + addr + "/status")
