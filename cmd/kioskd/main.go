@@ -7,6 +7,11 @@
 //	kioskd --config FILE --check               check the configuration and exit
 //	kioskd --config FILE --screenshot OUT.png  write the first frame and exit
 //
+// A file that gives the server's address but no office and no token is a
+// device that pairs with the server (docs/devices.md): kioskd shows a
+// pairing code until an admin approves it, then runs as the role the
+// server gave, with the server's settings under its own file.
+//
 // It runs full screen with no cursor; --windowed (or [screen] windowed) shows
 // a window instead, for development and demos. SIGINT and SIGTERM stop it
 // cleanly: the state and the journal are on disk at every moment anyway.
@@ -52,7 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "the device's configuration file (TOML; see examples/devices/)")
 	check := fs.Bool("check", false, "check the configuration, say what the device is, and exit")
-	screenshot := fs.String("screenshot", "", "write the first frame showing the office to this PNG file and exit")
+	screenshot := fs.String("screenshot", "", "write the first frame showing the office (or, unpaired, the pairing code) to this PNG file and exit")
 	windowed := fs.Bool("windowed", false, "show a window instead of the full screen")
 	frames := fs.String("frames", "", "write every drawn frame to DIR/NAME.png (demos without a screen; costs CPU)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
