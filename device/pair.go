@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -164,10 +165,13 @@ func (pr *pairingRun) print(ctx context.Context, v display.PairingView) error {
 	st, err := pr.printer.Print(ctx, printer.Ticket{
 		Office:      cat.T("pl", "pairing.title") + " / " + cat.T("en", "pairing.title"),
 		NumberLabel: "Kod / Code",
-		Number:      v.Code,
-		QRURL:       v.URIComplete,
-		QRCaption:   cat.T("pl", "pairing.instruction", "uri", v.URI),
-		Footer:      cat.T("pl", "pairing.fingerprint") + ": " + v.Fingerprint,
+		// Without the dash: nine characters at the largest size run onto
+		// a second line on 80 mm paper; the code is the same typed
+		// either way.
+		Number:    strings.ReplaceAll(v.Code, "-", ""),
+		QRURL:     v.URIComplete,
+		QRCaption: cat.T("pl", "pairing.instruction", "uri", v.URI),
+		Footer:    cat.T("pl", "pairing.fingerprint") + ": " + v.Fingerprint,
 	})
 	if err != nil {
 		return err

@@ -131,3 +131,26 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// Whatever a damaged card leaves in the credentials file, the device
+// boots: paired with whole credentials, or unpaired.
+func FuzzLoadPaired(f *testing.F) {
+	f.Add([]byte(`{"device_id":"tok_1","token":"nmk_1","office":"cus-x","server_url":"http://a","settings":{"revision":1,"toml":""}}`))
+	f.Add([]byte(`{"token":`))
+	f.Add([]byte{0, 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, CredentialsFile), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		p, err := LoadPaired(dir)
+		switch {
+		case err != nil && !errors.Is(err, ErrCorrupt):
+			t.Fatalf("error %v is not ErrCorrupt", err)
+		case err != nil && p != nil:
+			t.Fatal("credentials and an error")
+		case err == nil && (p == nil || p.Token == "" || p.Office == "" || p.ServerURL == ""):
+			t.Fatalf("read %+v without an error", p)
+		}
+	})
+}
