@@ -215,7 +215,10 @@ func TokenRevoked(err error) bool {
 		return false
 	}
 	msg := strings.ToLower(ae.Body.Error)
-	return strings.Contains(msg, "revoked") || strings.Contains(msg, "unknown")
+	if strings.Contains(msg, strings.ToLower(ProofHeader)) {
+		return false
+	}
+	return strings.Contains(msg, "revoked") || strings.Contains(msg, "unknown") && strings.Contains(msg, "token")
 }
 
 // send is do with a whole URL.

@@ -82,6 +82,7 @@ func TestTokenRevokedIsNotAClockProblem(t *testing.T) {
 	}{
 		{&protocol.APIError{Status: 401, Body: protocol.ErrorResponse{Error: "unknown or revoked token"}}, true},
 		{&protocol.APIError{Status: 401, Body: protocol.ErrorResponse{Error: "Numerek-Proof was made at 2026-11-23T09:00:00Z, 2h0m0s from the server's clock"}}, false},
+		{&protocol.APIError{Status: 401, Body: protocol.ErrorResponse{Error: "Numerek-Proof is not signed by this device's key (unknown key)"}}, false},
 		{&protocol.APIError{Status: 403, Body: protocol.ErrorResponse{Error: "revoked"}}, false},
 		{context.DeadlineExceeded, false},
 	} {
