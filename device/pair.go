@@ -17,25 +17,29 @@ import (
 	"github.com/numerek/numerek/printer"
 	"github.com/numerek/numerek/printer/profiles"
 	"github.com/numerek/numerek/protocol"
+	"github.com/numerek/numerek/protocol/dnssd"
 )
 
 // PairOptions are what a device pairs with.
 type PairOptions struct {
 	// Local is the device's own file: its panel, status page and printer.
 	Local *config.Local
-	// ServerURL is the server to pair with.
+	// ServerURL is the server to pair with; empty: Find it.
 	ServerURL string
-	Key       ed25519.PrivateKey
-	Hardware  protocol.Hardware
+	// Find looks for the server on the network (see protocol/dnssd),
+	// asked again until it answers while the screen says so.
+	Find     func(ctx context.Context) (string, error)
+	Key      ed25519.PrivateKey
+	Hardware protocol.Hardware
 }
 
 // Pair shows the pairing screen and pairs the device with the server: it
 // returns the credentials the server gave once an admin approved the
-// code, or nil when ctx ended, the screen was closed or (with
+// code, with the server's address, or nil when ctx ended, the screen was closed or (with
 // opts.Screenshot) the first frame with a code was written. A ticket
 // kiosk prints each new code too. Like Run, it must be called on the main
 // goroutine.
-func Pair(ctx context.Context, p PairOptions, opts Options) (*protocol.Credentials, error) {
+func Pair(ctx context.Context, p PairOptions, opts Options) (creds *protocol.Credentials, serverURL string, err error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
@@ -58,16 +62,23 @@ func Pair(ctx context.Context, p PairOptions, opts Options) (*protocol.Credentia
 	s := p.Local.Screen
 	screen := display.NewPairing(display.PairingConfig{Panel: display.Panel{Width: s.Width, Height: s.Height, Rotation: s.Rotation, WidthMM: s.WidthMM}})
 	fingerprint := protocol.Fingerprint(p.Key.Public().(ed25519.PublicKey))
-	pr := &pairingRun{fingerprint: fingerprint, server: p.ServerURL, screen: screen, log: log, changed: make(chan struct{})}
+	server := p.ServerURL
+	if server == "" {
+		server = lookingForServer
+	}
+	pr := &pairingRun{fingerprint: fingerprint, server: server, screen: screen, log: log, changed: make(chan struct{})}
 	screen.SetView(pr.view())
 	if uri := p.Local.Printer.URI; uri != "" {
 		pr.printer = openPairingPrinter(ctx, p.Local.Printer, opts, log)
 	}
 
-	var creds *protocol.Credentials
 	spawn("pairing", func(ctx context.Context) error {
+		server, err := pr.find(ctx, p)
+		if err != nil {
+			return err
+		}
 		c, err := pairing.Run(ctx, pairing.Options{
-			ServerURL: p.ServerURL, Key: p.Key, Hardware: p.Hardware, Version: opts.Version, Log: log,
+			ServerURL: server, Key: p.Key, Hardware: p.Hardware, Version: opts.Version, Log: log,
 			OnState: func(st pairing.State) { pr.set(ctx, st, spawn) },
 		})
 		if err != nil {
@@ -88,7 +99,7 @@ func Pair(ctx context.Context, p PairOptions, opts Options) (*protocol.Credentia
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	run := display.RunOptions{
@@ -107,17 +118,46 @@ func Pair(ctx context.Context, p PairOptions, opts Options) (*protocol.Credentia
 		// The first frame should show a code, not the wait for one.
 		pr.waitForCode(ctx, 10*time.Second)
 	}
-	log.Info("kioskd pairing", "server", p.ServerURL, "fingerprint", fingerprint, "data", p.Local.DataDir, "status", p.Local.Status.Listen)
-	err := display.Run(ctx, screen, run)
+	log.Info("kioskd pairing", "server", server, "fingerprint", fingerprint, "data", p.Local.DataDir, "status", p.Local.Status.Listen)
+	err = display.Run(ctx, screen, run)
 	cancel()
 	wg.Wait()
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
 	if creds != nil {
-		return creds, nil
+		return creds, pr.server, nil
 	}
-	return nil, err
+	return nil, "", err
 }
+
+// find is the server's address: the one given, or the first found on the
+// network, the screen saying meanwhile that it looks for one.
+func (pr *pairingRun) find(ctx context.Context, p PairOptions) (string, error) {
+	if p.ServerURL != "" {
+		return p.ServerURL, nil
+	}
+	backoff := protocol.Backoff{Min: time.Second, Max: 10 * time.Second}
+	for {
+		url, err := p.Find(ctx)
+		if err == nil {
+			pr.log.Info("found the queue server on the network", "url", url)
+			pr.mu.Lock()
+			pr.server = url
+			pr.mu.Unlock()
+			return url, nil
+		}
+		pr.log.Warn("no queue server found on the network yet; looking again", "err", err)
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(backoff.Next()):
+		}
+	}
+}
+
+// lookingForServer stands for the server's address on the screen and the
+// status page while the device looks for it on the network.
+const lookingForServer = "mdns: " + dnssd.Service + "…"
 
 // pairingRun is what the pairing shows and prints.
 type pairingRun struct {

@@ -71,7 +71,8 @@ func (f *fleet) run(ctx context.Context) int {
 
 // server is the queue server's address: the local file's, or found on
 // the network; a paired device that finds none uses the one it was
-// paired with.
+// paired with, and an unpaired one leaves the looking to the pairing
+// screen ("").
 func (f *fleet) server(ctx context.Context, paired *identity.Paired) (string, error) {
 	if !f.local.Discover() {
 		return f.local.ServerURL, nil
@@ -82,23 +83,17 @@ func (f *fleet) server(ctx context.Context, paired *identity.Paired) (string, er
 		}
 		return config.DiscoverURL, nil
 	}
-	for {
-		url, err := f.find(ctx)
-		if err == nil {
-			f.log.Info("found the queue server on the network", "url", url)
-			return url, nil
-		}
-		if paired != nil {
-			f.log.Warn("no queue server found on the network; using the one the device was paired with", "err", err, "url", paired.ServerURL)
-			return paired.ServerURL, nil
-		}
-		f.log.Warn("no queue server found on the network yet; looking again", "err", err)
-		select {
-		case <-ctx.Done():
-			return "", ctx.Err()
-		case <-time.After(2 * time.Second):
-		}
+	if paired == nil {
+		// The pairing screen looks for it, saying so.
+		return "", nil
 	}
+	url, err := f.find(ctx)
+	if err == nil {
+		f.log.Info("found the queue server on the network", "url", url)
+		return url, nil
+	}
+	f.log.Warn("no queue server found on the network; using the one the device was paired with", "err", err, "url", paired.ServerURL)
+	return paired.ServerURL, nil
 }
 
 func (f *fleet) pair(ctx context.Context, key []byte, server string) int {
@@ -110,7 +105,7 @@ func (f *fleet) pair(ctx context.Context, key []byte, server string) int {
 	hw := pairing.ReadHardware("/")
 	hw.Screen = fmt.Sprintf("%dx%d", f.local.Screen.Width, f.local.Screen.Height)
 	hw.Printer = f.local.Printer.URI != ""
-	creds, err := device.Pair(ctx, device.PairOptions{Local: f.local, ServerURL: server, Key: key, Hardware: hw}, f.opts)
+	creds, server, err := device.Pair(ctx, device.PairOptions{Local: f.local, ServerURL: server, Find: f.find, Key: key, Hardware: hw}, f.opts)
 	if err != nil {
 		fmt.Fprintf(f.stderr, "kioskd: %v\n", err)
 		return 1
