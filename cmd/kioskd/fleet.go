@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"reflect"
 	"sync"
 	"syscall"
@@ -41,14 +43,6 @@ type fleet struct {
 
 func (f *fleet) run(ctx context.Context) int {
 	dir := f.local.DataDir
-	key, replaced, err := identity.Key(dir)
-	if err != nil {
-		fmt.Fprintf(f.stderr, "kioskd: %v\n", err)
-		return 1
-	}
-	if replaced {
-		f.log.Error("the device key was damaged; made a new one: the device pairs again", "file", dir+"/"+identity.KeyFile)
-	}
 	paired, err := identity.LoadPaired(dir)
 	switch {
 	case errors.Is(err, identity.ErrCorrupt):
@@ -57,6 +51,23 @@ func (f *fleet) run(ctx context.Context) int {
 	case err != nil:
 		fmt.Fprintf(f.stderr, "kioskd: %v\n", err)
 		return 1
+	}
+	var key ed25519.PrivateKey
+	if !f.check { // --check changes nothing on the device
+		var replaced bool
+		if key, replaced, err = identity.Key(dir); err != nil {
+			fmt.Fprintf(f.stderr, "kioskd: %v\n", err)
+			return 1
+		}
+		if replaced {
+			// The server knows the device by its old key: the pairing
+			// is worthless.
+			f.log.Error("the device key was damaged; made a new one: the device pairs again", "file", filepath.Join(dir, identity.KeyFile))
+			if err := identity.Forget(dir); err != nil {
+				f.log.Error("forgetting the credentials", "err", err)
+			}
+			paired = nil
+		}
 	}
 	server, err := f.server(ctx, paired)
 	if err != nil {
@@ -96,7 +107,7 @@ func (f *fleet) server(ctx context.Context, paired *identity.Paired) (string, er
 	return paired.ServerURL, nil
 }
 
-func (f *fleet) pair(ctx context.Context, key []byte, server string) int {
+func (f *fleet) pair(ctx context.Context, key ed25519.PrivateKey, server string) int {
 	if f.check {
 		fmt.Fprintf(f.stdout, "%s: not paired: pairs with the queue server at %s; data in %s; screen %dx%d.\n",
 			f.local.File, server, f.local.DataDir, f.local.Screen.Width, f.local.Screen.Height)
@@ -126,7 +137,7 @@ func (f *fleet) layered(settings protocol.DeviceSettings, paired *identity.Paire
 		config.Credentials{Office: paired.Office, Token: paired.Token, ServerURL: server})
 }
 
-func (f *fleet) runPaired(ctx context.Context, key []byte, paired *identity.Paired, server string) int {
+func (f *fleet) runPaired(ctx context.Context, key ed25519.PrivateKey, paired *identity.Paired, server string) int {
 	dir := f.local.DataDir
 	settings := paired.Settings
 	if cached, found, err := identity.LoadSettings(dir); err != nil {
@@ -245,7 +256,7 @@ func (w *watch) revoked(why string) {
 
 // checkSettings asks the server once for the device's settings: a
 // device that was off while they were edited catches up at its start.
-func (w *watch) checkSettings(ctx context.Context, key []byte) {
+func (w *watch) checkSettings(ctx context.Context, key ed25519.PrivateKey) {
 	c, err := protocol.NewClient(w.server, w.paired.Office, w.paired.Token, protocol.ClientOptions{Key: key, OnUnauthorized: w.refused})
 	if err != nil {
 		return
