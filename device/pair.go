@@ -35,10 +35,10 @@ type PairOptions struct {
 
 // Pair shows the pairing screen and pairs the device with the server: it
 // returns the credentials the server gave once an admin approved the
-// code, with the server's address, or nil when ctx ended, the screen was closed or (with
-// opts.Screenshot) the first frame with a code was written. A ticket
-// kiosk prints each new code too. Like Run, it must be called on the main
-// goroutine.
+// code, with the server's address, or nil when ctx ended, the screen was
+// closed or (with opts.Screenshot) the first frame with a code was
+// written. A ticket kiosk prints each new code too. Like Run, it must be
+// called on the main goroutine.
 func Pair(ctx context.Context, p PairOptions, opts Options) (creds *protocol.Credentials, serverURL string, err error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
@@ -68,7 +68,7 @@ func Pair(ctx context.Context, p PairOptions, opts Options) (creds *protocol.Cre
 	}
 	pr := &pairingRun{fingerprint: fingerprint, server: server, screen: screen, log: log, changed: make(chan struct{})}
 	screen.SetView(pr.view())
-	if uri := p.Local.Printer.URI; uri != "" {
+	if p.Local.Printer.URI != "" {
 		pr.printer = openPairingPrinter(ctx, p.Local.Printer, opts, log)
 	}
 
@@ -77,10 +77,23 @@ func Pair(ctx context.Context, p PairOptions, opts Options) (creds *protocol.Cre
 		if err != nil {
 			return err
 		}
-		c, err := pairing.Run(ctx, pairing.Options{
-			ServerURL: server, Key: p.Key, Hardware: p.Hardware, Version: opts.Version, Log: log,
-			OnState: func(st pairing.State) { pr.set(ctx, st, spawn) },
-		})
+		var c protocol.Credentials
+		for {
+			c, err = pairing.Run(ctx, pairing.Options{
+				ServerURL: server, Key: p.Key, Hardware: p.Hardware, Version: opts.Version, Log: log,
+				OnState: func(st pairing.State) { pr.set(ctx, st, spawn) },
+			})
+			if err == nil || ctx.Err() != nil {
+				break
+			}
+			// A server that answers what RFC 8628 does not say: start
+			// over with a new code rather than stand still.
+			log.Error("pairing went wrong; starting again", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(5 * time.Second):
+			}
+		}
 		if err != nil {
 			return err
 		}

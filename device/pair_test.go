@@ -27,7 +27,10 @@ func TestPairingPrintsEachCodeOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := fn(ctx); err != nil {
+			// As Pair's own: a print cut short by the end is no error
+			// (the emulator has the ticket before the printer's last
+			// status is read).
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
 				t.Errorf("%s: %v", name, err)
 			}
 		}()
