@@ -8,6 +8,7 @@ package device
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"image"
@@ -23,6 +24,7 @@ import (
 	"github.com/numerek/numerek/display"
 	"github.com/numerek/numerek/printer"
 	"github.com/numerek/numerek/protocol"
+	"github.com/numerek/numerek/protocol/sse"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/store"
 )
@@ -50,6 +52,13 @@ type Options struct {
 	// Printers are the URI schemes the kiosk's printer may be reached by;
 	// nil means printer.Builtin(). kioskd adds the emulator's.
 	Printers printer.Transports
+	// Key is a paired device's key: its requests prove it (see
+	// protocol.ClientOptions.Key). OnControl then hears the device's
+	// control events, and OnUnauthorized the server's 401 answers (see
+	// the protocol and replica options of the same names).
+	Key            ed25519.PrivateKey
+	OnControl      func(sse.Message)
+	OnUnauthorized func(*protocol.APIError)
 }
 
 // DataFile is the device's file in its data folder.
@@ -78,11 +87,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		return err
 	}
 	clock := replica.NewClock(offset)
-	client, err := protocol.NewClient(cfg.Server.URL, cfg.Server.Office, cfg.Server.Token, protocol.ClientOptions{Clock: clock})
+	client, err := protocol.NewClient(cfg.Server.URL, cfg.Server.Office, cfg.Server.Token, protocol.ClientOptions{Clock: clock, Key: opts.Key, OnUnauthorized: opts.OnUnauthorized})
 	if err != nil {
 		return err
 	}
-	follower := replica.NewFollower(client, db, clock, log, replica.FollowOptions{})
+	follower := replica.NewFollower(client, db, clock, log, replica.FollowOptions{OnControl: opts.OnControl})
 	if _, err := follower.Restore(); err != nil {
 		return err
 	}

@@ -3,7 +3,9 @@ package device
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -24,6 +26,18 @@ type Status struct {
 	ClockKnown  bool                 `json:"clock_known"`
 	ClockOffset string               `json:"clock_offset"`
 	RoleStatus  any                  `json:"role_status,omitempty"`
+	// Pairing is set while the device pairs: it has no role yet.
+	Pairing *PairingStatus `json:"pairing,omitempty"`
+}
+
+// PairingStatus is a pairing device's part of the status page.
+type PairingStatus struct {
+	// State is "unpaired, code XXXX-XXXX", or what the device waits for.
+	State       string `json:"state"`
+	Code        string `json:"code,omitempty"`
+	Fingerprint string `json:"fingerprint"`
+	Unreachable bool   `json:"unreachable,omitempty"`
+	Problem     string `json:"problem,omitempty"`
 }
 
 func (d *dev) statusNow() Status {
@@ -42,6 +56,18 @@ func (d *dev) statusNow() Status {
 // ctx ends: GET /status is JSON, GET /healthz says ok while the server
 // can be reached, GET /metrics is for Prometheus.
 func (d *dev) serveStatus(ctx context.Context, addr string) error {
+	return serveStatus(addr, d.log, d.spawn, d.metrics.handler(), func() any { return d.statusNow() }, func() error {
+		if !d.follower.Online() {
+			return errors.New("offline: the queue server cannot be reached")
+		}
+		return nil
+	})
+}
+
+// serveStatus serves page as GET /status, healthy as GET /healthz and,
+// when not nil, metrics as GET /metrics on addr, in a goroutine spawned
+// with spawn that ends with its context.
+func serveStatus(addr string, log *slog.Logger, spawn func(string, func(context.Context) error), metrics http.Handler, page func() any, healthy func() error) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("status page: %w", err)
@@ -51,18 +77,20 @@ func (d *dev) serveStatus(ctx context.Context, addr string) error {
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(d.statusNow())
+		_ = enc.Encode(page())
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		if !d.follower.Online() {
-			http.Error(w, "offline: the queue server cannot be reached", http.StatusServiceUnavailable)
+		if err := healthy(); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ok")
 	})
-	mux.Handle("GET /metrics", d.metrics.handler())
+	if metrics != nil {
+		mux.Handle("GET /metrics", metrics)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	d.spawn("status page", func(ctx context.Context) error {
+	spawn("status page", func(ctx context.Context) error {
 		go func() {
 			<-ctx.Done()
 			srv.Close()
@@ -72,6 +100,6 @@ func (d *dev) serveStatus(ctx context.Context, addr string) error {
 		}
 		return nil
 	})
-	d.log.Info("status page", "listen", ln.Addr().String())
+	log.Info("status page", "listen", ln.Addr().String())
 	return nil
 }

@@ -1,6 +1,7 @@
 // Package display draws the screens of a Numerek device with Ebiten: the
-// lobby ticket kiosk (Kiosk), the number display above a counter (Counter)
-// and the big hall screen (Hall).
+// lobby ticket kiosk (Kiosk), the number display above a counter (Counter),
+// the big hall screen (Hall), and the pairing screen of a device the server
+// does not know yet (Pairing).
 //
 // A screen is built with its constructor (NewKiosk, NewCounter, NewHall),
 // fed by the device's goroutines through its Set methods (SetView,

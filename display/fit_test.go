@@ -254,8 +254,11 @@ func layOut(s Screen, img *ebiten.Image, apply func()) frameTexts {
 	dst := newCanvas(img, &texts)
 	c.impl.draw(dst, c.now())
 	// The texts are recorded in the layout's pixels.
-	if k, ok := s.(*Kiosk); ok {
-		dst = dst.scaled(k.drawScale)
+	switch s := s.(type) {
+	case *Kiosk:
+		dst = dst.scaled(s.drawScale)
+	case *Pairing:
+		dst = dst.scaled(s.drawScale)
 	}
 	w, h := dst.size()
 	f := frameTexts{W: w, H: h}

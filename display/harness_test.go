@@ -32,6 +32,7 @@ var scenarios = map[string]displaytest.Scenario{
 	"hall-shots":    hallShots,
 	"counter-shots": counterShots,
 	"kiosk-shots":   kioskShots,
+	"pairing-shots": pairingShots,
 	"text-fit":      textFitShots,
 	"kiosk-issue":   kioskIssueFlow,
 	"kiosk-code":    kioskCodeFlow,

@@ -17,7 +17,8 @@ import (
 	"github.com/hajimehoshi/ebiten/v2/inpututil"
 )
 
-// Screen is one of this package's screens: *Kiosk, *Counter or *Hall.
+// Screen is one of this package's screens: *Kiosk, *Counter, *Hall or
+// *Pairing.
 type Screen interface {
 	base() *core
 }

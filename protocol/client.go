@@ -3,6 +3,7 @@ package protocol
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,8 +26,12 @@ type Client struct {
 	base   string // .../api/v1/offices/{office}
 	office string
 	token  string
+	server string // the server's root URL
 	http   *http.Client
 	clock  ServerClock
+	key    ed25519.PrivateKey
+	// refused is told of every 401 answer (ClientOptions.OnUnauthorized).
+	refused func(*APIError)
 }
 
 // maxAnswer bounds one answer, so a broken or hostile server cannot make a
@@ -49,6 +54,14 @@ type ClientOptions struct {
 	// Clock, when set, learns the server's time from the times in its
 	// answers (tickets' issue times, leases' grant times, views).
 	Clock ServerClock
+	// Key, when set, is a paired device's key: every request, the event
+	// stream included, carries ProofHeader signed with it, at the
+	// server's time as Clock knows it (when Clock has a Now method).
+	Key ed25519.PrivateKey
+	// OnUnauthorized, when set, is told of every answer 401 (the token is
+	// unknown or revoked, or the key's proof was refused), on the
+	// caller's goroutine: it must not block.
+	OnUnauthorized func(*APIError)
 }
 
 // NewClient returns a client of office on the server at serverURL
@@ -79,9 +92,11 @@ func NewClient(serverURL, office, token string, opts ClientOptions) (*Client, er
 		}}
 	}
 	return &Client{
+		server: u.String(),
 		root:   u.String() + "/api/v1",
 		base:   u.String() + "/api/v1/offices/" + url.PathEscape(office),
 		office: office, token: token, http: hc, clock: opts.Clock,
+		key: opts.Key, refused: opts.OnUnauthorized,
 	}, nil
 }
 
@@ -162,6 +177,50 @@ func (c *Client) WhoAmI(ctx context.Context) (WhoAmI, error) {
 	return w, err
 }
 
+// DeviceSettings reads this device's configuration as the server keeps it
+// (a paired device's token).
+func (c *Client) DeviceSettings(ctx context.Context) (DeviceSettings, error) {
+	var s DeviceSettings
+	_, err := c.send(ctx, "reading this device's settings", "GET", c.server+DeviceConfigPath, nil, &s)
+	return s, err
+}
+
+// authorize puts the token on req and, for a paired device, the proof of
+// its key over the request's method and path (without the query).
+func (c *Client) authorize(req *http.Request) {
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if c.key == nil {
+		return
+	}
+	now := time.Now()
+	if clock, ok := c.clock.(interface{ Now() time.Time }); ok {
+		now = clock.Now()
+	}
+	req.Header.Set(ProofHeader, SignProof(c.key, req.Method, req.URL.Path, now))
+}
+
+// tellRefused hands a 401 answer to OnUnauthorized.
+func (c *Client) tellRefused(ae *APIError) {
+	if c.refused != nil && ae.Status == http.StatusUnauthorized {
+		c.refused(ae)
+	}
+}
+
+// TokenRevoked reports whether err is the server's answer that the
+// token is unknown or revoked (not a refused proof of the key, which a
+// wrong clock can cause).
+func TokenRevoked(err error) bool {
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusUnauthorized {
+		return false
+	}
+	msg := strings.ToLower(ae.Body.Error)
+	if strings.Contains(msg, strings.ToLower(ProofHeader)) {
+		return false
+	}
+	return strings.Contains(msg, "revoked") || strings.Contains(msg, "unknown") && strings.Contains(msg, "token")
+}
+
 // send is do with a whole URL.
 func (c *Client) send(ctx context.Context, op, method, target string, body, out any) (int, error) {
 	var rd io.Reader
@@ -176,7 +235,7 @@ func (c *Client) send(ctx context.Context, op, method, target string, body, out 
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", op, err)
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	c.authorize(req)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -194,6 +253,7 @@ func (c *Client) send(ctx context.Context, op, method, target string, body, out 
 		if json.Unmarshal(data, &ae.Body) != nil && resp.StatusCode < 500 {
 			return 0, fmt.Errorf("%s: %d %s: %w", op, resp.StatusCode, http.StatusText(resp.StatusCode), errBadAnswer)
 		}
+		c.tellRefused(ae)
 		return 0, ae
 	}
 	if out != nil && resp.StatusCode != http.StatusNoContent {
@@ -376,7 +436,7 @@ func (c *Client) Events(ctx context.Context, after uint64, control bool) (*http.
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	c.authorize(req)
 	req.Header.Set("Accept", "text/event-stream")
 	if control {
 		req.Header.Set(ControlHeader, "1")
@@ -393,6 +453,7 @@ func (c *Client) Events(ctx context.Context, after uint64, control bool) (*http.
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		ae := &APIError{Op: "opening the event stream", Status: resp.StatusCode}
 		_ = json.Unmarshal(data, &ae.Body)
+		c.tellRefused(ae)
 		return nil, ae
 	}
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {

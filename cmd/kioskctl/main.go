@@ -1,6 +1,7 @@
 // Command kioskctl is the technician's tool: print a test ticket, preview a
 // ticket as PNG, read a printer's status, play an announcement, check a voice
-// pack, test buttons and write a device config.
+// pack, test buttons, write a device config, and see or forget a device's
+// pairing.
 package main
 
 import (
@@ -30,6 +31,7 @@ func allCommands() []command {
 	cmds = append(cmds, printerCommands()...)
 	cmds = append(cmds, audioCommands()...)
 	cmds = append(cmds, deviceCommands()...)
+	cmds = append(cmds, pairingCommands()...)
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
 }

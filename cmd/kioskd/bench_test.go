@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/numerek/numerek/internal/faultproxy"
+	"github.com/numerek/numerek/protocol"
 )
 
 var frameLine = regexp.MustCompile(`msg="frame drawn" .*at=(\S+)`)
@@ -178,4 +179,77 @@ func BenchmarkSilentCutToOffline(b *testing.B) {
 	}
 	b.ReportMetric(quantile(took, 1)/1000, "worst-s")
 	b.ReportMetric(quantile(took, 0.5)/1000, "median-s")
+}
+
+// BenchmarkPairingToFirstFrame measures, through real processes, an
+// admin's approval of a pairing code (the stand-in pairing endpoints
+// answer the device's next poll with its credentials) to the first frame
+// of the hall display the device becomes: the poll's interval (1 s at
+// most), the credentials stored, kioskd started again in its place, the
+// office read and the hall's first frame drawn. Three pairings, the
+// device revoked between them. It runs its rounds once, whatever b.N.
+func BenchmarkPairingToFirstFrame(b *testing.B) {
+	if os.Getenv("DISPLAY") == "" {
+		b.Skip("no X display")
+	}
+	o := startOffice(b)
+	front := startPairingFront(b, o)
+	cfg, _ := pairedLocalFile(b, front.srv.URL)
+	_, bin := binaries(b)
+	p := start(b, "kioskd pairing", nil, bin, "--config", cfg, "--trace-frames")
+	ready := regexp.MustCompile(`msg="kioskd ready" .*role=hall`)
+	const rounds = 3
+	var took []time.Duration
+	for i := range rounds {
+		status := p.nthLog(statusLine, 2*i+1, 20*time.Second)[1]
+		var code string
+		waitUntil(b, "a code", 20*time.Second, func() bool {
+			st := statusOf(b, status)
+			if st.Pairing != nil {
+				code = st.Pairing.Code
+			}
+			return code != ""
+		})
+		front.revoked.Store(false)
+		t0 := time.Now()
+		creds := protocol.Credentials{DeviceID: "tok_hall", Token: o.tokens["hall"], Office: officeID, Role: "hall", Name: "hall",
+			Settings: protocol.DeviceSettings{Revision: 1, TOML: "role = \"hall\"\n[sound]\nenabled = false\n"}}
+		if err := front.Approve(code, creds); err != nil {
+			b.Fatal(err)
+		}
+		p.nthLog(ready, i+1, 20*time.Second)
+		var drawn time.Time
+		waitUntil(b, "the hall's first frame", 20*time.Second, func() bool {
+			drawn = p.frameAfter(ready, i+1)
+			return !drawn.IsZero()
+		})
+		took = append(took, drawn.Sub(t0))
+		front.revoke()
+	}
+	for range b.N {
+	}
+	b.ReportMetric(quantile(took, 1), "worst-ms")
+	b.ReportMetric(quantile(took, 0.5), "median-ms")
+}
+
+// frameAfter is when the first frame was drawn after the n-th log line
+// matching re; zero while there is none.
+func (p *proc) frameAfter(re *regexp.Regexp, n int) time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	seen := 0
+	for _, l := range p.log {
+		if seen < n {
+			if re.MatchString(l) {
+				seen++
+			}
+			continue
+		}
+		if m := frameLine.FindStringSubmatch(l); m != nil {
+			if at, err := time.Parse(time.RFC3339Nano, m[1]); err == nil {
+				return at
+			}
+		}
+	}
+	return time.Time{}
 }

@@ -7,6 +7,11 @@
 //	kioskd --config FILE --check               check the configuration and exit
 //	kioskd --config FILE --screenshot OUT.png  write the first frame and exit
 //
+// A file that gives the server's address but no office and no token is a
+// device that pairs with the server (docs/devices.md): kioskd shows a
+// pairing code until an admin approves it, then runs as the role the
+// server gave, with the server's settings under its own file.
+//
 // It runs full screen with no cursor; --windowed (or [screen] windowed) shows
 // a window instead, for development and demos. SIGINT and SIGTERM stop it
 // cleanly: the state and the journal are on disk at every moment anyway.
@@ -52,7 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "the device's configuration file (TOML; see examples/devices/)")
 	check := fs.Bool("check", false, "check the configuration, say what the device is, and exit")
-	screenshot := fs.String("screenshot", "", "write the first frame showing the office to this PNG file and exit")
+	screenshot := fs.String("screenshot", "", "write the first frame showing the office (or, unpaired, the pairing code) to this PNG file and exit")
 	windowed := fs.Bool("windowed", false, "show a window instead of the full screen")
 	frames := fs.String("frames", "", "write every drawn frame to DIR/NAME.png (demos without a screen; costs CPU)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
@@ -76,34 +81,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kioskd: --log-level %q is not debug, info, warn or error\n", *logLevel)
 		return 2
 	}
-	cfg, err := config.Load(*configPath)
+	local, err := config.ReadLocal(*configPath)
 	if err != nil {
-		var errs config.Errors
-		if errors.As(err, &errs) {
-			fmt.Fprintf(stderr, "kioskd: the configuration is wrong:\n%v\n", err)
-		} else {
-			fmt.Fprintf(stderr, "kioskd: %v\n", err)
-		}
-		return 1
-	}
-	// Real printers, and the emulator for demos and tests: emulator:///DIR
-	// prints a PNG per ticket.
-	printers := emulator.Register(printer.Builtin())
-	if cfg.Role == config.RoleTicket {
-		if _, err := printers.Parse(cfg.Printer.URI); err != nil {
-			fmt.Fprintf(stderr, "kioskd: the configuration is wrong:\n%s: printer.uri: %v\n", cfg.File, err)
-			return 1
-		}
-	}
-	if *check {
-		fmt.Fprintln(stdout, describe(cfg))
-		return 0
+		return configProblem(stderr, err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	opts := device.Options{
 		Log: log, Version: version, Screenshot: *screenshot, ExitAfterScreenshot: *screenshot != "",
 		FramesDir: *frames, Windowed: *windowed || *screenshot != "", TraceFrames: *traceFrames,
-		Printers: printers,
+		// Real printers, and the emulator for demos and tests:
+		// emulator:///DIR prints a PNG per ticket.
+		Printers: emulator.Register(printer.Builtin()),
+	}
+	if !local.ByHand {
+		f := &fleet{local: local, log: log, opts: opts, check: *check, stdout: stdout, stderr: stderr,
+			find: discover}
+		return f.run(ctx)
+	}
+	cfg, err := config.Load(*configPath)
+	if err != nil {
+		return configProblem(stderr, err)
+	}
+	if err := checkPrinter(cfg, opts); err != nil {
+		fmt.Fprintf(stderr, "kioskd: the configuration is wrong:\n%v\n", err)
+		return 1
+	}
+	if *check {
+		fmt.Fprintln(stdout, describe(cfg))
+		return 0
 	}
 	if os.Getenv(crashEnv) == "after-journal" {
 		opts.AfterJournal = func(e store.JournalEntry) {
@@ -117,6 +122,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// configProblem says what is wrong with the configuration.
+func configProblem(stderr io.Writer, err error) int {
+	var errs config.Errors
+	if errors.As(err, &errs) {
+		fmt.Fprintf(stderr, "kioskd: the configuration is wrong:\n%v\n", err)
+	} else {
+		fmt.Fprintf(stderr, "kioskd: %v\n", err)
+	}
+	return 1
+}
+
+// checkPrinter checks that a ticket kiosk's printer URI is one kioskd can
+// open.
+func checkPrinter(cfg *config.Config, opts device.Options) error {
+	if cfg.Role != config.RoleTicket {
+		return nil
+	}
+	if _, err := opts.Printers.Parse(cfg.Printer.URI); err != nil {
+		return fmt.Errorf("%s: printer.uri: %v", cfg.File, err)
+	}
+	return nil
 }
 
 // describe says in one paragraph what the configuration makes of the

@@ -18,6 +18,7 @@ import (
 
 	"github.com/numerek/numerek"
 	"github.com/numerek/numerek/officeconfig"
+	"github.com/numerek/numerek/protocol/dnssd"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server"
 	"github.com/numerek/numerek/server/actor"
@@ -40,6 +41,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	publicURL := fs.String("public-url", "", "address residents' phones reach the server at (e-ticket QR codes, booking links); default: [server] public_url of the config")
 	purgeEvery := fs.Duration("purge-every", time.Hour, "how often personal data past its retention is purged")
+	advertise := fs.Bool("advertise", false, "advertise the server on the office's network by multicast DNS ("+dnssd.Service+"), so devices with [server] url = \"mdns\" find it")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: queue-server [flags]\n       queue-server token|tokens|revoke|clerk|clerks|check|backup|recover ... (see queue-server token -h, clerk -h, check -h)\n\nflags:")
 		fs.PrintDefaults()
@@ -155,6 +157,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", *listen, err)
+	}
+	if *advertise {
+		// Devices speak to the API over plain HTTP on the office's
+		// network even where residents get HTTPS (tlsfront.Devices).
+		port := ln.Addr().(*net.TCPAddr).Port
+		a, err := dnssd.Advertise(dnssd.AdvertiseOptions{Port: port})
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		logger.Info("advertising the server on the network", "service", dnssd.Service, "port", port)
 	}
 	stopData := startDataServices(*dataDir, cfg, logs, wp.db, tokens, clock, logger)
 	defer stopData()

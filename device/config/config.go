@@ -247,6 +247,9 @@ type file struct {
 	} `toml:"status"`
 }
 
+// defaultDataDir is where a device keeps its files unless told.
+const defaultDataDir = "/var/lib/kioskd"
+
 // Load reads and checks the configuration at path.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
@@ -346,6 +349,10 @@ func CheckSettings(settings []byte) error {
 type Credentials struct {
 	Office string
 	Token  string
+	// ServerURL is the server found on the network, or the one the
+	// device was paired with: used where the local file gives no address
+	// or DiscoverURL.
+	ServerURL string
 }
 
 // Layered reads a paired device's configuration: the server's settings
@@ -375,6 +382,9 @@ func Layered(settings []byte, localPath string, local []byte, creds Credentials)
 		}
 	}
 	f.Server.Office, f.Server.Token, f.Server.TokenFile = creds.Office, creds.Token, ""
+	if f.Server.URL == "" || f.Server.URL == DiscoverURL {
+		f.Server.URL = creds.ServerURL
+	}
 	return c.finish(c.convert(&f))
 }
 
@@ -427,7 +437,7 @@ func (c *checker) convert(f *file) *Config {
 	}
 	cfg.DataDir = c.relative(f.DataDir)
 	if cfg.DataDir == "" {
-		cfg.DataDir = "/var/lib/kioskd"
+		cfg.DataDir = defaultDataDir
 	}
 	cfg.Languages = f.Languages
 	if len(cfg.Languages) == 0 {
@@ -460,6 +470,11 @@ func (c *checker) convert(f *file) *Config {
 		c.sound(f, cfg)
 	}
 	c.notForRole(f, cfg.Role)
+	c.status(f, cfg)
+	return cfg
+}
+
+func (c *checker) status(f *file, cfg *Config) {
 	if l := f.Status.Listen; l != "" {
 		host, port, err := splitHostPort(l)
 		if err != nil || port == "" {
@@ -469,7 +484,17 @@ func (c *checker) convert(f *file) *Config {
 		}
 		cfg.Status.Listen = l
 	}
-	return cfg
+}
+
+// serverURL checks the queue server's address.
+func (c *checker) serverURL(s string) {
+	u, err := url.Parse(s)
+	switch {
+	case s == "":
+		c.add("server.url", "missing: the queue server's address, e.g. http://10.0.0.2:8080")
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		c.add("server.url", "%q is not an http:// or https:// address (or %q, to find the server on the network)", s, DiscoverURL)
+	}
 }
 
 func splitHostPort(s string) (string, string, error) {
@@ -482,13 +507,7 @@ func splitHostPort(s string) (string, string, error) {
 
 func (c *checker) server(f *file, cfg *Config) {
 	s := f.Server
-	u, err := url.Parse(s.URL)
-	switch {
-	case s.URL == "":
-		c.add("server.url", "missing: the queue server's address, e.g. http://10.0.0.2:8080")
-	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		c.add("server.url", "%q is not an http:// or https:// address", s.URL)
-	}
+	c.serverURL(s.URL)
 	cfg.Server.URL = strings.TrimRight(s.URL, "/")
 	if s.Office == "" {
 		c.add("server.office", "missing: the office id, e.g. cus-starachowice")
