@@ -50,6 +50,9 @@ type Options struct {
 	// Printers are the URI schemes the kiosk's printer may be reached by;
 	// nil means printer.Builtin(). kioskd adds the emulator's.
 	Printers printer.Transports
+	// RunCommand runs the system commands of remote actions (systemctl
+	// reboot); nil runs them for real.
+	RunCommand CommandRunner
 }
 
 // DataFile is the device's file in its data folder.
@@ -82,14 +85,15 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
-	follower := replica.NewFollower(client, db, clock, log, replica.FollowOptions{})
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	d := &dev{cfg: cfg, opts: opts, log: log, db: db, clock: clock, client: client, quit: cancel}
+	d.remote = newRemote(d, opts.RunCommand)
+	d.follower = replica.NewFollower(client, db, clock, log, replica.FollowOptions{OnControl: d.remote.control})
+	follower := d.follower
 	if _, err := follower.Restore(); err != nil {
 		return err
 	}
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	d := &dev{cfg: cfg, opts: opts, log: log, db: db, clock: clock, client: client, follower: follower, quit: cancel}
 	var wg sync.WaitGroup
 	d.spawn = func(name string, fn func(context.Context) error) {
 		wg.Add(1)
@@ -109,6 +113,8 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
+	d.remote.setScreen(screen)
+	d.spawn("carrying out remote actions", d.remote.serve)
 	if cfg.Status.Listen != "" {
 		if err := d.serveStatus(ctx, cfg.Status.Listen); err != nil {
 			return err
@@ -134,6 +140,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	log.Info("kioskd ready", "office", cfg.Server.Office, "server", cfg.Server.URL, "data", cfg.DataDir, "status", cfg.Status.Listen)
 	err = display.Run(ctx, screen, run)
 	cancel()
+	if err == nil && d.remote.restartAsked() {
+		return ErrRestart
+	}
 	return err
 }
 
@@ -154,6 +163,10 @@ type dev struct {
 	shownSeq uint64     // the seq of the last view given to the screen
 	status   func() any // the role's part of the status page
 	sound    *soundOnce
+	// testPrint prints a test ticket (the kiosk's printer); nil: no
+	// printer.
+	testPrint func(context.Context) error
+	remote    *remote
 }
 
 // build makes the role's screen and starts the role's work.

@@ -67,6 +67,7 @@ type Server struct {
 	timeouts  Timeouts
 	clients   *clientaddr.Resolver
 	fleet     *fleet.Hub
+	actions   *fleet.Actions
 }
 
 // New builds the server and its routes.
@@ -81,6 +82,7 @@ func New(cfg Config) *Server {
 	if s.fleet == nil {
 		s.fleet = fleet.NewHub(cfg.Clock)
 	}
+	s.actions = fleet.NewActions(s.fleet, cfg.Clock)
 	if s.heartbeat <= 0 {
 		s.heartbeat = protocol.Heartbeat
 	}
