@@ -189,7 +189,7 @@ func (a *Actions) find(device, id string) *Action {
 		return nil
 	}
 	for _, act := range d.recent {
-		if act.ID == id && act.State != ActionNotConnected {
+		if act.ID == id {
 			return act
 		}
 	}
@@ -202,7 +202,7 @@ func (a *Actions) Report(device, id string, res protocol.ActionResult) (Action, 
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	act := a.find(device, id)
-	if act == nil {
+	if act == nil || act.State == ActionNotConnected {
 		return Action{}, ErrNoAction
 	}
 	act.State, act.Detail, act.Finished = ActionFailed, res.Detail, now
@@ -223,7 +223,7 @@ func (a *Actions) PutScreenshot(device, id string, data []byte) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	act := a.find(device, id)
-	if act == nil || act.Kind != protocol.ActionScreenshot {
+	if act == nil || act.State == ActionNotConnected || act.Kind != protocol.ActionScreenshot {
 		return ErrNoAction
 	}
 	a.devices[device].shot = &Screenshot{PNG: data, Action: id, At: now, Width: w, Height: h}
