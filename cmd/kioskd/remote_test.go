@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/numerek/numerek/audio"
+	"github.com/numerek/numerek/audio/audiotest"
+	"github.com/numerek/numerek/audio/voicepacks"
 	"github.com/numerek/numerek/device"
 	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/server"
@@ -105,13 +108,20 @@ var white = [3]uint8{0xff, 0xff, 0xff}
 // picture read back from the GPU and stored losslessly, so no tolerance
 // is needed). Then the hall identifies itself: a white card comes over
 // its navy screen with a QR code to its page on the server, and goes
-// after its time.
-func TestHallRemoteScreenshotAndIdentify(t *testing.T) {
+// after its time. A test sound reaches the hall's sound device as the
+// sample call composed; asked to restart, kioskd exits with the status
+// systemd restarts it on.
+func TestHallRemoteActions(t *testing.T) {
 	t.Parallel()
 	needDisplay(t)
 	o := startOffice(t)
 	admin := o.admin()
-	hall := startDevice(t, o, "hall", "hall", "hall", "[sound]\nenabled = false\n")
+	capture, err := audiotest.New(t.TempDir(), audio.DefaultRate, captureSpeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer capture.Stop()
+	hall := startDevice(t, o, "hall", "hall", "hall", "[sound]\nenabled = true\n", capture.Env()...)
 	id := o.deviceID("hall")
 	hall.waitFrame("with the office", 10*time.Second, func(image.Image) bool { return true })
 
@@ -146,6 +156,30 @@ func TestHallRemoteScreenshotAndIdentify(t *testing.T) {
 		url, err := decodeQR(img)
 		return err == nil && url == page && share(img, middle, white, 4) > 0.3
 	})
+
+	if got := admin.act(id, protocol.ActionTestSound, 15*time.Second); got.State != "done" {
+		t.Fatalf("the test sound: %+v", got)
+	}
+	voices, err := voicepacks.Load(audio.DefaultRate, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sample, err := voices.Compose(audio.Call{Lang: "pl", Ticket: "A123", Counter: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := voices.Render(sample).Samples
+	waitUntil(t, "the test sound on the hall's sound device", 10*time.Second, func() bool {
+		_, _, err := audiotest.Find(capture.Samples(), 0, want)
+		return err == nil
+	})
+
+	if got := admin.act(id, protocol.ActionRestart, 10*time.Second); got.State != "done" {
+		t.Fatalf("the restart: %+v", got)
+	}
+	if st, ok := hall.exited(10 * time.Second); !ok || st.ExitCode() != restartExit {
+		t.Fatalf("kioskd asked to restart: exited %v (%v), want status %d", ok, st, restartExit)
+	}
 }
 
 // The admin asks a kiosk for a test print: the emulated printer prints a
