@@ -8,70 +8,38 @@ import (
 	"image/color"
 	"image/png"
 	"io"
-	"log/slog"
 	"net/http"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/numerek/numerek/device/replica"
+	"github.com/numerek/numerek/device/replica/replicatest"
 	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/protocol"
-	"github.com/numerek/numerek/protocol/sse"
 	"github.com/numerek/numerek/server"
 	"github.com/numerek/numerek/server/servertest"
-	"github.com/numerek/numerek/store"
 )
 
-// device is a device following its office with a real follower, hearing
-// the actions sent to it, and answering with its own client.
+// device is a connected device: a real follower of the office.
 type device struct {
-	id     string
-	client *protocol.Client
-	mu     sync.Mutex
-	heard  []protocol.DeviceAction
+	*replicatest.Device
+	id string
 }
 
 func startDevice(t *testing.T, srv *servertest.Server, token string) *device {
 	t.Helper()
-	c, err := protocol.NewClient(srv.URL, srv.Office.ID, token, protocol.ClientOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.OpenDevice(filepath.Join(t.TempDir(), "kioskd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &device{id: srv.TokenID(token), client: c}
-	f := replica.NewFollower(c, db, replica.NewClock(0), slog.New(slog.DiscardHandler), replica.FollowOptions{
-		OnControl: func(m sse.Message) {
-			var a protocol.DeviceAction
-			if m.Event == protocol.ActionEvent && json.Unmarshal(m.Data, &a) == nil {
-				d.mu.Lock()
-				d.heard = append(d.heard, a)
-				d.mu.Unlock()
-			}
-		},
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); f.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done; db.Close() })
+	d := &device{Device: replicatest.Follow(t, srv.URL, srv.Office.ID, token), id: srv.TokenID(token)}
 	waitfor.Until(t, "the device's stream", 5*time.Second, func() bool { return srv.Fleet().Presence(d.id).Connected })
 	return d
 }
 
-// next waits for the next action the device hears.
+// next waits for the next action the device hears after seen.
 func (d *device) next(t *testing.T, seen int) protocol.DeviceAction {
 	t.Helper()
 	var a protocol.DeviceAction
 	waitfor.Until(t, "the action on the device's stream", 5*time.Second, func() bool {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		if len(d.heard) > seen {
-			a = d.heard[seen]
+		if h := d.Heard(); len(h) > seen {
+			a = h[seen]
 			return true
 		}
 		return false
@@ -150,10 +118,10 @@ func TestRemoteActionReachesTheDeviceAndComesBack(t *testing.T) {
 	}
 	shot := testPNG(t)
 	ctx := context.Background()
-	if err := hall.client.PutScreenshot(ctx, heard.ID, shot); err != nil {
+	if err := hall.Client.PutScreenshot(ctx, heard.ID, shot); err != nil {
 		t.Fatal(err)
 	}
-	if err := hall.client.ReportAction(ctx, heard.ID, protocol.ActionResult{OK: true, Detail: "64x36"}); err != nil {
+	if err := hall.Client.ReportAction(ctx, heard.ID, protocol.ActionResult{OK: true, Detail: "64x36"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := actions(t, srv, hall.id); len(got) != 1 || got[0].State != "done" || got[0].Detail != "64x36" {

@@ -3,32 +3,24 @@ package web
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"image"
 	"image/png"
-	"log/slog"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/numerek/numerek/device/replica"
+	"github.com/numerek/numerek/device/replica/replicatest"
 	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/protocol"
-	"github.com/numerek/numerek/protocol/sse"
-	"github.com/numerek/numerek/store"
 )
 
-// followingDevice is a device of the env's office following its events
-// with a real follower, hearing its remote actions.
+// followingDevice is a connected device of the env's office: a real
+// follower.
 type followingDevice struct {
-	id     string
-	client *protocol.Client
-	mu     sync.Mutex
-	heard  []protocol.DeviceAction
+	*replicatest.Device
+	id string
 }
 
 func (e *env) follow(token string) *followingDevice {
@@ -37,40 +29,17 @@ func (e *env) follow(token string) *followingDevice {
 	if err != nil || !ok {
 		e.t.Fatalf("no token %s: %v", token, err)
 	}
-	c, err := protocol.NewClient(e.url, e.office.ID, e.tokens[token], protocol.ClientOptions{})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	db, err := store.OpenDevice(filepath.Join(e.t.TempDir(), "kioskd.db"))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	d := &followingDevice{id: tok.ID, client: c}
-	f := replica.NewFollower(c, db, replica.NewClock(0), slog.New(slog.DiscardHandler), replica.FollowOptions{
-		OnControl: func(m sse.Message) {
-			var a protocol.DeviceAction
-			if m.Event == protocol.ActionEvent && json.Unmarshal(m.Data, &a) == nil {
-				d.mu.Lock()
-				d.heard = append(d.heard, a)
-				d.mu.Unlock()
-			}
-		},
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); f.Run(ctx) }()
-	e.t.Cleanup(func() { cancel(); <-done; db.Close() })
+	d := &followingDevice{Device: replicatest.Follow(e.t, e.url, e.office.ID, e.tokens[token]), id: tok.ID}
 	waitfor.Until(e.t, "the device's stream", 5*time.Second, func() bool { return e.web.Server.Fleet().Presence(tok.ID).Connected })
 	return d
 }
 
-func (d *followingDevice) lastHeard() (protocol.DeviceAction, int) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if len(d.heard) == 0 {
-		return protocol.DeviceAction{}, 0
+func (d *followingDevice) lastHeard() protocol.DeviceAction {
+	h := d.Heard()
+	if len(h) == 0 {
+		return protocol.DeviceAction{}
 	}
-	return d.heard[len(d.heard)-1], len(d.heard)
+	return h[len(h)-1]
 }
 
 // An admin presses "Identify" on a connected hall's page: the hall hears
@@ -92,9 +61,9 @@ func TestDeviceRemotePage(t *testing.T) {
 	if status != http.StatusOK || !strings.Contains(body, "Identify (show its name and a QR code): sent to the device.") || !strings.Contains(body, "sent, waiting for the device") {
 		t.Fatalf("after asking to identify: %d\n%s", status, body)
 	}
-	waitfor.Until(t, "the hall to hear the action", 5*time.Second, func() bool { a, _ := hall.lastHeard(); return a.Kind == protocol.ActionIdentify })
-	identify, _ := hall.lastHeard()
-	if err := hall.client.ReportAction(context.Background(), identify.ID, protocol.ActionResult{OK: true, Detail: "shown for 30s"}); err != nil {
+	waitfor.Until(t, "the hall to hear the action", 5*time.Second, func() bool { return hall.lastHeard().Kind == protocol.ActionIdentify })
+	identify := hall.lastHeard()
+	if err := hall.Client.ReportAction(context.Background(), identify.ID, protocol.ActionResult{OK: true, Detail: "shown for 30s"}); err != nil {
 		t.Fatal(err)
 	}
 	body = admin.get(page)
@@ -103,15 +72,15 @@ func TestDeviceRemotePage(t *testing.T) {
 	}
 
 	admin.post("/staff/devices/"+hall.id+"/actions", url.Values{"kind": {protocol.ActionScreenshot}})
-	waitfor.Until(t, "the hall to hear the screenshot", 5*time.Second, func() bool { a, _ := hall.lastHeard(); return a.Kind == protocol.ActionScreenshot })
-	shot, _ := hall.lastHeard()
+	waitfor.Until(t, "the hall to hear the screenshot", 5*time.Second, func() bool { return hall.lastHeard().Kind == protocol.ActionScreenshot })
+	shot := hall.lastHeard()
 	img := image.NewRGBA(image.Rect(0, 0, 32, 18))
 	var buf bytes.Buffer
 	png.Encode(&buf, img)
-	if err := hall.client.PutScreenshot(context.Background(), shot.ID, buf.Bytes()); err != nil {
+	if err := hall.Client.PutScreenshot(context.Background(), shot.ID, buf.Bytes()); err != nil {
 		t.Fatal(err)
 	}
-	hall.client.ReportAction(context.Background(), shot.ID, protocol.ActionResult{OK: true})
+	hall.Client.ReportAction(context.Background(), shot.ID, protocol.ActionResult{OK: true})
 	body = admin.get(page)
 	src := "/staff/devices/" + hall.id + "/screenshot.png?v=" + shot.ID
 	if !strings.Contains(body, `src="`+src+`"`) {
