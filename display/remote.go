@@ -81,6 +81,18 @@ func (c *core) expireIdentity(now time.Time) time.Time {
 	return c.ident.until
 }
 
+// dismissIdentity takes the identity off at a tap, which does nothing
+// else: a resident at a kiosk tapping the card must not take a ticket of
+// the button under it. c.mu is held.
+func (c *core) dismissIdentity(in *input) {
+	if c.ident == nil || len(in.taps) == 0 {
+		return
+	}
+	c.ident = nil
+	c.dirty = true
+	in.taps = in.taps[:0]
+}
+
 // draw draws the identity as a card in the middle of the picture, laid
 // out for full HD and scaled like the kiosk's screens.
 func (id *identity) draw(dst *canvas) {

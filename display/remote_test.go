@@ -1,6 +1,7 @@
 package display
 
 import (
+	"image"
 	"slices"
 	"strings"
 	"testing"
@@ -58,6 +59,17 @@ func TestIdentityCard(t *testing.T) {
 			c.mu.Unlock()
 			if !next.Equal(now.Add(30*time.Second)) || !gone.IsZero() || still != nil || !dirty {
 				t.Errorf("after 30 s: next change %v then %v, identity %v, redraw %v; want it gone at %v and the screen redrawn", next, gone, still, dirty, now.Add(30*time.Second))
+			}
+
+			// A tap takes the card off, and reaches nothing under it.
+			Identify(h, id, 30*time.Second)
+			tap := &input{taps: []image.Point{{X: w / 2, Y: ht / 2}}}
+			c.mu.Lock()
+			c.dismissIdentity(tap)
+			still = c.ident
+			c.mu.Unlock()
+			if still != nil || len(tap.taps) != 0 {
+				t.Errorf("after a tap on the card: identity %v, taps passed on %v", still, tap.taps)
 			}
 		})
 	}

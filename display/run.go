@@ -273,6 +273,7 @@ func (g *game) Update() error {
 	g.c.taps.Add(int64(len(in.taps)))
 	now := g.c.now()
 	g.c.mu.Lock()
+	g.c.dismissIdentity(in)
 	g.c.impl.update(now, in)
 	next := earliest(g.c.impl.nextChange(now), g.c.expireIdentity(now))
 	g.c.mu.Unlock()
