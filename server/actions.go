@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/numerek/numerek/protocol"
@@ -17,6 +18,9 @@ import (
 // Remote actions (docs/devices-remote.md): an admin asks a device for one
 // (here through the API, or on the staff pages), the device hears it on
 // its event stream and answers on the routes below, with its own token.
+
+// maxDetail is how much of a device's detail on a result is kept.
+const maxDetail = 500
 
 // ActionRequest asks a device for a remote action.
 type ActionRequest struct {
@@ -93,8 +97,9 @@ func (s *Server) postActionResult(w http.ResponseWriter, r *http.Request) {
 		s.commandError(w, r, nil, "", err)
 		return
 	}
-	if len(res.Detail) > 500 {
-		res.Detail = res.Detail[:500]
+	if len(res.Detail) > maxDetail {
+		// A device's word on its result, not its whole log.
+		res.Detail = strings.ToValidUTF8(res.Detail[:maxDetail], "")
 	}
 	if _, err := s.actions.Report(p.Token.ID, r.PathValue("id"), res); err != nil {
 		writeError(w, http.StatusNotFound, protocol.ErrorResponse{Field: "id", Error: "id: " + err.Error()})

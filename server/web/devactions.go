@@ -40,7 +40,7 @@ func (w *Web) adminDevice(rw http.ResponseWriter, r *http.Request, st *staffInfo
 	tok, ok, err := w.Server.DeviceToken(r.PathValue("id"))
 	if err != nil {
 		w.Logger.Error("reading the device tokens", "err", err)
-		w.problem(rw, r, http.StatusServiceUnavailable, "web.error.no_page")
+		w.problem(rw, r, http.StatusServiceUnavailable, "web.error.unavailable")
 		return store.Token{}, false
 	}
 	if !ok || !st.sees(tok.Office) {
