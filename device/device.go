@@ -59,6 +59,9 @@ type Options struct {
 	Key            ed25519.PrivateKey
 	OnControl      func(sse.Message)
 	OnUnauthorized func(*protocol.APIError)
+	// RunCommand runs the system commands of remote actions (systemctl
+	// reboot); nil runs them for real.
+	RunCommand CommandRunner
 }
 
 // DataFile is the device's file in its data folder.
@@ -91,14 +94,24 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
-	follower := replica.NewFollower(client, db, clock, log, replica.FollowOptions{OnControl: opts.OnControl})
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	d := &dev{cfg: cfg, opts: opts, log: log, db: db, clock: clock, client: client, quit: cancel}
+	d.remote = newRemote(d, opts.RunCommand)
+	// Remote actions are the device's own; settings and revocation are
+	// kioskd's (a paired device starts again on them).
+	onControl := func(m sse.Message) {
+		d.remote.control(m)
+		if opts.OnControl != nil && m.Event != protocol.ActionEvent {
+			opts.OnControl(m)
+		}
+	}
+	d.follower = replica.NewFollower(client, db, clock, log, replica.FollowOptions{OnControl: onControl})
+	follower := d.follower
+	d.metrics = newMetrics(follower)
 	if _, err := follower.Restore(); err != nil {
 		return err
 	}
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	d := &dev{cfg: cfg, opts: opts, log: log, db: db, clock: clock, client: client, follower: follower, quit: cancel, metrics: newMetrics(follower)}
 	var wg sync.WaitGroup
 	d.spawn = func(name string, fn func(context.Context) error) {
 		wg.Add(1)
@@ -118,6 +131,8 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
+	d.remote.setScreen(screen)
+	d.spawn("carrying out remote actions", d.remote.serve)
 	if cfg.Status.Listen != "" {
 		if err := d.serveStatus(ctx, cfg.Status.Listen); err != nil {
 			return err
@@ -144,6 +159,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	log.Info("kioskd ready", "office", cfg.Server.Office, "server", cfg.Server.URL, "data", cfg.DataDir, "status", cfg.Status.Listen)
 	err = display.Run(ctx, screen, run)
 	cancel()
+	if err == nil && d.remote.restartAsked() {
+		return ErrRestart
+	}
 	return err
 }
 
@@ -165,6 +183,10 @@ type dev struct {
 	shownSeq uint64     // the seq of the last view given to the screen
 	status   func() any // the role's part of the status page
 	sound    *soundOnce
+	// testPrint prints a test ticket (the kiosk's printer); nil: no
+	// printer.
+	testPrint func(context.Context) error
+	remote    *remote
 }
 
 // build makes the role's screen and starts the role's work.

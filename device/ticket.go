@@ -64,6 +64,7 @@ func (d *dev) buildKiosk(ctx context.Context) (display.Screen, error) {
 		cat.T(lang, "device.info.printer", "uri", pc.URI, "model", prof.Name),
 		cat.T(lang, "device.info.data", "dir", d.cfg.DataDir),
 	})
+	d.testPrint = k.TestPrint
 	d.spawn("kiosk", func(ctx context.Context) error {
 		defer p.Close()
 		defer d.sound.close()

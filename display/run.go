@@ -138,6 +138,10 @@ type core struct {
 	// drawn are the texts the last frame laid out (guarded by mu), for
 	// the layout tests.
 	drawn []drawnText
+	// ident is the identity shown over the picture, or nil (guarded by
+	// mu); grabs wait for the picture on screen (guarded by mu).
+	ident *identity
+	grabs []chan<- *image.RGBA
 }
 
 // setOnline records whether the server can be reached, redrawing if that
@@ -274,8 +278,9 @@ func (g *game) Update() error {
 	g.c.taps.Add(int64(len(in.taps)))
 	now := g.c.now()
 	g.c.mu.Lock()
+	g.c.dismissIdentity(in)
 	g.c.impl.update(now, in)
-	next := g.c.impl.nextChange(now)
+	next := earliest(g.c.impl.nextChange(now), g.c.expireIdentity(now))
 	g.c.mu.Unlock()
 	g.arm(next, now)
 	return nil
@@ -349,10 +354,8 @@ func (g *game) Draw(screen *ebiten.Image) {
 		c.dirty = true
 		g.lastScreen = screen
 	}
-	if !c.dirty {
-		c.mu.Unlock()
-		return
-	}
+	grabs := c.grabs
+	c.grabs = nil
 	target := screen
 	if c.panel.Rotation != 0 {
 		if g.canvas == nil {
@@ -361,8 +364,20 @@ func (g *game) Draw(screen *ebiten.Image) {
 		}
 		target = g.canvas
 	}
+	if !c.dirty {
+		c.mu.Unlock()
+		// The picture is still there (the screen is not cleared between
+		// frames): a grab reads it as it is.
+		if len(grabs) > 0 {
+			deliver(g.read(target), grabs)
+		}
+		return
+	}
 	c.drawn = nil
 	c.impl.draw(newCanvas(target, &c.drawn), c.now())
+	if c.ident != nil {
+		c.ident.draw(newCanvas(target, &c.drawn))
+	}
 	c.dirty = false
 	c.mu.Unlock()
 	drawnAt := time.Now()
@@ -390,10 +405,11 @@ func (g *game) Draw(screen *ebiten.Image) {
 		g.opts.OnFrame(time.Now())
 	}
 	wantShot := g.opts.Screenshot != "" && !g.shotDone
-	if !wantShot && g.opts.Capture == nil {
+	if !wantShot && g.opts.Capture == nil && len(grabs) == 0 {
 		return
 	}
 	frame := g.read(target)
+	deliver(frame, grabs)
 	if wantShot {
 		g.shotDone = true
 		if err := writePNG(g.opts.Screenshot, frame); err != nil {
@@ -410,6 +426,14 @@ func (g *game) Draw(screen *ebiten.Image) {
 			g.err = errStop
 		}
 		c.wakeUp()
+	}
+}
+
+// deliver hands frame to each grab waiting for it (their channels have
+// room for it; a grab that gave up is not waited for).
+func deliver(frame *image.RGBA, grabs []chan<- *image.RGBA) {
+	for _, g := range grabs {
+		g <- frame
 	}
 }
 

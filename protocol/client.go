@@ -223,21 +223,30 @@ func TokenRevoked(err error) bool {
 
 // send is do with a whole URL.
 func (c *Client) send(ctx context.Context, op, method, target string, body, out any) (int, error) {
+	if body == nil {
+		return c.sendBody(ctx, op, method, target, "", nil, out)
+	}
+	data, err := json.Marshal(body)
+	if err != nil {
+		return 0, fmt.Errorf("%s: encoding the request: %w", op, err)
+	}
+	return c.sendBody(ctx, op, method, target, "application/json", data, out)
+}
+
+// sendBody is send with a body already encoded as contentType (none when
+// contentType is "").
+func (c *Client) sendBody(ctx context.Context, op, method, target, contentType string, body []byte, out any) (int, error) {
 	var rd io.Reader
-	if body != nil {
-		data, err := json.Marshal(body)
-		if err != nil {
-			return 0, fmt.Errorf("%s: encoding the request: %w", op, err)
-		}
-		rd = bytes.NewReader(data)
+	if contentType != "" {
+		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, rd)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", op, err)
 	}
 	c.authorize(req)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -262,6 +271,19 @@ func (c *Client) send(ctx context.Context, op, method, target string, body, out 
 		}
 	}
 	return resp.StatusCode, nil
+}
+
+// ReportAction tells the server how the remote action id went.
+func (c *Client) ReportAction(ctx context.Context, id string, res ActionResult) error {
+	_, err := c.send(ctx, "reporting remote action "+id, "POST", c.root+strings.TrimPrefix(DeviceActionsPath, "/api/v1")+"/"+url.PathEscape(id), res, nil)
+	return err
+}
+
+// PutScreenshot sends the PNG the screenshot action id asked for.
+func (c *Client) PutScreenshot(ctx context.Context, id string, png []byte) error {
+	_, err := c.sendBody(ctx, "sending the screenshot of action "+id, "PUT",
+		c.root+strings.TrimPrefix(DeviceActionsPath, "/api/v1")+"/"+url.PathEscape(id)+"/screenshot", "image/png", png, nil)
+	return err
 }
 
 // observe tells the clock that the server's clock read at, at most slack

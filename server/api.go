@@ -36,6 +36,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/withdrawals", s.office(s.postWithdrawal))
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/faults", s.office(s.postFault))
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/checkins", s.office(s.postCheckin))
+	s.actionRoutes()
 	// What no route above takes is answered in JSON, not by the mux's
 	// plain-text 404 and 405.
 	s.mux.HandleFunc("/api/", s.noRoute)

@@ -73,6 +73,7 @@ type Server struct {
 	metrics   Meter
 	// metricsPage serves GET /metrics (the Meter's handler, made once).
 	metricsPage http.Handler
+	actions     *fleet.Actions
 }
 
 // New builds the server and its routes.
@@ -91,6 +92,7 @@ func New(cfg Config) *Server {
 	if s.fleet == nil {
 		s.fleet = fleet.NewHub(cfg.Clock)
 	}
+	s.actions = fleet.NewActions(s.fleet, cfg.Clock)
 	if s.heartbeat <= 0 {
 		s.heartbeat = protocol.Heartbeat
 	}

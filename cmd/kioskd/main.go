@@ -15,6 +15,8 @@
 // It runs full screen with no cursor; --windowed (or [screen] windowed) shows
 // a window instead, for development and demos. SIGINT and SIGTERM stop it
 // cleanly: the state and the journal are on disk at every moment anyway.
+// An admin's remote restart ends it with status 75, for systemd to start
+// it again (docs/devices-remote.md).
 package main
 
 import (
@@ -118,6 +120,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if err := device.Run(ctx, cfg, opts); err != nil {
+		if errors.Is(err, device.ErrRestart) {
+			log.Info("exiting to be restarted", "exit", restartExit)
+			return restartExit
+		}
 		fmt.Fprintf(stderr, "kioskd: %v\n", err)
 		return 1
 	}
@@ -146,6 +152,12 @@ func checkPrinter(cfg *config.Config, opts device.Options) error {
 	}
 	return nil
 }
+
+// restartExit is kioskd's exit status when an admin asked it to restart
+// (a remote action): systemd's Restart=always in deploy/systemd/kioskd.service
+// starts it again; the status tells this exit from a crash in the journal.
+// 75 is EX_TEMPFAIL of sysexits.h.
+const restartExit = 75
 
 // describe says in one paragraph what the configuration makes of the
 // device.
