@@ -117,6 +117,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	srv := server.New(server.Config{
 		Offices: actors, Tokens: tokens, Clock: clock, Logger: logger,
 		Booking: wp.desk, Links: wp.links, TrustedProxies: cfg.Server.TrustedProxies,
+		Devices: store.NewDeviceStore(filepath.Join(*dataDir, devicesFile)), PublicURL: *publicURL,
 	})
 	if err := wp.mount(srv, logByOffice, tokens, clock, logger); err != nil {
 		return err
