@@ -183,6 +183,8 @@ func (w *Web) tokenRevoke(rw http.ResponseWriter, r *http.Request, st *staffInfo
 	if _, err := w.Tokens.Revoke(id); err != nil {
 		flash(rw, err.Error(), true)
 	} else {
+		// The server refuses it from the next request on.
+		w.Server.ForgetToken(id)
 		w.Logger.Info("device token revoked on the admin page", "id", id, "by", st.Name)
 		flash(rw, w.Catalog.T(lang, "web.tokens.revoked", "id", id), false)
 	}

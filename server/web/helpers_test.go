@@ -151,7 +151,7 @@ func newEnvIn(t testing.TB, dir string, adjust func(*queue.Office)) *env {
 	desk.Notices = notices
 	tokens := store.NewTokenStore(filepath.Join(dir, "tokens.db"))
 	srv := server.New(server.Config{Offices: []*actor.Actor{a, a2}, Tokens: tokens, Clock: clock.Now, Logger: logger,
-		Booking: desk, Links: signer, Heartbeat: time.Second})
+		Booking: desk, Links: signer, Heartbeat: time.Second, Devices: store.NewDeviceStore(filepath.Join(dir, "devices.db"))})
 	clerks := store.NewClerkStore(filepath.Join(dir, "clerks.db")).WithCost(bcrypt.MinCost)
 	vapid, err := push.LoadOrCreateKeys(filepath.Join(dir, "vapid.key"))
 	if err != nil {
