@@ -1,17 +1,11 @@
 package store
 
 import (
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/base32"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -94,41 +88,11 @@ func NewDeviceStore(path string) *DeviceStore { return &DeviceStore{path: path} 
 func (ds *DeviceStore) Path() string { return ds.path }
 
 func (ds *DeviceStore) update(fn func(tx *bolt.Tx) error) error {
-	if err := os.MkdirAll(filepath.Dir(ds.path), 0o700); err != nil {
-		return fmt.Errorf("creating the devices directory: %w", err)
-	}
-	db, err := openOrCreate(ds.path, &bolt.Options{Timeout: 3 * time.Second})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	return db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketDevices, bucketEnrolment} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return fn(tx)
-	})
+	return updateFile(ds.path, "devices", [][]byte{bucketDevices, bucketEnrolment}, fn)
 }
 
-// view reads the file; a file not yet written reads as empty (fn is not
-// called).
 func (ds *DeviceStore) view(fn func(tx *bolt.Tx) error) error {
-	if _, err := os.Stat(ds.path); errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	db, err := openOrCreate(ds.path, &bolt.Options{Timeout: 3 * time.Second, ReadOnly: true})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	return db.View(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketDevices) == nil || tx.Bucket(bucketEnrolment) == nil {
-			return nil
-		}
-		return fn(tx)
-	})
+	return viewFile(ds.path, [][]byte{bucketDevices, bucketEnrolment}, fn)
 }
 
 // PutDevice stores a device's record, new or replacing the one with its ID.
@@ -220,16 +184,11 @@ func (ds *DeviceStore) UpdateDevice(id string, fn func(*DeviceRecord) error) (De
 // CreateBatch stores a new enrolment batch and returns its secret, shown
 // once: only its hash is kept.
 func (ds *DeviceStore) CreateBatch(b EnrolmentBatch) (string, EnrolmentBatch, error) {
-	raw := make([]byte, 20)
-	if _, err := rand.Read(raw); err != nil {
+	secret, id, err := newSecret(EnrolmentPrefix, 4)
+	if err != nil {
 		return "", EnrolmentBatch{}, fmt.Errorf("making an enrolment secret: %w", err)
 	}
-	secret := EnrolmentPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw))
-	idRaw := make([]byte, 4)
-	if _, err := rand.Read(idRaw); err != nil {
-		return "", EnrolmentBatch{}, fmt.Errorf("making an enrolment batch: %w", err)
-	}
-	b.ID = hex.EncodeToString(idRaw)
+	b.ID = id
 	b.SecretHash = string(hashSecret(secret))
 	data, err := json.Marshal(b)
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/fleet"
+	"github.com/numerek/numerek/server/links"
 	"github.com/numerek/numerek/store"
 )
 
@@ -264,18 +265,27 @@ func (r *Registry) drop(p *pending) {
 	delete(r.byUser, p.UserCode)
 }
 
+// waiting is the pairing that waits for an admin under the typed user
+// code at now, or nil. r.mu is held.
+func (r *Registry) waiting(typed string, now time.Time) *pending {
+	code, ok := NormalizeUserCode(typed)
+	if !ok {
+		return nil
+	}
+	p := r.byUser[code]
+	if p == nil || p.state != waiting || !now.Before(p.Expires) {
+		return nil
+	}
+	return p
+}
+
 // Lookup finds a pairing waiting for an admin by its user code as typed
 // ("abcd-efgh" too); ok=false for a code that is not waiting.
 func (r *Registry) Lookup(typed string) (Pending, bool) {
-	code, ok := NormalizeUserCode(typed)
-	if !ok {
-		return Pending{}, false
-	}
-	now := r.cfg.Clock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	p := r.byUser[code]
-	if p == nil || p.state != waiting || !now.Before(p.Expires) {
+	p := r.waiting(typed, r.cfg.Clock())
+	if p == nil {
 		return Pending{}, false
 	}
 	return p.Pending, true
@@ -301,12 +311,11 @@ var ErrNotWaiting = errors.New("no pairing waits for this code")
 // to its key) and its record are made now, and its next poll collects the
 // credentials.
 func (r *Registry) Approve(typed string, a Approval) (store.DeviceRecord, error) {
-	code, _ := NormalizeUserCode(typed)
 	now := r.cfg.Clock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	p := r.byUser[code]
-	if p == nil || p.state != waiting || !now.Before(p.Expires) {
+	p := r.waiting(typed, now)
+	if p == nil {
 		return store.DeviceRecord{}, ErrNotWaiting
 	}
 	return r.approve(p, a, now)
@@ -345,12 +354,10 @@ func (r *Registry) approve(p *pending, a Approval, now time.Time) (store.DeviceR
 // Deny rejects the pairing waiting under the user code: the device's next
 // poll gets access_denied.
 func (r *Registry) Deny(typed string) error {
-	code, _ := NormalizeUserCode(typed)
-	now := r.cfg.Clock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	p := r.byUser[code]
-	if p == nil || p.state != waiting || !now.Before(p.Expires) {
+	p := r.waiting(typed, r.cfg.Clock())
+	if p == nil {
 		return ErrNotWaiting
 	}
 	p.state = denied
@@ -412,39 +419,20 @@ func (r *Registry) SaveSettings(id, text string) (d store.DeviceRecord, sent boo
 }
 
 // NormalizeUserCode reads a user code as typed: case, spaces and dashes
-// do not matter. ok=false if it cannot be one.
-func NormalizeUserCode(typed string) (string, bool) {
-	var b strings.Builder
-	for _, c := range strings.ToUpper(typed) {
-		switch {
-		case c == ' ' || c == '-' || c == '\t':
-		case c < 128 && strings.IndexByte(queue.BookingCodeAlphabet, byte(c)) >= 0:
-			b.WriteRune(c)
-		default:
-			return "", false
-		}
-	}
-	if b.Len() != userCodeLength {
-		return "", false
-	}
-	return b.String(), true
-}
+// do not matter. ok=false if it cannot be one. User codes are written as
+// booking codes are.
+func NormalizeUserCode(typed string) (string, bool) { return links.NormalizeCode(typed) }
 
 // FormatUserCode writes a user code as devices show it: "XXXX-XXXX".
-func FormatUserCode(code string) string {
-	if len(code) != userCodeLength {
-		return code
-	}
-	return code[:4] + "-" + code[4:]
-}
+func FormatUserCode(code string) string { return links.FormatCode(code) }
 
-const userCodeLength = 8
+const userCodeLength = links.CodeLength
 
 // userCode draws 8 characters of the booking-code alphabet evenly
 // (RFC 8628 section 6.1: about 39 bits here, with the approve form's limit
 // on wrong codes).
 func userCode() string {
-	alphabet := queue.BookingCodeAlphabet
+	alphabet := links.CodeAlphabet
 	out := make([]byte, userCodeLength)
 	buf := make([]byte, 1)
 	limit := byte(256 - 256%len(alphabet))
