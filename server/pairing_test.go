@@ -233,6 +233,24 @@ func TestPairingDance(t *testing.T) {
 		close(events)
 	}()
 	waitfor.Until(t, "the device's stream to open", 5*time.Second, func() bool { return srv.Fleet().Presence(c.DeviceID).Connected })
+	edited := strings.Replace(c.Settings.TOML, "number = 5", "number = 5\n\n[buttons]\nnext = \"GPIO17\"", 1)
+	if _, sent, err := srv.Devices().SaveSettings(c.DeviceID, edited); err != nil || !sent {
+		t.Fatalf("saving settings: sent=%v %v", sent, err)
+	}
+	if _, _, err := srv.Devices().SaveSettings(c.DeviceID, "role = 7\n"); err == nil || !strings.Contains(err.Error(), "settings:1: role") {
+		t.Errorf("settings with a wrong role: %v, want an error at settings:1", err)
+	}
+	for heard := false; !heard; {
+		select {
+		case e := <-events:
+			heard = e == protocol.SettingsEvent
+		case <-time.After(5 * time.Second):
+			t.Fatal("the device's stream did not carry its new settings")
+		}
+	}
+	if status, body := dev.get(protocol.DeviceConfigPath, "sign"); status != 200 || !strings.Contains(body, `"revision":2`) || !strings.Contains(body, "GPIO17") {
+		t.Errorf("settings after the edit: %d %s", status, body)
+	}
 	if _, err := srv.Devices().Revoke(c.DeviceID); err != nil {
 		t.Fatal(err)
 	}
