@@ -7,23 +7,28 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// An admin scans a pairing device's QR code (its verification address
-// with the code), logs in, compares the key fingerprint, names the kiosk
-// and approves it; the device's signed poll then collects its
+// An admin opens the pairing page a device shows, logs in, types the
+// code off the device's screen, compares the key fingerprint, names the
+// kiosk and approves it; the device's signed poll then collects its
 // credentials. The approve page and the device's page pass axe-core.
 func TestBrowserPairDevice(t *testing.T) {
 	t.Parallel() // its own server and browser
 	e := newEnv(t)
-	dev := e.pairingDevice()
+	dev := e.pairingDevice("")
 	if !strings.HasPrefix(dev.grant.VerificationURIComplete, e.url+"/staff/devices/pair?code=") {
 		t.Fatalf("the QR code leads to %q", dev.grant.VerificationURIComplete)
 	}
 	admin := newChrome(t)
 	do(t, admin, "desktop size", chromedp.EmulateViewport(desktop[0], desktop[1]))
-	do(t, admin, "the QR code's address", chromedp.Navigate(dev.grant.VerificationURIComplete+"&lang=en"), chromedp.WaitVisible(chromedp.CSS("#password")))
+	do(t, admin, "the pairing page", chromedp.Navigate(dev.grant.VerificationURI+"?lang=en"), chromedp.WaitVisible(chromedp.CSS("#password")))
 	do(t, admin, "login",
 		chromedp.SendKeys(chromedp.CSS("#name"), "kierownik"), chromedp.SendKeys(chromedp.CSS("#password"), "correct horse battery"),
-		chromedp.Click(chromedp.CSS("main form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("#fingerprint")))
+		chromedp.Click(chromedp.CSS("main form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("#pair-code")))
+	review(t, admin, "device-pair-code", desktop)
+	// Typed as people type what they read off a screen.
+	do(t, admin, "enter the code",
+		chromedp.SendKeys(chromedp.CSS("#pair-code"), strings.ToLower(strings.ReplaceAll(dev.grant.UserCode, "-", " "))),
+		chromedp.Click(chromedp.CSS("#pair-find")), chromedp.WaitVisible(chromedp.CSS("#fingerprint")))
 	if got := text(t, admin, "#fingerprint"); got != dev.fingerprint() {
 		t.Errorf("the page shows fingerprint %q, the device %q", got, dev.fingerprint())
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -24,7 +25,8 @@ type testDevice struct {
 	creds protocol.Credentials
 }
 
-func (e *env) pairingDevice() *testDevice {
+// pairingDevice asks for a pairing, with an enrolment secret if given.
+func (e *env) pairingDevice(enrolment string) *testDevice {
 	e.t.Helper()
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -32,7 +34,7 @@ func (e *env) pairingDevice() *testDevice {
 	}
 	d := &testDevice{e: e, key: key}
 	body, _ := json.Marshal(protocol.PairingRequest{PublicKey: protocol.EncodePublicKey(key.Public().(ed25519.PublicKey)),
-		Version: "1.4.0", Hardware: protocol.Hardware{Model: "Raspberry Pi 4 Model B", Serial: "10000000cafe", Screen: "1920x1080"}})
+		Version: "1.4.0", Hardware: protocol.Hardware{Model: "Raspberry Pi 4 Model B", Serial: "10000000cafe", Screen: "1920x1080"}, Enrolment: enrolment})
 	resp, err := http.Post(e.url+protocol.PairingPath, "application/json", bytes.NewReader(body))
 	if err != nil {
 		e.t.Fatal(err)
@@ -92,7 +94,7 @@ func (d *testDevice) get(path string) (int, string) {
 // pages, and wrong codes are limited.
 func TestDevicePagesPairEditRevoke(t *testing.T) {
 	e := newEnv(t)
-	dev := e.pairingDevice()
+	dev := e.pairingDevice("")
 	admin := e.browser()
 	admin.login("kierownik", "correct horse battery")
 
@@ -164,11 +166,50 @@ func TestDevicePagesPairEditRevoke(t *testing.T) {
 	}
 
 	// Ten wrong codes, then the admin must wait, even for a right one.
-	other := e.pairingDevice()
+	other := e.pairingDevice("")
 	for range 9 {
 		admin.get("/staff/devices/pair?code=ZZZZ-ZZZ2")
 	}
 	if admin.get("/staff/devices/pair?lang=en&code=" + url.QueryEscape(other.grant.UserCode)); admin.status != http.StatusTooManyRequests {
 		t.Errorf("after ten wrong codes: %d, want 429", admin.status)
+	}
+}
+
+// An admin makes an enrolment batch: its secret is shown once, a device
+// that gives it is paired at once and listed, the batch counts the use,
+// and once ended it pairs no more.
+func TestEnrolmentBatchPage(t *testing.T) {
+	e := newEnv(t)
+	admin := e.browser()
+	admin.login("kierownik", "correct horse battery")
+	admin.get("/staff/devices?lang=en")
+	status, body := admin.post("/staff/devices/batches", url.Values{"office": {e.office.ID}, "role": {"hall"}, "prefix": {"hall-"}, "uses": {"2"}, "days": {"7"}})
+	secret := regexp.MustCompile(`id="enrolment-secret">(nmke_[a-z2-7]+)<`).FindStringSubmatch(body)
+	if status != http.StatusCreated || secret == nil {
+		t.Fatalf("creating a batch: %d\n%s", status, body)
+	}
+	if again := admin.get("/staff/devices?lang=en"); strings.Contains(again, secret[1]) {
+		t.Error("the secret is shown again")
+	}
+	if status, _ := admin.post("/staff/devices/batches", url.Values{"office": {e.office.ID}, "role": {"counter"}, "uses": {"2"}, "days": {"7"}}); status != 200 ||
+		!strings.Contains(admin.last, "A batch pairs ticket kiosks or hall displays") {
+		t.Errorf("a batch of counter displays: %d", status)
+	}
+
+	dev := e.pairingDevice(secret[1])
+	if got := dev.poll(); got != "" || dev.creds.Role != "hall" || !strings.HasPrefix(dev.creds.Name, "hall-") {
+		t.Fatalf("an enrolled device: %q %+v", got, dev.creds)
+	}
+	list := admin.get("/staff/devices?lang=en")
+	if !strings.Contains(list, dev.creds.Name) || !regexp.MustCompile(`<td class="free-text">hall-</td><td>1</td>`).MatchString(list) {
+		t.Errorf("the list after one enrolment:\n%s", list)
+	}
+	id := regexp.MustCompile(`name="id" value="([0-9a-f]+)"`).FindStringSubmatch(list)
+	if id == nil {
+		t.Fatal("no batch to end")
+	}
+	admin.post("/staff/devices/batches/end", url.Values{"id": {id[1]}})
+	if got := e.pairingDevice(secret[1]).poll(); got != "authorization_pending" {
+		t.Errorf("with an ended batch the device's poll gets %q, want authorization_pending", got)
 	}
 }
