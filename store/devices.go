@@ -126,19 +126,26 @@ func (ds *DeviceStore) Device(id string) (d DeviceRecord, found bool, err error)
 	return d, found, nil
 }
 
-// Devices returns every device, revoked ones too, by office and name.
-func (ds *DeviceStore) Devices() ([]DeviceRecord, error) {
-	var out []DeviceRecord
+// listRecords reads every JSON record of bucket; what names a record in
+// an error.
+func listRecords[T any](ds *DeviceStore, bucket []byte, what string) ([]T, error) {
+	var out []T
 	err := ds.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketDevices).ForEach(func(k, v []byte) error {
-			var d DeviceRecord
-			if err := json.Unmarshal(v, &d); err != nil {
-				return fmt.Errorf("device %s: %w", k, err)
+		return tx.Bucket(bucket).ForEach(func(k, v []byte) error {
+			var x T
+			if err := json.Unmarshal(v, &x); err != nil {
+				return fmt.Errorf("%s %s: %w", what, k, err)
 			}
-			out = append(out, d)
+			out = append(out, x)
 			return nil
 		})
 	})
+	return out, err
+}
+
+// Devices returns every device, revoked ones too, by office and name.
+func (ds *DeviceStore) Devices() ([]DeviceRecord, error) {
+	out, err := listRecords[DeviceRecord](ds, bucketDevices, "device")
 	if err != nil {
 		return nil, fmt.Errorf("listing devices: %w", err)
 	}
@@ -202,17 +209,7 @@ func (ds *DeviceStore) CreateBatch(b EnrolmentBatch) (string, EnrolmentBatch, er
 
 // Batches returns every enrolment batch, newest first.
 func (ds *DeviceStore) Batches() ([]EnrolmentBatch, error) {
-	var out []EnrolmentBatch
-	err := ds.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketEnrolment).ForEach(func(k, v []byte) error {
-			var b EnrolmentBatch
-			if err := json.Unmarshal(v, &b); err != nil {
-				return fmt.Errorf("enrolment batch %s: %w", k, err)
-			}
-			out = append(out, b)
-			return nil
-		})
-	})
+	out, err := listRecords[EnrolmentBatch](ds, bucketEnrolment, "enrolment batch")
 	if err != nil {
 		return nil, fmt.Errorf("listing enrolment batches: %w", err)
 	}
