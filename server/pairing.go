@@ -19,11 +19,15 @@ import (
 // pairing device shows its address (as a QR code too).
 const PairPagePath = "/staff/devices/pair"
 
-// newPairingLimit allows an address 5 pairing requests at once, then one
-// a minute: a device asks again only when its code expired (15 min), and
-// an office's devices behind one address pair one by one.
+// PairingBurst is how many pairing requests an address may make at once;
+// then one each 10 s. A device asks again only when its code expired (15
+// minutes), so this is a room of devices switched on together behind one
+// address, while one address cannot hold more than about a hundred
+// pending codes.
+const PairingBurst = 20
+
 func newPairingLimit() *keyedlimit.Limiter {
-	return keyedlimit.New(rate.Every(time.Minute), 5, 10000)
+	return keyedlimit.New(rate.Every(10*time.Second), PairingBurst, 10000)
 }
 
 // noPairing answers the pairing routes of a server that pairs no devices.
