@@ -37,6 +37,9 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/faults", s.office(s.postFault))
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/checkins", s.office(s.postCheckin))
 	s.actionRoutes()
+	s.mux.HandleFunc("POST "+protocol.PairingPath, s.postPairing)
+	s.mux.HandleFunc("POST "+protocol.PairingTokenPath, s.postPairingToken)
+	s.mux.HandleFunc("GET "+protocol.DeviceConfigPath, s.getDeviceConfig)
 	// What no route above takes is answered in JSON, not by the mux's
 	// plain-text 404 and 405.
 	s.mux.HandleFunc("/api/", s.noRoute)

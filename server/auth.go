@@ -12,6 +12,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/numerek/numerek/internal/keyedlimit"
+	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/server/clientaddr"
 	"github.com/numerek/numerek/store"
 )
@@ -173,6 +174,13 @@ func (a *authenticator) authenticate(r *http.Request) (Principal, error) {
 	if found {
 		// A known token always passes: an office's devices often share one
 		// address, and one guessing device must not lock the others out.
+		// A paired device's token is bound to its key: without a fresh
+		// proof signed by it, a copied token is worth nothing.
+		if tok.Key != "" {
+			if err := protocol.VerifyProof(tok.Key, r.Header.Get(protocol.ProofHeader), r.Method, r.URL.Path, a.now()); err != nil {
+				return Principal{}, &errAuth{status: http.StatusUnauthorized, msg: "this token is bound to a device's key: " + err.Error()}
+			}
+		}
 		return Principal{Token: tok}, nil
 	}
 	if ok, retry := a.failures.Allow(clientaddr.From(r), time.Now()); !ok {
@@ -180,6 +188,29 @@ func (a *authenticator) authenticate(r *http.Request) (Principal, error) {
 			msg: fmt.Sprintf("too many wrong tokens from this address; try again in %d s", RetryAfterSeconds(retry))}
 	}
 	return Principal{}, &errAuth{status: http.StatusUnauthorized, msg: "unknown or revoked token"}
+}
+
+// now is the server's clock, which proofs are held to.
+func (a *authenticator) now() time.Time {
+	if a.clock == nil {
+		return time.Now()
+	}
+	return a.clock()
+}
+
+// forget drops the token with id at once and makes the next request read
+// the token file again: a revoked device must not get in for another
+// second, nor ever again if the file's time and size happen to look
+// unchanged.
+func (a *authenticator) forget(id string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for k, t := range a.index {
+		if t.ID == id {
+			delete(a.index, k)
+		}
+	}
+	a.stamp, a.checked = fileStamp{}, time.Time{}
 }
 
 func (a *authenticator) lookup(secret string) (store.Token, bool, error) {

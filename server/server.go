@@ -14,12 +14,14 @@ import (
 	"time"
 
 	"github.com/numerek/numerek/i18n"
+	"github.com/numerek/numerek/internal/keyedlimit"
 	"github.com/numerek/numerek/localize"
 	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/booking"
 	"github.com/numerek/numerek/server/clientaddr"
+	"github.com/numerek/numerek/server/devices"
 	"github.com/numerek/numerek/server/fleet"
 	"github.com/numerek/numerek/server/links"
 	"github.com/numerek/numerek/store"
@@ -53,6 +55,12 @@ type Config struct {
 	// Metrics counts requests and streams and serves GET /metrics (see
 	// server/metrics); nil: no metrics, and /metrics is not a route.
 	Metrics Meter
+	// Devices is the paired devices' file (devices.db); nil: the server
+	// pairs no devices (the pairing routes answer 404).
+	Devices *store.DeviceStore
+	// PublicURL is where admins reach the server, for the approve page's
+	// address a pairing device shows; empty: the request's own host.
+	PublicURL string
 }
 
 // Server routes the API. Further pages (web/) mount on it with Handle.
@@ -74,6 +82,12 @@ type Server struct {
 	// metricsPage serves GET /metrics (the Meter's handler, made once).
 	metricsPage http.Handler
 	actions     *fleet.Actions
+	// devices pairs and keeps devices; nil without Config.Devices.
+	devices   *devices.Registry
+	publicURL string
+	// pairingAddr limits pairing requests per address, so nobody fills
+	// the pending pairings.
+	pairingAddr *keyedlimit.Limiter
 }
 
 // New builds the server and its routes.
@@ -96,6 +110,19 @@ func New(cfg Config) *Server {
 	if s.heartbeat <= 0 {
 		s.heartbeat = protocol.Heartbeat
 	}
+	s.publicURL = strings.TrimRight(cfg.PublicURL, "/")
+	s.pairingAddr = newPairingLimit()
+	if cfg.Devices != nil {
+		s.devices = devices.New(devices.Config{
+			Store: cfg.Devices, Tokens: cfg.Tokens, Fleet: s.fleet, Clock: cfg.Clock, Forget: s.auth.forget,
+			Office: func(id string) *queue.Office {
+				if a := s.offices[id]; a != nil {
+					return a.Office()
+				}
+				return nil
+			},
+		})
+	}
 	if s.cat == nil {
 		s.cat = i18n.Messages()
 	}
@@ -113,6 +140,15 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 
 // Fleet is the server's hub of device streams.
 func (s *Server) Fleet() *fleet.Hub { return s.fleet }
+
+// Devices is the server's register of paired devices; nil when the
+// server pairs none (Config.Devices).
+func (s *Server) Devices() *devices.Registry { return s.devices }
+
+// ForgetToken makes the server refuse the token with id from the next
+// request on (a token revoked on the admin pages), without waiting for
+// its next reading of the token file.
+func (s *Server) ForgetToken(id string) { s.auth.forget(id) }
 
 // Office returns the actor of an office, or nil.
 func (s *Server) Office(id string) *actor.Actor { return s.offices[id] }

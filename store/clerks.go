@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -90,39 +88,11 @@ func checkPassword(pw string) error {
 }
 
 func (cs *ClerkStore) update(fn func(b *bolt.Bucket) error) error {
-	if err := os.MkdirAll(filepath.Dir(cs.path), 0o700); err != nil {
-		return fmt.Errorf("creating the clerk directory: %w", err)
-	}
-	db, err := openOrCreate(cs.path, &bolt.Options{Timeout: 3 * time.Second})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	return db.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bucketClerks)
-		if err != nil {
-			return err
-		}
-		return fn(b)
-	})
+	return updateFile(cs.path, "clerk", [][]byte{bucketClerks}, func(tx *bolt.Tx) error { return fn(tx.Bucket(bucketClerks)) })
 }
 
 func (cs *ClerkStore) view(fn func(b *bolt.Bucket) error) error {
-	if _, err := os.Stat(cs.path); errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	db, err := openOrCreate(cs.path, &bolt.Options{Timeout: 3 * time.Second, ReadOnly: true})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	return db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketClerks)
-		if b == nil {
-			return nil
-		}
-		return fn(b)
-	})
+	return viewFile(cs.path, [][]byte{bucketClerks}, func(tx *bolt.Tx) error { return fn(tx.Bucket(bucketClerks)) })
 }
 
 // Put creates a clerk, or replaces one of the same name (a new password,

@@ -61,16 +61,11 @@ func (ts *TokenStore) open(readOnly bool) (*bolt.DB, error) {
 
 // Create makes a new token and returns its secret, shown once.
 func (ts *TokenStore) Create(t Token) (string, Token, error) {
-	raw := make([]byte, 20)
-	if _, err := rand.Read(raw); err != nil {
+	secret, id, err := newSecret(TokenPrefix, 5)
+	if err != nil {
 		return "", Token{}, fmt.Errorf("making a token: %w", err)
 	}
-	secret := TokenPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw))
-	idRaw := make([]byte, 5)
-	if _, err := rand.Read(idRaw); err != nil {
-		return "", Token{}, fmt.Errorf("making a token: %w", err)
-	}
-	t.ID = hex.EncodeToString(idRaw)
+	t.ID = id
 	if t.Created.IsZero() {
 		t.Created = time.Now().UTC()
 	}
@@ -97,6 +92,17 @@ func (ts *TokenStore) Create(t Token) (string, Token, error) {
 		return "", Token{}, fmt.Errorf("storing the token: %w", err)
 	}
 	return secret, t, nil
+}
+
+// newSecret makes a secret of 160 random bits, lowercase base32 after
+// prefix, and a random id of idBytes bytes in hex to name it by.
+func newSecret(prefix string, idBytes int) (secret, id string, err error) {
+	raw := make([]byte, 20+idBytes)
+	if _, err := rand.Read(raw); err != nil {
+		return "", "", err
+	}
+	secret = prefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw[:20]))
+	return secret, hex.EncodeToString(raw[20:]), nil
 }
 
 // Lookup finds the token for a secret; ok=false if there is none.

@@ -46,7 +46,7 @@ func serverSources(dataDir string, logs []*store.OfficeLog, web *store.WebDB, to
 		out = append(out, backupSource{filepath.Join(officesDir, filepath.Base(l.Path())), l.WriteBackup})
 	}
 	out = append(out, backupSource{webFile, web.WriteBackup}, backupSource{tokensFile, tokens.WriteBackup})
-	return append(out, closedFileSources(dataDir, clerksFile)...)
+	return append(out, closedFileSources(dataDir, clerksFile, devicesFile)...)
 }
 
 // fileSources are the files of a data directory no server runs on.
@@ -55,7 +55,7 @@ func fileSources(dataDir string) ([]backupSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	return closedFileSources(dataDir, append(offices, webFile, tokensFile, clerksFile)...), nil
+	return closedFileSources(dataDir, append(offices, webFile, tokensFile, clerksFile, devicesFile)...), nil
 }
 
 func closedFileSources(dataDir string, names ...string) []backupSource {

@@ -20,7 +20,9 @@ const (
 	webFile    = "web.db"
 	tokensFile = "tokens.db"
 	clerksFile = "clerks.db"
-	keyFile    = "web.key"
+	// devicesFile holds the paired devices and enrolment batches.
+	devicesFile = "devices.db"
+	keyFile     = "web.key"
 	// vapidKeyFile is the key Web Push is sent with (server/push).
 	vapidKeyFile = "vapid.key"
 )
@@ -109,7 +111,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "    rebuild it with: queue-server recover --data %s --office %s [--backups DIR]\n", *dataDir, id)
 		}
 	}
-	for _, name := range []string{webFile, tokensFile, clerksFile} {
+	for _, name := range []string{webFile, tokensFile, clerksFile, devicesFile} {
 		rep, err := store.CheckFile(filepath.Join(dir, name))
 		if store.IsNotExist(err) {
 			continue
@@ -267,10 +269,10 @@ func isBackupName(name string) bool {
 }
 
 // checkSideFiles checks the files the server opens only for a moment
-// (tokens, clerks), so a damaged one stops start-up like a damaged log
+// (tokens, clerks, devices), so a damaged one stops start-up like a damaged log
 // instead of failing every request later.
 func checkSideFiles(dataDir string) error {
-	for _, name := range []string{tokensFile, clerksFile} {
+	for _, name := range []string{tokensFile, clerksFile, devicesFile} {
 		rep, err := store.CheckUnlocked(filepath.Join(dataDir, name), store.CheckFile)
 		if store.IsNotExist(err) {
 			continue

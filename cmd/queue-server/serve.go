@@ -130,6 +130,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Offices: actors, Tokens: tokens, Clock: clock, Logger: logger,
 		Booking: wp.desk, Links: wp.links, TrustedProxies: cfg.Server.TrustedProxies,
 		Metrics: meter,
+		Devices: store.NewDeviceStore(filepath.Join(*dataDir, devicesFile)), PublicURL: *publicURL,
 	})
 	meter.Watch(srv)
 	if messages != nil {

@@ -29,6 +29,7 @@ import (
 	"github.com/numerek/numerek/server"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/booking"
+	"github.com/numerek/numerek/server/devices"
 	"github.com/numerek/numerek/server/fleet"
 	"github.com/numerek/numerek/server/links"
 	"github.com/numerek/numerek/server/metrics"
@@ -107,6 +108,7 @@ type running struct {
 	log    *store.OfficeLog
 	web    *store.WebDB
 	fleet  *fleet.Hub
+	srv    *server.Server
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -199,6 +201,7 @@ func (s *Server) start(ln net.Listener) error {
 		Fleet:   hub,
 		Offices: []*actor.Actor{a}, Tokens: s.tokens, Clock: s.Clock.Now, Logger: logger,
 		Heartbeat: s.opts.Heartbeat, Booking: desk, Links: signer, Metrics: meter,
+		Devices: store.NewDeviceStore(filepath.Join(s.Dir, "devices.db")), PublicURL: s.opts.PublicURL,
 	})
 	meter.Watch(srv)
 	var h http.Handler = srv
@@ -206,7 +209,7 @@ func (s *Server) start(ln net.Listener) error {
 		h = s.monitor.Wrap(srv)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{http: &http.Server{Handler: h}, actor: a, desk: desk, log: l, web: web, fleet: hub, cancel: cancel, done: make(chan struct{})}
+	r := &running{http: &http.Server{Handler: h}, actor: a, desk: desk, log: l, web: web, fleet: hub, srv: srv, cancel: cancel, done: make(chan struct{})}
 	go func() { defer close(r.done); a.Run(ctx) }()
 	go func() { _ = r.http.Serve(ln) }()
 	s.mu.Lock()
@@ -224,6 +227,18 @@ func (s *Server) Fleet() *fleet.Hub {
 		s.t.Fatal("servertest: Fleet of a stopped server")
 	}
 	return s.running.fleet
+}
+
+// Devices is the running server's register of paired devices: a test
+// approves or rejects pairings and revokes devices there, as the admin's
+// pages do.
+func (s *Server) Devices() *devices.Registry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running == nil {
+		s.t.Fatal("servertest: Devices of a stopped server")
+	}
+	return s.running.srv.Devices()
 }
 
 // TokenID is the id of the token whose secret is given.

@@ -180,11 +180,28 @@ func (w *Web) tokenRevoke(rw http.ResponseWriter, r *http.Request, st *staffInfo
 		redirect(rw, r, "/staff/admin/tokens")
 		return
 	}
-	if _, err := w.Tokens.Revoke(id); err != nil {
+	if err := w.revokeToken(id); err != nil {
 		flash(rw, err.Error(), true)
 	} else {
 		w.Logger.Info("device token revoked on the admin page", "id", id, "by", st.Name)
 		flash(rw, w.Catalog.T(lang, "web.tokens.revoked", "id", id), false)
 	}
 	redirect(rw, r, "/staff/admin/tokens")
+}
+
+// revokeToken revokes a token; a paired device's goes through the
+// register of devices, so its record says so and its streams end at once.
+func (w *Web) revokeToken(id string) error {
+	if reg := w.Server.Devices(); reg != nil {
+		if d, found, err := reg.Store().Device(id); err == nil && found && d.Active() {
+			_, err := reg.Revoke(id)
+			return err
+		}
+	}
+	if _, err := w.Tokens.Revoke(id); err != nil {
+		return err
+	}
+	// The server refuses it from the next request on.
+	w.Server.ForgetToken(id)
+	return nil
 }

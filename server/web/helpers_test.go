@@ -171,7 +171,7 @@ func newEnvIn(t testing.TB, dir string, adjust func(*queue.Office)) *env {
 	tokens := store.NewTokenStore(filepath.Join(dir, "tokens.db"))
 	meter := metrics.New(prometheus.NewRegistry(), logger)
 	srv := server.New(server.Config{Offices: []*actor.Actor{a, a2}, Tokens: tokens, Clock: clock.Now, Logger: logger,
-		Booking: desk, Links: signer, Heartbeat: time.Second, Metrics: meter})
+		Booking: desk, Links: signer, Heartbeat: time.Second, Metrics: meter, Devices: store.NewDeviceStore(filepath.Join(dir, "devices.db"))})
 	clerks := store.NewClerkStore(filepath.Join(dir, "clerks.db")).WithCost(bcrypt.MinCost)
 	vapid, err := push.LoadOrCreateKeys(filepath.Join(dir, "vapid.key"))
 	if err != nil {

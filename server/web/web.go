@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/numerek/numerek/i18n"
+	"github.com/numerek/numerek/internal/keyedlimit"
 	"github.com/numerek/numerek/localize"
 	"github.com/numerek/numerek/protocol/sse"
 	"github.com/numerek/numerek/queue"
@@ -79,11 +80,13 @@ type Config struct {
 // Web holds the parsed templates and what the handlers need.
 type Web struct {
 	Config
-	links   *links.Signer
-	pages   map[string]*template.Template
-	static  fs.FS
-	limits  *limits
-	started time.Time
+	links  *links.Signer
+	pages  map[string]*template.Template
+	static fs.FS
+	limits *limits
+	// pairCodes counts each admin's wrong pairing codes.
+	pairCodes *keyedlimit.Limiter
+	started   time.Time
 	// push sends e-tickets' pushes; nil when PushKeys is.
 	push *push.Service
 }
@@ -99,7 +102,7 @@ func New(cfg Config) (*Web, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	w := &Web{Config: cfg, links: cfg.Booking.Links(), pages: map[string]*template.Template{}, limits: newLimits(cfg.Clock), started: time.Now()}
+	w := &Web{Config: cfg, links: cfg.Booking.Links(), pages: map[string]*template.Template{}, limits: newLimits(cfg.Clock), pairCodes: newPairCodeLimit(), started: time.Now()}
 	static, err := fs.Sub(webfiles.Static, "static")
 	if err != nil {
 		return nil, err
@@ -181,6 +184,7 @@ func (w *Web) Mount(s *server.Server) {
 	h("GET /staff/devices/{id}/remote", w.admin(w.devActionsPage))
 	h("POST /staff/devices/{id}/actions", w.admin(w.devActionAsk))
 	h("GET /staff/devices/{id}/screenshot.png", w.admin(w.devScreenshot))
+	w.mountDevices(h)
 	h("GET /staff/stats", w.admin(w.statsPage))
 	h("GET /staff/stats.csv", w.admin(w.statsCSV))
 	// What no page takes gets a page in the reader's language, not the
