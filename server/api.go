@@ -33,6 +33,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/withdrawals", s.office(s.postWithdrawal))
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/faults", s.office(s.postFault))
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/checkins", s.office(s.postCheckin))
+	s.mux.HandleFunc("POST "+protocol.DeviceHealthPath, s.postHealth)
+	s.mux.HandleFunc("GET /api/v1/fleet", s.getFleet)
 	// What no route above takes is answered in JSON, not by the mux's
 	// plain-text 404 and 405.
 	s.mux.HandleFunc("/api/", s.noRoute)

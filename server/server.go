@@ -50,6 +50,10 @@ type Config struct {
 	// Fleet knows which devices hold a stream open and carries control
 	// events to them; nil: a hub of the server's own.
 	Fleet *fleet.Hub
+	// Health keeps the devices' health reports (POST
+	// protocol.DeviceHealthPath); nil: one of the server's own, in
+	// memory, seeing the hub's streams.
+	Health *fleet.Health
 }
 
 // Server routes the API. Further pages (web/) mount on it with Handle.
@@ -67,6 +71,7 @@ type Server struct {
 	timeouts  Timeouts
 	clients   *clientaddr.Resolver
 	fleet     *fleet.Hub
+	health    *fleet.Health
 }
 
 // New builds the server and its routes.
@@ -76,10 +81,14 @@ func New(cfg Config) *Server {
 		auth: newAuthenticator(cfg.Tokens, cfg.Clock), clock: cfg.Clock,
 		log: cfg.Logger, cat: cfg.Catalog, heartbeat: cfg.Heartbeat,
 		booking: cfg.Booking, links: cfg.Links, timeouts: cfg.Timeouts.orDefaults(),
-		clients: clientaddr.New(cfg.TrustedProxies), fleet: cfg.Fleet,
+		clients: clientaddr.New(cfg.TrustedProxies), fleet: cfg.Fleet, health: cfg.Health,
 	}
 	if s.fleet == nil {
 		s.fleet = fleet.NewHub(cfg.Clock)
+	}
+	if s.health == nil {
+		// Without a store nothing can fail to load.
+		s.health, _ = fleet.NewHealth(fleet.HealthOptions{Clock: cfg.Clock, Presence: s.fleet.Presence, Log: cfg.Logger})
 	}
 	if s.heartbeat <= 0 {
 		s.heartbeat = protocol.Heartbeat
@@ -101,6 +110,9 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 
 // Fleet is the server's hub of device streams.
 func (s *Server) Fleet() *fleet.Hub { return s.fleet }
+
+// Health is the server's record of its devices' health.
+func (s *Server) Health() *fleet.Health { return s.health }
 
 // Office returns the actor of an office, or nil.
 func (s *Server) Office(id string) *actor.Actor { return s.offices[id] }
