@@ -98,7 +98,7 @@ type Options struct {
 	// Webhook delivers device alerts to URLs (AlertHook).
 	Webhook Deliverer
 	Clock   func() time.Time
-	Log   *slog.Logger
+	Log     *slog.Logger
 	// Retention is how long an office keeps personal data (its bookings'
 	// retention); an undelivered message goes that long after its visit.
 	Retention func(office string) time.Duration
