@@ -513,12 +513,19 @@ func (h *Health) Devices(sees func(office string) bool) []DeviceHealth {
 		}
 	}
 	h.mu.Unlock()
-	slices.SortFunc(out, func(a, b DeviceHealth) int {
+	SortProblemsFirst(out)
+	return out
+}
+
+// SortProblemsFirst orders devices as the fleet page lists them: offline
+// first, then those with faults (the most serious first), then
+// disconnected, then the rest; by name within each.
+func SortProblemsFirst(ds []DeviceHealth) {
+	slices.SortFunc(ds, func(a, b DeviceHealth) int {
 		ra, wa := rank(a)
 		rb, wb := rank(b)
 		return cmp.Or(cmp.Compare(ra, rb), cmp.Compare(wa, wb), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
 	})
-	return out
 }
 
 // Device is one device's health and its past faults, newest first;

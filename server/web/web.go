@@ -178,6 +178,8 @@ func (w *Web) Mount(s *server.Server) {
 	h("GET /staff/admin/messages", w.admin(w.outboxPage))
 	h("POST /staff/admin/messages/retry", w.admin(w.outboxRetry))
 	h("POST /staff/admin/alerts/seen", w.admin(w.loginAlertsSeen))
+	h("GET /staff/fleet", w.admin(w.fleetPage))
+	h("GET /staff/fleet/{id}", w.admin(w.fleetDevicePage))
 	h("GET /staff/stats", w.admin(w.statsPage))
 	h("GET /staff/stats.csv", w.admin(w.statsCSV))
 	// What no page takes gets a page in the reader's language, not the
