@@ -166,7 +166,8 @@ func (f *FleetDB) Faults(device string, limit int) ([]FaultRecord, error) {
 		c := tx.Bucket(bucketFleetFaults).Cursor()
 		// Seek past the prefix's last key, then walk back.
 		end := append(append([]byte(nil), prefix[:len(prefix)-1]...), 1)
-		k, v := c.Seek(end)
+		k, _ := c.Seek(end)
+		var v []byte
 		if k == nil {
 			k, v = c.Last()
 		} else {

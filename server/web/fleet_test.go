@@ -83,7 +83,7 @@ func TestFleetPages(t *testing.T) {
 			t.Errorf("the device's page does not say %q:\n%s", want, device)
 		}
 	}
-	if admin.get("/staff/fleet/"+other); admin.status != http.StatusNotFound {
+	if admin.get("/staff/fleet/" + other); admin.status != http.StatusNotFound {
 		t.Errorf("another office's device page: %d, want 404", admin.status)
 	}
 
