@@ -2,6 +2,8 @@
 // ticket, as it passes from the part that has something to say (the
 // booking desk, the e-ticket) to the part that delivers it (the message
 // outbox: e-mail, SMS). One type between them, so neither knows the other.
+// The office's admins are told of their devices' faults the same way
+// (DeviceAlert), by e-mail and webhook.
 package notice
 
 import (
