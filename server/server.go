@@ -52,7 +52,8 @@ type Config struct {
 	Fleet *fleet.Hub
 	// Health keeps the devices' health reports (POST
 	// protocol.DeviceHealthPath); nil: one of the server's own, in
-	// memory, seeing the hub's streams.
+	// memory, seeing the hub's streams, whose Run nobody calls (no
+	// alerts; the statuses are right all the same).
 	Health *fleet.Health
 }
 
