@@ -270,7 +270,9 @@ func (h *Health) Ingest(ctx context.Context, from Reporter, r protocol.HealthRep
 	if len(ended) > 0 {
 		h.alertMu.Lock()
 		for _, f := range ended {
-			h.tell(ctx, notice.DeviceAlertCleared, *f, name, role)
+			// Its end told or not, the fault is over; a failure is in the
+			// log (the outbox failing to store is a disk failing).
+			_ = h.tell(ctx, notice.DeviceAlertCleared, *f, name, role)
 		}
 		h.alertMu.Unlock()
 	}
@@ -301,7 +303,8 @@ func (h *Health) Sweep(ctx context.Context) error {
 	defer h.alertMu.Unlock()
 	now := h.opts.Clock()
 	type due struct {
-		f          *store.FaultRecord
+		ptr        *store.FaultRecord
+		f          store.FaultRecord // as it was when found due
 		name, role string
 	}
 	var changed []*store.FaultRecord
@@ -317,13 +320,19 @@ func (h *Health) Sweep(ctx context.Context) error {
 			if !f.Alerted && h.dueToTell(*f, now) {
 				f.Alerted = true
 				changed = append(changed, f)
-				tell = append(tell, due{f, t.name, t.seen.Role})
+				tell = append(tell, due{f, *f, t.name, t.seen.Role})
 			}
 		}
 	}
 	h.mu.Unlock()
 	for _, d := range tell {
-		h.tell(ctx, notice.DeviceAlert, *d.f, d.name, d.role)
+		if err := h.tell(ctx, notice.DeviceAlert, d.f, d.name, d.role); err != nil {
+			// Not told: the next sweep tries again (recipients already
+			// told are not told twice, by the notice's key).
+			h.mu.Lock()
+			d.ptr.Alerted = false
+			h.mu.Unlock()
+		}
 	}
 	return h.writeFaults(changed)
 }
@@ -347,14 +356,15 @@ func (h *Health) dueToTell(f store.FaultRecord, now time.Time) bool {
 	return now.Sub(f.Start) >= a.Debounce
 }
 
-// tell hands one alert to each of the office's recipients. The key makes
-// it idempotent: a restart or a retry never sends the same start or end
-// of a fault twice.
-func (h *Health) tell(ctx context.Context, kind notice.Kind, f store.FaultRecord, name, role string) {
+// tell hands one alert to each of the office's recipients, and says the
+// first that failed. The key makes it idempotent: a restart or a retry
+// never sends the same start or end of a fault twice.
+func (h *Health) tell(ctx context.Context, kind notice.Kind, f store.FaultRecord, name, role string) error {
 	a := h.opts.Alerts
 	if a.Sender == nil || a.Route == nil {
-		return
+		return nil
 	}
+	var failed error
 	route := a.Route(f.Office)
 	for _, to := range route.To {
 		n := notice.Notice{
@@ -367,8 +377,10 @@ func (h *Health) tell(ctx context.Context, kind notice.Kind, f store.FaultRecord
 		}
 		if err := a.Sender.Send(ctx, n); err != nil {
 			h.opts.Log.Error("handing a device alert to the outbox", "office", f.Office, "device", f.Device, "fault", f.Code, "err", err)
+			failed = cmp.Or(failed, err)
 		}
 	}
+	return failed
 }
 
 // Flush writes every device's last-seen time and report changed since

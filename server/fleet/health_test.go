@@ -318,3 +318,43 @@ func TestDevicesProblemsFirst(t *testing.T) {
 		t.Errorf("order %v, want %v", got, want)
 	}
 }
+
+// failingOnce refuses its first notice, as an outbox whose disk failed.
+type failingOnce struct {
+	outbox
+	failed bool
+}
+
+func (f *failingOnce) Send(ctx context.Context, n notice.Notice) error {
+	if !f.failed {
+		f.failed = true
+		return context.DeadlineExceeded
+	}
+	return f.outbox.Send(ctx, n)
+}
+
+// An alert the outbox could not take is tried again at the next sweep.
+func TestAlertNotTakenIsTriedAgain(t *testing.T) {
+	ctx := context.Background()
+	clock := testclock.New(t0)
+	ob := &failingOnce{}
+	h, err := NewHealth(HealthOptions{Clock: clock.Now, Alerts: Alerts{Sender: ob, Route: func(string) AlertRoute {
+		return AlertRoute{To: []string{"admin@example.pl"}, Lang: "en"}
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := healthy()
+	r.Printer.PaperOut = true
+	if err := h.Ingest(ctx, kiosk, r); err != nil {
+		t.Fatal(err)
+	}
+	_ = h.Sweep(ctx)
+	if got := ob.told(); len(got) != 0 {
+		t.Fatalf("told %v through a failing outbox", got)
+	}
+	_ = h.Sweep(ctx)
+	if got := ob.told(); !slices.Equal(got, []string{"device-alert paper-out"}) {
+		t.Fatalf("after the second sweep: told %v", got)
+	}
+}
