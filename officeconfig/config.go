@@ -28,6 +28,8 @@ type Config struct {
 	// Messages is how residents are sent e-mail and SMS; its zero value
 	// (no [messages]) sends nothing.
 	Messages Messages
+	// Devices is where alerts about the offices' devices go.
+	Devices Devices
 }
 
 // Backup is when and where the server copies its data files by itself:
@@ -104,6 +106,7 @@ type file struct {
 		At   string `toml:"at"`
 	} `toml:"backup"`
 	Messages messagesFile `toml:"messages"`
+	Devices  devicesFile  `toml:"devices"`
 	Office   []officeFile `toml:"office"`
 }
 
@@ -145,7 +148,9 @@ type officeFile struct {
 		PerContactPerDay int    `toml:"per_contact_per_day"`
 		PhoneCountry     string `toml:"phone_country"`
 	} `toml:"booking"`
-	Push struct {
+	// Devices overrides [devices] for this office.
+	Devices devicesFile `toml:"devices"`
+	Push    struct {
 		NotifyWhenAhead *int `toml:"notify_when_ahead"`
 		SMSFallback     bool `toml:"sms_fallback"`
 	} `toml:"push"`
@@ -291,6 +296,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		}
 	}
 	cfg.Messages, errs = parseMessages(name, f, idx, errs)
+	cfg.Devices, errs = parseDevices(name, f, idx, errs)
 	if len(f.Office) == 0 {
 		errs = append(errs, Error{File: name, Message: "no [[office]] defined"})
 	}

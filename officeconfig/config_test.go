@@ -153,6 +153,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte("[[office]]\n[[office.service]]\n[office.service.name]\n"))
+	f.Add([]byte("[devices]\nalert_to = [\"it@example.pl\"]\nalert_webhook = \"https://h.example.pl/x\"\noffline_after = \"5m\"\n" + good + "[office.devices]\noffline_after = \"10m\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := Parse("fuzz.toml", data)
 		if err == nil && len(cfg.Offices) == 0 {

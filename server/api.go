@@ -40,6 +40,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST "+protocol.PairingPath, s.postPairing)
 	s.mux.HandleFunc("POST "+protocol.PairingTokenPath, s.postPairingToken)
 	s.mux.HandleFunc("GET "+protocol.DeviceConfigPath, s.getDeviceConfig)
+	s.mux.HandleFunc("POST "+protocol.DeviceHealthPath, s.postHealth)
+	s.mux.HandleFunc("GET /api/v1/fleet", s.getFleet)
 	// What no route above takes is answered in JSON, not by the mux's
 	// plain-text 404 and 405.
 	s.mux.HandleFunc("/api/", s.noRoute)

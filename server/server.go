@@ -61,6 +61,11 @@ type Config struct {
 	// PublicURL is where admins reach the server, for the approve page's
 	// address a pairing device shows; empty: the request's own host.
 	PublicURL string
+	// Health keeps the devices' health reports (POST
+	// protocol.DeviceHealthPath); nil: one of the server's own, in
+	// memory, seeing the hub's streams, whose Run nobody calls (no
+	// alerts; the statuses are right all the same).
+	Health *fleet.Health
 }
 
 // Server routes the API. Further pages (web/) mount on it with Handle.
@@ -88,6 +93,7 @@ type Server struct {
 	// pairingAddr limits pairing requests per address, so nobody fills
 	// the pending pairings.
 	pairingAddr *keyedlimit.Limiter
+	health      *fleet.Health
 }
 
 // New builds the server and its routes.
@@ -97,7 +103,7 @@ func New(cfg Config) *Server {
 		auth: newAuthenticator(cfg.Tokens, cfg.Clock), clock: cfg.Clock,
 		log: cfg.Logger, cat: cfg.Catalog, heartbeat: cfg.Heartbeat,
 		booking: cfg.Booking, links: cfg.Links, timeouts: cfg.Timeouts.orDefaults(),
-		clients: clientaddr.New(cfg.TrustedProxies), fleet: cfg.Fleet,
+		clients: clientaddr.New(cfg.TrustedProxies), fleet: cfg.Fleet, health: cfg.Health,
 		metrics: cfg.Metrics,
 	}
 	if s.metrics != nil {
@@ -107,6 +113,10 @@ func New(cfg Config) *Server {
 		s.fleet = fleet.NewHub(cfg.Clock)
 	}
 	s.actions = fleet.NewActions(s.fleet, cfg.Clock)
+	if s.health == nil {
+		// Without a store nothing can fail to load.
+		s.health, _ = fleet.NewHealth(fleet.HealthOptions{Clock: cfg.Clock, Presence: s.fleet.Presence, Log: cfg.Logger})
+	}
 	if s.heartbeat <= 0 {
 		s.heartbeat = protocol.Heartbeat
 	}
@@ -149,6 +159,9 @@ func (s *Server) Devices() *devices.Registry { return s.devices }
 // request on (a token revoked on the admin pages), without waiting for
 // its next reading of the token file.
 func (s *Server) ForgetToken(id string) { s.auth.forget(id) }
+
+// Health is the server's record of its devices' health.
+func (s *Server) Health() *fleet.Health { return s.health }
 
 // Office returns the actor of an office, or nil.
 func (s *Server) Office(id string) *actor.Actor { return s.offices[id] }

@@ -27,7 +27,7 @@ var (
 // tests of the run (a build is seconds of linking, not worth repeating), or
 // takes it from $NUMEREK_TEST_BIN, a folder where scripts/test.sh built it
 // once for every package that runs it.
-func buildServer(t *testing.T) string {
+func buildServer(t testing.TB) string {
 	t.Helper()
 	if dir := os.Getenv("NUMEREK_TEST_BIN"); dir != "" {
 		return filepath.Join(dir, "queue-server")

@@ -24,7 +24,7 @@ const officeID = "cus-starachowice"
 
 // startServerWith starts queue-server with extra arguments (the data
 // directory and a test clock are given by the caller).
-func startServerWith(t *testing.T, bin string, args ...string) *process {
+func startServerWith(t testing.TB, bin string, args ...string) *process {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"--listen", "127.0.0.1:0"}, args...)...)
 	stderr, err := cmd.StderrPipe()

@@ -11,20 +11,24 @@ import (
 	"github.com/numerek/numerek/officeconfig"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
+	"github.com/numerek/numerek/server/fleet"
 	"github.com/numerek/numerek/server/links"
+	"github.com/numerek/numerek/server/notice"
 	"github.com/numerek/numerek/server/outbox"
+	"github.com/numerek/numerek/store"
 )
 
 // outboxFile is the message outbox's bbolt file in the data directory.
 const outboxFile = "outbox.db"
 
-// openMessages opens the message outbox when [messages] is configured
-// (nil, nil when it is not). The outbox is the server's notice.Sender:
-// whatever has something to tell a resident (the booking desk, the
-// e-ticket) hands it notices, and it delivers them.
+// openMessages opens the message outbox when [messages] or alerts about
+// devices ([devices]) are configured (nil, nil when neither is). The
+// outbox is the server's notice.Sender: whatever has something to tell a
+// resident (the booking desk, the e-ticket) or an office's admins (the
+// devices' health) hands it notices, and it delivers them.
 func openMessages(dataDir, publicURL string, cfg *officeconfig.Config, clock func() time.Time, logger *slog.Logger) (*outbox.Outbox, error) {
 	m := cfg.Messages
-	if !m.Enabled() {
+	if !m.Enabled() && !cfg.Devices.Any() {
 		return nil, nil
 	}
 	offices := map[string]*queue.Office{}
@@ -35,6 +39,7 @@ func openMessages(dataDir, publicURL string, cfg *officeconfig.Config, clock fun
 	opts := outbox.Options{
 		Path: filepath.Join(dataDir, outboxFile), Clock: clock, Log: logger,
 		GiveUpAfter: m.GiveUpAfter, KeepSent: m.KeepSent,
+		Webhook: outbox.NewAlertHook(c, &http.Client{Timeout: 30 * time.Second}),
 		Retention: func(office string) time.Duration {
 			if o := offices[office]; o != nil {
 				return o.Booking.Retention
@@ -78,4 +83,33 @@ func reminders(ob *outbox.Outbox, wp *webParts, signer *links.Signer, cfg *offic
 			return err == nil && active
 		},
 	}
+}
+
+// fleetFile keeps the devices' last reports and fault history.
+const fleetFile = "fleet.db"
+
+// openHealth opens the devices' health record: their reports in
+// fleet.db, their streams in hub, alerts through sender (nil: none) to
+// where [devices] says, in each office's first language.
+func openHealth(dataDir string, cfg *officeconfig.Config, hub *fleet.Hub, sender notice.Sender, clock func() time.Time, logger *slog.Logger) (*fleet.Health, *store.FleetDB, error) {
+	db, err := store.OpenFleetDB(filepath.Join(dataDir, fleetFile))
+	if err != nil {
+		return nil, nil, err
+	}
+	langs := map[string]string{}
+	for _, o := range cfg.Offices {
+		langs[o.ID] = o.DefaultLanguage()
+	}
+	h, err := fleet.NewHealth(fleet.HealthOptions{
+		Clock: clock, Presence: hub.Presence, Store: db, Log: logger,
+		Alerts: fleet.Alerts{Sender: sender, Route: func(office string) fleet.AlertRoute {
+			a := cfg.Devices.For(office)
+			return fleet.AlertRoute{To: a.Contacts(), Lang: langs[office], OfflineAfter: a.OfflineAfter}
+		}},
+	})
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return h, db, nil
 }

@@ -22,7 +22,9 @@ import (
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server"
 	"github.com/numerek/numerek/server/actor"
+	"github.com/numerek/numerek/server/fleet"
 	"github.com/numerek/numerek/server/metrics"
+	"github.com/numerek/numerek/server/notice"
 	"github.com/numerek/numerek/server/tlsfront"
 	"github.com/numerek/numerek/store"
 )
@@ -123,14 +125,29 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		// messages is the notice.Sender the booking desk and the e-ticket
 		// hand their notices to; the admins' page lists it. (Set only
 		// when there is one: a nil *Outbox in the interface would not be
-		// nil.)
-		wp.outbox, wp.notices, wp.desk.Notices = messages, messages, messages
+		// nil.) With [devices] alerts alone, it carries those only:
+		// residents are told nothing, as before.
+		wp.outbox = messages
+		if cfg.Messages.Enabled() {
+			wp.notices, wp.desk.Notices = messages, messages
+		}
 	}
+	hub := fleet.NewHub(clock)
+	var alerts notice.Sender
+	if messages != nil {
+		alerts = messages
+	}
+	health, fleetDB, err := openHealth(*dataDir, cfg, hub, alerts, clock, logger)
+	if err != nil {
+		return err
+	}
+	defer fleetDB.Close()
 	srv := server.New(server.Config{
 		Offices: actors, Tokens: tokens, Clock: clock, Logger: logger,
 		Booking: wp.desk, Links: wp.links, TrustedProxies: cfg.Server.TrustedProxies,
 		Metrics: meter,
 		Devices: store.NewDeviceStore(filepath.Join(*dataDir, devicesFile)), PublicURL: *publicURL,
+		Fleet: hub, Health: health,
 	})
 	meter.Watch(srv)
 	if messages != nil {
@@ -180,6 +197,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); wp.desk.RunPurge(actorCtx, *purgeEvery) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); health.Run(actorCtx) }()
 	// The configuration is read only here: hours closed since the last
 	// start (a holiday added, an afternoon closed) cancel the bookings in
 	// them now, and their residents are told.
@@ -194,7 +213,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); wp.web.RunPush(actorCtx, *purgeEvery) }()
-	if messages != nil {
+	if messages != nil && cfg.Messages.Enabled() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

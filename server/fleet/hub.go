@@ -2,7 +2,9 @@
 // which of them hold an event stream open right now, and the control
 // events (remote actions, edited settings, revocation) sent to a device
 // over that stream, so nothing ever has to reach into a device from
-// outside (no inbound port, no SSH).
+// outside (no inbound port, no SSH); and their health (health.go): the
+// reports they send, their status, their faults with their history, and
+// the alerts to the office's admins.
 package fleet
 
 import (

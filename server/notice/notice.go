@@ -2,6 +2,8 @@
 // ticket, as it passes from the part that has something to say (the
 // booking desk, the e-ticket) to the part that delivers it (the message
 // outbox: e-mail, SMS). One type between them, so neither knows the other.
+// The office's admins are told of their devices' faults the same way
+// (DeviceAlert), by e-mail and webhook.
 package notice
 
 import (
@@ -33,7 +35,29 @@ const (
 	Called   Kind = "called"
 	Recalled Kind = "recalled"
 	Ahead    Kind = "ahead"
+	// DeviceAlert and DeviceAlertCleared tell an office's admins (not a
+	// resident) that one of its devices has a fault, and that it ended;
+	// Device says which and what.
+	DeviceAlert        Kind = "device-alert"
+	DeviceAlertCleared Kind = "device-alert-cleared"
 )
+
+// DeviceFault is a device's fault as its office's admins are told of it.
+// It is about a device, never a resident: no personal data.
+type DeviceFault struct {
+	// DeviceID is the device's token id; Device its name.
+	DeviceID string `json:"device_id"`
+	Device   string `json:"device"`
+	Role     string `json:"role"`
+	// Fault is the fault's code (server/fleet), Detail what the device
+	// said of it.
+	Fault  string    `json:"fault"`
+	Detail string    `json:"detail,omitempty"`
+	Since  time.Time `json:"since"`
+	// Cleared and Note: when and how it ended (DeviceAlertCleared).
+	Cleared time.Time `json:"cleared,omitzero"`
+	Note    string    `json:"note,omitempty"`
+}
 
 // Links are the resident's addresses for what the notice is about; empty
 // ones are left out of the message.
@@ -65,7 +89,10 @@ type Notice struct {
 	Counter int
 	Ahead   int
 	// Code is the short code of ConfirmContact.
-	Code   string
+	Code string
+	// Device is the device and its fault (DeviceAlert,
+	// DeviceAlertCleared).
+	Device *DeviceFault `json:",omitempty"`
 	Links  Links
 	Reason string
 	// Key makes sending idempotent: a second notice with the same key is

@@ -185,6 +185,9 @@ func (c *Composer) SMS(n notice.Notice) string {
 
 // Mail is n as an e-mail.
 func (c *Composer) Mail(n notice.Notice) (Mail, error) {
+	if isDeviceAlert(n.Kind) {
+		return c.render(n, c.alertMail(n), Mail{})
+	}
 	o := c.office(n)
 	place := c.Places[n.Office]
 	kv := c.vars(n, false)
@@ -255,6 +258,11 @@ func (c *Composer) Mail(n notice.Notice) (Mail, error) {
 			v.Actions = append(v.Actions, mailLink{c.t(n, "msg.ticket_link"), n.Links.Ticket})
 		}
 	}
+	return c.render(n, v, m)
+}
+
+// render draws v as m's HTML and text bodies.
+func (c *Composer) render(n notice.Notice, v mailView, m Mail) (Mail, error) {
 	var html bytes.Buffer
 	if err := mailTemplate.Execute(&html, v); err != nil {
 		return Mail{}, fmt.Errorf("writing a %s e-mail: %w", n.Kind, err)

@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -13,6 +14,14 @@ import (
 func MaskContact(contact string) string {
 	if contact == "" {
 		return ""
+	}
+	if ChannelOf(contact) == Hook {
+		// A webhook's address is the office's, not a person's, but its
+		// path may hold a secret: the host is enough to tell it.
+		if u, err := url.Parse(contact); err == nil {
+			return u.Scheme + "://" + u.Host + "/***"
+		}
+		return "***"
 	}
 	if local, domain, ok := strings.Cut(contact, "@"); ok {
 		tld := ""

@@ -53,10 +53,16 @@ type Channel string
 const (
 	Email Channel = "email"
 	SMS   Channel = "sms"
+	// Hook carries device alerts to an office's own system (a chat, a
+	// ticketing tool) as a JSON POST to the contact, an http(s) URL.
+	Hook Channel = "webhook"
 )
 
 // ChannelOf is the channel a contact is reached by.
 func ChannelOf(contact string) Channel {
+	if strings.HasPrefix(contact, "https://") || strings.HasPrefix(contact, "http://") {
+		return Hook
+	}
 	if strings.Contains(contact, "@") {
 		return Email
 	}
@@ -89,8 +95,10 @@ type Options struct {
 	// configured and its messages are marked NoChannel.
 	Email Deliverer
 	SMS   Deliverer
-	Clock func() time.Time
-	Log   *slog.Logger
+	// Webhook delivers device alerts to URLs (AlertHook).
+	Webhook Deliverer
+	Clock   func() time.Time
+	Log     *slog.Logger
 	// Retention is how long an office keeps personal data (its bookings'
 	// retention); an undelivered message goes that long after its visit.
 	Retention func(office string) time.Duration
@@ -185,11 +193,11 @@ func Open(opts Options) (*Outbox, error) {
 		return nil, fmt.Errorf("opening the outbox %s: %w", opts.Path, err)
 	}
 	o := &Outbox{opts: opts, db: db, wake: map[Channel]chan struct{}{
-		Email: make(chan struct{}, 1), SMS: make(chan struct{}, 1),
+		Email: make(chan struct{}, 1), SMS: make(chan struct{}, 1), Hook: make(chan struct{}, 1),
 	}}
 	ctx, stop := context.WithCancel(context.Background())
 	o.stop = stop
-	for ch, d := range map[Channel]Deliverer{Email: opts.Email, SMS: opts.SMS} {
+	for ch, d := range map[Channel]Deliverer{Email: opts.Email, SMS: opts.SMS, Hook: opts.Webhook} {
 		if d == nil {
 			continue
 		}
@@ -286,15 +294,18 @@ func (o *Outbox) Reaches(contact string) bool {
 func knownKind(k notice.Kind) bool {
 	switch k {
 	case notice.ConfirmContact, notice.Booked, notice.Rescheduled, notice.Cancelled, notice.CancelledByOffice,
-		notice.Reminder, notice.Called, notice.Recalled, notice.Ahead:
+		notice.Reminder, notice.Called, notice.Recalled, notice.Ahead, notice.DeviceAlert, notice.DeviceAlertCleared:
 		return true
 	}
 	return false
 }
 
 func (o *Outbox) deliverer(ch Channel) Deliverer {
-	if ch == Email {
+	switch ch {
+	case Email:
 		return o.opts.Email
+	case Hook:
+		return o.opts.Webhook
 	}
 	return o.opts.SMS
 }

@@ -70,6 +70,11 @@ type Options struct {
 	// PublicURL makes ticket answers carry an e-ticket address; default
 	// http://numerek.test.
 	PublicURL string
+	// OfflineAfter is how long a device may be silent before it is
+	// offline; default fleet.DefaultOfflineAfter.
+	OfflineAfter time.Duration
+	// Alerts tell of devices' faults; default: nobody is told.
+	Alerts fleet.Alerts
 }
 
 // Server is a queue server running the example office (Starachowice).
@@ -109,6 +114,8 @@ type running struct {
 	web    *store.WebDB
 	fleet  *fleet.Hub
 	srv    *server.Server
+	health *fleet.Health
+	fdb    *store.FleetDB
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -197,8 +204,21 @@ func (s *Server) start(ln net.Listener) error {
 	signer := links.New(key, s.opts.PublicURL)
 	desk := booking.New(web, signer, s.Clock.Now, logger)
 	hub := fleet.NewHub(s.Clock.Now)
+	fdb, err := store.OpenFleetDB(filepath.Join(s.Dir, "fleet.db"))
+	if err != nil {
+		l.Close()
+		web.Close()
+		return err
+	}
+	health, err := fleet.NewHealth(fleet.HealthOptions{Clock: s.Clock.Now, Presence: hub.Presence, Store: fdb, OfflineAfter: s.opts.OfflineAfter, Alerts: s.opts.Alerts})
+	if err != nil {
+		l.Close()
+		web.Close()
+		fdb.Close()
+		return err
+	}
 	srv := server.New(server.Config{
-		Fleet:   hub,
+		Fleet: hub, Health: health,
 		Offices: []*actor.Actor{a}, Tokens: s.tokens, Clock: s.Clock.Now, Logger: logger,
 		Heartbeat: s.opts.Heartbeat, Booking: desk, Links: signer, Metrics: meter,
 		Devices: store.NewDeviceStore(filepath.Join(s.Dir, "devices.db")), PublicURL: s.opts.PublicURL,
@@ -209,7 +229,7 @@ func (s *Server) start(ln net.Listener) error {
 		h = s.monitor.Wrap(srv)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{http: &http.Server{Handler: h}, actor: a, desk: desk, log: l, web: web, fleet: hub, srv: srv, cancel: cancel, done: make(chan struct{})}
+	r := &running{http: &http.Server{Handler: h}, actor: a, desk: desk, log: l, web: web, fleet: hub, srv: srv, health: health, fdb: fdb, cancel: cancel, done: make(chan struct{})}
 	go func() { defer close(r.done); a.Run(ctx) }()
 	go func() { _ = r.http.Serve(ln) }()
 	s.mu.Lock()
@@ -241,6 +261,16 @@ func (s *Server) Devices() *devices.Registry {
 	return s.running.srv.Devices()
 }
 
+// Health is the running server's record of its devices' health.
+func (s *Server) Health() *fleet.Health {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running == nil {
+		s.t.Fatal("servertest: Health of a stopped server")
+	}
+	return s.running.health
+}
+
 // TokenID is the id of the token whose secret is given.
 func (s *Server) TokenID(secret string) string {
 	tok, ok, err := s.tokens.Lookup(secret)
@@ -265,6 +295,10 @@ func (s *Server) Stop() {
 	<-r.done
 	r.log.Close()
 	r.web.Close()
+	if err := r.health.Flush(); err != nil {
+		s.t.Errorf("servertest: writing the devices' last reports: %v", err)
+	}
+	r.fdb.Close()
 }
 
 // Restart starts the stopped server again on the same address and data.

@@ -396,6 +396,7 @@ func TestBrowserBookCheckInCall(t *testing.T) {
 		{"clerks", "/staff/admin/clerks", "#add-h"},
 		{"tokens", "/staff/admin/tokens", "#add-h"},
 		{"messages", "/staff/admin/messages", "#list-h"},
+		{"fleet", "/staff/fleet", "table.fleet"},
 	} {
 		do(t, admin, p.name, chromedp.Navigate(e.url+p.path), chromedp.WaitVisible(chromedp.CSS(p.ready)))
 		review(t, admin, p.name, desktop)

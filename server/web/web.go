@@ -185,6 +185,8 @@ func (w *Web) Mount(s *server.Server) {
 	h("POST /staff/devices/{id}/actions", w.admin(w.devActionAsk))
 	h("GET /staff/devices/{id}/screenshot.png", w.admin(w.devScreenshot))
 	w.mountDevices(h)
+	h("GET /staff/fleet", w.admin(w.fleetPage))
+	h("GET /staff/fleet/{id}", w.admin(w.fleetDevicePage))
 	h("GET /staff/stats", w.admin(w.statsPage))
 	h("GET /staff/stats.csv", w.admin(w.statsCSV))
 	// What no page takes gets a page in the reader's language, not the
