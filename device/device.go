@@ -19,7 +19,9 @@ import (
 	"time"
 
 	"github.com/numerek/numerek/device/config"
+	"github.com/numerek/numerek/device/machine"
 	"github.com/numerek/numerek/device/replica"
+	"github.com/numerek/numerek/device/watchdog"
 	"github.com/numerek/numerek/display"
 	"github.com/numerek/numerek/printer"
 	"github.com/numerek/numerek/protocol"
@@ -50,6 +52,12 @@ type Options struct {
 	// Printers are the URI schemes the kiosk's printer may be reached by;
 	// nil means printer.Builtin(). kioskd adds the emulator's.
 	Printers printer.Transports
+	// HealthEvery is how often the health report goes to the server
+	// until its answer says otherwise; 0 means protocol.HealthEvery.
+	HealthEvery time.Duration
+	// Machine reads the computer for the health report; the zero value
+	// reads this one (machine.Local).
+	Machine machine.Reader
 }
 
 // DataFile is the device's file in its data folder.
@@ -90,6 +98,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	d := &dev{cfg: cfg, opts: opts, log: log, db: db, clock: clock, client: client, follower: follower, quit: cancel}
+	d.health = newHealth(d)
 	var wg sync.WaitGroup
 	d.spawn = func(name string, fn func(context.Context) error) {
 		wg.Add(1)
@@ -109,6 +118,10 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
+	wd := watchdog.New(screen, log)
+	d.health.setScreen(screen, wd.Alive)
+	d.spawn("telling systemd", func(ctx context.Context) error { wd.Run(ctx); return nil })
+	d.spawn("reporting health", d.health.run)
 	if cfg.Status.Listen != "" {
 		if err := d.serveStatus(ctx, cfg.Status.Listen); err != nil {
 			return err
@@ -148,6 +161,7 @@ type dev struct {
 	follower *replica.Follower
 	quit     context.CancelFunc
 	spawn    func(name string, fn func(context.Context) error)
+	health   *health
 
 	mu       sync.Mutex
 	viewSet  bool

@@ -24,9 +24,12 @@ type Status struct {
 	ClockKnown  bool                 `json:"clock_known"`
 	ClockOffset string               `json:"clock_offset"`
 	RoleStatus  any                  `json:"role_status,omitempty"`
+	// Health is the last health report, as the server has it (or was
+	// not given it).
+	Health HealthStatus `json:"health"`
 }
 
-func (d *dev) statusNow() Status {
+func (d *dev) statusNow(ctx context.Context) Status {
 	st := Status{
 		Role: string(d.cfg.Role), Name: d.cfg.Name, Version: d.opts.Version,
 		Office: d.cfg.Server.Office, Server: d.cfg.Server.URL, Follow: d.follower.Status(),
@@ -35,12 +38,14 @@ func (d *dev) statusNow() Status {
 	if d.status != nil {
 		st.RoleStatus = d.status()
 	}
+	st.Health = d.health.status(ctx)
 	return st
 }
 
 // serveStatus serves the status page on addr (this machine only) until
-// ctx ends: GET /status is JSON, GET /healthz says ok while the server
-// can be reached.
+// ctx ends: GET /status is JSON, GET /status.txt the health report as a
+// technician reads it, GET /healthz says ok while the server can be
+// reached.
 func (d *dev) serveStatus(ctx context.Context, addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -51,7 +56,11 @@ func (d *dev) serveStatus(ctx context.Context, addr string) error {
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(d.statusNow())
+		_ = enc.Encode(d.statusNow(r.Context()))
+	})
+	mux.HandleFunc("GET /status.txt", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprint(w, HealthText(d.health.status(r.Context())))
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if !d.follower.Online() {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
@@ -183,6 +184,20 @@ func (r Reader) DefaultRoute() (Route, bool) {
 	return Route{}, false
 }
 
+// AddressTowardsURL is AddressTowards the host of a server's URL, on
+// its port or its scheme's.
+func AddressTowardsURL(server string) (string, error) {
+	u, err := url.Parse(server)
+	if err != nil {
+		return "", fmt.Errorf("finding the route to %s: %w", server, err)
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	return AddressTowards(net.JoinHostPort(u.Hostname(), port))
+}
+
 // AddressTowards is the local address this machine reaches addr
 // (host:port) from: the route's source address. No packet is sent.
 func AddressTowards(addr string) (string, error) {
@@ -196,4 +211,29 @@ func AddressTowards(addr string) (string, error) {
 		return "", err
 	}
 	return host, nil
+}
+
+// SoundCard is one ALSA card.
+type SoundCard struct {
+	Index int
+	Name  string
+}
+
+// SoundCards lists the ALSA cards from /proc/asound/cards.
+func (r Reader) SoundCards() []SoundCard {
+	var cards []SoundCard
+	for line := range strings.Lines(r.text("proc/asound/cards")) {
+		// " 0 [Headphones     ]: bcm2835_headpho - bcm2835 Headphones"
+		idx, rest, ok := strings.Cut(strings.TrimSpace(line), " ")
+		n, err := strconv.Atoi(idx)
+		if !ok || err != nil {
+			continue
+		}
+		name := rest
+		if _, after, ok := strings.Cut(rest, " - "); ok {
+			name = after
+		}
+		cards = append(cards, SoundCard{Index: n, Name: strings.TrimSpace(name)})
+	}
+	return cards
 }

@@ -106,3 +106,14 @@ func TestDisk(t *testing.T) {
 		t.Error("a missing folder has a disk")
 	}
 }
+
+func TestSoundCards(t *testing.T) {
+	got := Reader{Root: os.DirFS("testdata/pi")}.SoundCards()
+	want := []SoundCard{{0, "bcm2835 Headphones"}, {1, "USB Audio Device"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("cards %+v, want %+v", got, want)
+	}
+	if c := (Reader{Root: os.DirFS("testdata/pc")}).SoundCards(); c != nil {
+		t.Errorf("a machine without ALSA has cards %+v", c)
+	}
+}
