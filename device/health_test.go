@@ -3,6 +3,7 @@ package device
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -99,6 +100,7 @@ func (hs *healthServer) set(fn func()) {
 // printer (an emulator on TCP), on a Raspberry Pi's fake /proc and /sys
 // (device/machine's testdata), reporting to a healthServer.
 type healthRig struct {
+	d   *dev
 	hs  *healthServer
 	emu *emulator.Printer
 	log *syncBuffer
@@ -157,7 +159,7 @@ func newHealthRig(t *testing.T) *healthRig {
 	wg.Add(2)
 	go func() { defer wg.Done(); k.Run(ctx) }()
 	go func() { defer wg.Done(); d.health.run(ctx) }()
-	return &healthRig{hs: hs, emu: emu, log: log, h: d.health}
+	return &healthRig{d: d, hs: hs, emu: emu, log: log, h: d.health}
 }
 
 // A ticket kiosk reports what the server needs to see: who it is, the
@@ -201,8 +203,33 @@ func TestHealthReport(t *testing.T) {
 	if p := r.hs.last().Printer; !p.Online {
 		t.Errorf("a printer with paper near end still prints: %+v", p)
 	}
-	if text := HealthText(r.h.status(context.Background())); !strings.Contains(text, "paper near end") || !strings.Contains(text, "Raspberry Pi 4") {
-		t.Errorf("the status page's text lacks what the server sees:\n%s", text)
+
+	// The technician on site sees what the server saw.
+	page := httptest.NewServer(r.d.statusPage())
+	defer page.Close()
+	resp, err := http.Get(page.URL + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st Status
+	err = json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := st.Health.Report.Printer; p == nil || !p.PaperNearEnd || st.Health.Sent.IsZero() || st.Health.Report.Hardware.Model != rep.Hardware.Model {
+		t.Errorf("the status page's health: %+v", st.Health)
+	}
+	resp, err = http.Get(page.URL + "/status.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"printer:     paper near end (tcp://", "hardware:    Raspberry Pi 4 Model B Rev 1.5 serial 10000000a1b2c3d4", "throttling: under-voltage, throttled", "report:      delivered at"} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("the status page's text lacks %q:\n%s", want, text)
+		}
 	}
 }
 

@@ -51,6 +51,23 @@ func (d *dev) serveStatus(ctx context.Context, addr string) error {
 	if err != nil {
 		return fmt.Errorf("status page: %w", err)
 	}
+	srv := &http.Server{Handler: d.statusPage(), ReadHeaderTimeout: 5 * time.Second}
+	d.spawn("status page", func(ctx context.Context) error {
+		go func() {
+			<-ctx.Done()
+			srv.Close()
+		}()
+		if err := srv.Serve(ln); err != http.ErrServerClosed {
+			return err
+		}
+		return nil
+	})
+	d.log.Info("status page", "listen", ln.Addr().String())
+	return nil
+}
+
+// statusPage is the status page's routes.
+func (d *dev) statusPage() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -69,17 +86,5 @@ func (d *dev) serveStatus(ctx context.Context, addr string) error {
 		}
 		fmt.Fprintln(w, "ok")
 	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	d.spawn("status page", func(ctx context.Context) error {
-		go func() {
-			<-ctx.Done()
-			srv.Close()
-		}()
-		if err := srv.Serve(ln); err != http.ErrServerClosed {
-			return err
-		}
-		return nil
-	})
-	d.log.Info("status page", "listen", ln.Addr().String())
-	return nil
+	return mux
 }
