@@ -452,9 +452,15 @@ func (p *Printer) State() escpos.State {
 
 // SetCoverOpen opens or closes the paper cover; printing stops while open.
 func (p *Printer) SetCoverOpen(open bool) {
+	p.fault(func() { p.state.CoverOpen = open })
+}
+
+// fault changes the printer's state with set, then stops or resumes
+// printing as the new state says.
+func (p *Printer) fault(set func()) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.state.CoverOpen = open
+	set()
 	p.refreshOffline()
 	p.advance(p.last)
 }
@@ -501,22 +507,14 @@ func (p *Printer) SetPaperNearEnd(low bool) {
 // SetPaperOut runs the paper out now (printing stops), or, with false,
 // puts the same roll back: LoadPaper puts in a new one.
 func (p *Printer) SetPaperOut(out bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.state.PaperOut = out
-	p.refreshOffline()
-	p.advance(p.last)
+	p.fault(func() { p.state.PaperOut = out })
 }
 
 // SetCutterError puts the printer into a cutter error now (printing
 // stops), or clears it, as DLE ENQ 1 or 2 does.
 func (p *Printer) SetCutterError(failed bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.state.CutterError = failed
-	if !failed {
-		p.cutterJam = false
-	}
-	p.refreshOffline()
-	p.advance(p.last)
+	p.fault(func() {
+		p.state.CutterError = failed
+		p.cutterJam = p.cutterJam && failed
+	})
 }
