@@ -28,8 +28,8 @@ func TestMain(m *testing.M) {
 const (
 	watchdogUSEC = "200000" // beat 100 ms
 	beat         = 100 * time.Millisecond
-	runFor       = 2 * time.Second
-	stallFor     = 1200 * time.Millisecond
+	runFor       = 600 * time.Millisecond
+	stallFor     = 800 * time.Millisecond
 )
 
 // stallScenario runs a hall screen whose clock hangs for stallFor, as a
@@ -61,6 +61,11 @@ func stallScenario(string) error {
 		w.Run(ctx)
 	}()
 	go func() {
+		// The first frame of a full-HD screen in software GL takes a
+		// while; the loop runs from then on.
+		for display.LoopOf(hall).LastFrame.IsZero() {
+			time.Sleep(10 * time.Millisecond)
+		}
 		time.Sleep(runFor)
 		mu.Lock()
 		gate = make(chan struct{})
