@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/numerek/numerek/audio"
 	"github.com/numerek/numerek/device/config"
 	"github.com/numerek/numerek/device/kiosk"
 	"github.com/numerek/numerek/device/machine"
@@ -265,5 +266,33 @@ func TestHealthReportRetriesAndFollowsTheServersInterval(t *testing.T) {
 	delivered := len(r.hs.got())
 	if waitfor.Within(500*time.Millisecond, func() bool { return len(r.hs.got()) > delivered }) {
 		t.Errorf("a report came before the interval the server asked for")
+	}
+}
+
+// The hall reports the last call its speaker said to the end, not one
+// still queued.
+func TestLastCallSaid(t *testing.T) {
+	db, err := store.OpenDevice(filepath.Join(t.TempDir(), DataFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	d := &dev{cfg: &config.Config{Role: config.RoleHall}, log: slog.New(slog.DiscardHandler), db: db, clock: replica.NewClock(0)}
+	h, err := newHerald(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.pending = []*heraldCall{{seq: 7, parts: 2}}
+	if c := h.lastCall(); c != nil {
+		t.Fatalf("a call before any was said: %+v", c)
+	}
+	h.said(audio.Call{ID: "0/7", Ticket: "A012", Counter: 3, Lang: "pl"})
+	c := h.lastCall()
+	if c == nil || c.Ticket != "A012" || c.Counter != 3 || time.Since(c.At) > time.Minute {
+		t.Errorf("last call %+v, want A012 to counter 3 just now", c)
+	}
+	h.said(audio.Call{ID: "0/99", Ticket: "B001", Counter: 1}) // not one of the hall's calls (the service screen's test)
+	if c := h.lastCall(); c.Ticket != "A012" {
+		t.Errorf("a test call counted as said: %+v", c)
 	}
 }
