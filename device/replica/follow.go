@@ -87,7 +87,8 @@ type FollowStatus struct {
 	// LastEvent is when the last event was received (device clock).
 	LastEvent time.Time `json:"last_event,omitzero"`
 	// LagMS is how long after the server committed the last event it was
-	// folded in here, both on the server's clock (the device's Clock).
+	// folded in here, both on the server's clock (the device's Clock); 0
+	// while the Clock does not know the server's time.
 	LagMS int64 `json:"lag_ms"`
 	// Connects counts streams opened, Snapshots the snapshots received,
 	// Resyncs those taken because the state no longer fitted, and Rewinds
@@ -460,7 +461,7 @@ func (f *Follower) handle(m sse.Message) error {
 	}
 	f.dirty = true
 	f.status.Seq, f.status.LastEvent = e.Seq, recv
-	if f.clock != nil && !e.At.IsZero() {
+	if f.clock != nil && f.clock.Known() && !e.At.IsZero() {
 		f.status.LagMS = max(f.clock.Now().Sub(e.At), 0).Milliseconds()
 	}
 	f.folded(e)
