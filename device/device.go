@@ -20,7 +20,9 @@ import (
 	"time"
 
 	"github.com/numerek/numerek/device/config"
+	"github.com/numerek/numerek/device/machine"
 	"github.com/numerek/numerek/device/replica"
+	"github.com/numerek/numerek/device/watchdog"
 	"github.com/numerek/numerek/display"
 	"github.com/numerek/numerek/printer"
 	"github.com/numerek/numerek/protocol"
@@ -62,6 +64,12 @@ type Options struct {
 	// RunCommand runs the system commands of remote actions (systemctl
 	// reboot); nil runs them for real.
 	RunCommand CommandRunner
+	// HealthEvery is how often the health report goes to the server
+	// until its answer says otherwise; 0 means protocol.HealthEvery.
+	HealthEvery time.Duration
+	// Machine reads the computer for the health report; the zero value
+	// reads this one (machine.Local).
+	Machine machine.Reader
 }
 
 // DataFile is the device's file in its data folder.
@@ -112,6 +120,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if _, err := follower.Restore(); err != nil {
 		return err
 	}
+	d.health = newHealth(d)
 	var wg sync.WaitGroup
 	d.spawn = func(name string, fn func(context.Context) error) {
 		wg.Add(1)
@@ -133,6 +142,10 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	d.remote.setScreen(screen)
 	d.spawn("carrying out remote actions", d.remote.serve)
+	wd := watchdog.New(screen, log)
+	d.health.setScreen(screen, wd.Alive)
+	d.spawn("telling systemd", func(ctx context.Context) error { wd.Run(ctx); return nil })
+	d.spawn("reporting health", d.health.run)
 	if cfg.Status.Listen != "" {
 		if err := d.serveStatus(ctx, cfg.Status.Listen); err != nil {
 			return err
@@ -177,6 +190,7 @@ type dev struct {
 	quit     context.CancelFunc
 	spawn    func(name string, fn func(context.Context) error)
 	metrics  *metrics
+	health   *health
 
 	mu       sync.Mutex
 	viewSet  bool

@@ -9,6 +9,7 @@ import (
 
 	"github.com/numerek/numerek/audio"
 	"github.com/numerek/numerek/display"
+	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/store"
 )
@@ -43,6 +44,7 @@ func (d *dev) buildHall(ctx context.Context) (display.Screen, error) {
 		return d.feed(ctx, w, 30*time.Second, hs.react)
 	})
 	d.status = h.status
+	d.health.setRole(nil, h.lastCall)
 	return hall, nil
 }
 
@@ -119,6 +121,9 @@ type herald struct {
 	mu sync.Mutex
 	// done is how far the calls have been said, as on disk.
 	done store.Announced
+	// last is the last call said in this run (server clock), for the
+	// health report.
+	last *protocol.LastCall
 	// queued is the newest call handed to the speaker, or let go, in this
 	// run. It is written under mu but read without (cursor), so the feed
 	// can ask for it while it holds the follower's lock.
@@ -167,6 +172,17 @@ func (h *herald) status() any {
 		}
 	}
 	return map[string]any{"last_announced": through, "unsaid": unsaid}
+}
+
+// lastCall is the last call said since kioskd started, nil if none.
+func (h *herald) lastCall() *protocol.LastCall {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.last == nil {
+		return nil
+	}
+	c := *h.last
+	return &c
 }
 
 // cursor is the seq of the newest call the herald has taken up: the calls
@@ -241,6 +257,7 @@ func (h *herald) said(call audio.Call) {
 	for _, c := range h.pending {
 		if c.seq == seq {
 			c.handled++
+			h.last = &protocol.LastCall{Ticket: call.Ticket, Counter: call.Counter, At: h.d.clock.Now()}
 			h.d.log.Info("said", "ticket", call.Ticket, "counter", call.Counter, "lang", call.Lang, "seq", seq)
 			if m := h.d.metrics; m != nil { // nil in the hall's unit tests
 				m.said.Inc()

@@ -3,8 +3,9 @@ package device
 import (
 	"context"
 	"crypto/ed25519"
-	"errors"
+	"fmt"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -105,12 +106,16 @@ func Pair(ctx context.Context, p PairOptions, opts Options) (creds *protocol.Cre
 		return nil
 	})
 	if listen := p.Local.Status.Listen; listen != "" {
-		err := serveStatus(listen, log, spawn, nil, func() any { return pr.status(opts.Version) }, func() error {
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET /status", jsonStatus(func(*http.Request) any { return pr.status(opts.Version) }))
+		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 			if st := pr.status(opts.Version).Pairing; st.Unreachable {
-				return errors.New("unpaired, and the queue server cannot be reached: " + st.Problem)
+				http.Error(w, "unpaired, and the queue server cannot be reached: "+st.Problem, http.StatusServiceUnavailable)
+				return
 			}
-			return nil
+			fmt.Fprintln(w, "ok")
 		})
+		err := serveStatus(listen, log, spawn, mux)
 		if err != nil {
 			return nil, "", err
 		}

@@ -3,7 +3,6 @@ package device
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -26,6 +25,9 @@ type Status struct {
 	ClockKnown  bool                 `json:"clock_known"`
 	ClockOffset string               `json:"clock_offset"`
 	RoleStatus  any                  `json:"role_status,omitempty"`
+	// Health is the last health report, as the server has it (or was
+	// not given it).
+	Health HealthStatus `json:"health"`
 	// Pairing is set while the device pairs: it has no role yet.
 	Pairing *PairingStatus `json:"pairing,omitempty"`
 }
@@ -40,7 +42,7 @@ type PairingStatus struct {
 	Problem     string `json:"problem,omitempty"`
 }
 
-func (d *dev) statusNow() Status {
+func (d *dev) statusNow(ctx context.Context) Status {
 	st := Status{
 		Role: string(d.cfg.Role), Name: d.cfg.Name, Version: d.opts.Version,
 		Office: d.cfg.Server.Office, Server: d.cfg.Server.URL, Follow: d.follower.Status(),
@@ -49,47 +51,26 @@ func (d *dev) statusNow() Status {
 	if d.status != nil {
 		st.RoleStatus = d.status()
 	}
+	st.Health = d.health.status(ctx)
 	return st
 }
 
 // serveStatus serves the status page on addr (this machine only) until
-// ctx ends: GET /status is JSON, GET /healthz says ok while the server
-// can be reached, GET /metrics is for Prometheus.
+// ctx ends: GET /status is JSON, GET /status.txt the health report as a
+// technician reads it, GET /healthz says ok while the server can be
+// reached, GET /metrics is for Prometheus.
 func (d *dev) serveStatus(ctx context.Context, addr string) error {
-	return serveStatus(addr, d.log, d.spawn, d.metrics.handler(), func() any { return d.statusNow() }, func() error {
-		if !d.follower.Online() {
-			return errors.New("offline: the queue server cannot be reached")
-		}
-		return nil
-	})
+	return serveStatus(addr, d.log, d.spawn, d.statusPage())
 }
 
-// serveStatus serves page as GET /status, healthy as GET /healthz and,
-// when not nil, metrics as GET /metrics on addr, in a goroutine spawned
-// with spawn that ends with its context.
-func serveStatus(addr string, log *slog.Logger, spawn func(string, func(context.Context) error), metrics http.Handler, page func() any, healthy func() error) error {
+// serveStatus serves a status page's routes on addr, in a goroutine
+// spawned with spawn that ends with its context.
+func serveStatus(addr string, log *slog.Logger, spawn func(string, func(context.Context) error), routes http.Handler) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("status page: %w", err)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(page())
-	})
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		if err := healthy(); err != nil {
-			http.Error(w, err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	})
-	if metrics != nil {
-		mux.Handle("GET /metrics", metrics)
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: routes, ReadHeaderTimeout: 5 * time.Second}
 	spawn("status page", func(ctx context.Context) error {
 		go func() {
 			<-ctx.Done()
@@ -102,4 +83,33 @@ func serveStatus(addr string, log *slog.Logger, spawn func(string, func(context.
 	})
 	log.Info("status page", "listen", ln.Addr().String())
 	return nil
+}
+
+// statusPage is the status page's routes.
+func (d *dev) statusPage() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /status", jsonStatus(func(r *http.Request) any { return d.statusNow(r.Context()) }))
+	mux.HandleFunc("GET /status.txt", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprint(w, HealthText(d.health.status(r.Context())))
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if !d.follower.Online() {
+			http.Error(w, "offline: the queue server cannot be reached", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.Handle("GET /metrics", d.metrics.handler())
+	return mux
+}
+
+// jsonStatus serves page as indented JSON.
+func jsonStatus(page func(*http.Request) any) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(page(r))
+	}
 }

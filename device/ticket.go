@@ -13,6 +13,7 @@ import (
 	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/printer"
 	"github.com/numerek/numerek/printer/profiles"
+	"github.com/numerek/numerek/protocol"
 )
 
 // buildKiosk makes the lobby kiosk: its touch screen, its printer, and
@@ -72,6 +73,7 @@ func (d *dev) buildKiosk(ctx context.Context) (display.Screen, error) {
 	})
 	ks, w := &kioskScreen{d: d, screen: screen}, d.follower.Watch()
 	d.spawn("kiosk screen", func(ctx context.Context) error { return d.feed(ctx, w, 30*time.Second, ks.react) })
+	d.health.setRole(printerHealth(k, pc.URI), nil)
 	d.status = func() any {
 		st, err := k.Stats()
 		if err != nil {
@@ -80,6 +82,22 @@ func (d *dev) buildKiosk(ctx context.Context) (display.Screen, error) {
 		return KioskStatus{Stats: st, Screen: d.screenInfo(), Lang: screen.Lang(), Taps: screen.Taps(), Targets: screen.Targets()}
 	}
 	return screen, nil
+}
+
+// printerHealth is the kiosk's printer in the health report: its full
+// status as the kiosk last read it, and the last ticket printed.
+func printerHealth(k *kiosk.Kiosk, uri string) func() *protocol.PrinterHealth {
+	return func() *protocol.PrinterHealth {
+		ph := k.PrinterHealth()
+		h := &protocol.PrinterHealth{
+			URI: uri, Online: ph.Online, CoverOpen: ph.CoverOpen, PaperNearEnd: ph.PaperNearEnd, PaperOut: ph.PaperOut,
+			CutterError: ph.CutterError, Error: ph.Error, LastTicket: ph.LastTicket, LastPrinted: ph.LastPrinted,
+		}
+		if ph.Read.IsZero() {
+			h.Online, h.Error = false, "not read yet"
+		}
+		return h
+	}
 }
 
 // KioskStatus is the kiosk's part of the status page (role_status): its

@@ -112,6 +112,36 @@ func Run(ctx context.Context, s Screen, opts RunOptions) error {
 	return g.err
 }
 
+// Loop is how a screen's loop goes, for the device's health report and
+// systemd's watchdog.
+type Loop struct {
+	Running bool
+	// LastTurn is when the loop last ran Update: it turns on input, on a
+	// change to show, and when Nudge asks.
+	LastTurn time.Time
+	// LastFrame is when a frame was last drawn (the screen is drawn only
+	// when what it shows changed).
+	LastFrame time.Time
+}
+
+// LoopOf says how s's loop goes.
+func LoopOf(s Screen) Loop {
+	c := s.base()
+	l := Loop{Running: c.running.Load()}
+	if n := c.lastUpdate.Load(); n != 0 {
+		l.LastTurn = time.Unix(0, n)
+	}
+	if n := c.lastFrame.Load(); n != 0 {
+		l.LastFrame = time.Unix(0, n)
+	}
+	return l
+}
+
+// Nudge asks s's loop for one turn although nothing changed, so that a
+// loop that waits for events shows it is alive (LastTurn moves); a loop
+// stuck in Update or Draw does not turn.
+func Nudge(s Screen) { s.base().wakeUp() }
+
 // errStop ends the game without an error.
 var errStop = errors.New("stop")
 
@@ -127,6 +157,9 @@ type core struct {
 	dirty bool
 
 	running atomic.Bool
+	// lastUpdate and lastFrame (unix nanoseconds) are when the loop last
+	// turned and last drew a frame, for Loop.
+	lastUpdate, lastFrame atomic.Int64
 	// wake asks the waker for a frame.
 	wake chan struct{}
 	// taps counts the taps the screen has been given, so a test can tell a
@@ -257,6 +290,7 @@ func (g *game) waker(done <-chan struct{}) {
 
 func (g *game) Update() error {
 	g.updates.Add(1)
+	g.c.lastUpdate.Store(time.Now().UnixNano())
 	if g.err != nil {
 		if errors.Is(g.err, errStop) {
 			g.err = nil
@@ -381,6 +415,7 @@ func (g *game) Draw(screen *ebiten.Image) {
 	c.dirty = false
 	c.mu.Unlock()
 	drawnAt := time.Now()
+	c.lastFrame.Store(drawnAt.UnixNano())
 	if g.opts.OnDraw != nil {
 		g.opts.OnDraw()
 	}

@@ -68,14 +68,14 @@ func TestParseURI(t *testing.T) {
 	ts := Builtin()
 	ts["emulator"] = Transport{}
 	good := map[string]Target{
-		"serial:///dev/ttyUSB0?baud=19200": {Scheme: "serial", Path: "/dev/ttyUSB0", Baud: 19200},
+		"serial:///dev/ttyUSB0?baud=19200": {Scheme: "serial", Path: "/dev/ttyUSB0", Baud: 19200, Query: "baud=19200"},
 		"serial:///dev/ttyS0":              {Scheme: "serial", Path: "/dev/ttyS0", Baud: 9600},
 		"usb:///dev/usb/lp0":               {Scheme: "usb", Path: "/dev/usb/lp0"},
 		"tcp://10.0.0.5:9100":              {Scheme: "tcp", Path: "10.0.0.5:9100"},
 		"tcp://printer.local":              {Scheme: "tcp", Path: "printer.local:9100"},
 		"file:///tmp/out.bin":              {Scheme: "file", Path: "/tmp/out.bin"},
-		"emulator:///tmp/t?buffer=8192":    {Scheme: "emulator", Path: "/tmp/t", BufferBytes: 8192},
-		"tcp://h:1?speed=50&pace=off":      {Scheme: "tcp", Path: "h:1", PrintSpeedMM: 50, NoPacing: true},
+		"emulator:///tmp/t?buffer=8192":    {Scheme: "emulator", Path: "/tmp/t", BufferBytes: 8192, Query: "buffer=8192"},
+		"tcp://h:1?speed=50&pace=off":      {Scheme: "tcp", Path: "h:1", PrintSpeedMM: 50, NoPacing: true, Query: "speed=50&pace=off"},
 	}
 	for uri, want := range good {
 		got, err := ts.Parse(uri)

@@ -157,7 +157,11 @@ func (p *Printer) AutoStatus() (Status, bool) {
 	return statusFromState(*ans.asb), true
 }
 
-// Status asks the printer how it is (DLE EOT 1-4). A printer that does not
+// Status is the printer's full status: one request for each of DLE EOT 1
+// (online), 2 (cover open, paper fed by the button, an error), 3 (cutter,
+// mechanical and unrecoverable errors) and 4 (paper near end, paper out);
+// Status.Health says it in any printer's terms. The kiosk reads it while
+// idle; a ticket reads less (see Print). A printer that does not
 // answer within the status timeout is reported as NotAnswering, and a
 // failed line as Disconnected; the error then says what happened.
 func (p *Printer) Status(ctx context.Context) (Status, error) {

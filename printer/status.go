@@ -110,3 +110,44 @@ func (e *StatusError) Unwrap() []error {
 	}
 	return []error{ErrNotReady, e.Err}
 }
+
+// Health is a printer's full status in the terms any thermal printer
+// has, whatever its protocol: what the device reports to the server and
+// shows its technician.
+type Health struct {
+	Online       bool // it can print now
+	CoverOpen    bool
+	PaperNearEnd bool // the roll is running low; it still prints
+	PaperOut     bool
+	CutterError  bool
+	// Error says what else is wrong, when something is: the line is down,
+	// the printer does not answer, a mechanical or unrecoverable error.
+	Error string
+}
+
+// Health turns a full status read (Printer.Status) into Health; err is
+// the read's error, if any.
+func (s Status) Health(err error) Health {
+	h := Health{
+		Online:       s.Ready() && !s.Has(NoStatus),
+		CoverOpen:    s.Has(CoverOpen),
+		PaperNearEnd: s.Has(PaperNearEnd),
+		PaperOut:     s.Has(PaperOut),
+		CutterError:  s.Has(CutterError),
+	}
+	// The conditions with a field of their own are not repeated in Error.
+	other := s.Conditions &^ (CoverOpen | PaperNearEnd | PaperOut | CutterError)
+	if other != 0 {
+		h.Error = other.String()
+	}
+	if err != nil {
+		var se *StatusError
+		if !errors.As(err, &se) || se.Err != nil {
+			if h.Error != "" {
+				h.Error += ": "
+			}
+			h.Error += err.Error()
+		}
+	}
+	return h
+}

@@ -37,6 +37,10 @@ type Transport struct {
 	// Unpaced says nothing behind the line can overflow (a file, a
 	// printer emulated in-process): jobs go at full speed.
 	Unpaced bool
+	// Check, when set, checks the URI's query keys of the transport's own
+	// (Target.Query), so a mistake is refused when the URI is read, not
+	// when the line is first opened.
+	Check func(t Target) error
 }
 
 // Transports are the ways to reach a printer, by URI scheme. Builtin has
@@ -78,6 +82,10 @@ type Target struct {
 	BufferBytes  int
 	PrintSpeedMM int
 	NoPacing     bool
+
+	// Query is the URI's query as written, for the keys of a transport a
+	// program added (the emulator's state).
+	Query string
 }
 
 func (t Target) String() string {
@@ -109,7 +117,7 @@ func (ts Transports) Parse(s string) (Target, error) {
 	case !ok:
 		return Target{}, fmt.Errorf("printer URI %q: unknown scheme %q (%s)", s, u.Scheme, ts.schemes())
 	}
-	t := Target{Scheme: u.Scheme, Path: u.Path}
+	t := Target{Scheme: u.Scheme, Path: u.Path, Query: u.RawQuery}
 	q := u.Query()
 	num := func(key string) (int, error) {
 		v := q.Get(key)
@@ -158,6 +166,11 @@ func (ts Transports) Parse(s string) (Target, error) {
 	}
 	if t.Path == "" {
 		return Target{}, fmt.Errorf("printer URI %q names no path", s)
+	}
+	if check := ts[u.Scheme].Check; check != nil {
+		if err := check(t); err != nil {
+			return Target{}, fmt.Errorf("printer URI %q: %w", s, err)
+		}
 	}
 	return t, nil
 }

@@ -26,6 +26,7 @@ func deviceCommands() []command {
 		{name: "device-config", summary: "write a kioskd configuration for a device's role, checked", run: runDeviceConfig},
 		{name: "buttons", summary: "test a counter's GPIO buttons: print each press", run: runButtons},
 		{name: "journal", summary: "list a ticket kiosk's journal, outbox and number leases (kioskd stopped)", run: runJournal},
+		{name: "diag", summary: "check this device on site: screen, printer, sound, network, server, token, clock, disk (OK/WARN/FAIL)", run: runDiag},
 		{name: "device-status", summary: "print a running kioskd's status page", run: runDeviceStatus},
 		{name: "tap", summary: "tap a target of a running kiosk's screen, as a finger would (demos, remote support; needs xdotool)", run: runTap},
 	}
@@ -267,12 +268,17 @@ func orDash(s string) string {
 func runDeviceStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("device-status", stderr)
 	addr := fs.String("status", "127.0.0.1:7070", "where kioskd serves its status page ([status] listen)")
+	text := fs.Bool("text", false, "print the health report kioskd sends the server, as text, instead of the JSON status")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+*addr+"/status", nil)
+	page := "/status"
+	if *text {
+		page = "/status.txt"
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+*addr+page, nil)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -297,6 +298,8 @@ func runPrinterEmulator(ctx context.Context, args []string, stdout, stderr io.Wr
 	buffer := fs.Int("buffer", 0, "input buffer in bytes; bytes that do not fit are lost (0: unlimited)")
 	speed := fs.Float64("speed", 0, "print speed in mm/s (0: instant)")
 	paper := fs.Int("paper-tickets", 0, "paper runs out after this many tickets (0: endless)")
+	nearEnd := fs.Int("near-end-tickets", 3, "the paper near-end sensor trips this many tickets before the paper runs out")
+	state := fs.String("state", "", "faults from the start, comma-separated: near-end, paper-out, cover-open, cutter-error")
 	tearOff := fs.Duration("tear-off", 5*time.Second, "on printers without a cutter, end a ticket after the line has been idle this long")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -309,14 +312,19 @@ func runPrinterEmulator(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
+	faults, err := emulator.ParseURIState(url.Values{"state": {*state}}.Encode())
+	if err != nil {
+		return fmt.Errorf("--state: %w", err)
+	}
 	emu, err := emulator.New(emulator.Config{
 		Profile: prof, OutDir: *out, BaudRate: *baud, BufferBytes: *buffer,
-		PrintSpeedMM: *speed, CutTime: 500 * time.Millisecond, PaperTickets: *paper, NearEndTickets: min(*paper, 3),
+		PrintSpeedMM: *speed, CutTime: 500 * time.Millisecond, PaperTickets: *paper, NearEndTickets: min(*paper, *nearEnd),
 		TearOffAfter: *tearOff,
 	})
 	if err != nil {
 		return err
 	}
+	faults.Apply(emu)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if *usePTY {

@@ -107,6 +107,9 @@ type Kiosk struct {
 	faultKnown  bool  // faultSent is what the server has
 	unreachable time.Time
 	lastIssued  time.Time
+	// lastTicket was the last ticket printed, at lastPrinted (server clock).
+	lastTicket  string
+	lastPrinted time.Time
 	onStatus    func(printer.Status)
 	// name is what the server calls this kiosk; assisted the assistant's
 	// tickets already journalled (see assistant.go).
@@ -334,6 +337,9 @@ func (k *Kiosk) deliver(ctx context.Context, o *queue.Office, e store.JournalEnt
 	}
 	if err == nil {
 		phase, res.Printed = store.PhasePrinted, true
+		k.mu.Lock()
+		k.lastTicket, k.lastPrinted = e.Number, k.clock.Now()
+		k.mu.Unlock()
 		k.log.Info("ticket printed", "ticket", e.Number, "lang", e.Lang, "service", e.Service, "ahead", res.Ahead,
 			"wait", res.EstimatedWait, "issued", e.IssuedAt.Format(time.RFC3339Nano), "offline", res.Offline)
 	} else {
@@ -471,6 +477,26 @@ type Stats struct {
 	Fault        Fault              `json:"fault"`
 	Journal      store.JournalStats `json:"journal"`
 	Leases       map[string]int     `json:"leases_left"`
+}
+
+// PrinterHealth is the printer as the kiosk last read it, and the last
+// ticket it printed.
+type PrinterHealth struct {
+	printer.Health
+	// Read is when the status was read (device clock): the full status
+	// every CheckEvery while idle, the paper after each ticket.
+	Read        time.Time
+	LastTicket  string
+	LastPrinted time.Time // server clock
+}
+
+// PrinterHealth says how the printer is, without asking it: the kiosk
+// reads it often enough (Options.CheckEvery), and a ticket must not wait
+// for a report.
+func (k *Kiosk) PrinterHealth() PrinterHealth {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return PrinterHealth{Health: k.status.Health(k.statusErr), Read: k.checkedAt, LastTicket: k.lastTicket, LastPrinted: k.lastPrinted}
 }
 
 // Stats reports the printer, the journal and the numbers left.

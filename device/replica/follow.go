@@ -86,6 +86,10 @@ type FollowStatus struct {
 	Seq uint64 `json:"seq"`
 	// LastEvent is when the last event was received (device clock).
 	LastEvent time.Time `json:"last_event,omitzero"`
+	// LagMS is how long after the server committed the last event it was
+	// folded in here, both on the server's clock (the device's Clock); 0
+	// while the Clock does not know the server's time.
+	LagMS int64 `json:"lag_ms"`
 	// Connects counts streams opened, Snapshots the snapshots received,
 	// Resyncs those taken because the state no longer fitted, and Rewinds
 	// those that took the state back to an earlier seq (a server restored
@@ -469,6 +473,9 @@ func (f *Follower) handle(m sse.Message) error {
 	}
 	f.dirty = true
 	f.status.Seq, f.status.LastEvent = e.Seq, recv
+	if f.clock != nil && f.clock.Known() && !e.At.IsZero() {
+		f.status.LagMS = max(f.clock.Now().Sub(e.At), 0).Milliseconds()
+	}
 	f.folded(e)
 	return nil
 }

@@ -118,6 +118,31 @@ func TestFollowerFoldsLikeTheServer(t *testing.T) {
 	}
 }
 
+// How long after the server's commit an event is folded in is measured
+// on the server's clock as the device knows it (its client's answers
+// teach it), which in the test is days behind the machine's: uncorrected
+// the lag would be days, not the moments the events took.
+func TestFollowerLag(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{})
+	clock := replica.NewClock(0)
+	c, err := protocol.NewClient(srv.URL, srv.Office.ID, srv.Tokens["hall"], protocol.ClientOptions{Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := replica.NewFollower(c, openDB(t, filepath.Join(t.TempDir(), "d.db")), clock, slog.New(slog.DiscardHandler), replica.FollowOptions{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); f.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, "the snapshot", 5*time.Second, func() bool { return f.Status().Snapshots == 1 })
+	busy(t, srv, srv.Tokens["clerk"], 3)
+	want := serverSeq(t, srv)
+	waitFor(t, "the events", 5*time.Second, func() bool { return f.Status().Seq == want })
+	if lag := f.Status().LagMS; !clock.Known() || lag > 5000 {
+		t.Errorf("lag %d ms (clock known %v)", lag, clock.Known())
+	}
+}
+
 // A server that goes away and comes back: the device says offline after
 // a while, then resumes from its last event without a new snapshot.
 func TestFollowerResumesAfterServerRestart(t *testing.T) {

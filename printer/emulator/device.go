@@ -79,6 +79,9 @@ type Printer struct {
 	asbTo     io.Writer // where Automatic Status Back goes: who enabled it
 	silent    bool
 	cutterJam bool
+	// nearEnd holds the near-end sensor on whatever the roll's count says
+	// (SetPaperNearEnd).
+	nearEnd bool
 
 	received, dropped int
 	dropWarned        bool
@@ -283,10 +286,11 @@ func (p *Printer) execute(q queued) {
 // updatePaperSensors sets the paper sensors from the tickets printed.
 func (p *Printer) updatePaperSensors() {
 	if p.cfg.PaperTickets <= 0 {
+		p.state.PaperNearEnd = p.nearEnd
 		return
 	}
 	left := p.cfg.PaperTickets - p.printed
-	p.state.PaperNearEnd = left <= p.cfg.NearEndTickets
+	p.state.PaperNearEnd = p.nearEnd || left <= p.cfg.NearEndTickets
 	if left <= 0 {
 		p.state.PaperOut, p.state.PaperEndStop, p.state.Offline = true, true, true
 	}
@@ -448,9 +452,15 @@ func (p *Printer) State() escpos.State {
 
 // SetCoverOpen opens or closes the paper cover; printing stops while open.
 func (p *Printer) SetCoverOpen(open bool) {
+	p.fault(func() { p.state.CoverOpen = open })
+}
+
+// fault changes the printer's state with set, then stops or resumes
+// printing as the new state says.
+func (p *Printer) fault(set func()) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.state.CoverOpen = open
+	set()
 	p.refreshOffline()
 	p.advance(p.last)
 }
@@ -462,7 +472,7 @@ func (p *Printer) LoadPaper(tickets int) {
 	defer p.mu.Unlock()
 	p.cfg.PaperTickets, p.printed = tickets, 0
 	p.cfg.PaperDots, p.rollDots = 0, 0
-	p.state.PaperOut, p.state.PaperNearEnd = false, false
+	p.state.PaperOut, p.state.PaperNearEnd, p.nearEnd = false, false, false
 	p.updatePaperSensors()
 	p.refreshOffline()
 	p.advance(p.last)
@@ -482,4 +492,29 @@ func (p *Printer) SetSilent(silent bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.silent = silent
+}
+
+// SetPaperNearEnd trips (or clears) the paper near-end sensor now, as a
+// roll running low does; the printer goes on printing.
+func (p *Printer) SetPaperNearEnd(low bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.nearEnd = low
+	p.updatePaperSensors()
+	p.sendASB()
+}
+
+// SetPaperOut runs the paper out now (printing stops), or, with false,
+// puts the same roll back: LoadPaper puts in a new one.
+func (p *Printer) SetPaperOut(out bool) {
+	p.fault(func() { p.state.PaperOut = out })
+}
+
+// SetCutterError puts the printer into a cutter error now (printing
+// stops), or clears it, as DLE ENQ 1 or 2 does.
+func (p *Printer) SetCutterError(failed bool) {
+	p.fault(func() {
+		p.state.CutterError = failed
+		p.cutterJam = p.cutterJam && failed
+	})
 }
