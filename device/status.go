@@ -100,7 +100,9 @@ func (d *dev) statusPage() http.Handler {
 		}
 		fmt.Fprintln(w, "ok")
 	})
-	mux.Handle("GET /metrics", d.metrics.handler())
+	if d.metrics != nil {
+		mux.Handle("GET /metrics", d.metrics.handler())
+	}
 	return mux
 }
 

@@ -24,12 +24,15 @@ func TestMain(m *testing.M) {
 	displaytest.Main(m, map[string]displaytest.Scenario{"stall": stallScenario})
 }
 
-// The timings of the scenario: systemd's WatchdogSec is 4 beats.
+// The timings of the scenario: systemd's WatchdogSec is 2 beats. A beat
+// of half a second leaves a loaded machine (the whole test suite at once)
+// time to turn the loop between beats: with 100 ms the loop missed beats
+// it had not stalled for.
 const (
-	watchdogUSEC = "200000" // beat 100 ms
-	beat         = 100 * time.Millisecond
-	runFor       = 600 * time.Millisecond
-	stallFor     = 800 * time.Millisecond
+	watchdogUSEC = "1000000" // beat 500 ms
+	beat         = 500 * time.Millisecond
+	runFor       = 2500 * time.Millisecond
+	stallFor     = 3 * time.Second
 )
 
 // stallScenario runs a hall screen whose clock hangs for stallFor, as a
