@@ -131,6 +131,19 @@ func TestDevicePagesPairEditRevoke(t *testing.T) {
 	if admin.status != 200 || !strings.Contains(page, html.EscapeString(dev.creds.Settings.TOML)) {
 		t.Fatalf("the device's page: %d\n%s", admin.status, page)
 	}
+	// The device's three pages lead to one another.
+	for _, link := range []string{`href="/staff/fleet/` + id + `"`, `href="/staff/devices/` + id + `/remote"`} {
+		if !strings.Contains(page, link) {
+			t.Errorf("the device's page has no link %s", link)
+		}
+	}
+	if remote := admin.get("/staff/devices/" + id + "/remote?lang=en"); !strings.Contains(remote, `href="/staff/devices/`+id+`"`) || !strings.Contains(remote, `href="/staff/fleet/`+id+`"`) {
+		t.Errorf("the remote actions page does not lead back to the device's page and its health")
+	}
+	if health := admin.get("/staff/fleet/" + id + "?lang=en"); !strings.Contains(health, `href="/staff/devices/`+id+`/remote"`) {
+		t.Errorf("the health page does not lead to the remote actions")
+	}
+	admin.get("/staff/devices/" + id + "?lang=en") // the form's CSRF field
 	bad := "role = \"counter\"\nname = \"counter-2\"\n\n[counter]\nnumber = 2\ncolour = \"red\"\n"
 	status, body = admin.post("/staff/devices/"+id+"/settings", url.Values{"settings": {strings.ReplaceAll(bad, "\n", "\r\n")}})
 	if status != http.StatusUnprocessableEntity || !strings.Contains(body, "settings:6: counter.colour: unknown setting") ||

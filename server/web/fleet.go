@@ -83,6 +83,24 @@ func (w *Web) fleetPage(rw http.ResponseWriter, r *http.Request, st *staffInfo) 
 	w.render(rw, 0, "fleet", p)
 }
 
+// deviceNeverHeard finds a device's token by its id.
+func (w *Web) deviceNeverHeard(id string) (fleet.DeviceHealth, bool) {
+	if w.Tokens == nil {
+		return fleet.DeviceHealth{}, false
+	}
+	toks, err := w.Tokens.List()
+	if err != nil {
+		w.Logger.Error("listing tokens for a device's health page", "err", err)
+		return fleet.DeviceHealth{}, false
+	}
+	for _, t := range toks {
+		if t.ID == id && (server.Principal{Token: t}).IsDevice() {
+			return neverHeard(t), true
+		}
+	}
+	return fleet.DeviceHealth{}, false
+}
+
 func neverHeard(t store.Token) fleet.DeviceHealth {
 	name := t.Label
 	if name == "" {
@@ -95,6 +113,11 @@ func neverHeard(t store.Token) fleet.DeviceHealth {
 func (w *Web) fleetDevicePage(rw http.ResponseWriter, r *http.Request, st *staffInfo) {
 	id := r.PathValue("id")
 	dh, history, found := w.Server.Health().Device(id)
+	if !found {
+		// A device with a token that never reported: its page says so
+		// (the fleet page lists it, and its other pages link here).
+		dh, found = w.deviceNeverHeard(id)
+	}
 	if found && !st.sees(dh.Office) {
 		// Another office's device is not found, not forbidden: its id
 		// says nothing to an admin who cannot see it.
