@@ -30,7 +30,7 @@ func (f *following) stop() {
 	<-f.done
 }
 
-func openDB(t *testing.T, path string) *store.DeviceDB {
+func openDB(t testing.TB, path string) *store.DeviceDB {
 	t.Helper()
 	db, err := store.OpenDevice(path)
 	if err != nil {
