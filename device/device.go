@@ -121,17 +121,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		return err
 	}
 	d.health = newHealth(d)
-	var wg sync.WaitGroup
-	d.spawn = func(name string, fn func(context.Context) error) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := fn(ctx); err != nil && ctx.Err() == nil {
-				log.Error(name+" stopped", "err", err)
-			}
-		}()
-	}
-	defer wg.Wait()
+	var wait func()
+	d.spawn, wait = spawner(ctx, log)
+	defer wait()
 	defer cancel()
 	d.spawn("following the office", func(ctx context.Context) error { return follower.Run(ctx) })
 	d.spawn("keeping the clock", d.keepClock)
@@ -176,6 +168,22 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		return ErrRestart
 	}
 	return err
+}
+
+// spawner starts a device's goroutines on ctx, each logged if it stops
+// with an error before ctx ends; wait waits for every one.
+func spawner(ctx context.Context, log *slog.Logger) (spawn func(string, func(context.Context) error), wait func()) {
+	var wg sync.WaitGroup
+	spawn = func(name string, fn func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
+				log.Error(name+" stopped", "err", err)
+			}
+		}()
+	}
+	return spawn, wg.Wait
 }
 
 // dev is a running device.

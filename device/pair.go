@@ -47,17 +47,8 @@ func Pair(ctx context.Context, p PairOptions, opts Options) (creds *protocol.Cre
 	log := opts.Log.With("role", "pairing")
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var wg sync.WaitGroup
-	spawn := func(name string, fn func(context.Context) error) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := fn(ctx); err != nil && ctx.Err() == nil {
-				log.Error(name+" stopped", "err", err)
-			}
-		}()
-	}
-	defer wg.Wait()
+	spawn, wait := spawner(ctx, log)
+	defer wait()
 	defer cancel()
 
 	s := p.Local.Screen
@@ -139,7 +130,7 @@ func Pair(ctx context.Context, p PairOptions, opts Options) (creds *protocol.Cre
 	log.Info("kioskd pairing", "server", server, "fingerprint", fingerprint, "data", p.Local.DataDir, "status", p.Local.Status.Listen)
 	err = display.Run(ctx, screen, run)
 	cancel()
-	wg.Wait()
+	wait()
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
 	if creds != nil {

@@ -153,13 +153,21 @@ func (h *AlertHook) Deliver(ctx context.Context, n notice.Notice) error {
 		// The error names the URL, which the outbox scrubs as a contact.
 		return fmt.Errorf("alert webhook: %w", err)
 	}
+	return webhookAnswer("alert webhook", resp)
+}
+
+// webhookAnswer reads a webhook's answer and says what it means for the
+// outbox: nil for 2xx; a permanent error for a refusal (4xx other than
+// 408 and 429), which a retry would only meet again; otherwise an error
+// worth retrying.
+func webhookAnswer(what string, resp *http.Response) error {
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	switch {
 	case resp.StatusCode/100 == 2:
 		return nil
 	case resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests:
-		return Permanent(fmt.Errorf("alert webhook: HTTP %d", resp.StatusCode))
+		return Permanent(fmt.Errorf("%s: HTTP %d", what, resp.StatusCode))
 	}
-	return fmt.Errorf("alert webhook: HTTP %d", resp.StatusCode)
+	return fmt.Errorf("%s: HTTP %d", what, resp.StatusCode)
 }

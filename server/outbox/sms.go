@@ -194,13 +194,5 @@ func (w *Webhook) Deliver(ctx context.Context, n notice.Notice) error {
 	if err != nil {
 		return fmt.Errorf("SMS webhook: %w", err)
 	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	switch {
-	case resp.StatusCode/100 == 2:
-		return nil
-	case resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests:
-		return Permanent(fmt.Errorf("SMS webhook: HTTP %d", resp.StatusCode))
-	}
-	return fmt.Errorf("SMS webhook: HTTP %d", resp.StatusCode)
+	return webhookAnswer("SMS webhook", resp)
 }
