@@ -296,8 +296,9 @@ func (s *Server) authenticateAny(w http.ResponseWriter, r *http.Request) (Princi
 	if err != nil {
 		var ae *errAuth
 		status := http.StatusUnauthorized
+		body := protocol.ErrorResponse{Error: err.Error()}
 		if errors.As(err, &ae) {
-			status = ae.status
+			status, body.ServerTime = ae.status, ae.serverTime
 		}
 		switch status {
 		case http.StatusUnauthorized:
@@ -305,7 +306,7 @@ func (s *Server) authenticateAny(w http.ResponseWriter, r *http.Request) (Princi
 		case http.StatusTooManyRequests:
 			w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds(ae.retry)))
 		}
-		writeError(w, status, protocol.ErrorResponse{Error: err.Error()})
+		writeError(w, status, body)
 		return Principal{}, false
 	}
 	return p, true
