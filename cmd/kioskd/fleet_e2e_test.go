@@ -21,6 +21,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/numerek/numerek/device/identity"
 	"github.com/numerek/numerek/internal/smtpsink"
 	serverfleet "github.com/numerek/numerek/server/fleet"
 )
@@ -139,6 +140,12 @@ func TestFleetEndToEnd(t *testing.T) {
 	})
 	t.Logf("the hall shows the office %v after the approval", time.Since(approved).Round(time.Millisecond))
 
+	hallID := paired(t, data)
+	waitUntil(t, "the hall's health on the fleet", 10*time.Second, func() bool {
+		d, ok := admin.fleetDevice(hallID)
+		return ok && d.Status == serverfleet.Online
+	})
+
 	// 4. Revoked on its page, it is back on the pairing screen within 5 s.
 	revoked := time.Now()
 	do(t, browser, "revoke",
@@ -187,7 +194,18 @@ func TestFleetEndToEnd(t *testing.T) {
 	if !strings.Contains(offline, "/staff/fleet/"+kioskID) {
 		t.Errorf("the offline alert does not link the device's page:\n%s", offline)
 	}
-	t.Logf("the whole story took %v", time.Since(begun).Round(time.Millisecond))
+	// The hall, revoked on purpose and silent since for longer than the
+	// kiosk, is nobody's problem: neither listed nor told.
+	if _, listed := admin.fleetDevice(hallID); listed {
+		t.Errorf("the revoked hall %s is still on the fleet", hallID)
+	}
+	got := subjects(sink)
+	for _, s := range got {
+		if strings.Contains(s, "hall-main") {
+			t.Errorf("the admin was e-mailed %q about the revoked hall", s)
+		}
+	}
+	t.Logf("the whole story took %v; the e-mails: %q", time.Since(begun).Round(time.Millisecond), got)
 }
 
 // alertingOffice is the example office with its e-mail through the SMTP
@@ -297,4 +315,26 @@ func do(t *testing.T, browser context.Context, what string, actions ...chromedp.
 		body, _ := chromedp.Run(browser, chromedp.Text(chromedp.CSS("main")))
 		t.Fatalf("%s: %v\n(at %s)\n%s", what, err, loc, body)
 	}
+}
+
+// subjects are the subjects of the e-mails the SMTP server got.
+func subjects(sink *smtpsink.Sink) []string {
+	var out []string
+	for _, m := range sink.Messages() {
+		if msg, err := mail.ReadMessage(bytes.NewReader(m.Data)); err == nil {
+			s, _ := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// paired is the device id in a device's credentials.
+func paired(t *testing.T, data string) string {
+	t.Helper()
+	p, err := identity.LoadPaired(data)
+	if err != nil || p == nil {
+		t.Fatalf("the device's credentials: %+v, %v", p, err)
+	}
+	return p.DeviceID
 }
