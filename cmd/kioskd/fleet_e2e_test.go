@@ -47,7 +47,11 @@ const alertTo = "informatyk@example.pl"
 // on the pairing screen within 5 s. Meanwhile a ticket kiosk whose printer
 // runs low on paper is listed with "paper near end" and its admin is
 // e-mailed; killed, it is Offline within the stated time and the admin is
-// e-mailed of that too.
+// e-mailed of that too. The revoked hall, silent as long, is neither
+// listed nor told of.
+//
+// The server runs with --test-fleet-every 1s (reports each second,
+// Offline after three), so the whole story takes 10 to 20 s.
 func TestFleetEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs queue-server, two kioskd and Chromium")
@@ -140,7 +144,7 @@ func TestFleetEndToEnd(t *testing.T) {
 	})
 	t.Logf("the hall shows the office %v after the approval", time.Since(approved).Round(time.Millisecond))
 
-	hallID := paired(t, data)
+	hallID := pairedID(t, data)
 	waitUntil(t, "the hall's health on the fleet", 10*time.Second, func() bool {
 		d, ok := admin.fleetDevice(hallID)
 		return ok && d.Status == serverfleet.Online
@@ -329,8 +333,8 @@ func subjects(sink *smtpsink.Sink) []string {
 	return out
 }
 
-// paired is the device id in a device's credentials.
-func paired(t *testing.T, data string) string {
+// pairedID is the device id in a device's credentials.
+func pairedID(t *testing.T, data string) string {
 	t.Helper()
 	p, err := identity.LoadPaired(data)
 	if err != nil || p == nil {
