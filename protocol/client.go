@@ -244,33 +244,67 @@ func (c *Client) sendBody(ctx context.Context, op, method, target, contentType s
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", op, err)
 	}
-	c.authorize(req)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", op, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	if err != nil {
-		return 0, fmt.Errorf("%s: reading the answer: %w", op, err)
-	}
-	if resp.StatusCode >= 300 {
-		ae := &APIError{Op: op, Status: resp.StatusCode}
-		if json.Unmarshal(data, &ae.Body) != nil && resp.StatusCode < 500 {
-			return 0, fmt.Errorf("%s: %d %s: %w", op, resp.StatusCode, http.StatusText(resp.StatusCode), errBadAnswer)
+	status, data, err := c.exchange(req, op, contentType)
+	if ae, ok := err.(*APIError); ok && c.learnedTime(ae) {
+		// The proof was signed at the machine's time, far from the
+		// server's (a device just started, its clock not yet set): once
+		// more at the server's time, which the refusal told.
+		if rd != nil {
+			rd = bytes.NewReader(body)
 		}
-		c.tellRefused(ae)
-		return 0, ae
+		if req, err = http.NewRequestWithContext(ctx, method, target, rd); err != nil {
+			return 0, fmt.Errorf("%s: %w", op, err)
+		}
+		status, data, err = c.exchange(req, op, contentType)
 	}
-	if out != nil && resp.StatusCode != http.StatusNoContent {
+	if err != nil {
+		if ae, ok := err.(*APIError); ok {
+			c.tellRefused(ae)
+		}
+		return 0, err
+	}
+	if out != nil && status != http.StatusNoContent {
 		if err := json.Unmarshal(data, out); err != nil {
 			return 0, fmt.Errorf("%s: reading the answer: %v: %w", op, err, errBadAnswer)
 		}
 	}
-	return resp.StatusCode, nil
+	return status, nil
+}
+
+// exchange sends req (its body contentType, none when ""), signed, and
+// reads its answer: the status and body of a success, or an *APIError.
+func (c *Client) exchange(req *http.Request, op, contentType string) (int, []byte, error) {
+	c.authorize(req)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	sent := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, nil, fmt.Errorf("%s: %w", op, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if err != nil {
+		return 0, nil, fmt.Errorf("%s: reading the answer: %w", op, err)
+	}
+	if resp.StatusCode >= 300 {
+		ae := &APIError{Op: op, Status: resp.StatusCode}
+		if json.Unmarshal(data, &ae.Body) != nil && resp.StatusCode < 500 {
+			return 0, nil, fmt.Errorf("%s: %d %s: %w", op, resp.StatusCode, http.StatusText(resp.StatusCode), errBadAnswer)
+		}
+		if !ae.Body.ServerTime.IsZero() && resp.StatusCode == http.StatusUnauthorized {
+			c.observe(ae.Body.ServerTime, sent, 0)
+		}
+		return 0, nil, ae
+	}
+	return resp.StatusCode, data, nil
+}
+
+// learnedTime reports whether ae refused the key's proof and told the
+// server's time, so that the request, signed again, may pass.
+func (c *Client) learnedTime(ae *APIError) bool {
+	return c.key != nil && c.clock != nil && ae.Status == http.StatusUnauthorized && !ae.Body.ServerTime.IsZero()
 }
 
 // ReportAction tells the server how the remote action id went.
@@ -466,6 +500,7 @@ func (c *Client) Events(ctx context.Context, after uint64, control bool) (*http.
 	if after > 0 {
 		req.Header.Set("Last-Event-ID", strconv.FormatUint(after, 10))
 	}
+	sent := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("opening the event stream: %w", err)
@@ -475,6 +510,10 @@ func (c *Client) Events(ctx context.Context, after uint64, control bool) (*http.
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		ae := &APIError{Op: "opening the event stream", Status: resp.StatusCode}
 		_ = json.Unmarshal(data, &ae.Body)
+		if c.learnedTime(ae) {
+			// The next try signs at the server's time.
+			c.observe(ae.Body.ServerTime, sent, 0)
+		}
 		c.tellRefused(ae)
 		return nil, ae
 	}

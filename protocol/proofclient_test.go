@@ -91,3 +91,60 @@ func TestTokenRevokedIsNotAClockProblem(t *testing.T) {
 		}
 	}
 }
+
+// A device started with its clock far from the server's (a Raspberry Pi
+// has no battery clock; a test server runs on a clock of its own) has its
+// first proof refused: the refusal tells the server's time, and the
+// request, signed again at it, passes, its body whole. Nobody is told of
+// a 401, so the device is not unpaired.
+func TestClientLearnsTheServersTimeFromARefusedProof(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		offset time.Duration
+	}{
+		{"server days behind", -76 * time.Hour},
+		{"server hours ahead", 2 * time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pub, key, _ := ed25519.GenerateKey(nil)
+			var mu sync.Mutex
+			var refusals, reports int
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				now := time.Now().Add(tc.offset)
+				if err := protocol.VerifyProof(protocol.EncodePublicKey(pub), r.Header.Get(protocol.ProofHeader), r.Method, r.URL.Path, now); err != nil {
+					mu.Lock()
+					refusals++
+					mu.Unlock()
+					w.WriteHeader(http.StatusUnauthorized)
+					json.NewEncoder(w).Encode(protocol.ErrorResponse{Error: "this token is bound to a device's key: " + err.Error(), ServerTime: now})
+					return
+				}
+				var rep protocol.HealthReport
+				if err := json.NewDecoder(r.Body).Decode(&rep); err != nil || rep.Version != "1.4.0" {
+					w.WriteHeader(http.StatusBadRequest)
+					json.NewEncoder(w).Encode(protocol.ErrorResponse{Error: "the report did not come whole"})
+					return
+				}
+				mu.Lock()
+				reports++
+				mu.Unlock()
+				json.NewEncoder(w).Encode(protocol.HealthAck{ServerTime: now, EverySeconds: 30})
+			}))
+			defer srv.Close()
+			var told []*protocol.APIError
+			c, err := protocol.NewClient(srv.URL, "cus-x", "nmk_tok", protocol.ClientOptions{Clock: replica.NewClock(0), Key: key,
+				OnUnauthorized: func(ae *protocol.APIError) { told = append(told, ae) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				if _, err := c.ReportHealth(context.Background(), protocol.HealthReport{Version: "1.4.0", Role: "hall"}); err != nil {
+					t.Fatalf("reporting: %v", err)
+				}
+			}
+			if refusals != 1 || reports != 2 || len(told) != 0 {
+				t.Errorf("%d proofs refused, %d reports taken, OnUnauthorized told %v; want the first proof refused, both reports taken, nobody told", refusals, reports, told)
+			}
+		})
+	}
+}

@@ -129,6 +129,11 @@ type ErrorResponse struct {
 	Reason  string    `json:"reason,omitempty"`
 	Until   time.Time `json:"until,omitzero"`
 	Message string    `json:"message,omitempty"`
+	// ServerTime is set on a 401 refusing a paired device's key proof:
+	// the server's clock, which proofs are held to, so a device whose
+	// clock is off (a Raspberry Pi has no battery clock) can sign its
+	// next request at the server's time.
+	ServerTime time.Time `json:"server_time,omitzero"`
 }
 
 // Snapshot is the body of a stream's "snapshot" event: the office's whole

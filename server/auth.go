@@ -152,6 +152,8 @@ func newAuthenticator(tokens *store.TokenStore, clock func() time.Time) *authent
 type errAuth struct {
 	status int
 	msg    string
+	// serverTime is the clock a refused key proof was held to.
+	serverTime time.Time
 	// retry is when a throttled address may try again (429).
 	retry time.Duration
 }
@@ -177,8 +179,9 @@ func (a *authenticator) authenticate(r *http.Request) (Principal, error) {
 		// A paired device's token is bound to its key: without a fresh
 		// proof signed by it, a copied token is worth nothing.
 		if tok.Key != "" {
-			if err := protocol.VerifyProof(tok.Key, r.Header.Get(protocol.ProofHeader), r.Method, r.URL.Path, a.now()); err != nil {
-				return Principal{}, &errAuth{status: http.StatusUnauthorized, msg: "this token is bound to a device's key: " + err.Error()}
+			now := a.now()
+			if err := protocol.VerifyProof(tok.Key, r.Header.Get(protocol.ProofHeader), r.Method, r.URL.Path, now); err != nil {
+				return Principal{}, &errAuth{status: http.StatusUnauthorized, msg: "this token is bound to a device's key: " + err.Error(), serverTime: now}
 			}
 		}
 		return Principal{Token: tok}, nil

@@ -199,6 +199,12 @@ func TestPairingDance(t *testing.T) {
 		if status != tt.status || !strings.Contains(body, tt.says) {
 			t.Errorf("%s: %d %s, want %d saying %q", tt.name, status, body, tt.status, tt.says)
 		}
+		// A refused proof tells the server's clock, so that a device
+		// whose own is off signs its next request at it.
+		var refusal protocol.ErrorResponse
+		if status == 401 && (json.Unmarshal([]byte(body), &refusal) != nil || refusal.ServerTime.Sub(srv.Clock.Now()).Abs() > time.Second) {
+			t.Errorf("%s: the refusal tells the server's time as %v, want %v", tt.name, refusal.ServerTime, srv.Clock.Now())
+		}
 	}
 	status, body := dev.get(protocol.DeviceConfigPath, "sign")
 	var settings protocol.DeviceSettings

@@ -124,7 +124,7 @@ func New(cfg Config) *Server {
 	s.pairingAddr = newPairingLimit()
 	if cfg.Devices != nil {
 		s.devices = devices.New(devices.Config{
-			Store: cfg.Devices, Tokens: cfg.Tokens, Fleet: s.fleet, Clock: cfg.Clock, Forget: s.auth.forget,
+			Store: cfg.Devices, Tokens: cfg.Tokens, Fleet: s.fleet, Clock: cfg.Clock, Forget: s.ForgetToken,
 			Office: func(id string) *queue.Office {
 				if a := s.offices[id]; a != nil {
 					return a.Office()
@@ -157,8 +157,14 @@ func (s *Server) Devices() *devices.Registry { return s.devices }
 
 // ForgetToken makes the server refuse the token with id from the next
 // request on (a token revoked on the admin pages), without waiting for
-// its next reading of the token file.
-func (s *Server) ForgetToken(id string) { s.auth.forget(id) }
+// its next reading of the token file. Its device's health is forgotten
+// too: a revoked device's silence is nobody's problem.
+func (s *Server) ForgetToken(id string) {
+	s.auth.forget(id)
+	if err := s.health.Forget(id); err != nil && s.log != nil {
+		s.log.Error("forgetting a revoked device's health", "device", id, "err", err)
+	}
+}
 
 // Health is the server's record of its devices' health.
 func (s *Server) Health() *fleet.Health { return s.health }
@@ -296,8 +302,9 @@ func (s *Server) authenticateAny(w http.ResponseWriter, r *http.Request) (Princi
 	if err != nil {
 		var ae *errAuth
 		status := http.StatusUnauthorized
+		body := protocol.ErrorResponse{Error: err.Error()}
 		if errors.As(err, &ae) {
-			status = ae.status
+			status, body.ServerTime = ae.status, ae.serverTime
 		}
 		switch status {
 		case http.StatusUnauthorized:
@@ -305,7 +312,7 @@ func (s *Server) authenticateAny(w http.ResponseWriter, r *http.Request) (Princi
 		case http.StatusTooManyRequests:
 			w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds(ae.retry)))
 		}
-		writeError(w, status, protocol.ErrorResponse{Error: err.Error()})
+		writeError(w, status, body)
 		return Principal{}, false
 	}
 	return p, true

@@ -107,6 +107,16 @@ func (f *FleetDB) PutDevices(devs []DeviceSeen) error {
 	return nil
 }
 
+// DeleteDevice forgets a device's last report (a revoked device); its
+// past faults stay until purged.
+func (f *FleetDB) DeleteDevice(id string) error {
+	err := f.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketFleetDevices).Delete([]byte(id)) })
+	if err != nil {
+		return fmt.Errorf("forgetting device %s's last report: %w", id, err)
+	}
+	return nil
+}
+
 // Devices lists every device stored.
 func (f *FleetDB) Devices() ([]DeviceSeen, error) {
 	var out []DeviceSeen

@@ -88,10 +88,30 @@ func reminders(ob *outbox.Outbox, wp *webParts, signer *links.Signer, cfg *offic
 // fleetFile keeps the devices' last reports and fault history.
 const fleetFile = "fleet.db"
 
+// fleetTimes are the fleet's timings when a test shortens them
+// (--test-fleet-every); the zero value keeps the office's.
+type fleetTimes struct {
+	every, offlineAfter, tick, debounce time.Duration
+}
+
+// testFleetTimes scales the fleet's timings to a report interval of
+// every: Offline after three intervals (an office's is two and a grace
+// of 15 s, too little grace for a loaded test machine at a second's
+// interval), faults told after two, silence told as soon as it is
+// Offline, and sweeps four times an interval so that none of it waits
+// for the 10 s tick.
+func testFleetTimes(every time.Duration) fleetTimes {
+	if every <= 0 {
+		return fleetTimes{}
+	}
+	return fleetTimes{every: every, offlineAfter: 3 * every, tick: every / 4, debounce: 2 * every}
+}
+
 // openHealth opens the devices' health record: their reports in
 // fleet.db, their streams in hub, alerts through sender (nil: none) to
-// where [devices] says, in each office's first language.
-func openHealth(dataDir string, cfg *officeconfig.Config, hub *fleet.Hub, sender notice.Sender, clock func() time.Time, logger *slog.Logger) (*fleet.Health, *store.FleetDB, error) {
+// where [devices] says, in each office's first language; times are the
+// office's unless a test shortens them.
+func openHealth(dataDir string, cfg *officeconfig.Config, hub *fleet.Hub, sender notice.Sender, clock func() time.Time, times fleetTimes, logger *slog.Logger) (*fleet.Health, *store.FleetDB, error) {
 	db, err := store.OpenFleetDB(filepath.Join(dataDir, fleetFile))
 	if err != nil {
 		return nil, nil, err
@@ -102,9 +122,14 @@ func openHealth(dataDir string, cfg *officeconfig.Config, hub *fleet.Hub, sender
 	}
 	h, err := fleet.NewHealth(fleet.HealthOptions{
 		Clock: clock, Presence: hub.Presence, Store: db, Log: logger,
-		Alerts: fleet.Alerts{Sender: sender, Route: func(office string) fleet.AlertRoute {
+		Every: times.every, OfflineAfter: times.offlineAfter, Tick: times.tick,
+		Alerts: fleet.Alerts{Sender: sender, Debounce: times.debounce, Route: func(office string) fleet.AlertRoute {
 			a := cfg.Devices.For(office)
-			return fleet.AlertRoute{To: a.Contacts(), Lang: langs[office], OfflineAfter: a.OfflineAfter}
+			offlineAfter := a.OfflineAfter
+			if times.offlineAfter > 0 {
+				offlineAfter = times.offlineAfter
+			}
+			return fleet.AlertRoute{To: a.Contacts(), Lang: langs[office], OfflineAfter: offlineAfter}
 		}},
 	})
 	if err != nil {

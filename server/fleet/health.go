@@ -209,6 +209,36 @@ func (h *Health) device(id string) *tracked {
 	return t
 }
 
+// Forget drops a revoked device: it is no longer listed, nor its silence
+// told to anyone (the admin ended it on purpose). Its open faults end,
+// untold, with a note saying so; its history stays until purged.
+func (h *Health) Forget(id string) error {
+	h.alertMu.Lock() // no sweep tells of it meanwhile
+	defer h.alertMu.Unlock()
+	h.mu.Lock()
+	t := h.devices[id]
+	delete(h.devices, id)
+	delete(h.dirty, id)
+	var ended []*store.FaultRecord
+	if t != nil {
+		now := h.opts.Clock()
+		for _, f := range t.open {
+			f.End, f.Note = now, "the device was revoked"
+			ended = append(ended, f)
+		}
+	}
+	h.mu.Unlock()
+	if err := h.writeFaults(ended); err != nil {
+		return err
+	}
+	if h.opts.Store == nil {
+		return nil
+	}
+	h.writeMu.Lock()
+	defer h.writeMu.Unlock()
+	return h.opts.Store.DeleteDevice(id)
+}
+
 // Every is how often devices should report.
 func (h *Health) Every() time.Duration { return h.opts.Every }
 

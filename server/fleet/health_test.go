@@ -358,3 +358,54 @@ func TestAlertNotTakenIsTriedAgain(t *testing.T) {
 		t.Fatalf("after the second sweep: told %v", got)
 	}
 }
+
+// A revoked device is forgotten: no longer listed, its silence told to
+// nobody, its open fault ended untold, and a restart does not bring it
+// back.
+func TestForgetARevokedDevice(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "fleet.db")
+	db, err := store.OpenFleetDB(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := testclock.New(t0)
+	ob := &outbox{}
+	h := newTestHealth(t, clock, ob, db)
+	r := healthy()
+	r.Printer.PaperNearEnd = true
+	if err := h.Ingest(ctx, kiosk, r); err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(t0.Add(70 * time.Second)) // told, and not yet offline
+	if err := h.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Forget("k1"); err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(t0.Add(time.Hour))
+	if err := h.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := ob.told(), []string{"device-alert paper-near-end"}; !slices.Equal(got, want) {
+		t.Errorf("told %v, want only %v (nothing of the revoked device's silence)", got, want)
+	}
+	if ds := h.Devices(func(string) bool { return true }); len(ds) != 0 {
+		t.Errorf("the revoked device is still listed: %+v", ds)
+	}
+	if err := h.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	past, err := db.Faults("k1", 0)
+	if err != nil || len(past) != 1 || past[0].Open() || past[0].Note != "the device was revoked" {
+		t.Errorf("stored history %+v, %v; want the fault ended by the revocation", past, err)
+	}
+	if again := newTestHealth(t, clock, ob, db); len(again.Devices(func(string) bool { return true })) != 0 {
+		t.Error("after a restart the revoked device is listed again")
+	}
+	db.Close()
+}
