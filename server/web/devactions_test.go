@@ -56,6 +56,14 @@ func TestDeviceRemotePage(t *testing.T) {
 
 	if body := admin.get(page + "?lang=en"); admin.status != http.StatusOK || !strings.Contains(body, "connected since") || !strings.Contains(body, "No actions yet.") {
 		t.Fatalf("the hall's page before any action: %d\n%s", admin.status, body)
+	} else {
+		// A slip of the mouse must not restart or reboot the hall: those
+		// two ask first, saying what the office will see.
+		for kind, says := range map[string]string{"restart": "its screen goes dark for a few seconds", "reboot": "its screen is dark for about a minute"} {
+			if !strings.Contains(body, `<details class="row-form confirm-`+kind+`">`) || !strings.Contains(body, says) {
+				t.Errorf("%s does not ask first, saying %q:\n%s", kind, says, body)
+			}
+		}
 	}
 	status, body := admin.post("/staff/devices/"+hall.id+"/actions", url.Values{"kind": {protocol.ActionIdentify}})
 	if status != http.StatusOK || !strings.Contains(body, "Identify (show its name and a QR code): sent to the device.") || !strings.Contains(body, "sent, waiting for the device") {
