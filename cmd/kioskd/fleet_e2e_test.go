@@ -22,12 +22,10 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/numerek/numerek/device/identity"
+	"github.com/numerek/numerek/internal/browsertest"
 	"github.com/numerek/numerek/internal/smtpsink"
 	serverfleet "github.com/numerek/numerek/server/fleet"
 )
-
-// chromiumPath is Debian's chromium (scripts/install-deps.sh).
-const chromiumPath = "/usr/bin/chromium"
 
 // fleetEvery is how often the test's server asks devices to report
 // (queue-server --test-fleet-every): Offline after three intervals.
@@ -57,8 +55,8 @@ func TestFleetEndToEnd(t *testing.T) {
 		t.Skip("runs queue-server, two kioskd and Chromium")
 	}
 	t.Parallel()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("needs %s (Debian package chromium; scripts/install-deps.sh installs it)", chromiumPath)
+	if _, err := os.Stat(browsertest.ChromiumPath); err != nil {
+		t.Skipf("needs %s (Debian package chromium; scripts/install-deps.sh installs it)", browsertest.ChromiumPath)
 	}
 	needDisplay(t)
 	begun := time.Now()
@@ -292,33 +290,13 @@ func waitMail(t *testing.T, sink *smtpsink.Sink, what string, timeout time.Durat
 // newChrome starts headless Chromium as server/web's browser tests do.
 func newChrome(t *testing.T) context.Context {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-threaded-compositing", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		cancel()
-		cancelAlloc()
-		t.Fatalf("starting chromium: %v", err)
-	}
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	return ctx
+	return browsertest.Start(t, browsertest.Options{Width: 1280, Height: 900})
 }
 
 // do runs browser actions, failing the test with what was being done.
 func do(t *testing.T, browser context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(browser, 20*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		loc, _ := chromedp.Run(browser, chromedp.Location())
-		body, _ := chromedp.Run(browser, chromedp.Text(chromedp.CSS("main")))
-		t.Fatalf("%s: %v\n(at %s)\n%s", what, err, loc, body)
-	}
+	browsertest.Do(t, browser, 20*time.Second, what, actions...)
 }
 
 // subjects are the subjects of the e-mails the SMTP server got.

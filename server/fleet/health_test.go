@@ -154,6 +154,17 @@ func newTestHealth(t *testing.T, clock *testclock.Clock, ob *outbox, db *store.F
 	return h
 }
 
+// openFleetDB opens the health file at path; the test closes it (a
+// restart closes it and opens it again).
+func openFleetDB(t *testing.T, path string) *store.FleetDB {
+	t.Helper()
+	db, err := store.OpenFleetDB(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 var kiosk = Reporter{ID: "k1", Office: "cus", Role: "ticket", Name: "kiosk"}
 
 // A fault is told once it has lasted a minute (paper out at once,
@@ -237,10 +248,7 @@ func TestAlertsAreDebouncedAndCleared(t *testing.T) {
 func TestHealthSurvivesARestart(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "fleet.db")
-	db, err := store.OpenFleetDB(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openFleetDB(t, path)
 	clock := testclock.New(t0)
 	ob := &outbox{}
 	h := newTestHealth(t, clock, ob, db)
@@ -257,10 +265,7 @@ func TestHealthSurvivesARestart(t *testing.T) {
 	}
 	db.Close()
 
-	db, err = store.OpenFleetDB(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db = openFleetDB(t, path)
 	defer db.Close()
 	clock.Set(t0.Add(20 * time.Second))
 	h = newTestHealth(t, clock, ob, db)
@@ -365,10 +370,7 @@ func TestAlertNotTakenIsTriedAgain(t *testing.T) {
 func TestForgetARevokedDevice(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "fleet.db")
-	db, err := store.OpenFleetDB(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openFleetDB(t, path)
 	clock := testclock.New(t0)
 	ob := &outbox{}
 	h := newTestHealth(t, clock, ob, db)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/numerek/numerek/internal/browsertest"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/notice"
 )
@@ -21,8 +22,6 @@ import (
 // The browser tests drive Debian's chromium (installed by `make test`
 // through scripts/install-deps.sh) and run axe-core (installed from
 // web/e2e/package-lock.json with npm ci) inside each page.
-
-const chromiumPath = "/usr/bin/chromium"
 
 // screenshotDir is where page screenshots go for review (gitignored).
 var screenshotDir = filepath.Join("..", "..", "web", "testdata", "screenshots")
@@ -41,32 +40,7 @@ var (
 // context made from the returned one.
 func newChrome(t testing.TB) context.Context {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("browser tests need %s (Debian package chromium; scripts/install-deps.sh installs it)", chromiumPath)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(int(desktop[0]), int(desktop[1])),
-	)
-	if !*shots {
-		// Compositing on the page's own thread: the tests read the DOM,
-		// the layout and the accessibility tree, never a frame, and the
-		// compositor threads took half the browser's CPU
-		// (TestBrowserLongTextFits 49 to 24 CPU-s). requestAnimationFrame
-		// does not run this way, so polls poll by time; the pages use
-		// none. A screenshot needs a frame: with -shots it waited forever.
-		opts = append(opts, chromedp.Flag("disable-threaded-compositing", true))
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		cancel()
-		cancelAlloc()
-		t.Fatalf("starting chromium: %v", err)
-	}
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	return ctx
+	return browsertest.Start(t, browsertest.Options{Width: desktop[0], Height: desktop[1], Frames: *shots})
 }
 
 // newTab opens another tab of the same browser (same cookies).
@@ -199,13 +173,7 @@ func text(t testing.TB, ctx context.Context, sel string) string {
 
 func do(t testing.TB, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	tctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	if err := chromedp.Do(tctx, steps...); err != nil {
-		loc, _ := chromedp.Run(ctx, chromedp.Location())
-		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
-		t.Fatalf("%s: %v\n(at %s)\n%s", what, err, loc, body)
-	}
+	browsertest.Do(t, ctx, 15*time.Second, what, steps...)
 }
 
 // The issue's scenario in a real browser: book a visit, get a code, check

@@ -1,0 +1,69 @@
+// Package browsertest starts Debian's Chromium for tests that use the web
+// pages as a person would (chromedp), and runs their steps with errors
+// that say where the browser was.
+package browsertest
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// ChromiumPath is Debian's chromium, which `make test` installs through
+// scripts/install-deps.sh.
+const ChromiumPath = "/usr/bin/chromium"
+
+// Options are how the browser is started.
+type Options struct {
+	// Width and Height are the window's size.
+	Width, Height int64
+	// Frames keeps the compositor on its own threads, which a screenshot
+	// needs. Without it the page is composited on its own thread: tests
+	// that read the DOM, the layout and the accessibility tree never need
+	// a frame, and the compositor threads took half the browser's CPU
+	// (TestBrowserLongTextFits 49 to 24 CPU-s). requestAnimationFrame
+	// does not run that way; the pages use none.
+	Frames bool
+}
+
+// Start runs one headless Chromium for the test, skipping the test where
+// there is none; each tab is a context made from the one returned.
+func Start(t testing.TB, opts Options) context.Context {
+	t.Helper()
+	if _, err := os.Stat(ChromiumPath); err != nil {
+		t.Skipf("browser tests need %s (Debian package chromium; scripts/install-deps.sh installs it)", ChromiumPath)
+	}
+	flags := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(ChromiumPath), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(int(opts.Width), int(opts.Height)),
+	)
+	if !opts.Frames {
+		flags = append(flags, chromedp.Flag("disable-threaded-compositing", true))
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), flags...)
+	ctx, cancel := chromedp.NewContext(actx)
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		cancel()
+		cancelAlloc()
+		t.Fatalf("starting chromium: %v", err)
+	}
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	return ctx
+}
+
+// Do runs steps in the browser within timeout, failing the test with what
+// was being done, where the browser was and what its page's main said.
+func Do(t testing.TB, ctx context.Context, timeout time.Duration, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := chromedp.Do(tctx, steps...); err != nil {
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+		t.Fatalf("%s: %v\n(at %s)\n%s", what, err, loc, body)
+	}
+}
