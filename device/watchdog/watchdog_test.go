@@ -31,18 +31,22 @@ func TestMain(m *testing.M) {
 const (
 	watchdogUSEC = "1000000" // beat 500 ms
 	beat         = 500 * time.Millisecond
-	runFor       = 2500 * time.Millisecond
 	stallFor     = 3 * time.Second
 )
 
 // stallScenario runs a hall screen whose clock hangs for stallFor, as a
 // screen stuck in its Update does, marking the stall's start and end on
 // the notify socket (TEST=stall, TEST=resume) for the parent to compare.
+// It stalls after the watchdog has pinged a few times and ends after it
+// has pinged a few times again: it hears the pings through a relay of its
+// own in front of the parent's socket.
 func stallScenario(string) error {
-	// As systemd would start kioskd. (The parent cannot set them in its
-	// own environment: the X server it starts would hear them too, and
-	// Xvfb says READY=1 as well.)
-	os.Setenv("NOTIFY_SOCKET", displaytest.Param("socket"))
+	pings, err := relay(displaytest.Param("socket"))
+	if err != nil {
+		return err
+	}
+	// As systemd would start kioskd. (The parent cannot set WATCHDOG_USEC
+	// in its own environment: the X server it starts would hear it too.)
 	os.Setenv("WATCHDOG_USEC", watchdogUSEC)
 	var mu sync.Mutex
 	gate := make(chan struct{})
@@ -63,28 +67,88 @@ func stallScenario(string) error {
 		defer close(done)
 		w.Run(ctx)
 	}()
+	failed := make(chan error, 1)
 	go func() {
-		// The first frame of a full-HD screen in software GL takes a
-		// while; the loop runs from then on.
-		for display.LoopOf(hall).LastFrame.IsZero() {
-			time.Sleep(10 * time.Millisecond)
+		defer cancel()
+		if err := hear(pings, pingsAround); err != nil {
+			failed <- fmt.Errorf("before the hang: %w", err)
+			return
 		}
-		time.Sleep(runFor)
 		mu.Lock()
 		gate = make(chan struct{})
 		held := gate
 		mu.Unlock()
 		daemon.SdNotify(false, "TEST=stall")
-		time.Sleep(stallFor)
+		time.Sleep(stallFor) // the hang itself
+		for len(pings) > 0 {
+			<-pings // beats begun before the hang
+		}
 		daemon.SdNotify(false, "TEST=resume")
 		close(held)
-		time.Sleep(runFor)
-		cancel()
+		if err := hear(pings, pingsAround); err != nil {
+			failed <- fmt.Errorf("after the hang: %w", err)
+		}
 	}()
-	err := display.Run(ctx, hall, display.RunOptions{Windowed: true, WindowScale: 0.25, Title: fmt.Sprintf("numerek-watchdog-%d", os.Getpid())})
+	err = display.Run(ctx, hall, display.RunOptions{Windowed: true, WindowScale: 0.25, Title: fmt.Sprintf("numerek-watchdog-%d", os.Getpid())})
 	cancel()
 	<-done
+	select {
+	case err = <-failed:
+	default:
+	}
 	return err
+}
+
+// pingsAround is how many pings the scenario waits for before and after
+// the hang.
+const pingsAround = 4
+
+// relay puts a socket of this process in front of the parent's: each
+// message goes on to the parent as it came, and each WATCHDOG=1 is also
+// told on the channel returned. NOTIFY_SOCKET names the relay.
+func relay(parent string) (<-chan struct{}, error) {
+	out, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: parent, Net: "unixgram"})
+	if err != nil {
+		return nil, err
+	}
+	path := parent + ".relay"
+	in, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		return nil, err
+	}
+	os.Setenv("NOTIFY_SOCKET", path)
+	pings := make(chan struct{}, 64)
+	go func() {
+		buf := make([]byte, 256)
+		for {
+			n, err := in.Read(buf)
+			if err != nil {
+				return
+			}
+			_, _ = out.Write(buf[:n])
+			if strings.TrimSpace(string(buf[:n])) == daemon.SdNotifyWatchdog {
+				select {
+				case pings <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	return pings, nil
+}
+
+// hear waits for n pings, for as long as a loaded machine may take to
+// start a full-HD screen in software GL.
+func hear(pings <-chan struct{}, n int) error {
+	limit := time.After(time.Minute)
+	for range n {
+		select {
+		case <-pings:
+		case <-limit:
+			return errors.New("the watchdog did not ping")
+		}
+	}
+	return nil
 }
 
 type message struct {
