@@ -205,6 +205,9 @@ type watch struct {
 	mu       sync.Mutex
 	revision int
 	why      string
+	// later runs work the stream's goroutine must not wait for; nil: a
+	// goroutine of its own (tests run it at once).
+	later func(func())
 }
 
 // again ends the run so that kioskd starts again, for why.
@@ -235,7 +238,11 @@ func (w *watch) control(m sse.Message) {
 			w.f.log.Error("reading the device's new settings", "err", err)
 			return
 		}
-		go w.settings(s)
+		if w.later == nil {
+			go w.settings(s)
+		} else {
+			w.later(func() { w.settings(s) })
+		}
 	}
 }
 

@@ -42,7 +42,7 @@ func pairedWatch(t *testing.T, serverURL string) (*watch, *bool) {
 		t.Fatal(err)
 	}
 	stopped := false
-	return &watch{f: f, paired: paired, server: serverURL, running: cfg, revision: 1, stop: func() { stopped = true }}, &stopped
+	return &watch{f: f, paired: paired, server: serverURL, running: cfg, revision: 1, stop: func() { stopped = true }, later: func(f func()) { f() }}, &stopped
 }
 
 func TestPairedDeviceHearsTheServer(t *testing.T) {
@@ -67,13 +67,7 @@ func TestPairedDeviceHearsTheServer(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w, stopped := pairedWatch(t, "http://10.0.0.2:8080")
-			w.control(tt.event)
-			if tt.event.Event == protocol.SettingsEvent {
-				// control hands settings to a goroutine; here, at once.
-				var s protocol.DeviceSettings
-				json.Unmarshal(tt.event.Data, &s)
-				w.settings(s)
-			}
+			w.control(tt.event) // settings are taken at once here (pairedWatch's later)
 			if got := w.reason(); got != tt.wantRestart || *stopped != (tt.wantRestart != "") {
 				t.Errorf("restart %q (stopped %v), want %q", got, *stopped, tt.wantRestart)
 			}
