@@ -176,6 +176,8 @@ type DeviceAction struct {
 	ID   string    `json:"id"`
 	Kind string    `json:"kind"`
 	At   time.Time `json:"at"`
+	// Update is the bundle to install, for Kind ActionUpdate only.
+	Update *UpdateOrder `json:"update,omitempty"`
 }
 
 // ActionResult is how an action went on the device.
@@ -210,6 +212,9 @@ type HealthReport struct {
 	Printer *PrinterHealth `json:"printer,omitempty"`
 	// LastCall is the last call the hall said, nil if none.
 	LastCall *LastCall `json:"last_call,omitempty"`
+	// System is the device's system image and its updates; nil on a
+	// machine not made from the Numerek image.
+	System *SystemHealth `json:"system,omitempty"`
 }
 
 // StreamHealth is the device's event stream as the device sees it.
