@@ -16,12 +16,24 @@ import (
 // moment, to w. It runs in a read transaction, so the office keeps taking
 // events while the copy is written.
 func (l *OfficeLog) WriteBackup(w io.Writer) error {
-	return l.db.View(func(tx *bolt.Tx) error {
+	return CopyOpen(l.db, w)
+}
+
+// CopyOpen writes a consistent copy of a bbolt file this process holds
+// open to w, in one read transaction: writers carry on meanwhile.
+func CopyOpen(db *bolt.DB, w io.Writer) error {
+	return db.View(func(tx *bolt.Tx) error {
 		if _, err := tx.WriteTo(w); err != nil {
-			return fmt.Errorf("copying %s: %w", l.path, err)
+			return fmt.Errorf("copying %s: %w", db.Path(), err)
 		}
 		return nil
 	})
+}
+
+// WriteBackup writes a consistent copy of fleet.db (the devices' last
+// reports, faults and updates) to w.
+func (f *FleetDB) WriteBackup(w io.Writer) error {
+	return CopyOpen(f.db, w)
 }
 
 // Path is the log's file.
@@ -29,12 +41,7 @@ func (l *OfficeLog) Path() string { return l.path }
 
 // WriteBackup writes a consistent copy of the web data to w.
 func (w *WebDB) WriteBackup(out io.Writer) error {
-	return w.db.View(func(tx *bolt.Tx) error {
-		if _, err := tx.WriteTo(out); err != nil {
-			return fmt.Errorf("copying %s: %w", w.path, err)
-		}
-		return nil
-	})
+	return CopyOpen(w.db, out)
 }
 
 // WriteBackup writes a consistent copy of the token file to w; fs.ErrNotExist
@@ -55,12 +62,7 @@ func BackupFile(path string, w io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	return db.View(func(tx *bolt.Tx) error {
-		if _, err := tx.WriteTo(w); err != nil {
-			return fmt.Errorf("copying %s: %w", path, err)
-		}
-		return nil
-	})
+	return CopyOpen(db, w)
 }
 
 // WriteFileAtomically writes path through a temporary file that is synced

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/numerek/numerek/officeconfig"
+	"github.com/numerek/numerek/server/outbox"
 	"github.com/numerek/numerek/store"
 )
 
@@ -38,14 +39,28 @@ type backupSource struct {
 	write func(io.Writer) error
 }
 
-// serverSources are the files a running server copies: the logs and
-// web.db it holds open, and the files it opens only for a moment.
-func serverSources(dataDir string, logs []*store.OfficeLog, web *store.WebDB, tokens *store.TokenStore) []backupSource {
+// heldFiles are the files a running server holds open besides the office
+// logs and web.db (nil where the server runs without one).
+type heldFiles struct {
+	fleet  *store.FleetDB
+	outbox *outbox.Outbox
+}
+
+// serverSources are the files a running server copies: the logs,
+// web.db and the other files it holds open, and the files it opens only
+// for a moment.
+func serverSources(dataDir string, logs []*store.OfficeLog, web *store.WebDB, tokens *store.TokenStore, held heldFiles) []backupSource {
 	var out []backupSource
 	for _, l := range logs {
 		out = append(out, backupSource{filepath.Join(officesDir, filepath.Base(l.Path())), l.WriteBackup})
 	}
 	out = append(out, backupSource{webFile, web.WriteBackup}, backupSource{tokensFile, tokens.WriteBackup})
+	if held.fleet != nil {
+		out = append(out, backupSource{fleetFile, held.fleet.WriteBackup})
+	}
+	if held.outbox != nil {
+		out = append(out, backupSource{outboxFile, held.outbox.WriteBackup})
+	}
 	return append(out, closedFileSources(dataDir, clerksFile, devicesFile)...)
 }
 
@@ -55,7 +70,7 @@ func fileSources(dataDir string) ([]backupSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	return closedFileSources(dataDir, append(offices, webFile, tokensFile, clerksFile, devicesFile)...), nil
+	return closedFileSources(dataDir, append(offices, webFile, tokensFile, clerksFile, devicesFile, fleetFile, outboxFile)...), nil
 }
 
 func closedFileSources(dataDir string, names ...string) []backupSource {
@@ -479,8 +494,8 @@ func pruneBackups(dir string, keep int) ([]string, error) {
 // startDataServices starts what a running server does for its data files
 // besides serving: online copies on admin.sock, and the daily copies of
 // the [backup] setting. stop ends both and waits for a copy under way.
-func startDataServices(dataDir string, cfg *officeconfig.Config, logs []*store.OfficeLog, web *store.WebDB, tokens *store.TokenStore, clock func() time.Time, logger *slog.Logger) (stop func()) {
-	sources := func() []backupSource { return serverSources(dataDir, logs, web, tokens) }
+func startDataServices(dataDir string, cfg *officeconfig.Config, logs []*store.OfficeLog, web *store.WebDB, tokens *store.TokenStore, held heldFiles, clock func() time.Time, logger *slog.Logger) (stop func()) {
+	sources := func() []backupSource { return serverSources(dataDir, logs, web, tokens, held) }
 	admin, err := listenAdmin(dataDir, sources, logger)
 	if err != nil {
 		// The server runs without it; `queue-server backup` will say that

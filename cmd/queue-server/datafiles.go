@@ -111,7 +111,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "    rebuild it with: queue-server recover --data %s --office %s [--backups DIR]\n", *dataDir, id)
 		}
 	}
-	for _, name := range []string{webFile, tokensFile, clerksFile, devicesFile} {
+	for _, name := range []string{webFile, tokensFile, clerksFile, devicesFile, fleetFile, outboxFile} {
 		rep, err := store.CheckFile(filepath.Join(dir, name))
 		if store.IsNotExist(err) {
 			continue

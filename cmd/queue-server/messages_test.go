@@ -113,4 +113,16 @@ func TestDayBeforeReminderFromTheServer(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(data, outboxFile)); err != nil {
 		t.Errorf("no outbox file in the data directory: %v", err)
 	}
+	// A copy of the running server holds its outbox (what it sent and
+	// still owes residents) and the fleet's record, both checked.
+	copyDir := filepath.Join(t.TempDir(), "copy")
+	code, stdout, stderr := runBin(t, bin, "backup", "--data", data, "--to", copyDir)
+	if code != 0 {
+		t.Fatalf("backup: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runBin(t, bin, "check", "--data", copyDir)
+	outboxLine := regexp.MustCompile(`(?m)^.*outbox\.db.*$`).FindString(stdout)
+	if code != 0 || !regexp.MustCompile(`\b[1-9][0-9]* messages\b`).MatchString(outboxLine) || !strings.Contains(stdout, "fleet.db") {
+		t.Errorf("the copy's check (exit %d) shows no outbox with messages, or no fleet.db:\n%s%s", code, stdout, stderr)
+	}
 }

@@ -191,7 +191,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer a.Close()
 		logger.Info("advertising the server on the network", "service", dnssd.Service, "port", port)
 	}
-	stopData := startDataServices(*dataDir, cfg, logs, wp.db, tokens, clock, logger)
+	stopData := startDataServices(*dataDir, cfg, logs, wp.db, tokens, heldFiles{fleet: fleetDB, outbox: messages}, clock, logger)
 	defer stopData()
 	actorCtx, stopActors := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
