@@ -72,7 +72,7 @@ func Pair(ctx context.Context, p PairOptions, opts Options) (creds *protocol.Cre
 		var c protocol.Credentials
 		for {
 			c, err = pairing.Run(ctx, pairing.Options{
-				ServerURL: server, Key: p.Key, Hardware: p.Hardware, Version: opts.Version, Log: log,
+				ServerURL: server, Key: p.Key, Hardware: p.Hardware, Version: opts.Version, Enrolment: p.Local.Enrolment, Log: log,
 				OnState: func(st pairing.State) { pr.set(ctx, st, spawn) },
 			})
 			if err == nil || ctx.Err() != nil {

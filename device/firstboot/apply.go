@@ -117,7 +117,9 @@ func take(opts Options, res *Result) (Problems, error) {
 	}
 	settingsPath := filepath.Join(opts.Data, SettingsFile)
 	if old, err := os.ReadFile(settingsPath); err == nil && bytes.Equal(old, card) {
-		return nil, nil
+		// A replacement cut short by a power cut after its rename
+		// leaves nothing; one cut before it is done again below.
+		return nil, removeFile(filepath.Join(opts.Boot, fatTemp))
 	}
 	s, err := Parse(card, opts.Zoneinfo)
 	var problems Problems

@@ -108,9 +108,7 @@ func syncDir(dir string) error {
 // the device running on the settings it kept.
 func replaceOnFAT(path string, data []byte) error {
 	dir := filepath.Dir(path)
-	// An 8.3 name: FAT keeps it in one directory entry, beside the
-	// long name's.
-	tmp := filepath.Join(dir, "NUMEREK.NEW")
+	tmp := filepath.Join(dir, fatTemp)
 	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
@@ -134,6 +132,10 @@ func replaceOnFAT(path string, data []byte) error {
 	}
 	return syncDir(dir)
 }
+
+// fatTemp is the new numerek.txt while it is written: an 8.3 name, which
+// FAT keeps in one directory entry.
+const fatTemp = "NUMEREK.NEW"
 
 // readFull reads until buf is full or the file ends.
 func readFull(r io.Reader, buf []byte) (int, error) {
