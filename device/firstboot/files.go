@@ -103,9 +103,9 @@ func syncDir(dir string) error {
 // name first, and the rename that puts it in place rewrites one 32-byte
 // directory entry, within one sector: a power cut leaves the old file or
 // the new one, at worst with a lost or doubly-used cluster that
-// fsck.vfat repairs (the image checks the partition at boot). And a file
-// that still came out garbled would only be a mistake on the screen,
-// the device running on the settings it kept.
+// fsck.vfat repairs (systemd-fsck at boot, given a pass number in
+// fstab). And a file that still came out garbled would only be a
+// mistake on the screen, the device running on the settings it kept.
 func replaceOnFAT(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	tmp := filepath.Join(dir, fatTemp)

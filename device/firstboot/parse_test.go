@@ -215,3 +215,36 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// The example the image puts on the card reads without a mistake, and
+// each of its commented-out settings does too once uncommented (but the
+// placeholders for the secrets and the SSH key).
+func TestExampleFileReads(t *testing.T) {
+	data, err := os.ReadFile("../../examples/numerek.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zones := zoneinfo(t)
+	if _, err := firstboot.Parse(data, zones); err != nil {
+		t.Fatalf("the example as shipped: %v", err)
+	}
+	var uncommented []string
+	for _, line := range strings.Split(string(data), "\n") {
+		rest, ok := strings.CutPrefix(line, "# ")
+		key, _, _ := strings.Cut(rest, " = ")
+		if ok && slices.Contains(firstboot.Keys, key) && !strings.Contains(rest, "...") {
+			if key == firstboot.KeyServer {
+				continue // given once already
+			}
+			line = rest
+		}
+		uncommented = append(uncommented, line)
+	}
+	s, err := firstboot.Parse([]byte(strings.Join(uncommented, "\n")), zones)
+	if err != nil {
+		t.Fatalf("the example with every setting: %v", err)
+	}
+	if s.WifiSSID != "Urzad-Kolejka" || !s.Address.IsValid() || len(s.NTP) != 2 {
+		t.Errorf("read %+v", s)
+	}
+}
