@@ -177,10 +177,11 @@ func kept(opts Options) (*Settings, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("reading the settings kept: %w", err)
 	}
-	s, err := Parse(data, opts.Zoneinfo)
+	// Only a file that was right is kept, its zone checked then: an
+	// updated system's time zone database lacking it must not cost the
+	// network.
+	s, err := Parse(data, "")
 	if err != nil {
-		// Only a file that was right is kept; the time zone database of
-		// an updated system may lack a zone it had.
 		return nil, fmt.Errorf("the settings kept in %s: %w", SettingsFile, err)
 	}
 	for _, sec := range []struct {

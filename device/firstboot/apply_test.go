@@ -315,3 +315,24 @@ func TestKioskdFile(t *testing.T) {
 		t.Errorf("an edited kioskd.toml was rewritten:\n%s", got)
 	}
 }
+
+// An updated system whose time zone database lacks the kept zone still
+// gets its network: the zone was checked when the card was taken.
+func TestKeptZoneGoneAfterAnUpdate(t *testing.T) {
+	d := newDevice(t)
+	d.card("timezone = Europe/Vilnius\naddress = 10.0.0.21/24\n")
+	d.boots()
+	if err := os.Remove(filepath.Join(d.tz, "Europe/Vilnius")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(d.run, firstboot.NetworkDir)); err != nil {
+		t.Fatal(err)
+	}
+	res := d.boots()
+	if res.Changed || res.Settings.Timezone != "Europe/Vilnius" {
+		t.Errorf("after the update: %+v", res)
+	}
+	if got := d.read(d.run, filepath.Join(firstboot.NetworkDir, "10-numerek-eth0.network")); !strings.Contains(got, "Address=10.0.0.21/24") {
+		t.Errorf("the network after the update:\n%s", got)
+	}
+}

@@ -131,8 +131,8 @@ func (p *parser) add(line int, key, id string, args ...string) {
 // Parse reads a numerek.txt: "key = value" lines, "#" comments, blank
 // lines; a UTF-8 byte order mark and Windows line ends are fine, quotes
 // around a value are optional. Time zones are looked up under zoneinfo
-// (/usr/share/zoneinfo on the device). The error, when there is one, is
-// Problems.
+// (/usr/share/zoneinfo on the device); with zoneinfo empty only their
+// names are checked. The error, when there is one, is Problems.
 func Parse(data []byte, zoneinfo string) (*Settings, error) {
 	p := &parser{zoneinfo: zoneinfo, s: &Settings{Lines: map[string]int{}, Forget: map[string]bool{}}}
 	if len(data) > MaxFileSize {
@@ -444,6 +444,9 @@ func validPassphrase(v string) bool {
 func (p *parser) zoneExists(name string) bool {
 	if !filepath.IsLocal(name) || strings.ContainsAny(name, "\\ ") || name != filepath.Clean(name) {
 		return false
+	}
+	if p.zoneinfo == "" {
+		return true
 	}
 	f, err := os.Open(filepath.Join(p.zoneinfo, name))
 	if err != nil {
