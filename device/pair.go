@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/numerek/numerek/device/config"
+	"github.com/numerek/numerek/device/firstboot"
 	"github.com/numerek/numerek/device/pairing"
 	"github.com/numerek/numerek/display"
 	"github.com/numerek/numerek/i18n"
@@ -32,6 +33,9 @@ type PairOptions struct {
 	Find     func(ctx context.Context) (string, error)
 	Key      ed25519.PrivateKey
 	Hardware protocol.Hardware
+	// CardProblems are the mistakes of the card's numerek.txt, which the
+	// screen shows (the first) for the technician to fix.
+	CardProblems firstboot.Problems
 }
 
 // Pair shows the pairing screen and pairs the device with the server: it
@@ -58,7 +62,11 @@ func Pair(ctx context.Context, p PairOptions, opts Options) (creds *protocol.Cre
 	if server == "" {
 		server = lookingForServer
 	}
-	pr := &pairingRun{fingerprint: fingerprint, server: server, screen: screen, log: log, changed: make(chan struct{})}
+	pr := &pairingRun{fingerprint: fingerprint, server: server, screen: screen, log: log, changed: make(chan struct{}),
+		cardProblem: cardProblem(p.CardProblems)}
+	if len(p.CardProblems) > 0 {
+		log.Warn("the card's numerek.txt has mistakes; the pairing screen shows them", "problems", p.CardProblems.Error())
+	}
 	screen.SetView(pr.view())
 	if p.Local.Printer.URI != "" {
 		pr.printer = openPairingPrinter(ctx, p.Local.Printer, opts, log)
@@ -72,7 +80,7 @@ func Pair(ctx context.Context, p PairOptions, opts Options) (creds *protocol.Cre
 		var c protocol.Credentials
 		for {
 			c, err = pairing.Run(ctx, pairing.Options{
-				ServerURL: server, Key: p.Key, Hardware: p.Hardware, Version: opts.Version, Log: log,
+				ServerURL: server, Key: p.Key, Hardware: p.Hardware, Version: opts.Version, Enrolment: p.Local.Enrolment, Log: log,
 				OnState: func(st pairing.State) { pr.set(ctx, st, spawn) },
 			})
 			if err == nil || ctx.Err() != nil {
@@ -171,6 +179,7 @@ const lookingForServer = "mdns: " + dnssd.Service + "…"
 // pairingRun is what the pairing shows and prints.
 type pairingRun struct {
 	fingerprint, server string
+	cardProblem         display.Bilingual
 	screen              *display.Pairing
 	printer             *printer.Printer
 	log                 *slog.Logger
@@ -184,7 +193,22 @@ type pairingRun struct {
 func (pr *pairingRun) view() display.PairingView {
 	st := pr.state
 	return display.PairingView{Code: st.Code, URI: st.URI, URIComplete: st.URIComplete, Fingerprint: pr.fingerprint,
-		Server: pr.server, Refused: st.Refused, Unreachable: st.Unreachable}
+		Server: pr.server, Refused: st.Refused, Unreachable: st.Unreachable, CardProblem: pr.cardProblem}
+}
+
+// cardProblem is the first of the card's mistakes as the screen says it,
+// and how many more there are.
+func cardProblem(ps firstboot.Problems) display.Bilingual {
+	if len(ps) == 0 {
+		return display.Bilingual{}
+	}
+	cat := i18n.Messages()
+	b := display.Bilingual{Polish: ps[0].Text(cat, "pl"), English: ps[0].Text(cat, "en")}
+	if more := len(ps) - 1; more > 0 {
+		b.Polish += fmt.Sprintf(" (+%d)", more)
+		b.English += fmt.Sprintf(" (+%d)", more)
+	}
+	return b
 }
 
 // set shows a new state, and prints a new code on a kiosk's printer.

@@ -2,13 +2,16 @@ package device
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/numerek/numerek/device/config"
+	"github.com/numerek/numerek/device/firstboot"
 	"github.com/numerek/numerek/device/pairing"
 	"github.com/numerek/numerek/display"
 	"github.com/numerek/numerek/internal/waitfor"
@@ -63,5 +66,26 @@ func TestPairingPrintsEachCodeOnce(t *testing.T) {
 	wg.Wait()
 	if tickets() != 2 {
 		t.Errorf("%d tickets printed for two codes", tickets())
+	}
+}
+
+// A card whose numerek.txt has mistakes: the pairing screen says the
+// first, in Polish and in English, and how many more there are.
+func TestPairingScreenSaysTheCardsMistake(t *testing.T) {
+	_, err := firstboot.Parse([]byte("server = kolejka\nhostname = kiosk_1\n"), t.TempDir())
+	var ps firstboot.Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("parse: %v", err)
+	}
+	pr := &pairingRun{cardProblem: cardProblem(ps)}
+	v := pr.view().CardProblem
+	if !strings.HasPrefix(v.Polish, "wiersz 1: „kolejka” nie jest adresem serwera") || !strings.HasSuffix(v.Polish, "(+1)") {
+		t.Errorf("in Polish: %q", v.Polish)
+	}
+	if !strings.HasPrefix(v.English, "line 1: “kolejka” is not a server") || !strings.HasSuffix(v.English, "(+1)") {
+		t.Errorf("in English: %q", v.English)
+	}
+	if (&pairingRun{cardProblem: cardProblem(nil)}).view().CardProblem != (display.Bilingual{}) {
+		t.Error("a right card shows a mistake")
 	}
 }

@@ -31,7 +31,15 @@ type PairingView struct {
 	Refused bool
 	// Unreachable: the server cannot be reached now.
 	Unreachable bool
+	// CardProblem is what is wrong in the card's numerek.txt, in Polish
+	// and in English, with its line; empty: nothing. The technician
+	// installing the device has no keyboard: the screen says what to fix.
+	CardProblem Bilingual
 }
+
+// Bilingual is a text in Polish and in English, as the pairing screen
+// says everything.
+type Bilingual struct{ Polish, English string }
 
 // Pairing is the screen of a device the server does not know yet: the
 // code an admin types on /staff/devices, large, a QR of the page with the
@@ -120,6 +128,21 @@ func (p *Pairing) draw(dst *canvas, _ time.Time) {
 		drawStack(dst.within(foot), foot.inset(12), 4,
 			label{text: pl.T(id, "server", v.Server), font: bold, size: 30, minSize: 20, color: colWhite, h: middle},
 			label{text: en.T(id, "server", v.Server), font: regular, size: 26, minSize: 18, color: colWhite, h: middle})
+	}
+
+	// Above it: the card's numerek.txt has a mistake.
+	if v.CardProblem.Polish != "" {
+		cardH := 170.0
+		if portrait {
+			cardH = 240
+		}
+		band := rect{0, H - footH - cardH, W, cardH}
+		fillRect(dst, band, colAmber)
+		p.regions["card_problem"] = band
+		drawStack(dst.within(band), band.inset(14), 4,
+			label{text: pl.T("pairing.card_problem", "problem", v.CardProblem.Polish), font: bold, size: 28, minSize: 16, color: colInk, lines: 3},
+			label{text: en.T("pairing.card_problem", "problem", v.CardProblem.English), font: regular, size: 24, minSize: 14, color: colInk, lines: 3})
+		footH += cardH
 	}
 
 	body := rect{pad, headH + 40, W - 2*pad, H - footH - headH - 80}

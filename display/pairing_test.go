@@ -38,6 +38,16 @@ func pairingSteps(p *Pairing, prefix string) []step {
 			p.SetView(v)
 			p.c.mu.Lock()
 		}},
+		{prefix + "-card-problem", func() {
+			v := view
+			v.CardProblem = Bilingual{
+				Polish:  "wiersz 7: hasło Wi-Fi ma 6 znaków: musi mieć od 8 do 63 znaków bez polskich liter albo 64 cyfry szesnastkowe",
+				English: "line 7: the Wi-Fi password has 6 characters: it must be 8 to 63 characters without national letters, or 64 hexadecimal digits",
+			}
+			p.c.mu.Unlock()
+			p.SetView(v)
+			p.c.mu.Lock()
+		}},
 	}
 }
 
@@ -60,6 +70,7 @@ func TestPairingScreens(t *testing.T) {
 				{"-connecting", ""},
 				{"", "https://numerek.cus-starachowice.pl/staff/devices?code=K7M2X9P4"},
 				{"-refused-offline", "https://numerek.cus-starachowice.pl/staff/devices?code=H3WQ7TNA"},
+				{"-card-problem", "https://numerek.cus-starachowice.pl/staff/devices?code=K7M2X9P4"},
 			} {
 				name := "pairing-" + panel + shot.suffix
 				img := compareGolden(t, dir, name)
@@ -114,6 +125,9 @@ func TestPairingTextFits(t *testing.T) {
 			all := fmt.Sprint(f.Texts)
 			if strings.Contains(st.name, "refused") && !strings.Contains(all, "odrzucono") {
 				t.Errorf("%s: the refusal is not said", st.name)
+			}
+			if strings.Contains(st.name, "card-problem") && (!strings.Contains(all, "wiersz 7") || !strings.Contains(all, "line 7")) {
+				t.Errorf("%s: the card's mistake is not said in both languages: %s", st.name, all)
 			}
 		}
 		img.Deallocate()

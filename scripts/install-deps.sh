@@ -21,6 +21,10 @@ packages=(
   prometheus
   # Voice-pack generation script (not needed at run time on devices).
   espeak-ng sox
+  # kioskctl firstboot's tests check time zones against tzdata's files;
+  # grow-data's grow a card image's partitions (sfdisk) and, as root, its
+  # ext4 on a loop device (losetup, partx, resizepart, resize2fs).
+  tzdata fdisk util-linux e2fsprogs
 )
 
 missing=()

@@ -1,7 +1,8 @@
 // Command kioskctl is the technician's tool: print a test ticket, preview a
 // ticket as PNG, read a printer's status, play an announcement, check a voice
 // pack, test buttons, write a device config, and see or forget a device's
-// pairing.
+// pairing, and take the card's numerek.txt and grow the data partition
+// at boot.
 package main
 
 import (
@@ -32,6 +33,7 @@ func allCommands() []command {
 	cmds = append(cmds, audioCommands()...)
 	cmds = append(cmds, deviceCommands()...)
 	cmds = append(cmds, pairingCommands()...)
+	cmds = append(cmds, firstbootCommands()...)
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/numerek/numerek/device"
 	"github.com/numerek/numerek/device/config"
+	"github.com/numerek/numerek/device/firstboot"
 	"github.com/numerek/numerek/device/identity"
 	"github.com/numerek/numerek/device/pairing"
 	"github.com/numerek/numerek/protocol"
@@ -39,6 +40,9 @@ type fleet struct {
 	stderr io.Writer
 	// find looks for the server on the network (DNS-SD).
 	find func(ctx context.Context) (string, error)
+	// cardProblems is the file of the card's numerek.txt's mistakes
+	// (firstboot.ReadProblems).
+	cardProblems string
 }
 
 func (f *fleet) run(ctx context.Context) int {
@@ -116,7 +120,12 @@ func (f *fleet) pair(ctx context.Context, key ed25519.PrivateKey, server string)
 	hw := pairing.ReadHardware("/")
 	hw.Screen = fmt.Sprintf("%dx%d", f.local.Screen.Width, f.local.Screen.Height)
 	hw.Printer = f.local.Printer.URI != ""
-	creds, server, err := device.Pair(ctx, device.PairOptions{Local: f.local, ServerURL: server, Find: f.find, Key: key, Hardware: hw}, f.opts)
+	problems, err := firstboot.ReadProblems(f.cardProblems)
+	if err != nil {
+		f.log.Error("cannot read what is wrong in the card's numerek.txt", "err", err)
+	}
+	creds, server, err := device.Pair(ctx, device.PairOptions{Local: f.local, ServerURL: server, Find: f.find, Key: key, Hardware: hw,
+		CardProblems: problems}, f.opts)
 	if err != nil {
 		fmt.Fprintf(f.stderr, "kioskd: %v\n", err)
 		return 1

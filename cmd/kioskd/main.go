@@ -28,11 +28,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	_ "time/tzdata" // offices' time zones on devices without a zone database
 
 	"github.com/numerek/numerek/device"
 	"github.com/numerek/numerek/device/config"
+	"github.com/numerek/numerek/device/firstboot"
 	"github.com/numerek/numerek/printer"
 	"github.com/numerek/numerek/printer/emulator"
 	"github.com/numerek/numerek/store"
@@ -64,6 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	frames := fs.String("frames", "", "write every drawn frame to DIR/NAME.png (demos without a screen; costs CPU)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	traceFrames := fs.Bool("trace-frames", false, "log when each frame has been drawn (for benchmarks)")
+	cardProblems := fs.String("card-problems", filepath.Join("/run", firstboot.ProblemsFile), "what kioskctl firstboot found wrong in the card's numerek.txt, shown on the pairing screen")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: kioskd --config FILE [--check | --screenshot OUT.png] [--windowed] [--frames DIR]\n\nflags:")
 		fs.PrintDefaults()
@@ -97,7 +100,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if !local.ByHand {
 		f := &fleet{local: local, log: log, opts: opts, check: *check, stdout: stdout, stderr: stderr,
-			find: discover}
+			find: discover, cardProblems: *cardProblems}
 		return f.run(ctx)
 	}
 	cfg, err := config.Load(*configPath)

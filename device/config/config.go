@@ -200,11 +200,14 @@ type file struct {
 	Languages     []string `toml:"languages"`
 	TechnicianPIN string   `toml:"technician_pin"`
 	Server        struct {
-		URL          string    `toml:"url"`
-		Office       string    `toml:"office"`
-		Token        string    `toml:"token"`
-		TokenFile    string    `toml:"token_file"`
-		IssueTimeout *Duration `toml:"issue_timeout"`
+		URL       string `toml:"url"`
+		Office    string `toml:"office"`
+		Token     string `toml:"token"`
+		TokenFile string `toml:"token_file"`
+		// EnrolmentFile holds a batch's enrolment secret, sent when
+		// the device pairs (read by ReadLocal).
+		EnrolmentFile string    `toml:"enrolment_file"`
+		IssueTimeout  *Duration `toml:"issue_timeout"`
 	} `toml:"server"`
 	Screen struct {
 		Width       int       `toml:"width"`

@@ -1,9 +1,12 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // DiscoverURL as [server] url asks kioskd to find the queue server on the
@@ -26,6 +29,11 @@ type Local struct {
 	// ServerURL is the server's address; empty or DiscoverURL: find it
 	// by DNS-SD.
 	ServerURL string
+	// Enrolment is the batch's enrolment secret from [server]
+	// enrolment_file, sent in the pairing request so that the server
+	// approves the device at once; empty: none (no setting, or no file
+	// yet), an admin approves the code.
+	Enrolment string
 	DataDir   string
 	Status    Status
 	Screen    Screen
@@ -64,6 +72,9 @@ func ReadLocal(path string) (*Local, error) {
 		c.serverURL(s.URL)
 	}
 	l.ServerURL = s.URL
+	if s.EnrolmentFile != "" {
+		l.Enrolment = c.enrolment(s.EnrolmentFile)
+	}
 	// The screen and the printer as a ticket kiosk's: the panel's own
 	// size wins over the role's default in the layered configuration
 	// anyway.
@@ -82,4 +93,24 @@ func ReadLocal(path string) (*Local, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// enrolment reads the enrolment secret's file: one line, no spaces. A
+// file that is not there is no secret: the card gave none.
+func (c *checker) enrolment(file string) string {
+	path := c.relative(file)
+	data, err := readSmallFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return ""
+	}
+	if err != nil {
+		c.add("server.enrolment_file", "cannot read it: %v", err)
+		return ""
+	}
+	secret := strings.TrimSpace(string(data))
+	if strings.ContainsAny(secret, " \t\r\n") || len(secret) > 200 {
+		c.add("server.enrolment_file", "%s holds more than one enrolment secret (one line, no spaces, at most 200 characters)", path)
+		return ""
+	}
+	return secret
 }

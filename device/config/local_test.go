@@ -26,11 +26,22 @@ func TestReadLocal(t *testing.T) {
 			func(l *Local) bool { return l.Printer.URI == "usb:///dev/usb/lp0" && l.Printer.Profile != "" }, ""},
 		{"a wrong address", "[server]\nurl = \"10.0.0.2:8080\"\n", nil, "kioskd.toml:2: server.url: \"10.0.0.2:8080\" is not an http:// or https:// address"},
 		{"a misspelt setting", "[server]\nurl = \"mdns\"\n[screen]\nwidht = 800\n", nil, "kioskd.toml:4: screen.widht: unknown setting"},
+		{"an enrolment secret", "[server]\nurl = \"mdns\"\nenrolment_file = \"secret\"\n",
+			func(l *Local) bool { return l.Enrolment == "nmke_batch" }, ""},
+		{"an enrolment secret not there (yet)", "[server]\nurl = \"mdns\"\nenrolment_file = \"none\"\n",
+			func(l *Local) bool { return l.Enrolment == "" }, ""},
+		{"an enrolment file of two secrets", "[server]\nurl = \"mdns\"\nenrolment_file = \"two\"\n", nil, "kioskd.toml:3: server.enrolment_file:"},
 		{"a status page for all", "[server]\nurl = \"mdns\"\n[status]\nlisten = \"0.0.0.0:7070\"\n", nil, "status.listen"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "kioskd.toml")
+			dir := t.TempDir()
+			path := filepath.Join(dir, "kioskd.toml")
+			for name, text := range map[string]string{"secret": "nmke_batch\n", "two": "nmke_a\nnmke_b\n"} {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
 			if err := os.WriteFile(path, []byte(tt.text), 0o600); err != nil {
 				t.Fatal(err)
 			}

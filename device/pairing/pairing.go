@@ -32,6 +32,10 @@ type Options struct {
 	Key      ed25519.PrivateKey
 	Hardware protocol.Hardware
 	Version  string
+	// Enrolment is a batch's enrolment secret (the card's numerek.txt
+	// gave it): the server approves the device at once, without an
+	// admin typing its code. Empty: none.
+	Enrolment string
 	// HTTP sends the requests; nil: a client with LAN-sized timeouts.
 	HTTP *http.Client
 	// OnState is told each change of what the pairing screen shows, on
@@ -134,7 +138,7 @@ func (p *pairer) run(ctx context.Context) (protocol.Credentials, error) {
 
 // ask asks for a code until the server gives one.
 func (p *pairer) ask(ctx context.Context) (protocol.PairingGrant, error) {
-	req := protocol.PairingRequest{PublicKey: protocol.EncodePublicKey(p.opts.Key.Public().(ed25519.PublicKey)), Hardware: p.opts.Hardware, Version: p.opts.Version}
+	req := protocol.PairingRequest{PublicKey: protocol.EncodePublicKey(p.opts.Key.Public().(ed25519.PublicKey)), Hardware: p.opts.Hardware, Version: p.opts.Version, Enrolment: p.opts.Enrolment}
 	for {
 		var grant protocol.PairingGrant
 		status, err := p.post(ctx, protocol.PairingPath, req, &grant, nil)

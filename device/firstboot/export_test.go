@@ -1,0 +1,4 @@
+package firstboot
+
+// WithoutSecrets is withoutSecrets, for the fuzz target.
+var WithoutSecrets = withoutSecrets
