@@ -15,10 +15,6 @@ import (
 	"github.com/numerek/numerek/queue"
 )
 
-// The flows are in order of how long they take, longest first: go test
-// starts parallel tests in the order they are written, and the longest
-// started last ran on alone at the end of the package.
-
 // syncRecorder guards a recorder: actions run on the kiosk's goroutines.
 type syncRecorder struct {
 	mu sync.Mutex
@@ -67,6 +63,63 @@ func liveKiosk(panel Panel, rec *syncRecorder, cfg KioskConfig) *Kiosk {
 	k := NewKiosk(cfg, rec, rec)
 	k.SetView(o.view(at("10:12")))
 	return k
+}
+
+// kioskIssueFlow: English, priority, "800+" -> Issue(child800, en, true);
+// the ticket screen, then back to the Polish start screen by itself.
+func kioskIssueFlow(dir string) error {
+	rec := &syncRecorder{r: recorder{issueOut: Outcome{Number: "B004", Printed: true, Ahead: 3, EstimatedWait: 20 * time.Minute}}}
+	k := liveKiosk(LandscapeHD, rec, KioskConfig{TicketShownFor: 1500 * time.Millisecond})
+	var res flowResult
+	err := runDriven(k, 0.5, true, func(d *driver) error {
+		for _, id := range []string{"lang:en", "priority", "service:child800"} {
+			if err := d.tap(id); err != nil {
+				return err
+			}
+		}
+		// The frame and what the screen said are taken when it was drawn:
+		// on a loaded machine the ticket's 1.5 s can pass before the
+		// script looks, and the kiosk is back in Polish.
+		if err := d.until("the ticket screen", 5*time.Second, func() bool { _, ok := d.shownIn(modeTicket); return ok }); err != nil {
+			return err
+		}
+		ticket, _ := d.shownIn(modeTicket)
+		frame, shown := ticket.frame, fmt.Sprintf("ticket %s lang %s", ticket.number, ticket.lang)
+		if err := writePNG(filepath.Join(dir, "ticket.png"), frame); err != nil {
+			return err
+		}
+		res.Messages = append(res.Messages, shown)
+		// No input from here: the kiosk must wake itself to go back.
+		if err := d.until("the start screen after the ticket", 5*time.Second, func() bool { return k.mode == modeStart }); err != nil {
+			return err
+		}
+		res.Lang = k.Lang()
+		return nil
+	})
+	res.Calls, _ = rec.snapshot()
+	return errors.Join(err, writeJSON(filepath.Join(dir, "result.json"), res))
+}
+
+func TestKioskIssueByTaps(t *testing.T) {
+	t.Parallel() // a window on an X server of its own (displaytest.Run)
+	dir := t.TempDir()
+	displaytest.Run(t, "kiosk-issue", dir, 2*time.Minute)
+	var res flowResult
+	readJSON(t, filepath.Join(dir, "result.json"), &res)
+	if want := []string{"issue child800 en true"}; !slices.Equal(res.Calls, want) {
+		t.Errorf("actions called %q, want %q", res.Calls, want)
+	}
+	if want := []string{"ticket B004 lang en"}; !slices.Equal(res.Messages, want) {
+		t.Errorf("ticket screen showed %q, want %q", res.Messages, want)
+	}
+	if res.Lang != "pl" {
+		t.Errorf("after the ticket the kiosk speaks %q, want the default pl", res.Lang)
+	}
+	img := displaytest.ReadPNG(t, filepath.Join(dir, "ticket.png"))
+	// "B004" is drawn large in navy in the white card.
+	if s := share(img, [4]float64{200, 330, 1400, 300}, colNavy); s < 0.08 {
+		t.Errorf("ticket screen shows %.0f%% navy where the number goes", 100*s)
+	}
 }
 
 // kioskCodeFlow: the keypad with a typo corrected, a wrong code, then the
@@ -195,63 +248,6 @@ func TestKioskTechnicianAndIdle(t *testing.T) {
 	readJSON(t, filepath.Join(dir, "result.json"), &res)
 	if res.Prints != 1 || len(res.Calls) != 0 {
 		t.Errorf("test prints %d, resident actions %q; want one test print and no ticket", res.Prints, res.Calls)
-	}
-}
-
-// kioskIssueFlow: English, priority, "800+" -> Issue(child800, en, true);
-// the ticket screen, then back to the Polish start screen by itself.
-func kioskIssueFlow(dir string) error {
-	rec := &syncRecorder{r: recorder{issueOut: Outcome{Number: "B004", Printed: true, Ahead: 3, EstimatedWait: 20 * time.Minute}}}
-	k := liveKiosk(LandscapeHD, rec, KioskConfig{TicketShownFor: 1500 * time.Millisecond})
-	var res flowResult
-	err := runDriven(k, 0.5, true, func(d *driver) error {
-		for _, id := range []string{"lang:en", "priority", "service:child800"} {
-			if err := d.tap(id); err != nil {
-				return err
-			}
-		}
-		// The frame and what the screen said are taken when it was drawn:
-		// on a loaded machine the ticket's 1.5 s can pass before the
-		// script looks, and the kiosk is back in Polish.
-		if err := d.until("the ticket screen", 5*time.Second, func() bool { _, ok := d.shownIn(modeTicket); return ok }); err != nil {
-			return err
-		}
-		ticket, _ := d.shownIn(modeTicket)
-		frame, shown := ticket.frame, fmt.Sprintf("ticket %s lang %s", ticket.number, ticket.lang)
-		if err := writePNG(filepath.Join(dir, "ticket.png"), frame); err != nil {
-			return err
-		}
-		res.Messages = append(res.Messages, shown)
-		// No input from here: the kiosk must wake itself to go back.
-		if err := d.until("the start screen after the ticket", 5*time.Second, func() bool { return k.mode == modeStart }); err != nil {
-			return err
-		}
-		res.Lang = k.Lang()
-		return nil
-	})
-	res.Calls, _ = rec.snapshot()
-	return errors.Join(err, writeJSON(filepath.Join(dir, "result.json"), res))
-}
-
-func TestKioskIssueByTaps(t *testing.T) {
-	t.Parallel() // a window on an X server of its own (displaytest.Run)
-	dir := t.TempDir()
-	displaytest.Run(t, "kiosk-issue", dir, 2*time.Minute)
-	var res flowResult
-	readJSON(t, filepath.Join(dir, "result.json"), &res)
-	if want := []string{"issue child800 en true"}; !slices.Equal(res.Calls, want) {
-		t.Errorf("actions called %q, want %q", res.Calls, want)
-	}
-	if want := []string{"ticket B004 lang en"}; !slices.Equal(res.Messages, want) {
-		t.Errorf("ticket screen showed %q, want %q", res.Messages, want)
-	}
-	if res.Lang != "pl" {
-		t.Errorf("after the ticket the kiosk speaks %q, want the default pl", res.Lang)
-	}
-	img := displaytest.ReadPNG(t, filepath.Join(dir, "ticket.png"))
-	// "B004" is drawn large in navy in the white card.
-	if s := share(img, [4]float64{200, 330, 1400, 300}, colNavy); s < 0.08 {
-		t.Errorf("ticket screen shows %.0f%% navy where the number goes", 100*s)
 	}
 }
 
