@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"image"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -78,22 +77,14 @@ func kioskIssueFlow(dir string) error {
 				return err
 			}
 		}
-		// The frame and what the screen says are taken together, while
-		// the ticket shows: on a loaded machine its 1.5 s can pass before
-		// a later look, and the kiosk is back in Polish.
-		var frame *image.RGBA
-		var shown string
-		if err := d.until("the ticket screen", 5*time.Second, func() bool {
-			d.mu.Lock()
-			defer d.mu.Unlock()
-			if d.last == nil || d.lastMode != modeTicket || k.mode != modeTicket {
-				return false
-			}
-			frame, shown = d.last, fmt.Sprintf("ticket %s lang %s", k.outcome.Number, k.lang)
-			return true
-		}); err != nil {
+		// The frame and what the screen said are taken when it was drawn:
+		// on a loaded machine the ticket's 1.5 s can pass before the
+		// script looks, and the kiosk is back in Polish.
+		if err := d.until("the ticket screen", 5*time.Second, func() bool { _, ok := d.shownIn(modeTicket); return ok }); err != nil {
 			return err
 		}
+		ticket, _ := d.shownIn(modeTicket)
+		frame, shown := ticket.frame, fmt.Sprintf("ticket %s lang %s", ticket.number, ticket.lang)
 		if err := writePNG(filepath.Join(dir, "ticket.png"), frame); err != nil {
 			return err
 		}
@@ -112,7 +103,7 @@ func kioskIssueFlow(dir string) error {
 func TestKioskIssueByTaps(t *testing.T) {
 	t.Parallel() // a window on an X server of its own (displaytest.Run)
 	dir := t.TempDir()
-	displaytest.Run(t, "kiosk-issue", dir, time.Minute)
+	displaytest.Run(t, "kiosk-issue", dir, 2*time.Minute)
 	var res flowResult
 	readJSON(t, filepath.Join(dir, "result.json"), &res)
 	if want := []string{"issue child800 en true"}; !slices.Equal(res.Calls, want) {
@@ -183,7 +174,7 @@ func kioskCodeFlow(dir string) error {
 func TestKioskBookingCode(t *testing.T) {
 	t.Parallel() // a window on an X server of its own (displaytest.Run)
 	dir := t.TempDir()
-	displaytest.Run(t, "kiosk-code", dir, time.Minute)
+	displaytest.Run(t, "kiosk-code", dir, 2*time.Minute)
 	var res flowResult
 	readJSON(t, filepath.Join(dir, "result.json"), &res)
 	if want := []string{"checkin K7M2X9P4 pl", "checkin K7M2X9P5 pl"}; !slices.Equal(res.Calls, want) {
@@ -252,7 +243,7 @@ func kioskTechFlow(dir string) error {
 func TestKioskTechnicianAndIdle(t *testing.T) {
 	t.Parallel() // a window on an X server of its own (displaytest.Run)
 	dir := t.TempDir()
-	displaytest.Run(t, "kiosk-tech", dir, time.Minute)
+	displaytest.Run(t, "kiosk-tech", dir, 2*time.Minute)
 	var res flowResult
 	readJSON(t, filepath.Join(dir, "result.json"), &res)
 	if res.Prints != 1 || len(res.Calls) != 0 {
@@ -282,7 +273,7 @@ func kioskRotatedFlow(dir string) error {
 func TestKioskRotatedPanel(t *testing.T) {
 	t.Parallel() // a window on an X server of its own (displaytest.Run)
 	dir := t.TempDir()
-	displaytest.Run(t, "kiosk-rotated", dir, time.Minute)
+	displaytest.Run(t, "kiosk-rotated", dir, 2*time.Minute)
 	var res flowResult
 	readJSON(t, filepath.Join(dir, "result.json"), &res)
 	if want := []string{"issue family pl false"}; !slices.Equal(res.Calls, want) {

@@ -148,14 +148,26 @@ type driver struct {
 	mu       sync.Mutex
 	last     *image.RGBA
 	lastMode kioskMode
+	// firstIn is the first frame drawn in each mode, with what the kiosk
+	// said then: a screen shown briefly (a ticket's 1.5 s) is seen even
+	// when a loaded machine lets the script look only after it has gone.
+	firstIn map[kioskMode]modeFrame
+}
+
+// modeFrame is a frame and the ticket and language the kiosk showed in it.
+type modeFrame struct {
+	frame        *image.RGBA
+	number, lang string
 }
 
 // runDriven runs k in a window and script beside it. With pixels, each
 // frame is read back from the GPU for the script (d.last); without, only
 // counted, which spares a full-HD copy a frame.
 func runDriven(k *Kiosk, scale float64, pixels bool, script func(d *driver) error) error {
-	d := &driver{k: k, scale: scale}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	d := &driver{k: k, scale: scale, firstIn: map[kioskMode]modeFrame{}}
+	// Generous: a passing flow never waits it out, and a loaded machine
+	// can take seconds a tap.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var scriptErr error
 	done := make(chan struct{})
@@ -180,9 +192,13 @@ func runDriven(k *Kiosk, scale float64, pixels bool, script func(d *driver) erro
 	seen := func(f *image.RGBA) {
 		k.c.mu.Lock()
 		mode := k.drawnMode
+		shown := modeFrame{frame: f, number: k.outcome.Number, lang: k.lang}
 		k.c.mu.Unlock()
 		d.mu.Lock()
 		d.last, d.lastMode = f, mode
+		if _, ok := d.firstIn[mode]; !ok && f != nil {
+			d.firstIn[mode] = shown
+		}
 		d.mu.Unlock()
 		d.frames.Add(1)
 	}
@@ -270,6 +286,14 @@ func (d *driver) until(what string, timeout time.Duration, cond func() bool) err
 		return fmt.Errorf("waited %v for %s", timeout, what)
 	}
 	return nil
+}
+
+// shownIn is the first frame drawn in mode, if one was.
+func (d *driver) shownIn(mode kioskMode) (modeFrame, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	f, ok := d.firstIn[mode]
+	return f, ok
 }
 
 func (d *driver) save(path string) error {

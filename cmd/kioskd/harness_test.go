@@ -331,17 +331,18 @@ func (o *office) restart() {
 	for {
 		o.proc = start(o.t, "queue-server", nil, o.bin, append([]string{"--data", o.data, "--listen", o.addr,
 			"--clock", "2026-11-23T09:00:00", "--public-url", "http://numerek.test"}, o.args...)...)
-		select {
-		case <-o.proc.done:
-			if time.Now().After(deadline) {
-				o.t.Fatalf("the queue server did not start again:\n%s", o.proc.logText())
-			}
-			time.Sleep(100 * time.Millisecond)
-			continue
-		case <-time.After(200 * time.Millisecond):
+		// Ready, or ended at once because the old server's address is
+		// not free yet: then it is started again.
+		m, ended := o.proc.findLog(readyLine, 20*time.Second)
+		switch {
+		case m != nil:
+			return
+		case !ended:
+			o.t.Fatalf("the queue server did not start again in 20 s:\n%s", o.proc.logText())
+		case time.Now().After(deadline):
+			o.t.Fatalf("the queue server did not start again:\n%s", o.proc.logText())
 		}
-		o.proc.waitLog(readyLine, 20*time.Second)
-		return
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

@@ -170,7 +170,7 @@ func TestKioskPrintsTheTicketByTaps(t *testing.T) {
 	var office queue.Office
 	o.api(o.tokens["kiosk"], "GET", "/config", "", &office)
 	paper := t.TempDir()
-	kiosk := startDeviceWith(t, o, "kiosk", "ticket", "kiosk", fmt.Sprintf("[printer]\nuri = \"emulator://%s\"\n", paper), noFrames)
+	kiosk := startDeviceWith(t, o, "kiosk", "ticket", "kiosk", smallPanel+fmt.Sprintf("[printer]\nuri = \"emulator://%s\"\n", paper), noFrames)
 	kiosk.issueByTaps("uk", "family")
 	kiosk.issueByTaps("", "family") // back in Polish by itself
 	waitUntil(t, "two tickets printed", 10*time.Second, func() bool { return len(ticketPNGs(paper)) == 2 && len(kiosk.printedTickets()) == 2 })
@@ -216,7 +216,7 @@ func TestKioskKilledBetweenJournalAndPrint(t *testing.T) {
 	needDisplay(t)
 	o := startOffice(t)
 	paper := t.TempDir()
-	extra := fmt.Sprintf("[printer]\nuri = \"emulator://%s\"\n", paper)
+	extra := smallPanel + fmt.Sprintf("[printer]\nuri = \"emulator://%s\"\n", paper)
 	kiosk := startDeviceWith(t, o, "kiosk", "ticket", "kiosk", extra, noFrames, crashEnv+"=after-journal")
 	waitUntil(t, "the leases", 10*time.Second, func() bool { return kiosk.kiosk().Leases["family"] == 20 })
 	o.proc.stop()
@@ -315,31 +315,80 @@ func TestKioskFiftyTicketsWhileTheServerIsDown(t *testing.T) {
 	}
 }
 
+// printerProcess is kioskctl printer-emulator running as a network
+// printer.
+type printerProcess struct {
+	t    *testing.T
+	addr string
+	cmd  *exec.Cmd
+	// summary is given the emulator's last line, what it received and
+	// printed, when its output ends; last keeps it.
+	summary chan string
+	last    string
+}
+
 // emulatorProcess runs kioskctl printer-emulator as a network printer
 // whose roll holds one ticket.
-func emulatorProcess(t *testing.T, paper string) string { return emulatorWithRoll(t, paper, 1) }
+func emulatorProcess(t *testing.T, paper string) *printerProcess {
+	return emulatorWithRoll(t, paper, 1)
+}
 
 // emulatorWithRoll is emulatorProcess with a roll of tickets tickets.
-func emulatorWithRoll(t *testing.T, paper string, tickets int) string {
+func emulatorWithRoll(t *testing.T, paper string, tickets int) *printerProcess {
 	t.Helper()
-	cmd := exec.Command(kioskctl(t), "printer-emulator", "--tcp", "127.0.0.1:0", "--out", paper, "--paper-tickets", strconv.Itoa(tickets), "--tear-off", "300ms")
-	out, err := cmd.StdoutPipe()
+	p := &printerProcess{t: t, summary: make(chan string, 1),
+		cmd: exec.Command(kioskctl(t), "printer-emulator", "--tcp", "127.0.0.1:0", "--out", paper, "--paper-tickets", strconv.Itoa(tickets), "--tear-off", "300ms")}
+	out, err := p.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
+	t.Cleanup(func() { p.end() })
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		if addr, ok := strings.CutPrefix(sc.Text(), "tcp: "); ok {
-			go io.Copy(io.Discard, out)
-			return strings.Fields(addr)[0]
+			p.addr = strings.Fields(addr)[0]
+			go func() {
+				last := ""
+				for sc.Scan() {
+					last = sc.Text()
+				}
+				p.summary <- last
+			}()
+			return p
 		}
 	}
+	p.summary <- ""
 	t.Fatal("the printer emulator did not say its address")
-	return ""
+	return nil
+}
+
+var printedSummary = regexp.MustCompile(`^received \d+ bytes, lost \d+, printed (\d+) tickets$`)
+
+// stop ends the emulator as Ctrl-C does, and returns how many tickets it
+// printed: it first finishes what it received and had not yet torn off,
+// so a ticket on its way is counted without waiting for the tear-off.
+func (p *printerProcess) stop() int {
+	p.t.Helper()
+	m := printedSummary.FindStringSubmatch(p.end())
+	if m == nil {
+		p.t.Fatal("the printer emulator ended without saying what it printed")
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// end stops the emulator, once, and returns its last line.
+func (p *printerProcess) end() string {
+	if p.cmd.ProcessState == nil {
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		// Its output is read to the end before Wait closes the pipe.
+		p.last = <-p.summary
+		p.cmd.Wait()
+	}
+	return p.last
 }
 
 // The printer runs out of paper: the next resident's ticket is issued and
@@ -350,8 +399,8 @@ func TestKioskPaperOutShowsTheTicketOnScreen(t *testing.T) {
 	needDisplay(t)
 	o := startOffice(t)
 	paper := t.TempDir()
-	addr := emulatorProcess(t, paper)
-	kiosk := startDevice(t, o, "kiosk", "ticket", "kiosk", fmt.Sprintf("[printer]\nuri = \"tcp://%s\"\ncheck_every = \"1s\"\n", addr))
+	emu := emulatorProcess(t, paper)
+	kiosk := startDevice(t, o, "kiosk", "ticket", "kiosk", fmt.Sprintf("[printer]\nuri = \"tcp://%s\"\ncheck_every = \"1s\"\n", emu.addr))
 	kiosk.tap("service:care")
 	waitUntil(t, "the first ticket on paper", 10*time.Second, func() bool { return len(ticketPNGs(paper)) == 1 })
 	kiosk.waitTarget("done", 10*time.Second)
@@ -374,10 +423,6 @@ func TestKioskPaperOutShowsTheTicketOnScreen(t *testing.T) {
 	if tv.Ticket.State != queue.Waiting {
 		t.Errorf("the ticket shown on screen is %s on the server, want waiting", tv.Ticket.State)
 	}
-	time.Sleep(time.Second) // the emulator tears off what it printed after 300 ms
-	if n := len(ticketPNGs(paper)); n != 1 {
-		t.Errorf("the printer printed %d tickets, want 1 (no phantom ticket)", n)
-	}
 	waitUntil(t, "the fault on the server", 10*time.Second, func() bool {
 		var v queue.View
 		o.api(o.tokens["clerk"], "GET", "/state", "", &v)
@@ -388,6 +433,10 @@ func TestKioskPaperOutShowsTheTicketOnScreen(t *testing.T) {
 		}
 		return false
 	})
+	// Stopped, the emulator prints whatever it still holds.
+	if n, files := emu.stop(), len(ticketPNGs(paper)); n != 1 || files != 1 {
+		t.Errorf("the printer printed %d tickets (%d pictures), want 1 (no phantom ticket)", n, files)
+	}
 }
 
 // On its own screen the kiosk takes the whole display and the public
@@ -448,7 +497,7 @@ func TestWindowedDeviceClosesWithItsWindow(t *testing.T) {
 	t.Parallel()
 	needDisplay(t)
 	o := startOffice(t)
-	counter := startDeviceWith(t, o, "counter1", "counter", "counter1", "[counter]\nnumber = 1\n", noFrames)
+	counter := startDeviceWith(t, o, "counter1", "counter", "counter1", smallPanel+"[counter]\nnumber = 1\n", noFrames)
 	win, err := displaytest.FindWindowOn(displayOf(t), "numerek-counter1", 10*time.Second)
 	if err != nil {
 		t.Fatal(err)

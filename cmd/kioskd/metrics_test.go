@@ -63,8 +63,8 @@ func TestMetricsOfServerAndKioskAndTheDashboard(t *testing.T) {
 	paper := t.TempDir()
 	// A roll of three tickets: the first comes out, and the printer
 	// reports the roll's end at the latest after the third.
-	addr := emulatorWithRoll(t, paper, 3)
-	kiosk := startDeviceWith(t, o, "kiosk", "ticket", "kiosk", smallPanel+fmt.Sprintf("[printer]\nuri = \"tcp://%s\"\ncheck_every = \"1s\"\n", addr), noFrames)
+	emu := emulatorWithRoll(t, paper, 3)
+	kiosk := startDeviceWith(t, o, "kiosk", "ticket", "kiosk", smallPanel+fmt.Sprintf("[printer]\nuri = \"tcp://%s\"\ncheck_every = \"1s\"\n", emu.addr), noFrames)
 	issued, printed := 0, 0
 	settled := func() (int, int) {
 		j := kiosk.kiosk().Journal
