@@ -5,7 +5,7 @@ BIN := bin
 TEST_TIMEOUT ?= 18m
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test bench chaos demo lint deps fuzz clean
+.PHONY: all build test bench chaos demo lint deps fuzz clean deb
 
 all: build
 
@@ -49,5 +49,13 @@ FUZZTIME ?= 30s
 fuzz:
 	bash scripts/fuzz.sh $(FUZZTIME)
 
+# Debian packages (deploy/packages, nfpm): numerek-server and
+# numerek-kioskd, amd64 and arm64, into out/deb/ as
+# NAME_VERSION_ARCH.deb. The version comes from git describe;
+# VERSION=1.2.3 overrides it.
+VERSION ?=
+deb:
+	GO=$(GO) VERSION="$(VERSION)" bash scripts/deb.sh
+
 clean:
-	rm -rf $(BIN) demo-data bench.out
+	rm -rf $(BIN) demo-data bench.out out/deb

@@ -6,6 +6,7 @@
 //	kioskd --config FILE                       run the device
 //	kioskd --config FILE --check               check the configuration and exit
 //	kioskd --config FILE --screenshot OUT.png  write the first frame and exit
+//	kioskd --version                           print the version (the package's) and exit
 //
 // A file that gives the server's address but no office and no token is a
 // device that pairs with the server (docs/devices.md): kioskd shows a
@@ -64,6 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	frames := fs.String("frames", "", "write every drawn frame to DIR/NAME.png (demos without a screen; costs CPU)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	traceFrames := fs.Bool("trace-frames", false, "log when each frame has been drawn (for benchmarks)")
+	showVersion := fs.Bool("version", false, "print kioskd's version and exit")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: kioskd --config FILE [--check | --screenshot OUT.png] [--windowed] [--frames DIR]\n\nflags:")
 		fs.PrintDefaults()
@@ -73,6 +75,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, "kioskd", version)
+		return 0
 	}
 	if *configPath == "" || fs.NArg() > 0 {
 		fs.Usage()

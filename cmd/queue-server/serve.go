@@ -44,6 +44,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	publicURL := fs.String("public-url", "", "address residents' phones reach the server at (e-ticket QR codes, booking links); default: [server] public_url of the config")
 	purgeEvery := fs.Duration("purge-every", time.Hour, "how often personal data past its retention is purged")
 	fleetEvery := fs.Duration("test-fleet-every", 0, "FOR TESTS: ask devices to report their health this often instead of every 30 s, with the fleet's other times in proportion: Offline after three intervals, faults told after two, silence told once Offline (docs/devices-health.md)")
+	showVersion := fs.Bool("version", false, "print queue-server's version and exit")
 	advertise := fs.Bool("advertise", false, "advertise the server on the office's network by multicast DNS ("+dnssd.Service+"), so devices with [server] url = \"mdns\" find it")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: queue-server [flags]\n       queue-server token|tokens|revoke|clerk|clerks|check|backup|recover ... (see queue-server token -h, clerk -h, check -h)\n\nflags:")
@@ -51,6 +52,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err := parse(fs, args, 0); err != nil {
 		return err
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, "queue-server", version)
+		return nil
 	}
 	logger, err := newLogger(stderr, *logLevel)
 	if err != nil {
