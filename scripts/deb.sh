@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds the Debian packages (make deb): numerek-server and numerek-kioskd
-# for amd64 and arm64, into OUT (default out/deb). The binaries are
-# cross-built without cgo (kioskd loads Xlib, GL and ALSA at run time) and
-# know the packages' version (--version). VERSION overrides the version
-# made from git (scripts/deb-version.sh).
+# for amd64 and arm64, into OUT (default out/deb), and prints their paths.
+# The binaries are cross-built without cgo (kioskd loads Xlib, GL and ALSA
+# at run time), position-independent (Debian's hardening: lintian
+# hardening-no-pie), and know the packages' version (--version). VERSION
+# overrides the version made from git (scripts/deb-version.sh); ARCHES
+# the architectures.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -22,14 +24,26 @@ mkdir -p "$OUT"
 build="$OUT/build"
 for arch in $ARCHES; do
   echo "deb: building the binaries for $arch, version $VERSION" >&2
-  CGO_ENABLED=0 GOOS=linux GOARCH=$arch "$GO" build -trimpath \
+  CGO_ENABLED=0 GOOS=linux GOARCH=$arch "$GO" build -trimpath -buildmode=pie \
     -ldflags "-s -w -X main.version=$VERSION" \
     -o "$build/$arch/" ./cmd/kioskd ./cmd/kioskctl ./cmd/queue-server
 done
 
+# Debian wants a changelog in each package (lintian no-changelog): this
+# build's entry, dated by its commit so that the same commit packs the
+# same file.
+for pkg in numerek-server numerek-kioskd; do
+  mkdir -p "$build/doc/$pkg"
+  {
+    printf '%s (%s) unstable; urgency=medium\n\n' "$pkg" "$VERSION"
+    printf '  * Built from the Numerek repository at %s.\n\n' "$(git describe --tags --always --dirty)"
+    printf ' -- Numerek <numerek@users.noreply.github.com>  %s\n' "$(git log -1 --format=%aD)"
+  } | gzip -9n >"$build/doc/$pkg/changelog.gz"
+done
+
 for arch in $ARCHES; do
   for pkg in numerek-server numerek-kioskd; do
-    DEB_ARCH=$arch DEB_VERSION=$VERSION NUMEREK_BIN="$build/$arch" \
+    DEB_ARCH=$arch DEB_VERSION=$VERSION NUMEREK_BUILD="$build" \
       "$GO" run "$NFPM" package --config "deploy/packages/$pkg.yaml" --packager deb --target "$OUT/" >&2
     echo "$OUT/${pkg}_${VERSION}_${arch}.deb"
   done

@@ -6,6 +6,7 @@ import (
 	"debug/elf"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -105,6 +106,7 @@ func TestPackages(t *testing.T) {
 		}
 		t.Run(spec.name+"_"+spec.arch, func(t *testing.T) { checkDeb(t, deb, spec) })
 	}
+	t.Run("lintian", func(t *testing.T) { checkLintian(t, out) })
 	t.Run("numerek-server installed on bookworm", func(t *testing.T) {
 		installServer(t, fmt.Sprintf("%s/numerek-server_%s_amd64.deb", out, testVersion))
 	})
@@ -174,6 +176,38 @@ func checkDeb(t *testing.T, deb string, spec pkgSpec) {
 		checkOffices(t, filepath.Join(tree, "etc/numerek/offices.toml"))
 	case "numerek-kioskd":
 		checkKioskdConfig(t, filepath.Join(tree, "etc/numerek/kioskd.toml"))
+	}
+}
+
+// checkLintian runs lintian, Debian's package checker, on the amd64
+// packages (the arm64 ones differ only in their programs): an error or
+// warning it finds fails, but for the tags accepted above.
+func checkLintian(t *testing.T, out string) {
+	if _, err := exec.LookPath("lintian"); err != nil {
+		t.Skip("lintian is not installed (scripts/install-deps.sh installs it)")
+	}
+	debs, err := filepath.Glob(filepath.Join(out, "*_amd64.deb"))
+	if err != nil || len(debs) == 0 {
+		t.Fatalf("no amd64 packages in %s: %v", out, err)
+	}
+	// The tags these packages get and keep, each for its reason.
+	accepted := map[string]string{
+		// The programs have --help, not manual pages (yet).
+		"no-manual-page": "no manual pages yet",
+		// Go's internal linker makes PIE but no RELRO segment; GOT
+		// overwrites, which RELRO stops, need a C toolchain's linker.
+		"hardening-no-relro": "Go's linker",
+		// Lintian's dictionary finds words in Go's symbol and string tables.
+		"spelling-error-in-binary": "false positives",
+		// systemd only: no SysV init script.
+		"package-supports-alternative-init-but-no-init.d-script": "systemd only",
+	}
+	tags := slices.Sorted(maps.Keys(accepted))
+	args := append([]string{"--fail-on", "error,warning", "--suppress-tags", strings.Join(tags, ",")}, debs...)
+	cmd := exec.Command("lintian", args...)
+	report, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Errorf("lintian finds what is wrong with the packages: %v\n%s", err, report)
 	}
 }
 
