@@ -20,6 +20,10 @@ if command -v dpkg >/dev/null && ! dpkg --validate-version "$VERSION" 2>/dev/nul
   exit 2
 fi
 
+# The packages' own entries (folders, control files) are dated by the
+# commit, as Debian's reproducible builds do.
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}
+
 mkdir -p "$OUT"
 build="$OUT/build"
 for arch in $ARCHES; do
@@ -41,10 +45,15 @@ for pkg in numerek-server numerek-kioskd; do
   } | gzip -9n >"$build/doc/$pkg/changelog.gz"
 done
 
+# nfpm built once for the four packages (go run would link it each time).
+mkdir -p "$build/tools"
+tools=$(cd "$build/tools" && pwd)
+GOBIN=$tools "$GO" install "$NFPM"
+
 for arch in $ARCHES; do
   for pkg in numerek-server numerek-kioskd; do
     DEB_ARCH=$arch DEB_VERSION=$VERSION NUMEREK_BUILD="$build" \
-      "$GO" run "$NFPM" package --config "deploy/packages/$pkg.yaml" --packager deb --target "$OUT/" >&2
+      "$tools/nfpm" package --config "deploy/packages/$pkg.yaml" --packager deb --target "$OUT/" >&2
     echo "$OUT/${pkg}_${VERSION}_${arch}.deb"
   done
 done

@@ -2,7 +2,6 @@ package packages
 
 import (
 	"bytes"
-	"context"
 	"debug/elf"
 	"encoding/json"
 	"fmt"
@@ -306,7 +305,7 @@ func installServer(t *testing.T, deb string) {
 	// runs (sync-in before apt's first use, sync-out after the install):
 	// a second run downloads nothing that has not changed.
 	cmd := exec.Command("mmdebstrap", "--variant=minbase", "--mode=root", "--quiet",
-		"--skip=download/empty", "--skip=cleanup/apt/lists",
+		"--skip=download/empty", "--skip=essential/unlink", "--skip=cleanup/apt/lists",
 		`--setup-hook=mkdir -p "$1"/var/cache/apt/archives "$1"/var/lib/apt/lists`,
 		"--setup-hook=sync-in "+cache+"/archives /var/cache/apt/archives",
 		"--setup-hook=sync-in "+cache+"/lists /var/lib/apt/lists",
@@ -366,16 +365,17 @@ func runUnit(t *testing.T, root string, uid int) {
 	// A later --listen wins over the unit's :8080.
 	args := append([]string{root, "setpriv", "--reuid=" + user, "--regid=" + user, "--init-groups", "--"},
 		append(strings.Fields(execStart), "--listen", addr)...)
-	ctx, cancel := context.WithCancel(context.Background())
-	server := exec.CommandContext(ctx, "chroot", args...)
-	server.Cancel = func() error { return server.Process.Signal(syscall.SIGTERM) }
+	server := exec.Command("chroot", args...)
 	var log bytes.Buffer
 	server.Stdout, server.Stderr = &log, &log
 	if err := server.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		cancel()
+		// As systemd stops it: SIGTERM, and a clean exit.
+		if err := server.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Errorf("stopping queue-server: %v", err)
+		}
 		if err := server.Wait(); err != nil {
 			t.Errorf("queue-server did not stop cleanly on SIGTERM: %v\n%s", err, log.String())
 		}
