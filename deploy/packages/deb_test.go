@@ -105,8 +105,13 @@ func TestPackages(t *testing.T) {
 		}
 		t.Run(spec.name+"_"+spec.arch, func(t *testing.T) { checkDeb(t, deb, spec) })
 	}
-	t.Run("lintian", func(t *testing.T) { checkLintian(t, out) })
+	// These two take a while each: side by side.
+	t.Run("lintian", func(t *testing.T) {
+		t.Parallel()
+		checkLintian(t, out)
+	})
 	t.Run("numerek-server installed on bookworm", func(t *testing.T) {
+		t.Parallel()
 		installServer(t, fmt.Sprintf("%s/numerek-server_%s_amd64.deb", out, testVersion))
 	})
 }
@@ -342,11 +347,53 @@ func installServer(t *testing.T, deb string) {
 	}
 
 	runUnit(t, root, uid)
+	reinstallAndPurge(t, root, "/root/"+base)
+}
+
+// reinstallAndPurge reinstalls the package over itself (the upgrade's
+// path), then removes and purges it, as an admin would with dpkg.
+func reinstallAndPurge(t *testing.T, root, deb string) {
+	offices := filepath.Join(root, "etc/numerek/offices.toml")
+	edited := append(readFile(t, offices), "\n# edited by the admin\n"...)
+	if err := os.WriteFile(offices, edited, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := chroot(t, root, "dpkg", "--install", deb)
+	if strings.Contains(out, "enabled but not started") {
+		t.Errorf("a reinstall tells what to do after a first install:\n%s", out)
+	}
+	if !bytes.Equal(readFile(t, offices), edited) {
+		t.Errorf("a reinstall did not keep the admin's offices.toml")
+	}
+	if got := strings.TrimSpace(chroot(t, root, "systemctl", "is-enabled", "queue-server.service")); got != "enabled" {
+		t.Errorf("after a reinstall queue-server.service is %q, want enabled", got)
+	}
+
+	chroot(t, root, "dpkg", "--purge", "numerek-server")
+	for _, gone := range []string{"usr/bin/queue-server", "lib/systemd/system/queue-server.service",
+		"etc/numerek/offices.toml", "etc/systemd/system/multi-user.target.wants/queue-server.service",
+		"etc/systemd/system/queue-server.service"} {
+		if _, err := os.Lstat(filepath.Join(root, gone)); err == nil {
+			t.Errorf("/%s is left after a purge", gone)
+		}
+	}
+	// The offices' event logs are the office's, not the package's.
+	if _, err := os.Stat(filepath.Join(root, "var/lib/numerek/offices/office.db")); err != nil {
+		t.Errorf("a purge lost the office's data: %v", err)
+	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 // runUnit starts what queue-server.service starts, as its user, in the
 // installed system (chroot: it shares this machine's network), on a free
-// port of the loopback instead of :8080, and waits for /healthz.
+// port of the loopback instead of :8080, waits for /healthz, and stops it.
 func runUnit(t *testing.T, root string, uid int) {
 	unit, err := os.ReadFile(filepath.Join(root, "lib/systemd/system/queue-server.service"))
 	if err != nil {
@@ -366,7 +413,12 @@ func runUnit(t *testing.T, root string, uid int) {
 	if err := server.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
 		// As systemd stops it: SIGTERM, and a clean exit.
 		if err := server.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Errorf("stopping queue-server: %v", err)
@@ -374,7 +426,8 @@ func runUnit(t *testing.T, root string, uid int) {
 		if err := server.Wait(); err != nil {
 			t.Errorf("queue-server did not stop cleanly on SIGTERM: %v\n%s", err, log.String())
 		}
-	})
+	}
+	t.Cleanup(stop)
 
 	var health struct {
 		Status  string `json:"status"`
@@ -398,6 +451,7 @@ func runUnit(t *testing.T, root string, uid int) {
 	if owner := db.Sys().(*syscall.Stat_t).Uid; owner != uint32(uid) {
 		t.Errorf("the office log is uid %d's, want numerek's (%d): the server did not run as numerek", owner, uid)
 	}
+	stop()
 }
 
 // getHealth reads the server's /healthz into health.
