@@ -110,9 +110,10 @@ func TestPackages(t *testing.T) {
 		t.Parallel()
 		checkLintian(t, out)
 	})
-	t.Run("numerek-server installed on bookworm", func(t *testing.T) {
+	t.Run("installed on bookworm", func(t *testing.T) {
 		t.Parallel()
-		installServer(t, fmt.Sprintf("%s/numerek-server_%s_amd64.deb", out, testVersion))
+		installServer(t, fmt.Sprintf("%s/numerek-server_%s_amd64.deb", out, testVersion),
+			fmt.Sprintf("%s/numerek-kioskd_%s_amd64.deb", out, testVersion))
 	})
 }
 
@@ -284,8 +285,8 @@ func checkKioskdConfig(t *testing.T, path string) {
 
 // installServer installs numerek-server with apt into a fresh Debian
 // bookworm (minbase, mmdebstrap), as an admin would, and runs what its
-// unit runs.
-func installServer(t *testing.T, deb string) {
+// unit runs; then numerek-kioskd's scripts in the same system.
+func installServer(t *testing.T, deb, kioskdDeb string) {
 	if os.Geteuid() != 0 {
 		t.Skip("mmdebstrap makes the Debian to install into as root (--mode=root); run as root")
 	}
@@ -348,6 +349,49 @@ func installServer(t *testing.T, deb string) {
 
 	runUnit(t, root, uid)
 	reinstallAndPurge(t, root, "/root/"+base)
+	installKioskd(t, root, kioskdDeb)
+}
+
+// installKioskd installs numerek-kioskd by dpkg without what it depends
+// on (Xorg and Mesa: the SD image's test runs it on them), for what its
+// scripts make: the user kioskd in its groups, its state folder, its
+// units enabled.
+func installKioskd(t *testing.T, root, deb string) {
+	in := filepath.Join("/root", filepath.Base(deb))
+	if err := os.WriteFile(filepath.Join(root, in), readFile(t, deb), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// With /proc, as on a running system (systemd-tmpfiles needs it).
+	out := run(t, "unshare", "--mount", "--fork", "sh", "-c", `mount -t proc proc "$0/proc" && exec chroot "$0" "$@"`,
+		root, "dpkg", "--force-depends", "--install", in)
+	if !strings.Contains(out, "kioskd and its X server are enabled but not started") {
+		t.Errorf("the install did not tell the technician what to do next:\n%s", out)
+	}
+	groups := strings.Fields(chroot(t, root, "id", "--name", "--groups", "kioskd"))
+	slices.Sort(groups)
+	if want := []string{"audio", "dialout", "gpio", "kioskd", "lp", "video"}; !slices.Equal(groups, want) {
+		t.Errorf("user kioskd is in groups %q, want %q", groups, want)
+	}
+	passwd := strings.Split(strings.TrimSpace(chroot(t, root, "getent", "passwd", "kioskd")), ":")
+	if len(passwd) != 7 || passwd[5] != "/var/lib/kioskd" {
+		t.Errorf("user kioskd is %q, want one at home in /var/lib/kioskd", passwd)
+	}
+	for _, unit := range []string{"kioskd.service", "numerek-x.service"} {
+		if got := strings.TrimSpace(chroot(t, root, "systemctl", "is-enabled", unit)); got != "enabled" {
+			t.Errorf("%s is %q, want enabled", unit, got)
+		}
+	}
+	state, err := os.Stat(filepath.Join(root, "var/lib/kioskd"))
+	if err != nil {
+		t.Fatalf("the install made no /var/lib/kioskd: %v", err)
+	}
+	uid, _ := strconv.Atoi(passwd[2])
+	if owner := state.Sys().(*syscall.Stat_t).Uid; owner != uint32(uid) || state.Mode().Perm() != 0o700 {
+		t.Errorf("/var/lib/kioskd is uid %d mode %v, want kioskd's (%d), 0700", owner, state.Mode().Perm(), uid)
+	}
+	if got := strings.TrimSpace(chroot(t, root, "kioskd", "--version")); got != "kioskd "+testVersion {
+		t.Errorf("the installed kioskd --version says %q", got)
+	}
 }
 
 // reinstallAndPurge reinstalls the package over itself (the upgrade's
