@@ -5,7 +5,7 @@ BIN := bin
 TEST_TIMEOUT ?= 18m
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test bench chaos demo lint deps fuzz clean deb
+.PHONY: all build test bench chaos demo lint deps fuzz clean
 
 all: build
 
@@ -16,6 +16,16 @@ deps:
 build:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ ./cmd/...
+
+# Debian packages (deploy/packages, nfpm): numerek-server and
+# numerek-kioskd, amd64 and arm64, into out/deb/ as
+# NAME_VERSION_ARCH.deb. The version comes from git describe
+# (scripts/deb-version.sh); VERSION=1.2.3 overrides it, ARCHES=arm64
+# builds one architecture only.
+.PHONY: deb
+VERSION ?=
+deb:
+	GO=$(GO) VERSION="$(VERSION)" bash scripts/deb.sh
 
 test: deps
 	$(GO) vet ./...
@@ -49,14 +59,5 @@ FUZZTIME ?= 30s
 fuzz:
 	bash scripts/fuzz.sh $(FUZZTIME)
 
-# Debian packages (deploy/packages, nfpm): numerek-server and
-# numerek-kioskd, amd64 and arm64, into out/deb/ as
-# NAME_VERSION_ARCH.deb. The version comes from git describe
-# (scripts/deb-version.sh); VERSION=1.2.3 overrides it, ARCHES=arm64
-# builds one architecture only.
-VERSION ?=
-deb:
-	GO=$(GO) VERSION="$(VERSION)" bash scripts/deb.sh
-
 clean:
-	rm -rf $(BIN) demo-data bench.out out/deb
+	rm -rf $(BIN) demo-data bench.out

@@ -58,6 +58,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("kioskd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	showVersion := fs.Bool("version", false, "print kioskd's version and exit")
 	configPath := fs.String("config", "", "the device's configuration file (TOML; see examples/devices/)")
 	check := fs.Bool("check", false, "check the configuration, say what the device is, and exit")
 	screenshot := fs.String("screenshot", "", "write the first frame showing the office (or, unpaired, the pairing code) to this PNG file and exit")
@@ -65,7 +66,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	frames := fs.String("frames", "", "write every drawn frame to DIR/NAME.png (demos without a screen; costs CPU)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	traceFrames := fs.Bool("trace-frames", false, "log when each frame has been drawn (for benchmarks)")
-	showVersion := fs.Bool("version", false, "print kioskd's version and exit")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: kioskd --config FILE [--check | --screenshot OUT.png] [--windowed] [--frames DIR]\n\nflags:")
 		fs.PrintDefaults()

@@ -31,6 +31,7 @@ import (
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("queue-server", stderr)
+	showVersion := fs.Bool("version", false, "print queue-server's version and exit")
 	configPath := fs.String("config", "", "office configuration (TOML); default: the built-in example office")
 	dataDir := fs.String("data", "numerek-data", "directory for the event logs and tokens")
 	listen := fs.String("listen", ":8080", "address to serve HTTP on (with HTTPS on: the redirect to HTTPS and ACME's http-01 challenges; :80 for those)")
@@ -44,7 +45,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	publicURL := fs.String("public-url", "", "address residents' phones reach the server at (e-ticket QR codes, booking links); default: [server] public_url of the config")
 	purgeEvery := fs.Duration("purge-every", time.Hour, "how often personal data past its retention is purged")
 	fleetEvery := fs.Duration("test-fleet-every", 0, "FOR TESTS: ask devices to report their health this often instead of every 30 s, with the fleet's other times in proportion: Offline after three intervals, faults told after two, silence told once Offline (docs/devices-health.md)")
-	showVersion := fs.Bool("version", false, "print queue-server's version and exit")
 	advertise := fs.Bool("advertise", false, "advertise the server on the office's network by multicast DNS ("+dnssd.Service+"), so devices with [server] url = \"mdns\" find it")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: queue-server [flags]\n       queue-server token|tokens|revoke|clerk|clerks|check|backup|recover ... (see queue-server token -h, clerk -h, check -h)\n\nflags:")
