@@ -17,6 +17,16 @@ build:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ ./cmd/...
 
+# Debian packages (deploy/packages, nfpm): numerek-server and
+# numerek-kioskd, amd64 and arm64, into out/deb/ as
+# NAME_VERSION_ARCH.deb. The version comes from git describe
+# (scripts/deb-version.sh); VERSION=1.2.3 overrides it, ARCHES=arm64
+# builds one architecture only.
+.PHONY: deb
+VERSION ?=
+deb:
+	GO=$(GO) VERSION="$(VERSION)" bash scripts/deb.sh
+
 test: deps
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...

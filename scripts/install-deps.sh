@@ -16,6 +16,9 @@ packages=(
   chromium nodejs
   # The nginx recipe (deploy/nginx) is tested in front of a real server.
   nginx-light
+  # The Debian packages' test (deploy/packages) installs numerek-server
+  # into a fresh Debian made by mmdebstrap; lintian checks the packages.
+  mmdebstrap lintian
   # The metrics test runs a real Prometheus (and promtool) on
   # deploy/prometheus/prometheus.yml and the Grafana dashboard's queries.
   prometheus

@@ -6,6 +6,7 @@
 //	kioskd --config FILE                       run the device
 //	kioskd --config FILE --check               check the configuration and exit
 //	kioskd --config FILE --screenshot OUT.png  write the first frame and exit
+//	kioskd --version                           print the version (the package's) and exit
 //
 // A file that gives the server's address but no office and no token is a
 // device that pairs with the server (docs/devices.md): kioskd shows a
@@ -59,6 +60,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("kioskd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	showVersion := fs.Bool("version", false, "print kioskd's version and exit")
 	configPath := fs.String("config", "", "the device's configuration file (TOML; see examples/devices/)")
 	check := fs.Bool("check", false, "check the configuration, say what the device is, and exit")
 	screenshot := fs.String("screenshot", "", "write the first frame showing the office (or, unpaired, the pairing code) to this PNG file and exit")
@@ -76,6 +78,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, "kioskd", version)
+		return 0
 	}
 	if *configPath == "" || fs.NArg() > 0 {
 		fs.Usage()

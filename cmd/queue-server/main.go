@@ -2,6 +2,7 @@
 // stream for devices and the web pages, on an event log in bbolt.
 //
 //	queue-server [--config FILE] [--data DIR] [--listen ADDR] [--clock TIME|open]
+//	queue-server --version
 //	queue-server token --data DIR --office ID --role ROLE [--counter N] [--label TEXT]
 //	queue-server tokens --data DIR
 //	queue-server revoke --data DIR ID
@@ -24,6 +25,10 @@ import (
 	"syscall"
 	_ "time/tzdata"
 )
+
+// version is set at build time (-ldflags "-X main.version=..."); the
+// Debian package sets its own version (make deb).
+var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -31,6 +31,7 @@ import (
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("queue-server", stderr)
+	showVersion := fs.Bool("version", false, "print queue-server's version and exit")
 	configPath := fs.String("config", "", "office configuration (TOML); default: the built-in example office")
 	dataDir := fs.String("data", "numerek-data", "directory for the event logs and tokens")
 	listen := fs.String("listen", ":8080", "address to serve HTTP on (with HTTPS on: the redirect to HTTPS and ACME's http-01 challenges; :80 for those)")
@@ -51,6 +52,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err := parse(fs, args, 0); err != nil {
 		return err
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, "queue-server", version)
+		return nil
 	}
 	logger, err := newLogger(stderr, *logLevel)
 	if err != nil {
