@@ -29,6 +29,7 @@ import (
 	"github.com/numerek/numerek/server"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/booking"
+	"github.com/numerek/numerek/server/bundles"
 	"github.com/numerek/numerek/server/devices"
 	"github.com/numerek/numerek/server/fleet"
 	"github.com/numerek/numerek/server/links"
@@ -75,6 +76,9 @@ type Options struct {
 	OfflineAfter time.Duration
 	// Alerts tell of devices' faults; default: nobody is told.
 	Alerts fleet.Alerts
+	// MaxBundle is the largest update bundle taken; default
+	// bundles.DefaultMaxSize.
+	MaxBundle int64
 }
 
 // Server is a queue server running the example office (Starachowice).
@@ -217,8 +221,22 @@ func (s *Server) start(ln net.Listener) error {
 		fdb.Close()
 		return err
 	}
+	bundleStore, err := bundles.Open(bundles.Options{Dir: filepath.Join(s.Dir, "bundles"), DB: fdb, Clock: s.Clock.Now, MaxSize: s.opts.MaxBundle})
+	if err != nil {
+		l.Close()
+		web.Close()
+		fdb.Close()
+		return err
+	}
+	updates, err := fleet.NewUpdates(hub, fdb, s.Clock.Now, logger)
+	if err != nil {
+		l.Close()
+		web.Close()
+		fdb.Close()
+		return err
+	}
 	srv := server.New(server.Config{
-		Fleet: hub, Health: health,
+		Fleet: hub, Health: health, Bundles: bundleStore, Updates: updates,
 		Offices: []*actor.Actor{a}, Tokens: s.tokens, Clock: s.Clock.Now, Logger: logger,
 		Heartbeat: s.opts.Heartbeat, Booking: desk, Links: signer, Metrics: meter,
 		Devices: store.NewDeviceStore(filepath.Join(s.Dir, "devices.db")), PublicURL: s.opts.PublicURL,
