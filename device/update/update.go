@@ -90,6 +90,11 @@ type Options struct {
 	Installing func(on bool, percent int)
 	Clock      func() time.Time
 	Log        *slog.Logger
+	// Tries is how many times a cut download is resumed before the update
+	// fails (default 5), RetryWait the wait before the first retry,
+	// doubled for each next (default 5 s).
+	Tries     int
+	RetryWait time.Duration
 	// Booted is when the machine booted (default: from /proc/uptime).
 	Booted func() (time.Time, error)
 	// TrialPoll is how often the slots are read while on trial, to see
@@ -121,6 +126,12 @@ func New(opts Options) *Agent {
 	}
 	if opts.Installing == nil {
 		opts.Installing = func(bool, int) {}
+	}
+	if opts.Tries <= 0 {
+		opts.Tries = 5
+	}
+	if opts.RetryWait <= 0 {
+		opts.RetryWait = 5 * time.Second
 	}
 	if opts.Booted == nil {
 		clock := opts.Clock
@@ -296,6 +307,17 @@ func (a *Agent) write(r Record) error {
 // Run carries out the orders taken and, after a reboot, works out how the
 // update went, until ctx ends.
 func (a *Agent) Run(ctx context.Context) {
+	if r := a.Current(); r != nil && (r.State == protocol.UpdateDownloading || r.State == protocol.UpdateInstalling) {
+		// kioskd stopped halfway (a restart, a power cut): the download
+		// resumes from what it kept, and an install begins again.
+		a.mu.Lock()
+		a.running = true
+		a.mu.Unlock()
+		a.carryOut(ctx, protocol.DeviceAction{ID: r.Action, Kind: protocol.ActionUpdate, Update: &r.Order})
+		a.mu.Lock()
+		a.running = false
+		a.mu.Unlock()
+	}
 	a.afterBoot(ctx)
 	for {
 		select {
@@ -371,14 +393,34 @@ func (a *Agent) carryOut(ctx context.Context, act protocol.DeviceAction) {
 	o := *act.Update
 	r := Record{Order: o, Action: act.ID, State: protocol.UpdateDownloading}
 	fail := func(err error) {
+		if ctx.Err() != nil {
+			// kioskd is stopping: the record stays as it was, and the
+			// next start takes the update up again.
+			return
+		}
 		r.State, r.Percent, r.Error = protocol.UpdateFailed, 0, err.Error()
 		a.step(r)
 	}
 	a.step(r)
-	file, err := a.download(ctx, &r)
-	if err != nil {
-		fail(err)
-		return
+	var file string
+	var err error
+	wait := a.opts.RetryWait
+	for try := 1; ; try++ {
+		if file, err = a.download(ctx, &r); err == nil {
+			break
+		}
+		var bad *badDownload
+		if errors.As(err, &bad) || try >= a.opts.Tries || ctx.Err() != nil {
+			fail(err)
+			return
+		}
+		a.opts.Log.Warn("the download was cut; resuming", "try", try, "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait *= 2
 	}
 	if a.opts.Slots != nil {
 		booted, _, err := a.opts.Slots.Status(ctx)
@@ -481,7 +523,8 @@ func (a *Agent) download(ctx context.Context, r *Record) (string, error) {
 				}
 				have += int64(n)
 				if o.Size > 0 && have > o.Size {
-					return "", fmt.Errorf("the server sent more than the order's %d bytes", o.Size)
+					_ = os.Remove(path)
+					return "", &badDownload{fmt.Sprintf("the server sent more than the order's %d bytes", o.Size)}
 				}
 				if p := percent(have, o.Size); p/10 != last/10 {
 					last = p
@@ -515,10 +558,15 @@ func (a *Agent) download(ctx context.Context, r *Record) (string, error) {
 	if got := hex.EncodeToString(h.Sum(nil)); got != o.SHA256 {
 		// A damaged file is not resumed again.
 		_ = os.Remove(path)
-		return "", fmt.Errorf("the downloaded bundle's SHA-256 is %s, not the order's %s", got, o.SHA256)
+		return "", &badDownload{fmt.Sprintf("the downloaded bundle's SHA-256 is %s, not the order's %s", got, o.SHA256)}
 	}
 	return path, nil
 }
+
+// badDownload is a download that trying again cannot mend.
+type badDownload struct{ msg string }
+
+func (b *badDownload) Error() string { return b.msg }
 
 func percent(have, size int64) int {
 	if size <= 0 {
