@@ -159,7 +159,14 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if opts.FramesDir != "" {
 		run.Capture = d.frames(ctx, filepath.Join(opts.FramesDir, cfg.Name+".png"))
 	}
-	run.OnDraw = d.metrics.frames.Inc
+	run.OnDraw = func() {
+		d.metrics.frames.Inc()
+		// A frame drawn after the server answered: kioskd is healthy
+		// (a new system on trial is kept).
+		if d.health.delivered.Load() {
+			d.updater.markHealthy()
+		}
+	}
 	if opts.TraceFrames {
 		run.OnFrame = func(at time.Time) { log.Info("frame drawn", "at", at.Format(time.RFC3339Nano)) }
 	}

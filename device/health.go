@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/numerek/numerek/device/machine"
@@ -33,6 +34,8 @@ type health struct {
 
 	// wake asks for a report now (an update's step).
 	wake chan struct{}
+	// delivered is set once the server has answered a report.
+	delivered atomic.Bool
 
 	mu   sync.Mutex
 	last HealthStatus
@@ -174,6 +177,7 @@ func (h *health) run(ctx context.Context) error {
 				h.d.log.Info("health reports delivered again")
 			}
 			failing = false
+			h.delivered.Store(true)
 			if r.Screen.Drawing && h.d.updater != nil {
 				h.d.updater.markHealthy()
 			}

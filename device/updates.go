@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/numerek/numerek/device/update"
 	"github.com/numerek/numerek/display"
@@ -49,9 +50,11 @@ type updater struct {
 	agent *update.Agent
 	opts  UpdateOptions
 
-	mu      sync.Mutex
-	screen  display.Screen
-	healthy bool
+	mu     sync.Mutex
+	screen display.Screen
+	// healthy is set once the healthy file is written (checked at every
+	// frame until then).
+	healthy atomic.Bool
 }
 
 func newUpdater(d *dev) *updater {
@@ -127,9 +130,16 @@ func (u *updater) showInstalling(on bool, percent int) {
 // markHealthy writes the healthy file once: the screen draws and the
 // server answered a report.
 func (u *updater) markHealthy() {
+	if u.healthy.Load() {
+		return
+	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.healthy || !u.agent.OnImage() {
+	if u.healthy.Load() {
+		return
+	}
+	if !u.agent.OnImage() {
+		u.healthy.Store(true) // nothing to tell off the image
 		return
 	}
 	if err := os.MkdirAll(filepath.Dir(u.opts.Healthy), 0o755); err != nil {
@@ -140,6 +150,6 @@ func (u *updater) markHealthy() {
 		u.d.log.Warn("marking kioskd healthy", "err", err)
 		return
 	}
-	u.healthy = true
+	u.healthy.Store(true)
 	u.d.log.Info("kioskd is healthy: the screen draws and the server answers", "file", u.opts.Healthy)
 }
