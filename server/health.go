@@ -83,6 +83,12 @@ func checkReport(r protocol.HealthReport, p Principal) error {
 			if u.Percent < 0 || u.Percent > 100 {
 				return bad("system.update.percent", "%d is not a percentage", u.Percent)
 			}
+			switch u.State {
+			case protocol.UpdateDownloading, protocol.UpdateInstalling, protocol.UpdateRebooting, protocol.UpdateTrial,
+				protocol.UpdateCommitted, protocol.UpdateRolledBack, protocol.UpdateFailed:
+			default:
+				return bad("system.update.state", "%q is not a state of an update", u.State)
+			}
 		}
 	}
 	if c := r.LastCall; c != nil {
