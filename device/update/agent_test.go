@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -33,14 +34,14 @@ type machine struct {
 
 	mu              sync.Mutex
 	booted, primary string
-	bootedAt        time.Time
+	boots           int
 	rebootAsked     int
 	installed       map[string][]byte // slot → what was written
 	failInstall     error
 }
 
 func newMachine(t *testing.T) *machine {
-	return &machine{dir: t.TempDir(), booted: "A", primary: "A", bootedAt: time.Now().Add(-time.Hour), installed: map[string][]byte{}}
+	return &machine{dir: t.TempDir(), booted: "A", primary: "A", installed: map[string][]byte{}}
 }
 
 func (m *machine) Status(context.Context) (string, string, error) {
@@ -86,7 +87,7 @@ func (m *machine) bootTrial() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.booted = map[string]string{"A": "B", "B": "A"}[m.booted]
-	m.bootedAt = time.Now()
+	m.boots++
 }
 
 func (m *machine) setPrimary(s string) {
@@ -99,13 +100,13 @@ func (m *machine) bootPrimary() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.booted = m.primary
-	m.bootedAt = time.Now()
+	m.boots++
 }
 
-func (m *machine) bootTime() (time.Time, error) {
+func (m *machine) bootID() (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.bootedAt, nil
+	return fmt.Sprintf("boot-%d", m.boots), nil
 }
 
 // kioskd is the device's side as kioskd wires it: the control stream hands
@@ -141,7 +142,7 @@ func startKioskd(t *testing.T, srv *servertest.Server, m *machine, data, version
 	}
 	k.agent = update.New(update.Options{
 		Dir: filepath.Join(data, "updates"), Record: filepath.Join(data, "update.json"), Release: release,
-		Fetch: fetcher, Installer: m, Slots: m, Reboot: m.reboot, Booted: m.bootTime,
+		Fetch: fetcher, Installer: m, Slots: m, Reboot: m.reboot, BootID: m.bootID,
 		Changed: func() {
 			select {
 			case k.changed <- struct{}{}:

@@ -123,19 +123,11 @@ func (r Rauc) Status(ctx context.Context) (booted, primary string, err error) {
 	return ParseStatus(out)
 }
 
-// uptime is how long the machine has run (/proc/uptime).
-func uptime() (time.Duration, error) {
-	data, err := os.ReadFile("/proc/uptime")
+// bootID is the kernel's id of this boot.
+func bootID() (string, error) {
+	data, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
 	if err != nil {
-		return 0, err
+		return "", err
 	}
-	f := strings.Fields(string(data))
-	if len(f) == 0 {
-		return 0, fmt.Errorf("/proc/uptime is empty")
-	}
-	s, err := strconv.ParseFloat(f[0], 64)
-	if err != nil {
-		return 0, err
-	}
-	return time.Duration(s * float64(time.Second)), nil
+	return strings.TrimSpace(string(data)), nil
 }

@@ -40,6 +40,10 @@ type Record struct {
 	// the bundle went into (the other one).
 	From   string `json:"from,omitempty"`
 	Target string `json:"target,omitempty"`
+	// Boot is the kernel's boot id when the reboot was asked: another id
+	// later means the machine has rebooted since (a Raspberry Pi has no
+	// clock that runs while it is off, so times cannot tell).
+	Boot string `json:"boot,omitempty"`
 }
 
 // Final reports whether the update is over (nothing more will happen).
@@ -95,8 +99,9 @@ type Options struct {
 	// doubled for each next (default 5 s).
 	Tries     int
 	RetryWait time.Duration
-	// Booted is when the machine booted (default: from /proc/uptime).
-	Booted func() (time.Time, error)
+	// BootID is the kernel's id of this boot (default: read from
+	// /proc/sys/kernel/random/boot_id).
+	BootID func() (string, error)
 	// TrialPoll is how often the slots are read while on trial, to see
 	// the commit (default 10 s).
 	TrialPoll time.Duration
@@ -133,12 +138,8 @@ func New(opts Options) *Agent {
 	if opts.RetryWait <= 0 {
 		opts.RetryWait = 5 * time.Second
 	}
-	if opts.Booted == nil {
-		clock := opts.Clock
-		opts.Booted = func() (time.Time, error) {
-			up, err := uptime()
-			return clock().Add(-up), err
-		}
+	if opts.BootID == nil {
+		opts.BootID = bootID
 	}
 	if opts.TrialPoll <= 0 {
 		opts.TrialPoll = 10 * time.Second
@@ -378,13 +379,10 @@ func (a *Agent) afterBoot(ctx context.Context) {
 	}
 }
 
-// rebooted reports whether the machine booted since r was written.
+// rebooted reports whether the machine booted since the reboot was asked.
 func (a *Agent) rebooted(r *Record) bool {
-	booted, err := a.opts.Booted()
-	if err != nil {
-		return true
-	}
-	return booted.After(r.At)
+	id, err := a.opts.BootID()
+	return err != nil || r.Boot == "" || id != r.Boot
 }
 
 // carryOut downloads, checks, installs and reboots; any failure is
@@ -450,6 +448,9 @@ func (a *Agent) carryOut(ctx context.Context, act protocol.DeviceAction) {
 		return
 	}
 	r.State, r.Percent = protocol.UpdateRebooting, 0
+	if r.Boot, err = a.opts.BootID(); err != nil {
+		a.opts.Log.Warn("reading the boot id", "err", err)
+	}
 	a.step(r)
 	if err := a.opts.Reboot(ctx); err != nil {
 		fail(fmt.Errorf("rebooting into the new system: %w", err))
