@@ -144,6 +144,11 @@ func (r *remote) do(ctx context.Context, a protocol.DeviceAction) (string, error
 	switch a.Kind {
 	case protocol.ActionRestart:
 		return "restarting kioskd", nil
+	case protocol.ActionUpdate:
+		if err := r.d.updater.agent.Take(a); err != nil {
+			return "", err
+		}
+		return "taken", nil
 	case protocol.ActionReboot:
 		if out, err := r.run(ctx, "systemctl", "reboot"); err != nil {
 			return "", fmt.Errorf("systemctl reboot: %w: %s", err, strings.TrimSpace(string(out)))

@@ -70,6 +70,9 @@ type Options struct {
 	// Machine reads the computer for the health report; the zero value
 	// reads this one (machine.Local).
 	Machine machine.Reader
+	// Update is where system updates are kept and how they are installed;
+	// the zero value is the image's (rauc, /etc/numerek-release).
+	Update UpdateOptions
 }
 
 // DataFile is the device's file in its data folder.
@@ -121,6 +124,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		return err
 	}
 	d.health = newHealth(d)
+	d.updater = newUpdater(d)
 	var wait func()
 	d.spawn, wait = spawner(ctx, log)
 	defer wait()
@@ -133,7 +137,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		return err
 	}
 	d.remote.setScreen(screen)
+	d.updater.setScreen(screen)
 	d.spawn("carrying out remote actions", d.remote.serve)
+	d.spawn("updating the system", func(ctx context.Context) error { d.updater.agent.Run(ctx); return nil })
 	wd := watchdog.New(screen, log)
 	d.health.setScreen(screen, wd.Alive)
 	d.spawn("telling systemd", func(ctx context.Context) error { wd.Run(ctx); return nil })
@@ -153,7 +159,14 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if opts.FramesDir != "" {
 		run.Capture = d.frames(ctx, filepath.Join(opts.FramesDir, cfg.Name+".png"))
 	}
-	run.OnDraw = d.metrics.frames.Inc
+	run.OnDraw = func() {
+		d.metrics.frames.Inc()
+		// A frame drawn after the server answered: kioskd is healthy
+		// (a new system on trial is kept).
+		if d.health.delivered.Load() {
+			d.updater.markHealthy()
+		}
+	}
 	if opts.TraceFrames {
 		run.OnFrame = func(at time.Time) { log.Info("frame drawn", "at", at.Format(time.RFC3339Nano)) }
 	}
@@ -199,6 +212,7 @@ type dev struct {
 	spawn    func(name string, fn func(context.Context) error)
 	metrics  *metrics
 	health   *health
+	updater  *updater
 
 	mu       sync.Mutex
 	viewSet  bool

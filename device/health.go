@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/numerek/numerek/device/machine"
@@ -31,6 +32,11 @@ type health struct {
 	screen display.Screen
 	alive  func() bool
 
+	// wake asks for a report now (an update's step).
+	wake chan struct{}
+	// delivered is set once the server has answered a report.
+	delivered atomic.Bool
+
 	mu   sync.Mutex
 	last HealthStatus
 }
@@ -49,7 +55,15 @@ func newHealth(d *dev) *health {
 	if m.Root == nil {
 		m = machine.Local()
 	}
-	return &health{d: d, machine: m, started: time.Now()}
+	return &health{d: d, machine: m, started: time.Now(), wake: make(chan struct{}, 1)}
+}
+
+// now asks for a report at once, without waiting.
+func (h *health) now() {
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
 }
 
 // report is how the device is now. Its times are on the server's clock
@@ -96,6 +110,9 @@ func (h *health) report(ctx context.Context) protocol.HealthReport {
 	if lastCall != nil {
 		r.LastCall = lastCall()
 	}
+	if d.updater != nil {
+		r.System = d.updater.agent.System(ctx)
+	}
 	return r
 }
 
@@ -140,6 +157,7 @@ func (h *health) run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-timer.C:
+		case <-h.wake:
 		}
 		rctx, cancel := context.WithTimeout(ctx, min(every, 10*time.Second))
 		r := h.report(rctx)
@@ -159,6 +177,10 @@ func (h *health) run(ctx context.Context) error {
 				h.d.log.Info("health reports delivered again")
 			}
 			failing = false
+			h.delivered.Store(true)
+			if r.Screen.Drawing && h.d.updater != nil {
+				h.d.updater.markHealthy()
+			}
 			if ack.EverySeconds > 0 {
 				every = time.Duration(ack.EverySeconds) * time.Second
 			}
@@ -166,6 +188,12 @@ func (h *health) run(ctx context.Context) error {
 		h.mu.Lock()
 		h.last = st
 		h.mu.Unlock()
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
 		timer.Reset(every)
 	}
 }

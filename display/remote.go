@@ -117,3 +117,31 @@ func (id *identity) draw(dst *canvas) {
 	}
 	drawStack(dst, text, 16, ls...)
 }
+
+// Notice is a card kept over a screen's picture until taken off: the
+// device's own word that matters more than what the screen shows ("the
+// system is updating, do not switch off").
+type Notice struct {
+	Title string
+	Lines []string
+}
+
+// ShowNotice puts n over s's picture, or takes the one shown off (nil).
+// While it shows, taps do nothing: whatever lies beneath is covered.
+func ShowNotice(s Screen, n *Notice) {
+	c := s.base()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.notice = nil
+	if n != nil {
+		c.notice = &identity{Identity: Identity{Name: n.Title, Lines: n.Lines}}
+	}
+	c.changed()
+}
+
+// swallowTaps drops the taps on a notice. c.mu is held.
+func (c *core) swallowTaps(in *input) {
+	if c.notice != nil {
+		in.taps = in.taps[:0]
+	}
+}

@@ -74,3 +74,60 @@ func TestIdentityCard(t *testing.T) {
 		})
 	}
 }
+
+// The update notice, on every panel, shows its title and both languages'
+// lines whole; while it shows, taps reach nothing under it, and once it
+// is taken off they do again.
+func TestUpdateNotice(t *testing.T) {
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	n := &Notice{Title: "Aktualizacja systemu · System update", Lines: []string{"Nie wyłączaj urządzenia. Zapisano 40%.", "Do not switch the device off. 40% written."}}
+	panels := map[string]Panel{"landscape": LandscapeHD, "portrait": PortraitHD, "7-inch counter": SmallCounter}
+	for name, panel := range panels {
+		t.Run(name, func(t *testing.T) {
+			h := NewHall(HallConfig{Panel: panel, Now: func() time.Time { return now }})
+			c := h.base()
+			ShowNotice(h, n)
+			w, ht := panel.Logical()
+			img := ebiten.NewImage(w, ht)
+			defer img.Deallocate()
+			var texts []drawnText
+			dst := newCanvas(img, &texts)
+			c.mu.Lock()
+			if c.notice == nil {
+				c.mu.Unlock()
+				t.Fatal("no notice on the screen after ShowNotice")
+			}
+			c.notice.draw(dst)
+			c.mu.Unlock()
+			lw, lh := dst.scaled(layoutScale(dst)).size()
+			f := frameTexts{W: lw, H: lh}
+			var shown []string
+			for _, tx := range texts {
+				f.Texts = append(f.Texts, textMeta{Text: tx.Text, Lines: tx.Lines, Size: tx.Size, Box: rectMeta(tx.Box), Area: rectMeta(tx.Area), Tile: rectMeta(tx.Tile)})
+				shown = append(shown, strings.Join(tx.Lines, " "))
+			}
+			for _, p := range layoutProblems(f) {
+				t.Error(p)
+			}
+			if want := append([]string{n.Title}, n.Lines...); !slices.Equal(shown, want) {
+				t.Errorf("the notice shows %q, want %q", shown, want)
+			}
+			tap := &input{taps: []image.Point{{X: w / 2, Y: ht / 2}}}
+			c.mu.Lock()
+			c.swallowTaps(tap)
+			c.mu.Unlock()
+			if len(tap.taps) != 0 {
+				t.Errorf("a tap on the notice passed on to the screen")
+			}
+			ShowNotice(h, nil)
+			tap = &input{taps: []image.Point{{X: w / 2, Y: ht / 2}}}
+			c.mu.Lock()
+			c.swallowTaps(tap)
+			gone := c.notice == nil
+			c.mu.Unlock()
+			if !gone || len(tap.taps) != 1 {
+				t.Errorf("after the notice was taken off: gone %v, taps %v", gone, tap.taps)
+			}
+		})
+	}
+}

@@ -174,7 +174,9 @@ type core struct {
 	// ident is the identity shown over the picture, or nil (guarded by
 	// mu); grabs wait for the picture on screen (guarded by mu).
 	ident *identity
-	grabs []chan<- *image.RGBA
+	// notice is the card ShowNotice keeps up, or nil (guarded by mu).
+	notice *identity
+	grabs  []chan<- *image.RGBA
 }
 
 // setOnline records whether the server can be reached, redrawing if that
@@ -313,6 +315,7 @@ func (g *game) Update() error {
 	now := g.c.now()
 	g.c.mu.Lock()
 	g.c.dismissIdentity(in)
+	g.c.swallowTaps(in)
 	g.c.impl.update(now, in)
 	next := earliest(g.c.impl.nextChange(now), g.c.expireIdentity(now))
 	g.c.mu.Unlock()
@@ -411,6 +414,9 @@ func (g *game) Draw(screen *ebiten.Image) {
 	c.impl.draw(newCanvas(target, &c.drawn), c.now())
 	if c.ident != nil {
 		c.ident.draw(newCanvas(target, &c.drawn))
+	}
+	if c.notice != nil {
+		c.notice.draw(newCanvas(target, &c.drawn))
 	}
 	c.dirty = false
 	c.mu.Unlock()

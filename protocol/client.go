@@ -523,3 +523,43 @@ func (c *Client) Events(ctx context.Context, after uint64, control bool) (*http.
 	}
 	return resp, nil
 }
+
+// DownloadBundle asks for the update bundle named sha256 (BundlesPath)
+// from offset on. partial is true when the answer starts at offset (206);
+// a 200 is the whole file from its start. The caller closes body.
+func (c *Client) DownloadBundle(ctx context.Context, sha256 string, offset int64) (body io.ReadCloser, partial bool, err error) {
+	op := "downloading bundle " + sha256
+	for try := 0; try < 2; try++ {
+		req, err := http.NewRequestWithContext(ctx, "GET", c.server+BundlesPath+"/"+url.PathEscape(sha256), nil)
+		if err != nil {
+			return nil, false, fmt.Errorf("%s: %w", op, err)
+		}
+		c.authorize(req)
+		if offset > 0 {
+			req.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
+		}
+		sent := time.Now()
+		resp, err := c.http.Do(req)
+		if err != nil {
+			return nil, false, fmt.Errorf("%s: %w", op, err)
+		}
+		switch resp.StatusCode {
+		case http.StatusOK:
+			return resp.Body, false, nil
+		case http.StatusPartialContent:
+			return resp.Body, true, nil
+		}
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		ae := &APIError{Op: op, Status: resp.StatusCode}
+		_ = json.Unmarshal(data, &ae.Body)
+		if try == 0 && c.learnedTime(ae) {
+			// Signed again at the server's time, which the refusal told.
+			c.observe(ae.Body.ServerTime, sent, 0)
+			continue
+		}
+		c.tellRefused(ae)
+		return nil, false, ae
+	}
+	return nil, false, fmt.Errorf("%s: refused twice", op)
+}

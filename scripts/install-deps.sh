@@ -22,6 +22,9 @@ packages=(
   # The metrics test runs a real Prometheus (and promtool) on
   # deploy/prometheus/prometheus.yml and the Grafana dashboard's queries.
   prometheus
+  # System updates' tests make real RAUC bundles (rauc bundle runs
+  # mksquashfs) signed with a throwaway key made by openssl.
+  rauc squashfs-tools openssl
   # Voice-pack generation script (not needed at run time on devices).
   espeak-ng sox
   # kioskctl firstboot's tests check time zones against tzdata's files;

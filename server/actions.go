@@ -101,6 +101,17 @@ func (s *Server) postActionResult(w http.ResponseWriter, r *http.Request) {
 		// A device's word on its result, not its whole log.
 		res.Detail = strings.ToValidUTF8(res.Detail[:maxDetail], "")
 	}
+	// An update order's answer (taken, or refused while another update
+	// runs) is the rollout's to record.
+	switch found, err := s.updates.Answered(p.Token.ID, r.PathValue("id"), res); {
+	case err != nil:
+		writeError(w, http.StatusServiceUnavailable, protocol.ErrorResponse{Error: err.Error()})
+		return
+	case found:
+		s.log.Info("update order answered", "device", p.Token.ID, "action", r.PathValue("id"), "ok", res.OK)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	if _, err := s.actions.Report(p.Token.ID, r.PathValue("id"), res); err != nil {
 		writeError(w, http.StatusNotFound, protocol.ErrorResponse{Field: "id", Error: "id: " + err.Error()})
 		return

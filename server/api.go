@@ -37,6 +37,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/faults", s.office(s.postFault))
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/checkins", s.office(s.postCheckin))
 	s.actionRoutes()
+	s.updateRoutes()
 	s.mux.HandleFunc("POST "+protocol.PairingPath, s.postPairing)
 	s.mux.HandleFunc("POST "+protocol.PairingTokenPath, s.postPairingToken)
 	s.mux.HandleFunc("GET "+protocol.DeviceConfigPath, s.getDeviceConfig)
@@ -106,6 +107,9 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, p Principal, 
 		// open; a device that asks gets its control events on it too.
 		ctl = s.fleet.Attach(p.Token.ID, r.Header.Get(protocol.ControlHeader) != "")
 		defer s.fleet.Detach(ctl)
+		// An update order waiting for the device goes out on the new
+		// stream first.
+		s.updates.Send(p.Token.ID)
 	}
 	defer s.StreamOpened(DeviceStream)()
 	ServeEvents(w, r, a, cursor, s.heartbeat, ctl)

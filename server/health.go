@@ -44,6 +44,9 @@ func (s *Server) postHealth(w http.ResponseWriter, r *http.Request) {
 		// write, and the next change of faults writes again.
 		s.log.Error("recording a device's faults", "device", p.Token.ID, "err", err)
 	}
+	if err := s.updates.Observe(p.Token.ID, rep.System); err != nil {
+		s.log.Error("recording a device's update progress", "device", p.Token.ID, "err", err)
+	}
 	writeJSON(w, http.StatusOK, protocol.HealthAck{ServerTime: s.clock(), EverySeconds: int(s.health.Every().Seconds())})
 }
 
@@ -70,6 +73,23 @@ func checkReport(r protocol.HealthReport, p Principal) error {
 	if pr := r.Printer; pr != nil {
 		texts = append(texts, struct{ field, v string }{"printer.uri", pr.URI}, struct{ field, v string }{"printer.error", pr.Error},
 			struct{ field, v string }{"printer.last_ticket", pr.LastTicket})
+	}
+	if sys := r.System; sys != nil {
+		texts = append(texts, struct{ field, v string }{"system.version", sys.Version}, struct{ field, v string }{"system.slot", sys.Slot},
+			struct{ field, v string }{"system.primary", sys.Primary})
+		if u := sys.Update; u != nil {
+			texts = append(texts, struct{ field, v string }{"system.update.rollout", u.Rollout}, struct{ field, v string }{"system.update.version", u.Version},
+				struct{ field, v string }{"system.update.state", u.State}, struct{ field, v string }{"system.update.error", u.Error})
+			if u.Percent < 0 || u.Percent > 100 {
+				return bad("system.update.percent", "%d is not a percentage", u.Percent)
+			}
+			switch u.State {
+			case protocol.UpdateDownloading, protocol.UpdateInstalling, protocol.UpdateRebooting, protocol.UpdateTrial,
+				protocol.UpdateCommitted, protocol.UpdateRolledBack, protocol.UpdateFailed:
+			default:
+				return bad("system.update.state", "%q is not a state of an update", u.State)
+			}
+		}
 	}
 	if c := r.LastCall; c != nil {
 		texts = append(texts, struct{ field, v string }{"last_call.ticket", c.Ticket})

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io"
 	"net/http"
 	"time"
 )
@@ -123,3 +124,29 @@ func (w *streamWriter) Flush() {
 
 // Unwrap lets http.ResponseController reach the connection.
 func (w *streamWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Transfer lets h move a large body (a bundle uploaded or downloaded)
+// for as long as it keeps moving: each read of the request's body and
+// each write of the answer gets a fresh deadline of StreamWrite, instead
+// of the whole request's Read and Write times, so a slow but steady
+// transfer goes on and a stalled one is cut.
+func (s *Server) Transfer(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		every := s.timeouts.StreamWrite
+		_ = rc.SetReadDeadline(time.Now().Add(every))
+		r.Body = &deadlineReader{ReadCloser: r.Body, extend: func() { _ = rc.SetReadDeadline(time.Now().Add(every)) }}
+		h(&streamWriter{ResponseWriter: w, rc: rc, every: every}, r)
+	}
+}
+
+// deadlineReader extends the read deadline before each read.
+type deadlineReader struct {
+	io.ReadCloser
+	extend func()
+}
+
+func (d *deadlineReader) Read(p []byte) (int, error) {
+	d.extend()
+	return d.ReadCloser.Read(p)
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/booking"
+	"github.com/numerek/numerek/server/bundles"
 	"github.com/numerek/numerek/server/clientaddr"
 	"github.com/numerek/numerek/server/devices"
 	"github.com/numerek/numerek/server/fleet"
@@ -66,6 +67,12 @@ type Config struct {
 	// memory, seeing the hub's streams, whose Run nobody calls (no
 	// alerts; the statuses are right all the same).
 	Health *fleet.Health
+	// Bundles keeps the system update bundles admins upload; nil: the
+	// server keeps none (the bundle and rollout routes answer 404).
+	Bundles *bundles.Store
+	// Updates keeps the rollouts of bundles (in fleet.db); nil: one of
+	// the server's own, in memory.
+	Updates *fleet.Updates
 }
 
 // Server routes the API. Further pages (web/) mount on it with Handle.
@@ -94,6 +101,8 @@ type Server struct {
 	// the pending pairings.
 	pairingAddr *keyedlimit.Limiter
 	health      *fleet.Health
+	bundles     *bundles.Store
+	updates     *fleet.Updates
 }
 
 // New builds the server and its routes.
@@ -104,6 +113,7 @@ func New(cfg Config) *Server {
 		log: cfg.Logger, cat: cfg.Catalog, heartbeat: cfg.Heartbeat,
 		booking: cfg.Booking, links: cfg.Links, timeouts: cfg.Timeouts.orDefaults(),
 		clients: clientaddr.New(cfg.TrustedProxies), fleet: cfg.Fleet, health: cfg.Health,
+		bundles: cfg.Bundles, updates: cfg.Updates,
 		metrics: cfg.Metrics,
 	}
 	if s.metrics != nil {
@@ -113,6 +123,10 @@ func New(cfg Config) *Server {
 		s.fleet = fleet.NewHub(cfg.Clock)
 	}
 	s.actions = fleet.NewActions(s.fleet, cfg.Clock)
+	if s.updates == nil {
+		// Without a store nothing can fail to load.
+		s.updates, _ = fleet.NewUpdates(s.fleet, nil, cfg.Clock, cfg.Logger)
+	}
 	if s.health == nil {
 		// Without a store nothing can fail to load.
 		s.health, _ = fleet.NewHealth(fleet.HealthOptions{Clock: cfg.Clock, Presence: s.fleet.Presence, Log: cfg.Logger})

@@ -76,7 +76,12 @@ func OpenFleetDB(path string) (*FleetDB, error) {
 		db.Close()
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
-	return &FleetDB{db: db}, nil
+	f := &FleetDB{db: db}
+	if err := f.updateBuckets(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	return f, nil
 }
 
 // Close closes the file.

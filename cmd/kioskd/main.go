@@ -69,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	traceFrames := fs.Bool("trace-frames", false, "log when each frame has been drawn (for benchmarks)")
 	cardProblems := fs.String("card-problems", filepath.Join("/run", firstboot.ProblemsFile), "what kioskctl firstboot found wrong in the card's numerek.txt, shown on the pairing screen")
+	healthyFile := fs.String("healthy-file", device.DefaultHealthy, "written once the screen has drawn and the server has answered: numerek-trial.service keeps a new system on trial when it appears (docs/updates.md)")
+	releaseFile := fs.String("release-file", device.DefaultRelease, "the system's version; where it is missing kioskd does not run on the Numerek image and takes no system updates")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: kioskd --config FILE [--check | --screenshot OUT.png] [--windowed] [--frames DIR]\n\nflags:")
 		fs.PrintDefaults()
@@ -103,6 +105,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// Real printers, and the emulator for demos and tests:
 		// emulator:///DIR prints a PNG per ticket.
 		Printers: emulator.Register(printer.Builtin()),
+		Update:   device.UpdateOptions{Healthy: *healthyFile, Release: *releaseFile},
 	}
 	if !local.ByHand {
 		f := &fleet{local: local, log: log, opts: opts, check: *check, stdout: stdout, stderr: stderr,

@@ -88,6 +88,10 @@ func reminders(ob *outbox.Outbox, wp *webParts, signer *links.Signer, cfg *offic
 // fleetFile keeps the devices' last reports and fault history.
 const fleetFile = "fleet.db"
 
+// bundlesDir is the folder of the uploaded update bundles, in the data
+// folder.
+const bundlesDir = "bundles"
+
 // fleetTimes are the fleet's timings when a test shortens them
 // (--test-fleet-every); the zero value keeps the office's.
 type fleetTimes struct {

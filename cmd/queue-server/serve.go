@@ -22,6 +22,7 @@ import (
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server"
 	"github.com/numerek/numerek/server/actor"
+	"github.com/numerek/numerek/server/bundles"
 	"github.com/numerek/numerek/server/fleet"
 	"github.com/numerek/numerek/server/metrics"
 	"github.com/numerek/numerek/server/notice"
@@ -45,6 +46,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	publicURL := fs.String("public-url", "", "address residents' phones reach the server at (e-ticket QR codes, booking links); default: [server] public_url of the config")
 	purgeEvery := fs.Duration("purge-every", time.Hour, "how often personal data past its retention is purged")
 	fleetEvery := fs.Duration("test-fleet-every", 0, "FOR TESTS: ask devices to report their health this often instead of every 30 s, with the fleet's other times in proportion: Offline after three intervals, faults told after two, silence told once Offline (docs/devices-health.md)")
+	maxBundleMB := fs.Int64("max-bundle-mb", bundles.DefaultMaxSize>>20, "the largest system update bundle admins may upload, in MB (docs/updates.md)")
 	advertise := fs.Bool("advertise", false, "advertise the server on the office's network by multicast DNS ("+dnssd.Service+"), so devices with [server] url = \"mdns\" find it")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: queue-server [flags]\n       queue-server token|tokens|revoke|clerk|clerks|check|backup|recover ... (see queue-server token -h, clerk -h, check -h)\n\nflags:")
@@ -151,12 +153,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer fleetDB.Close()
+	bundleStore, err := bundles.Open(bundles.Options{Dir: filepath.Join(*dataDir, bundlesDir), DB: fleetDB, Clock: clock, MaxSize: *maxBundleMB << 20})
+	if err != nil {
+		return err
+	}
+	updates, err := fleet.NewUpdates(hub, fleetDB, clock, logger)
+	if err != nil {
+		return err
+	}
 	srv := server.New(server.Config{
 		Offices: actors, Tokens: tokens, Clock: clock, Logger: logger,
 		Booking: wp.desk, Links: wp.links, TrustedProxies: cfg.Server.TrustedProxies,
 		Metrics: meter,
 		Devices: store.NewDeviceStore(filepath.Join(*dataDir, devicesFile)), PublicURL: *publicURL,
-		Fleet: hub, Health: health,
+		Fleet: hub, Health: health, Bundles: bundleStore, Updates: updates,
 	})
 	meter.Watch(srv)
 	if messages != nil {

@@ -23,13 +23,17 @@ const (
 	FaultClock        = "clock-off"
 	FaultScreen       = "screen-not-drawing"
 	FaultStreamLag    = "stream-lag"
+	// FaultUpdate: the device's latest system update failed or was rolled
+	// back; it lasts until an update succeeds (the office needs to know
+	// its device still runs the old system).
+	FaultUpdate = "update-failed"
 )
 
 // FaultCodes lists every fault, most serious first (the order of a
 // device's faults on the fleet page).
 var FaultCodes = []string{
 	FaultOffline, FaultPaperOut, FaultPrinter, FaultCoverOpen, FaultCutter, FaultScreen,
-	FaultPaperNearEnd, FaultDiskLow, FaultTooHot, FaultThrottled, FaultClock, FaultStreamLag,
+	FaultUpdate, FaultPaperNearEnd, FaultDiskLow, FaultTooHot, FaultThrottled, FaultClock, FaultStreamLag,
 }
 
 // Limits are where a report's figures become faults.
@@ -93,6 +97,12 @@ func ReportFaults(r protocol.HealthReport, l Limits) map[string]string {
 	if !r.Screen.Drawing {
 		out[FaultScreen] = "screen not drawing"
 	}
+	if sys := r.System; sys != nil && sys.Update != nil {
+		switch u := sys.Update; u.State {
+		case protocol.UpdateFailed, protocol.UpdateRolledBack:
+			out[FaultUpdate] = strings.TrimSuffix(fmt.Sprintf("%s %s: %s", u.Version, u.State, u.Error), ": ")
+		}
+	}
 	if lag := time.Duration(r.Stream.LagMS) * time.Millisecond; lag > l.StreamLag {
 		out[FaultStreamLag] = fmt.Sprintf("stream lag %.1f s", lag.Seconds())
 	}
@@ -125,6 +135,8 @@ func clearedNote(code string) string {
 		return "the screen draws again"
 	case FaultStreamLag:
 		return "events arrive in time again"
+	case FaultUpdate:
+		return "a later update succeeded"
 	}
 	return "cleared"
 }

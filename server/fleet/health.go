@@ -87,7 +87,7 @@ type AlertRoute struct {
 // all; the others are shown on the fleet page only.
 func Alerted(code string) bool {
 	switch code {
-	case FaultOffline, FaultPaperNearEnd, FaultPaperOut, FaultPrinter, FaultCoverOpen, FaultDiskLow, FaultTooHot:
+	case FaultOffline, FaultPaperNearEnd, FaultPaperOut, FaultPrinter, FaultCoverOpen, FaultDiskLow, FaultTooHot, FaultUpdate:
 		return true
 	}
 	return false

@@ -8,12 +8,14 @@ package servertest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -29,6 +31,7 @@ import (
 	"github.com/numerek/numerek/server"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/booking"
+	"github.com/numerek/numerek/server/bundles"
 	"github.com/numerek/numerek/server/devices"
 	"github.com/numerek/numerek/server/fleet"
 	"github.com/numerek/numerek/server/links"
@@ -75,6 +78,9 @@ type Options struct {
 	OfflineAfter time.Duration
 	// Alerts tell of devices' faults; default: nobody is told.
 	Alerts fleet.Alerts
+	// MaxBundle is the largest update bundle taken; default
+	// bundles.DefaultMaxSize.
+	MaxBundle int64
 }
 
 // Server is a queue server running the example office (Starachowice).
@@ -217,8 +223,22 @@ func (s *Server) start(ln net.Listener) error {
 		fdb.Close()
 		return err
 	}
+	bundleStore, err := bundles.Open(bundles.Options{Dir: filepath.Join(s.Dir, "bundles"), DB: fdb, Clock: s.Clock.Now, MaxSize: s.opts.MaxBundle})
+	if err != nil {
+		l.Close()
+		web.Close()
+		fdb.Close()
+		return err
+	}
+	updates, err := fleet.NewUpdates(hub, fdb, s.Clock.Now, logger)
+	if err != nil {
+		l.Close()
+		web.Close()
+		fdb.Close()
+		return err
+	}
 	srv := server.New(server.Config{
-		Fleet: hub, Health: health,
+		Fleet: hub, Health: health, Bundles: bundleStore, Updates: updates,
 		Offices: []*actor.Actor{a}, Tokens: s.tokens, Clock: s.Clock.Now, Logger: logger,
 		Heartbeat: s.opts.Heartbeat, Booking: desk, Links: signer, Metrics: meter,
 		Devices: store.NewDeviceStore(filepath.Join(s.Dir, "devices.db")), PublicURL: s.opts.PublicURL,
@@ -458,4 +478,63 @@ func (s *Server) MustCall(token, method, path, body string, want int) []byte {
 		s.t.Fatalf("%s %s: %d %v, want %d", method, path, status, err, want)
 	}
 	return data
+}
+
+// UploadBundle uploads the update bundle file at path as the global admin
+// (POST /api/v1/bundles) and returns its record.
+func (s *Server) UploadBundle(path string) store.BundleRecord {
+	s.t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer f.Close()
+	var rec store.BundleRecord
+	s.adminJSON("POST", "/api/v1/bundles", "application/octet-stream", f, http.StatusCreated, &rec)
+	return rec
+}
+
+// RollOut rolls the bundle with hash out as the global admin (POST
+// /api/v1/rollouts with req's device, office or all) and returns the
+// rollout.
+func (s *Server) RollOut(req server.RolloutRequest) server.RolloutStatus {
+	s.t.Helper()
+	body, _ := json.Marshal(req)
+	var out server.RolloutStatus
+	s.adminJSON("POST", "/api/v1/rollouts", "application/json", bytes.NewReader(body), http.StatusCreated, &out)
+	return out
+}
+
+// Rollout reads a rollout (GET /api/v1/rollouts/{id}).
+func (s *Server) Rollout(id string) server.RolloutStatus {
+	s.t.Helper()
+	var out server.RolloutStatus
+	s.adminJSON("GET", "/api/v1/rollouts/"+id, "", nil, http.StatusOK, &out)
+	return out
+}
+
+// adminJSON sends a request with the global admin's token and decodes its
+// JSON answer into out, failing the test unless the status is want.
+func (s *Server) adminJSON(method, path, contentType string, body io.Reader, want int, out any) {
+	s.t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.Tokens["global-admin"])
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		s.t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, data, want)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
 }

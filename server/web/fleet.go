@@ -44,7 +44,10 @@ type fleetData struct {
 }
 
 type fleetDeviceData struct {
-	Row      fleetRow
+	Row fleetRow
+	// System is the device's system image and its latest update; nil off
+	// the image.
+	System   *systemText
 	Report   *protocol.HealthReport
 	History  []fleetFault
 	Settings string
@@ -132,6 +135,9 @@ func (w *Web) fleetDevicePage(rw http.ResponseWriter, r *http.Request, st *staff
 	p.Refresh = fleetRefresh
 	p.Scripts = append(p.Scripts, "fleet.js")
 	d := fleetDeviceData{Row: w.fleetRow(p, dh), Report: dh.Report, Settings: "/staff/devices/" + id}
+	if dh.Report != nil {
+		d.System = w.systemOf(p, dh.Office, dh.Report.System)
+	}
 	for _, f := range history {
 		d.History = append(d.History, w.faultText(p, dh.Office, f))
 	}

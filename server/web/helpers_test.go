@@ -29,6 +29,7 @@ import (
 	"github.com/numerek/numerek/server"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/booking"
+	"github.com/numerek/numerek/server/bundles"
 	"github.com/numerek/numerek/server/links"
 	"github.com/numerek/numerek/server/metrics"
 	"github.com/numerek/numerek/server/notice/noticetest"
@@ -170,8 +171,13 @@ func newEnvIn(t testing.TB, dir string, adjust func(*queue.Office)) *env {
 	desk.Notices = notices
 	tokens := store.NewTokenStore(filepath.Join(dir, "tokens.db"))
 	meter := metrics.New(prometheus.NewRegistry(), logger)
+	bundleStore, err := bundles.Open(bundles.Options{Dir: filepath.Join(dir, "bundles"), Clock: clock.Now, MaxSize: 4 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := server.New(server.Config{Offices: []*actor.Actor{a, a2}, Tokens: tokens, Clock: clock.Now, Logger: logger,
-		Booking: desk, Links: signer, Heartbeat: time.Second, Metrics: meter, Devices: store.NewDeviceStore(filepath.Join(dir, "devices.db"))})
+		Booking: desk, Links: signer, Heartbeat: time.Second, Metrics: meter, Devices: store.NewDeviceStore(filepath.Join(dir, "devices.db")),
+		Bundles: bundleStore})
 	clerks := store.NewClerkStore(filepath.Join(dir, "clerks.db")).WithCost(bcrypt.MinCost)
 	vapid, err := push.LoadOrCreateKeys(filepath.Join(dir, "vapid.key"))
 	if err != nil {

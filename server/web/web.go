@@ -186,6 +186,7 @@ func (w *Web) Mount(s *server.Server) {
 	h("GET /staff/devices/{id}/screenshot.png", w.admin(w.devScreenshot))
 	w.mountDevices(h)
 	h("GET /staff/fleet", w.admin(w.fleetPage))
+	w.mountUpdates(h)
 	h("GET /staff/fleet/{id}", w.admin(w.fleetDevicePage))
 	h("GET /staff/stats", w.admin(w.statsPage))
 	h("GET /staff/stats.csv", w.admin(w.statsCSV))
