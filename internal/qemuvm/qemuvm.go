@@ -13,7 +13,8 @@
 // card.
 //
 // The serial console is written to a file (Console, WaitConsole); the
-// screen is read through qemu's monitor (Screendump).
+// screen is read through qemu's monitor (Screendump); the sound card's
+// output goes to speaker.wav in Options.Dir.
 package qemuvm
 
 import (
@@ -49,6 +50,9 @@ type Options struct {
 	// Append is added to the boot partition's cmdline.txt (the console is
 	// always added: console=ttyAMA0).
 	Append string
+	// Disks are more raw disk images, each a virtio disk after the card
+	// (a test hands the guest files on one, found by its label).
+	Disks []string
 	// MemoryMiB and CPUs default to 1536 and 2.
 	MemoryMiB int
 	CPUs      int
@@ -117,13 +121,22 @@ func Start(ctx context.Context, opts Options) (*VM, error) {
 		"-append", strings.TrimSpace(boot.Cmdline + " " + opts.Append + " console=ttyAMA0"),
 		"-drive", "if=none,id=card,format=raw,cache=unsafe,file=" + opts.Image,
 		"-device", "virtio-blk-pci,drive=card",
+	}
+	for i, d := range opts.Disks {
+		args = append(args, "-drive", fmt.Sprintf("if=none,id=disk%d,format=raw,file=%s", i, d), "-device", fmt.Sprintf("virtio-blk-pci,drive=disk%d", i))
+	}
+	args = append(args,
 		"-device", "virtio-gpu-pci",
 		"-netdev", "user,id=net", "-device", "virtio-net-pci,netdev=net",
+		// The hall's speaker: an HD Audio card whose output qemu writes to
+		// speaker.wav.
+		"-audiodev", "wav,id=speaker,path="+filepath.Join(opts.Dir, "speaker.wav"),
+		"-device", "intel-hda", "-device", "hda-output,audiodev=speaker",
 		"-display", "none",
-		"-chardev", "file,id=console,path=" + vm.console, "-serial", "chardev:console",
-		"-monitor", "unix:" + vm.monitor + ",server=on,wait=off",
+		"-chardev", "file,id=console,path="+vm.console, "-serial", "chardev:console",
+		"-monitor", "unix:"+vm.monitor+",server=on,wait=off",
 		"-no-reboot",
-	}
+	)
 	vm.cmd = exec.CommandContext(ctx, "qemu-system-aarch64", args...)
 	vm.cmd.Stdout, vm.cmd.Stderr = opts.Stderr, opts.Stderr
 	if err := vm.cmd.Start(); err != nil {

@@ -14,7 +14,11 @@ chmod 0755 "$root"/usr/lib/numerek/*
 
 if [ -n "${NUMEREK_KIOSKD_BIN:-}" ]; then
   # TEMPORARY, until the numerek-kioskd package (make deb) is merged: what
-  # the package installs, from deploy/.
+  # the package installs, from deploy/. build.sh builds them meanwhile.
+  while ! [ -e "$NUMEREK_KIOSKD_BIN/.built" ]; do
+    [ -e "$NUMEREK_KIOSKD_BIN/.failed" ] && { echo "customize: building kioskd failed" >&2; exit 1; }
+    sleep 1
+  done
   install -m 0755 "$NUMEREK_KIOSKD_BIN/kioskd" "$NUMEREK_KIOSKD_BIN/kioskctl" "$root/usr/bin/"
   install -m 0644 "$NUMEREK_DEPLOY"/systemd/kioskd.service "$NUMEREK_DEPLOY"/systemd/numerek-x.service "$root/etc/systemd/system/"
   install -m 0644 "$NUMEREK_DEPLOY"/udev/*.rules "$root/etc/udev/rules.d/"
@@ -56,6 +60,11 @@ rm -f "$root"/etc/ssh/ssh_host_*
 rm -rf "${root:?}"/var/lib/kioskd/* "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
 echo numerek >"$root/etc/hostname"
 ln -sfn ../run/systemd/resolve/stub-resolv.conf "$root/etc/resolv.conf"
+# What the first boot sets from numerek.txt, kept on /data or made in /run
+# (device/firstboot): the time zone (UTC while the link dangles) and Wi-Fi.
+ln -sfn /data/etc/localtime "$root/etc/localtime"
+mkdir -p "$root/etc/wpa_supplicant"
+ln -sfn /run/numerek/wpa_supplicant-wlan0.conf "$root/etc/wpa_supplicant/wpa_supplicant-wlan0.conf"
 
 # Updates: the slots of CONTRACT13 and the keyring bundles are checked
 # against.
@@ -66,7 +75,8 @@ fi
 echo "${NUMEREK_VERSION:?}" >"$root/etc/numerek-release"
 
 in_root systemctl enable systemd-networkd.service systemd-resolved.service systemd-timesyncd.service \
-  numerek-grow-data.service numerek-firstboot.service numerek-x.service kioskd.service
+  numerek-grow-data.service numerek-firstboot.service numerek-x.service kioskd.service \
+  numerek-trial.service
 in_root systemctl set-default graphical.target
 # Timers that would write to the read-only root (apt's lists, dpkg's
 # backups) or scrub with nobody to read the result.
