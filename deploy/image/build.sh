@@ -99,8 +99,6 @@ packages=(
   # updates into the other slot; the tools its slots and the data
   # partition's growth need
   rauc rauc-service dosfstools e2fsprogs fdisk
-  # the initramfs's shell tools (mv, sync: the machine id, early/...)
-  busybox
 )
 include=$(IFS=,; echo "${packages[*]}")
 if [ -n "$kioskd_deb" ]; then
