@@ -29,6 +29,23 @@ if [ -n "${NUMEREK_KIOSKD_BIN:-}" ]; then
     --user-group --groups video,audio,lp,dialout,gpio kioskd
 fi
 
+# The certificate store, made by the builder's update-ca-certificates (the
+# same script; natively, not one emulated fork per certificate).
+if [ -e "$root/usr/sbin/update-ca-certificates.distrib" ]; then
+  rm "$root/usr/sbin/update-ca-certificates"
+  in_root dpkg-divert --quiet --local --rename --remove /usr/sbin/update-ca-certificates
+  no_hooks=$(mktemp -d)
+  update-ca-certificates --fresh --certsconf "$root/etc/ca-certificates.conf" --certsdir "$root/usr/share/ca-certificates" \
+    --localcertsdir "$root/usr/local/share/ca-certificates" --etccertsdir "$root/etc/ssl/certs" --hooksdir "$no_hooks" >/dev/null
+  rmdir "$no_hooks"
+  # It linked each certificate by the builder's path to it: the root's own.
+  find "$root/etc/ssl/certs" -type l | while read -r link; do
+    target=$(readlink "$link")
+    case $target in "$root"/*) ln -sfn "${target#"$root"}" "$link" ;; esac
+  done
+  [ -s "$root/etc/ssl/certs/ca-certificates.crt" ]
+fi
+
 # The boot partition's command line: slot A's root by PARTUUID (slot B's
 # boot partition says -06 and B), read-only. raspi-firmware writes
 # cmdline.txt from these on every kernel or initramfs change.
