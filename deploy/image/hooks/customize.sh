@@ -53,6 +53,12 @@ sed -i -E 's|^#?ROOTPART=.*|ROOTPART=PARTUUID=4e554d31-05|' "$root/etc/default/r
 grep -q '^ROOTPART=PARTUUID=4e554d31-05$' "$root/etc/default/raspi-firmware"
 echo "ro rauc.slot=A consoleblank=0" >"$root/etc/default/raspi-extra-cmdline"
 kernel=$(basename "$(ls "$root"/boot/vmlinuz-* | sort -V | tail -1)")
+if [ -e "$root/usr/sbin/update-initramfs.distrib" ]; then
+  # The initramfs, once, with every package in place (essential.sh).
+  rm "$root/usr/sbin/update-initramfs"
+  in_root dpkg-divert --quiet --local --rename --remove /usr/sbin/update-initramfs
+  in_root update-initramfs -c -k "${kernel#vmlinuz-}"
+fi
 in_root /etc/kernel/postinst.d/z50-raspi-firmware "${kernel#vmlinuz-}"
 
 # /etc/numerek is on the data partition (the firstboot writes kioskd.toml
