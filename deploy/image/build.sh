@@ -12,6 +12,8 @@
 #   NUMEREK_MIRROR   the Debian mirror (default http://deb.debian.org/debian)
 #   KIOSKD_DEB       the numerek-kioskd arm64 .deb to install (default: the
 #                    newest out/deb/numerek-kioskd_*_arm64.deb)
+#   KIOSKD_BIN       without a .deb: a folder with arm64 kioskd and kioskctl
+#                    to install (default: built from this tree)
 #   RAUC_KEYRING     the PEM certificate(s) update bundles must be signed
 #                    with, installed as /etc/rauc/keyring.pem
 #   ROOT_MIB         the size of each root slot (default 1536)
@@ -70,7 +72,14 @@ mkdir -p "$out" "$cache"
 # deploy/'s units by hooks/customize.sh: TEMPORARY.
 kioskd_deb=${KIOSKD_DEB:-$(ls -t "$repo"/out/deb/numerek-kioskd_*_arm64.deb 2>/dev/null | head -1 || true)}
 export NUMEREK_KIOSKD_BIN=""
-if [ -z "$kioskd_deb" ]; then
+if [ -z "$kioskd_deb" ] && [ -n "${KIOSKD_BIN:-}" ]; then
+  # kioskd and kioskctl built elsewhere (another branch's, to try it on the
+  # card)
+  mkdir -p "$work/bin"
+  cp "$KIOSKD_BIN/kioskd" "$KIOSKD_BIN/kioskctl" "$work/bin/"
+  touch "$work/bin/.built"
+  NUMEREK_KIOSKD_BIN=$work/bin
+elif [ -z "$kioskd_deb" ]; then
   log "no numerek-kioskd arm64 .deb in out/deb: building kioskd and kioskctl (temporary)"
   mkdir -p "$work/bin"
   # Built while mmdebstrap runs; hooks/customize.sh waits for it.
