@@ -17,9 +17,9 @@ func TestParseConfigTxtTakesWhatAPi4Boots(t *testing.T) {
 		err          string
 	}{
 		{
-			name: "raspi-firmware's file",
+			name:   "raspi-firmware's file",
 			config: "# Do not modify this file!\n\narm_64bit=1\nenable_uart=1\nupstream_kernel=1\n\nkernel=vmlinuz-6.1.0-28-arm64\n# For details on the initramfs directive, see\ninitramfs initrd.img-6.1.0-28-arm64 followkernel\n\n[pi4]\ndtoverlay=vc4-kms-v3d\n",
-			want: BootConfig{Kernel: "vmlinuz-6.1.0-28-arm64", Initramfs: "initrd.img-6.1.0-28-arm64"},
+			want:   BootConfig{Kernel: "vmlinuz-6.1.0-28-arm64", Initramfs: "initrd.img-6.1.0-28-arm64"},
 		},
 		{
 			name:   "another board's section is not the Pi 4's",
