@@ -25,7 +25,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/png"
 	"net"
 	"os"
 	"os/exec"
@@ -244,24 +243,76 @@ func cleanMonitorOutput(out, command string) string {
 
 // Screendump is the guest's screen now, as qemu's monitor captures it (the
 // virtio GPU's scanout: what a monitor on the Pi's HDMI would show).
+// qemu 7.2 writes it as PPM only.
 func (vm *VM) Screendump() (image.Image, error) {
-	f, err := os.CreateTemp(vm.opts.Dir, "screen-*.png")
+	f, err := os.CreateTemp(vm.opts.Dir, "screen-*.ppm")
 	if err != nil {
 		return nil, fmt.Errorf("making a file for the screendump: %w", err)
 	}
 	name := f.Name()
 	f.Close()
 	defer os.Remove(name)
-	if out, err := vm.Monitor("screendump -f png " + name); err != nil || strings.TrimSpace(out) != "" {
-		return nil, fmt.Errorf("screendump: %v %s", err, out)
+	out, err := vm.Monitor("screendump " + name)
+	if err != nil {
+		return nil, fmt.Errorf("screendump: %w", err)
 	}
 	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, fmt.Errorf("reading the screendump: %w", err)
+	if err != nil || len(data) == 0 {
+		return nil, fmt.Errorf("screendump wrote nothing (%v): %s", err, out)
 	}
-	img, err := png.Decode(bytes.NewReader(data))
+	img, err := DecodePPM(data)
 	if err != nil {
 		return nil, fmt.Errorf("decoding the screendump: %w", err)
+	}
+	return img, nil
+}
+
+// DecodePPM decodes a binary PPM (P6, 8 bits a sample), what qemu's
+// screendump writes.
+func DecodePPM(data []byte) (image.Image, error) {
+	var fields []int
+	rest := data
+	if !bytes.HasPrefix(rest, []byte("P6")) {
+		return nil, errors.New("not a binary PPM (P6)")
+	}
+	rest = rest[2:]
+	for len(fields) < 3 {
+		rest = bytes.TrimLeft(rest, " \t\r\n")
+		if len(rest) > 0 && rest[0] == '#' {
+			if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+				rest = rest[i+1:]
+				continue
+			}
+			return nil, errors.New("PPM header ends in a comment")
+		}
+		i := 0
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' && i < 9 {
+			i++
+		}
+		if i == 0 {
+			return nil, fmt.Errorf("PPM header: want a number, found %q", string(rest[:min(len(rest), 8)]))
+		}
+		n, _ := strconv.Atoi(string(rest[:i]))
+		fields = append(fields, n)
+		rest = rest[i:]
+	}
+	w, h, maxval := fields[0], fields[1], fields[2]
+	if len(rest) == 0 || (rest[0] != ' ' && rest[0] != '\n' && rest[0] != '\t' && rest[0] != '\r') {
+		return nil, errors.New("PPM header: no white space before the pixels")
+	}
+	rest = rest[1:]
+	switch {
+	case maxval != 255:
+		return nil, fmt.Errorf("PPM with %d levels, want 255", maxval)
+	case w <= 0 || h <= 0 || w > 16384 || h > 16384:
+		return nil, fmt.Errorf("PPM of %dx%d pixels", w, h)
+	case len(rest) < 3*w*h:
+		return nil, fmt.Errorf("PPM of %dx%d pixels holds %d bytes, want %d", w, h, len(rest), 3*w*h)
+	}
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := 0; i < w*h; i++ {
+		copy(img.Pix[4*i:4*i+3], rest[3*i:3*i+3])
+		img.Pix[4*i+3] = 0xff
 	}
 	return img, nil
 }

@@ -126,3 +126,31 @@ func run(t *testing.T, name string, args ...string) {
 		t.Fatalf("%s: %v\n%s", name, err, out)
 	}
 }
+
+func TestDecodePPM(t *testing.T) {
+	img, err := DecodePPM([]byte("P6\n# qemu\n2 1\n255\n\xff\x00\x00\x00\x00\xff"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _, _, _ := img.At(0, 0).RGBA(); r != 0xffff {
+		t.Errorf("first pixel %v, want red", img.At(0, 0))
+	}
+	if _, _, b, _ := img.At(1, 0).RGBA(); b != 0xffff {
+		t.Errorf("second pixel %v, want blue", img.At(1, 0))
+	}
+	for _, bad := range []string{"P5\n1 1\n255\n\x00", "P6\n2 2\n255\n\x00\x00\x00", "P6\n1 1\n65535\n\x00\x00\x00", "P6\n1 1 255", "P6 # no\n"} {
+		if _, err := DecodePPM([]byte(bad)); err == nil {
+			t.Errorf("%q decoded", bad)
+		}
+	}
+}
+
+func FuzzDecodePPM(f *testing.F) {
+	f.Add([]byte("P6\n2 1\n255\n\xff\x00\x00\x00\x00\xff"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		img, err := DecodePPM(data)
+		if err == nil && img.Bounds().Empty() {
+			t.Fatal("an empty image decoded")
+		}
+	})
+}
