@@ -25,12 +25,24 @@ packages=(
   # System updates' tests make real RAUC bundles (rauc bundle runs
   # mksquashfs) signed with a throwaway key made by openssl.
   rauc squashfs-tools openssl
-  # Voice-pack generation script (not needed at run time on devices).
-  espeak-ng sox
   # kioskctl firstboot's tests check time zones against tzdata's files;
   # grow-data's grow a card image's partitions (sfdisk) and, as root, its
   # ext4 on a loop device (losetup, partx, resizepart, resize2fs).
   tzdata fdisk util-linux e2fsprogs
+  # The device's SD card image (make image): an arm64 Debian made by
+  # mmdebstrap, its maintainer scripts run by qemu-user; the card assembled
+  # in a file (FAT by mtools, ext4 by mke2fs -d, the table by sfdisk),
+  # mapped and compressed for flashing. make image-test boots it in qemu
+  # and edits its partitions (mtools, debugfs).
+  mmdebstrap qemu-user-static binfmt-support arch-test debian-archive-keyring
+  dosfstools mtools e2fsprogs fdisk bmap-tools xz-utils jq ca-certificates openssl
+  qemu-system-arm qemu-utils
+  # Voice-pack generation script (not needed at run time on devices).
+  espeak-ng sox
+  # The A/B slots (device/slots, internal/bootsel): FAT and ext4 partitions
+  # made without mounts, real rauc installs of signed bundles through its
+  # service on a private D-Bus.
+  dosfstools mtools e2fsprogs fdisk xz-utils squashfs-tools openssl rauc dbus
 )
 
 missing=()
