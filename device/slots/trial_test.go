@@ -13,11 +13,11 @@ import (
 // reboot is recorded instead of done.
 func TestTrial(t *testing.T) {
 	for _, tc := range []struct {
-		name        string
-		booted      string
-		healthy     bool
-		want        Outcome
-		wantBoot    Autoboot
+		name       string
+		booted     string
+		healthy    bool
+		want       Outcome
+		wantBoot   Autoboot
 		wantReboot bool
 	}{
 		{"healthy in time: committed", SlotB, true, Committed, Autoboot{Primary: SlotB, Tryboot: SlotA}, false},
