@@ -1,7 +1,8 @@
 // Command kioskctl is the technician's tool: print a test ticket, preview a
 // ticket as PNG, read a printer's status, play an announcement, check a voice
-// pack, test buttons, write a device config, and see or forget a device's
-// pairing.
+// pack, test buttons, write a device config, see or forget a device's
+// pairing, and switch the A/B system slots of a device made from the image
+// (RAUC's bootloader backend and the trial of a new slot).
 package main
 
 import (
@@ -32,6 +33,7 @@ func allCommands() []command {
 	cmds = append(cmds, audioCommands()...)
 	cmds = append(cmds, deviceCommands()...)
 	cmds = append(cmds, pairingCommands()...)
+	cmds = append(cmds, slotCommands()...)
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
 }
