@@ -21,6 +21,10 @@ packages=(
   prometheus
   # Voice-pack generation script (not needed at run time on devices).
   espeak-ng sox
+  # The A/B slots (device/slots, internal/bootsel): FAT and ext4 partitions
+  # made without mounts, real rauc installs of signed bundles through its
+  # service on a private D-Bus.
+  dosfstools mtools e2fsprogs fdisk xz-utils squashfs-tools openssl rauc dbus
 )
 
 missing=()
