@@ -5,7 +5,7 @@ BIN := bin
 TEST_TIMEOUT ?= 18m
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test bench chaos demo lint deps fuzz clean
+.PHONY: all build test bench chaos demo lint deps fuzz clean image image-test
 
 all: build
 
@@ -23,11 +23,31 @@ test: deps
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	TEST_TIMEOUT=$(TEST_TIMEOUT) bash scripts/with-display.sh bash scripts/test.sh
+	$(MAKE) image-test
 
 # Benchmarks run one package at a time: several measure CPU time and
 # latency, which other packages' benchmarks running beside them would skew.
 bench: deps
-	bash scripts/with-display.sh $(GO) test -p 1 -run '^$$' -bench . -benchmem -timeout 40m ./... | tee bench.out | $(GO) run ./internal/benchtable
+	{ bash scripts/with-display.sh $(GO) test -p 1 -run '^$$' -bench . -benchmem -timeout 40m ./...; cat $(IMAGE_DIR)/figures.txt 2>/dev/null || true; } | tee bench.out | $(GO) run ./internal/benchtable
+
+# The device's SD card image (deploy/image, deploy/README.md): Debian
+# bookworm arm64 with kioskd, built as root by mmdebstrap under qemu-user;
+# downloads are kept in $${NUMEREK_CACHE:-~/.cache/numerek}. Its figures
+# (size, build time, boot time) join make bench's table.
+IMAGE_DIR := out/image
+IMAGE := $(IMAGE_DIR)/numerek-device-arm64.img.xz
+image: deps
+	bash deploy/image/build.sh
+
+$(IMAGE):
+	$(MAKE) image
+
+# Boots the image in qemu (virt board, TCG) against a queue server on this
+# machine: pairing, approval, a call on the hall (deploy/image/cardtest).
+image-test: $(IMAGE)
+	NUMEREK_IMAGE=$(abspath $(IMAGE)) NUMEREK_IMAGE_FIGURES=$(abspath $(IMAGE_DIR))/figures.txt \
+	  NUMEREK_IMAGE_ARTIFACTS=$(abspath $(IMAGE_DIR)) \
+	  $(GO) test -count=1 -timeout 20m -v ./deploy/image/cardtest
 
 # The chaos run (cmd/numerek-chaos): the real programs killed, cut off and
 # slowed down for several minutes; a table of what people would notice.
@@ -50,4 +70,4 @@ fuzz:
 	bash scripts/fuzz.sh $(FUZZTIME)
 
 clean:
-	rm -rf $(BIN) demo-data bench.out
+	rm -rf $(BIN) demo-data bench.out out

@@ -19,6 +19,14 @@ packages=(
   # The metrics test runs a real Prometheus (and promtool) on
   # deploy/prometheus/prometheus.yml and the Grafana dashboard's queries.
   prometheus
+  # The device's SD card image (make image): an arm64 Debian made by
+  # mmdebstrap, its maintainer scripts run by qemu-user; the card assembled
+  # in a file (FAT by mtools, ext4 by mke2fs -d, the table by sfdisk),
+  # mapped and compressed for flashing. make image-test boots it in qemu
+  # and edits its partitions (mtools, debugfs).
+  mmdebstrap qemu-user-static binfmt-support arch-test debian-archive-keyring
+  dosfstools mtools e2fsprogs fdisk bmap-tools xz-utils jq
+  qemu-system-arm qemu-utils
   # Voice-pack generation script (not needed at run time on devices).
   espeak-ng sox
   # The A/B slots (device/slots, internal/bootsel): FAT and ext4 partitions
