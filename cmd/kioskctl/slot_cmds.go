@@ -25,7 +25,7 @@ const slotUsage = `usage: kioskctl slot status [card flags]
 
 status   which slot runs, which the card boots by default, whether a trial runs
 backend  RAUC's custom bootloader backend (system.conf's bootloader-custom-backend
-         runs it through /usr/lib/numerek/rauc-backend)
+         runs it through /usr/lib/numerek/rauc-slot-backend)
 trial    on a boot on trial: commit when kioskd is healthy, else mark bad and reboot`
 
 func runSlot(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -85,7 +85,7 @@ packages=(
   xserver-xorg-core xserver-xorg-input-libinput libgl1 libegl1 libgl1-mesa-dri libasound2 alsa-utils
   # updates into the other slot; the tools its slots and the data
   # partition's growth need
-  rauc dosfstools e2fsprogs fdisk
+  rauc rauc-service dosfstools e2fsprogs fdisk
   # the initramfs's shell tools (mv, sync: the machine id, early/...)
   busybox
 )

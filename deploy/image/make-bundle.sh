@@ -2,7 +2,7 @@
 # Builds a signed RAUC bundle (compatible numerek-rpi4) from a Numerek card
 # image: slot A's boot partition (p2) and root (p5) become the bundle's
 # boot and rootfs images, which RAUC writes to the slot a device is not
-# running (deploy/image/rootfs-overlay/etc/rauc/system.conf).
+# running (deploy/image/rootfs/etc/rauc/system.conf).
 #
 # usage: make-bundle.sh CARD.img[.xz] OUT.raucb
 # env:   BUNDLE_CERT, BUNDLE_KEY   the office's signing certificate and key

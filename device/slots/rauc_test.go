@@ -69,17 +69,22 @@ func newRaucCard(t *testing.T) *raucCard {
 	}
 
 	// The image's own system.conf, its devices and paths made the test's.
-	conf, err := os.ReadFile("../../deploy/image/rootfs-overlay/etc/rauc/system.conf")
+	conf, err := os.ReadFile("../../deploy/image/rootfs/etc/rauc/system.conf")
 	if err != nil {
 		t.Fatal(err)
 	}
 	repl := []string{
-		"/usr/lib/numerek/rauc-backend", backend,
+		"/usr/lib/numerek/rauc-slot-backend", backend,
 		"/etc/rauc/keyring.pem", filepath.Join(dir, "cert.pem"),
-		"data-directory=/data/rauc", "data-directory=" + filepath.Join(dir, "rauc-data") + "\nmountprefix=" + filepath.Join(dir, "mnt"),
+		"statusfile=/data/rauc/status.raucs", "statusfile=" + filepath.Join(dir, "status.raucs") + "\nmountprefix=" + filepath.Join(dir, "mnt"),
 	}
 	for _, p := range raucParts {
 		repl = append(repl, fmt.Sprintf("/dev/disk/by-partuuid/%s-%02d", DiskID, p.n), part(p.n))
+	}
+	for i := 0; i < len(repl); i += 2 {
+		if !strings.Contains(string(conf), repl[i]) {
+			t.Fatalf("the image's system.conf has no %q to point at the test's card", repl[i])
+		}
 	}
 	rc.conf = filepath.Join(dir, "system.conf")
 	if err := os.WriteFile(rc.conf, []byte(strings.NewReplacer(repl...).Replace(string(conf))), 0o644); err != nil {

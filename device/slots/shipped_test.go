@@ -7,13 +7,13 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite the image's autoboot.txt (deploy/image/p1)")
+var update = flag.Bool("update", false, "rewrite the image's autoboot.txt (deploy/image/card)")
 
 // The image's autoboot.txt (copied onto the card's first partition by the
 // image build) is the backend's own format at its fixed size: slot A
 // primary, and no tryboot into the empty slot B.
 func TestShippedAutoboot(t *testing.T) {
-	const path = "../../deploy/image/p1/autoboot.txt"
+	const path = "../../deploy/image/card/autoboot.txt"
 	want, err := (Autoboot{Primary: SlotA, Tryboot: SlotA}).Format(AutobootSize)
 	if err != nil {
 		t.Fatal(err)

@@ -66,7 +66,8 @@ fi
 echo "${NUMEREK_VERSION:?}" >"$root/etc/numerek-release"
 
 in_root systemctl enable systemd-networkd.service systemd-resolved.service systemd-timesyncd.service \
-  numerek-grow-data.service numerek-firstboot.service numerek-x.service kioskd.service
+  numerek-grow-data.service numerek-firstboot.service numerek-x.service kioskd.service \
+  numerek-trial.service
 in_root systemctl set-default graphical.target
 # Timers that would write to the read-only root (apt's lists, dpkg's
 # backups) or scrub with nobody to read the result.
