@@ -78,7 +78,7 @@ func newRaucCard(t *testing.T) *raucCard {
 		"/etc/rauc/keyring.pem", filepath.Join(dir, "cert.pem"),
 		"statusfile=/data/rauc/status.raucs", "statusfile=" + filepath.Join(dir, "status.raucs") + "\nmountprefix=" + filepath.Join(dir, "mnt"),
 	}
-	for _, p := range raucParts {
+	for _, p := range raucParts[1:] { // p1 is not a slot: only the backend knows it
 		repl = append(repl, fmt.Sprintf("/dev/disk/by-partuuid/%s-%02d", DiskID, p.n), part(p.n))
 	}
 	for i := 0; i < len(repl); i += 2 {
