@@ -49,6 +49,9 @@ type Options struct {
 	// Append is added to the boot partition's cmdline.txt (the console is
 	// always added: console=ttyAMA0).
 	Append string
+	// Disks are more raw disk images, each a virtio disk after the card
+	// (a test hands the guest files on one, found by its label).
+	Disks []string
 	// MemoryMiB and CPUs default to 1536 and 2.
 	MemoryMiB int
 	CPUs      int
@@ -117,13 +120,18 @@ func Start(ctx context.Context, opts Options) (*VM, error) {
 		"-append", strings.TrimSpace(boot.Cmdline + " " + opts.Append + " console=ttyAMA0"),
 		"-drive", "if=none,id=card,format=raw,cache=unsafe,file=" + opts.Image,
 		"-device", "virtio-blk-pci,drive=card",
+	}
+	for i, d := range opts.Disks {
+		args = append(args, "-drive", fmt.Sprintf("if=none,id=disk%d,format=raw,file=%s", i, d), "-device", fmt.Sprintf("virtio-blk-pci,drive=disk%d", i))
+	}
+	args = append(args,
 		"-device", "virtio-gpu-pci",
 		"-netdev", "user,id=net", "-device", "virtio-net-pci,netdev=net",
 		"-display", "none",
-		"-chardev", "file,id=console,path=" + vm.console, "-serial", "chardev:console",
-		"-monitor", "unix:" + vm.monitor + ",server=on,wait=off",
+		"-chardev", "file,id=console,path="+vm.console, "-serial", "chardev:console",
+		"-monitor", "unix:"+vm.monitor+",server=on,wait=off",
 		"-no-reboot",
-	}
+	)
 	vm.cmd = exec.CommandContext(ctx, "qemu-system-aarch64", args...)
 	vm.cmd.Stdout, vm.cmd.Stderr = opts.Stderr, opts.Stderr
 	if err := vm.cmd.Start(); err != nil {
