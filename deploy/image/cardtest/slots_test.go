@@ -61,7 +61,7 @@ func TestCardUpdatesAndRollsBack(t *testing.T) {
 		putUnit(t, img, 5, "numerek-test-healthy.service", healthyStandIn)
 	})
 	bad := makeBundle(t, card, cert, key, version+"-bad", func(img string) {
-		onPartition(t, img, 5, "rm /etc/systemd/system/kioskd.service\nsymlink /etc/systemd/system/kioskd.service /dev/null\n")
+		maskUnit(t, img, 5, "kioskd.service")
 	})
 
 	run(t, "qemu-img", "resize", "-f", "raw", card, strconv.Itoa(6<<30))
@@ -235,6 +235,18 @@ func putUnit(t *testing.T, img string, n int, name, unit string) {
 		t.Fatal(err)
 	}
 	onPartition(t, img, n, fmt.Sprintf("write %s /etc/systemd/system/%s\nsymlink /etc/systemd/system/multi-user.target.wants/%s /etc/systemd/system/%s\n", src, name, name, name))
+}
+
+// maskUnit masks a unit in the card's root (a link to /dev/null in
+// /etc/systemd/system, over the unit file if it is there).
+func maskUnit(t *testing.T, img string, n int, name string) {
+	t.Helper()
+	p, err := qemuvm.PartitionOf(img, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = exec.Command("debugfs", "-w", "-R", "rm /etc/systemd/system/"+name, fmt.Sprintf("%s?offset=%d", img, p.Start)).Run()
+	onPartition(t, img, n, fmt.Sprintf("symlink /etc/systemd/system/%s /dev/null\n", name))
 }
 
 // makeBundle builds a bundle (deploy/image/make-bundle.sh) from a copy of
