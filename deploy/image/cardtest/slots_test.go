@@ -205,13 +205,19 @@ var debugfsError = regexp.MustCompile(`(?m)^(write|rm|symlink|mkdir): `)
 // replacing what is there.
 func replaceFile(t *testing.T, img string, n int, src, path string) {
 	t.Helper()
+	removeOnPartition(t, img, n, path)
+	onPartition(t, img, n, fmt.Sprintf("write %s %s\n", src, path))
+}
+
+// removeOnPartition removes path from an ext4 partition of a card image;
+// nothing there is no error.
+func removeOnPartition(t *testing.T, img string, n int, path string) {
+	t.Helper()
 	p, err := qemuvm.PartitionOf(img, n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Nothing there yet is no error.
 	_ = exec.Command("debugfs", "-w", "-R", "rm "+path, fmt.Sprintf("%s?offset=%d", img, p.Start)).Run()
-	onPartition(t, img, n, fmt.Sprintf("write %s %s\n", src, path))
 }
 
 func catOnPartition(t *testing.T, img string, n int, path string) string {
@@ -241,11 +247,7 @@ func putUnit(t *testing.T, img string, n int, name, unit string) {
 // /etc/systemd/system, over the unit file if it is there).
 func maskUnit(t *testing.T, img string, n int, name string) {
 	t.Helper()
-	p, err := qemuvm.PartitionOf(img, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = exec.Command("debugfs", "-w", "-R", "rm /etc/systemd/system/"+name, fmt.Sprintf("%s?offset=%d", img, p.Start)).Run()
+	removeOnPartition(t, img, n, "/etc/systemd/system/"+name)
 	onPartition(t, img, n, fmt.Sprintf("symlink /etc/systemd/system/%s /dev/null\n", name))
 }
 
