@@ -25,7 +25,7 @@ packages=(
   # mapped and compressed for flashing. make image-test boots it in qemu
   # and edits its partitions (mtools, debugfs).
   mmdebstrap qemu-user-static binfmt-support arch-test debian-archive-keyring
-  dosfstools mtools e2fsprogs fdisk bmap-tools xz-utils jq
+  dosfstools mtools e2fsprogs fdisk bmap-tools xz-utils jq ca-certificates openssl
   qemu-system-arm qemu-utils
   # Voice-pack generation script (not needed at run time on devices).
   espeak-ng sox

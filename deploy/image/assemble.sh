@@ -41,7 +41,8 @@ fat() { # file label MiB [dir]
 }
 ext4() { # file label MiB dir reserved%
   rm -f "$1"
-  mke2fs -q -F -t ext4 -L "$2" -m "$5" -E root_owner=0:0 -d "$4" "$1" "$3M"
+  # 4 KiB blocks also for the small data partition: it grows to the card.
+  mke2fs -q -F -t ext4 -b 4096 -L "$2" -m "$5" -E root_owner=0:0 -d "$4" "$1" "$3M"
 }
 
 # The card's first partition, what a technician sees on a PC: the commented

@@ -12,9 +12,16 @@
 #   NUMEREK_MIRROR   the Debian mirror (default http://deb.debian.org/debian)
 #   KIOSKD_DEB       the numerek-kioskd arm64 .deb to install (default: the
 #                    newest out/deb/numerek-kioskd_*_arm64.deb)
+#   KIOSKD_BIN       without a .deb: a folder with arm64 kioskd and kioskctl
+#                    to install (default: built from this tree)
 #   RAUC_KEYRING     the PEM certificate(s) update bundles must be signed
 #                    with, installed as /etc/rauc/keyring.pem
 #   ROOT_MIB         the size of each root slot (default 1536)
+#   KERNEL_PACKAGES  the kernel and the boot firmware (default
+#                    "linux-image-arm64 raspi-firmware": Debian's, for the
+#                    Pi 3/4/400/CM4; deploy/README.md says what a Pi 5 needs)
+#   EXTRA_SOURCES    more apt sources, one "deb URL SUITE COMPONENTS" a line
+#                    (the repository of another kernel)
 #   OUT              where the image goes (default out/image)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -65,10 +72,25 @@ mkdir -p "$out" "$cache"
 # deploy/'s units by hooks/customize.sh: TEMPORARY.
 kioskd_deb=${KIOSKD_DEB:-$(ls -t "$repo"/out/deb/numerek-kioskd_*_arm64.deb 2>/dev/null | head -1 || true)}
 export NUMEREK_KIOSKD_BIN=""
-if [ -z "$kioskd_deb" ]; then
+if [ -z "$kioskd_deb" ] && [ -n "${KIOSKD_BIN:-}" ]; then
+  # kioskd and kioskctl built elsewhere (another branch's, to try it on the
+  # card)
+  mkdir -p "$work/bin"
+  cp "$KIOSKD_BIN/kioskd" "$KIOSKD_BIN/kioskctl" "$work/bin/"
+  touch "$work/bin/.built"
+  NUMEREK_KIOSKD_BIN=$work/bin
+elif [ -z "$kioskd_deb" ]; then
   log "no numerek-kioskd arm64 .deb in out/deb: building kioskd and kioskctl (temporary)"
   mkdir -p "$work/bin"
-  (cd "$repo" && CGO_ENABLED=0 GOARCH=arm64 go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$work/bin/" ./cmd/kioskd ./cmd/kioskctl)
+  # Built while mmdebstrap runs; hooks/customize.sh waits for it.
+  (
+    cd "$repo"
+    if CGO_ENABLED=0 GOARCH=arm64 go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$work/bin/" ./cmd/kioskd ./cmd/kioskctl; then
+      touch "$work/bin/.built"
+    else
+      touch "$work/bin/.failed"
+    fi
+  ) &
   NUMEREK_KIOSKD_BIN=$work/bin
 fi
 export NUMEREK_DEPLOY=$repo/deploy NUMEREK_RAUC_KEYRING=${RAUC_KEYRING:-}
@@ -77,17 +99,15 @@ packages=(
   # the boot: Debian's arm64 kernel, the Pi's firmware (raspi-firmware
   # writes config.txt, cmdline.txt and copies kernel and initrd to
   # /boot/firmware), a small initramfs
-  linux-image-arm64 raspi-firmware initramfs-tools firmware-brcm80211
+  ${KERNEL_PACKAGES:-linux-image-arm64 raspi-firmware} initramfs-tools firmware-brcm80211
   systemd systemd-sysv udev dbus polkitd kmod
   # network, time, remote access
-  systemd-timesyncd systemd-resolved wpasupplicant openssh-server iproute2 ca-certificates
+  systemd-timesyncd systemd-resolved wpasupplicant openssh-server iproute2 ca-certificates tzdata
   # the screen and sound: a bare X server (modesetting is built in), Mesa
   xserver-xorg-core xserver-xorg-input-libinput libgl1 libegl1 libgl1-mesa-dri libasound2 alsa-utils
   # updates into the other slot; the tools its slots and the data
   # partition's growth need
   rauc rauc-service dosfstools e2fsprogs fdisk
-  # the initramfs's shell tools (mv, sync: the machine id, early/...)
-  busybox
 )
 include=$(IFS=,; echo "${packages[*]}")
 if [ -n "$kioskd_deb" ]; then
@@ -114,7 +134,8 @@ mmdebstrap --mode=root --variant=minbase --architectures=arm64 \
   bookworm "$work/rootfs" \
   "deb $mirror bookworm main non-free-firmware" \
   "deb $mirror bookworm-updates main non-free-firmware" \
-  "deb $security_mirror bookworm-security main non-free-firmware"
+  "deb $security_mirror bookworm-security main non-free-firmware" \
+  ${EXTRA_SOURCES:+"$EXTRA_SOURCES"}
 
 log "file systems"
 bash "$here/assemble.sh" "$work" "$root_mib"

@@ -13,7 +13,8 @@
 // card.
 //
 // The serial console is written to a file (Console, WaitConsole); the
-// screen is read through qemu's monitor (Screendump).
+// screen is read through qemu's monitor (Screendump); the sound card's
+// output goes to speaker.wav in Options.Dir.
 package qemuvm
 
 import (
@@ -127,6 +128,10 @@ func Start(ctx context.Context, opts Options) (*VM, error) {
 	args = append(args,
 		"-device", "virtio-gpu-pci",
 		"-netdev", "user,id=net", "-device", "virtio-net-pci,netdev=net",
+		// The hall's speaker: an HD Audio card whose output qemu writes to
+		// speaker.wav.
+		"-audiodev", "wav,id=speaker,path="+filepath.Join(opts.Dir, "speaker.wav"),
+		"-device", "intel-hda", "-device", "hda-output,audiodev=speaker",
 		"-display", "none",
 		"-chardev", "file,id=console,path="+vm.console, "-serial", "chardev:console",
 		"-monitor", "unix:"+vm.monitor+",server=on,wait=off",

@@ -14,7 +14,11 @@ chmod 0755 "$root"/usr/lib/numerek/*
 
 if [ -n "${NUMEREK_KIOSKD_BIN:-}" ]; then
   # TEMPORARY, until the numerek-kioskd package (make deb) is merged: what
-  # the package installs, from deploy/.
+  # the package installs, from deploy/. build.sh builds them meanwhile.
+  while ! [ -e "$NUMEREK_KIOSKD_BIN/.built" ]; do
+    [ -e "$NUMEREK_KIOSKD_BIN/.failed" ] && { echo "customize: building kioskd failed" >&2; exit 1; }
+    sleep 1
+  done
   install -m 0755 "$NUMEREK_KIOSKD_BIN/kioskd" "$NUMEREK_KIOSKD_BIN/kioskctl" "$root/usr/bin/"
   install -m 0644 "$NUMEREK_DEPLOY"/systemd/kioskd.service "$NUMEREK_DEPLOY"/systemd/numerek-x.service "$root/etc/systemd/system/"
   install -m 0644 "$NUMEREK_DEPLOY"/udev/*.rules "$root/etc/udev/rules.d/"
@@ -23,6 +27,23 @@ if [ -n "${NUMEREK_KIOSKD_BIN:-}" ]; then
   in_root groupadd --system gpio
   in_root useradd --system --home-dir /var/lib/kioskd --no-create-home --shell /usr/sbin/nologin \
     --user-group --groups video,audio,lp,dialout,gpio kioskd
+fi
+
+# The certificate store, made by the builder's update-ca-certificates (the
+# same script; natively, not one emulated fork per certificate).
+if [ -e "$root/usr/sbin/update-ca-certificates.distrib" ]; then
+  rm "$root/usr/sbin/update-ca-certificates"
+  in_root dpkg-divert --quiet --local --rename --remove /usr/sbin/update-ca-certificates
+  no_hooks=$(mktemp -d)
+  update-ca-certificates --fresh --certsconf "$root/etc/ca-certificates.conf" --certsdir "$root/usr/share/ca-certificates" \
+    --localcertsdir "$root/usr/local/share/ca-certificates" --etccertsdir "$root/etc/ssl/certs" --hooksdir "$no_hooks" >/dev/null
+  rmdir "$no_hooks"
+  # It linked each certificate by the builder's path to it: the root's own.
+  find "$root/etc/ssl/certs" -type l | while read -r link; do
+    target=$(readlink "$link")
+    case $target in "$root"/*) ln -sfn "${target#"$root"}" "$link" ;; esac
+  done
+  [ -s "$root/etc/ssl/certs/ca-certificates.crt" ]
 fi
 
 # The boot partition's command line: slot A's root by PARTUUID (slot B's
@@ -34,6 +55,12 @@ grep -q '^ROOTPART=PARTUUID=4e554d31-05$' "$root/etc/default/raspi-firmware"
 # (the tryboot flag spent) starts the old slot.
 echo "ro rauc.slot=A consoleblank=0 panic=10" >"$root/etc/default/raspi-extra-cmdline"
 kernel=$(basename "$(ls "$root"/boot/vmlinuz-* | sort -V | tail -1)")
+if [ -e "$root/usr/sbin/update-initramfs.distrib" ]; then
+  # The initramfs, once, with every package in place (essential.sh).
+  rm "$root/usr/sbin/update-initramfs"
+  in_root dpkg-divert --quiet --local --rename --remove /usr/sbin/update-initramfs
+  in_root update-initramfs -c -k "${kernel#vmlinuz-}"
+fi
 in_root /etc/kernel/postinst.d/z50-raspi-firmware "${kernel#vmlinuz-}"
 
 # /etc/numerek is on the data partition (the firstboot writes kioskd.toml
@@ -58,6 +85,11 @@ rm -f "$root"/etc/ssh/ssh_host_*
 rm -rf "${root:?}"/var/lib/kioskd/* "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
 echo numerek >"$root/etc/hostname"
 ln -sfn ../run/systemd/resolve/stub-resolv.conf "$root/etc/resolv.conf"
+# What the first boot sets from numerek.txt, kept on /data or made in /run
+# (device/firstboot): the time zone (UTC while the link dangles) and Wi-Fi.
+ln -sfn /data/etc/localtime "$root/etc/localtime"
+mkdir -p "$root/etc/wpa_supplicant"
+ln -sfn /run/numerek/wpa_supplicant-wlan0.conf "$root/etc/wpa_supplicant/wpa_supplicant-wlan0.conf"
 
 # Updates: the slots of CONTRACT13 and the keyring bundles are checked
 # against.
