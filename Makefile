@@ -5,7 +5,7 @@ BIN := bin
 TEST_TIMEOUT ?= 18m
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test bench chaos demo lint deps fuzz clean image image-test
+.PHONY: all build test bench chaos demo lint deps fuzz clean image image-test bundle
 
 all: build
 
@@ -53,11 +53,19 @@ $(IMAGE):
 	$(MAKE) image
 
 # Boots the image in qemu (virt board, TCG) against a queue server on this
-# machine: pairing, approval, a call on the hall (deploy/image/cardtest).
+# machine: pairing, approval, a call on the hall; an update installed,
+# tried and committed, a bad one rolled back (deploy/image/cardtest).
 image-test: $(IMAGE)
 	NUMEREK_IMAGE=$(abspath $(IMAGE)) NUMEREK_IMAGE_FIGURES=$(abspath $(IMAGE_DIR))/figures.txt \
 	  NUMEREK_IMAGE_ARTIFACTS=$(abspath $(IMAGE_DIR)) \
-	  $(GO) test -count=1 -timeout 20m -v ./deploy/image/cardtest
+	  $(GO) test -count=1 -timeout 60m -v ./deploy/image/cardtest
+
+# A signed update bundle of the image for the fleet page
+# (deploy/image/make-bundle.sh): BUNDLE_CERT and BUNDLE_KEY name the
+# office's signing certificate and key (deploy/README.md).
+BUNDLE := $(IMAGE_DIR)/numerek-update-arm64.raucb
+bundle: $(IMAGE)
+	bash deploy/image/make-bundle.sh $(IMAGE) $(BUNDLE)
 
 # The chaos run (cmd/numerek-chaos): the real programs killed, cut off and
 # slowed down for several minutes; a table of what people would notice.

@@ -1,8 +1,9 @@
 // Command kioskctl is the technician's tool: print a test ticket, preview a
 // ticket as PNG, read a printer's status, play an announcement, check a voice
-// pack, test buttons, write a device config, and see or forget a device's
-// pairing, and take the card's numerek.txt and grow the data partition
-// at boot.
+// pack, test buttons, write a device config, see or forget a device's
+// pairing, take the card's numerek.txt and grow the data partition at boot,
+// and switch the A/B system slots of a device made from the image (RAUC's
+// bootloader backend and the trial of a new slot).
 package main
 
 import (
@@ -34,6 +35,7 @@ func allCommands() []command {
 	cmds = append(cmds, deviceCommands()...)
 	cmds = append(cmds, pairingCommands()...)
 	cmds = append(cmds, firstbootCommands()...)
+	cmds = append(cmds, slotCommands()...)
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
 }

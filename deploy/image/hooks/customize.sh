@@ -51,7 +51,9 @@ fi
 # cmdline.txt from these on every kernel or initramfs change.
 sed -i -E 's|^#?ROOTPART=.*|ROOTPART=PARTUUID=4e554d31-05|' "$root/etc/default/raspi-firmware"
 grep -q '^ROOTPART=PARTUUID=4e554d31-05$' "$root/etc/default/raspi-firmware"
-echo "ro rauc.slot=A consoleblank=0" >"$root/etc/default/raspi-extra-cmdline"
+# panic=10: a new slot whose kernel panics restarts, and the firmware
+# (the tryboot flag spent) starts the old slot.
+echo "ro rauc.slot=A consoleblank=0 panic=10" >"$root/etc/default/raspi-extra-cmdline"
 kernel=$(basename "$(ls "$root"/boot/vmlinuz-* | sort -V | tail -1)")
 if [ -e "$root/usr/sbin/update-initramfs.distrib" ]; then
   # The initramfs, once, with every package in place (essential.sh).
