@@ -47,6 +47,7 @@ bench: deps
 IMAGE_DIR := out/image
 IMAGE := $(IMAGE_DIR)/numerek-device-arm64.img.xz
 image: deps
+	ARCHES=arm64 bash scripts/deb.sh
 	bash deploy/image/build.sh
 
 $(IMAGE):

@@ -46,12 +46,11 @@ ext4() { # file label MiB dir reserved%
 }
 
 # The card's first partition, what a technician sees on a PC: the commented
-# example of numerek.txt (examples/numerek.txt; a placeholder until that
-# is written) and the firmware's slot selection.
+# example of numerek.txt (examples/numerek.txt) and the firmware's slot
+# selection.
 mkdir -p "$work/numerek"
 here=$(cd "$(dirname "$0")" && pwd)
 example=$here/../../examples/numerek.txt
-[ -f "$example" ] || example=$here/card/numerek.txt
 cp "$here/card/autoboot.txt" "$work/numerek/autoboot.txt"
 cp "$example" "$work/numerek/numerek.txt"
 fat "$work/p1.img" NUMEREK "$numerek_mib" "$work/numerek"

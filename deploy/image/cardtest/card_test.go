@@ -56,11 +56,7 @@ func TestCardPairsAndShowsACall(t *testing.T) {
 	run(t, "qemu-img", "resize", "-f", "raw", card, strconv.Itoa(cardSize))
 
 	srv := startServer(t, dir)
-	numerekTxt := fmt.Sprintf("# written by the card test\nserver = %s\n", "http://10.0.2.2:"+srv.port)
-	if err := qemuvm.WriteFile(card, 1, "numerek.txt", []byte(numerekTxt)); err != nil {
-		t.Fatal(err)
-	}
-	standInFirstboot(t, card, srv.port)
+	writeNumerekTxt(t, card, srv.port)
 
 	begun := time.Now()
 	vm, err := qemuvm.Start(ctx, qemuvm.Options{Image: card, Dir: filepath.Join(dir, "vm"), Stderr: os.Stderr})
@@ -153,22 +149,16 @@ func TestCardPairsAndShowsACall(t *testing.T) {
 	writePNG(t, filepath.Join(os.Getenv("NUMEREK_IMAGE_ARTIFACTS"), "hall-screendump.png"), screen)
 }
 
-// standInFirstboot is TEMPORARY, until `kioskctl firstboot` (branch
-// r13/firstboot) is merged: it writes the kioskd.toml the first boot would
-// write from numerek.txt into the data partition (debugfs, no mounts).
-func standInFirstboot(t *testing.T, card, port string) {
+// writeNumerekTxt edits the card's numerek.txt as a technician would on a
+// laptop (Windows line ends): the office's server on the host, the
+// device's name and time zone. kioskctl firstboot takes it at first boot
+// and writes kioskd's configuration from it.
+func writeNumerekTxt(t *testing.T, card, port string) {
 	t.Helper()
-	data, err := qemuvm.PartitionOf(card, 7)
-	if err != nil {
+	text := "# written by the card test\r\nserver = http://10.0.2.2:" + port + "\r\nhostname = hall-card\r\ntimezone = Europe/Warsaw\r\n"
+	if err := qemuvm.WriteFile(card, 1, "numerek.txt", []byte(text)); err != nil {
 		t.Fatal(err)
 	}
-	cfg := filepath.Join(t.TempDir(), "kioskd.toml")
-	text := fmt.Sprintf("data_dir = \"/var/lib/kioskd\"\n[server]\nurl = \"http://10.0.2.2:%s\"\n[status]\nlisten = \"127.0.0.1:7070\"\n", port)
-	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	fs := fmt.Sprintf("%s?offset=%d", card, data.Start)
-	run(t, "debugfs", "-w", "-R", "write "+cfg+" /etc/numerek/kioskd.toml", fs)
 }
 
 // server is a queue-server on the host, reached by the guest at 10.0.2.2.

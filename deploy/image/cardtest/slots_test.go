@@ -66,7 +66,7 @@ func TestCardUpdatesAndRollsBack(t *testing.T) {
 
 	run(t, "qemu-img", "resize", "-f", "raw", card, strconv.Itoa(6<<30))
 	srv := startServer(t, dir)
-	standInFirstboot(t, card, srv.port)
+	writeNumerekTxt(t, card, srv.port)
 	bundles := bundleDisk(t, dir, good)
 
 	pi := &bootsel.Pi{VM: qemuvm.Options{Image: card, Dir: filepath.Join(dir, "vm"), Disks: []string{bundles}, Stderr: os.Stderr}, Log: &testLog{t}}
