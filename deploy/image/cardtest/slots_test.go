@@ -51,7 +51,7 @@ func TestCardUpdatesAndRollsBack(t *testing.T) {
 	putUnit(t, card, 5, "numerek-test-install.service", installerUnit)
 	// A short trial, as an office may set it (/etc/numerek is on /data).
 	trialEnv := filepath.Join(dir, "trial.env")
-	if err := os.WriteFile(trialEnv, []byte("TRIAL_WITHIN=120s\n"), 0o644); err != nil {
+	if err := os.WriteFile(trialEnv, []byte("TRIAL_WITHIN=240s\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	replaceFile(t, card, 7, trialEnv, "/etc/numerek/trial.env")
@@ -130,7 +130,7 @@ func TestCardUpdatesAndRollsBack(t *testing.T) {
 	start(2, true)
 	trialBoot := time.Now()
 	waitLine(`test-install: slot A version ` + regexp.QuoteMeta(version+"-bad") + `\s*$`)
-	waitLine(`kioskd not healthy on slot A within 2m0s: rolling back to slot B`)
+	waitLine(`kioskd not healthy on slot A within 4m0s: rolling back to slot B`)
 	waitEnd(bootsel.Request{})
 	wantAutoboot(t, card, slots.Autoboot{Primary: slots.SlotB, Tryboot: slots.SlotB})
 
