@@ -212,7 +212,7 @@ func TestDamagedOfficeFileStopsStartUp(t *testing.T) {
 			}
 			code, stdout, stderr := runBin(t, bin, "check", "--data", data)
 			assertNoCrash(t, code, stdout+stderr)
-			if code != 1 || !strings.Contains(stdout, "offices/"+officeID+".db: DAMAGED") || !strings.Contains(stderr, "1 of 3 data files") {
+			if code != 1 || !strings.Contains(stdout, "offices/"+officeID+".db: DAMAGED") || !strings.Contains(stderr, "1 of 4 data files") {
 				t.Errorf("check: exit %d\n%s%s", code, stdout, stderr)
 			}
 		})
