@@ -110,9 +110,17 @@ packages=(
   rauc rauc-service dosfstools e2fsprogs fdisk
 )
 include=$(IFS=,; echo "${packages[*]}")
+# The package goes in by a customize hook: given to --include, apt hands
+# dpkg (chrooted into the root) a path outside the root.
+deb_hooks=()
 if [ -n "$kioskd_deb" ]; then
   log "installing $kioskd_deb"
-  include="$include,$(readlink -f "$kioskd_deb")"
+  deb_name=$(basename "$kioskd_deb")
+  deb_hooks=(
+    --customize-hook="copy-in '$(readlink -f "$kioskd_deb")' /tmp"
+    --customize-hook="chroot \"\$1\" apt-get install -y --no-install-recommends '/tmp/$deb_name'"
+    --customize-hook="rm -f \"\$1/tmp/$deb_name\""
+  )
 fi
 
 log "root file system (mmdebstrap, downloads cached in $cache)"
@@ -130,6 +138,7 @@ mmdebstrap --mode=root --variant=minbase --architectures=arm64 \
   --setup-hook="sync-in '$cache' /var/cache/apt/archives/" \
   --essential-hook="'$here/hooks/essential.sh' \"\$1\"" \
   --customize-hook="sync-out /var/cache/apt/archives '$cache'" \
+  "${deb_hooks[@]}" \
   --customize-hook="'$here/hooks/customize.sh' \"\$1\"" \
   bookworm "$work/rootfs" \
   "deb $mirror bookworm main non-free-firmware" \
