@@ -116,6 +116,10 @@ deb_hooks=()
 if [ -n "$kioskd_deb" ]; then
   log "installing $kioskd_deb"
   deb_name=$(basename "$kioskd_deb")
+  # Its dependencies come with the rest (the chroot has no DNS to fetch
+  # them later); of alternatives, the first.
+  deps=$(dpkg-deb -f "$kioskd_deb" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/[[:space:]]//g' | grep -v '^$' | paste -sd, -)
+  include="$include,$deps"
   deb_hooks=(
     --customize-hook="copy-in '$(readlink -f "$kioskd_deb")' /tmp"
     --customize-hook="chroot \"\$1\" apt-get install -y --no-install-recommends '/tmp/$deb_name'"
