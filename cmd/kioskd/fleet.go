@@ -20,6 +20,7 @@ import (
 	"github.com/numerek/numerek/device/firstboot"
 	"github.com/numerek/numerek/device/identity"
 	"github.com/numerek/numerek/device/pairing"
+	"github.com/numerek/numerek/device/replica"
 	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/protocol/sse"
 )
@@ -273,7 +274,10 @@ func (w *watch) revoked(why string) {
 // checkSettings asks the server once for the device's settings: a
 // device that was off while they were edited catches up at its start.
 func (w *watch) checkSettings(ctx context.Context, key ed25519.PrivateKey) {
-	c, err := protocol.NewClient(w.server, w.paired.Office, w.paired.Token, protocol.ClientOptions{Key: key, OnUnauthorized: w.refused})
+	// A clock of its own: a Pi starts with no battery clock, and a proof
+	// refused for the time teaches it the server's before the one retry.
+	c, err := protocol.NewClient(w.server, w.paired.Office, w.paired.Token,
+		protocol.ClientOptions{Key: key, Clock: replica.NewClock(0), OnUnauthorized: w.refused})
 	if err != nil {
 		return
 	}
