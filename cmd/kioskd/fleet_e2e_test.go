@@ -201,9 +201,11 @@ func TestFleetEndToEnd(t *testing.T) {
 	if _, listed := admin.fleetDevice(hallID); listed {
 		t.Errorf("the revoked hall %s is still on the fleet", hallID)
 	}
+	// (What it reported while paired, a nearly full disk on a full
+	// builder, was told then, rightly.)
 	got := subjects(sink)
 	for _, s := range got {
-		if strings.Contains(s, "hall-main") {
+		if strings.Contains(s, "hall-main") && strings.Contains(s, "nie odpowiada") {
 			t.Errorf("the admin was e-mailed %q about the revoked hall", s)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"image"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -114,14 +115,29 @@ func TestHallShowsAndSaysACall(t *testing.T) {
 	if n := strings.Count(hall.logText(), `msg=called`); n != 1 {
 		t.Errorf("the hall logged %d calls, want 1", n)
 	}
-	// ...and, restarted on the same data, it shows the call but does not
-	// announce it again.
-	again := runDevice(t, hall.cmd.Args[2], hall.frames, "hall")
+	// ...and, restarted on the same data (with a sound device of its
+	// own: the first one's reader is gone), it shows the call but does not
+	// announce it again, not even once it has folded in a later event.
+	silence, err := audiotest.New(t.TempDir(), audio.DefaultRate, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silence.Stop()
+	again := runDevice(t, hall.cmd.Args[2], hall.frames, "hall", silence.Env()...)
 	waitUntil(t, "the restarted hall following", 10*time.Second, func() bool { return again.statusPage().Follow.Online })
-	time.Sleep(time.Second)
+	resumed := again.statusPage().Follow.Seq
+	o.api(o.tokens["kiosk"], "POST", "/tickets", `{"service":"family","lang":"pl","request_id":"after-restart"}`, nil)
+	waitUntil(t, "the restarted hall to fold in a later ticket", 10*time.Second, func() bool {
+		return again.statusPage().Follow.Seq > resumed
+	})
 	again.stop()
 	if m := again.logText(); strings.Contains(m, `msg=called`) {
 		t.Errorf("the restarted hall announced again:\n%s", m)
+	}
+	if got, err := silence.Stop(); err != nil {
+		t.Fatal(err)
+	} else if loud := slices.IndexFunc(got, func(v float32) bool { return v != 0 }); loud >= 0 {
+		t.Errorf("the restarted hall's sound device received sound (sample %d of %d)", loud, len(got))
 	}
 }
 
