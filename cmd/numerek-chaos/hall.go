@@ -192,11 +192,16 @@ func runHallKill(ctx context.Context, s settings, rep *report) error {
 				// the hall could not yet know it was heard: said again by
 				// design (better twice than never), not counted.
 				extra--
-				rep.note("hall: %s ended %.2f s before the kill, within the speaker's latency: said again by design",
-					c.number, float64(killedAt-ends[i])/float64(audio.DefaultRate))
+				rep.note("hall: %s ended %.2f s of the hall's time before the kill, within the speaker's latency: said again by design",
+					c.number, float64(killedAt-ends[i])/float64(audio.DefaultRate)/captureSpeed)
 			}
 			if extra > 0 {
-				rep.add("said-twice", float64(extra), fmt.Sprintf("%s to counter %d was said %d times", c.number, c.counter, said[i]))
+				why := ""
+				if before[i] > 0 {
+					why = fmt.Sprintf(" (its first saying ended %.2f s of the hall's time before the kill)",
+						float64(killedAt-ends[i])/float64(audio.DefaultRate)/captureSpeed)
+				}
+				rep.add("said-twice", float64(extra), fmt.Sprintf("%s to counter %d was said %d times%s", c.number, c.counter, said[i], why))
 			}
 		}
 	}
@@ -262,8 +267,12 @@ func whichCalls(got []float32, calls []call) []int {
 // known to be: saying it again is the hall's design.
 const unknowable = 350*time.Millisecond + 150*time.Millisecond
 
+// samplesWithin is how many samples the capture records in d of the
+// hall's time: the capture reads captureSpeed times faster than a sound
+// card, so the hall's latency and its write to disk, both wall time, pass
+// over that many more samples.
 func samplesWithin(d time.Duration) int {
-	return int(d.Seconds() * float64(audio.DefaultRate))
+	return int(d.Seconds() * float64(audio.DefaultRate) * captureSpeed)
 }
 
 // findCalls is whichCalls with, for each call found, where in got its
