@@ -111,7 +111,7 @@ func (h *health) report(ctx context.Context) protocol.HealthReport {
 		r.LastCall = lastCall()
 	}
 	if d.updater != nil {
-		r.System = d.updater.agent.System(ctx)
+		r.System = d.updater.agent.System()
 	}
 	return r
 }

@@ -3,7 +3,6 @@ package update
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/numerek/numerek/device/slots"
 )
 
 // Rauc is the real Installer and Slots: the rauc command line.
@@ -79,48 +80,17 @@ func (r Rauc) Install(ctx context.Context, bundle string, progress func(int)) er
 	return nil
 }
 
-// raucStatus is what `rauc status --output-format=json` says of the slots
-// (the parts the agent reads).
-type raucStatus struct {
-	Booted      string                       `json:"booted"`
-	BootPrimary string                       `json:"boot_primary"`
-	Slots       []map[string]json.RawMessage `json:"slots"`
-}
-
-// ParseStatus reads `rauc status --output-format=json`: the booted slot's
-// bootname, and the primary slot's (RAUC names the primary by its slot,
-// "rootfs.1", whose bootname is "B").
-func ParseStatus(data []byte) (booted, primary string, err error) {
-	var st raucStatus
-	if err := json.Unmarshal(data, &st); err != nil {
-		return "", "", fmt.Errorf("reading rauc status: %w", err)
-	}
-	primary = st.BootPrimary
-	for _, m := range st.Slots {
-		for name, raw := range m {
-			var slot struct {
-				Bootname string `json:"bootname"`
-			}
-			if json.Unmarshal(raw, &slot) == nil && name == st.BootPrimary && slot.Bootname != "" {
-				primary = slot.Bootname
-			}
-		}
-	}
-	if st.Booted == "" {
-		return "", "", fmt.Errorf("rauc status names no booted slot")
-	}
-	return st.Booted, primary, nil
-}
-
-// Status runs `rauc status --output-format=json`.
+// Status asks RAUC where the slots stand (slots.RaucStatus: kioskd may
+// not read the card's first partition itself). Under emulation RAUC's
+// service starts slowly: a minute at most.
 func (r Rauc) Status(ctx context.Context) (booted, primary string, err error) {
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, r.command(), "status", "--output-format=json").Output()
+	st, err := slots.RaucStatus(ctx, r.command())
 	if err != nil {
-		return "", "", fmt.Errorf("rauc status: %w", err)
+		return "", "", err
 	}
-	return ParseStatus(out)
+	return st.Booted, st.Primary, nil
 }
 
 // bootID is the kernel's id of this boot.

@@ -115,6 +115,14 @@ type Agent struct {
 	mu      sync.Mutex
 	rec     *Record
 	running bool
+	// seen is the slots as last read: the health report tells it, and
+	// never waits on RAUC itself.
+	seen seenSlots
+}
+
+// seenSlots is what the slots were last read as.
+type seenSlots struct {
+	booted, primary string
 }
 
 // New reads the record kept; an unreadable record is set aside (the
@@ -174,20 +182,16 @@ func (a *Agent) version() string {
 }
 
 // System is the device's system for its health report; nil off the
-// image.
-func (a *Agent) System(ctx context.Context) *protocol.SystemHealth {
+// image. The slots are as Run last read them: asking RAUC takes seconds,
+// and a report must not wait for it.
+func (a *Agent) System() *protocol.SystemHealth {
 	if !a.OnImage() {
 		return nil
 	}
 	s := &protocol.SystemHealth{Version: a.version()}
-	if a.opts.Slots != nil {
-		var err error
-		if s.Slot, s.Primary, err = a.opts.Slots.Status(ctx); err != nil {
-			a.opts.Log.Warn("reading the slots", "err", err)
-		}
-	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	s.Slot, s.Primary = a.seen.booted, a.seen.primary
 	if r := a.rec; r != nil {
 		s.Update = &protocol.UpdateProgress{Rollout: r.Order.Rollout, Version: r.Order.Version, State: r.State, Percent: r.Percent, Error: r.Error, At: r.At}
 	}
@@ -305,9 +309,29 @@ func (a *Agent) write(r Record) error {
 	return nil
 }
 
+// readSlots asks where the slots stand, and keeps the answer for the
+// health report.
+func (a *Agent) readSlots(ctx context.Context) (booted, primary string, err error) {
+	booted, primary, err = a.opts.Slots.Status(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	a.mu.Lock()
+	a.seen = seenSlots{booted: booted, primary: primary}
+	a.mu.Unlock()
+	return booted, primary, nil
+}
+
 // Run carries out the orders taken and, after a reboot, works out how the
 // update went, until ctx ends.
 func (a *Agent) Run(ctx context.Context) {
+	if a.OnImage() && a.opts.Slots != nil {
+		if _, _, err := a.readSlots(ctx); err != nil {
+			a.opts.Log.Warn("reading the slots", "err", err)
+		} else {
+			a.opts.Changed()
+		}
+	}
 	if r := a.Current(); r != nil && (r.State == protocol.UpdateDownloading || r.State == protocol.UpdateInstalling) {
 		// kioskd stopped halfway (a restart, a power cut): the download
 		// resumes from what it kept, and an install begins again.
@@ -349,7 +373,7 @@ func (a *Agent) afterBoot(ctx context.Context) {
 			// the reboot is still to come.
 			return
 		}
-		booted, primary, err := a.opts.Slots.Status(ctx)
+		booted, primary, err := a.readSlots(ctx)
 		if err == nil {
 			next := *r
 			next.Percent, next.Error = 0, ""
@@ -421,7 +445,7 @@ func (a *Agent) carryOut(ctx context.Context, act protocol.DeviceAction) {
 		wait *= 2
 	}
 	if a.opts.Slots != nil {
-		booted, _, err := a.opts.Slots.Status(ctx)
+		booted, _, err := a.readSlots(ctx)
 		if err != nil {
 			fail(fmt.Errorf("reading the slots: %w", err))
 			return
@@ -446,6 +470,12 @@ func (a *Agent) carryOut(ctx context.Context, act protocol.DeviceAction) {
 	if err != nil {
 		fail(fmt.Errorf("installing: %w", err))
 		return
+	}
+	if a.opts.Slots != nil {
+		// RAUC made the new slot the one to try: the fleet sees it.
+		if _, _, err := a.readSlots(ctx); err != nil {
+			a.opts.Log.Warn("reading the slots after the install", "err", err)
+		}
 	}
 	r.State, r.Percent = protocol.UpdateRebooting, 0
 	if r.Boot, err = a.opts.BootID(); err != nil {
