@@ -525,14 +525,18 @@ func (c Start) decide(s *State, now time.Time) (Decision, error) {
 }
 
 // Finish ends the counter's current ticket as served.
-type Finish struct{ Counter int }
+type Finish struct {
+	Counter int
+	// Outcomes are what was handled: ids of the service's Outcomes.
+	Outcomes []string
+}
 
 func (c Finish) decide(s *State, now time.Time) (Decision, error) {
 	t, err := s.atCounter(c.Counter)
 	if err != nil {
 		return Decision{}, err
 	}
-	return Decision{Events: []Body{TicketFinished{Ticket: t.ID, Counter: c.Counter}}, Ticket: t.ID}, nil
+	return Decision{Events: []Body{TicketFinished{Ticket: t.ID, Counter: c.Counter, Outcomes: c.Outcomes}}, Ticket: t.ID}, nil
 }
 
 // MarkNoShow ends the counter's called ticket: the resident did not come.

@@ -48,7 +48,7 @@ func TestCounterActionCommands(t *testing.T) {
 		switch {
 		case tt.code != "" && (!errors.As(err, &qe) || qe.Code != tt.code || qe.Kind != Invalid):
 			t.Errorf("%s %+v: %v, want an invalid %s", tt.action, tt.params, err, tt.code)
-		case tt.code == "" && (err != nil || got != tt.want):
+		case tt.code == "" && (err != nil || !reflect.DeepEqual(got, tt.want)):
 			t.Errorf("%s %+v: %s, %v; want %s", tt.action, tt.params, cmdString(got), err, String(tt.want))
 		}
 	}

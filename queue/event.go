@@ -60,6 +60,9 @@ type (
 	TicketFinished struct {
 		Ticket  string `json:"ticket"`
 		Counter int    `json:"counter"`
+		// Outcomes are the ids of the service's outcomes the clerk
+		// recorded as handled.
+		Outcomes []string `json:"outcomes,omitempty"`
 	}
 	// TicketNoShow ends a called ticket whose resident did not come.
 	TicketNoShow struct {

@@ -61,6 +61,18 @@ type Service struct {
 	// RemoteMaxWaiting caps this service's phone tickets waiting, below
 	// the office's RemoteRules.MaxWaiting; 0 means only the office's cap.
 	RemoteMaxWaiting int `json:"remote_max_waiting,omitempty"`
+	// Outcomes are what a clerk may record as handled when finishing a
+	// ticket of this service (NovoSGA's "services performed"); the
+	// statistics count them. None: the console asks nothing.
+	Outcomes []Outcome `json:"outcomes,omitempty"`
+}
+
+// Outcome is one thing a clerk handled for a resident ("ID card
+// application", "certificate issued").
+type Outcome struct {
+	ID string `json:"id"`
+	// Names maps a language to the outcome's name in it.
+	Names map[string]string `json:"names"`
 }
 
 // Name returns the service's name in lang, falling back to the office's

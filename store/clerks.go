@@ -30,6 +30,9 @@ type Clerk struct {
 const (
 	ClerkRole = "clerk"
 	AdminRole = "admin"
+	// ManagerRole sees the statistics and the booking desk of its
+	// offices, without an admin's powers over people and devices.
+	ManagerRole = "manager"
 )
 
 // ErrBadLogin is a wrong name or password; which of the two is not said.
@@ -104,8 +107,8 @@ func (cs *ClerkStore) Put(name, password, role string, offices []string) (Clerk,
 	if err := checkPassword(password); err != nil {
 		return Clerk{}, err
 	}
-	if role != ClerkRole && role != AdminRole {
-		return Clerk{}, fmt.Errorf("role: %q is not clerk or admin", role)
+	if role != ClerkRole && role != AdminRole && role != ManagerRole {
+		return Clerk{}, fmt.Errorf("role: %q is not clerk, manager or admin", role)
 	}
 	if len(offices) == 0 {
 		return Clerk{}, fmt.Errorf("offices: give at least one office (or \"*\")")

@@ -6,7 +6,7 @@
 //	queue-server token --data DIR --office ID --role ROLE [--counter N] [--label TEXT]
 //	queue-server tokens --data DIR
 //	queue-server revoke --data DIR ID
-//	queue-server clerk --data DIR --name NAME --office ID [--role clerk|admin] < password
+//	queue-server clerk --data DIR --name NAME --office ID [--role clerk|manager|admin] < password
 //	queue-server clerks --data DIR
 //	queue-server check --data DIR
 //	queue-server backup --data DIR --to DIR

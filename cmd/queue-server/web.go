@@ -98,11 +98,11 @@ func runClerk(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("queue-server clerk", stderr)
 	dataDir := fs.String("data", "numerek-data", "the server's data directory")
 	name := fs.String("name", "", "login name: lowercase letters, digits, '.', '-', '_'")
-	role := fs.String("role", "clerk", "clerk or admin")
+	role := fs.String("role", "clerk", "clerk, manager or admin")
 	offices := fs.String("office", "", "office id the clerk works in; several separated by commas; \"*\" for every office")
 	remove := fs.Bool("delete", false, "delete the clerk instead")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: echo PASSWORD | queue-server clerk --data DIR --name NAME --office ID[,ID] [--role clerk|admin]\n       queue-server clerk --data DIR --name NAME --delete\n\nCreates a clerk console account (or sets a new password), reading the\npassword (at least 10 characters) from the first line of standard input.\nOnly its bcrypt hash is stored.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: echo PASSWORD | queue-server clerk --data DIR --name NAME --office ID[,ID] [--role clerk|manager|admin]\n       queue-server clerk --data DIR --name NAME --delete\n\nCreates a clerk console account (or sets a new password), reading the\npassword (at least 10 characters) from the first line of standard input.\nOnly its bcrypt hash is stored.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := parse(fs, args, 0); err != nil {

@@ -28,6 +28,8 @@ type staffInfo struct {
 	Name    string
 	Role    string
 	IsAdmin bool
+	// IsManager: statistics and bookings (a manager, or an admin).
+	IsManager bool
 	// Office and Counter are where the clerk works, once picked.
 	Office  string
 	Counter int
@@ -74,6 +76,17 @@ func (w *Web) admin(next staffHandler) http.HandlerFunc {
 	})
 }
 
+// manager is staff for managers and admins: statistics and bookings.
+func (w *Web) manager(next staffHandler) http.HandlerFunc {
+	return w.staff(func(rw http.ResponseWriter, r *http.Request, st *staffInfo) {
+		if !st.IsManager {
+			w.problem(rw, r, http.StatusForbidden, "web.staff.managers_only")
+			return
+		}
+		next(rw, r, st)
+	})
+}
+
 func (w *Web) session(r *http.Request) *staffInfo {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || len(c.Value) < 32 {
@@ -88,7 +101,8 @@ func (w *Web) session(r *http.Request) *staffInfo {
 	if !ok {
 		return nil
 	}
-	return &staffInfo{Name: s.Clerk, Role: s.Role, IsAdmin: s.Role == store.AdminRole, Office: s.Office, Counter: s.Counter, key: key, sess: s}
+	return &staffInfo{Name: s.Clerk, Role: s.Role, IsAdmin: s.Role == store.AdminRole,
+		IsManager: s.Role == store.AdminRole || s.Role == store.ManagerRole, Office: s.Office, Counter: s.Counter, key: key, sess: s}
 }
 
 // staffPage starts a staff page.

@@ -188,8 +188,8 @@ func (w *Web) Mount(s *server.Server) {
 	h("GET /staff/fleet", w.admin(w.fleetPage))
 	w.mountUpdates(h)
 	h("GET /staff/fleet/{id}", w.admin(w.fleetDevicePage))
-	h("GET /staff/stats", w.admin(w.statsPage))
-	h("GET /staff/stats.csv", w.admin(w.statsCSV))
+	h("GET /staff/stats", w.manager(w.statsPage))
+	h("GET /staff/stats.csv", w.manager(w.statsCSV))
 	// What no page takes gets a page in the reader's language, not the
 	// mux's plain text (the API keeps its own JSON fallback under /api/).
 	h("/", w.noPage)
