@@ -70,31 +70,10 @@ func TestCardPairsAndShowsACall(t *testing.T) {
 		}
 	}()
 
-	// 1. The pairing screen: its QR code names the approve page of the
-	// code kioskd shows.
-	approve := regexp.MustCompile(`^http://numerek\.test/staff/devices/pair\?code=([A-Z0-9]{4}-[A-Z0-9]{4})$`)
-	var code string
-	screenUntil(ctx, t, vm, "the pairing screen's QR code", func(img image.Image) bool {
-		text, err := decodeQR(img)
-		if m := approve.FindStringSubmatch(text); err == nil && m != nil {
-			code = m[1]
-			return true
-		}
-		return false
-	})
-	toPairing := time.Since(begun)
+	// 1. The pairing screen; 2. the admin approves it as the hall.
+	toPairing := approveAsHall(ctx, t, srv, vm).Sub(begun)
 	t.Logf("the pairing screen %v after qemu started", toPairing.Round(time.Second))
 	recordFigure(t, "BenchmarkCardBootToPairing", toPairing.Seconds(), "s")
-
-	// 2. The admin finds the pending pairing by its code and approves it
-	// as the hall.
-	admin := srv.staffLogin(t)
-	page := admin.get(t, "/staff/devices/pair?code="+url.QueryEscape(code))
-	if !strings.Contains(page, `id="fingerprint"`) {
-		t.Fatalf("the server has no pending pairing for code %s:\n%s", code, page)
-	}
-	admin.post(t, "/staff/devices/pair", url.Values{"code": {code}, "office": {officeID}, "role": {"hall"},
-		"name": {"hall-card"}, "counter": {"0"}, "decision": {"approve"}, "csrf": {csrfOf(t, page)}})
 	hall := srv.waitDevice(ctx, t, "hall-card", func(d fleetDevice) bool {
 		return d.Status == "online" && d.Report != nil && d.Report.Role == "hall" && d.Report.Screen.Drawing
 	})
@@ -147,6 +126,33 @@ func TestCardPairsAndShowsACall(t *testing.T) {
 		t.Error("the screen still shows a pairing QR code")
 	}
 	writePNG(t, filepath.Join(os.Getenv("NUMEREK_IMAGE_ARTIFACTS"), "hall-screendump.png"), screen)
+}
+
+// approveAsHall reads the pairing code off the device's screen (its QR
+// code names the approve page of the code kioskd shows), and an admin
+// finds the pending pairing by it and approves it as the hall "hall-card"
+// through the staff pages. It returns when the code was on the screen.
+func approveAsHall(ctx context.Context, t *testing.T, srv *server, vm *qemuvm.VM) time.Time {
+	t.Helper()
+	approve := regexp.MustCompile(`^http://numerek\.test/staff/devices/pair\?code=([A-Z0-9]{4}-[A-Z0-9]{4})$`)
+	var code string
+	screenUntil(ctx, t, vm, "the pairing screen's QR code", func(img image.Image) bool {
+		text, err := decodeQR(img)
+		if m := approve.FindStringSubmatch(text); err == nil && m != nil {
+			code = m[1]
+			return true
+		}
+		return false
+	})
+	shown := time.Now()
+	admin := srv.staffLogin(t)
+	page := admin.get(t, "/staff/devices/pair?code="+url.QueryEscape(code))
+	if !strings.Contains(page, `id="fingerprint"`) {
+		t.Fatalf("the server has no pending pairing for code %s:\n%s", code, page)
+	}
+	admin.post(t, "/staff/devices/pair", url.Values{"code": {code}, "office": {officeID}, "role": {"hall"},
+		"name": {"hall-card"}, "counter": {"0"}, "decision": {"approve"}, "csrf": {csrfOf(t, page)}})
+	return shown
 }
 
 // writeNumerekTxt edits the card's numerek.txt as a technician would on a

@@ -2,7 +2,11 @@ package cardtest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,27 +21,25 @@ import (
 	"github.com/numerek/numerek/internal/qemuvm"
 )
 
-// The card's A/B updates in qemu, the Raspberry Pi firmware's choice of
-// boot partition followed by internal/bootsel: a signed bundle is
-// installed into slot B by the real rauc through kioskctl's backend, the
-// device reboots with tryboot into B, kioskd gets healthy there and
-// numerek-trial.service commits B. Then a bundle whose kioskd never starts
-// is installed into A, booted on trial, not committed within the trial,
-// and the device comes back on B by a normal reboot.
+// The card's A/B updates from the office's server, in qemu, the Raspberry
+// Pi firmware's choice of boot partition followed by internal/bootsel. The
+// device is paired as a hall; an admin uploads a signed bundle and rolls
+// it out to it; kioskd downloads it from the server, has the real rauc
+// install it into slot B through kioskctl's backend, and reboots with
+// tryboot into B; kioskd gets healthy there, numerek-trial.service commits
+// B, and the rollout shows the device committed. Then a bundle whose
+// kioskd never starts is rolled out: installed into A, booted on trial,
+// not committed within the trial; the device comes back on B by a normal
+// reboot, and the rollout shows it rolled back.
 //
-// Stand-ins, each for a part this test does not exercise: kioskd's update
-// agent (it downloads the bundle from the server and runs rauc install) is
-// a unit on the test's card that installs the bundle found on a second
-// disk and reboots "0 tryboot"; until kioskd writes /run/kioskd/healthy
-// itself, the good bundle holds a unit that writes it once kioskd.service
-// is active; the office's signing certificate is put into the card's root
-// as make image does with RAUC_KEYRING.
-func TestCardUpdatesAndRollsBack(t *testing.T) {
+// The office's signing certificate is put into the card's root as make
+// image does with RAUC_KEYRING.
+func TestCardUpdatesFromTheServer(t *testing.T) {
 	imageXZ := os.Getenv("NUMEREK_IMAGE")
 	if imageXZ == "" {
 		t.Skip("boots the SD card image in qemu: set NUMEREK_IMAGE=out/image/numerek-device-arm64.img.xz (make image-test)")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
 	card := filepath.Join(dir, "card.img")
@@ -48,7 +50,6 @@ func TestCardUpdatesAndRollsBack(t *testing.T) {
 	run(t, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-keyout", key, "-out", cert,
 		"-subj", "/O=Numerek card test/CN=Numerek card test update signing")
 	replaceFile(t, card, 5, cert, "/etc/rauc/keyring.pem")
-	putUnit(t, card, 5, "numerek-test-install.service", installerUnit)
 	// A short trial, as an office may set it (/etc/numerek is on /data).
 	trialEnv := filepath.Join(dir, "trial.env")
 	if err := os.WriteFile(trialEnv, []byte("TRIAL_WITHIN=240s\n"), 0o644); err != nil {
@@ -57,9 +58,7 @@ func TestCardUpdatesAndRollsBack(t *testing.T) {
 	replaceFile(t, card, 7, trialEnv, "/etc/numerek/trial.env")
 	version := strings.TrimSpace(catOnPartition(t, card, 5, "/etc/numerek-release"))
 
-	good := makeBundle(t, card, cert, key, version+"-good", func(img string) {
-		putUnit(t, img, 5, "numerek-test-healthy.service", healthyStandIn)
-	})
+	good := makeBundle(t, card, cert, key, version+"-good", func(string) {})
 	bad := makeBundle(t, card, cert, key, version+"-bad", func(img string) {
 		maskUnit(t, img, 5, "kioskd.service")
 	})
@@ -67,9 +66,8 @@ func TestCardUpdatesAndRollsBack(t *testing.T) {
 	run(t, "qemu-img", "resize", "-f", "raw", card, strconv.Itoa(6<<30))
 	srv := startServer(t, dir)
 	writeNumerekTxt(t, card, srv.port)
-	bundles := bundleDisk(t, dir, good)
 
-	pi := &bootsel.Pi{VM: qemuvm.Options{Image: card, Dir: filepath.Join(dir, "vm"), Disks: []string{bundles}, Stderr: os.Stderr}, Log: &testLog{t}}
+	pi := &bootsel.Pi{VM: qemuvm.Options{Image: card, Dir: filepath.Join(dir, "vm"), Stderr: os.Stderr}, Log: &testLog{t}}
 	var boot *bootsel.Boot
 	defer func() {
 		if boot != nil {
@@ -89,12 +87,6 @@ func TestCardUpdatesAndRollsBack(t *testing.T) {
 			t.Fatalf("the firmware chose partition %d (tryboot %v), want %d (%v)", boot.Partition, boot.Tryboot, wantPartition, wantTryboot)
 		}
 	}
-	waitLine := func(re string) {
-		t.Helper()
-		if _, err := boot.VM.WaitConsole(ctx, regexp.MustCompile(re)); err != nil {
-			t.Fatal(err)
-		}
-	}
 	waitEnd := func(want bootsel.Request) {
 		t.Helper()
 		next, halted, err := boot.Wait(ctx)
@@ -102,82 +94,128 @@ func TestCardUpdatesAndRollsBack(t *testing.T) {
 			t.Fatalf("the boot ended asking %+v (halted %v, %v), want %+v", next, halted, err, want)
 		}
 	}
+	onSlot := func(slot, primary, version string) func(fleetDevice) bool {
+		return func(d fleetDevice) bool {
+			if d.Report == nil {
+				return false
+			}
+			sys := d.Report.System
+			return d.Status == "online" && sys != nil && sys.Slot == slot && sys.Primary == primary && sys.Version == version
+		}
+	}
 
-	// 1. Slot A installs the good bundle into B and reboots on trial.
+	// 1. Paired as the hall on slot A, the device reports its system.
 	start(2, false)
-	waitLine(`test-install: slot A version ` + regexp.QuoteMeta(version) + `\s*$`)
-	waitLine(`test-install: installing`)
-	installed := time.Now()
+	approveAsHall(ctx, t, srv, boot.VM)
+	hall := srv.waitDevice(ctx, t, "hall-card", onSlot("A", "A", version))
+
+	// 2. The good bundle, rolled out to the hall: downloaded, installed
+	// into B, and the device reboots on trial.
+	rolledOut := time.Now()
+	goodRollout := srv.rollOut(t, srv.upload(t, good), hall.ID)
 	waitEnd(bootsel.Request{Partition: 0, Tryboot: true})
+	t.Logf("downloaded, installed and rebooting %v after the rollout", time.Since(rolledOut).Round(time.Second))
 	wantAutoboot(t, card, slots.Autoboot{Primary: slots.SlotA, Tryboot: slots.SlotB})
 
-	// 2. B boots once on trial; kioskd gets healthy; B is committed.
+	// 3. B on trial: kioskd gets healthy, the trial commits B, and the
+	// rollout shows the device committed.
 	start(3, true)
-	waitLine(`test-install: slot B version ` + regexp.QuoteMeta(version+"-good") + `\s*$`)
-	waitLine(`kioskd is healthy on slot B: committed`)
-	recordFigure(t, "BenchmarkCardUpdate", time.Since(installed).Seconds(), "s")
+	srv.waitOrder(ctx, t, goodRollout, hall.ID, "committed")
+	srv.waitDevice(ctx, t, "hall-card", onSlot("B", "B", version+"-good"))
+	recordFigure(t, "BenchmarkCardUpdate", time.Since(rolledOut).Seconds(), "s")
 	wantAutoboot(t, card, slots.Autoboot{Primary: slots.SlotB, Tryboot: slots.SlotA})
-	boot.PowerCut()
 
-	// 3. Committed B boots by default and installs the bad bundle into A.
-	putBundle(t, bundles, bad)
-	start(3, false)
-	waitLine(`test-install: installing`)
+	// 4. The bad bundle: installed into A, which boots on trial with no
+	// kioskd; the trial marks A bad and reboots normally.
+	badRollout := srv.rollOut(t, srv.upload(t, bad), hall.ID)
 	waitEnd(bootsel.Request{Partition: 0, Tryboot: true})
 	wantAutoboot(t, card, slots.Autoboot{Primary: slots.SlotB, Tryboot: slots.SlotA})
-
-	// 4. A on trial: kioskd never starts; the trial marks A bad and reboots.
 	start(2, true)
 	trialBoot := time.Now()
-	waitLine(`test-install: slot A version ` + regexp.QuoteMeta(version+"-bad") + `\s*$`)
-	waitLine(`kioskd not healthy on slot A within 4m0s: rolling back to slot B`)
+	if _, err := boot.VM.WaitConsole(ctx, regexp.MustCompile(`kioskd not healthy on slot A within 4m0s: rolling back to slot B`)); err != nil {
+		t.Fatal(err)
+	}
 	waitEnd(bootsel.Request{})
 	wantAutoboot(t, card, slots.Autoboot{Primary: slots.SlotB, Tryboot: slots.SlotB})
 
-	// 5. Back on B, as before the bad update.
+	// 5. Back on B as before, and the rollout says so.
 	start(3, false)
-	waitLine(`test-install: slot B version ` + regexp.QuoteMeta(version+"-good") + `\s*$`)
-	waitLine(`slot B is the primary: no trial`)
+	order := srv.waitOrder(ctx, t, badRollout, hall.ID, "rolled-back")
+	if !strings.Contains(order.Error, "slot A") {
+		t.Errorf("the rolled-back order says %q, want it to name slot A", order.Error)
+	}
+	srv.waitDevice(ctx, t, "hall-card", onSlot("B", "B", version+"-good"))
 	recordFigure(t, "BenchmarkCardRollback", time.Since(trialBoot).Seconds(), "s")
 }
 
-// installerUnit stands in for kioskd's update agent: it installs the
-// bundle the test left on the disk labelled BUNDLES and reboots on trial.
-const installerUnit = `[Unit]
-Description=Card test stand-in for kioskd's update agent
-After=local-fs.target dbus.service
-Requires=dev-disk-by\x2dlabel-BUNDLES.device
-After=dev-disk-by\x2dlabel-BUNDLES.device
+// upload sends a bundle to the server as an admin, returning its SHA-256.
+func (s *server) upload(t *testing.T, bundle string) string {
+	t.Helper()
+	f, err := os.Open(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	req, _ := http.NewRequest("POST", s.url+"/api/v1/bundles", f)
+	req.Header.Set("Authorization", "Bearer "+s.tokens["admin"])
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b struct {
+		SHA256 string `json:"sha256"`
+	}
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal(data, &b) != nil || b.SHA256 == "" {
+		t.Fatalf("uploading %s: %d %s", filepath.Base(bundle), resp.StatusCode, data)
+	}
+	return b.SHA256
+}
 
-[Service]
-Type=oneshot
-StandardOutput=journal+console
-StandardError=journal+console
-ExecStart=/bin/sh -c 'echo "test-install: slot $$(sed -n "s/.*rauc.slot=\\([AB]\\).*/\\1/p" /proc/cmdline) version $$(cat /etc/numerek-release)"; \
-  mkdir -p /run/bundles && mount /dev/disk/by-label/BUNDLES /run/bundles || exit 1; \
-  if [ -f /run/bundles/next.raucb ]; then \
-    mv /run/bundles/next.raucb /run/bundles/installing.raucb && sync && echo "test-install: installing" && \
-    rauc install /run/bundles/installing.raucb && mv /run/bundles/installing.raucb /run/bundles/done.raucb && \
-    umount /run/bundles && echo "test-install: rebooting on trial" && systemctl reboot "0 tryboot"; \
-  fi'
+// rollOut rolls a bundle out to one device, returning the rollout's id.
+func (s *server) rollOut(t *testing.T, sha256, device string) string {
+	t.Helper()
+	var r struct {
+		ID string `json:"id"`
+	}
+	data := s.api(t, "admin", "POST", "/rollouts", fmt.Sprintf(`{"bundle":%q,"device":%q}`, sha256, device))
+	if err := json.Unmarshal(data, &r); err != nil || r.ID == "" {
+		t.Fatalf("the rollout: %s (%v)", data, err)
+	}
+	return r.ID
+}
 
-[Install]
-WantedBy=multi-user.target
-`
+// rolloutOrder is one device's order in GET /api/v1/rollouts/{id}.
+type rolloutOrder struct {
+	Device string `json:"device"`
+	State  string `json:"state"`
+	Error  string `json:"error"`
+}
 
-// healthyStandIn writes kioskd's healthy file once kioskd.service is
-// active, until kioskd writes it itself.
-const healthyStandIn = `[Unit]
-Description=Card test stand-in: kioskd healthy once its unit is active
-After=kioskd.service
-
-[Service]
-Type=oneshot
-ExecStart=/bin/sh -c 'until systemctl is-active --quiet kioskd.service; do sleep 1; done; mkdir -p /run/kioskd; touch /run/kioskd/healthy'
-
-[Install]
-WantedBy=multi-user.target
-`
+// waitOrder waits until the device's order in the rollout is in state.
+func (s *server) waitOrder(ctx context.Context, t *testing.T, rollout, device, state string) rolloutOrder {
+	t.Helper()
+	var last rolloutOrder
+	until(ctx, t, "the rollout's order "+state, func() bool {
+		var r struct{ Devices []rolloutOrder }
+		data, status := s.apiStatus("admin", "GET", "/rollouts/"+url.PathEscape(rollout), "")
+		if status != http.StatusOK || json.Unmarshal(data, &r) != nil {
+			return false
+		}
+		for _, o := range r.Devices {
+			if o.Device == device {
+				if o != last {
+					t.Logf("the rollout's order: %+v", o)
+				}
+				last = o
+			}
+		}
+		return last.State == state
+	})
+	return last
+}
 
 // onPartition runs debugfs commands (writable) on an ext4 partition of a
 // card image, without mounting it.
@@ -233,16 +271,6 @@ func catOnPartition(t *testing.T, img string, n int, path string) string {
 	return string(out)
 }
 
-// putUnit installs a unit into the card's root and enables it.
-func putUnit(t *testing.T, img string, n int, name, unit string) {
-	t.Helper()
-	src := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(src, []byte(unit), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	onPartition(t, img, n, fmt.Sprintf("write %s /etc/systemd/system/%s\nsymlink /etc/systemd/system/multi-user.target.wants/%s /etc/systemd/system/%s\n", src, name, name, name))
-}
-
 // maskUnit masks a unit in the card's root (a link to /dev/null in
 // /etc/systemd/system, over the unit file if it is there).
 func maskUnit(t *testing.T, img string, n int, name string) {
@@ -272,37 +300,6 @@ func makeBundle(t *testing.T, card, cert, key, version string, edit func(img str
 	}
 	_ = os.Remove(img)
 	return bundle
-}
-
-// bundleDisk makes the second disk, an ext4 file system labelled BUNDLES
-// holding next.raucb.
-func bundleDisk(t *testing.T, dir, bundle string) string {
-	t.Helper()
-	content := filepath.Join(dir, "bundles")
-	if err := os.MkdirAll(content, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	run(t, "cp", bundle, filepath.Join(content, "next.raucb"))
-	disk := filepath.Join(dir, "bundles.img")
-	st, err := os.Stat(bundle)
-	if err != nil {
-		t.Fatal(err)
-	}
-	run(t, "truncate", "-s", strconv.FormatInt(3*st.Size()+64<<20, 10), disk)
-	run(t, "mke2fs", "-q", "-t", "ext4", "-L", "BUNDLES", "-d", content, disk)
-	return disk
-}
-
-// putBundle leaves bundle as next.raucb on the (unused) bundles disk.
-func putBundle(t *testing.T, disk, bundle string) {
-	t.Helper()
-	out, err := exec.Command("debugfs", "-w", "-R", "rm /done.raucb", disk).CombinedOutput()
-	if err != nil {
-		t.Fatalf("debugfs rm: %v\n%s", err, out)
-	}
-	if out, err := exec.Command("debugfs", "-w", "-R", "write "+bundle+" /next.raucb", disk).CombinedOutput(); err != nil {
-		t.Fatalf("debugfs write: %v\n%s", err, out)
-	}
 }
 
 func wantAutoboot(t *testing.T, card string, want slots.Autoboot) {
