@@ -12,6 +12,7 @@ import (
 
 	"github.com/numerek/numerek/audio"
 	"github.com/numerek/numerek/audio/voicepacks"
+	"github.com/numerek/numerek/internal/browsertest"
 	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/queue"
 )
@@ -108,4 +109,32 @@ func TestBrowserHallShowsAndSaysACall(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("clips requested\n got  %v\n want %v", got, want)
 	}
+}
+
+// A TV in kiosk mode starts chromium with autoplay allowed
+// (docs/hall-web.md): the page asks for no click and says the first call.
+func TestBrowserHallKioskModeNeedsNoClick(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := browsertest.Start(t, browsertest.Options{Width: desktop[0], Height: desktop[1],
+		Flags: []chromedp.ExecAllocatorOption{chromedp.Flag("autoplay-policy", "no-user-gesture-required")}})
+	e.clock.Set(monday(e.office, "09:00"))
+	e.do(queue.SetCounter{Counter: 1, Status: queue.CounterOpenStatus})
+	e.do(queue.Issue{Service: "family", Lang: "pl", Channel: queue.ChannelKiosk})
+	do(t, ctx, "the hall page", chromedp.Navigate(e.url+"/o/"+e.office.ID+"/hall"), chromedp.WaitVisible(chromedp.CSS(".hall-waiting")),
+		chromedp.WaitReady(chromedp.CSS("#hall-sound")))
+	// The board's first update comes after the script has looked at the sound.
+	waitfor.Until(t, "the page's stream", 5*time.Second, func() bool {
+		open, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('hall-offline').hidden && document.getElementById('hall-board').children.length > 0`))
+		return err == nil && open
+	})
+	if asked, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!document.getElementById('hall-sound').hidden`)); err != nil || asked {
+		t.Errorf("the page asks for a click though autoplay is allowed (%v)", err)
+	}
+	e.do(queue.CallNext{Counter: 1})
+	const fetched = `performance.getEntriesByType('resource').map(e => new URL(e.name).pathname).filter(p => p.includes('/hall/voice/pl/stanowisko'))`
+	waitfor.Until(t, "the call said without a click", 10*time.Second, func() bool {
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](fetched))
+		return err == nil && len(got) == 1
+	})
 }
