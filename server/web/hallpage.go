@@ -177,8 +177,9 @@ func (w *Web) hallBoard(p *page, o *queue.Office, v queue.View) hallBoard {
 	return b
 }
 
-// hallEvents streams the hall's board: at once, after every change and
-// every TicketRefresh (waits and the clock move), with the seq as the
+// hallEvents streams the hall's board: at once, after every change, at
+// each minute and at least every TicketRefresh (the clock and the waits
+// move), with the seq as the
 // event's id. A page that reconnects sends the last id it had
 // (Last-Event-ID) and is told the calls it missed, to say the recent ones;
 // a new page's first board is history and says nothing.
@@ -237,13 +238,14 @@ func (w *Web) hallEvents(rw http.ResponseWriter, r *http.Request) {
 	if !send() {
 		return
 	}
-	tick := time.NewTicker(w.TicketRefresh)
+	tick := time.NewTimer(w.hallRefresh())
 	defer tick.Stop()
 	for {
 		select {
 		case <-r.Context().Done():
 			return
 		case <-tick.C:
+			tick.Reset(w.hallRefresh())
 		case _, open := <-sub.C:
 			if !open {
 				return
@@ -256,6 +258,14 @@ func (w *Web) hallEvents(rw http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// hallRefresh is how long until the board is sent again with nothing
+// happening: at the next minute, so its clock turns with the minute as
+// kioskd's does, and at least every TicketRefresh, as waits move.
+func (w *Web) hallRefresh() time.Duration {
+	now := w.Clock()
+	return min(w.TicketRefresh, now.Truncate(time.Minute).Add(time.Minute).Sub(now)+50*time.Millisecond)
 }
 
 // hallSay is what the page says for call c: as kioskd's hall says it, the

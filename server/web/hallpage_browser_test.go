@@ -112,7 +112,8 @@ func TestBrowserHallShowsAndSaysACall(t *testing.T) {
 }
 
 // A TV in kiosk mode starts chromium with autoplay allowed
-// (docs/hall-web.md): the page asks for no click and says the first call.
+// (docs/hall-web.md): the page asks for no click and says the first call;
+// when the server goes away it says so over the last board.
 func TestBrowserHallKioskModeNeedsNoClick(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -137,4 +138,13 @@ func TestBrowserHallKioskModeNeedsNoClick(t *testing.T) {
 		got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](fetched))
 		return err == nil && len(got) == 1
 	})
+	// The server goes away: the hall says it has no connection and keeps
+	// the last board.
+	number := text(t, ctx, "#hall-number")
+	e.close()
+	do(t, ctx, "the offline banner", chromedp.WaitVisible(chromedp.CSS("#hall-offline")))
+	if still := text(t, ctx, "#hall-number"); still != number {
+		t.Errorf("offline, the hall shows %q instead of the last call %q", still, number)
+	}
+	checkA11y(t, ctx, "hall-offline")
 }
