@@ -200,21 +200,29 @@ func (w *Web) hallEvents(rw http.ResponseWriter, r *http.Request) {
 	}
 	defer done()
 	send := func() bool {
-		var v queue.View
-		var fresh []queue.RecentCall
-		now := w.Clock()
-		err := a.Query(r.Context(), func(s *queue.State) {
-			v = s.View(now)
-			if resumed && cursor <= s.Seq {
-				fresh = s.CallsSince(cursor)
-			}
-			// Everything up to here is told; a log that went back (the
-			// server restored) starts over from where it now is.
-			cursor, resumed = s.Seq, true
-		})
+		// The view is the actor's, shared by every screen while nothing
+		// changes; only the calls a resumed page missed are its own.
+		v, err := a.View(r.Context())
 		if err != nil {
 			return false
 		}
+		now := w.Clock()
+		var fresh []queue.RecentCall
+		if resumed && cursor < v.Seq {
+			err = a.Query(r.Context(), func(s *queue.State) {
+				for _, c := range s.CallsSince(cursor) {
+					if c.Seq <= v.Seq {
+						fresh = append(fresh, c)
+					}
+				}
+			})
+			if err != nil {
+				return false
+			}
+		}
+		// Everything up to here is told; a log that went back (the
+		// server restored) starts over from where it now is.
+		cursor, resumed = v.Seq, true
 		ev := hallEvent{}
 		board := w.hallBoard(p, o, v)
 		if board.Newest != nil && len(fresh) > 0 && fresh[len(fresh)-1].Seq == board.Newest.Seq {
