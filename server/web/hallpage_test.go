@@ -3,8 +3,10 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/numerek/numerek/audio"
 	"github.com/numerek/numerek/audio/voicepacks"
+	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/protocol/sse"
 	"github.com/numerek/numerek/queue"
 )
@@ -143,38 +146,38 @@ func TestHallStreamSaysWhatThePageMissed(t *testing.T) {
 }
 
 // The board is in the office's language unless the address asks for
-// another, whatever the TV's browser prefers.
+// another, whatever the TV's browser prefers; in each language every word
+// is a translation, not a catalog key.
 func TestHallPageLanguage(t *testing.T) {
 	e := newEnv(t)
 	hallOpenWithCall(t, e)
-	for _, tc := range []struct{ query, want string }{
-		{"", "Zapraszamy"},
-		{"?lang=en", e.web.Catalog.T("en", "hall.now_calling")},
-		{"?lang=uk", e.web.Catalog.T("uk", "hall.now_calling")},
-		{"?lang=xx", "Zapraszamy"},
-	} {
+	rawKey := regexp.MustCompile(`\b(web|hall|refusal|when|wait|weekday)\.[a-z_.-]+`)
+	cases := []struct{ query, lang string }{{"", "pl"}, {"?lang=xx", "pl"}}
+	for _, l := range i18n.Languages {
+		cases = append(cases, struct{ query, lang string }{"?lang=" + l, l})
+	}
+	for _, tc := range cases {
+		want := e.web.Catalog.T(tc.lang, "hall.now_calling")
 		req, _ := http.NewRequest("GET", e.url+"/o/"+e.office.ID+"/hall"+tc.query, nil)
 		req.Header.Set("Accept-Language", "en-GB")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var page strings.Builder
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := resp.Body.Read(buf)
-			page.Write(buf[:n])
-			if err != nil {
-				break
-			}
-		}
+		data, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != 200 || !strings.Contains(page.String(), tc.want) {
-			t.Errorf("%s: %d, want %q on the page", tc.query, resp.StatusCode, tc.want)
+		page := string(data)
+		if resp.StatusCode != 200 || !strings.Contains(page, want) || !strings.Contains(page, `<html lang="`+tc.lang+`"`) {
+			t.Errorf("%q: %d, want %q on a page in %s", tc.query, resp.StatusCode, want, tc.lang)
 		}
 		_, ev := firstHallEvent(t, e, tc.query, "")
-		if !strings.Contains(ev.HTML, tc.want) {
-			t.Errorf("%s: the stream's board lacks %q", tc.query, tc.want)
+		if !strings.Contains(ev.HTML, want) {
+			t.Errorf("%q: the stream's board lacks %q", tc.query, want)
+		}
+		for _, text := range []string{stripAttrs(page), stripAttrs(ev.HTML)} {
+			if m := rawKey.FindString(text); m != "" {
+				t.Errorf("%q shows the raw key %q", tc.query, m)
+			}
 		}
 	}
 }
@@ -207,15 +210,7 @@ func TestHallClips(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		data := make([]byte, 0, 1<<20)
-		buf := make([]byte, 64<<10)
-		for {
-			n, err := resp.Body.Read(buf)
-			data = append(data, buf[:n]...)
-			if err != nil {
-				break
-			}
-		}
+		data, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != tc.status {
 			t.Errorf("%s: %d, want %d", tc.path, resp.StatusCode, tc.status)
