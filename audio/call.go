@@ -37,6 +37,23 @@ func (c Call) String() string {
 	return s
 }
 
+// InBothLanguages is what a hall says for call c, made in the office's
+// language with its counter word: c, then, where the office wants it
+// (both), the same call in ticketLang, the language the ticket was taken
+// in, when that differs and a pack for it is loaded. kioskd's hall and the
+// hall web page say the same.
+func (v *Voices) InBothLanguages(c Call, ticketLang string, both bool) []Call {
+	out := []Call{c}
+	if both && ticketLang != "" && ticketLang != c.Lang {
+		if _, ok := v.Pack(ticketLang); ok {
+			second := c
+			second.Lang, second.CounterWord = ticketLang, ""
+			out = append(out, second)
+		}
+	}
+	return out
+}
+
 // maxPrefixLetters bounds a ticket's prefix: offices use one letter per
 // service, sometimes two.
 const maxPrefixLetters = 3

@@ -36,34 +36,85 @@ type Announcement struct {
 	Missing []string
 }
 
+// Spoken is one clip of a composed call: the word and the silence a
+// listener hears before it (none before the first).
+type Spoken struct {
+	Word  string
+	Pause time.Duration
+}
+
+// Sequence is a call as the clips to play and the pauses between them:
+// what Compose joins into Speech, for a player that plays the pack's clips
+// itself (the hall web page).
+type Sequence struct {
+	Call  Call
+	Steps []Spoken
+	// Missing lists words the pack has no clip for, as Announcement's.
+	Missing []string
+}
+
+// Words are the words of the sequence, in order.
+func (s Sequence) Words() []string {
+	out := make([]string, len(s.Steps))
+	for i, st := range s.Steps {
+		out[i] = st.Word
+	}
+	return out
+}
+
+// Sequence lays out call as the pack's words with the gaps Compose joins
+// them with. Its errors are Compose's.
+func (v *Voices) Sequence(call Call) (Sequence, error) {
+	seq, _, err := v.sequence(call)
+	return seq, err
+}
+
 // Compose lays out call as words and joins their clips with natural gaps.
 // The error is for a call that cannot be said: no pack for its language, a
 // malformed ticket, a counter out of range, or a pack without any of the
 // clips needed. Missing clips short of that are listed in Missing.
 func (v *Voices) Compose(call Call) (Announcement, error) {
+	seq, pack, err := v.sequence(call)
+	if err != nil {
+		return Announcement{}, err
+	}
+	a := Announcement{Call: call, Words: seq.Words(), Missing: seq.Missing}
+	var out []int16
+	for _, st := range seq.Steps {
+		clip, _ := pack.Clip(st.Word)
+		out = append(out, make([]int16, samplesFor(v.rate, st.Pause))...)
+		out = append(out, clip...)
+	}
+	a.Speech = PCM{Rate: v.rate, Samples: out}
+	return a, nil
+}
+
+// sequence decides the words of call and the pauses before them, and
+// returns the pack they are said from.
+func (v *Voices) sequence(call Call) (Sequence, *Pack, error) {
 	lang, err := lookupLanguage(call.Lang)
 	if err != nil {
-		return Announcement{}, fmt.Errorf("composing call %s: %w", call.Ticket, err)
+		return Sequence{}, nil, fmt.Errorf("composing call %s: %w", call.Ticket, err)
 	}
 	pack, ok := v.packs[call.Lang]
 	if !ok {
-		return Announcement{}, fmt.Errorf("composing call %s: no voice pack loaded for language %q (loaded: %v)", call.Ticket, call.Lang, v.Languages())
+		return Sequence{}, nil, fmt.Errorf("composing call %s: no voice pack loaded for language %q (loaded: %v)", call.Ticket, call.Lang, v.Languages())
 	}
 	prefix, number, err := ParseTicket(call.Ticket)
 	if err != nil {
-		return Announcement{}, fmt.Errorf("composing call: %w", err)
+		return Sequence{}, nil, fmt.Errorf("composing call: %w", err)
 	}
 	if call.Counter < 0 || call.Counter > MaxNumber {
-		return Announcement{}, fmt.Errorf("composing call %s: counter %d is out of range 0-%d", call.Ticket, call.Counter, MaxNumber)
+		return Sequence{}, nil, fmt.Errorf("composing call %s: counter %d is out of range 0-%d", call.Ticket, call.Counter, MaxNumber)
 	}
 
-	a := Announcement{Call: call}
+	seq := Sequence{Call: call}
 	counterWord := call.CounterWord
 	if counterWord == "" {
 		counterWord = lang.counterWords[0]
 	}
 	if _, ok := pack.Clip(counterWord); !ok && counterWord != lang.counterWords[0] {
-		a.Missing = append(a.Missing, counterWord)
+		seq.Missing = append(seq.Missing, counterWord)
 		counterWord = lang.counterWords[0]
 	}
 	var ticket []string
@@ -73,30 +124,27 @@ func (v *Voices) Compose(call Call) (Announcement, error) {
 	ticket = append(ticket, lang.numeral(number)...)
 	tokens := lang.phrase(ticket, counterWord, lang.numeral(call.Counter))
 
-	var out []int16
-	gap := 0 // silence owed before the next word
+	var gap time.Duration // silence owed before the next word
 	for _, t := range tokens {
 		if t.pause {
-			gap = max(gap, samplesFor(v.rate, CommaGap))
+			gap = max(gap, CommaGap)
 			continue
 		}
-		clip, ok := pack.Clip(t.word)
-		if !ok {
-			a.Missing = append(a.Missing, t.word)
+		if _, ok := pack.Clip(t.word); !ok {
+			seq.Missing = append(seq.Missing, t.word)
 			continue
 		}
-		if len(out) > 0 {
-			out = append(out, make([]int16, max(gap, samplesFor(v.rate, WordGap)))...)
+		pause := time.Duration(0)
+		if len(seq.Steps) > 0 {
+			pause = max(gap, WordGap)
 		}
 		gap = 0
-		out = append(out, clip...)
-		a.Words = append(a.Words, t.word)
+		seq.Steps = append(seq.Steps, Spoken{Word: t.word, Pause: pause})
 	}
-	if len(a.Words) == 0 {
-		return Announcement{}, fmt.Errorf("composing call %s: voice pack %s has none of the clips for %v", call.Ticket, call.Lang, tokenWords(tokens))
+	if len(seq.Steps) == 0 {
+		return Sequence{}, nil, fmt.Errorf("composing call %s: voice pack %s has none of the clips for %v", call.Ticket, call.Lang, tokenWords(tokens))
 	}
-	a.Speech = PCM{Rate: v.rate, Samples: out}
-	return a, nil
+	return seq, pack, nil
 }
 
 func tokenWords(ts []token) []string {
@@ -131,6 +179,9 @@ func (v *Voices) callSegments(a Announcement, opensSession bool, gain float64) [
 	}
 	return append(lead, segment{samples: a.Speech.Samples, gain: gain})
 }
+
+// Chime is the sound that opens a run of calls.
+func (v *Voices) Chime() PCM { return v.chime }
 
 // Render returns what the Announcer says for anns waiting together at full
 // volume: the chime, then each announcement, back to back.

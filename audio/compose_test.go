@@ -4,12 +4,14 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestComposeClipOrderAndGaps composes calls from a pack recorded at 8 kHz
 // and loaded at 16 kHz, then reads the sound back clip by clip: the words in
 // the right order, each clip resampled to twice its length, the word gaps,
-// and the comma pause between ticket and counter.
+// and the comma pause between ticket and counter. Sequence, what the hall
+// web page plays, lists the same words with the same pauses.
 func TestComposeClipOrderAndGaps(t *testing.T) {
 	v, packs := loadTestVoices(t, Languages()...)
 	word, comma := samplesFor(DefaultRate, WordGap), samplesFor(DefaultRate, CommaGap)
@@ -33,15 +35,22 @@ func TestComposeClipOrderAndGaps(t *testing.T) {
 			p := packs[tt.call.Lang]
 			var want []run
 			var wantWords []string
+			var wantSteps []Spoken
 			gap := 0
 			for _, w := range strings.Fields(tt.words) {
 				if w == "," {
 					gap = comma
 					continue
 				}
+				pause := time.Duration(0)
 				if len(want) > 0 {
 					want = append(want, run{samples: max(gap, word)})
+					pause = WordGap
+					if gap > 0 {
+						pause = CommaGap
+					}
 				}
+				wantSteps = append(wantSteps, Spoken{Word: w, Pause: pause})
 				gap = 0
 				want = append(want, run{word: w, samples: 2 * p.lens[w]})
 				wantWords = append(wantWords, w)
@@ -54,6 +63,10 @@ func TestComposeClipOrderAndGaps(t *testing.T) {
 			}
 			if a.Speech.Rate != DefaultRate || len(a.Missing) != 0 {
 				t.Errorf("rate %d, missing %v", a.Speech.Rate, a.Missing)
+			}
+			seq, err := v.Sequence(tt.call)
+			if err != nil || !reflect.DeepEqual(seq.Steps, wantSteps) || len(seq.Missing) != 0 {
+				t.Errorf("Sequence = %v %v (missing %v), want %v", seq.Steps, err, seq.Missing, wantSteps)
 			}
 		})
 	}

@@ -305,11 +305,5 @@ func callsFor(o *queue.Office, voices *audio.Voices, c queue.RecentCall) []audio
 	if o != nil {
 		lang, word, both = o.DefaultLanguage(), o.Rules.CounterWord, o.Rules.AnnounceTicketLanguage
 	}
-	out := []audio.Call{{Lang: lang, Ticket: c.Number, Counter: c.Counter, CounterWord: word, Recall: c.Recall}}
-	if both && c.Lang != "" && c.Lang != lang {
-		if _, ok := voices.Pack(c.Lang); ok {
-			out = append(out, audio.Call{Lang: c.Lang, Ticket: c.Number, Counter: c.Counter, Recall: c.Recall})
-		}
-	}
-	return out
+	return voices.InBothLanguages(audio.Call{Lang: lang, Ticket: c.Number, Counter: c.Counter, CounterWord: word, Recall: c.Recall}, c.Lang, both)
 }

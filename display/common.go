@@ -4,10 +4,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/numerek/numerek/i18n"
+	"github.com/numerek/numerek/localize"
 	"github.com/numerek/numerek/queue"
 )
 
@@ -43,18 +42,9 @@ func serviceShortName(s queue.ServiceView, lang string) string {
 	return ""
 }
 
-// capitalize upper-cases the first letter ("stanowisko" -> "Stanowisko").
-func capitalize(s string) string {
-	r, n := utf8.DecodeRuneInString(s)
-	if r == utf8.RuneError {
-		return s
-	}
-	return string(unicode.ToUpper(r)) + s[n:]
-}
-
 // counterLabel is "Stanowisko 5".
 func counterLabel(word string, n int) string {
-	return strings.TrimSpace(capitalize(word) + " " + strconv.Itoa(n))
+	return strings.TrimSpace(localize.Capitalize(word) + " " + strconv.Itoa(n))
 }
 
 // minuteOf is the start of t's minute, the unit the clocks change in.

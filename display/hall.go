@@ -202,7 +202,7 @@ func (h *Hall) drawHeader(dst *canvas, W float64, portrait bool, now time.Time) 
 	}
 	lt := now.In(h.cfg.Location)
 	clock := label{text: lt.Format("15:04"), font: bold, size: 76, color: colWhite, h: end, v: middle}
-	date := label{text: capitalize(h.tx.T("weekday."+strconv.Itoa(int(lt.Weekday())))) + ", " + lt.Format("02.01.2006"), font: regular, size: 28, color: colMuted, h: end, v: middle}
+	date := label{text: localize.Capitalize(h.tx.T("weekday."+strconv.Itoa(int(lt.Weekday())))) + ", " + lt.Format("02.01.2006"), font: regular, size: 28, color: colMuted, h: end, v: middle}
 	var nameRight float64
 	if portrait {
 		// The clock over the date at the right, the name beside them.

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"strconv"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/queue"
@@ -154,4 +156,14 @@ func ticketDuration(cat *i18n.Catalog, lang string, d time.Duration) string {
 		return cat.T(lang, "ticket.duration_whole_hours", "h", strconv.Itoa(m/60))
 	}
 	return cat.T(lang, "ticket.duration_hours", "h", strconv.Itoa(m/60), "m", strconv.Itoa(m%60))
+}
+
+// Capitalize upper-cases the first letter ("stanowisko" -> "Stanowisko"),
+// as screens begin a counter's label or a weekday.
+func Capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if r == utf8.RuneError {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
 }

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -53,6 +54,11 @@ type Server struct {
 	// HTTPS is how the server serves HTTPS itself; its zero value: it
 	// does not (it serves plain HTTP, or sits behind a proxy).
 	HTTPS HTTPS
+	// HallVoices is a folder of the office's recorded voice packs (one
+	// folder per language, as kioskctl voice-check checks them) that the
+	// hall web page says calls with, over the built-in packs; empty: the
+	// built-in packs only.
+	HallVoices string
 }
 
 // HTTPS is the server's own HTTPS: a certificate from an ACME authority
@@ -99,6 +105,7 @@ type file struct {
 		CertFile       string   `toml:"cert_file"`
 		KeyFile        string   `toml:"key_file"`
 		HSTS           *bool    `toml:"hsts"`
+		HallVoices     string   `toml:"hall_voices"`
 	} `toml:"server"`
 	Backup struct {
 		Dir  string `toml:"dir"`
@@ -339,7 +346,10 @@ func convertServer(name string, idx lineIndex, f file) (Server, []Error) {
 	add := func(key, format string, args ...any) {
 		errs = append(errs, Error{File: name, Line: idx.line("server." + key), Path: "server." + key, Message: fmt.Sprintf(format, args...)})
 	}
-	s := Server{PublicURL: strings.TrimRight(fs.PublicURL, "/")}
+	s := Server{PublicURL: strings.TrimRight(fs.PublicURL, "/"), HallVoices: fs.HallVoices}
+	if s.HallVoices != "" && !filepath.IsAbs(s.HallVoices) {
+		add("hall_voices", "%q is not an absolute path: give the folder of the voice packs from / (e.g. /etc/numerek/voices)", s.HallVoices)
+	}
 	if trusted, err := clientaddr.ParseTrusted(fs.TrustedProxies); err != nil {
 		add("trusted_proxies", "%v", err)
 	} else {

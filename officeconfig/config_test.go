@@ -272,6 +272,12 @@ func TestServerHTTPSAndProxies(t *testing.T) {
 		{name: "directory not https", text: "[server]\nacme_hosts = [\"a.example.pl\"]\nacme_directory = \"http://ca.lan/dir\"\n", err: "o.toml:3: server.acme_directory: \"http://ca.lan/dir\" is not an https:// URL"},
 		{name: "email", text: "[server]\nacme_hosts = [\"a.example.pl\"]\nacme_email = \"it at example\"\n", err: "o.toml:3: server.acme_email: \"it at example\" is not an e-mail address"},
 		{name: "acme key without hosts", text: "[server]\nacme_email = \"it@example.pl\"\n", err: "o.toml:2: server.acme_email: has no effect without acme_hosts"},
+		{name: "hall voices", text: "[server]\nhall_voices = \"/etc/numerek/voices\"\n", check: func(t *testing.T, s Server) {
+			if s.HallVoices != "/etc/numerek/voices" {
+				t.Errorf("hall voices: %q", s.HallVoices)
+			}
+		}},
+		{name: "hall voices relative", text: "[server]\n\nhall_voices = \"voices\"\n", err: `o.toml:3: server.hall_voices: "voices" is not an absolute path`},
 		{name: "bad listen", text: "[server]\ncert_file = \"c\"\nkey_file = \"k\"\nhttps_listen = \"443\"\n", err: "o.toml:4: server.https_listen: \"443\" is not an address"},
 	}
 	for _, tt := range tests {

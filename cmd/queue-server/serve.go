@@ -172,6 +172,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if messages != nil {
 		meter.WatchOutbox(messages)
 	}
+	if wp.voices, err = hallVoices(cfg.Server.HallVoices, logger); err != nil {
+		return err
+	}
 	if err := wp.mount(srv, logByOffice, tokens, clock, logger); err != nil {
 		return err
 	}

@@ -6,10 +6,13 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/numerek/numerek/audio"
+	"github.com/numerek/numerek/audio/voicepacks"
 	"github.com/numerek/numerek/server"
 	"github.com/numerek/numerek/server/booking"
 	"github.com/numerek/numerek/server/links"
@@ -39,6 +42,8 @@ type webParts struct {
 	// notices takes what residents are told (the outbox); nil sends
 	// nothing.
 	notices notice.Sender
+	// voices say calls on the hall page; nil: the built-in packs.
+	voices *audio.Voices
 }
 
 // openWeb opens the web stores in dataDir. publicURL is where residents'
@@ -71,6 +76,25 @@ func openWeb(dataDir, publicURL string, clock func() time.Time, logger *slog.Log
 	}, nil
 }
 
+// hallVoices are the hall page's voice packs: the built-in ones with the
+// office's recorded packs in folder ([server] hall_voices) over them; nil
+// when folder is empty (the page loads the built-in ones when first
+// needed). A folder that holds no usable pack stops the server: the
+// office asked for its own voice.
+func hallVoices(folder string, logger *slog.Logger) (*audio.Voices, error) {
+	if folder == "" {
+		return nil, nil
+	}
+	v, err := voicepacks.Load(audio.DefaultRate, logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.Load(os.DirFS(folder)); err != nil {
+		return nil, fmt.Errorf("loading the hall page's voice packs from %s ([server] hall_voices): %w", folder, err)
+	}
+	return v, nil
+}
+
 // pushContact is the VAPID "sub" claim: whom a push service may tell
 // about this server's pushes.
 const pushContact = "https://github.com/numerek/numerek"
@@ -84,7 +108,7 @@ func (wp *webParts) mount(srv *server.Server, logs map[string]*store.OfficeLog, 
 	w, err := web.New(web.Config{
 		Server: srv, Booking: wp.desk, DB: wp.db, Clerks: wp.clerks, Tokens: tokens,
 		Logs: scanners, Clock: clock, Logger: logger, SecureCookies: wp.secure, Outbox: wp.outbox,
-		PushKeys: &wp.vapid, PushSubscriber: pushContact, Notices: wp.notices,
+		PushKeys: &wp.vapid, PushSubscriber: pushContact, Notices: wp.notices, Voices: wp.voices,
 	})
 	if err != nil {
 		return err

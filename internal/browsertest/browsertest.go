@@ -27,6 +27,12 @@ type Options struct {
 	// (TestBrowserLongTextFits 49 to 24 CPU-s). requestAnimationFrame
 	// does not run that way; the pages use none.
 	Frames bool
+	// Visible opens a real window on $DISPLAY instead of a headless
+	// browser, as a TV's or a PC's browser shows a page (with Frames).
+	Visible bool
+	// Flags are further command-line flags of chromium
+	// (chromedp.Flag("autoplay-policy", "no-user-gesture-required")).
+	Flags []chromedp.ExecAllocatorOption
 }
 
 // Start runs one headless Chromium for the test, skipping the test where
@@ -41,9 +47,12 @@ func Start(t testing.TB, opts Options) context.Context {
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
 		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(int(opts.Width), int(opts.Height)),
 	)
-	if !opts.Frames {
+	if opts.Visible {
+		flags = append(flags, chromedp.VisibleWindow, chromedp.Flag("start-maximized", false))
+	} else if !opts.Frames {
 		flags = append(flags, chromedp.Flag("disable-threaded-compositing", true))
 	}
+	flags = append(flags, opts.Flags...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), flags...)
 	ctx, cancel := chromedp.NewContext(actx)
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {

@@ -20,8 +20,10 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/numerek/numerek/audio"
 	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/internal/keyedlimit"
 	"github.com/numerek/numerek/localize"
@@ -75,6 +77,9 @@ type Config struct {
 	// TicketRefresh is how often an idle e-ticket stream re-sends the
 	// ticket so its wait counts down; 0 means 20 s.
 	TicketRefresh time.Duration
+	// Voices say calls on the hall page (the office's recorded packs over
+	// the built-in ones); nil: the built-in packs, loaded on first use.
+	Voices *audio.Voices
 }
 
 // Web holds the parsed templates and what the handlers need.
@@ -89,6 +94,9 @@ type Web struct {
 	started   time.Time
 	// push sends e-tickets' pushes; nil when PushKeys is.
 	push *push.Service
+	// voices are the hall page's voice packs, loaded once when first
+	// needed.
+	voices func() (*audio.Voices, error)
 }
 
 // New parses the templates; an error here is a broken build.
@@ -103,6 +111,7 @@ func New(cfg Config) (*Web, error) {
 		cfg.Clock = time.Now
 	}
 	w := &Web{Config: cfg, links: cfg.Booking.Links(), pages: map[string]*template.Template{}, limits: newLimits(cfg.Clock), pairCodes: newPairCodeLimit(), started: time.Now()}
+	w.voices = sync.OnceValues(loadVoices(cfg))
 	static, err := fs.Sub(webfiles.Static, "static")
 	if err != nil {
 		return nil, err
@@ -190,6 +199,8 @@ func (w *Web) Mount(s *server.Server) {
 	h("GET /staff/fleet/{id}", w.admin(w.fleetDevicePage))
 	h("GET /staff/stats", w.manager(w.statsPage))
 	h("GET /staff/stats.csv", w.manager(w.statsCSV))
+	// hallweb (issue 14): the hall screen as a web page for any TV.
+	w.mountHall(h)
 	// What no page takes gets a page in the reader's language, not the
 	// mux's plain text (the API keeps its own JSON fallback under /api/).
 	h("/", w.noPage)
