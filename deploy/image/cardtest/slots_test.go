@@ -74,6 +74,7 @@ func TestCardUpdatesFromTheServer(t *testing.T) {
 			boot.VM.Stop()
 			if t.Failed() {
 				t.Logf("the guest's console:\n%s", tail(boot.VM.Console(), 150))
+				t.Logf("the guest's journal of kioskd and rauc:\n%s", guestJournal(t, card))
 			}
 		}
 	}()
