@@ -66,3 +66,18 @@ func (m *matcher) augment(visit int) bool {
 	}
 	return false
 }
+
+// Assign gives each visit of one slot a counter serving its matter (the
+// counter's number, 0 for a visit no counter is left for), as Room counts
+// them: where staff may expect each visit.
+func (o *Office) Assign(visits []string) []int {
+	m := matcher{o: o, counterOf: map[int]int{}, visits: visits}
+	for i := range visits {
+		m.place(i)
+	}
+	out := make([]int, len(visits))
+	for ci, v := range m.counterOf {
+		out[v] = o.Counters[ci].Number
+	}
+	return out
+}

@@ -113,6 +113,22 @@ func TestRoomFollowsTheCounters(t *testing.T) {
 			}
 		})
 	}
+	visits := []string{"docs", "family", "family", "docs"}
+	got := o.Assign(visits)
+	used, none := map[int]bool{}, 0
+	for i, n := range got {
+		c, ok := o.Counter(n)
+		switch {
+		case n == 0:
+			none++
+		case !ok || !c.Serves(visits[i]) || used[n]:
+			t.Errorf("Assign = %v: visit %d (%s) at counter %d", got, i, visits[i], n)
+		}
+		used[n] = true
+	}
+	if none != 1 {
+		t.Errorf("Assign = %v: three counters take three of the four visits", got)
+	}
 	o.Booking.PerSlot = 1
 	if got := o.Room("family", nil); got != 1 {
 		t.Errorf("per_slot 1 caps an empty slot at %d, want 1", got)
