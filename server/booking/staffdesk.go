@@ -3,7 +3,6 @@ package booking
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -296,11 +295,4 @@ func newClosureID() (string, error) {
 		return "", fmt.Errorf("making a closure id: %w", err)
 	}
 	return strings.ToLower(idEncoding.EncodeToString(b)), nil
-}
-
-// IsFieldError reports whether err is a *FieldError, and which.
-func IsFieldError(err error) (*FieldError, bool) {
-	var fe *FieldError
-	ok := errors.As(err, &fe)
-	return fe, ok
 }
