@@ -37,6 +37,9 @@ type deskData struct {
 	// may go on the day shown.
 	Moving    *booking.Entry
 	MoveSlots []queue.Slot
+	// Cancelling is the visit being cancelled (?cancel=id), asking the
+	// reason.
+	Cancelling *booking.Entry
 	CanClose  bool
 	Back      string
 }
@@ -103,12 +106,11 @@ func (w *Web) deskPage(rw http.ResponseWriter, r *http.Request, st *staffInfo) {
 	if d.Closures, err = w.Booking.Closures(r.Context(), a); err != nil {
 		w.Logger.Error("listing closures", "office", o.ID, "err", err)
 	}
+	d.Moving = w.deskVisit(o.ID, r.URL.Query().Get("move"))
+	d.Cancelling = w.deskVisit(o.ID, r.URL.Query().Get("cancel"))
 	var moving string
-	if id := r.URL.Query().Get("move"); id != "" {
-		if b, found, err := w.Booking.Booking(o.ID, id); err == nil && found && !b.Cancelled && !b.Held() {
-			moving = b.Service
-			d.Moving = &booking.Entry{ID: b.ID, Service: b.Service, Slot: b.Slot, Lang: b.Lang, Name: b.Name}
-		}
+	if d.Moving != nil {
+		moving = d.Moving.Service
 	}
 	now := w.Clock()
 	_ = a.Query(r.Context(), func(s *queue.State) {
@@ -141,6 +143,19 @@ func (w *Web) deskPage(rw http.ResponseWriter, r *http.Request, st *staffInfo) {
 	}
 	p.Data = d
 	w.render(rw, status, "desk", p)
+}
+
+// deskVisit is a visit still to be moved or cancelled, by id; nil for
+// none.
+func (w *Web) deskVisit(office, id string) *booking.Entry {
+	if id == "" {
+		return nil
+	}
+	b, found, err := w.Booking.Booking(office, id)
+	if err != nil || !found || b.Cancelled || b.Held() {
+		return nil
+	}
+	return &booking.Entry{ID: b.ID, Service: b.Service, Slot: b.Slot, Lang: b.Lang, Name: b.Name}
 }
 
 // deskOffice is the office a desk form posts for, and where to go back
@@ -224,12 +239,12 @@ func (w *Web) deskMove(rw http.ResponseWriter, r *http.Request, st *staffInfo) {
 	_, slot, ok := deskSlot(r.PostFormValue("slot"))
 	if !ok {
 		flash(rw, w.Catalog.T(lang, "web.desk.error.slot"), true)
-		redirect(rw, r, back+"&move="+url.QueryEscape(r.PostFormValue("id")))
+		redirect(rw, r, back+"&move="+url.QueryEscape(r.PostFormValue("booking")))
 		return
 	}
-	if err := w.Booking.MoveForOffice(r.Context(), a, "clerk:"+st.Name, r.PostFormValue("id"), slot, r.PostFormValue("reason")); err != nil {
+	if err := w.Booking.MoveForOffice(r.Context(), a, "clerk:"+st.Name, r.PostFormValue("booking"), slot, r.PostFormValue("reason")); err != nil {
 		w.deskRefusal(rw, r, a, err)
-		redirect(rw, r, back+"&move="+url.QueryEscape(r.PostFormValue("id")))
+		redirect(rw, r, back+"&move="+url.QueryEscape(r.PostFormValue("booking")))
 		return
 	}
 	loc := a.Office().Location
@@ -243,8 +258,10 @@ func (w *Web) deskCancel(rw http.ResponseWriter, r *http.Request, st *staffInfo)
 	if a == nil {
 		return
 	}
-	if err := w.Booking.CancelForOffice(r.Context(), a, "clerk:"+st.Name, r.PostFormValue("id"), r.PostFormValue("reason")); err != nil {
+	id := r.PostFormValue("booking")
+	if err := w.Booking.CancelForOffice(r.Context(), a, "clerk:"+st.Name, id, r.PostFormValue("reason")); err != nil {
 		w.deskRefusal(rw, r, a, err)
+		back += "&cancel=" + url.QueryEscape(id)
 	} else {
 		flash(rw, w.Catalog.T(w.language(rw, r), "web.desk.cancelled"), false)
 	}
@@ -301,7 +318,7 @@ func (w *Web) deskReopen(rw http.ResponseWriter, r *http.Request, st *staffInfo)
 	if a == nil {
 		return
 	}
-	if err := w.Booking.Reopen(r.Context(), a, "clerk:"+st.Name, r.PostFormValue("id")); err != nil {
+	if err := w.Booking.Reopen(r.Context(), a, "clerk:"+st.Name, r.PostFormValue("closure")); err != nil {
 		w.deskRefusal(rw, r, a, err)
 	} else {
 		flash(rw, w.Catalog.T(w.language(rw, r), "web.desk.reopened"), false)

@@ -160,10 +160,11 @@ func TestBrowserBookingDesk(t *testing.T) {
 	}
 	review(t, tab, "desk-closed", desktop)
 
+	do(t, tab, "cancel asks why", chromedp.Click(chromedp.CSS(`table.desk-visits tbody tr:first-child a[href*="cancel="]`)), chromedp.WaitVisible(chromedp.CSS("#cancel-reason")))
+	review(t, tab, "desk-cancelling", desktop)
 	do(t, tab, "cancel Olena's visit",
-		chromedp.Click(chromedp.CSS(`table.desk-visits tbody tr:first-child summary`)),
-		chromedp.SendKeys(chromedp.CSS(`table.desk-visits tbody tr:first-child input[name=reason]`), "Sprawa załatwiona telefonicznie"),
-		chromedp.Click(chromedp.CSS(`table.desk-visits tbody tr:first-child details button[type=submit]`)),
+		chromedp.SendKeys(chromedp.CSS("#cancel-reason"), "Sprawa załatwiona telefonicznie"),
+		chromedp.Click(chromedp.CSS(`#cancel-h ~ form button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS("tr.desk-cancelled")))
 	mailTo(t, sink, "olena@example.ua", "Sprawa załatwiona telefonicznie")
 

@@ -95,7 +95,7 @@ func TestDeskRefusesWithReasons(t *testing.T) {
 		{"a closure without a reason", "/staff/bookings/close", deskForm(e, "close_day", "2026-11-24", "reason", " "), "Give a reason: the resident is told it."},
 		{"a closure with times that are none", "/staff/bookings/close", deskForm(e, "close_day", "2026-11-24", "from", "9", "reason", "x"), "Give a day, and times as hh:mm."},
 		{"a closure that ends before it starts", "/staff/bookings/close", deskForm(e, "close_day", "2026-11-24", "from", "12:00", "to", "10:00", "reason", "x"), "must be after the start"},
-		{"cancelling without a reason", "/staff/bookings/cancel", deskForm(e, "id", "nosuch", "reason", ""), "Give a reason: the resident is told it."},
+		{"cancelling without a reason", "/staff/bookings/cancel", deskForm(e, "booking", "nosuch", "reason", ""), "Give a reason: the resident is told it."},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -126,7 +126,7 @@ func TestDeskMoveCancelAndClose(t *testing.T) {
 	if !strings.Contains(page, `action="/staff/bookings/move"`) {
 		t.Fatalf("no move form:\n%s", page)
 	}
-	b.post("/staff/bookings/move", deskForm(e, "id", id, "slot", deskSlotValue(e, "family", "11:00"), "reason", "Urzędnik jest chory"))
+	b.post("/staff/bookings/move", deskForm(e, "booking", id, "slot", deskSlotValue(e, "family", "11:00"), "reason", "Urzędnik jest chory"))
 	if n, _ := e.notices.Last("olena@example.ua"); n.Kind != notice.Rescheduled || n.Reason != "Urzędnik jest chory" {
 		t.Errorf("after the move the resident was sent %+v", n)
 	}
@@ -141,7 +141,7 @@ func TestDeskMoveCancelAndClose(t *testing.T) {
 	if strings.Contains(html.UnescapeString(page), deskSlotValue(e, "family", "11:15")) {
 		t.Errorf("the booking form offers 11:15, inside the closure")
 	}
-	b.post("/staff/bookings/cancel", deskForm(e, "id", id, "reason", "Sprawa załatwiona telefonicznie"))
+	b.post("/staff/bookings/cancel", deskForm(e, "booking", id, "reason", "Sprawa załatwiona telefonicznie"))
 	if n, _ := e.notices.Last("olena@example.ua"); n.Kind != notice.CancelledByOffice || n.Reason != "Sprawa załatwiona telefonicznie" {
 		t.Errorf("after the cancel the resident was sent %+v", n)
 	}
@@ -149,7 +149,7 @@ func TestDeskMoveCancelAndClose(t *testing.T) {
 	if len(closures) != 1 {
 		t.Fatalf("closures %+v", closures)
 	}
-	b.post("/staff/bookings/reopen", deskForm(e, "id", closures[0].ID))
+	b.post("/staff/bookings/reopen", deskForm(e, "closure", closures[0].ID))
 	if page := b.get("/staff/bookings?office=" + e.office.ID + "&day=2026-11-23"); !strings.Contains(html.UnescapeString(page), deskSlotValue(e, "family", "11:15")) {
 		t.Errorf("11:15 not offered after reopening")
 	}
