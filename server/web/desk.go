@@ -40,8 +40,8 @@ type deskData struct {
 	// Cancelling is the visit being cancelled (?cancel=id), asking the
 	// reason.
 	Cancelling *booking.Entry
-	CanClose  bool
-	Back      string
+	CanClose   bool
+	Back       string
 }
 
 // deskGroup is one service's visits of the day.
