@@ -55,9 +55,10 @@ type Entry struct {
 	Closed string
 }
 
-// Active reports whether the visit still takes its slot (staff may move
-// or cancel it).
-func (e Entry) Active() bool { return e.Status == StatusBooked || e.Status == StatusHeld }
+// Active reports whether the visit is booked and still to come: staff may
+// move or cancel it and read its code to the resident. A hold is not yet
+// a booking (its resident has not confirmed the contact).
+func (e Entry) Active() bool { return e.Status == StatusBooked }
 
 // Day lists the visits of the office-local date day ("2006-01-02") by
 // time and service, with their residents' names and contacts.

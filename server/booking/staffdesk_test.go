@@ -61,6 +61,13 @@ func TestBookForCallerHoldsAtOnceAndIsListed(t *testing.T) {
 	if caller.Name != "Olena Kovalenko" || caller.Lang != "uk" || caller.Status != StatusBooked || strings.ReplaceAll(caller.Code, "-", "") != b.Code {
 		t.Errorf("caller's entry %+v", caller)
 	}
+	held := list[0]
+	if held.ID == b.ID {
+		held = list[1]
+	}
+	if held.Status != StatusHeld || held.Active() {
+		t.Errorf("the resident's own unconfirmed booking is listed as %+v, want held and not to be acted on", held)
+	}
 	if list[0].Counter == 0 || list[1].Counter == 0 || list[0].Counter == list[1].Counter {
 		t.Errorf("two visits at 10:00 expected at counters %d and %d: each needs its own", list[0].Counter, list[1].Counter)
 	}
@@ -174,6 +181,15 @@ func TestDayShowsCheckIn(t *testing.T) {
 	}
 	if list := e.day(); len(list) != 1 || list[0].Status != StatusCheckedIn {
 		t.Errorf("after check-in the day lists %+v", list)
+	}
+	// The next day the office has forgotten the visit; the record stays
+	// until its retention ends, as a visit of a past day.
+	e.clock.Set(at(e.office, "09:00").AddDate(0, 0, 1))
+	if res := e.actor.Do(context.Background(), "kiosk:lobby", queue.Issue{Service: "family", Lang: "pl", Channel: queue.ChannelKiosk}); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if list := e.day(); len(list) != 1 || list[0].Status != StatusPast || list[0].Active() {
+		t.Errorf("a day later the day lists %+v, want the visit as past", list)
 	}
 }
 
