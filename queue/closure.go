@@ -89,12 +89,7 @@ func (s *State) ClosureList(now time.Time) []Closure {
 			out = append(out, *c)
 		}
 	}
-	slices.SortFunc(out, func(a, b Closure) int {
-		if n := a.From.Compare(b.From); n != 0 {
-			return n
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
+	sortByTime(out, func(c Closure) (time.Time, string) { return c.From, c.ID })
 	return out
 }
 
@@ -117,13 +112,21 @@ func (s *State) InClosure(now time.Time, c Closure) []Reservation {
 			out = append(out, *r)
 		}
 	}
-	slices.SortFunc(out, func(a, b Reservation) int {
-		if n := a.Slot.Compare(b.Slot); n != 0 {
+	sortByTime(out, func(r Reservation) (time.Time, string) { return r.Slot, r.ID })
+	return out
+}
+
+// sortByTime sorts by the time key gives, then by its id, so that a list
+// built from a map comes out the same every time.
+func sortByTime[T any](s []T, key func(T) (time.Time, string)) {
+	slices.SortFunc(s, func(a, b T) int {
+		at, aid := key(a)
+		bt, bid := key(b)
+		if n := at.Compare(bt); n != 0 {
 			return n
 		}
-		return strings.Compare(a.ID, b.ID)
+		return strings.Compare(aid, bid)
 	})
-	return out
 }
 
 // dropPastClosures forgets closures over before at (a new day).
