@@ -103,6 +103,19 @@ func (s *State) closedFor(start, end time.Time) (Closure, bool) {
 	return Closure{}, false
 }
 
+// ClosedOn reports whether a closure covers some of the office's hours on
+// the office-local date of day: a day whose slots all went to closures
+// shows as closed, not as missing.
+func (s *State) ClosedOn(day time.Time) bool {
+	ivs, _ := s.Office.HoursOn(day)
+	for _, iv := range ivs {
+		if _, closed := s.closedFor(s.Office.at(day, iv.Open), s.Office.at(day, iv.Close)); closed {
+			return true
+		}
+	}
+	return false
+}
+
 // InClosure lists the visits still booked (or held) at now whose slot a
 // closure covers: the residents to tell.
 func (s *State) InClosure(now time.Time, c Closure) []Reservation {

@@ -84,6 +84,9 @@ func TestClosureSurvivesUntilItEnds(t *testing.T) {
 	if got := h.s.Slots(h.now, "family", at("10:00", "2026-11-26")); len(got) != 0 {
 		t.Errorf("%d slots on a closed day", len(got))
 	}
+	if !h.s.ClosedOn(at("10:00", "2026-11-26")) || h.s.ClosedOn(at("10:00", "2026-11-27")) {
+		t.Errorf("ClosedOn: Thursday %v (closed), Friday %v (open)", h.s.ClosedOn(at("10:00", "2026-11-26")), h.s.ClosedOn(at("10:00", "2026-11-27")))
+	}
 	h.refold()
 }
 

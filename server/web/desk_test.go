@@ -145,7 +145,19 @@ func TestDeskMoveCancelAndClose(t *testing.T) {
 	if n, _ := e.notices.Last("olena@example.ua"); n.Kind != notice.CancelledByOffice || n.Reason != "Sprawa załatwiona telefonicznie" {
 		t.Errorf("after the cancel the resident was sent %+v", n)
 	}
+	// A day closed whole shows on the residents' booking page as closed.
+	b.post("/staff/bookings/close", deskForm(e, "close_day", "2026-11-24", "reason", "Awaria systemu w całym urzędzie"))
+	resident := e.browser()
+	if page := resident.get("/book/" + e.office.ID + "?service=family&lang=en"); strings.Contains(page, "day=2026-11-24") || !strings.Contains(page, "<strong>24 Nov</strong><span>closed</span>") {
+		t.Errorf("the residents' booking page offers the closed Tuesday, or leaves it out:\n%s", page)
+	}
+	if page := resident.get("/book/" + e.office.ID + "?service=family&day=2026-11-24&lang=en"); strings.Contains(page, "T09%3a00") {
+		t.Errorf("the closed Tuesday offers times")
+	}
 	closures, _ := e.desk.Closures(t.Context(), e.actor)
+	tuesday := closures[len(closures)-1]
+	b.post("/staff/bookings/reopen", deskForm(e, "closure", tuesday.ID))
+	closures, _ = e.desk.Closures(t.Context(), e.actor)
 	if len(closures) != 1 {
 		t.Fatalf("closures %+v", closures)
 	}
