@@ -24,10 +24,12 @@ func (s *State) Slots(now time.Time, service string, day time.Time) []Slot {
 	if !s.bookableDay(now, day) {
 		return nil
 	}
-	taken := map[time.Time]int{}
+	// The visits of every service in each slot: a counter serving two
+	// matters is one counter between them (Office.Room).
+	visits := map[time.Time][]string{}
 	for _, r := range s.Reservations {
-		if r.Service == service && (r.State == CheckedIn || r.Active(now)) {
-			taken[r.Slot.UTC()]++
+		if r.State == CheckedIn || r.Active(now) {
+			visits[r.Slot.UTC()] = append(visits[r.Slot.UTC()], r.Service)
 		}
 	}
 	ivs, _ := s.Office.HoursOn(day)
@@ -35,10 +37,14 @@ func (s *State) Slots(now time.Time, service string, day time.Time) []Slot {
 	for _, iv := range ivs {
 		for m := iv.Open; m+Minute(b.SlotLength/time.Minute) <= iv.Close; m += Minute(b.SlotLength / time.Minute) {
 			start := s.Office.at(day, m)
+			end := start.Add(b.SlotLength)
 			if !start.After(now) {
 				continue
 			}
-			out = append(out, Slot{Start: start, End: start.Add(b.SlotLength), Free: max(b.PerSlot-taken[start.UTC()], 0)})
+			if _, closed := s.closedFor(start, end); closed {
+				continue
+			}
+			out = append(out, Slot{Start: start, End: end, Free: s.Office.Room(service, visits[start.UTC()])})
 		}
 	}
 	return out

@@ -74,6 +74,15 @@ var errorCodes = map[string]errorCode{
 	"holders[%d]: must be 1-%d characters":                                     {"bad-holder", []string{"index", "max"}},
 	"presence: %q is not here or on-the-way":                                   {"bad-presence", []string{"presence"}},
 	"ticket %s has ended (%s)":                                                 {"ticket-ended", []string{"ticket", "state"}},
+	// The booking desk's closures (closure.go).
+	"id: a closure needs an id":                               {"closure-id-missing", nil},
+	"closure %s already exists":                               {"closure-exists", []string{"closure"}},
+	"from, to: a closure needs a start and an end":            {"closure-times-missing", nil},
+	"to: the end (%s) must be after the start (%s)":           {"closure-end-before-start", []string{"to", "from"}},
+	"to: %s has already passed":                               {"closure-past", []string{"to"}},
+	"reason: say why bookings are closed; residents are told": {"closure-reason-missing", nil},
+	"reason: at most %d characters":                           {"closure-reason-too-long", []string{"max"}},
+	"no closure %q":                                           {"no-closure", []string{"closure"}},
 }
 
 // ErrorCodes lists every code with its parameter names, for the catalogs'

@@ -178,6 +178,15 @@ type (
 	ParkedTicketExpired struct {
 		Ticket string `json:"ticket"`
 	}
+	// BookingClosed closes some hours for booking (Closure); the visits
+	// already booked there stand.
+	BookingClosed struct {
+		Closure Closure `json:"closure"`
+	}
+	// BookingReopened lifts a closure by its id.
+	BookingReopened struct {
+		Closure string `json:"closure"`
+	}
 )
 
 // Kind implementations name each event type on the wire.
@@ -206,6 +215,8 @@ func (RequestWithdrawn) Kind() string       { return "RequestWithdrawn" }
 func (RemoteTicketParked) Kind() string     { return "RemoteTicketParked" }
 func (PresenceConfirmed) Kind() string      { return "PresenceConfirmed" }
 func (ParkedTicketExpired) Kind() string    { return "ParkedTicketExpired" }
+func (BookingClosed) Kind() string          { return "BookingClosed" }
+func (BookingReopened) Kind() string        { return "BookingReopened" }
 
 // eventKinds holds every kind of event with the State method that folds it
 // in: a new kind is a type with a Kind method and a line here.
@@ -235,6 +246,8 @@ var eventKinds = newKindTable(
 	newEventKind((*State).applyParkedAway),
 	newEventKind((*State).applyPresence),
 	newEventKind((*State).applyAwayExpired),
+	newEventKind((*State).applyBookingClosed),
+	newEventKind((*State).applyBookingReopened),
 )
 
 // eventKind is one kind of event: its name on the wire, an empty body to

@@ -152,7 +152,10 @@ type RemoteRules struct {
 // BookingRules say how online bookings work.
 type BookingRules struct {
 	SlotLength time.Duration `json:"slot_length_ns"`
-	PerSlot    int           `json:"per_slot"`
+	// PerSlot caps one service's visits in one slot; 0 leaves it to the
+	// counters: a slot takes as many visits as there are counters serving
+	// their matters (Office.Room).
+	PerSlot int `json:"per_slot"`
 	// Days lists the weekdays that take bookings; empty means every open day.
 	Days []time.Weekday `json:"days"`
 	// Ahead is how far in advance a visit can be booked.
@@ -503,8 +506,8 @@ func (o *Office) checkBooking(add report) {
 	if b.SlotLength < 5*time.Minute {
 		add("booking.slot_minutes", "must be at least 5")
 	}
-	if b.PerSlot < 1 {
-		add("booking.per_slot", "must be at least 1")
+	if b.PerSlot < 0 {
+		add("booking.per_slot", "must be 0 (as many as the counters serving it) or more")
 	}
 	if b.Ahead < 24*time.Hour {
 		add("booking.ahead_days", "must be at least 1")

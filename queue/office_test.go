@@ -129,6 +129,8 @@ func everyKindOfEvent() []Body {
 		RemoteTicketParked{Ticket: "t"},
 		PresenceConfirmed{Ticket: "t", Presence: PresenceHere},
 		ParkedTicketExpired{Ticket: "t"},
+		BookingClosed{Closure: Closure{ID: "c", From: at("10:00").UTC(), To: at("12:00").UTC(), Reason: "training", ClosedAt: at("09:00").UTC()}},
+		BookingReopened{Closure: "c"},
 	}
 }
 

@@ -50,6 +50,9 @@ func PartsOf(b Body) Parts {
 	case RatingGiven:
 		// Only a served ticket is rated, and no view lists served tickets.
 		return 0
+	case BookingClosed, BookingReopened:
+		// Closures change which slots are offered; no view shows slots.
+		return 0
 	case DeviceFault:
 		return PartFaults
 	}

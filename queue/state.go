@@ -157,6 +157,8 @@ type State struct {
 	Faults map[string]DeviceFault `json:"faults,omitempty"`
 	// Calls are the latest calls, newest last.
 	Calls []RecentCall `json:"calls,omitempty"`
+	// Closures are the times closed for booking, by id, until they end.
+	Closures map[string]*Closure `json:"closures,omitempty"`
 
 	// lastGrowth is the seq of the last event other than a new ticket that
 	// can lengthen the wait (see lengthens), and waitMemo the last forecast
@@ -204,6 +206,9 @@ func (s *State) init() {
 	}
 	if s.Faults == nil {
 		s.Faults = map[string]DeviceFault{}
+	}
+	if s.Closures == nil {
+		s.Closures = map[string]*Closure{}
 	}
 	for _, c := range s.Office.Counters {
 		if s.Counters[c.Number] == nil {
@@ -579,6 +584,7 @@ func (s *State) rollOver(day string, at time.Time) {
 			delete(s.Reservations, id)
 		}
 	}
+	s.dropPastClosures(at)
 }
 
 // lengthens reports whether an event, other than a new ticket, can make

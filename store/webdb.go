@@ -248,6 +248,12 @@ func (w *WebDB) CancelledByOffice(office string) ([]Booking, error) {
 	return w.bookingsWhere(office, func(b Booking) bool { return b.CancelReason != "" })
 }
 
+// BookingsBetween lists an office's bookings whose slot starts in
+// [from, to), for the staff's booking desk.
+func (w *WebDB) BookingsBetween(office string, from, to time.Time) ([]Booking, error) {
+	return w.bookingsWhere(office, func(b Booking) bool { return !b.Slot.Before(from) && b.Slot.Before(to) })
+}
+
 func (w *WebDB) bookingsWhere(office string, keep func(Booking) bool) ([]Booking, error) {
 	var out []Booking
 	prefix := []byte(office + "/")

@@ -125,3 +125,38 @@ func TestKeyKeptAcrossRestarts(t *testing.T) {
 		t.Error("a second start made a new key: every e-ticket link would break")
 	}
 }
+
+// The booking desk lists one office's visits of one day: the day's
+// bounds are [from, to), and another office's visits stay out.
+func TestBookingsBetween(t *testing.T) {
+	db, err := OpenWebDB(filepath.Join(t.TempDir(), "web.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	day := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	for i, b := range []Booking{
+		{Office: "o", ID: "midnight", Slot: day},
+		{Office: "o", ID: "noon", Slot: day.Add(12 * time.Hour)},
+		{Office: "o", ID: "next-midnight", Slot: day.Add(24 * time.Hour)},
+		{Office: "o", ID: "before", Slot: day.Add(-time.Minute)},
+		{Office: "o2", ID: "other-office", Slot: day.Add(12 * time.Hour)},
+		{Office: "o-longer", ID: "prefix-office", Slot: day.Add(12 * time.Hour)},
+	} {
+		b.CodeKey = string(rune('a' + i))
+		if err := db.PutBooking(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.BookingsBetween("o", day, day.Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, b := range got {
+		ids = append(ids, b.ID)
+	}
+	if len(ids) != 2 || ids[0] != "midnight" || ids[1] != "noon" {
+		t.Errorf("the day's bookings %v, want midnight and noon", ids)
+	}
+}

@@ -156,6 +156,12 @@ func newID() (string, error) {
 // a short code; otherwise the booking holds at once. A contact that has
 // its day's share of bookings for the service gets a *LimitError.
 func (d *Desk) Book(ctx context.Context, a *actor.Actor, who string, req Request) (Booked, error) {
+	return d.book(ctx, a, who, req, true)
+}
+
+// book books req; confirm asks the contact to be confirmed where the
+// office wants it (staff who book for a caller heard them give it).
+func (d *Desk) book(ctx context.Context, a *actor.Actor, who string, req Request, confirm bool) (Booked, error) {
 	name, contact, err := req.Validate()
 	if err != nil {
 		return Booked{}, err
@@ -177,7 +183,7 @@ func (d *Desk) Book(ctx context.Context, a *actor.Actor, who string, req Request
 	var hold time.Duration
 	// A contact no message can reach (no [messages], or a phone number
 	// without an SMS gateway) could never confirm: it books at once.
-	if rules.ConfirmContact && d.Notices != nil && d.Notices.Reaches(contact) {
+	if confirm && rules.ConfirmContact && d.Notices != nil && d.Notices.Reaches(contact) {
 		hold = rules.HoldFor
 		// An unconfirmed hold's data goes soon after the hold.
 		rec.Confirmed, rec.HoldUntil, rec.PurgeAt = false, now.Add(hold), now.Add(hold+unconfirmedKept)

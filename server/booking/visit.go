@@ -78,6 +78,12 @@ func (d *Desk) Confirm(ctx context.Context, a *actor.Actor, who, id, typed strin
 // both or neither; if the new slot went meanwhile, nothing changes (a
 // refusal, queue.ReasonSlotFull). The code stays the same.
 func (d *Desk) Reschedule(ctx context.Context, a *actor.Actor, who, id string, slot time.Time) error {
+	return d.reschedule(ctx, a, who, id, slot, "")
+}
+
+// reschedule moves the booking; reason is the office's, said in the
+// notice, when staff moved it.
+func (d *Desk) reschedule(ctx context.Context, a *actor.Actor, who, id string, slot time.Time, reason string) error {
 	o := a.Office()
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -104,7 +110,7 @@ func (d *Desk) Reschedule(ctx context.Context, a *actor.Actor, who, id string, s
 		return err
 	}
 	// Keyed by the move's number: moving back and forth sends each move.
-	d.notify(ctx, o, b, notice.Rescheduled, fmt.Sprintf("rescheduled/%s/%d", id, b.Moves), nil)
+	d.notify(ctx, o, b, notice.Rescheduled, fmt.Sprintf("rescheduled/%s/%d", id, b.Moves), func(n *notice.Notice) { n.Reason = reason })
 	return nil
 }
 

@@ -28,6 +28,10 @@ const (
 	// CancelledByOffice: the office closed the slot (a holiday added
 	// later, a closed afternoon); Reason says why.
 	CancelledByOffice Kind = "cancelled-by-office"
+	// HoursClosed: the office closed the visit's hours for bookings
+	// after it was booked (Reason says why); the visit stands until the
+	// resident moves it, and Links.Manage is where they do.
+	HoursClosed Kind = "hours-closed"
 	// Reminder: the visit is tomorrow.
 	Reminder Kind = "reminder"
 	// Called, Recalled and Ahead are a ticket's moments, sent as SMS where
@@ -94,6 +98,8 @@ type Notice struct {
 	// DeviceAlertCleared).
 	Device *DeviceFault `json:",omitempty"`
 	Links  Links
+	// Reason is the office's reason when the office cancelled, moved the
+	// visit or closed its hours.
 	Reason string
 	// Key makes sending idempotent: a second notice with the same key is
 	// not sent again (e.g. "booked/K7M2X9P4/2026-11-30T10:30").

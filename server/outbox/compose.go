@@ -169,17 +169,26 @@ func (c *Composer) text(n notice.Notice, id string, sms bool) string {
 
 func isBooking(k notice.Kind) bool {
 	switch k {
-	case notice.Booked, notice.Rescheduled, notice.Cancelled, notice.CancelledByOffice, notice.Reminder:
+	case notice.Booked, notice.Rescheduled, notice.Cancelled, notice.CancelledByOffice, notice.HoursClosed, notice.Reminder:
 		return true
 	}
 	return false
+}
+
+// textKind names n's lead and short text: a visit the office moved says
+// so, and why.
+func textKind(n notice.Notice) string {
+	if n.Kind == notice.Rescheduled && n.Reason != "" {
+		return "rescheduled-by-office"
+	}
+	return string(n.Kind)
 }
 
 // SMS is n as a short text: Polish and Lithuanian letters are written
 // without their marks so the text fits GSM-7's 160 characters; Cyrillic
 // stays as it is (UCS-2).
 func (c *Composer) SMS(n notice.Notice) string {
-	s := strings.Join(strings.Fields(c.text(n, "msg.sms."+string(n.Kind), true)), " ")
+	s := strings.Join(strings.Fields(c.text(n, "msg.sms."+textKind(n), true)), " ")
 	return ToGSM(s)
 }
 
@@ -191,7 +200,7 @@ func (c *Composer) Mail(n notice.Notice) (Mail, error) {
 	o := c.office(n)
 	place := c.Places[n.Office]
 	kv := c.vars(n, false)
-	v := mailView{Lang: n.Lang, Subject: c.text(n, "msg.subject."+string(n.Kind), false), Lead: c.text(n, "msg.lead."+string(n.Kind), false)}
+	v := mailView{Lang: n.Lang, Subject: c.text(n, "msg.subject."+string(n.Kind), false), Lead: c.text(n, "msg.lead."+textKind(n), false)}
 	if n.Name != "" {
 		v.Greeting = c.t(n, "msg.greeting", "name", n.Name)
 	} else {
@@ -217,10 +226,10 @@ func (c *Composer) Mail(n notice.Notice) (Mail, error) {
 			where.Link = &mailLink{c.t(n, "msg.map"), place.MapURL}
 		}
 		v.Rows = append(v.Rows, where)
-		if n.Kind == notice.CancelledByOffice && n.Reason != "" {
+		if n.Reason != "" {
 			v.Rows = append(v.Rows, mailRow{Label: c.t(n, "msg.reason"), Value: n.Reason})
 		}
-		active := n.Kind == notice.Booked || n.Kind == notice.Rescheduled || n.Kind == notice.Reminder
+		active := n.Kind == notice.Booked || n.Kind == notice.Rescheduled || n.Kind == notice.Reminder || n.Kind == notice.HoursClosed
 		if active {
 			if bring := bringText(place, n); bring != "" {
 				v.Rows = append(v.Rows, mailRow{Label: c.t(n, "msg.bring"), Value: bring})

@@ -221,7 +221,7 @@ func TestEveryKindInEveryLanguage(t *testing.T) {
 	c := testComposer()
 	for _, lang := range []string{"pl", "en", "lt", "ru", "uk"} {
 		for _, kind := range []notice.Kind{notice.ConfirmContact, notice.Booked, notice.Rescheduled, notice.Cancelled,
-			notice.CancelledByOffice, notice.Reminder, notice.Called, notice.Recalled, notice.Ahead} {
+			notice.CancelledByOffice, notice.HoursClosed, notice.Reminder, notice.Called, notice.Recalled, notice.Ahead} {
 			n := bookedNotice(lang, "jan@example.pl")
 			n.Kind, n.Code, n.Ticket, n.Counter, n.Ahead, n.Reason = kind, "482913", "A012", 3, 2, "awaria"
 			m, err := c.Mail(n)

@@ -293,7 +293,7 @@ func (o *Outbox) Reaches(contact string) bool {
 
 func knownKind(k notice.Kind) bool {
 	switch k {
-	case notice.ConfirmContact, notice.Booked, notice.Rescheduled, notice.Cancelled, notice.CancelledByOffice,
+	case notice.ConfirmContact, notice.Booked, notice.Rescheduled, notice.Cancelled, notice.CancelledByOffice, notice.HoursClosed,
 		notice.Reminder, notice.Called, notice.Recalled, notice.Ahead, notice.DeviceAlert, notice.DeviceAlertCleared:
 		return true
 	}

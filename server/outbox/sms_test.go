@@ -200,7 +200,7 @@ func TestSMSTextsFit(t *testing.T) {
 	link := "https://kolejka.example.pl/booking/cus-starachowice/abcdefghijklmnop/abcdefghijklmnop"
 	for _, lang := range []string{"pl", "en", "lt", "ru", "uk"} {
 		for _, kind := range []notice.Kind{notice.ConfirmContact, notice.Booked, notice.Rescheduled, notice.Cancelled,
-			notice.CancelledByOffice, notice.Reminder, notice.Called, notice.Recalled, notice.Ahead} {
+			notice.CancelledByOffice, notice.HoursClosed, notice.Reminder, notice.Called, notice.Recalled, notice.Ahead} {
 			n := notice.Notice{Kind: kind, Office: "ums", Lang: lang, Service: "id-card", Booking: "K7M2X9P4", Slot: visit,
 				Code: "482913", Ticket: "A012", Counter: 3, Ahead: 5, Reason: "awaria", Links: notice.Links{Manage: link, Confirm: link, Ticket: link}}
 			text := c.SMS(n)

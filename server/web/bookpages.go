@@ -127,7 +127,12 @@ func (w *Web) bookDays(ctx context.Context, a *actor.Actor, service string) ([]b
 			}
 			sl := s.Slots(now, service, dd)
 			if len(sl) == 0 {
-				// Today after the last slot, or past the window.
+				// Closed for booking by staff (every slot in a closure),
+				// today after the last slot, or past the window.
+				if s.ClosedOn(dd) && !dd.After(now.Add(o.Booking.Ahead)) {
+					day.Closed = true
+					days = append(days, day)
+				}
 				continue
 			}
 			for _, x := range sl {

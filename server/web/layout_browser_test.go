@@ -198,6 +198,8 @@ func TestBrowserLongTextFits(t *testing.T) {
 		{"eticket-rating", visit(e.links.TicketPath(o, served), "form.rate")},
 		{"console", visit("/staff/console", "#current-number")},
 		{"assistant", visit("/staff/assistant", "#issue-h")},
+		// The booking desk lists the visits booked under the long name.
+		{"desk", visit("/staff/bookings?office="+o+"&day=2026-11-23", "#book-h")},
 	}
 	do(t, browser, "clerk login", chromedp.EmulateViewport(1366, 768),
 		chromedp.Navigate(e.url+"/staff/login?lang=pl"), chromedp.WaitVisible(chromedp.CSS("#password")),

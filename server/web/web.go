@@ -197,6 +197,14 @@ func (w *Web) Mount(s *server.Server) {
 	h("GET /staff/fleet", w.admin(w.fleetPage))
 	w.mountUpdates(h)
 	h("GET /staff/fleet/{id}", w.admin(w.fleetDevicePage))
+	// desk: the booking desk (desk.go). Clerks see, book, move and
+	// cancel; closing hours is for managers.
+	h("GET /staff/bookings", w.staff(w.deskPage))
+	h("POST /staff/bookings/book", w.staff(w.deskBook))
+	h("POST /staff/bookings/move", w.staff(w.deskMove))
+	h("POST /staff/bookings/cancel", w.staff(w.deskCancel))
+	h("POST /staff/bookings/close", w.manager(w.deskClose))
+	h("POST /staff/bookings/reopen", w.manager(w.deskReopen))
 	h("GET /staff/stats", w.manager(w.statsPage))
 	h("GET /staff/stats.csv", w.manager(w.statsCSV))
 	// hallweb (issue 14): the hall screen as a web page for any TV.
