@@ -67,7 +67,7 @@ func (w *Web) statsPage(rw http.ResponseWriter, r *http.Request, st *staffInfo) 
 		p.Error = p.T(errID)
 		status = http.StatusBadRequest
 	} else if scan := w.Logs[a.Office().ID]; scan != nil {
-		rep, err := stats.Compute(scan, a.Office(), rg)
+		rep, err := stats.Compute(scan, a.Office(), rg, w.Clock())
 		if err != nil {
 			w.Logger.Error("computing statistics", "office", a.Office().ID, "err", err)
 			p.Error = p.T("web.error.unavailable")
@@ -148,7 +148,7 @@ func (w *Web) statsCSV(rw http.ResponseWriter, r *http.Request, st *staffInfo) {
 		w.problem(rw, r, http.StatusNotFound, "web.error.not_found")
 		return
 	}
-	rep, err := stats.Compute(scan, a.Office(), rg)
+	rep, err := stats.Compute(scan, a.Office(), rg, w.Clock())
 	if err != nil {
 		w.Logger.Error("computing statistics", "office", a.Office().ID, "err", err)
 		w.problem(rw, r, http.StatusServiceUnavailable, "web.error.unavailable")

@@ -1,0 +1,95 @@
+package stats
+
+import (
+	"fmt"
+	"hash/fnv"
+	"html"
+	"math"
+	"strings"
+)
+
+// HeatMap is a grid of figures drawn by the server as SVG, each cell
+// shaded by its value on one hue (light: few, dark: many) and carrying
+// its figure as text, so it reads without colour too.
+type HeatMap struct {
+	// Title is the map's accessible name; Desc says what it shows.
+	Title, Desc string
+	Rows, Cols  []string
+	// Values[row][col]; a negative value is a cell without data, left
+	// blank.
+	Values [][]float64
+	// Decimals is how many decimals a cell's figure shows.
+	Decimals int
+}
+
+const (
+	heatCellW, heatCellH = 44, 34
+	heatPadL, heatPadT   = 56, 28
+)
+
+// The ramp runs from a pale to a deep blue; figures on cells past the
+// middle are written in white to keep their contrast.
+var heatLow, heatHigh = [3]float64{0xee, 0xf4, 0xfb}, [3]float64{0x0b, 0x3d, 0x91}
+
+// SVG draws the heat map.
+func (m HeatMap) SVG() string {
+	var b strings.Builder
+	esc := html.EscapeString
+	h := fnv.New32a()
+	h.Write([]byte(m.Title))
+	id := fmt.Sprintf("heat-%08x", h.Sum32())
+	w := heatPadL + heatCellW*max(len(m.Cols), 1) + 8
+	ht := heatPadT + heatCellH*max(len(m.Rows), 1) + 8
+	fmt.Fprintf(&b, `<svg class="chart heat" viewBox="0 0 %d %d" role="img" aria-labelledby="%s-t %s-d" xmlns="http://www.w3.org/2000/svg">`, w, ht, id, id)
+	fmt.Fprintf(&b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, id, esc(m.Title), id, esc(m.Desc))
+	top := 0.0
+	for _, row := range m.Values {
+		for _, v := range row {
+			top = math.Max(top, v)
+		}
+	}
+	for c, label := range m.Cols {
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="13" fill="#3d4451">%s</text>`,
+			heatPadL+heatCellW*c+heatCellW/2, heatPadT-10, esc(label))
+	}
+	for r, label := range m.Rows {
+		y := heatPadT + heatCellH*r
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" font-size="13" fill="#3d4451">%s</text>`, heatPadL-8, y+heatCellH/2+5, esc(label))
+		for c := range m.Cols {
+			v := -1.0
+			if r < len(m.Values) && c < len(m.Values[r]) {
+				v = m.Values[r][c]
+			}
+			x := heatPadL + heatCellW*c
+			if v < 0 {
+				fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#ffffff" stroke="#d6dae1"/>`, x, y, heatCellW-2, heatCellH-2)
+				continue
+			}
+			share := 0.0
+			if top > 0 {
+				share = v / top
+			}
+			ink := "#1f2430"
+			if share > 0.5 {
+				ink = "#ffffff"
+			}
+			figure := esc(fmt.Sprintf("%.*f", m.Decimals, v))
+			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="%s"><title>%s, %s: %s</title></rect>`,
+				x, y, heatCellW-2, heatCellH-2, ramp(share), esc(label), esc(m.Cols[c]), figure)
+			fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="13" fill="%s">%s</text>`,
+				x+heatCellW/2-1, y+heatCellH/2+4, ink, figure)
+		}
+	}
+	b.WriteString(`</svg>`)
+	return b.String()
+}
+
+// ramp is the colour share (0-1) of the way from heatLow to heatHigh.
+func ramp(share float64) string {
+	share = math.Min(math.Max(share, 0), 1)
+	var c [3]int
+	for i := range c {
+		c[i] = int(math.Round(heatLow[i] + (heatHigh[i]-heatLow[i])*share))
+	}
+	return fmt.Sprintf("#%02x%02x%02x", c[0], c[1], c[2])
+}
