@@ -25,7 +25,7 @@ type Bookings struct {
 
 // NoShowRate is the share (0-1) of the visits due that nobody came to;
 // -1 when none was due.
-func (b *Bookings) NoShowRate() float64 {
+func (b Bookings) NoShowRate() float64 {
 	due := b.CheckedIn + b.NoShows
 	if due == 0 {
 		return -1
@@ -35,7 +35,7 @@ func (b *Bookings) NoShowRate() float64 {
 
 // LateShare is the share (0-1) of check-ins after the slot's start; -1
 // with none.
-func (b *Bookings) LateShare() float64 {
+func (b Bookings) LateShare() float64 {
 	if len(b.Lateness) == 0 {
 		return -1
 	}
@@ -50,8 +50,8 @@ func (b *Bookings) LateShare() float64 {
 
 // LatenessMedian and LatenessP90 summarise how late residents checked in
 // (negative: early); zero with none.
-func (b *Bookings) LatenessMedian() time.Duration { return percentile(b.Lateness, 50) }
-func (b *Bookings) LatenessP90() time.Duration    { return percentile(b.Lateness, 90) }
+func (b Bookings) LatenessMedian() time.Duration { return percentile(b.Lateness, 50) }
+func (b Bookings) LatenessP90() time.Duration    { return percentile(b.Lateness, 90) }
 
 // BookingReport is the bookings of the range, overall and per service.
 type BookingReport struct {

@@ -24,7 +24,7 @@ type Clerk struct {
 
 // Name is the clerk's login ("anna"), or the whole actor when it is not a
 // clerk's.
-func (c *Clerk) Name() string {
+func (c Clerk) Name() string {
 	if name, ok := strings.CutPrefix(c.Actor, "clerk:"); ok {
 		return name
 	}
@@ -32,13 +32,16 @@ func (c *Clerk) Name() string {
 }
 
 // IsClerk tells a person's work from a device's.
-func (c *Clerk) IsClerk() bool { return strings.HasPrefix(c.Actor, "clerk:") }
+func (c Clerk) IsClerk() bool { return strings.HasPrefix(c.Actor, "clerk:") }
 
 // ServiceMean is the mean time at the counter of what they finished.
-func (c *Clerk) ServiceMean() time.Duration { return mean(c.Services) }
+func (c Clerk) ServiceMean() time.Duration { return mean(c.Services) }
+
+// Rating is how many of their tickets got that rating.
+func (c Clerk) Rating(r queue.Rating) int { return c.Ratings[r] }
 
 // Rated is how many of their tickets were rated.
-func (c *Clerk) Rated() int {
+func (c Clerk) Rated() int {
 	return c.Ratings[queue.RatingGood] + c.Ratings[queue.RatingNeutral] + c.Ratings[queue.RatingBad]
 }
 

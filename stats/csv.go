@@ -148,7 +148,7 @@ func outcomeRows(services []ServiceOutcomes) [][]string {
 		for _, o := range s.Outcomes {
 			rows = append(rows, []string{s.Service, o.ID, n(o.Count), n(s.Finished), pctOf(s.Share(o))})
 		}
-		rows = append(rows, []string{s.Service, "", n(s.WithNone), n(s.Finished), pctOf(s.Share(OutcomeCount{Count: s.WithNone}))})
+		rows = append(rows, []string{s.Service, "", n(s.WithNone), n(s.Finished), pctOf(s.NoneShare())})
 	}
 	return rows
 }

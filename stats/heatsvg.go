@@ -2,7 +2,6 @@ package stats
 
 import (
 	"fmt"
-	"hash/fnv"
 	"html"
 	"math"
 	"strings"
@@ -35,13 +34,7 @@ var heatLow, heatHigh = [3]float64{0xee, 0xf4, 0xfb}, [3]float64{0x0b, 0x3d, 0x9
 func (m HeatMap) SVG() string {
 	var b strings.Builder
 	esc := html.EscapeString
-	h := fnv.New32a()
-	h.Write([]byte(m.Title))
-	id := fmt.Sprintf("heat-%08x", h.Sum32())
-	w := heatPadL + heatCellW*max(len(m.Cols), 1) + 8
-	ht := heatPadT + heatCellH*max(len(m.Rows), 1) + 8
-	fmt.Fprintf(&b, `<svg class="chart heat" viewBox="0 0 %d %d" role="img" aria-labelledby="%s-t %s-d" xmlns="http://www.w3.org/2000/svg">`, w, ht, id, id)
-	fmt.Fprintf(&b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, id, esc(m.Title), id, esc(m.Desc))
+	openSVG(&b, "chart heat", "heat", m.Title, m.Desc, heatPadL+heatCellW*max(len(m.Cols), 1)+8, heatPadT+heatCellH*max(len(m.Rows), 1)+8)
 	top := 0.0
 	for _, row := range m.Values {
 		for _, v := range row {

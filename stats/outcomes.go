@@ -34,6 +34,10 @@ func (s ServiceOutcomes) Share(o OutcomeCount) float64 {
 	return float64(o.Count) / float64(s.Finished)
 }
 
+// NoneShare is the part (0-1) of the service's finished tickets with no
+// outcome recorded.
+func (s ServiceOutcomes) NoneShare() float64 { return s.Share(OutcomeCount{Count: s.WithNone}) }
+
 func (b *builder) finishedWith(service string, outcomes []string) {
 	s := b.outcomes[service]
 	if s == nil {

@@ -340,28 +340,7 @@ func (w *Web) eTicketEvents(rw http.ResponseWriter, r *http.Request) {
 		}
 		return !tv.State.Final()
 	}
-	if !send() {
-		return
-	}
-	tick := time.NewTicker(w.TicketRefresh)
-	defer tick.Stop()
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-tick.C:
-			if !send() {
-				return
-			}
-		case _, open := <-sub.C:
-			if !open {
-				return
-			}
-			if _, open = drain(sub.C); !open || !send() {
-				return
-			}
-		}
-	}
+	w.follow(r.Context(), sub, 0, send)
 }
 
 // rateTicket records the resident's rating of a served ticket.

@@ -188,8 +188,11 @@ func (w *Web) Mount(s *server.Server) {
 	h("GET /staff/fleet", w.admin(w.fleetPage))
 	w.mountUpdates(h)
 	h("GET /staff/fleet/{id}", w.admin(w.fleetDevicePage))
+	// Issue 14, stats: the manager's statistics and the public live queue.
 	h("GET /staff/stats", w.manager(w.statsPage))
 	h("GET /staff/stats.csv", w.manager(w.statsCSV))
+	h("GET /o/{office}/queue", w.queuePage)
+	h("GET /o/{office}/queue/events", s.Stream(w.queueEvents))
 	// What no page takes gets a page in the reader's language, not the
 	// mux's plain text (the API keeps its own JSON fallback under /api/).
 	h("/", w.noPage)
