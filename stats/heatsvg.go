@@ -34,7 +34,7 @@ var heatLow, heatHigh = [3]float64{0xee, 0xf4, 0xfb}, [3]float64{0x0b, 0x3d, 0x9
 func (m HeatMap) SVG() string {
 	var b strings.Builder
 	esc := html.EscapeString
-	openSVG(&b, "chart heat", "heat", m.Title, m.Desc, heatPadL+heatCellW*max(len(m.Cols), 1)+8, heatPadT+heatCellH*max(len(m.Rows), 1)+8)
+	openSVG(&b, "chart heat", "heat", m.Title, m.Desc, heatPadL+heatCellW*max(len(m.Cols), 1)+8, heatPadT+heatCellH*max(len(m.Rows), 1)+8, true)
 	top := 0.0
 	for _, row := range m.Values {
 		for _, v := range row {

@@ -161,8 +161,7 @@ func TestPublicQueuePage(t *testing.T) {
 	if visitor.status != http.StatusOK {
 		t.Fatalf("the public queue: %d", visitor.status)
 	}
-	family := `<tr data-service="family"><th scope="row">`
-	if !strings.Contains(page, family) || !strings.Contains(page, `<td class="num waiting">3</td>`) {
+	if !strings.Contains(page, `<li data-service="family"><h2>Family benefits</h2>`) || !strings.Contains(page, `<b class="waiting">3</b>`) {
 		t.Errorf("the page does not show 3 waiting for family:\n%s", page)
 	}
 	// Nothing personal, nothing of a ticket's: no name, contact or number.
@@ -181,15 +180,15 @@ func TestPublicQueuePage(t *testing.T) {
 
 	// Live: a ticket issued and one called change the lines on the stream.
 	next := queueStream(t, e)
-	if first := next(); !strings.Contains(first, `<td class="num waiting">3</td>`) {
+	if first := next(); !strings.Contains(first, `<b class="waiting">3</b>`) {
 		t.Fatalf("the stream starts with:\n%s", first)
 	}
 	e.do(queue.Issue{Service: "family", Lang: "pl", Channel: queue.ChannelKiosk})
-	if u := next(); !strings.Contains(u, `<td class="num waiting">4</td>`) {
+	if u := next(); !strings.Contains(u, `<b class="waiting">4</b>`) {
 		t.Errorf("after a fourth ticket the stream says:\n%s", u)
 	}
 	e.do(queue.CallNext{Counter: 1})
-	if u := next(); !strings.Contains(u, `<td class="num waiting">3</td>`) {
+	if u := next(); !strings.Contains(u, `<b class="waiting">3</b>`) {
 		t.Errorf("after a call the stream says:\n%s", u)
 	}
 	if st := resident.get("/o/no-such-office/queue"); resident.status != http.StatusNotFound {
