@@ -92,14 +92,14 @@ func (w *Web) queueEvents(rw http.ResponseWriter, r *http.Request) {
 		sw.Event("", "queue", data)
 		return sw.Flush() == nil
 	}
-	w.follow(r.Context(), sub, queueMinGap, send)
+	w.followOffice(r.Context(), sub, queueMinGap, send)
 }
 
-// follow calls send at once, then after each batch of the office's events
+// followOffice calls send at once, then after each batch of the office's events
 // (no sooner than gap after the last send) and every TicketRefresh, as
 // waits shown count down with no event; it returns when send does
 // false, the subscription ends or ctx is done.
-func (w *Web) follow(ctx context.Context, sub *actor.Subscription, gap time.Duration, send func() bool) {
+func (w *Web) followOffice(ctx context.Context, sub *actor.Subscription, gap time.Duration, send func() bool) {
 	if !send() {
 		return
 	}

@@ -340,7 +340,7 @@ func (w *Web) eTicketEvents(rw http.ResponseWriter, r *http.Request) {
 		}
 		return !tv.State.Final()
 	}
-	w.follow(r.Context(), sub, 0, send)
+	w.followOffice(r.Context(), sub, 0, send)
 }
 
 // rateTicket records the resident's rating of a served ticket.

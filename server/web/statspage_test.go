@@ -5,9 +5,11 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/store"
 )
@@ -193,5 +195,25 @@ func TestPublicQueuePage(t *testing.T) {
 	}
 	if st := resident.get("/o/no-such-office/queue"); resident.status != http.StatusNotFound {
 		t.Errorf("an unknown office's queue: %d %s", resident.status, st[:min(len(st), 80)])
+	}
+}
+
+// The manager's statistics with every section filled, and the public
+// queue, say everything in each language: no raw message key shows.
+func TestStatisticsInEveryLanguage(t *testing.T) {
+	e := managerEnv(t)
+	marta := e.browser()
+	marta.login("marta", "correct horse battery")
+	rawKey := regexp.MustCompile(`\b(web|refusal|when|wait|weekday)\.[a-z_.-]+`)
+	for _, lang := range i18n.Languages {
+		for _, path := range []string{"/staff/stats?from=2026-11-23&to=2026-11-23&lang=" + lang, "/o/" + e.office.ID + "/queue?lang=" + lang} {
+			page := marta.get(path)
+			if marta.status != http.StatusOK {
+				t.Errorf("%s: %d", path, marta.status)
+			}
+			if m := rawKey.FindString(stripAttrs(page)); m != "" {
+				t.Errorf("%s shows the raw key %q", path, m)
+			}
+		}
 	}
 }
