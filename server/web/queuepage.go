@@ -1,7 +1,7 @@
 package web
 
 import (
-	"context"
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -72,40 +72,51 @@ func (w *Web) queueEvents(rw http.ResponseWriter, r *http.Request) {
 	}
 	p := w.newPage(rw, r, "")
 	p.Office = a.Office()
-	sw, sub, done, ok := w.openStream(rw, a)
-	if !ok {
-		return
-	}
-	defer done()
-	var last string
-	send := func() bool {
+	w.streamOffice(rw, r, a, queueMinGap, "queue", func() ([]byte, bool, bool) {
 		html, err := w.queueLines(r, a, p)
 		if err != nil {
 			w.Logger.Error("rendering the public queue", "office", a.Office().ID, "err", err)
-			return false
+			return nil, false, false
 		}
-		if html == last {
-			return true
-		}
-		last = html
 		data, _ := json.Marshal(queueUpdate{HTML: html})
-		sw.Event("", "queue", data)
-		return sw.Flush() == nil
-	}
-	w.followOffice(r.Context(), sub, queueMinGap, send)
+		return data, true, true
+	})
 }
 
-// followOffice calls send at once, then after each batch of the office's events
-// (no sooner than gap after the last send) and every TicketRefresh, as
-// waits shown count down with no event; it returns when send does
-// false, the subscription ends or ctx is done.
-func (w *Web) followOffice(ctx context.Context, sub *actor.Subscription, gap time.Duration, send func() bool) {
+// streamOffice answers with a stream of one kind of update of office a:
+// next renders the update as it is now (ok false ends the stream at once,
+// more false after this update). An update is sent when it differs from
+// the last one sent: at once, after each batch of the office's events (no
+// sooner than gap after the last look) and every TicketRefresh, as waits
+// shown count down with no event.
+func (w *Web) streamOffice(rw http.ResponseWriter, r *http.Request, a *actor.Actor, gap time.Duration, kind string, next func() (data []byte, more, ok bool)) {
+	sw, sub, done, opened := w.openStream(rw, a)
+	if !opened {
+		return
+	}
+	defer done()
+	var last []byte
+	send := func() bool {
+		data, more, ok := next()
+		if !ok {
+			return false
+		}
+		if !bytes.Equal(data, last) {
+			last = data
+			sw.Event("", kind, data)
+			if sw.Flush() != nil {
+				return false
+			}
+		}
+		return more
+	}
+	ctx := r.Context()
 	if !send() {
 		return
 	}
 	tick := time.NewTicker(w.TicketRefresh)
 	defer tick.Stop()
-	var sent time.Time
+	var looked time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -115,7 +126,7 @@ func (w *Web) followOffice(ctx context.Context, sub *actor.Subscription, gap tim
 			if !open {
 				return
 			}
-			if wait := gap - time.Since(sent); wait > 0 {
+			if wait := gap - time.Since(looked); wait > 0 {
 				select {
 				case <-ctx.Done():
 					return
@@ -126,7 +137,7 @@ func (w *Web) followOffice(ctx context.Context, sub *actor.Subscription, gap tim
 				return
 			}
 		}
-		sent = time.Now()
+		looked = time.Now()
 		if !send() {
 			return
 		}
