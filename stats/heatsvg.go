@@ -26,8 +26,8 @@ const (
 	heatPadL, heatPadT   = 56, 28
 )
 
-// The ramp runs from a pale to a deep blue; figures on cells past the
-// middle are written in white to keep their contrast.
+// The ramp runs from a pale to a deep blue; each figure is written in
+// the ink (dark or white) that contrasts more with its cell.
 var heatLow, heatHigh = [3]float64{0xee, 0xf4, 0xfb}, [3]float64{0x0b, 0x3d, 0x91}
 
 // SVG draws the heat map.
@@ -62,13 +62,11 @@ func (m HeatMap) SVG() string {
 			if top > 0 {
 				share = v / top
 			}
-			ink := "#1f2430"
-			if share > 0.5 {
-				ink = "#ffffff"
-			}
+			fill := ramp(share)
+			ink := inkOn(fill)
 			figure := esc(fmt.Sprintf("%.*f", m.Decimals, v))
 			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="%s"><title>%s, %s: %s</title></rect>`,
-				x, y, heatCellW-2, heatCellH-2, ramp(share), esc(label), esc(m.Cols[c]), figure)
+				x, y, heatCellW-2, heatCellH-2, fill, esc(label), esc(m.Cols[c]), figure)
 			fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="13" fill="%s">%s</text>`,
 				x+heatCellW/2-1, y+heatCellH/2+4, ink, figure)
 		}
@@ -85,4 +83,35 @@ func ramp(share float64) string {
 		c[i] = int(math.Round(heatLow[i] + (heatHigh[i]-heatLow[i])*share))
 	}
 	return fmt.Sprintf("#%02x%02x%02x", c[0], c[1], c[2])
+}
+
+// inkOn is the text colour, black or white, of the higher contrast on the
+// #rrggbb fill: one of them always keeps WCAG AA's 4.5:1.
+func inkOn(fill string) string {
+	if contrast(fill, "#ffffff") > contrast(fill, "#000000") {
+		return "#ffffff"
+	}
+	return "#000000"
+}
+
+// contrast is WCAG's contrast ratio of two #rrggbb colours (1 to 21).
+func contrast(a, b string) float64 {
+	la, lb := luminance(a), luminance(b)
+	return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+}
+
+// luminance is WCAG's relative luminance of a #rrggbb colour.
+func luminance(hex string) float64 {
+	var r, g, b int
+	if _, err := fmt.Sscanf(hex, "#%02x%02x%02x", &r, &g, &b); err != nil {
+		return 0
+	}
+	lin := func(c int) float64 {
+		v := float64(c) / 255
+		if v <= 0.04045 {
+			return v / 12.92
+		}
+		return math.Pow((v+0.055)/1.055, 2.4)
+	}
+	return 0.2126*lin(r) + 0.7152*lin(g) + 0.0722*lin(b)
 }

@@ -3,6 +3,7 @@ package stats
 import (
 	"bytes"
 	"encoding/csv"
+	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -282,5 +283,17 @@ func TestHeatMapSVG(t *testing.T) {
 	}
 	if strings.Contains(svg, "Tue, 9:") {
 		t.Error("a cell without data is drawn with a figure")
+	}
+	// Every figure keeps WCAG AA contrast (4.5:1) on its cell, all the
+	// way along the ramp.
+	if c := contrast("#000000", "#ffffff"); math.Abs(c-21) > 0.01 {
+		t.Fatalf("black on white: contrast %.2f, want 21", c)
+	}
+	for i := 0; i <= 20; i++ {
+		fill := ramp(float64(i) / 20)
+		ink := inkOn(fill)
+		if c := contrast(fill, ink); c < 4.5 {
+			t.Errorf("%s on %s: contrast %.2f", ink, fill, c)
+		}
 	}
 }
