@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"slices"
@@ -78,7 +79,7 @@ func (w *Web) statsPage(rw http.ResponseWriter, r *http.Request, st *staffInfo) 
 	d := statsData{OfficeID: a.Office().ID, From: rg.From, To: rg.To, Channels: stats.Channels}
 	d.PublicURL = w.links.URL("/o/" + url.PathEscape(a.Office().ID) + "/queue")
 	d.Embed = fmt.Sprintf(`<iframe src="%s?lang=%s" title="%s" width="100%%" height="480" style="border:0"></iframe>`,
-		d.PublicURL, p.Lang, p.T("web.stats.public_title")+" · "+a.Office().Name)
+		d.PublicURL, p.Lang, html.EscapeString(p.T("web.stats.public_title")+" · "+a.Office().Name))
 	for _, x := range w.visibleOffices(st) {
 		d.Offices = append(d.Offices, x.Office())
 	}
