@@ -1,11 +1,16 @@
-// Package stats computes an office manager's daily statistics from an
-// office's event log: tickets issued by channel, served, no-shows, waiting
-// and service times, the share served within the office's target wait and
-// residents' ratings, per day, service and counter, for any date range. It
-// also draws them as SVG charts and writes them as CSV.
+// Package stats computes an office manager's statistics from an office's
+// event log, for any date range: tickets issued by channel, served,
+// no-shows, waiting and service times, the share served within the
+// office's target wait and residents' ratings, per day, service and
+// counter; arrivals and waits by weekday and hour of day (heat.go); each
+// clerk's work (clerks.go); bookings kept, missed and how late residents
+// checked in (bookings.go); what clerks recorded as handled per service
+// (outcomes.go). It is pure, events in and tables out: it also draws them
+// as SVG (svg.go, heatsvg.go) and writes them as CSV (csv.go).
 package stats
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -122,6 +127,15 @@ type Report struct {
 	Total    *Figures
 	Services []Group
 	Counters []Group
+	// Heat is arrivals and waits by weekday and hour of day.
+	Heat *Heat
+	// Clerks are the staff (and counter devices) who finished or marked
+	// no-show a ticket of the range, by actor.
+	Clerks []Clerk
+	// Bookings are the booked visits whose slot lies in the range.
+	Bookings BookingReport
+	// Outcomes are what clerks recorded as handled, per service.
+	Outcomes []ServiceOutcomes
 }
 
 // ticket is what the fold remembers of one ticket.
@@ -133,17 +147,29 @@ type ticket struct {
 	called   bool
 	counter  int
 	from     time.Time // service start, or the call when never started
+	// current is the service the ticket is in now (after transfers).
+	current string
+	// finishedBy is the actor who finished it: its rating is theirs.
+	finishedBy string
+	// weekday (Monday 0) and hour of its issue, office-local.
+	weekday, hour int8
 }
 
 // builder folds events into figures.
 type builder struct {
-	r       Range
-	target  time.Duration
-	tickets map[string]*ticket
-	days    map[string]*dayAcc
-	total   *Figures
-	svc     map[string]*Figures
-	ctr     map[int]*Figures
+	r        Range
+	office   *queue.Office
+	now      time.Time
+	target   time.Duration
+	tickets  map[string]*ticket
+	days     map[string]*dayAcc
+	total    *Figures
+	svc      map[string]*Figures
+	ctr      map[int]*Figures
+	heat     *Heat
+	clerks   map[string]*Clerk
+	bookings map[string]*booking
+	outcomes map[string]*ServiceOutcomes
 }
 
 type dayAcc struct {
@@ -152,9 +178,18 @@ type dayAcc struct {
 	ctr   map[int]*Figures
 }
 
-func newBuilder(r Range, target time.Duration) *builder {
-	return &builder{r: r, target: target, tickets: map[string]*ticket{}, days: map[string]*dayAcc{},
-		total: newFigures(), svc: map[string]*Figures{}, ctr: map[int]*Figures{}}
+func newBuilder(r Range, o *queue.Office, now time.Time) *builder {
+	return &builder{r: r, office: o, now: now, target: o.Rules.TargetWait, tickets: map[string]*ticket{}, days: map[string]*dayAcc{},
+		total: newFigures(), svc: map[string]*Figures{}, ctr: map[int]*Figures{},
+		heat: newHeat(), clerks: map[string]*Clerk{}, bookings: map[string]*booking{}, outcomes: map[string]*ServiceOutcomes{}}
+}
+
+// location is the office's time zone, for hours of the day.
+func (b *builder) location() *time.Location {
+	if b.office.Location != nil {
+		return b.office.Location
+	}
+	return time.UTC
 }
 
 func figuresOf[K comparable](m map[K]*Figures, k K) *Figures {
@@ -190,9 +225,12 @@ func (b *builder) add(e queue.Event) {
 		if !b.r.Contains(ev.Ticket.Day) {
 			return
 		}
-		t := &ticket{day: ev.Ticket.Day, service: ev.Ticket.Service, channel: ev.Ticket.Channel, issuedAt: ev.Ticket.IssuedAt}
+		local := ev.Ticket.IssuedAt.In(b.location())
+		t := &ticket{day: ev.Ticket.Day, service: ev.Ticket.Service, current: ev.Ticket.Service, channel: ev.Ticket.Channel,
+			issuedAt: ev.Ticket.IssuedAt, weekday: int8(mondayFirst(local.Weekday())), hour: int8(local.Hour())}
 		b.tickets[ev.Ticket.ID] = t
 		b.each(t, false, func(f *Figures) { f.Issued++; f.ByChannel[ev.Ticket.Channel]++ })
+		b.heat.arrived(t)
 	case queue.TicketCalled:
 		t := b.tickets[ev.Ticket]
 		if t == nil {
@@ -210,6 +248,7 @@ func (b *builder) add(e queue.Event) {
 				f.WithinTarget++
 			}
 		})
+		b.heat.waited(t, wait)
 	case queue.ServiceStarted:
 		if t := b.tickets[ev.Ticket]; t != nil {
 			t.from = e.At
@@ -218,10 +257,16 @@ func (b *builder) add(e queue.Event) {
 		if t := b.tickets[ev.Ticket]; t != nil {
 			took := max(e.At.Sub(t.from), 0)
 			b.each(t, true, func(f *Figures) { f.Served++; f.Services = append(f.Services, took) })
+			t.finishedBy = e.Actor
+			c := b.clerk(e.Actor)
+			c.Served++
+			c.Services = append(c.Services, took)
+			b.finishedWith(t.current, ev.Outcomes)
 		}
 	case queue.TicketNoShow:
 		if t := b.tickets[ev.Ticket]; t != nil {
 			b.each(t, true, func(f *Figures) { f.NoShows++ })
+			b.clerk(e.Actor).NoShows++
 		}
 	case queue.TicketCancelled:
 		if t := b.tickets[ev.Ticket]; t != nil {
@@ -239,11 +284,17 @@ func (b *builder) add(e queue.Event) {
 			// Served by another counter now: the service time restarts at
 			// the next call.
 			t.counter = 0
+			t.current = ev.ToService
 		}
 	case queue.RatingGiven:
 		if t := b.tickets[ev.Ticket]; t != nil {
 			b.each(t, true, func(f *Figures) { f.Ratings[ev.Rating]++ })
+			if t.finishedBy != "" {
+				b.clerk(t.finishedBy).Ratings[ev.Rating]++
+			}
 		}
+	default:
+		b.addBooking(e)
 	}
 }
 
@@ -264,6 +315,7 @@ func (b *builder) report(office string) *Report {
 	svcKey := func(s string) string { return s }
 	ctrKey := strconv.Itoa
 	rep := &Report{Office: office, Range: b.r, TargetWait: b.target, Total: b.total,
+		Heat: b.heat.finish(), Clerks: b.clerkList(), Bookings: b.bookingReport(), Outcomes: b.outcomeList(),
 		Services: groups(b.svc, svcKey, func(a, c string) bool { return a < c }),
 		Counters: groups(b.ctr, ctrKey, func(a, c int) bool { return a < c }),
 	}
@@ -286,18 +338,19 @@ func (b *builder) report(office string) *Report {
 type Scanner func(after uint64, fn func(queue.Event) bool) error
 
 // Compute reads the whole log through scan and reports on the range, with
-// the office's target wait.
-func Compute(scan Scanner, o *queue.Office, r Range) (*Report, error) {
-	b := newBuilder(r, o.Rules.TargetWait)
+// the office's target wait; now tells booked visits still to come from
+// those missed.
+func Compute(scan Scanner, o *queue.Office, r Range, now time.Time) (*Report, error) {
+	b := newBuilder(r, o, now)
 	if err := scan(0, func(e queue.Event) bool { b.add(e); return true }); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading office %s's events for statistics: %w", o.ID, err)
 	}
 	return b.report(o.ID), nil
 }
 
 // FromEvents reports on events already in memory (tests, small logs).
-func FromEvents(events []queue.Event, o *queue.Office, r Range) *Report {
-	b := newBuilder(r, o.Rules.TargetWait)
+func FromEvents(events []queue.Event, o *queue.Office, r Range, now time.Time) *Report {
+	b := newBuilder(r, o, now)
 	for _, e := range events {
 		b.add(e)
 	}

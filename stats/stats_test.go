@@ -64,7 +64,7 @@ func day(t *testing.T) (*queue.Office, []queue.Event) {
 
 func TestFiguresOfADay(t *testing.T) {
 	o, events := day(t)
-	r := FromEvents(events, o, Range{From: "2026-11-23", To: "2026-11-23"})
+	r := FromEvents(events, o, Range{From: "2026-11-23", To: "2026-11-23"}, time.Time{})
 	f := r.Total
 	checks := []struct {
 		name      string
@@ -101,7 +101,7 @@ func TestFiguresOfADay(t *testing.T) {
 	if len(r.Services) != 2 || r.Services[0].Key != "family" || r.Services[0].Issued != 2 {
 		t.Errorf("services: %+v", r.Services)
 	}
-	two := FromEvents(events, o, Range{From: "2026-11-23", To: "2026-11-24"})
+	two := FromEvents(events, o, Range{From: "2026-11-23", To: "2026-11-24"}, time.Time{})
 	if two.Total.Issued != 4 || len(two.Days) != 2 {
 		t.Errorf("two days: issued %d over %d days, want 4 over 2", two.Total.Issued, len(two.Days))
 	}
@@ -118,7 +118,7 @@ func TestComputeFromLog(t *testing.T) {
 	if err := log.Append(events); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Compute(log.Scan, o, Range{From: "2026-11-23", To: "2026-11-23"})
+	r, err := Compute(log.Scan, o, Range{From: "2026-11-23", To: "2026-11-23"}, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestReplacedTicketCountsOnce(t *testing.T) {
 		}
 		events = append(events, evs...)
 	}
-	r := FromEvents(events, o, Range{From: "2026-11-23", To: "2026-11-23"})
+	r := FromEvents(events, o, Range{From: "2026-11-23", To: "2026-11-23"}, time.Time{})
 	if r.Total.Issued != 1 || r.Total.ByChannel[queue.ChannelKiosk] != 1 || r.Total.Cancelled != 0 {
 		t.Errorf("issued %d (kiosk %d, cancelled %d), want the one printed", r.Total.Issued, r.Total.ByChannel[queue.ChannelKiosk], r.Total.Cancelled)
 	}

@@ -45,11 +45,7 @@ const (
 func (c Chart) SVG() string {
 	var b strings.Builder
 	esc := html.EscapeString
-	h := fnv.New32a()
-	h.Write([]byte(c.Title))
-	id := fmt.Sprintf("chart-%08x", h.Sum32())
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-labelledby="%s-t %s-d" xmlns="http://www.w3.org/2000/svg">`, chartW, chartH, id, id)
-	fmt.Fprintf(&b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, id, esc(c.Title), id, esc(c.Desc))
+	openSVG(&b, "chart", "chart", c.Title, c.Desc, chartW, chartH, false)
 	top := c.Line
 	for i := range c.Labels {
 		sum := 0.0
@@ -124,6 +120,23 @@ func (c Chart) SVG() string {
 	}
 	b.WriteString(`</svg>`)
 	return b.String()
+}
+
+// openSVG starts a drawing named by its title and described by desc for
+// screen readers; its ids come from the title, so two drawings of one
+// page differ as their titles do. A drawing of natural size says so,
+// so a few cells are not blown up to the page's width.
+func openSVG(b *strings.Builder, class, idPrefix, title, desc string, w, h int, natural bool) {
+	esc := html.EscapeString
+	sum := fnv.New32a()
+	sum.Write([]byte(title))
+	id := fmt.Sprintf("%s-%08x", idPrefix, sum.Sum32())
+	size := ""
+	if natural {
+		size = fmt.Sprintf(` width="%d" height="%d"`, w, h)
+	}
+	fmt.Fprintf(b, `<svg class="%s" viewBox="0 0 %d %d"%s role="img" aria-labelledby="%s-t %s-d" xmlns="http://www.w3.org/2000/svg">`, class, w, h, size, id, id)
+	fmt.Fprintf(b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, id, esc(title), id, esc(desc))
 }
 
 func at(v []float64, i int) float64 {

@@ -47,6 +47,8 @@ type recorder struct {
 	refusals  map[queue.Reason]int
 	openSince map[int]time.Time
 	openTime  time.Duration
+	// also is Config.Events.
+	also func([]queue.Event)
 }
 
 func newRecorder() *recorder {
@@ -69,6 +71,9 @@ func (r *recorder) estimated(id string, engine, usual time.Duration) {
 }
 
 func (r *recorder) observe(events []queue.Event) {
+	if r.also != nil && len(events) > 0 {
+		r.also(events)
+	}
 	for _, e := range events {
 		switch b := e.Body.(type) {
 		case queue.TicketIssued:

@@ -26,6 +26,10 @@ type Config struct {
 	Days int
 	// Start is the first date tried, office-local; zero means DefaultStart.
 	Start time.Time
+	// Events, when set, is given every batch of events the engine
+	// decided, in order: the simulated office's log (statistics' tests
+	// and benchmarks read it).
+	Events func([]queue.Event)
 }
 
 // DefaultStart is the first date simulated unless told otherwise: Monday
@@ -67,6 +71,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	date = time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, o.Location)
 
 	rec := newRecorder()
+	rec.also = cfg.Events
 	s := queue.NewState(o)
 	var simulated []string
 	for tries := 0; len(simulated) < days; tries++ {

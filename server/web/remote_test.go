@@ -34,9 +34,22 @@ func (b *browser) takePhoneTicket(service, nonce string, extra ...string) (int, 
 // 5 s.
 func ticketStream(t *testing.T, e *env, path string) (next func() string) {
 	t.Helper()
+	return streamUpdates(t, e.url+path+"/events?lang=en", func(data []byte) (string, error) {
+		var ev ticketEvent
+		if err := json.Unmarshal(data, &ev); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("state=%s\n%s", ev.State, ev.HTML), nil
+	})
+}
+
+// streamUpdates opens a page's event stream at url; next returns its next
+// event's data as decode puts it, waiting at most 5 s.
+func streamUpdates(t *testing.T, url string, decode func([]byte) (string, error)) (next func() string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	req, _ := http.NewRequestWithContext(ctx, "GET", e.url+path+"/events?lang=en", nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -47,11 +60,11 @@ func ticketStream(t *testing.T, e *env, path string) (next func() string) {
 	go func() {
 		defer close(updates)
 		_ = sse.Read(resp.Body, func(m sse.Message) error {
-			var ev ticketEvent
-			if err := json.Unmarshal(m.Data, &ev); err != nil {
+			u, err := decode(m.Data)
+			if err != nil {
 				return err
 			}
-			updates <- fmt.Sprintf("state=%s\n%s", ev.State, ev.HTML)
+			updates <- u
 			return nil
 		})
 	}()

@@ -306,22 +306,16 @@ func (w *Web) eTicketEvents(rw http.ResponseWriter, r *http.Request) {
 	p.Office = a.Office()
 	// The status block may carry the presence form.
 	p.CSRF = w.publicCSRF(rw, r)
-	sw, sub, done, ok := w.openStream(rw, a)
-	if !ok {
-		return
-	}
-	defer done()
-	var last string
-	send := func() bool {
+	w.streamOffice(rw, r, a, 0, "ticket", func() ([]byte, bool, bool) {
 		tv, serving, found := ticketNow(r.Context(), a, id, w.Clock())
 		if !found {
-			return false
+			return nil, false, false
 		}
 		p.Data = ticketData{Found: true, Ticket: tv, Serving: serving, Path: w.links.TicketPath(a.Office().ID, id)}
 		html, err := w.fragment("eticket", "status", p)
 		if err != nil {
 			w.Logger.Error("rendering a ticket update", "err", err)
-			return false
+			return nil, false, false
 		}
 		ev := ticketEvent{State: tv.State, Number: tv.Number, HTML: html}
 		if tv.State == queue.Called || tv.State == queue.Serving {
@@ -331,37 +325,8 @@ func (w *Web) eTicketEvents(rw http.ResponseWriter, r *http.Request) {
 			ev.Notice = p.T("web.ticket.called_notice", "number", tv.Number, "counter", tv.Counter)
 		}
 		data, _ := json.Marshal(ev)
-		if string(data) != last {
-			last = string(data)
-			sw.Event("", "ticket", data)
-			if sw.Flush() != nil {
-				return false
-			}
-		}
-		return !tv.State.Final()
-	}
-	if !send() {
-		return
-	}
-	tick := time.NewTicker(w.TicketRefresh)
-	defer tick.Stop()
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-tick.C:
-			if !send() {
-				return
-			}
-		case _, open := <-sub.C:
-			if !open {
-				return
-			}
-			if _, open = drain(sub.C); !open || !send() {
-				return
-			}
-		}
-	}
+		return data, !tv.State.Final(), true
+	})
 }
 
 // rateTicket records the resident's rating of a served ticket.

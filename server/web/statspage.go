@@ -2,8 +2,12 @@ package web
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/numerek/numerek/queue"
@@ -20,10 +24,24 @@ type statsData struct {
 	Charts   []string
 	CSV      string
 	Channels []queue.Channel
+	// Heat is the weekday × hour maps (arrivals, waits) and their table.
+	Heat heatData
+	// Tables are the CSV downloads, one per table of the page.
+	Tables []csvLink
+	// PublicURL is the office's public queue page; Embed the iframe an
+	// office's website pastes to show it.
+	PublicURL, Embed string
+}
+
+type csvLink struct {
+	Label, Href string
 }
 
 // statsQuery reads ?office, ?from and ?to (default: the last 7 days).
 func (w *Web) statsQuery(r *http.Request, st *staffInfo) (*actor.Actor, stats.Range, string) {
+	if id := r.FormValue("office"); id != "" && !st.sees(id) {
+		return nil, stats.Range{}, "web.staff.not_your_office"
+	}
 	a := w.assistantOffice(r, st)
 	if a == nil {
 		return nil, stats.Range{}, "web.staff.not_your_office"
@@ -59,6 +77,9 @@ func (w *Web) statsPage(rw http.ResponseWriter, r *http.Request, st *staffInfo) 
 	p.Office = a.Office()
 	p.Wide = true
 	d := statsData{OfficeID: a.Office().ID, From: rg.From, To: rg.To, Channels: stats.Channels}
+	d.PublicURL = w.links.URL("/o/" + url.PathEscape(a.Office().ID) + "/queue")
+	d.Embed = fmt.Sprintf(`<iframe src="%s?lang=%s" title="%s" width="100%%" height="480" style="border:0"></iframe>`,
+		d.PublicURL, p.Lang, html.EscapeString(p.T("web.stats.public_title")+" · "+a.Office().Name))
 	for _, x := range w.visibleOffices(st) {
 		d.Offices = append(d.Offices, x.Office())
 	}
@@ -67,7 +88,7 @@ func (w *Web) statsPage(rw http.ResponseWriter, r *http.Request, st *staffInfo) 
 		p.Error = p.T(errID)
 		status = http.StatusBadRequest
 	} else if scan := w.Logs[a.Office().ID]; scan != nil {
-		rep, err := stats.Compute(scan, a.Office(), rg)
+		rep, err := stats.Compute(scan, a.Office(), rg, w.Clock())
 		if err != nil {
 			w.Logger.Error("computing statistics", "office", a.Office().ID, "err", err)
 			p.Error = p.T("web.error.unavailable")
@@ -75,7 +96,12 @@ func (w *Web) statsPage(rw http.ResponseWriter, r *http.Request, st *staffInfo) 
 		} else {
 			d.Report = rep
 			d.Charts = w.charts(p, rep)
+			d.Heat = heatOf(p, rep.Heat)
 			d.CSV = "/staff/stats.csv?" + url.Values{"office": {d.OfficeID}, "from": {rg.From}, "to": {rg.To}}.Encode()
+			for _, table := range stats.Tables {
+				d.Tables = append(d.Tables, csvLink{Label: p.T("web.stats.table." + table),
+					Href: "/staff/stats.csv?" + url.Values{"office": {d.OfficeID}, "from": {rg.From}, "to": {rg.To}, "table": {table}}.Encode()})
+			}
 		}
 	}
 	p.Data = d
@@ -139,8 +165,20 @@ func (w *Web) charts(p *page, rep *stats.Report) []string {
 
 func (w *Web) statsCSV(rw http.ResponseWriter, r *http.Request, st *staffInfo) {
 	a, rg, errID := w.statsQuery(r, st)
+	if a == nil {
+		w.problem(rw, r, http.StatusForbidden, errID)
+		return
+	}
 	if errID != "" {
 		w.problem(rw, r, http.StatusBadRequest, errID)
+		return
+	}
+	table := r.URL.Query().Get("table")
+	if table == "" {
+		table = "days"
+	}
+	if !slices.Contains(stats.Tables, table) {
+		w.problem(rw, r, http.StatusBadRequest, "web.stats.bad_table", "tables", strings.Join(stats.Tables, ", "))
 		return
 	}
 	scan := w.Logs[a.Office().ID]
@@ -148,16 +186,125 @@ func (w *Web) statsCSV(rw http.ResponseWriter, r *http.Request, st *staffInfo) {
 		w.problem(rw, r, http.StatusNotFound, "web.error.not_found")
 		return
 	}
-	rep, err := stats.Compute(scan, a.Office(), rg)
+	rep, err := stats.Compute(scan, a.Office(), rg, w.Clock())
 	if err != nil {
 		w.Logger.Error("computing statistics", "office", a.Office().ID, "err", err)
 		w.problem(rw, r, http.StatusServiceUnavailable, "web.error.unavailable")
 		return
 	}
+	name := fmt.Sprintf("%s_%s_%s.csv", a.Office().ID, rg.From, rg.To)
+	if table != "days" {
+		name = fmt.Sprintf("%s_%s_%s_%s.csv", a.Office().ID, table, rg.From, rg.To)
+	}
 	rw.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	rw.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s_%s_%s.csv"`, a.Office().ID, rg.From, rg.To))
+	rw.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))
 	rw.Header().Set("Cache-Control", "no-store")
-	if err := stats.WriteCSV(rw, rep); err != nil {
+	if err := stats.WriteTable(rw, rep, table); err != nil {
 		w.Logger.Error("writing statistics CSV", "err", err)
 	}
+}
+
+// heatData is the heat maps of a range and the same figures as a table.
+type heatData struct {
+	Arrivals, Waits string
+	Hours           []int
+	Rows            []heatRow
+}
+
+type heatRow struct {
+	Day   string
+	Cells []heatCell
+}
+
+// heatCell is one weekday's hour: mean arrivals and median wait in
+// minutes, as written in the table ("–" for no wait).
+type heatCell struct {
+	Arrivals, Wait string
+}
+
+// heatOf draws the weekday × hour maps over the weekdays the office issued
+// tickets on and the hours it issued them in.
+func heatOf(p *page, h *stats.Heat) heatData {
+	var d heatData
+	d.Hours = h.Hours()
+	if len(d.Hours) == 0 {
+		return d
+	}
+	arrivals := stats.HeatMap{Title: p.T("web.stats.heat_arrivals"), Desc: p.T("web.stats.heat_arrivals_desc"), Decimals: 1}
+	waits := stats.HeatMap{Title: p.T("web.stats.heat_waits"), Desc: p.T("web.stats.heat_waits_desc")}
+	for _, hour := range d.Hours {
+		arrivals.Cols = append(arrivals.Cols, strconv.Itoa(hour))
+	}
+	waits.Cols = arrivals.Cols
+	for wd := range 7 {
+		if h.Days[wd] == 0 {
+			continue
+		}
+		// Monday first: weekday keys count from Sunday (0).
+		name := p.T("weekday." + strconv.Itoa((wd+1)%7))
+		row := heatRow{Day: name}
+		var a, wt []float64
+		for _, hour := range d.Hours {
+			mean := h.MeanArrivals(wd, hour)
+			a = append(a, mean)
+			cell := heatCell{Arrivals: strconv.FormatFloat(mean, 'f', 1, 64), Wait: "–"}
+			if m := h.WaitMedian(wd, hour); m >= 0 {
+				wt = append(wt, m.Minutes())
+				cell.Wait = strconv.Itoa(int(m.Round(time.Minute) / time.Minute))
+			} else {
+				wt = append(wt, -1)
+			}
+			row.Cells = append(row.Cells, cell)
+		}
+		arrivals.Rows = append(arrivals.Rows, p.T("web.stats.day_short."+strconv.Itoa((wd+1)%7)))
+		waits.Rows = arrivals.Rows
+		arrivals.Values = append(arrivals.Values, a)
+		waits.Values = append(waits.Values, wt)
+		d.Rows = append(d.Rows, row)
+	}
+	d.Arrivals, d.Waits = arrivals.SVG(), waits.SVG()
+	return d
+}
+
+// ClerkName says who an actor of the log is: a clerk's login, a counter's
+// buttons, or the actor as logged.
+func (p *page) ClerkName(c stats.Clerk) string {
+	if c.IsClerk() {
+		return c.Name()
+	}
+	if n, ok := strings.CutPrefix(c.Actor, "counter:"); ok {
+		return p.T("web.stats.counter_device", "n", n)
+	}
+	return c.Actor
+}
+
+// OutcomeName names one of a service's outcomes in the page's language,
+// or gives its id when the configuration no longer has it.
+func (p *page) OutcomeName(service, id string) string {
+	if p.Office != nil {
+		if s, ok := p.Office.Service(service); ok {
+			for _, o := range s.Outcomes {
+				if o.ID == id {
+					if n := o.Names[p.Lang]; n != "" {
+						return n
+					}
+					if n := o.Names["pl"]; n != "" {
+						return n
+					}
+				}
+			}
+		}
+	}
+	return id
+}
+
+// bookingRow is one row of the bookings table.
+type bookingRow struct {
+	Label    string
+	Bookings stats.Bookings
+}
+
+// BookingRow pairs a row's label with its figures for the template.
+func (p *page) BookingRow(label string, b stats.Bookings) bookingRow {
+	return bookingRow{Label: label, Bookings: b}
 }

@@ -205,8 +205,11 @@ func (w *Web) Mount(s *server.Server) {
 	h("POST /staff/bookings/cancel", w.staff(w.deskCancel))
 	h("POST /staff/bookings/close", w.manager(w.deskClose))
 	h("POST /staff/bookings/reopen", w.manager(w.deskReopen))
+	// Issue 14, stats: the manager's statistics and the public live queue.
 	h("GET /staff/stats", w.manager(w.statsPage))
 	h("GET /staff/stats.csv", w.manager(w.statsCSV))
+	h("GET /o/{office}/queue", w.queuePage)
+	h("GET /o/{office}/queue/events", s.Stream(w.queueEvents))
 	// hallweb (issue 14): the hall screen as a web page for any TV.
 	w.mountHall(h)
 	// What no page takes gets a page in the reader's language, not the
