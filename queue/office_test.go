@@ -129,6 +129,7 @@ func everyKindOfEvent() []Body {
 		RemoteTicketParked{Ticket: "t"},
 		PresenceConfirmed{Ticket: "t", Presence: PresenceHere},
 		ParkedTicketExpired{Ticket: "t"},
+		Undone{Counter: 1, Seq: 7, Undid: "TicketFinished", Ticket: "t"},
 	}
 }
 

@@ -205,6 +205,34 @@ func TestCounterFlowOverAPI(t *testing.T) {
 	e.must(http.StatusConflict, "counter5", "POST", e.path("/counters/5/next"), "")
 }
 
+// Finish records the service's outcomes from an optional body; an
+// unknown one is refused and the ticket stays at the counter; a finish is
+// undone within seconds and the ticket is back.
+func TestFinishOutcomesAndUndoOverAPI(t *testing.T) {
+	e := newEnv(t, actor.Options{})
+	e.must(http.StatusOK, "counter5", "POST", e.path("/counters/5/open"), "")
+	e.must(http.StatusCreated, "ticket", "POST", e.path("/tickets"), `{"service":"documents","lang":"pl"}`)
+	e.must(http.StatusOK, "counter5", "POST", e.path("/counters/5/next"), "")
+	refused := decode[protocol.ErrorResponse](t, e.must(http.StatusBadRequest, "counter5", "POST", e.path("/counters/5/finish"), `{"outcomes":["certificate","wedding"]}`))
+	if refused.Code != "bad-outcome" || !strings.Contains(refused.Error, `"wedding"`) {
+		t.Errorf("unknown outcome: %+v", refused)
+	}
+	done := decode[protocol.TicketResponse](t, e.must(http.StatusOK, "counter5", "POST", e.path("/counters/5/finish"), `{"outcomes":["certificate"]}`))
+	if done.Ticket.State != queue.Done {
+		t.Fatalf("finished %+v", done.Ticket)
+	}
+	back := decode[protocol.TicketResponse](t, e.must(http.StatusOK, "counter5", "POST", e.path("/counters/5/undo"), ""))
+	if back.Ticket.State != queue.Called || back.Ticket.Counter != 5 || back.Ticket.Number != done.Ticket.Number {
+		t.Errorf("undone: %+v", back.Ticket)
+	}
+	e.must(http.StatusConflict, "counter5", "POST", e.path("/counters/5/undo"), "")
+	e.must(http.StatusOK, "counter5", "POST", e.path("/counters/5/finish"), "")
+	e.clock.Set(e.clock.Now().Add(queue.UndoWindow + time.Second))
+	e.must(http.StatusConflict, "counter5", "POST", e.path("/counters/5/undo"), "")
+	e.must(http.StatusOK, "counter5", "POST", e.path("/counters/5/close"), "")
+	e.must(http.StatusNoContent, "counter5", "POST", e.path("/counters/5/undo"), "")
+}
+
 // readStream collects events from an open stream until it has n of them.
 func readStream(t *testing.T, e *env, cursor string, n int) ([]sse.Message, context.CancelFunc) {
 	t.Helper()
