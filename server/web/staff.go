@@ -383,9 +383,10 @@ type consoleData struct {
 	// record at finish.
 	Outcomes []queue.Outcome
 	// Undo is the move the counter may take back ("finish", "no-show",
-	// "close"), until UndoUntil; empty when none.
-	Undo      string
-	UndoUntil time.Time
+	// "close"), for UndoLeft more; empty when none. The page counts the
+	// time left on its own clock, which may differ from the server's.
+	Undo     string
+	UndoLeft time.Duration
 	// Targets are the counters a transfer can name, with their lines.
 	Targets []transferTarget
 }
@@ -448,9 +449,11 @@ func (w *Web) consoleFor(r *http.Request, st *staffInfo) (*actor.Actor, consoleD
 			d.Outcomes = svc.Outcomes
 		}
 	}
-	if err := a.Query(r.Context(), func(s *queue.State) { d.Undo, d.UndoUntil, _ = s.UndoUntil(st.Counter, now) }); err != nil {
+	var undoUntil time.Time
+	if err := a.Query(r.Context(), func(s *queue.State) { d.Undo, undoUntil, _ = s.UndoUntil(st.Counter, now) }); err != nil {
 		return nil, consoleData{}, false
 	}
+	d.UndoLeft = undoUntil.Sub(now)
 	d.Targets = transferTargets(o, v, st.Counter)
 	for _, t := range v.Parked {
 		if t.Counter == st.Counter {

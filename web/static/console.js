@@ -31,7 +31,7 @@
   function expireUndo() {
     var form = document.getElementById("undo-form");
     if (!form) return;
-    var left = Number(form.getAttribute("data-until")) - Date.now();
+    var left = Number(form.getAttribute("data-left-ms"));
     setTimeout(function () {
       var f = document.getElementById("undo-form");
       if (f === form) { var b = f.querySelector("button"); if (b) b.disabled = true; }
