@@ -264,3 +264,27 @@ func TestCounterActionsDoTheirWork(t *testing.T) {
 		}
 	}
 }
+
+// Whatever a form sends, each action's parser answers without panicking,
+// and the outcomes it reads are clean: no blanks, no commas, no repeats.
+func FuzzCounterActionParseParams(f *testing.F) {
+	f.Add("id-card, passport,,id-card", "3", "yes")
+	f.Add(" ,\t,", "-1", "maybe")
+	f.Fuzz(func(t *testing.T, outcomes, toCounter, keepPlace string) {
+		form := map[string]string{ParamOutcomes: outcomes, ParamToCounter: toCounter, ParamKeepPlace: keepPlace, ParamTicket: outcomes, ParamNote: outcomes}
+		for _, a := range CounterActions() {
+			p, err := a.ParseParams(func(name string) string { return form[name] })
+			if err != nil {
+				continue
+			}
+			seen := map[string]bool{}
+			for _, id := range p.Outcomes {
+				if id == "" || id != strings.TrimSpace(id) || strings.Contains(id, ",") || seen[id] {
+					t.Fatalf("%s read outcomes %q from %q", a.Name, p.Outcomes, outcomes)
+				}
+				seen[id] = true
+			}
+			_, _ = a.Command(1, p)
+		}
+	})
+}

@@ -94,7 +94,7 @@ func TestUndo(t *testing.T) {
 // holds both finishes and the undo between them.
 func TestUndoThenFinishAgain(t *testing.T) {
 	o := testOffice()
-	o.Services[0].Outcomes = []Outcome{{ID: "claim", Names: map[string]string{"en": "Claim filed"}}, {ID: "advice", Names: map[string]string{"en": "Advice"}}}
+	o.Services[0].Outcomes = []Outcome{{ID: "claim", Names: map[string]string{"pl": "Wniosek złożony", "en": "Claim filed"}}, {ID: "advice", Names: map[string]string{"pl": "Porada", "en": "Advice"}}}
 	h := newHarness(t, o, at("09:00"))
 	h.open(1)
 	h.issue("family")
@@ -125,8 +125,8 @@ func TestUndoThenFinishAgain(t *testing.T) {
 // invalid request naming it, and nothing is finished.
 func TestFinishOutcomes(t *testing.T) {
 	o := testOffice()
-	o.Services[0].Outcomes = []Outcome{{ID: "claim", Names: map[string]string{"en": "Claim filed"}}}
-	o.Services[1].Outcomes = []Outcome{{ID: "stamp", Names: map[string]string{"en": "Stamped"}}}
+	o.Services[0].Outcomes = []Outcome{{ID: "claim", Names: map[string]string{"pl": "Wniosek złożony", "en": "Claim filed"}}}
+	o.Services[1].Outcomes = []Outcome{{ID: "stamp", Names: map[string]string{"pl": "Opieczętowano", "en": "Stamped"}}}
 	tests := []struct {
 		outcomes []string
 		want     []string
