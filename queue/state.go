@@ -362,21 +362,13 @@ func (s *State) applyFinished(b TicketFinished, e Event) error {
 	if from.IsZero() {
 		from = t.CalledAt
 	}
-	was := t.State
-	c := s.Counters[t.Counter]
-	var status CounterStatus
-	var since time.Time
-	if c != nil {
-		status, since = c.Status, c.Since
-	}
+	remember := s.rememberEnd(t, b.Counter)
 	t.State, t.EndedAt = Done, e.At
 	s.release(t, e.At)
 	sv := s.service(t.Service)
 	d := max(e.At.Sub(from), 0)
 	sv.Durations = pushRecent(sv.Durations, d)
-	if c != nil && c.Current == "" && c.Number == b.Counter {
-		c.remember(e, t, was, status, since, d)
-	}
+	remember(e, d)
 	return nil
 }
 
@@ -385,20 +377,12 @@ func (s *State) applyNoShow(b TicketNoShow, e Event) error {
 	if err != nil {
 		return err
 	}
-	was := t.State
-	c := s.Counters[t.Counter]
-	var status CounterStatus
-	var since time.Time
-	if c != nil {
-		status, since = c.Status, c.Since
-	}
+	remember := s.rememberEnd(t, b.Counter)
 	t.State, t.EndedAt = NoShow, e.At
 	s.release(t, e.At)
 	sv := s.service(t.Service)
 	sv.NoShows = sv.NoShows*(1-1/noShowMemory) + 1
-	if c != nil && c.Current == "" && c.Number == b.Counter {
-		c.remember(e, t, was, status, since, 0)
-	}
+	remember(e, 0)
 	return nil
 }
 

@@ -94,6 +94,23 @@ func (s *State) UndoUntil(n int, now time.Time) (action string, until time.Time,
 	return u.UndoAction(), u.At.Add(UndoWindow), true
 }
 
+// rememberEnd notes ticket t and its counter as they are before t ends
+// at counter n, and returns what keeps them on the counter once the end
+// is applied: Undo puts them back. An end at a counter that does not hold
+// the ticket is not undoable.
+func (s *State) rememberEnd(t *Ticket, n int) func(e Event, d time.Duration) {
+	c := s.Counters[t.Counter]
+	if c == nil || c.Number != n {
+		return func(Event, time.Duration) {}
+	}
+	was, status, since := t.State, c.Status, c.Since
+	return func(e Event, d time.Duration) {
+		if c.Current == "" {
+			c.remember(e, t, was, status, since, d)
+		}
+	}
+}
+
 // remember keeps what an undoable event at counter c changed.
 func (c *CounterState) remember(e Event, t *Ticket, was TicketState, status CounterStatus, since time.Time, d time.Duration) {
 	u := &LastEnd{Seq: e.Seq, Kind: e.Body.Kind(), At: e.At, Status: status, Since: since, Duration: d}

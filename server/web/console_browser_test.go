@@ -36,6 +36,16 @@ func tabTo(t testing.TB, ctx context.Context, sel string, max int) {
 	t.Fatalf("%d presses of Tab never reached %s", max, sel)
 }
 
+// loginAndTabToCounter1 logs clerk in (password and Enter) and tabs to
+// counter 1's button on the staff page.
+func loginAndTabToCounter1(t testing.TB, ctx context.Context, base, clerk string) {
+	t.Helper()
+	do(t, ctx, clerk+" logs in", chromedp.Navigate(base+"/staff/login?lang=en"), chromedp.WaitVisible(chromedp.CSS("#password")),
+		chromedp.SendKeys(chromedp.CSS("#name"), clerk), chromedp.SendKeys(chromedp.CSS("#password"), "correct horse battery"+kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS(".counters")))
+	tabTo(t, ctx, `.counters form:first-child button`, 40)
+}
+
 func jsString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
@@ -71,10 +81,7 @@ func TestBrowserConsoleKeyboardOnly(t *testing.T) {
 	}
 	ctx := newTab(t, browser)
 	do(t, ctx, "office monitor", chromedp.EmulateViewport(officeMonitor[0], officeMonitor[1]))
-	do(t, ctx, "login", chromedp.Navigate(e.url+"/staff/login?lang=en"), chromedp.WaitVisible(chromedp.CSS("#password")),
-		chromedp.SendKeys(chromedp.CSS("#name"), "anna"), chromedp.SendKeys(chromedp.CSS("#password"), "correct horse battery"+kb.Enter),
-		chromedp.WaitVisible(chromedp.CSS(".counters")))
-	tabTo(t, ctx, `.counters form:first-child button`, 40)
+	loginAndTabToCounter1(t, ctx, e.url, "anna")
 	do(t, ctx, "counter 1 with Enter", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS("#panel")))
 	do(t, ctx, "open with O", chromedp.KeyEvent("o"), chromedp.WaitVisible(chromedp.CSS(".badge.open")))
 	do(t, ctx, "next with N", chromedp.KeyEvent("n"), chromedp.WaitVisible(chromedp.CSS("#current-number")))
@@ -143,10 +150,7 @@ func TestBrowserConsoleKeyboardOnly(t *testing.T) {
 	other := newChrome(t)
 	ben := newTab(t, other)
 	do(t, ben, "office monitor", chromedp.EmulateViewport(officeMonitor[0], officeMonitor[1]))
-	do(t, ben, "ben logs in", chromedp.Navigate(e.url+"/staff/login?lang=en"), chromedp.WaitVisible(chromedp.CSS("#password")),
-		chromedp.SendKeys(chromedp.CSS("#name"), "ben"), chromedp.SendKeys(chromedp.CSS("#password"), "correct horse battery"+kb.Enter),
-		chromedp.WaitVisible(chromedp.CSS(".counters")))
-	tabTo(t, ben, `.counters form:first-child button`, 40)
+	loginAndTabToCounter1(t, ben, e.url, "ben")
 	do(t, ben, "counter 1", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS("#take-over")))
 	if who := text(t, ben, "#counter-holders"); !strings.Contains(who, "anna") {
 		t.Errorf("the question names %q", who)

@@ -139,7 +139,7 @@ func TestConsoleWaitingListDetails(t *testing.T) {
 		t.Fatalf("no waiting list:\n%s", page)
 	}
 	list := page[i:]
-	for _, want := range []string{"Olena Kovalenko", "10:00", `lang="uk"`, "Українська", `lang="lt"`, "Lietuvių", "12 min"} {
+	for _, want := range []string{"Olena Kovalenko", "10:00", `lang="uk"`, "Українська", `lang="lt"`, "Lietuvių", "12\u00a0min"} {
 		if !strings.Contains(list, want) {
 			t.Errorf("the waiting list lacks %q:\n%s", want, list)
 		}
