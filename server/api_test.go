@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -231,6 +232,20 @@ func TestFinishOutcomesAndUndoOverAPI(t *testing.T) {
 	e.must(http.StatusConflict, "counter5", "POST", e.path("/counters/5/undo"), "")
 	e.must(http.StatusOK, "counter5", "POST", e.path("/counters/5/close"), "")
 	e.must(http.StatusNoContent, "counter5", "POST", e.path("/counters/5/undo"), "")
+
+	// The stream carries both, each as its schema says (the monitor
+	// checks), and a snapshot carries the counter's last end.
+	msgs, cancel := readStream(t, e, "1", int(e.actors[e.office.ID].Seq())-1)
+	cancel()
+	var kinds []string
+	for _, m := range msgs {
+		kinds = append(kinds, m.Event)
+	}
+	if !slices.Contains(kinds, "Undone") || !slices.Contains(kinds, "TicketFinished") {
+		t.Errorf("the stream carried %v", kinds)
+	}
+	_, cancel = readStream(t, e, "", 1)
+	cancel()
 }
 
 // readStream collects events from an open stream until it has n of them.
