@@ -68,6 +68,10 @@ func TestConsoleFinishOutcomesAndNote(t *testing.T) {
 	if !strings.Contains(b.last, `value="claim-filed"`) || !strings.Contains(b.last, "Złożenie wniosku o świadczenie") {
 		t.Fatalf("the finish form does not offer family's outcomes:\n%s", b.last)
 	}
+	long := form("finish_note", strings.Repeat("x", queue.MaxNote+1))
+	if st, page := b.post("/staff/console/finish", long); st != http.StatusOK || !strings.Contains(page, "więcej niż 200 znaków") || !strings.Contains(page, `id="current-number">A001<`) {
+		t.Fatalf("a note too long: %d\n%s", st, page)
+	}
 	bad := form("finish_note", note)
 	bad["outcomes"] = []string{"claim-filed", "wedding"}
 	st, page := b.post("/staff/console/finish", bad)
