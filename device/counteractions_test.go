@@ -59,6 +59,7 @@ func TestEveryCounterButtonDoesItsAction(t *testing.T) {
 		{"pause", func() bool { return status() == queue.CounterPausedStatus }},
 		{"open", func() bool { return status() == queue.CounterOpenStatus }},
 		{"close", func() bool { return status() == queue.CounterClosedStatus }},
+		{"undo", func() bool { return status() == queue.CounterOpenStatus }},
 	}
 	pressed := map[config.Button]bool{}
 	for _, s := range steps {

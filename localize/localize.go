@@ -142,12 +142,12 @@ func TicketWait(cat *i18n.Catalog, lang string, d time.Duration) string {
 	case d < time.Minute:
 		return cat.T(lang, "ticket.wait_short")
 	}
-	return cat.T(lang, "ticket.wait", "duration", ticketDuration(cat, lang, d))
+	return cat.T(lang, "ticket.wait", "duration", ShortDuration(cat, lang, d))
 }
 
-// ticketDuration says d in the paper's short units: "15 min", "1 godz.",
-// "1 godz. 20 min".
-func ticketDuration(cat *i18n.Catalog, lang string, d time.Duration) string {
+// ShortDuration says d in the paper's short units: "15 min", "1 godz.",
+// "1 godz. 20 min" (the console's dense waiting list uses them too).
+func ShortDuration(cat *i18n.Catalog, lang string, d time.Duration) string {
 	m := WaitMinutes(d)
 	switch {
 	case m < 60:

@@ -175,6 +175,11 @@ type officeFile struct {
 		RemoteMaxWaiting int `toml:"remote_max_waiting"`
 		// Bring is what to bring to a visit, per language, for messages.
 		Bring map[string]string `toml:"bring"`
+		// Outcome lists what a clerk may record as handled at finish.
+		Outcome []struct {
+			ID   string            `toml:"id"`
+			Name map[string]string `toml:"name"`
+		} `toml:"outcome"`
 	} `toml:"service"`
 	Counter []struct {
 		Number   int                `toml:"number"`
@@ -554,11 +559,15 @@ func convert(of officeFile) (*queue.Office, queue.ConfigErrors) {
 		if s.Priority != nil {
 			prio = *s.Priority
 		}
+		var outcomes []queue.Outcome
+		for _, oc := range s.Outcome {
+			outcomes = append(outcomes, queue.Outcome{ID: oc.ID, Names: oc.Name})
+		}
 		o.Services = append(o.Services, queue.Service{
 			ID: s.ID, Prefix: s.Prefix, Names: s.Name, ShortNames: s.ShortName, Priority: prio, DailyCap: s.DailyCap,
 			CutOff: time.Duration(s.CutoffMinutes) * time.Minute, Bookable: s.Bookable,
 			ServiceTime:      time.Duration(s.ServiceMinutes * float64(time.Minute)),
-			RemoteMaxWaiting: s.RemoteMaxWaiting,
+			RemoteMaxWaiting: s.RemoteMaxWaiting, Outcomes: outcomes,
 		})
 	}
 	for _, c := range of.Counter {

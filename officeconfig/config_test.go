@@ -81,6 +81,8 @@ func TestErrorsNameFileLineAndProblem(t *testing.T) {
 		{"bad language", [2]string{`languages = ["pl"]`, `languages = ["pl", "de"]`}, 6, "office[0].languages", `"de"`},
 		{"short name no shorter", [2]string{`pl = "Sprawy"`, "pl = \"Sprawy\"\n[office.service.short_name]\npl = \"Sprawy różne\""}, 16, "office[0].service[0].short_name.pl", `"Sprawy różne" is not shorter than the name "Sprawy"`},
 		{"negative push ahead", [2]string{`languages = ["pl"]`, "languages = [\"pl\"]\n[office.push]\nnotify_when_ahead = -1"}, 8, "office[0].push.notify_when_ahead", "must be 0 (off) or more"},
+		{"outcome id with a comma", [2]string{`pl = "Sprawy"`, "pl = \"Sprawy\"\n[[office.service.outcome]]\nid = \"id,card\"\n[office.service.outcome.name]\npl = \"Dowód\""}, 16, "office[0].service[0].outcome[0].id", `"id,card" must be 1-40 lowercase letters`},
+		{"outcome without a name", [2]string{`pl = "Sprawy"`, "pl = \"Sprawy\"\n[[office.service.outcome]]\nid = \"id-card\""}, 15, "office[0].service[0].outcome[0].name", `no name in "pl"`},
 		{"short name in another language", [2]string{`pl = "Sprawy"`, "pl = \"Sprawy urzędowe\"\n[office.service.short_name]\nuk = \"Справи\""}, 16, "office[0].service[0].short_name.uk", `not one of the office's languages (pl)`},
 	}
 	for _, tt := range tests {
@@ -381,5 +383,24 @@ func TestRemoteRules(t *testing.T) {
 	cfg, err := Parse("office.toml", []byte(strings.Replace(good, `service_minutes = 5`, "service_minutes = 5\nremote_max_waiting = 4", 1)))
 	if err != nil || cfg.Offices[0].Services[0].RemoteMaxWaiting != 4 {
 		t.Errorf("a service's own cap: %v", err)
+	}
+}
+
+// A service's outcomes are read in order with their names.
+func TestServiceOutcomes(t *testing.T) {
+	text := strings.Replace(good, `pl = "Sprawy"`, `pl = "Sprawy"
+[[office.service.outcome]]
+id = "id-card"
+name = { pl = "Wniosek o dowód" }
+[[office.service.outcome]]
+id = "advice"
+name = { pl = "Porada" }`, 1)
+	cfg, err := Parse("office.toml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []queue.Outcome{{ID: "id-card", Names: map[string]string{"pl": "Wniosek o dowód"}}, {ID: "advice", Names: map[string]string{"pl": "Porada"}}}
+	if got := cfg.Offices[0].Services[0].Outcomes; !reflect.DeepEqual(got, want) {
+		t.Errorf("outcomes %+v, want %+v", got, want)
 	}
 }

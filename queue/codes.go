@@ -58,6 +58,8 @@ var errorCodes = map[string]errorCode{
 	"number %s on %s is not in a lease granted to device %q":                   {"not-in-lease", []string{"ticket", "day", "device"}},
 	"this office does not allow calling a ticket out of order":                 {"call-specific-off", nil},
 	"counter %d is closed: open it first":                                      {"counter-closed", []string{"counter"}},
+	"outcomes: %q is not an outcome of service %s":                             {"bad-outcome", []string{"outcome", "service"}},
+	"counter %d has nothing to undo from the last %d seconds":                  {"nothing-to-undo", []string{"counter", "seconds"}},
 	"counter %d is on a break: resume it first":                                {"counter-on-break", []string{"counter"}},
 	"counter %d has ticket %s: finish, transfer or park it first":              {"counter-busy", []string{"counter", "ticket"}},
 	"counter %d has no current ticket":                                         {"counter-empty", []string{"counter"}},

@@ -536,7 +536,16 @@ func (c Finish) decide(s *State, now time.Time) (Decision, error) {
 	if err != nil {
 		return Decision{}, err
 	}
-	return Decision{Events: []Body{TicketFinished{Ticket: t.ID, Counter: c.Counter, Outcomes: c.Outcomes}}, Ticket: t.ID}, nil
+	outcomes := cleanOutcomes(c.Outcomes)
+	if len(outcomes) > 0 {
+		svc, _ := s.Office.Service(t.Service)
+		for _, id := range outcomes {
+			if _, ok := svc.Outcome(id); !ok {
+				return Decision{}, invalid("outcomes: %q is not an outcome of service %s", id, t.Service)
+			}
+		}
+	}
+	return Decision{Events: []Body{TicketFinished{Ticket: t.ID, Counter: c.Counter, Outcomes: outcomes}}, Ticket: t.ID}, nil
 }
 
 // MarkNoShow ends the counter's called ticket: the resident did not come.

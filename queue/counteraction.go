@@ -23,6 +23,7 @@ const (
 	ParamKeepPlace = "keep_place"
 	ParamNote      = "note"
 	ParamRating    = "rating"
+	ParamOutcomes  = "outcomes"
 )
 
 // CounterParams are the parameters of a counter action. Each action reads
@@ -38,6 +39,9 @@ type CounterParams struct {
 	Note      string `json:"note,omitempty"`
 	// Rating is the resident's rating "rate" records.
 	Rating Rating `json:"rating,omitempty"`
+	// Outcomes are what "finish" records as handled: ids of the
+	// service's outcomes.
+	Outcomes []string `json:"outcomes,omitempty"`
 }
 
 // given names the parameters set in p, in the order of allParams.
@@ -45,6 +49,7 @@ func (p CounterParams) given() []string {
 	set := map[string]bool{
 		ParamTicket: p.Ticket != "", ParamToService: p.ToService != "", ParamToCounter: p.ToCounter != 0,
 		ParamKeepPlace: p.KeepPlace, ParamNote: p.Note != "", ParamRating: p.Rating != "",
+		ParamOutcomes: len(p.Outcomes) > 0,
 	}
 	var out []string
 	for _, name := range allParams {
@@ -55,7 +60,7 @@ func (p CounterParams) given() []string {
 	return out
 }
 
-var allParams = []string{ParamTicket, ParamToService, ParamToCounter, ParamKeepPlace, ParamNote, ParamRating}
+var allParams = []string{ParamTicket, ParamToService, ParamToCounter, ParamKeepPlace, ParamNote, ParamRating, ParamOutcomes}
 
 // CounterAction is one move at a counter, as the table gives it.
 type CounterAction struct {
@@ -65,6 +70,9 @@ type CounterAction struct {
 	Name string
 	// Params are the parameters the action reads; nil: none.
 	Params []string
+	// Optional says every parameter may be left out: the action has a
+	// button of its own name, and the API takes it without a body.
+	Optional bool
 	// Status is the counter status the action sets ("open", "pause",
 	// "close"); empty for an action on a ticket. The API answers the
 	// first kind with the counter, the second with the ticket.
@@ -81,7 +89,8 @@ type CounterAction struct {
 var counterActions = []CounterAction{
 	{Name: "next", build: func(n int, _ CounterParams) Command { return CallNext{Counter: n} }},
 	{Name: "recall", build: func(n int, _ CounterParams) Command { return Recall{Counter: n} }},
-	{Name: "finish", build: func(n int, _ CounterParams) Command { return Finish{Counter: n} }},
+	{Name: "finish", Params: []string{ParamOutcomes}, Optional: true,
+		build: func(n int, p CounterParams) Command { return Finish{Counter: n, Outcomes: p.Outcomes} }},
 	{Name: "rate", Params: []string{ParamRating},
 		buttons: []CounterButton{
 			{Name: string(RatingGood), Action: "rate", Params: CounterParams{Rating: RatingGood}},
@@ -101,6 +110,7 @@ var counterActions = []CounterAction{
 	{Name: "pause", Status: CounterPausedStatus, build: setCounter(CounterPausedStatus)},
 	{Name: "open", Status: CounterOpenStatus, build: setCounter(CounterOpenStatus)},
 	{Name: "close", Status: CounterClosedStatus, build: setCounter(CounterClosedStatus)},
+	{Name: "undo", build: func(n int, _ CounterParams) Command { return Undo{Counter: n} }},
 }
 
 func setCounter(st CounterStatus) func(int, CounterParams) Command {
@@ -158,6 +168,7 @@ func (a CounterAction) Command(n int, p CounterParams) (Command, error) {
 	}
 	p.Note = strings.TrimSpace(p.Note)
 	p.Ticket = strings.TrimSpace(p.Ticket)
+	p.Outcomes = cleanOutcomes(p.Outcomes)
 	if slices.Contains(a.Params, ParamTicket) && p.Ticket == "" {
 		return nil, invalid("ticket: missing; name the ticket to call")
 	}
@@ -196,9 +207,24 @@ func (a CounterAction) ParseParams(value func(name string) string) (CounterParam
 			p.Note = v
 		case ParamRating:
 			p.Rating = Rating(strings.TrimSpace(v))
+		case ParamOutcomes:
+			// A form gives the ticked boxes as one text, comma-separated
+			// (outcome ids hold no commas: see Outcome).
+			p.Outcomes = cleanOutcomes(strings.Split(v, ","))
 		}
 	}
 	return p, nil
+}
+
+// cleanOutcomes drops blanks around outcome ids, empty ones and repeats.
+func cleanOutcomes(ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		if id = strings.TrimSpace(id); id != "" && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // CounterButton is one of the buttons a counter's box may have: the
@@ -217,7 +243,7 @@ type CounterButton struct {
 func CounterButtons() []CounterButton {
 	var out []CounterButton
 	for _, a := range counterActions {
-		if len(a.Params) == 0 {
+		if len(a.Params) == 0 || a.Optional {
 			out = append(out, CounterButton{Name: a.Name, Action: a.Name})
 		}
 		out = append(out, a.buttons...)

@@ -26,7 +26,7 @@ func ExampleCounterActionNamed() {
 	fmt.Println(err)
 	// Output:
 	// queue.Transfer{Counter:5 Ticket: ToService:docs ToCounter:0 KeepPlace:true Note:brings form 3} <nil>
-	// no counter action "dance"; the actions are next, recall, finish, rate, start, no-show, park, call, transfer, pause, open, close
+	// no counter action "dance"; the actions are next, recall, finish, rate, start, no-show, park, call, transfer, pause, open, close, undo
 }
 
 // The buttons a counter's box may have, and what each does.
@@ -47,4 +47,5 @@ func ExampleCounterButtons() {
 	// pause -> pause
 	// open -> open
 	// close -> close
+	// undo -> undo
 }

@@ -173,6 +173,16 @@ type (
 		Ticket   string   `json:"ticket"`
 		Presence Presence `json:"presence"`
 	}
+	// Undone takes back a counter's no-show, finish or close (event Seq,
+	// of kind Undid) seconds after it: the ticket is at the counter
+	// again as it was, or the counter has its status back. Statistics
+	// count the undone event as never having happened.
+	Undone struct {
+		Counter int    `json:"counter"`
+		Seq     uint64 `json:"seq"`
+		Undid   string `json:"undid"`
+		Ticket  string `json:"ticket,omitempty"`
+	}
 	// ParkedTicketExpired ends a ticket set aside unconfirmed for longer
 	// than RemoteRules.PresenceTimeout.
 	ParkedTicketExpired struct {
@@ -217,6 +227,7 @@ func (PresenceConfirmed) Kind() string      { return "PresenceConfirmed" }
 func (ParkedTicketExpired) Kind() string    { return "ParkedTicketExpired" }
 func (BookingClosed) Kind() string          { return "BookingClosed" }
 func (BookingReopened) Kind() string        { return "BookingReopened" }
+func (Undone) Kind() string                 { return "Undone" }
 
 // eventKinds holds every kind of event with the State method that folds it
 // in: a new kind is a type with a Kind method and a line here.
@@ -248,6 +259,7 @@ var eventKinds = newKindTable(
 	newEventKind((*State).applyAwayExpired),
 	newEventKind((*State).applyBookingClosed),
 	newEventKind((*State).applyBookingReopened),
+	newEventKind((*State).applyUndone),
 )
 
 // eventKind is one kind of event: its name on the wire, an empty body to

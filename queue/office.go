@@ -68,7 +68,8 @@ type Service struct {
 }
 
 // Outcome is one thing a clerk handled for a resident ("ID card
-// application", "certificate issued").
+// application", "certificate issued"). Its ID holds no commas or
+// blanks (officeconfig checks it): a form sends ticked ids as one text.
 type Outcome struct {
 	ID string `json:"id"`
 	// Names maps a language to the outcome's name in it.
@@ -88,6 +89,22 @@ func (s Service) Name(lang string) string {
 		return n
 	}
 	return s.ID
+}
+
+// Name returns the outcome's name in lang, falling back as Service.Name
+// does.
+func (o Outcome) Name(lang string) string {
+	return Service{ID: o.ID, Names: o.Names}.Name(lang)
+}
+
+// Outcome finds one of the service's outcomes by its id.
+func (s Service) Outcome(id string) (Outcome, bool) {
+	for _, o := range s.Outcomes {
+		if o.ID == id {
+			return o, true
+		}
+	}
+	return Outcome{}, false
 }
 
 // Counter is a service point: a desk, window or room with a number.
@@ -357,6 +374,27 @@ func (o *Office) checkServices(add report) {
 		prefixes[s.Prefix] = i
 		o.checkServiceNames(p, s, add)
 		checkServiceSettings(p, s, add)
+		o.checkOutcomes(p, s, add)
+	}
+}
+
+// checkOutcomes checks that each outcome has an id of its own (which a
+// form can carry: no commas) and a name in every office language.
+func (o *Office) checkOutcomes(p string, s Service, add report) {
+	used := map[string]int{}
+	for i, oc := range s.Outcomes {
+		op := fmt.Sprintf("%s.outcome[%d]", p, i)
+		if !validID(oc.ID) {
+			add(op+".id", "%q must be 1-40 lowercase letters, digits or dashes", oc.ID)
+		} else if j, dup := used[oc.ID]; dup {
+			add(op+".id", "%q is already used by outcome[%d]", oc.ID, j)
+		}
+		used[oc.ID] = i
+		for _, lang := range o.Languages {
+			if oc.Names[lang] == "" {
+				add(op+".name", "no name in %q, one of the office's languages", lang)
+			}
+		}
 	}
 }
 

@@ -131,6 +131,7 @@ func everyKindOfEvent() []Body {
 		ParkedTicketExpired{Ticket: "t"},
 		BookingClosed{Closure: Closure{ID: "c", From: at("10:00").UTC(), To: at("12:00").UTC(), Reason: "training", ClosedAt: at("09:00").UTC()}},
 		BookingReopened{Closure: "c"},
+		Undone{Counter: 1, Seq: 7, Undid: "TicketFinished", Ticket: "t"},
 	}
 }
 

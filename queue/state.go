@@ -25,6 +25,8 @@ type CounterState struct {
 	// Current is the ticket called to or served at the counter, if any.
 	Current string    `json:"current,omitempty"`
 	Since   time.Time `json:"since,omitzero"`
+	// LastEnd is the counter's latest no-show, finish or close, for Undo.
+	LastEnd *LastEnd `json:"last_end,omitempty"`
 }
 
 // ServiceState is a service's live numbering and what the office has
@@ -365,10 +367,13 @@ func (s *State) applyFinished(b TicketFinished, e Event) error {
 	if from.IsZero() {
 		from = t.CalledAt
 	}
+	remember := s.rememberEnd(t, b.Counter)
 	t.State, t.EndedAt = Done, e.At
 	s.release(t, e.At)
 	sv := s.service(t.Service)
-	sv.Durations = pushRecent(sv.Durations, e.At.Sub(from))
+	d := max(e.At.Sub(from), 0)
+	sv.Durations = pushRecent(sv.Durations, d)
+	remember(e, d)
 	return nil
 }
 
@@ -377,10 +382,12 @@ func (s *State) applyNoShow(b TicketNoShow, e Event) error {
 	if err != nil {
 		return err
 	}
+	remember := s.rememberEnd(t, b.Counter)
 	t.State, t.EndedAt = NoShow, e.At
 	s.release(t, e.At)
 	sv := s.service(t.Service)
 	sv.NoShows = sv.NoShows*(1-1/noShowMemory) + 1
+	remember(e, 0)
 	return nil
 }
 
@@ -432,7 +439,14 @@ func (s *State) applyCounterPaused(b CounterPaused, e Event) error {
 }
 
 func (s *State) applyCounterClosed(b CounterClosed, e Event) error {
-	return s.setCounter(b.Counter, CounterClosedStatus, e.At)
+	c, err := s.counter(b.Counter)
+	if err != nil {
+		return err
+	}
+	status, since := c.Status, c.Since
+	c.Status, c.Since = CounterClosedStatus, e.At
+	c.remember(e, nil, "", status, since, 0)
+	return nil
 }
 
 func (s *State) applyBooked(b ReservationBooked, _ Event) error {
@@ -564,7 +578,7 @@ func (s *State) rollOver(day string, at time.Time) {
 	s.Day = day
 	s.Tickets = map[string]*Ticket{}
 	for _, c := range s.Counters {
-		c.Status, c.Current, c.Since = CounterClosedStatus, "", at
+		c.Status, c.Current, c.Since, c.LastEnd = CounterClosedStatus, "", at, nil
 	}
 	for _, sv := range s.Services {
 		sv.NextNumber, sv.Issued, sv.LeaseFloor = 1, 0, 0

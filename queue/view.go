@@ -77,9 +77,11 @@ type TicketView struct {
 	CalledAt      time.Time   `json:"called_at,omitzero"`
 	StartedAt     time.Time   `json:"started_at,omitzero"`
 	BookedFor     time.Time   `json:"booked_for,omitzero"`
-	Recalls       int         `json:"recalls,omitempty"`
-	Note          string      `json:"note,omitempty"`
-	Rating        Rating      `json:"rating,omitempty"`
+	// ReservationID is the booked visit the ticket checked in for.
+	ReservationID string `json:"reservation_id,omitempty"`
+	Recalls       int    `json:"recalls,omitempty"`
+	Note          string `json:"note,omitempty"`
+	Rating        Rating `json:"rating,omitempty"`
 	// Ahead is how many of the same service are expected to be called
 	// first; EstimatedWaitS the expected seconds until the call (-1 unknown).
 	Ahead          int   `json:"ahead"`
@@ -174,7 +176,7 @@ func (s *State) ticketView(t *Ticket, now time.Time, f Forecast, ahead map[strin
 		ID: t.ID, Number: t.Number, Service: t.Service, State: t.State, Channel: t.Channel,
 		Lang: t.Lang, Priority: t.Priority, IssuedAt: t.IssuedAt, Counter: t.Counter,
 		TargetCounter: t.TargetCounter, CalledAt: t.CalledAt, StartedAt: t.StartedAt,
-		BookedFor: t.BookedFor, Recalls: t.Recalls, Note: t.Note, Rating: t.Rating,
+		BookedFor: t.BookedFor, ReservationID: t.ReservationID, Recalls: t.Recalls, Note: t.Note, Rating: t.Rating,
 		EstimatedWaitS: -1, Presence: t.Presence, AwayAt: t.AwayAt,
 	}
 	tv.AskPresence = s.asksPresence(t, ahead[t.ID])

@@ -287,9 +287,10 @@ func (s *Server) counterAction(w http.ResponseWriter, r *http.Request, p Princip
 		return
 	}
 	// An action without parameters reads no body: devices send an empty
-	// object, other clients nothing at all.
+	// object, other clients nothing at all. One whose parameters may all
+	// be left out (finish) reads a body only when one is sent.
 	var params queue.CounterParams
-	if len(act.Params) > 0 {
+	if len(act.Params) > 0 && (!act.Optional || r.ContentLength != 0) {
 		if err := decodeJSON(w, r, &params); err != nil {
 			s.commandError(w, r, a, "", err)
 			return

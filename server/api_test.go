@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -203,6 +204,48 @@ func TestCounterFlowOverAPI(t *testing.T) {
 		t.Errorf("paused counter %+v", c.Counter)
 	}
 	e.must(http.StatusConflict, "counter5", "POST", e.path("/counters/5/next"), "")
+}
+
+// Finish records the service's outcomes from an optional body; an
+// unknown one is refused and the ticket stays at the counter; a finish is
+// undone within seconds and the ticket is back.
+func TestFinishOutcomesAndUndoOverAPI(t *testing.T) {
+	e := newEnv(t, actor.Options{})
+	e.must(http.StatusOK, "counter5", "POST", e.path("/counters/5/open"), "")
+	e.must(http.StatusCreated, "ticket", "POST", e.path("/tickets"), `{"service":"documents","lang":"pl"}`)
+	e.must(http.StatusOK, "counter5", "POST", e.path("/counters/5/next"), "")
+	refused := decode[protocol.ErrorResponse](t, e.must(http.StatusBadRequest, "counter5", "POST", e.path("/counters/5/finish"), `{"outcomes":["certificate","wedding"]}`))
+	if refused.Code != "bad-outcome" || !strings.Contains(refused.Error, `"wedding"`) {
+		t.Errorf("unknown outcome: %+v", refused)
+	}
+	done := decode[protocol.TicketResponse](t, e.must(http.StatusOK, "counter5", "POST", e.path("/counters/5/finish"), `{"outcomes":["certificate"]}`))
+	if done.Ticket.State != queue.Done {
+		t.Fatalf("finished %+v", done.Ticket)
+	}
+	back := decode[protocol.TicketResponse](t, e.must(http.StatusOK, "counter5", "POST", e.path("/counters/5/undo"), ""))
+	if back.Ticket.State != queue.Called || back.Ticket.Counter != 5 || back.Ticket.Number != done.Ticket.Number {
+		t.Errorf("undone: %+v", back.Ticket)
+	}
+	e.must(http.StatusConflict, "counter5", "POST", e.path("/counters/5/undo"), "")
+	e.must(http.StatusOK, "counter5", "POST", e.path("/counters/5/finish"), "")
+	e.clock.Set(e.clock.Now().Add(queue.UndoWindow + time.Second))
+	e.must(http.StatusConflict, "counter5", "POST", e.path("/counters/5/undo"), "")
+	e.must(http.StatusOK, "counter5", "POST", e.path("/counters/5/close"), "")
+	e.must(http.StatusNoContent, "counter5", "POST", e.path("/counters/5/undo"), "")
+
+	// The stream carries both, each as its schema says (the monitor
+	// checks), and a snapshot carries the counter's last end.
+	msgs, cancel := readStream(t, e, "1", int(e.actors[e.office.ID].Seq())-1)
+	cancel()
+	var kinds []string
+	for _, m := range msgs {
+		kinds = append(kinds, m.Event)
+	}
+	if !slices.Contains(kinds, "Undone") || !slices.Contains(kinds, "TicketFinished") {
+		t.Errorf("the stream carried %v", kinds)
+	}
+	_, cancel = readStream(t, e, "", 1)
+	cancel()
 }
 
 // readStream collects events from an open stream until it has n of them.

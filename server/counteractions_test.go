@@ -32,6 +32,8 @@ func TestEveryCounterActionOverAPI(t *testing.T) {
 		{"rate", `{"rating":"good"}`, "done"},
 		{"next", "", "called"},
 		{"no-show", "", "no-show"},
+		{"undo", "", "called"},
+		{"no-show", "", "no-show"},
 		{"next", "", "called"},
 		{"park", "", "parked"},
 		{"call", `{"ticket":"D003"}`, "called"},

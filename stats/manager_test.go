@@ -221,8 +221,15 @@ func TestOutcomes(t *testing.T) {
 	l.add("2026-11-23 09:08", "clerk:bartek", queue.TicketCalled{Ticket: "f1", Counter: 2})
 	l.add("2026-11-23 09:09", "clerk:bartek", queue.TicketFinished{Ticket: "f1", Counter: 2, Outcomes: []string{"registration"}})
 	r := FromEvents(l.events, l.o, Range{From: "2026-11-23", To: "2026-11-23"}, time.Time{})
-	if len(r.Outcomes) != 1 {
-		t.Fatalf("outcomes %+v, want family's only (the one service with outcomes)", r.Outcomes)
+	// Every service that records outcomes is listed, family first (the
+	// configuration's order); the others finished nothing here.
+	if len(r.Outcomes) == 0 || r.Outcomes[0].Service != "family" {
+		t.Fatalf("outcomes %+v, want family's first", r.Outcomes)
+	}
+	for _, other := range r.Outcomes[1:] {
+		if other.Finished != 0 {
+			t.Errorf("%s finished %d tickets, want none", other.Service, other.Finished)
+		}
 	}
 	s := r.Outcomes[0]
 	var got []string
@@ -295,5 +302,63 @@ func TestHeatMapSVG(t *testing.T) {
 		if c := contrast(fill, ink); c < 4.5 {
 			t.Errorf("%s on %s: contrast %.2f", ink, fill, c)
 		}
+	}
+}
+
+// A finish or a no-show taken back at the counter (queue.Undone) did not
+// happen: the ticket counts once, as it really ended, with the outcomes
+// and the clerk of that end.
+func TestUndoneEndsDoNotCount(t *testing.T) {
+	for _, tc := range []struct {
+		name                         string
+		undo                         func(l *logBook)
+		served, noShows, annaNoShows int
+		outcomes                     string
+	}{
+		{"a finish undone, finished again", func(l *logBook) {
+			l.add("2026-11-23 09:10", "clerk:anna", queue.TicketFinished{Ticket: "u1", Counter: 1, Outcomes: []string{"id-card"}})
+			l.add("2026-11-23 09:10", "clerk:anna", queue.Undone{Counter: 1, Seq: uint64(len(l.events)), Undid: "TicketFinished", Ticket: "u1"})
+			l.add("2026-11-23 09:14", "clerk:anna", queue.TicketFinished{Ticket: "u1", Counter: 1, Outcomes: []string{"certificate"}})
+		}, 1, 0, 0, "id-card=0 certificate=1"},
+		{"a no-show undone, then served", func(l *logBook) {
+			l.add("2026-11-23 09:10", "clerk:anna", queue.TicketNoShow{Ticket: "u1", Counter: 1})
+			l.add("2026-11-23 09:10", "clerk:anna", queue.Undone{Counter: 1, Seq: uint64(len(l.events)), Undid: "TicketNoShow", Ticket: "u1"})
+			l.add("2026-11-23 09:14", "clerk:anna", queue.TicketFinished{Ticket: "u1", Counter: 1, Outcomes: []string{"certificate"}})
+		}, 1, 0, 0, "id-card=0 certificate=1"},
+		{"an undo naming another event changes nothing", func(l *logBook) {
+			l.add("2026-11-23 09:10", "clerk:anna", queue.TicketNoShow{Ticket: "u1", Counter: 1})
+			l.add("2026-11-23 09:10", "clerk:anna", queue.Undone{Counter: 1, Seq: 1, Undid: "TicketNoShow", Ticket: "u1"})
+		}, 0, 1, 1, "id-card=0 certificate=0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLogBook(t)
+			l.add("2026-11-23 09:00", "kiosk:lobby", queue.TicketIssued{Ticket: queue.Ticket{ID: "u1", Day: "2026-11-23", Service: "family",
+				Channel: queue.ChannelKiosk, IssuedAt: l.at("2026-11-23 09:00"), Lang: "pl"}})
+			l.add("2026-11-23 09:05", "clerk:anna", queue.TicketCalled{Ticket: "u1", Counter: 1})
+			tc.undo(l)
+			r := FromEvents(l.events, l.o, Range{From: "2026-11-23", To: "2026-11-23"}, time.Time{})
+			if r.Total.Served != tc.served || r.Total.NoShows != tc.noShows {
+				t.Errorf("served %d, no-shows %d; want %d, %d", r.Total.Served, r.Total.NoShows, tc.served, tc.noShows)
+			}
+			if len(r.Total.Services) != tc.served {
+				t.Errorf("%d service times, want %d", len(r.Total.Services), tc.served)
+			}
+			var anna *Clerk
+			for i := range r.Clerks {
+				if r.Clerks[i].Actor == "clerk:anna" {
+					anna = &r.Clerks[i]
+				}
+			}
+			if anna == nil || anna.Served != tc.served || anna.NoShows != tc.annaNoShows {
+				t.Errorf("anna: %+v, want served %d, no-shows %d", anna, tc.served, tc.annaNoShows)
+			}
+			var got []string
+			for _, o := range r.Outcomes[0].Outcomes {
+				got = append(got, o.ID+"="+strconv.Itoa(o.Count))
+			}
+			if g := strings.Join(got, " "); !strings.HasPrefix(g, tc.outcomes) {
+				t.Errorf("outcomes %s, want %s", g, tc.outcomes)
+			}
+		})
 	}
 }

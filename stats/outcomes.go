@@ -38,15 +38,17 @@ func (s ServiceOutcomes) Share(o OutcomeCount) float64 {
 // outcome recorded.
 func (s ServiceOutcomes) NoneShare() float64 { return s.Share(OutcomeCount{Count: s.WithNone}) }
 
-func (b *builder) finishedWith(service string, outcomes []string) {
+// finishedWith counts a finish of service with outcomes: delta 1, or -1
+// for a finish undone.
+func (b *builder) finishedWith(service string, outcomes []string, delta int) {
 	s := b.outcomes[service]
 	if s == nil {
 		s = &ServiceOutcomes{Service: service}
 		b.outcomes[service] = s
 	}
-	s.Finished++
+	s.Finished += delta
 	if len(outcomes) == 0 {
-		s.WithNone++
+		s.WithNone += delta
 	}
 	for _, id := range outcomes {
 		i := slices.IndexFunc(s.Outcomes, func(o OutcomeCount) bool { return o.ID == id })
@@ -54,7 +56,7 @@ func (b *builder) finishedWith(service string, outcomes []string) {
 			s.Outcomes = append(s.Outcomes, OutcomeCount{ID: id})
 			i = len(s.Outcomes) - 1
 		}
-		s.Outcomes[i].Count++
+		s.Outcomes[i].Count += delta
 	}
 }
 

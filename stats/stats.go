@@ -151,8 +151,21 @@ type ticket struct {
 	current string
 	// finishedBy is the actor who finished it: its rating is theirs.
 	finishedBy string
+	// ended is how it last ended (a finish or a no-show), kept so that
+	// an Undone seconds later takes exactly that back.
+	ended *ending
 	// weekday (Monday 0) and hour of its issue, office-local.
 	weekday, hour int8
+}
+
+// ending is what a finish or a no-show added to the figures.
+type ending struct {
+	seq      uint64
+	noShow   bool
+	actor    string
+	took     time.Duration
+	service  string
+	outcomes []string
 }
 
 // builder folds events into figures.
@@ -219,6 +232,33 @@ func (b *builder) each(t *ticket, withCounter bool, fn func(*Figures)) {
 	}
 }
 
+// takeBack removes the ticket's last ending from the figures.
+func (b *builder) takeBack(t *ticket) {
+	end := t.ended
+	t.ended = nil
+	if end.noShow {
+		b.each(t, true, func(f *Figures) { f.NoShows-- })
+		b.clerk(end.actor).NoShows--
+		return
+	}
+	b.each(t, true, func(f *Figures) { f.Served--; f.Services = dropOne(f.Services, end.took) })
+	c := b.clerk(end.actor)
+	c.Served--
+	c.Services = dropOne(c.Services, end.took)
+	b.finishedWith(end.service, end.outcomes, -1)
+	t.finishedBy = ""
+}
+
+// dropOne removes the last d from ds.
+func dropOne(ds []time.Duration, d time.Duration) []time.Duration {
+	for i := len(ds) - 1; i >= 0; i-- {
+		if ds[i] == d {
+			return append(ds[:i], ds[i+1:]...)
+		}
+	}
+	return ds
+}
+
 func (b *builder) add(e queue.Event) {
 	switch ev := e.Body.(type) {
 	case queue.TicketIssued:
@@ -261,12 +301,20 @@ func (b *builder) add(e queue.Event) {
 			c := b.clerk(e.Actor)
 			c.Served++
 			c.Services = append(c.Services, took)
-			b.finishedWith(t.current, ev.Outcomes)
+			b.finishedWith(t.current, ev.Outcomes, 1)
+			t.ended = &ending{seq: e.Seq, actor: e.Actor, took: took, service: t.current, outcomes: ev.Outcomes}
 		}
 	case queue.TicketNoShow:
 		if t := b.tickets[ev.Ticket]; t != nil {
 			b.each(t, true, func(f *Figures) { f.NoShows++ })
 			b.clerk(e.Actor).NoShows++
+			t.ended = &ending{seq: e.Seq, noShow: true, actor: e.Actor}
+		}
+	case queue.Undone:
+		// A finish or no-show taken back at the counter: it did not
+		// happen; the ticket's real end comes later.
+		if t := b.tickets[ev.Ticket]; t != nil && t.ended != nil && t.ended.seq == ev.Seq {
+			b.takeBack(t)
 		}
 	case queue.TicketCancelled:
 		if t := b.tickets[ev.Ticket]; t != nil {

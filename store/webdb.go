@@ -93,6 +93,9 @@ type Session struct {
 	// Office and Counter are the counter the clerk works at, once picked.
 	Office  string `json:"office,omitempty"`
 	Counter int    `json:"counter,omitempty"`
+	// TakenOverBy names the clerk who took this session's counter over,
+	// so the console that lost it can say who.
+	TakenOverBy string `json:"taken_over_by,omitempty"`
 }
 
 // WebDB holds bookings' personal data and clerk sessions in one bbolt file

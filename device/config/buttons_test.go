@@ -65,7 +65,7 @@ func TestButtonErrorsSayWhy(t *testing.T) {
 		{"rate", "rate = \"GPIO5\"\n", "f.toml:9: buttons.rate: the rate action has a button each for good, neutral, bad"},
 		{"transfer", "next = \"GPIO17\"\ntransfer = \"GPIO5\"\n", "f.toml:10: buttons.transfer: no button can transfer: it needs to_service, to_counter, keep_place, note, chosen on a screen at the time; the buttons are next, recall, finish, good, neutral, bad,"},
 		{"call", "call = \"GPIO5\"\n", "f.toml:9: buttons.call: no button can call: it needs ticket, chosen on a screen"},
-		{"unknown", "dance = \"GPIO5\"\n", "f.toml:9: buttons.dance: not a button; the buttons are next, recall, finish, good, neutral, bad, start, no-show, park, pause, open, close, beside the settings pressed and debounce"},
+		{"unknown", "dance = \"GPIO5\"\n", "f.toml:9: buttons.dance: not a button; the buttons are next, recall, finish, good, neutral, bad, start, no-show, park, pause, open, close, undo, beside the settings pressed and debounce"},
 		{"pin not text", "next = 17\n", "f.toml:9: buttons.next: 17 is not a pin name like \"GPIO17\""},
 		{"pressed not text", "pressed = 1\n", "f.toml:9: buttons.pressed: \"1\" is not low"},
 		{"debounce", "debounce = \"soon\"\n", "f.toml:9: buttons.debounce: \"soon\" is not a duration like \"30ms\""},

@@ -310,6 +310,10 @@ func (d *Desk) Purge() (int, error) {
 	if err := d.db.PurgeSessions(time.Now()); err != nil {
 		return n, fmt.Errorf("purging sessions: %w", err)
 	}
+	// The clerks' notes at finish are personal data with the same retention.
+	if _, err := d.db.PurgeFinishNotes(now); err != nil {
+		return n, err
+	}
 	return n, nil
 }
 

@@ -41,7 +41,9 @@ func TestConsoleReachesEveryCounterAction(t *testing.T) {
 		{"finish", form(), "Nikogo nie ma przy stanowisku"},
 		{"pause", form(), "przerwa"},
 		{"open", form(), "otwarte"},
-		{"close", form(), "zamknięte"},
+		{"close", form(), "Zamknąć stanowisko 1?"},
+		{"close", form("confirm", "yes"), "zamknięte"},
+		{"undo", form(), "otwarte"},
 	}
 	done := map[string]bool{}
 	for _, s := range steps {

@@ -293,6 +293,9 @@ type officeCancelled struct {
 
 func (w *Web) staffHome(rw http.ResponseWriter, r *http.Request, st *staffInfo) {
 	p := w.staffPage(rw, r, st, "web.staff.title")
+	if st.Counter == 0 && st.sess.TakenOverBy != "" && p.Notice == "" {
+		p.Notice = p.T("web.console.taken_over", "clerk", st.sess.TakenOverBy)
+	}
 	var offices []homeOffice
 	for _, a := range w.visibleOffices(st) {
 		v, err := a.View(r.Context())
@@ -323,7 +326,9 @@ func (w *Web) staffHome(rw http.ResponseWriter, r *http.Request, st *staffInfo) 
 }
 
 // pickCounter binds the session to a counter: from now on the console acts
-// only there.
+// only there. A counter another session works at is taken over only when
+// the clerk, told who works there, confirms (take_over=yes); that session
+// loses the counter.
 func (w *Web) pickCounter(rw http.ResponseWriter, r *http.Request, st *staffInfo) {
 	office := r.PostFormValue("office")
 	n, _ := strconv.Atoi(r.PostFormValue("counter"))
@@ -332,12 +337,24 @@ func (w *Web) pickCounter(rw http.ResponseWriter, r *http.Request, st *staffInfo
 		w.problem(rw, r, http.StatusForbidden, "web.staff.not_your_office")
 		return
 	}
-	if _, ok := a.Office().Counter(n); !ok {
+	cfg, ok := a.Office().Counter(n)
+	if !ok {
 		w.problem(rw, r, http.StatusNotFound, "web.error.not_found")
 		return
 	}
-	st.sess.Office, st.sess.Counter = office, n
-	if err := w.DB.PutSession(st.key, st.sess); err != nil {
+	if r.PostFormValue("take_over") != "yes" {
+		holders, err := w.DB.CounterHolders(office, n, st.key, time.Now())
+		if err != nil {
+			w.Logger.Error("listing who works at a counter", "err", err)
+			w.problem(rw, r, http.StatusServiceUnavailable, "web.error.unavailable")
+			return
+		}
+		if len(holders) > 0 {
+			w.askTakeOver(rw, r, st, a.Office(), cfg, holders)
+			return
+		}
+	}
+	if err := w.DB.TakeCounter(st.key, st.sess, office, n); err != nil {
 		w.Logger.Error("storing a session", "err", err)
 		w.problem(rw, r, http.StatusServiceUnavailable, "web.error.unavailable")
 		return
@@ -352,7 +369,7 @@ type consoleData struct {
 	Waited    time.Duration
 	AtCounter time.Duration
 	Lines     []consoleLine
-	Queue     []queue.TicketView
+	Queue     []consoleTicket
 	Parked    []queue.TicketView
 	// Away are phone tickets set aside unconfirmed that this counter
 	// would call once confirmed.
@@ -362,6 +379,16 @@ type consoleData struct {
 	AllowSpecific bool
 	Seq           uint64
 	Faults        []queue.DeviceFault
+	// Outcomes are what the current ticket's service lets the clerk
+	// record at finish.
+	Outcomes []queue.Outcome
+	// Undo is the move the counter may take back ("finish", "no-show",
+	// "close"), for UndoLeft more; empty when none. The page counts the
+	// time left on its own clock, which may differ from the server's.
+	Undo     string
+	UndoLeft time.Duration
+	// Targets are the counters a transfer can name, with their lines.
+	Targets []transferTarget
 }
 
 type consoleLine struct {
@@ -411,12 +438,23 @@ func (w *Web) consoleFor(r *http.Request, st *staffInfo) (*actor.Actor, consoleD
 	})
 	for _, t := range v.Waiting {
 		if (cfg.Serves(t.Service) && t.TargetCounter == 0) || t.TargetCounter == st.Counter {
-			d.Queue = append(d.Queue, t)
+			d.Queue = append(d.Queue, w.consoleTicket(o, t, now))
 		}
-		if len(d.Queue) == 12 {
+		if len(d.Queue) == consoleQueueRows {
 			break
 		}
 	}
+	if d.Current != nil {
+		if svc, ok := o.Service(d.Current.Service); ok {
+			d.Outcomes = svc.Outcomes
+		}
+	}
+	var undoUntil time.Time
+	if err := a.Query(r.Context(), func(s *queue.State) { d.Undo, undoUntil, _ = s.UndoUntil(st.Counter, now) }); err != nil {
+		return nil, consoleData{}, false
+	}
+	d.UndoLeft = undoUntil.Sub(now)
+	d.Targets = transferTargets(o, v, st.Counter)
 	for _, t := range v.Parked {
 		if t.Counter == st.Counter {
 			d.Parked = append(d.Parked, t)
@@ -497,7 +535,19 @@ func (w *Web) consoleAction(rw http.ResponseWriter, r *http.Request, st *staffIn
 		return
 	}
 	lang := w.language(rw, r)
-	params, err := act.ParseParams(r.PostFormValue)
+	if act.Name == "close" && !w.confirmClose(rw, r, st) {
+		return
+	}
+	var note string
+	if act.Name == "finish" {
+		var errID string
+		if note, errID = finishNote(r); errID != "" {
+			flash(rw, w.Catalog.T(lang, errID, "max", queue.MaxNote), true)
+			redirect(rw, r, "/staff/console")
+			return
+		}
+	}
+	params, err := act.ParseParams(formParams(r))
 	var cmd queue.Command
 	if err == nil {
 		cmd, err = act.Command(n, params)
@@ -513,6 +563,8 @@ func (w *Web) consoleAction(rw http.ResponseWriter, r *http.Request, st *staffIn
 		flash(rw, w.Catalog.T(lang, "web.console.refused", "why", w.explain(lang, a, res.Err)), true)
 	case act.Name == "next" && res.Ticket == nil:
 		flash(rw, w.Catalog.T(lang, "web.console.nobody"), false)
+	case act.Name == "finish":
+		w.keepFinishNote(a.Office(), res.Decision.Ticket, st.Name, note)
 	}
 	redirect(rw, r, "/staff/console")
 }

@@ -315,6 +315,17 @@ func (p *page) ServiceName(id string) string {
 	return id
 }
 
+// ShortServiceName is the service's short name in the page's language
+// where the office gave one, for dense lists; its name otherwise.
+func (p *page) ShortServiceName(id string) string {
+	if p.Office != nil {
+		if s, ok := p.Office.Service(id); ok && s.ShortNames[p.Lang] != "" {
+			return s.ShortNames[p.Lang]
+		}
+	}
+	return p.ServiceName(id)
+}
+
 // Wait says an expected wait in seconds (-1 unknown).
 func (p *page) Wait(secs int64) string {
 	if secs < 0 {
@@ -325,6 +336,11 @@ func (p *page) Wait(secs int64) string {
 
 // Duration says a duration.
 func (p *page) Duration(d time.Duration) string { return localize.Duration(p.w.Catalog, p.Lang, d) }
+
+// ShortDuration says a duration in short units ("15 min").
+func (p *page) ShortDuration(d time.Duration) string {
+	return localize.ShortDuration(p.w.Catalog, p.Lang, d)
+}
 
 // Clock is a time of day in the office's zone.
 func (p *page) Clock(t time.Time) string { return t.In(p.loc()).Format("15:04") }

@@ -309,7 +309,9 @@ func TestConsoleMoves(t *testing.T) {
 		{"transfer", form("to_service", "maintenance", "note", "zaświadczenie z ZUS", "keep_place", "yes"), "Nikogo nie ma przy stanowisku"},
 		{"pause", form(), "przerwa"},
 		{"open", form(), "otwarte"},
-		{"close", form(), "zamknięte"},
+		{"close", form(), "Zamknąć stanowisko 1?"},
+		{"close", form("confirm", "yes"), "zamknięte"},
+		{"undo", form(), "otwarte"},
 	}
 	for _, s := range steps {
 		b.get("/staff/console")
