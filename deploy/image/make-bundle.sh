@@ -10,6 +10,10 @@
 #        BUNDLE_KEYRING            checked against before writing (optional)
 #        VERSION                   the bundle's version (default: git describe)
 #        BUNDLE_FORMAT             plain (default) or verity
+#        BUNDLE_COMPRESSION        mksquashfs's compressor: gzip (default:
+#                                  smallest download of the fast ones), or
+#                                  lz4 (several times faster to build, larger),
+#                                  zstd, xz; the image's kernel reads them all
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
@@ -63,5 +67,6 @@ MANIFEST
 keyring=()
 if [ -n "${BUNDLE_KEYRING:-}" ]; then keyring=(--keyring "$BUNDLE_KEYRING"); fi
 rm -f "$out"
-rauc bundle --cert "$BUNDLE_CERT" --key "$BUNDLE_KEY" "${keyring[@]}" "$work/bundle" "$out"
+rauc bundle --cert "$BUNDLE_CERT" --key "$BUNDLE_KEY" "${keyring[@]}" \
+  --mksquashfs-args="-comp ${BUNDLE_COMPRESSION:-gzip}" "$work/bundle" "$out"
 echo "make-bundle: $out (version $version, $format)" >&2

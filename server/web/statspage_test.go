@@ -106,7 +106,10 @@ func TestStatisticsTablesCSV(t *testing.T) {
 		{"clerks", []string{"actor,served,no_shows,service_mean_s,rating_good,rating_neutral,rating_bad", "clerk:anna,1,1,480,1,0,0"}},
 		{"bookings", []string{"service,booked,cancelled,checked_in,no_shows,upcoming,no_show_pct,late_pct,lateness_median_s,lateness_p90_s",
 			"all,1,0,0,1,0,100.0,,0,0", "family,1,0,0,1,0,100.0,,0,0"}},
-		{"outcomes", []string{"service,outcome,count,finished,share_pct", "family,id-card,1,1,100.0", "family,certificate,0,1,0.0", "family,,0,1,0.0"}},
+		// Every service the example office records outcomes for is listed,
+		// the ones that finished nothing with zeros.
+		{"outcomes", []string{"service,outcome,count,finished,share_pct", "family,id-card,1,1,100.0", "family,certificate,0,1,0.0", "family,,0,1,0.0",
+			"documents,documents-filed,0,0,0.0", "documents,certificate,0,0,0.0", "documents,,0,0,0.0"}},
 	} {
 		resp, err := marta.c.Get(e.url + "/staff/stats.csv?from=2026-11-23&to=2026-11-23&table=" + c.table)
 		if err != nil {
