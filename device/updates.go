@@ -12,6 +12,7 @@ import (
 	"github.com/numerek/numerek/device/update"
 	"github.com/numerek/numerek/display"
 	"github.com/numerek/numerek/i18n"
+	"github.com/numerek/numerek/protocol"
 )
 
 // System updates (device/update): kioskd takes the server's update orders
@@ -52,6 +53,10 @@ type updater struct {
 
 	mu     sync.Mutex
 	screen display.Screen
+	// busy makes the watchdog lenient (watchdog.Busy) while an update
+	// downloads and installs; endBusy ends it.
+	busy    func(why string) (done func())
+	endBusy func()
 	// healthy is set once the healthy file is written (checked at every
 	// frame until then).
 	healthy atomic.Bool
@@ -90,11 +95,39 @@ func newUpdater(d *dev) *updater {
 			}
 			return nil
 		},
-		Changed:    func() { d.health.now() },
+		Changed: func() {
+			d.health.now()
+			u.stepped()
+		},
 		Installing: u.showInstalling,
 		Log:        d.log.With("part", "update"),
 	})
 	return u
+}
+
+// stepped keeps the watchdog lenient while the update downloads or
+// installs: the machine's processors and card are busy, and the screen
+// may miss a beat without being stuck.
+func (u *updater) stepped() {
+	r := u.agent.Current()
+	heavy := r != nil && (r.State == protocol.UpdateDownloading || r.State == protocol.UpdateInstalling)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	switch {
+	case heavy && u.endBusy == nil && u.busy != nil:
+		u.endBusy = u.busy("a system update " + r.State)
+	case !heavy && u.endBusy != nil:
+		u.endBusy()
+		u.endBusy = nil
+	}
+}
+
+// setBusy gives the updater the watchdog's Busy.
+func (u *updater) setBusy(busy func(why string) (done func())) {
+	u.mu.Lock()
+	u.busy = busy
+	u.mu.Unlock()
+	u.stepped()
 }
 
 func (u *updater) setScreen(s display.Screen) {

@@ -9,6 +9,7 @@ package watchdog
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -30,9 +31,15 @@ type Watchdog struct {
 	// systemd's WatchdogSec, as sd_watchdog_enabled advises.
 	beat     time.Duration
 	watching bool // systemd wants WATCHDOG=1
+	// usual is systemd's timeout as the unit sets it.
+	usual time.Duration
 
 	mu    sync.Mutex
 	alive bool
+	// busy counts the Busy periods under way; restore is set when the
+	// last one ends, until the usual timeout is given back.
+	busy    int
+	restore bool
 }
 
 // New watches screen, with the watchdog systemd asks for in the process's
@@ -45,9 +52,46 @@ func New(screen display.Screen, log *slog.Logger) *Watchdog {
 	if every, err := daemon.SdWatchdogEnabled(false); err != nil {
 		log.Warn("systemd's watchdog setting is unreadable; not pinging it", "err", err)
 	} else if every > 0 {
-		w.beat, w.watching = every/2, true
+		w.beat, w.watching, w.usual = every/2, true, every
 	}
 	return w
+}
+
+// BusyTimeout is how long the screen's loop may stand still while the
+// machine is busy with a system update.
+const BusyTimeout = 10 * time.Minute
+
+// Busy tells systemd that, for a while, the screen may turn slowly: an
+// update's download and install take the machine's processors and card,
+// and a Raspberry Pi drawing in software, or one under emulation, can
+// miss a beat. The watchdog's timeout becomes BusyTimeout
+// (WATCHDOG_USEC) until done is called; the usual one comes back at the
+// next beat the loop has turned in, so a slow last frame is not punished
+// by a timeout counted from a ping long ago. A loop stuck for good is
+// still restarted, later.
+func (w *Watchdog) Busy(why string) (done func()) {
+	if !w.watching {
+		return func() {}
+	}
+	w.mu.Lock()
+	w.busy++
+	first := w.busy == 1
+	w.mu.Unlock()
+	if first {
+		w.log.Info("the screen may turn slowly for a while: systemd's watchdog waits longer", "why", why, "timeout", BusyTimeout)
+		w.notify(fmt.Sprintf("WATCHDOG_USEC=%d", BusyTimeout.Microseconds()))
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			w.busy--
+			if w.busy == 0 {
+				w.restore = true
+			}
+		})
+	}
 }
 
 // Alive reports whether the screen's loop turned within the last beat
@@ -90,6 +134,13 @@ func (w *Watchdog) Run(ctx context.Context) {
 		}
 		if turned && w.watching {
 			w.notify(daemon.SdNotifyWatchdog)
+			w.mu.Lock()
+			restore := w.restore && w.busy == 0
+			w.restore = false
+			w.mu.Unlock()
+			if restore {
+				w.notify(fmt.Sprintf("WATCHDOG_USEC=%d", w.usual.Microseconds()))
+			}
 		}
 		nudged = time.Now()
 		display.Nudge(w.screen)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -74,6 +75,10 @@ func stallScenario(string) error {
 			failed <- fmt.Errorf("before the hang: %w", err)
 			return
 		}
+		done := func() {}
+		if displaytest.Param("busy") != "" {
+			done = w.Busy("the test's update")
+		}
 		mu.Lock()
 		gate = make(chan struct{})
 		held := gate
@@ -84,6 +89,7 @@ func stallScenario(string) error {
 			<-pings // beats begun before the hang
 		}
 		daemon.SdNotify(false, "TEST=resume")
+		done()
 		close(held)
 		if err := hear(pings, pingsAround); err != nil {
 			failed <- fmt.Errorf("after the hang: %w", err)
@@ -156,11 +162,9 @@ type message struct {
 	at    time.Time
 }
 
-// kioskd tells systemd it is ready once its screen runs, pings the
-// watchdog while the screen's loop turns, stops pinging while the loop
-// hangs (so systemd would restart it), pings again when it turns, and
-// says it is stopping at the end.
-func TestWatchdogFollowsTheScreensLoop(t *testing.T) {
+// notifications runs the stall scenario and returns what it told systemd.
+func notifications(t *testing.T, params ...string) []message {
+	t.Helper()
 	sock := filepath.Join(t.TempDir(), "notify")
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
 	if err != nil {
@@ -181,9 +185,43 @@ func TestWatchdogFollowsTheScreensLoop(t *testing.T) {
 			}
 		}
 	}()
-	displaytest.Run(t, "stall", t.TempDir(), time.Minute, "socket="+sock)
+	displaytest.Run(t, "stall", t.TempDir(), time.Minute, append([]string{"socket=" + sock}, params...)...)
 	conn.Close()
 	<-read
+	return msgs
+}
+
+// While a system update keeps the machine busy, kioskd tells systemd to
+// wait longer for its screen (WATCHDOG_USEC) before the screen stalls, and
+// gives the usual timeout back only after the loop has turned again and
+// the watchdog was pinged: a slow last frame is not killed by a timeout
+// counted from a ping long ago.
+func TestWatchdogWaitsLongerWhileBusy(t *testing.T) {
+	msgs := notifications(t, "busy=1")
+	long := fmt.Sprintf("WATCHDOG_USEC=%d", watchdog.BusyTimeout.Microseconds())
+	var states []string
+	for _, m := range msgs {
+		if m.state != daemon.SdNotifyWatchdog {
+			states = append(states, m.state)
+		}
+	}
+	want := []string{daemon.SdNotifyReady, long, "TEST=stall", "TEST=resume", "WATCHDOG_USEC=" + watchdogUSEC, daemon.SdNotifyStopping}
+	if !slices.Equal(states, want) {
+		t.Fatalf("told systemd %q (pings left out), want %q", states, want)
+	}
+	for i, m := range msgs {
+		if m.state == "WATCHDOG_USEC="+watchdogUSEC && (i == 0 || msgs[i-1].state != daemon.SdNotifyWatchdog) {
+			t.Errorf("the usual timeout came back without a ping just before it: %v", msgs[max(0, i-3):i+1])
+		}
+	}
+}
+
+// kioskd tells systemd it is ready once its screen runs, pings the
+// watchdog while the screen's loop turns, stops pinging while the loop
+// hangs (so systemd would restart it), pings again when it turns, and
+// says it is stopping at the end.
+func TestWatchdogFollowsTheScreensLoop(t *testing.T) {
+	msgs := notifications(t)
 
 	var stall, resume time.Time
 	var before, during, after int
