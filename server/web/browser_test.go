@@ -365,6 +365,10 @@ func TestBrowserBookCheckInCall(t *testing.T) {
 		{"tokens", "/staff/admin/tokens", "#add-h"},
 		{"messages", "/staff/admin/messages", "#list-h"},
 		{"fleet", "/staff/fleet", "table.fleet"},
+		{"staff-home", "/staff", "main h1"},
+		{"devices", "/staff/devices", "#pair-link"},
+		{"devices-pair", "/staff/devices/pair", "main h1"},
+		{"updates", "/staff/fleet/updates", "main h1"},
 	} {
 		do(t, admin, p.name, chromedp.Navigate(e.url+p.path), chromedp.WaitVisible(chromedp.CSS(p.ready)))
 		review(t, admin, p.name, desktop)
