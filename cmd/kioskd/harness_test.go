@@ -247,13 +247,24 @@ func (p *proc) stop() {
 		return
 	default:
 	}
+	// systemd gives kioskd 10 s (TimeoutStopSec); a test's kioskd draws in
+	// software GL on a builder running several test packages at once, where
+	// its last frame can take seconds: twice that catches a hang, not a
+	// slow machine.
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
-	case <-time.After(10 * time.Second):
-		p.t.Errorf("%s did not stop within 10 s of SIGTERM", p.name)
-		p.cmd.Process.Kill()
-		<-p.done
+	case <-time.After(20 * time.Second):
+		p.t.Errorf("%s did not stop within 20 s of SIGTERM; its goroutines are in its log (SIGQUIT)", p.name)
+		// SIGQUIT makes the Go runtime print every goroutine and exit:
+		// what it was stuck in shows in the log.
+		p.cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-p.done:
+		case <-time.After(5 * time.Second):
+			p.cmd.Process.Kill()
+			<-p.done
+		}
 	}
 }
 
