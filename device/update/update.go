@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/numerek/numerek/protocol"
+	"github.com/numerek/numerek/store"
 )
 
 // Record is where the device's latest update stands, as update.json
@@ -273,40 +274,16 @@ func (a *Agent) step(r Record) {
 }
 
 // write writes r to the record's file so that a power cut leaves the old
-// record or the new one: a temporary file, synced, renamed over.
+// record or the new one.
 func (a *Agent) write(r Record) error {
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(a.opts.Record)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	return store.WriteFileAtomically(a.opts.Record, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
-	}
-	tmp, err := os.CreateTemp(dir, ".update-*.json")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), a.opts.Record); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
+	})
 }
 
 // readSlots asks where the slots stand, and keeps the answer for the

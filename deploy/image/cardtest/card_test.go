@@ -39,17 +39,11 @@ const officeID = "cus-starachowice"
 // (its health report's last call) and shows it (the remote screenshot and
 // qemu's screendump).
 func TestCardPairsAndShowsACall(t *testing.T) {
-	imageXZ := os.Getenv("NUMEREK_IMAGE")
-	if imageXZ == "" {
-		t.Skip("boots the SD card image in qemu: set NUMEREK_IMAGE=out/image/numerek-device-arm64.img.xz (make image-test)")
-	}
+	dir, card := flashCard(t)
 	// On a quiet 2-core machine the whole story takes about 5 minutes;
 	// under emulation a loaded one is several times slower.
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
-	dir := t.TempDir()
-	card := filepath.Join(dir, "card.img")
-	run(t, "bmaptool", "copy", imageXZ, card)
 	before, err := qemuvm.PartitionOf(card, 7)
 	if err != nil {
 		t.Fatal(err)
@@ -67,10 +61,7 @@ func TestCardPairsAndShowsACall(t *testing.T) {
 	}
 	defer func() {
 		vm.Stop()
-		if t.Failed() {
-			t.Logf("the guest's console:\n%s", tail(vm.Console(), 150))
-			t.Logf("the guest's journal of kioskd and rauc:\n%s", guestJournal(t, card))
-		}
+		reportGuest(t, vm, card)
 	}()
 
 	// 1. The pairing screen; 2. the admin approves it as the hall.
@@ -156,6 +147,30 @@ func approveAsHall(ctx context.Context, t *testing.T, srv *server, vm *qemuvm.VM
 	admin.post(t, "/staff/devices/pair", url.Values{"code": {code}, "office": {officeID}, "role": {"hall"},
 		"name": {"hall-card"}, "counter": {"0"}, "decision": {"approve"}, "csrf": {csrfOf(t, page)}})
 	return shown
+}
+
+// flashCard flashes the image make image-test names (NUMEREK_IMAGE) with
+// bmaptool onto card.img in a new folder, as a technician flashes an SD
+// card; without it the test is skipped.
+func flashCard(t *testing.T) (dir, card string) {
+	t.Helper()
+	imageXZ := os.Getenv("NUMEREK_IMAGE")
+	if imageXZ == "" {
+		t.Skip("boots the SD card image in qemu: set NUMEREK_IMAGE=out/image/numerek-device-arm64.img.xz (make image-test)")
+	}
+	dir = t.TempDir()
+	card = filepath.Join(dir, "card.img")
+	run(t, "bmaptool", "copy", imageXZ, card)
+	return dir, card
+}
+
+// reportGuest logs, when the test failed, the end of the guest's console
+// and of its journal (the VM stopped).
+func reportGuest(t *testing.T, vm *qemuvm.VM, card string) {
+	if t.Failed() {
+		t.Logf("the guest's console:\n%s", tail(vm.Console(), 150))
+		t.Logf("the guest's journal of kioskd and rauc:\n%s", guestJournal(t, card))
+	}
 }
 
 // guestJournal is the last of what kioskd, rauc and the trial wrote to

@@ -35,15 +35,9 @@ import (
 // The office's signing certificate is put into the card's root as make
 // image does with RAUC_KEYRING.
 func TestCardUpdatesFromTheServer(t *testing.T) {
-	imageXZ := os.Getenv("NUMEREK_IMAGE")
-	if imageXZ == "" {
-		t.Skip("boots the SD card image in qemu: set NUMEREK_IMAGE=out/image/numerek-device-arm64.img.xz (make image-test)")
-	}
+	dir, card := flashCard(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Minute)
 	defer cancel()
-	dir := t.TempDir()
-	card := filepath.Join(dir, "card.img")
-	run(t, "bmaptool", "copy", imageXZ, card)
 
 	// The office's signing key (deploy/README.md) and the card trusting it.
 	cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
@@ -72,10 +66,7 @@ func TestCardUpdatesFromTheServer(t *testing.T) {
 	defer func() {
 		if boot != nil {
 			boot.VM.Stop()
-			if t.Failed() {
-				t.Logf("the guest's console:\n%s", tail(boot.VM.Console(), 150))
-				t.Logf("the guest's journal of kioskd and rauc:\n%s", guestJournal(t, card))
-			}
+			reportGuest(t, boot.VM, card)
 		}
 	}()
 	start := func(wantPartition int, wantTryboot bool) {
