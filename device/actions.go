@@ -45,6 +45,9 @@ const identifyFor = 30 * time.Second
 // it counts as timed out.
 const actionTimeout = 20 * time.Second
 
+// reportTimeout bounds telling the server how an action went.
+const reportTimeout = 10 * time.Second
+
 // remote carries out the remote actions one at a time, on its own
 // goroutine: the stream's goroutine only hands them over.
 type remote struct {
@@ -123,7 +126,11 @@ func (r *remote) carryOut(ctx context.Context, a protocol.DeviceAction) {
 		res.Detail = err.Error()
 		log.Warn("remote action failed", "err", err)
 	}
-	if err := r.d.client.ReportAction(actx, a.ID, res); err != nil {
+	// The report has a time of its own: an action that ran out of time
+	// (a screen that stalled) is still told to the admin as failed.
+	rctx, cancelReport := context.WithTimeout(ctx, reportTimeout)
+	defer cancelReport()
+	if err := r.d.client.ReportAction(rctx, a.ID, res); err != nil {
 		log.Error("reporting a remote action", "err", err)
 	}
 	if err == nil && a.Kind == protocol.ActionRestart {

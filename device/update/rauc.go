@@ -19,6 +19,11 @@ import (
 type Rauc struct {
 	// Command is rauc's path (default "rauc").
 	Command string
+	// Busctl is busctl's path (default "busctl"), to ask RAUC's service
+	// whether it is still installing.
+	Busctl string
+	// IdlePoll is how often a busy RAUC is asked again (default 2 s).
+	IdlePoll time.Duration
 }
 
 func (r Rauc) command() string {
@@ -49,6 +54,9 @@ func ParseProgress(line string) (percent int, what string, ok bool) {
 // Install runs `rauc install FILE` and tells its progress lines; a
 // failure's error carries RAUC's last words.
 func (r Rauc) Install(ctx context.Context, bundle string, progress func(int)) error {
+	if err := r.waitIdle(ctx); err != nil {
+		return err
+	}
 	cmd := exec.CommandContext(ctx, r.command(), "install", bundle)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -78,6 +86,47 @@ func (r Rauc) Install(ctx context.Context, bundle string, progress func(int)) er
 		return fmt.Errorf("rauc install: %w: %s", err, strings.Join(last, "; "))
 	}
 	return nil
+}
+
+// waitIdle returns once RAUC's service installs nothing. Stopping
+// `rauc install` does not stop the service's install: when kioskd restarts
+// halfway through one, the service goes on, and a second install asked
+// meanwhile would be refused.
+func (r Rauc) waitIdle(ctx context.Context) error {
+	busctl, poll := r.Busctl, r.IdlePoll
+	if busctl == "" {
+		busctl = "busctl"
+	}
+	if poll <= 0 {
+		poll = 2 * time.Second
+	}
+	for {
+		out, err := exec.CommandContext(ctx, busctl, "get-property", "de.pengutronix.rauc", "/", "de.pengutronix.rauc.Installer", "Operation").Output()
+		if err != nil {
+			// No service to ask (it starts with the install): nothing runs.
+			return nil
+		}
+		op, ok := ParseOperation(string(out))
+		if !ok || op == "idle" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for RAUC's install under way to end: %w", ctx.Err())
+		case <-time.After(poll):
+		}
+	}
+}
+
+// ParseOperation reads busctl's answer for RAUC's Operation property
+// (`s "installing"`).
+func ParseOperation(out string) (string, bool) {
+	f := strings.Fields(strings.TrimSpace(out))
+	if len(f) != 2 || f[0] != "s" {
+		return "", false
+	}
+	op, err := strconv.Unquote(f[1])
+	return op, err == nil
 }
 
 // Status asks RAUC where the slots stand (slots.RaucStatus: kioskd may

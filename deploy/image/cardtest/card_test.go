@@ -95,17 +95,7 @@ func TestCardPairsAndShowsACall(t *testing.T) {
 	})
 	t.Logf("the hall said %s at counter %d", said.Report.LastCall.Ticket, said.Report.LastCall.Counter)
 
-	srv.api(t, "admin", "POST", "/devices/"+url.PathEscape(said.ID)+"/actions", `{"kind":"screenshot"}`)
-	var shot image.Image
-	until(ctx, t, "the hall's remote screenshot", func() bool {
-		data, status := srv.apiStatus("admin", "GET", "/devices/"+url.PathEscape(said.ID)+"/screenshot", "")
-		if status != http.StatusOK {
-			return false
-		}
-		img, err := png.Decode(bytes.NewReader(data))
-		shot = img
-		return err == nil
-	})
+	shot := remoteScreenshot(ctx, t, srv, said.ID)
 	if f := litShare(shot); f < 0.05 {
 		t.Errorf("the hall's screenshot is black (%.1f %% lit)", 100*f)
 	}
@@ -120,6 +110,51 @@ func TestCardPairsAndShowsACall(t *testing.T) {
 		t.Error("the screen still shows a pairing QR code")
 	}
 	writePNG(t, filepath.Join(os.Getenv("NUMEREK_IMAGE_ARTIFACTS"), "hall-screendump.png"), screen)
+}
+
+// remoteScreenshot asks the device for the picture on its screen, as an
+// admin does on its fleet page, and asks again when the answer is a failure
+// (under TCG the software-GL screen may stall longer than an action may
+// take): it returns the first picture that arrives.
+func remoteScreenshot(ctx context.Context, t *testing.T, srv *server, device string) image.Image {
+	t.Helper()
+	path := "/devices/" + url.PathEscape(device)
+	for try := 1; ; try++ {
+		var asked struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(srv.api(t, "admin", "POST", path+"/actions", `{"kind":"screenshot"}`), &asked); err != nil || asked.ID == "" {
+			t.Fatalf("asking for a screenshot: %+v (%v)", asked, err)
+		}
+		var state, detail string
+		until(ctx, t, "the answer to the screenshot asked", func() bool {
+			var list struct {
+				Actions []struct{ ID, State, Detail string }
+			}
+			if err := json.Unmarshal(srv.api(t, "admin", "GET", path+"/actions", ""), &list); err != nil {
+				t.Fatalf("the device's actions: %v", err)
+			}
+			for _, a := range list.Actions {
+				if a.ID == asked.ID && a.State != "sent" {
+					state, detail = a.State, a.Detail
+					return true
+				}
+			}
+			return false
+		})
+		if state == "done" {
+			data, status := srv.apiStatus("admin", "GET", path+"/screenshot", "")
+			img, err := png.Decode(bytes.NewReader(data))
+			if status != http.StatusOK || err != nil {
+				t.Fatalf("the screenshot reported done: %d, %v", status, err)
+			}
+			return img
+		}
+		t.Logf("screenshot, try %d: %s (%s)", try, state, detail)
+		if try == 5 {
+			t.Fatalf("no screenshot in %d tries", try)
+		}
+	}
 }
 
 // approveAsHall reads the pairing code off the device's screen (its QR
