@@ -191,7 +191,7 @@ func flashCard(t *testing.T) (dir, card string) {
 	t.Helper()
 	imageXZ := os.Getenv("NUMEREK_IMAGE")
 	if imageXZ == "" {
-		t.Skip("boots the SD card image in qemu: set NUMEREK_IMAGE=out/image/numerek-device-arm64.img.xz (make image-test)")
+		t.Skip("boots the SD card image in qemu: set NUMEREK_IMAGE=out/image/numerek-device-arm64.img (or .img.xz) (make image-test)")
 	}
 	dir = t.TempDir()
 	card = filepath.Join(dir, "card.img")
