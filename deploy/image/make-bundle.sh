@@ -10,10 +10,12 @@
 #        BUNDLE_KEYRING            checked against before writing (optional)
 #        VERSION                   the bundle's version (default: git describe)
 #        BUNDLE_FORMAT             plain (default) or verity
-#        BUNDLE_COMPRESSION        mksquashfs's compressor: gzip (default:
-#                                  smallest download of the fast ones), or
-#                                  lz4 (several times faster to build, larger),
-#                                  zstd, xz; the image's kernel reads them all
+#        BUNDLE_COMPRESSION        mksquashfs's compressor and its options:
+#                                  gzip (default), "zstd -Xcompression-level 3"
+#                                  (several times faster to build), or xz; the
+#                                  image's kernel and the server read these
+#                                  (not lz4: the server's squashfs reader
+#                                  cannot, and refuses the upload)
 set -euo pipefail
 
 if [ $# -ne 2 ]; then

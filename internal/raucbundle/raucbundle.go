@@ -18,6 +18,13 @@ import (
 // installs both).
 func Make(t testing.TB, version, compatible string, size int) string {
 	t.Helper()
+	return MakeCompressed(t, version, compatible, size, "")
+}
+
+// MakeCompressed is Make with mksquashfs's compressor ("zstd", "lz4"; ""
+// is RAUC's default, gzip).
+func MakeCompressed(t testing.TB, version, compatible string, size int, compressor string) string {
+	t.Helper()
 	for _, tool := range []string{"rauc", "openssl"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s is not installed (scripts/install-deps.sh installs it)", tool)
@@ -41,7 +48,11 @@ func Make(t testing.TB, version, compatible string, size int) string {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "update-"+version+".raucb")
-	run(t, "rauc", "bundle", "--cert="+cert, "--key="+key, content, out)
+	args := []string{"bundle", "--cert=" + cert, "--key=" + key}
+	if compressor != "" {
+		args = append(args, "--mksquashfs-args=-comp "+compressor)
+	}
+	run(t, "rauc", append(args, content, out)...)
 	return out
 }
 

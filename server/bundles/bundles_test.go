@@ -100,6 +100,28 @@ func FuzzReadManifest(f *testing.F) {
 	})
 }
 
+// TestCompressors: bundles built with the compressors make-bundle.sh
+// offers are read; one with lz4, which the squashfs reader cannot
+// decompress, is refused saying so.
+func TestCompressors(t *testing.T) {
+	for _, tc := range []struct {
+		compressor, refusal string
+	}{
+		{"gzip", ""},
+		{"zstd", ""},
+		{"xz", ""},
+		{"lz4", "compressed with lz4"},
+	} {
+		m, err := ReadManifest(raucbundle.MakeCompressed(t, "2026.11."+tc.compressor, "numerek-rpi4", 16<<10, tc.compressor))
+		switch {
+		case tc.refusal == "" && (err != nil || m.Version != "2026.11."+tc.compressor):
+			t.Errorf("%s: %+v, %v", tc.compressor, m, err)
+		case tc.refusal != "" && (err == nil || !strings.Contains(err.Error(), tc.refusal)):
+			t.Errorf("%s: error %v, want one saying %q", tc.compressor, err, tc.refusal)
+		}
+	}
+}
+
 func TestStoreSave(t *testing.T) {
 	bundle := raucbundle.Make(t, "2026.11.2", "numerek-rpi4", 200<<10)
 	data, err := os.ReadFile(bundle)

@@ -35,6 +35,13 @@ func ReadManifest(path string) (Manifest, error) {
 	return ParseManifest(data)
 }
 
+// The squashfs compressors a bundle may use (the superblock's numbers).
+const (
+	squashfsGzip = 1
+	squashfsXZ   = 4
+	squashfsZstd = 6
+)
+
 // checkSuperblock refuses what is plainly no squashfs 4.0 image before
 // the reader trusts its tables: the magic, the version, a block size the
 // format allows, and tables inside the image, itself inside the file.
@@ -54,7 +61,13 @@ func checkSuperblock(f *os.File, size int64) error {
 	if blockLog < 12 || blockLog > 20 || blockSize != 1<<blockLog {
 		return fmt.Errorf("%w: a squashfs block size of %d", ErrNotBundle, blockSize)
 	}
-	if c := le.Uint16(sb[20:]); c < 1 || c > 6 {
+	switch c := le.Uint16(sb[20:]); c {
+	case squashfsGzip, squashfsXZ, squashfsZstd:
+	case 2, 3, 5:
+		// The squashfs reader has no working lzma, lzo or lz4 (its lz4
+		// expects frames where squashfs stores raw blocks).
+		return fmt.Errorf("%w: squashfs compressed with %s, which the server cannot read: build the bundle with BUNDLE_COMPRESSION gzip, xz or zstd", ErrNotBundle, map[uint16]string{2: "lzma", 3: "lzo", 5: "lz4"}[c])
+	default:
 		return fmt.Errorf("%w: unknown squashfs compression %d", ErrNotBundle, c)
 	}
 	used := le.Uint64(sb[40:])
