@@ -177,10 +177,16 @@ func TestReserveCompartment(t *testing.T) {
 		{"large", func(c *codes) ReserveCompartment { return c.reserve("d", "id-card", "L", false) }, "10", ""},
 		{"accessible large: none", func(c *codes) ReserveCompartment { return c.reserve("d", "id-card", "L", true) }, "", "no-free-accessible-compartment"},
 		{"a document type the locker does not take", func(c *codes) ReserveCompartment { return c.reserve("d", "passport", "S", false) }, "", "locker-document-refused"},
-		{"no such locker", func(c *codes) ReserveCompartment { r := c.reserve("d", "certificate", "S", false); r.Locker = "roof"; return r }, "", "no-locker"},
+		{"no such locker", func(c *codes) ReserveCompartment {
+			r := c.reserve("d", "certificate", "S", false)
+			r.Locker = "roof"
+			return r
+		}, "", "no-locker"},
 		{"bad size", func(c *codes) ReserveCompartment { return c.reserve("d", "certificate", "XL", false) }, "", "bad-compartment-size"},
 		{"no id", func(c *codes) ReserveCompartment { return c.reserve("", "certificate", "S", false) }, "", "deposit-id-missing"},
-		{"id too long", func(c *codes) ReserveCompartment { return c.reserve(strings.Repeat("d", 65), "certificate", "S", false) }, "", "deposit-id-missing"},
+		{"id too long", func(c *codes) ReserveCompartment {
+			return c.reserve(strings.Repeat("d", 65), "certificate", "S", false)
+		}, "", "deposit-id-missing"},
 		{"an id already used", func(c *codes) ReserveCompartment { return c.reserve("first", "certificate", "S", false) }, "", "deposit-exists"},
 		{"a clerk code without its hash", func(c *codes) ReserveCompartment {
 			r := c.reserve("d", "certificate", "S", false)
