@@ -141,8 +141,10 @@ type Locker struct {
 	// out is the outcome the screen shows: which deposit and compartment.
 	out       LockerOutcome
 	waitUntil time.Time
-	shownAt   time.Time
-	calls     int // actions started, to drop an answer that comes too late
+	// shownAt is when the screen up was first drawn (zero until it is): a
+	// message stays ShownFor on the panel however slow the frame.
+	shownAt time.Time
+	calls   int // actions started, to drop an answer that comes too late
 
 	lastTouch time.Time
 
@@ -210,7 +212,7 @@ func (l *Locker) DoorClosed(compartment string) {
 	l.c.mu.Lock()
 	defer l.c.mu.Unlock()
 	if l.mode == lockerOpen && l.out.Compartment == compartment {
-		l.mode, l.shownAt = lockerThanks, l.c.now()
+		l.mode, l.shownAt = lockerThanks, time.Time{}
 		l.c.changed()
 	}
 }
@@ -280,8 +282,13 @@ func (l *Locker) timeouts(now time.Time) {
 		}
 		return
 	case lockerThanks, lockerWrong:
-		if !now.Before(l.shownAt.Add(l.opts.ShownFor)) {
-			l.reset()
+		if !l.shownAt.IsZero() && !now.Before(l.shownAt.Add(l.opts.ShownFor)) {
+			if l.mode == lockerWrong {
+				// The same resident tries again, in the language chosen.
+				l.toKeypad()
+			} else {
+				l.reset()
+			}
 			return
 		}
 	}
@@ -299,7 +306,7 @@ func (l *Locker) nextChange(now time.Time) time.Time {
 			wait = l.waitUntil.Add(-time.Duration(left-1) * time.Second)
 		}
 	default:
-		if l.mode == lockerThanks || l.mode == lockerWrong {
+		if (l.mode == lockerThanks || l.mode == lockerWrong) && !l.shownAt.IsZero() {
 			shown = l.shownAt.Add(l.opts.ShownFor)
 		}
 		if l.mode != lockerEnter || l.lang != l.opts.DefaultLang || l.code != "" {
@@ -466,7 +473,7 @@ func (l *Locker) start(do func(context.Context) LockerOutcome) {
 // typed on.
 func (l *Locker) show(out LockerOutcome, from lockerMode) {
 	now := l.c.now()
-	l.lastTouch, l.shownAt = now, now
+	l.lastTouch, l.shownAt = now, time.Time{}
 	// An answer about the same deposit may leave out what is known.
 	if out.Deposit == "" || out.Deposit == l.out.Deposit {
 		out.Deposit = cmp.Or(out.Deposit, l.out.Deposit)

@@ -40,6 +40,9 @@ func (l *Locker) alarmedTarget() bool {
 func (l *Locker) draw(dst *canvas, now time.Time) {
 	l.drawnMinute = minuteOf(now)
 	l.drawnWait = l.waitLeft(now)
+	if l.drawn.mode != l.mode || l.shownAt.IsZero() {
+		l.shownAt = now
+	}
 	l.drawn = lockerShown{l.mode, l.alarmedTarget(), l.out.Compartment, l.lang}
 	l.buttons = l.buttons[:0]
 	l.drawScale = layoutScale(dst)
@@ -160,9 +163,15 @@ func (l *Locker) drawPad(dst *canvas, area rect, shown, keys string, cols int, c
 	actH := 120.0
 	act := rect{area.x, area.y + area.h - actH, area.w, actH}
 	pad := rect{area.x, msgR.y + msgR.h + 6, area.w, act.y - 20 - (msgR.y + msgR.h + 6)}
+	// Keys no larger than a finger needs, the pad in the middle of its room.
 	if maxW := float64(cols) * 190; pad.w > maxW {
 		pad.x += (pad.w - maxW) / 2
 		pad.w = maxW
+	}
+	rows := float64((len(keys) + cols - 1) / cols)
+	if maxH := rows*170 + (rows-1)*14; pad.h > maxH {
+		pad.y += (pad.h - maxH) / 2
+		pad.h = maxH
 	}
 	drawKeys(dst, pad, keys, cols, l.addButton)
 	parts := act.splitH(3, 24)
