@@ -1,6 +1,7 @@
 package display
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -157,8 +158,10 @@ type driver struct {
 	c *core
 	// buttons are the screen's touch targets as last drawn (called with
 	// c.mu held).
-	buttons  func() []button
-	scale    float64
+	buttons func() []button
+	scale   float64
+	// timeout bounds the whole run; 0 means 2 minutes.
+	timeout  time.Duration
 	win      displaytest.Window
 	frames   atomic.Int64
 	mu       sync.Mutex
@@ -200,7 +203,7 @@ func runDriven(k *Kiosk, scale float64, pixels bool, script func(d *driver) erro
 func (d *driver) run(s Screen, pixels bool, seen func(f *image.RGBA), script func(d *driver) error) error {
 	// Generous: a passing flow never waits it out, and a loaded machine
 	// can take seconds a tap.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), cmp.Or(d.timeout, 2*time.Minute))
 	defer cancel()
 	var scriptErr error
 	done := make(chan struct{})

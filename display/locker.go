@@ -141,8 +141,9 @@ type Locker struct {
 	// out is the outcome the screen shows: which deposit and compartment.
 	out       LockerOutcome
 	waitUntil time.Time
-	// shownAt is when the screen up was first drawn (zero until it is): a
-	// message stays ShownFor on the panel however slow the frame.
+	// shownAt is when the screen up was first drawn (zero until the turn
+	// that draws it): a message stays ShownFor on the panel however long
+	// the loop took to show it.
 	shownAt time.Time
 	calls   int // actions started, to drop an answer that comes too late
 
@@ -241,6 +242,12 @@ func (l *Locker) tx() texts { return texts{l.opts.Catalog, l.lang} }
 func (l *Locker) update(now time.Time, in *input) {
 	if l.lastTouch.IsZero() {
 		l.lastTouch = now
+	}
+	if l.shownAt.IsZero() {
+		// The screen set since the last turn is drawn in this one; set
+		// here, not in draw, so that nextChange, asked between the two,
+		// wakes the loop when its time is up.
+		l.shownAt = now
 	}
 	if !minuteOf(now).Equal(l.drawnMinute) || l.waitLeft(now) != l.drawnWait {
 		l.c.dirty = true

@@ -40,9 +40,6 @@ func (l *Locker) alarmedTarget() bool {
 func (l *Locker) draw(dst *canvas, now time.Time) {
 	l.drawnMinute = minuteOf(now)
 	l.drawnWait = l.waitLeft(now)
-	if l.drawn.mode != l.mode || l.shownAt.IsZero() {
-		l.shownAt = now
-	}
 	l.drawn = lockerShown{l.mode, l.alarmedTarget(), l.out.Compartment, l.lang}
 	l.buttons = l.buttons[:0]
 	l.drawScale = layoutScale(dst)
