@@ -32,6 +32,8 @@ const (
 	LockerOpen = "open"
 	// LockerWrong: no live code is this one, or its secret is wrong (after
 	// SecondFactor: the one-time code is wrong; the resident may try again).
+	// With a Wait the next try is taken only after it, and the screen
+	// counts it down as for LockerWait.
 	LockerWrong = "wrong"
 	// LockerWait: too many unknown codes in a row; the next try is taken
 	// after Wait.
@@ -498,6 +500,9 @@ func (l *Locker) show(out LockerOutcome, from lockerMode) {
 			return
 		}
 		l.mode = lockerWrong
+		if out.Wait > 0 {
+			l.mode, l.waitUntil = lockerWait, now.Add(out.Wait)
+		}
 	case LockerWait:
 		l.mode, l.waitUntil = lockerWait, now.Add(out.Wait)
 	case LockerBlocked:

@@ -194,7 +194,11 @@ func codeShown(code string) string {
 // drawSecondFactor asks for the one-time code sent by SMS.
 func (l *Locker) drawSecondFactor(dst *canvas, W, H float64, now time.Time) {
 	tx := l.tx()
-	top := l.header(dst, W, H, colBlue, tx.T("locker.otp_title"), tx.T("locker.otp_hint", "phone", l.out.SentTo), now)
+	hint := tx.T("locker.otp_hint", "phone", l.out.SentTo)
+	if l.out.SentTo == "" {
+		hint = tx.T("locker.otp_hint_phone")
+	}
+	top := l.header(dst, W, H, colBlue, tx.T("locker.otp_title"), hint, now)
 	m := l.margin()
 	area := rect{m, top + 40, W - 2*m, H - 40 - (top + 40)}
 	if W > H {

@@ -75,6 +75,7 @@ func lockerStates(l *Locker, lang, prefix string) []step {
 			outcome(secondFactor, lockerEnter)()
 			l.show(LockerOutcome{Kind: LockerWrong}, lockerSecondFactor)
 		}},
+		{prefix + "-second-factor-no-phone", func() { outcome(LockerOutcome{Kind: LockerSecondFactor, Deposit: "d-8"}, lockerEnter)() }},
 		{prefix + "-second-factor-offline", outcome(LockerOutcome{Kind: LockerSecondFactorOffline, Deposit: "d-8"}, lockerEnter)},
 		{prefix + "-error", outcome(LockerOutcome{Kind: LockerError, Detail: "journal: disk full"}, lockerEnter)},
 	}
@@ -604,6 +605,8 @@ func TestLockerTimeouts(t *testing.T) {
 		{"an open door stays however long", func(l *Locker) { l.show(LockerOutcome{Kind: LockerOpen, Compartment: "7"}, lockerEnter) }, 10 * time.Minute, lockerOpen, "en"},
 		{"the wait goes on", func(l *Locker) { l.show(LockerOutcome{Kind: LockerWait, Wait: 16 * time.Second}, lockerEnter) }, 15 * time.Second, lockerWait, "en"},
 		{"the wait ends", func(l *Locker) { l.show(LockerOutcome{Kind: LockerWait, Wait: 16 * time.Second}, lockerEnter) }, 16 * time.Second, lockerEnter, "en"},
+		{"a wrong code that must be waited for", func(l *Locker) { l.show(LockerOutcome{Kind: LockerWrong, Wait: 4 * time.Second}, lockerEnter) }, 3 * time.Second, lockerWait, "en"},
+		{"a wrong code's wait ends", func(l *Locker) { l.show(LockerOutcome{Kind: LockerWrong, Wait: 4 * time.Second}, lockerEnter) }, 4 * time.Second, lockerEnter, "en"},
 		{"a code half typed is dropped when nobody is there", func(l *Locker) { l.code = "K7M" }, 40 * time.Second, lockerEnter, "pl"},
 		{"the one-time code is given up when nobody is there", func(l *Locker) {
 			l.show(LockerOutcome{Kind: LockerSecondFactor, Deposit: "d-8"}, lockerEnter)
