@@ -694,8 +694,10 @@ func (w *Web) replaceLockerCode(rw http.ResponseWriter, r *http.Request, st *sta
 		_, found, err = w.DB.UpdateLockerDeposit(o.ID, dep.ID, func(x *store.LockerDeposit) {
 			if which == queue.ClerkCodeKind {
 				x.ClerkCode = plain[0]
-				// A reservation stored later has its deadline later.
-				x.PurgeAfter = later(x.PurgeAfter, lockerPurgeAfter(o, l, until))
+				if dep.State == queue.DepositStateReserved {
+					// A reservation stored later has its deadline later.
+					x.PurgeAfter = later(x.PurgeAfter, lockerPurgeAfter(o, l, until))
+				}
 			} else {
 				x.PickupCode = plain[0]
 			}

@@ -310,6 +310,10 @@ func TestLockerDepositAndItsMoves(t *testing.T) {
 	if dep = depositOf(t, e, dep.ID); !dep.ClerkCode.Matches(second) || dep.ClerkCode.Matches(code) {
 		t.Errorf("the new clerk code %s is not the deposit's, or the old one still is", second)
 	}
+	// Stored with the new code, its deadline is later: so is the purge.
+	if rec, _, _ = e.db.LockerDeposit(e.office.ID, dep.ID); !rec.PurgeAfter.Equal(e.clock.Now().Add(30*time.Minute + 168*time.Hour + 30*24*time.Hour)) {
+		t.Errorf("after a new clerk code the purge is at %v", rec.PurgeAfter)
+	}
 
 	// Cancelling asks a reason, then withdraws the reservation.
 	page = b.get("/staff/lockers?office=" + e.office.ID + "&cancel=" + dep.ID)
@@ -381,8 +385,12 @@ func TestLockerDepositAndItsMoves(t *testing.T) {
 	if !strings.Contains(page, "2 events at the locker are not yet known to the server.") {
 		t.Errorf("the page does not say the locker holds reports")
 	}
+	before, _, _ := e.db.LockerDeposit(e.office.ID, dep.ID)
 	_, page = b.post("/staff/lockers/clerk-code", url.Values{"office": {e.office.ID}, "deposit": {dep.ID}})
 	back := clerkCodeOn(t, page)
+	if rec, _, _ = e.db.LockerDeposit(e.office.ID, dep.ID); !rec.PurgeAfter.Equal(before.PurgeAfter) {
+		t.Errorf("taking an expired document back moved its purge from %v to %v", before.PurgeAfter, rec.PurgeAfter)
+	}
 	if want := "type " + back + ": compartment 1 opens for you to take the document out."; !strings.Contains(html.UnescapeString(page), want) {
 		t.Errorf("the page does not say %q", want)
 	}
