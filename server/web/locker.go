@@ -2,9 +2,11 @@ package web
 
 import (
 	"cmp"
+	"context"
 	"crypto/rand"
 	"encoding/base32"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -489,9 +491,9 @@ func newLockerCodes(s lookupSet, n int) (plain []string, hashes []queue.CodeHash
 type lookupSet map[string]bool
 
 // lockerLookups are the lookups of the locker's live codes, both kinds.
-func lockerLookups(r *http.Request, a *actor.Actor, locker string) (lookupSet, error) {
+func lockerLookups(ctx context.Context, a *actor.Actor, locker string) (lookupSet, error) {
 	taken := lookupSet{}
-	err := a.Query(r.Context(), func(s *queue.State) {
+	err := a.Query(ctx, func(s *queue.State) {
 		for _, d := range s.LiveDeposits(locker) {
 			taken[d.ClerkCode.Lookup], taken[d.PickupCode.Lookup] = true, true
 		}
@@ -524,40 +526,69 @@ func (w *Web) lockerDeposit(rw http.ResponseWriter, r *http.Request, st *staffIn
 		return
 	}
 	l, _ := o.Locker(clean.Locker)
-	doc, _ := l.Document(clean.Document)
-	taken, err := lockerLookups(r, a, l.ID)
-	var plain []string
-	var hashes []queue.CodeHash
-	if err == nil {
-		plain, hashes, err = newLockerCodes(taken, 2)
-	}
-	var id string
-	if err == nil {
-		id, err = newDepositID()
-	}
-	if err != nil {
-		w.Logger.Error("making a locker deposit's codes", "office", o.ID, "locker", l.ID, "err", err)
-		w.lockerFormError(rw, r, st, a, http.StatusServiceUnavailable, form, w.Catalog.T(lang, "web.error.unavailable"))
-		return
-	}
-	now := w.Clock()
-	rec := store.LockerDeposit{Office: o.ID, ID: id, Name: clean.Name, Contact: clean.Contact, Lang: clean.Lang, Phone: clean.Phone,
-		ClerkCode: plain[0], PickupCode: plain[1], By: st.Name, CreatedAt: now,
-		PurgeAfter: lockerPurgeAfter(o, l, now.Add(queue.ClerkCodeValid))}
-	if err := w.DB.PutLockerDeposit(rec); err != nil {
-		w.Logger.Error("storing a locker deposit's personal side", "office", o.ID, "deposit", id, "err", err)
+	id, err := w.reserveCompartment(r.Context(), a, st, l, clean)
+	var qe *queue.Error
+	switch {
+	case errors.Is(err, errLockerSave):
+		w.Logger.Error("storing a locker deposit's personal side", "office", o.ID, "locker", l.ID, "err", err)
 		w.lockerFormError(rw, r, st, a, http.StatusServiceUnavailable, form, w.Catalog.T(lang, "web.lockers.error.saved"))
 		return
-	}
-	res := a.Do(r.Context(), "clerk:"+st.Name, queue.ReserveCompartment{Deposit: id, Locker: l.ID, Document: doc.ID, Size: clean.Size,
-		Accessible: clean.Accessible, ClerkCode: hashes[0], PickupCode: hashes[1]})
-	if res.Err != nil {
-		w.forgetLockerDeposit(o.ID, id)
-		w.lockerFormError(rw, r, st, a, http.StatusConflict, form, w.Catalog.T(lang, "web.lockers.error.refused", "why", w.explain(lang, a, res.Err)))
+	case errors.As(err, &qe):
+		w.lockerFormError(rw, r, st, a, http.StatusConflict, form, w.Catalog.T(lang, "web.lockers.error.refused", "why", w.explain(lang, a, err)))
+		return
+	case err != nil:
+		w.Logger.Error("reserving a locker compartment", "office", o.ID, "locker", l.ID, "err", err)
+		w.lockerFormError(rw, r, st, a, http.StatusServiceUnavailable, form, w.Catalog.T(lang, "web.error.unavailable"))
 		return
 	}
 	w.Logger.Info("locker compartment reserved", "office", o.ID, "locker", l.ID, "deposit", id, "clerk", st.Name)
 	redirect(rw, r, lockersBack(o.ID, "locker", l.ID, "deposit", id)+"#shown")
+}
+
+// errLockerSave: the personal side of a deposit could not be stored, so
+// nothing was reserved.
+var errLockerSave = errors.New("storing a deposit's personal side")
+
+// reserveCompartment makes a deposit's two codes, keeps them plain with
+// the personal side in web.db, then has the office reserve a compartment;
+// the personal side of a refused reservation is dropped again. Two
+// clerks' new codes may meet on a lookup between their making and the
+// office's decision: then the codes are made again, a few times.
+func (w *Web) reserveCompartment(ctx context.Context, a *actor.Actor, st *staffInfo, l queue.Locker, f lockerForm) (string, error) {
+	o := a.Office()
+	id, err := newDepositID()
+	if err != nil {
+		return "", fmt.Errorf("making a deposit id: %w", err)
+	}
+	for try := 1; ; try++ {
+		taken, err := lockerLookups(ctx, a, l.ID)
+		var plain []string
+		var hashes []queue.CodeHash
+		if err == nil {
+			plain, hashes, err = newLockerCodes(taken, 2)
+		}
+		if err != nil {
+			return "", fmt.Errorf("making a deposit's codes: %w", err)
+		}
+		now := w.Clock()
+		rec := store.LockerDeposit{Office: o.ID, ID: id, Name: f.Name, Contact: f.Contact, Lang: f.Lang, Phone: f.Phone,
+			ClerkCode: plain[0], PickupCode: plain[1], By: st.Name, CreatedAt: now,
+			PurgeAfter: lockerPurgeAfter(o, l, now.Add(queue.ClerkCodeValid))}
+		if err := w.DB.PutLockerDeposit(rec); err != nil {
+			return "", fmt.Errorf("%w: %w", errLockerSave, err)
+		}
+		res := a.Do(ctx, "clerk:"+st.Name, queue.ReserveCompartment{Deposit: id, Locker: l.ID, Document: f.Document, Size: f.Size,
+			Accessible: f.Accessible, ClerkCode: hashes[0], PickupCode: hashes[1]})
+		if res.Err == nil {
+			return id, nil
+		}
+		w.forgetLockerDeposit(o.ID, id)
+		var qe *queue.Error
+		if try < 3 && errors.As(res.Err, &qe) && qe.Code == "locker-code-taken" {
+			continue
+		}
+		return "", res.Err
+	}
 }
 
 // lockerFormError draws the page again with the form as typed and msg
@@ -683,7 +714,7 @@ func (w *Web) replaceLockerCode(rw http.ResponseWriter, r *http.Request, st *sta
 	o := a.Office()
 	lang := w.language(rw, r)
 	back := lockersBack(o.ID, "locker", l.ID)
-	taken, err := lockerLookups(r, a, l.ID)
+	taken, err := lockerLookups(r.Context(), a, l.ID)
 	var plain []string
 	var hashes []queue.CodeHash
 	if err == nil {

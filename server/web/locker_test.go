@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"html"
 	"net/http"
 	"net/url"
@@ -451,4 +452,43 @@ func FuzzLockerForm(f *testing.F) {
 			t.Errorf("accepted the size %q", out.Size)
 		}
 	})
+}
+
+// When the office refuses a reservation the form's check let through (the
+// last compartment went to a colleague meanwhile), the personal data
+// stored first is dropped again and the purge takes the record.
+func TestLockerRefusedReservationKeepsNothing(t *testing.T) {
+	e := lockerEnv(t)
+	l, _ := e.office.Locker("parter")
+	var st staffInfo
+	st.Name = "anna"
+	form := lockerForm{Locker: "parter", Name: "Olena Kovalenko", Contact: "olena@example.ua", Lang: "uk", Document: "certificate", Size: "M"}
+	if _, err := e.web.reserveCompartment(context.Background(), e.actor, &st, l, form); err != nil {
+		t.Fatalf("the medium compartment: %v", err)
+	}
+	form.Name = "Jan Nowak"
+	_, err := e.web.reserveCompartment(context.Background(), e.actor, &st, l, form)
+	var qe *queue.Error
+	if !errors.As(err, &qe) || qe.Code != "no-free-compartment" {
+		t.Fatalf("a second medium one: %v", err)
+	}
+	records, err := e.db.LockerDepositsOf(e.office.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := 0
+	for _, r := range records {
+		if r.Name == "Jan Nowak" || r.Contact == "" && r.PurgeAfter.After(e.clock.Now()) {
+			t.Errorf("the refused deposit's record is kept: %+v", r)
+		}
+		if r.Name != "" {
+			kept++
+		}
+	}
+	if kept != 1 {
+		t.Errorf("%d records with personal data, want the one reserved", kept)
+	}
+	if n, err := e.db.PurgeLockerDeposits(e.clock.Now()); err != nil || n != 1 {
+		t.Errorf("the purge took %d records (%v), want the refused one", n, err)
+	}
 }
