@@ -277,9 +277,8 @@ func (w *Web) renderLockers(rw http.ResponseWriter, r *http.Request, st *staffIn
 			}
 		}
 	}
-	if shown != "" && d.Shown == nil && p.Error == "" {
-		p.Error = p.T("web.lockers.error.no_deposit")
-	}
+	// A shown deposit that ended meanwhile (the page reloads itself) is
+	// simply no longer shown: the list says where things are.
 	sortedLockerDoors(d.Doors)
 	p.Data = d
 	w.render(rw, status, "lockers", p)
