@@ -492,3 +492,48 @@ func TestLockerRefusedReservationKeepsNothing(t *testing.T) {
 		t.Errorf("the purge took %d records (%v), want the refused one", n, err)
 	}
 }
+
+// An office with two lockers: a report names its locker, and its doors
+// show on that one only; a report that names none cannot be placed and is
+// left out; ?locker= picks the locker the deposit form is for.
+func TestLockerSeveralLockers(t *testing.T) {
+	basement := testLocker()
+	basement.ID, basement.Names = "piwnica", map[string]string{"pl": "Urzędomat, piwnica", "en": "Locker, basement"}
+	e := newEnvIn(t, t.TempDir(), func(o *queue.Office) { o.Lockers = []queue.Locker{testLocker(), basement} })
+	for _, r := range []struct {
+		device string
+		health protocol.LockerHealth
+	}{
+		{"locker-basement", protocol.LockerHealth{Locker: "piwnica", DoorsOpen: []string{"1"}, DoorsAlarm: []string{"1"}}},
+		{"locker-unnamed", protocol.LockerHealth{DoorsForced: []string{"2"}}},
+	} {
+		h := r.health
+		if err := e.web.Server.Health().Ingest(context.Background(), fleet.Reporter{ID: r.device, Office: e.office.ID, Role: "locker"},
+			protocol.HealthReport{Version: "1.5.0", Role: "locker", Name: r.device, Locker: &h}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := e.browser()
+	b.login("anna", "correct horse battery")
+	page := html.UnescapeString(b.get("/staff/lockers?office=" + e.office.ID + "&locker=piwnica&lang=en"))
+	if !strings.Contains(page, "Locker, basement, compartment 1: door open too long") || strings.Contains(page, "door forced open") {
+		t.Errorf("the doors listed are not the basement's alone:\n%s", page)
+	}
+	if cell := regexp.MustCompile(`(?s)id="cell-parter-1">.*?</li>`).FindString(page); strings.Contains(cell, "door") {
+		t.Errorf("the ground floor's compartment 1 shows the basement's door: %s", cell)
+	}
+	if !strings.Contains(page, `<h2 id="deposit-h">Deposit a document in Locker, basement</h2>`) || !strings.Contains(page, `name="locker" value="piwnica"`) ||
+		!strings.Contains(page, `locker=parter#deposit-h">Deposit a document in Locker, ground floor</a>`) {
+		t.Errorf("the form is not the basement's, with a link to the other's:\n%s", page)
+	}
+	b.post("/staff/lockers/deposit", lockerFormValues(e, "locker", "piwnica"))
+	var where string
+	_ = e.actor.Query(context.Background(), func(s *queue.State) {
+		for _, d := range s.LiveDeposits("piwnica") {
+			where = d.Locker + "/" + d.Compartment
+		}
+	})
+	if where != "piwnica/1" {
+		t.Errorf("the deposit went to %q, want the basement's compartment 1", where)
+	}
+}
