@@ -79,4 +79,8 @@ type LockerHealth struct {
 	DoorsForced []string `json:"doors_forced,omitempty"`
 	// Pending counts the reports not yet acknowledged by the server.
 	Pending int `json:"pending_reports"`
+	// Locker is the locker's id (the device's [locker] id), so the staff
+	// page puts the doors on the right locker of an office that has
+	// several; empty is the office's only locker.
+	Locker string `json:"locker,omitempty"`
 }

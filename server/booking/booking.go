@@ -93,18 +93,33 @@ func (e *FieldError) Error() string { return e.Field + ": " + e.Key }
 // number, and the terms accepted. It returns the cleaned name and contact.
 func (r Request) Validate() (name, contact string, err error) {
 	name = strings.Join(strings.Fields(r.Name), " ")
-	contact = strings.TrimSpace(r.Contact)
 	switch {
 	case utf8.RuneCountInString(name) < 2:
 		return "", "", &FieldError{"name", "web.book.error.name"}
 	case utf8.RuneCountInString(name) > 100:
 		return "", "", &FieldError{"name", "web.book.error.name_long"}
+	}
+	if contact, err = CheckContact(r.Contact); err != nil {
+		return "", "", err
+	}
+	if !r.Terms {
+		return "", "", &FieldError{"terms", "web.book.error.terms"}
+	}
+	return name, contact, nil
+}
+
+// CheckContact checks an e-mail address or a phone number (9 to 15
+// digits, with spaces, dashes, brackets and a plus allowed) and returns it
+// trimmed; its error is a *FieldError of field "contact".
+func CheckContact(contact string) (string, error) {
+	contact = strings.TrimSpace(contact)
+	switch {
 	case contact == "":
-		return "", "", &FieldError{"contact", "web.book.error.contact"}
+		return "", &FieldError{"contact", "web.book.error.contact"}
 	case strings.Contains(contact, "@"):
 		a, perr := mail.ParseAddress(contact)
 		if perr != nil || a.Address != contact || len(contact) > 254 {
-			return "", "", &FieldError{"contact", "web.book.error.email"}
+			return "", &FieldError{"contact", "web.book.error.email"}
 		}
 	default:
 		digits := 0
@@ -114,17 +129,14 @@ func (r Request) Validate() (name, contact string, err error) {
 				digits++
 			case c == ' ' || c == '-' || c == '+' || c == '(' || c == ')':
 			default:
-				return "", "", &FieldError{"contact", "web.book.error.phone"}
+				return "", &FieldError{"contact", "web.book.error.phone"}
 			}
 		}
 		if digits < 9 || digits > 15 {
-			return "", "", &FieldError{"contact", "web.book.error.phone"}
+			return "", &FieldError{"contact", "web.book.error.phone"}
 		}
 	}
-	if !r.Terms {
-		return "", "", &FieldError{"terms", "web.book.error.terms"}
-	}
-	return name, contact, nil
+	return contact, nil
 }
 
 // Booked is a booking made.

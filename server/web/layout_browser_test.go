@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,8 +13,10 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/numerek/numerek/i18n"
+	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/booking"
+	"github.com/numerek/numerek/server/fleet"
 )
 
 // longWord is n letters without a space or hyphen to break at: what a
@@ -107,8 +110,8 @@ func withLang(path, lang string) string {
 }
 
 // Long text and large fonts must not break a layout: every resident page
-// on a 360 px phone and the console's office monitor, and the staff console
-// and the assistant's page, in every language, at the default text size
+// on a 360 px phone and the console's office monitor, and the staff console,
+// the assistant's page, the booking desk and the lockers page, in every language, at the default text size
 // and at 130 %, with a 200-letter note and a 100-letter name (the longest
 // a booking takes) without a space. No page may scroll sideways, no
 // control may reach past the screen's edge, nothing may spill out of its
@@ -163,6 +166,32 @@ func TestBrowserLongTextFits(t *testing.T) {
 	e.do(queue.SetCounter{Counter: 1, Status: queue.CounterOpenStatus})
 	e.do(queue.CallTicket{Counter: 1, Ticket: current})
 
+	// The locker: a decision deposited under the long name and a long
+	// contact, stored, and doors in trouble, so the lockers page has its
+	// grid, its list and what needs someone at the top.
+	lockerClerk := e.browser()
+	lockerClerk.login(clerk, "correct horse battery")
+	lockerClerk.get("/staff/lockers?office=" + o)
+	lockerClerk.post("/staff/lockers/deposit", url.Values{"office": {o}, "locker": {"parter-b"}, "name": {name},
+		"contact": {strings.Repeat("kowalczyk", 5) + "@example.pl"}, "lang": {"pl"}, "document": {"decision"}, "size": {"L"}})
+	var deposit string
+	_ = e.actor.Query(context.Background(), func(s *queue.State) {
+		for _, d := range s.LiveDeposits("parter-b") {
+			deposit = d.ID
+		}
+	})
+	if deposit == "" {
+		t.Fatalf("the deposit under the long name was refused:\n%s", lockerClerk.last)
+	}
+	e.do(queue.StoreDeposit{Deposit: deposit, At: e.clock.Now()})
+	lockerClerk.post("/staff/lockers/deposit", url.Values{"office": {o}, "locker": {"parter-b"}, "name": {name},
+		"contact": {"+48 600 100 200"}, "lang": {"uk"}, "document": {"id-card"}, "size": {"S"}, "accessible": {"yes"}})
+	if err := e.web.Server.Health().Ingest(context.Background(), fleet.Reporter{ID: "locker-b", Office: o, Role: "locker"}, protocol.HealthReport{
+		Version: "1.5.0", Role: "locker", Name: "Urzędomat", Locker: &protocol.LockerHealth{DoorsOpen: []string{"10", "12"}, DoorsAlarm: []string{"10"}, LocksFailed: []string{"3"}, DoorsForced: []string{"12"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+
 	visit := func(path, ready string) func(string) chromedp.Action[chromedp.Void] {
 		return func(lang string) chromedp.Action[chromedp.Void] {
 			return chromedp.Steps(chromedp.Navigate(e.url+withLang(path, lang)), chromedp.WaitVisible(chromedp.CSS(ready)))
@@ -200,6 +229,8 @@ func TestBrowserLongTextFits(t *testing.T) {
 		{"assistant", visit("/staff/assistant", "#issue-h")},
 		// The booking desk lists the visits booked under the long name.
 		{"desk", visit("/staff/bookings?office="+o+"&day=2026-11-23", "#book-h")},
+		// The locker's page lists the documents left under the long name.
+		{"lockers", visit("/staff/lockers?office="+o, "#deposit-h")},
 	}
 	do(t, browser, "clerk login", chromedp.EmulateViewport(1366, 768),
 		chromedp.Navigate(e.url+"/staff/login?lang=pl"), chromedp.WaitVisible(chromedp.CSS("#password")),

@@ -212,6 +212,8 @@ func (w *Web) Mount(s *server.Server) {
 	h("GET /o/{office}/queue/events", s.Stream(w.queueEvents))
 	// hallweb (issue 14): the hall screen as a web page for any TV.
 	w.mountHall(h)
+	// Issue 15, desk: the document locker's staff pages (locker.go).
+	w.mountLockers(h)
 	// What no page takes gets a page in the reader's language, not the
 	// mux's plain text (the API keeps its own JSON fallback under /api/).
 	h("/", w.noPage)
