@@ -220,7 +220,9 @@ func (s *Service) sweepOffice(ctx context.Context, a *actor.Actor) (time.Time, e
 			errs = append(errs, fmt.Errorf("reading deposit %s of office %s: %w", d.ID, o.ID, err))
 			continue
 		}
-		if found && rec.PickupCode != "" {
+		// A new pickup code for an expired document is not sent: its
+		// deadline has passed, and staff take it back out.
+		if found && rec.PickupCode != "" && d.State == queue.DepositStateStored {
 			if err := s.sendReady(ctx, o, d, rec); err != nil {
 				errs = append(errs, err)
 			}
