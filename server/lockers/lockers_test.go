@@ -101,6 +101,7 @@ type env struct {
 	sms    *smsStandIn
 	svc    *Service
 	logs   *syncBuffer
+	logger *slog.Logger
 }
 
 func testOffice() *queue.Office {
@@ -128,6 +129,7 @@ func newEnv(t *testing.T) *env {
 	dir := t.TempDir()
 	e := &env{clock: testclock.New(time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)), office: testOffice(), logs: &syncBuffer{}}
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.logger = logger
 	l, err := store.OpenOfficeLog(filepath.Join(dir, "ums.db"), "ums")
 	if err != nil {
 		t.Fatal(err)
