@@ -512,3 +512,19 @@ func decodeQR(t *testing.T, data []byte) string {
 	}
 	return text
 }
+
+// A document put in within its reminder's time (a locker reminding 48 h
+// ahead of a 48-hour deadline) gets the ready notice and no reminder on
+// top of it.
+func TestNoReminderWithinTheReadyNotice(t *testing.T) {
+	e := newEnv(t)
+	e.office.Lockers[0].RemindBefore = 48 * time.Hour
+	e.run(t)
+	e.deposit(t, "d1", "passport", "pl")
+	waitfor.Until(t, "the ready e-mail", 10*time.Second, func() bool { return len(e.mailsTo(t, residentMail)) == 1 })
+	e.clock.Set(e.clock.Now().Add(47 * time.Hour))
+	e.svc.Sweep(context.Background())
+	if n := e.outboxCount(t); n != 1 {
+		t.Errorf("%d messages in the outbox, want the ready e-mail alone", n)
+	}
+}
