@@ -56,13 +56,15 @@ func row(date, group, key string, f *Figures) []string {
 
 // Tables names the CSV tables WriteTable writes, in the order the page
 // offers them.
-var Tables = []string{"days", "heatmap", "clerks", "bookings", "outcomes"}
+var Tables = []string{"days", "heatmap", "clerks", "bookings", "outcomes", "lockers"}
 
 // WriteTable writes one of Tables: "days" is WriteCSV's; "heatmap" one row
 // per weekday (1 Monday … 7 Sunday) and hour with tickets; "clerks" one row
 // per actor; "bookings" the range's bookings overall ("all") and per
 // service; "outcomes" one row per service and outcome, and one with an
-// empty outcome counting the tickets finished with none.
+// empty outcome counting the tickets finished with none; "lockers" one
+// row per locker and day, then one per locker for the range (date
+// "FROM..TO").
 func WriteTable(w io.Writer, r *Report, table string) error {
 	switch table {
 	case "days":
@@ -75,6 +77,8 @@ func WriteTable(w io.Writer, r *Report, table string) error {
 		return writeRows(w, bookingRows(r.Bookings))
 	case "outcomes":
 		return writeRows(w, outcomeRows(r.Outcomes))
+	case "lockers":
+		return writeRows(w, lockerRows(r.Range, r.Lockers))
 	}
 	return fmt.Errorf("statistics table %q: want one of %s", table, strings.Join(Tables, ", "))
 }
@@ -149,6 +153,24 @@ func outcomeRows(services []ServiceOutcomes) [][]string {
 			rows = append(rows, []string{s.Service, o.ID, n(o.Count), n(s.Finished), pctOf(s.Share(o))})
 		}
 		rows = append(rows, []string{s.Service, "", n(s.WithNone), n(s.Finished), pctOf(s.NoneShare())})
+	}
+	return rows
+}
+
+func lockerRows(rg Range, lockers []LockerReport) [][]string {
+	rows := [][]string{{"date", "locker", "deposits", "pickups", "offline_pickups", "pickup_median_s", "pickup_p90_s", "expired", "retrieved"}}
+	row := func(date, locker string, f LockerFigures) []string {
+		n := strconv.Itoa
+		return []string{date, locker, n(f.Deposits), n(f.Pickups), n(f.OfflinePickups),
+			secs(f.PickupMedian()), secs(f.PickupP90()), n(f.Expired), n(f.Retrieved)}
+	}
+	for _, l := range lockers {
+		for _, d := range l.Days {
+			rows = append(rows, row(d.Date, l.Locker, d.LockerFigures))
+		}
+	}
+	for _, l := range lockers {
+		rows = append(rows, row(rg.From+".."+rg.To, l.Locker, l.Total))
 	}
 	return rows
 }

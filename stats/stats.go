@@ -5,8 +5,10 @@
 // counter; arrivals and waits by weekday and hour of day (heat.go); each
 // clerk's work (clerks.go); bookings kept, missed and how late residents
 // checked in (bookings.go); what clerks recorded as handled per service
-// (outcomes.go). It is pure, events in and tables out: it also draws them
-// as SVG (svg.go, heatsvg.go) and writes them as CSV (csv.go).
+// (outcomes.go); the document lockers' deposits, pickups and how long
+// documents waited (locker.go). It is pure, events in and tables out: it
+// also draws them as SVG (svg.go, heatsvg.go) and writes them as CSV
+// (csv.go).
 package stats
 
 import (
@@ -136,6 +138,8 @@ type Report struct {
 	Bookings BookingReport
 	// Outcomes are what clerks recorded as handled, per service.
 	Outcomes []ServiceOutcomes
+	// Lockers are the document lockers' deposits and pickups, by locker.
+	Lockers []LockerReport
 }
 
 // ticket is what the fold remembers of one ticket.
@@ -183,6 +187,10 @@ type builder struct {
 	clerks   map[string]*Clerk
 	bookings map[string]*booking
 	outcomes map[string]*ServiceOutcomes
+	// lockers are each locker's figures by office-local day; deposits
+	// the deposits not yet ended.
+	lockers  map[string]map[string]*LockerFigures
+	deposits map[string]*lockerDeposit
 }
 
 type dayAcc struct {
@@ -194,7 +202,8 @@ type dayAcc struct {
 func newBuilder(r Range, o *queue.Office, now time.Time) *builder {
 	return &builder{r: r, office: o, now: now, target: o.Rules.TargetWait, tickets: map[string]*ticket{}, days: map[string]*dayAcc{},
 		total: newFigures(), svc: map[string]*Figures{}, ctr: map[int]*Figures{},
-		heat: newHeat(), clerks: map[string]*Clerk{}, bookings: map[string]*booking{}, outcomes: map[string]*ServiceOutcomes{}}
+		heat: newHeat(), clerks: map[string]*Clerk{}, bookings: map[string]*booking{}, outcomes: map[string]*ServiceOutcomes{},
+		lockers: map[string]map[string]*LockerFigures{}, deposits: map[string]*lockerDeposit{}}
 }
 
 // location is the office's time zone, for hours of the day.
@@ -343,6 +352,7 @@ func (b *builder) add(e queue.Event) {
 		}
 	default:
 		b.addBooking(e)
+		b.addLocker(e)
 	}
 }
 
@@ -364,6 +374,7 @@ func (b *builder) report(office string) *Report {
 	ctrKey := strconv.Itoa
 	rep := &Report{Office: office, Range: b.r, TargetWait: b.target, Total: b.total,
 		Heat: b.heat.finish(), Clerks: b.clerkList(), Bookings: b.bookingReport(), Outcomes: b.outcomeList(),
+		Lockers:  b.lockerReports(),
 		Services: groups(b.svc, svcKey, func(a, c string) bool { return a < c }),
 		Counters: groups(b.ctr, ctrKey, func(a, c int) bool { return a < c }),
 	}

@@ -33,6 +33,9 @@ type LockerDeposit struct {
 	// ClerkCode is the plain clerk code, shown on the staff page until it
 	// is used or runs out.
 	ClerkCode string `json:"clerk_code,omitempty"`
+	// RemindedAt is when the resident was reminded of the deadline
+	// (server/lockers): a reminder goes once.
+	RemindedAt time.Time `json:"reminded_at,omitzero"`
 	// By is the clerk who made the deposit.
 	By         string    `json:"by"`
 	CreatedAt  time.Time `json:"created_at"`

@@ -13,6 +13,7 @@ import (
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/fleet"
 	"github.com/numerek/numerek/server/links"
+	"github.com/numerek/numerek/server/lockers"
 	"github.com/numerek/numerek/server/notice"
 	"github.com/numerek/numerek/server/outbox"
 	"github.com/numerek/numerek/store"
@@ -141,4 +142,26 @@ func openHealth(dataDir string, cfg *officeconfig.Config, hub *fleet.Hub, sender
 		return nil, nil, err
 	}
 	return h, db, nil
+}
+
+// openLockers makes the lockers' notices: residents told through ob when
+// [messages] is on, the office's admins alerted of documents not
+// collected where [devices] sends the devices' alerts, in the office's
+// first language.
+func openLockers(wp *webParts, ob *outbox.Outbox, cfg *officeconfig.Config, actors []*actor.Actor, clock func() time.Time, logger *slog.Logger) *lockers.Service {
+	lc := lockers.Config{DB: wp.db, Clock: clock, Logger: logger}
+	if ob != nil {
+		lc.Alerts = ob
+		if cfg.Messages.Enabled() {
+			lc.Notices = ob
+		}
+	}
+	langs := map[string]string{}
+	for _, o := range cfg.Offices {
+		langs[o.ID] = o.DefaultLanguage()
+	}
+	lc.Staff = func(office string) lockers.Staff {
+		return lockers.Staff{To: cfg.Devices.For(office).Contacts(), Lang: langs[office]}
+	}
+	return lockers.New(lc, actors)
 }

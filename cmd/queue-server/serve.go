@@ -161,12 +161,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	lockerNotices := openLockers(wp, messages, cfg, actors, clock, logger)
 	srv := server.New(server.Config{
 		Offices: actors, Tokens: tokens, Clock: clock, Logger: logger,
 		Booking: wp.desk, Links: wp.links, TrustedProxies: cfg.Server.TrustedProxies,
 		Metrics: meter,
 		Devices: store.NewDeviceStore(filepath.Join(*dataDir, devicesFile)), PublicURL: *publicURL,
 		Fleet: hub, Health: health, Bundles: bundleStore, Updates: updates,
+		LockerSecondFactor: lockerNotices,
 	})
 	meter.Watch(srv)
 	if messages != nil {
@@ -221,6 +223,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	go func() { defer wg.Done(); wp.desk.RunPurge(actorCtx, *purgeEvery) }()
 	wg.Add(1)
 	go func() { defer wg.Done(); health.Run(actorCtx) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); lockerNotices.Run(actorCtx, *purgeEvery) }()
 	// The configuration is read only here: hours closed since the last
 	// start (a holiday added, an afternoon closed) cancel the bookings in
 	// them now, and their residents are told.

@@ -1,6 +1,7 @@
 package actor
 
 import (
+	"context"
 	"sync"
 
 	"github.com/numerek/numerek/queue"
@@ -114,5 +115,40 @@ func (h *Hub) Close() {
 	for s := range h.subs {
 		delete(h.subs, s)
 		close(s.C)
+	}
+}
+
+// Follow calls react with each batch of events published (what arrived
+// together), until ctx ends, from the goroutine that called it. When the
+// hub drops it for falling behind, dropped is told and following goes on
+// with the events published after that: what was missed is missed.
+func (h *Hub) Follow(ctx context.Context, react func([]queue.Event), dropped func()) {
+	sub, _ := h.Subscribe()
+	defer func() { h.Unsubscribe(sub) }()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, open := <-sub.C:
+			if !open {
+				dropped()
+				sub, _ = h.Subscribe()
+				continue
+			}
+			events := []queue.Event{e}
+		more:
+			for {
+				select {
+				case e, ok := <-sub.C:
+					if !ok {
+						break more
+					}
+					events = append(events, e)
+				default:
+					break more
+				}
+			}
+			react(events)
+		}
 	}
 }

@@ -44,7 +44,32 @@ const (
 	// Device says which and what.
 	DeviceAlert        Kind = "device-alert"
 	DeviceAlertCleared Kind = "device-alert-cleared"
+	// LockerReady: a document waits in a locker; Code is the pickup
+	// code, Locker says which document, where and until when.
+	LockerReady Kind = "locker-ready"
+	// LockerReminder: the document still waits, its deadline is near
+	// (no code: the plain one was forgotten once it was sent).
+	LockerReminder Kind = "locker-reminder"
+	// LockerSecondFactor: the one-time code (Code) a resident types at
+	// the locker after the pickup code, by SMS.
+	LockerSecondFactor Kind = "locker-second-factor"
+	// LockerExpired tells an office's admins (not a resident) that a
+	// document was not collected by its deadline; no personal data.
+	LockerExpired Kind = "locker-expired"
 )
+
+// LockerDeposit is a document in a locker as a notice tells of it: what,
+// where and until when; never who.
+type LockerDeposit struct {
+	Deposit     string `json:"deposit"`
+	Locker      string `json:"locker"`
+	Compartment string `json:"compartment"`
+	// Document is the document type's id (queue.LockerDocument).
+	Document string    `json:"document"`
+	Deadline time.Time `json:"deadline,omitzero"`
+	// SecondFactor: the pickup needs a one-time code sent to a phone.
+	SecondFactor bool `json:"second_factor,omitempty"`
+}
 
 // DeviceFault is a device's fault as its office's admins are told of it.
 // It is about a device, never a resident: no personal data.
@@ -92,11 +117,14 @@ type Notice struct {
 	Ticket  string
 	Counter int
 	Ahead   int
-	// Code is the short code of ConfirmContact.
+	// Code is the short code of ConfirmContact, the pickup code of
+	// LockerReady, the one-time code of LockerSecondFactor.
 	Code string
 	// Device is the device and its fault (DeviceAlert,
 	// DeviceAlertCleared).
 	Device *DeviceFault `json:",omitempty"`
+	// Locker is the deposit the locker kinds are about.
+	Locker *LockerDeposit `json:",omitempty"`
 	Links  Links
 	// Reason is the office's reason when the office cancelled, moved the
 	// visit or closed its hours.

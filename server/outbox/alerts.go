@@ -58,8 +58,13 @@ func (c *Composer) devicePage(n notice.Notice) string {
 	return strings.TrimRight(c.PublicURL, "/") + "/staff/fleet/" + url.PathEscape(n.Device.DeviceID)
 }
 
-// AlertText is a device alert in one line: the webhook's text.
+// AlertText is a device alert (or a locker's uncollected document) in
+// one line: the webhook's text.
 func (c *Composer) AlertText(n notice.Notice) string {
+	if n.Kind == notice.LockerExpired {
+		kv := c.vars(n, false)
+		return c.Catalog.T(n.Lang, "msg.subject."+string(n.Kind), kv...) + ". " + c.Catalog.T(n.Lang, "msg.lead."+string(n.Kind), kv...)
+	}
 	kv, _, _ := c.alertVars(n)
 	return c.Catalog.T(n.Lang, "msg.subject."+string(n.Kind), kv...) + ". " + c.Catalog.T(n.Lang, "msg.lead."+string(n.Kind), kv...)
 }
@@ -111,35 +116,52 @@ func NewAlertHook(c *Composer, client *http.Client) *AlertHook {
 // and a line of text in the office's language for a chat. It holds no
 // personal data.
 type AlertMessage struct {
-	// Event is "device-alert" (raised) or "device-alert-cleared".
+	// Event is "device-alert" (raised), "device-alert-cleared", or
+	// "locker-expired" (a document not collected by its deadline).
 	Event    string    `json:"event"`
 	Office   string    `json:"office"`
-	DeviceID string    `json:"device_id"`
-	Device   string    `json:"device"`
-	Role     string    `json:"role"`
-	Fault    string    `json:"fault"`
+	DeviceID string    `json:"device_id,omitempty"`
+	Device   string    `json:"device,omitempty"`
+	Role     string    `json:"role,omitempty"`
+	Fault    string    `json:"fault,omitempty"`
 	Detail   string    `json:"detail,omitempty"`
-	Since    time.Time `json:"since"`
+	Since    time.Time `json:"since,omitzero"`
 	Cleared  time.Time `json:"cleared,omitzero"`
 	Note     string    `json:"note,omitempty"`
 	Text     string    `json:"text"`
 	Lang     string    `json:"lang"`
-	// Page is the device's page for the staff, when the server knows its
-	// public address.
+	// Page is the device's page (the lockers page) for the staff, when
+	// the server knows its public address.
 	Page string `json:"page,omitempty"`
+	// Locker, Compartment, Deposit, Document and Deadline say which
+	// document was not collected (locker-expired).
+	Locker      string    `json:"locker,omitempty"`
+	Compartment string    `json:"compartment,omitempty"`
+	Deposit     string    `json:"deposit,omitempty"`
+	Document    string    `json:"document,omitempty"`
+	Deadline    time.Time `json:"deadline,omitzero"`
 }
 
 // Deliver posts n.
 func (h *AlertHook) Deliver(ctx context.Context, n notice.Notice) error {
-	if !isDeviceAlert(n.Kind) || n.Device == nil {
+	var m AlertMessage
+	switch {
+	case isDeviceAlert(n.Kind) && n.Device != nil:
+		d := n.Device
+		m = AlertMessage{
+			DeviceID: d.DeviceID, Device: d.Device, Role: d.Role,
+			Fault: d.Fault, Detail: d.Detail, Since: d.Since, Cleared: d.Cleared, Note: d.Note,
+			Page: h.compose.devicePage(n),
+		}
+	case n.Kind == notice.LockerExpired && n.Locker != nil:
+		d := n.Locker
+		m = AlertMessage{Locker: d.Locker, Compartment: d.Compartment, Deposit: d.Deposit, Document: d.Document,
+			Deadline: d.Deadline, Page: h.compose.lockersPage(n)}
+	default:
 		return Permanent(fmt.Errorf("a %s notice cannot go to a webhook", n.Kind))
 	}
-	d := n.Device
-	body, err := json.Marshal(AlertMessage{
-		Event: string(n.Kind), Office: n.Office, DeviceID: d.DeviceID, Device: d.Device, Role: d.Role,
-		Fault: d.Fault, Detail: d.Detail, Since: d.Since, Cleared: d.Cleared, Note: d.Note,
-		Text: h.compose.AlertText(n), Lang: n.Lang, Page: h.compose.devicePage(n),
-	})
+	m.Event, m.Office, m.Text, m.Lang = string(n.Kind), n.Office, h.compose.AlertText(n), n.Lang
+	body, err := json.Marshal(m)
 	if err != nil {
 		return Permanent(err)
 	}

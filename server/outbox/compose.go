@@ -95,6 +95,9 @@ func (c *Composer) office(n notice.Notice) *queue.Office {
 // vars are the placeholders every text of n may use.
 func (c *Composer) vars(n notice.Notice, sms bool) []any {
 	o := c.office(n)
+	if isLocker(n.Kind) {
+		return append(c.lockerVars(n, sms), "office", o.Name)
+	}
 	date, clock := c.slotText(n, sms)
 	code := links.FormatCode(n.Booking)
 	if n.Kind == notice.ConfirmContact {
@@ -196,6 +199,13 @@ func (c *Composer) SMS(n notice.Notice) string {
 func (c *Composer) Mail(n notice.Notice) (Mail, error) {
 	if isDeviceAlert(n.Kind) {
 		return c.render(n, c.alertMail(n), Mail{})
+	}
+	if isLocker(n.Kind) {
+		v, m, err := c.lockerMail(n)
+		if err != nil {
+			return Mail{}, err
+		}
+		return c.render(n, v, m)
 	}
 	o := c.office(n)
 	place := c.Places[n.Office]

@@ -8,27 +8,18 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
-	"image/png"
-	"io"
 	"log/slog"
 	"math/big"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net"
-	"net/mail"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	ics "github.com/arran4/golang-ical"
-	"github.com/makiuchi-d/gozxing"
-	qrreader "github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/numerek/numerek/i18n"
+	"github.com/numerek/numerek/internal/mailread"
 	"github.com/numerek/numerek/officeconfig"
 	"github.com/numerek/numerek/queue"
 )
@@ -68,95 +59,25 @@ func selfSigned(t testing.TB) (server, client *tls.Config) {
 }
 
 // parsedMail is an e-mail as a resident's mail program reads it.
-type parsedMail struct {
-	Subject string
-	Lang    string
-	Text    string
-	HTML    string
-	// Parts are the non-text parts by content type (image/png, text/calendar).
-	Parts       map[string][]byte
-	PartHeaders map[string]map[string][]string
-}
+type parsedMail = mailread.Mail
 
 func parseMail(t testing.TB, data []byte) parsedMail {
 	t.Helper()
-	m, err := mail.ReadMessage(bytes.NewReader(data))
+	m, err := mailread.Read(data)
 	if err != nil {
-		t.Fatalf("reading the e-mail: %v", err)
+		t.Fatal(err)
 	}
-	dec := new(mime.WordDecoder)
-	subj, err := dec.DecodeHeader(m.Header.Get("Subject"))
-	if err != nil {
-		t.Fatalf("decoding the subject: %v", err)
-	}
-	pm := parsedMail{Subject: subj, Lang: m.Header.Get("Content-Language"), Parts: map[string][]byte{}, PartHeaders: map[string]map[string][]string{}}
-	walkPart(t, m.Header.Get("Content-Type"), m.Header.Get("Content-Transfer-Encoding"), m.Body, map[string][]string(m.Header), &pm)
-	return pm
-}
-
-func walkPart(t testing.TB, ctype, cte string, body io.Reader, hdr map[string][]string, pm *parsedMail) {
-	t.Helper()
-	mt, params, err := mime.ParseMediaType(ctype)
-	if err != nil {
-		t.Fatalf("content type %q: %v", ctype, err)
-	}
-	if strings.HasPrefix(mt, "multipart/") {
-		mr := multipart.NewReader(body, params["boundary"])
-		for {
-			p, err := mr.NextRawPart()
-			if err == io.EOF {
-				return
-			}
-			if err != nil {
-				t.Fatalf("reading a part: %v", err)
-			}
-			walkPart(t, p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), p, p.Header, pm)
-		}
-	}
-	data := decodeCTE(t, cte, body)
-	switch mt {
-	case "text/plain":
-		pm.Text = string(data)
-	case "text/html":
-		pm.HTML = string(data)
-	default:
-		pm.Parts[mt] = data
-		pm.PartHeaders[mt] = hdr
-	}
-}
-
-func decodeCTE(t testing.TB, cte string, r io.Reader) []byte {
-	t.Helper()
-	var rd io.Reader = r
-	switch strings.ToLower(cte) {
-	case "base64":
-		rd = base64.NewDecoder(base64.StdEncoding, r)
-	case "quoted-printable":
-		rd = quotedprintable.NewReader(r)
-	}
-	data, err := io.ReadAll(rd)
-	if err != nil {
-		t.Fatalf("decoding %s: %v", cte, err)
-	}
-	return data
+	return m
 }
 
 // decodeQRPNG reads the text of the QR code in a PNG.
 func decodeQRPNG(t testing.TB, data []byte) string {
 	t.Helper()
-	img, err := png.Decode(bytes.NewReader(data))
+	text, err := mailread.QR(data)
 	if err != nil {
-		t.Fatalf("the QR image is not a PNG: %v", err)
+		t.Fatal(err)
 	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatalf("preparing the image for the QR reader: %v", err)
-	}
-	res, err := qrreader.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
-	if err != nil {
-		t.Fatalf("no readable QR code in the image: %v", err)
-	}
-	return res.GetText()
+	return text
 }
 
 func parseICS(t testing.TB, data []byte) *ics.Calendar {

@@ -294,7 +294,8 @@ func (o *Outbox) Reaches(contact string) bool {
 func knownKind(k notice.Kind) bool {
 	switch k {
 	case notice.ConfirmContact, notice.Booked, notice.Rescheduled, notice.Cancelled, notice.CancelledByOffice, notice.HoursClosed,
-		notice.Reminder, notice.Called, notice.Recalled, notice.Ahead, notice.DeviceAlert, notice.DeviceAlertCleared:
+		notice.Reminder, notice.Called, notice.Recalled, notice.Ahead, notice.DeviceAlert, notice.DeviceAlertCleared,
+		notice.LockerReady, notice.LockerReminder, notice.LockerSecondFactor, notice.LockerExpired:
 		return true
 	}
 	return false

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/numerek/numerek/i18n"
+	"github.com/numerek/numerek/internal/periodic"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/links"
@@ -169,58 +170,22 @@ func (s *Service) Run(ctx context.Context, offices []*actor.Actor, purgeEvery ti
 }
 
 func (s *Service) purgeLoop(ctx context.Context, every time.Duration) {
-	if every <= 0 {
-		every = time.Hour
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
+	periodic.Run(ctx, every, func() {
 		if n, err := s.cfg.DB.PurgeTicketReaches(s.cfg.Clock()); err != nil {
 			s.cfg.Logger.Error("purging push subscriptions and phone numbers", "err", err)
 		} else if n > 0 {
 			s.cfg.Logger.Info("purged push subscriptions and phone numbers of past tickets", "tickets", n)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }
 
 // watch follows one office's events until ctx ends.
 func (s *Service) watch(ctx context.Context, a *actor.Actor) {
-	hub := a.Hub()
-	sub, _ := hub.Subscribe()
-	defer func() { hub.Unsubscribe(sub) }()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case e, open := <-sub.C:
-			if !open {
-				// Dropped for falling behind (thousands of events): what
-				// was missed is missed, the next calls are not.
-				s.cfg.Logger.Warn("the pusher fell behind an office's events", "office", a.Office().ID)
-				sub, _ = hub.Subscribe()
-				continue
-			}
-			events := []queue.Event{e}
-		more:
-			for {
-				select {
-				case e, ok := <-sub.C:
-					if !ok {
-						break more
-					}
-					events = append(events, e)
-				default:
-					break more
-				}
-			}
-			s.react(ctx, a, events)
-		}
-	}
+	a.Hub().Follow(ctx, func(events []queue.Event) { s.react(ctx, a, events) }, func() {
+		// Dropped for falling behind (thousands of events): what was
+		// missed is missed, the next calls are not.
+		s.cfg.Logger.Warn("the pusher fell behind an office's events", "office", a.Office().ID)
+	})
 }
 
 // moment is a call or recall seen in the events.

@@ -308,3 +308,42 @@ type bookingRow struct {
 func (p *page) BookingRow(label string, b stats.Bookings) bookingRow {
 	return bookingRow{Label: label, Bookings: b}
 }
+
+// StatsLockerName names a locker of the page's office in the page's
+// language, or gives its id when the configuration no longer has it.
+func (p *page) StatsLockerName(id string) string {
+	if p.Office != nil {
+		for _, l := range p.Office.Lockers {
+			if l.ID == id {
+				for _, lang := range []string{p.Lang, "pl", "en"} {
+					if n := l.Names[lang]; n != "" {
+						return n
+					}
+				}
+			}
+		}
+	}
+	return id
+}
+
+// lockerRow is one row of a locker's table: a day or the range.
+type lockerRow struct {
+	Label   string
+	Figures stats.LockerFigures
+	lang    string
+}
+
+// Hours writes a time to collection in hours with one decimal, as the
+// page's language writes numbers (a decimal comma but in English).
+func (r lockerRow) Hours(d time.Duration) string {
+	s := strconv.FormatFloat(d.Hours(), 'f', 1, 64)
+	if r.lang != "en" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
+
+// StatsLockerRow pairs a row's label with its figures for the template.
+func (p *page) StatsLockerRow(label string, f stats.LockerFigures) lockerRow {
+	return lockerRow{Label: label, Figures: f, lang: p.Lang}
+}

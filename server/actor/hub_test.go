@@ -1,0 +1,80 @@
+package actor
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/numerek/numerek/internal/waitfor"
+	"github.com/numerek/numerek/queue"
+)
+
+// A follower gets the events in order, in batches; one that falls too
+// far behind is told it was dropped and goes on with the events after.
+func TestFollow(t *testing.T) {
+	h := NewHub(0, 100)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	batches := make(chan []queue.Event, 16)
+	holding, hold := make(chan struct{}), make(chan struct{})
+	dropped := make(chan struct{}, 1)
+	go func() {
+		first := true
+		h.Follow(ctx, func(events []queue.Event) {
+			if first {
+				first = false
+				close(holding)
+				<-hold
+			}
+			batches <- events
+		}, func() { dropped <- struct{}{} })
+	}()
+	waitfor.Until(t, "the follower subscribed", 5*time.Second, func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return len(h.subs) == 1
+	})
+	publish := func(from, to uint64) {
+		for seq := from; seq <= to; seq++ {
+			h.Publish([]queue.Event{{Seq: seq}})
+		}
+	}
+	// Held in its first batch, the follower falls behind by more than a
+	// subscriber may.
+	publish(1, 1)
+	<-holding
+	publish(2, subscriberBuffer+10)
+	close(hold)
+	// What it had before the drop comes in order, then the drop is told.
+	last := uint64(0)
+	timeout := time.After(10 * time.Second)
+	for told := false; !told; {
+		select {
+		case b := <-batches:
+			for _, e := range b {
+				if e.Seq != last+1 {
+					t.Fatalf("event %d after %d", e.Seq, last)
+				}
+				last = e.Seq
+			}
+		case <-dropped:
+			told = true
+		case <-timeout:
+			t.Fatal("the follower was never told it was dropped")
+		}
+	}
+	if last == 0 || last >= subscriberBuffer+10 {
+		t.Errorf("before the drop the follower got events up to %d", last)
+	}
+	publish(subscriberBuffer+100, subscriberBuffer+100)
+	for {
+		select {
+		case b := <-batches:
+			if b[len(b)-1].Seq == subscriberBuffer+100 {
+				return
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("nothing came after the drop")
+		}
+	}
+}
