@@ -326,8 +326,8 @@ func (p *page) StatsLockerName(id string) string {
 	return id
 }
 
-// lockerRow is one row of a locker's table: a day or the range.
-type lockerRow struct {
+// lockerStatsRow is one row of a locker's table: a day or the range.
+type lockerStatsRow struct {
 	Label   string
 	Figures stats.LockerFigures
 	lang    string
@@ -335,7 +335,7 @@ type lockerRow struct {
 
 // Hours writes a time to collection in hours with one decimal, as the
 // page's language writes numbers (a decimal comma but in English).
-func (r lockerRow) Hours(d time.Duration) string {
+func (r lockerStatsRow) Hours(d time.Duration) string {
 	s := strconv.FormatFloat(d.Hours(), 'f', 1, 64)
 	if r.lang != "en" {
 		s = strings.Replace(s, ".", ",", 1)
@@ -344,6 +344,6 @@ func (r lockerRow) Hours(d time.Duration) string {
 }
 
 // StatsLockerRow pairs a row's label with its figures for the template.
-func (p *page) StatsLockerRow(label string, f stats.LockerFigures) lockerRow {
-	return lockerRow{Label: label, Figures: f, lang: p.Lang}
+func (p *page) StatsLockerRow(label string, f stats.LockerFigures) lockerStatsRow {
+	return lockerStatsRow{Label: label, Figures: f, lang: p.Lang}
 }
