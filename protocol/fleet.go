@@ -215,6 +215,8 @@ type HealthReport struct {
 	// System is the device's system image and its updates; nil on a
 	// machine not made from the Numerek image.
 	System *SystemHealth `json:"system,omitempty"`
+	// Locker is a locker's doors; nil on a device of another role.
+	Locker *LockerHealth `json:"locker,omitempty"`
 }
 
 // StreamHealth is the device's event stream as the device sees it.

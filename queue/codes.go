@@ -85,6 +85,25 @@ var errorCodes = map[string]errorCode{
 	"reason: say why bookings are closed; residents are told": {"closure-reason-missing", nil},
 	"reason: at most %d characters":                           {"closure-reason-too-long", []string{"max"}},
 	"no closure %q":                                           {"no-closure", []string{"closure"}},
+	// The lockers' deposits (lockerdeposit.go).
+	"deposit: an id of 1-%d characters is needed":             {"deposit-id-missing", []string{"max"}},
+	"deposit %s already exists":                               {"deposit-exists", []string{"deposit"}},
+	"no locker %q in office %s":                               {"no-locker", []string{"locker", "office"}},
+	"document: locker %s does not take %q":                    {"locker-document-refused", []string{"locker", "document"}},
+	"size: %q is not S, M or L":                               {"bad-compartment-size", []string{"size"}},
+	"%s: not a hashed locker code (lookup, salt and hash)":    {"bad-locker-code-hash", []string{"field"}},
+	"code %s is already in use at locker %s; make another":    {"locker-code-taken", []string{"lookup", "locker"}},
+	"locker %s has no free accessible compartment of size %s": {"no-free-accessible-compartment", []string{"locker", "size"}},
+	"locker %s has no free compartment of size %s":            {"no-free-compartment", []string{"locker", "size"}},
+	"no deposit %q": {"no-deposit", []string{"deposit"}},
+	"deposit %s is %s: only a reserved deposit can be stored":              {"store-not-reserved", []string{"deposit", "state"}},
+	"deposit %s is %s: only a stored deposit can be picked up":             {"pickup-not-stored", []string{"deposit", "state"}},
+	"deposit %s is %s: only a stored or expired deposit can be taken back": {"retrieve-not-stored", []string{"deposit", "state"}},
+	"reason: a cancellation's reason has at most %d characters":            {"cancel-reason-too-long", []string{"max"}},
+	"deposit %s is %s: only a reservation can be cancelled":                {"cancel-not-reserved", []string{"deposit", "state"}},
+	"which: %q is not clerk or pickup":                                     {"bad-code-kind", []string{"which"}},
+	"deposit %s has ended (%s): its codes cannot change":                   {"deposit-ended", []string{"deposit", "state"}},
+	"until: %s has already passed":                                         {"code-until-past", []string{"until"}},
 }
 
 // ErrorCodes lists every code with its parameter names, for the catalogs'

@@ -29,6 +29,10 @@ type Decision struct {
 	// Held is set when an Issue gave no new ticket because a holder it
 	// names already has Ticket, active, for the same service.
 	Held bool
+	// Deposit and Compartment are the locker deposit acted on and the
+	// compartment it holds, if any.
+	Deposit     string
+	Compartment string
 }
 
 // Decide validates cmd against the state at now. It does not change the

@@ -197,6 +197,45 @@ type (
 	BookingReopened struct {
 		Closure string `json:"closure"`
 	}
+	// DepositReserved holds a locker's compartment for a document and
+	// issues its codes (hashed: no plain code is ever in the log).
+	DepositReserved struct {
+		Deposit Deposit `json:"deposit"`
+	}
+	// DepositStored: the door closed on the document; the deadline runs.
+	DepositStored struct {
+		Deposit string    `json:"deposit"`
+		At      time.Time `json:"at"`
+	}
+	// DepositPickedUp: the resident took the document; Offline when the
+	// locker could not reach the server then.
+	DepositPickedUp struct {
+		Deposit string    `json:"deposit"`
+		At      time.Time `json:"at"`
+		Offline bool      `json:"offline,omitempty"`
+	}
+	// DepositExpired: the deadline passed with the document inside.
+	DepositExpired struct {
+		Deposit string `json:"deposit"`
+	}
+	// DepositRetrieved: staff took the document back out.
+	DepositRetrieved struct {
+		Deposit string    `json:"deposit"`
+		At      time.Time `json:"at"`
+	}
+	// DepositCancelled withdraws a reservation before the document went in.
+	DepositCancelled struct {
+		Deposit string `json:"deposit"`
+		Reason  string `json:"reason,omitempty"`
+	}
+	// LockerCodeReplaced gives a deposit a new clerk or pickup code (the
+	// old one no longer opens); Until is the clerk code's end.
+	LockerCodeReplaced struct {
+		Deposit string    `json:"deposit"`
+		Which   string    `json:"which"`
+		Code    CodeHash  `json:"code"`
+		Until   time.Time `json:"until,omitzero"`
+	}
 )
 
 // Kind implementations name each event type on the wire.
@@ -228,6 +267,13 @@ func (ParkedTicketExpired) Kind() string    { return "ParkedTicketExpired" }
 func (BookingClosed) Kind() string          { return "BookingClosed" }
 func (BookingReopened) Kind() string        { return "BookingReopened" }
 func (Undone) Kind() string                 { return "Undone" }
+func (DepositReserved) Kind() string        { return "DepositReserved" }
+func (DepositStored) Kind() string          { return "DepositStored" }
+func (DepositPickedUp) Kind() string        { return "DepositPickedUp" }
+func (DepositExpired) Kind() string         { return "DepositExpired" }
+func (DepositRetrieved) Kind() string       { return "DepositRetrieved" }
+func (DepositCancelled) Kind() string       { return "DepositCancelled" }
+func (LockerCodeReplaced) Kind() string     { return "LockerCodeReplaced" }
 
 // eventKinds holds every kind of event with the State method that folds it
 // in: a new kind is a type with a Kind method and a line here.
@@ -260,6 +306,13 @@ var eventKinds = newKindTable(
 	newEventKind((*State).applyBookingClosed),
 	newEventKind((*State).applyBookingReopened),
 	newEventKind((*State).applyUndone),
+	newEventKind((*State).applyDepositReserved),
+	newEventKind((*State).applyDepositStored),
+	newEventKind((*State).applyDepositPickedUp),
+	newEventKind((*State).applyDepositExpired),
+	newEventKind((*State).applyDepositRetrieved),
+	newEventKind((*State).applyDepositCancelled),
+	newEventKind((*State).applyLockerCodeReplaced),
 )
 
 // eventKind is one kind of event: its name on the wire, an empty body to

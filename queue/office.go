@@ -30,6 +30,8 @@ type Office struct {
 	Remote RemoteRules
 	// Footer is printed at the bottom of every paper ticket.
 	Footer string
+	// Lockers are the office's document pickup lockers.
+	Lockers []Locker
 }
 
 // Service is a kind of matter residents come with; each has its own queue.

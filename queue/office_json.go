@@ -20,6 +20,7 @@ type officeJSON struct {
 	Booking    BookingRules            `json:"booking"`
 	Remote     RemoteRules             `json:"remote,omitzero"`
 	Footer     string                  `json:"footer,omitempty"`
+	Lockers    []Locker                `json:"lockers,omitempty"`
 }
 
 // MarshalJSON writes the office with its time zone by name.
@@ -31,7 +32,7 @@ func (o *Office) MarshalJSON() ([]byte, error) {
 	return json.Marshal(officeJSON{
 		ID: o.ID, Name: o.Name, TimeZone: tz, Languages: o.Languages, Hours: o.Hours,
 		Exceptions: o.Exceptions, Services: o.Services, Counters: o.Counters, Rules: o.Rules,
-		Booking: o.Booking, Remote: o.Remote, Footer: o.Footer,
+		Booking: o.Booking, Remote: o.Remote, Footer: o.Footer, Lockers: o.Lockers,
 	})
 }
 
@@ -48,7 +49,7 @@ func (o *Office) UnmarshalJSON(b []byte) error {
 	*o = Office{
 		ID: w.ID, Name: w.Name, Location: loc, Languages: w.Languages, Hours: w.Hours,
 		Exceptions: w.Exceptions, Services: w.Services, Counters: w.Counters, Rules: w.Rules,
-		Booking: w.Booking, Remote: w.Remote, Footer: w.Footer,
+		Booking: w.Booking, Remote: w.Remote, Footer: w.Footer, Lockers: w.Lockers,
 	}
 	if err := o.Validate(); err != nil {
 		return fmt.Errorf("decoding office %s: %w", w.ID, err)

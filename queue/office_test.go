@@ -132,6 +132,13 @@ func everyKindOfEvent() []Body {
 		BookingClosed{Closure: Closure{ID: "c", From: at("10:00").UTC(), To: at("12:00").UTC(), Reason: "training", ClosedAt: at("09:00").UTC()}},
 		BookingReopened{Closure: "c"},
 		Undone{Counter: 1, Seq: 7, Undid: "TicketFinished", Ticket: "t"},
+		DepositReserved{Deposit: Deposit{ID: "d", Locker: "l", Compartment: "1", Document: "id-card", State: DepositStateReserved, ClerkCode: CodeHash{Lookup: "ABC", Salt: []byte("s"), Hash: []byte("h")}, ClerkCodeUntil: at("09:30").UTC(), PickupCode: CodeHash{Lookup: "DEF", Salt: []byte("s"), Hash: []byte("h")}, ReservedAt: at("09:00").UTC()}},
+		DepositStored{Deposit: "d", At: at("09:05").UTC()},
+		DepositPickedUp{Deposit: "d", At: at("10:00").UTC(), Offline: true},
+		DepositExpired{Deposit: "d"},
+		DepositRetrieved{Deposit: "d", At: at("10:00").UTC()},
+		DepositCancelled{Deposit: "d", Reason: "wrong document"},
+		LockerCodeReplaced{Deposit: "d", Which: "clerk", Code: CodeHash{Lookup: "GHJ", Salt: []byte("s"), Hash: []byte("h")}, Until: at("10:30").UTC()},
 	}
 }
 

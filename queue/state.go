@@ -161,6 +161,9 @@ type State struct {
 	Calls []RecentCall `json:"calls,omitempty"`
 	// Closures are the times closed for booking, by id, until they end.
 	Closures map[string]*Closure `json:"closures,omitempty"`
+	// Deposits are the lockers' deposits by id: the live ones, and those
+	// ended today (dropped at the day's rollover; statistics read the log).
+	Deposits map[string]*Deposit `json:"deposits,omitempty"`
 
 	// lastGrowth is the seq of the last event other than a new ticket that
 	// can lengthen the wait (see lengthens), and waitMemo the last forecast
@@ -211,6 +214,9 @@ func (s *State) init() {
 	}
 	if s.Closures == nil {
 		s.Closures = map[string]*Closure{}
+	}
+	if s.Deposits == nil {
+		s.Deposits = map[string]*Deposit{}
 	}
 	for _, c := range s.Office.Counters {
 		if s.Counters[c.Number] == nil {
@@ -599,6 +605,7 @@ func (s *State) rollOver(day string, at time.Time) {
 		}
 	}
 	s.dropPastClosures(at)
+	s.dropEndedDeposits()
 }
 
 // lengthens reports whether an event, other than a new ticket, can make

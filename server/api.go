@@ -38,6 +38,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/v1/offices/{office}/checkins", s.office(s.postCheckin))
 	s.actionRoutes()
 	s.updateRoutes()
+	s.lockerRoutes()
 	s.mux.HandleFunc("POST "+protocol.PairingPath, s.postPairing)
 	s.mux.HandleFunc("POST "+protocol.PairingTokenPath, s.postPairingToken)
 	s.mux.HandleFunc("GET "+protocol.DeviceConfigPath, s.getDeviceConfig)

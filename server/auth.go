@@ -25,8 +25,11 @@ const (
 	RoleTicket  Role = "ticket"
 	RoleCounter Role = "counter"
 	RoleHall    Role = "hall"
-	RoleClerk   Role = "clerk"
-	RoleAdmin   Role = "admin"
+	// RoleLocker is a document pickup locker's device: it reads its
+	// office's events and reports what its doors did.
+	RoleLocker Role = "locker"
+	RoleClerk  Role = "clerk"
+	RoleAdmin  Role = "admin"
 	// RoleMetrics reads GET /metrics and nothing else: it is Prometheus's
 	// token, of every office ("*"), as the metrics are the whole
 	// server's.
@@ -34,11 +37,11 @@ const (
 )
 
 // Roles lists every role, for help texts and checks.
-var Roles = []Role{RoleTicket, RoleCounter, RoleHall, RoleClerk, RoleAdmin, RoleMetrics}
+var Roles = []Role{RoleTicket, RoleCounter, RoleHall, RoleLocker, RoleClerk, RoleAdmin, RoleMetrics}
 
 // OfficeRoles are the roles a token of one office may have (the admin
 // pages make these); RoleMetrics is the server's, not an office's.
-var OfficeRoles = []Role{RoleTicket, RoleCounter, RoleHall, RoleClerk, RoleAdmin}
+var OfficeRoles = []Role{RoleTicket, RoleCounter, RoleHall, RoleLocker, RoleClerk, RoleAdmin}
 
 // ValidRole reports whether r is a role.
 func ValidRole(r string) bool { return slices.Contains(Roles, Role(r)) }
@@ -114,7 +117,7 @@ func (p Principal) MayReadMetrics() bool {
 // IsDevice: devices report their faults.
 func (p Principal) IsDevice() bool {
 	switch p.Role() {
-	case RoleTicket, RoleCounter, RoleHall:
+	case RoleTicket, RoleCounter, RoleHall, RoleLocker:
 		return true
 	}
 	return false

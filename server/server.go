@@ -73,6 +73,20 @@ type Config struct {
 	// Updates keeps the rollouts of bundles (in fleet.db); nil: one of
 	// the server's own, in memory.
 	Updates *fleet.Updates
+	// LockerSecondFactor sends and checks the one-time codes some locker
+	// documents need at pickup; nil: the second-factor routes answer 503.
+	LockerSecondFactor LockerSecondFactor
+}
+
+// LockerSecondFactor sends a deposit's one-time code to the resident's
+// phone and checks what they typed at the locker. The plain codes and
+// the phone never reach the server's log.
+type LockerSecondFactor interface {
+	// Send makes and sends a new one-time code for deposit, returning the
+	// phone it went to, masked ("+48 *** *** 789").
+	Send(ctx context.Context, office, deposit string) (maskedTo string, err error)
+	// Check reports whether code is the deposit's current one-time code.
+	Check(ctx context.Context, office, deposit, code string) (bool, error)
 }
 
 // Server routes the API. Further pages (web/) mount on it with Handle.
@@ -103,6 +117,11 @@ type Server struct {
 	health      *fleet.Health
 	bundles     *bundles.Store
 	updates     *fleet.Updates
+	// secondFactor is Config.LockerSecondFactor.
+	secondFactor LockerSecondFactor
+	// lockerReports remembers the locker reports applied, by office and
+	// report id, so a retry is answered the same.
+	lockerReports *lockerReportMemory
 }
 
 // New builds the server and its routes.
@@ -114,7 +133,8 @@ func New(cfg Config) *Server {
 		booking: cfg.Booking, links: cfg.Links, timeouts: cfg.Timeouts.orDefaults(),
 		clients: clientaddr.New(cfg.TrustedProxies), fleet: cfg.Fleet, health: cfg.Health,
 		bundles: cfg.Bundles, updates: cfg.Updates,
-		metrics: cfg.Metrics,
+		metrics: cfg.Metrics, secondFactor: cfg.LockerSecondFactor,
+		lockerReports: newLockerReportMemory(),
 	}
 	if s.metrics != nil {
 		s.metricsPage = s.metrics.Handler()

@@ -19,7 +19,7 @@ func runToken(args []string, stdout, stderr io.Writer) error {
 	counter := fs.Int("counter", 0, "counter number, for --role counter")
 	label := fs.String("label", "", "a name for the device or person, e.g. \"kiosk-lobby\"")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: queue-server token --data DIR --office ID --role ticket|counter|hall|clerk|admin [--counter N] [--label TEXT]\n       queue-server token --data DIR --role metrics [--label TEXT]\n\nPrints a new bearer token on standard output. Only its hash is stored.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: queue-server token --data DIR --office ID --role ticket|counter|hall|locker|clerk|admin [--counter N] [--label TEXT]\n       queue-server token --data DIR --role metrics [--label TEXT]\n\nPrints a new bearer token on standard output. Only its hash is stored.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := parse(fs, args, 0); err != nil {

@@ -40,7 +40,7 @@ const (
 )
 
 // Roles a paired device may have.
-var Roles = []string{"ticket", "counter", "hall"}
+var Roles = []string{"ticket", "counter", "hall", "locker"}
 
 // ValidRole reports whether role is a device's.
 func ValidRole(role string) bool {

@@ -332,7 +332,7 @@ func (w *Web) batchCreate(rw http.ResponseWriter, r *http.Request, st *staffInfo
 	case w.Server.Office(office) == nil || !st.sees(office):
 		fail("web.staff.not_your_office")
 		return
-	case role != "ticket" && role != "hall":
+	case role != "ticket" && role != "hall" && role != "locker":
 		// A counter's number is each device's own: an admin pairs those.
 		fail("web.devices.batch_bad_role")
 		return
