@@ -28,17 +28,17 @@ type LockerFlow string
 
 // The flows of a locker's journal.
 const (
-	// LockerPickup: a resident's pickup code opened the compartment.
-	LockerPickup LockerFlow = "pickup"
-	// LockerDeposit: a clerk's code opened a reserved compartment to put
+	// LockerFlowPickup: a resident's pickup code opened the compartment.
+	LockerFlowPickup LockerFlow = "pickup"
+	// LockerFlowDeposit: a clerk's code opened a reserved compartment to put
 	// the document in.
-	LockerDeposit LockerFlow = "deposit"
-	// LockerRetrieval: a clerk's code opened a compartment to take an
+	LockerFlowDeposit LockerFlow = "deposit"
+	// LockerFlowRetrieval: a clerk's code opened a compartment to take an
 	// expired document back.
-	LockerRetrieval LockerFlow = "retrieval"
-	// LockerFault: a door did what nobody asked of it (forced open, left
+	LockerFlowRetrieval LockerFlow = "retrieval"
+	// LockerFlowFault: a door did what nobody asked of it (forced open, left
 	// open, closed again after a fault); nothing was pulsed.
-	LockerFault LockerFlow = "fault"
+	LockerFlowFault LockerFlow = "fault"
 )
 
 // LockerPhase is where a journalled opening is.

@@ -17,11 +17,11 @@ func TestLockerJournalKeepsOpeningsAndOutbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	salt := []byte("0123456789abcdef")
-	first, err := d.BeginLockerEntry(LockerEntry{Flow: LockerPickup, Phase: LockerOpening, Deposit: "d1", Compartment: "7", Code: "pickup", CodeSalt: salt})
+	first, err := d.BeginLockerEntry(LockerEntry{Flow: LockerFlowPickup, Phase: LockerOpening, Deposit: "d1", Compartment: "7", Code: "pickup", CodeSalt: salt})
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := d.BeginLockerEntry(LockerEntry{Flow: LockerFault, Phase: LockerNoted, Compartment: "3", Report: "door-forced", Reported: LockerReportPending})
+	second, err := d.BeginLockerEntry(LockerEntry{Flow: LockerFlowFault, Phase: LockerNoted, Compartment: "3", Report: "door-forced", Reported: LockerReportPending})
 	if err != nil {
 		t.Fatal(err)
 	}
