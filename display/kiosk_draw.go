@@ -16,19 +16,28 @@ func (k *Kiosk) addButton(id string, r rect, enabled bool) {
 
 // margin keeps buttons clear of the corners, where the technician
 // gesture is tapped: 16 mm of the panel, in the layout's pixels.
-func (k *Kiosk) margin() float64 { return max(40, 16*k.c.panel.PxPerMM()/k.drawScale) }
+func (k *Kiosk) margin() float64 { return touchMargin(k.c.panel, k.drawScale) }
+
+// touchMargin is the margin of a touch screen laid out at scale: 16 mm of
+// panel, at least 40 of the layout's pixels.
+func touchMargin(p Panel, scale float64) float64 { return max(40, 16*p.PxPerMM()/scale) }
 
 // header draws the blue band with a title, a subtitle and the clock, and
 // returns its height.
 func (k *Kiosk) header(dst *canvas, W, H float64, title, subtitle string, now time.Time) float64 {
+	return drawHeader(dst, W, H, k.margin(), colBlue, title, subtitle, now, k.cfg.Location)
+}
+
+// drawHeader draws a touch screen's band of colour bg with a title, a
+// subtitle and the clock, and returns its height.
+func drawHeader(dst *canvas, W, H, m float64, bg color.Color, title, subtitle string, now time.Time, loc *time.Location) float64 {
 	portrait := H > W
 	hh := 150.0
 	if portrait {
 		hh = 190
 	}
-	fillRect(dst, rect{0, 0, W, hh}, colBlue)
+	fillRect(dst, rect{0, 0, W, hh}, bg)
 	dst = dst.within(rect{0, 0, W, hh})
-	m := k.margin()
 	clockW := 200.0
 	textW := W - 2*m - clockW - 20
 	if subtitle == "" {
@@ -37,7 +46,7 @@ func (k *Kiosk) header(dst *canvas, W, H float64, title, subtitle string, now ti
 		label{text: title, font: bold, size: 54, minSize: 36, color: colWhite, v: end}.draw(dst, rect{m, 14, textW, hh*0.55 - 14})
 		label{text: subtitle, font: regular, size: 30, minSize: 22, color: colPaleBlue, v: middle, lines: 2}.draw(dst, rect{m, hh * 0.55, textW, hh*0.45 - 10})
 	}
-	drawClock(dst, rect{W - m - clockW, 0, clockW, hh}, now, k.cfg.Location, 60)
+	drawClock(dst, rect{W - m - clockW, 0, clockW, hh}, now, loc, 60)
 	return hh
 }
 
@@ -392,7 +401,6 @@ func (k *Kiosk) drawKeypad(dst *canvas, W, H float64, now time.Time) {
 	} else if portrait {
 		cols = 6
 	}
-	rows := (len(keys) + cols - 1) / cols
 	padTop := msgR.y + msgR.h + 10
 	padBottom := H - actH - 60
 	pad := rect{m, padTop, W - 2*m, padBottom - padTop - 24}
@@ -400,14 +408,7 @@ func (k *Kiosk) drawKeypad(dst *canvas, W, H float64, now time.Time) {
 		pad.w = min(pad.w, float64(cols)*170)
 		pad.x = (W - pad.w) / 2
 	}
-	rowRects := pad.splitV(rows, 14)
-	for i, r := range []rune(keys) {
-		cell := rowRects[i/cols].splitH(cols, 14)[i%cols]
-		fillRound(dst, cell, 16, colWhite)
-		strokeRound(dst, cell, 16, 3, colBlue)
-		label{text: string(r), font: bold, size: min(64, cell.h*0.6), color: colNavy, h: middle, v: middle}.draw(dst.within(cell), cell)
-		k.addButton("key:"+string(r), cell, true)
-	}
+	drawKeys(dst, pad, keys, cols, k.addButton)
 	act := rect{pad.x, H - actH - 40, pad.w, actH}
 	parts := act.splitH(3, 24)
 	drawButton(dst, parts[0], colWhite, colNavy, colNavy, tx.T("kiosk.back"), "", 40)
@@ -470,5 +471,19 @@ func (k *Kiosk) drawTech(dst *canvas, W, H float64, now time.Time) {
 			drawButton(dst, c, bg, colWhite, nil, names[n], "", 40)
 			k.addButton(ids[n], c, k.tech != nil || ids[n] == "cancel")
 		}
+	}
+}
+
+// drawKeys draws a key for each of keys in pad, cols to a row, and adds
+// each as button "key:<its letter>".
+func drawKeys(dst *canvas, pad rect, keys string, cols int, addButton func(id string, r rect, enabled bool)) {
+	rows := (len(keys) + cols - 1) / cols
+	rowRects := pad.splitV(rows, 14)
+	for i, r := range []rune(keys) {
+		cell := rowRects[i/cols].splitH(cols, 14)[i%cols]
+		fillRound(dst, cell, 16, colWhite)
+		strokeRound(dst, cell, 16, 3, colBlue)
+		label{text: string(r), font: bold, size: min(64, cell.h*0.6), color: colNavy, h: middle, v: middle}.draw(dst.within(cell), cell)
+		addButton("key:"+string(r), cell, true)
 	}
 }

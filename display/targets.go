@@ -18,10 +18,15 @@ type Target struct {
 func (k *Kiosk) Targets() []Target {
 	k.c.mu.Lock()
 	defer k.c.mu.Unlock()
-	out := make([]Target, 0, len(k.buttons))
-	for _, b := range k.buttons {
-		if k.drawScale > 0 {
-			b.r = rect{b.r.x * k.drawScale, b.r.y * k.drawScale, b.r.w * k.drawScale, b.r.h * k.drawScale}
+	return targetsOf(k.buttons, k.drawScale)
+}
+
+// targetsOf is buttons laid out at scale, in the panel's logical pixels.
+func targetsOf(buttons []button, scale float64) []Target {
+	out := make([]Target, 0, len(buttons))
+	for _, b := range buttons {
+		if scale > 0 {
+			b.r = rect{b.r.x * scale, b.r.y * scale, b.r.w * scale, b.r.h * scale}
 		}
 		out = append(out, Target{
 			ID:      b.id,
