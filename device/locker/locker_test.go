@@ -135,9 +135,10 @@ type deposit struct {
 	id, compartment, clerk, pickup string
 }
 
-// reserve reserves a compartment of size through the office's actor, as
-// the staff page does, and waits until the locker's replica has it.
-func (r *rig) reserve(id, size string, secondFactor bool) deposit {
+// reserve reserves a compartment through the office's actor, as the
+// staff page does, for a document that needs a second factor or not, and
+// waits until the locker's replica has it.
+func (r *rig) reserve(id string, secondFactor bool) deposit {
 	r.t.Helper()
 	taken := func(string) bool { return false }
 	clerk, clerkHash, err := queue.NewLockerCode(taken, rand.Reader)
@@ -159,7 +160,7 @@ func (r *rig) reserve(id, size string, secondFactor bool) deposit {
 		r.t.Fatalf("the example locker has no document type with second_factor %v", secondFactor)
 	}
 	res := r.srv.Actor().Do(context.Background(), "test", queue.ReserveCompartment{
-		Deposit: id, Locker: r.lockID, Document: doc, Size: size, ClerkCode: clerkHash, PickupCode: pickupHash,
+		Deposit: id, Locker: r.lockID, Document: doc, Size: r.srv.Office.Lockers[0].Compartments[0].Size, ClerkCode: clerkHash, PickupCode: pickupHash,
 	})
 	if res.Err != nil {
 		r.t.Fatalf("reserving a compartment: %v", res.Err)
@@ -255,7 +256,7 @@ func (r *rig) pending() int {
 // used never opens again.
 func TestDepositThenPickup(t *testing.T) {
 	r := newRig(t, Options{})
-	d := r.reserve("dep-1", "M", false)
+	d := r.reserve("dep-1", false)
 
 	out := r.typeCode(d.clerk, d.compartment)
 	if out.Kind != KindOpen || out.Compartment != d.compartment || !out.Clerk || out.Deposit != d.id {
@@ -298,7 +299,7 @@ func TestDepositThenPickup(t *testing.T) {
 // back, marked offline; the code does not open a second time meanwhile.
 func TestOfflinePickupReportedLater(t *testing.T) {
 	r := newRig(t, Options{})
-	d := r.reserve("dep-off", "S", false)
+	d := r.reserve("dep-off", false)
 	if out := r.typeCode(d.clerk, d.compartment); out.Kind != KindOpen {
 		t.Fatalf("clerk code: %+v", out)
 	}
@@ -335,7 +336,7 @@ func TestOfflinePickupReportedLater(t *testing.T) {
 // ends with the door opening.
 func TestLockFailedThenRetry(t *testing.T) {
 	r := newRig(t, Options{OpenWithin: 300 * time.Millisecond})
-	d := r.reserve("dep-stuck", "M", false)
+	d := r.reserve("dep-stuck", false)
 	h := r.hw[d.compartment]
 
 	out := make(chan Outcome, 1)
@@ -418,7 +419,7 @@ func TestThrottle(t *testing.T) {
 	clock := testclock.New(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	r := newRig(t, Options{Now: clock.Now})
 	clock.Set(r.srv.Clock.Now())
-	d := r.reserve("dep-guess", "S", false)
+	d := r.reserve("dep-guess", false)
 	unknown := func() string {
 		// A well-formed code whose lookup no live code has.
 		for {
@@ -498,7 +499,7 @@ func wrongSecret(code string) string {
 // seen to open leaves it interrupted, and the code used.
 func TestPowerCutMidOpen(t *testing.T) {
 	r := newRig(t, Options{})
-	d := r.reserve("dep-cut", "M", false)
+	d := r.reserve("dep-cut", false)
 	if out := r.typeCode(d.clerk, d.compartment); out.Kind != KindOpen {
 		t.Fatalf("clerk code: %+v", out)
 	}
