@@ -504,7 +504,14 @@ func TestPowerCutMidOpen(t *testing.T) {
 		t.Fatalf("clerk code: %+v", out)
 	}
 	r.stop()
-	if got := r.journal(); !slices.Equal(got, []string{"deposit/open"}) {
+	db, err := store.OpenDeviceReadOnly(r.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.db = db
+	got := r.journal()
+	db.Close()
+	if !slices.Equal(got, []string{"deposit/open"}) {
 		t.Fatalf("journal at the cut %v, want the deposit open", got)
 	}
 	// The door closes while the device is off.
@@ -529,7 +536,7 @@ func TestPowerCutMidOpen(t *testing.T) {
 	cancel()
 	<-out
 	r.start()
-	got := r.journal()
+	got = r.journal()
 	if len(got) != 2 || got[1] != "pickup/interrupted" {
 		t.Fatalf("journal after a cut mid-opening %v, want the pickup interrupted", got)
 	}

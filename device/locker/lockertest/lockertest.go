@@ -20,12 +20,15 @@ type LockPin struct {
 	outs chan gpio.Level
 }
 
-// Out drives the relay and tells the test.
+// Out drives the relay and tells the test when the level changes.
 func (p *LockPin) Out(l gpio.Level) error {
+	before := p.Read()
 	if err := p.Pin.Out(l); err != nil {
 		return err
 	}
-	p.outs <- l
+	if l != before {
+		p.outs <- l
+	}
 	return nil
 }
 
