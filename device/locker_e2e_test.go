@@ -28,6 +28,7 @@ import (
 	"github.com/numerek/numerek/device"
 	"github.com/numerek/numerek/device/config"
 	"github.com/numerek/numerek/device/locker/lockertest"
+	"github.com/numerek/numerek/device/replica"
 	"github.com/numerek/numerek/display/displaytest"
 	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/officeconfig"
@@ -82,7 +83,7 @@ func queueServerBinary(t *testing.T) string {
 const (
 	e2eOffice   = "cus-starachowice"
 	e2eClock    = "2026-11-23T09:00:00"
-	e2eAlarm    = 2 * time.Second
+	e2eAlarm    = 20 * time.Second
 	e2ePinNames = "E2E_"
 )
 
@@ -99,6 +100,8 @@ type e2e struct {
 	pins    map[string]lockertest.Compartment
 	window  displaytest.Window
 	httpCli *http.Client
+	// observer follows the server's log, to see what it has.
+	observer *replica.Follower
 }
 
 // e2eDeposit is a reservation with its plain codes, as the staff page
@@ -112,7 +115,7 @@ func lockerEndToEnd(dir string) (err error) {
 	if err := e.officeConfig(); err != nil {
 		return err
 	}
-	for _, role := range []string{"locker", "admin"} {
+	for _, role := range []string{"locker", "admin", "hall"} {
 		out, err := exec.Command(e.bin, "token", "--data", e.data, "--office", e2eOffice, "--role", role, "--label", "e2e-"+role).Output()
 		if err != nil {
 			return fmt.Errorf("queue-server token --role %s: %w", role, err)
@@ -143,7 +146,10 @@ func lockerEndToEnd(dir string) (err error) {
 		driven <- e.drive(ctx, deposits)
 		cancel()
 	}()
-	runErr := device.Run(ctx, cfg, device.Options{Log: slog.New(slog.NewTextHandler(logFile, nil)), Windowed: true, HealthEvery: time.Second})
+	if err := e.observe(ctx); err != nil {
+		return err
+	}
+	runErr := device.Run(ctx, cfg, device.Options{Version: "e2e", Log: slog.New(slog.NewTextHandler(logFile, nil)), Windowed: true, HealthEvery: time.Second})
 	cancel()
 	if err := errors.Join(<-driven, runErr); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "kioskd.log"))
@@ -417,18 +423,40 @@ func (e *e2e) until(ctx context.Context, what string, within time.Duration, cond
 	return nil
 }
 
+// observe follows the server's event log as another device does (a hall
+// token, a device file of its own), to see the deposits as the server
+// has them.
+func (e *e2e) observe(ctx context.Context) error {
+	db, err := store.OpenDevice(filepath.Join(e.dir, "observer.db"))
+	if err != nil {
+		return err
+	}
+	clock := replica.NewClock(0)
+	client, err := protocol.NewClient(e.server.url(), e2eOffice, e.tokens["hall"], protocol.ClientOptions{Clock: clock})
+	if err != nil {
+		db.Close()
+		return err
+	}
+	e.observer = replica.NewFollower(client, db, clock, slog.New(slog.DiscardHandler), replica.FollowOptions{
+		Backoff: protocol.Backoff{Min: 50 * time.Millisecond, Max: 500 * time.Millisecond},
+	})
+	go func() {
+		e.observer.Run(ctx)
+		db.Close()
+	}()
+	return nil
+}
+
 // depositState waits until the server has the deposit in state (and
 // marked offline or not).
 func (e *e2e) depositState(ctx context.Context, id string, state queue.DepositState, offline bool) error {
 	var last queue.Deposit
 	err := e.until(ctx, fmt.Sprintf("deposit %s %s on the server", id, state), time.Minute, func() (bool, error) {
-		var s queue.State
-		if err := e.api(e.tokens["locker"], "/api/v1/offices/"+e2eOffice+"/state", &s); err != nil {
-			return false, err
-		}
-		if d := s.Deposits[id]; d != nil {
-			last = *d
-		}
+		e.observer.Read(func(s *queue.State) {
+			if d := s.Deposits[id]; d != nil {
+				last = *d
+			}
+		})
 		return last.State == state, nil
 	})
 	if err != nil {
