@@ -168,18 +168,9 @@ func (d *DeviceDB) LockerEntries(after uint64, limit int) ([]LockerEntry, error)
 		if b == nil {
 			return nil // a file of another role, or from before lockers
 		}
-		c := b.Cursor()
-		for k, v := c.Seek(seqKey(after + 1)); k != nil; k, v = c.Next() {
-			e, err := decodeLockerEntry(k, v)
-			if err != nil {
-				return err
-			}
-			out = append(out, e)
-			if limit > 0 && len(out) >= limit {
-				break
-			}
-		}
-		return nil
+		var err error
+		out, err = listAfter(b, after, limit, decodeLockerEntry)
+		return err
 	})
 	return out, err
 }

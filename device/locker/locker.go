@@ -498,19 +498,8 @@ func (l *Locker) alarmed(id string, gen int) {
 
 // Doors are the doors open now and those alarming, by compartment.
 func (l *Locker) Doors() Doors {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var ds Doors
-	for _, id := range l.ids() {
-		d := l.doors[id]
-		if d.open {
-			ds.Open = append(ds.Open, id)
-		}
-		if d.alarm {
-			ds.Alarm = append(ds.Alarm, id)
-		}
-	}
-	return ds
+	h := l.doorsHealth()
+	return Doors{Open: h.DoorsOpen, Alarm: h.DoorsAlarm}
 }
 
 // ids are the compartments' ids in the office's order. l.mu is held or
@@ -529,22 +518,25 @@ func (l *Locker) Health() *protocol.LockerHealth {
 	if err != nil {
 		l.log.Error("counting the locker's pending reports", "err", err)
 	}
+	h := l.doorsHealth()
+	h.Pending = len(pending)
+	return h
+}
+
+// doorsHealth is the doors' part of the health report.
+func (l *Locker) doorsHealth() *protocol.LockerHealth {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	h := &protocol.LockerHealth{Pending: len(pending)}
+	h := &protocol.LockerHealth{}
 	for _, id := range l.ids() {
 		d := l.doors[id]
-		if d.open {
-			h.DoorsOpen = append(h.DoorsOpen, id)
-		}
-		if d.alarm {
-			h.DoorsAlarm = append(h.DoorsAlarm, id)
-		}
-		if d.lockFailed {
-			h.LocksFailed = append(h.LocksFailed, id)
-		}
-		if d.forced {
-			h.DoorsForced = append(h.DoorsForced, id)
+		for _, part := range []struct {
+			on   bool
+			list *[]string
+		}{{d.open, &h.DoorsOpen}, {d.alarm, &h.DoorsAlarm}, {d.lockFailed, &h.LocksFailed}, {d.forced, &h.DoorsForced}} {
+			if part.on {
+				*part.list = append(*part.list, id)
+			}
 		}
 	}
 	return h
