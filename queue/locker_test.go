@@ -342,6 +342,7 @@ func TestDepositCommandsByState(t *testing.T) {
 		want  DepositState
 	}{
 		{"store a reservation", reserved, func(*codes) Command { return StoreDeposit{Deposit: "dep"} }, "", DepositStateStored},
+		{"store one picked up since (a late report)", pickedUp, func(*codes) Command { return StoreDeposit{Deposit: "dep"} }, "", DepositStatePickedUp},
 		{"store a cancelled one", cancelled, func(*codes) Command { return StoreDeposit{Deposit: "dep"} }, "store-not-reserved", DepositStateCancelled},
 		{"store an unknown one", reserved, func(*codes) Command { return StoreDeposit{Deposit: "nope"} }, "no-deposit", DepositStateReserved},
 		{"pick up a reservation", reserved, func(*codes) Command { return PickUpDeposit{Deposit: "dep"} }, "pickup-not-stored", DepositStateReserved},
