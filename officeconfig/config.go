@@ -186,6 +186,8 @@ type officeFile struct {
 		Name     string             `toml:"name"`
 		Services map[string]float64 `toml:"services"`
 	} `toml:"counter"`
+	// Locker lists the office's document pickup lockers.
+	Locker []lockerFile `toml:"locker"`
 }
 
 // remoteFile is [office.remote]: limits on phone tickets. A key left out
@@ -577,6 +579,7 @@ func convert(of officeFile) (*queue.Office, queue.ConfigErrors) {
 		}
 		o.Counters = append(o.Counters, queue.Counter{Number: c.Number, Name: name, Weights: c.Services})
 	}
+	o.Lockers = convertLockers(of.Locker, add)
 	if len(errs) > 0 {
 		return nil, errs
 	}

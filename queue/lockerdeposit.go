@@ -155,7 +155,9 @@ func reportedAt(at, now time.Time) time.Time {
 }
 
 // StoreDeposit records, from the locker, that the door closed on the
-// document of a reserved deposit. A repeat is no event and no error.
+// document of a reserved deposit. A repeat, or a report that comes after
+// the deposit moved on (its answer was lost, and the pickup reported
+// since), is no event and no error.
 type StoreDeposit struct {
 	Deposit string
 	At      time.Time
@@ -169,7 +171,7 @@ func (c StoreDeposit) decide(s *State, now time.Time) (Decision, error) {
 	switch d.State {
 	case DepositStateReserved:
 		return Decision{Events: []Body{DepositStored{Deposit: d.ID, At: reportedAt(c.At, now)}}, Deposit: d.ID, Compartment: d.Compartment}, nil
-	case DepositStateStored:
+	case DepositStateStored, DepositStateExpired, DepositStatePickedUp, DepositStateRetrieved:
 		return Decision{Deposit: d.ID, Compartment: d.Compartment}, nil
 	}
 	return Decision{}, conflict("deposit %s is %s: only a reserved deposit can be stored", d.ID, d.State)

@@ -292,6 +292,7 @@ func (o *Office) Validate() error {
 	o.checkEveryServiceServed(add)
 	o.checkRules(add)
 	o.checkBooking(add)
+	o.checkLockers(add)
 	if len(errs) == 0 {
 		return nil
 	}

@@ -26,7 +26,7 @@ func (s *Server) postHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !p.IsDevice() {
-		forbid(w, "only devices (ticket, counter, hall) report their health")
+		forbid(w, "only devices (ticket, counter, hall, locker) report their health")
 		return
 	}
 	var rep protocol.HealthReport
@@ -120,6 +120,34 @@ func checkReport(r protocol.HealthReport, p Principal) error {
 	for i, f := range r.Throttled {
 		if f == "" || len(f) > 40 {
 			return bad(fmt.Sprintf("throttled[%d]", i), "%q is not a throttling flag", f)
+		}
+	}
+	return checkLockerHealth(r.Locker, bad)
+}
+
+// maxCompartmentsReported bounds each list of a locker's doors.
+const maxCompartmentsReported = 200
+
+// checkLockerHealth refuses lists of doors no locker has: too long, or
+// with names no door has painted on it.
+func checkLockerHealth(l *protocol.LockerHealth, bad func(field, format string, args ...any) error) error {
+	if l == nil {
+		return nil
+	}
+	if l.Pending < 0 {
+		return bad("locker.pending_reports", "%d is negative", l.Pending)
+	}
+	for _, list := range []struct {
+		field string
+		doors []string
+	}{{"locker.doors_open", l.DoorsOpen}, {"locker.doors_alarm", l.DoorsAlarm}, {"locker.locks_failed", l.LocksFailed}, {"locker.doors_forced", l.DoorsForced}} {
+		if len(list.doors) > maxCompartmentsReported {
+			return bad(list.field, "%d compartments; at most %d", len(list.doors), maxCompartmentsReported)
+		}
+		for i, d := range list.doors {
+			if d == "" || len(d) > 16 {
+				return bad(fmt.Sprintf("%s[%d]", list.field, i), "%q is not a compartment", d)
+			}
 		}
 	}
 	return nil

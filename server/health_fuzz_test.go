@@ -19,6 +19,7 @@ func FuzzHealthReport(f *testing.F) {
 	f.Add(`{"version":"1","temperature_c":1e400}`)
 	f.Add(`{"version":"","disk_free_bytes":5}`)
 	f.Add(`[]`)
+	f.Add(`{"version":"1","role":"locker","locker":{"doors_open":["3"],"doors_alarm":["3"],"locks_failed":["7"],"doors_forced":[""],"pending_reports":2}}`)
 	p := Principal{Token: store.Token{ID: "t", Office: "o", Role: "ticket"}}
 	f.Fuzz(func(t *testing.T, body string) {
 		req := httptest.NewRequest(http.MethodPost, protocol.DeviceHealthPath, strings.NewReader(body))

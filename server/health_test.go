@@ -105,6 +105,13 @@ func TestHealthReportRefusals(t *testing.T) {
 		{name: "a long printer error", change: func(r *protocol.HealthReport) { r.Printer.Error = strings.Repeat("x", 201) }, field: "printer.error"},
 		{name: "negative lag", change: func(r *protocol.HealthReport) { r.Stream.LagMS = -1 }, field: "stream.lag_ms"},
 		{name: "impossible temperature", change: func(r *protocol.HealthReport) { t := 900.0; r.TemperatureC = &t }, field: "temperature_c"},
+		{name: "a locker's endless doors", change: func(r *protocol.HealthReport) {
+			r.Locker = &protocol.LockerHealth{DoorsOpen: make([]string, 201)}
+		}, field: "locker.doors_open"},
+		{name: "a forced door without a number", change: func(r *protocol.HealthReport) {
+			r.Locker = &protocol.LockerHealth{DoorsForced: []string{"3", ""}}
+		}, field: "locker.doors_forced[1]"},
+		{name: "negative pending reports", change: func(r *protocol.HealthReport) { r.Locker = &protocol.LockerHealth{Pending: -1} }, field: "locker.pending_reports"},
 		{name: "unknown field", raw: `{"version":"1","colour":"red"}`, field: "colour"},
 		{name: "a number as text", raw: `{"version":"1","uptime_s":"long"}`, field: "uptime_s"},
 	}

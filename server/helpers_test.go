@@ -36,6 +36,13 @@ type env struct {
 
 func newEnv(t testing.TB, opts actor.Options) *env {
 	t.Helper()
+	return newEnvWith(t, opts, nil)
+}
+
+// newEnvWith is newEnv with the server's Config changed by configure
+// before the server is made.
+func newEnvWith(t testing.TB, opts actor.Options, configure func(*Config)) *env {
+	t.Helper()
 	cfg, err := officeconfig.Load("../examples/offices/starachowice.toml")
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +89,13 @@ func newEnv(t testing.TB, opts actor.Options) *env {
 	make("clerk", store.Token{Office: o.ID, Role: "clerk", Label: "anna"})
 	make("admin", store.Token{Office: o.ID, Role: "admin", Label: "kierownik"})
 	make("other-office", store.Token{Office: other.Offices[0].ID, Role: "admin"})
-	srv := New(Config{Offices: list, Tokens: ts, Clock: clock.Now, Logger: logger, Heartbeat: 200 * time.Millisecond})
+	make("locker", store.Token{Office: o.ID, Role: "locker", Label: "locker-b"})
+	make("other-locker", store.Token{Office: other.Offices[0].ID, Role: "locker", Label: "locker-c"})
+	serverCfg := Config{Offices: list, Tokens: ts, Clock: clock.Now, Logger: logger, Heartbeat: 200 * time.Millisecond}
+	if configure != nil {
+		configure(&serverCfg)
+	}
+	srv := New(serverCfg)
 	e.srv = srv
 	var h http.Handler = srv
 	if _, bench := t.(*testing.B); !bench {

@@ -11,8 +11,9 @@ import (
 // InitialSettings is a new device's configuration at approval: its role,
 // name and counter, the office's languages, and for each role what the
 // examples in examples/devices start from (a kiosk's USB printer and
-// number lease, a counter's small panel, a hall's sound). A screen size the
-// device reported is kept. The admin edits the rest on the device's page.
+// number lease, a counter's small panel, a hall's sound, a locker's
+// portrait touchscreen). A screen size the device reported is kept. The
+// admin edits the rest on the device's page.
 func InitialSettings(role, name string, counter int, languages []string, hw protocol.Hardware) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Settings of %s, made when it was paired; edit them on its page.\n\n", name)
@@ -46,6 +47,14 @@ func InitialSettings(role, name string, counter int, languages []string, hw prot
 		}
 		fmt.Fprintf(&b, "\n[screen]\nwidth = %d\nheight = %d\nblink = \"6s\"\n", w, h)
 		b.WriteString("\n[sound]\nenabled = true\nannounce_within = \"2m\"\n")
+	case "locker":
+		if !ok {
+			w, h = 1080, 1920
+		}
+		fmt.Fprintf(&b, "\n[screen]\nwidth = %d\nheight = %d\n", w, h)
+		// Which locker of the office it is and which pins drive each
+		// compartment only the technician who wired it knows.
+		b.WriteString("\n# [locker] id = the office's locker, and a [[locker.compartment]] per door\n# with its pins: see docs/lockers.md and docs/kioskd.md.\n")
 	}
 	return b.String()
 }

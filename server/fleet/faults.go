@@ -27,12 +27,20 @@ const (
 	// back; it lasts until an update succeeds (the office needs to know
 	// its device still runs the old system).
 	FaultUpdate = "update-failed"
+	// A locker's doors (protocol.LockerHealth): FaultDoorOpen, a door open
+	// longer than the locker's DoorAlarm; FaultLockFailed, a lock pulsed
+	// whose door never opened; FaultDoorForced, a door opened without a
+	// pulse. Each lasts while the device reports it.
+	FaultDoorOpen   = "door-open"
+	FaultLockFailed = "lock-failed"
+	FaultDoorForced = "door-forced"
 )
 
 // FaultCodes lists every fault, most serious first (the order of a
 // device's faults on the fleet page).
 var FaultCodes = []string{
-	FaultOffline, FaultPaperOut, FaultPrinter, FaultCoverOpen, FaultCutter, FaultScreen,
+	FaultOffline, FaultDoorForced, FaultPaperOut, FaultPrinter, FaultCoverOpen, FaultCutter, FaultScreen,
+	FaultDoorOpen, FaultLockFailed,
 	FaultUpdate, FaultPaperNearEnd, FaultDiskLow, FaultTooHot, FaultThrottled, FaultClock, FaultStreamLag,
 }
 
@@ -106,7 +114,28 @@ func ReportFaults(r protocol.HealthReport, l Limits) map[string]string {
 	if lag := time.Duration(r.Stream.LagMS) * time.Millisecond; lag > l.StreamLag {
 		out[FaultStreamLag] = fmt.Sprintf("stream lag %.1f s", lag.Seconds())
 	}
+	lockerFaults(r.Locker, out)
 	return out
+}
+
+// lockerFaults adds a locker's door troubles, naming the compartments
+// (numbers on the doors, nothing of who a document is for).
+func lockerFaults(l *protocol.LockerHealth, out map[string]string) {
+	if l == nil {
+		return
+	}
+	for _, f := range []struct {
+		code, what string
+		doors      []string
+	}{
+		{FaultDoorOpen, "left open", l.DoorsAlarm},
+		{FaultLockFailed, "did not open", l.LocksFailed},
+		{FaultDoorForced, "opened without a code", l.DoorsForced},
+	} {
+		if len(f.doors) > 0 {
+			out[f.code] = fmt.Sprintf("compartment %s %s", strings.Join(f.doors, ", "), f.what)
+		}
+	}
 }
 
 // clearedNote says how a fault ended, in the record (the pages and
@@ -137,6 +166,12 @@ func clearedNote(code string) string {
 		return "events arrive in time again"
 	case FaultUpdate:
 		return "a later update succeeded"
+	case FaultDoorOpen:
+		return "the door was closed"
+	case FaultLockFailed:
+		return "the door opened"
+	case FaultDoorForced:
+		return "staff opened the compartment with a code"
 	}
 	return "cleared"
 }

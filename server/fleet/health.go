@@ -66,7 +66,8 @@ type Alerts struct {
 	// Debounce: a fault is told once it has lasted this long (default
 	// 1 min), so a fault that comes and goes within a report or two
 	// (a cover opened to change the roll) is not. FaultPaperOut is told at
-	// once: the kiosk prints nothing until it is mended. FaultOffline
+	// once: the kiosk prints nothing until it is mended; so are a
+	// locker's forced door and a door left open. FaultOffline
 	// is told once the device has been silent for the route's
 	// OfflineAfter.
 	Debounce time.Duration
@@ -87,7 +88,8 @@ type AlertRoute struct {
 // all; the others are shown on the fleet page only.
 func Alerted(code string) bool {
 	switch code {
-	case FaultOffline, FaultPaperNearEnd, FaultPaperOut, FaultPrinter, FaultCoverOpen, FaultDiskLow, FaultTooHot, FaultUpdate:
+	case FaultOffline, FaultPaperNearEnd, FaultPaperOut, FaultPrinter, FaultCoverOpen, FaultDiskLow, FaultTooHot, FaultUpdate,
+		FaultDoorOpen, FaultLockFailed, FaultDoorForced:
 		return true
 	}
 	return false
@@ -378,7 +380,9 @@ func (h *Health) dueToTell(f store.FaultRecord, now time.Time) bool {
 		return false
 	}
 	switch f.Code {
-	case FaultPaperOut:
+	case FaultPaperOut, FaultDoorForced, FaultDoorOpen:
+		// A forced door is a break-in, and a door reported open has
+		// already been open for the locker's DoorAlarm: staff go now.
 		return true
 	case FaultOffline:
 		return now.Sub(f.Start) >= cmp.Or(route.OfflineAfter, 5*time.Minute)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/internal/testclock"
 	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/server/notice"
@@ -56,6 +57,15 @@ func TestReportFaults(t *testing.T) {
 		{"clock 5.1 s behind", func(r *protocol.HealthReport) { r.ClockOffsetMS = -5100 }, []string{FaultClock}},
 		{"screen stalled", func(r *protocol.HealthReport) { r.Screen.Drawing = false }, []string{FaultScreen}},
 		{"stream lag 6 s", func(r *protocol.HealthReport) { r.Stream.LagMS = 6000 }, []string{FaultStreamLag}},
+		{"a locker's doors all well", func(r *protocol.HealthReport) {
+			r.Locker = &protocol.LockerHealth{DoorsOpen: []string{"3"}, Pending: 2}
+		}, nil},
+		{"a door open too long", func(r *protocol.HealthReport) {
+			r.Locker = &protocol.LockerHealth{DoorsOpen: []string{"3"}, DoorsAlarm: []string{"3"}}
+		}, []string{FaultDoorOpen}},
+		{"a lock that failed and a door forced", func(r *protocol.HealthReport) {
+			r.Locker = &protocol.LockerHealth{LocksFailed: []string{"7"}, DoorsForced: []string{"1", "12"}}
+		}, []string{FaultLockFailed, FaultDoorForced}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -410,4 +420,70 @@ func TestForgetARevokedDevice(t *testing.T) {
 		t.Error("after a restart the revoked device is listed again")
 	}
 	db.Close()
+}
+
+var lockerDevice = Reporter{ID: "l1", Office: "cus", Role: "locker", Name: "locker-b"}
+
+// A locker's forced door and a door left open are told at once, a lock
+// that did not open once it has lasted a minute; each end is told when
+// the door is right again. The detail names compartments only.
+func TestLockerFaultsAreTold(t *testing.T) {
+	ctx := context.Background()
+	clock := testclock.New(t0)
+	ob := &outbox{}
+	h := newTestHealth(t, clock, ob, nil)
+	report := func(l protocol.LockerHealth) {
+		r := healthy()
+		r.Printer, r.Role = nil, "locker"
+		r.Locker = &l
+		if err := h.Ingest(ctx, lockerDevice, r); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step := func(d time.Duration) { clock.Set(clock.Now().Add(d)) }
+
+	report(protocol.LockerHealth{DoorsForced: []string{"12"}, LocksFailed: []string{"7"}})
+	if got := ob.told(); !slices.Equal(got, []string{"device-alert door-forced"}) {
+		t.Fatalf("at once: told %v", got)
+	}
+	if d := ob.sent[0].Device; d.Detail != "compartment 12 opened without a code" {
+		t.Errorf("the forced door's detail: %q", d.Detail)
+	}
+	step(time.Minute)
+	report(protocol.LockerHealth{LocksFailed: []string{"7"}, DoorsAlarm: []string{"3"}, DoorsOpen: []string{"3"}})
+	step(time.Second)
+	report(protocol.LockerHealth{})
+	want := []string{
+		"device-alert door-forced", "device-alert-cleared door-forced",
+		"device-alert door-open", "device-alert lock-failed",
+		"device-alert-cleared door-open", "device-alert-cleared lock-failed",
+	}
+	got := ob.told()
+	if len(got) != len(want) {
+		t.Fatalf("told %v, want %v", got, want)
+	}
+	// Two faults found in one report are told in either order.
+	slices.Sort(got[2:4])
+	slices.Sort(got[4:])
+	if !slices.Equal(got, want) {
+		t.Fatalf("told %v, want %v", got, want)
+	}
+}
+
+// The fleet page and the alerts name every fault, and how it ended, in
+// every language.
+func TestEveryFaultHasItsWords(t *testing.T) {
+	cat := i18n.Messages()
+	for _, code := range FaultCodes {
+		for _, lang := range i18n.Languages {
+			for _, id := range []string{"fleet.fault." + code, "fleet.cleared." + code} {
+				if !cat.Has(lang, id) {
+					t.Errorf("%s: no message %s", lang, id)
+				}
+			}
+		}
+	}
 }
