@@ -277,18 +277,21 @@ type file struct {
 		AnnounceWithin *Duration     `toml:"announce_within"`
 	} `toml:"sound"`
 	Locker struct {
-		ID          string `toml:"id"`
-		Compartment []struct {
-			ID              string    `toml:"id"`
-			LockPin         string    `toml:"lock_pin"`
-			DoorPin         string    `toml:"door_pin"`
-			DoorClosedLevel string    `toml:"door_closed_level"`
-			Pulse           *Duration `toml:"pulse"`
-		} `toml:"compartment"`
+		ID          string              `toml:"id"`
+		Compartment []compartmentWiring `toml:"compartment"`
 	} `toml:"locker"`
 	Status struct {
 		Listen string `toml:"listen"`
 	} `toml:"status"`
+}
+
+// compartmentWiring is a [[locker.compartment]] as written.
+type compartmentWiring struct {
+	ID              string    `toml:"id"`
+	LockPin         string    `toml:"lock_pin"`
+	DoorPin         string    `toml:"door_pin"`
+	DoorClosedLevel string    `toml:"door_closed_level"`
+	Pulse           *Duration `toml:"pulse"`
 }
 
 // defaultDataDir is where a device keeps its files unless told.
@@ -384,6 +387,12 @@ func CheckSettings(settings []byte) error {
 	// judged.
 	f.Server.URL, f.Server.Office, f.Server.Token = "http://server.invalid", "office", "token"
 	f.DataDir = "/var/lib/kioskd"
+	if Role(f.Role) == RoleLocker && !src.md.IsDefined("locker") {
+		// A locker's wiring may come with the device's own file, from
+		// the technician who wired it (Layered checks the two together).
+		f.Locker.ID = "locker"
+		f.Locker.Compartment = []compartmentWiring{{ID: "1", LockPin: "LOCK", DoorPin: "DOOR"}}
+	}
 	_, err = c.finish(c.convert(&f))
 	return err
 }

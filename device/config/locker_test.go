@@ -94,3 +94,28 @@ pulse = "1s"
 		t.Errorf("screen %dx%d, want the 10-inch panel's 1280x800", cfg.Screen.Width, cfg.Screen.Height)
 	}
 }
+
+// A paired locker's settings on the server may leave its wiring to the
+// technician's own file; whatever they do set is checked, and the two
+// together must wire the locker.
+func TestLockerSettingsAndLocalWiring(t *testing.T) {
+	settings := []byte("role = \"locker\"\nname = \"locker-b\"\n[screen]\nwidth = 1080\nheight = 1920\n")
+	if err := CheckSettings(settings); err != nil {
+		t.Errorf("a locker's settings without [locker]: %v", err)
+	}
+	bad := append(append([]byte(nil), settings...), "[locker]\nid = \"parter-b\"\n[[locker.compartment]]\nid = \"1\"\nlock_pin = \"GPIO4\"\n"...)
+	if err := CheckSettings(bad); err == nil || !strings.Contains(err.Error(), "settings:8: locker.compartment[0].door_pin: missing") {
+		t.Errorf("a locker's settings with half a compartment: %v", err)
+	}
+	local := []byte("[locker]\nid = \"parter-b\"\n[[locker.compartment]]\nid = \"1\"\nlock_pin = \"GPIO4\"\ndoor_pin = \"GPIO5\"\n")
+	cfg, err := Layered(settings, "/etc/kioskd.toml", local, Credentials{Office: "x", Token: "t", ServerURL: "http://s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Locker.ID != "parter-b" || len(cfg.Locker.Compartments) != 1 || cfg.Locker.Compartments[0].DoorPin != "GPIO5" {
+		t.Errorf("layered locker: %+v", cfg.Locker)
+	}
+	if _, err := Layered(settings, "/etc/kioskd.toml", nil, Credentials{Office: "x", Token: "t", ServerURL: "http://s"}); err == nil || !strings.Contains(err.Error(), "locker.id: missing") {
+		t.Errorf("a locker wired nowhere: %v", err)
+	}
+}
