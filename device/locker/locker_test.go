@@ -547,3 +547,31 @@ func TestPowerCutMidOpen(t *testing.T) {
 		t.Error("an interrupted opening's code pulsed the lock")
 	}
 }
+
+// A document that needs a second factor cannot be picked up while the
+// server is away: the screen says so, nothing opens, and the code stays
+// good for when the server is back.
+func TestSecondFactorNeedsTheServer(t *testing.T) {
+	r := newRig(t, Options{})
+	d := r.reserve("dep-id-card", true)
+	if out := r.typeCode(d.clerk, d.compartment); out.Kind != KindOpen {
+		t.Fatalf("clerk code: %+v", out)
+	}
+	r.closeDoor(d.compartment)
+	r.waitFor("the deposit stored on the device", func() bool { return r.deposit(d.id).State == queue.DepositStateStored })
+	r.srv.Stop()
+	r.waitFor("the device offline", func() bool { return !r.follow.Online() })
+	out := r.locker.Code(context.Background(), d.pickup)
+	if out.Kind != KindSecondFactorOffline || out.Deposit != d.id {
+		t.Fatalf("a second-factor pickup offline: %+v, want second-factor-offline", out)
+	}
+	if !r.hw[d.compartment].NotPulsed() {
+		t.Error("a pickup without its second factor pulsed the lock")
+	}
+	if got := r.journal(); !slices.Equal(got, []string{"deposit/closed/stored"}) {
+		t.Errorf("journal %v: the pickup must not be journalled", got)
+	}
+	if out := r.locker.SecondFactor(context.Background(), d.id, "123456"); out.Kind == KindOpen {
+		t.Errorf("a one-time code nobody sent opened: %+v", out)
+	}
+}
