@@ -139,10 +139,7 @@ func (ls *lockerScreen) react(s *queue.State, n news) func() {
 	}
 	l, ok := s.Office.Locker(ls.id)
 	ls.mu.Lock()
-	ls.office, ls.known = l, ok
-	if n.OnlineChanged || n.Reset {
-		ls.online = n.Online
-	}
+	ls.office, ls.known, ls.online = l, ok, n.Online
 	ls.mu.Unlock()
 	if !ok {
 		ls.d.log.Error("the office has no locker with this device's id; check [locker] id", "locker", ls.id, "office", s.Office.ID)

@@ -197,6 +197,7 @@ func TestExamples(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(ticketFile))
 	f.Add([]byte("role = \"counter\"\n[buttons]\nnext = \"GPIO17\"\n[[sound.volume]]\nfrom = \"x\""))
+	f.Add([]byte("role = \"locker\"\n[locker]\nid = \"b\"\n[[locker.compartment]]\nid = \"1\"\nlock_pin = \"GPIO4\"\ndoor_pin = \"GPIO4\"\npulse = \"1h\""))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := Parse("fuzz.toml", data)
 		if err == nil && cfg == nil {
