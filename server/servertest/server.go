@@ -91,8 +91,7 @@ type Server struct {
 	Clock  *Clock
 	Dir    string
 	// Tokens are made before the server starts, so they work at once:
-	// "ticket" (label kiosk), "hall", "locker" (label locker, for the
-	// example office's locker parter-b), "clerk", "admin" and "counter1" to
+	// "ticket" (label kiosk), "hall", "clerk", "admin" and "counter1" to
 	// "counter6" of the office; "metrics" (Prometheus's) and
 	// "global-admin" of every office.
 	Tokens map[string]string
@@ -166,8 +165,7 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	s.Tokens = map[string]string{
 		"ticket": s.Token("ticket", 0, "kiosk"), "hall": s.Token("hall", 0, "hall"),
-		"locker": s.Token("locker", 0, "locker"),
-		"clerk":  s.Token("clerk", 0, "anna"), "admin": s.Token("admin", 0, "admin"),
+		"clerk": s.Token("clerk", 0, "anna"), "admin": s.Token("admin", 0, "admin"),
 	}
 	for n := 1; n <= 6; n++ {
 		s.Tokens[fmt.Sprintf("counter%d", n)] = s.Token("counter", n, "")
