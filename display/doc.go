@@ -1,7 +1,8 @@
 // Package display draws the screens of a Numerek device with Ebiten: the
 // lobby ticket kiosk (Kiosk), the number display above a counter (Counter),
-// the big hall screen (Hall), and the pairing screen of a device the server
-// does not know yet (Pairing).
+// the big hall screen (Hall), the document pickup locker's touch screen
+// (Locker), and the pairing screen of a device the server does not know
+// yet (Pairing).
 //
 // A screen is built with its constructor (NewKiosk, NewCounter, NewHall),
 // fed by the device's goroutines through its Set methods (SetView,
@@ -24,7 +25,8 @@
 // what it laid out and where, so the tests check every screen, state and
 // language for cut or overlapping text.
 //
-// The package knows no network, printer or sound: the kiosk reports what
-// the resident chose through the KioskActions it is given, and the device
-// does the rest.
+// The package knows no network, printer, sound or lock: the kiosk reports
+// what the resident chose through the KioskActions it is given, the locker
+// the code typed or scanned through its LockerActions, and the device does
+// the rest.
 package display

@@ -259,12 +259,28 @@ func layOut(s Screen, img *ebiten.Image, apply func()) frameTexts {
 		dst = dst.scaled(s.drawScale)
 	case *Pairing:
 		dst = dst.scaled(s.drawScale)
+	case *Locker:
+		dst = dst.scaled(s.drawScale)
 	}
 	w, h := dst.size()
 	f := frameTexts{W: w, H: h}
 	for _, t := range texts {
 		f.Texts = append(f.Texts, textMeta{Text: t.Text, Short: t.Short, Lines: t.Lines, Size: t.Size,
 			Box: rectMeta(t.Box), Area: rectMeta(t.Area), Tile: rectMeta(t.Tile)})
+	}
+	return f
+}
+
+// checkLayout lays out step st of s on img and reports what a resident
+// could not read whole (see layoutProblems).
+func checkLayout(t *testing.T, s Screen, img *ebiten.Image, st step) frameTexts {
+	t.Helper()
+	f := layOut(s, img, st.apply)
+	if len(f.Texts) == 0 {
+		t.Errorf("%s: no text recorded", st.name)
+	}
+	for _, p := range layoutProblems(f) {
+		t.Errorf("%s: %s", st.name, p)
 	}
 	return f
 }
@@ -358,13 +374,7 @@ func TestTextFits(t *testing.T) {
 					img := ebiten.NewImage(w, h)
 					defer img.Deallocate()
 					for _, st := range steps {
-						f := layOut(s, img, st.apply)
-						if len(f.Texts) == 0 {
-							t.Errorf("%s: no text recorded", st.name)
-						}
-						for _, p := range layoutProblems(f) {
-							t.Errorf("%s: %s", st.name, p)
-						}
+						f := checkLayout(t, s, img, st)
 						for _, tx := range f.Texts {
 							if tx.Short != "" && strings.Join(tx.Lines, " ") == tx.Short {
 								shorts++

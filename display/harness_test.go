@@ -1,6 +1,7 @@
 package display
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,17 +30,20 @@ func TestMain(m *testing.M) {
 
 // scenarios run in child processes, one window each.
 var scenarios = map[string]displaytest.Scenario{
-	"hall-shots":    hallShots,
-	"counter-shots": counterShots,
-	"kiosk-shots":   kioskShots,
-	"pairing-shots": pairingShots,
-	"text-fit":      textFitShots,
-	"kiosk-issue":   kioskIssueFlow,
-	"kiosk-code":    kioskCodeFlow,
-	"kiosk-tech":    kioskTechFlow,
-	"kiosk-rotated": kioskRotatedFlow,
-	"bench-idle":    benchIdle,
-	"bench-call":    benchCall,
+	"hall-shots":     hallShots,
+	"counter-shots":  counterShots,
+	"kiosk-shots":    kioskShots,
+	"pairing-shots":  pairingShots,
+	"text-fit":       textFitShots,
+	"kiosk-issue":    kioskIssueFlow,
+	"kiosk-code":     kioskCodeFlow,
+	"kiosk-tech":     kioskTechFlow,
+	"kiosk-rotated":  kioskRotatedFlow,
+	"locker-shots":   lockerShots,
+	"locker-taps":    lockerTapsFlow,
+	"locker-scanner": lockerScannerFlow,
+	"bench-idle":     benchIdle,
+	"bench-call":     benchCall,
 }
 
 func windowTitle() string { return fmt.Sprintf("numerek-test-%d", os.Getpid()) }
@@ -60,6 +64,16 @@ type shotMeta struct {
 type buttonMeta struct {
 	ID   string
 	Rect [4]float64
+}
+
+// buttonsMeta are buttons laid out at scale (0: 1), in the frame's pixels.
+func buttonsMeta(buttons []button, scale float64) []buttonMeta {
+	var out []buttonMeta
+	for _, t := range targetsOf(buttons, scale) {
+		r := t.Rect
+		out = append(out, buttonMeta{t.ID, [4]float64{float64(r.Min.X), float64(r.Min.Y), float64(r.Dx()), float64(r.Dy())}})
+	}
+	return out
 }
 
 // runShots shows s and saves, for each step, the frame drawn after it as
@@ -138,11 +152,16 @@ func runSteps(s Screen, steps []step, pixels bool, saved func(name string, f *im
 	return err
 }
 
-// driver drives a kiosk in its window with real X input from a goroutine
-// while the main goroutine runs Ebiten.
+// driver drives a screen in its window with real X input from a
+// goroutine while the main goroutine runs Ebiten.
 type driver struct {
-	k        *Kiosk
-	scale    float64
+	c *core
+	// buttons are the screen's touch targets as last drawn (called with
+	// c.mu held).
+	buttons func() []button
+	scale   float64
+	// timeout bounds the whole run; 0 means 2 minutes.
+	timeout  time.Duration
 	win      displaytest.Window
 	frames   atomic.Int64
 	mu       sync.Mutex
@@ -164,10 +183,27 @@ type modeFrame struct {
 // frame is read back from the GPU for the script (d.last); without, only
 // counted, which spares a full-HD copy a frame.
 func runDriven(k *Kiosk, scale float64, pixels bool, script func(d *driver) error) error {
-	d := &driver{k: k, scale: scale, firstIn: map[kioskMode]modeFrame{}}
+	d := &driver{c: k.c, buttons: func() []button { return k.buttons }, scale: scale, firstIn: map[kioskMode]modeFrame{}}
+	return d.run(k, pixels, func(f *image.RGBA) {
+		k.c.mu.Lock()
+		mode := k.drawnMode
+		shown := modeFrame{frame: f, number: k.outcome.Number, lang: k.lang}
+		k.c.mu.Unlock()
+		d.mu.Lock()
+		d.lastMode = mode
+		if _, ok := d.firstIn[mode]; !ok && f != nil {
+			d.firstIn[mode] = shown
+		}
+		d.mu.Unlock()
+	}, script)
+}
+
+// run shows s in a window and runs script beside it; seen is told of each
+// frame drawn (nil without pixels).
+func (d *driver) run(s Screen, pixels bool, seen func(f *image.RGBA), script func(d *driver) error) error {
 	// Generous: a passing flow never waits it out, and a loaded machine
 	// can take seconds a tap.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), cmp.Or(d.timeout, 2*time.Minute))
 	defer cancel()
 	var scriptErr error
 	done := make(chan struct{})
@@ -189,51 +225,50 @@ func runDriven(k *Kiosk, scale float64, pixels bool, script func(d *driver) erro
 		time.Sleep(500 * time.Millisecond)
 		scriptErr = script(d)
 	}()
-	seen := func(f *image.RGBA) {
-		k.c.mu.Lock()
-		mode := k.drawnMode
-		shown := modeFrame{frame: f, number: k.outcome.Number, lang: k.lang}
-		k.c.mu.Unlock()
-		d.mu.Lock()
-		d.last, d.lastMode = f, mode
-		if _, ok := d.firstIn[mode]; !ok && f != nil {
-			d.firstIn[mode] = shown
+	frame := func(f *image.RGBA) {
+		if seen != nil {
+			seen(f)
 		}
+		d.mu.Lock()
+		d.last = f
 		d.mu.Unlock()
 		d.frames.Add(1)
 	}
-	opts := RunOptions{Windowed: true, WindowScale: scale, Title: windowTitle()}
+	opts := RunOptions{Windowed: true, WindowScale: d.scale, Title: windowTitle()}
 	if pixels {
-		opts.Capture = func(f *image.RGBA, _ time.Time) bool { seen(f); return false }
+		opts.Capture = func(f *image.RGBA, _ time.Time) bool { frame(f); return false }
 	} else {
-		opts.OnFrame = func(time.Time) { seen(nil) }
+		opts.OnFrame = func(time.Time) { frame(nil) }
 	}
-	err := Run(ctx, k, opts)
+	err := Run(ctx, s, opts)
 	<-done
 	return errors.Join(err, scriptErr)
 }
 
 func (d *driver) waitFrames(n int64) error {
-	if !waitfor.Within(10*time.Second, func() bool { return d.frames.Load() >= n }) {
-		return fmt.Errorf("no frame %d after 10 s", n)
+	// Generous: software GL on a machine running several windowed tests
+	// at once can take seconds a frame.
+	if !waitfor.Within(30*time.Second, func() bool { return d.frames.Load() >= n }) {
+		return fmt.Errorf("no frame %d after 30 s", n)
 	}
 	return nil
 }
 
 // tap clicks the middle of button id and waits for the frame it causes.
 func (d *driver) tap(id string) error {
-	d.k.c.mu.Lock()
+	d.c.mu.Lock()
 	var b *button
-	for i := range d.k.buttons {
-		if d.k.buttons[i].id == id {
-			b = &d.k.buttons[i]
+	buttons := d.buttons()
+	for i := range buttons {
+		if buttons[i].id == id {
+			b = &buttons[i]
 		}
 	}
 	var x, y float64
 	if b != nil {
 		x, y = b.r.center()
 	}
-	d.k.c.mu.Unlock()
+	d.c.mu.Unlock()
 	if b == nil {
 		return fmt.Errorf("no button %q on the screen", id)
 	}
@@ -257,15 +292,15 @@ func (d *driver) tapAt(x, y float64) error {
 // kioskd tests do; one the screen counted is never repeated, so a retry
 // cannot make a second action. Three lost clicks in a row are a failure.
 func (d *driver) click(x, y float64) error {
-	seen := d.k.c.taps.Load()
-	px, py := fromLogical(d.k.c.panel, x, y)
+	seen := d.c.taps.Load()
+	px, py := fromLogical(d.c.panel, x, y)
 	for try := 1; ; try++ {
 		if err := d.win.Click(int(px*d.scale), int(py*d.scale)); err != nil {
 			return err
 		}
 		// A loaded screen can take seconds to count a click: one clicked
 		// again too soon is a key pressed twice.
-		if waitfor.Within(5*time.Second, func() bool { return d.k.c.taps.Load() > seen }) {
+		if waitfor.Within(5*time.Second, func() bool { return d.c.taps.Load() > seen }) {
 			return nil
 		}
 		if try == 3 {
@@ -275,11 +310,11 @@ func (d *driver) click(x, y float64) error {
 	}
 }
 
-// until waits until cond, checked under the kiosk's lock, holds.
+// until waits until cond, checked under the screen's lock, holds.
 func (d *driver) until(what string, timeout time.Duration, cond func() bool) error {
 	held := waitfor.Within(timeout, func() bool {
-		d.k.c.mu.Lock()
-		defer d.k.c.mu.Unlock()
+		d.c.mu.Lock()
+		defer d.c.mu.Unlock()
 		return cond()
 	})
 	if !held {

@@ -32,6 +32,8 @@ const (
 	LockerOpen = "open"
 	// LockerWrong: no live code is this one, or its secret is wrong (after
 	// SecondFactor: the one-time code is wrong; the resident may try again).
+	// With a Wait the next try is taken only after it, and the screen
+	// counts it down as for LockerWait.
 	LockerWrong = "wrong"
 	// LockerWait: too many unknown codes in a row; the next try is taken
 	// after Wait.
@@ -141,8 +143,11 @@ type Locker struct {
 	// out is the outcome the screen shows: which deposit and compartment.
 	out       LockerOutcome
 	waitUntil time.Time
-	shownAt   time.Time
-	calls     int // actions started, to drop an answer that comes too late
+	// shownAt is when the screen up was first drawn (zero until the turn
+	// that draws it): a message stays ShownFor on the panel however long
+	// the loop took to show it.
+	shownAt time.Time
+	calls   int // actions started, to drop an answer that comes too late
 
 	lastTouch time.Time
 
@@ -210,7 +215,7 @@ func (l *Locker) DoorClosed(compartment string) {
 	l.c.mu.Lock()
 	defer l.c.mu.Unlock()
 	if l.mode == lockerOpen && l.out.Compartment == compartment {
-		l.mode, l.shownAt = lockerThanks, l.c.now()
+		l.mode, l.shownAt = lockerThanks, time.Time{}
 		l.c.changed()
 	}
 }
@@ -239,6 +244,12 @@ func (l *Locker) tx() texts { return texts{l.opts.Catalog, l.lang} }
 func (l *Locker) update(now time.Time, in *input) {
 	if l.lastTouch.IsZero() {
 		l.lastTouch = now
+	}
+	if l.shownAt.IsZero() {
+		// The screen set since the last turn is drawn in this one; set
+		// here, not in draw, so that nextChange, asked between the two,
+		// wakes the loop when its time is up.
+		l.shownAt = now
 	}
 	if !minuteOf(now).Equal(l.drawnMinute) || l.waitLeft(now) != l.drawnWait {
 		l.c.dirty = true
@@ -280,8 +291,13 @@ func (l *Locker) timeouts(now time.Time) {
 		}
 		return
 	case lockerThanks, lockerWrong:
-		if !now.Before(l.shownAt.Add(l.opts.ShownFor)) {
-			l.reset()
+		if !l.shownAt.IsZero() && !now.Before(l.shownAt.Add(l.opts.ShownFor)) {
+			if l.mode == lockerWrong {
+				// The same resident tries again, in the language chosen.
+				l.toKeypad()
+			} else {
+				l.reset()
+			}
 			return
 		}
 	}
@@ -299,7 +315,7 @@ func (l *Locker) nextChange(now time.Time) time.Time {
 			wait = l.waitUntil.Add(-time.Duration(left-1) * time.Second)
 		}
 	default:
-		if l.mode == lockerThanks || l.mode == lockerWrong {
+		if (l.mode == lockerThanks || l.mode == lockerWrong) && !l.shownAt.IsZero() {
 			shown = l.shownAt.Add(l.opts.ShownFor)
 		}
 		if l.mode != lockerEnter || l.lang != l.opts.DefaultLang || l.code != "" {
@@ -466,7 +482,7 @@ func (l *Locker) start(do func(context.Context) LockerOutcome) {
 // typed on.
 func (l *Locker) show(out LockerOutcome, from lockerMode) {
 	now := l.c.now()
-	l.lastTouch, l.shownAt = now, now
+	l.lastTouch, l.shownAt = now, time.Time{}
 	// An answer about the same deposit may leave out what is known.
 	if out.Deposit == "" || out.Deposit == l.out.Deposit {
 		out.Deposit = cmp.Or(out.Deposit, l.out.Deposit)
@@ -484,6 +500,9 @@ func (l *Locker) show(out LockerOutcome, from lockerMode) {
 			return
 		}
 		l.mode = lockerWrong
+		if out.Wait > 0 {
+			l.mode, l.waitUntil = lockerWait, now.Add(out.Wait)
+		}
 	case LockerWait:
 		l.mode, l.waitUntil = lockerWait, now.Add(out.Wait)
 	case LockerBlocked:

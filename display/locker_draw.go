@@ -160,9 +160,15 @@ func (l *Locker) drawPad(dst *canvas, area rect, shown, keys string, cols int, c
 	actH := 120.0
 	act := rect{area.x, area.y + area.h - actH, area.w, actH}
 	pad := rect{area.x, msgR.y + msgR.h + 6, area.w, act.y - 20 - (msgR.y + msgR.h + 6)}
+	// Keys no larger than a finger needs, the pad in the middle of its room.
 	if maxW := float64(cols) * 190; pad.w > maxW {
 		pad.x += (pad.w - maxW) / 2
 		pad.w = maxW
+	}
+	rows := float64((len(keys) + cols - 1) / cols)
+	if maxH := rows*170 + (rows-1)*14; pad.h > maxH {
+		pad.y += (pad.h - maxH) / 2
+		pad.h = maxH
 	}
 	drawKeys(dst, pad, keys, cols, l.addButton)
 	parts := act.splitH(3, 24)
@@ -188,7 +194,11 @@ func codeShown(code string) string {
 // drawSecondFactor asks for the one-time code sent by SMS.
 func (l *Locker) drawSecondFactor(dst *canvas, W, H float64, now time.Time) {
 	tx := l.tx()
-	top := l.header(dst, W, H, colBlue, tx.T("locker.otp_title"), tx.T("locker.otp_hint", "phone", l.out.SentTo), now)
+	hint := tx.T("locker.otp_hint", "phone", l.out.SentTo)
+	if l.out.SentTo == "" {
+		hint = tx.T("locker.otp_hint_phone")
+	}
+	top := l.header(dst, W, H, colBlue, tx.T("locker.otp_title"), hint, now)
 	m := l.margin()
 	area := rect{m, top + 40, W - 2*m, H - 40 - (top + 40)}
 	if W > H {

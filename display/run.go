@@ -17,8 +17,8 @@ import (
 	"github.com/hajimehoshi/ebiten/v2/inpututil"
 )
 
-// Screen is one of this package's screens: *Kiosk, *Counter, *Hall or
-// *Pairing.
+// Screen is one of this package's screens: *Kiosk, *Counter, *Hall,
+// *Locker or *Pairing.
 type Screen interface {
 	base() *core
 }

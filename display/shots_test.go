@@ -258,11 +258,7 @@ func kioskShots(dir string) error {
 		}},
 	)
 	return runShots(k, dir, steps, func() shotMeta {
-		m := shotMeta{PxPerMM: k.c.panel.PxPerMM()}
-		for _, b := range k.buttons {
-			m.Buttons = append(m.Buttons, buttonMeta{b.id, [4]float64{b.r.x, b.r.y, b.r.w, b.r.h}})
-		}
-		return m
+		return shotMeta{PxPerMM: k.c.panel.PxPerMM(), Buttons: buttonsMeta(k.buttons, k.drawScale)}
 	})
 }
 
