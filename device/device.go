@@ -2,7 +2,8 @@
 // the office's events (sync), keeps its own file (store), and drives the
 // role's screen (display) with, for the ticket kiosk, the printer and the
 // issuing of tickets (device/kiosk), for the counter display its buttons
-// (device/buttons), and for the hall display its speaker (audio). It also
+// (device/buttons), for the hall display its speaker (audio), and for the
+// pickup locker its compartments' locks and doors (device/locker). It also
 // serves a small status page for the technician on the machine itself.
 package device
 
@@ -235,6 +236,8 @@ func (d *dev) build(ctx context.Context) (display.Screen, error) {
 		return d.buildCounter(ctx)
 	case config.RoleHall:
 		return d.buildHall(ctx)
+	case config.RoleLocker:
+		return d.buildLocker(ctx)
 	}
 	return nil, fmt.Errorf("unknown role %q", d.cfg.Role)
 }

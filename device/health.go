@@ -27,6 +27,7 @@ type health struct {
 	// has none.
 	printer  func() *protocol.PrinterHealth
 	lastCall func() *protocol.LastCall
+	locker   func() *protocol.LockerHealth
 	// screen is the role's screen and alive whether its loop turns
 	// (the watchdog's view), once the screen exists.
 	screen display.Screen
@@ -94,7 +95,7 @@ func (h *health) report(ctx context.Context) protocol.HealthReport {
 	r.Hardware.Screen = fmt.Sprintf("%dx%d", sc.Width, sc.Height)
 	r.Screen = protocol.ScreenHealth{Width: sc.Width, Height: sc.Height}
 	h.mu.Lock()
-	screen, alive, printer, lastCall := h.screen, h.alive, h.printer, h.lastCall
+	screen, alive, printer, lastCall, locker := h.screen, h.alive, h.printer, h.lastCall, h.locker
 	h.mu.Unlock()
 	if screen != nil {
 		loop := display.LoopOf(screen)
@@ -110,6 +111,9 @@ func (h *health) report(ctx context.Context) protocol.HealthReport {
 	if lastCall != nil {
 		r.LastCall = lastCall()
 	}
+	if locker != nil {
+		r.Locker = locker()
+	}
 	if d.updater != nil {
 		r.System = d.updater.agent.System()
 	}
@@ -121,6 +125,13 @@ func (h *health) setRole(printer func() *protocol.PrinterHealth, lastCall func()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.printer, h.lastCall = printer, lastCall
+}
+
+// setLocker records the locker's doors for the report.
+func (h *health) setLocker(locker func() *protocol.LockerHealth) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.locker = locker
 }
 
 // setScreen records the screen and how to tell that its loop turns.
@@ -250,6 +261,16 @@ func HealthText(st HealthStatus) string {
 	}
 	if c := r.LastCall; c != nil {
 		line("last call", "%s to counter %d at %s", c.Ticket, c.Counter, timeText(c.At))
+	}
+	if l := r.Locker; l != nil {
+		list := func(ids []string) string {
+			if len(ids) == 0 {
+				return "none"
+			}
+			return strings.Join(ids, ", ")
+		}
+		line("doors", "open %s; left open %s; lock failed %s; forced %s; %d reports pending",
+			list(l.DoorsOpen), list(l.DoorsAlarm), list(l.LocksFailed), list(l.DoorsForced), l.Pending)
 	}
 	switch {
 	case st.Error != "":

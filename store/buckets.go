@@ -41,3 +41,21 @@ func deleteWhere(b *bolt.Bucket, drop func(k, v []byte) bool) (int, error) {
 	}
 	return len(old), nil
 }
+
+// listAfter decodes the records of b whose sequence key comes after
+// after, in key order, up to limit of them (limit <= 0: all).
+func listAfter[T any](b *bolt.Bucket, after uint64, limit int, decode func(k, v []byte) (T, error)) ([]T, error) {
+	var out []T
+	c := b.Cursor()
+	for k, v := c.Seek(seqKey(after + 1)); k != nil; k, v = c.Next() {
+		e, err := decode(k, v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+		if limit > 0 && len(out) >= limit {
+			break
+		}
+	}
+	return out, nil
+}

@@ -196,18 +196,9 @@ func (d *DeviceDB) Entry(key uint64) (JournalEntry, error) {
 func (d *DeviceDB) Journal(after uint64, limit int) ([]JournalEntry, error) {
 	var out []JournalEntry
 	err := d.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketJournal).Cursor()
-		for k, v := c.Seek(seqKey(after + 1)); k != nil; k, v = c.Next() {
-			e, err := decodeEntry(k, v)
-			if err != nil {
-				return err
-			}
-			out = append(out, e)
-			if limit > 0 && len(out) >= limit {
-				break
-			}
-		}
-		return nil
+		var err error
+		out, err = listAfter(tx.Bucket(bucketJournal), after, limit, decodeEntry)
+		return err
 	})
 	return out, err
 }

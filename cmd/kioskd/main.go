@@ -193,6 +193,8 @@ func describe(cfg *config.Config) string {
 		} else {
 			s += "; sound off"
 		}
+	case config.RoleLocker:
+		s += fmt.Sprintf("; locker %s with %d compartments wired", cfg.Locker.ID, len(cfg.Locker.Compartments))
 	}
 	return s + "."
 }

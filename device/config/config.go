@@ -1,8 +1,8 @@
 // Package config reads a kioskd device configuration: one TOML file that
-// gives the device its role (ticket kiosk, counter display or hall
-// display), the server and office it works for, its token, its screen,
-// and what its role needs (printer and number leases, counter number and
-// buttons, sound). A wrong file is refused as a whole, with every problem
+// gives the device its role (ticket kiosk, counter display, hall display
+// or pickup locker), the server and office it works for, its token, its
+// screen, and what its role needs (printer and number leases, counter
+// number and buttons, sound, the locker's compartments and their pins). A wrong file is refused as a whole, with every problem
 // named by file, line and setting.
 package config
 
@@ -33,6 +33,9 @@ const (
 	RoleTicket  Role = "ticket"  // the lobby kiosk: touch screen and ticket printer
 	RoleCounter Role = "counter" // the number display above a counter, with optional buttons
 	RoleHall    Role = "hall"    // the hall's big screen and speaker
+	// RoleLocker is the document pickup locker: a touch screen with a
+	// keypad and compartments, each with a lock and a door sensor on GPIO.
+	RoleLocker Role = "locker"
 )
 
 // Config is a device's configuration, checked and with defaults filled in.
@@ -57,6 +60,7 @@ type Config struct {
 	Counter Counter
 	Buttons Buttons
 	Sound   Sound
+	Locker  Locker
 	Status  Status
 }
 
@@ -166,6 +170,33 @@ type Sound struct {
 	AnnounceWithin time.Duration
 }
 
+// Locker is the pickup locker a locker device drives: which of the
+// office's lockers it is, and how each compartment is wired. The
+// compartments themselves (their sizes, which are reachable from a
+// wheelchair) are the office's configuration.
+type Locker struct {
+	// ID is the locker's id in the office's configuration.
+	ID           string
+	Compartments []LockerCompartment
+}
+
+// LockerCompartment is one compartment's wiring: pins by periph.io name
+// ("GPIO17").
+type LockerCompartment struct {
+	// ID is the compartment's id in the office's configuration, as
+	// painted on its door.
+	ID string
+	// LockPin drives the lock's relay: high for Pulse opens the lock.
+	LockPin string
+	// DoorPin reads the door's sensor; DoorClosedLow: the pin reads low
+	// while the door is closed (a reed switch to ground, the pin's
+	// pull-up on), else high (a switch to 3.3 V, the pull-down on).
+	DoorPin       string
+	DoorClosedLow bool
+	// Pulse is how long the lock's relay is held.
+	Pulse time.Duration
+}
+
 // Status is the device's local status page.
 type Status struct {
 	// Listen is where to serve it ("127.0.0.1:7070"); empty: nowhere.
@@ -245,9 +276,22 @@ type file struct {
 		Volume         []volume.Step `toml:"volume"`
 		AnnounceWithin *Duration     `toml:"announce_within"`
 	} `toml:"sound"`
+	Locker struct {
+		ID          string              `toml:"id"`
+		Compartment []compartmentWiring `toml:"compartment"`
+	} `toml:"locker"`
 	Status struct {
 		Listen string `toml:"listen"`
 	} `toml:"status"`
+}
+
+// compartmentWiring is a [[locker.compartment]] as written.
+type compartmentWiring struct {
+	ID              string    `toml:"id"`
+	LockPin         string    `toml:"lock_pin"`
+	DoorPin         string    `toml:"door_pin"`
+	DoorClosedLevel string    `toml:"door_closed_level"`
+	Pulse           *Duration `toml:"pulse"`
 }
 
 // defaultDataDir is where a device keeps its files unless told.
@@ -343,6 +387,12 @@ func CheckSettings(settings []byte) error {
 	// judged.
 	f.Server.URL, f.Server.Office, f.Server.Token = "http://server.invalid", "office", "token"
 	f.DataDir = "/var/lib/kioskd"
+	if Role(f.Role) == RoleLocker && !src.md.IsDefined("locker") {
+		// A locker's wiring may come with the device's own file, from
+		// the technician who wired it (Layered checks the two together).
+		f.Locker.ID = "locker"
+		f.Locker.Compartment = []compartmentWiring{{ID: "1", LockPin: "LOCK", DoorPin: "DOOR"}}
+	}
 	_, err = c.finish(c.convert(&f))
 	return err
 }
@@ -429,11 +479,11 @@ var officeID = regexp.MustCompile(`^[a-z0-9-]{1,40}$`)
 func (c *checker) convert(f *file) *Config {
 	cfg := &Config{File: c.sources[len(c.sources)-1].path, Role: Role(f.Role), Name: strings.TrimSpace(f.Name), TechnicianPIN: f.TechnicianPIN}
 	switch cfg.Role {
-	case RoleTicket, RoleCounter, RoleHall:
+	case RoleTicket, RoleCounter, RoleHall, RoleLocker:
 	case "":
-		c.add("role", "missing: ticket, counter or hall")
+		c.add("role", "missing: ticket, counter, hall or locker")
 	default:
-		c.add("role", "%q is not ticket, counter or hall", f.Role)
+		c.add("role", "%q is not ticket, counter, hall or locker", f.Role)
 	}
 	if cfg.Name == "" {
 		cfg.Name = string(cfg.Role)
@@ -471,6 +521,8 @@ func (c *checker) convert(f *file) *Config {
 		c.counter(f, cfg)
 	case RoleHall:
 		c.sound(f, cfg)
+	case RoleLocker:
+		c.locker(f, cfg)
 	}
 	c.notForRole(f, cfg.Role)
 	c.status(f, cfg)
@@ -561,7 +613,7 @@ func readSmallFile(path string) ([]byte, error) {
 
 func orRole(r Role) string {
 	switch r {
-	case RoleTicket, RoleCounter, RoleHall:
+	case RoleTicket, RoleCounter, RoleHall, RoleLocker:
 		return string(r)
 	}
 	return "ROLE"
@@ -582,8 +634,11 @@ func (c *checker) duration(setting string, d *Duration, def, lo, hi time.Duratio
 func (c *checker) screen(f *file, cfg *Config) {
 	s := f.Screen
 	w, h, mm := 1920, 1080, 0.0
-	if cfg.Role == RoleCounter {
+	switch cfg.Role {
+	case RoleCounter:
 		w, h, mm = 800, 480, 154
+	case RoleLocker:
+		w, h, mm = 1280, 800, 217 // a 10.1-inch touch panel
 	}
 	if s.Width != 0 || s.Height != 0 {
 		w, h, mm = s.Width, s.Height, 0
@@ -799,6 +854,7 @@ func (c *checker) notForRole(f *file, r Role) {
 		RoleTicket:  {"printer", "lease"},
 		RoleCounter: {"counter", "buttons"},
 		RoleHall:    {"sound"},
+		RoleLocker:  {"locker"},
 	}
 	set := map[string]bool{
 		"printer": f.Printer != (file{}).Printer,
@@ -806,11 +862,12 @@ func (c *checker) notForRole(f *file, r Role) {
 		"counter": f.Counter != (file{}).Counter,
 		"buttons": len(f.Buttons) > 0,
 		"sound":   f.Sound.Enabled != nil || f.Sound.Voices != "" || len(f.Sound.Volume) > 0 || f.Sound.AnnounceWithin != nil,
+		"locker":  f.Locker.ID != "" || len(f.Locker.Compartment) > 0,
 	}
 	if r == "" {
 		return
 	}
-	for _, table := range []string{"printer", "lease", "counter", "buttons", "sound"} {
+	for _, table := range []string{"printer", "lease", "counter", "buttons", "sound", "locker"} {
 		if set[table] && !contains(used[r], table) {
 			c.add(table, "a %s device has no %s; remove the [%s] table", r, table, table)
 		}
@@ -827,4 +884,61 @@ func contains(xs []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// lockerID is the form of a locker's and a compartment's id in the
+// office's configuration.
+var lockerID = regexp.MustCompile(`^[A-Za-z0-9-]{1,40}$`)
+
+func (c *checker) locker(f *file, cfg *Config) {
+	l := f.Locker
+	cfg.Locker.ID = strings.TrimSpace(l.ID)
+	switch {
+	case cfg.Locker.ID == "":
+		c.add("locker.id", "missing: the locker's id in the office's configuration ([[locker]] id)")
+	case !lockerID.MatchString(cfg.Locker.ID):
+		c.add("locker.id", "%q is not a locker id (letters, digits, dashes)", l.ID)
+	}
+	if len(l.Compartment) == 0 {
+		c.add("locker", "no [[locker.compartment]]: each compartment needs its id, lock_pin and door_pin")
+	}
+	ids := map[string]int{}
+	pins := map[string]string{} // pin -> what it already is
+	for i, lc := range l.Compartment {
+		at := fmt.Sprintf("locker.compartment[%d].", i)
+		comp := LockerCompartment{ID: strings.TrimSpace(lc.ID), LockPin: strings.TrimSpace(lc.LockPin), DoorPin: strings.TrimSpace(lc.DoorPin)}
+		switch {
+		case comp.ID == "":
+			c.add(at+"id", "missing: the compartment's id, as painted on its door and in the office's configuration")
+		case !lockerID.MatchString(comp.ID):
+			c.add(at+"id", "%q is not a compartment id (letters, digits, dashes)", lc.ID)
+		default:
+			if first, dup := ids[comp.ID]; dup {
+				c.add(at+"id", "compartment %s is already wired at compartment #%d", comp.ID, first+1)
+			}
+			ids[comp.ID] = i
+		}
+		for _, p := range []struct{ key, pin, what string }{
+			{"lock_pin", comp.LockPin, "the lock of compartment " + comp.ID},
+			{"door_pin", comp.DoorPin, "the door sensor of compartment " + comp.ID},
+		} {
+			switch {
+			case p.pin == "":
+				c.add(at+p.key, "missing: the GPIO pin of %s, by periph.io name like \"GPIO17\"", p.what)
+			case pins[p.pin] != "":
+				c.add(at+p.key, "pin %s is already %s", p.pin, pins[p.pin])
+			default:
+				pins[p.pin] = p.what
+			}
+		}
+		switch lc.DoorClosedLevel {
+		case "", "low":
+			comp.DoorClosedLow = true
+		case "high":
+		default:
+			c.add(at+"door_closed_level", "%q is not low (the sensor pulls the pin to ground while the door is closed) or high", lc.DoorClosedLevel)
+		}
+		comp.Pulse = c.duration(at+"pulse", lc.Pulse, 500*time.Millisecond, 50*time.Millisecond, 5*time.Second)
+		cfg.Locker.Compartments = append(cfg.Locker.Compartments, comp)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -79,7 +80,7 @@ func TestErrorsSayWhereAndWhat(t *testing.T) {
 		{"wrong type", "role = 5\n", []string{"f.toml:1:", "role"}},
 		{"bad duration", "role = \"hall\"\n[server]\nissue_timeout = \"soon\"\n", []string{"f.toml:3:", "\"soon\" is not a duration"}},
 		{"nothing", "", []string{"f.toml: role: missing", "server.url: missing", "server.office: missing", "server.token: missing"}},
-		{"unknown role and setting", "role = \"printer\"\ncolour = \"red\"\n", []string{"f.toml:1: role: \"printer\" is not ticket, counter or hall", "f.toml:2: colour: unknown setting"}},
+		{"unknown role and setting", "role = \"printer\"\ncolour = \"red\"\n", []string{"f.toml:1: role: \"printer\" is not ticket, counter, hall or locker", "f.toml:2: colour: unknown setting"}},
 		{"server", "role = \"hall\"\n[server]\nurl = \"10.0.0.2:8080\"\noffice = \"Urząd\"\ntoken = \"a b\"\n",
 			[]string{"f.toml:3: server.url: \"10.0.0.2:8080\" is not an http", "f.toml:4: server.office", "f.toml:5: server.token: a token has no spaces"}},
 		{"both tokens", "role = \"hall\"\n[server]\nurl = \"http://s\"\noffice = \"x\"\ntoken = \"t\"\ntoken_file = \"t.txt\"\n", []string{"f.toml:6: server.token_file: give token or token_file, not both"}},
@@ -130,6 +131,10 @@ func TestTemplateReadsBack(t *testing.T) {
 			PrinterURI: "usb:///dev/usb/lp0", TechnicianPIN: "2407", Windowed: true, WindowScale: 0.5, Languages: []string{"uk", "pl"}},
 		{Role: RoleCounter, ServerURL: "http://s", Office: "x", Token: "nmk_c", Counter: 5, Pins: map[Button]string{ButtonNext: "GPIO17", ButtonBad: "GPIO13"}},
 		{Role: RoleHall, ServerURL: "http://s", Office: "x", Token: "nmk_h", Message: "Godziny: 7:30–15:30", Sound: true, Rotation: 90, StatusListen: "127.0.0.1:7070"},
+		{Role: RoleLocker, ServerURL: "http://s", Office: "x", Token: "nmk_l", LockerID: "parter", Compartments: []LockerCompartment{
+			{ID: "1", LockPin: "GPIO17", DoorPin: "GPIO27", DoorClosedLow: true},
+			{ID: "2", LockPin: "GPIO22", DoorPin: "GPIO23", Pulse: 800 * time.Millisecond},
+		}},
 	} {
 		text := Template(v)
 		cfg, err := Parse(filepath.Join(dir, "x.toml"), []byte(text))
@@ -148,6 +153,14 @@ func TestTemplateReadsBack(t *testing.T) {
 		case RoleHall:
 			if cfg.Screen.Message != v.Message || cfg.Screen.Rotation != 90 || !cfg.Sound.Enabled || cfg.Status.Listen != v.StatusListen {
 				t.Errorf("hall: %+v", cfg)
+			}
+		case RoleLocker:
+			want := []LockerCompartment{
+				{ID: "1", LockPin: "GPIO17", DoorPin: "GPIO27", DoorClosedLow: true, Pulse: 500 * time.Millisecond},
+				{ID: "2", LockPin: "GPIO22", DoorPin: "GPIO23", Pulse: 800 * time.Millisecond},
+			}
+			if cfg.Locker.ID != "parter" || !slices.Equal(cfg.Locker.Compartments, want) {
+				t.Errorf("locker: %+v", cfg.Locker)
 			}
 		}
 	}
@@ -184,6 +197,7 @@ func TestExamples(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(ticketFile))
 	f.Add([]byte("role = \"counter\"\n[buttons]\nnext = \"GPIO17\"\n[[sound.volume]]\nfrom = \"x\""))
+	f.Add([]byte("role = \"locker\"\n[locker]\nid = \"b\"\n[[locker.compartment]]\nid = \"1\"\nlock_pin = \"GPIO4\"\ndoor_pin = \"GPIO4\"\npulse = \"1h\""))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := Parse("fuzz.toml", data)
 		if err == nil && cfg == nil {

@@ -14,7 +14,7 @@ func TestCheckSettings(t *testing.T) {
 	}{
 		{"a hall", "role = \"hall\"\nname = \"hall-lcd\"\n[screen]\nwidth = 1920\nheight = 1080\nmessage = \"Prosimy o ciszę\"\n", ""},
 		{"a counter", "role = \"counter\"\n[counter]\nnumber = 5\n", ""},
-		{"a wrong role", "name = \"x\"\nrole = \"printer\"\n", "settings:2: role: \"printer\" is not ticket, counter or hall"},
+		{"a wrong role", "name = \"x\"\nrole = \"printer\"\n", "settings:2: role: \"printer\" is not ticket, counter, hall or locker"},
 		{"the server's address", "role = \"hall\"\n[server]\nurl = \"http://10.0.0.2:8080\"\n", "settings:2: server: set on the device itself"},
 		{"a data folder", "role = \"hall\"\ndata_dir = \"/tmp\"\n", "settings:2: data_dir: set on the device itself"},
 		{"an unknown setting", "role = \"hall\"\n[screen]\nwidht = 5\n", "settings:3: screen.widht: unknown setting"},

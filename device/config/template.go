@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Values are what a technician says about a new device; Template turns
@@ -40,6 +41,11 @@ type Values struct {
 	// Hall display.
 	Sound bool
 
+	// Pickup locker: its id in the office's configuration and its
+	// compartments' wiring.
+	LockerID     string
+	Compartments []LockerCompartment
+
 	StatusListen string
 }
 
@@ -52,9 +58,10 @@ func Template(v Values) string {
 		RoleTicket:  "the ticket kiosk in the lobby: touch screen and ticket printer",
 		RoleCounter: "the number display above a counter",
 		RoleHall:    "the hall's big screen and speaker",
+		RoleLocker:  "the document pickup locker: touch screen and compartments on GPIO",
 	}[v.Role]
 	w("# kioskd configuration: %s.\n# Check it with: kioskd --config FILE --check\n\n", what)
-	w("role = %s  # ticket, counter or hall\n", quote(string(v.Role)))
+	w("role = %s  # ticket, counter, hall or locker\n", quote(string(v.Role)))
 	if v.Name != "" {
 		w("name = %s  # names the device in logs and in faults staff see\n", quote(v.Name))
 	}
@@ -93,6 +100,8 @@ func Template(v Values) string {
 		w("width = %d\nheight = %d\n", v.Width, v.Height)
 	} else if v.Role == RoleCounter {
 		w("width = 800\nheight = 480\n")
+	} else if v.Role == RoleLocker {
+		w("width = 1280\nheight = 800\n")
 	} else {
 		w("width = 1920\nheight = 1080\n")
 	}
@@ -152,6 +161,23 @@ func Template(v Values) string {
 		w("enabled = %v\n", v.Sound)
 		w("announce_within = \"2m\"  # calls older than this when the hall learns of them are shown, not said\n")
 		w("# A quieter evening:\n# [[sound.volume]]\n# from = \"07:00\"\n# volume = 1.0\n# [[sound.volume]]\n# from = \"16:00\"\n# volume = 0.6\n")
+	case RoleLocker:
+		w("\n[locker]\nid = %s  # the locker's id in the office's configuration\n", quote(v.LockerID))
+		for _, c := range v.Compartments {
+			level := "high"
+			if c.DoorClosedLow {
+				level = "low"
+			}
+			pulse := c.Pulse
+			if pulse <= 0 {
+				pulse = 500 * time.Millisecond
+			}
+			w("\n[[locker.compartment]]\nid = %s  # as painted on its door\n", quote(c.ID))
+			w("lock_pin = %s  # the lock's relay, by periph.io name\n", quote(c.LockPin))
+			w("door_pin = %s  # the door's sensor\n", quote(c.DoorPin))
+			w("door_closed_level = %s  # what the sensor's pin reads while the door is closed\n", quote(level))
+			w("pulse = %s  # how long the relay is held\n", quote(pulse.String()))
+		}
 	}
 	if v.StatusListen != "" {
 		w("\n[status]\nlisten = %s  # a JSON status page for this machine\n", quote(v.StatusListen))
