@@ -3,7 +3,6 @@ package device_test
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"periph.io/x/host/v3"
 
 	numerek "github.com/numerek/numerek"
@@ -30,11 +30,13 @@ import (
 	"github.com/numerek/numerek/device/locker/lockertest"
 	"github.com/numerek/numerek/device/replica"
 	"github.com/numerek/numerek/display/displaytest"
+	"github.com/numerek/numerek/internal/browsertest"
+	"github.com/numerek/numerek/internal/mailread"
+	"github.com/numerek/numerek/internal/smtpsink"
 	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/officeconfig"
 	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/queue"
-	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/store"
 )
 
@@ -44,16 +46,22 @@ func TestMain(m *testing.M) {
 	displaytest.Main(m, map[string]displaytest.Scenario{"locker-e2e": lockerEndToEnd})
 }
 
-// The locker from end to end: a real queue-server process, the locker
-// device in the test's own process (kioskd's device.Run, its window on the
-// test's X display, its compartments on periph.io's test pins registered
-// by name as a board's driver would), codes typed into the window as the
-// keyboard (or a scanner) types them. A clerk's code opens the reserved
-// compartment and the door closing stores the deposit on the server; the
-// resident's code opens it and the door closing is the pickup on the
-// server; a pickup while the server is down opens from the replica and
-// reaches the server, marked offline, once it is back; a door opened by
-// force and left open alarms on the fleet until it is closed.
+// The locker from end to end: a real queue-server process sending its
+// e-mail to a real SMTP server, a clerk in Chromium on the staff page, the
+// locker device in the test's own process (kioskd's device.Run, its window
+// on the test's X display, its compartments on periph.io's test pins
+// registered by name as a board's driver would), codes typed into the
+// window as the keyboard (or a scanner) types them. The clerk deposits a
+// document on /staff/lockers and types the code the page shows at the
+// locker: the reserved compartment's lock is pulsed, and the door closing
+// stores the deposit on the server (and on the staff page). The resident's
+// "ready" e-mail arrives with the pickup code in its text and its QR code;
+// typed at the locker it opens the compartment and the door closing is the
+// pickup on the server. A pickup while the server is down opens from the
+// replica and reaches the server, marked offline, once it is back; a door
+// opened by force and left open alarms on the fleet until it is closed; a
+// document left past its deadline is expired by the server, listed among
+// the staff page's expired ones, and the office's admin is e-mailed.
 func TestLockerEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a queue server and a window")
@@ -85,6 +93,11 @@ const (
 	e2eClock    = "2026-11-23T09:00:00"
 	e2eAlarm    = 20 * time.Second
 	e2ePinNames = "E2E_"
+	// e2eLater is the server's clock after the office's 7-day deadline.
+	e2eLater    = "2026-12-01T09:00:00"
+	e2eAlertTo  = "informatyk@example.pl"
+	e2eClerk    = "anna"
+	e2ePassword = "correct horse battery"
 )
 
 // e2e is the scenario's world, seen from the child process.
@@ -102,16 +115,26 @@ type e2e struct {
 	httpCli *http.Client
 	// observer follows the server's log, to see what it has.
 	observer *replica.Follower
+	// mail is the SMTP server the office's e-mail goes to.
+	mail *smtpsink.Sink
+	// browser is the clerk's Chromium tab.
+	browser context.Context
 }
 
-// e2eDeposit is a reservation with its plain codes, as the staff page
-// would show the clerk and the ready notice would tell the resident.
+// e2eDeposit is a reservation with the clerk code the staff page showed
+// and where the resident's e-mail goes.
 type e2eDeposit struct {
-	id, compartment, clerk, pickup string
+	id, compartment, clerk, contact string
 }
 
 func lockerEndToEnd(dir string) (err error) {
 	e := &e2e{dir: dir, bin: displaytest.Param("server"), data: filepath.Join(dir, "server"), tokens: map[string]string{}, pins: map[string]lockertest.Compartment{}, httpCli: &http.Client{Timeout: 10 * time.Second}}
+	sink, stopSink, err := smtpsink.Serve("127.0.0.1:0", smtpsink.Options{})
+	if err != nil {
+		return err
+	}
+	defer stopSink()
+	e.mail = sink
 	if err := e.officeConfig(); err != nil {
 		return err
 	}
@@ -122,14 +145,21 @@ func lockerEndToEnd(dir string) (err error) {
 		}
 		e.tokens[role] = strings.TrimSpace(string(out))
 	}
-	deposits, err := e.reserve("online", "offline")
-	if err != nil {
-		return err
+	clerk := exec.Command(e.bin, "clerk", "--data", e.data, "--name", e2eClerk, "--office", e2eOffice, "--role", "clerk")
+	clerk.Stdin = strings.NewReader(e2ePassword + "\n")
+	if out, err := clerk.CombinedOutput(); err != nil {
+		return fmt.Errorf("queue-server clerk: %w\n%s", err, out)
 	}
-	if e.server, err = startServer(e.bin, e.serverArgs("127.0.0.1:0")...); err != nil {
+	if e.server, err = startServer(e.bin, e.serverArgs("127.0.0.1:0", e2eClock)...); err != nil {
 		return err
 	}
 	defer func() { e.server.stop() }()
+	browser, stopBrowser, err := browsertest.Launch(browsertest.Options{Width: 1280, Height: 900}, filepath.Join(dir, "chromium"))
+	if err != nil {
+		return err
+	}
+	defer stopBrowser()
+	e.browser = browser
 	cfg, err := e.deviceConfig()
 	if err != nil {
 		return err
@@ -143,7 +173,7 @@ func lockerEndToEnd(dir string) (err error) {
 	defer cancel()
 	driven := make(chan error, 1)
 	go func() {
-		driven <- e.drive(ctx, deposits)
+		driven <- e.drive(ctx)
 		cancel()
 	}()
 	if err := e.observe(ctx); err != nil {
@@ -153,7 +183,7 @@ func lockerEndToEnd(dir string) (err error) {
 	cancel()
 	if err := errors.Join(<-driven, runErr); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "kioskd.log"))
-		return fmt.Errorf("%w\nkioskd's log:\n%s\nqueue-server's log:\n%s", err, log, e.server.logText())
+		return fmt.Errorf("%w\nkioskd's log:\n%s\nqueue-server's log:\n%s\ne-mails: %q", err, log, e.server.logText(), e.subjects())
 	}
 	return nil
 }
@@ -171,6 +201,10 @@ func (e *e2e) officeConfig() error {
 		return fmt.Errorf("the example office sets no door_alarm for the test to shorten")
 	}
 	text = re.ReplaceAllString(text, fmt.Sprintf("door_alarm = %q", e2eAlarm.String()))
+	// The office's e-mail goes to the test's SMTP server, its alerts to
+	// its admin there.
+	text = fmt.Sprintf("[messages]\n[messages.email]\nhost = \"127.0.0.1\"\nport = %d\ntls = \"none\"\nfrom = \"CUS <kolejka@example.pl>\"\n\n"+
+		"[devices]\nalert_to = [%q]\n\n", e.mail.Port(), e2eAlertTo) + text
 	path := filepath.Join(e.dir, "office.toml")
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		return err
@@ -187,69 +221,9 @@ func (e *e2e) officeConfig() error {
 	return os.MkdirAll(e.data, 0o700)
 }
 
-func (e *e2e) serverArgs(listen string) []string {
-	return []string{"--data", e.data, "--listen", listen, "--clock", e2eClock, "--public-url", "http://numerek.test",
+func (e *e2e) serverArgs(listen, clock string) []string {
+	return []string{"--data", e.data, "--listen", listen, "--clock", clock, "--public-url", "http://numerek.test",
 		"--config", filepath.Join(e.dir, "office.toml"), "--test-fleet-every", "1s"}
-}
-
-// reserve reserves a compartment for each name in the office's log
-// before the server starts, as the staff page's "deposit a document" does
-// through the office's actor: both codes made, only their hashes kept.
-func (e *e2e) reserve(names ...string) (map[string]e2eDeposit, error) {
-	path := filepath.Join(e.data, "offices", e.office.ID+".db")
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
-	}
-	l, err := store.OpenOfficeLog(path, e.office.ID)
-	if err != nil {
-		return nil, err
-	}
-	defer l.Close()
-	start, err := time.ParseInLocation("2006-01-02T15:04:05", e2eClock, e.office.Location)
-	if err != nil {
-		return nil, err
-	}
-	a, err := actor.New(e.office, l, func() time.Time { return start }, slog.New(slog.DiscardHandler), actor.Options{})
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { a.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
-	doc := ""
-	for _, d := range e.locker.Documents {
-		if !d.SecondFactor {
-			doc = d.ID
-			break
-		}
-	}
-	out := map[string]e2eDeposit{}
-	var taken []string
-	for _, name := range names {
-		isTaken := func(l string) bool { return slices.Contains(taken, l) }
-		clerk, clerkHash, err := queue.NewLockerCode(isTaken, rand.Reader)
-		if err != nil {
-			return nil, err
-		}
-		taken = append(taken, clerkHash.Lookup)
-		pickup, pickupHash, err := queue.NewLockerCode(isTaken, rand.Reader)
-		if err != nil {
-			return nil, err
-		}
-		taken = append(taken, pickupHash.Lookup)
-		res := a.Do(ctx, "e2e", queue.ReserveCompartment{Deposit: "dep-" + name, Locker: e.locker.ID, Document: doc, Size: e.locker.Compartments[0].Size, ClerkCode: clerkHash, PickupCode: pickupHash})
-		if res.Err != nil {
-			return nil, fmt.Errorf("reserving a compartment: %w", res.Err)
-		}
-		d := e2eDeposit{id: "dep-" + name, clerk: queue.FormatLockerCode(clerk), pickup: strings.ToLower(pickup)}
-		err = a.Query(ctx, func(s *queue.State) { d.compartment = s.Deposits[d.id].Compartment })
-		if err != nil {
-			return nil, err
-		}
-		out[name] = d
-	}
-	return out, nil
 }
 
 // deviceConfig registers a pair of test pins for each of the locker's
@@ -285,8 +259,9 @@ func (e *e2e) deviceConfig() (*config.Config, error) {
 }
 
 // drive does what the clerk, the resident and the server's operator do,
-// and checks what the server and the fleet say after each step.
-func (e *e2e) drive(ctx context.Context, deposits map[string]e2eDeposit) error {
+// and checks what the server, the staff page, the e-mails and the fleet
+// say after each step.
+func (e *e2e) drive(ctx context.Context) error {
 	var err error
 	if e.window, err = displaytest.FindWindow("numerek-e2e-locker", time.Minute); err != nil {
 		return err
@@ -297,16 +272,26 @@ func (e *e2e) drive(ctx context.Context, deposits map[string]e2eDeposit) error {
 	}); err != nil {
 		return err
 	}
-
-	// The clerk puts the document in, the resident takes it out.
-	on := deposits["online"]
-	if err := e.useCode(ctx, on.clerk, on.compartment); err != nil {
-		return fmt.Errorf("the clerk's code: %w", err)
-	}
-	if err := e.depositState(ctx, on.id, queue.DepositStateStored, false); err != nil {
+	if err := e.login(); err != nil {
 		return err
 	}
-	if err := e.useCode(ctx, on.pickup, on.compartment); err != nil {
+
+	// The clerk deposits a document on the staff page and puts it in with
+	// the code the page shows; the resident takes it out with the code
+	// the "ready" e-mail brings.
+	on, err := e.deposit(ctx, "online")
+	if err != nil {
+		return err
+	}
+	if err := e.store(ctx, on); err != nil {
+		return err
+	}
+	pickup, err := e.readyCode(ctx, on)
+	if err != nil {
+		return err
+	}
+	// Typed as a resident may: lower case, no dash.
+	if err := e.useCode(ctx, strings.ToLower(strings.ReplaceAll(pickup, "-", "")), on.compartment); err != nil {
 		return fmt.Errorf("the pickup code: %w", err)
 	}
 	if err := e.depositState(ctx, on.id, queue.DepositStatePickedUp, false); err != nil {
@@ -314,11 +299,14 @@ func (e *e2e) drive(ctx context.Context, deposits map[string]e2eDeposit) error {
 	}
 
 	// A pickup while the server is down.
-	off := deposits["offline"]
-	if err := e.useCode(ctx, off.clerk, off.compartment); err != nil {
-		return fmt.Errorf("the second clerk's code: %w", err)
+	off, err := e.deposit(ctx, "offline")
+	if err != nil {
+		return err
 	}
-	if err := e.depositState(ctx, off.id, queue.DepositStateStored, false); err != nil {
+	if err := e.store(ctx, off); err != nil {
+		return err
+	}
+	if pickup, err = e.readyCode(ctx, off); err != nil {
 		return err
 	}
 	if err := e.until(ctx, "the device's replica with the deposit stored", 30*time.Second, func() (bool, error) {
@@ -334,7 +322,7 @@ func (e *e2e) drive(ctx context.Context, deposits map[string]e2eDeposit) error {
 	}); err != nil {
 		return err
 	}
-	if err := e.useCode(ctx, off.pickup, off.compartment); err != nil {
+	if err := e.useCode(ctx, pickup, off.compartment); err != nil {
 		return fmt.Errorf("the pickup code while the server is down: %w", err)
 	}
 	if err := e.until(ctx, "the pickup waiting in the device's outbox", 30*time.Second, func() (bool, error) {
@@ -343,7 +331,7 @@ func (e *e2e) drive(ctx context.Context, deposits map[string]e2eDeposit) error {
 	}); err != nil {
 		return err
 	}
-	if e.server, err = startServer(e.bin, e.serverArgs(addr)...); err != nil {
+	if e.server, err = startServer(e.bin, e.serverArgs(addr, e2eClock)...); err != nil {
 		return err
 	}
 	if err := e.depositState(ctx, off.id, queue.DepositStatePickedUp, true); err != nil {
@@ -361,10 +349,212 @@ func (e *e2e) drive(ctx context.Context, deposits map[string]e2eDeposit) error {
 		return err
 	}
 	e.pins[forced].Close()
-	return e.until(ctx, "the door-open fault ended", time.Minute, func() (bool, error) {
+	if err := e.until(ctx, "the door-open fault ended", time.Minute, func() (bool, error) {
 		codes, err := e.faults()
 		return err == nil && !slices.Contains(codes, "door-open"), nil
+	}); err != nil {
+		return err
+	}
+
+	// A document nobody collects: the server, restarted with its clock
+	// past the office's 7-day deadline, expires it; the staff page lists
+	// it among the expired ones and the office's admin is told.
+	late, err := e.deposit(ctx, "late")
+	if err != nil {
+		return err
+	}
+	if err := e.store(ctx, late); err != nil {
+		return err
+	}
+	addr = e.server.addr
+	e.server.stop()
+	if e.server, err = startServer(e.bin, e.serverArgs(addr, e2eLater)...); err != nil {
+		return err
+	}
+	if err := e.depositState(ctx, late.id, queue.DepositStateExpired, false); err != nil {
+		return err
+	}
+	// The clerk's session ended with the working day the clock skipped.
+	if err := e.login(); err != nil {
+		return err
+	}
+	if err := e.browse("the staff page after the deadline",
+		chromedp.Navigate(e.server.url()+"/staff/lockers?lang=en"), chromedp.WaitVisible(chromedp.CSS("#expired"))); err != nil {
+		return err
+	}
+	expired, err := e.page("#expired")
+	if err != nil {
+		return fmt.Errorf("the staff page's expired list: %w", err)
+	}
+	if !strings.Contains(expired, "compartment "+late.compartment) || !strings.Contains(expired, "late") {
+		return fmt.Errorf("the staff page's expired list says %q, want compartment %s", expired, late.compartment)
+	}
+	_, err = e.waitMail(ctx, "the admin's alert of the expired document", func(m smtpsink.Message, pm mailread.Mail) bool {
+		return slices.Contains(m.To, e2eAlertTo) && strings.Contains(pm.Subject, "nieodebrany (skrytka "+late.compartment+")")
 	})
+	return err
+}
+
+// login logs the clerk in on the staff page, in English.
+func (e *e2e) login() error {
+	return e.browse("the clerk's login",
+		chromedp.Navigate(e.server.url()+"/staff/login?lang=en"),
+		chromedp.SendKeys(chromedp.CSS("#name"), e2eClerk), chromedp.SendKeys(chromedp.CSS("#password"), e2ePassword),
+		chromedp.Click(chromedp.CSS("main form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS(`main a[href^="/staff/lockers"]`)))
+}
+
+// deposit fills the staff page's "deposit a document" form for a
+// resident named name (an English e-mail, a document needing no second
+// factor, the locker's first compartment's size) and reads the clerk code
+// the page shows; the deposit is the row that shows that code.
+func (e *e2e) deposit(ctx context.Context, name string) (e2eDeposit, error) {
+	doc := ""
+	for _, d := range e.locker.Documents {
+		if !d.SecondFactor {
+			doc = d.ID
+			break
+		}
+	}
+	d := e2eDeposit{contact: name + "@example.pl"}
+	if err := e.browse("the deposit of "+name+"'s document",
+		chromedp.Navigate(e.server.url()+"/staff/lockers?lang=en"), chromedp.WaitVisible(chromedp.CSS("#deposit-h")),
+		chromedp.SendKeys(chromedp.CSS("#locker-name"), name), chromedp.SendKeys(chromedp.CSS("#locker-contact"), d.contact),
+		chromedp.SetValue(chromedp.CSS("#locker-document"), doc), chromedp.SetValue(chromedp.CSS("#locker-lang"), "en"),
+		chromedp.SetValue(chromedp.CSS("#locker-size"), e.locker.Compartments[0].Size),
+		chromedp.Click(chromedp.CSS(`#deposit-form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS("#clerk-code"))); err != nil {
+		return d, err
+	}
+	var err error
+	if d.clerk, err = e.page("#clerk-code"); err != nil {
+		return d, err
+	}
+	d.clerk = strings.TrimSpace(d.clerk)
+	row, err := chromedp.Run(e.browser, chromedp.Evaluate[string](fmt.Sprintf(
+		`[...document.querySelectorAll('table.locker-deposits tbody tr')].filter(r => r.textContent.includes(%q)).map(r => r.id).join(' ')`, d.clerk)))
+	if err != nil {
+		return d, fmt.Errorf("reading the deposits list: %w", err)
+	}
+	id, ok := strings.CutPrefix(row, "deposit-")
+	if !ok || strings.Contains(id, " ") {
+		return d, fmt.Errorf("the deposits list has %q rows with the clerk code %s", row, d.clerk)
+	}
+	d.id = id
+	shown, err := e.page("#shown")
+	if err != nil {
+		return d, err
+	}
+	if err := e.depositState(ctx, d.id, queue.DepositStateReserved, false); err != nil {
+		return d, err
+	}
+	e.observer.Read(func(s *queue.State) { d.compartment = s.Deposits[d.id].Compartment })
+	if want := "Go to the locker and type " + d.clerk + ": compartment " + d.compartment + " opens."; !strings.Contains(shown, want) {
+		return d, fmt.Errorf("after the deposit the page says %q, want %q", shown, want)
+	}
+	return d, nil
+}
+
+// store types the clerk code at the locker, puts the document in, and
+// checks the server and the staff page have it stored.
+func (e *e2e) store(ctx context.Context, d e2eDeposit) error {
+	if err := e.useCode(ctx, d.clerk, d.compartment); err != nil {
+		return fmt.Errorf("the clerk's code for %s: %w", d.id, err)
+	}
+	if err := e.depositState(ctx, d.id, queue.DepositStateStored, false); err != nil {
+		return err
+	}
+	if err := e.browse("the staff page after the document went in",
+		chromedp.Navigate(e.server.url()+"/staff/lockers?lang=en"), chromedp.WaitVisible(chromedp.CSS("#deposit-h"))); err != nil {
+		return err
+	}
+	class, err := chromedp.Run(e.browser, chromedp.Evaluate[string](fmt.Sprintf(`document.getElementById(%q)?.className ?? ''`, "deposit-"+d.id)))
+	if err != nil || class != "locker-stored" {
+		return fmt.Errorf("the staff page's row of %s has class %q (%v), want locker-stored", d.id, class, err)
+	}
+	return nil
+}
+
+// readyCode waits for the resident's "ready" e-mail about d and reads
+// the pickup code from its text, checking its QR code says the same.
+func (e *e2e) readyCode(ctx context.Context, d e2eDeposit) (string, error) {
+	pm, err := e.waitMail(ctx, "the ready e-mail to "+d.contact, func(m smtpsink.Message, pm mailread.Mail) bool {
+		return slices.Contains(m.To, d.contact) && strings.HasPrefix(pm.Subject, "Your document is ready to collect")
+	})
+	if err != nil {
+		return "", err
+	}
+	m := pickupCodeLine.FindStringSubmatch(pm.Text)
+	if m == nil {
+		return "", fmt.Errorf("the ready e-mail names no pickup code:\n%s", pm.Text)
+	}
+	qr, err := mailread.QR(pm.Parts["image/png"])
+	if err != nil {
+		return "", fmt.Errorf("the ready e-mail's QR code: %w", err)
+	}
+	if qr != strings.ReplaceAll(m[1], "-", "") {
+		return "", fmt.Errorf("the ready e-mail's QR code reads %q, its text %q", qr, m[1])
+	}
+	if m[1] == d.clerk {
+		return "", fmt.Errorf("the ready e-mail gives the clerk's code %s", d.clerk)
+	}
+	return m[1], nil
+}
+
+var pickupCodeLine = regexp.MustCompile(`Your pickup code: ([A-Z0-9]{4}-[A-Z0-9]{4})`)
+
+// waitMail waits for an e-mail at the SMTP server that match says is the
+// one.
+func (e *e2e) waitMail(ctx context.Context, what string, match func(smtpsink.Message, mailread.Mail) bool) (mailread.Mail, error) {
+	var got mailread.Mail
+	err := e.until(ctx, what, time.Minute, func() (bool, error) {
+		for _, m := range e.mail.Messages() {
+			pm, err := mailread.Read(m.Data)
+			if err != nil {
+				return false, err
+			}
+			if match(m, pm) {
+				got = pm
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		return got, fmt.Errorf("%w; the e-mails: %q", err, e.subjects())
+	}
+	return got, nil
+}
+
+// subjects are the e-mails' recipients and subjects, for a failure's
+// message.
+func (e *e2e) subjects() []string {
+	var out []string
+	if e.mail == nil {
+		return nil
+	}
+	for _, m := range e.mail.Messages() {
+		pm, _ := mailread.Read(m.Data)
+		out = append(out, strings.Join(m.To, ",")+": "+pm.Subject)
+	}
+	return out
+}
+
+// browse runs steps in the clerk's tab.
+func (e *e2e) browse(what string, steps ...chromedp.Action[chromedp.Void]) error {
+	ctx, cancel := context.WithTimeout(e.browser, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		loc, _ := chromedp.Run(e.browser, chromedp.Location())
+		body, _ := chromedp.Run(e.browser, chromedp.Text(chromedp.CSS("main")))
+		return fmt.Errorf("%s: %w\n(at %s)\n%s", what, err, loc, body)
+	}
+	return nil
+}
+
+// page is the text of sel on the clerk's page.
+func (e *e2e) page(sel string) (string, error) {
+	ctx, cancel := context.WithTimeout(e.browser, 10*time.Second)
+	defer cancel()
+	return chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
 }
 
 // useCode types code into the locker's window and Enter, as a scanner

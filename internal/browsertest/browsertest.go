@@ -5,6 +5,7 @@ package browsertest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -42,10 +43,22 @@ func Start(t testing.TB, opts Options) context.Context {
 	if _, err := os.Stat(ChromiumPath); err != nil {
 		t.Skipf("browser tests need %s (Debian package chromium; scripts/install-deps.sh installs it)", ChromiumPath)
 	}
+	ctx, stop, err := Launch(opts, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return ctx
+}
+
+// Launch is Start for code that has no testing.TB (a displaytest child
+// process), with the browser's profile in userData; stop ends the
+// browser.
+func Launch(opts Options, userData string) (ctx context.Context, stop func(), err error) {
 	flags := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(ChromiumPath), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(int(opts.Width), int(opts.Height)),
+		chromedp.UserDataDir(userData), chromedp.WindowSize(int(opts.Width), int(opts.Height)),
 	)
 	if opts.Visible {
 		flags = append(flags, chromedp.VisibleWindow, chromedp.Flag("start-maximized", false))
@@ -58,10 +71,9 @@ func Start(t testing.TB, opts Options) context.Context {
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		cancel()
 		cancelAlloc()
-		t.Fatalf("starting chromium: %v", err)
+		return nil, nil, fmt.Errorf("starting chromium: %w", err)
 	}
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	return ctx
+	return ctx, func() { cancel(); cancelAlloc() }, nil
 }
 
 // Do runs steps in the browser within timeout, failing the test with what

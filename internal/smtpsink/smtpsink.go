@@ -6,6 +6,7 @@ package smtpsink
 import (
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strconv"
@@ -52,7 +53,18 @@ type Options struct {
 // test ends.
 func Start(t testing.TB, addr string, opts Options) *Sink {
 	t.Helper()
-	s := &Sink{user: opts.User, pass: opts.Password, onData: opts.OnData}
+	s, stop, err := Serve(addr, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return s
+}
+
+// Serve is Start for code that has no testing.TB (a displaytest child
+// process): it serves until stop is called.
+func Serve(addr string, opts Options) (s *Sink, stop func(), err error) {
+	s = &Sink{user: opts.User, pass: opts.Password, onData: opts.OnData}
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = opts.TLS == nil
@@ -60,12 +72,11 @@ func Start(t testing.TB, addr string, opts Options) *Sink {
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		t.Fatalf("listening for SMTP: %v", err)
+		return nil, nil, fmt.Errorf("listening for SMTP: %w", err)
 	}
 	s.Addr = ln.Addr().String()
 	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return s
+	return s, func() { _ = srv.Close() }, nil
 }
 
 // Port is the port the server listens on.
