@@ -251,8 +251,17 @@ func (s *Service) sweepOffice(ctx context.Context, a *actor.Actor) (time.Time, e
 		}
 	}
 	if expire {
-		if r := a.Do(ctx, "lockers", queue.ExpireDeposits{}); r.Err != nil {
+		r := a.Do(ctx, "lockers", queue.ExpireDeposits{})
+		if r.Err != nil {
 			errs = append(errs, fmt.Errorf("expiring office %s's deposits past their deadline: %w", o.ID, r.Err))
+		}
+		// The alert goes from here, not from the events' watcher: the
+		// first sweep of a server started after a deadline can expire a
+		// deposit before the watcher has subscribed to the office's events.
+		for _, b := range r.Decision.Events {
+			if ex, ok := b.(queue.DepositExpired); ok {
+				s.alertExpired(ctx, a, ex.Deposit)
+			}
 		}
 	}
 	return next, errors.Join(errs...)
@@ -316,10 +325,20 @@ func (s *Service) sendReminder(ctx context.Context, o *queue.Office, d queue.Dep
 	return nil
 }
 
-// alertExpired tells the office's admins that deposit d was not
+// alertExpired tells the office's admins that deposit was not
 // collected by its deadline.
-func (s *Service) alertExpired(ctx context.Context, o *queue.Office, d queue.Deposit) {
+func (s *Service) alertExpired(ctx context.Context, a *actor.Actor, deposit string) {
 	if s.cfg.Alerts == nil || s.cfg.Staff == nil {
+		return
+	}
+	o := a.Office()
+	var d queue.Deposit
+	found := false
+	if err := a.Query(ctx, func(st *queue.State) {
+		if p := st.Deposits[deposit]; p != nil {
+			d, found = *p, true
+		}
+	}); err != nil || !found {
 		return
 	}
 	staff := s.cfg.Staff(o.ID)

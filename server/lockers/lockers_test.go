@@ -528,3 +528,17 @@ func TestNoReminderWithinTheReadyNotice(t *testing.T) {
 		t.Errorf("%d messages in the outbox, want the ready e-mail alone", n)
 	}
 }
+
+// A server started after a deadline expires the document in its first
+// sweep, before anything follows the office's events: the admins are
+// alerted all the same (the end-to-end test's restart found them not).
+func TestExpiredAtStartAlerts(t *testing.T) {
+	e := newEnv(t)
+	e.deposit(t, "d1", "passport", "pl")
+	e.clock.Set(e.clock.Now().Add(30 * 24 * time.Hour))
+	e.svc.Sweep(context.Background())
+	if st := e.depositState(t, "d1"); st != queue.DepositStateExpired {
+		t.Fatalf("deposit %s, want expired", st)
+	}
+	waitfor.Until(t, "the admin's alert at the SMTP server", 10*time.Second, func() bool { return len(e.mailsTo(t, adminMail)) == 1 })
+}

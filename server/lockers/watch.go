@@ -22,7 +22,9 @@ func (s *Service) watch(ctx context.Context, a *actor.Actor) {
 }
 
 // react acts on one event: a document stored or a new pickup code wakes
-// the timer (which sends the ready notice), an expiry alerts the staff.
+// the timer (which sends the ready notice); an ended deposit's one-time
+// code is forgotten. (Expiries alert the staff from the sweep that made
+// them.)
 func (s *Service) react(ctx context.Context, a *actor.Actor, e queue.Event) {
 	switch b := e.Body.(type) {
 	case queue.DepositStored:
@@ -31,17 +33,6 @@ func (s *Service) react(ctx context.Context, a *actor.Actor, e queue.Event) {
 		if b.Which == "pickup" {
 			s.poke()
 		}
-	case queue.DepositExpired:
-		var d queue.Deposit
-		found := false
-		if err := a.Query(ctx, func(st *queue.State) {
-			if p := st.Deposits[b.Deposit]; p != nil {
-				d, found = *p, true
-			}
-		}); err != nil || !found {
-			return
-		}
-		s.alertExpired(ctx, a.Office(), d)
 	case queue.DepositPickedUp, queue.DepositRetrieved, queue.DepositCancelled:
 		s.forgetFactor(a.Office().ID, depositOf(b))
 	}
