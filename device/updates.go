@@ -88,10 +88,19 @@ func newUpdater(d *dev) *updater {
 		Fetch: d.client.DownloadBundle, Installer: o.Installer, Slots: o.Slots,
 		Reboot: func(ctx context.Context) error {
 			// The firmware boots the other slot once (tryboot); the trial
-			// service keeps it if kioskd gets healthy there.
-			out, err := u.d.remote.run(ctx, "systemctl", "reboot", "0 tryboot")
-			if err != nil {
-				return fmt.Errorf("systemctl reboot \"0 tryboot\": %w: %s", err, strings.TrimSpace(string(out)))
+			// service keeps it if kioskd gets healthy there. logind is
+			// asked over D-Bus, not through `systemctl reboot "0
+			// tryboot"`: systemctl writes the parameter's file itself,
+			// and kioskd's sandbox keeps /run read-only; logind writes it
+			// (polkit lets kioskd ask, deploy/polkit).
+			for _, call := range [][]string{
+				{"SetRebootParameter", "s", "0 tryboot"},
+				{"Reboot", "b", "false"},
+			} {
+				args := append([]string{"call", "org.freedesktop.login1", "/org/freedesktop/login1", "org.freedesktop.login1.Manager"}, call...)
+				if out, err := u.d.remote.run(ctx, "busctl", args...); err != nil {
+					return fmt.Errorf("asking logind to %s: %w: %s", call[0], err, strings.TrimSpace(string(out)))
+				}
 			}
 			return nil
 		},
