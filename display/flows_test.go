@@ -191,10 +191,12 @@ func TestKioskBookingCode(t *testing.T) {
 }
 
 // kioskTechFlow: the idle timeout, then the four corners and the PIN to
-// the service screen, a test print there, and the idle timeout again.
+// the service screen, a test print there, and the idle timeout again. The
+// kiosk idles after 6 s: a loaded builder takes seconds for a frame, and
+// each step must come before the kiosk goes back to its start.
 func kioskTechFlow(dir string) error {
 	rec := &syncRecorder{}
-	k := liveKiosk(LandscapeHD, rec, KioskConfig{TechPIN: "2468", IdleTimeout: 3 * time.Second})
+	k := liveKiosk(LandscapeHD, rec, KioskConfig{TechPIN: "2468", IdleTimeout: 6 * time.Second})
 	var res flowResult
 	err := runDriven(k, 0.5, false, func(d *driver) error {
 		if err := d.tap("lang:uk"); err != nil {
@@ -203,7 +205,7 @@ func kioskTechFlow(dir string) error {
 		if k.Lang() != "uk" {
 			return fmt.Errorf("tapping Українська gives %s", k.Lang())
 		}
-		if err := d.until("the idle timeout", 8*time.Second, func() bool { return k.lang == "pl" }); err != nil {
+		if err := d.until("the idle timeout", 15*time.Second, func() bool { return k.lang == "pl" }); err != nil {
 			return err
 		}
 		W, H := k.c.panel.Logical()
@@ -234,7 +236,7 @@ func kioskTechFlow(dir string) error {
 		if err := d.until("the test print", 2*time.Second, func() bool { _, n := rec.snapshot(); return n == 1 }); err != nil {
 			return err
 		}
-		return d.until("the idle timeout on the service screen", 8*time.Second, func() bool { return k.mode == modeStart })
+		return d.until("the idle timeout on the service screen", 15*time.Second, func() bool { return k.mode == modeStart })
 	})
 	res.Calls, res.Prints = rec.snapshot()
 	return errors.Join(err, writeJSON(filepath.Join(dir, "result.json"), res))

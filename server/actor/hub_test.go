@@ -15,7 +15,9 @@ func TestFollow(t *testing.T) {
 	h := NewHub(0, 100)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	batches := make(chan []queue.Event, 16)
+	// Unbuffered: the follower hands each batch over before it can tell of
+	// the drop, so the order the test sees is the order it acted in.
+	batches := make(chan []queue.Event)
 	holding, hold := make(chan struct{}), make(chan struct{})
 	dropped := make(chan struct{}, 1)
 	go func() {
