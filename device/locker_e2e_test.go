@@ -794,10 +794,11 @@ func startServer(bin string, args ...string) (*serverProc, error) {
 		case s.addr = <-ready:
 			return s, nil
 		case <-s.done:
+			// Started again at once: each try is paced by the life of the
+			// process that ended, not by a pause.
 			if time.Now().After(deadline) {
 				return nil, fmt.Errorf("queue-server ended before it was ready:\n%s", s.logText())
 			}
-			time.Sleep(100 * time.Millisecond)
 		case <-time.After(time.Until(deadline)):
 			s.stop()
 			return nil, fmt.Errorf("queue-server not ready in 20 s:\n%s", s.logText())
