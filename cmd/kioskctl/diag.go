@@ -291,8 +291,13 @@ func clockFinding(date string, sent, recv time.Time) finding {
 	}
 	mid := sent.Add(recv.Sub(sent) / 2)
 	offset := at.Add(500 * time.Millisecond).Sub(mid).Round(time.Second) // Date drops the fraction
+	abs := max(offset, -offset)
 	f.detail = fmt.Sprintf("this machine's clock is %v from the server's", offset)
-	switch abs := max(offset, -offset); {
+	if abs <= time.Second {
+		// The Date header's whole seconds cannot tell 0 s from 1 s apart.
+		f.detail = "this machine's clock agrees with the server's (to the second)"
+	}
+	switch {
 	case abs >= protocol.ProofWindow:
 		f.level = levelFail
 		f.todo = "the server refuses a paired device's requests this far off: enable NTP (timedatectl set-ntp true) or set the time"

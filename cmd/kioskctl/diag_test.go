@@ -66,7 +66,7 @@ func TestDiag(t *testing.T) {
 				`(?m)^SKIP  sound    no speaker configured for the ticket role$`,
 				`(?m)^(OK  |WARN)  network  address 127.0.0.1`,
 				`(?m)^OK    server   http://127.0.0.1:\d+ answers; the token is accepted: ticket "kiosk" of office cus-starachowice$`,
-				`(?m)^OK    clock    this machine's clock is 0s from the server's$`,
+				`(?m)^OK    clock    this machine's clock agrees with the server's \(to the second\)$`,
 				`(?m)^(OK  |WARN)  disk     .*: \d+ MB free of \d+ MB$`,
 			},
 		},
@@ -130,6 +130,33 @@ profile = "tm-t20ii"
 			}
 			if d := time.Since(start); d > 10*time.Second {
 				t.Errorf("diag took %v", d)
+			}
+		})
+	}
+}
+
+func TestClockFinding(t *testing.T) {
+	sent := time.Date(2026, 11, 26, 10, 0, 0, 400_000_000, time.UTC)
+	tests := []struct {
+		name       string
+		date       string
+		took       time.Duration
+		wantLevel  level
+		wantDetail string
+	}{
+		{"same second", "Thu, 26 Nov 2026 10:00:00 GMT", 50 * time.Millisecond, levelOK, "agrees with the server's"},
+		// The answer left the server just after its second turned: still the same clock.
+		{"second turned in flight", "Thu, 26 Nov 2026 10:00:01 GMT", 700 * time.Millisecond, levelOK, "agrees with the server's"},
+		{"three seconds behind", "Thu, 26 Nov 2026 10:00:03 GMT", 10 * time.Millisecond, levelOK, "clock is 3s from the server's"},
+		{"ten seconds ahead", "Thu, 26 Nov 2026 09:59:50 GMT", 10 * time.Millisecond, levelWarn, "clock is -10s from the server's"},
+		{"a day off", "Wed, 25 Nov 2026 10:00:00 GMT", 10 * time.Millisecond, levelFail, "clock is -24h0m0s from the server's"},
+		{"no date", "", 10 * time.Millisecond, levelWarn, "no usable Date header"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := clockFinding(tt.date, sent, sent.Add(tt.took))
+			if f.level != tt.wantLevel || !strings.Contains(f.detail, tt.wantDetail) {
+				t.Errorf("got %v %q, want %v and %q", f.level, f.detail, tt.wantLevel, tt.wantDetail)
 			}
 		})
 	}
