@@ -37,6 +37,10 @@ packages=(
   mmdebstrap qemu-user-static binfmt-support arch-test debian-archive-keyring
   dosfstools mtools e2fsprogs fdisk bmap-tools xz-utils jq ca-certificates openssl
   qemu-system-arm qemu-utils
+  # The PostgreSQL store's tests (store/pgstore, the cluster tests) start
+  # their own PostgreSQL 15 from Debian's binaries (initdb into a temporary
+  # folder as an unprivileged user); no cluster of the package's is used.
+  postgresql-15 postgresql-client-15
   # Voice-pack generation script (not needed at run time on devices).
   espeak-ng sox
   # The A/B slots (device/slots, internal/bootsel): FAT and ext4 partitions
