@@ -5,10 +5,3 @@
 // schema is versioned SQL migrations (goose), run by
 // `queue-server migrate`. bbolt (package store) stays the embedded default.
 package pgstore
-
-import (
-	// The driver and the migration tool, pinned in go.mod.
-	_ "github.com/jackc/pgx/v5/pgxpool"
-	_ "github.com/jackc/pgx/v5/stdlib"
-	_ "github.com/pressly/goose/v3"
-)
