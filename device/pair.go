@@ -14,6 +14,7 @@ import (
 	"github.com/numerek/numerek/device/config"
 	"github.com/numerek/numerek/device/firstboot"
 	"github.com/numerek/numerek/device/pairing"
+	"github.com/numerek/numerek/device/watchdog"
 	"github.com/numerek/numerek/display"
 	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/printer"
@@ -131,6 +132,12 @@ func Pair(ctx context.Context, p PairOptions, opts Options) (creds *protocol.Cre
 	if opts.TraceFrames {
 		run.OnFrame = func(at time.Time) { log.Info("frame drawn", "at", at.Format(time.RFC3339Nano)) }
 	}
+	// The pairing screen is kioskd's screen like any role's: systemd hears
+	// READY=1 once it draws and restarts it if it freezes. Without that,
+	// systemd killed an unpaired kioskd at TimeoutStartSec, and its code
+	// changed under the technician every minute.
+	wd := watchdog.New(screen, log)
+	spawn("telling systemd", func(ctx context.Context) error { wd.Run(ctx); return nil })
 	if opts.Screenshot != "" {
 		// The first frame should show a code, not the wait for one.
 		pr.waitForCode(ctx, 10*time.Second)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -12,7 +13,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -137,7 +140,9 @@ func TestPairingMakesAHallDisplay(t *testing.T) {
 	}
 
 	frames := filepath.Join(t.TempDir(), "frames")
-	p := start(t, "kioskd pairing", nil, bin, "--config", cfg, "--log-level", "debug", "--frames", frames)
+	// systemd's notification socket, as kioskd.service (Type=notify) gives.
+	notify := listenNotify(t)
+	p := start(t, "kioskd pairing", []string{"NOTIFY_SOCKET=" + notify.path}, bin, "--config", cfg, "--log-level", "debug", "--frames", frames)
 	status := p.waitLog(statusLine, 20*time.Second)[1]
 	p.waitLog(regexp.MustCompile(`msg="kioskd pairing"`), 20*time.Second)
 	var code string
@@ -163,6 +168,11 @@ func TestPairingMakesAHallDisplay(t *testing.T) {
 		return err == nil && got == g.VerificationURIComplete
 	})
 
+	// Unpaired, kioskd is started as far as systemd knows: without
+	// READY=1, systemd killed it at TimeoutStartSec and its code changed
+	// under the technician every minute.
+	notify.waitFor(t, "READY=1", time.Minute)
+
 	approved := time.Now()
 	settings := protocol.DeviceSettings{Revision: 1, TOML: "role = \"hall\"\nname = \"hall-paired\"\n[sound]\nenabled = false\n"}
 	if err := front.Approve(code, protocol.Credentials{DeviceID: "tok_hall", Token: o.tokens["hall"], Office: officeID, Role: "hall", Name: "hall-paired", Settings: settings}); err != nil {
@@ -177,6 +187,11 @@ func TestPairingMakesAHallDisplay(t *testing.T) {
 	}
 	hall := &kioskDev{proc: p, frames: frames, name: "hall-paired"}
 	hall.waitFrame("of the hall", 20*time.Second, func(img image.Image) bool { return img.Bounds().Dx() == 1920 })
+	// It started again as a hall in its own process: systemd must not
+	// have been told it stops (it would kill it TimeoutStopSec later).
+	if got := notify.states(); slices.Contains(got, "STOPPING=1") {
+		t.Errorf("kioskd told systemd %q across pairing, want no STOPPING=1", got)
+	}
 	if paired, err := identity.LoadPaired(data); err != nil || paired == nil || paired.Token != o.tokens["hall"] || paired.ServerURL != front.srv.URL {
 		t.Fatalf("credentials on the device: %+v, %v", paired, err)
 	}
@@ -225,4 +240,63 @@ func TestPairingFindsTheServerOnTheNetwork(t *testing.T) {
 	waitUntil(t, "the status page to name the server found", 10*time.Second, func() bool {
 		return statusOf(t, status).Server == found
 	})
+}
+
+// notifySocket is a stand-in for systemd's notification socket: it keeps
+// what kioskd tells it (READY=1, WATCHDOG=1, STOPPING=1, …).
+type notifySocket struct {
+	path string
+	mu   sync.Mutex
+	got  []string
+	news chan struct{}
+}
+
+func listenNotify(t *testing.T) *notifySocket {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "notify")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	n := &notifySocket{path: filepath.Join(dir, "notify"), news: make(chan struct{}, 1)}
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: n.path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			k, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			n.mu.Lock()
+			n.got = append(n.got, strings.Fields(string(buf[:k]))...)
+			n.mu.Unlock()
+			select {
+			case n.news <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return n
+}
+
+func (n *notifySocket) states() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Clone(n.got)
+}
+
+func (n *notifySocket) waitFor(t *testing.T, state string, within time.Duration) {
+	t.Helper()
+	limit := time.After(within)
+	for !slices.Contains(n.states(), state) {
+		select {
+		case <-n.news:
+		case <-limit:
+			t.Fatalf("kioskd did not tell systemd %s in %v; it told %q", state, within, n.states())
+		}
+	}
 }

@@ -1,6 +1,6 @@
 // Package watchdog tells systemd how kioskd is (sd_notify): READY=1 once
-// the screen's loop has turned, WATCHDOG=1 only while it goes on turning,
-// and STOPPING=1 when kioskd stops. A screen stuck in its Update or Draw
+// the screen's loop has turned, and WATCHDOG=1 only while it goes on
+// turning. A screen stuck in its Update or Draw
 // (a driver hang, a deadlock) stops the pings, and systemd restarts
 // kioskd after WatchdogSec: a public screen must not stay frozen. It also
 // says whether the screen is alive for the health report. Without
@@ -102,10 +102,13 @@ func (w *Watchdog) Alive() bool {
 	return w.alive
 }
 
-// Run watches until ctx ends, then tells systemd kioskd is stopping. Call
-// it before the screen runs: READY=1 goes once the loop has turned.
+// Run watches until ctx ends. Call it before the screen runs: READY=1
+// goes once the loop has turned. It never says STOPPING=1: kioskd starts
+// again in its own process (exec) after pairing and on new settings, and
+// systemd takes STOPPING=1 from a running service as the start of its
+// stop, killing it TimeoutStopSec later; when systemd stops kioskd, it
+// knows already.
 func (w *Watchdog) Run(ctx context.Context) {
-	defer w.notify(daemon.SdNotifyStopping)
 	if !w.waitReady(ctx) {
 		return
 	}
