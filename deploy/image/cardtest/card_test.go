@@ -121,11 +121,17 @@ func remoteScreenshot(ctx context.Context, t *testing.T, srv *server, device str
 	path := "/devices/" + url.PathEscape(device)
 	for try := 1; ; try++ {
 		var asked struct {
-			ID string `json:"id"`
+			ID    string `json:"id"`
+			State string `json:"state"`
 		}
-		if err := json.Unmarshal(srv.api(t, "admin", "POST", path+"/actions", `{"kind":"screenshot"}`), &asked); err != nil || asked.ID == "" {
-			t.Fatalf("asking for a screenshot: %+v (%v)", asked, err)
-		}
+		// A kioskd starting again (its stream not open) is asked once it
+		// is back, as an admin would: the server says not-connected at once.
+		until(ctx, t, "the device's stream open, to ask it for a screenshot", func() bool {
+			if err := json.Unmarshal(srv.api(t, "admin", "POST", path+"/actions", `{"kind":"screenshot"}`), &asked); err != nil || asked.ID == "" {
+				t.Fatalf("asking for a screenshot: %+v (%v)", asked, err)
+			}
+			return asked.State != "not-connected"
+		})
 		var state, detail string
 		until(ctx, t, "the answer to the screenshot asked", func() bool {
 			var list struct {
