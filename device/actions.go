@@ -57,6 +57,8 @@ type remote struct {
 
 	mu     sync.Mutex
 	screen display.Screen
+	// busy is the watchdog's Busy: nil until the screen runs.
+	busy func(why string) (done func())
 	// restart is set once a restart was asked: Run returns ErrRestart.
 	restart bool
 }
@@ -90,10 +92,10 @@ func (r *remote) control(m sse.Message) {
 }
 
 // setScreen gives the actions the role's screen, once it is built.
-func (r *remote) setScreen(s display.Screen) {
+func (r *remote) setScreen(s display.Screen, busy func(why string) (done func())) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.screen = s
+	r.screen, r.busy = s, busy
 }
 
 func (r *remote) restartAsked() bool {
@@ -169,6 +171,14 @@ func (r *remote) do(ctx context.Context, a protocol.DeviceAction) (string, error
 		display.Identify(screen, id, identifyFor)
 		return fmt.Sprintf("shown for %v", identifyFor), nil
 	case protocol.ActionScreenshot:
+		r.mu.Lock()
+		busy := r.busy
+		r.mu.Unlock()
+		if busy != nil {
+			// Reading the frame back stalls the loop for a frame: long
+			// under software GL, longer under emulation.
+			defer busy("a screenshot")()
+		}
 		return r.screenshot(ctx, screen, a.ID)
 	case protocol.ActionTestPrint:
 		if r.d.testPrint == nil {

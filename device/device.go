@@ -137,11 +137,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
-	d.remote.setScreen(screen)
+	wd := watchdog.New(screen, log)
+	d.remote.setScreen(screen, wd.Busy)
 	d.updater.setScreen(screen)
 	d.spawn("carrying out remote actions", d.remote.serve)
 	d.spawn("updating the system", func(ctx context.Context) error { d.updater.agent.Run(ctx); return nil })
-	wd := watchdog.New(screen, log)
 	d.updater.setBusy(wd.Busy)
 	d.health.setScreen(screen, wd.Alive)
 	d.spawn("telling systemd", func(ctx context.Context) error { wd.Run(ctx); return nil })
