@@ -64,8 +64,10 @@ func (o *Office) margin() time.Duration { return o.opts.LeaseTTL / 5 }
 // before the leadership ends.
 func (o *Office) renewEvery() time.Duration { return o.opts.LeaseTTL / 3 }
 
-// pollEvery is how often a node waiting for the lease looks again.
-func (o *Office) pollEvery() time.Duration { return o.opts.LeaseTTL / 6 }
+// pollEvery is how often a node waiting for the lease looks again: often
+// enough that a released lease is taken within half a second, whatever
+// the TTL, at the cost of a one-row query per waiting office and look.
+func (o *Office) pollEvery() time.Duration { return min(o.opts.LeaseTTL/6, 500*time.Millisecond) }
 
 func (o *Office) leading() *leadership {
 	o.mu.Lock()
