@@ -193,6 +193,24 @@ func (l *OfficeLog) SaveSnapshot(s *queue.State) error {
 	})
 }
 
+// NewestSnapshot is the newest snapshot as stored (queue.State's JSON)
+// and its seq; 0 and nil when there is none. For copying a log
+// elsewhere (queue-server migrate) without decoding it.
+func (l *OfficeLog) NewestSnapshot() (uint64, []byte, error) {
+	var seq uint64
+	var data []byte
+	err := l.db.View(func(tx *bolt.Tx) error {
+		if k, v := tx.Bucket(bucketSnapshots).Cursor().Last(); k != nil {
+			seq, data = binary.BigEndian.Uint64(k), append([]byte(nil), v...)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("reading the newest snapshot of %s: %w", l.office, err)
+	}
+	return seq, data, nil
+}
+
 // Load rebuilds the office's state: the newest snapshot, then the events
 // after it. A snapshot that cannot be read is skipped for an older one or
 // for the whole log, so a bad snapshot never loses acknowledged events.

@@ -355,3 +355,117 @@ func (o *Office) Load(office *queue.Office) (*queue.State, error) {
 	}
 	return nil, fmt.Errorf("no usable state for %s", o.id)
 }
+
+// OfficeHistory is an office's log kept elsewhere (a bbolt
+// *store.OfficeLog), to be copied into the database.
+type OfficeHistory interface {
+	Scan(after uint64, fn func(queue.Event) bool) error
+	// NewestSnapshot is the newest snapshot as stored (queue.State's
+	// JSON) and its seq; 0 and nil when there is none.
+	NewestSnapshot() (uint64, []byte, error)
+}
+
+// NotEmptyError refuses to copy an office that already has events in
+// the database: the copy would mix two histories.
+type NotEmptyError struct {
+	Office string
+	Events int64
+}
+
+func (e *NotEmptyError) Error() string {
+	return fmt.Sprintf("office %s already has %d events in the database", e.Office, e.Events)
+}
+
+// Imported tells what ImportOffice copied.
+type Imported struct {
+	Events      int
+	LastSeq     uint64
+	SnapshotSeq uint64 // 0: no snapshot
+}
+
+// importBatch is how many events one INSERT of ImportOffice carries.
+const importBatch = 1000
+
+// EventCount is how many events office id has in the database.
+func (db *DB) EventCount(ctx context.Context, id string) (int64, error) {
+	var n int64
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM office_events WHERE office = $1`, id).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting the events of office %s: %w", id, err)
+	}
+	return n, nil
+}
+
+// ImportOffice copies an office's whole history, every event in seq
+// order and its newest snapshot, in one transaction, with no lease: it
+// is for moving an office in (queue-server migrate) while no node runs
+// it. An office that already has events is refused (*NotEmptyError).
+func (db *DB) ImportOffice(ctx context.Context, id string, h OfficeHistory) (Imported, error) {
+	var res Imported
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		var existing int64
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM office_events WHERE office = $1`, id).Scan(&existing); err != nil {
+			return err
+		}
+		if existing > 0 {
+			return &NotEmptyError{Office: id, Events: existing}
+		}
+		var batch []queue.Event
+		flush := func() error {
+			if len(batch) == 0 {
+				return nil
+			}
+			if want := res.LastSeq + 1; batch[0].Seq != want {
+				return fmt.Errorf("the log has event %d where %d was due", batch[0].Seq, want)
+			}
+			enc, err := encodeEvents(id, batch)
+			if err != nil {
+				return err
+			}
+			if err := insertEvents(ctx, tx, id, enc); err != nil {
+				return err
+			}
+			res.Events += len(batch)
+			res.LastSeq = batch[len(batch)-1].Seq
+			batch = batch[:0]
+			return nil
+		}
+		var flushErr error
+		if err := h.Scan(0, func(e queue.Event) bool {
+			batch = append(batch, e)
+			if len(batch) == importBatch {
+				flushErr = flush()
+			}
+			return flushErr == nil
+		}); err != nil {
+			return fmt.Errorf("reading the log: %w", err)
+		}
+		if flushErr != nil {
+			return flushErr
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		seq, state, err := h.NewestSnapshot()
+		if err != nil {
+			return err
+		}
+		if state != nil && seq <= res.LastSeq {
+			if _, err := tx.Exec(ctx, `INSERT INTO office_snapshots (office, seq, state) VALUES ($1, $2, $3)`, id, int64(seq), state); err != nil {
+				return err
+			}
+			res.SnapshotSeq = seq
+		}
+		if res.Events > 0 {
+			_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, eventsChannel, id)
+		}
+		return err
+	})
+	var notEmpty *NotEmptyError
+	if errors.As(err, &notEmpty) {
+		return Imported{}, err
+	}
+	if err != nil {
+		return Imported{}, fmt.Errorf("copying office %s: %w", id, err)
+	}
+	return res, nil
+}
