@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/numerek/numerek/queue"
+	"github.com/numerek/numerek/store"
 )
 
 // eventsChannel is the NOTIFY channel an append signals, its payload the
@@ -330,30 +331,11 @@ func (o *Office) Load(office *queue.Office) (*queue.State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the snapshots of office %s: %w", o.id, err)
 	}
-	for _, data := range append(snaps, nil) {
-		s := queue.NewState(office)
-		if data != nil {
-			if err := json.Unmarshal(data, s); err != nil {
-				continue
-			}
-			s.Restore(office)
-		}
-		var foldErr error
-		if err := o.Scan(s.Seq, func(e queue.Event) bool {
-			foldErr = s.Apply(e)
-			return foldErr == nil
-		}); err != nil {
-			return nil, err
-		}
-		if foldErr != nil {
-			if data != nil {
-				continue
-			}
-			return nil, fmt.Errorf("the log of office %s does not fold: %w", o.id, foldErr)
-		}
-		return s, nil
+	s, err := store.Fold(office, snaps, o.Scan)
+	if err != nil {
+		return nil, fmt.Errorf("loading office %s: %w", o.id, err)
 	}
-	return nil, fmt.Errorf("no usable state for %s", o.id)
+	return s, nil
 }
 
 // OfficeHistory is an office's log kept elsewhere (a bbolt
