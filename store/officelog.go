@@ -193,6 +193,24 @@ func (l *OfficeLog) SaveSnapshot(s *queue.State) error {
 	})
 }
 
+// NewestSnapshot is the newest snapshot as stored (queue.State's JSON)
+// and its seq; 0 and nil when there is none. For copying a log
+// elsewhere (queue-server migrate) without decoding it.
+func (l *OfficeLog) NewestSnapshot() (uint64, []byte, error) {
+	var seq uint64
+	var data []byte
+	err := l.db.View(func(tx *bolt.Tx) error {
+		if k, v := tx.Bucket(bucketSnapshots).Cursor().Last(); k != nil {
+			seq, data = binary.BigEndian.Uint64(k), append([]byte(nil), v...)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("reading the newest snapshot of %s: %w", l.office, err)
+	}
+	return seq, data, nil
+}
+
 // Load rebuilds the office's state: the newest snapshot, then the events
 // after it. A snapshot that cannot be read is skipped for an older one or
 // for the whole log, so a bad snapshot never loses acknowledged events.
@@ -208,7 +226,28 @@ func (l *OfficeLog) Load(o *queue.Office) (*queue.State, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, data := range append(snaps, nil) {
+	s, err := Fold(o, snaps, l.Scan)
+	var nf *NotFoldingError
+	if errors.As(err, &nf) {
+		return nil, &DamagedError{Path: l.path, Problem: fmt.Sprintf("the log of office %s does not fold: %v", l.office, nf.Err)}
+	}
+	return s, err
+}
+
+// NotFoldingError is Fold's when the whole log, from its first event,
+// does not fold.
+type NotFoldingError struct{ Err error }
+
+func (e *NotFoldingError) Error() string { return "the log does not fold: " + e.Err.Error() }
+
+// Fold rebuilds an office's state from its snapshots, newest first (each
+// queue.State's JSON as SaveSnapshot stores it), and scan, which reads
+// the log's events after a seq: the newest snapshot that decodes and
+// folds with the events after it, else the whole log. A bad snapshot is
+// skipped, never trusted over the log, so it never loses acknowledged
+// events. Both bbolt's log and PostgreSQL's (store/pgstore) load by it.
+func Fold(o *queue.Office, snapshots [][]byte, scan func(after uint64, fn func(queue.Event) bool) error) (*queue.State, error) {
+	for _, data := range append(snapshots, nil) {
 		s := queue.NewState(o)
 		if data != nil {
 			if err := json.Unmarshal(data, s); err != nil {
@@ -217,19 +256,18 @@ func (l *OfficeLog) Load(o *queue.Office) (*queue.State, error) {
 			s.Restore(o)
 		}
 		var foldErr error
-		if err := l.Scan(s.Seq, func(e queue.Event) bool {
+		if err := scan(s.Seq, func(e queue.Event) bool {
 			foldErr = s.Apply(e)
 			return foldErr == nil
 		}); err != nil {
 			return nil, err
 		}
-		if foldErr != nil {
-			if data != nil {
-				continue
-			}
-			return nil, &DamagedError{Path: l.path, Problem: fmt.Sprintf("the log of office %s does not fold: %v", l.office, foldErr)}
+		if foldErr == nil {
+			return s, nil
 		}
-		return s, nil
+		if data == nil {
+			return nil, &NotFoldingError{Err: foldErr}
+		}
 	}
-	return nil, fmt.Errorf("no usable state for %s", l.office)
+	panic("unreachable: the whole log is tried last")
 }

@@ -11,6 +11,8 @@
 //	queue-server check --data DIR
 //	queue-server backup --data DIR --to DIR
 //	queue-server recover --data DIR --office ID [--config FILE] [--backups DIR]
+//	queue-server migrate --store postgres://…
+//	queue-server migrate --from DIR --to postgres://…
 package main
 
 import (
@@ -55,6 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runBackup(args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "recover":
 		err = runRecover(args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "migrate":
+		err = runMigrate(ctx, args[1:], stdout, stderr)
 	default:
 		err = runServe(ctx, args, stdout, stderr)
 	}
