@@ -100,17 +100,14 @@ func (a *Actor) share(ctx context.Context, refresh <-chan time.Time) {
 			return
 		case j := <-a.in:
 			jobs := a.drain(j)
-			if sh.lease != nil && sh.lease.Err() != nil {
-				a.follow("the lease ended")
-			}
-			if sh.lease == nil {
+			if !a.stillLeading() {
 				a.answerFollowing(ctx, jobs)
 				continue
 			}
 			a.leadBatch(jobs)
 		case <-refresh:
 			// Time alone may start a new day: only the writer says so.
-			if sh.lease != nil {
+			if a.stillLeading() {
 				a.leadBatch(nil)
 			}
 		case <-a.opts.Cluster.Changed():
@@ -126,6 +123,17 @@ func (a *Actor) share(ctx context.Context, refresh <-chan time.Time) {
 			a.follow("the lease ended")
 		}
 	}
+}
+
+// stillLeading says whether the actor leads, and makes it a follower if
+// its lease has ended since it last looked: the select that would have
+// told it may have picked a job first.
+func (a *Actor) stillLeading() bool {
+	sh := a.sharing
+	if sh.lease != nil && sh.lease.Err() != nil {
+		a.follow("the lease ended")
+	}
+	return sh.lease != nil
 }
 
 // leadBatch runs a batch as the writer; a failed append makes the actor a
