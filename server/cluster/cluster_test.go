@@ -156,7 +156,7 @@ type node struct {
 }
 
 type sharedOffice struct {
-	t      *testing.T
+	t      testing.TB
 	o      *queue.Office
 	log    *store.OfficeLog
 	lease  *testLease
@@ -180,7 +180,7 @@ func testOffice() *queue.Office {
 	return o
 }
 
-func newOffice(t *testing.T) *sharedOffice {
+func newOffice(t testing.TB) *sharedOffice {
 	o := testOffice()
 	log, err := store.OpenOfficeLog(filepath.Join(t.TempDir(), o.ID+".db"), o.ID)
 	if err != nil {
@@ -234,14 +234,14 @@ func (f *sharedOffice) startLeader(name string) *node {
 	return n
 }
 
-func (n *node) do(t *testing.T, cmd queue.Command) actor.Result {
+func (n *node) do(t testing.TB, cmd queue.Command) actor.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	return n.actor.Do(ctx, "test", cmd)
 }
 
-func (n *node) mustDo(t *testing.T, cmd queue.Command) actor.Result {
+func (n *node) mustDo(t testing.TB, cmd queue.Command) actor.Result {
 	t.Helper()
 	r := n.do(t, cmd)
 	if r.Err != nil {

@@ -11,6 +11,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/numerek/numerek/queue"
@@ -33,8 +34,29 @@ type Forwarder struct {
 	// URL, or an error when no node holds the lease.
 	Owner  func(ctx context.Context) (string, error)
 	Secret []byte
-	// Client sends the requests; nil is a plain http.Client.
+	// Client sends the requests; nil is one of the Forwarder's own that
+	// keeps enough connections to the writer open for a busy office.
 	Client *http.Client
+
+	once sync.Once
+	own  *http.Client
+}
+
+// idleToWriter is how many idle connections to the writer are kept:
+// net/http's default of 2 would open a new connection for most commands
+// of a busy office.
+const idleToWriter = 64
+
+func (f *Forwarder) client() *http.Client {
+	if f.Client != nil {
+		return f.Client
+	}
+	f.once.Do(func() {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = idleToWriter
+		f.own = &http.Client{Transport: t}
+	})
+	return f.own
 }
 
 // Forward has the writer run cmd and returns its answer. It tries again,
@@ -85,11 +107,7 @@ func (f *Forwarder) try(ctx context.Context, body []byte) (res actor.Result, aga
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+string(f.Secret))
-	client := f.Client
-	if client == nil {
-		client = &http.Client{}
-	}
-	resp, err := client.Do(req)
+	resp, err := f.client().Do(req)
 	if err != nil {
 		if sent && ctx.Err() == nil {
 			return actor.Result{Err: fmt.Errorf("forwarding to office %s's writer at %s: lost after sending, so it may or may not have run: %w", f.Office, owner, err)}, false, nil
