@@ -53,11 +53,12 @@ func BenchmarkForwardedCommands(b *testing.B) {
 	for n := 1; n <= 4; n++ {
 		leader.mustDo(b, queue.SetCounter{Counter: n, Status: queue.CounterOpenStatus})
 	}
-	direct, _ := forwardLoad(b, leader, 16, 1600)
+	direct, directP99 := forwardLoad(b, leader, 16, 1600)
 	forwarded, p99 := forwardLoad(b, follower, 16, 1600)
 	for b.Loop() {
 	}
 	b.ReportMetric(forwarded, "cmds/s")
 	b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
 	b.ReportMetric(forwarded/direct, "forwarded-x")
+	b.ReportMetric(float64(directP99.Microseconds())/1000, "leader-p99-ms")
 }
