@@ -63,7 +63,7 @@ type office struct {
 func (o office) Lead(ctx context.Context) (context.Context, error) {
 	lease, err := o.lease.Lead(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("leading office %s: %w", o.fwd.Office, err)
+		return nil, fmt.Errorf("taking the office's lease: %w", err)
 	}
 	return lease, nil
 }
