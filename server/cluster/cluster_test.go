@@ -453,3 +453,69 @@ func mustForwardBody(t *testing.T, cmd queue.Command) []byte {
 	}
 	return []byte(fmt.Sprintf(`{"actor":"test","command":%s}`, data))
 }
+
+func TestNothingAcknowledgedIsLostAcrossAHandOver(t *testing.T) {
+	f := newOffice(t)
+	a := f.startLeader("a")
+	b := f.start("b", nodeOptions{})
+	var (
+		mu     sync.Mutex
+		issued []string
+		wg     sync.WaitGroup
+	)
+	stop := make(chan struct{})
+	for c := range 8 {
+		on := a
+		if c%2 == 1 {
+			on = b
+		}
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				// Refusals happen while the lease moves (a batch the
+				// fence turned away); only what was acknowledged counts.
+				if r := on.do(t, issue); r.Err == nil {
+					mu.Lock()
+					issued = append(issued, r.Decision.Ticket)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(issued) }
+	waitfor.Until(t, "tickets issued before the hand-over", 20*time.Second, func() bool { return count() >= 40 })
+	f.lease.cut("a")
+	waitfor.Until(t, "b leading", 10*time.Second, b.actor.Leading)
+	before := count()
+	waitfor.Until(t, "tickets issued after the hand-over", 20*time.Second, func() bool { return count() >= before+40 })
+	close(stop)
+	wg.Wait()
+
+	events, err := f.log.Events(0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inLog := map[string]bool{}
+	numbers := map[string]bool{}
+	for i, e := range events {
+		if e.Seq != uint64(i+1) {
+			t.Fatalf("the log's event %d has seq %d", i+1, e.Seq)
+		}
+		if ti, ok := e.Body.(queue.TicketIssued); ok {
+			if numbers[ti.Ticket.Number] {
+				t.Errorf("number %s given twice", ti.Ticket.Number)
+			}
+			numbers[ti.Ticket.Number] = true
+			inLog[ti.Ticket.ID] = true
+		}
+	}
+	for _, id := range issued {
+		if !inLog[id] {
+			t.Errorf("ticket %s was acknowledged but is not in the log", id)
+		}
+	}
+}
