@@ -5,6 +5,11 @@
 // in one bbolt transaction synced to disk, and only then answers the callers
 // and publishes the events to the stream. Nothing is acknowledged before it
 // is durable, and throughput is not bound by the disk's sync rate.
+//
+// Several nodes may share one office (Options.Cluster): then one of them,
+// the one holding the office's lease, writes its log as above; the others
+// follow the log, answer queries from their replica and forward commands
+// to the writer (follow.go).
 package actor
 
 import (
@@ -17,11 +22,37 @@ import (
 	"time"
 
 	"github.com/numerek/numerek/queue"
-	"github.com/numerek/numerek/store"
 )
 
 // Clock tells the actor the time.
 type Clock func() time.Time
+
+// Log is where an office's events and snapshots are kept: a bbolt file
+// (*store.OfficeLog) or the shared database (pgstore's Office, whose
+// Append refuses a node not holding the office's lease).
+type Log interface {
+	// Append makes events durable; their seqs continue the log.
+	Append(events []queue.Event) error
+	// Events reads up to limit events with seq > after, in order.
+	Events(after uint64, limit int) ([]queue.Event, error)
+	SaveSnapshot(s *queue.State) error
+	// Load rebuilds the state from the newest snapshot and the events
+	// after it.
+	Load(o *queue.Office) (*queue.State, error)
+}
+
+// Cluster lets several nodes share an office. Without one (nil) the actor
+// is the office's only writer, as with a bbolt log.
+type Cluster interface {
+	// Lead blocks until this node holds the office's lease (or ctx ends)
+	// and returns a context that ends the moment it may no longer write.
+	Lead(ctx context.Context) (context.Context, error)
+	// Changed is signalled when the log may have new events.
+	Changed() <-chan struct{}
+	// Forward has the office's writer run a command and returns its
+	// answer, with the Seq the writer was at when it answered.
+	Forward(ctx context.Context, actor string, cmd queue.Command) Result
+}
 
 // Options tune an actor; zero values take defaults.
 type Options struct {
@@ -37,6 +68,12 @@ type Options struct {
 	// Observer, when set, hears what each batch came to (for metrics);
 	// nil hears nothing.
 	Observer Observer
+	// Cluster, when set, shares the office with other nodes: the actor
+	// follows the log until it holds the office's lease.
+	Cluster Cluster
+	// PollEvery is how often a follower reads the log even without a
+	// signal from Cluster.Changed, which can be lost.
+	PollEvery time.Duration
 }
 
 // Observer hears what the actor did, on the actor's goroutine, after the
@@ -65,12 +102,15 @@ func (o *Options) defaults() {
 	if o.ViewEvery <= 0 {
 		o.ViewEvery = 20 * time.Second
 	}
+	if o.PollEvery <= 0 {
+		o.PollEvery = time.Second
+	}
 }
 
 // Actor owns one office.
 type Actor struct {
 	office *queue.Office
-	log    *store.OfficeLog
+	log    Log
 	clock  Clock
 	logger *slog.Logger
 	opts   Options
@@ -86,6 +126,9 @@ type Actor struct {
 	// view caches the last view computed, for its seq and time.
 	view   queue.View
 	viewOK bool
+
+	// sharing is the actor's part in a cluster; nil without one.
+	sharing *sharing
 }
 
 // job is a command, or a query of the state, waiting for the actor.
@@ -94,6 +137,11 @@ type job struct {
 	cmd   queue.Command
 	query func(*queue.State)
 	reply chan Result
+	// ctx is the caller's, for forwarding the command to another node.
+	ctx context.Context
+	// here refuses the command unless this node writes the office's log:
+	// a command another node forwarded is never forwarded again.
+	here bool
 }
 
 // Result is what a command came to, after it was made durable.
@@ -102,13 +150,15 @@ type Result struct {
 	// Ticket is the decision's ticket as it stands after the batch.
 	Ticket *queue.TicketView
 	Err    error
+	// Seq is the office's seq when the answer was given.
+	Seq uint64
 }
 
 // ErrStopped means the actor is no longer running.
 var ErrStopped = errors.New("the office is shutting down")
 
 // New restores the office's state from its log; Run must then be started.
-func New(o *queue.Office, log *store.OfficeLog, clock Clock, logger *slog.Logger, opts Options) (*Actor, error) {
+func New(o *queue.Office, log Log, clock Clock, logger *slog.Logger, opts Options) (*Actor, error) {
 	opts.defaults()
 	s, err := log.Load(o)
 	if err != nil {
@@ -120,6 +170,9 @@ func New(o *queue.Office, log *store.OfficeLog, clock Clock, logger *slog.Logger
 		done: make(chan struct{}), state: s,
 	}
 	a.seq.Store(s.Seq)
+	if opts.Cluster != nil {
+		a.sharing = newSharing()
+	}
 	return a, nil
 }
 
@@ -147,11 +200,24 @@ func (a *Actor) View(ctx context.Context) (queue.View, error) {
 	return v, err
 }
 
-// Do runs a command and returns once its events are durable.
+// Do runs a command and returns once its events are durable. On a node
+// that does not write the office's log it is forwarded to the one that
+// does, and answered once this node's replica has caught up with it.
 func (a *Actor) Do(ctx context.Context, actor string, cmd queue.Command) Result {
+	return a.do(ctx, job{actor: actor, cmd: cmd, ctx: ctx})
+}
+
+// DoIfLeading runs a command another node forwarded: here, or not at all
+// (ErrNotLeading) when this node does not write the office's log.
+func (a *Actor) DoIfLeading(ctx context.Context, actor string, cmd queue.Command) Result {
+	return a.do(ctx, job{actor: actor, cmd: cmd, ctx: ctx, here: true})
+}
+
+func (a *Actor) do(ctx context.Context, j job) Result {
 	reply := make(chan Result, 1)
+	j.reply = reply
 	select {
-	case a.in <- job{actor: actor, cmd: cmd, reply: reply}:
+	case a.in <- j:
 	case <-a.done:
 		return Result{Err: ErrStopped}
 	case <-ctx.Done():
@@ -202,12 +268,18 @@ func (a *Actor) EventsAfter(after uint64, limit int) ([]queue.Event, error) {
 	return a.log.Events(after, limit)
 }
 
-// Run serves commands until ctx ends, then writes a last snapshot.
+// Run serves commands until ctx ends, then writes a last snapshot. With a
+// Cluster it follows the log, or leads while it holds the lease; ctx
+// ending gives up nothing itself (whoever runs it releases the lease).
 func (a *Actor) Run(ctx context.Context) {
 	defer close(a.done)
 	defer a.hub.Close()
 	refresh := time.NewTicker(a.opts.ViewEvery)
 	defer refresh.Stop()
+	if a.sharing != nil {
+		a.share(ctx, refresh.C)
+		return
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -238,7 +310,9 @@ func (a *Actor) drain(first job) []job {
 	return jobs
 }
 
-func (a *Actor) batch(jobs []job) {
+// batch decides jobs, makes their events durable and answers them; it
+// returns what failed in storing them (the jobs are answered with it).
+func (a *Actor) batch(jobs []job) error {
 	now := a.clock()
 	var pending []queue.Event
 	results := make([]Result, len(jobs))
@@ -262,7 +336,7 @@ func (a *Actor) batch(jobs []job) {
 		began := time.Now()
 		if err := a.log.Append(pending); err != nil {
 			a.fail(jobs, err)
-			return
+			return err
 		}
 		if a.opts.Observer != nil {
 			a.opts.Observer.Committed(len(pending), time.Since(began))
@@ -270,6 +344,9 @@ func (a *Actor) batch(jobs []job) {
 		a.hub.Publish(pending)
 		a.seq.Store(a.state.Seq)
 		a.sinceSnapshot += len(pending)
+		if a.sharing != nil {
+			a.sharing.advanced()
+		}
 	}
 	// One forecast serves every ticket the batch answers with.
 	var ids []string
@@ -289,6 +366,7 @@ func (a *Actor) batch(jobs []job) {
 		if tv, ok := views[r.Decision.Ticket]; ok && r.Err == nil {
 			r.Ticket = &tv
 		}
+		r.Seq = a.state.Seq
 		j.reply <- r
 	}
 	if a.opts.Observer != nil {
@@ -301,6 +379,7 @@ func (a *Actor) batch(jobs []job) {
 			a.sinceSnapshot = 0
 		}
 	}
+	return nil
 }
 
 // observe tells the observer each command's outcome, once the callers
@@ -315,6 +394,8 @@ func (a *Actor) observe(jobs []job, results []Result) {
 
 // fail answers a batch whose events could not be made durable and puts the
 // state back to what the log holds, so nothing unacknowledged lingers.
+// What the log holds may be more than the hub published (a database that
+// committed but could not say so): a follower publishes it (follow.go).
 func (a *Actor) fail(jobs []job, err error) {
 	a.logger.Error("writing events failed; the batch is refused", "err", err, "commands", len(jobs))
 	werr := fmt.Errorf("storing the change: %w", err)
@@ -331,6 +412,9 @@ func (a *Actor) fail(jobs []job, err error) {
 	s, lerr := a.log.Load(a.office)
 	if lerr != nil {
 		a.logger.Error("reloading the state after a failed write", "err", lerr)
+		if a.sharing != nil {
+			a.sharing.stale = true
+		}
 		return
 	}
 	a.state = s
