@@ -31,7 +31,7 @@ type webParts struct {
 	db     *store.WebDB
 	desk   *booking.Desk
 	links  *links.Signer
-	clerks *store.ClerkStore
+	clerks web.Clerks
 	secure bool
 	// vapid is the key pair Web Push is sent with (vapid.key).
 	vapid push.Keys
@@ -100,7 +100,7 @@ func hallVoices(folder string, logger *slog.Logger) (*audio.Voices, error) {
 const pushContact = "https://github.com/numerek/numerek"
 
 // mount adds the pages to the server.
-func (wp *webParts) mount(srv *server.Server, logs map[string]*store.OfficeLog, tokens *store.TokenStore, clock func() time.Time, logger *slog.Logger) error {
+func (wp *webParts) mount(srv *server.Server, logs map[string]*store.OfficeLog, tokens web.Tokens, clock func() time.Time, logger *slog.Logger) error {
 	scanners := map[string]stats.Scanner{}
 	for id, l := range logs {
 		scanners[id] = l.Scan

@@ -173,6 +173,9 @@ func (ts *TokenStore) Stamp() string {
 	return "polled " + strconv.FormatInt(time.Now().Unix(), 10)
 }
 
+// Listening reports whether Watch holds its LISTEN now.
+func (ts *TokenStore) Listening() bool { return ts.listening.Load() }
+
 // watchRetry is how long Watch waits before connecting again.
 const watchRetry = time.Second
 
@@ -180,9 +183,15 @@ const watchRetry = time.Second
 // connection of its own until ctx ends, connecting again when the
 // connection is lost (meanwhile Stamp falls back to polling, and a
 // reconnection counts as a change: what was said while away is lost).
-func (ts *TokenStore) Watch(ctx context.Context, logger *slog.Logger) {
+// changed, unless nil, is called after each change heard, in Watch's
+// goroutine: a server rereads its tokens there (server.TokensChanged),
+// so a device revoked on another node loses its streams here at once.
+func (ts *TokenStore) Watch(ctx context.Context, logger *slog.Logger, changed func()) {
+	if changed == nil {
+		changed = func() {}
+	}
 	for ctx.Err() == nil {
-		err := ts.listen(ctx)
+		err := ts.listen(ctx, changed)
 		ts.listening.Store(false)
 		if ctx.Err() != nil {
 			return
@@ -198,7 +207,7 @@ func (ts *TokenStore) Watch(ctx context.Context, logger *slog.Logger) {
 	}
 }
 
-func (ts *TokenStore) listen(ctx context.Context) error {
+func (ts *TokenStore) listen(ctx context.Context, changed func()) error {
 	conn, err := pgx.ConnectConfig(ctx, ts.db.Pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return fmt.Errorf("connecting: %w", err)
@@ -214,6 +223,7 @@ func (ts *TokenStore) listen(ctx context.Context) error {
 	ts.changes.Add(1)
 	ts.listening.Store(true)
 	for {
+		changed()
 		if _, err := conn.WaitForNotification(ctx); err != nil {
 			return fmt.Errorf("waiting for a notification: %w", err)
 		}

@@ -25,9 +25,9 @@ func node(t *testing.T, url string) *TokenStore {
 	ts := db.Tokens()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); ts.Watch(ctx, slog.New(slog.DiscardHandler)) }()
+	go func() { defer close(done); ts.Watch(ctx, slog.New(slog.DiscardHandler), nil) }()
 	t.Cleanup(func() { cancel(); <-done })
-	waitfor.Until(t, "the store to listen", 10*time.Second, ts.listening.Load)
+	waitfor.Until(t, "the store to listen", 10*time.Second, ts.Listening)
 	return ts
 }
 
@@ -73,7 +73,7 @@ func TestTokensChangedOnOneNodeSeenByAnother(t *testing.T) {
 	before = b.Stamp()
 	terminateListeners(t, url)
 	waitfor.Until(t, "node b's stamp to change when its listener was cut", 10*time.Second, func() bool { return b.Stamp() != before })
-	waitfor.Until(t, "node b to listen again", 10*time.Second, b.listening.Load)
+	waitfor.Until(t, "node b to listen again", 10*time.Second, b.Listening)
 	before = b.Stamp()
 	if _, _, err := a.Create(store.Token{Office: "o", Role: "ticket"}); err != nil {
 		t.Fatal(err)
