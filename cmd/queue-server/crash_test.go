@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/numerek/numerek/internal/pgtest"
 	"github.com/numerek/numerek/protocol"
 )
 
@@ -47,9 +48,10 @@ func buildServer(t testing.TB) string {
 	return filepath.Join(binDir, "queue-server")
 }
 
-// TestMain removes the binary the process tests built.
+// TestMain starts a PostgreSQL for the tests that need one and removes
+// the binary the process tests built.
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Main(m)
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}

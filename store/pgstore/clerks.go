@@ -55,6 +55,20 @@ func (cs *ClerkStore) Put(name, password, role string, offices []string) (store.
 	return c, nil
 }
 
+// Import stores a clerk of a clerk file, its password's hash as it is,
+// unless the database has a clerk of the name already: added=false then,
+// and the database's is kept.
+func (cs *ClerkStore) Import(c store.Clerk) (added bool, err error) {
+	ctx, cancel := statement()
+	defer cancel()
+	tag, err := cs.db.Pool.Exec(ctx, "INSERT INTO clerks ("+clerkColumns+") VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+		c.Name, c.Role, c.Offices, c.Hash, micro(c.Created))
+	if err != nil {
+		return false, fmt.Errorf("importing clerk %s: %w", c.Name, err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
 // Get returns the clerk of that name.
 func (cs *ClerkStore) Get(name string) (store.Clerk, bool, error) {
 	ctx, cancel := statement()

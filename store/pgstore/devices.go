@@ -65,6 +65,19 @@ func (ds *DeviceStore) PutDevice(d store.DeviceRecord) error {
 	return nil
 }
 
+// ImportDevice stores a device of a devices file unless the database has
+// one of its id already: added=false then, and the database's is kept.
+func (ds *DeviceStore) ImportDevice(d store.DeviceRecord) (added bool, err error) {
+	ctx, cancel := statement()
+	defer cancel()
+	tag, err := ds.db.Pool.Exec(ctx, "INSERT INTO devices ("+deviceColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING",
+		deviceRow(&d)...)
+	if err != nil {
+		return false, fmt.Errorf("importing device %s: %w", d.ID, err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
 // Device returns the device with id; found=false if there is none.
 func (ds *DeviceStore) Device(id string) (d store.DeviceRecord, found bool, err error) {
 	ctx, cancel := statement()
@@ -141,14 +154,29 @@ func (ds *DeviceStore) CreateBatch(b store.EnrolmentBatch) (string, store.Enrolm
 		return "", store.EnrolmentBatch{}, err
 	}
 	b.Expires, b.Created = micro(b.Expires), micro(b.Created)
-	ctx, cancel := statement()
-	defer cancel()
-	_, err = ds.db.Pool.Exec(ctx, "INSERT INTO enrolment_batches ("+batchColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-		b.ID, b.SecretHash, b.Office, b.Role, b.NamePrefix, b.UsesLeft, b.Expires, b.CreatedBy, b.Created)
-	if err != nil {
+	if _, err := ds.insertBatch(b, ""); err != nil {
 		return "", store.EnrolmentBatch{}, fmt.Errorf("storing enrolment batch: %w", err)
 	}
 	return secret, b, nil
+}
+
+func (ds *DeviceStore) insertBatch(b store.EnrolmentBatch, onConflict string) (added bool, err error) {
+	ctx, cancel := statement()
+	defer cancel()
+	tag, err := ds.db.Pool.Exec(ctx, "INSERT INTO enrolment_batches ("+batchColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"+onConflict,
+		b.ID, b.SecretHash, b.Office, b.Role, b.NamePrefix, b.UsesLeft, micro(b.Expires), b.CreatedBy, micro(b.Created))
+	return err == nil && tag.RowsAffected() > 0, err
+}
+
+// ImportBatch stores an enrolment batch of a devices file, its secret's
+// hash as it is, unless the database has one of its id or secret
+// already: added=false then, and the database's is kept.
+func (ds *DeviceStore) ImportBatch(b store.EnrolmentBatch) (added bool, err error) {
+	added, err = ds.insertBatch(b, " ON CONFLICT DO NOTHING")
+	if err != nil {
+		return false, fmt.Errorf("importing enrolment batch %s: %w", b.ID, err)
+	}
+	return added, nil
 }
 
 // Batches returns every enrolment batch, newest first.

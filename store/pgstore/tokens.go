@@ -70,20 +70,37 @@ func (ts *TokenStore) Create(t store.Token) (string, store.Token, error) {
 
 // put stores t under the hash of its secret and tells the other nodes.
 func (ts *TokenStore) put(hash string, t store.Token) error {
-	ctx, cancel := statement()
-	defer cancel()
-	err := pgx.BeginFunc(ctx, ts.db.Pool, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, "INSERT INTO tokens ("+tokenColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-			hash, t.ID, t.Office, t.Role, t.Counter, t.Label, t.Created, t.Key)
-		if err != nil {
-			return err
-		}
-		return notifyTokens(ctx, tx)
-	})
-	if err != nil {
+	if _, err := ts.insert(hash, t, ""); err != nil {
 		return fmt.Errorf("storing the token: %w", err)
 	}
 	return nil
+}
+
+// Import stores a token of a token file (store.TokenStore.Index: the
+// hash of its secret, and the token) unless the database has one of its
+// hash or id already: added=false then, and the database's is kept.
+func (ts *TokenStore) Import(hash string, t store.Token) (added bool, err error) {
+	t.Created = micro(t.Created)
+	added, err = ts.insert(hash, t, " ON CONFLICT DO NOTHING")
+	if err != nil {
+		return false, fmt.Errorf("importing token %s: %w", t.ID, err)
+	}
+	return added, nil
+}
+
+func (ts *TokenStore) insert(hash string, t store.Token, onConflict string) (added bool, err error) {
+	ctx, cancel := statement()
+	defer cancel()
+	err = pgx.BeginFunc(ctx, ts.db.Pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, "INSERT INTO tokens ("+tokenColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"+onConflict,
+			hash, t.ID, t.Office, t.Role, t.Counter, t.Label, t.Created, t.Key)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		added = true
+		return notifyTokens(ctx, tx)
+	})
+	return added, err
 }
 
 func notifyTokens(ctx context.Context, tx pgx.Tx) error {
