@@ -95,13 +95,7 @@ func (cs *ClerkStore) Check(name, password string) (store.Clerk, error) {
 
 // List returns every clerk, by name.
 func (cs *ClerkStore) List() ([]store.Clerk, error) {
-	ctx, cancel := statement()
-	defer cancel()
-	rows, err := cs.db.Pool.Query(ctx, "SELECT "+clerkColumns+" FROM clerks ORDER BY name COLLATE \"C\"")
-	if err != nil {
-		return nil, fmt.Errorf("listing the clerks: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Clerk, error) { return scanClerk(row) })
+	out, err := queryAll(cs.db, "SELECT "+clerkColumns+" FROM clerks ORDER BY name COLLATE \"C\"", scanClerk)
 	if err != nil {
 		return nil, fmt.Errorf("listing the clerks: %w", err)
 	}
@@ -110,11 +104,9 @@ func (cs *ClerkStore) List() ([]store.Clerk, error) {
 
 // Delete removes a clerk; ok=false if there was none.
 func (cs *ClerkStore) Delete(name string) (bool, error) {
-	ctx, cancel := statement()
-	defer cancel()
-	tag, err := cs.db.Pool.Exec(ctx, "DELETE FROM clerks WHERE name = $1", name)
+	found, err := deleted(cs.db, "DELETE FROM clerks WHERE name = $1", name)
 	if err != nil {
 		return false, fmt.Errorf("deleting clerk %s: %w", name, err)
 	}
-	return tag.RowsAffected() > 0, nil
+	return found, nil
 }

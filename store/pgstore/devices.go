@@ -94,17 +94,11 @@ func (ds *DeviceStore) Device(id string) (d store.DeviceRecord, found bool, err 
 
 // Devices returns every device, revoked ones too, by office and name.
 func (ds *DeviceStore) Devices() ([]store.DeviceRecord, error) {
-	ctx, cancel := statement()
-	defer cancel()
-	rows, err := ds.db.Pool.Query(ctx, "SELECT "+deviceColumns+" FROM devices ORDER BY office COLLATE \"C\", name COLLATE \"C\"")
-	if err == nil {
-		var out []store.DeviceRecord
-		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.DeviceRecord, error) { return scanDevice(row) })
-		if err == nil {
-			return out, nil
-		}
+	out, err := queryAll(ds.db, "SELECT "+deviceColumns+" FROM devices ORDER BY office COLLATE \"C\", name COLLATE \"C\"", scanDevice)
+	if err != nil {
+		return nil, fmt.Errorf("listing devices: %w", err)
 	}
-	return nil, fmt.Errorf("listing devices: %w", err)
+	return out, nil
 }
 
 // UpdateDevice changes the device with id in one transaction, its row
@@ -181,17 +175,11 @@ func (ds *DeviceStore) ImportBatch(b store.EnrolmentBatch) (added bool, err erro
 
 // Batches returns every enrolment batch, newest first.
 func (ds *DeviceStore) Batches() ([]store.EnrolmentBatch, error) {
-	ctx, cancel := statement()
-	defer cancel()
-	rows, err := ds.db.Pool.Query(ctx, "SELECT "+batchColumns+" FROM enrolment_batches ORDER BY created DESC")
-	if err == nil {
-		var out []store.EnrolmentBatch
-		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.EnrolmentBatch, error) { return scanBatch(row) })
-		if err == nil {
-			return out, nil
-		}
+	out, err := queryAll(ds.db, "SELECT "+batchColumns+" FROM enrolment_batches ORDER BY created DESC", scanBatch)
+	if err != nil {
+		return nil, fmt.Errorf("listing enrolment batches: %w", err)
 	}
-	return nil, fmt.Errorf("listing enrolment batches: %w", err)
+	return out, nil
 }
 
 // UseBatch spends one use of the batch whose secret is given, if it is
@@ -228,11 +216,9 @@ func (ds *DeviceStore) UseBatch(secret string, now time.Time) (b store.Enrolment
 // EndBatch ends a batch before its time: its secret pairs nothing more.
 // found=false if no batch has the id.
 func (ds *DeviceStore) EndBatch(id string) (found bool, err error) {
-	ctx, cancel := statement()
-	defer cancel()
-	tag, err := ds.db.Pool.Exec(ctx, "DELETE FROM enrolment_batches WHERE id = $1", id)
+	found, err = deleted(ds.db, "DELETE FROM enrolment_batches WHERE id = $1", id)
 	if err != nil {
 		return false, fmt.Errorf("ending enrolment batch %s: %w", id, err)
 	}
-	return tag.RowsAffected() > 0, nil
+	return found, nil
 }

@@ -28,6 +28,25 @@ func statement() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), authTimeout)
 }
 
+// queryAll runs query and scans each row it gives.
+func queryAll[T any](db *DB, query string, scan func(pgx.Row) (T, error)) ([]T, error) {
+	ctx, cancel := statement()
+	defer cancel()
+	rows, err := db.Pool.Query(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (T, error) { return scan(row) })
+}
+
+// deleted runs a DELETE of one key and says whether it found a row.
+func deleted(db *DB, query, key string) (bool, error) {
+	ctx, cancel := statement()
+	defer cancel()
+	tag, err := db.Pool.Exec(ctx, query, key)
+	return err == nil && tag.RowsAffected() > 0, err
+}
+
 // micro is t as the database keeps it (microseconds), so what a method
 // returns is what a later read gives.
 func micro(t time.Time) time.Time { return t.Truncate(time.Microsecond) }
