@@ -12,8 +12,8 @@ import (
 	"github.com/numerek/numerek/store/storetest"
 )
 
-// migrated is the URL of a fresh, migrated database.
-func migrated(t *testing.T) string {
+// authMigrated is the URL of a fresh, migrated database.
+func authMigrated(t *testing.T) string {
 	t.Helper()
 	url := pgtest.Database(t)
 	if err := Migrate(context.Background(), url, io.Discard); err != nil {
@@ -25,7 +25,7 @@ func migrated(t *testing.T) string {
 // authDB is a fresh, migrated database, opened for the test.
 func authDB(t *testing.T) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), migrated(t))
+	db, err := Open(context.Background(), authMigrated(t))
 	if err != nil {
 		t.Fatal(err)
 	}

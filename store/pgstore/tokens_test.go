@@ -37,7 +37,7 @@ func node(t *testing.T, url string) *TokenStore {
 // the listening connection changes the stamp too (what was said while
 // it was away is lost) and the store listens again.
 func TestTokensChangedOnOneNodeSeenByAnother(t *testing.T) {
-	url := migrated(t)
+	url := authMigrated(t)
 	a, b := node(t, url), node(t, url)
 
 	seen := func(ts *TokenStore, before string, what string) {
