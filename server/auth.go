@@ -3,7 +3,6 @@ package server
 import (
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"github.com/numerek/numerek/internal/keyedlimit"
 	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/server/clientaddr"
+	"github.com/numerek/numerek/server/devices"
 	"github.com/numerek/numerek/store"
 )
 
@@ -123,32 +123,48 @@ func (p Principal) IsDevice() bool {
 	return false
 }
 
-// authenticator checks bearer tokens against the token file, held in
-// memory and reloaded when the file changes (checked at most once a
-// second), so a token added or revoked with the command line takes effect
-// at once and a wrong token never costs a file read.
-type authenticator struct {
-	tokens *store.TokenStore
-	clock  func() time.Time
+// Tokens is the store bearer tokens are checked against: the token file
+// of this node (store.TokenStore) or the database every node shares
+// (pgstore.TokenStore).
+type Tokens interface {
+	devices.Tokens
+	// Index is every token by store.Hash of its secret.
+	Index() (map[string]store.Token, error)
+	List() ([]store.Token, error)
+	// Stamp changes whenever the tokens may have changed, here or
+	// elsewhere (the command line, another node); it is asked on every
+	// request, so it must be cheap.
+	Stamp() string
+}
 
-	mu      sync.Mutex
-	index   map[string]store.Token
-	stamp   fileStamp
-	checked time.Time
+// authenticator checks bearer tokens against the token store, held in
+// memory and read again when the store's stamp changes, so a token added
+// or revoked elsewhere (the command line, another node) takes effect at
+// once and a wrong token never costs a read.
+type authenticator struct {
+	tokens Tokens
+	clock  func() time.Time
+	// gone is told of each token that left the store elsewhere, once
+	// this server notices.
+	gone func(id string)
+
+	mu    sync.Mutex
+	index map[string]store.Token
+	stamp string
+	// failed is when reading the tokens last failed: they are not read
+	// again for a second, so a damaged store is not read on every request.
+	failed  time.Time
 	loadErr error
 	// failures limits wrong tokens per address, so tokens cannot be guessed
 	// at speed (they are 160 random bits; this keeps logs calm too).
 	failures *keyedlimit.Limiter
 }
 
-// fileStamp tells whether the token file changed.
-type fileStamp struct {
-	mod  time.Time
-	size int64
-}
-
-func newAuthenticator(tokens *store.TokenStore, clock func() time.Time) *authenticator {
-	return &authenticator{tokens: tokens, clock: clock, failures: newFailures()}
+func newAuthenticator(tokens Tokens, clock func() time.Time, gone func(id string)) *authenticator {
+	if gone == nil {
+		gone = func(string) {}
+	}
+	return &authenticator{tokens: tokens, clock: clock, gone: gone, failures: newFailures()}
 }
 
 // errAuth is an authentication failure with its HTTP status.
@@ -205,9 +221,8 @@ func (a *authenticator) now() time.Time {
 }
 
 // forget drops the token with id at once and makes the next request read
-// the token file again: a revoked device must not get in for another
-// second, nor ever again if the file's time and size happen to look
-// unchanged.
+// the tokens again: a device revoked here must not get in for another
+// moment, nor ever again if the store's stamp happens to look unchanged.
 func (a *authenticator) forget(id string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -216,16 +231,13 @@ func (a *authenticator) forget(id string) {
 			delete(a.index, k)
 		}
 	}
-	a.stamp, a.checked = fileStamp{}, time.Time{}
+	a.stamp, a.failed = "", time.Time{}
 }
 
 func (a *authenticator) lookup(secret string) (store.Token, bool, error) {
+	a.refresh()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if now := time.Now(); now.Sub(a.checked) >= time.Second || a.index == nil {
-		a.checked = now
-		a.refresh()
-	}
 	if a.index == nil {
 		return store.Token{}, false, a.loadErr
 	}
@@ -233,22 +245,39 @@ func (a *authenticator) lookup(secret string) (store.Token, bool, error) {
 	return tok, ok, nil
 }
 
-// refresh reloads the token file if it changed; a file that cannot be read
-// keeps the tokens last read.
+// refresh reads the tokens again if their stamp changed, and tells gone
+// of the tokens that left the store meanwhile; a store that cannot be
+// read keeps the tokens last read.
 func (a *authenticator) refresh() {
-	var st fileStamp
-	if fi, err := os.Stat(a.tokens.Path()); err == nil {
-		st = fileStamp{mod: fi.ModTime(), size: fi.Size()}
-	}
-	if a.index != nil && st == a.stamp {
+	stamp := a.tokens.Stamp()
+	a.mu.Lock()
+	if a.index != nil && (stamp == a.stamp || time.Since(a.failed) < time.Second) {
+		a.mu.Unlock()
 		return
 	}
+	var gone []string
 	idx, err := a.tokens.Index()
 	if err != nil {
-		a.loadErr = err
-		return
+		a.loadErr, a.failed = err, time.Now()
+	} else {
+		gone = vanished(a.index, idx)
+		a.index, a.stamp, a.loadErr, a.failed = idx, stamp, nil, time.Time{}
 	}
-	a.index, a.stamp, a.loadErr = idx, st, nil
+	a.mu.Unlock()
+	for _, id := range gone {
+		a.gone(id)
+	}
+}
+
+// vanished lists the ids of the tokens of before that after lacks.
+func vanished(before, after map[string]store.Token) []string {
+	var out []string
+	for hash, t := range before {
+		if _, ok := after[hash]; !ok {
+			out = append(out, t.ID)
+		}
+	}
+	return out
 }
 
 // newFailures returns the limiter of wrong tokens per address: 10 at

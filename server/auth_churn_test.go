@@ -19,7 +19,7 @@ func TestWrongTokensThrottleHoldsWhileAddressesChurn(t *testing.T) {
 	if _, _, err := ts.Create(store.Token{Office: "o", Role: "clerk", Label: "anna"}); err != nil {
 		t.Fatal(err)
 	}
-	a := newAuthenticator(ts, time.Now)
+	a := newAuthenticator(ts, time.Now, nil)
 	try := func(addr string) int {
 		r := httptest.NewRequest("GET", "/api/v1/offices/o/state", nil)
 		r.RemoteAddr = addr + ":40000"

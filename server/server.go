@@ -25,13 +25,12 @@ import (
 	"github.com/numerek/numerek/server/devices"
 	"github.com/numerek/numerek/server/fleet"
 	"github.com/numerek/numerek/server/links"
-	"github.com/numerek/numerek/store"
 )
 
 // Config is what the server is built from.
 type Config struct {
 	Offices []*actor.Actor
-	Tokens  *store.TokenStore
+	Tokens  Tokens
 	Clock   func() time.Time
 	Logger  *slog.Logger
 	Catalog *i18n.Catalog
@@ -56,9 +55,10 @@ type Config struct {
 	// Metrics counts requests and streams and serves GET /metrics (see
 	// server/metrics); nil: no metrics, and /metrics is not a route.
 	Metrics Meter
-	// Devices is the paired devices' file (devices.db); nil: the server
-	// pairs no devices (the pairing routes answer 404).
-	Devices *store.DeviceStore
+	// Devices keeps the paired devices (devices.db, or the shared
+	// database); nil: the server pairs no devices (the pairing routes
+	// answer 404).
+	Devices devices.Store
 	// PublicURL is where admins reach the server, for the approve page's
 	// address a pairing device shows; empty: the request's own host.
 	PublicURL string
@@ -128,14 +128,15 @@ type Server struct {
 func New(cfg Config) *Server {
 	s := &Server{
 		mux: &routeMux{ServeMux: http.NewServeMux()}, offices: map[string]*actor.Actor{},
-		auth: newAuthenticator(cfg.Tokens, cfg.Clock), clock: cfg.Clock,
-		log: cfg.Logger, cat: cfg.Catalog, heartbeat: cfg.Heartbeat,
+		clock: cfg.Clock,
+		log:   cfg.Logger, cat: cfg.Catalog, heartbeat: cfg.Heartbeat,
 		booking: cfg.Booking, links: cfg.Links, timeouts: cfg.Timeouts.orDefaults(),
 		clients: clientaddr.New(cfg.TrustedProxies), fleet: cfg.Fleet, health: cfg.Health,
 		bundles: cfg.Bundles, updates: cfg.Updates,
 		metrics: cfg.Metrics, secondFactor: cfg.LockerSecondFactor,
 		lockerReports: newLockerReportMemory(),
 	}
+	s.auth = newAuthenticator(cfg.Tokens, cfg.Clock, s.tokenGone)
 	if s.metrics != nil {
 		s.metricsPage = s.metrics.Handler()
 	}
@@ -191,10 +192,29 @@ func (s *Server) Devices() *devices.Registry { return s.devices }
 
 // ForgetToken makes the server refuse the token with id from the next
 // request on (a token revoked on the admin pages), without waiting for
-// its next reading of the token file. Its device's health is forgotten
-// too: a revoked device's silence is nobody's problem.
+// its store's stamp to change. Its device's health is forgotten too: a
+// revoked device's silence is nobody's problem.
 func (s *Server) ForgetToken(id string) {
 	s.auth.forget(id)
+	s.forgetHealth(id)
+}
+
+// TokensChanged reads the tokens again now if their store's stamp
+// changed (pgstore.TokenStore.Watch calls it when another node changed
+// them), rather than at the next request: a device revoked elsewhere
+// loses its streams on this server at once.
+func (s *Server) TokensChanged() { s.auth.refresh() }
+
+// tokenGone ends what a token revoked elsewhere (on the command line, on
+// another node) still holds on this server, as a revocation here does:
+// its device's streams end with a revoked event and its health is
+// forgotten.
+func (s *Server) tokenGone(id string) {
+	s.fleet.Revoke(id)
+	s.forgetHealth(id)
+}
+
+func (s *Server) forgetHealth(id string) {
 	if err := s.health.Forget(id); err != nil && s.log != nil {
 		s.log.Error("forgetting a revoked device's health", "device", id, "err", err)
 	}

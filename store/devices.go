@@ -191,12 +191,10 @@ func (ds *DeviceStore) UpdateDevice(id string, fn func(*DeviceRecord) error) (De
 // CreateBatch stores a new enrolment batch and returns its secret, shown
 // once: only its hash is kept.
 func (ds *DeviceStore) CreateBatch(b EnrolmentBatch) (string, EnrolmentBatch, error) {
-	secret, id, err := newSecret(EnrolmentPrefix, 4)
+	secret, b, err := NewBatch(b)
 	if err != nil {
-		return "", EnrolmentBatch{}, fmt.Errorf("making an enrolment secret: %w", err)
+		return "", EnrolmentBatch{}, err
 	}
-	b.ID = id
-	b.SecretHash = string(hashSecret(secret))
 	data, err := json.Marshal(b)
 	if err != nil {
 		return "", EnrolmentBatch{}, err
@@ -204,6 +202,19 @@ func (ds *DeviceStore) CreateBatch(b EnrolmentBatch) (string, EnrolmentBatch, er
 	if err := ds.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketEnrolment).Put([]byte(b.ID), data) }); err != nil {
 		return "", EnrolmentBatch{}, fmt.Errorf("storing enrolment batch: %w", err)
 	}
+	return secret, b, nil
+}
+
+// NewBatch gives b a new id and secret, keeping only the secret's hash:
+// what every device store does before it keeps a batch. The secret is
+// shown once.
+func NewBatch(b EnrolmentBatch) (string, EnrolmentBatch, error) {
+	secret, id, err := newSecret(EnrolmentPrefix, 4)
+	if err != nil {
+		return "", EnrolmentBatch{}, fmt.Errorf("making an enrolment secret: %w", err)
+	}
+	b.ID = id
+	b.SecretHash = Hash(secret)
 	return secret, b, nil
 }
 

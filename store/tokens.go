@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -39,6 +40,11 @@ type Token struct {
 // operation, so the command line can add tokens while the server runs.
 type TokenStore struct {
 	path string
+
+	// The file's stamp, read at most once a second (Stamp).
+	mu      sync.Mutex
+	stamp   string
+	stamped time.Time
 }
 
 // NewTokenStore uses the token file at path (created on first write).
@@ -59,8 +65,10 @@ func (ts *TokenStore) open(readOnly bool) (*bolt.DB, error) {
 	return openOrCreate(ts.path, &bolt.Options{Timeout: 3 * time.Second, ReadOnly: readOnly})
 }
 
-// Create makes a new token and returns its secret, shown once.
-func (ts *TokenStore) Create(t Token) (string, Token, error) {
+// NewToken gives t a new secret and id, and the time now if it has no
+// creation time: what every token store does before it keeps a token
+// under Hash(secret). The secret is shown once and never kept.
+func NewToken(t Token) (secret string, tok Token, err error) {
 	secret, id, err := newSecret(TokenPrefix, 5)
 	if err != nil {
 		return "", Token{}, fmt.Errorf("making a token: %w", err)
@@ -68,6 +76,15 @@ func (ts *TokenStore) Create(t Token) (string, Token, error) {
 	t.ID = id
 	if t.Created.IsZero() {
 		t.Created = time.Now().UTC()
+	}
+	return secret, t, nil
+}
+
+// Create makes a new token and returns its secret, shown once.
+func (ts *TokenStore) Create(t Token) (string, Token, error) {
+	secret, t, err := NewToken(t)
+	if err != nil {
+		return "", Token{}, err
 	}
 	data, err := json.Marshal(t)
 	if err != nil {
@@ -166,6 +183,23 @@ func Hash(secret string) string { return string(hashSecret(secret)) }
 
 // Path is the token file.
 func (ts *TokenStore) Path() string { return ts.path }
+
+// Stamp changes when the token file may have changed (the command line
+// adds and revokes tokens while the server runs): the file's time and
+// size, read at most once a second, so a server may ask on every request
+// and reread the tokens only when it differs.
+func (ts *TokenStore) Stamp() string {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if now := time.Now(); ts.stamp == "" || now.Sub(ts.stamped) >= time.Second {
+		ts.stamped = now
+		ts.stamp = "no file"
+		if fi, err := os.Stat(ts.path); err == nil {
+			ts.stamp = fmt.Sprintf("%d %d", fi.ModTime().UnixNano(), fi.Size())
+		}
+	}
+	return ts.stamp
+}
 
 // List returns every token, oldest first.
 func (ts *TokenStore) List() ([]Token, error) {

@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
 )
 
 func TestBookingsPurgedAfterRetention(t *testing.T) {
@@ -80,37 +78,6 @@ func TestSessionsExpire(t *testing.T) {
 	_ = db.DeleteSessionsOf("anna")
 	if _, ok, _ := db.Session("h", now); ok {
 		t.Error("the clerk's session survived DeleteSessionsOf")
-	}
-}
-
-func TestClerkPasswords(t *testing.T) {
-	cs := NewClerkStore(filepath.Join(t.TempDir(), "clerks.db")).WithCost(bcrypt.MinCost)
-	if _, err := cs.Put("anna", "short", ClerkRole, []string{"o"}); err == nil {
-		t.Error("a 5-character password was accepted")
-	}
-	if _, err := cs.Put("Anna K", "long enough password", ClerkRole, []string{"o"}); err == nil {
-		t.Error("a name with a space and capitals was accepted")
-	}
-	if _, err := cs.Put("anna", "long enough password", ClerkRole, []string{"o"}); err != nil {
-		t.Fatal(err)
-	}
-	c, err := cs.Check("anna", "long enough password")
-	if err != nil || c.Role != ClerkRole || !c.Sees("o") || c.Sees("p") {
-		t.Fatalf("check: %+v %v", c, err)
-	}
-	if string(c.Hash) == "long enough password" || bcrypt.CompareHashAndPassword(c.Hash, []byte("long enough password")) != nil {
-		t.Error("the password is not stored as a bcrypt hash")
-	}
-	for _, bad := range [][2]string{{"anna", "wrong password!"}, {"nobody", "long enough password"}} {
-		if _, err := cs.Check(bad[0], bad[1]); !errors.Is(err, ErrBadLogin) {
-			t.Errorf("check %v: %v, want ErrBadLogin", bad, err)
-		}
-	}
-	if ok, _ := cs.Delete("anna"); !ok {
-		t.Error("delete found nobody")
-	}
-	if list, _ := cs.List(); len(list) != 0 {
-		t.Errorf("after delete: %v", list)
 	}
 }
 

@@ -3,11 +3,11 @@
 //
 //	queue-server [--config FILE] [--data DIR] [--listen ADDR] [--clock TIME|open]
 //	queue-server --version
-//	queue-server token --data DIR --office ID --role ROLE [--counter N] [--label TEXT]
-//	queue-server tokens --data DIR
-//	queue-server revoke --data DIR ID
-//	queue-server clerk --data DIR --name NAME --office ID [--role clerk|manager|admin] < password
-//	queue-server clerks --data DIR
+//	queue-server token --data DIR|--store URL --office ID --role ROLE [--counter N] [--label TEXT]
+//	queue-server tokens --data DIR|--store URL
+//	queue-server revoke --data DIR|--store URL ID
+//	queue-server clerk --data DIR|--store URL --name NAME --office ID [--role clerk|manager|admin] < password
+//	queue-server clerks --data DIR|--store URL
 //	queue-server check --data DIR
 //	queue-server backup --data DIR --to DIR
 //	queue-server recover --data DIR --office ID [--config FILE] [--backups DIR]
@@ -39,18 +39,23 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runWithStdin(ctx, args, os.Stdin, stdout, stderr)
+}
+
+// runWithStdin is run reading a clerk's password from stdin.
+func runWithStdin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var err error
 	switch {
 	case len(args) > 0 && args[0] == "token":
-		err = runToken(args[1:], stdout, stderr)
+		err = runToken(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "tokens":
-		err = runTokens(args[1:], stdout, stderr)
+		err = runTokens(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "revoke":
-		err = runRevoke(args[1:], stdout, stderr)
+		err = runRevoke(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "clerk":
-		err = runClerk(args[1:], os.Stdin, stdout, stderr)
+		err = runClerk(ctx, args[1:], stdin, stdout, stderr)
 	case len(args) > 0 && args[0] == "clerks":
-		err = runClerks(args[1:], stdout, stderr)
+		err = runClerks(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "check":
 		err = runCheck(args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "backup":

@@ -1,25 +1,25 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strconv"
 
 	"github.com/numerek/numerek/server"
 	"github.com/numerek/numerek/store"
 )
 
-func runToken(args []string, stdout, stderr io.Writer) error {
+func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("queue-server token", stderr)
-	dataDir := fs.String("data", "numerek-data", "the server's data directory")
+	where := addAuthFlags(fs)
 	office := fs.String("office", "", "office id the token belongs to (\"*\" for an admin of every office; a metrics token is always \"*\")")
 	role := fs.String("role", "", "ticket, counter, hall, clerk, admin, or metrics (Prometheus: reads /metrics only)")
 	counter := fs.Int("counter", 0, "counter number, for --role counter")
 	label := fs.String("label", "", "a name for the device or person, e.g. \"kiosk-lobby\"")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: queue-server token --data DIR --office ID --role ticket|counter|hall|locker|clerk|admin [--counter N] [--label TEXT]\n       queue-server token --data DIR --role metrics [--label TEXT]\n\nPrints a new bearer token on standard output. Only its hash is stored.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: queue-server token --data DIR|--store URL --office ID --role ticket|counter|hall|locker|clerk|admin [--counter N] [--label TEXT]\n       queue-server token --data DIR|--store URL --role metrics [--label TEXT]\n\nPrints a new bearer token on standard output. Only its hash is stored.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := parse(fs, args, 0); err != nil {
@@ -43,8 +43,12 @@ func runToken(args []string, stdout, stderr io.Writer) error {
 	case *office == server.AllOffices && *role != string(server.RoleAdmin) && *role != string(server.RoleMetrics):
 		return usageError(fs, "--office \"*\" is only for --role admin or metrics")
 	}
-	ts := store.NewTokenStore(filepath.Join(*dataDir, "tokens.db"))
-	secret, tok, err := ts.Create(store.Token{Office: *office, Role: *role, Counter: *counter, Label: *label})
+	stores, err := where.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer stores.close()
+	secret, tok, err := stores.tokens.Create(store.Token{Office: *office, Role: *role, Counter: *counter, Label: *label})
 	if err != nil {
 		return err
 	}
@@ -62,13 +66,18 @@ func usageError(fs *flag.FlagSet, msg string) error {
 	return fmt.Errorf("%s", msg)
 }
 
-func runTokens(args []string, stdout, stderr io.Writer) error {
+func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("queue-server tokens", stderr)
-	dataDir := fs.String("data", "numerek-data", "the server's data directory")
+	where := addAuthFlags(fs)
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	list, err := store.NewTokenStore(filepath.Join(*dataDir, "tokens.db")).List()
+	stores, err := where.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer stores.close()
+	list, err := stores.tokens.List()
 	if err != nil {
 		return err
 	}
@@ -83,18 +92,27 @@ func runTokens(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func runRevoke(args []string, stdout, stderr io.Writer) error {
+func runRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("queue-server revoke", stderr)
-	dataDir := fs.String("data", "numerek-data", "the server's data directory")
+	where := addAuthFlags(fs)
 	if err := parse(fs, args, 1); err != nil {
 		return err
 	}
-	found, err := store.NewTokenStore(filepath.Join(*dataDir, "tokens.db")).Revoke(fs.Arg(0))
+	stores, err := where.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer stores.close()
+	found, err := stores.tokens.Revoke(fs.Arg(0))
 	if err != nil {
 		return err
 	}
 	if !found {
 		return fmt.Errorf("no token with id %q", fs.Arg(0))
+	}
+	if stores.shared {
+		fmt.Fprintf(stdout, "token %s revoked; every node refuses it at once\n", fs.Arg(0))
+		return nil
 	}
 	fmt.Fprintf(stdout, "token %s revoked; servers stop accepting it within 30 seconds\n", fs.Arg(0))
 	return nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -31,7 +32,7 @@ type webParts struct {
 	db     *store.WebDB
 	desk   *booking.Desk
 	links  *links.Signer
-	clerks *store.ClerkStore
+	clerks web.Clerks
 	secure bool
 	// vapid is the key pair Web Push is sent with (vapid.key).
 	vapid push.Keys
@@ -100,7 +101,7 @@ func hallVoices(folder string, logger *slog.Logger) (*audio.Voices, error) {
 const pushContact = "https://github.com/numerek/numerek"
 
 // mount adds the pages to the server.
-func (wp *webParts) mount(srv *server.Server, logs map[string]*store.OfficeLog, tokens *store.TokenStore, clock func() time.Time, logger *slog.Logger) error {
+func (wp *webParts) mount(srv *server.Server, logs map[string]*store.OfficeLog, tokens web.Tokens, clock func() time.Time, logger *slog.Logger) error {
 	scanners := map[string]stats.Scanner{}
 	for id, l := range logs {
 		scanners[id] = l.Scan
@@ -118,21 +119,26 @@ func (wp *webParts) mount(srv *server.Server, logs map[string]*store.OfficeLog, 
 	return nil
 }
 
-func runClerk(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func runClerk(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("queue-server clerk", stderr)
-	dataDir := fs.String("data", "numerek-data", "the server's data directory")
+	where := addAuthFlags(fs)
 	name := fs.String("name", "", "login name: lowercase letters, digits, '.', '-', '_'")
 	role := fs.String("role", "clerk", "clerk, manager or admin")
 	offices := fs.String("office", "", "office id the clerk works in; several separated by commas; \"*\" for every office")
 	remove := fs.Bool("delete", false, "delete the clerk instead")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: echo PASSWORD | queue-server clerk --data DIR --name NAME --office ID[,ID] [--role clerk|manager|admin]\n       queue-server clerk --data DIR --name NAME --delete\n\nCreates a clerk console account (or sets a new password), reading the\npassword (at least 10 characters) from the first line of standard input.\nOnly its bcrypt hash is stored.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: echo PASSWORD | queue-server clerk --data DIR|--store URL --name NAME --office ID[,ID] [--role clerk|manager|admin]\n       queue-server clerk --data DIR|--store URL --name NAME --delete\n\nCreates a clerk console account (or sets a new password), reading the\npassword (at least 10 characters) from the first line of standard input.\nOnly its bcrypt hash is stored.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	cs := store.NewClerkStore(filepath.Join(*dataDir, "clerks.db"))
+	stores, err := where.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer stores.close()
+	cs := stores.clerks
 	if *remove {
 		found, err := cs.Delete(*name)
 		if err != nil {
@@ -167,13 +173,18 @@ func runClerk(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func runClerks(args []string, stdout, stderr io.Writer) error {
+func runClerks(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("queue-server clerks", stderr)
-	dataDir := fs.String("data", "numerek-data", "the server's data directory")
+	where := addAuthFlags(fs)
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	list, err := store.NewClerkStore(filepath.Join(*dataDir, "clerks.db")).List()
+	stores, err := where.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer stores.close()
+	list, err := stores.clerks.List()
 	if err != nil {
 		return err
 	}

@@ -52,10 +52,30 @@ func ValidRole(role string) bool {
 	return false
 }
 
+// Store keeps the paired devices and enrolment batches: the devices'
+// file of this node (store.DeviceStore) or the database every node
+// shares (pgstore.DeviceStore).
+type Store interface {
+	PutDevice(d store.DeviceRecord) error
+	Device(id string) (store.DeviceRecord, bool, error)
+	Devices() ([]store.DeviceRecord, error)
+	UpdateDevice(id string, fn func(*store.DeviceRecord) error) (store.DeviceRecord, error)
+	CreateBatch(b store.EnrolmentBatch) (string, store.EnrolmentBatch, error)
+	Batches() ([]store.EnrolmentBatch, error)
+	UseBatch(secret string, now time.Time) (store.EnrolmentBatch, bool, error)
+	EndBatch(id string) (bool, error)
+}
+
+// Tokens makes a paired device's token and revokes it.
+type Tokens interface {
+	Create(t store.Token) (string, store.Token, error)
+	Revoke(id string) (bool, error)
+}
+
 // Config is what a Registry is built from.
 type Config struct {
-	Store  *store.DeviceStore
-	Tokens *store.TokenStore
+	Store  Store
+	Tokens Tokens
 	Fleet  *fleet.Hub
 	Clock  func() time.Time
 	// Forget makes the server's authenticator drop a token at once (by its
@@ -87,8 +107,8 @@ func New(cfg Config) *Registry {
 	return &Registry{cfg: cfg, pending: map[string]*pending{}, byUser: map[string]*pending{}}
 }
 
-// Store is the devices' file.
-func (r *Registry) Store() *store.DeviceStore { return r.cfg.Store }
+// Store keeps the devices and enrolment batches.
+func (r *Registry) Store() Store { return r.cfg.Store }
 
 type pairingState int
 

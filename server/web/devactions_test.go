@@ -14,6 +14,7 @@ import (
 	"github.com/numerek/numerek/device/replica/replicatest"
 	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/protocol"
+	"github.com/numerek/numerek/store"
 )
 
 // followingDevice is a connected device of the env's office: a real
@@ -25,7 +26,7 @@ type followingDevice struct {
 
 func (e *env) follow(token string) *followingDevice {
 	e.t.Helper()
-	tok, ok, err := e.web.Tokens.Lookup(e.tokens[token])
+	tok, ok, err := e.web.Tokens.(*store.TokenStore).Lookup(e.tokens[token])
 	if err != nil || !ok {
 		e.t.Fatalf("no token %s: %v", token, err)
 	}
@@ -49,7 +50,7 @@ func (d *followingDevice) lastHeard() protocol.DeviceAction {
 func TestDeviceRemotePage(t *testing.T) {
 	e := newEnv(t)
 	hall := e.follow("hall")
-	kiosk, _, _ := e.web.Tokens.Lookup(e.tokens["kiosk"])
+	kiosk, _, _ := e.web.Tokens.(*store.TokenStore).Lookup(e.tokens["kiosk"])
 	admin := e.browser()
 	admin.login("kierownik", "correct horse battery")
 	page := "/staff/devices/" + hall.id + "/remote"

@@ -41,13 +41,32 @@ import (
 	webfiles "github.com/numerek/numerek/web"
 )
 
+// Clerks keeps the clerk accounts: the clerks' file of this node
+// (store.ClerkStore) or the database every node shares
+// (pgstore.ClerkStore).
+type Clerks interface {
+	Put(name, password, role string, offices []string) (store.Clerk, error)
+	Get(name string) (store.Clerk, bool, error)
+	Check(name, password string) (store.Clerk, error)
+	List() ([]store.Clerk, error)
+	Delete(name string) (bool, error)
+}
+
+// Tokens are the bearer tokens the admin pages list, make and revoke
+// (store.TokenStore or pgstore.TokenStore).
+type Tokens interface {
+	List() ([]store.Token, error)
+	Create(t store.Token) (string, store.Token, error)
+	Revoke(id string) (bool, error)
+}
+
 // Config is what the pages are built from.
 type Config struct {
 	Server  *server.Server
 	Booking *booking.Desk
 	DB      *store.WebDB
-	Clerks  *store.ClerkStore
-	Tokens  *store.TokenStore
+	Clerks  Clerks
+	Tokens  Tokens
 	// Logs give statistics their history, by office id.
 	Logs    map[string]stats.Scanner
 	Clock   func() time.Time
