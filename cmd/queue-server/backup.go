@@ -54,13 +54,19 @@ func serverSources(dataDir string, logs []*store.OfficeLog, web *store.WebDB, to
 	for _, l := range logs {
 		out = append(out, backupSource{filepath.Join(officesDir, filepath.Base(l.Path())), l.WriteBackup})
 	}
-	out = append(out, backupSource{webFile, web.WriteBackup}, backupSource{tokensFile, tokens.WriteBackup})
+	out = append(out, backupSource{webFile, web.WriteBackup})
 	if held.fleet != nil {
 		out = append(out, backupSource{fleetFile, held.fleet.WriteBackup})
 	}
 	if held.outbox != nil {
 		out = append(out, backupSource{outboxFile, held.outbox.WriteBackup})
 	}
+	if tokens == nil {
+		// On PostgreSQL (--store) the logs, tokens, clerks and devices
+		// are the database's, backed up by its own tools (docs/cluster.md).
+		return out
+	}
+	out = append(out, backupSource{tokensFile, tokens.WriteBackup})
 	return append(out, closedFileSources(dataDir, clerksFile, devicesFile)...)
 }
 

@@ -23,18 +23,27 @@ import (
 	"github.com/numerek/numerek/server"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/server/bundles"
+	"github.com/numerek/numerek/server/cluster"
+	"github.com/numerek/numerek/server/devices"
 	"github.com/numerek/numerek/server/fleet"
 	"github.com/numerek/numerek/server/metrics"
 	"github.com/numerek/numerek/server/notice"
 	"github.com/numerek/numerek/server/tlsfront"
+	"github.com/numerek/numerek/stats"
 	"github.com/numerek/numerek/store"
+	"github.com/numerek/numerek/store/pgstore"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("queue-server", stderr)
 	showVersion := fs.Bool("version", false, "print queue-server's version and exit")
 	configPath := fs.String("config", "", "office configuration (TOML); default: the built-in example office")
-	dataDir := fs.String("data", "numerek-data", "directory for the event logs and tokens")
+	dataDir := fs.String("data", "numerek-data", "directory for the event logs and tokens (with --store: for the web data, the fleet's files and the keys only)")
+	var cf clusterFlags
+	fs.StringVar(&cf.store, "store", "", "keep the offices' event logs, the tokens, clerks and devices in PostgreSQL (postgres://USER:PASSWORD@HOST/DATABASE) instead of in --data; run `queue-server migrate --store URL` first; several nodes may share it (docs/cluster.md)")
+	fs.StringVar(&cf.node, "node", "", "with --store: this node's name among the queue servers sharing the database; default: the host name")
+	fs.StringVar(&cf.nodeURL, "node-url", "", "with --store: the address the other nodes reach this one at, to forward the commands of the offices it writes (http://10.0.0.11:8080); default: http://127.0.0.1 and --listen's port")
+	fs.StringVar(&cf.secretFile, "cluster-secret-file", "", "with --store: a file holding the secret the nodes sharing the database forward commands to each other with (the same file on every node); without it, this node forwards and accepts none, so it must be the only one")
 	listen := fs.String("listen", ":8080", "address to serve HTTP on (with HTTPS on: the redirect to HTTPS and ACME's http-01 challenges; :80 for those)")
 	var hf httpsFlags
 	fs.StringVar(&hf.listen, "listen-https", "", "address to serve HTTPS on; default: [server] https_listen of the config, or :443")
@@ -77,6 +86,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := os.MkdirAll(filepath.Join(*dataDir, "offices"), 0o700); err != nil {
 		return fmt.Errorf("creating the data directory: %w", err)
 	}
+	nodes, err := cf.open(ctx, *listen, logger)
+	if err != nil {
+		return err
+	}
+	defer nodes.close()
 
 	if *publicURL == "" {
 		*publicURL = cfg.Server.PublicURL
@@ -94,35 +108,54 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	meter := metrics.New(registry, logger)
 
 	var actors []*actor.Actor
+	// logs are the offices' bbolt files (none on PostgreSQL, which is
+	// backed up by its own tools); scanners read any store's history.
 	var logs []*store.OfficeLog
-	logByOffice := map[string]*store.OfficeLog{}
+	scanners := map[string]stats.Scanner{}
 	defer func() {
 		for _, l := range logs {
 			l.Close()
 		}
 	}()
 	for _, o := range cfg.Offices {
-		l, err := store.OpenOfficeLog(filepath.Join(*dataDir, "offices", o.ID+".db"), o.ID)
-		if err != nil {
-			if errors.Is(err, store.ErrLocked) {
-				return fmt.Errorf("%w: is another queue-server running on %s?", err, *dataDir)
+		opts := actor.Options{Observer: meter.Office(o.ID)}
+		var log actor.Log
+		if nodes != nil {
+			po, shared := nodes.office(o.ID)
+			log, opts.Cluster, scanners[o.ID] = po, shared, po.Scan
+		} else {
+			l, err := store.OpenOfficeLog(filepath.Join(*dataDir, "offices", o.ID+".db"), o.ID)
+			if err != nil {
+				if errors.Is(err, store.ErrLocked) {
+					return fmt.Errorf("%w: is another queue-server running on %s?", err, *dataDir)
+				}
+				if de := (*store.DamagedError)(nil); errors.As(err, &de) {
+					return fmt.Errorf("office %s: %w\nnothing was started: see `queue-server check --data %s`, then rebuild it with `queue-server recover --data %s --office %s --backups DIR`", o.ID, err, *dataDir, *dataDir, o.ID)
+				}
+				return err
 			}
-			if de := (*store.DamagedError)(nil); errors.As(err, &de) {
-				return fmt.Errorf("office %s: %w\nnothing was started: see `queue-server check --data %s`, then rebuild it with `queue-server recover --data %s --office %s --backups DIR`", o.ID, err, *dataDir, *dataDir, o.ID)
-			}
-			return err
+			logs = append(logs, l)
+			log, scanners[o.ID] = l, l.Scan
 		}
-		logs = append(logs, l)
-		logByOffice[o.ID] = l
-		a, err := actor.New(o, l, clock, logger, actor.Options{Observer: meter.Office(o.ID)})
+		a, err := actor.New(o, log, clock, logger, opts)
 		if err != nil {
 			return err
 		}
 		actors = append(actors, a)
 	}
-	tokens := store.NewTokenStore(filepath.Join(*dataDir, "tokens.db"))
-	if err := checkSideFiles(*dataDir); err != nil {
-		return err
+	var tokens server.Tokens
+	var fileTokens *store.TokenStore
+	var sharedTokens *pgstore.TokenStore
+	var deviceStore devices.Store
+	if nodes != nil {
+		sharedTokens = nodes.db.Tokens()
+		tokens, deviceStore, wp.clerks = sharedTokens, nodes.db.Devices(), nodes.db.Clerks()
+	} else {
+		fileTokens = store.NewTokenStore(filepath.Join(*dataDir, tokensFile))
+		tokens, deviceStore = fileTokens, store.NewDeviceStore(filepath.Join(*dataDir, devicesFile))
+		if err := checkSideFiles(*dataDir); err != nil {
+			return err
+		}
 	}
 	messages, err := openMessages(*dataDir, *publicURL, cfg, clock, logger)
 	if err != nil {
@@ -166,7 +199,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Offices: actors, Tokens: tokens, Clock: clock, Logger: logger,
 		Booking: wp.desk, Links: wp.links, TrustedProxies: cfg.Server.TrustedProxies,
 		Metrics: meter,
-		Devices: store.NewDeviceStore(filepath.Join(*dataDir, devicesFile)), PublicURL: *publicURL,
+		Devices: deviceStore, PublicURL: *publicURL,
 		Fleet: hub, Health: health, Bundles: bundleStore, Updates: updates,
 		LockerSecondFactor: lockerNotices,
 	})
@@ -177,8 +210,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if wp.voices, err = hallVoices(cfg.Server.HallVoices, logger); err != nil {
 		return err
 	}
-	if err := wp.mount(srv, logByOffice, tokens, clock, logger); err != nil {
+	if err := wp.mount(srv, scanners, tokens, clock, logger); err != nil {
 		return err
+	}
+	if nodes != nil {
+		srv.Handle("/internal/", cluster.Handler(actors, nodes.secret, logger))
 	}
 
 	httpsCfg, err := hf.apply(cfg.Server.HTTPS)
@@ -211,13 +247,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer a.Close()
 		logger.Info("advertising the server on the network", "service", dnssd.Service, "port", port)
 	}
-	stopData := startDataServices(*dataDir, cfg, logs, wp.db, tokens, heldFiles{fleet: fleetDB, outbox: messages}, clock, logger)
+	stopData := startDataServices(*dataDir, cfg, logs, wp.db, fileTokens, heldFiles{fleet: fleetDB, outbox: messages}, clock, logger)
 	defer stopData()
 	actorCtx, stopActors := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for _, a := range actors {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.Run(actorCtx) }()
+	}
+	if nodes != nil {
+		wg.Add(1)
+		// A token revoked on another node is refused here at once.
+		go func() { defer wg.Done(); sharedTokens.Watch(actorCtx, logger, srv.TokensChanged) }()
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); wp.desk.RunPurge(actorCtx, *purgeEvery) }()
@@ -284,6 +325,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	err = httpSrv.Serve(ln)
 	stopActors()
 	wg.Wait()
+	if nodes != nil {
+		// Another node takes the offices over now, not a lease's time later.
+		nodes.release()
+	}
 	select {
 	case err := <-httpsFailed:
 		return fmt.Errorf("serving HTTPS: %w", err)

@@ -101,11 +101,7 @@ func hallVoices(folder string, logger *slog.Logger) (*audio.Voices, error) {
 const pushContact = "https://github.com/numerek/numerek"
 
 // mount adds the pages to the server.
-func (wp *webParts) mount(srv *server.Server, logs map[string]*store.OfficeLog, tokens web.Tokens, clock func() time.Time, logger *slog.Logger) error {
-	scanners := map[string]stats.Scanner{}
-	for id, l := range logs {
-		scanners[id] = l.Scan
-	}
+func (wp *webParts) mount(srv *server.Server, scanners map[string]stats.Scanner, tokens web.Tokens, clock func() time.Time, logger *slog.Logger) error {
 	w, err := web.New(web.Config{
 		Server: srv, Booking: wp.desk, DB: wp.db, Clerks: wp.clerks, Tokens: tokens,
 		Logs: scanners, Clock: clock, Logger: logger, SecureCookies: wp.secure, Outbox: wp.outbox,
