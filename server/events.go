@@ -48,8 +48,8 @@ func writeWait(heartbeat time.Duration) time.Duration {
 // revocation ends the stream with protocol.RevokedEvent.
 func ServeEvents(w http.ResponseWriter, r *http.Request, src EventSource, cursor uint64, heartbeat time.Duration, ctl *fleet.Conn) {
 	hub := src.Hub()
-	sub, last := hub.Subscribe()
-	defer hub.Unsubscribe(sub)
+	tail, last := hub.Tail()
+	defer tail.Stop()
 	sw, err := sse.Open(w, sse.Options{Retry: 2 * time.Second, WriteWait: writeWait(heartbeat)})
 	if err != nil {
 		return
@@ -90,6 +90,7 @@ func ServeEvents(w http.ResponseWriter, r *http.Request, src EventSource, cursor
 
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
+	var kept []*actor.Kept
 	var control <-chan fleet.Control
 	var revoked <-chan struct{}
 	if ctl != nil {
@@ -107,23 +108,29 @@ func ServeEvents(w http.ResponseWriter, r *http.Request, src EventSource, cursor
 			sendControl(sw, c)
 		case <-tick.C:
 			sw.Comment("heartbeat")
-		case e, open := <-sub.C:
-			if !open {
+		case <-tail.Ready():
+			// Everything published since the last read goes out in one
+			// flush, each event encoded once for every stream.
+			var open bool
+			if kept, open = tail.Read(kept[:0]); !open {
+				sw.Flush()
 				return
 			}
-			send(e)
-			// Write what else is waiting before one flush.
-			for waiting := true; waiting; {
-				select {
-				case e, open = <-sub.C:
-					if !open {
-						sw.Flush()
-						return
-					}
-					send(e)
-				default:
-					waiting = false
+			for _, k := range kept {
+				if k.Seq <= sent {
+					continue
 				}
+				frame, err := k.Encoded(encodeEvent)
+				if err != nil {
+					sw.Fail(err)
+					break
+				}
+				sw.Frame(frame)
+				sent = k.Seq
+			}
+			clear(kept)
+			if cap(kept) > 16 {
+				kept = nil // an idle stream keeps no burst's array
 			}
 		}
 		if sw.Flush() != nil {
@@ -141,6 +148,16 @@ func sendControl(sw *sse.Writer, c fleet.Control) {
 		return
 	}
 	sw.Event("", c.Event, data)
+}
+
+// encodeEvent frames an office's event as the stream sends it: its seq
+// as id, its kind as the event's name.
+func encodeEvent(e queue.Event) ([]byte, error) {
+	data, err := json.Marshal(e)
+	if err != nil {
+		return nil, err
+	}
+	return sse.AppendFrame(nil, strconv.FormatUint(e.Seq, 10), e.Body.Kind(), data), nil
 }
 
 // sendEvent writes one event with its seq as id.

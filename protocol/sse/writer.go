@@ -22,7 +22,6 @@ type Writer struct {
 	rc   *http.ResponseController
 	wait time.Duration
 	err  error
-	buf  bytes.Buffer // the event being framed
 }
 
 // Options shape a stream.
@@ -76,40 +75,56 @@ func (s *Writer) write(text string) {
 }
 
 // Event writes one event. id may be empty (the client's Last-Event-ID then
-// stays as it was); data may hold several lines. The event is framed in a
-// buffer the writer keeps, so a stream's many events cost no allocation
-// each.
+// stays as it was); data may hold several lines.
 func (s *Writer) Event(id, name string, data []byte) {
-	b := &s.buf
-	b.Reset()
+	s.Frame(AppendFrame(nil, id, name, data))
+}
+
+// AppendFrame appends the event as a stream carries it to b: a stream
+// that sends one event to many clients frames it once (Writer.Frame).
+func AppendFrame(b []byte, id, name string, data []byte) []byte {
 	if id != "" {
-		b.WriteString("id: ")
-		b.WriteString(id)
-		b.WriteByte('\n')
+		b = append(b, "id: "...)
+		b = append(b, id...)
+		b = append(b, '\n')
 	}
 	if name != "" {
-		b.WriteString("event: ")
-		b.WriteString(name)
-		b.WriteByte('\n')
+		b = append(b, "event: "...)
+		b = append(b, name...)
+		b = append(b, '\n')
 	}
 	for line := range bytes.SplitSeq(data, []byte("\n")) {
-		b.WriteString("data: ")
-		b.Write(bytes.TrimSuffix(line, []byte("\r")))
-		b.WriteByte('\n')
+		b = append(b, "data: "...)
+		b = append(b, bytes.TrimSuffix(line, []byte("\r"))...)
+		b = append(b, '\n')
 	}
-	b.WriteByte('\n')
+	return append(b, '\n')
+}
+
+// Frame writes an event framed by AppendFrame.
+func (s *Writer) Frame(frame []byte) {
 	if s.err != nil {
 		return
 	}
 	s.extend()
-	_, s.err = s.w.Write(b.Bytes())
+	_, s.err = s.w.Write(frame)
 }
 
 // Comment writes a comment line: a heartbeat that tells proxies and the
 // client the connection lives, and that every reader skips.
 func (s *Writer) Comment(text string) {
+	if text == heartbeat {
+		s.write(heartbeatFrame)
+		return
+	}
 	s.write(": " + strings.ReplaceAll(text, "\n", " ") + "\n\n")
 }
+
+// heartbeat is the comment a stream sends most, framed once.
+const (
+	heartbeat      = "heartbeat"
+	heartbeatFrame = ": " + heartbeat + "\n\n"
+)
 
 // Fail records an error that ends the stream, as a write error would: for
 // an event that could not be encoded.
