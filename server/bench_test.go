@@ -105,7 +105,10 @@ func BenchmarkCallToSubscribers(b *testing.B) {
 // its Go heap and stacks in use (go_memstats_heap_inuse_bytes plus
 // go_memstats_stack_inuse_bytes of its /metrics), and its goroutines,
 // after the subscribers connected minus before, divided by their number.
-// Measured once, whatever b.N.
+// Beside them, the server's CPU: with the streams idle (their heartbeats),
+// as a share of one core, and for each event delivered to one subscriber
+// (the calls' CPU less the idle share), which a loaded machine does not
+// skew as it does the times. Measured once, whatever b.N.
 func BenchmarkCallTo10000Subscribers(b *testing.B) {
 	const subscribers, calls = 10000, 20
 	raiseFileLimit(b, subscribers+1000)
@@ -202,8 +205,12 @@ func BenchmarkCallTo10000Subscribers(b *testing.B) {
 		b.Fatal("connecting the subscribers: ", err)
 	}
 	// Idle: every stream has passed its start and had its heartbeats.
-	time.Sleep(3 * protocol.Heartbeat)
+	time.Sleep(protocol.Heartbeat)
+	idleFrom, idleTicks := time.Now(), p.cpuTicks(b)
+	time.Sleep(2 * protocol.Heartbeat)
+	idleFor, idleCPU := time.Since(idleFrom), p.cpuTicks(b)-idleTicks
 	after := p.memory(b)
+	callsFrom, callsTicks := time.Now(), p.cpuTicks(b)
 
 	var last []time.Duration
 	for k := range calls {
@@ -227,8 +234,14 @@ func BenchmarkCallTo10000Subscribers(b *testing.B) {
 		}
 		last = append(last, latest.Sub(sent))
 	}
+	callsFor, callsCPU := time.Since(callsFrom), p.cpuTicks(b)-callsTicks
 	for b.Loop() {
 	}
+	// The calls' CPU, less what the idle streams' heartbeats took meanwhile.
+	idleRate := float64(idleCPU) / procHz / idleFor.Seconds()
+	perDelivery := (float64(callsCPU)/procHz - idleRate*callsFor.Seconds()) / (calls * subscribers)
+	b.ReportMetric(idleRate*100, "idle-cpu-%")
+	b.ReportMetric(perDelivery*1e6, "cpu-us/delivery")
 	slices.Sort(last)
 	ms := func(q float64) float64 {
 		return float64(last[int(q*float64(len(last)-1)+0.5)]) / float64(time.Millisecond)
@@ -339,6 +352,22 @@ func (p *queueServer) must(b *testing.B, status int, token, method, path, body s
 		b.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, data, status)
 	}
 	return data
+}
+
+// procHz is the kernel's clock ticks a second, /proc's unit of CPU time.
+const procHz = 100
+
+// cpuTicks is the server's CPU time so far (user and system), in ticks.
+func (p *queueServer) cpuTicks(b *testing.B) int64 {
+	b.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return utime + stime
 }
 
 // serverMemory is what the server holds: bytes resident, bytes of Go heap

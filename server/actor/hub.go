@@ -90,7 +90,19 @@ func (h *Hub) Publish(events []queue.Event) {
 		return
 	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.publish(events)
+	h.mu.Unlock()
+	// The tails are woken under the read lock only: each reads at once,
+	// beside the others, instead of waiting for the last to be woken.
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, t := range h.tails {
+		t.wake()
+	}
+}
+
+// publish keeps the events and hands them to the subscriptions.
+func (h *Hub) publish(events []queue.Event) {
 	for _, e := range events {
 		h.ring = append(h.ring, &Kept{Event: e})
 	}
@@ -103,9 +115,6 @@ func (h *Hub) Publish(events []queue.Event) {
 			delete(h.subs, s)
 			close(s.C)
 		}
-	}
-	for _, t := range h.tails {
-		t.wake()
 	}
 }
 
