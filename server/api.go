@@ -107,13 +107,18 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, p Principal, 
 		// The fleet knows the device is connected while its stream is
 		// open; a device that asks gets its control events on it too.
 		ctl = s.fleet.Attach(p.Token.ID, r.Header.Get(protocol.ControlHeader) != "")
-		defer s.fleet.Detach(ctl)
 		// An update order waiting for the device goes out on the new
 		// stream first.
 		s.updates.Send(p.Token.ID)
 	}
-	defer s.StreamOpened(DeviceStream)()
-	ServeEvents(w, r, a, cursor, s.heartbeat, ctl)
+	closed := s.StreamOpened(DeviceStream)
+	// The stream may outlive this handler (StreamEvents detaches it).
+	StreamEvents(w, r, a, cursor, s.heartbeat, ctl, func() {
+		if ctl != nil {
+			s.fleet.Detach(ctl)
+		}
+		closed()
+	})
 }
 
 func (s *Server) getTicket(w http.ResponseWriter, r *http.Request, p Principal, a *actor.Actor) {

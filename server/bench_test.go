@@ -3,16 +3,28 @@ package server
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/protocol/sse"
 	"github.com/numerek/numerek/server/actor"
+	"github.com/numerek/numerek/store"
 )
 
 // BenchmarkCallToSubscribers measures the time from a clerk's "next" to its
@@ -82,4 +94,354 @@ func BenchmarkCallToSubscribers(b *testing.B) {
 	}
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
+}
+
+// BenchmarkCallTo10000Subscribers runs a real queue-server process with
+// 10,000 idle subscribers on its office's event stream, held by this
+// process on raw connections, and measures the time from a clerk's "next"
+// to its TicketCalled event at the LAST of them (p50 and p99 over 20
+// calls; with 20 calls p99 is the slowest; spread-p99-ms is from its
+// first subscriber to its last, without the commit), and what one idle subscriber
+// costs the server: its resident memory (VmRSS of /proc/PID/status) and
+// its Go heap and stacks in use (go_memstats_heap_inuse_bytes plus
+// go_memstats_stack_inuse_bytes of its /metrics), and its goroutines,
+// after the subscribers connected minus before, divided by their number.
+// Beside them, the server's CPU: with the streams idle (their heartbeats),
+// as a share of one core, and for each event delivered to one subscriber
+// (the calls' CPU less the idle share), which a loaded machine does not
+// skew as it does the times. Measured once, whatever b.N.
+func BenchmarkCallTo10000Subscribers(b *testing.B) {
+	const subscribers, calls = 10000, 20
+	raiseFileLimit(b, subscribers+1000)
+	p := startQueueServer(b)
+	for i := range calls {
+		p.must(b, http.StatusCreated, "ticket", "POST", "/tickets", fmt.Sprintf(`{"service":"documents","lang":"pl","request_id":"fan%d"}`, i))
+	}
+	p.must(b, http.StatusOK, "admin", "POST", "/counters/5/open", "")
+	var state struct{ Seq uint64 }
+	if err := json.Unmarshal(p.must(b, http.StatusOK, "admin", "GET", "/state", ""), &state); err != nil {
+		b.Fatal(err)
+	}
+	before := p.memory(b)
+
+	// arrivals[k*subscribers+i] is when subscriber i read the k-th call;
+	// reached[k] is closed by the last subscriber to read it.
+	arrivals := make([]time.Time, calls*subscribers)
+	reached := make([]chan struct{}, calls)
+	counts := make([]atomic.Int32, calls)
+	for k := range reached {
+		reached[k] = make(chan struct{})
+	}
+	ended := make(chan error, subscribers)
+	conns := make([]net.Conn, subscribers)
+	defer func() {
+		for _, c := range conns {
+			if c != nil {
+				c.Close()
+			}
+		}
+	}()
+	request := fmt.Sprintf("GET /api/v1/offices/%s/events HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nLast-Event-ID: %d\r\n\r\n",
+		p.office, p.addr, p.tokens["hall"], state.Seq)
+	// A subscriber reads its stream's lines until it ends, marking each
+	// TicketCalled event's arrival.
+	subscribe := func(i int) error {
+		c, err := net.Dial("tcp", p.addr)
+		if err != nil {
+			return err
+		}
+		conns[i] = c
+		if _, err := io.WriteString(c, request); err != nil {
+			return err
+		}
+		br := bufio.NewReaderSize(c, 1024)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("subscriber %d: %s", i, resp.Status)
+		}
+		go func() {
+			lines := bufio.NewReaderSize(resp.Body, 1024)
+			k := 0
+			for {
+				line, err := lines.ReadSlice('\n')
+				if err == bufio.ErrBufferFull {
+					continue // a long data line: only event names matter here
+				}
+				if err != nil {
+					ended <- fmt.Errorf("subscriber %d after %d calls: %w", i, k, err)
+					return
+				}
+				if string(line) == "event: TicketCalled\n" && k < calls {
+					arrivals[k*subscribers+i] = time.Now()
+					if counts[k].Add(1) == subscribers {
+						close(reached[k])
+					}
+					k++
+				}
+			}
+		}()
+		return nil
+	}
+	var wg sync.WaitGroup
+	next := atomic.Int32{}
+	errs := make(chan error, 64)
+	for range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < subscribers; i = int(next.Add(1)) - 1 {
+				if err := subscribe(i); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal("connecting the subscribers: ", err)
+	}
+	// Idle: every stream has passed its start and had its heartbeats.
+	time.Sleep(protocol.Heartbeat)
+	idleFrom, idleTicks := time.Now(), p.cpuTicks(b)
+	time.Sleep(2 * protocol.Heartbeat)
+	idleFor, idleCPU := time.Since(idleFrom), p.cpuTicks(b)-idleTicks
+	after := p.memory(b)
+	callsFrom, callsTicks := time.Now(), p.cpuTicks(b)
+
+	// last: from the call to its last subscriber; spread: from its first
+	// subscriber to its last, the fan-out without the call's commit.
+	var last, spread []time.Duration
+	for k := range calls {
+		sent := time.Now()
+		body := p.must(b, http.StatusOK, "counter5", "POST", "/counters/5/next", "")
+		if !strings.Contains(string(body), `"state":"called"`) {
+			b.Fatalf("next: %s", body)
+		}
+		select {
+		case <-reached[k]:
+		case err := <-ended:
+			b.Fatal(err)
+		case <-time.After(30 * time.Second):
+			b.Fatalf("call %d reached only %d of %d subscribers in 30 s", k, counts[k].Load(), subscribers)
+		}
+		earliest, latest := arrivals[k*subscribers], sent
+		for _, at := range arrivals[k*subscribers : (k+1)*subscribers] {
+			earliest, latest = minTime(earliest, at), maxTime(latest, at)
+		}
+		last = append(last, latest.Sub(sent))
+		spread = append(spread, latest.Sub(earliest))
+	}
+	callsFor, callsCPU := time.Since(callsFrom), p.cpuTicks(b)-callsTicks
+	for b.Loop() {
+	}
+	// The calls' CPU, less what the idle streams' heartbeats took meanwhile.
+	idleRate := float64(idleCPU) / procHz / idleFor.Seconds()
+	perDelivery := (float64(callsCPU)/procHz - idleRate*callsFor.Seconds()) / (calls * subscribers)
+	b.ReportMetric(idleRate*100, "idle-cpu-%")
+	b.ReportMetric(perDelivery*1e6, "cpu-us/delivery")
+	slices.Sort(last)
+	slices.Sort(spread)
+	ms := func(d []time.Duration, q float64) float64 {
+		return float64(d[int(q*float64(len(d)-1)+0.5)]) / float64(time.Millisecond)
+	}
+	b.ReportMetric(ms(last, 0.50), "p50-ms")
+	b.ReportMetric(ms(last, 0.99), "p99-ms")
+	b.ReportMetric(ms(spread, 0.99), "spread-p99-ms")
+	b.ReportMetric(float64(after.rss-before.rss)/1024/subscribers, "rss-KiB/sub")
+	b.ReportMetric(float64(after.heap-before.heap)/1024/subscribers, "heap-KiB/sub")
+	b.ReportMetric(float64(after.goroutines-before.goroutines)/subscribers, "goroutines/sub")
+	b.ReportMetric(0, "ns/op")
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// raiseFileLimit lets this process, and the server it starts, hold n
+// files open.
+func raiseFileLimit(b *testing.B, n uint64) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		b.Fatal(err)
+	}
+	if lim.Max < n {
+		b.Skipf("the hard limit of open files is %d; this benchmark needs %d", lim.Max, n)
+	}
+	lim.Cur = lim.Max
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		b.Fatal("raising the limit of open files: ", err)
+	}
+}
+
+// queueServer is a queue-server process the benchmark started.
+type queueServer struct {
+	pid    int
+	addr   string // host:port
+	office string
+	tokens map[string]string
+	client *http.Client
+}
+
+// startQueueServer builds cmd/queue-server (or takes it from
+// $NUMEREK_TEST_BIN, where scripts/test.sh built it) and runs it on the
+// built-in example office, with its clock at the office's next opening,
+// on a loopback port, with a token for each role the benchmark uses.
+func startQueueServer(b *testing.B) *queueServer {
+	bin := filepath.Join(os.Getenv("NUMEREK_TEST_BIN"), "queue-server")
+	if os.Getenv("NUMEREK_TEST_BIN") == "" {
+		bin = filepath.Join(b.TempDir(), "queue-server")
+		if out, err := exec.Command("go", "build", "-o", bin, "github.com/numerek/numerek/cmd/queue-server").CombinedOutput(); err != nil {
+			b.Fatalf("building queue-server: %v\n%s", err, out)
+		}
+	}
+	data := b.TempDir()
+	const office = "cus-starachowice"
+	ts := store.NewTokenStore(filepath.Join(data, "tokens.db"))
+	p := &queueServer{office: office, tokens: map[string]string{}, client: &http.Client{Timeout: 30 * time.Second}}
+	for name, tok := range map[string]store.Token{
+		"ticket":   {Office: office, Role: "ticket", Label: "kiosk"},
+		"counter5": {Office: office, Role: "counter", Counter: 5},
+		"hall":     {Office: office, Role: "hall", Label: "hall"},
+		"admin":    {Office: office, Role: "admin", Label: "admin"},
+		"metrics":  {Office: AllOffices, Role: string(RoleMetrics), Label: "prometheus"},
+	} {
+		secret, _, err := ts.Create(tok)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.tokens[name] = secret
+	}
+	cmd := exec.Command(bin, "--data", data, "--listen", "127.0.0.1:0", "--clock", "open")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	ready := regexp.MustCompile(`msg="queue server ready" listen=(\S+)`)
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := ready.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+	}()
+	select {
+	case p.addr = <-addr:
+	case <-time.After(30 * time.Second):
+		b.Fatal("queue-server did not start within 30 s")
+	}
+	p.pid = cmd.Process.Pid
+	return p
+}
+
+// must sends a request to the office's API as the token's holder and
+// returns the answer's body, failing unless it has the status wanted.
+func (p *queueServer) must(b *testing.B, status int, token, method, path, body string) []byte {
+	b.Helper()
+	req, _ := http.NewRequest(method, "http://"+p.addr+"/api/v1/offices/"+p.office+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+p.tokens[token])
+	resp, err := p.client.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != status {
+		b.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, data, status)
+	}
+	return data
+}
+
+// procHz is the kernel's clock ticks a second, /proc's unit of CPU time.
+const procHz = 100
+
+// cpuTicks is the server's CPU time so far (user and system), in ticks.
+func (p *queueServer) cpuTicks(b *testing.B) int64 {
+	b.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return utime + stime
+}
+
+// serverMemory is what the server holds: bytes resident, bytes of Go heap
+// and stacks in use, goroutines.
+type serverMemory struct {
+	rss, heap, goroutines int64
+}
+
+func (p *queueServer) memory(b *testing.B) serverMemory {
+	b.Helper()
+	var m serverMemory
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.Lines(string(status)) {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				b.Fatalf("reading VmRSS: %v", err)
+			}
+			m.rss = kb << 10
+		}
+	}
+	req, _ := http.NewRequest("GET", "http://"+p.addr+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+p.tokens["metrics"])
+	resp, err := p.client.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		b.Fatalf("/metrics: %d %s", resp.StatusCode, page)
+	}
+	found := 0
+	for line := range strings.Lines(string(page)) {
+		name, value, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes":
+			m.heap += int64(v)
+			found++
+		case "go_goroutines":
+			m.goroutines = int64(v)
+			found++
+		}
+	}
+	if found != 3 {
+		b.Fatalf("/metrics lacks the Go heap, stack or goroutine figures:\n%s", page)
+	}
+	return m
 }

@@ -47,57 +47,110 @@ func writeWait(heartbeat time.Duration) time.Duration {
 // control events are written between the office's (without ids), and a
 // revocation ends the stream with protocol.RevokedEvent.
 func ServeEvents(w http.ResponseWriter, r *http.Request, src EventSource, cursor uint64, heartbeat time.Duration, ctl *fleet.Conn) {
-	hub := src.Hub()
-	sub, last := hub.Subscribe()
-	defer hub.Unsubscribe(sub)
-	sw, err := sse.Open(w, sse.Options{Retry: 2 * time.Second, WriteWait: writeWait(heartbeat)})
-	if err != nil {
+	st, ok := openEvents(w, r, src, cursor, heartbeat, ctl)
+	if ok {
+		st.follow(r.Context().Done())
+	}
+}
+
+// StreamEvents is ServeEvents for the many: once the stream has started,
+// an HTTP/1.1 stream is detached from the HTTP server (sse.Writer.Detach)
+// and followed by a goroutine of its own, so StreamEvents returns at once
+// and an idle stream holds none of what the server holds for a request.
+// done is called when the stream has ended, whichever way it went.
+func StreamEvents(w http.ResponseWriter, r *http.Request, src EventSource, cursor uint64, heartbeat time.Duration, ctl *fleet.Conn, done func()) {
+	st, ok := openEvents(w, r, src, cursor, heartbeat, ctl)
+	if !ok {
+		done()
 		return
 	}
-	sent := cursor
-	send := func(e queue.Event) {
-		if e.Seq <= sent {
-			return
-		}
-		sendEvent(sw, e.Seq, e.Body.Kind(), e)
-		sent = e.Seq
+	gone, err := st.sw.Detach(r)
+	if err != nil {
+		st.follow(r.Context().Done())
+		done()
+		return
 	}
+	go func() {
+		defer done()
+		st.follow(gone)
+		_ = st.sw.Close()
+	}()
+}
+
+// eventStream is one device's stream once started.
+type eventStream struct {
+	sw        *sse.Writer
+	tail      *actor.Tail
+	sent      uint64 // the seq of the last event written
+	heartbeat time.Duration
+	ctl       *fleet.Conn
+}
+
+// openEvents starts a stream: the hub followed, the answer's headers, and
+// the snapshot or the events the client missed, flushed. ok=false when
+// the stream ended there.
+func openEvents(w http.ResponseWriter, r *http.Request, src EventSource, cursor uint64, heartbeat time.Duration, ctl *fleet.Conn) (*eventStream, bool) {
+	hub := src.Hub()
+	tail, last := hub.Tail()
+	sw, err := sse.Open(w, sse.Options{Retry: 2 * time.Second, WriteWait: writeWait(heartbeat)})
+	if err != nil {
+		tail.Stop()
+		return nil, false
+	}
+	st := &eventStream{sw: sw, tail: tail, sent: cursor, heartbeat: heartbeat, ctl: ctl}
+	if err := st.catchUp(r, src, cursor, last); err != nil || sw.Flush() != nil {
+		tail.Stop()
+		return nil, false
+	}
+	return st, true
+}
+
+// catchUp writes what a client starting at cursor needs before the
+// events published after last: a snapshot, or the events it missed.
+func (st *eventStream) catchUp(r *http.Request, src EventSource, cursor, last uint64) error {
 	switch {
 	case cursor == 0 || cursor > last || last-cursor > maxReplay:
 		seq, state, err := src.Snapshot(r.Context())
 		if err != nil {
-			return
+			return err
 		}
-		sendEvent(sw, seq, protocol.SnapshotEvent, protocol.Snapshot{Seq: seq, State: state})
-		sent = seq
+		sendEvent(st.sw, seq, protocol.SnapshotEvent, protocol.Snapshot{Seq: seq, State: state})
+		st.sent = seq
 	case cursor < last:
-		events, ok := hub.Since(cursor)
+		events, ok := src.Hub().Since(cursor)
 		if !ok {
 			var err error
 			if events, err = src.EventsAfter(cursor, int(last-cursor)); err != nil {
-				return
+				return err
 			}
 		}
 		for _, e := range events {
-			if e.Seq <= last {
-				send(e)
+			if e.Seq <= last && e.Seq > st.sent {
+				sendEvent(st.sw, e.Seq, e.Body.Kind(), e)
+				st.sent = e.Seq
 			}
 		}
 	}
-	if sw.Flush() != nil {
-		return
-	}
+	return nil
+}
 
-	tick := time.NewTicker(heartbeat)
+// follow writes the office's events, the device's control events and
+// heartbeats until gone is closed, the client stops taking them, or the
+// hub drops the stream; then it stops following the hub.
+func (st *eventStream) follow(gone <-chan struct{}) {
+	sw := st.sw
+	defer st.tail.Stop()
+	tick := time.NewTicker(st.heartbeat)
 	defer tick.Stop()
+	var kept []*actor.Kept
 	var control <-chan fleet.Control
 	var revoked <-chan struct{}
-	if ctl != nil {
-		control, revoked = ctl.C(), ctl.Revoked()
+	if st.ctl != nil {
+		control, revoked = st.ctl.C(), st.ctl.Revoked()
 	}
 	for {
 		select {
-		case <-r.Context().Done():
+		case <-gone:
 			return
 		case <-revoked:
 			sendControl(sw, fleet.Control{Event: protocol.RevokedEvent, Data: struct{}{}})
@@ -107,23 +160,29 @@ func ServeEvents(w http.ResponseWriter, r *http.Request, src EventSource, cursor
 			sendControl(sw, c)
 		case <-tick.C:
 			sw.Comment("heartbeat")
-		case e, open := <-sub.C:
-			if !open {
+		case <-st.tail.Ready():
+			// Everything published since the last read goes out in one
+			// flush, each event encoded once for every stream.
+			var open bool
+			if kept, open = st.tail.Read(kept[:0]); !open {
+				sw.Flush()
 				return
 			}
-			send(e)
-			// Write what else is waiting before one flush.
-			for waiting := true; waiting; {
-				select {
-				case e, open = <-sub.C:
-					if !open {
-						sw.Flush()
-						return
-					}
-					send(e)
-				default:
-					waiting = false
+			for _, k := range kept {
+				if k.Seq <= st.sent {
+					continue
 				}
+				frame, err := k.Encoded(encodeEvent)
+				if err != nil {
+					sw.Fail(err)
+					break
+				}
+				sw.Frame(frame)
+				st.sent = k.Seq
+			}
+			clear(kept)
+			if cap(kept) > 16 {
+				kept = nil // an idle stream keeps no burst's array
 			}
 		}
 		if sw.Flush() != nil {
@@ -141,6 +200,16 @@ func sendControl(sw *sse.Writer, c fleet.Control) {
 		return
 	}
 	sw.Event("", c.Event, data)
+}
+
+// encodeEvent frames an office's event as the stream sends it: its seq
+// as id, its kind as the event's name.
+func encodeEvent(e queue.Event) ([]byte, error) {
+	data, err := json.Marshal(e)
+	if err != nil {
+		return nil, err
+	}
+	return sse.AppendFrame(nil, strconv.FormatUint(e.Seq, 10), e.Body.Kind(), data), nil
 }
 
 // sendEvent writes one event with its seq as id.

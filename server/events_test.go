@@ -1,10 +1,15 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,5 +69,116 @@ func TestStreamOutlivesTheServersWriteTimeout(t *testing.T) {
 		t.Fatalf("the stream ended %v after it opened (server write timeout %v): %v", time.Since(opened).Round(time.Millisecond), writeTimeout, err)
 	case <-time.After(5 * time.Second):
 		t.Fatal("no event within 5 s")
+	}
+}
+
+// A stream detached from the HTTP server sends the same bytes as one
+// served by its handler to the end: headers, chunks, the last chunk when
+// the hub closes; and the handler has returned while it streams.
+func TestDetachedStreamSendsTheSameBytes(t *testing.T) {
+	hub := actor.NewHub(5, 10)
+	returned := make(chan string, 2)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/served", func(w http.ResponseWriter, r *http.Request) {
+		server.ServeEvents(w, r, hubSource{hub}, 5, time.Hour, nil)
+		returned <- "served"
+	})
+	ended := make(chan struct{})
+	mux.HandleFunc("/detached", func(w http.ResponseWriter, r *http.Request) {
+		server.StreamEvents(w, r, hubSource{hub}, 5, time.Hour, nil, func() { close(ended) })
+		returned <- "detached"
+	})
+	ts := httptest.NewServer(mux)
+	defer ts.Close()
+
+	type stream struct {
+		conn net.Conn
+		got  bytes.Buffer
+	}
+	open := func(path string) *stream {
+		c, err := net.Dial("tcp", ts.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: numerek.test\r\nLast-Event-ID: 5\r\n\r\n", path)
+		return &stream{conn: c}
+	}
+	// readUntil reads the raw response until it holds want.
+	readUntil := func(s *stream, want string) {
+		t.Helper()
+		_ = s.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		buf := make([]byte, 4096)
+		for !strings.Contains(s.got.String(), want) {
+			n, err := s.conn.Read(buf)
+			s.got.Write(buf[:n])
+			if err != nil {
+				t.Fatalf("reading until %q: %v; got %q", want, err, s.got.String())
+			}
+		}
+	}
+	served, detached := open("/served"), open("/detached")
+	for _, s := range []*stream{served, detached} {
+		readUntil(s, "retry: 2000\n\n\r\n")
+	}
+	select {
+	case who := <-returned:
+		if who != "detached" {
+			t.Fatalf("the %s handler returned while streaming", who)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the detached stream's handler did not return")
+	}
+	event := func(seq uint64) queue.Event {
+		return queue.Event{Seq: seq, At: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), Actor: "counter:1", Body: queue.CounterOpened{Counter: int(seq)}}
+	}
+	hub.Publish([]queue.Event{event(6)})
+	for _, s := range []*stream{served, detached} {
+		readUntil(s, "id: 6\n")
+	}
+	hub.Publish([]queue.Event{event(7), event(8)})
+	for _, s := range []*stream{served, detached} {
+		readUntil(s, "id: 8\n")
+	}
+	hub.Close()
+	for _, s := range []*stream{served, detached} {
+		readUntil(s, "\r\n0\r\n\r\n")
+	}
+	select {
+	case <-ended:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the detached stream did not tell it ended")
+	}
+	date := regexp.MustCompile(`(?m)^Date: .*\r\n`)
+	want, got := date.ReplaceAllString(served.got.String(), ""), date.ReplaceAllString(detached.got.String(), "")
+	if got != want {
+		t.Errorf("the detached stream sent\n%q\nthe served one\n%q", got, want)
+	}
+	if !strings.Contains(want, "Transfer-Encoding: chunked") || !strings.Contains(want, "event: CounterOpened") {
+		t.Errorf("the streams are not chunked event streams: %q", want)
+	}
+}
+
+// A detached stream ends, and says so, when its client goes.
+func TestDetachedStreamEndsWhenTheClientGoes(t *testing.T) {
+	hub := actor.NewHub(5, 10)
+	ended := make(chan struct{})
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		server.StreamEvents(w, r, hubSource{hub}, 5, time.Hour, nil, func() { close(ended) })
+	}))
+	defer ts.Close()
+	resp, err := http.Get(ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	if _, err := resp.Body.Read(buf); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	select {
+	case <-ended:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream went on after its client closed the connection")
 	}
 }

@@ -11,12 +11,38 @@ import (
 // most recent ones so a client that reconnects can resume without a
 // snapshot. Publish never blocks: a subscriber that falls too far behind is
 // dropped and resumes by reconnecting.
+//
+// It serves two kinds of follower. A Subscription has a queue of its own
+// (C), for the few that want one. A Tail has none: it reads the events
+// the hub keeps anyway, and each event's encoding is made once for all
+// of them (Kept.Encoded), so the thousands of idle streams of a big
+// office cost a few words each and a call is encoded once, not once a
+// stream.
 type Hub struct {
-	mu   sync.Mutex
-	ring []queue.Event
+	mu   sync.RWMutex
+	ring []*Kept
 	keep int
 	last uint64
 	subs map[*Subscription]struct{}
+	// tails are the Tails following, each at its index.
+	tails  []*Tail
+	closed bool
+}
+
+// Kept is a published event as the hub keeps it.
+type Kept struct {
+	queue.Event
+	once    sync.Once
+	encoded []byte
+	err     error
+}
+
+// Encoded is the event encoded by encode, made by the first caller and
+// shared with every later one: all callers of one hub must encode alike
+// (the office's event stream is the one caller).
+func (k *Kept) Encoded(encode func(queue.Event) ([]byte, error)) ([]byte, error) {
+	k.once.Do(func() { k.encoded, k.err = encode(k.Event) })
+	return k.encoded, k.err
 }
 
 // Subscription receives events published after it was made.
@@ -33,6 +59,10 @@ const subscriberBuffer = 4096
 func NewHub(seq uint64, keep int) *Hub {
 	return &Hub{keep: keep, last: seq, subs: map[*Subscription]struct{}{}}
 }
+
+// retained is how many events the ring holds: the keep asked for, and at
+// least what a Subscription may lag, so a Tail may lag as far.
+func (h *Hub) retained() int { return max(h.keep, subscriberBuffer) }
 
 // Subscribe starts a subscription and returns the seq of the last event
 // published before it: everything after that arrives on C.
@@ -60,9 +90,23 @@ func (h *Hub) Publish(events []queue.Event) {
 		return
 	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.ring = append(h.ring, events...)
-	if over := len(h.ring) - h.keep; over > 0 {
+	h.publish(events)
+	h.mu.Unlock()
+	// The tails are woken under the read lock only: each reads at once,
+	// beside the others, instead of waiting for the last to be woken.
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, t := range h.tails {
+		t.wake()
+	}
+}
+
+// publish keeps the events and hands them to the subscriptions.
+func (h *Hub) publish(events []queue.Event) {
+	for _, e := range events {
+		h.ring = append(h.ring, &Kept{Event: e})
+	}
+	if over := len(h.ring) - h.retained(); over > 0 {
 		h.ring = append(h.ring[:0:0], h.ring[over:]...)
 	}
 	h.last = events[len(events)-1].Seq
@@ -89,22 +133,27 @@ func (s *Subscription) deliver(events []queue.Event) bool {
 // Since returns the kept events after seq, and ok=false when the hub no
 // longer keeps all of them.
 func (h *Hub) Since(after uint64) ([]queue.Event, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.mu.RLock()
+	defer h.mu.RUnlock()
 	if after >= h.last {
 		return nil, true
 	}
-	if len(h.ring) == 0 || h.ring[0].Seq > after+1 {
+	kept := h.ring[max(0, len(h.ring)-h.keep):]
+	if len(kept) == 0 || kept[0].Seq > after+1 {
 		return nil, false
 	}
-	i := int(after + 1 - h.ring[0].Seq)
-	return append([]queue.Event(nil), h.ring[i:]...), true
+	i := int(after + 1 - kept[0].Seq)
+	events := make([]queue.Event, 0, len(kept)-i)
+	for _, k := range kept[i:] {
+		events = append(events, k.Event)
+	}
+	return events, true
 }
 
 // Last is the seq of the last event published.
 func (h *Hub) Last() uint64 {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.mu.RLock()
+	defer h.mu.RUnlock()
 	return h.last
 }
 
@@ -116,6 +165,80 @@ func (h *Hub) Close() {
 		delete(h.subs, s)
 		close(s.C)
 	}
+	h.closed = true
+	for _, t := range h.tails {
+		t.wake()
+	}
+}
+
+// Tail follows the hub's events from a seq on without a queue of its
+// own: Ready says there may be more, Read takes them from what the hub
+// keeps. One that falls further behind than the hub keeps is dropped,
+// as a Subscription is.
+type Tail struct {
+	hub   *Hub
+	after uint64
+	index int // in hub.tails; -1 once stopped
+	ready chan struct{}
+}
+
+// Tail starts following and returns the seq of the last event published
+// before it: Read returns what comes after.
+func (h *Hub) Tail() (*Tail, uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t := &Tail{hub: h, after: h.last, index: len(h.tails), ready: make(chan struct{}, 1)}
+	h.tails = append(h.tails, t)
+	return t, h.last
+}
+
+// wake tells the tail's reader there is news, once however much comes
+// before it reads.
+func (t *Tail) wake() {
+	select {
+	case t.ready <- struct{}{}:
+	default:
+	}
+}
+
+// Ready receives when events may have been published since the last Read.
+func (t *Tail) Ready() <-chan struct{} { return t.ready }
+
+// Read appends the events published after the last read to into, in seq
+// order, and returns it. ok=false when the tail is dropped: it fell
+// further behind than the hub keeps, or the hub closed.
+func (t *Tail) Read(into []*Kept) ([]*Kept, bool) {
+	h := t.hub
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.closed || t.index < 0 {
+		return into, false
+	}
+	if t.after >= h.last {
+		return into, true
+	}
+	if len(h.ring) == 0 || h.ring[0].Seq > t.after+1 {
+		return into, false
+	}
+	into = append(into, h.ring[t.after+1-h.ring[0].Seq:]...)
+	t.after = h.last
+	return into, true
+}
+
+// Stop ends the tail.
+func (t *Tail) Stop() {
+	h := t.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if t.index < 0 {
+		return
+	}
+	end := len(h.tails) - 1
+	moved := h.tails[end]
+	h.tails[t.index], moved.index = moved, t.index
+	h.tails[end] = nil
+	h.tails = h.tails[:end]
+	t.index = -1
 }
 
 // Follow calls react with each batch of events published (what arrived

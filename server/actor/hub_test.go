@@ -80,3 +80,59 @@ func TestFollow(t *testing.T) {
 		}
 	}
 }
+
+// A tail reads what was published after it started, in order, each
+// event's encoding made once for all tails; one that falls further
+// behind than the hub keeps, or whose hub closes, is dropped.
+func TestTail(t *testing.T) {
+	h := NewHub(0, 10)
+	a, last := h.Tail()
+	b, _ := h.Tail()
+	if last != 0 {
+		t.Fatalf("a tail of an empty hub starts after %d", last)
+	}
+	publish := func(from, to uint64) {
+		for seq := from; seq <= to; seq++ {
+			h.Publish([]queue.Event{{Seq: seq}})
+		}
+	}
+	publish(1, 3)
+	select {
+	case <-a.Ready():
+	default:
+		t.Fatal("a tail was not told of the events")
+	}
+	got, ok := a.Read(nil)
+	if !ok || len(got) != 3 || got[0].Seq != 1 || got[2].Seq != 3 {
+		t.Fatalf("read %d events (ok %v), want 1..3", len(got), ok)
+	}
+	encodings := 0
+	encode := func(e queue.Event) ([]byte, error) { encodings++; return []byte{byte(e.Seq)}, nil }
+	fromB, _ := b.Read(nil)
+	for i := range got {
+		x, _ := got[i].Encoded(encode)
+		y, _ := fromB[i].Encoded(encode)
+		if &x[0] != &y[0] {
+			t.Errorf("event %d encoded twice", got[i].Seq)
+		}
+	}
+	if encodings != 3 {
+		t.Errorf("%d encodings for 3 events read by two tails", encodings)
+	}
+	if again, ok := a.Read(nil); !ok || len(again) != 0 {
+		t.Errorf("a second read found %d events", len(again))
+	}
+	b.Stop()
+	publish(4, 4+uint64(subscriberBuffer))
+	if _, ok := b.Read(nil); ok {
+		t.Error("a stopped tail still reads")
+	}
+	if _, ok := a.Read(nil); ok {
+		t.Errorf("a tail %d events behind is not dropped", subscriberBuffer+1)
+	}
+	c, _ := h.Tail()
+	h.Close()
+	if _, ok := c.Read(nil); ok {
+		t.Error("a tail of a closed hub still reads")
+	}
+}
