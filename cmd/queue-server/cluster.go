@@ -124,4 +124,3 @@ func readClusterSecret(path string) ([]byte, error) {
 	}
 	return []byte(secret), nil
 }
-
