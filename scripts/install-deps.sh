@@ -14,8 +14,9 @@ packages=(
   libasound2 libasound2-dev alsa-utils
   # Web tests drive a real browser and run axe-core (npm) in its pages.
   chromium nodejs
-  # The nginx recipe (deploy/nginx) is tested in front of a real server.
-  nginx-light
+  # The nginx recipe (deploy/nginx) is tested in front of a real server;
+  # HAProxy checks the recipe for several nodes (deploy/cluster).
+  nginx-light haproxy
   # The Debian packages' test (deploy/packages) installs numerek-server
   # into a fresh Debian made by mmdebstrap; lintian checks the packages.
   mmdebstrap lintian
