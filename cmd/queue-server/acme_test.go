@@ -57,7 +57,7 @@ func buildPebble(t *testing.T) string {
 }
 
 // freePort is a TCP (or, with udp, UDP) port nothing listens on now.
-func freePort(t *testing.T, network, host string) int {
+func freePort(t testing.TB, network, host string) int {
 	t.Helper()
 	if network == "udp" {
 		c, err := net.ListenPacket("udp", host+":0")

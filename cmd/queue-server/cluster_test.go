@@ -38,7 +38,7 @@ func (n *clusterNode) base() string { return "http://" + n.listen }
 // testCluster starts queue-server nodes on one database, each with a clock
 // of the same office morning, so a node started again keeps the time.
 type testCluster struct {
-	t      *testing.T
+	t      testing.TB
 	bin    string
 	store  string
 	secret string
@@ -48,7 +48,7 @@ type testCluster struct {
 	tokens map[string]string
 }
 
-func newTestCluster(t *testing.T, n int) *testCluster {
+func newTestCluster(t testing.TB, n int) *testCluster {
 	t.Helper()
 	bin := buildServer(t)
 	url := pgtest.Database(t)
@@ -382,4 +382,59 @@ func (c *testCluster) diagnose(ctx context.Context) {
 	} else {
 		c.t.Log("the database says no node writes the office")
 	}
+}
+
+// BenchmarkFailover measures, on three nodes sharing a PostgreSQL, the
+// time from the office's writer killed with SIGKILL to the first ticket
+// another node acknowledges, with a kiosk asking every node in turn.
+func BenchmarkFailover(b *testing.B) {
+	const kills = 8
+	c := newTestCluster(b, 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var acked atomic.Int64
+	var wg sync.WaitGroup
+	services := []string{"family", "maintenance", "child800", "good-start", "care", "documents"}
+	for k := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Timeout: 10 * time.Second}
+			for i := 0; ctx.Err() == nil; i++ {
+				body := fmt.Sprintf(`{"service":%q,"lang":"pl","request_id":"b%d-%d"}`, services[i%len(services)], k, i)
+				for try := 0; ctx.Err() == nil; try++ {
+					status := c.api(ctx, client, c.nodes[(k+i+try)%3], "kiosk", "POST", "/tickets", body, nil)
+					if status == http.StatusCreated || status == http.StatusOK {
+						acked.Add(1)
+						break
+					}
+					if status == http.StatusConflict {
+						break
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+		}()
+	}
+	var took []time.Duration
+	for range kills {
+		var w *clusterNode
+		waitfor.Until(b, "a node to write the office", 30*time.Second, func() bool { w = c.writer(ctx); return w != nil })
+		before := acked.Load()
+		waitfor.Until(b, "tickets under this writer", 30*time.Second, func() bool { return acked.Load() >= before+5 })
+		killed := time.Now()
+		_ = w.proc.cmd.Process.Signal(syscall.SIGKILL)
+		_ = w.proc.cmd.Wait()
+		at := acked.Load()
+		waitfor.Until(b, "a ticket after the kill", 30*time.Second, func() bool { return acked.Load() > at })
+		took = append(took, time.Since(killed))
+		c.startNode(w)
+	}
+	cancel()
+	wg.Wait()
+	for i := 0; i < b.N; i++ {
+	}
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Milliseconds()), "p50-ms")
+	b.ReportMetric(float64(took[len(took)-1].Milliseconds()), "worst-ms")
 }

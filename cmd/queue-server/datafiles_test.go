@@ -70,7 +70,7 @@ func issueTickets(t *testing.T, srv *process, tok string, n int, tag string) []s
 
 // runBin runs the binary to its end (at most 30 s) and returns its exit
 // code and output.
-func runBin(t *testing.T, bin string, args ...string) (int, string, string) {
+func runBin(t testing.TB, bin string, args ...string) (int, string, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
