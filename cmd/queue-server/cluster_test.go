@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/numerek/numerek/internal/faultproxy"
 	"github.com/numerek/numerek/internal/pgtest"
 	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/protocol"
@@ -30,7 +32,10 @@ import (
 // clusterNode is one queue-server of three sharing a PostgreSQL database.
 type clusterNode struct {
 	name, listen string
-	proc         *process
+	// store is the database's URL as this node reaches it; empty: the
+	// cluster's.
+	store string
+	proc  *process
 }
 
 func (n *clusterNode) base() string { return "http://" + n.listen }
@@ -72,18 +77,29 @@ func newTestCluster(t testing.TB, n int) *testCluster {
 		c.tokens[name] = strings.TrimSpace(out)
 	}
 	for i := range n {
-		node := &clusterNode{name: string(rune('a' + i)), listen: fmt.Sprintf("127.0.0.1:%d", freePort(t, "tcp", "127.0.0.1"))}
-		c.nodes = append(c.nodes, node)
-		c.startNode(node)
+		c.addNode(string(rune('a'+i)), "")
 	}
 	return c
+}
+
+// addNode starts one more node, reaching the database at store ("": the
+// cluster's URL).
+func (c *testCluster) addNode(name, store string) *clusterNode {
+	node := &clusterNode{name: name, store: store, listen: fmt.Sprintf("127.0.0.1:%d", freePort(c.t, "tcp", "127.0.0.1"))}
+	c.nodes = append(c.nodes, node)
+	c.startNode(node)
+	return node
 }
 
 func (c *testCluster) startNode(n *clusterNode) {
 	c.t.Helper()
 	clock := c.start.Add(time.Since(c.since)).Format("2006-01-02T15:04:05")
+	store := n.store
+	if store == "" {
+		store = c.store
+	}
 	n.proc = startServerWith(c.t, c.bin, "--listen", n.listen, "--data", filepath.Join(c.t.TempDir(), "node-"+n.name),
-		"--store", c.store, "--node", n.name, "--node-url", n.base(), "--cluster-secret-file", c.secret, "--clock", clock)
+		"--store", store, "--node", n.name, "--node-url", n.base(), "--cluster-secret-file", c.secret, "--clock", clock)
 }
 
 // writer is the node holding the office's lease now, as the database says.
@@ -437,4 +453,90 @@ func BenchmarkFailover(b *testing.B) {
 	slices.Sort(took)
 	b.ReportMetric(float64(took[len(took)/2].Milliseconds()), "p50-ms")
 	b.ReportMetric(float64(took[len(took)-1].Milliseconds()), "worst-ms")
+}
+
+// A node that writes the office and is cut off from PostgreSQL (its
+// packets vanish) stops acknowledging: every ticket it acknowledged is in
+// the log, another node takes the office over and acknowledges, and when
+// the network comes back the cut-off node serves again as a follower.
+func TestClusterNodeCutOffStopsAcknowledging(t *testing.T) {
+	if testing.Short() {
+		t.Skip("queue-server processes on PostgreSQL")
+	}
+	c := newTestCluster(t, 0)
+	ctx := context.Background()
+	u, err := neturl.Parse(c.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy, err := faultproxy.Listen("127.0.0.1:0", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	viaProxy := *u
+	viaProxy.Host = proxy.Addr()
+	a := c.addNode("a", viaProxy.String())
+	waitfor.Until(t, "node a to write the office", 30*time.Second, func() bool { return c.writer(ctx) == a })
+	b := c.addNode("b", "")
+
+	client := &http.Client{Timeout: 8 * time.Second}
+	ticket := func(n *clusterNode, rid string) (int, string) {
+		var tr protocol.TicketResponse
+		status := c.api(ctx, client, n, "kiosk", "POST", "/tickets", fmt.Sprintf(`{"service":"documents","lang":"pl","request_id":%q}`, rid), &tr)
+		return status, tr.Ticket.ID
+	}
+	if status, _ := ticket(a, "before"); status != http.StatusCreated {
+		t.Fatalf("node a before the cut: %d", status)
+	}
+
+	proxy.Set(faultproxy.BlackHole)
+	cut := time.Now()
+	var fromA []string
+	var tookOver time.Duration
+	for i := 0; tookOver == 0 || time.Since(cut) < tookOver+3*time.Second; i++ {
+		if status, id := ticket(a, fmt.Sprintf("a-%d", i)); status == http.StatusCreated || status == http.StatusOK {
+			fromA = append(fromA, id)
+		}
+		if tookOver == 0 {
+			if w := c.writer(ctx); w == b {
+				tookOver = time.Since(cut)
+			}
+		}
+		if time.Since(cut) > time.Minute {
+			t.Fatal("node b did not take the office over in a minute")
+		}
+	}
+	status, id := ticket(b, "b-after")
+	if status != http.StatusCreated {
+		t.Fatalf("node b after taking over: %d", status)
+	}
+	t.Logf("node a cut off; node b seen writing the office %v later (looked at between node a's requests, each waited for up to 8 s); node a acknowledged %d tickets after the cut", tookOver.Round(time.Millisecond), len(fromA))
+
+	proxy.Set(faultproxy.Pass)
+	waitfor.Until(t, "node a serving again", time.Minute, func() bool {
+		status, _ := ticket(a, fmt.Sprintf("a-back-%d", time.Now().UnixNano()))
+		return status == http.StatusCreated
+	})
+
+	db, err := pgstore.Open(ctx, c.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	inLog := map[string]int{}
+	err = db.Office(officeID, pgstore.Node{ID: "reader"}, pgstore.OfficeOptions{}).Scan(0, func(e queue.Event) bool {
+		if ti, ok := e.Body.(queue.TicketIssued); ok {
+			inLog[ti.Ticket.ID]++
+		}
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range append(fromA, id) {
+		if inLog[id] != 1 {
+			t.Errorf("ticket %s was acknowledged but is %d times in the log", id, inLog[id])
+		}
+	}
 }
