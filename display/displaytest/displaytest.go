@@ -13,6 +13,7 @@ import (
 	"image"
 	"image/png"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"runtime"
@@ -197,11 +198,22 @@ func xvfbOn(bin string, n int) (display string, stop func()) {
 		cmd.Wait()
 	}()
 	display = <-started
-	if display == "" {
-		return "", func() {}
-	}
-	return display, func() {
+	stop = func() {
 		close(quit)
 		<-done
 	}
+	if display == "" {
+		<-done
+		return "", func() {}
+	}
+	// The server said it is ready; its socket must answer too (a server
+	// ending on the same number could have removed it meanwhile). If not,
+	// this number is given up and another drawn.
+	c, err := net.Dial("unix", "/tmp/.X11-unix/X"+strings.TrimPrefix(display, ":"))
+	if err != nil {
+		stop()
+		return "", func() {}
+	}
+	c.Close()
+	return display, stop
 }
