@@ -102,6 +102,9 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, p Principal, 
 		writeError(w, http.StatusBadRequest, protocol.ErrorResponse{Error: err.Error(), Field: field})
 		return
 	}
+	// A client resuming here what another node served it waits for this
+	// node's replica to have what it had (a moment, on a follower).
+	a.CatchUp(r.Context(), cursor)
 	var ctl *fleet.Conn
 	if p.IsDevice() {
 		// The fleet knows the device is connected while its stream is

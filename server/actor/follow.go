@@ -242,29 +242,47 @@ func (a *Actor) forward(run context.Context, j job) {
 	defer cancel()
 	defer context.AfterFunc(run, cancel)()
 	r := a.opts.Cluster.Forward(ctx, j.actor, j.cmd)
-	if a.seq.Load() < r.Seq {
-		a.sharing.nudge()
-		timeout := time.NewTimer(readYourWrites)
-		defer timeout.Stop()
-	wait:
-		for {
-			progress := a.sharing.next()
-			if a.seq.Load() >= r.Seq {
-				break
-			}
-			select {
-			case <-progress:
-			case <-timeout.C:
-				a.logger.Warn("answering a forwarded command before the replica caught up", "seq", a.seq.Load(), "want", r.Seq)
-				break wait
-			case <-ctx.Done():
-				break wait
-			case <-a.done:
-				break wait
-			}
-		}
+	if !a.reach(ctx, r.Seq) && ctx.Err() == nil {
+		a.logger.Warn("answering a forwarded command before the replica caught up", "seq", a.seq.Load(), "want", r.Seq)
 	}
 	j.reply <- r
+}
+
+// CatchUp waits until this node's replica has reached seq, for at most
+// readYourWrites: a stream resumed on a follower (Last-Event-ID from
+// another node) then goes on from where its client was, instead of from
+// a snapshot older than what the client has. It returns at once on a
+// node without a cluster, and tells whether seq was reached.
+func (a *Actor) CatchUp(ctx context.Context, seq uint64) bool {
+	if a.sharing == nil {
+		return a.seq.Load() >= seq
+	}
+	return a.reach(ctx, seq)
+}
+
+// reach waits for the replica to reach seq (see CatchUp).
+func (a *Actor) reach(ctx context.Context, seq uint64) bool {
+	if a.seq.Load() >= seq {
+		return true
+	}
+	a.sharing.nudge()
+	timeout := time.NewTimer(readYourWrites)
+	defer timeout.Stop()
+	for {
+		progress := a.sharing.next()
+		if a.seq.Load() >= seq {
+			return true
+		}
+		select {
+		case <-progress:
+		case <-timeout.C:
+			return false
+		case <-ctx.Done():
+			return false
+		case <-a.done:
+			return false
+		}
+	}
 }
 
 // followerCatchUp reads new events from the log while following, and tries
