@@ -15,7 +15,7 @@ import (
 // commandKinds holds every command a node may forward: a new command is a
 // type with a decide method and a line here (the codec's test fails until
 // it has one).
-var commandKinds = newCommandTable(
+var commandKinds = newKindTable(
 	newCommandKind[Issue](),
 	newCommandKind[IssueLeased](),
 	newCommandKind[GrantLease](),
@@ -79,19 +79,7 @@ func newCommandKind[C Command]() commandKind {
 	}
 }
 
-type commandTable struct {
-	byName map[string]commandKind
-	byType map[reflect.Type]commandKind
-}
-
-func newCommandTable(kinds ...commandKind) commandTable {
-	t := commandTable{byName: map[string]commandKind{}, byType: map[reflect.Type]commandKind{}}
-	for _, k := range kinds {
-		t.byName[k.name] = k
-		t.byType[k.typ] = k
-	}
-	return t
-}
+func (k commandKind) key() (string, reflect.Type) { return k.name, k.typ }
 
 // CommandTypes names every command MarshalCommand encodes.
 func CommandTypes() []string {

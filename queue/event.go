@@ -336,22 +336,26 @@ func newEventKind[B Body](fold func(*State, B, Event) error) eventKind {
 	}
 }
 
-// kindTable finds a kind by its name, when decoding, and by its body's
-// type, when applying: a body of any other type (a pointer, one defined
-// elsewhere) is not an event.
-type kindTable struct {
-	byName map[string]eventKind
-	byType map[reflect.Type]eventKind
+// kindTable finds a kind by its name, when decoding, and by its Go type,
+// when encoding or applying: a value of any other type (a pointer, one
+// defined elsewhere) is not of the table. Events and commands each have
+// one.
+type kindTable[K interface{ key() (string, reflect.Type) }] struct {
+	byName map[string]K
+	byType map[reflect.Type]K
 }
 
-func newKindTable(kinds ...eventKind) kindTable {
-	t := kindTable{byName: map[string]eventKind{}, byType: map[reflect.Type]eventKind{}}
+func newKindTable[K interface{ key() (string, reflect.Type) }](kinds ...K) kindTable[K] {
+	t := kindTable[K]{byName: map[string]K{}, byType: map[reflect.Type]K{}}
 	for _, k := range kinds {
-		t.byName[k.name] = k
-		t.byType[k.typ] = k
+		name, typ := k.key()
+		t.byName[name] = k
+		t.byType[typ] = k
 	}
 	return t
 }
+
+func (k eventKind) key() (string, reflect.Type) { return k.name, k.typ }
 
 // newBody returns an empty body of the named kind to decode into.
 func newBody(kind string) (Body, bool) {
