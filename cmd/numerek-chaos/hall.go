@@ -32,9 +32,13 @@ type call struct {
 // runHallKill is the third part: a hall kioskd, its speaker recorded,
 // killed while a backlog of calls is being said, and started again.
 func runHallKill(ctx context.Context, s settings, rep *report) error {
-	dir := filepath.Join(s.work, "hall")
+	dir := filepath.Join(s.work, s.store, "hall")
 	clock := newOfficeClock("2026-11-23T09:00:00")
-	o, err := newOffice(filepath.Join(s.bin, "queue-server"), filepath.Join(dir, "server"), s.echo, clock.now, map[string][]string{
+	storeURL, err := s.officeStore(ctx, "hall")
+	if err != nil {
+		return err
+	}
+	o, err := newOffice(filepath.Join(s.bin, "queue-server"), filepath.Join(dir, "server"), storeURL, s.echo, clock.now, map[string][]string{
 		"kiosk": {"--role", "ticket", "--label", "kiosk"},
 		"clerk": {"--role", "clerk", "--label", "anna"},
 		"hall":  {"--role", "hall", "--label", "hall"},

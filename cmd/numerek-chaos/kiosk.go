@@ -23,9 +23,13 @@ const issueTimeout = 1500 * time.Millisecond // kioskd's default [server] issue_
 // the server goes through a faultproxy that answers late, black-holes
 // and cuts silently, while residents tap for tickets.
 func runKioskProxy(ctx context.Context, s settings, rep *report) error {
-	dir := filepath.Join(s.work, "kiosk")
+	dir := filepath.Join(s.work, s.store, "kiosk")
 	clock := newOfficeClock("2026-11-23T09:00:00")
-	o, err := newOffice(filepath.Join(s.bin, "queue-server"), filepath.Join(dir, "server"), s.echo, clock.now, map[string][]string{
+	storeURL, err := s.officeStore(ctx, "kiosk")
+	if err != nil {
+		return err
+	}
+	o, err := newOffice(filepath.Join(s.bin, "queue-server"), filepath.Join(dir, "server"), storeURL, s.echo, clock.now, map[string][]string{
 		"kiosk": {"--role", "ticket", "--label", "kiosk"},
 		"clerk": {"--role", "clerk", "--label", "anna"},
 	})
@@ -171,7 +175,7 @@ func runKioskProxy(ctx context.Context, s settings, rep *report) error {
 	}
 	k.stop()
 	o.proc.stop()
-	events, err := readLog(filepath.Join(o.data, "offices", officeID+".db"))
+	events, err := o.readLog(ctx)
 	if err != nil {
 		return err
 	}

@@ -13,20 +13,27 @@
 //   - a hall kioskd killed in the middle of a backlog of calls, its speaker
 //     recorded through ALSA.
 //
-// It prints a table: acknowledged tickets lost, tickets duplicated,
+// Each part runs on each store the server can keep its offices in
+// (--stores): bbolt files in its data folder, and PostgreSQL, a database
+// of a PostgreSQL 15 the run starts for itself (internal/pgtest) served
+// by one node of the same name in every life, as a restarted service is.
+//
+// It prints a table for each store: acknowledged tickets lost, tickets duplicated,
 // numbers repeated, phantom tickets, acknowledged calls lost, stream
 // events missed, calls unsaid, calls said twice, and the seconds a screen
-// showed stale state without saying it was offline. Every count must be
-// zero and the seconds under 10; it exits 1 when a figure is over its
-// limit, unless the figure is named in --expect-fail (a failure known
-// and being fixed), and 2 when the run itself could not be made.
+// showed stale state without saying it was offline, then the figures of
+// every store side by side. Every count must be zero and the seconds
+// under 10; it exits 1 when a figure is over its limit on any store,
+// unless the figure is named in --expect-fail (a failure known and being
+// fixed), and 2 when the run itself could not be made.
 //
 //	numerek-chaos                      the full run (make chaos)
 //	numerek-chaos --short              a short run (part of make test)
-//	numerek-chaos --cycles 50 --parts server
+//	numerek-chaos --cycles 50 --parts server --stores postgres
 //
 // The kiosk and the hall need an X display (scripts/with-display.sh) and
-// xdotool; the hall's speaker needs ALSA's file plugin (libasound2).
+// xdotool; the hall's speaker needs ALSA's file plugin (libasound2);
+// PostgreSQL needs Debian's postgresql-15 (or NUMEREK_PG_BIN).
 package main
 
 import (
@@ -36,12 +43,15 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/numerek/numerek/internal/pgtest"
 )
 
 // settings are the run's knobs, from the flags.
@@ -59,6 +69,32 @@ type settings struct {
 	echo    io.Writer
 	out     io.Writer
 	parts   map[string]bool
+	// store is the store this pass of the run serves the office from
+	// (bolt or postgres); pg is the PostgreSQL of the run, when one of
+	// the stores is postgres.
+	store string
+	pg    *pgtest.Server
+}
+
+// stores are the stores the server can keep its offices in.
+var stores = []string{"bolt", "postgres"}
+
+// officeStore makes an empty store for one part's server: "" on bbolt
+// (the server makes its files in its data folder), the URL of a new
+// database with the server's schema on PostgreSQL.
+func (s settings) officeStore(ctx context.Context, part string) (string, error) {
+	if s.store != "postgres" {
+		return "", nil
+	}
+	url, err := s.pg.CreateDatabase(ctx, "chaos_"+part)
+	if err != nil {
+		return "", err
+	}
+	out, err := exec.CommandContext(ctx, filepath.Join(s.bin, "queue-server"), "migrate", "--store", url).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("queue-server migrate --store for the %s part: %w\n%s", part, err, out)
+	}
+	return url, nil
 }
 
 func main() {
@@ -82,7 +118,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 0, "random seed, to repeat a run (default: from the clock; printed)")
 	verbose := fs.Bool("verbose", false, "echo the programs' logs to stderr")
 	partsFlag := fs.String("parts", "server,kiosk,hall", "which parts to run: server, kiosk, hall")
-	expect := fs.String("expect-fail", "", "comma-separated figures known to fail today ("+strings.Join(figureKeys(), ", ")+"): reported, but the run does not fail for them")
+	storesFlag := fs.String("stores", strings.Join(stores, ","), "which stores the server keeps the office in, one after the other: bolt (files in its data folder), postgres (a PostgreSQL 15 the run starts)")
+	expect := fs.String("expect-fail", "", "comma-separated figures known to fail today ("+strings.Join(figureKeys(), ", ")+"), each on every store or on one as STORE:FIGURE (postgres:lost): reported, but the run does not fail for them")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -90,13 +127,41 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "numerek-chaos: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	expectFail := map[string]bool{}
+	var runStores []string
+	for _, st := range splitList(*storesFlag) {
+		if !slices.Contains(stores, st) {
+			fmt.Fprintf(stderr, "numerek-chaos: --stores: %q is not %s\n", st, strings.Join(stores, " or "))
+			return 2
+		}
+		if !slices.Contains(runStores, st) {
+			runStores = append(runStores, st)
+		}
+	}
+	if len(runStores) == 0 {
+		fmt.Fprintln(stderr, "numerek-chaos: --stores: name at least one store")
+		return 2
+	}
+	// expectFail[store][figure]
+	expectFail := map[string]map[string]bool{}
+	for _, st := range stores {
+		expectFail[st] = map[string]bool{}
+	}
 	for _, k := range splitList(*expect) {
+		on := stores
+		if st, f, ok := strings.Cut(k, ":"); ok {
+			if !slices.Contains(stores, st) {
+				fmt.Fprintf(stderr, "numerek-chaos: --expect-fail: %q is not a store; the stores are %s\n", st, strings.Join(stores, ", "))
+				return 2
+			}
+			on, k = []string{st}, f
+		}
 		if !slices.Contains(figureKeys(), k) {
 			fmt.Fprintf(stderr, "numerek-chaos: --expect-fail: %q is not a figure; the figures are %s\n", k, strings.Join(figureKeys(), ", "))
 			return 2
 		}
-		expectFail[k] = true
+		for _, st := range on {
+			expectFail[st][k] = true
+		}
 	}
 	s := settings{cycles: 300, maxUp: 1500 * time.Millisecond, days: 4, faults: 4, backlog: 10, cuts: 3, out: stdout, parts: map[string]bool{}}
 	if *short {
@@ -151,28 +216,57 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	fmt.Fprintf(stdout, "chaos run, seed %d (repeat it with --seed %d)\n", s.seed, s.seed)
+	if slices.Contains(runStores, "postgres") {
+		pg, err := pgtest.Start(ctx, "")
+		if err != nil {
+			fmt.Fprintf(stderr, "numerek-chaos: starting PostgreSQL: %v\n", err)
+			return 2
+		}
+		defer pg.Stop()
+		s.pg = pg
+	}
 
-	rep := newReport()
-	started := time.Now()
 	type part struct {
 		name string
 		run  func(context.Context, settings, *report) error
 	}
 	broken := false
-	for _, p := range []part{{"server", runServerKills}, {"kiosk", runKioskProxy}, {"hall", runHallKill}} {
-		if !s.parts[p.name] || ctx.Err() != nil {
-			continue
+	var failed, held []string
+	reports := map[string]*report{}
+	for _, st := range runStores {
+		if ctx.Err() != nil {
+			break
 		}
-		t := time.Now()
-		fmt.Fprintf(stdout, "%s: running...\n", p.name)
-		if err := p.run(ctx, s, rep); err != nil {
-			fmt.Fprintf(stderr, "numerek-chaos: %s: %v\n", p.name, err)
-			broken = true
+		s.store = st
+		rep := newReport()
+		reports[st] = rep
+		started := time.Now()
+		fmt.Fprintf(stdout, "\n== store: %s (%s) ==\n", st, storeWhat(st))
+		for _, p := range []part{{"server", runServerKills}, {"kiosk", runKioskProxy}, {"hall", runHallKill}} {
+			if !s.parts[p.name] || ctx.Err() != nil {
+				continue
+			}
+			t := time.Now()
+			fmt.Fprintf(stdout, "%s on %s: running...\n", p.name, st)
+			if err := p.run(ctx, s, rep); err != nil {
+				fmt.Fprintf(stderr, "numerek-chaos: %s on %s: %v\n", p.name, st, err)
+				broken = true
+			}
+			fmt.Fprintf(stdout, "%s on %s: done in %v\n", p.name, st, time.Since(t).Round(time.Second))
 		}
-		fmt.Fprintf(stdout, "%s: done in %v\n", p.name, time.Since(t).Round(time.Second))
+		rep.note("the run on %s took %v", st, time.Since(started).Round(time.Second))
+		fmt.Fprintf(stdout, "\nfigures on %s:\n", st)
+		f, h := rep.print(stdout, expectFail[st])
+		for _, k := range f {
+			failed = append(failed, st+":"+k)
+		}
+		for _, k := range h {
+			held = append(held, st+":"+k)
+		}
 	}
-	rep.note("run took %v", time.Since(started).Round(time.Second))
-	failed, held := rep.print(stdout, expectFail)
+	if len(reports) > 1 {
+		printSideBySide(stdout, runStores, reports, expectFail)
+	}
 	switch {
 	case broken || ctx.Err() != nil:
 		fmt.Fprintln(stdout, "\nthe run could not be completed (see the errors above)")
@@ -185,6 +279,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "\nexpected to fail but held: %s (take them off --expect-fail)\n", strings.Join(held, ", "))
 	}
 	return 0
+}
+
+// storeWhat says what a store is, for the report.
+func storeWhat(st string) string {
+	if st == "postgres" {
+		return "PostgreSQL 15, one node, restarted under the same --node name"
+	}
+	return "bbolt files in the server's data folder"
 }
 
 func splitList(s string) []string {

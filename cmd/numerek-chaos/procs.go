@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +16,10 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/numerek/numerek/queue"
+	"github.com/numerek/numerek/store"
+	"github.com/numerek/numerek/store/pgstore"
 )
 
 // buildBinaries builds queue-server and kioskd into dir.
@@ -139,18 +144,28 @@ type office struct {
 	echo   io.Writer
 	proc   *proc
 	tokens map[string]string
+	// store is the PostgreSQL database holding the office's log, tokens
+	// and devices; "" keeps them in bbolt files in data.
+	store string
 	// clock gives the office-local time the server is started at.
 	clock func() time.Time
 }
 
-// newOffice makes tokens in data; the names map to queue-server token
-// arguments.
-func newOffice(bin, data string, echo io.Writer, clock func() time.Time, tokens map[string][]string) (*office, error) {
-	o := &office{bin: bin, data: data, echo: echo, tokens: map[string]string{}, clock: clock}
+// newOffice makes tokens, in data or in the database at storeURL when it
+// is set; the names map to queue-server token arguments.
+func newOffice(bin, data, storeURL string, echo io.Writer, clock func() time.Time, tokens map[string][]string) (*office, error) {
+	o := &office{bin: bin, data: data, store: storeURL, echo: echo, tokens: map[string]string{}, clock: clock}
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		return nil, fmt.Errorf("making the server's data folder: %w", err)
+	}
+	where := []string{"--data", data}
+	if storeURL != "" {
+		where = []string{"--store", storeURL}
+	}
 	for name, args := range tokens {
-		out, err := exec.Command(bin, append([]string{"token", "--data", data, "--office", officeID}, args...)...).Output()
+		out, err := exec.Command(bin, append(append([]string{"token"}, where...), append([]string{"--office", officeID}, args...)...)...).Output()
 		if err != nil {
-			return nil, fmt.Errorf("making the %s token: %w", name, err)
+			return nil, fmt.Errorf("making the %s token: %w%s", name, err, stderrOf(err))
 		}
 		o.tokens[name] = strings.TrimSpace(string(out))
 		if err := os.WriteFile(o.tokenFile(name), out, 0o600); err != nil {
@@ -160,7 +175,19 @@ func newOffice(bin, data string, echo io.Writer, clock func() time.Time, tokens 
 	return o, nil
 }
 
+// stderrOf is what a program that failed said, for an error message.
+func stderrOf(err error) string {
+	if ee, ok := err.(*exec.ExitError); ok && len(ee.Stderr) > 0 {
+		return ": " + strings.TrimSpace(string(ee.Stderr))
+	}
+	return ""
+}
+
 func (o *office) tokenFile(name string) string { return filepath.Join(o.data, name+".token") }
+
+// nodeName is the --node of the server on PostgreSQL: the same name in
+// every life, as a restarted service has.
+const nodeName = "chaos"
 
 // start runs the server, on the address it had before if it had one.
 // Right after a kill the port may take a moment to be free again.
@@ -168,12 +195,26 @@ func (o *office) start() error {
 	listen := o.addr
 	if listen == "" {
 		listen = "127.0.0.1:0"
+		if o.store != "" {
+			// The node's URL, which the lease row names, is made from
+			// --listen's port: a real one from the first life on.
+			port, err := freePort()
+			if err != nil {
+				return err
+			}
+			listen = fmt.Sprintf("127.0.0.1:%d", port)
+		}
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		clock := o.clock().Format("2006-01-02T15:04:05")
-		p, err := startProc("queue-server", nil, o.echo, o.bin, "--data", o.data, "--listen", listen,
-			"--clock", clock, "--public-url", "http://numerek.test")
+		args := []string{"--data", o.data, "--listen", listen, "--clock", clock, "--public-url", "http://numerek.test"}
+		if o.store != "" {
+			// One node and no --cluster-secret-file: a single server on
+			// PostgreSQL, which forwards no commands.
+			args = append(args, "--store", o.store, "--node", nodeName)
+		}
+		p, err := startProc("queue-server", nil, o.echo, o.bin, args...)
 		if err != nil {
 			return err
 		}
@@ -188,6 +229,56 @@ func (o *office) start() error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+var leadingLine = regexp.MustCompile(`msg="leading the office"`)
+
+// writing waits until the server can write the office's log: at once on
+// bbolt; on PostgreSQL once it holds the office's lease, which a node
+// killed before it held for up to its TTL (store/pgstore/lease.go).
+func (o *office) writing(timeout time.Duration) error {
+	if o.store == "" {
+		return nil
+	}
+	_, err := o.proc.waitLog(leadingLine, timeout)
+	return err
+}
+
+// readLog reads every event of the office's log, once the server is
+// stopped: from its bbolt file, or from the database.
+func (o *office) readLog(ctx context.Context) ([]queue.Event, error) {
+	var events []queue.Event
+	collect := func(e queue.Event) bool { events = append(events, e); return true }
+	if o.store == "" {
+		l, err := store.OpenOfficeLog(filepath.Join(o.data, "offices", officeID+".db"), officeID)
+		if err != nil {
+			return nil, fmt.Errorf("opening the office's log after the run: %w", err)
+		}
+		defer l.Close()
+		if err := l.Scan(0, collect); err != nil {
+			return nil, fmt.Errorf("reading the office's log: %w", err)
+		}
+		return events, nil
+	}
+	db, err := pgstore.Open(ctx, o.store)
+	if err != nil {
+		return nil, fmt.Errorf("opening the office's database after the run: %w", err)
+	}
+	defer db.Close()
+	// Reading only: a Node of no name never leads, so never appends.
+	if err := db.Office(officeID, pgstore.Node{}, pgstore.OfficeOptions{}).Scan(0, collect); err != nil {
+		return nil, fmt.Errorf("reading the office's log from the database: %w", err)
+	}
+	return events, nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func (o *office) url() string { return "http://" + o.addr }

@@ -158,3 +158,41 @@ func limitText(f figure) string {
 	}
 	return fmt.Sprintf("%g", f.limit)
 }
+
+// printSideBySide writes every store's figures in one table, a column a
+// store, each figure marked where it is over its limit.
+func printSideBySide(w io.Writer, stores []string, reports map[string]*report, expectFail map[string]map[string]bool) {
+	fmt.Fprintf(w, "\nall stores:\n%-56s", "what")
+	for _, st := range stores {
+		fmt.Fprintf(w, " %10s", st)
+	}
+	fmt.Fprintf(w, " %8s\n%s\n", "limit", strings.Repeat("-", 56+11*len(stores)+9))
+	for _, f := range figures {
+		fmt.Fprintf(w, "%-56s", f.what)
+		for _, st := range stores {
+			fmt.Fprintf(w, " %10s", reports[st].cell(f, expectFail[st][f.key]))
+		}
+		fmt.Fprintf(w, " %8s\n", limitText(f))
+	}
+}
+
+// cell is f's value for the side-by-side table: "-" when not measured,
+// marked ! when over its limit (? when that was expected).
+func (r *report) cell(f figure, expected bool) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.seen[f.key] {
+		return "-"
+	}
+	v := fmt.Sprintf("%g%s", r.values[f.key], f.unit)
+	if f.unit == "s" {
+		v = fmt.Sprintf("%.1fs", r.values[f.key])
+	}
+	switch {
+	case r.over(f) && expected:
+		v += "?"
+	case r.over(f):
+		v += "!"
+	}
+	return v
+}

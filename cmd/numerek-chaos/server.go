@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,7 +15,6 @@ import (
 	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/protocol/sse"
 	"github.com/numerek/numerek/queue"
-	"github.com/numerek/numerek/store"
 )
 
 // officeClock is the office-local wall time the server is started at:
@@ -90,7 +90,7 @@ type ackedCall struct {
 // runServerKills is the first part: the server killed with SIGKILL under
 // kiosks, counters and stream subscribers, again and again.
 func runServerKills(ctx context.Context, s settings, rep *report) error {
-	data := filepath.Join(s.work, "server")
+	data := filepath.Join(s.work, s.store, "server")
 	clock := newOfficeClock("2026-11-23T08:00:00")
 	tokens := map[string][]string{
 		"kiosk-1": {"--role", "ticket", "--label", "kiosk-1"},
@@ -99,7 +99,11 @@ func runServerKills(ctx context.Context, s settings, rep *report) error {
 		"clerk":   {"--role", "clerk", "--label", "anna"},
 		"hall":    {"--role", "hall", "--label", "hall"},
 	}
-	o, err := newOffice(filepath.Join(s.bin, "queue-server"), data, s.echo, clock.now, tokens)
+	storeURL, err := s.officeStore(ctx, "server")
+	if err != nil {
+		return err
+	}
+	o, err := newOffice(filepath.Join(s.bin, "queue-server"), data, storeURL, s.echo, clock.now, tokens)
 	if err != nil {
 		return err
 	}
@@ -107,6 +111,9 @@ func runServerKills(ctx context.Context, s settings, rep *report) error {
 		return err
 	}
 	defer func() { o.proc.kill() }()
+	if err := o.writing(30 * time.Second); err != nil {
+		return err
+	}
 	load := &serverLoad{o: o, services: []string{"family", "maintenance", "child800", "good-start", "care", "documents"}}
 	kioskIDs := map[string]bool{}
 	for _, k := range []string{"kiosk-1", "kiosk-2", "kiosk-3"} {
@@ -142,6 +149,11 @@ func runServerKills(ctx context.Context, s settings, rep *report) error {
 		dayAt[s.cycles*d/(s.days+1)] = true
 	}
 	minUp := 100 * time.Millisecond
+	// recovered is how long each kill kept the office from writing: to
+	// the next life ready on bbolt, to it holding the lease on
+	// PostgreSQL, which the killed node held for its TTL still.
+	var recovered []time.Duration
+	waitingKills := 0
 	for cycle := 1; cycle <= s.cycles; cycle++ {
 		if ctx.Err() != nil {
 			break
@@ -158,6 +170,7 @@ func runServerKills(ctx context.Context, s settings, rep *report) error {
 		if probe {
 			lost = load.unanswered(ctx, cycle)
 		}
+		killed := time.Now()
 		o.proc.kill()
 		if dayAt[cycle] {
 			clock.nextDay()
@@ -167,6 +180,25 @@ func runServerKills(ctx context.Context, s settings, rep *report) error {
 			close(stop)
 			return fmt.Errorf("restart after kill %d: %w", cycle, err)
 		}
+		if o.store != "" && cycle%5 == 0 {
+			// Killed again while it waits for the lease its former life
+			// holds: the next life waits for the same lease.
+			time.Sleep(time.Duration(s.rng.Int64N(int64(300 * time.Millisecond))))
+			o.proc.kill()
+			waitingKills++
+			if err := o.start(); err != nil {
+				close(stop)
+				return fmt.Errorf("restart after kill %d (of a node waiting for the lease): %w", cycle, err)
+			}
+		}
+		// A life's time is counted from when it writes: on PostgreSQL the
+		// kills would otherwise mostly end lives still waiting for the
+		// lease, and the load would hardly reach the log.
+		if err := o.writing(30 * time.Second); err != nil {
+			close(stop)
+			return fmt.Errorf("after kill %d: %w", cycle, err)
+		}
+		recovered = append(recovered, time.Since(killed))
 		if lost.request != "" {
 			load.retry(ctx, lost)
 		}
@@ -208,7 +240,7 @@ func runServerKills(ctx context.Context, s settings, rep *report) error {
 	}
 	o.proc.stop()
 
-	events, err := readLog(filepath.Join(data, "offices", officeID+".db"))
+	events, err := o.readLog(ctx)
 	if err != nil {
 		return err
 	}
@@ -236,9 +268,25 @@ func runServerKills(ctx context.Context, s settings, rep *report) error {
 			acked++
 		}
 	}
+	slices.Sort(recovered)
+	if len(recovered) > 0 {
+		rep.note("server: writing again %.1f s after a kill (median), %.1f s at worst; %s",
+			recovered[len(recovered)/2].Seconds(), recovered[len(recovered)-1].Seconds(), recoveryWhy(o.store != ""))
+	}
+	if waitingKills > 0 {
+		rep.note("server: %d of its lives killed again while waiting for the lease", waitingKills)
+	}
 	rep.note("server: %d SIGKILLs, %d office days, %d ticket requests (%d acknowledged, %d retried after a failure), %d calls acknowledged, %d events, %d stream subscribers",
-		s.cycles, len(days), len(load.requests), acked, load.retries.Load(), len(load.calls), len(events), len(load.subs))
+		s.cycles+waitingKills, len(days), len(load.requests), acked, load.retries.Load(), len(load.calls), len(events), len(load.subs))
 	return nil
+}
+
+// recoveryWhy says what the time to write again after a kill is made of.
+func recoveryWhy(pg bool) string {
+	if pg {
+		return "the restarted node, another process under the same --node name, waits for the lease its killed life held to expire (TTL 3 s)"
+	}
+	return "the restart and the reading of the log"
 }
 
 // kiosk asks for tickets as a kiosk does: each request has its own id and
@@ -317,20 +365,6 @@ func (l *serverLoad) counter(ctx context.Context, n int, stop <-chan struct{}) {
 		}
 		time.Sleep(30 * time.Millisecond)
 	}
-}
-
-// readLog reads every event of an office's log from disk.
-func readLog(path string) ([]queue.Event, error) {
-	l, err := store.OpenOfficeLog(path, officeID)
-	if err != nil {
-		return nil, fmt.Errorf("opening the office's log after the run: %w", err)
-	}
-	defer l.Close()
-	var events []queue.Event
-	if err := l.Scan(0, func(e queue.Event) bool { events = append(events, e); return true }); err != nil {
-		return nil, fmt.Errorf("reading the office's log: %w", err)
-	}
-	return events, nil
 }
 
 // judge compares what the kiosks and counters were told with the log the
