@@ -3,7 +3,8 @@
 # process to start, a printer's pace, a stall to be noticed), not CPU, so
 # many packages run at once (TEST_JOBS), and beside them a short chaos run
 # (make chaos runs the long one): the real programs killed and cut off,
-# their windows tapped on the X server of $DISPLAY. Every figure must
+# their windows tapped on the X server of $DISPLAY, the server on bbolt
+# and then on a PostgreSQL the run starts. Every figure must
 # hold: a figure over its limit fails the run. The tests that open windows
 # give each window an X server of its own (displaytest.Run, and
 # needDisplay in cmd/kioskd), so none clicks into another's.

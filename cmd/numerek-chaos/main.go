@@ -38,6 +38,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -127,41 +128,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "numerek-chaos: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	var runStores []string
-	for _, st := range splitList(*storesFlag) {
-		if !slices.Contains(stores, st) {
-			fmt.Fprintf(stderr, "numerek-chaos: --stores: %q is not %s\n", st, strings.Join(stores, " or "))
-			return 2
-		}
-		if !slices.Contains(runStores, st) {
-			runStores = append(runStores, st)
-		}
-	}
-	if len(runStores) == 0 {
-		fmt.Fprintln(stderr, "numerek-chaos: --stores: name at least one store")
+	runStores, err := parseStores(*storesFlag)
+	if err != nil {
+		fmt.Fprintf(stderr, "numerek-chaos: --stores: %v\n", err)
 		return 2
 	}
-	// expectFail[store][figure]
-	expectFail := map[string]map[string]bool{}
-	for _, st := range stores {
-		expectFail[st] = map[string]bool{}
-	}
-	for _, k := range splitList(*expect) {
-		on := stores
-		if st, f, ok := strings.Cut(k, ":"); ok {
-			if !slices.Contains(stores, st) {
-				fmt.Fprintf(stderr, "numerek-chaos: --expect-fail: %q is not a store; the stores are %s\n", st, strings.Join(stores, ", "))
-				return 2
-			}
-			on, k = []string{st}, f
-		}
-		if !slices.Contains(figureKeys(), k) {
-			fmt.Fprintf(stderr, "numerek-chaos: --expect-fail: %q is not a figure; the figures are %s\n", k, strings.Join(figureKeys(), ", "))
-			return 2
-		}
-		for _, st := range on {
-			expectFail[st][k] = true
-		}
+	expectFail, err := parseExpectFail(*expect)
+	if err != nil {
+		fmt.Fprintf(stderr, "numerek-chaos: --expect-fail: %v\n", err)
+		return 2
 	}
 	s := settings{cycles: 300, maxUp: 1500 * time.Millisecond, days: 4, faults: 4, backlog: 10, cuts: 3, out: stdout, parts: map[string]bool{}}
 	if *short {
@@ -287,6 +262,48 @@ func storeWhat(st string) string {
 		return "PostgreSQL 15, one node, restarted under the same --node name"
 	}
 	return "bbolt files in the server's data folder"
+}
+
+// parseStores reads --stores: known stores, each once, in its order.
+func parseStores(list string) ([]string, error) {
+	var out []string
+	for _, st := range splitList(list) {
+		if !slices.Contains(stores, st) {
+			return nil, fmt.Errorf("%q is not %s", st, strings.Join(stores, " or "))
+		}
+		if !slices.Contains(out, st) {
+			out = append(out, st)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("name at least one store")
+	}
+	return out, nil
+}
+
+// parseExpectFail reads --expect-fail into the figures expected to fail
+// on each store: FIGURE on every store, STORE:FIGURE on one.
+func parseExpectFail(list string) (map[string]map[string]bool, error) {
+	out := map[string]map[string]bool{}
+	for _, st := range stores {
+		out[st] = map[string]bool{}
+	}
+	for _, k := range splitList(list) {
+		on := stores
+		if st, f, ok := strings.Cut(k, ":"); ok {
+			if !slices.Contains(stores, st) {
+				return nil, fmt.Errorf("%q is not a store; the stores are %s", st, strings.Join(stores, ", "))
+			}
+			on, k = []string{st}, f
+		}
+		if !slices.Contains(figureKeys(), k) {
+			return nil, fmt.Errorf("%q is not a figure; the figures are %s", k, strings.Join(figureKeys(), ", "))
+		}
+		for _, st := range on {
+			out[st][k] = true
+		}
+	}
+	return out, nil
 }
 
 func splitList(s string) []string {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -185,5 +187,49 @@ func TestFindCallsEnds(t *testing.T) {
 	counts, ends := findCalls(heard(cat(a.speech, pause, b.speech, silence(100))), []call{a, b})
 	if !slices.Equal(counts, []int{1, 1}) || ends[0] != 6000 || ends[1] != 17000 {
 		t.Errorf("counts %v ends %v, want [1 1] and [6000 17000]", counts, ends)
+	}
+}
+
+// --stores and --expect-fail are checked before anything is started; a
+// figure may be expected to fail on every store or on one.
+func TestStoreFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--stores", "sqlite"},
+		{"--stores", ","},
+		{"--expect-fail", "mysql:lost"},
+		{"--expect-fail", "postgres:nothing"},
+	} {
+		var out strings.Builder
+		if code := run(context.Background(), args, io.Discard, &out); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (%s)", args, code, out.String())
+		}
+	}
+	got, err := parseStores("postgres, bolt,postgres")
+	if err != nil || !slices.Equal(got, []string{"postgres", "bolt"}) {
+		t.Errorf("parseStores = %v, %v; want [postgres bolt]", got, err)
+	}
+	expect, err := parseExpectFail("stale,postgres:lost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !expect["bolt"]["stale"] || !expect["postgres"]["stale"] || expect["bolt"]["lost"] || !expect["postgres"]["lost"] {
+		t.Errorf("parseExpectFail = %v; want stale on both stores, lost on postgres only", expect)
+	}
+}
+
+// The side-by-side table says which store a figure is over its limit on.
+func TestSideBySide(t *testing.T) {
+	bolt, pg := newReport(), newReport()
+	bolt.measured("lost")
+	pg.measured("lost")
+	pg.add("lost", 2, "two")
+	pg.worst("stale", 12, "")
+	var out strings.Builder
+	printSideBySide(&out, []string{"bolt", "postgres"}, map[string]*report{"bolt": bolt, "postgres": pg},
+		map[string]map[string]bool{"bolt": {}, "postgres": {"stale": true}})
+	for _, want := range []string{"bolt   postgres", "acknowledged tickets lost                                         0         2!", "12.0s?"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the table has no %q:\n%s", want, out.String())
+		}
 	}
 }
