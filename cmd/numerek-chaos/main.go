@@ -115,7 +115,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	backlog := fs.Int("backlog", 0, "calls waiting to be said when the hall is killed (default 10, 6 with --short)")
 	cuts := fs.Int("cuts", 0, "silent cuts of the kiosk's connection (default 3, 1 with --short)")
 	bin := fs.String("bin", "", "folder with queue-server and kioskd already built (default: build them into a temporary folder)")
-	keep := fs.Bool("keep", false, "keep the run's data folder (its path is printed)")
+	keep := fs.Bool("keep", false, "keep the run's data folder (its path is printed); PostgreSQL's databases go with the cluster at the end")
 	seed := fs.Uint64("seed", 0, "random seed, to repeat a run (default: from the clock; printed)")
 	verbose := fs.Bool("verbose", false, "echo the programs' logs to stderr")
 	partsFlag := fs.String("parts", "server,kiosk,hall", "which parts to run: server, kiosk, hall")
