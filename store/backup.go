@@ -39,9 +39,17 @@ func (f *FleetDB) WriteBackup(w io.Writer) error {
 // Path is the log's file.
 func (l *OfficeLog) Path() string { return l.path }
 
-// WriteBackup writes a consistent copy of the web data to w.
+// ErrInDatabase is WriteBackup's answer for data kept in PostgreSQL,
+// which is backed up with the database (docs/cluster.md).
+var ErrInDatabase = errors.New("kept in PostgreSQL: back the database up instead")
+
+// WriteBackup writes a consistent copy of the web data to w;
+// ErrInDatabase on PostgreSQL.
 func (w *WebDB) WriteBackup(out io.Writer) error {
-	return CopyOpen(w.db, out)
+	if w.file == nil {
+		return ErrInDatabase
+	}
+	return CopyOpen(w.file, out)
 }
 
 // WriteBackup writes a consistent copy of the token file to w; fs.ErrNotExist

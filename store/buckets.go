@@ -3,14 +3,18 @@ package store
 import (
 	"encoding/json"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/numerek/numerek/store/kv"
 )
 
 // getJSON reads the JSON record at key of bucket into a T; found=false
 // when there is none.
-func getJSON[T any](db *bolt.DB, bucket, key []byte) (v T, found bool, err error) {
-	err = db.View(func(tx *bolt.Tx) error {
-		data := tx.Bucket(bucket).Get(key)
+func getJSON[T any](db kv.DB, bucket, key []byte) (v T, found bool, err error) {
+	err = db.View(func(tx kv.Tx) error {
+		b := tx.Bucket(bucket)
+		if b == nil {
+			return nil
+		}
+		data := b.Get(key)
 		if data == nil {
 			return nil
 		}
@@ -23,7 +27,7 @@ func getJSON[T any](db *bolt.DB, bucket, key []byte) (v T, found bool, err error
 // deleteWhere deletes the records of b that drop picks, and says how many
 // went. The keys are gathered first: bbolt's cursor must not see its
 // bucket change under it.
-func deleteWhere(b *bolt.Bucket, drop func(k, v []byte) bool) (int, error) {
+func deleteWhere(b recordSet, drop func(k, v []byte) bool) (int, error) {
 	var old [][]byte
 	err := b.ForEach(func(k, v []byte) error {
 		if drop(k, v) {
@@ -42,11 +46,16 @@ func deleteWhere(b *bolt.Bucket, drop func(k, v []byte) bool) (int, error) {
 	return len(old), nil
 }
 
+// recordSet is a bucket of a bbolt file or of the side data (kv.Bucket).
+type recordSet interface {
+	ForEach(fn func(k, v []byte) error) error
+	Delete(key []byte) error
+}
+
 // listAfter decodes the records of b whose sequence key comes after
 // after, in key order, up to limit of them (limit <= 0: all).
-func listAfter[T any](b *bolt.Bucket, after uint64, limit int, decode func(k, v []byte) (T, error)) ([]T, error) {
+func listAfter[T any](c kv.Cursor, after uint64, limit int, decode func(k, v []byte) (T, error)) ([]T, error) {
 	var out []T
-	c := b.Cursor()
 	for k, v := c.Seek(seqKey(after + 1)); k != nil; k, v = c.Next() {
 		e, err := decode(k, v)
 		if err != nil {

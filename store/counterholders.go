@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/numerek/numerek/store/kv"
 )
 
 // CounterHolder is a live session bound to a counter.
@@ -20,7 +20,7 @@ type CounterHolder struct {
 // before taking the counter over.
 func (w *WebDB) CounterHolders(office string, n int, except string, now time.Time) ([]CounterHolder, error) {
 	var out []CounterHolder
-	err := w.db.View(func(tx *bolt.Tx) error {
+	err := w.db.View(func(tx kv.Tx) error {
 		return tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
 			var s Session
 			if json.Unmarshal(v, &s) != nil || string(k) == except || !s.Expires.After(now) {
@@ -43,7 +43,7 @@ func (w *WebDB) CounterHolders(office string, n int, except string, now time.Tim
 // transaction: two clerks taking the same counter at once end with one.
 func (w *WebDB) TakeCounter(key string, s Session, office string, n int) error {
 	s.Office, s.Counter, s.TakenOverBy = office, n, ""
-	err := w.db.Update(func(tx *bolt.Tx) error {
+	err := w.db.Update(func(tx kv.Tx) error {
 		b := tx.Bucket(bucketSessions)
 		var others [][]byte
 		err := b.ForEach(func(k, v []byte) error {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/numerek/numerek/store/kv"
 )
 
 // bucketFinishNotes holds the clerks' notes on finished tickets: personal
@@ -32,7 +32,7 @@ func (w *WebDB) PutFinishNote(n FinishNote) error {
 	if err != nil {
 		return err
 	}
-	err = w.db.Update(func(tx *bolt.Tx) error {
+	err = w.db.Update(func(tx kv.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketFinishNotes)
 		if err != nil {
 			return err
@@ -49,7 +49,7 @@ func (w *WebDB) PutFinishNote(n FinishNote) error {
 func (w *WebDB) FinishNoteOf(office, ticket string) (FinishNote, bool, error) {
 	var n FinishNote
 	found := false
-	err := w.db.View(func(tx *bolt.Tx) error {
+	err := w.db.View(func(tx kv.Tx) error {
 		b := tx.Bucket(bucketFinishNotes)
 		if b == nil {
 			return nil
@@ -72,7 +72,7 @@ func (w *WebDB) FinishNoteOf(office, ticket string) (FinishNote, bool, error) {
 // many went.
 func (w *WebDB) PurgeFinishNotes(now time.Time) (int, error) {
 	n := 0
-	err := w.db.Update(func(tx *bolt.Tx) error {
+	err := w.db.Update(func(tx kv.Tx) error {
 		b := tx.Bucket(bucketFinishNotes)
 		if b == nil {
 			return nil

@@ -197,7 +197,7 @@ func (d *DeviceDB) Journal(after uint64, limit int) ([]JournalEntry, error) {
 	var out []JournalEntry
 	err := d.db.View(func(tx *bolt.Tx) error {
 		var err error
-		out, err = listAfter(tx.Bucket(bucketJournal), after, limit, decodeEntry)
+		out, err = listAfter(tx.Bucket(bucketJournal).Cursor(), after, limit, decodeEntry)
 		return err
 	})
 	return out, err

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/numerek/numerek/store/kv"
 )
 
 // bucketLockerDeposits holds the personal side of the lockers' deposits:
@@ -49,7 +49,7 @@ func (w *WebDB) PutLockerDeposit(d LockerDeposit) error {
 	if err != nil {
 		return fmt.Errorf("encoding locker deposit %s: %w", d.ID, err)
 	}
-	err = w.db.Update(func(tx *bolt.Tx) error {
+	err = w.db.Update(func(tx kv.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketLockerDeposits)
 		if err != nil {
 			return err
@@ -67,7 +67,7 @@ func (w *WebDB) PutLockerDeposit(d LockerDeposit) error {
 func (w *WebDB) LockerDeposit(office, id string) (LockerDeposit, bool, error) {
 	var d LockerDeposit
 	found := false
-	err := w.db.View(func(tx *bolt.Tx) error {
+	err := w.db.View(func(tx kv.Tx) error {
 		b := tx.Bucket(bucketLockerDeposits)
 		if b == nil {
 			return nil
@@ -90,7 +90,7 @@ func (w *WebDB) LockerDeposit(office, id string) (LockerDeposit, bool, error) {
 func (w *WebDB) UpdateLockerDeposit(office, id string, change func(*LockerDeposit)) (LockerDeposit, bool, error) {
 	var d LockerDeposit
 	found := false
-	err := w.db.Update(func(tx *bolt.Tx) error {
+	err := w.db.Update(func(tx kv.Tx) error {
 		b := tx.Bucket(bucketLockerDeposits)
 		if b == nil {
 			return nil
@@ -121,7 +121,7 @@ func (w *WebDB) UpdateLockerDeposit(office, id string, change func(*LockerDeposi
 // LockerDepositsOf lists an office's deposit records, by id.
 func (w *WebDB) LockerDepositsOf(office string) ([]LockerDeposit, error) {
 	var out []LockerDeposit
-	err := w.db.View(func(tx *bolt.Tx) error {
+	err := w.db.View(func(tx kv.Tx) error {
 		b := tx.Bucket(bucketLockerDeposits)
 		if b == nil {
 			return nil
@@ -148,7 +148,7 @@ func (w *WebDB) LockerDepositsOf(office string) ([]LockerDeposit, error) {
 // many went.
 func (w *WebDB) PurgeLockerDeposits(now time.Time) (int, error) {
 	n := 0
-	err := w.db.Update(func(tx *bolt.Tx) error {
+	err := w.db.Update(func(tx kv.Tx) error {
 		b := tx.Bucket(bucketLockerDeposits)
 		if b == nil {
 			return nil

@@ -169,7 +169,7 @@ func (d *DeviceDB) LockerEntries(after uint64, limit int) ([]LockerEntry, error)
 			return nil // a file of another role, or from before lockers
 		}
 		var err error
-		out, err = listAfter(b, after, limit, decodeLockerEntry)
+		out, err = listAfter(b.Cursor(), after, limit, decodeLockerEntry)
 		return err
 	})
 	return out, err

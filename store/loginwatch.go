@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/numerek/numerek/store/kv"
 )
 
 // What the staff login keeps to watch over accounts: alerts for the admin
@@ -39,7 +39,7 @@ func (w *WebDB) PutLoginAlert(a LoginAlert) error {
 		return err
 	}
 	key := a.At.UTC().Format(time.RFC3339Nano) + "/" + a.Account
-	err = w.db.Update(func(tx *bolt.Tx) error {
+	err = w.db.Update(func(tx kv.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketLoginAlerts)
 		if err != nil {
 			return err
@@ -56,7 +56,7 @@ func (w *WebDB) PutLoginAlert(a LoginAlert) error {
 // admin, and says how many were marked.
 func (w *WebDB) MarkLoginAlertsSeen(upTo time.Time, by string) (int, error) {
 	n := 0
-	err := w.db.Update(func(tx *bolt.Tx) error {
+	err := w.db.Update(func(tx kv.Tx) error {
 		b := tx.Bucket(bucketLoginAlerts)
 		if b == nil {
 			return nil
@@ -90,7 +90,7 @@ func (w *WebDB) MarkLoginAlertsSeen(upTo time.Time, by string) (int, error) {
 // LoginAlerts returns the alerts since a time, newest first.
 func (w *WebDB) LoginAlerts(since time.Time) ([]LoginAlert, error) {
 	var out []LoginAlert
-	err := w.db.View(func(tx *bolt.Tx) error {
+	err := w.db.View(func(tx kv.Tx) error {
 		b := tx.Bucket(bucketLoginAlerts)
 		if b == nil {
 			return nil
@@ -119,7 +119,7 @@ func (w *WebDB) PutStaffBrowser(key string, at time.Time) error {
 	if err != nil {
 		return err
 	}
-	err = w.db.Update(func(tx *bolt.Tx) error {
+	err = w.db.Update(func(tx kv.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketStaffBrowsers)
 		if err != nil {
 			return err
@@ -136,7 +136,7 @@ func (w *WebDB) PutStaffBrowser(key string, at time.Time) error {
 // time.
 func (w *WebDB) StaffBrowser(key string, since time.Time) (bool, error) {
 	var last time.Time
-	err := w.db.View(func(tx *bolt.Tx) error {
+	err := w.db.View(func(tx kv.Tx) error {
 		b := tx.Bucket(bucketStaffBrowsers)
 		if b == nil {
 			return nil
@@ -153,7 +153,7 @@ func (w *WebDB) StaffBrowser(key string, since time.Time) (bool, error) {
 }
 
 // purgeLoginRecords deletes alerts and staff browsers older than before.
-func purgeLoginRecords(tx *bolt.Tx, before time.Time) error {
+func purgeLoginRecords(tx kv.Tx, before time.Time) error {
 	if b := tx.Bucket(bucketLoginAlerts); b != nil {
 		var old [][]byte
 		end := []byte(before.UTC().Format(time.RFC3339Nano))

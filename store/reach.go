@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/numerek/numerek/store/kv"
 )
 
 // MaxPushSubscriptions is how many browsers may ask to be told about one
@@ -45,7 +45,7 @@ func reachKey(office, ticket string) []byte { return []byte(office + "/" + ticke
 // an empty record (with the keys set) when there is none, and returns
 // false to delete it.
 func (w *WebDB) updateReach(office, ticket string, change func(r *TicketReach, found bool) (keep bool)) error {
-	return w.db.Update(func(tx *bolt.Tx) error {
+	return w.db.Update(func(tx kv.Tx) error {
 		b := tx.Bucket(bucketTicketReach)
 		key := reachKey(office, ticket)
 		r := TicketReach{Office: office, Ticket: ticket}
@@ -136,7 +136,7 @@ func (w *WebDB) MarkAheadSent(office, ticket string) (bool, error) {
 // DeleteTicketReach forgets how to reach a ticket's resident (the ticket
 // ended).
 func (w *WebDB) DeleteTicketReach(office, ticket string) error {
-	err := w.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketTicketReach).Delete(reachKey(office, ticket)) })
+	err := w.db.Update(func(tx kv.Tx) error { return tx.Bucket(bucketTicketReach).Delete(reachKey(office, ticket)) })
 	if err != nil {
 		return fmt.Errorf("deleting how to reach ticket %s: %w", ticket, err)
 	}
@@ -156,7 +156,7 @@ func (w *WebDB) TicketReach(office, ticket string) (TicketReach, bool, error) {
 func (w *WebDB) TicketReaches(office string) ([]TicketReach, error) {
 	var out []TicketReach
 	prefix := []byte(office + "/")
-	err := w.db.View(func(tx *bolt.Tx) error {
+	err := w.db.View(func(tx kv.Tx) error {
 		c := tx.Bucket(bucketTicketReach).Cursor()
 		for k, v := c.Seek(prefix); k != nil && len(k) >= len(prefix) && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {
 			var r TicketReach
@@ -175,7 +175,7 @@ func (w *WebDB) TicketReaches(office string) ([]TicketReach, error) {
 // many went.
 func (w *WebDB) PurgeTicketReaches(now time.Time) (int, error) {
 	n := 0
-	err := w.db.Update(func(tx *bolt.Tx) error {
+	err := w.db.Update(func(tx kv.Tx) error {
 		var err error
 		n, err = deleteWhere(tx.Bucket(bucketTicketReach), func(_, v []byte) bool {
 			var r TicketReach

@@ -1,13 +1,14 @@
 package store
 
 import (
+	bolt "go.etcd.io/bbolt"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/numerek/numerek/store/kv"
 )
 
 // The web pages' data lives in its own bbolt file, apart from the office
@@ -98,22 +99,35 @@ type Session struct {
 	TakenOverBy string `json:"taken_over_by,omitempty"`
 }
 
-// WebDB holds bookings' personal data and clerk sessions in one bbolt file
-// kept open by the server.
+// WebDB holds bookings' personal data and clerk sessions: a bbolt file
+// kept open by the server (OpenWebDB), or a space of a PostgreSQL shared
+// by several nodes (NewWebDB).
 type WebDB struct {
-	db   *bolt.DB
-	path string
+	db kv.DB
+	// file is the bbolt file, nil on PostgreSQL.
+	file *bolt.DB
 }
 
 // OpenWebDB opens (creating if needed) the web data file at path. Like an
 // office log, a file that exists is read through first and a damaged one
 // is a *DamagedError, never a fresh start.
 func OpenWebDB(path string) (*WebDB, error) {
-	db, err := openOrCreate(path, &bolt.Options{Timeout: 2 * time.Second})
+	file, err := openOrCreate(path, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
 		return nil, err
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	w, err := NewWebDB(kv.Bolt(file))
+	if err != nil {
+		file.Close()
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	w.file = file
+	return w, nil
+}
+
+// NewWebDB keeps the web data in db.
+func NewWebDB(db kv.DB) (*WebDB, error) {
+	err := db.Update(func(tx kv.Tx) error {
 		for _, b := range [][]byte{bucketBookings, bucketCodes, bucketSessions, bucketTicketReach} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
@@ -122,14 +136,19 @@ func OpenWebDB(path string) (*WebDB, error) {
 		return nil
 	})
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("opening %s: %w", path, err)
+		return nil, fmt.Errorf("making the web data's buckets: %w", err)
 	}
-	return &WebDB{db: db, path: path}, nil
+	return &WebDB{db: db}, nil
 }
 
-// Close closes the file.
-func (w *WebDB) Close() error { return w.db.Close() }
+// Close closes the file (nothing on PostgreSQL, whose pool is the
+// caller's).
+func (w *WebDB) Close() error {
+	if w.file == nil {
+		return nil
+	}
+	return w.file.Close()
+}
 
 func bookingKey(office, id string) []byte { return []byte(office + "/" + id) }
 
@@ -140,7 +159,7 @@ func (w *WebDB) PutBooking(b Booking) error {
 	if err != nil {
 		return fmt.Errorf("encoding booking %s: %w", b.ID, err)
 	}
-	return w.db.Update(func(tx *bolt.Tx) error {
+	return w.db.Update(func(tx kv.Tx) error {
 		codes := tx.Bucket(bucketCodes)
 		if b.CodeKey != "" {
 			if codes.Get([]byte(b.CodeKey)) != nil {
@@ -160,10 +179,10 @@ func (w *WebDB) PutBooking(b Booking) error {
 // DeleteBooking removes a booking and its code (a booking the office
 // refused after it was stored).
 func (w *WebDB) DeleteBooking(office, id string) error {
-	return w.db.Update(func(tx *bolt.Tx) error { return deleteBooking(tx, bookingKey(office, id)) })
+	return w.db.Update(func(tx kv.Tx) error { return deleteBooking(tx, bookingKey(office, id)) })
 }
 
-func deleteBooking(tx *bolt.Tx, key []byte) error {
+func deleteBooking(tx kv.Tx, key []byte) error {
 	bk := tx.Bucket(bucketBookings)
 	v := bk.Get(key)
 	if v == nil {
@@ -191,7 +210,7 @@ func (w *WebDB) Booking(office, id string) (Booking, bool, error) {
 func (w *WebDB) BookingByCode(codeKey string) (Booking, bool, error) {
 	var b Booking
 	found := false
-	err := w.db.View(func(tx *bolt.Tx) error {
+	err := w.db.View(func(tx kv.Tx) error {
 		k := tx.Bucket(bucketCodes).Get([]byte(codeKey))
 		if k == nil {
 			return nil
@@ -214,7 +233,7 @@ func (w *WebDB) BookingByCode(codeKey string) (Booking, bool, error) {
 func (w *WebDB) UpdateBooking(office, id string, change func(*Booking)) (Booking, bool, error) {
 	var b Booking
 	found := false
-	err := w.db.Update(func(tx *bolt.Tx) error {
+	err := w.db.Update(func(tx kv.Tx) error {
 		bk := tx.Bucket(bucketBookings)
 		key := bookingKey(office, id)
 		v := bk.Get(key)
@@ -260,7 +279,7 @@ func (w *WebDB) BookingsBetween(office string, from, to time.Time) ([]Booking, e
 func (w *WebDB) bookingsWhere(office string, keep func(Booking) bool) ([]Booking, error) {
 	var out []Booking
 	prefix := []byte(office + "/")
-	err := w.db.View(func(tx *bolt.Tx) error {
+	err := w.db.View(func(tx kv.Tx) error {
 		c := tx.Bucket(bucketBookings).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			var b Booking
@@ -281,7 +300,7 @@ func (w *WebDB) bookingsWhere(office string, keep func(Booking) bool) ([]Booking
 // resident who types it is told the visit was cancelled rather than that
 // no booking has it; the code key is a keyed hash, not personal data.
 func (w *WebDB) CancelBooking(office, id string) error {
-	return w.db.Update(func(tx *bolt.Tx) error {
+	return w.db.Update(func(tx kv.Tx) error {
 		bk := tx.Bucket(bucketBookings)
 		key := bookingKey(office, id)
 		v := bk.Get(key)
@@ -305,7 +324,7 @@ func (w *WebDB) CancelBooking(office, id string) error {
 // its personal data and code, and returns how many went.
 func (w *WebDB) PurgeBookings(now time.Time) (int, error) {
 	n := 0
-	err := w.db.Update(func(tx *bolt.Tx) error {
+	err := w.db.Update(func(tx kv.Tx) error {
 		var old [][]byte
 		err := tx.Bucket(bucketBookings).ForEach(func(k, v []byte) error {
 			var b Booking
@@ -335,9 +354,8 @@ func (w *WebDB) PurgeBookings(now time.Time) (int, error) {
 // CountBookings counts the stored bookings (for tests and the admin page).
 func (w *WebDB) CountBookings() (int, error) {
 	n := 0
-	err := w.db.View(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bucketBookings).Stats().KeyN
-		return nil
+	err := w.db.View(func(tx kv.Tx) error {
+		return tx.Bucket(bucketBookings).ForEach(func(_, _ []byte) error { n++; return nil })
 	})
 	return n, err
 }
@@ -348,7 +366,7 @@ func (w *WebDB) PutSession(key string, s Session) error {
 	if err != nil {
 		return err
 	}
-	return w.db.Update(func(tx *bolt.Tx) error {
+	return w.db.Update(func(tx kv.Tx) error {
 		return tx.Bucket(bucketSessions).Put([]byte(key), data)
 	})
 }
@@ -357,7 +375,7 @@ func (w *WebDB) PutSession(key string, s Session) error {
 func (w *WebDB) Session(key string, now time.Time) (Session, bool, error) {
 	var s Session
 	found := false
-	err := w.db.View(func(tx *bolt.Tx) error {
+	err := w.db.View(func(tx kv.Tx) error {
 		v := tx.Bucket(bucketSessions).Get([]byte(key))
 		if v == nil {
 			return nil
@@ -376,7 +394,7 @@ func (w *WebDB) Session(key string, now time.Time) (Session, bool, error) {
 
 // DeleteSession ends a session.
 func (w *WebDB) DeleteSession(key string) error {
-	return w.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketSessions).Delete([]byte(key)) })
+	return w.db.Update(func(tx kv.Tx) error { return tx.Bucket(bucketSessions).Delete([]byte(key)) })
 }
 
 // DeleteSessionsOf ends every session of a clerk (removed or given a new
@@ -391,11 +409,11 @@ func (w *WebDB) PurgeSessions(now time.Time) error {
 	if err := w.purgeSessions(func(s Session) bool { return !s.Expires.After(now) }); err != nil {
 		return err
 	}
-	return w.db.Update(func(tx *bolt.Tx) error { return purgeLoginRecords(tx, now.Add(-LoginRecordsKept)) })
+	return w.db.Update(func(tx kv.Tx) error { return purgeLoginRecords(tx, now.Add(-LoginRecordsKept)) })
 }
 
 func (w *WebDB) purgeSessions(drop func(Session) bool) error {
-	return w.db.Update(func(tx *bolt.Tx) error {
+	return w.db.Update(func(tx kv.Tx) error {
 		_, err := deleteWhere(tx.Bucket(bucketSessions), func(_, v []byte) bool {
 			var s Session
 			return json.Unmarshal(v, &s) != nil || drop(s)
@@ -407,7 +425,7 @@ func (w *WebDB) purgeSessions(drop func(Session) bool) error {
 // EachBooking calls fn with every stored booking, stopping at fn's first
 // error (the day-before reminders look for tomorrow's visits).
 func (w *WebDB) EachBooking(fn func(Booking) error) error {
-	return w.db.View(func(tx *bolt.Tx) error {
+	return w.db.View(func(tx kv.Tx) error {
 		return tx.Bucket(bucketBookings).ForEach(func(_, v []byte) error {
 			var b Booking
 			if err := json.Unmarshal(v, &b); err != nil {
