@@ -26,6 +26,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/numerek/numerek/store/kv"
+
 	"github.com/numerek/numerek/i18n"
 	"github.com/numerek/numerek/server/notice"
 )
@@ -89,8 +91,12 @@ func IsPermanent(err error) bool { return errors.As(err, new(permanentError)) }
 
 // Options are an outbox's parts and timings.
 type Options struct {
-	// Path is the outbox's bbolt file.
+	// Path is the outbox's bbolt file, when DB is nil.
 	Path string
+	// DB keeps the messages instead of a file of the server's own: the
+	// database several nodes share. Each node's workers then deliver
+	// what any node stored, each message claimed by one of them.
+	DB kv.DB
 	// Email and SMS deliver each channel; nil means the channel is not
 	// configured and its messages are marked NoChannel.
 	Email Deliverer
@@ -121,7 +127,9 @@ type Options struct {
 // notice.Sender.
 type Outbox struct {
 	opts Options
-	db   *bolt.DB
+	db   kv.DB
+	// file is the bbolt file at Path; nil when the messages are in DB.
+	file *bolt.DB
 	// wake tells each channel's worker to look again (a new message, a
 	// retry asked for); one slot, so a burst wakes it once.
 	wake map[Channel]chan struct{}
@@ -176,11 +184,21 @@ func Open(opts Options) (*Outbox, error) {
 	def(&opts.MaxRetry, 30*time.Minute)
 	def(&opts.AttemptTimeout, 60*time.Second)
 	def(&opts.PurgeEvery, time.Hour)
-	db, err := bolt.Open(opts.Path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
-	if err != nil {
-		return nil, fmt.Errorf("opening the outbox %s: %w", opts.Path, err)
+	db, where := opts.DB, "in the database"
+	var file *bolt.DB
+	if db == nil {
+		f, err := bolt.Open(opts.Path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+		if err != nil {
+			return nil, fmt.Errorf("opening the outbox %s: %w", opts.Path, err)
+		}
+		file, db, where = f, kv.Bolt(f), opts.Path
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	closeFile := func() {
+		if file != nil {
+			file.Close()
+		}
+	}
+	err := db.Update(func(tx kv.Tx) error {
 		for _, b := range [][]byte{bucketMessages, bucketKeys} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
@@ -189,10 +207,10 @@ func Open(opts Options) (*Outbox, error) {
 		return nil
 	})
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("opening the outbox %s: %w", opts.Path, err)
+		closeFile()
+		return nil, fmt.Errorf("opening the outbox %s: %w", where, err)
 	}
-	o := &Outbox{opts: opts, db: db, wake: map[Channel]chan struct{}{
+	o := &Outbox{opts: opts, db: db, file: file, wake: map[Channel]chan struct{}{
 		Email: make(chan struct{}, 1), SMS: make(chan struct{}, 1), Hook: make(chan struct{}, 1),
 	}}
 	ctx, stop := context.WithCancel(context.Background())
@@ -214,7 +232,10 @@ func Open(opts Options) (*Outbox, error) {
 func (o *Outbox) Close() error {
 	o.stop()
 	o.done.Wait()
-	return o.db.Close()
+	if o.file == nil {
+		return nil
+	}
+	return o.file.Close()
 }
 
 func keyOf(n notice.Notice) []byte {
@@ -250,7 +271,7 @@ func (o *Outbox) Send(ctx context.Context, n notice.Notice) error {
 	}
 	rec.PurgeAt = o.purgeAt(rec)
 	stored := false
-	err := o.db.Update(func(tx *bolt.Tx) error {
+	err := o.db.Update(func(tx kv.Tx) error {
 		keys := tx.Bucket(bucketKeys)
 		k := keyOf(n)
 		if keys.Get(k) != nil {
@@ -345,8 +366,13 @@ func (o *Outbox) work(ctx context.Context, ch Channel, d Deliverer) {
 			next = o.opts.Clock().Add(o.opts.FirstRetry)
 		}
 		wait := time.Hour
+		if o.file == nil {
+			// Another node may store a message and die before its
+			// worker delivers it: look now and then.
+			wait = time.Minute
+		}
 		if !next.IsZero() {
-			wait = max(0, next.Sub(o.opts.Clock()))
+			wait = min(wait, max(0, next.Sub(o.opts.Clock())))
 		}
 		timer.Reset(wait)
 		select {
@@ -373,7 +399,13 @@ func (o *Outbox) deliverDue(ctx context.Context, ch Channel, d Deliverer) (time.
 			if ctx.Err() != nil {
 				break
 			}
-			o.attempt(ctx, r, d)
+			claimed, err := o.claim(&r)
+			if err != nil {
+				return time.Time{}, err
+			}
+			if claimed {
+				o.attempt(ctx, r, d)
+			}
 		}
 	}
 	return time.Time{}, nil
@@ -383,7 +415,7 @@ func (o *Outbox) deliverDue(ctx context.Context, ch Channel, d Deliverer) (time.
 // the others is due.
 func (o *Outbox) due(ch Channel) (due []record, next time.Time, err error) {
 	now := o.opts.Clock()
-	err = o.db.View(func(tx *bolt.Tx) error {
+	err = o.db.View(func(tx kv.Tx) error {
 		return tx.Bucket(bucketMessages).ForEach(func(_, v []byte) error {
 			var r record
 			if json.Unmarshal(v, &r) != nil || r.State != Pending || r.Channel != ch {
@@ -400,13 +432,50 @@ func (o *Outbox) due(ch Channel) (due []record, next time.Time, err error) {
 	return due, next, err
 }
 
-// attempt delivers r once and records what came of it.
+// claimMargin is how long past its attempt's timeout a claimed message
+// waits before another worker may take it: its claimer died.
+const claimMargin = 30 * time.Second
+
+// claim takes r for one attempt if it is still pending and due: its Next
+// moves past the attempt's end, so no other worker (another node's, on a
+// shared database) delivers it meanwhile. r is updated to what is
+// stored; false if another worker has it or it is gone.
+func (o *Outbox) claim(r *record) (bool, error) {
+	now := o.opts.Clock()
+	claimed := false
+	err := o.db.Update(func(tx kv.Tx) error {
+		b := tx.Bucket(bucketMessages)
+		v := b.Get(idKey(r.ID))
+		var cur record
+		if v == nil || json.Unmarshal(v, &cur) != nil || cur.State != Pending || cur.Next.After(now) {
+			return nil
+		}
+		cur.Next = now.Add(o.opts.AttemptTimeout + claimMargin)
+		data, err := json.Marshal(cur)
+		if err != nil {
+			return err
+		}
+		*r, claimed = cur, true
+		return b.Put(idKey(r.ID), data)
+	})
+	if err != nil {
+		return false, fmt.Errorf("claiming message %d: %w", r.ID, err)
+	}
+	return claimed, nil
+}
+
+// attempt delivers r, claimed, once and records what came of it.
 func (o *Outbox) attempt(ctx context.Context, r record, d Deliverer) {
 	actx, cancel := context.WithTimeout(ctx, o.opts.AttemptTimeout)
 	err := d.Deliver(actx, r.Notice)
 	cancel()
 	if err != nil && ctx.Err() != nil {
-		// Shutting down: the message stays pending for the next start.
+		// Shutting down: the message stays pending, due at once for the
+		// next start or another node.
+		r.Next = o.opts.Clock()
+		if err := o.put(r); err != nil {
+			o.opts.Log.Error("giving a message back on shutdown", "message", r.ID, "err", err)
+		}
 		return
 	}
 	now := o.opts.Clock()
@@ -454,7 +523,7 @@ func (o *Outbox) put(r record) error {
 	if err != nil {
 		return err
 	}
-	return o.db.Update(func(tx *bolt.Tx) error {
+	return o.db.Update(func(tx kv.Tx) error {
 		b := tx.Bucket(bucketMessages)
 		if b.Get(idKey(r.ID)) == nil {
 			return nil
@@ -482,7 +551,7 @@ type Entry struct {
 // first, at most limit.
 func (o *Outbox) Recent(limit int, sees func(office string) bool) ([]Entry, error) {
 	var out []Entry
-	err := o.db.View(func(tx *bolt.Tx) error {
+	err := o.db.View(func(tx kv.Tx) error {
 		c := tx.Bucket(bucketMessages).Cursor()
 		for k, v := c.Last(); k != nil && len(out) < limit; k, v = c.Prev() {
 			var r record
@@ -510,7 +579,7 @@ var ErrNotRetryable = errors.New("no failed message has this id")
 // GiveUpAfter from now, if sees accepts its office.
 func (o *Outbox) Retry(id uint64, sees func(office string) bool) error {
 	var ch Channel
-	err := o.db.Update(func(tx *bolt.Tx) error {
+	err := o.db.Update(func(tx kv.Tx) error {
 		b := tx.Bucket(bucketMessages)
 		v := b.Get(idKey(id))
 		var r record
@@ -540,7 +609,7 @@ func (o *Outbox) Retry(id uint64, sees func(office string) bool) error {
 func (o *Outbox) Purge() (int, error) {
 	now := o.opts.Clock()
 	n := 0
-	err := o.db.Update(func(tx *bolt.Tx) error {
+	err := o.db.Update(func(tx kv.Tx) error {
 		msgs, keys := tx.Bucket(bucketMessages), tx.Bucket(bucketKeys)
 		var old [][]byte
 		var oldKeys [][]byte
@@ -604,7 +673,7 @@ type Tally struct {
 // purges them), for metrics.
 func (o *Outbox) Counts() (map[Tally]int, error) {
 	out := map[Tally]int{}
-	err := o.db.View(func(tx *bolt.Tx) error {
+	err := o.db.View(func(tx kv.Tx) error {
 		return tx.Bucket(bucketMessages).ForEach(func(_, v []byte) error {
 			var r struct {
 				Channel Channel `json:"channel"`

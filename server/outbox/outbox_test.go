@@ -3,16 +3,20 @@ package outbox
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-smtp"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/numerek/numerek/internal/smtpsink"
 	"github.com/numerek/numerek/internal/testclock"
 	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/server/notice"
+	"github.com/numerek/numerek/store/kv"
 )
 
 func all(string) bool { return true }
@@ -331,6 +335,60 @@ func TestUndeliveredMessagesOutliveAZeroRetention(t *testing.T) {
 		}
 		if es, _ := ob.Recent(5, all); len(es) != tt.left {
 			t.Errorf("after %v: %d messages, want %d", tt.after, len(es), tt.left)
+		}
+	}
+}
+
+// Several nodes' outboxes on one shared store (a kv.DB, as the nodes'
+// PostgreSQL is): every message is delivered once, by whichever node's
+// worker claims it, wherever it was stored.
+func TestSharedOutboxDeliversEachMessageOnce(t *testing.T) {
+	file, err := bolt.Open(filepath.Join(t.TempDir(), "shared.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	shared := kv.Bolt(file)
+	var mu sync.Mutex
+	delivered := map[string][]int{}
+	const nodes, messages = 3, 30
+	var outboxes []*Outbox
+	for node := range nodes {
+		count := delivererFunc(func(_ context.Context, n notice.Notice) error {
+			mu.Lock()
+			defer mu.Unlock()
+			delivered[n.Key] = append(delivered[n.Key], node)
+			return nil
+		})
+		ob, err := Open(Options{DB: shared, Email: count})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ob.Close()
+		outboxes = append(outboxes, ob)
+	}
+	for i := range messages {
+		n := bookedNotice("pl", "jan@example.pl")
+		n.Key = fmt.Sprint("booked/", i)
+		if err := outboxes[i%nodes].Send(context.Background(), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitfor.Until(t, "every message marked sent", 10*time.Second, func() bool {
+		es, _ := outboxes[0].Recent(messages+1, all)
+		sent := 0
+		for _, e := range es {
+			if e.State == Sent {
+				sent++
+			}
+		}
+		return sent == messages
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for i := range messages {
+		if by := delivered[fmt.Sprint("booked/", i)]; len(by) != 1 {
+			t.Errorf("message %d delivered by nodes %v, want once", i, by)
 		}
 	}
 }
