@@ -115,7 +115,8 @@ func writeSet(dir string, sources []backupSource) ([]string, error) {
 		var missing bool
 		err := store.WriteFileAtomically(filepath.Join(dir, s.name), func(w io.Writer) error {
 			err := s.write(w)
-			missing = store.IsNotExist(err)
+			// Data kept in PostgreSQL is backed up with the database.
+			missing = store.IsNotExist(err) || errors.Is(err, store.ErrInDatabase)
 			return err
 		})
 		if missing {

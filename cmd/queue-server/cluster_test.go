@@ -51,6 +51,8 @@ type testCluster struct {
 	since  time.Time
 	nodes  []*clusterNode
 	tokens map[string]string
+	// args are more flags every node is started with (--config).
+	args []string
 }
 
 func newTestCluster(t testing.TB, n int) *testCluster {
@@ -98,8 +100,9 @@ func (c *testCluster) startNode(n *clusterNode) {
 	if store == "" {
 		store = c.store
 	}
-	n.proc = startServerWith(c.t, c.bin, "--listen", n.listen, "--data", filepath.Join(c.t.TempDir(), "node-"+n.name),
-		"--store", store, "--node", n.name, "--node-url", n.base(), "--cluster-secret-file", c.secret, "--clock", clock)
+	args := []string{"--listen", n.listen, "--data", filepath.Join(c.t.TempDir(), "node-"+n.name),
+		"--store", store, "--node", n.name, "--node-url", n.base(), "--cluster-secret-file", c.secret, "--clock", clock}
+	n.proc = startServerWith(c.t, c.bin, append(args, c.args...)...)
 }
 
 // writer is the node holding the office's lease now, as the database says.

@@ -17,6 +17,7 @@ import (
 	"github.com/numerek/numerek/server/notice"
 	"github.com/numerek/numerek/server/outbox"
 	"github.com/numerek/numerek/store"
+	"github.com/numerek/numerek/store/pgstore"
 )
 
 // outboxFile is the message outbox's bbolt file in the data directory.
@@ -27,7 +28,9 @@ const outboxFile = "outbox.db"
 // outbox is the server's notice.Sender: whatever has something to tell a
 // resident (the booking desk, the e-ticket) or an office's admins (the
 // devices' health) hands it notices, and it delivers them.
-func openMessages(dataDir, publicURL string, cfg *officeconfig.Config, clock func() time.Time, logger *slog.Logger) (*outbox.Outbox, error) {
+// With shared (nil: none), the messages are kept in the database the
+// nodes share, and each node's workers deliver them.
+func openMessages(dataDir, publicURL string, shared *pgstore.DB, cfg *officeconfig.Config, clock func() time.Time, logger *slog.Logger) (*outbox.Outbox, error) {
 	m := cfg.Messages
 	if !m.Enabled() && !cfg.Devices.Any() {
 		return nil, nil
@@ -47,6 +50,9 @@ func openMessages(dataDir, publicURL string, cfg *officeconfig.Config, clock fun
 			}
 			return 0
 		},
+	}
+	if shared != nil {
+		opts.DB = shared.KV(outboxSpace)
 	}
 	if m.Email != nil {
 		opts.Email = outbox.NewMailer(*m.Email, c)

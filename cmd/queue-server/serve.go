@@ -95,7 +95,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *publicURL == "" {
 		*publicURL = cfg.Server.PublicURL
 	}
-	wp, err := openWeb(*dataDir, *publicURL, clock, logger)
+	var shared *pgstore.DB
+	if nodes != nil {
+		shared = nodes.db
+	}
+	wp, err := openWeb(ctx, *dataDir, *publicURL, shared, clock, logger)
 	if err != nil {
 		return err
 	}
@@ -157,7 +161,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	messages, err := openMessages(*dataDir, *publicURL, cfg, clock, logger)
+	messages, err := openMessages(*dataDir, *publicURL, shared, cfg, clock, logger)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,6 +24,7 @@ import (
 	"github.com/numerek/numerek/server/web"
 	"github.com/numerek/numerek/stats"
 	"github.com/numerek/numerek/store"
+	"github.com/numerek/numerek/store/pgstore"
 )
 
 // webParts are the web pages' stores: bookings' personal data and
@@ -47,34 +50,90 @@ type webParts struct {
 	voices *audio.Voices
 }
 
-// openWeb opens the web stores in dataDir. publicURL is where residents'
-// phones reach the server; cookies are marked Secure when it is https.
-func openWeb(dataDir, publicURL string, clock func() time.Time, logger *slog.Logger) (*webParts, error) {
+// openWeb opens the web stores in dataDir, or in the shared database
+// when there is one (nil: none). publicURL is where residents' phones
+// reach the server; cookies are marked Secure when it is https.
+func openWeb(ctx context.Context, dataDir, publicURL string, shared *pgstore.DB, clock func() time.Time, logger *slog.Logger) (*webParts, error) {
 	if publicURL != "" {
 		u, err := url.Parse(publicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("public URL %q: give the address phones reach the server at, e.g. https://kolejka.example.pl", publicURL)
 		}
 	}
-	key, err := store.LoadOrCreateKey(filepath.Join(dataDir, "web.key"))
-	if err != nil {
-		return nil, err
+	var (
+		key   []byte
+		vapid push.Keys
+		db    *store.WebDB
+		err   error
+	)
+	if shared != nil {
+		if key, vapid, err = sharedKeys(ctx, shared, dataDir); err != nil {
+			return nil, err
+		}
+		db, err = store.NewWebDB(shared.KV(webSpace))
+	} else {
+		if key, err = store.LoadOrCreateKey(filepath.Join(dataDir, keyFile)); err != nil {
+			return nil, err
+		}
+		if vapid, err = push.LoadOrCreateKeys(filepath.Join(dataDir, vapidKeyFile)); err != nil {
+			return nil, err
+		}
+		db, err = store.OpenWebDB(filepath.Join(dataDir, webFile))
 	}
-	vapid, err := push.LoadOrCreateKeys(filepath.Join(dataDir, vapidKeyFile))
-	if err != nil {
-		return nil, err
-	}
-	db, err := store.OpenWebDB(filepath.Join(dataDir, "web.db"))
 	if err != nil {
 		return nil, err
 	}
 	signer := links.New(key, publicURL)
 	return &webParts{
 		db: db, links: signer, desk: booking.New(db, signer, clock, logger),
-		clerks: store.NewClerkStore(filepath.Join(dataDir, "clerks.db")),
+		clerks: store.NewClerkStore(filepath.Join(dataDir, clerksFile)),
 		secure: strings.HasPrefix(publicURL, "https://"),
 		vapid:  vapid,
 	}, nil
+}
+
+// The side data's spaces in the shared database (store/kv): what web.db
+// and outbox.db hold on one machine.
+const (
+	webSpace    = "web"
+	outboxSpace = "outbox"
+)
+
+// sharedKeys are the secret key and the VAPID key every node shares. The
+// first node started on the database offers the keys of its --data
+// folder if it has them (a server moved to PostgreSQL keeps its booking
+// codes, e-ticket links and push subscriptions working), else new ones.
+func sharedKeys(ctx context.Context, db *pgstore.DB, dataDir string) ([]byte, push.Keys, error) {
+	offer := func(name string, fresh func() ([]byte, error)) ([]byte, error) {
+		local, err := os.ReadFile(filepath.Join(dataDir, name))
+		if errors.Is(err, os.ErrNotExist) {
+			local, err = fresh()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading %s to offer it to the other nodes: %w", name, err)
+		}
+		return db.Secret(ctx, name, local)
+	}
+	key, err := offer(keyFile, func() ([]byte, error) {
+		k := make([]byte, store.KeySize)
+		_, err := rand.Read(k)
+		return k, err
+	})
+	if err != nil {
+		return nil, push.Keys{}, err
+	}
+	if len(key) != store.KeySize {
+		return nil, push.Keys{}, fmt.Errorf("the shared secret key is %d bytes, want %d", len(key), store.KeySize)
+	}
+	raw, err := offer(vapidKeyFile, push.NewRawKey)
+	if err != nil {
+		return nil, push.Keys{}, err
+	}
+	vapid, err := push.KeysFromRaw(raw)
+	if err != nil {
+		return nil, push.Keys{}, fmt.Errorf("the shared VAPID key: %w", err)
+	}
+	return key, vapid, nil
 }
 
 // hallVoices are the hall page's voice packs: the built-in ones with the

@@ -34,9 +34,27 @@ func LoadOrCreateKeys(path string) (Keys, error) {
 	case err != nil:
 		return Keys{}, fmt.Errorf("reading the VAPID key: %w", err)
 	}
+	k, err := KeysFromRaw(raw)
+	if err != nil {
+		return Keys{}, fmt.Errorf("VAPID key %s: %w: restore it from a backup or remove it (phones subscribed until now stop getting pushes)", path, err)
+	}
+	return k, nil
+}
+
+// NewRawKey makes a new VAPID private key, 32 raw bytes.
+func NewRawKey() ([]byte, error) {
+	k, err := ecdh.P256().GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("making the VAPID key: %w", err)
+	}
+	return k.Bytes(), nil
+}
+
+// KeysFromRaw is the key pair of a VAPID private key's 32 raw bytes.
+func KeysFromRaw(raw []byte) (Keys, error) {
 	k, err := ecdh.P256().NewPrivateKey(raw)
 	if err != nil {
-		return Keys{}, fmt.Errorf("VAPID key %s is not a P-256 private key (%d bytes): restore it from a backup or remove it (phones subscribed until now stop getting pushes)", path, len(raw))
+		return Keys{}, fmt.Errorf("not a P-256 private key (%d bytes)", len(raw))
 	}
 	return Keys{
 		Private: base64.RawURLEncoding.EncodeToString(raw),
@@ -45,15 +63,15 @@ func LoadOrCreateKeys(path string) (Keys, error) {
 }
 
 func createKey(path string) ([]byte, error) {
-	k, err := ecdh.P256().GenerateKey(rand.Reader)
+	raw, err := NewRawKey()
 	if err != nil {
-		return nil, fmt.Errorf("making the VAPID key: %w", err)
+		return nil, err
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("creating the VAPID key: %w", err)
 	}
-	if _, err := f.Write(k.Bytes()); err != nil {
+	if _, err := f.Write(raw); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("writing the VAPID key: %w", err)
 	}
@@ -61,5 +79,5 @@ func createKey(path string) ([]byte, error) {
 		f.Close()
 		return nil, fmt.Errorf("writing the VAPID key: %w", err)
 	}
-	return k.Bytes(), f.Close()
+	return raw, f.Close()
 }
