@@ -86,7 +86,7 @@ func (f clusterFlags) open(ctx context.Context, listen string, logger *slog.Logg
 func (n *nodeStores) office(id string) (*pgstore.Office, actor.Cluster) {
 	po := n.db.Office(id, n.node, pgstore.OfficeOptions{})
 	n.offices = append(n.offices, po)
-	fwd := &cluster.Forwarder{Office: id, Owner: po.OwnerURL, Secret: n.secret}
+	fwd := &cluster.Forwarder{Office: id, Owner: po.OwnerURL, Self: n.node.URL, Secret: n.secret}
 	return po, cluster.Office(po, n.changes.Office(id), fwd)
 }
 

@@ -218,6 +218,17 @@ func (a *Actor) follow(why string) {
 	a.logger.Warn("following the office: "+why, "seq", a.state.Seq)
 }
 
+// ErrNotForwarded is a Cluster's answer for a command it sends to no
+// other node: the lease names this node's own address (its run before a
+// restart, whose lease has not yet expired, or this run about to lead),
+// or the node has no secret to forward with and so is the only one. The
+// actor keeps the command and runs it once it leads.
+var ErrNotForwarded = errors.New("not forwarded: this node is to write the office")
+
+// notForwardedPause is how long a command not forwarded waits before the
+// actor looks at it again.
+const notForwardedPause = 100 * time.Millisecond
+
 // answerFollowing answers queries from the replica and forwards commands,
 // each in its own goroutine: the network never holds up the actor.
 func (a *Actor) answerFollowing(ctx context.Context, jobs []job) {
@@ -242,6 +253,23 @@ func (a *Actor) forward(run context.Context, j job) {
 	defer cancel()
 	defer context.AfterFunc(run, cancel)()
 	r := a.opts.Cluster.Forward(ctx, j.actor, j.cmd)
+	if errors.Is(r.Err, ErrNotForwarded) {
+		// The writer to be is this node: the command goes back to the
+		// actor a moment later, to be run here once it leads.
+		pause := time.NewTimer(notForwardedPause)
+		defer pause.Stop()
+		select {
+		case <-pause.C:
+			select {
+			case a.in <- j:
+				return
+			case <-ctx.Done():
+			}
+		case <-ctx.Done():
+		}
+		j.reply <- Result{Err: fmt.Errorf("waiting for this node to write office %s: %w", a.office.ID, ctx.Err())}
+		return
+	}
 	if !a.reach(ctx, r.Seq) && ctx.Err() == nil {
 		a.logger.Warn("answering a forwarded command before the replica caught up", "seq", a.seq.Load(), "want", r.Seq)
 	}

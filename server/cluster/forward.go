@@ -33,6 +33,10 @@ type Forwarder struct {
 	// Owner says where the writer is (pgstore.Office.OwnerURL): its base
 	// URL, or an error when no node holds the lease.
 	Owner  func(ctx context.Context) (string, error)
+	// Self is this node's own base URL (its lease's node_url).
+	Self string
+	// Secret authenticates the node to the writer; without one the node
+	// forwards nothing (it is the only node).
 	Secret []byte
 	// Client sends the requests; nil is one of the Forwarder's own that
 	// keeps enough connections to the writer open for a busy office.
@@ -97,6 +101,11 @@ func (f *Forwarder) try(ctx context.Context, body []byte) (res actor.Result, aga
 	owner, err := f.Owner(ctx)
 	if err != nil {
 		return actor.Result{}, true, fmt.Errorf("finding the writer: %w", err)
+	}
+	if len(f.Secret) == 0 || (f.Self != "" && strings.TrimSuffix(owner, "/") == strings.TrimSuffix(f.Self, "/")) {
+		// No other node to send it to: the lease is this node's former
+		// run's, or this run's about to lead.
+		return actor.Result{Err: actor.ErrNotForwarded}, false, nil
 	}
 	target := strings.TrimSuffix(owner, "/") + strings.Replace(commandPath, "{office}", url.PathEscape(f.Office), 1)
 	var sent bool

@@ -93,10 +93,43 @@ func TestHandlerServesOnlyTheCluster(t *testing.T) {
 
 func TestHandlerWithNoSecretRefusesEveryone(t *testing.T) {
 	srv, _ := soleWriter(t, nil, testOffice())
-	fwd := &Forwarder{Office: "urzad", Owner: at(srv.URL)}
-	r := fwd.Forward(context.Background(), "test", issue)
-	if r.Err == nil || !strings.Contains(r.Err.Error(), "401") {
-		t.Errorf("a node configured with no secret came to %+v, want 401", r)
+	good := `{"actor":"counter:1","command":{"type":"SetCounter","data":{"Counter":1,"Status":"open"}}}`
+	for _, auth := range []string{"", "Bearer ", "Bearer anything"} {
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/internal/v1/offices/urzad/commands", strings.NewReader(good))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("a node configured with no secret answered %q with %d, want 401", auth, resp.StatusCode)
+		}
+	}
+}
+
+// A node sends nothing when it has no secret (it is the only node), or
+// when the lease names its own address (its run before a restart): the
+// actor runs the command itself once it leads.
+func TestForwarderSendsNothingToItself(t *testing.T) {
+	var asked atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { asked.Add(1) }))
+	t.Cleanup(srv.Close)
+	for name, fwd := range map[string]*Forwarder{
+		"no secret":       {Office: "urzad", Owner: at(srv.URL)},
+		"its own address": {Office: "urzad", Owner: at(srv.URL + "/"), Self: srv.URL, Secret: []byte("s3cret-of-the-cluster")},
+	} {
+		if r := fwd.Forward(context.Background(), "test", issue); !errors.Is(r.Err, actor.ErrNotForwarded) {
+			t.Errorf("%s: came to %+v, want actor.ErrNotForwarded", name, r)
+		}
+	}
+	if n := asked.Load(); n != 0 {
+		t.Errorf("the node was sent %d requests", n)
 	}
 }
 
