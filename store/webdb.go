@@ -1,11 +1,11 @@
 package store
 
 import (
-	bolt "go.etcd.io/bbolt"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	bolt "go.etcd.io/bbolt"
 	"time"
 
 	"github.com/numerek/numerek/store/kv"

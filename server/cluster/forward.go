@@ -32,7 +32,7 @@ type Forwarder struct {
 	Office string
 	// Owner says where the writer is (pgstore.Office.OwnerURL): its base
 	// URL, or an error when no node holds the lease.
-	Owner  func(ctx context.Context) (string, error)
+	Owner func(ctx context.Context) (string, error)
 	// Self is this node's own base URL (its lease's node_url).
 	Self string
 	// Secret authenticates the node to the writer; without one the node
