@@ -31,9 +31,12 @@ func CopyOpen(db *bolt.DB, w io.Writer) error {
 }
 
 // WriteBackup writes a consistent copy of fleet.db (the devices' last
-// reports, faults and updates) to w.
+// reports, faults and updates) to w; ErrInDatabase on PostgreSQL.
 func (f *FleetDB) WriteBackup(w io.Writer) error {
-	return CopyOpen(f.db, w)
+	if f.file == nil {
+		return ErrInDatabase
+	}
+	return CopyOpen(f.file, w)
 }
 
 // Path is the log's file.

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/numerek/numerek/store/kv"
 )
 
 // The server's knowledge of its devices' health lives in fleet.db, apart
@@ -53,18 +55,32 @@ type FaultRecord struct {
 // Open reports whether the fault still lasts.
 func (f FaultRecord) Open() bool { return f.End.IsZero() }
 
-// FleetDB is fleet.db.
+// FleetDB is fleet.db: a bbolt file (OpenFleetDB), or a space of the
+// PostgreSQL the nodes share (NewFleetDB).
 type FleetDB struct {
-	db *bolt.DB
+	db kv.DB
+	// file is the bbolt file, nil on PostgreSQL.
+	file *bolt.DB
 }
 
 // OpenFleetDB opens (creating if needed) the fleet file at path.
 func OpenFleetDB(path string) (*FleetDB, error) {
-	db, err := openOrCreate(path, &bolt.Options{Timeout: 2 * time.Second})
+	file, err := openOrCreate(path, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
 		return nil, err
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	f, err := NewFleetDB(kv.Bolt(file))
+	if err != nil {
+		file.Close()
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	f.file = file
+	return f, nil
+}
+
+// NewFleetDB keeps the fleet's records in db.
+func NewFleetDB(db kv.DB) (*FleetDB, error) {
+	err := db.Update(func(tx kv.Tx) error {
 		for _, b := range [][]byte{bucketFleetDevices, bucketFleetFaults} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
@@ -73,19 +89,22 @@ func OpenFleetDB(path string) (*FleetDB, error) {
 		return nil
 	})
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("opening %s: %w", path, err)
+		return nil, fmt.Errorf("making the fleet's buckets: %w", err)
 	}
 	f := &FleetDB{db: db}
 	if err := f.updateBuckets(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("opening %s: %w", path, err)
+		return nil, err
 	}
 	return f, nil
 }
 
-// Close closes the file.
-func (f *FleetDB) Close() error { return f.db.Close() }
+// Close closes the file (nothing on PostgreSQL).
+func (f *FleetDB) Close() error {
+	if f.file == nil {
+		return nil
+	}
+	return f.file.Close()
+}
 
 // PutDevices stores what is known of these devices, in one transaction
 // (one sync of the file for a whole batch).
@@ -93,7 +112,7 @@ func (f *FleetDB) PutDevices(devs []DeviceSeen) error {
 	if len(devs) == 0 {
 		return nil
 	}
-	err := f.db.Update(func(tx *bolt.Tx) error {
+	err := f.db.Update(func(tx kv.Tx) error {
 		b := tx.Bucket(bucketFleetDevices)
 		for _, d := range devs {
 			data, err := json.Marshal(d)
@@ -115,7 +134,7 @@ func (f *FleetDB) PutDevices(devs []DeviceSeen) error {
 // DeleteDevice forgets a device's last report (a revoked device); its
 // past faults stay until purged.
 func (f *FleetDB) DeleteDevice(id string) error {
-	err := f.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketFleetDevices).Delete([]byte(id)) })
+	err := f.db.Update(func(tx kv.Tx) error { return tx.Bucket(bucketFleetDevices).Delete([]byte(id)) })
 	if err != nil {
 		return fmt.Errorf("forgetting device %s's last report: %w", id, err)
 	}
@@ -125,7 +144,7 @@ func (f *FleetDB) DeleteDevice(id string) error {
 // Devices lists every device stored.
 func (f *FleetDB) Devices() ([]DeviceSeen, error) {
 	var out []DeviceSeen
-	err := f.db.View(func(tx *bolt.Tx) error {
+	err := f.db.View(func(tx kv.Tx) error {
 		return tx.Bucket(bucketFleetDevices).ForEach(func(_, v []byte) error {
 			var d DeviceSeen
 			if err := json.Unmarshal(v, &d); err != nil {
@@ -154,7 +173,7 @@ func (f *FleetDB) PutFaults(recs []FaultRecord) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	err := f.db.Update(func(tx *bolt.Tx) error {
+	err := f.db.Update(func(tx kv.Tx) error {
 		b := tx.Bucket(bucketFleetFaults)
 		for _, r := range recs {
 			data, err := json.Marshal(r)
@@ -177,7 +196,7 @@ func (f *FleetDB) PutFaults(recs []FaultRecord) error {
 func (f *FleetDB) Faults(device string, limit int) ([]FaultRecord, error) {
 	var out []FaultRecord
 	prefix := append([]byte(device), 0)
-	err := f.db.View(func(tx *bolt.Tx) error {
+	err := f.db.View(func(tx kv.Tx) error {
 		c := tx.Bucket(bucketFleetFaults).Cursor()
 		// Seek past the prefix's last key, then walk back.
 		end := append(append([]byte(nil), prefix[:len(prefix)-1]...), 1)
@@ -208,7 +227,7 @@ func (f *FleetDB) Faults(device string, limit int) ([]FaultRecord, error) {
 // OpenFaults lists every fault that still lasts, of every device.
 func (f *FleetDB) OpenFaults() ([]FaultRecord, error) {
 	var out []FaultRecord
-	err := f.db.View(func(tx *bolt.Tx) error {
+	err := f.db.View(func(tx kv.Tx) error {
 		return tx.Bucket(bucketFleetFaults).ForEach(func(_, v []byte) error {
 			var r FaultRecord
 			if json.Unmarshal(v, &r) == nil && r.Open() {
@@ -228,7 +247,7 @@ func (f *FleetDB) OpenFaults() ([]FaultRecord, error) {
 // forever.
 func (f *FleetDB) PurgeFaults(before time.Time) (int, error) {
 	n := 0
-	err := f.db.Update(func(tx *bolt.Tx) error {
+	err := f.db.Update(func(tx kv.Tx) error {
 		var err error
 		n, err = deleteWhere(tx.Bucket(bucketFleetFaults), func(_, v []byte) bool {
 			var r FaultRecord

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/numerek/numerek/store/kv"
 )
 
 // System updates (issue 13) are kept in fleet.db too: the bundles admins
@@ -68,7 +68,7 @@ func orderKey(rollout, device string) []byte {
 }
 
 func (f *FleetDB) updateBuckets() error {
-	return f.db.Update(func(tx *bolt.Tx) error {
+	return f.db.Update(func(tx kv.Tx) error {
 		for _, b := range [][]byte{bucketFleetBundles, bucketFleetRollouts, bucketFleetOrders} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
@@ -78,7 +78,7 @@ func (f *FleetDB) updateBuckets() error {
 	})
 }
 
-func putJSON(b *bolt.Bucket, key []byte, v any) error {
+func putJSON(b kv.Bucket, key []byte, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -88,7 +88,7 @@ func putJSON(b *bolt.Bucket, key []byte, v any) error {
 
 func listJSON[T any](f *FleetDB, bucket []byte) ([]T, error) {
 	var out []T
-	err := f.db.View(func(tx *bolt.Tx) error {
+	err := f.db.View(func(tx kv.Tx) error {
 		return tx.Bucket(bucket).ForEach(func(_, v []byte) error {
 			var r T
 			if json.Unmarshal(v, &r) == nil {
@@ -102,7 +102,7 @@ func listJSON[T any](f *FleetDB, bucket []byte) ([]T, error) {
 
 // PutBundle stores a bundle's record.
 func (f *FleetDB) PutBundle(b BundleRecord) error {
-	err := f.db.Update(func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bucketFleetBundles), []byte(b.SHA256), b) })
+	err := f.db.Update(func(tx kv.Tx) error { return putJSON(tx.Bucket(bucketFleetBundles), []byte(b.SHA256), b) })
 	if err != nil {
 		return fmt.Errorf("storing bundle %s: %w", b.SHA256, err)
 	}
@@ -120,7 +120,7 @@ func (f *FleetDB) Bundles() ([]BundleRecord, error) {
 
 // PutRollout stores a rollout and its orders in one transaction.
 func (f *FleetDB) PutRollout(r RolloutRecord, orders []OrderRecord) error {
-	err := f.db.Update(func(tx *bolt.Tx) error {
+	err := f.db.Update(func(tx kv.Tx) error {
 		if err := putJSON(tx.Bucket(bucketFleetRollouts), []byte(r.ID), r); err != nil {
 			return err
 		}
@@ -143,7 +143,7 @@ func (f *FleetDB) PutOrders(orders []OrderRecord) error {
 	if len(orders) == 0 {
 		return nil
 	}
-	err := f.db.Update(func(tx *bolt.Tx) error {
+	err := f.db.Update(func(tx kv.Tx) error {
 		b := tx.Bucket(bucketFleetOrders)
 		for _, o := range orders {
 			if err := putJSON(b, orderKey(o.Rollout, o.Device), o); err != nil {

@@ -2,6 +2,7 @@ package bundles
 
 import (
 	"cmp"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -30,6 +31,7 @@ var ErrTooBig = errors.New("the bundle is larger than the limit")
 type Store struct {
 	dir     string
 	db      *store.FleetDB
+	shared  Shared
 	clock   func() time.Time
 	maxSize int64
 
@@ -46,6 +48,17 @@ type Options struct {
 	Clock func() time.Time
 	// MaxSize is the largest bundle taken (default DefaultMaxSize).
 	MaxSize int64
+	// Shared keeps a copy of each bundle where every node reaches it
+	// (the nodes' PostgreSQL); nil: the folder only.
+	Shared Shared
+}
+
+// Shared is where the nodes sharing a database keep the bundles' bytes,
+// so the node that runs the fleet after another still has them
+// (pgstore.DB).
+type Shared interface {
+	PutFile(ctx context.Context, name string, r io.Reader) error
+	WriteFile(ctx context.Context, name string, w io.Writer) error
 }
 
 // Open opens the store, reading the records kept.
@@ -56,22 +69,74 @@ func Open(opts Options) (*Store, error) {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
-	s := &Store{dir: opts.Dir, db: opts.DB, clock: opts.Clock, maxSize: cmp.Or(opts.MaxSize, DefaultMaxSize), records: map[string]store.BundleRecord{}}
-	if s.db != nil {
-		recs, err := s.db.Bundles()
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range recs {
-			s.records[r.SHA256] = r
-		}
-	}
+	s := &Store{dir: opts.Dir, db: opts.DB, shared: opts.Shared, clock: opts.Clock, maxSize: cmp.Or(opts.MaxSize, DefaultMaxSize), records: map[string]store.BundleRecord{}}
 	// Uploads cut off by a crash or a restart are not bundles.
 	parts, _ := filepath.Glob(filepath.Join(opts.Dir, "upload-*.part"))
 	for _, p := range parts {
 		_ = os.Remove(p)
 	}
+	if err := s.Reload(context.Background()); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// Reload reads the records again, and fetches the shared copy of each
+// bundle not in the folder: a node taking the fleet over from another
+// (docs/cluster.md) serves the bundles that one took.
+func (s *Store) Reload(ctx context.Context) error {
+	records := map[string]store.BundleRecord{}
+	if s.db != nil {
+		recs, err := s.db.Bundles()
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			records[r.SHA256] = r
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.records = records
+	if s.shared == nil {
+		return nil
+	}
+	for h := range records {
+		if _, err := os.Stat(s.Path(h)); err == nil {
+			continue
+		}
+		if err := s.fetch(ctx, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fetch copies the shared bundle h into the folder, checking its hash.
+func (s *Store) fetch(ctx context.Context, h string) error {
+	tmp, err := os.CreateTemp(s.dir, "upload-*.part")
+	if err != nil {
+		return fmt.Errorf("fetching bundle %s: %w", h, err)
+	}
+	defer os.Remove(tmp.Name())
+	sum := sha256.New()
+	err = s.shared.WriteFile(ctx, h+".raucb", io.MultiWriter(tmp, sum))
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("fetching bundle %s: %w", h, err)
+	}
+	if got := hex.EncodeToString(sum.Sum(nil)); got != h {
+		return fmt.Errorf("fetching bundle %s: its shared copy hashes to %s", h, got)
+	}
+	if err := os.Rename(tmp.Name(), s.Path(h)); err != nil {
+		return fmt.Errorf("keeping bundle %s: %w", h, err)
+	}
+	return nil
 }
 
 // MaxSize is the largest bundle the store takes.
@@ -131,6 +196,18 @@ func (s *Store) Save(r io.Reader, by string) (store.BundleRecord, error) {
 	if d, err := os.Open(s.dir); err == nil {
 		_ = d.Sync() // the rename lasts a power cut
 		d.Close()
+	}
+	if s.shared != nil {
+		// Shared before it is recorded: a record always has its bytes.
+		f, err := os.Open(s.Path(rec.SHA256))
+		if err != nil {
+			return store.BundleRecord{}, fmt.Errorf("sharing the bundle: %w", err)
+		}
+		err = s.shared.PutFile(context.Background(), rec.SHA256+".raucb", f)
+		f.Close()
+		if err != nil {
+			return store.BundleRecord{}, err
+		}
 	}
 	if s.db != nil {
 		if err := s.db.PutBundle(rec); err != nil {

@@ -75,28 +75,41 @@ func NewUpdates(hub *Hub, db *store.FleetDB, clock func() time.Time, log *slog.L
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	u := &Updates{hub: hub, db: db, clock: clock, log: log, rollouts: map[string]*store.RolloutRecord{}, orders: map[string]map[string]*store.OrderRecord{}}
-	if db == nil {
-		return u, nil
-	}
-	rs, err := db.Rollouts()
-	if err != nil {
+	u := &Updates{hub: hub, db: db, clock: clock, log: log}
+	if err := u.Reload(); err != nil {
 		return nil, err
-	}
-	for _, r := range rs {
-		u.rollouts[r.ID] = &r
-		u.orders[r.ID] = map[string]*store.OrderRecord{}
-	}
-	kept, err := db.Orders()
-	if err != nil {
-		return nil, err
-	}
-	for _, o := range kept {
-		if m := u.orders[o.Rollout]; m != nil {
-			m[o.Device] = &o
-		}
 	}
 	return u, nil
+}
+
+// Reload reads the rollouts and their orders from the store again,
+// forgetting what is held in memory: a node taking the fleet over from
+// another (docs/cluster.md) goes on with the rollouts that one ran.
+func (u *Updates) Reload() error {
+	rollouts, orders := map[string]*store.RolloutRecord{}, map[string]map[string]*store.OrderRecord{}
+	if u.db != nil {
+		rs, err := u.db.Rollouts()
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			rollouts[r.ID] = &r
+			orders[r.ID] = map[string]*store.OrderRecord{}
+		}
+		kept, err := u.db.Orders()
+		if err != nil {
+			return err
+		}
+		for _, o := range kept {
+			if m := orders[o.Rollout]; m != nil {
+				m[o.Device] = &o
+			}
+		}
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.rollouts, u.orders = rollouts, orders
+	return nil
 }
 
 // OrderActionID is the DeviceAction id of a rollout's order: the device

@@ -1,6 +1,10 @@
 package pgstore
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
 	"testing"
 
 	"github.com/numerek/numerek/store/kv"
@@ -32,5 +36,29 @@ func TestKVSpacesAreApart(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A file kept in the database comes back whole, over several chunks, and
+// one put again replaces it.
+func TestFiles(t *testing.T) {
+	db := open(t, migrated(t))
+	ctx := context.Background()
+	var missing bytes.Buffer
+	if err := db.WriteFile(ctx, "nothing", &missing); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a file never kept: %v, want fs.ErrNotExist", err)
+	}
+	big := bytes.Repeat([]byte("numerek "), fileChunk/4+123) // two chunks and a bit
+	for _, content := range [][]byte{big, []byte("small")} {
+		if err := db.PutFile(ctx, "bundle.raucb", bytes.NewReader(content)); err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if err := db.WriteFile(ctx, "bundle.raucb", &got); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), content) {
+			t.Fatalf("read back %d bytes, want %d", got.Len(), len(content))
+		}
 	}
 }

@@ -32,7 +32,18 @@ CREATE TABLE secrets (
     created timestamptz NOT NULL DEFAULT now()
 );
 
+-- Files every node must be able to serve: the update bundles devices
+-- download from whichever node runs the fleet. A file is kept as chunks
+-- of a MiB, so neither side ever holds a whole bundle in memory.
+CREATE TABLE file_chunks (
+    name text NOT NULL,
+    n integer NOT NULL,
+    data bytea NOT NULL,
+    PRIMARY KEY (name, n)
+);
+
 -- +goose Down
+DROP TABLE file_chunks;
 DROP TABLE secrets;
 DROP TABLE kv_sequences;
 DROP TABLE kv;
