@@ -166,6 +166,20 @@ func NewHealth(opts HealthOptions) (*Health, error) {
 	return h, nil
 }
 
+// Reload forgets what is held in memory and reads the store again: a
+// node taking the fleet over from another (docs/cluster.md) starts from
+// what that one wrote.
+func (h *Health) Reload() error {
+	h.alertMu.Lock()
+	defer h.alertMu.Unlock()
+	h.writeMu.Lock()
+	defer h.writeMu.Unlock()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.devices, h.dirty = map[string]*tracked{}, map[string]bool{}
+	return h.load()
+}
+
 func (h *Health) load() error {
 	st := h.opts.Store
 	if st == nil {
@@ -308,7 +322,22 @@ func (h *Health) Ingest(ctx context.Context, from Reporter, r protocol.HealthRep
 		}
 		h.alertMu.Unlock()
 	}
-	return h.writeFaults(changed)
+	return h.writeFaultsAndDevices(changed)
+}
+
+// writeFaultsAndDevices writes the faults and the devices' last reports
+// with them: load reads the faults of the devices it finds, so a fault
+// written without its device would be lost to a restart after a crash,
+// or to the node taking the fleet over, which would then tell the
+// admins of it again.
+func (h *Health) writeFaultsAndDevices(recs []*store.FaultRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	if err := h.writeFaults(recs); err != nil {
+		return err
+	}
+	return h.Flush()
 }
 
 // writeFaults writes the faults as they are now.
@@ -366,7 +395,7 @@ func (h *Health) Sweep(ctx context.Context) error {
 			h.mu.Unlock()
 		}
 	}
-	return h.writeFaults(changed)
+	return h.writeFaultsAndDevices(changed)
 }
 
 // dueToTell reports whether the admins are told of f now.
