@@ -119,11 +119,17 @@ func testFleetTimes(every time.Duration) fleetTimes {
 }
 
 // openHealth opens the devices' health record: their reports in
-// fleet.db, their streams in hub, alerts through sender (nil: none) to
+// fleet.db (or the shared database), their streams in hub, alerts through sender (nil: none) to
 // where [devices] says, in each office's first language; times are the
 // office's unless a test shortens them.
-func openHealth(dataDir string, cfg *officeconfig.Config, hub *fleet.Hub, sender notice.Sender, clock func() time.Time, times fleetTimes, logger *slog.Logger) (*fleet.Health, *store.FleetDB, error) {
-	db, err := store.OpenFleetDB(filepath.Join(dataDir, fleetFile))
+func openHealth(dataDir string, shared *pgstore.DB, cfg *officeconfig.Config, hub *fleet.Hub, sender notice.Sender, clock func() time.Time, times fleetTimes, logger *slog.Logger) (*fleet.Health, *store.FleetDB, error) {
+	var db *store.FleetDB
+	var err error
+	if shared != nil {
+		db, err = store.NewFleetDB(shared.KV(fleetSpace))
+	} else {
+		db, err = store.OpenFleetDB(filepath.Join(dataDir, fleetFile))
+	}
 	if err != nil {
 		return nil, nil, err
 	}

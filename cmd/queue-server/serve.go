@@ -185,12 +185,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *fleetEvery > 0 {
 		logger.Warn("TEST FLEET TIMES: devices report and are told offline far sooner than in an office; for tests only", "every", *fleetEvery)
 	}
-	health, fleetDB, err := openHealth(*dataDir, cfg, hub, alerts, clock, testFleetTimes(*fleetEvery), logger)
+	health, fleetDB, err := openHealth(*dataDir, shared, cfg, hub, alerts, clock, testFleetTimes(*fleetEvery), logger)
 	if err != nil {
 		return err
 	}
 	defer fleetDB.Close()
-	bundleStore, err := bundles.Open(bundles.Options{Dir: filepath.Join(*dataDir, bundlesDir), DB: fleetDB, Clock: clock, MaxSize: *maxBundleMB << 20})
+	bundleOpts := bundles.Options{Dir: filepath.Join(*dataDir, bundlesDir), DB: fleetDB, Clock: clock, MaxSize: *maxBundleMB << 20}
+	if shared != nil {
+		bundleOpts.Shared = shared
+	}
+	bundleStore, err := bundles.Open(bundleOpts)
 	if err != nil {
 		return err
 	}
@@ -198,6 +202,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	duty := nodes.fleetDuty()
 	lockerNotices := openLockers(wp, messages, cfg, actors, clock, logger)
 	srv := server.New(server.Config{
 		Offices: actors, Tokens: tokens, Clock: clock, Logger: logger,
@@ -267,7 +272,24 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	wg.Add(1)
 	go func() { defer wg.Done(); wp.desk.RunPurge(actorCtx, *purgeEvery) }()
 	wg.Add(1)
-	go func() { defer wg.Done(); health.Run(actorCtx) }()
+	if duty != nil {
+		// On a shared database one node at a time runs the fleet, from
+		// the state the last one left in it.
+		go func() {
+			defer wg.Done()
+			duty.run(actorCtx, func(ctx context.Context) error {
+				if err := health.Reload(); err != nil {
+					return err
+				}
+				if err := updates.Reload(); err != nil {
+					return err
+				}
+				return bundleStore.Reload(ctx)
+			}, health.Run, logger)
+		}()
+	} else {
+		go func() { defer wg.Done(); health.Run(actorCtx) }()
+	}
 	wg.Add(1)
 	go func() { defer wg.Done(); lockerNotices.Run(actorCtx, *purgeEvery) }()
 	// The configuration is read only here: hours closed since the last
@@ -292,11 +314,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}()
 	}
 	httpSrv := srv.HTTPServer()
+	httpSrv.Handler = duty.gate(httpSrv.Handler)
 	servers := []*http.Server{httpSrv}
 	httpsErr, httpsFailed := make(chan error, 1), make(chan error, 1)
 	if front != nil {
 		httpsSrv := srv.HTTPServer()
-		httpsSrv.Handler = front.Secure(httpsSrv.Handler)
+		httpsSrv.Handler = front.Secure(duty.gate(httpsSrv.Handler))
 		httpsSrv.TLSConfig = front.TLSConfig()
 		// Failed handshakes (the internet's scanners, and a certificate
 		// the ACME authority would not give) go to the server's log.

@@ -92,11 +92,12 @@ func openWeb(ctx context.Context, dataDir, publicURL string, shared *pgstore.DB,
 	}, nil
 }
 
-// The side data's spaces in the shared database (store/kv): what web.db
-// and outbox.db hold on one machine.
+// The side data's spaces in the shared database (store/kv): what web.db,
+// outbox.db and fleet.db hold on one machine.
 const (
 	webSpace    = "web"
 	outboxSpace = "outbox"
+	fleetSpace  = "fleet"
 )
 
 // sharedKeys are the secret key and the VAPID key every node shares. The
