@@ -19,10 +19,10 @@ import (
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("queue-server migrate", stderr)
 	storeURL := fs.String("store", "", "the PostgreSQL store whose schema to migrate (postgres://…)")
-	from := fs.String("from", "", "a data directory to copy into --to: its offices with their whole history, tokens, clerks and devices")
+	from := fs.String("from", "", "a data directory to copy into --to: its offices with their whole history, tokens, clerks and devices, bookings, sessions, messages, the fleet's records, keys and update bundles")
 	to := fs.String("to", "", "the PostgreSQL store to copy --from into (postgres://…); its schema is migrated first")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: queue-server migrate --store postgres://…\n       queue-server migrate --from DIR --to postgres://…\n\nThe first brings the database's schema up to this version's. The second also\ncopies the offices of DIR (every event and the newest snapshot) and its tokens,\nclerks and devices; stop the server on DIR first. An office that already has\nevents in the database is refused.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: queue-server migrate --store postgres://…\n       queue-server migrate --from DIR --to postgres://…\n\nThe first brings the database's schema up to this version's. The second also\ncopies the offices of DIR (every event and the newest snapshot), its tokens,\nclerks and devices, its web data, outbox and fleet records, its keys and its\nupdate bundles; stop the server on DIR first. An office that already has\nevents in the database is refused.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := parse(fs, args, 0); err != nil {
@@ -125,5 +125,8 @@ func migrateFrom(ctx context.Context, dir, url string, out io.Writer) error {
 	if len(offices) == 0 {
 		fmt.Fprintf(out, "no offices in %s\n", filepath.Join(dir, officesDir))
 	}
-	return migrateAuth(ctx, dir, db, out)
+	if err := migrateAuth(ctx, dir, db, out); err != nil {
+		return err
+	}
+	return migrateSide(ctx, dir, db, out)
 }

@@ -119,6 +119,21 @@ func TestMigrateFromDataDirectory(t *testing.T) {
 	for i, o := range offices[:2] {
 		want[o.ID] = officeDay(t, dir, o, 40+30*i, i == 0)
 	}
+	// The web data and the key its booking codes are made with.
+	web, err := store.OpenWebDB(filepath.Join(dir, webFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	booked := store.Booking{Office: offices[0].ID, ID: "b-1", Service: "family", Name: "Anna Nowak", Contact: "anna@example.pl", CodeKey: "code-key-1", Lang: "pl"}
+	if err := web.PutBooking(booked); err != nil {
+		t.Fatal(err)
+	}
+	web.Close()
+	key := bytes.Repeat([]byte{7}, store.KeySize)
+	if err := os.WriteFile(filepath.Join(dir, keyFile), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
 	url := pgtest.Database(t)
 	var stdout, stderr bytes.Buffer
 	if code := run(ctx, []string{"migrate", "--from", dir, "--to", url}, &stdout, &stderr); code != 0 {
@@ -129,6 +144,19 @@ func TestMigrateFromDataDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	shared, err := store.NewWebDB(db.KV(webSpace))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, found, err := shared.BookingByCode("code-key-1"); err != nil || !found || b.Name != "Anna Nowak" {
+		t.Errorf("the booking found by its code in the database: %+v %v %v", b, found, err)
+	}
+	if got, err := db.Secret(ctx, keyFile, []byte("another")); err != nil || !bytes.Equal(got, key) {
+		t.Errorf("the shared key is %x (%v), want the data directory's", got, err)
+	}
+	if !strings.Contains(stdout.String(), "web.db: ") || !strings.Contains(stdout.String(), "web.key: copied") {
+		t.Errorf("migrate told:\n%s\nwant the web data and the key copied", stdout.String())
+	}
 	for i, o := range offices[:2] {
 		s := want[o.ID]
 		snapshot := "no snapshot"

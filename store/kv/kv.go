@@ -88,3 +88,6 @@ func (t boltTx) CreateBucketIfNotExists(name []byte) (Bucket, error) {
 type boltBucket struct{ *bolt.Bucket }
 
 func (b boltBucket) Cursor() Cursor { return b.Bucket.Cursor() }
+
+// SetSequence sets the bucket's sequence (Sequencer).
+func (b boltBucket) SetSequence(n uint64) error { return b.Bucket.SetSequence(n) }
