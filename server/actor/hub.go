@@ -225,6 +225,22 @@ func (t *Tail) Read(into []*Kept) ([]*Kept, bool) {
 	return into, true
 }
 
+// Skip passes over whatever was published since the last Read or Skip
+// and returns the seq of the last event published; ok=false when the hub
+// closed. It is for a reader that only needs to know something happened
+// (a page that draws itself again from the office's view), which a tail
+// serves without keeping a queue of events for it.
+func (t *Tail) Skip() (last uint64, ok bool) {
+	h := t.hub
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.closed || t.index < 0 {
+		return h.last, false
+	}
+	t.after = h.last
+	return h.last, true
+}
+
 // Stop ends the tail.
 func (t *Tail) Stop() {
 	h := t.hub

@@ -84,6 +84,32 @@ func TestFollow(t *testing.T) {
 // A tail reads what was published after it started, in order, each
 // event's encoding made once for all tails; one that falls further
 // behind than the hub keeps, or whose hub closes, is dropped.
+// A page's tail learns that something happened and the last seq, however
+// far behind it is, and that the hub closed.
+func TestTailSkip(t *testing.T) {
+	h := NewHub(0, 10)
+	tail, _ := h.Tail()
+	for seq := uint64(1); seq <= 100; seq++ {
+		h.Publish([]queue.Event{{Seq: seq}})
+	}
+	select {
+	case <-tail.Ready():
+	default:
+		t.Fatal("the tail was not told of the events")
+	}
+	if last, ok := tail.Skip(); !ok || last != 100 {
+		t.Fatalf("skipped to %d (ok %v), want 100: a page 100 events behind keeps streaming", last, ok)
+	}
+	if got, ok := tail.Read(nil); !ok || len(got) != 0 {
+		t.Errorf("after a skip, a read found %d events", len(got))
+	}
+	h.Close()
+	<-tail.Ready()
+	if _, ok := tail.Skip(); ok {
+		t.Error("a tail of a closed hub skips on")
+	}
+}
+
 func TestTail(t *testing.T) {
 	h := NewHub(0, 10)
 	a, last := h.Tail()

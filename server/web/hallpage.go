@@ -194,7 +194,7 @@ func (w *Web) hallEvents(rw http.ResponseWriter, r *http.Request) {
 	if id, err := strconv.ParseUint(r.Header.Get("Last-Event-ID"), 10, 64); err == nil {
 		cursor, resumed = id, true
 	}
-	sw, sub, done, ok := w.openStream(rw, a)
+	sw, tail, done, ok := w.openStream(rw, a)
 	if !ok {
 		return
 	}
@@ -254,11 +254,8 @@ func (w *Web) hallEvents(rw http.ResponseWriter, r *http.Request) {
 			return
 		case <-tick.C:
 			tick.Reset(w.hallRefresh())
-		case _, open := <-sub.C:
-			if !open {
-				return
-			}
-			if _, open = drain(sub.C); !open {
+		case <-tail.Ready():
+			if _, open := tail.Skip(); !open {
 				return
 			}
 		}

@@ -90,7 +90,7 @@ func (w *Web) queueEvents(rw http.ResponseWriter, r *http.Request) {
 // sooner than gap after the last look) and every TicketRefresh, as waits
 // shown count down with no event.
 func (w *Web) streamOffice(rw http.ResponseWriter, r *http.Request, a *actor.Actor, gap time.Duration, kind string, next func() (data []byte, more, ok bool)) {
-	sw, sub, done, opened := w.openStream(rw, a)
+	sw, tail, done, opened := w.openStream(rw, a)
 	if !opened {
 		return
 	}
@@ -122,10 +122,7 @@ func (w *Web) streamOffice(rw http.ResponseWriter, r *http.Request, a *actor.Act
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-		case _, open := <-sub.C:
-			if !open {
-				return
-			}
+		case <-tail.Ready():
 			if wait := gap - time.Since(looked); wait > 0 {
 				select {
 				case <-ctx.Done():
@@ -133,7 +130,8 @@ func (w *Web) streamOffice(rw http.ResponseWriter, r *http.Request, a *actor.Act
 				case <-time.After(wait):
 				}
 			}
-			if _, open = drain(sub.C); !open {
+			// What came meanwhile makes one update.
+			if _, open := tail.Skip(); !open {
 				return
 			}
 		}

@@ -577,7 +577,7 @@ func (w *Web) staffEvents(rw http.ResponseWriter, r *http.Request, st *staffInfo
 		http.Error(rw, "no counter chosen", http.StatusConflict)
 		return
 	}
-	sw, sub, done, ok := w.openStream(rw, a)
+	sw, tail, done, ok := w.openStream(rw, a)
 	if !ok {
 		return
 	}
@@ -592,15 +592,12 @@ func (w *Web) staffEvents(rw http.ResponseWriter, r *http.Request, st *staffInfo
 		case <-tick.C:
 			// Waits shown keep counting.
 			changed(a.Seq())
-		case e, open := <-sub.C:
+		case <-tail.Ready():
+			seq, open := tail.Skip()
 			if !open {
 				return
 			}
-			seq, open := drain(sub.C)
-			if !open {
-				return
-			}
-			changed(max(seq, e.Seq))
+			changed(seq)
 		}
 		if sw.Flush() != nil {
 			return

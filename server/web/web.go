@@ -598,39 +598,25 @@ func redirect(rw http.ResponseWriter, r *http.Request, to string) {
 	http.Redirect(rw, r, to, http.StatusSeeOther)
 }
 
-// drain takes the events already waiting on a subscription, so a burst
-// causes one update, and returns the last seq taken (0 if none);
-// open=false when the subscription ended.
-func drain(c <-chan queue.Event) (last uint64, open bool) {
-	for {
-		select {
-		case e, ok := <-c:
-			if !ok {
-				return last, false
-			}
-			last = e.Seq
-		default:
-			return last, true
-		}
-	}
-}
-
-// openStream answers with a Server-Sent Events stream subscribed to the
-// office's events; done ends the subscription. ok=false when the
-// connection cannot stream (the error is already written). Every write
-// may take up to a few refresh periods, so a page streams for as long as
-// it is open despite the server's write timeout for requests.
-func (w *Web) openStream(rw http.ResponseWriter, a *actor.Actor) (sw *sse.Writer, sub *actor.Subscription, done func(), ok bool) {
-	hub := a.Hub()
-	sub, _ = hub.Subscribe()
+// openStream answers with a Server-Sent Events stream following the
+// office's events; done ends the following. The page only needs to know
+// something happened (it draws itself again from the office's view), so
+// it follows with a tail of the hub: no queue of events of its own, which
+// for thousands of phones on their e-tickets would be most of the
+// server's memory. ok=false when the connection cannot stream (the error
+// is already written). Every write may take up to a few refresh periods,
+// so a page streams for as long as it is open despite the server's write
+// timeout for requests.
+func (w *Web) openStream(rw http.ResponseWriter, a *actor.Actor) (sw *sse.Writer, tail *actor.Tail, done func(), ok bool) {
+	tail, _ = a.Hub().Tail()
 	sw, err := sse.Open(rw, sse.Options{Retry: 3 * time.Second, WriteWait: max(10*time.Second, 4*w.TicketRefresh)})
 	if err == nil {
 		err = sw.Flush()
 	}
 	if err != nil {
-		hub.Unsubscribe(sub)
+		tail.Stop()
 		return nil, nil, nil, false
 	}
 	closed := w.Server.StreamOpened(server.PageStream)
-	return sw, sub, func() { hub.Unsubscribe(sub); closed() }, true
+	return sw, tail, func() { tail.Stop(); closed() }, true
 }
