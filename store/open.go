@@ -24,6 +24,12 @@ func openBolt(path string, opts *bolt.Options) (*bolt.DB, error) {
 	return db, nil
 }
 
+// OpenReadOnly opens the bbolt file at path for reading after checking it
+// whole: a damaged file is an error, a file a server holds is ErrLocked.
+func OpenReadOnly(path string) (*bolt.DB, error) {
+	return openChecked(path, &bolt.Options{ReadOnly: true, Timeout: 3 * time.Second}, CheckFile)
+}
+
 // updateFile runs fn in one write transaction on the bbolt file at path,
 // opened for this change only (so the command line can change it while
 // the server runs), creating the file, its folder and buckets if need be.

@@ -8,10 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 
-	bolt "go.etcd.io/bbolt"
-
+	"github.com/numerek/numerek/store"
 	"github.com/numerek/numerek/store/kv"
 	"github.com/numerek/numerek/store/pgstore"
 )
@@ -29,12 +27,12 @@ func migrateSide(ctx context.Context, fromDir string, db *pgstore.DB, out io.Wri
 			fmt.Fprintf(out, "%s: not in %s, nothing to copy\n", f.file, fromDir)
 			continue
 		}
-		src, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
-		if errors.Is(err, bolt.ErrTimeout) {
+		src, err := store.OpenReadOnly(path)
+		if errors.Is(err, store.ErrLocked) {
 			return fmt.Errorf("%s is in use by a running server: stop it before migrating", path)
 		}
 		if err != nil {
-			return fmt.Errorf("opening %s: %w", path, err)
+			return err
 		}
 		c, err := kv.CopyBolt(src, db.KV(f.space))
 		src.Close()
