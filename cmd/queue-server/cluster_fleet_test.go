@@ -48,14 +48,7 @@ func TestClusterFleetFollowsItsLease(t *testing.T) {
 		}
 	}))
 	defer hook.Close()
-	office, err := os.ReadFile("../../examples/offices/starachowice.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := filepath.Join(t.TempDir(), "office.toml")
-	if err := os.WriteFile(cfg, append([]byte("[devices]\nalert_webhook = \""+hook.URL+"/numerek\"\n\n"), office...), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg := exampleOfficeWith(t, "[devices]\nalert_webhook = \""+hook.URL+"/numerek\"\n\n")
 	c := newTestCluster(t, 0)
 	c.args = []string{"--config", cfg, "--test-fleet-every", "1s"}
 	for _, name := range []string{"a", "b", "c"} {

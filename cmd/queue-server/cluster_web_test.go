@@ -9,9 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/mail"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -31,15 +29,8 @@ func TestClusterSharesTheWebSide(t *testing.T) {
 		t.Skip("queue-server processes on PostgreSQL")
 	}
 	sink := smtpsink.Start(t, "127.0.0.1:0", smtpsink.Options{})
-	office, err := os.ReadFile("../../examples/offices/starachowice.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	setting := fmt.Sprintf("[messages]\n[messages.email]\nhost = \"127.0.0.1\"\nport = %d\ntls = \"none\"\nfrom = \"CUS <kolejka@example.pl>\"\n\n", sink.Port())
-	cfg := filepath.Join(t.TempDir(), "office.toml")
-	if err := os.WriteFile(cfg, append([]byte(setting), office...), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg := exampleOfficeWith(t, setting)
 	c := newTestCluster(t, 0)
 	c.args = []string{"--config", cfg}
 	for _, name := range []string{"a", "b", "c"} {
@@ -90,7 +81,7 @@ func TestClusterSharesTheWebSide(t *testing.T) {
 	// The kiosk on c checks the visit in by its code: a ticket.
 	req, _ := http.NewRequest(http.MethodPost, k.base()+"/api/v1/offices/"+officeID+"/checkins", strings.NewReader(fmt.Sprintf(`{"code":%q,"lang":"en","request_id":"ci-1"}`, code[1])))
 	req.Header.Set("Authorization", "Bearer "+c.tokens["kiosk"])
-	resp, err = browser.Do(req)
+	resp, err := browser.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -402,15 +402,8 @@ func TestScheduledBackups(t *testing.T) {
 	t.Parallel()
 	bin := buildServer(t)
 	data, backups := t.TempDir(), t.TempDir()
-	office, err := os.ReadFile("../../examples/offices/starachowice.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := filepath.Join(t.TempDir(), "office.toml")
 	setting := fmt.Sprintf("[backup]\ndir = %q\nkeep = 2\nat = \"07:45\"\n\n", backups)
-	if err := os.WriteFile(cfg, append([]byte(setting), office...), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg := exampleOfficeWith(t, setting)
 	for _, old := range []string{"2026-11-20", "2026-11-21", "2026-11-22"} {
 		if err := os.MkdirAll(filepath.Join(backups, old, "offices"), 0o700); err != nil {
 			t.Fatal(err)
@@ -463,4 +456,19 @@ func TestNextBackup(t *testing.T) {
 			t.Errorf("after %s: %s, want %s", tt.now, got, tt.want)
 		}
 	}
+}
+
+// exampleOfficeWith writes the example office's configuration with
+// settings put before it ([messages], [devices]…) and returns its path.
+func exampleOfficeWith(t testing.TB, settings string) string {
+	t.Helper()
+	office, err := os.ReadFile("../../examples/offices/starachowice.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "office.toml")
+	if err := os.WriteFile(cfg, append([]byte(settings), office...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

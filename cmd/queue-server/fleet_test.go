@@ -5,8 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -40,15 +38,8 @@ func TestDeviceAlertFromTheServer(t *testing.T) {
 	}))
 	defer hook.Close()
 	bin := buildServer(t)
-	office, err := os.ReadFile("../../examples/offices/starachowice.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := filepath.Join(t.TempDir(), "office.toml")
 	setting := "[devices]\nalert_webhook = \"" + hook.URL + "/numerek\"\n\n"
-	if err := os.WriteFile(cfg, append([]byte(setting), office...), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg := exampleOfficeWith(t, setting)
 	data := t.TempDir()
 	tok := token(t, bin, data, "--role", "ticket", "--label", "kiosk-door")
 	srv := startServerWith(t, bin, "--config", cfg, "--data", data)

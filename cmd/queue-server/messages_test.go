@@ -30,15 +30,8 @@ func TestDayBeforeReminderFromTheServer(t *testing.T) {
 	t.Parallel()
 	bin := buildServer(t)
 	sink := smtpsink.Start(t, "127.0.0.1:0", smtpsink.Options{})
-	office, err := os.ReadFile("../../examples/offices/starachowice.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	setting := fmt.Sprintf("[messages]\nreminder_at = \"16:00\"\n[messages.email]\nhost = \"127.0.0.1\"\nport = %d\ntls = \"none\"\nfrom = \"CUS <kolejka@example.pl>\"\n\n", sink.Port())
-	cfg := filepath.Join(t.TempDir(), "office.toml")
-	if err := os.WriteFile(cfg, append([]byte(setting), office...), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg := exampleOfficeWith(t, setting)
 	data := t.TempDir()
 	srv := startServerWith(t, bin, "--config", cfg, "--data", data, "--clock", "2026-11-23T15:59:40")
 	site := strings.TrimSuffix(srv.base, "/api/v1/offices/"+officeID)
