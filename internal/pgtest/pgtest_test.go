@@ -110,7 +110,7 @@ func TestStandbyKeepsEveryCommitOfAKilledPrimary(t *testing.T) {
 	if err := primary.SetSynchronousStandby(ctx, "standby"); err != nil {
 		t.Fatal(err)
 	}
-	both := ReadWriteURL("office", primary, standby)
+	both := ReadWriteURL("office", primary.Addr(), standby.Addr())
 	if port := serverPort(t, both); port != primary.Port {
 		t.Fatalf("the read-write URL reached port %d, want the primary's %d", port, primary.Port)
 	}
@@ -151,9 +151,11 @@ func TestStandbyKeepsEveryCommitOfAKilledPrimary(t *testing.T) {
 	waitfor.Until(t, "commits on the primary", 30*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) >= 200 })
 	primary.Kill()
 	wg.Wait()
+	began := time.Now()
 	if err := standby.Promote(ctx); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("promoted in %v", time.Since(began))
 	if port := serverPort(t, both); port != standby.Port {
 		t.Fatalf("after the promotion the read-write URL reached port %d, want the promoted standby's %d", port, standby.Port)
 	}

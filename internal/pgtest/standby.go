@@ -3,10 +3,8 @@ package pgtest
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -128,16 +126,13 @@ func (s *Server) Promote(ctx context.Context) error {
 	return nil
 }
 
-// ReadWriteURL is the address of database db on whichever of servers
-// accepts writes: libpq's list of hosts, tried in turn, with
-// target_session_attrs=read-write so that a standby is passed over, and
-// connect_timeout so that a host that does not answer is too.
-func ReadWriteURL(db string, servers ...*Server) string {
-	hosts := make([]string, len(servers))
-	for i, s := range servers {
-		hosts[i] = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port))
-	}
-	return "postgres://postgres@" + strings.Join(hosts, ",") + "/" + db + "?sslmode=disable&target_session_attrs=read-write&connect_timeout=2"
+// ReadWriteURL is the address of database db on whichever of the
+// servers at addrs (host:port, Addr) accepts writes: libpq's list of
+// hosts, tried in turn, with target_session_attrs=read-write so that a
+// standby is passed over, and connect_timeout so that a host that does
+// not answer is too.
+func ReadWriteURL(db string, addrs ...string) string {
+	return "postgres://postgres@" + strings.Join(addrs, ",") + "/" + db + "?sslmode=disable&target_session_attrs=read-write&connect_timeout=2"
 }
 
 // validName tells a name usable unquoted as a replication slot's and in
