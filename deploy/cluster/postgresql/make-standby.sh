@@ -24,7 +24,7 @@ cluster=main
 data=/var/lib/postgresql/$version/$cluster
 bin=/usr/lib/postgresql/$version/bin
 
-if ! sudo -u postgres test -f ~postgres/.pgpass; then
+if ! runuser -u postgres -- test -f ~postgres/.pgpass; then
 	echo "~postgres/.pgpass is missing: add the line *:*:replication:replicator:PASSWORD (mode 0600, owner postgres)" >&2
 	exit 1
 fi
@@ -39,12 +39,12 @@ install -d -o postgres -g postgres -m 0700 "$data"
 # postgresql.auto.conf and creates standby.signal; --slot streams through
 # the primary's slot NAME, so the primary keeps every WAL segment this
 # standby has not received, from the copy on.
-sudo -u postgres "$bin/pg_basebackup" \
+runuser -u postgres -- "$bin/pg_basebackup" \
 	--dbname "host=$primary user=replicator application_name=$name" \
 	--pgdata "$data" --write-recovery-conf --slot "$name" \
 	--wal-method stream --checkpoint fast --progress
 
 systemctl start "postgresql@$version-$cluster"
 echo "started: check on the primary with"
-echo "  sudo -u postgres psql -c 'SELECT application_name, state, sync_state FROM pg_stat_replication'"
+echo "  runuser -u postgres -- psql -c 'SELECT application_name, state, sync_state FROM pg_stat_replication'"
 echo "that $name is streaming, and sync when the primary's synchronous_standby_names names it."
