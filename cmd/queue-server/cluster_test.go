@@ -55,10 +55,26 @@ type testCluster struct {
 	args []string
 }
 
-func newTestCluster(t testing.TB, n int) *testCluster {
+// clusterOption changes what newTestCluster starts its nodes on.
+type clusterOption func(*clusterOptions)
+
+type clusterOptions struct{ store string }
+
+// onStore puts the cluster on the (empty) database at url instead of a
+// new one of the test binary's PostgreSQL.
+func onStore(url string) clusterOption { return func(o *clusterOptions) { o.store = url } }
+
+func newTestCluster(t testing.TB, n int, opts ...clusterOption) *testCluster {
 	t.Helper()
 	bin := buildServer(t)
-	url := pgtest.Database(t)
+	var o clusterOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	url := o.store
+	if url == "" {
+		url = pgtest.Database(t)
+	}
 	if code, out, errOut := runBin(t, bin, "migrate", "--store", url); code != 0 {
 		t.Fatalf("migrate: %d %s %s", code, out, errOut)
 	}

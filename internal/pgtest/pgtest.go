@@ -77,20 +77,8 @@ func Start(ctx context.Context, parent string) (*Server, error) {
 }
 
 func (s *Server) start(ctx context.Context) error {
-	if os.Geteuid() == 0 {
-		cred, err := unprivileged()
-		if err != nil {
-			return err
-		}
-		s.cred = cred
-		// MkdirTemp made the folder 0700 for root; its new owner must
-		// enter it, and every folder above it must let it through.
-		if err := os.Chown(s.Dir, int(cred.Uid), int(cred.Gid)); err != nil {
-			return fmt.Errorf("giving %s to the unprivileged user: %w", s.Dir, err)
-		}
-		if err := checkTraversable(filepath.Dir(s.Dir)); err != nil {
-			return err
-		}
+	if err := s.own(); err != nil {
+		return err
 	}
 	data := filepath.Join(s.Dir, "data")
 	initdb := s.command(ctx, "initdb", "--pgdata", data, "--username", "postgres", "--auth", "trust",
@@ -98,6 +86,32 @@ func (s *Server) start(ctx context.Context) error {
 	if out, err := initdb.CombinedOutput(); err != nil {
 		return fmt.Errorf("initdb in %s: %w\n%s", data, err, out)
 	}
+	return s.run(ctx)
+}
+
+// own gives the server's folder to the unprivileged user when the tests
+// run as root.
+func (s *Server) own() error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	cred, err := unprivileged()
+	if err != nil {
+		return err
+	}
+	s.cred = cred
+	// MkdirTemp made the folder 0700 for root; its new owner must
+	// enter it, and every folder above it must let it through.
+	if err := os.Chown(s.Dir, int(cred.Uid), int(cred.Gid)); err != nil {
+		return fmt.Errorf("giving %s to the unprivileged user: %w", s.Dir, err)
+	}
+	return checkTraversable(filepath.Dir(s.Dir))
+}
+
+// run starts postgres on the cluster in Dir/data, on a free port, and
+// waits until it answers.
+func (s *Server) run(ctx context.Context) error {
+	data := filepath.Join(s.Dir, "data")
 	port, err := freePort()
 	if err != nil {
 		return err

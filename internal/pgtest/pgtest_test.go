@@ -3,9 +3,13 @@ package pgtest
 import (
 	"context"
 	"os"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/numerek/numerek/internal/waitfor"
 )
 
 func TestMain(m *testing.M) { os.Exit(Main(m)) }
@@ -70,4 +74,131 @@ func TestStartKillStop(t *testing.T) {
 	if _, err := os.Stat(s.Dir); !os.IsNotExist(err) {
 		t.Errorf("the cluster's folder %s is still there (%v)", s.Dir, err)
 	}
+}
+
+// A standby made by StartStandby follows its primary read-only; with the
+// primary's synchronous_standby_names naming it, every commit the primary
+// acknowledged is on the standby: the primary killed while writers commit
+// and the standby promoted, it holds each acknowledged row, accepts
+// writes, and a read-write URL naming both servers reaches it.
+func TestStandbyKeepsEveryCommitOfAKilledPrimary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two PostgreSQL servers")
+	}
+	ctx := context.Background()
+	primary, err := Start(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer primary.Stop()
+	if _, err := primary.CreateDatabase(ctx, "office"); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, primary.URL("office"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE TABLE tickets (n int PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	standby, err := primary.StartStandby(ctx, "standby")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer standby.Stop()
+	if err := primary.SetSynchronousStandby(ctx, "standby"); err != nil {
+		t.Fatal(err)
+	}
+	both := ReadWriteURL("office", primary.Addr(), standby.Addr())
+	if port := serverPort(t, both); port != primary.Port {
+		t.Fatalf("the read-write URL reached port %d, want the primary's %d", port, primary.Port)
+	}
+	sconn, err := pgx.Connect(ctx, standby.URL("office"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sconn.Exec(ctx, "INSERT INTO tickets VALUES (0)"); err == nil {
+		t.Error("the standby accepted a write before its promotion")
+	}
+	sconn.Close(ctx)
+
+	// Writers commit one row at a time until the primary dies under them.
+	var mu sync.Mutex
+	var acked []int
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := pgx.Connect(ctx, primary.URL("office"))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close(ctx)
+			for i := 1; ; i++ {
+				n := i*4 + w
+				if _, err := c.Exec(ctx, "INSERT INTO tickets VALUES ($1)", n); err != nil {
+					return
+				}
+				mu.Lock()
+				acked = append(acked, n)
+				mu.Unlock()
+			}
+		}()
+	}
+	waitfor.Until(t, "commits on the primary", 30*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) >= 200 })
+	primary.Kill()
+	wg.Wait()
+	began := time.Now()
+	if err := standby.Promote(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("promoted in %v", time.Since(began))
+	if port := serverPort(t, both); port != standby.Port {
+		t.Fatalf("after the promotion the read-write URL reached port %d, want the promoted standby's %d", port, standby.Port)
+	}
+	pconn, err := pgx.Connect(ctx, both)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pconn.Close(ctx)
+	rows, err := pconn.Query(ctx, "SELECT n FROM tickets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[int]bool{}
+	for _, n := range kept {
+		have[n] = true
+	}
+	for _, n := range acked {
+		if !have[n] {
+			t.Errorf("row %d was acknowledged by the primary but is not on the promoted standby", n)
+		}
+	}
+	if _, err := pconn.Exec(ctx, "INSERT INTO tickets VALUES (-1)"); err != nil {
+		t.Errorf("the promoted standby refuses a write: %v", err)
+	}
+	t.Logf("%d rows acknowledged before the kill, %d on the promoted standby", len(acked), len(kept))
+}
+
+// serverPort is the port of the server url reaches.
+func serverPort(t *testing.T, url string) int {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var port int
+	if err := conn.QueryRow(ctx, "SELECT inet_server_port()").Scan(&port); err != nil {
+		t.Fatal(err)
+	}
+	return port
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -37,6 +38,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the PostgreSQL address: %w", err)
 	}
+	survivePrimaryLoss(cfg, url)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to PostgreSQL at %s: %w", redact(url), err)
@@ -56,6 +58,35 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("the database at %s is not at this version's schema: run `queue-server migrate --store URL` first", redact(url))
 	}
 	return db, nil
+}
+
+// Pool settings for the loss of the primary's machine (no reset, no
+// answer), when the URL does not give its own (pool_max_conns,
+// pool_ping_timeout):
+const (
+	// maxConns leaves room for new connections (to the promoted standby)
+	// while those to the vanished primary are cleaned up: pgx waits 15 s
+	// for such a server to answer its cancel request and goodbye, and
+	// the pool counts the connection until then. The pool grows only as
+	// far as the node's concurrency asks; pgx's default (4, or one per
+	// core) left a node waiting those 15 s after a promotion.
+	maxConns = 16
+	// pingTimeout bounds the ping of a connection idle for over a second
+	// before it is handed out: without it a dead one holds its caller
+	// for the caller's whole timeout instead of being set aside for the
+	// next (or a new) connection.
+	pingTimeout = time.Second
+)
+
+// survivePrimaryLoss sets the pool's size and ping timeout unless url
+// sets them.
+func survivePrimaryLoss(cfg *pgxpool.Config, url string) {
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = max(cfg.MaxConns, maxConns)
+	}
+	if !strings.Contains(url, "pool_ping_timeout") {
+		cfg.PingTimeout = pingTimeout
+	}
 }
 
 // Close closes the pool.
