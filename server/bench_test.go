@@ -211,6 +211,7 @@ func BenchmarkCallTo10000Subscribers(b *testing.B) {
 	time.Sleep(2 * protocol.Heartbeat)
 	idleFor, idleCPU := time.Since(idleFrom), p.cpuTicks(b)-idleTicks
 	after := p.memory(b)
+	stopPerf := recordPerf(b, map[string]int{"server": p.pid, "subscribers": os.Getpid()})
 	callsFrom, callsTicks := time.Now(), p.cpuTicks(b)
 
 	// last: from the call to its last subscriber; spread: from its first
@@ -237,6 +238,7 @@ func BenchmarkCallTo10000Subscribers(b *testing.B) {
 		spread = append(spread, latest.Sub(earliest))
 	}
 	callsFor, callsCPU := time.Since(callsFrom), p.cpuTicks(b)-callsTicks
+	stopPerf()
 	for b.Loop() {
 	}
 	// The calls' CPU, less what the idle streams' heartbeats took meanwhile.
@@ -256,6 +258,32 @@ func BenchmarkCallTo10000Subscribers(b *testing.B) {
 	b.ReportMetric(float64(after.heap-before.heap)/1024/subscribers, "heap-KiB/sub")
 	b.ReportMetric(float64(after.goroutines-before.goroutines)/subscribers, "goroutines/sub")
 	b.ReportMetric(0, "ns/op")
+}
+
+// recordPerf records, when $NUMEREK_BENCH_PERF names a directory, a
+// profile of each process (perf record -g, NAME.data there) until the
+// function it returns is called: where the CPU of a benchmark's figure
+// goes, the kernel's share included (most of a stream's, on loopback).
+func recordPerf(b *testing.B, pids map[string]int) (stop func()) {
+	dir := os.Getenv("NUMEREK_BENCH_PERF")
+	if dir == "" {
+		return func() {}
+	}
+	var cmds []*exec.Cmd
+	for name, pid := range pids {
+		cmd := exec.Command("perf", "record", "-F", "2999", "-g", "-o", filepath.Join(dir, name+".data"), "-p", strconv.Itoa(pid))
+		if err := cmd.Start(); err != nil {
+			b.Fatalf("perf record of the %s: %v", name, err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	time.Sleep(time.Second) // perf is recording
+	return func() {
+		for _, cmd := range cmds {
+			_ = cmd.Process.Signal(os.Interrupt)
+			_ = cmd.Wait()
+		}
+	}
 }
 
 func minTime(a, b time.Time) time.Time {
