@@ -40,8 +40,8 @@ import (
 // heap-KiB/sub are the node that grew most, writer-rss-KiB/sub the
 // office's writer. The CPU of the three nodes together: idle (the
 // streams' heartbeats), as a share of one core, and for each event
-// delivered to one subscriber, the idle share taken off. Measured once,
-// whatever b.N.
+// delivered to one subscriber, the idle share taken off; and this
+// process's, the subscribers', for each. Measured once, whatever b.N.
 func BenchmarkCallTo5000SubscribersOnEachOf3Nodes(b *testing.B) {
 	if testing.Short() {
 		b.Skip("three queue-server processes on PostgreSQL, 15,000 connections")
@@ -211,13 +211,13 @@ func BenchmarkCallTo5000SubscribersOnEachOf3Nodes(b *testing.B) {
 		}
 		return latest.Sub(sent), latest.Sub(earliest)
 	}
-	callsFrom, callsTicks := time.Now(), c.cpuTicks(b)
+	callsFrom, callsTicks, ownFrom := time.Now(), c.cpuTicks(b), ownCPU(b)
 	var last, spread, viaFollower []time.Duration
 	for k := range calls {
 		l, s := call(k, writer)
 		last, spread = append(last, l), append(spread, s)
 	}
-	callsFor, callsCPU := time.Since(callsFrom), c.cpuTicks(b)-callsTicks
+	callsFor, callsCPU, clientCPU := time.Since(callsFrom), c.cpuTicks(b)-callsTicks, ownCPU(b)-ownFrom
 	for k := calls; k < 2*calls; k++ {
 		l, _ := call(k, follower)
 		viaFollower = append(viaFollower, l)
@@ -230,6 +230,9 @@ func BenchmarkCallTo5000SubscribersOnEachOf3Nodes(b *testing.B) {
 	perDelivery := (float64(callsCPU)/procHz - idleRate*callsFor.Seconds()) / (calls * subscribers)
 	b.ReportMetric(idleRate*100, "idle-cpu-%")
 	b.ReportMetric(perDelivery*1e6, "cpu-us/delivery")
+	// The subscribers' side, this process (their heartbeats included): on
+	// the same cores, it takes from the nodes' share.
+	b.ReportMetric(float64(clientCPU.Microseconds())/(calls*subscribers), "client-cpu-us/delivery")
 	ms := func(d []time.Duration, q float64) float64 {
 		slices.Sort(d)
 		return float64(d[int(q*float64(len(d)-1)+0.5)]) / float64(time.Millisecond)
@@ -271,6 +274,16 @@ func raiseFileLimit(b *testing.B, n uint64) {
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		b.Fatal("raising the limit of open files: ", err)
 	}
+}
+
+// ownCPU is this process's CPU time so far (user and system).
+func ownCPU(b *testing.B) time.Duration {
+	b.Helper()
+	var u syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }
 
 // cpuTicks is the CPU time of the cluster's nodes so far, together, in
