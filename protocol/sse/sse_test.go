@@ -167,3 +167,55 @@ func TestTryFlushLeavesTheRestToFlush(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A stream whose write deadline has passed since its last write (its
+// goroutine was late) is not failed by TryFlush: Flush, which moves the
+// deadline on, sends the event.
+func TestTryFlushAfterTheWriteDeadline(t *testing.T) {
+	writers := make(chan *Writer, 1)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw, err := Open(w, Options{WriteWait: 50 * time.Millisecond})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if _, err := sw.Detach(r); err != nil {
+			t.Error(err)
+			return
+		}
+		writers <- sw
+	}))
+	defer ts.Close()
+	resp, err := http.Get(ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sw := <-writers
+	defer sw.Close()
+	sw.Event("0", "first", []byte("{}"))
+	if err := sw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the deadline of that write has passed
+	sw.Event("1", "late", []byte("{}"))
+	if sw.TryFlush() {
+		t.Error("TryFlush wrote past the write deadline")
+	}
+	if err := sw.Flush(); err != nil {
+		t.Fatalf("Flush after TryFlush met the deadline: %v", err)
+	}
+	got, read := errors.New("got it"), 0
+	err = Read(resp.Body, func(m Message) error {
+		if m.ID != strconv.Itoa(read) {
+			return fmt.Errorf("event %q, want %d", m.ID, read)
+		}
+		if read++; read == 2 {
+			return got
+		}
+		return nil
+	})
+	if !errors.Is(err, got) {
+		t.Fatal(err)
+	}
+}

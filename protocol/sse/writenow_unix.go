@@ -3,7 +3,9 @@
 package sse
 
 import (
+	"errors"
 	"net"
+	"os"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -20,6 +22,8 @@ func writeNow(raw syscall.RawConn, b net.Buffers) (int, error) {
 		return true // done, whatever it took: never wait
 	})
 	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return 0, nil // the stream's goroutine has not written for a while: Flush moves it on
 	case err != nil:
 		return 0, err
 	case werr == unix.EAGAIN || werr == unix.EINTR:
