@@ -109,7 +109,9 @@ func BenchmarkCallToSubscribers(b *testing.B) {
 // Beside them, the server's CPU: with the streams idle (their heartbeats),
 // as a share of one core, and for each event delivered to one subscriber
 // (the calls' CPU less the idle share), which a loaded machine does not
-// skew as it does the times. Measured once, whatever b.N.
+// skew as it does the times; and this process's, the subscribers', for
+// each event one of them reads (client-cpu-us/delivery): on the same
+// cores, it takes from the server's share. Measured once, whatever b.N.
 func BenchmarkCallTo10000Subscribers(b *testing.B) {
 	const subscribers, calls = 10000, 20
 	raiseFileLimit(b, subscribers+1000)
@@ -211,7 +213,8 @@ func BenchmarkCallTo10000Subscribers(b *testing.B) {
 	time.Sleep(2 * protocol.Heartbeat)
 	idleFor, idleCPU := time.Since(idleFrom), p.cpuTicks(b)-idleTicks
 	after := p.memory(b)
-	callsFrom, callsTicks := time.Now(), p.cpuTicks(b)
+	stopPerf := recordPerf(b, map[string]int{"server": p.pid, "subscribers": os.Getpid()})
+	callsFrom, callsTicks, ownFrom := time.Now(), p.cpuTicks(b), ownCPU(b)
 
 	// last: from the call to its last subscriber; spread: from its first
 	// subscriber to its last, the fan-out without the call's commit.
@@ -236,7 +239,8 @@ func BenchmarkCallTo10000Subscribers(b *testing.B) {
 		last = append(last, latest.Sub(sent))
 		spread = append(spread, latest.Sub(earliest))
 	}
-	callsFor, callsCPU := time.Since(callsFrom), p.cpuTicks(b)-callsTicks
+	callsFor, callsCPU, clientCPU := time.Since(callsFrom), p.cpuTicks(b)-callsTicks, ownCPU(b)-ownFrom
+	stopPerf()
 	for b.Loop() {
 	}
 	// The calls' CPU, less what the idle streams' heartbeats took meanwhile.
@@ -244,6 +248,7 @@ func BenchmarkCallTo10000Subscribers(b *testing.B) {
 	perDelivery := (float64(callsCPU)/procHz - idleRate*callsFor.Seconds()) / (calls * subscribers)
 	b.ReportMetric(idleRate*100, "idle-cpu-%")
 	b.ReportMetric(perDelivery*1e6, "cpu-us/delivery")
+	b.ReportMetric(float64(clientCPU.Microseconds())/(calls*subscribers), "client-cpu-us/delivery")
 	slices.Sort(last)
 	slices.Sort(spread)
 	ms := func(d []time.Duration, q float64) float64 {
@@ -256,6 +261,32 @@ func BenchmarkCallTo10000Subscribers(b *testing.B) {
 	b.ReportMetric(float64(after.heap-before.heap)/1024/subscribers, "heap-KiB/sub")
 	b.ReportMetric(float64(after.goroutines-before.goroutines)/subscribers, "goroutines/sub")
 	b.ReportMetric(0, "ns/op")
+}
+
+// recordPerf records, when $NUMEREK_BENCH_PERF names a directory, a
+// profile of each process (perf record -g, NAME.data there) until the
+// function it returns is called: where the CPU of a benchmark's figure
+// goes, the kernel's share included (most of a stream's, on loopback).
+func recordPerf(b *testing.B, pids map[string]int) (stop func()) {
+	dir := os.Getenv("NUMEREK_BENCH_PERF")
+	if dir == "" {
+		return func() {}
+	}
+	var cmds []*exec.Cmd
+	for name, pid := range pids {
+		cmd := exec.Command("perf", "record", "-F", "2999", "-g", "-o", filepath.Join(dir, name+".data"), "-p", strconv.Itoa(pid))
+		if err := cmd.Start(); err != nil {
+			b.Fatalf("perf record of the %s: %v", name, err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	time.Sleep(time.Second) // perf is recording
+	return func() {
+		for _, cmd := range cmds {
+			_ = cmd.Process.Signal(os.Interrupt)
+			_ = cmd.Wait()
+		}
+	}
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -386,6 +417,16 @@ func (p *queueServer) cpuTicks(b *testing.B) int64 {
 	utime, _ := strconv.ParseInt(f[11], 10, 64)
 	stime, _ := strconv.ParseInt(f[12], 10, 64)
 	return utime + stime
+}
+
+// ownCPU is this process's CPU time so far (user and system).
+func ownCPU(b *testing.B) time.Duration {
+	b.Helper()
+	var u syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }
 
 // serverMemory is what the server holds: bytes resident, bytes of Go heap

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/numerek/numerek/protocol"
@@ -70,6 +71,10 @@ func StreamEvents(w http.ResponseWriter, r *http.Request, src EventSource, curso
 		done()
 		return
 	}
+	// The hub's goroutines send the office's events to a detached
+	// stream themselves (push), most often: its goroutine wakes for its
+	// heartbeats, its control events, and what they could not send at once.
+	st.tail.Push(st.push)
 	go func() {
 		defer done()
 		st.follow(gone)
@@ -79,9 +84,14 @@ func StreamEvents(w http.ResponseWriter, r *http.Request, src EventSource, curso
 
 // eventStream is one device's stream once started.
 type eventStream struct {
+	// mu keeps the stream's goroutine and the hub's pushes apart once it
+	// follows: it guards everything below.
+	mu        sync.Mutex
 	sw        *sse.Writer
 	tail      *actor.Tail
 	sent      uint64 // the seq of the last event written
+	kept      []*actor.Kept
+	ended     bool // follow has returned: nothing more is written
 	heartbeat time.Duration
 	ctl       *fleet.Conn
 }
@@ -142,7 +152,6 @@ func (st *eventStream) follow(gone <-chan struct{}) {
 	defer st.tail.Stop()
 	tick := time.NewTicker(st.heartbeat)
 	defer tick.Stop()
-	var kept []*actor.Kept
 	var control <-chan fleet.Control
 	var revoked <-chan struct{}
 	if st.ctl != nil {
@@ -151,44 +160,88 @@ func (st *eventStream) follow(gone <-chan struct{}) {
 	for {
 		select {
 		case <-gone:
+			st.end()
 			return
 		case <-revoked:
+			st.mu.Lock()
 			sendControl(sw, fleet.Control{Event: protocol.RevokedEvent, Data: struct{}{}})
 			sw.Flush()
+			st.ended = true
+			st.mu.Unlock()
 			return
 		case c := <-control:
+			st.mu.Lock()
 			sendControl(sw, c)
 		case <-tick.C:
+			st.mu.Lock()
 			sw.Comment("heartbeat")
 		case <-st.tail.Ready():
-			// Everything published since the last read goes out in one
-			// flush, each event encoded once for every stream.
-			var open bool
-			if kept, open = st.tail.Read(kept[:0]); !open {
+			st.mu.Lock()
+			if !st.readTail() {
 				sw.Flush()
+				st.ended = true
+				st.mu.Unlock()
 				return
 			}
-			for _, k := range kept {
-				if k.Seq <= st.sent {
-					continue
-				}
-				frame, err := k.Encoded(encodeEvent)
-				if err != nil {
-					sw.Fail(err)
-					break
-				}
-				sw.Frame(frame)
-				st.sent = k.Seq
-			}
-			clear(kept)
-			if cap(kept) > 16 {
-				kept = nil // an idle stream keeps no burst's array
-			}
 		}
-		if sw.Flush() != nil {
+		err := sw.Flush()
+		st.ended = err != nil
+		st.mu.Unlock()
+		if err != nil {
 			return
 		}
 	}
+}
+
+// end marks the stream ended for the pushes still to come.
+func (st *eventStream) end() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.ended = true
+}
+
+// readTail writes everything published since the last read, each event
+// encoded once for every stream; false when the hub has dropped the
+// stream.
+func (st *eventStream) readTail() bool {
+	kept, open := st.tail.Read(st.kept[:0])
+	if !open {
+		return false
+	}
+	for _, k := range kept {
+		if k.Seq <= st.sent {
+			continue
+		}
+		frame, err := k.Encoded(encodeEvent)
+		if err != nil {
+			st.sw.Fail(err)
+			break
+		}
+		st.sw.Frame(frame)
+		st.sent = k.Seq
+	}
+	clear(kept)
+	st.kept = kept[:0]
+	if cap(kept) > 16 {
+		st.kept = nil // an idle stream keeps no burst's array
+	}
+	return true
+}
+
+// push is the hub's offer of news (actor.Tail.Push): from a goroutine
+// of the hub's, the events are written and sent if the connection takes
+// them at once; the stream's goroutine is woken (false) when it is busy
+// with the stream, the connection's buffer is full, the write failed or
+// the hub dropped the stream, to wait, or end the stream, itself.
+func (st *eventStream) push() bool {
+	if !st.mu.TryLock() {
+		return false // it reads the hub once it has done
+	}
+	defer st.mu.Unlock()
+	if st.ended {
+		return true
+	}
+	return st.readTail() && st.sw.TryFlush()
 }
 
 // sendControl writes a control event without an id, so the device's

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -180,5 +181,112 @@ func TestDetachedStreamEndsWhenTheClientGoes(t *testing.T) {
 	case <-ended:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the stream went on after its client closed the connection")
+	}
+}
+
+// Detached streams sent a quick run of publishes, each event pushed by
+// the hub's goroutines (whose pushes overlap, and meet the streams'
+// heartbeats), have every event once, in order.
+func TestDetachedStreamsHaveEveryEventOfABurst(t *testing.T) {
+	const streams, events = 300, 40
+	hub := actor.NewHub(5, 100)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		server.StreamEvents(w, r, hubSource{hub}, 5, 50*time.Millisecond, nil, func() {})
+	}))
+	defer ts.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: streams}}
+	results := make(chan error, streams)
+	ready := make(chan struct{}, streams)
+	for i := range streams {
+		req, _ := http.NewRequest("GET", ts.URL, nil)
+		req.Header.Set("Last-Event-ID", "5")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		go func() {
+			ready <- struct{}{}
+			next := uint64(6)
+			done := fmt.Errorf("done")
+			err := sse.Read(resp.Body, func(m sse.Message) error {
+				seq, err := m.Seq()
+				if err != nil {
+					return err
+				}
+				if seq != next {
+					return fmt.Errorf("stream %d: event %d after %d", i, seq, next-1)
+				}
+				if next++; next == 6+events {
+					return done
+				}
+				return nil
+			})
+			if err == done {
+				err = nil
+			}
+			results <- err
+		}()
+	}
+	for range streams {
+		<-ready
+	}
+	for seq := uint64(6); seq < 6+events; seq++ {
+		hub.Publish([]queue.Event{{Seq: seq, At: time.Now(), Actor: "counter:1", Body: queue.CounterOpened{Counter: 1}}})
+	}
+	for range streams {
+		select {
+		case err := <-results:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("a stream did not have every event within 30 s")
+		}
+	}
+}
+
+// A detached stream whose client stops reading while big events come
+// has them all once it reads again: what the hub's pushes could not send
+// at once its own goroutine sends, woken for it (its heartbeat is an
+// hour away).
+func TestDetachedStreamCatchesUpWithASlowClient(t *testing.T) {
+	const events = 200 // of 64 KiB: more than the connection's buffers take
+	hub := actor.NewHub(5, events)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		server.StreamEvents(w, r, hubSource{hub}, 5, time.Hour, nil, func() {})
+	}))
+	defer ts.Close()
+	c, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: numerek.test\r\nLast-Event-ID: 5\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reason := strings.Repeat("x", 64<<10)
+	for seq := uint64(6); seq < 6+events; seq++ {
+		hub.Publish([]queue.Event{{Seq: seq, At: time.Now(), Actor: "clerk:anna", Body: queue.TicketCancelled{Ticket: "A001", Reason: reason}}})
+	}
+	_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	next, done := uint64(6), fmt.Errorf("done")
+	err = sse.Read(resp.Body, func(m sse.Message) error {
+		seq, err := m.Seq()
+		if err != nil {
+			return err
+		}
+		if seq != next || !strings.Contains(string(m.Data), reason) {
+			return fmt.Errorf("event %d (%d bytes) after %d", seq, len(m.Data), next-1)
+		}
+		if next++; next == 6+events {
+			return done
+		}
+		return nil
+	})
+	if err != done {
+		t.Fatalf("after %d of %d events: %v", next-6, events, err)
 	}
 }

@@ -1,8 +1,12 @@
 package sse
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -99,5 +103,119 @@ func TestWriterKeepsTheFirstError(t *testing.T) {
 	}
 	if strings.Contains(rec.Body.String(), "id: 1") {
 		t.Errorf("an event was written after the stream failed")
+	}
+}
+
+// A detached stream's flush that does not wait (TryFlush) writes what the
+// connection takes and leaves the rest to Flush: the client, once it
+// reads, has every event once, in order, in well-formed chunks.
+func TestTryFlushLeavesTheRestToFlush(t *testing.T) {
+	writers := make(chan *Writer, 1)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw, err := Open(w, Options{WriteWait: 10 * time.Second})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if _, err := sw.Detach(r); err != nil {
+			t.Error(err)
+			return
+		}
+		writers <- sw
+	}))
+	defer ts.Close()
+	resp, err := http.Get(ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sw := <-writers
+	defer sw.Close()
+
+	// The client reads nothing until the connection's buffers are full.
+	data := bytes.Repeat([]byte("x"), 32<<10)
+	sent := 0
+	for full := false; !full; sent++ {
+		if sent == 2000 {
+			t.Fatal("the connection took 64 MB its client did not read")
+		}
+		sw.Event(strconv.Itoa(sent), "big", data)
+		full = !sw.TryFlush()
+	}
+	sw.Event(strconv.Itoa(sent), "big", data)
+	sent++
+	if sw.TryFlush() {
+		t.Error("TryFlush sent an event behind what it could not send")
+	}
+	flushed := make(chan error, 1)
+	go func() { flushed <- sw.Flush() }()
+	read := 0
+	allRead := errors.New("all read")
+	err = Read(resp.Body, func(m Message) error {
+		if m.ID != strconv.Itoa(read) || !bytes.Equal(m.Data, data) {
+			return fmt.Errorf("event %d: id %q, %d bytes of data", read, m.ID, len(m.Data))
+		}
+		if read++; read == sent {
+			return allRead
+		}
+		return nil
+	})
+	if !errors.Is(err, allRead) {
+		t.Fatalf("after %d of %d events: %v", read, sent, err)
+	}
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A stream whose write deadline has passed since its last write (its
+// goroutine was late) is not failed by TryFlush: Flush, which moves the
+// deadline on, sends the event.
+func TestTryFlushAfterTheWriteDeadline(t *testing.T) {
+	writers := make(chan *Writer, 1)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw, err := Open(w, Options{WriteWait: 50 * time.Millisecond})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if _, err := sw.Detach(r); err != nil {
+			t.Error(err)
+			return
+		}
+		writers <- sw
+	}))
+	defer ts.Close()
+	resp, err := http.Get(ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sw := <-writers
+	defer sw.Close()
+	sw.Event("0", "first", []byte("{}"))
+	if err := sw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the deadline of that write has passed
+	sw.Event("1", "late", []byte("{}"))
+	if sw.TryFlush() {
+		t.Error("TryFlush wrote past the write deadline")
+	}
+	if err := sw.Flush(); err != nil {
+		t.Fatalf("Flush after TryFlush met the deadline: %v", err)
+	}
+	got, read := errors.New("got it"), 0
+	err = Read(resp.Body, func(m Message) error {
+		if m.ID != strconv.Itoa(read) {
+			return fmt.Errorf("event %q, want %d", m.ID, read)
+		}
+		if read++; read == 2 {
+			return got
+		}
+		return nil
+	})
+	if !errors.Is(err, got) {
+		t.Fatal(err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -31,8 +32,12 @@ type Writer struct {
 	// Once detached: the connection, and what was written since the last
 	// flush (pending[0] is kept for the chunk's size line, head).
 	conn    net.Conn
+	raw     syscall.RawConn // conn's, to write without waiting (TryFlush); nil: no such thing
 	pending net.Buffers
 	head    [20]byte // a chunk's size line (16 hex digits and CRLF at most), and the CRLF that ends it
+	// unsent is the end of a chunk TryFlush could not write at once: the
+	// next flush writes it first.
+	unsent []byte
 }
 
 // Options shape a stream.
@@ -209,6 +214,9 @@ func (s *Writer) Detach(r *http.Request) (gone <-chan struct{}, err error) {
 	// The request has been read whole: bytes the client sent after it
 	// (buffered by the server, dropped here) are no part of the stream.
 	s.conn, s.w, s.rc = conn, nil, nil
+	if sc, ok := conn.(syscall.Conn); ok {
+		s.raw, _ = sc.SyscallConn()
+	}
 	closed := make(chan struct{})
 	go func() {
 		defer close(closed)
@@ -223,11 +231,31 @@ func (s *Writer) Detach(r *http.Request) (gone <-chan struct{}, err error) {
 }
 
 // flushChunk writes what a detached stream holds as one HTTP/1.1 chunk,
-// in one system call.
+// in one system call, after what TryFlush left unsent.
 func (s *Writer) flushChunk() error {
+	if len(s.unsent) > 0 {
+		s.extend()
+		if _, err := s.conn.Write(s.unsent); err != nil {
+			s.err = fmt.Errorf("flushing the event stream: %w", err)
+			return s.err
+		}
+		s.unsent = nil
+	}
 	if len(s.pending) == 0 {
 		return nil
 	}
+	s.extend()
+	chunk := s.chunk()
+	if _, err := chunk.WriteTo(s.conn); err != nil {
+		s.err = fmt.Errorf("flushing the event stream: %w", err)
+	}
+	s.release()
+	return s.err
+}
+
+// chunk frames what the stream holds as one chunk: its size line, the
+// frames, CRLF.
+func (s *Writer) chunk() net.Buffers {
 	n := 0
 	for _, b := range s.pending[1:] {
 		n += len(b)
@@ -236,17 +264,51 @@ func (s *Writer) flushChunk() error {
 	s.pending[0] = append(head, "\r\n"...)
 	s.head[18], s.head[19] = '\r', '\n'
 	s.pending = append(s.pending, s.head[18:20])
-	s.extend()
-	chunk := s.pending
-	if _, err := chunk.WriteTo(s.conn); err != nil {
-		s.err = fmt.Errorf("flushing the event stream: %w", err)
-	}
+	return s.pending
+}
+
+// release lets go of the frames of a chunk written.
+func (s *Writer) release() {
 	clear(s.pending)
 	s.pending = s.pending[:0]
 	if cap(s.pending) > 16 {
 		s.pending = nil // an idle stream keeps no burst's list
 	}
-	return s.err
+}
+
+// TryFlush is Flush for a detached stream that does not wait: it writes
+// what the connection's buffer takes at once and returns true if that was
+// all, false if something is left for Flush (the buffer was full, or this
+// connection cannot be written without waiting) or the stream has
+// failed. It lets another goroutine than the stream's own send its
+// events, one that must not wait for any connection; the caller keeps
+// the writer's other users out meanwhile. The bytes sent are Flush's.
+func (s *Writer) TryFlush() bool {
+	switch {
+	case s.err != nil || len(s.unsent) > 0:
+		return false
+	case len(s.pending) == 0:
+		return true
+	case s.raw == nil:
+		return false
+	}
+	chunk := s.chunk()
+	total := 0
+	for _, b := range chunk {
+		total += len(b)
+	}
+	n, err := writeNow(s.raw, chunk)
+	if err != nil {
+		s.err = fmt.Errorf("flushing the event stream: %w", err)
+	} else if n < total {
+		for _, b := range chunk {
+			skip := min(n, len(b))
+			s.unsent = append(s.unsent, b[skip:]...)
+			n -= skip
+		}
+	}
+	s.release()
+	return s.err == nil && len(s.unsent) == 0
 }
 
 // Close ends a detached stream as the HTTP server ends a response (its

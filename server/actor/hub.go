@@ -2,6 +2,8 @@ package actor
 
 import (
 	"context"
+	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/numerek/numerek/queue"
@@ -17,7 +19,10 @@ import (
 // the hub keeps anyway, and each event's encoding is made once for all
 // of them (Kept.Encoded), so the thousands of idle streams of a big
 // office cost a few words each and a call is encoded once, not once a
-// stream.
+// stream. A Tail that pushes (Tail.Push) is sent the news by the hub's
+// own goroutines, which write it to the stream's connection when it takes
+// it at once: ten thousand streams are not ten thousand goroutines woken
+// for each call.
 type Hub struct {
 	mu   sync.RWMutex
 	ring []*Kept
@@ -84,22 +89,52 @@ func (h *Hub) Unsubscribe(s *Subscription) {
 	}
 }
 
-// Publish hands events, already durable, to every subscriber.
+// Publish hands events, already durable, to every subscriber. The tails
+// that push (Tail.Push) are pushed by goroutines of the hub's own, one a
+// core, after Publish returns: their pushes write to the network, which
+// the caller (an office's actor, which has yet to answer the command) is
+// not kept waiting for.
 func (h *Hub) Publish(events []queue.Event) {
 	if len(events) == 0 {
 		return
 	}
 	h.mu.Lock()
 	h.publish(events)
-	h.mu.Unlock()
-	// The tails are woken under the read lock only: each reads at once,
-	// beside the others, instead of waiting for the last to be woken.
-	h.mu.RLock()
-	defer h.mu.RUnlock()
+	// The tails that do not push are told here, at once, each taking
+	// what was published once the lock is let go; a tail's Push comes
+	// either before this (it is pushed) or after (it is told).
+	var pushed []*Tail
 	for _, t := range h.tails {
-		t.wake()
+		if t.push != nil {
+			if pushed == nil {
+				pushed = make([]*Tail, 0, len(h.tails))
+			}
+			pushed = append(pushed, t)
+		} else {
+			t.wake()
+		}
+	}
+	h.mu.Unlock()
+	if len(pushed) == 0 {
+		return
+	}
+	// Contiguous parts, at least pushPart tails each: a few tails are
+	// not worth a second goroutine.
+	workers := min(runtime.GOMAXPROCS(0), (len(pushed)+pushPart-1)/pushPart)
+	size := (len(pushed) + workers - 1) / workers
+	for part := range slices.Chunk(pushed, size) {
+		go func() {
+			for _, t := range part {
+				if !t.push() {
+					t.wake()
+				}
+			}
+		}()
 	}
 }
+
+// pushPart is the fewest tails a goroutine of Publish pushes.
+const pushPart = 256
 
 // publish keeps the events and hands them to the subscriptions.
 func (h *Hub) publish(events []queue.Event) {
@@ -180,6 +215,7 @@ type Tail struct {
 	after uint64
 	index int // in hub.tails; -1 once stopped
 	ready chan struct{}
+	push  func() bool // set under hub.mu; nil: Ready alone is told
 }
 
 // Tail starts following and returns the seq of the last event published
@@ -199,6 +235,19 @@ func (t *Tail) wake() {
 	case t.ready <- struct{}{}:
 	default:
 	}
+}
+
+// Push has the hub offer news to push, from a goroutine of the hub's,
+// before Ready is told: push reads and sends what it can without waiting
+// and returns true, or returns false and Ready is signalled, for the
+// tail's reader to do it. Pushes of successive publishes may overlap
+// (push keeps its Reads apart from each other's and from the reader's: a
+// tail has one reader at a time), and one may come after Stop. It saves an idle follower the wake-up of its
+// goroutine for every event (see eventStream.push).
+func (t *Tail) Push(push func() bool) {
+	t.hub.mu.Lock()
+	defer t.hub.mu.Unlock()
+	t.push = push
 }
 
 // Ready receives when events may have been published since the last Read.

@@ -2,6 +2,7 @@ package actor
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -160,5 +161,68 @@ func TestTail(t *testing.T) {
 	h.Close()
 	if _, ok := c.Read(nil); ok {
 		t.Error("a tail of a closed hub still reads")
+	}
+}
+
+// A tail that pushes is offered each publish's events from a goroutine
+// of the hub's, and its Ready is told only when the push leaves them to
+// it; a tail among many is offered them as one alone is.
+func TestTailPush(t *testing.T) {
+	h := NewHub(0, 10)
+	const others = 3 * pushPart // enough for several of the hub's goroutines
+	for range others {
+		o, _ := h.Tail()
+		var reading sync.Mutex // a tail has one reader at a time
+		o.Push(func() bool {
+			if !reading.TryLock() {
+				return false
+			}
+			defer reading.Unlock()
+			_, _ = o.Read(nil)
+			return true
+		})
+	}
+	tail, _ := h.Tail()
+	defer tail.Stop()
+	offered := make(chan []uint64, 4)
+	take := make(chan bool, 4)
+	tail.Push(func() bool {
+		kept, _ := tail.Read(nil)
+		var seqs []uint64
+		for _, k := range kept {
+			seqs = append(seqs, k.Seq)
+		}
+		offered <- seqs
+		return <-take
+	})
+	offer := func(seq uint64, taken bool) {
+		t.Helper()
+		take <- taken
+		h.Publish([]queue.Event{{Seq: seq}})
+		select {
+		case got := <-offered:
+			if len(got) != 1 || got[0] != seq {
+				t.Fatalf("offered %v, want [%d]", got, seq)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("event %d was not offered to the pushing tail", seq)
+		}
+	}
+	offer(1, true)
+	offer(2, false)
+	select {
+	case <-tail.Ready():
+	case <-time.After(5 * time.Second):
+		t.Fatal("a push that left the event to the tail's reader did not tell its Ready")
+	}
+	offer(3, true)
+	// The hub's goroutines for seq 3 end with the push's answer: a Ready
+	// told after it was taken would show by the time a later push declines.
+	offer(4, false)
+	<-tail.Ready()
+	select {
+	case <-tail.Ready():
+		t.Error("Ready was told of events a push had taken")
+	default:
 	}
 }

@@ -1,0 +1,356 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/numerek/numerek/internal/waitfor"
+	"github.com/numerek/numerek/protocol"
+)
+
+// BenchmarkCallTo5000SubscribersOnEachOf3Nodes is issue 16's fan-out over
+// a cluster: three queue-server nodes on one PostgreSQL, 5,000 idle
+// subscribers on the office's event stream of each (15,000 raw
+// connections held by this process, as BenchmarkCallTo10000Subscribers of
+// server/ holds its 10,000), and the time from a clerk's "next" to its
+// TicketCalled event at the LAST subscriber of all three nodes: 20 calls
+// sent to the office's writer (p50-ms, p99-ms; with 20 calls p99 is the
+// slowest; spread-p99-ms is from the call's first subscriber to its
+// last, without the commit) and 20 sent to a follower, which forwards
+// them to the writer (follower-p50-ms, follower-p99-ms). The followers'
+// subscribers have the event once the node's replica has read it from
+// PostgreSQL (NOTIFY, then the log).
+//
+// What an idle subscriber costs: each node's resident memory (VmRSS)
+// and Go heap and stacks in use (its /metrics), after the subscribers
+// connected less before, divided by its 5,000; rss-KiB/sub and
+// heap-KiB/sub are the node that grew most, writer-rss-KiB/sub the
+// office's writer. The CPU of the three nodes together: idle (the
+// streams' heartbeats), as a share of one core, and for each event
+// delivered to one subscriber, the idle share taken off; and this
+// process's, the subscribers', for each. Measured once, whatever b.N.
+func BenchmarkCallTo5000SubscribersOnEachOf3Nodes(b *testing.B) {
+	if testing.Short() {
+		b.Skip("three queue-server processes on PostgreSQL, 15,000 connections")
+	}
+	const perNode, nodes, calls = 5000, 3, 20
+	const subscribers = perNode * nodes
+	raiseFileLimit(b, subscribers+1000)
+	c := newTestCluster(b, nodes)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	code, out, errOut := runBin(b, c.bin, "token", "--store", c.store, "--role", "metrics", "--label", "prometheus")
+	if code != 0 {
+		b.Fatalf("token --role metrics: %s", errOut)
+	}
+	c.tokens["metrics"] = strings.TrimSpace(out)
+
+	var writer *clusterNode
+	waitfor.Until(b, "a node to write the office", 30*time.Second, func() bool { writer = c.writer(ctx); return writer != nil })
+	follower := c.nodes[0]
+	if follower == writer {
+		follower = c.nodes[1]
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	must := func(n *clusterNode, token, method, path, body string, status int) {
+		b.Helper()
+		if got := c.api(ctx, client, n, token, method, path, body, nil); got != status {
+			b.Fatalf("%s %s on node %s: %d, want %d", method, path, n.name, got, status)
+		}
+	}
+	for i := range 2 * calls {
+		must(writer, "kiosk", "POST", "/tickets", fmt.Sprintf(`{"service":"documents","lang":"pl","request_id":"fan%d"}`, i), http.StatusCreated)
+	}
+	must(writer, "clerk", "POST", "/counters/5/open", "", http.StatusOK)
+	var state struct{ Seq uint64 }
+	if got := c.api(ctx, client, writer, "hall", "GET", "/state", "", &state); got != http.StatusOK {
+		b.Fatalf("state on the writer: %d", got)
+	}
+	// Each follower's replica has every event so far, so its streams
+	// start at once instead of waiting for it.
+	for _, n := range c.nodes {
+		waitfor.Until(b, "node "+n.name+"'s replica to reach the writer", 30*time.Second, func() bool {
+			var s struct{ Seq uint64 }
+			return c.api(ctx, client, n, "hall", "GET", "/state", "", &s) == http.StatusOK && s.Seq >= state.Seq
+		})
+	}
+	before := make([]nodeMemory, nodes)
+	for i, n := range c.nodes {
+		before[i] = c.memory(b, client, n)
+	}
+
+	// arrivals[k*subscribers+i] is when subscriber i read the k-th call;
+	// reached[k] is closed by the last subscriber to read it.
+	arrivals := make([]time.Time, 2*calls*subscribers)
+	reached := make([]chan struct{}, 2*calls)
+	counts := make([]atomic.Int32, 2*calls)
+	for k := range reached {
+		reached[k] = make(chan struct{})
+	}
+	ended := make(chan error, subscribers)
+	conns := make([]net.Conn, subscribers)
+	defer func() {
+		for _, conn := range conns {
+			if conn != nil {
+				conn.Close()
+			}
+		}
+	}()
+	// Subscriber i follows node i/perNode, reading its stream's lines
+	// until it ends and marking each TicketCalled event's arrival.
+	subscribe := func(i int) error {
+		n := c.nodes[i/perNode]
+		conn, err := net.Dial("tcp", n.listen)
+		if err != nil {
+			return err
+		}
+		conns[i] = conn
+		request := fmt.Sprintf("GET /api/v1/offices/%s/events HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nLast-Event-ID: %d\r\n\r\n",
+			officeID, n.listen, c.tokens["hall"], state.Seq)
+		if _, err := io.WriteString(conn, request); err != nil {
+			return err
+		}
+		br := bufio.NewReaderSize(conn, 1024)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			return fmt.Errorf("subscriber %d on node %s: %w", i, n.name, err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("subscriber %d on node %s: %s", i, n.name, resp.Status)
+		}
+		go func() {
+			lines := bufio.NewReaderSize(resp.Body, 1024)
+			k := 0
+			for {
+				line, err := lines.ReadSlice('\n')
+				if err == bufio.ErrBufferFull {
+					continue // a long data line: only event names matter here
+				}
+				if err != nil {
+					ended <- fmt.Errorf("subscriber %d on node %s after %d calls: %w", i, n.name, k, err)
+					return
+				}
+				if string(line) == "event: TicketCalled\n" && k < len(reached) {
+					arrivals[k*subscribers+i] = time.Now()
+					if counts[k].Add(1) == subscribers {
+						close(reached[k])
+					}
+					k++
+				}
+			}
+		}()
+		return nil
+	}
+	var wg sync.WaitGroup
+	next := atomic.Int32{}
+	errs := make(chan error, 64)
+	for range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < subscribers; i = int(next.Add(1)) - 1 {
+				if err := subscribe(i); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal("connecting the subscribers: ", err)
+	}
+	// Idle: every stream has passed its start and had its heartbeats.
+	time.Sleep(protocol.Heartbeat)
+	idleFrom, idleTicks := time.Now(), c.cpuTicks(b)
+	time.Sleep(2 * protocol.Heartbeat)
+	idleFor, idleCPU := time.Since(idleFrom), c.cpuTicks(b)-idleTicks
+	after := make([]nodeMemory, nodes)
+	for i, n := range c.nodes {
+		after[i] = c.memory(b, client, n)
+	}
+
+	// call sends the k-th "next" to node n and returns the time from it
+	// to the call's last subscriber, and from its first subscriber to
+	// its last.
+	call := func(k int, n *clusterNode) (last, spread time.Duration) {
+		var tr protocol.TicketResponse
+		sent := time.Now()
+		if got := c.api(ctx, client, n, "clerk", "POST", "/counters/5/next", "", &tr); got != http.StatusOK || tr.Ticket.ID == "" {
+			b.Fatalf("next on node %s: %d, ticket %q", n.name, got, tr.Ticket.ID)
+		}
+		select {
+		case <-reached[k]:
+		case err := <-ended:
+			b.Fatal(err)
+		case <-time.After(30 * time.Second):
+			b.Fatalf("call %d reached only %d of %d subscribers in 30 s", k, counts[k].Load(), subscribers)
+		}
+		earliest, latest := arrivals[k*subscribers], sent
+		for _, at := range arrivals[k*subscribers : (k+1)*subscribers] {
+			if at.Before(earliest) {
+				earliest = at
+			}
+			if at.After(latest) {
+				latest = at
+			}
+		}
+		return latest.Sub(sent), latest.Sub(earliest)
+	}
+	callsFrom, callsTicks, ownFrom := time.Now(), c.cpuTicks(b), ownCPU(b)
+	var last, spread, viaFollower []time.Duration
+	for k := range calls {
+		l, s := call(k, writer)
+		last, spread = append(last, l), append(spread, s)
+	}
+	callsFor, callsCPU, clientCPU := time.Since(callsFrom), c.cpuTicks(b)-callsTicks, ownCPU(b)-ownFrom
+	for k := calls; k < 2*calls; k++ {
+		l, _ := call(k, follower)
+		viaFollower = append(viaFollower, l)
+	}
+	for b.Loop() {
+	}
+
+	// The calls' CPU, less what the idle streams' heartbeats took meanwhile.
+	idleRate := float64(idleCPU) / procHz / idleFor.Seconds()
+	perDelivery := (float64(callsCPU)/procHz - idleRate*callsFor.Seconds()) / (calls * subscribers)
+	b.ReportMetric(idleRate*100, "idle-cpu-%")
+	b.ReportMetric(perDelivery*1e6, "cpu-us/delivery")
+	// The subscribers' side, this process (their heartbeats included): on
+	// the same cores, it takes from the nodes' share.
+	b.ReportMetric(float64(clientCPU.Microseconds())/(calls*subscribers), "client-cpu-us/delivery")
+	ms := func(d []time.Duration, q float64) float64 {
+		slices.Sort(d)
+		return float64(d[int(q*float64(len(d)-1)+0.5)]) / float64(time.Millisecond)
+	}
+	b.ReportMetric(ms(last, 0.50), "p50-ms")
+	b.ReportMetric(ms(last, 0.99), "p99-ms")
+	b.ReportMetric(ms(spread, 0.99), "spread-p99-ms")
+	b.ReportMetric(ms(viaFollower, 0.50), "follower-p50-ms")
+	b.ReportMetric(ms(viaFollower, 0.99), "follower-p99-ms")
+	var rss, heap float64
+	for i, n := range c.nodes {
+		nodeRSS := float64(after[i].rss-before[i].rss) / 1024 / perNode
+		nodeHeap := float64(after[i].heap-before[i].heap) / 1024 / perNode
+		rss, heap = max(rss, nodeRSS), max(heap, nodeHeap)
+		role := "follower"
+		if n == writer {
+			role = "writer"
+			b.ReportMetric(nodeRSS, "writer-rss-KiB/sub")
+		}
+		b.Logf("node %s (%s): %.1f KiB resident, %.1f KiB of Go heap and stacks, %.2f goroutines a subscriber", n.name, role, nodeRSS, nodeHeap,
+			float64(after[i].goroutines-before[i].goroutines)/perNode)
+	}
+	b.ReportMetric(rss, "rss-KiB/sub")
+	b.ReportMetric(heap, "heap-KiB/sub")
+	b.ReportMetric(0, "ns/op")
+}
+
+// raiseFileLimit lets this process, and the servers it starts, hold n
+// files open.
+func raiseFileLimit(b *testing.B, n uint64) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		b.Fatal(err)
+	}
+	if lim.Max < n {
+		b.Skipf("the hard limit of open files is %d; this benchmark needs %d", lim.Max, n)
+	}
+	lim.Cur = lim.Max
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		b.Fatal("raising the limit of open files: ", err)
+	}
+}
+
+// ownCPU is this process's CPU time so far (user and system).
+func ownCPU(b *testing.B) time.Duration {
+	b.Helper()
+	var u syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+}
+
+// cpuTicks is the CPU time of the cluster's nodes so far, together, in
+// the kernel's clock ticks.
+func (c *testCluster) cpuTicks(b *testing.B) int64 {
+	b.Helper()
+	var ticks int64
+	for _, n := range c.nodes {
+		ticks += procTicks(b, n.proc.cmd.Process.Pid)
+	}
+	return ticks
+}
+
+// nodeMemory is what a node holds: bytes resident, bytes of Go heap and
+// stacks in use, goroutines.
+type nodeMemory struct {
+	rss, heap, goroutines int64
+}
+
+func (c *testCluster) memory(b *testing.B, client *http.Client, n *clusterNode) nodeMemory {
+	b.Helper()
+	var m nodeMemory
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", n.proc.cmd.Process.Pid))
+	if err != nil {
+		b.Fatalf("reading node %s's memory: %v", n.name, err)
+	}
+	for line := range strings.Lines(string(status)) {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				b.Fatalf("reading node %s's VmRSS: %v", n.name, err)
+			}
+			m.rss = kb << 10
+		}
+	}
+	req, _ := http.NewRequest("GET", n.base()+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+c.tokens["metrics"])
+	resp, err := client.Do(req)
+	if err != nil {
+		b.Fatalf("node %s's /metrics: %v", n.name, err)
+	}
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		b.Fatalf("node %s's /metrics: %d %s", n.name, resp.StatusCode, page)
+	}
+	found := 0
+	for line := range strings.Lines(string(page)) {
+		name, value, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes":
+			m.heap += int64(v)
+			found++
+		case "go_goroutines":
+			m.goroutines = int64(v)
+			found++
+		}
+	}
+	if found != 3 {
+		b.Fatalf("node %s's /metrics lacks the Go heap, stack or goroutine figures:\n%s", n.name, page)
+	}
+	return m
+}
