@@ -377,6 +377,11 @@ func runBackup(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if len(names) == 0 {
+		// A node on PostgreSQL keeps nothing of the offices' in --data.
+		fmt.Fprintf(stdout, "nothing to copy in %s: a server on PostgreSQL (--store) keeps its data in the database; back the database up (docs/cluster.md)\n", *dataDir)
+		return nil
+	}
 	fmt.Fprintf(stdout, "copied %s to %s %s:\n", *dataDir, *to, how)
 	bad := 0
 	for _, name := range names {

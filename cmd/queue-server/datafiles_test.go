@@ -472,3 +472,14 @@ func exampleOfficeWith(t testing.TB, settings string) string {
 	}
 	return cfg
 }
+
+// A data directory with nothing of the offices' (a node on PostgreSQL
+// keeps it all in the database) is no backup: the command says where the
+// data is instead of listing an empty copy.
+func TestBackupOfNothingSaysWhereTheDataIs(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"backup", "--data", t.TempDir(), "--to", t.TempDir()}, &stdout, &stderr)
+	if code != 0 || !strings.Contains(stdout.String(), "back the database up") {
+		t.Errorf("exit %d, said %q %q", code, stdout.String(), stderr.String())
+	}
+}
