@@ -126,7 +126,9 @@ func Start(ctx context.Context, opts Options) (*VM, error) {
 	}
 	args = append(args,
 		"-device", "virtio-gpu-pci",
-		"-netdev", "user,id=net", "-device", "virtio-net-pci,netdev=net",
+		// No option ROM (romfile=): the kernel is loaded directly, nothing
+		// boots from the network, and qemu then needs no ipxe-qemu.
+		"-netdev", "user,id=net", "-device", "virtio-net-pci,netdev=net,romfile=",
 		// The hall's speaker: an HD Audio card whose output qemu writes to
 		// speaker.wav.
 		"-audiodev", "wav,id=speaker,path="+filepath.Join(opts.Dir, "speaker.wav"),
