@@ -120,19 +120,29 @@ func TestClusterFleetFollowsItsLease(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &fleet); st != http.StatusOK || err != nil || len(fleet.Devices) != 1 || fleet.Devices[0].Name != "Kiosk przy drzwiach" {
 		t.Fatalf("the fleet after the take-over: %d %s", st, body)
 	}
-	// Sweeps of the new node (one a second) would have told the fault
-	// again by now had it not read that it was told.
-	time.Sleep(3 * time.Second)
-	mu.Lock()
-	defer mu.Unlock()
-	var paperOut int
-	for _, a := range alerts {
-		if a.Fault == "paper-out" {
-			paperOut++
-		}
+	// The paper is put back. The new node tells its end only if it read
+	// that the start was told; had it not, its sweep (four a second
+	// here) would have told the start a second time first.
+	refilled, _ := json.Marshal(protocol.HealthReport{Version: "1.4.0", Role: "ticket", Name: "Kiosk przy drzwiach",
+		Screen: protocol.ScreenHealth{Drawing: true}, Printer: &protocol.PrinterHealth{URI: "usb:", Online: true}})
+	if st, body := send("POST", front+protocol.DeviceHealthPath, "kiosk", string(refilled)); st != http.StatusOK {
+		t.Fatalf("the report of the paper put back: %d %s", st, body)
 	}
-	if paperOut != 1 {
-		t.Errorf("the paper-out fault was told %d times, want once: %+v", paperOut, alerts)
+	told := func(event string) []outbox.AlertMessage {
+		mu.Lock()
+		defer mu.Unlock()
+		var out []outbox.AlertMessage
+		for _, a := range alerts {
+			if a.Fault == "paper-out" && a.Event == event {
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	waitfor.Until(t, "the end of the paper-out told", 30*time.Second, func() bool { return len(told("device-alert-cleared")) > 0 })
+	started, ended := told("device-alert"), told("device-alert-cleared")
+	if len(started) != 1 || len(ended) != 1 || !ended[0].Since.Equal(started[0].Since) {
+		t.Errorf("the paper-out was told started %d times and ended %d times, want once each, of the same fault: %+v", len(started), len(ended), alerts)
 	}
 }
 
@@ -191,18 +201,18 @@ func startHAProxy(t *testing.T, c *testCluster) string {
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	front := fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("HAProxy said:\n%s", said.String())
+		}
+	})
+	waitfor.Until(t, "HAProxy answering", 20*time.Second, func() bool {
 		resp, err := http.Get(front + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return front
-			}
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("HAProxy did not answer in 20 s (%v); it said:\n%s", err, said.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return front
 }
