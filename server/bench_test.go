@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,11 +15,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/numerek/numerek/internal/streamload"
 	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/protocol/sse"
 	"github.com/numerek/numerek/server/actor"
@@ -125,88 +124,12 @@ func BenchmarkCallTo10000Subscribers(b *testing.B) {
 		b.Fatal(err)
 	}
 	before := p.memory(b)
-
-	// arrivals[k*subscribers+i] is when subscriber i read the k-th call;
-	// reached[k] is closed by the last subscriber to read it.
-	arrivals := make([]time.Time, calls*subscribers)
-	reached := make([]chan struct{}, calls)
-	counts := make([]atomic.Int32, calls)
-	for k := range reached {
-		reached[k] = make(chan struct{})
+	request := streamload.Request(p.office, p.addr, p.tokens["hall"], state.Seq)
+	load, err := streamload.Connect(subscribers, calls, func(int) (string, string) { return p.addr, request })
+	if err != nil {
+		b.Fatal(err)
 	}
-	ended := make(chan error, subscribers)
-	conns := make([]net.Conn, subscribers)
-	defer func() {
-		for _, c := range conns {
-			if c != nil {
-				c.Close()
-			}
-		}
-	}()
-	request := fmt.Sprintf("GET /api/v1/offices/%s/events HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nLast-Event-ID: %d\r\n\r\n",
-		p.office, p.addr, p.tokens["hall"], state.Seq)
-	// A subscriber reads its stream's lines until it ends, marking each
-	// TicketCalled event's arrival.
-	subscribe := func(i int) error {
-		c, err := net.Dial("tcp", p.addr)
-		if err != nil {
-			return err
-		}
-		conns[i] = c
-		if _, err := io.WriteString(c, request); err != nil {
-			return err
-		}
-		br := bufio.NewReaderSize(c, 1024)
-		resp, err := http.ReadResponse(br, nil)
-		if err != nil {
-			return err
-		}
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("subscriber %d: %s", i, resp.Status)
-		}
-		go func() {
-			lines := bufio.NewReaderSize(resp.Body, 1024)
-			k := 0
-			for {
-				line, err := lines.ReadSlice('\n')
-				if err == bufio.ErrBufferFull {
-					continue // a long data line: only event names matter here
-				}
-				if err != nil {
-					ended <- fmt.Errorf("subscriber %d after %d calls: %w", i, k, err)
-					return
-				}
-				if string(line) == "event: TicketCalled\n" && k < calls {
-					arrivals[k*subscribers+i] = time.Now()
-					if counts[k].Add(1) == subscribers {
-						close(reached[k])
-					}
-					k++
-				}
-			}
-		}()
-		return nil
-	}
-	var wg sync.WaitGroup
-	next := atomic.Int32{}
-	errs := make(chan error, 64)
-	for range 64 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1)) - 1; i < subscribers; i = int(next.Add(1)) - 1 {
-				if err := subscribe(i); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		b.Fatal("connecting the subscribers: ", err)
-	}
+	defer load.Close()
 	// Idle: every stream has passed its start and had its heartbeats.
 	time.Sleep(protocol.Heartbeat)
 	idleFrom, idleTicks := time.Now(), p.cpuTicks(b)
@@ -225,19 +148,11 @@ func BenchmarkCallTo10000Subscribers(b *testing.B) {
 		if !strings.Contains(string(body), `"state":"called"`) {
 			b.Fatalf("next: %s", body)
 		}
-		select {
-		case <-reached[k]:
-		case err := <-ended:
+		l, sp, err := load.Await(k, sent, 30*time.Second)
+		if err != nil {
 			b.Fatal(err)
-		case <-time.After(30 * time.Second):
-			b.Fatalf("call %d reached only %d of %d subscribers in 30 s", k, counts[k].Load(), subscribers)
 		}
-		earliest, latest := arrivals[k*subscribers], sent
-		for _, at := range arrivals[k*subscribers : (k+1)*subscribers] {
-			earliest, latest = minTime(earliest, at), maxTime(latest, at)
-		}
-		last = append(last, latest.Sub(sent))
-		spread = append(spread, latest.Sub(earliest))
+		last, spread = append(last, l), append(spread, sp)
 	}
 	callsFor, callsCPU, clientCPU := time.Since(callsFrom), p.cpuTicks(b)-callsTicks, ownCPU(b)-ownFrom
 	stopPerf()
@@ -287,20 +202,6 @@ func recordPerf(b *testing.B, pids map[string]int) (stop func()) {
 			_ = cmd.Wait()
 		}
 	}
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }
 
 // raiseFileLimit lets this process, and the server it starts, hold n

@@ -1,22 +1,19 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/numerek/numerek/internal/streamload"
 	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/protocol"
 )
@@ -92,88 +89,15 @@ func BenchmarkCallTo5000SubscribersOnEachOf3Nodes(b *testing.B) {
 		before[i] = c.memory(b, client, n)
 	}
 
-	// arrivals[k*subscribers+i] is when subscriber i read the k-th call;
-	// reached[k] is closed by the last subscriber to read it.
-	arrivals := make([]time.Time, 2*calls*subscribers)
-	reached := make([]chan struct{}, 2*calls)
-	counts := make([]atomic.Int32, 2*calls)
-	for k := range reached {
-		reached[k] = make(chan struct{})
-	}
-	ended := make(chan error, subscribers)
-	conns := make([]net.Conn, subscribers)
-	defer func() {
-		for _, conn := range conns {
-			if conn != nil {
-				conn.Close()
-			}
-		}
-	}()
-	// Subscriber i follows node i/perNode, reading its stream's lines
-	// until it ends and marking each TicketCalled event's arrival.
-	subscribe := func(i int) error {
+	// Subscriber i follows node i/perNode.
+	load, err := streamload.Connect(subscribers, 2*calls, func(i int) (string, string) {
 		n := c.nodes[i/perNode]
-		conn, err := net.Dial("tcp", n.listen)
-		if err != nil {
-			return err
-		}
-		conns[i] = conn
-		request := fmt.Sprintf("GET /api/v1/offices/%s/events HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nLast-Event-ID: %d\r\n\r\n",
-			officeID, n.listen, c.tokens["hall"], state.Seq)
-		if _, err := io.WriteString(conn, request); err != nil {
-			return err
-		}
-		br := bufio.NewReaderSize(conn, 1024)
-		resp, err := http.ReadResponse(br, nil)
-		if err != nil {
-			return fmt.Errorf("subscriber %d on node %s: %w", i, n.name, err)
-		}
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("subscriber %d on node %s: %s", i, n.name, resp.Status)
-		}
-		go func() {
-			lines := bufio.NewReaderSize(resp.Body, 1024)
-			k := 0
-			for {
-				line, err := lines.ReadSlice('\n')
-				if err == bufio.ErrBufferFull {
-					continue // a long data line: only event names matter here
-				}
-				if err != nil {
-					ended <- fmt.Errorf("subscriber %d on node %s after %d calls: %w", i, n.name, k, err)
-					return
-				}
-				if string(line) == "event: TicketCalled\n" && k < len(reached) {
-					arrivals[k*subscribers+i] = time.Now()
-					if counts[k].Add(1) == subscribers {
-						close(reached[k])
-					}
-					k++
-				}
-			}
-		}()
-		return nil
+		return n.listen, streamload.Request(officeID, n.listen, c.tokens["hall"], state.Seq)
+	})
+	if err != nil {
+		b.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	next := atomic.Int32{}
-	errs := make(chan error, 64)
-	for range 64 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1)) - 1; i < subscribers; i = int(next.Add(1)) - 1 {
-				if err := subscribe(i); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		b.Fatal("connecting the subscribers: ", err)
-	}
+	defer load.Close()
 	// Idle: every stream has passed its start and had its heartbeats.
 	time.Sleep(protocol.Heartbeat)
 	idleFrom, idleTicks := time.Now(), c.cpuTicks(b)
@@ -193,23 +117,11 @@ func BenchmarkCallTo5000SubscribersOnEachOf3Nodes(b *testing.B) {
 		if got := c.api(ctx, client, n, "clerk", "POST", "/counters/5/next", "", &tr); got != http.StatusOK || tr.Ticket.ID == "" {
 			b.Fatalf("next on node %s: %d, ticket %q", n.name, got, tr.Ticket.ID)
 		}
-		select {
-		case <-reached[k]:
-		case err := <-ended:
+		last, spread, err := load.Await(k, sent, 30*time.Second)
+		if err != nil {
 			b.Fatal(err)
-		case <-time.After(30 * time.Second):
-			b.Fatalf("call %d reached only %d of %d subscribers in 30 s", k, counts[k].Load(), subscribers)
 		}
-		earliest, latest := arrivals[k*subscribers], sent
-		for _, at := range arrivals[k*subscribers : (k+1)*subscribers] {
-			if at.Before(earliest) {
-				earliest = at
-			}
-			if at.After(latest) {
-				latest = at
-			}
-		}
-		return latest.Sub(sent), latest.Sub(earliest)
+		return last, spread
 	}
 	callsFrom, callsTicks, ownFrom := time.Now(), c.cpuTicks(b), ownCPU(b)
 	var last, spread, viaFollower []time.Duration
