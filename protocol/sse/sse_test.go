@@ -106,13 +106,13 @@ func TestWriterKeepsTheFirstError(t *testing.T) {
 	}
 }
 
-// A detached stream's flush that does not wait (TryFlush) writes what the
-// connection takes and leaves the rest to Flush: the client, once it
-// reads, has every event once, in order, in well-formed chunks.
-func TestTryFlushLeavesTheRestToFlush(t *testing.T) {
+// detachedStream is a stream detached from net/http with a client
+// connected that reads nothing until the test does.
+func detachedStream(t *testing.T, writeWait time.Duration) (*Writer, *http.Response) {
+	t.Helper()
 	writers := make(chan *Writer, 1)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw, err := Open(w, Options{WriteWait: 10 * time.Second})
+		sw, err := Open(w, Options{WriteWait: writeWait})
 		if err != nil {
 			t.Error(err)
 			return
@@ -123,14 +123,22 @@ func TestTryFlushLeavesTheRestToFlush(t *testing.T) {
 		}
 		writers <- sw
 	}))
-	defer ts.Close()
+	t.Cleanup(ts.Close)
 	resp, err := http.Get(ts.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	t.Cleanup(func() { resp.Body.Close() })
 	sw := <-writers
-	defer sw.Close()
+	t.Cleanup(func() { sw.Close() })
+	return sw, resp
+}
+
+// A detached stream's flush that does not wait (TryFlush) writes what the
+// connection takes and leaves the rest to Flush: the client, once it
+// reads, has every event once, in order, in well-formed chunks.
+func TestTryFlushLeavesTheRestToFlush(t *testing.T) {
+	sw, resp := detachedStream(t, 10*time.Second)
 
 	// The client reads nothing until the connection's buffers are full.
 	data := bytes.Repeat([]byte("x"), 32<<10)
@@ -151,7 +159,7 @@ func TestTryFlushLeavesTheRestToFlush(t *testing.T) {
 	go func() { flushed <- sw.Flush() }()
 	read := 0
 	allRead := errors.New("all read")
-	err = Read(resp.Body, func(m Message) error {
+	err := Read(resp.Body, func(m Message) error {
 		if m.ID != strconv.Itoa(read) || !bytes.Equal(m.Data, data) {
 			return fmt.Errorf("event %d: id %q, %d bytes of data", read, m.ID, len(m.Data))
 		}
@@ -172,27 +180,7 @@ func TestTryFlushLeavesTheRestToFlush(t *testing.T) {
 // goroutine was late) is not failed by TryFlush: Flush, which moves the
 // deadline on, sends the event.
 func TestTryFlushAfterTheWriteDeadline(t *testing.T) {
-	writers := make(chan *Writer, 1)
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw, err := Open(w, Options{WriteWait: 50 * time.Millisecond})
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		if _, err := sw.Detach(r); err != nil {
-			t.Error(err)
-			return
-		}
-		writers <- sw
-	}))
-	defer ts.Close()
-	resp, err := http.Get(ts.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	sw := <-writers
-	defer sw.Close()
+	sw, resp := detachedStream(t, 50*time.Millisecond)
 	sw.Event("0", "first", []byte("{}"))
 	if err := sw.Flush(); err != nil {
 		t.Fatal(err)
@@ -206,7 +194,7 @@ func TestTryFlushAfterTheWriteDeadline(t *testing.T) {
 		t.Fatalf("Flush after TryFlush met the deadline: %v", err)
 	}
 	got, read := errors.New("got it"), 0
-	err = Read(resp.Body, func(m Message) error {
+	err := Read(resp.Body, func(m Message) error {
 		if m.ID != strconv.Itoa(read) {
 			return fmt.Errorf("event %q, want %d", m.ID, read)
 		}
