@@ -75,16 +75,16 @@ func Open(opts Options) (*Store, error) {
 	for _, p := range parts {
 		_ = os.Remove(p)
 	}
-	if err := s.Reload(context.Background()); err != nil {
+	// The shared copies are fetched only by the node that runs the fleet
+	// (Reload), not by every node as it starts.
+	if err := s.readRecords(); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// Reload reads the records again, and fetches the shared copy of each
-// bundle not in the folder: a node taking the fleet over from another
-// (docs/cluster.md) serves the bundles that one took.
-func (s *Store) Reload(ctx context.Context) error {
+// readRecords reads the records kept.
+func (s *Store) readRecords() error {
 	records := map[string]store.BundleRecord{}
 	if s.db != nil {
 		recs, err := s.db.Bundles()
@@ -98,10 +98,22 @@ func (s *Store) Reload(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.records = records
+	return nil
+}
+
+// Reload reads the records again, and fetches the shared copy of each
+// bundle not in the folder: a node taking the fleet over from another
+// (docs/cluster.md) serves the bundles that one took.
+func (s *Store) Reload(ctx context.Context) error {
+	if err := s.readRecords(); err != nil {
+		return err
+	}
 	if s.shared == nil {
 		return nil
 	}
-	for h := range records {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for h := range s.records {
 		if _, err := os.Stat(s.Path(h)); err == nil {
 			continue
 		}
