@@ -42,3 +42,23 @@ func TestHAProxyRecipeIsValid(t *testing.T) {
 		t.Fatalf("haproxy -c refuses the recipe: %v\n%s", err, out)
 	}
 }
+
+// The recipe sends to the fleet's node exactly the paths a node that
+// does not run the fleet refuses (fleetPaths): one more on either side
+// would be a request refused by every other node, or taken by one that
+// does not act on it.
+func TestHAProxyRecipeRoutesTheFleetsPaths(t *testing.T) {
+	recipe, err := os.ReadFile("../../deploy/cluster/haproxy.cfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(recipe), "\n") {
+		if fields := strings.Fields(line); len(fields) > 3 && fields[0] == "acl" && fields[1] == "fleet" && fields[2] == "path_beg" {
+			if got, want := strings.Join(fields[3:], " "), strings.Join(fleetPaths, " "); got != want {
+				t.Errorf("the recipe's fleet paths are %q, the server's %q", got, want)
+			}
+			return
+		}
+	}
+	t.Error("the recipe has no acl fleet path_beg line")
+}
