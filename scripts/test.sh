@@ -49,8 +49,10 @@ longest=(./cmd/kioskd ./display ./server/web ./printer ./cmd/queue-server)
 
 status=0
 # go vet has run over everything before (make test): go test does not
-# again.
-go test "${build_flags[@]}" -vet=off -timeout "$timeout" -count=1 -p "$jobs" "${longest[@]}" ./... || status=$?
+# again. TEST_EXEC wraps each package's test binary, e.g. with
+# '/usr/bin/time -a -o /tmp/cpu.txt -f %e_%U_%S_%C' to see what each
+# package costs in CPU.
+go test "${build_flags[@]}" ${TEST_EXEC:+-exec "$TEST_EXEC"} -vet=off -timeout "$timeout" -count=1 -p "$jobs" "${longest[@]}" ./... || status=$?
 wait $chaos || true
 cat "$out/chaos"
 s=$(cat "$out/chaos.status")

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -56,23 +57,41 @@ func buildPebble(t *testing.T) string {
 	return pebbleDir
 }
 
-// freePort is a TCP (or, with udp, UDP) port nothing listens on now.
-func freePort(t testing.TB, network, host string) int {
+// freePort is a TCP port nothing listens on now.
+func freePort(t testing.TB, host string) int {
 	t.Helper()
-	if network == "udp" {
-		c, err := net.ListenPacket("udp", host+":0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port
-	}
 	ln, err := net.Listen("tcp", host+":0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// freeDNSPort is a port on 127.0.0.1 free for both TCP and UDP, as a DNS
+// server takes both. It is taken below Linux's ephemeral range (32768 and
+// up), where the ports of outgoing connections and of other tests'
+// listeners on port 0 come from: a port free for UDP there was once taken
+// for TCP by the time pebble-challtestsrv bound it.
+func freeDNSPort(t testing.TB) int {
+	t.Helper()
+	for range 200 {
+		port := 20000 + rand.IntN(12000)
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		c, err := net.ListenPacket("udp", addr)
+		ln.Close()
+		if err != nil {
+			continue
+		}
+		c.Close()
+		return port
+	}
+	t.Fatal("no port below 32768 is free for both TCP and UDP")
+	return 0
 }
 
 // startProcess runs a helper program until the test ends, its output kept
@@ -148,9 +167,9 @@ func TestHTTPSByACME(t *testing.T) {
 	apiCert, apiKey := filepath.Join(dir, "pebble-cert.pem"), filepath.Join(dir, "pebble-key.pem")
 	apiCA.Issue(t, 2, []string{"127.0.0.1", "localhost"}, apiCert, apiKey)
 
-	httpPort, httpsPort := freePort(t, "tcp", ""), freePort(t, "tcp", "127.0.0.1")
-	acmePort, mgmtPort := freePort(t, "tcp", "127.0.0.1"), freePort(t, "tcp", "127.0.0.1")
-	dnsPort, dnsMgmtPort := freePort(t, "udp", "127.0.0.1"), freePort(t, "tcp", "127.0.0.1")
+	httpPort, httpsPort := freePort(t, ""), freePort(t, "127.0.0.1")
+	acmePort, mgmtPort := freePort(t, "127.0.0.1"), freePort(t, "127.0.0.1")
+	dnsPort, dnsMgmtPort := freeDNSPort(t), freePort(t, "127.0.0.1")
 
 	startProcess(t, nil, filepath.Join(pebbleBin, "pebble-challtestsrv"),
 		"-dnsserver", fmt.Sprintf("127.0.0.1:%d", dnsPort), "-management", fmt.Sprintf("127.0.0.1:%d", dnsMgmtPort),
@@ -289,7 +308,7 @@ func TestHTTPSWithCertificateFiles(t *testing.T) {
 	ca := testcert.NewCA(t)
 	certFile, keyFile := filepath.Join(dir, "fullchain.pem"), filepath.Join(dir, "privkey.pem")
 	ca.Issue(t, 501, []string{"kolejka.example.pl"}, certFile, keyFile)
-	httpsAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t, "tcp", "127.0.0.1"))
+	httpsAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t, "127.0.0.1"))
 	srv := startServerWith(t, bin, "--data", filepath.Join(dir, "data"),
 		"--listen-https", httpsAddr, "--cert", certFile, "--key", keyFile)
 

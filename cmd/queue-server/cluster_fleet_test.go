@@ -173,7 +173,7 @@ func startHAProxy(t *testing.T, c *testCluster) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t, "tcp", "127.0.0.1")
+	port := freePort(t, "127.0.0.1")
 	var lines []string
 	for _, l := range strings.Split(string(recipe), "\n") {
 		switch trimmed := strings.TrimSpace(l); {

@@ -103,7 +103,7 @@ func newTestCluster(t testing.TB, n int, opts ...clusterOption) *testCluster {
 // addNode starts one more node, reaching the database at store ("": the
 // cluster's URL).
 func (c *testCluster) addNode(name, store string) *clusterNode {
-	node := &clusterNode{name: name, store: store, listen: fmt.Sprintf("127.0.0.1:%d", freePort(c.t, "tcp", "127.0.0.1"))}
+	node := &clusterNode{name: name, store: store, listen: fmt.Sprintf("127.0.0.1:%d", freePort(c.t, "127.0.0.1"))}
 	c.nodes = append(c.nodes, node)
 	c.startNode(node)
 	return node

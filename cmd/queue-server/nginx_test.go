@@ -118,7 +118,7 @@ func TestBehindNginx(t *testing.T) {
 	ca := testcert.NewCA(t)
 	certFile, keyFile := filepath.Join(dir, "fullchain.pem"), filepath.Join(dir, "privkey.pem")
 	ca.Issue(t, 3, []string{"kolejka.example.pl"}, certFile, keyFile)
-	httpsPort, httpPort := freePort(t, "tcp", "127.0.0.1"), freePort(t, "tcp", "127.0.0.1")
+	httpsPort, httpPort := freePort(t, "127.0.0.1"), freePort(t, "127.0.0.1")
 	startNginx(t, filepath.Join(dir, "nginx"), nginxRecipe(t,
 		"listen 80;", fmt.Sprintf("listen 127.0.0.1:%d;", httpPort),
 		"    listen [::]:80;\n", "",

@@ -34,7 +34,7 @@ func TestSingleNodeRestartForwardsNothingToItself(t *testing.T) {
 		t.Fatalf("token: %s", errOut)
 	}
 	kiosk := strings.TrimSpace(out)
-	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t, "tcp", "127.0.0.1"))
+	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t, "127.0.0.1"))
 	data := t.TempDir()
 	start := func() *process {
 		return startServerWith(t, bin, "--listen", listen, "--data", data, "--store", url, "--node", "solo", "--clock", "2026-11-23T08:00:00")
