@@ -198,7 +198,7 @@ func runButtons(ctx context.Context, args []string, stdout, stderr io.Writer) er
 func runJournal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("journal", stderr)
 	data := fs.String("data", "/var/lib/kioskd", "the kiosk's data folder (data_dir of its configuration)")
-	last := fs.Int("last", 50, "show the last N tickets (0: all)")
+	last := fs.Int("last", 50, "show the last N tickets, and of a locker the last N openings (0: all)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -226,10 +226,29 @@ func runJournal(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	lockerEntries, err := db.LockerEntries(0, 0)
+	if err != nil {
+		return fmt.Errorf("reading the locker's journal: %w", err)
+	}
+	if *last > 0 && len(lockerEntries) > *last {
+		lockerEntries = lockerEntries[len(lockerEntries)-*last:]
+	}
+	lockerPending, err := db.PendingLockerReports()
+	if err != nil {
+		return err
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"journal": entries, "leases": leases, "stats": stats})
+		return enc.Encode(map[string]any{"journal": entries, "leases": leases, "stats": stats,
+			"locker_journal": nonNil(lockerEntries), "locker_pending": nonNil(lockerPending)})
+	}
+	if len(lockerEntries) > 0 || len(lockerPending) > 0 {
+		writeLockerJournal(stdout, lockerEntries, lockerPending)
+		if len(entries) == 0 && len(leases) == 0 {
+			return nil // a locker: no tickets to list
+		}
+		fmt.Fprintln(stdout)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\tISSUED\tTICKET\tSERVICE\tLANG\tFROM\tPHASE\tHANDED IN\tNOTE")
@@ -256,6 +275,60 @@ func runJournal(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	return nil
+}
+
+// writeLockerJournal lists a locker's openings and the reports the server
+// has not acknowledged yet.
+func writeLockerJournal(w io.Writer, entries, pending []store.LockerEntry) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tTIME\tCOMPARTMENT\tDEPOSIT\tFLOW\tPHASE\tREPORT\tREPORTED\tNOTE")
+	for _, e := range entries {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Key, lockerEntryTime(e).Format("2006-01-02 15:04:05"),
+			e.Compartment, orDash(e.Deposit), lockerFlow(e), e.Phase, orDash(e.Report), orDash(string(e.Reported)), e.Note)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n%d openings and door faults in the locker's journal; %d reports not yet acknowledged by the server\n", len(entries), len(pending))
+	if len(pending) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nreports to send:")
+	for _, e := range pending {
+		fmt.Fprintf(w, "  %s %s compartment %s", e.ID, e.Report, e.Compartment)
+		if e.Deposit != "" {
+			fmt.Fprintf(w, " deposit %s", e.Deposit)
+		}
+		fmt.Fprintf(w, " at %s", lockerEntryTime(e).Format("2006-01-02 15:04:05"))
+		if e.Offline {
+			fmt.Fprint(w, " (opened offline)")
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// lockerEntryTime is when the door closed or the fault happened, or, for
+// an opening not closed yet, when the entry last changed.
+func lockerEntryTime(e store.LockerEntry) time.Time {
+	if !e.At.IsZero() {
+		return e.At.Local()
+	}
+	return e.Changed.Local()
+}
+
+// lockerFlow is what the opening was for, as the technician reads it; a
+// code opening made while the server was away says so.
+func lockerFlow(e store.LockerEntry) string {
+	if e.Offline {
+		return string(e.Flow) + " (offline)"
+	}
+	return string(e.Flow)
+}
+
+// nonNil makes an empty list print as [] in JSON, not null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 func orDash(s string) string {
