@@ -68,6 +68,50 @@ func (p pinsFlag) Set(s string) error {
 	return nil
 }
 
+// compartmentsFlag reads "1=GPIO4:GPIO5,2=GPIO6:GPIO7": each compartment's
+// id, its lock's pin and its door sensor's pin.
+type compartmentsFlag []config.LockerCompartment
+
+func (c *compartmentsFlag) String() string {
+	parts := make([]string, len(*c))
+	for i, x := range *c {
+		parts[i] = x.ID + "=" + x.LockPin + ":" + x.DoorPin
+	}
+	return strings.Join(parts, ",")
+}
+
+func (c *compartmentsFlag) Set(s string) error {
+	pins := map[string]string{}
+	for _, x := range *c {
+		pins[x.LockPin], pins[x.DoorPin] = "the lock of compartment "+x.ID, "the door sensor of compartment "+x.ID
+	}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		id, wiring, ok := strings.Cut(part, "=")
+		lock, door, ok2 := strings.Cut(wiring, ":")
+		id, lock, door = strings.TrimSpace(id), strings.TrimSpace(lock), strings.TrimSpace(door)
+		if !ok || !ok2 || id == "" || lock == "" || door == "" {
+			return fmt.Errorf("%q: want ID=LOCKPIN:DOORPIN, e.g. 1=GPIO4:GPIO5", part)
+		}
+		for _, x := range *c {
+			if x.ID == id {
+				return fmt.Errorf("%q: compartment %s is given twice", part, id)
+			}
+		}
+		if lock == door {
+			return fmt.Errorf("%q: the lock and the door sensor need a pin each", part)
+		}
+		for _, p := range []struct{ pin, what string }{{lock, "the lock"}, {door, "the door sensor"}} {
+			if pins[p.pin] != "" {
+				return fmt.Errorf("%q: pin %s is already %s", part, p.pin, pins[p.pin])
+			}
+			pins[p.pin] = p.what + " of compartment " + id
+		}
+		*c = append(*c, config.LockerCompartment{ID: id, LockPin: lock, DoorPin: door})
+	}
+	return nil
+}
+
 // languagesFlag reads "pl,uk,en".
 type languagesFlag []string
 
@@ -87,7 +131,8 @@ func runDeviceConfig(ctx context.Context, args []string, stdout, stderr io.Write
 	var v config.Values
 	pins := pinsFlag{}
 	var langs languagesFlag
-	role := fs.String("role", "", "ticket, counter or hall (required)")
+	var comps compartmentsFlag
+	role := fs.String("role", "", "ticket, counter, hall or locker (required)")
 	fs.StringVar(&v.Name, "name", "", "the device's name in logs and faults, e.g. kiosk-lobby")
 	fs.StringVar(&v.DataDir, "data", "", "the device's data folder (default /var/lib/kioskd)")
 	fs.Var(&langs, "languages", "languages in order, e.g. pl,uk,en (default all five, Polish first)")
@@ -108,6 +153,18 @@ func runDeviceConfig(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.IntVar(&v.Counter, "counter", 0, "counter: the counter's number (required for counter)")
 	fs.Var(pins, "pins", "counter: buttons, e.g. next=GPIO17,recall=GPIO27,finish=GPIO22,good=GPIO5,neutral=GPIO6,bad=GPIO13")
 	fs.BoolVar(&v.Sound, "sound", true, "hall: say the calls aloud")
+	fs.StringVar(&v.LockerID, "locker", "", "locker: the office's locker id, e.g. parter-b (required for locker)")
+	fs.Var(&comps, "compartments", "locker: each compartment's id=lockpin:doorpin, e.g. 1=GPIO4:GPIO5,2=GPIO6:GPIO7 (required for locker)")
+	closedLow := true
+	fs.Func("door-closed-level", "locker: what the door sensors read while closed: low (switch to ground; default) or high", func(s string) error {
+		switch s {
+		case "low", "high":
+			closedLow = s == "low"
+			return nil
+		}
+		return fmt.Errorf("%q is not low or high", s)
+	})
+	pulse := fs.Duration("pulse", 500*time.Millisecond, "locker: how long each lock's relay is held, 50ms to 5s")
 	fs.StringVar(&v.StatusListen, "status", "", "serve the status page here, e.g. 127.0.0.1:7070")
 	out := fs.String("out", "", "write the file here (default: standard output)")
 	fs.Usage = func() {
@@ -119,6 +176,26 @@ func runDeviceConfig(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	v.Role, v.Pins, v.Languages = config.Role(*role), pins, langs
+	if v.Role == config.RoleLocker {
+		var problems []string
+		if v.LockerID == "" {
+			problems = append(problems, "--locker: missing: the office's locker id, e.g. parter-b")
+		}
+		if len(comps) == 0 {
+			problems = append(problems, "--compartments: missing: each compartment's id=lockpin:doorpin, e.g. 1=GPIO4:GPIO5")
+		}
+		if *pulse < 50*time.Millisecond || *pulse > 5*time.Second {
+			problems = append(problems, fmt.Sprintf("--pulse: %v is not between 50ms and 5s", *pulse))
+		}
+		if len(problems) > 0 {
+			fmt.Fprintf(stderr, "kioskctl device-config: %s\n", strings.Join(problems, "\n"))
+			return errUsage
+		}
+		for i := range comps {
+			comps[i].DoorClosedLow, comps[i].Pulse = closedLow, *pulse
+		}
+		v.Compartments = comps
+	}
 	text := config.Template(v)
 	// Check it where it will live, so relative paths resolve as kioskd's.
 	name := *out
