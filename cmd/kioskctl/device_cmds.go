@@ -25,7 +25,8 @@ func deviceCommands() []command {
 	return []command{
 		{name: "device-config", summary: "write a kioskd configuration for a device's role, checked", run: runDeviceConfig},
 		{name: "buttons", summary: "test a counter's GPIO buttons: print each press", run: runButtons},
-		{name: "journal", summary: "list a ticket kiosk's journal, outbox and number leases (kioskd stopped)", run: runJournal},
+		{name: "journal", summary: "list a ticket kiosk's or a locker's journal, outbox and number leases (kioskd stopped)", run: runJournal},
+		{name: "locker", summary: "check a locker's wiring: its doors as they open and close, or pulse its locks (kioskd stopped)", run: runLocker},
 		{name: "diag", summary: "check this device on site: screen, printer, sound, network, server, token, clock, disk (OK/WARN/FAIL)", run: runDiag},
 		{name: "device-status", summary: "print a running kioskd's status page", run: runDeviceStatus},
 		{name: "tap", summary: "tap a target of a running kiosk's screen, as a finger would (demos, remote support; needs xdotool)", run: runTap},
