@@ -16,11 +16,7 @@ import (
 // locker's work: its doors, its codes and its reports.
 func (d *dev) buildLocker(ctx context.Context) (display.Screen, error) {
 	lc := d.cfg.Locker
-	wiring := make([]locker.Wiring, len(lc.Compartments))
-	for i, c := range lc.Compartments {
-		wiring[i] = locker.Wiring{ID: c.ID, LockPin: c.LockPin, DoorPin: c.DoorPin, DoorClosedLow: c.DoorClosedLow, Pulse: c.Pulse}
-	}
-	comps, err := locker.Open(wiring)
+	comps, err := locker.Open(locker.WiringOf(lc.Compartments))
 	switch {
 	case errors.Is(err, locker.ErrNoGPIO):
 		d.log.Error("this machine has no GPIO pins; the locker's screen runs but no compartment can open")

@@ -25,7 +25,8 @@ func deviceCommands() []command {
 	return []command{
 		{name: "device-config", summary: "write a kioskd configuration for a device's role, checked", run: runDeviceConfig},
 		{name: "buttons", summary: "test a counter's GPIO buttons: print each press", run: runButtons},
-		{name: "journal", summary: "list a ticket kiosk's journal, outbox and number leases (kioskd stopped)", run: runJournal},
+		{name: "journal", summary: "list a ticket kiosk's or a locker's journal, outbox and number leases (kioskd stopped)", run: runJournal},
+		{name: "locker", summary: "check a locker's wiring: its doors as they open and close, or pulse its locks (kioskd stopped)", run: runLocker},
 		{name: "diag", summary: "check this device on site: screen, printer, sound, network, server, token, clock, disk (OK/WARN/FAIL)", run: runDiag},
 		{name: "device-status", summary: "print a running kioskd's status page", run: runDeviceStatus},
 		{name: "tap", summary: "tap a target of a running kiosk's screen, as a finger would (demos, remote support; needs xdotool)", run: runTap},
@@ -68,6 +69,50 @@ func (p pinsFlag) Set(s string) error {
 	return nil
 }
 
+// compartmentsFlag reads "1=GPIO4:GPIO5,2=GPIO6:GPIO7": each compartment's
+// id, its lock's pin and its door sensor's pin.
+type compartmentsFlag []config.LockerCompartment
+
+func (c *compartmentsFlag) String() string {
+	parts := make([]string, len(*c))
+	for i, x := range *c {
+		parts[i] = x.ID + "=" + x.LockPin + ":" + x.DoorPin
+	}
+	return strings.Join(parts, ",")
+}
+
+func (c *compartmentsFlag) Set(s string) error {
+	pins := map[string]string{}
+	for _, x := range *c {
+		pins[x.LockPin], pins[x.DoorPin] = "the lock of compartment "+x.ID, "the door sensor of compartment "+x.ID
+	}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		id, wiring, ok := strings.Cut(part, "=")
+		lock, door, ok2 := strings.Cut(wiring, ":")
+		id, lock, door = strings.TrimSpace(id), strings.TrimSpace(lock), strings.TrimSpace(door)
+		if !ok || !ok2 || id == "" || lock == "" || door == "" {
+			return fmt.Errorf("%q: want ID=LOCKPIN:DOORPIN, e.g. 1=GPIO4:GPIO5", part)
+		}
+		for _, x := range *c {
+			if x.ID == id {
+				return fmt.Errorf("%q: compartment %s is given twice", part, id)
+			}
+		}
+		if lock == door {
+			return fmt.Errorf("%q: the lock and the door sensor need a pin each", part)
+		}
+		for _, p := range []struct{ pin, what string }{{lock, "the lock"}, {door, "the door sensor"}} {
+			if pins[p.pin] != "" {
+				return fmt.Errorf("%q: pin %s is already %s", part, p.pin, pins[p.pin])
+			}
+			pins[p.pin] = p.what + " of compartment " + id
+		}
+		*c = append(*c, config.LockerCompartment{ID: id, LockPin: lock, DoorPin: door})
+	}
+	return nil
+}
+
 // languagesFlag reads "pl,uk,en".
 type languagesFlag []string
 
@@ -87,7 +132,8 @@ func runDeviceConfig(ctx context.Context, args []string, stdout, stderr io.Write
 	var v config.Values
 	pins := pinsFlag{}
 	var langs languagesFlag
-	role := fs.String("role", "", "ticket, counter or hall (required)")
+	var comps compartmentsFlag
+	role := fs.String("role", "", "ticket, counter, hall or locker (required)")
 	fs.StringVar(&v.Name, "name", "", "the device's name in logs and faults, e.g. kiosk-lobby")
 	fs.StringVar(&v.DataDir, "data", "", "the device's data folder (default /var/lib/kioskd)")
 	fs.Var(&langs, "languages", "languages in order, e.g. pl,uk,en (default all five, Polish first)")
@@ -108,6 +154,18 @@ func runDeviceConfig(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.IntVar(&v.Counter, "counter", 0, "counter: the counter's number (required for counter)")
 	fs.Var(pins, "pins", "counter: buttons, e.g. next=GPIO17,recall=GPIO27,finish=GPIO22,good=GPIO5,neutral=GPIO6,bad=GPIO13")
 	fs.BoolVar(&v.Sound, "sound", true, "hall: say the calls aloud")
+	fs.StringVar(&v.LockerID, "locker", "", "locker: the office's locker id, e.g. parter-b (required for locker)")
+	fs.Var(&comps, "compartments", "locker: each compartment's id=lockpin:doorpin, e.g. 1=GPIO4:GPIO5,2=GPIO6:GPIO7 (required for locker)")
+	closedLow := true
+	fs.Func("door-closed-level", "locker: what the door sensors read while closed: low (switch to ground; default) or high", func(s string) error {
+		switch s {
+		case "low", "high":
+			closedLow = s == "low"
+			return nil
+		}
+		return fmt.Errorf("%q is not low or high", s)
+	})
+	pulse := fs.Duration("pulse", 500*time.Millisecond, "locker: how long each lock's relay is held, 50ms to 5s")
 	fs.StringVar(&v.StatusListen, "status", "", "serve the status page here, e.g. 127.0.0.1:7070")
 	out := fs.String("out", "", "write the file here (default: standard output)")
 	fs.Usage = func() {
@@ -119,6 +177,26 @@ func runDeviceConfig(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	v.Role, v.Pins, v.Languages = config.Role(*role), pins, langs
+	if v.Role == config.RoleLocker {
+		var problems []string
+		if v.LockerID == "" {
+			problems = append(problems, "--locker: missing: the office's locker id, e.g. parter-b")
+		}
+		if len(comps) == 0 {
+			problems = append(problems, "--compartments: missing: each compartment's id=lockpin:doorpin, e.g. 1=GPIO4:GPIO5")
+		}
+		if *pulse < 50*time.Millisecond || *pulse > 5*time.Second {
+			problems = append(problems, fmt.Sprintf("--pulse: %v is not between 50ms and 5s", *pulse))
+		}
+		if len(problems) > 0 {
+			fmt.Fprintf(stderr, "kioskctl device-config: %s\n", strings.Join(problems, "\n"))
+			return errUsage
+		}
+		for i := range comps {
+			comps[i].DoorClosedLow, comps[i].Pulse = closedLow, *pulse
+		}
+		v.Compartments = comps
+	}
 	text := config.Template(v)
 	// Check it where it will live, so relative paths resolve as kioskd's.
 	name := *out
@@ -198,7 +276,7 @@ func runButtons(ctx context.Context, args []string, stdout, stderr io.Writer) er
 func runJournal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("journal", stderr)
 	data := fs.String("data", "/var/lib/kioskd", "the kiosk's data folder (data_dir of its configuration)")
-	last := fs.Int("last", 50, "show the last N tickets (0: all)")
+	last := fs.Int("last", 50, "show the last N tickets, and of a locker the last N openings (0: all)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -226,10 +304,29 @@ func runJournal(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	lockerEntries, err := db.LockerEntries(0, 0)
+	if err != nil {
+		return fmt.Errorf("reading the locker's journal: %w", err)
+	}
+	if *last > 0 && len(lockerEntries) > *last {
+		lockerEntries = lockerEntries[len(lockerEntries)-*last:]
+	}
+	lockerPending, err := db.PendingLockerReports()
+	if err != nil {
+		return err
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"journal": entries, "leases": leases, "stats": stats})
+		return enc.Encode(map[string]any{"journal": entries, "leases": leases, "stats": stats,
+			"locker_journal": nonNil(lockerEntries), "locker_pending": nonNil(lockerPending)})
+	}
+	if len(lockerEntries) > 0 || len(lockerPending) > 0 {
+		writeLockerJournal(stdout, lockerEntries, lockerPending)
+		if len(entries) == 0 && len(leases) == 0 {
+			return nil // a locker: no tickets to list
+		}
+		fmt.Fprintln(stdout)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\tISSUED\tTICKET\tSERVICE\tLANG\tFROM\tPHASE\tHANDED IN\tNOTE")
@@ -256,6 +353,60 @@ func runJournal(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	return nil
+}
+
+// writeLockerJournal lists a locker's openings and the reports the server
+// has not acknowledged yet.
+func writeLockerJournal(w io.Writer, entries, pending []store.LockerEntry) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tTIME\tCOMPARTMENT\tDEPOSIT\tFLOW\tPHASE\tREPORT\tREPORTED\tNOTE")
+	for _, e := range entries {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Key, lockerEntryTime(e).Format("2006-01-02 15:04:05"),
+			e.Compartment, orDash(e.Deposit), lockerFlow(e), e.Phase, orDash(e.Report), orDash(string(e.Reported)), e.Note)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n%d openings and door faults in the locker's journal; %d reports not yet acknowledged by the server\n", len(entries), len(pending))
+	if len(pending) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nreports to send:")
+	for _, e := range pending {
+		fmt.Fprintf(w, "  %s %s compartment %s", e.ID, e.Report, e.Compartment)
+		if e.Deposit != "" {
+			fmt.Fprintf(w, " deposit %s", e.Deposit)
+		}
+		fmt.Fprintf(w, " at %s", lockerEntryTime(e).Format("2006-01-02 15:04:05"))
+		if e.Offline {
+			fmt.Fprint(w, " (opened offline)")
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// lockerEntryTime is when the door closed or the fault happened, or, for
+// an opening not closed yet, when the entry last changed.
+func lockerEntryTime(e store.LockerEntry) time.Time {
+	if !e.At.IsZero() {
+		return e.At.Local()
+	}
+	return e.Changed.Local()
+}
+
+// lockerFlow is what the opening was for, as the technician reads it; a
+// code opening made while the server was away says so.
+func lockerFlow(e store.LockerEntry) string {
+	if e.Offline {
+		return string(e.Flow) + " (offline)"
+	}
+	return string(e.Flow)
+}
+
+// nonNil makes an empty list print as [] in JSON, not null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 func orDash(s string) string {

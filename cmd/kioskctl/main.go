@@ -1,9 +1,10 @@
 // Command kioskctl is the technician's tool: print a test ticket, preview a
 // ticket as PNG, read a printer's status, play an announcement, check a voice
-// pack, test buttons, write a device config, see or forget a device's
-// pairing, take the card's numerek.txt and grow the data partition at boot,
-// and switch the A/B system slots of a device made from the image (RAUC's
-// bootloader backend and the trial of a new slot).
+// pack, test buttons, check a locker's locks and doors, write a device
+// config, see or forget a device's pairing, take the card's numerek.txt and
+// grow the data partition at boot, and switch the A/B system slots of a
+// device made from the image (RAUC's bootloader backend and the trial of a
+// new slot).
 package main
 
 import (

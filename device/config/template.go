@@ -162,7 +162,9 @@ func Template(v Values) string {
 		w("announce_within = \"2m\"  # calls older than this when the hall learns of them are shown, not said\n")
 		w("# A quieter evening:\n# [[sound.volume]]\n# from = \"07:00\"\n# volume = 1.0\n# [[sound.volume]]\n# from = \"16:00\"\n# volume = 0.6\n")
 	case RoleLocker:
-		w("\n[locker]\nid = %s  # the locker's id in the office's configuration\n", quote(v.LockerID))
+		w("\n# Each compartment's lock relay and door sensor, pins by periph.io name.\n")
+		w("# Check the wiring (kioskd stopped): kioskctl locker --config FILE [--open all]\n")
+		w("[locker]\nid = %s  # the [[office.locker]] id in the office's configuration\n", quote(v.LockerID))
 		for _, c := range v.Compartments {
 			level := "high"
 			if c.DoorClosedLow {

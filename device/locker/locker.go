@@ -226,21 +226,11 @@ func New(opts Options) (*Locker, error) {
 	}
 	for i := range opts.Compartments {
 		c := &opts.Compartments[i]
-		if c.Pulse <= 0 {
-			c.Pulse = 500 * time.Millisecond
-		}
-		if err := c.Lock.Out(gpio.Low); err != nil {
-			return nil, fmt.Errorf("shutting the lock of compartment %s (%s): %w", c.ID, c.Lock, err)
-		}
-		pull := gpio.PullDown
-		if c.DoorClosedLow {
-			pull = gpio.PullUp
-		}
-		if err := c.Door.In(pull, gpio.BothEdges); err != nil {
-			return nil, fmt.Errorf("reading the door sensor of compartment %s (%s): %w", c.ID, c.Door, err)
+		if err := c.Setup(); err != nil {
+			return nil, err
 		}
 		l.comps[c.ID] = c
-		l.doors[c.ID] = &door{open: l.doorOpen(c)}
+		l.doors[c.ID] = &door{open: c.DoorOpen()}
 	}
 	th, err := opts.DB.LockerThrottle()
 	if err != nil {
@@ -251,11 +241,6 @@ func New(opts Options) (*Locker, error) {
 		return nil, err
 	}
 	return l, nil
-}
-
-// doorOpen reads a door's sensor.
-func (l *Locker) doorOpen(c *Compartment) bool {
-	return (c.Door.Read() == gpio.Low) != c.DoorClosedLow
 }
 
 // recover settles the openings a stopped locker left live: a door found
@@ -351,19 +336,9 @@ func (l *Locker) Run(ctx context.Context) error {
 	return nil
 }
 
-// watchDoor follows one door's sensor: each edge, once the contact has
-// settled, and a read after each quiet poll in case an edge was missed.
+// watchDoor follows one door's sensor.
 func (l *Locker) watchDoor(ctx context.Context, c *Compartment) {
-	for ctx.Err() == nil {
-		if c.Door.WaitForEdge(l.opts.Poll) {
-			for c.Door.WaitForEdge(l.opts.Settle) {
-			}
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		l.doorMoved(c.ID, l.doorOpen(c))
-	}
+	c.WatchDoor(ctx, l.opts.Poll, l.opts.Settle, func(open bool) { l.doorMoved(c.ID, open) })
 }
 
 // after is what to tell once the locker's lock is released.
@@ -828,7 +803,7 @@ func (l *Locker) open(ctx context.Context, m match, retry uint64) Outcome {
 		close(opened)
 	} else {
 		l.log.Info("pulsing a compartment's lock", "compartment", c.ID, "flow", m.flow, "deposit", dep.ID, "offline", offline)
-		if err := l.pulse(ctx, c); err != nil {
+		if err := c.PulseLock(ctx); err != nil {
 			l.log.Error("pulsing a lock", "compartment", c.ID, "err", err)
 		}
 	}
@@ -866,20 +841,6 @@ func (l *Locker) open(ctx context.Context, m match, retry uint64) Outcome {
 	l.tell(after{fault: newFault, report: true})
 	out.Kind, out.Detail = KindLockFailed, "the door did not open"
 	return out
-}
-
-// pulse holds the lock's relay for its pulse.
-func (l *Locker) pulse(ctx context.Context, c *Compartment) error {
-	if err := c.Lock.Out(gpio.High); err != nil {
-		return err
-	}
-	t := time.NewTimer(c.Pulse)
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-		t.Stop()
-	}
-	return c.Lock.Out(gpio.Low)
 }
 
 // sendReports sends the journal's outbox, in order, whenever there is
