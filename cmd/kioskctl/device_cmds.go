@@ -17,6 +17,7 @@ import (
 	"github.com/numerek/numerek/device"
 	"github.com/numerek/numerek/device/buttons"
 	"github.com/numerek/numerek/device/config"
+	"github.com/numerek/numerek/device/identity"
 	"github.com/numerek/numerek/store"
 )
 
@@ -238,7 +239,7 @@ func runButtons(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	opts := buttons.Options{ActiveLow: !*high, Debounce: *debounce}
 	if *cfgPath != "" {
-		cfg, err := config.Load(*cfgPath)
+		cfg, err := deviceConfig(*cfgPath)
 		if err != nil {
 			return err
 		}
@@ -271,6 +272,17 @@ func runButtons(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return buttons.Watch(ctx, found, opts, func(b config.Button) {
 		fmt.Fprintf(stdout, "%s %s\n", time.Now().Format("15:04:05.000"), b)
 	})
+}
+
+// deviceConfig is the configuration the device runs with: its own file,
+// and for a paired device (one set up from the card) the server's
+// settings under it, as kioskd reads them.
+func deviceConfig(path string) (*config.Config, error) {
+	local, err := config.ReadLocal(path)
+	if err != nil {
+		return nil, err
+	}
+	return identity.Effective(local)
 }
 
 func runJournal(ctx context.Context, args []string, stdout, stderr io.Writer) error {

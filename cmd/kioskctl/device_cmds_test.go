@@ -16,6 +16,8 @@ import (
 
 	"github.com/numerek/numerek/device"
 	"github.com/numerek/numerek/device/config"
+	"github.com/numerek/numerek/device/identity"
+	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/store"
 )
@@ -118,6 +120,39 @@ func TestButtonsWithoutGPIO(t *testing.T) {
 		if !strings.Contains(stderr, w) {
 			t.Errorf("stderr does not say %q: %s", w, stderr)
 		}
+	}
+}
+
+// A counter set up from the card (paired: its role comes from the server)
+// is tested with the buttons its file wires, not refused for lacking a
+// role and a token.
+func TestButtonsOfAPairedCounter(t *testing.T) {
+	t.Parallel()
+	if _, err := host.Init(); err != nil {
+		t.Fatalf("starting periph.io: %v", err)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "kioskd.toml")
+	text := "data_dir = \"" + dir + "\"\n[server]\nurl = \"mdns\"\n[buttons]\nnext = \"GPIO9998\"\n"
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCmd(t, "buttons", "--config", file)
+	if code == 0 || !strings.Contains(stderr, "not paired yet") {
+		t.Fatalf("before pairing: exit %d, stderr %q; want it to say the device is not paired yet", code, stderr)
+	}
+	settings := protocol.DeviceSettings{Revision: 1, TOML: "role = \"counter\"\n[counter]\nnumber = 3\n"}
+	if err := identity.SavePaired(dir, identity.Paired{ServerURL: "http://10.0.0.2:8080",
+		Credentials: protocol.Credentials{DeviceID: "d1", Token: "nmk_x", Office: "cus-starachowice", Role: "counter", Settings: settings}}); err != nil {
+		t.Fatal(err)
+	}
+	want := "no GPIO pins"
+	if len(gpioreg.All()) > 0 {
+		want = "no GPIO pin GPIO9998 (next button)"
+	}
+	code, _, stderr = runCmd(t, "buttons", "--config", file)
+	if code != 1 || !strings.Contains(stderr, want) {
+		t.Errorf("paired: exit %d, stderr %q; want exit 1 saying %q", code, stderr, want)
 	}
 }
 

@@ -60,7 +60,7 @@ func runDiag(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := deviceConfig(*cfgPath)
 	if err != nil {
 		return fmt.Errorf("reading the device's configuration: %w", err)
 	}
