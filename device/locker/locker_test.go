@@ -305,6 +305,10 @@ func TestOfflinePickupReportedLater(t *testing.T) {
 	}
 	r.closeDoor(d.compartment)
 	r.waitFor("the deposit stored on the device", func() bool { return r.deposit(d.id).State == queue.DepositStateStored })
+	// The stored event can reach the replica before the report's answer
+	// reaches the journal: the report is acknowledged before the server
+	// goes, so that only the pickup is left to hand in.
+	r.waitFor("the stored report acknowledged", func() bool { return r.pending() == 0 })
 
 	r.srv.Stop()
 	r.waitFor("the device offline", func() bool { return !r.follow.Online() })
