@@ -134,12 +134,20 @@ func roundPath(r rect, radius float64) *vector.Path {
 }
 
 func fillRound(dst *canvas, r rect, radius float64, c color.Color) {
+	if dst.shapes != nil {
+		dst.shapes.draw(dst.Image, dst.px(r), radius*dst.scale, 0, c)
+		return
+	}
 	op := &vector.DrawPathOptions{AntiAlias: true}
 	op.ColorScale.ScaleWithColor(c)
 	vector.FillPath(dst.Image, roundPath(dst.px(r), radius*dst.scale), nil, op)
 }
 
 func strokeRound(dst *canvas, r rect, radius, width float64, c color.Color) {
+	if dst.shapes != nil {
+		dst.shapes.draw(dst.Image, dst.px(r), radius*dst.scale, width*dst.scale, c)
+		return
+	}
 	op := &vector.DrawPathOptions{AntiAlias: true}
 	op.ColorScale.ScaleWithColor(c)
 	vector.StrokePath(dst.Image, roundPath(dst.px(r), radius*dst.scale), &vector.StrokeOptions{Width: float32(width * dst.scale)}, op)
@@ -159,6 +167,8 @@ type canvas struct {
 	// scale is how many of the picture's pixels one pixel of the layout
 	// takes (see scaled); 1 unless set.
 	scale float64
+	// shapes, when set, keeps the rounded boxes drawn for later frames.
+	shapes *shapes
 }
 
 // newCanvas wraps img, recording its texts in *texts when texts is not nil.

@@ -244,6 +244,7 @@ type game struct {
 	started time.Time
 
 	canvas     *ebiten.Image
+	shapes     *shapes
 	lastScreen *ebiten.Image
 	shotDone   bool
 	err        error
@@ -411,13 +412,19 @@ func (g *game) Draw(screen *ebiten.Image) {
 		return
 	}
 	c.drawn = nil
-	c.impl.draw(newCanvas(target, &c.drawn), c.now())
+	if g.shapes == nil {
+		g.shapes = newShapes()
+	}
+	dst := newCanvas(target, &c.drawn)
+	dst.shapes = g.shapes
+	c.impl.draw(dst, c.now())
 	if c.ident != nil {
-		c.ident.draw(newCanvas(target, &c.drawn))
+		c.ident.draw(dst)
 	}
 	if c.notice != nil {
-		c.notice.draw(newCanvas(target, &c.drawn))
+		c.notice.draw(dst)
 	}
+	g.shapes.endFrame()
 	c.dirty = false
 	c.mu.Unlock()
 	drawnAt := time.Now()
