@@ -197,7 +197,21 @@ func (p *proc) logText() string {
 // waitLog waits for a log line matching re and returns its submatches.
 func (p *proc) waitLog(re *regexp.Regexp, timeout time.Duration) []string {
 	p.t.Helper()
-	m, ended := p.findLog(re, timeout)
+	return p.waitLogAfter(re, 0, timeout)
+}
+
+// logLines is how many lines the program has logged so far: waitLogAfter
+// takes it to wait for what comes after.
+func (p *proc) logLines() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.log)
+}
+
+// waitLogAfter is waitLog for the lines after the first skip.
+func (p *proc) waitLogAfter(re *regexp.Regexp, skip int, timeout time.Duration) []string {
+	p.t.Helper()
+	m, ended := p.findLog(re, skip, timeout)
 	switch {
 	case m != nil:
 		return m
@@ -211,17 +225,18 @@ func (p *proc) waitLog(re *regexp.Regexp, timeout time.Duration) []string {
 
 // sawLog says whether the program logs a line matching re within timeout.
 func (p *proc) sawLog(re *regexp.Regexp, timeout time.Duration) bool {
-	m, _ := p.findLog(re, timeout)
+	m, _ := p.findLog(re, 0, timeout)
 	return m != nil
 }
 
-// findLog waits for a log line matching re and returns its submatches, or
-// nil when the program ends (ended) or timeout passes first.
-func (p *proc) findLog(re *regexp.Regexp, timeout time.Duration) (m []string, ended bool) {
+// findLog waits for a log line after the first skip matching re and
+// returns its submatches, or nil when the program ends (ended) or timeout
+// passes first.
+func (p *proc) findLog(re *regexp.Regexp, skip int, timeout time.Duration) (m []string, ended bool) {
 	deadline := time.Now().Add(timeout)
 	for {
 		p.mu.Lock()
-		for _, l := range p.log {
+		for _, l := range p.log[min(skip, len(p.log)):] {
 			if m := re.FindStringSubmatch(l); m != nil {
 				p.mu.Unlock()
 				return m, false
@@ -344,7 +359,7 @@ func (o *office) restart() {
 			"--clock", "2026-11-23T09:00:00", "--public-url", "http://numerek.test"}, o.args...)...)
 		// Ready, or ended at once because the old server's address is
 		// not free yet: then it is started again.
-		m, ended := o.proc.findLog(readyLine, 20*time.Second)
+		m, ended := o.proc.findLog(readyLine, 0, 20*time.Second)
 		switch {
 		case m != nil:
 			return
