@@ -134,8 +134,7 @@ func roundPath(r rect, radius float64) *vector.Path {
 }
 
 func fillRound(dst *canvas, r rect, radius float64, c color.Color) {
-	if dst.shapes != nil {
-		dst.shapes.draw(dst.Image, dst.px(r), radius*dst.scale, 0, c)
+	if dst.shapes != nil && dst.shapes.draw(dst.Image, dst.px(r), radius*dst.scale, 0, c) {
 		return
 	}
 	op := &vector.DrawPathOptions{AntiAlias: true}
@@ -144,8 +143,7 @@ func fillRound(dst *canvas, r rect, radius float64, c color.Color) {
 }
 
 func strokeRound(dst *canvas, r rect, radius, width float64, c color.Color) {
-	if dst.shapes != nil {
-		dst.shapes.draw(dst.Image, dst.px(r), radius*dst.scale, width*dst.scale, c)
+	if dst.shapes != nil && dst.shapes.draw(dst.Image, dst.px(r), radius*dst.scale, width*dst.scale, c) {
 		return
 	}
 	op := &vector.DrawPathOptions{AntiAlias: true}
