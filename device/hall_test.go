@@ -1,38 +1,19 @@
 package device
 
 import (
-	"bytes"
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/numerek/numerek/device/config"
 	"github.com/numerek/numerek/device/replica"
 	"github.com/numerek/numerek/display"
+	"github.com/numerek/numerek/internal/lockedbuf"
 	"github.com/numerek/numerek/queue"
 	"github.com/numerek/numerek/store"
 )
-
-// syncBuffer is a log the test reads while the device writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // hallRig is a hall's screen and herald (sound off) on a data file, fed
 // by hand what a follower would tell it.
@@ -41,12 +22,12 @@ type hallRig struct {
 	s   *queue.State
 	now time.Time
 	hs  *hallScreen
-	log *syncBuffer
+	log *lockedbuf.Buffer
 	db  *store.DeviceDB
 }
 
 func newHallRig(t *testing.T, s *queue.State, now time.Time, db *store.DeviceDB) *hallRig {
-	log := &syncBuffer{}
+	log := &lockedbuf.Buffer{}
 	clock := replica.NewClock(time.Until(now)) // office time: the morning of the test
 	d := &dev{
 		cfg: &config.Config{Role: config.RoleHall, Sound: config.Sound{AnnounceWithin: time.Hour}},

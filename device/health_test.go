@@ -20,6 +20,7 @@ import (
 	"github.com/numerek/numerek/device/kiosk"
 	"github.com/numerek/numerek/device/machine"
 	"github.com/numerek/numerek/device/replica"
+	"github.com/numerek/numerek/internal/lockedbuf"
 	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/printer"
 	"github.com/numerek/numerek/printer/emulator"
@@ -104,7 +105,7 @@ type healthRig struct {
 	d   *dev
 	hs  *healthServer
 	emu *emulator.Printer
-	log *syncBuffer
+	log *lockedbuf.Buffer
 	h   *health
 }
 
@@ -142,7 +143,7 @@ func newHealthRig(t *testing.T) *healthRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := &syncBuffer{}
+	log := &lockedbuf.Buffer{}
 	logger := slog.New(slog.NewTextHandler(log, nil))
 	follower := replica.NewFollower(client, db, clock, logger, replica.FollowOptions{})
 	k := kiosk.New(client, follower, db, clock, p, kiosk.Options{CheckEvery: 50 * time.Millisecond, Log: logger})

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/numerek/numerek/device"
 	"github.com/numerek/numerek/device/config"
 	"github.com/numerek/numerek/device/locker/lockertest"
+	"github.com/numerek/numerek/internal/lockedbuf"
 	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/store"
 )
@@ -64,28 +63,10 @@ func newLockerRig(t *testing.T, ids []string, missing ...string) *lockerRig {
 	return r
 }
 
-// syncBuffer is a command's output, read by the test while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // running is a kioskctl command running in the test's process.
 type running struct {
 	t              *testing.T
-	stdout, stderr syncBuffer
+	stdout, stderr lockedbuf.Buffer
 	cancel         context.CancelFunc
 	code           chan int
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/numerek/numerek"
+	"github.com/numerek/numerek/internal/lockedbuf"
 	"github.com/numerek/numerek/internal/testcert"
 	"github.com/numerek/numerek/internal/waitfor"
 )
@@ -96,9 +97,9 @@ func freeDNSPort(t testing.TB) int {
 
 // startProcess runs a helper program until the test ends, its output kept
 // for the failure message.
-func startProcess(t *testing.T, env []string, name string, args ...string) *lockedBuffer {
+func startProcess(t *testing.T, env []string, name string, args ...string) *lockedbuf.Buffer {
 	t.Helper()
-	out := &lockedBuffer{}
+	out := &lockedbuf.Buffer{}
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = out, out

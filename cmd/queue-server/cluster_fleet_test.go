@@ -18,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/numerek/numerek/internal/lockedbuf"
 	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/server/outbox"
@@ -194,7 +195,7 @@ func startHAProxy(t *testing.T, c *testCluster) string {
 		t.Fatal(err)
 	}
 	cmd := exec.Command("haproxy", "-db", "-f", cfg)
-	var said lockedBuffer
+	var said lockedbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &said, &said
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

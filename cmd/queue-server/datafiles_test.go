@@ -11,11 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/numerek/numerek/internal/boltfile"
+	"github.com/numerek/numerek/internal/lockedbuf"
 	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/store"
 )
@@ -249,7 +249,7 @@ func TestRandomPageDamageNeverCrashesTheServer(t *testing.T) {
 		// of the file (a free page) was hit.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		cmd := exec.CommandContext(ctx, bin, "--data", data, "--listen", "127.0.0.1:0", "--clock", "2026-11-23T08:00:00")
-		var stderr lockedBuffer
+		var stderr lockedbuf.Buffer
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -275,23 +275,6 @@ func TestRandomPageDamageNeverCrashesTheServer(t *testing.T) {
 			t.Errorf("round %d: exit %d without naming the file:\n%s", round, code, stderr.String())
 		}
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // waitFor polls cond until it holds or the time is up.

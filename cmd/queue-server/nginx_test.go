@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/numerek/numerek/internal/lockedbuf"
 	"github.com/numerek/numerek/internal/testcert"
 	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/protocol/sse"
@@ -41,7 +42,7 @@ func nginxRecipe(t *testing.T, replacements ...string) string {
 
 // startNginx runs Debian's nginx in the foreground with the recipe, its
 // files all in dir.
-func startNginx(t *testing.T, dir, recipe string) *lockedBuffer {
+func startNginx(t *testing.T, dir, recipe string) *lockedbuf.Buffer {
 	t.Helper()
 	nginx, err := exec.LookPath("nginx")
 	if err != nil {

@@ -1,7 +1,6 @@
 package lockers
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/numerek/numerek/i18n"
+	"github.com/numerek/numerek/internal/lockedbuf"
 	"github.com/numerek/numerek/internal/mailread"
 	"github.com/numerek/numerek/internal/smtpsink"
 	"github.com/numerek/numerek/internal/testclock"
@@ -62,24 +62,6 @@ func (s *smsStandIn) messages() []outbox.WebhookMessage {
 	return append([]outbox.WebhookMessage(nil), s.got...)
 }
 
-// syncBuffer is the service's log, read by the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // The resident of every test.
 const (
 	residentName  = "Jan Kowalski"
@@ -100,7 +82,7 @@ type env struct {
 	sink   *smtpsink.Sink
 	sms    *smsStandIn
 	svc    *Service
-	logs   *syncBuffer
+	logs   *lockedbuf.Buffer
 	logger *slog.Logger
 }
 
@@ -127,7 +109,7 @@ func testOffice() *queue.Office {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	dir := t.TempDir()
-	e := &env{clock: testclock.New(time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)), office: testOffice(), logs: &syncBuffer{}}
+	e := &env{clock: testclock.New(time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)), office: testOffice(), logs: &lockedbuf.Buffer{}}
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.logger = logger
 	l, err := store.OpenOfficeLog(filepath.Join(dir, "ums.db"), "ums")

@@ -12,13 +12,13 @@ import (
 	"math/big"
 	"net"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	ics "github.com/arran4/golang-ical"
 
 	"github.com/numerek/numerek/i18n"
+	"github.com/numerek/numerek/internal/lockedbuf"
 	"github.com/numerek/numerek/internal/mailread"
 	"github.com/numerek/numerek/officeconfig"
 	"github.com/numerek/numerek/queue"
@@ -120,22 +120,7 @@ func testComposer() *Composer {
 }
 
 // testLog is a logger writing JSON to a buffer the test reads.
-type testLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *testLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *testLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+type testLog struct{ lockedbuf.Buffer }
 
 func (l *testLog) logger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -21,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/numerek/numerek/internal/lockedbuf"
 	"github.com/numerek/numerek/internal/pushservice"
 	"github.com/numerek/numerek/internal/scrape"
 	"github.com/numerek/numerek/internal/testclock"
@@ -38,24 +38,6 @@ import (
 	"github.com/numerek/numerek/store"
 )
 
-// syncBuffer collects the server's log so tests can check what it holds.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // env is the whole queue server with its web pages, as cmd/queue-server
 // wires it, on real bbolt files, behind a real HTTP listener.
 type env struct {
@@ -69,7 +51,7 @@ type env struct {
 	links   *links.Signer
 	dataDir string
 	tokens  map[string]string
-	logs    *syncBuffer
+	logs    *lockedbuf.Buffer
 	web     *Web
 	// notices has what the desk and the pusher handed to the outbox.
 	notices *noticetest.Recorder
@@ -127,7 +109,7 @@ func newEnvIn(t testing.TB, dir string, adjust func(*queue.Office)) *env {
 		adjust(o)
 	}
 	clock := testclock.New(monday(o, "08:00"))
-	logs := &syncBuffer{}
+	logs := &lockedbuf.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	l, err := store.OpenOfficeLog(filepath.Join(dir, o.ID+".db"), o.ID)
 	if err != nil {
