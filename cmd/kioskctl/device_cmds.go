@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -239,7 +240,7 @@ func runButtons(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	opts := buttons.Options{ActiveLow: !*high, Debounce: *debounce}
 	if *cfgPath != "" {
-		cfg, err := deviceConfig(*cfgPath)
+		cfg, _, err := deviceConfig(*cfgPath)
 		if err != nil {
 			return err
 		}
@@ -276,11 +277,12 @@ func runButtons(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // deviceConfig is the configuration the device runs with: its own file,
 // and for a paired device (one set up from the card) the server's
-// settings under it, as kioskd reads them.
-func deviceConfig(path string) (*config.Config, error) {
+// settings under it, as kioskd reads them; key is a paired device's key
+// (nil for one set up by hand).
+func deviceConfig(path string) (cfg *config.Config, key ed25519.PrivateKey, err error) {
 	local, err := config.ReadLocal(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return identity.Effective(local)
 }

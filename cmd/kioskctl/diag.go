@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/numerek/numerek/device/config"
 	"github.com/numerek/numerek/device/machine"
+	"github.com/numerek/numerek/device/replica"
 	"github.com/numerek/numerek/printer"
 	"github.com/numerek/numerek/printer/profiles"
 	"github.com/numerek/numerek/protocol"
@@ -45,7 +47,10 @@ type finding struct {
 // diagEnv is what diag checks: the device's configuration and the
 // machine it runs on.
 type diagEnv struct {
-	cfg        *config.Config
+	cfg *config.Config
+	// key is a paired device's key: its token is taken only with a proof
+	// signed by it.
+	key        ed25519.PrivateKey
 	display    string // X display; "" is $DISPLAY
 	machine    machine.Reader
 	transports printer.Transports
@@ -60,14 +65,14 @@ func runDiag(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := deviceConfig(*cfgPath)
+	cfg, key, err := deviceConfig(*cfgPath)
 	if err != nil {
 		return fmt.Errorf("reading the device's configuration: %w", err)
 	}
 	// xgb says on stderr that it tries without ~/.Xauthority, which is
 	// normal on a kiosk and would only puzzle the technician.
 	xgb.Logger = log.New(io.Discard, "", 0)
-	env := diagEnv{cfg: cfg, display: *display, machine: machine.Local(), transports: transports(), timeout: *timeout}
+	env := diagEnv{cfg: cfg, key: key, display: *display, machine: machine.Local(), transports: transports(), timeout: *timeout}
 	found := diagnose(ctx, env)
 	writeFindings(stdout, found)
 	failed := 0
@@ -258,7 +263,10 @@ func (env diagEnv) server(ctx context.Context) []finding {
 		srv.todo = "check [server] url names the queue server, not a proxy's or portal's page"
 		return []finding{srv, clock}
 	}
-	client, err := protocol.NewClient(env.cfg.Server.URL, env.cfg.Server.Office, env.cfg.Server.Token, protocol.ClientOptions{})
+	// A clock of its own, as kioskd's: a proof refused for the device's
+	// time teaches it the server's before the one retry.
+	client, err := protocol.NewClient(env.cfg.Server.URL, env.cfg.Server.Office, env.cfg.Server.Token,
+		protocol.ClientOptions{Key: env.key, Clock: replica.NewClock(0)})
 	if err != nil {
 		srv.level, srv.detail, srv.todo = levelFail, err.Error(), "correct [server] in the configuration"
 		return []finding{srv, clock}

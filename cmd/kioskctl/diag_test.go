@@ -12,9 +12,12 @@ import (
 
 	"github.com/jezek/xgb"
 
+	"github.com/numerek/numerek/device/identity"
+	"github.com/numerek/numerek/device/pairing"
 	"github.com/numerek/numerek/display/displaytest"
 	"github.com/numerek/numerek/printer/emulator"
 	"github.com/numerek/numerek/printer/profiles"
+	"github.com/numerek/numerek/server/devices"
 	"github.com/numerek/numerek/server/servertest"
 )
 
@@ -159,5 +162,53 @@ func TestClockFinding(t *testing.T) {
 				t.Errorf("got %v %q, want %v and %q", f.level, f.detail, tt.wantLevel, tt.wantDetail)
 			}
 		})
+	}
+}
+
+// A device set up from the card is paired: its file names no role, office
+// or token. diag checks it as kioskd runs it, its token with a proof
+// signed by its key, at the server's time (the test server's clock is
+// days from this machine's, as a Pi's without a battery clock can be).
+func TestDiagOnAPairedDevice(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{})
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	key, _, err := identity.Key(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	codes := make(chan string, 1)
+	creds, err := pairing.Run(ctx, pairing.Options{ServerURL: srv.URL, Key: key, Version: "test", Second: time.Millisecond,
+		OnState: func(s pairing.State) {
+			if s.Code == "" {
+				return
+			}
+			select {
+			case codes <- s.Code:
+			default:
+			}
+			go func() {
+				if _, err := srv.Devices().Approve(<-codes, devices.Approval{Office: srv.Office.ID, Role: "hall", Name: "hall-diag",
+					Languages: srv.Office.Languages, By: "test"}); err != nil {
+					t.Errorf("approving: %v", err)
+				}
+			}()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := identity.SavePaired(data, identity.Paired{Credentials: creds, ServerURL: srv.URL}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "kioskd.toml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir = %q\n[server]\nurl = %q\n", data, srv.URL)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stdout, stderr := runCmd(t, "diag", "--config", cfg, "--timeout", "2s")
+	want := regexp.MustCompile(`(?m)^OK    server   http://127.0.0.1:\d+ answers; the token is accepted: hall "hall-diag" of office cus-starachowice$`)
+	if !want.MatchString(stdout) {
+		t.Errorf("no line matching %s in:\n%s%s", want, stdout, stderr)
 	}
 }

@@ -66,7 +66,7 @@ func runLocker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := deviceConfig(*cfgPath)
+	cfg, _, err := deviceConfig(*cfgPath)
 	if err != nil {
 		return fmt.Errorf("reading the locker's configuration: %w", err)
 	}

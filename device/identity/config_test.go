@@ -38,6 +38,9 @@ func TestEffective(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.paired {
+				if _, _, err := Key(dir); err != nil {
+					t.Fatal(err)
+				}
 				p := Paired{Credentials: protocol.Credentials{DeviceID: "d1", Token: "nmk_x", Office: "cus-starachowice", Role: "counter", Settings: atPairing},
 					ServerURL: "http://10.0.0.2:8080"}
 				if err := SavePaired(dir, p); err != nil {
@@ -53,7 +56,7 @@ func TestEffective(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := Effective(local)
+			cfg, key, err := Effective(local)
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("err = %v, want %v", err, tt.wantErr)
@@ -62,6 +65,9 @@ func TestEffective(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
+			}
+			if want, _, _ := Key(dir); !key.Equal(want) {
+				t.Error("the key given is not the device's")
 			}
 			if cfg.Role != config.RoleCounter || cfg.Counter.Number != tt.wantNumber {
 				t.Errorf("role %s, counter %d; want counter %d", cfg.Role, cfg.Counter.Number, tt.wantNumber)
@@ -83,9 +89,9 @@ func TestEffective(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := Effective(local)
-		if err != nil || cfg.Role != config.RoleHall || cfg.Server.Token != "nmk_y" {
-			t.Fatalf("cfg %+v, err %v; want the hall of the file", cfg, err)
+		cfg, key, err := Effective(local)
+		if err != nil || cfg.Role != config.RoleHall || cfg.Server.Token != "nmk_y" || key != nil {
+			t.Fatalf("cfg %+v, key %v, err %v; want the hall of the file and no key", cfg, key != nil, err)
 		}
 	})
 }
