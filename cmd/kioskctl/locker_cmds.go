@@ -20,12 +20,11 @@ import (
 	"github.com/numerek/numerek/store"
 )
 
-// How kioskctl locker follows the doors: the device's own defaults
-// (device/locker's Poll and Settle), so a door the check sees is one
-// kioskd would see.
+// How kioskctl locker follows the doors: the device's own defaults, so a
+// door the check sees is one kioskd would see.
 const (
-	lockerPoll   = 500 * time.Millisecond
-	lockerSettle = 20 * time.Millisecond
+	lockerPoll   = locker.DefaultPoll
+	lockerSettle = locker.DefaultSettle
 )
 
 // errKioskdRunning is kioskctl locker's refusal while kioskd holds the
@@ -55,7 +54,7 @@ func runLocker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cfgPath := fs.String("config", "/etc/numerek/kioskd.toml", "the locker's kioskd configuration: check its [locker] wiring")
 	var opens listFlag
 	fs.Var(&opens, "open", "pulse these compartments' locks and see their doors open: 3, 1,2,7 (or repeat the flag), or all")
-	within := fs.Duration("within", 5*time.Second, "--open: how long after the pulse a door must be seen open (kioskd waits 5s)")
+	within := fs.Duration("within", locker.DefaultOpenWithin, "--open: how long after the pulse a door must be seen open (as kioskd waits)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: kioskctl locker [--config FILE] [--open ID,...|all]")
 		fmt.Fprintln(stderr, "\nWithout --open: prints each compartment's pins and door, then each door")

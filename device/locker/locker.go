@@ -51,6 +51,15 @@ type Compartment struct {
 	Pulse time.Duration
 }
 
+// The doors' defaults (Options.Poll, Settle and OpenWithin), which
+// kioskctl locker follows too, so a door its check sees is one the locker
+// would see.
+const (
+	DefaultPoll       = 500 * time.Millisecond
+	DefaultSettle     = 20 * time.Millisecond
+	DefaultOpenWithin = 5 * time.Second
+)
+
 // Office is the locker's copy of the office (device/replica's Follower):
 // the live deposits, and whether the server can be reached.
 type Office interface {
@@ -203,13 +212,13 @@ type failedOpening struct {
 // previous run left open in the journal by what the doors read now.
 func New(opts Options) (*Locker, error) {
 	if opts.OpenWithin <= 0 {
-		opts.OpenWithin = 5 * time.Second
+		opts.OpenWithin = DefaultOpenWithin
 	}
 	if opts.Poll <= 0 {
-		opts.Poll = 500 * time.Millisecond
+		opts.Poll = DefaultPoll
 	}
 	if opts.Settle <= 0 {
-		opts.Settle = 20 * time.Millisecond
+		opts.Settle = DefaultSettle
 	}
 	if opts.ReportEvery <= 0 {
 		opts.ReportEvery = 5 * time.Second
