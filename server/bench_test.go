@@ -19,7 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/numerek/numerek/internal/procstat"
 	"github.com/numerek/numerek/internal/streamload"
+	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/protocol/sse"
 	"github.com/numerek/numerek/server/actor"
@@ -130,10 +132,12 @@ func BenchmarkCallTo10000Subscribers(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer load.Close()
-	// Idle: every stream has passed its start and had its heartbeats.
-	time.Sleep(protocol.Heartbeat)
+	// Idle: every stream has passed its start and had a heartbeat; idle
+	// is measured over two more of each.
+	waitfor.Until(b, "a heartbeat on every stream", 3*protocol.Heartbeat, func() bool { return load.Heartbeats() >= 1 })
+	beats := load.Heartbeats()
 	idleFrom, idleTicks := time.Now(), p.cpuTicks(b)
-	time.Sleep(2 * protocol.Heartbeat)
+	waitfor.Until(b, "two more heartbeats on every stream", 4*protocol.Heartbeat, func() bool { return load.Heartbeats() >= beats+2 })
 	idleFor, idleCPU := time.Since(idleFrom), p.cpuTicks(b)-idleTicks
 	after := p.memory(b)
 	stopPerf := recordPerf(b, map[string]int{"server": p.pid, "subscribers": os.Getpid()})
@@ -159,8 +163,8 @@ func BenchmarkCallTo10000Subscribers(b *testing.B) {
 	for b.Loop() {
 	}
 	// The calls' CPU, less what the idle streams' heartbeats took meanwhile.
-	idleRate := float64(idleCPU) / procHz / idleFor.Seconds()
-	perDelivery := (float64(callsCPU)/procHz - idleRate*callsFor.Seconds()) / (calls * subscribers)
+	idleRate := float64(idleCPU) / procstat.Hz / idleFor.Seconds()
+	perDelivery := (float64(callsCPU)/procstat.Hz - idleRate*callsFor.Seconds()) / (calls * subscribers)
 	b.ReportMetric(idleRate*100, "idle-cpu-%")
 	b.ReportMetric(perDelivery*1e6, "cpu-us/delivery")
 	b.ReportMetric(float64(clientCPU.Microseconds())/(calls*subscribers), "client-cpu-us/delivery")
@@ -172,9 +176,9 @@ func BenchmarkCallTo10000Subscribers(b *testing.B) {
 	b.ReportMetric(ms(last, 0.50), "p50-ms")
 	b.ReportMetric(ms(last, 0.99), "p99-ms")
 	b.ReportMetric(ms(spread, 0.99), "spread-p99-ms")
-	b.ReportMetric(float64(after.rss-before.rss)/1024/subscribers, "rss-KiB/sub")
-	b.ReportMetric(float64(after.heap-before.heap)/1024/subscribers, "heap-KiB/sub")
-	b.ReportMetric(float64(after.goroutines-before.goroutines)/subscribers, "goroutines/sub")
+	b.ReportMetric(float64(after.RSS-before.RSS)/1024/subscribers, "rss-KiB/sub")
+	b.ReportMetric(float64(after.Heap-before.Heap)/1024/subscribers, "heap-KiB/sub")
+	b.ReportMetric(float64(after.Goroutines-before.Goroutines)/subscribers, "goroutines/sub")
 	b.ReportMetric(0, "ns/op")
 }
 
@@ -189,13 +193,19 @@ func recordPerf(b *testing.B, pids map[string]int) (stop func()) {
 	}
 	var cmds []*exec.Cmd
 	for name, pid := range pids {
-		cmd := exec.Command("perf", "record", "-F", "2999", "-g", "-o", filepath.Join(dir, name+".data"), "-p", strconv.Itoa(pid))
+		out := filepath.Join(dir, name+".data")
+		_ = os.Remove(out)
+		cmd := exec.Command("perf", "record", "-F", "2999", "-g", "-o", out, "-p", strconv.Itoa(pid))
 		if err := cmd.Start(); err != nil {
 			b.Fatalf("perf record of the %s: %v", name, err)
 		}
 		cmds = append(cmds, cmd)
+		// perf writes its file's header once it records.
+		waitfor.Until(b, "perf recording the "+name, 10*time.Second, func() bool {
+			info, err := os.Stat(out)
+			return err == nil && info.Size() > 0
+		})
 	}
-	time.Sleep(time.Second) // perf is recording
 	return func() {
 		for _, cmd := range cmds {
 			_ = cmd.Process.Signal(os.Interrupt)
@@ -304,86 +314,32 @@ func (p *queueServer) must(b *testing.B, status int, token, method, path, body s
 	return data
 }
 
-// procHz is the kernel's clock ticks a second, /proc's unit of CPU time.
-const procHz = 100
-
 // cpuTicks is the server's CPU time so far (user and system), in ticks.
 func (p *queueServer) cpuTicks(b *testing.B) int64 {
 	b.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.pid))
+	ticks, err := procstat.CPUTicks(p.pid)
 	if err != nil {
 		b.Fatal(err)
 	}
-	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return utime + stime
+	return ticks
 }
 
 // ownCPU is this process's CPU time so far (user and system).
 func ownCPU(b *testing.B) time.Duration {
 	b.Helper()
-	var u syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
+	d, err := procstat.OwnCPU()
+	if err != nil {
 		b.Fatal(err)
 	}
-	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+	return d
 }
 
-// serverMemory is what the server holds: bytes resident, bytes of Go heap
-// and stacks in use, goroutines.
-type serverMemory struct {
-	rss, heap, goroutines int64
-}
-
-func (p *queueServer) memory(b *testing.B) serverMemory {
+// memory is what the server holds.
+func (p *queueServer) memory(b *testing.B) procstat.Memory {
 	b.Helper()
-	var m serverMemory
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.pid))
+	m, err := procstat.MemoryOf(p.pid, "http://"+p.addr+"/metrics", p.tokens["metrics"])
 	if err != nil {
 		b.Fatal(err)
-	}
-	for line := range strings.Lines(string(status)) {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			if err != nil {
-				b.Fatalf("reading VmRSS: %v", err)
-			}
-			m.rss = kb << 10
-		}
-	}
-	req, _ := http.NewRequest("GET", "http://"+p.addr+"/metrics", nil)
-	req.Header.Set("Authorization", "Bearer "+p.tokens["metrics"])
-	resp, err := p.client.Do(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer resp.Body.Close()
-	page, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		b.Fatalf("/metrics: %d %s", resp.StatusCode, page)
-	}
-	found := 0
-	for line := range strings.Lines(string(page)) {
-		name, value, ok := strings.Cut(strings.TrimSpace(line), " ")
-		if !ok {
-			continue
-		}
-		v, err := strconv.ParseFloat(value, 64)
-		if err != nil {
-			continue
-		}
-		switch name {
-		case "go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes":
-			m.heap += int64(v)
-			found++
-		case "go_goroutines":
-			m.goroutines = int64(v)
-			found++
-		}
-	}
-	if found != 3 {
-		b.Fatalf("/metrics lacks the Go heap, stack or goroutine figures:\n%s", page)
 	}
 	return m
 }

@@ -3,16 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/numerek/numerek/internal/procstat"
 	"github.com/numerek/numerek/internal/streamload"
 	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/protocol"
@@ -84,9 +82,9 @@ func BenchmarkCallTo5000SubscribersOnEachOf3Nodes(b *testing.B) {
 			return c.api(ctx, client, n, "hall", "GET", "/state", "", &s) == http.StatusOK && s.Seq >= state.Seq
 		})
 	}
-	before := make([]nodeMemory, nodes)
+	before := make([]procstat.Memory, nodes)
 	for i, n := range c.nodes {
-		before[i] = c.memory(b, client, n)
+		before[i] = c.memory(b, n)
 	}
 
 	// Subscriber i follows node i/perNode.
@@ -98,14 +96,16 @@ func BenchmarkCallTo5000SubscribersOnEachOf3Nodes(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer load.Close()
-	// Idle: every stream has passed its start and had its heartbeats.
-	time.Sleep(protocol.Heartbeat)
+	// Idle: every stream has passed its start and had a heartbeat; idle
+	// is measured over two more of each.
+	waitfor.Until(b, "a heartbeat on every stream", 3*protocol.Heartbeat, func() bool { return load.Heartbeats() >= 1 })
+	beats := load.Heartbeats()
 	idleFrom, idleTicks := time.Now(), c.cpuTicks(b)
-	time.Sleep(2 * protocol.Heartbeat)
+	waitfor.Until(b, "two more heartbeats on every stream", 4*protocol.Heartbeat, func() bool { return load.Heartbeats() >= beats+2 })
 	idleFor, idleCPU := time.Since(idleFrom), c.cpuTicks(b)-idleTicks
-	after := make([]nodeMemory, nodes)
+	after := make([]procstat.Memory, nodes)
 	for i, n := range c.nodes {
-		after[i] = c.memory(b, client, n)
+		after[i] = c.memory(b, n)
 	}
 
 	// call sends the k-th "next" to node n and returns the time from it
@@ -138,8 +138,8 @@ func BenchmarkCallTo5000SubscribersOnEachOf3Nodes(b *testing.B) {
 	}
 
 	// The calls' CPU, less what the idle streams' heartbeats took meanwhile.
-	idleRate := float64(idleCPU) / procHz / idleFor.Seconds()
-	perDelivery := (float64(callsCPU)/procHz - idleRate*callsFor.Seconds()) / (calls * subscribers)
+	idleRate := float64(idleCPU) / procstat.Hz / idleFor.Seconds()
+	perDelivery := (float64(callsCPU)/procstat.Hz - idleRate*callsFor.Seconds()) / (calls * subscribers)
 	b.ReportMetric(idleRate*100, "idle-cpu-%")
 	b.ReportMetric(perDelivery*1e6, "cpu-us/delivery")
 	// The subscribers' side, this process (their heartbeats included): on
@@ -156,8 +156,8 @@ func BenchmarkCallTo5000SubscribersOnEachOf3Nodes(b *testing.B) {
 	b.ReportMetric(ms(viaFollower, 0.99), "follower-p99-ms")
 	var rss, heap float64
 	for i, n := range c.nodes {
-		nodeRSS := float64(after[i].rss-before[i].rss) / 1024 / perNode
-		nodeHeap := float64(after[i].heap-before[i].heap) / 1024 / perNode
+		nodeRSS := float64(after[i].RSS-before[i].RSS) / 1024 / perNode
+		nodeHeap := float64(after[i].Heap-before[i].Heap) / 1024 / perNode
 		rss, heap = max(rss, nodeRSS), max(heap, nodeHeap)
 		role := "follower"
 		if n == writer {
@@ -165,7 +165,7 @@ func BenchmarkCallTo5000SubscribersOnEachOf3Nodes(b *testing.B) {
 			b.ReportMetric(nodeRSS, "writer-rss-KiB/sub")
 		}
 		b.Logf("node %s (%s): %.1f KiB resident, %.1f KiB of Go heap and stacks, %.2f goroutines a subscriber", n.name, role, nodeRSS, nodeHeap,
-			float64(after[i].goroutines-before[i].goroutines)/perNode)
+			float64(after[i].Goroutines-before[i].Goroutines)/perNode)
 	}
 	b.ReportMetric(rss, "rss-KiB/sub")
 	b.ReportMetric(heap, "heap-KiB/sub")
@@ -191,11 +191,11 @@ func raiseFileLimit(b *testing.B, n uint64) {
 // ownCPU is this process's CPU time so far (user and system).
 func ownCPU(b *testing.B) time.Duration {
 	b.Helper()
-	var u syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
+	d, err := procstat.OwnCPU()
+	if err != nil {
 		b.Fatal(err)
 	}
-	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+	return d
 }
 
 // cpuTicks is the CPU time of the cluster's nodes so far, together, in
@@ -209,60 +209,12 @@ func (c *testCluster) cpuTicks(b *testing.B) int64 {
 	return ticks
 }
 
-// nodeMemory is what a node holds: bytes resident, bytes of Go heap and
-// stacks in use, goroutines.
-type nodeMemory struct {
-	rss, heap, goroutines int64
-}
-
-func (c *testCluster) memory(b *testing.B, client *http.Client, n *clusterNode) nodeMemory {
+// memory is what node n holds.
+func (c *testCluster) memory(b *testing.B, n *clusterNode) procstat.Memory {
 	b.Helper()
-	var m nodeMemory
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", n.proc.cmd.Process.Pid))
+	m, err := procstat.MemoryOf(n.proc.cmd.Process.Pid, n.base()+"/metrics", c.tokens["metrics"])
 	if err != nil {
-		b.Fatalf("reading node %s's memory: %v", n.name, err)
-	}
-	for line := range strings.Lines(string(status)) {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			if err != nil {
-				b.Fatalf("reading node %s's VmRSS: %v", n.name, err)
-			}
-			m.rss = kb << 10
-		}
-	}
-	req, _ := http.NewRequest("GET", n.base()+"/metrics", nil)
-	req.Header.Set("Authorization", "Bearer "+c.tokens["metrics"])
-	resp, err := client.Do(req)
-	if err != nil {
-		b.Fatalf("node %s's /metrics: %v", n.name, err)
-	}
-	defer resp.Body.Close()
-	page, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		b.Fatalf("node %s's /metrics: %d %s", n.name, resp.StatusCode, page)
-	}
-	found := 0
-	for line := range strings.Lines(string(page)) {
-		name, value, ok := strings.Cut(strings.TrimSpace(line), " ")
-		if !ok {
-			continue
-		}
-		v, err := strconv.ParseFloat(value, 64)
-		if err != nil {
-			continue
-		}
-		switch name {
-		case "go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes":
-			m.heap += int64(v)
-			found++
-		case "go_goroutines":
-			m.goroutines = int64(v)
-			found++
-		}
-	}
-	if found != 3 {
-		b.Fatalf("node %s's /metrics lacks the Go heap, stack or goroutine figures:\n%s", n.name, page)
+		b.Fatalf("node %s: %v", n.name, err)
 	}
 	return m
 }

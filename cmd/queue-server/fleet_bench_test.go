@@ -6,33 +6,28 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/numerek/numerek/internal/procstat"
 	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/store"
 )
 
-// procTicks is a process's CPU time so far (user and system), in the
-// kernel's clock ticks (procHz a second).
+// procTicks is a process's CPU time so far (user and system), in
+// procstat.Hz ticks a second.
 func procTicks(b *testing.B, pid int) int64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	b.Helper()
+	ticks, err := procstat.CPUTicks(pid)
 	if err != nil {
 		b.Fatal(err)
 	}
-	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return utime + stime
+	return ticks
 }
-
-const procHz = 100
 
 // BenchmarkFleetReports runs a real queue-server process and a fleet of
 // 1,000 simulated devices (a third each ticket kiosks, halls and counter
@@ -126,7 +121,7 @@ func BenchmarkFleetReports(b *testing.B) {
 		rounds++
 		roundOf(rounds)
 	}
-	cpu := float64(procTicks(b, pid)-before) / procHz
+	cpu := float64(procTicks(b, pid)-before) / procstat.Hz
 	b.ReportMetric(cpu/(float64(rounds)*protocol.HealthEvery.Seconds())*100, "cpu-%")
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)*99/100])/float64(time.Millisecond), "p99-ms")

@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"sync"
@@ -31,15 +32,17 @@ type Load struct {
 	arrivals []time.Time
 	reached  []chan struct{}
 	counts   []atomic.Int32
-	ended    chan error
-	conns    []net.Conn
+	// beats[i] counts the heartbeats subscriber i has read.
+	beats []atomic.Int32
+	ended chan error
+	conns []net.Conn
 }
 
 // Connect opens the streams of n subscribers, 64 at a time, each
 // expecting up to calls calls.
 func Connect(n, calls int, target Target) (*Load, error) {
 	l := &Load{subscribers: n, arrivals: make([]time.Time, calls*n), reached: make([]chan struct{}, calls),
-		counts: make([]atomic.Int32, calls), ended: make(chan error, n), conns: make([]net.Conn, n)}
+		counts: make([]atomic.Int32, calls), beats: make([]atomic.Int32, n), ended: make(chan error, n), conns: make([]net.Conn, n)}
 	for k := range l.reached {
 		l.reached[k] = make(chan struct{})
 	}
@@ -98,6 +101,10 @@ func (l *Load) subscribe(i int, target Target) error {
 				l.ended <- fmt.Errorf("subscriber %d at %s after %d calls: %w", i, addr, k, err)
 				return
 			}
+			if string(line) == ": heartbeat\n" {
+				l.beats[i].Add(1)
+				continue
+			}
 			if string(line) == "event: TicketCalled\n" && k < len(l.reached) {
 				l.arrivals[k*l.subscribers+i] = time.Now()
 				if l.counts[k].Add(1) == int32(l.subscribers) {
@@ -108,6 +115,15 @@ func (l *Load) subscribe(i int, target Target) error {
 		}
 	}()
 	return nil
+}
+
+// Heartbeats is the fewest heartbeats any subscriber has read.
+func (l *Load) Heartbeats() int {
+	fewest := int32(math.MaxInt32)
+	for i := range l.beats {
+		fewest = min(fewest, l.beats[i].Load())
+	}
+	return int(fewest)
 }
 
 // Await waits for the k-th call to reach every subscriber, sent at sent,
