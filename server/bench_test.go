@@ -22,7 +22,6 @@ import (
 	"github.com/numerek/numerek/internal/procstat"
 	"github.com/numerek/numerek/internal/streamload"
 	"github.com/numerek/numerek/internal/waitfor"
-	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/protocol/sse"
 	"github.com/numerek/numerek/server/actor"
 	"github.com/numerek/numerek/store"
@@ -132,13 +131,7 @@ func BenchmarkCallTo10000Subscribers(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer load.Close()
-	// Idle: every stream has passed its start and had a heartbeat; idle
-	// is measured over two more of each.
-	waitfor.Until(b, "a heartbeat on every stream", 3*protocol.Heartbeat, func() bool { return load.Heartbeats() >= 1 })
-	beats := load.Heartbeats()
-	idleFrom, idleTicks := time.Now(), p.cpuTicks(b)
-	waitfor.Until(b, "two more heartbeats on every stream", 4*protocol.Heartbeat, func() bool { return load.Heartbeats() >= beats+2 })
-	idleFor, idleCPU := time.Since(idleFrom), p.cpuTicks(b)-idleTicks
+	idleRate := load.IdleRate(b, func() int64 { return p.cpuTicks(b) })
 	after := p.memory(b)
 	stopPerf := recordPerf(b, map[string]int{"server": p.pid, "subscribers": os.Getpid()})
 	callsFrom, callsTicks, ownFrom := time.Now(), p.cpuTicks(b), ownCPU(b)
@@ -163,19 +156,13 @@ func BenchmarkCallTo10000Subscribers(b *testing.B) {
 	for b.Loop() {
 	}
 	// The calls' CPU, less what the idle streams' heartbeats took meanwhile.
-	idleRate := float64(idleCPU) / procstat.Hz / idleFor.Seconds()
-	perDelivery := (float64(callsCPU)/procstat.Hz - idleRate*callsFor.Seconds()) / (calls * subscribers)
+	perDelivery := streamload.PerDelivery(callsCPU, callsFor, idleRate, calls*subscribers)
 	b.ReportMetric(idleRate*100, "idle-cpu-%")
 	b.ReportMetric(perDelivery*1e6, "cpu-us/delivery")
 	b.ReportMetric(float64(clientCPU.Microseconds())/(calls*subscribers), "client-cpu-us/delivery")
-	slices.Sort(last)
-	slices.Sort(spread)
-	ms := func(d []time.Duration, q float64) float64 {
-		return float64(d[int(q*float64(len(d)-1)+0.5)]) / float64(time.Millisecond)
-	}
-	b.ReportMetric(ms(last, 0.50), "p50-ms")
-	b.ReportMetric(ms(last, 0.99), "p99-ms")
-	b.ReportMetric(ms(spread, 0.99), "spread-p99-ms")
+	b.ReportMetric(streamload.Ms(last, 0.50), "p50-ms")
+	b.ReportMetric(streamload.Ms(last, 0.99), "p99-ms")
+	b.ReportMetric(streamload.Ms(spread, 0.99), "spread-p99-ms")
 	b.ReportMetric(float64(after.RSS-before.RSS)/1024/subscribers, "rss-KiB/sub")
 	b.ReportMetric(float64(after.Heap-before.Heap)/1024/subscribers, "heap-KiB/sub")
 	b.ReportMetric(float64(after.Goroutines-before.Goroutines)/subscribers, "goroutines/sub")

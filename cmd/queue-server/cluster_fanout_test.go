@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -96,13 +95,7 @@ func BenchmarkCallTo5000SubscribersOnEachOf3Nodes(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer load.Close()
-	// Idle: every stream has passed its start and had a heartbeat; idle
-	// is measured over two more of each.
-	waitfor.Until(b, "a heartbeat on every stream", 3*protocol.Heartbeat, func() bool { return load.Heartbeats() >= 1 })
-	beats := load.Heartbeats()
-	idleFrom, idleTicks := time.Now(), c.cpuTicks(b)
-	waitfor.Until(b, "two more heartbeats on every stream", 4*protocol.Heartbeat, func() bool { return load.Heartbeats() >= beats+2 })
-	idleFor, idleCPU := time.Since(idleFrom), c.cpuTicks(b)-idleTicks
+	idleRate := load.IdleRate(b, func() int64 { return c.cpuTicks(b) })
 	after := make([]procstat.Memory, nodes)
 	for i, n := range c.nodes {
 		after[i] = c.memory(b, n)
@@ -138,22 +131,17 @@ func BenchmarkCallTo5000SubscribersOnEachOf3Nodes(b *testing.B) {
 	}
 
 	// The calls' CPU, less what the idle streams' heartbeats took meanwhile.
-	idleRate := float64(idleCPU) / procstat.Hz / idleFor.Seconds()
-	perDelivery := (float64(callsCPU)/procstat.Hz - idleRate*callsFor.Seconds()) / (calls * subscribers)
+	perDelivery := streamload.PerDelivery(callsCPU, callsFor, idleRate, calls*subscribers)
 	b.ReportMetric(idleRate*100, "idle-cpu-%")
 	b.ReportMetric(perDelivery*1e6, "cpu-us/delivery")
 	// The subscribers' side, this process (their heartbeats included): on
 	// the same cores, it takes from the nodes' share.
 	b.ReportMetric(float64(clientCPU.Microseconds())/(calls*subscribers), "client-cpu-us/delivery")
-	ms := func(d []time.Duration, q float64) float64 {
-		slices.Sort(d)
-		return float64(d[int(q*float64(len(d)-1)+0.5)]) / float64(time.Millisecond)
-	}
-	b.ReportMetric(ms(last, 0.50), "p50-ms")
-	b.ReportMetric(ms(last, 0.99), "p99-ms")
-	b.ReportMetric(ms(spread, 0.99), "spread-p99-ms")
-	b.ReportMetric(ms(viaFollower, 0.50), "follower-p50-ms")
-	b.ReportMetric(ms(viaFollower, 0.99), "follower-p99-ms")
+	b.ReportMetric(streamload.Ms(last, 0.50), "p50-ms")
+	b.ReportMetric(streamload.Ms(last, 0.99), "p99-ms")
+	b.ReportMetric(streamload.Ms(spread, 0.99), "spread-p99-ms")
+	b.ReportMetric(streamload.Ms(viaFollower, 0.50), "follower-p50-ms")
+	b.ReportMetric(streamload.Ms(viaFollower, 0.99), "follower-p99-ms")
 	var rss, heap float64
 	for i, n := range c.nodes {
 		nodeRSS := float64(after[i].RSS-before[i].RSS) / 1024 / perNode

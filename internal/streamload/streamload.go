@@ -10,9 +10,15 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
+
+	"github.com/numerek/numerek/internal/procstat"
+	"github.com/numerek/numerek/internal/waitfor"
+	"github.com/numerek/numerek/protocol"
 )
 
 // Target is where subscriber i connects and the request it sends.
@@ -157,4 +163,29 @@ func (l *Load) Close() {
 			c.Close()
 		}
 	}
+}
+
+// IdleRate is the share of a core the idle streams cost: cpuTicks (a
+// process's CPU time in procstat.Hz ticks) read over two heartbeats of
+// every stream, once each has had one.
+func (l *Load) IdleRate(tb testing.TB, cpuTicks func() int64) float64 {
+	tb.Helper()
+	waitfor.Until(tb, "a heartbeat on every stream", 3*protocol.Heartbeat, func() bool { return l.Heartbeats() >= 1 })
+	beats := l.Heartbeats()
+	from, ticks := time.Now(), cpuTicks()
+	waitfor.Until(tb, "two more heartbeats on every stream", 4*protocol.Heartbeat, func() bool { return l.Heartbeats() >= beats+2 })
+	return float64(cpuTicks()-ticks) / procstat.Hz / time.Since(from).Seconds()
+}
+
+// PerDelivery is the CPU seconds one delivery of a call to one subscriber
+// took: ticks spent over a run of calls lasting took, less what the idle
+// streams (idleRate) took meanwhile, over the deliveries.
+func PerDelivery(ticks int64, took time.Duration, idleRate float64, deliveries int) float64 {
+	return (float64(ticks)/procstat.Hz - idleRate*took.Seconds()) / float64(deliveries)
+}
+
+// Ms is the q-quantile (0.5, 0.99) of d in milliseconds; it sorts d.
+func Ms(d []time.Duration, q float64) float64 {
+	slices.Sort(d)
+	return float64(d[int(q*float64(len(d)-1)+0.5)]) / float64(time.Millisecond)
 }
