@@ -3,7 +3,8 @@
 // partition (p4) is grown first and then the last logical partition in
 // it, the data partition (p7), both with sfdisk, each change one sector of
 // the partition table; the kernel is told the new size with resizepart,
-// and ext4 is grown online by resize2fs. Every step looks before it acts,
+// and ext4 is grown online by resize2fs, all under a BSD lock on the disk
+// that keeps udev from probing it halfway. Every step looks before it acts,
 // so running it again (after a power cut at any point, or at every boot)
 // finishes what is left and otherwise does nothing.
 package growdata
@@ -20,6 +21,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // Options say which disk and partition to grow; the zero value finds
@@ -79,6 +82,18 @@ func Grow(ctx context.Context, opts Options) (Result, error) {
 		}
 		res.Disk, res.Partition = disk, part
 	}
+	// udev probes a partition's table entry by the size the kernel has
+	// for it: between sfdisk writing the new size and resizepart telling
+	// the kernel, a probe finds no entry, the partition's by-partuuid link
+	// goes, and systemd stops /data and all that needs it (kioskd) in the
+	// middle of the first boot. udev leaves a disk alone while someone
+	// holds a BSD lock on it (systemd's "Locking Block Device Access"),
+	// and probes it again once it is released, when all agrees.
+	unlock, err := lockDisk(res.Disk)
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
 	diskSectors, err := sizeOf(res.Disk)
 	if err != nil {
 		return res, err
@@ -132,11 +147,27 @@ func Grow(ctx context.Context, opts Options) (Result, error) {
 	return res, nil
 }
 
+// lockDisk takes an exclusive BSD lock on the whole disk (waiting for
+// udev to finish what it is doing with it) and returns its release.
+func lockDisk(disk string) (unlock func(), err error) {
+	f, err := os.Open(disk)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s to lock it: %w", disk, err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("locking %s against udev: %w", disk, err)
+	}
+	return func() { f.Close() }, nil
+}
+
 // growToEnd makes partition n end where the free space after it ends.
 func growToEnd(ctx context.Context, opts Options, disk string, n int) error {
 	// --no-reread: the disk is in use, and the kernel is told of the
-	// data partition alone, by resizepart.
-	_, err := run(ctx, ", +\n", "sfdisk", "--no-reread", "--no-tell-kernel", "--quiet", "-N", strconv.Itoa(n), disk)
+	// data partition alone, by resizepart. --lock=no: Grow holds the
+	// lock already (an sfdisk asked to lock by LOCK_BLOCK_DEVICE in its
+	// environment would wait for it forever).
+	_, err := run(ctx, ", +\n", "sfdisk", "--lock=no", "--no-reread", "--no-tell-kernel", "--quiet", "-N", strconv.Itoa(n), disk)
 	if err != nil {
 		return fmt.Errorf("growing partition %d of %s: %w", n, disk, err)
 	}

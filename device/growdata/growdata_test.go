@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/numerek/numerek/device/growdata"
 )
@@ -141,6 +142,75 @@ func TestGrowTheCardsTable(t *testing.T) {
 				t.Errorf("a second run: %+v, %v", again, err)
 			}
 		})
+	}
+}
+
+// Grow waits while udev (or anyone) holds a lock on the disk, changes
+// nothing meanwhile, and leaves the disk unlocked when done: udev probes
+// the table only before or after the change, never halfway through.
+func TestGrowWaitsForTheDisksLock(t *testing.T) {
+	need(t, "sfdisk")
+	img := card(t, 200)
+	before := partitions(t, img)
+	udev, err := os.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udev.Close()
+	// A udev worker holds a shared lock while it probes a disk.
+	if err := syscall.Flock(int(udev.Fd()), syscall.LOCK_SH); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := growdata.Grow(context.Background(), growdata.Options{Disk: img, Partition: 7})
+		done <- err
+	}()
+	waitForBlockedLock(t, img, done)
+	if after := partitions(t, img); after[7] != before[7] || after[4] != before[4] {
+		t.Errorf("the table changed while the disk was locked: %+v, was %+v", after, before)
+	}
+	udev.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if after := partitions(t, img); after[7].Size <= before[7].Size {
+		t.Errorf("the data partition did not grow once the disk was unlocked: %+v", after[7])
+	}
+	f, err := os.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Errorf("the disk is still locked after Grow: %v", err)
+	}
+}
+
+// waitForBlockedLock waits until /proc/locks shows an exclusive lock on
+// file blocked behind another (Grow waiting), or Grow ends first.
+func waitForBlockedLock(t *testing.T, file string, done <-chan error) {
+	t.Helper()
+	st, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inode := ":" + strconv.FormatUint(st.Sys().(*syscall.Stat_t).Ino, 10) + " "
+	for {
+		data, err := os.ReadFile("/proc/locks")
+		if err != nil {
+			t.Skipf("no /proc/locks to see Grow wait: %v", err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if strings.Contains(line, "-> FLOCK") && strings.Contains(line, "WRITE") && strings.Contains(line, inode) {
+				return
+			}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("Grow ended (%v) while the disk was locked", err)
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }
 

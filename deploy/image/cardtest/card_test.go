@@ -55,7 +55,7 @@ func TestCardPairsAndShowsACall(t *testing.T) {
 	writeNumerekTxt(t, card, srv.port)
 
 	begun := time.Now()
-	vm, err := qemuvm.Start(ctx, qemuvm.Options{Image: card, Dir: filepath.Join(dir, "vm"), Stderr: os.Stderr})
+	vm, err := qemuvm.Start(ctx, qemuvm.Options{Image: card, Dir: filepath.Join(dir, "vm"), Append: guestDiagnostics, Stderr: os.Stderr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,6 +76,12 @@ func TestCardPairsAndShowsACall(t *testing.T) {
 	// first boot to the disk's end.
 	if hall.Report.DiskSizeBytes <= uint64(before.Size) {
 		t.Errorf("the data partition holds %d bytes, not more than the image's %d: not grown", hall.Report.DiskSizeBytes, before.Size)
+	}
+
+	// Growing it did not make systemd unmount it (and stop kioskd with
+	// it) halfway through the first boot.
+	if c := vm.Console(); strings.Contains(c, "Unmounting data.mount") {
+		t.Errorf("the first boot unmounted /data while growing it:\n%s", grepLines(c, "data.mount", "grow"))
 	}
 
 	// 4. A clerk calls a ticket; the hall says it and shows it.
@@ -190,6 +196,12 @@ func approveAsHall(ctx context.Context, t *testing.T, srv *server, vm *qemuvm.VM
 	return shown
 }
 
+// guestDiagnostics is added to the guest's kernel command line: journald
+// copies every message to the serial console, which the tests keep, so a
+// failure's report shows what kioskd and systemd said even when the
+// journal on the card was never written (qemu is stopped, not shut down).
+const guestDiagnostics = "systemd.journald.forward_to_console=1"
+
 // flashCard flashes the image make image-test names (NUMEREK_IMAGE) with
 // bmaptool onto card.img in a new folder, as a technician flashes an SD
 // card; without it the test is skipped.
@@ -205,9 +217,20 @@ func flashCard(t *testing.T) (dir, card string) {
 	return dir, card
 }
 
-// reportGuest logs, when the test failed, the end of the guest's console
-// and of its journal (the VM stopped).
+// reportGuest keeps the guest's console of this boot in the artifacts
+// folder (console-TEST.log, appended to at each boot), and logs, when the
+// test failed, the end of the console and of the journal (the VM stopped).
 func reportGuest(t *testing.T, vm *qemuvm.VM, card string) {
+	if dir := os.Getenv("NUMEREK_IMAGE_ARTIFACTS"); dir != "" {
+		f, err := os.OpenFile(filepath.Join(dir, "console-"+t.Name()+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err == nil {
+			_, err = f.WriteString(vm.Console())
+			f.Close()
+		}
+		if err != nil {
+			t.Logf("keeping the guest's console: %v", err)
+		}
+	}
 	if t.Failed() {
 		t.Logf("the guest's console:\n%s", tail(vm.Console(), 150))
 		t.Logf("the guest's journal of kioskd and rauc:\n%s", guestJournal(t, card))
@@ -436,6 +459,8 @@ func screenUntil(ctx context.Context, t *testing.T, vm *qemuvm.VM, what string, 
 	var last image.Image
 	defer func() {
 		if t.Failed() && last != nil {
+			text, err := decodeQR(last)
+			t.Logf("the last screen, while waiting for %s: %.1f %% lit, QR code %q (%v)", what, 100*litShare(last), text, err)
 			writePNG(t, filepath.Join(os.Getenv("NUMEREK_IMAGE_ARTIFACTS"), "last-screendump.png"), last)
 		}
 	}()
@@ -539,6 +564,20 @@ func run(t *testing.T, name string, args ...string) {
 	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
+}
+
+// grepLines is the lines of s that hold any of words.
+func grepLines(s string, words ...string) string {
+	var kept []string
+	for _, l := range strings.Split(s, "\n") {
+		for _, w := range words {
+			if strings.Contains(l, w) {
+				kept = append(kept, l)
+				break
+			}
+		}
+	}
+	return strings.Join(kept, "\n")
 }
 
 func tail(s string, lines int) string {

@@ -61,7 +61,7 @@ func TestCardUpdatesFromTheServer(t *testing.T) {
 	srv := startServer(t, dir)
 	writeNumerekTxt(t, card, srv.port)
 
-	pi := &bootsel.Pi{VM: qemuvm.Options{Image: card, Dir: filepath.Join(dir, "vm"), Stderr: os.Stderr}, Log: &testLog{t}}
+	pi := &bootsel.Pi{VM: qemuvm.Options{Image: card, Dir: filepath.Join(dir, "vm"), Append: guestDiagnostics, Stderr: os.Stderr}, Log: &testLog{t}}
 	var boot *bootsel.Boot
 	defer func() {
 		if boot != nil {
