@@ -17,6 +17,7 @@ import (
 
 	"github.com/numerek/numerek/device/config"
 	"github.com/numerek/numerek/device/replica"
+	"github.com/numerek/numerek/internal/lockedbuf"
 	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/server"
@@ -69,10 +70,18 @@ func TestRemoteActionsOnADevice(t *testing.T) {
 	defer cancel()
 	quit := make(chan struct{})
 	var quitOnce sync.Once
+	// The device's log (its stream's sessions, the actions it took) is
+	// shown when the test fails.
+	logs := &lockedbuf.Buffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the device's log:\n%s", logs.String())
+		}
+	})
 	d := &dev{
 		cfg: &config.Config{Role: config.RoleCounter, Name: "okienko-1", Languages: []string{"pl"},
 			Server: config.Server{URL: srv.URL, Office: srv.Office.ID}},
-		log: slog.New(slog.DiscardHandler), db: db, client: client, opts: Options{Version: "test"},
+		log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), db: db, client: client, opts: Options{Version: "test"},
 		quit: func() { quitOnce.Do(func() { close(quit) }) },
 	}
 	cmds := &commands{}

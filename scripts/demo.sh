@@ -66,7 +66,7 @@ headless=""
 if ! { [ -n "${DISPLAY:-}" ] && xdpyinfo >/dev/null 2>&1; }; then
   headless=1
   rm -f "$data/xvfb.display"
-  setsid Xvfb -displayfd 3 -screen 0 1920x1080x24 -nolisten tcp 3>"$data/xvfb.display" 2>"$data/xvfb.log" &
+  setsid Xvfb -displayfd 3 -screen 0 1920x1080x24 -nolisten tcp -noreset 3>"$data/xvfb.display" 2>"$data/xvfb.log" &
   xvfb=$!
   for _ in $(seq 1 100); do
     [ -s "$data/xvfb.display" ] && break
