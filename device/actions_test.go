@@ -21,6 +21,7 @@ import (
 	"github.com/numerek/numerek/internal/waitfor"
 	"github.com/numerek/numerek/protocol"
 	"github.com/numerek/numerek/server"
+	"github.com/numerek/numerek/server/fleet"
 	"github.com/numerek/numerek/server/servertest"
 	"github.com/numerek/numerek/store"
 )
@@ -114,7 +115,10 @@ func TestRemoteActionsOnADevice(t *testing.T) {
 			cmds.mu.Unlock()
 			asked := adminAsks(t, srv, id, tt.kind)
 			var got server.ActionStatus
-			waitfor.Until(t, "the counter's answer", 10*time.Second, func() bool {
+			// The admin's page waits this long before it says the
+			// device did not answer (on a loaded machine one answer
+			// took longer than 10 s, this test's wait before).
+			waitfor.Until(t, "the counter's answer", fleet.ActionTimeout, func() bool {
 				got = adminSees(t, srv, id, asked.ID)
 				return got.State != "sent"
 			})
