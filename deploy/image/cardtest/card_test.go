@@ -217,9 +217,9 @@ func flashCard(t *testing.T) (dir, card string) {
 	return dir, card
 }
 
-// reportGuest keeps the guest's console of this boot in the artifacts
-// folder (console-TEST.log, appended to at each boot), and logs, when the
-// test failed, the end of the console and of the journal (the VM stopped).
+// reportGuest adds the console of the guest's boot to console-TEST.log in
+// the artifacts folder, and logs, when the test failed, the end of the
+// console and of the journal (the VM stopped).
 func reportGuest(t *testing.T, vm *qemuvm.VM, card string) {
 	if dir := os.Getenv("NUMEREK_IMAGE_ARTIFACTS"); dir != "" {
 		f, err := os.OpenFile(filepath.Join(dir, "console-"+t.Name()+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
