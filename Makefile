@@ -30,8 +30,8 @@ deb:
 # make test compiles the module once, as the packages ship it (no cgo,
 # -trimpath, PIE: scripts/deb.sh): go vet, staticcheck, the tests, the
 # programs they start and the amd64 packages they build share that one
-# compile, which on a machine with an empty Go cache is most of the run's
-# CPU, and the tests run the programs as they are shipped.
+# compile (minutes of CPU on a machine with an empty Go cache), and the
+# tests run the programs as they are shipped.
 test: export CGO_ENABLED = 0
 test: export GOFLAGS = -trimpath -buildmode=pie
 test: deps

@@ -18,8 +18,8 @@ timeout=${TEST_TIMEOUT:-18m}
 jobs=${TEST_JOBS:-5}
 
 # Compiled as the packages ship (no cgo, -trimpath, PIE; make test sets
-# the same for go vet and staticcheck): the packages' test builds them
-# again with these flags, and finds them compiled.
+# the same for go vet and staticcheck), so the tests, the programs they
+# start and the packages TestPackages builds share one compile.
 export CGO_ENABLED=${CGO_ENABLED:-0}
 export GOFLAGS=${GOFLAGS:--trimpath -buildmode=pie}
 
