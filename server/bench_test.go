@@ -134,7 +134,7 @@ func BenchmarkCallTo10000Subscribers(b *testing.B) {
 	idleRate := load.IdleRate(b, func() int64 { return p.cpuTicks(b) })
 	after := p.memory(b)
 	stopPerf := recordPerf(b, map[string]int{"server": p.pid, "subscribers": os.Getpid()})
-	callsFrom, callsTicks, ownFrom := time.Now(), p.cpuTicks(b), ownCPU(b)
+	callsFrom, callsTicks, ownFrom := time.Now(), p.cpuTicks(b), procstat.OwnCPU()
 
 	// last: from the call to its last subscriber; spread: from its first
 	// subscriber to its last, the fan-out without the call's commit.
@@ -151,7 +151,7 @@ func BenchmarkCallTo10000Subscribers(b *testing.B) {
 		}
 		last, spread = append(last, l), append(spread, sp)
 	}
-	callsFor, callsCPU, clientCPU := time.Since(callsFrom), p.cpuTicks(b)-callsTicks, ownCPU(b)-ownFrom
+	callsFor, callsCPU, clientCPU := time.Since(callsFrom), p.cpuTicks(b)-callsTicks, procstat.OwnCPU()-ownFrom
 	stopPerf()
 	for b.Loop() {
 	}
@@ -309,16 +309,6 @@ func (p *queueServer) cpuTicks(b *testing.B) int64 {
 		b.Fatal(err)
 	}
 	return ticks
-}
-
-// ownCPU is this process's CPU time so far (user and system).
-func ownCPU(b *testing.B) time.Duration {
-	b.Helper()
-	d, err := procstat.OwnCPU()
-	if err != nil {
-		b.Fatal(err)
-	}
-	return d
 }
 
 // memory is what the server holds.

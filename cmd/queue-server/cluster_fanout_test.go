@@ -116,13 +116,13 @@ func BenchmarkCallTo5000SubscribersOnEachOf3Nodes(b *testing.B) {
 		}
 		return last, spread
 	}
-	callsFrom, callsTicks, ownFrom := time.Now(), c.cpuTicks(b), ownCPU(b)
+	callsFrom, callsTicks, ownFrom := time.Now(), c.cpuTicks(b), procstat.OwnCPU()
 	var last, spread, viaFollower []time.Duration
 	for k := range calls {
 		l, s := call(k, writer)
 		last, spread = append(last, l), append(spread, s)
 	}
-	callsFor, callsCPU, clientCPU := time.Since(callsFrom), c.cpuTicks(b)-callsTicks, ownCPU(b)-ownFrom
+	callsFor, callsCPU, clientCPU := time.Since(callsFrom), c.cpuTicks(b)-callsTicks, procstat.OwnCPU()-ownFrom
 	for k := calls; k < 2*calls; k++ {
 		l, _ := call(k, follower)
 		viaFollower = append(viaFollower, l)
@@ -174,16 +174,6 @@ func raiseFileLimit(b *testing.B, n uint64) {
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		b.Fatal("raising the limit of open files: ", err)
 	}
-}
-
-// ownCPU is this process's CPU time so far (user and system).
-func ownCPU(b *testing.B) time.Duration {
-	b.Helper()
-	d, err := procstat.OwnCPU()
-	if err != nil {
-		b.Fatal(err)
-	}
-	return d
 }
 
 // cpuTicks is the CPU time of the cluster's nodes so far, together, in

@@ -23,20 +23,33 @@ func CPUTicks(pid int) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("reading process %d's CPU time: %w", pid, err)
 	}
-	// The fields after the command's name, which may hold spaces.
-	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	// The fields after the command's name, which may hold spaces: utime
+	// and stime are the 12th and 13th.
+	var f []string
+	if end := strings.LastIndexByte(string(data), ')'); end >= 0 && end+2 <= len(data) {
+		f = strings.Fields(string(data[end+2:]))
+	}
+	if len(f) < 13 {
+		return 0, fmt.Errorf("process %d's /proc stat has %d fields after its name, want 13 or more", pid, len(f))
+	}
+	utime, err := strconv.ParseInt(f[11], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("process %d's utime: %w", pid, err)
+	}
+	stime, err := strconv.ParseInt(f[12], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("process %d's stime: %w", pid, err)
+	}
 	return utime + stime, nil
 }
 
-// OwnCPU is this process's CPU time so far (user and system).
-func OwnCPU() (time.Duration, error) {
+// OwnCPU is this process's CPU time so far (user and system). getrusage
+// of this process fails only for a bad pointer or "who", neither of which
+// it is given.
+func OwnCPU() time.Duration {
 	var u syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
-		return 0, fmt.Errorf("reading this process's CPU time: %w", err)
-	}
-	return time.Duration(u.Utime.Nano() + u.Stime.Nano()), nil
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &u)
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }
 
 // Memory is what a program holds: bytes resident, bytes of Go heap and
