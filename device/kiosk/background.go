@@ -15,7 +15,7 @@ import (
 // Run settles what a previous run left open in the journal, then looks
 // after the printer, the faults, the leases and the outbox until ctx ends.
 func (k *Kiosk) Run(ctx context.Context) error {
-	if err := k.recover(); err != nil {
+	if err := k.settleLeftovers(); err != nil {
 		return err
 	}
 	k.loadAssisted()
@@ -62,6 +62,16 @@ func (k *Kiosk) lookAfterServer(ctx context.Context) bool {
 	k.pushOutbox(ctx)
 	k.reportFault(ctx)
 	return k.keepLeases(ctx)
+}
+
+// settleLeftovers settles what a stopped kiosk left open in the journal,
+// once, whichever comes first: Run, or a resident's ticket. A tap may
+// come before Run's goroutine has begun (a busy device just started), and
+// a request journalled before the settling would be taken for one a power
+// cut left: withdrawn at the server, perhaps after its ticket printed.
+func (k *Kiosk) settleLeftovers() error {
+	k.recovery.Do(func() { k.recoveryErr = k.recover() })
+	return k.recoveryErr
 }
 
 // recover settles the journal entries a stopped kiosk left open.

@@ -98,6 +98,11 @@ type Kiosk struct {
 	issueMu sync.Mutex // one ticket at a time
 	work    chan struct{}
 
+	// recovery settles, once, what a stopped kiosk left open in the
+	// journal, before the first request of this run is journalled.
+	recovery    sync.Once
+	recoveryErr error
+
 	mu          sync.Mutex
 	status      printer.Status
 	statusErr   error
@@ -183,6 +188,9 @@ var ErrNoNumbers = errors.New("the server cannot be reached and no leased number
 func (k *Kiosk) Issue(ctx context.Context, service, lang string, priority bool) (Result, error) {
 	k.issueMu.Lock()
 	defer k.issueMu.Unlock()
+	if err := k.settleLeftovers(); err != nil {
+		return Result{}, err
+	}
 	o := k.follower.Office()
 	if o == nil {
 		return Result{}, ErrNotReady
@@ -288,6 +296,9 @@ func (k *Kiosk) issueOffline(ctx context.Context, o *queue.Office, svc queue.Ser
 func (k *Kiosk) CheckIn(ctx context.Context, code, lang string) (Result, error) {
 	k.issueMu.Lock()
 	defer k.issueMu.Unlock()
+	if err := k.settleLeftovers(); err != nil {
+		return Result{}, err
+	}
 	o := k.follower.Office()
 	if o == nil {
 		return Result{}, ErrNotReady

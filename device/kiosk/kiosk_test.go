@@ -40,7 +40,9 @@ type rig struct {
 	emu    *emulator.Printer
 	db     *store.DeviceDB
 	follow *replica.Follower
-	stop   func()
+	// startKiosk starts the kiosk's Run; newRig has.
+	startKiosk func()
+	stop       func()
 }
 
 func newRig(t *testing.T, opts Options) *rig {
@@ -58,6 +60,18 @@ func newRigAt(t *testing.T, srv *servertest.Server, addr string, opts Options) *
 // newRigOn is a rig whose kiosk starts on the device file at path, as
 // an earlier run left it.
 func newRigOn(t *testing.T, srv *servertest.Server, addr string, opts Options, path string) *rig {
+	t.Helper()
+	r := assembleRig(t, srv, addr, opts, path)
+	r.startKiosk()
+	r.waitFor("the office's state", func() bool {
+		return r.follow.Online() && r.follow.Office() != nil && r.follow.Status().Snapshots > 0
+	})
+	return r
+}
+
+// assembleRig is a rig whose follower runs but whose kiosk's background
+// work (Kiosk.Run) waits for startKiosk.
+func assembleRig(t *testing.T, srv *servertest.Server, addr string, opts Options, path string) *rig {
 	t.Helper()
 	prof, err := profiles.Lookup(profiles.Default)
 	if err != nil {
@@ -92,20 +106,18 @@ func newRigOn(t *testing.T, srv *servertest.Server, addr string, opts Options, p
 	}
 	opts.Log = log
 	k := New(client, f, db, clock, p, opts)
-	done := make(chan struct{}, 2)
-	go func() { f.Run(ctx); done <- struct{}{} }()
-	go func() { k.Run(ctx); done <- struct{}{} }()
+	var running sync.WaitGroup
+	running.Go(func() { f.Run(ctx) })
 	r := &rig{t: t, srv: srv, kiosk: k, emu: emu, db: db, follow: f}
+	r.startKiosk = func() { running.Go(func() { _ = k.Run(ctx) }) }
 	r.stop = func() {
 		cancel()
-		<-done
-		<-done
+		running.Wait()
 		p.Close()
 		tcp.Close()
 		db.Close()
 	}
 	t.Cleanup(r.stop)
-	r.waitFor("the office's state", func() bool { return f.Online() && f.Office() != nil && f.Status().Snapshots > 0 })
 	return r
 }
 
@@ -546,6 +558,60 @@ func TestStoppedKioskLeavesNoPhantom(t *testing.T) {
 				t.Errorf("the restarted kiosk printed %d tickets", n)
 			}
 		})
+	}
+}
+
+// A resident may tap before the kiosk's background work has begun (a
+// busy device just started): the request in flight is not taken for one
+// a power cut left behind, so the server is not told to withdraw it. Here
+// Run starts while the ticket request is on its way, and the server hears
+// the request only after Run has asked for its first lease. Before the
+// fix the server answered 409 "withdrawn by its device" (seen once on CI);
+// had its answer come first, the printed ticket would have been withdrawn.
+func TestATapBeforeTheKiosksBackgroundWorkIsNotWithdrawn(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{})
+	upstream, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forward := httputil.NewSingleHostReverseProxy(upstream)
+	leaseAsked := make(chan struct{})
+	var asked sync.Once
+	var r *rig
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		switch path := req.URL.Path; {
+		case req.Method == "POST" && strings.HasSuffix(path, "/tickets"):
+			r.startKiosk()
+			select {
+			case <-leaseAsked:
+			case <-time.After(10 * time.Second):
+				t.Error("the kiosk's Run asked for no lease within 10 s")
+			}
+		case req.Method == "POST" && strings.HasSuffix(path, "/leases"):
+			asked.Do(func() { close(leaseAsked) })
+		}
+		forward.ServeHTTP(w, req)
+	}))
+	t.Cleanup(front.Close)
+	r = assembleRig(t, srv, front.URL, Options{IssueTimeout: 20 * time.Second}, filepath.Join(t.TempDir(), "device.db"))
+	r.waitFor("the office's state", func() bool { return r.follow.Online() && r.follow.Office() != nil })
+
+	res := r.issue("family", "pl")
+	if !res.Printed || res.Offline {
+		t.Fatalf("the first ticket: %+v", res)
+	}
+	r.waitFor("the kiosk's leases", func() bool {
+		n, err := r.db.LeaseLeft("family", "2026-11-23")
+		return err == nil && n > 0
+	})
+	if p, err := r.db.PendingHandIns(); err != nil || len(p) != 0 {
+		t.Errorf("the outbox holds %+v (%v), want nothing", p, err)
+	}
+	if tk := r.srv.Tickets()[res.Entry.TicketID]; tk.State != queue.Waiting {
+		t.Errorf("the printed ticket on the server: %+v", tk)
+	}
+	if e, err := r.db.Entry(res.Entry.Key); err != nil || e.Phase != store.PhasePrinted || e.HandIn != store.HandInNone {
+		t.Errorf("the journal has the ticket as %+v (%v), want printed with nothing to hand in", e, err)
 	}
 }
 
