@@ -18,7 +18,7 @@ func TestAnswersSorted(t *testing.T) {
 	a := newAnswers(bytes.NewReader(line))
 	select {
 	case <-a.done:
-	case <-time.After(time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("reader did not finish")
 	}
 	if got := []byte{<-a.realTime, <-a.realTime}; !bytes.Equal(got, []byte{0x12, 0x1E}) {
