@@ -351,7 +351,7 @@ func TestAnnouncerTrouble(t *testing.T) {
 				}
 			}
 			// Nothing waits forever for a call that cannot be said.
-			ctx, cancel := contextWithTimeout(t, time.Second)
+			ctx, cancel := contextWithTimeout(t, 10*time.Second)
 			defer cancel()
 			if tt.errText != "" {
 				if err := a.Wait(ctx); err != nil {
