@@ -74,10 +74,16 @@ type Screenshot struct {
 // sent (another device's, one long forgotten, or a made-up id).
 var ErrNoAction = errors.New("no such action was sent to this device")
 
+// Sender queues a control event on every stream of a device and says how
+// many took it; the Hub is one.
+type Sender interface {
+	Send(device string, ctl Control) int
+}
+
 // Actions sends remote actions through the hub and keeps each device's
 // latest ones with their results, and its latest screenshot.
 type Actions struct {
-	hub   *Hub
+	hub   Sender
 	clock func() time.Time
 
 	mu      sync.Mutex
@@ -90,7 +96,7 @@ type deviceActions struct {
 }
 
 // NewActions keeps the actions sent through hub; clock is the server's.
-func NewActions(hub *Hub, clock func() time.Time) *Actions {
+func NewActions(hub Sender, clock func() time.Time) *Actions {
 	if clock == nil {
 		clock = time.Now
 	}
@@ -123,15 +129,21 @@ func (a *Actions) Ask(device, kind, by string) (Action, error) {
 	id := make([]byte, 8)
 	_, _ = rand.Read(id)
 	act := &Action{DeviceAction: protocol.DeviceAction{ID: hex.EncodeToString(id), Kind: kind, At: a.clock()}, Device: device, By: by, State: ActionSent}
-	if a.hub.Send(device, Control{Event: protocol.ActionEvent, Data: act.DeviceAction}) == 0 {
-		act.State = ActionNotConnected
-	}
+	// Kept before it is sent: a device answers within a millisecond (a
+	// failure at once, a restart before it goes), and its answer must
+	// find the action, or the admin's page says it timed out.
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	d := a.device(device)
 	d.recent = append(d.recent, act)
 	if len(d.recent) > KeptActions {
 		d.recent = slices.Delete(d.recent, 0, len(d.recent)-KeptActions)
+	}
+	a.mu.Unlock()
+	sent := a.hub.Send(device, Control{Event: protocol.ActionEvent, Data: act.DeviceAction})
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if sent == 0 {
+		act.State = ActionNotConnected
 	}
 	return *act, nil
 }

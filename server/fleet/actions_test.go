@@ -153,3 +153,36 @@ func FuzzCheckScreenshot(f *testing.F) {
 		}
 	})
 }
+
+// sendFunc is a Sender: a device's stream as the test plays it.
+type sendFunc func(device string, ctl Control) int
+
+func (f sendFunc) Send(device string, ctl Control) int { return f(device, ctl) }
+
+// A device answers as soon as it has an action (a failure at once, a
+// restart before it goes): the action is kept before it is sent, so the
+// answer finds it; otherwise the admin's page would wait out
+// ActionTimeout and say it timed out (seen once in the device's test).
+func TestAnAnswerAtOnceFindsItsAction(t *testing.T) {
+	var acts *Actions
+	var answered []Action
+	acts = NewActions(sendFunc(func(device string, ctl Control) int {
+		act := ctl.Data.(protocol.DeviceAction)
+		got, err := acts.Report(device, act.ID, protocol.ActionResult{Detail: "no printer"})
+		if err != nil {
+			t.Errorf("the device's answer the moment it got %s: %v", act.Kind, err)
+		}
+		answered = append(answered, got)
+		return 1
+	}), nil)
+	a, err := acts.Ask("hall-1", protocol.ActionTestPrint, "kierownik")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(answered) != 1 || answered[0].ID != a.ID {
+		t.Fatalf("the device answered %+v, want action %s", answered, a.ID)
+	}
+	if got, ok := acts.Get("hall-1", a.ID); !ok || got.State != ActionFailed || got.Detail != "no printer" {
+		t.Errorf("the admin sees %+v (found %v), want it failed saying \"no printer\"", got, ok)
+	}
+}
