@@ -12,8 +12,9 @@ import (
 	"github.com/numerek/numerek/store"
 )
 
-// Run settles what a previous run left open in the journal, then looks
-// after the printer, the faults, the leases and the outbox until ctx ends.
+// Run settles what a previous run left open in the journal (unless a
+// ticket already has, see settleLeftovers), then looks after the printer,
+// the faults, the leases and the outbox until ctx ends.
 func (k *Kiosk) Run(ctx context.Context) error {
 	if err := k.settleLeftovers(); err != nil {
 		return err
